@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 async adapter: models, repositories and Alembic migrations."""

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import InstallationRow
+from app.domain.ids import AppId, SaleorApiUrl
+from app.domain.installation import Installation
+from app.security import SecretCipher
+
+
+class SqlInstallationStore:
+    """Installations keyed by normalised Saleor API URL; tokens encrypted at rest."""
+
+    def __init__(self, session: AsyncSession, cipher: SecretCipher) -> None:
+        self._session = session
+        self._cipher = cipher
+
+    async def get(self, saleor_api_url: SaleorApiUrl) -> Installation | None:
+        row = await self._session.get(InstallationRow, saleor_api_url)
+        return None if row is None else self._to_domain(row)
+
+    async def save(self, installation: Installation) -> None:
+        """Insert, or replace the record of a store that installs the app again."""
+        row = await self._session.get(InstallationRow, installation.saleor_api_url)
+        if row is None:
+            row = InstallationRow(saleor_api_url=installation.saleor_api_url, installed_at=installation.installed_at)
+            self._session.add(row)
+        else:
+            row.installed_at = installation.installed_at
+        row.app_id = installation.app_id
+        row.token_encrypted = self._cipher.encrypt(installation.token)
+        row.jwks = installation.jwks
+        row.saleor_domain = installation.saleor_domain
+        row.schema_version = installation.schema_version
+        row.saleor_version = installation.saleor_version
+        row.updated_at = installation.updated_at
+        row.revoked_at = installation.revoked_at
+        await self._session.flush()
+
+    async def replace_jwks(self, saleor_api_url: SaleorApiUrl, jwks: str, now: datetime) -> None:
+        await self._session.execute(
+            update(InstallationRow)
+            .where(InstallationRow.saleor_api_url == saleor_api_url)
+            .values(jwks=jwks, updated_at=now)
+        )
+
+    async def mark_revoked(self, saleor_api_url: SaleorApiUrl, now: datetime) -> None:
+        await self._session.execute(
+            update(InstallationRow)
+            .where(InstallationRow.saleor_api_url == saleor_api_url, InstallationRow.revoked_at.is_(None))
+            .values(revoked_at=now, updated_at=now)
+        )
+
+    async def delete(self, saleor_api_url: SaleorApiUrl) -> bool:
+        """Remove the installation, its token and (by cascade) all its data."""
+        result = await self._session.execute(
+            delete(InstallationRow).where(InstallationRow.saleor_api_url == saleor_api_url)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list_all(self) -> list[Installation]:
+        rows = await self._session.scalars(select(InstallationRow).order_by(InstallationRow.saleor_api_url))
+        return [self._to_domain(row) for row in rows]
+
+    def _to_domain(self, row: InstallationRow) -> Installation:
+        return Installation(
+            saleor_api_url=SaleorApiUrl(row.saleor_api_url),
+            app_id=AppId(row.app_id),
+            token=self._cipher.decrypt(row.token_encrypted),
+            jwks=row.jwks,
+            installed_at=row.installed_at,
+            updated_at=row.updated_at,
+            saleor_domain=row.saleor_domain,
+            schema_version=row.schema_version,
+            saleor_version=row.saleor_version,
+            revoked_at=row.revoked_at,
+        )

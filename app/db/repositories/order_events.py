@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import OrderEventRow
+from app.db.upsert import insert_if_absent
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.domain.order_event import ReceivedOrderEvent
+
+
+class SqlOrderEventLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, event: ReceivedOrderEvent) -> bool:
+        """Store the event once; False when this occurrence was already recorded."""
+        return await insert_if_absent(
+            self._session,
+            OrderEventRow,
+            {
+                "saleor_api_url": event.saleor_api_url,
+                "event": event.event,
+                "order_id": event.order_id,
+                "order_number": event.order_number,
+                "issued_at": event.issued_at,
+                "saleor_version": event.saleor_version,
+                "payload": event.payload,
+                "received_at": event.received_at,
+            },
+        )
+
+    async def for_order(self, saleor_api_url: SaleorApiUrl, order_id: SaleorId) -> list[ReceivedOrderEvent]:
+        rows = await self._session.scalars(
+            select(OrderEventRow)
+            .where(OrderEventRow.saleor_api_url == saleor_api_url, OrderEventRow.order_id == order_id)
+            .order_by(OrderEventRow.issued_at, OrderEventRow.id)
+        )
+        return [
+            ReceivedOrderEvent(
+                saleor_api_url=SaleorApiUrl(row.saleor_api_url),
+                event=row.event,
+                order_id=SaleorId(row.order_id),
+                order_number=row.order_number,
+                issued_at=row.issued_at,
+                saleor_version=row.saleor_version,
+                received_at=row.received_at,
+                payload=row.payload,
+            )
+            for row in rows
+        ]
+
+    async def count(self, saleor_api_url: SaleorApiUrl) -> int:
+        total = await self._session.scalar(
+            select(func.count()).select_from(OrderEventRow).where(OrderEventRow.saleor_api_url == saleor_api_url)
+        )
+        return int(total or 0)

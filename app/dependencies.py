@@ -1,0 +1,128 @@
+"""FastAPI providers and their ``Annotated`` aliases; the shell that wires adapters to requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.order_events import SqlOrderEventLog
+from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.domain.installation import Installation
+from app.errors import NotInstalledError, SignatureError
+from app.runtime import Runtime
+from app.saleor import headers
+from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
+from app.saleor.keyring import verify_with_rotation
+from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
+from app.services.ports import Clock
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_clock(runtime: RuntimeDep) -> Clock:
+    return runtime.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, rolled back if it raises.
+
+    ``scope="function"`` commits before the response is sent, so Saleor never
+    gets a 2xx for work that did not reach the database.
+    """
+    async with runtime.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def get_installation_store(session: SessionDep, runtime: RuntimeDep) -> SqlInstallationStore:
+    return SqlInstallationStore(session, runtime.cipher)
+
+
+InstallationStoreDep = Annotated[SqlInstallationStore, Depends(get_installation_store)]
+
+
+def get_order_event_log(session: SessionDep) -> SqlOrderEventLog:
+    return SqlOrderEventLog(session)
+
+
+OrderEventLogDep = Annotated[SqlOrderEventLog, Depends(get_order_event_log)]
+
+
+def verified_webhook(event: str) -> Callable[..., Awaitable[VerifiedWebhook]]:
+    """A dependency that admits only a correctly signed delivery of ``event`` (lower_snake)."""
+
+    async def dependency(request: Request, store: InstallationStoreDep, runtime: RuntimeDep) -> VerifiedWebhook:
+        return await verify_webhook(
+            request.headers,
+            await request.body(),
+            expected_event=event,
+            store=store,
+            fetcher=runtime.jwks,
+            now=runtime.clock.now(),
+        )
+
+    return dependency
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardContext:
+    installation: Installation
+    user: StaffUser
+
+
+async def get_dashboard_context(request: Request, store: InstallationStoreDep, runtime: RuntimeDep) -> DashboardContext:
+    """The staff user behind an AppBridge call, from the JWT the dashboard issued (PROTOCOL.md e.4)."""
+    token = request.headers.get(headers.AUTHORIZATION_BEARER)
+    api_url_header = request.headers.get(headers.SALEOR_API_URL)
+    if not token or not api_url_header:
+        raise SignatureError("Missing authorization-bearer or saleor-api-url header.")
+    try:
+        api_url = saleor_api_url(api_url_header)
+    except InvalidSaleorApiUrl as exc:
+        raise SignatureError(str(exc)) from exc
+    installation = await store.get(api_url)
+    if installation is None:
+        raise NotInstalledError("This Saleor has not installed the app.")
+    now = runtime.clock.now()
+    user = await verify_with_rotation(
+        installation,
+        lambda keys: verify_dashboard_token(token, keys, app_id=installation.app_id, now=now),
+        fetcher=runtime.jwks,
+        store=store,
+        now=now,
+    )
+    return DashboardContext(installation=installation, user=user)
+
+
+DashboardContextDep = Annotated[DashboardContext, Depends(get_dashboard_context)]
+
+
+def require_permissions(*permissions: str) -> Callable[[DashboardContext], DashboardContext]:
+    """``Depends(require_permissions("MANAGE_ORDERS"))``: 403 unless the staff user holds them all."""
+
+    def dependency(context: DashboardContextDep) -> DashboardContext:
+        context.user.require(*permissions)
+        return context
+
+    return dependency

@@ -1,0 +1,1 @@
+"""Functional core: frozen dataclasses and pure functions, no I/O."""

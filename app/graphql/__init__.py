@@ -1,0 +1,1 @@
+"""Saleor GraphQL adapter: documents as .graphql files and a gql client over one httpx client."""

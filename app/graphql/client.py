@@ -1,0 +1,217 @@
+"""gql over the app's one shared ``httpx.AsyncClient``, with retries and typed errors.
+
+gql's own httpx transport opens a client per connection; ours reuses the
+process-wide client so connections to each Saleor stay pooled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from gql import Client, GraphQLRequest
+from gql.transport import AsyncTransport
+from gql.transport.exceptions import TransportQueryError
+from graphql import ExecutionResult
+
+from app.domain.ids import AppId, SaleorApiUrl, SaleorId
+from app.errors import (
+    GraphQLErrorDetail,
+    SaleorApiError,
+    SaleorGraphQLError,
+    SaleorMutationError,
+    SaleorUnauthorizedError,
+    SaleorUnavailableError,
+)
+from app.graphql.documents import Document, load
+from app.services.ports import AppIdentity
+
+log = logging.getLogger(__name__)
+
+RevocationHook = Callable[[SaleorApiUrl], Awaitable[None]]
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class _SaleorTransport(AsyncTransport):
+    def __init__(self, http: httpx.AsyncClient, url: SaleorApiUrl, token: str, timeout: float) -> None:
+        self._http = http
+        self._url = url
+        self._token = token
+        self._timeout = timeout
+        self.operation = ""
+
+    async def connect(self) -> None:
+        """The shared client is already open."""
+
+    async def close(self) -> None:
+        """The shared client outlives this transport."""
+
+    async def execute(self, request: GraphQLRequest) -> ExecutionResult:
+        op = request.operation_name or "anonymous"
+        try:
+            response = await self._http.post(
+                self._url,
+                json=request.payload,
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=self._timeout,
+                follow_redirects=False,
+            )
+        except httpx.TransportError as exc:
+            raise _Retryable(f"{exc.__class__.__name__} calling Saleor") from exc
+        status = response.status_code
+        if status == 401:
+            raise SaleorUnauthorizedError("Saleor rejected the app token (401)", operation=op)
+        if status == 429 or status >= 500:
+            raise _Retryable(f"Saleor answered {status}", _retry_after(response))
+        try:
+            body = json.loads(response.content, parse_float=Decimal)
+        except ValueError as exc:
+            raise SaleorApiError(f"Saleor answered {status} with a non-JSON body", operation=op) from exc
+        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+            raise SaleorApiError(f"Saleor answered {status} without data or errors", operation=op)
+        return ExecutionResult(data=body.get("data"), errors=body.get("errors"))
+
+    def subscribe(self, request: GraphQLRequest) -> AsyncGenerator[ExecutionResult, None]:
+        raise TypeError("Saleor delivers subscriptions as webhooks; the client never subscribes")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return None if value is None else max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _details(errors: list[Any]) -> list[GraphQLErrorDetail]:
+    details = []
+    for error in errors:
+        if not isinstance(error, dict):
+            details.append(GraphQLErrorDetail(message=str(error)))
+            continue
+        # Mutation errors carry ``code`` themselves; GraphQL errors under ``extensions``.
+        extensions = error.get("extensions") or {}
+        code = error.get("code") or (extensions.get("exception") or {}).get("code") or extensions.get("code")
+        details.append(GraphQLErrorDetail(message=str(error.get("message", "")), code=code, field=error.get("field")))
+    return details
+
+
+class SaleorGraphQLClient:
+    """Sends named operations to one store with its app token."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        saleor_api_url: SaleorApiUrl,
+        token: str,
+        *,
+        timeout_seconds: float,
+        max_attempts: int,
+        backoff_seconds: float,
+        on_unauthorized: RevocationHook | None = None,
+    ) -> None:
+        self.saleor_api_url = saleor_api_url
+        self._transport = _SaleorTransport(http, saleor_api_url, token, timeout_seconds)
+        self._max_attempts = max(1, max_attempts)
+        self._backoff = backoff_seconds
+        self._on_unauthorized = on_unauthorized
+
+    async def execute(self, document: Document, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        operation = document.operation_name
+        request = GraphQLRequest(document.node, variable_values=variables, operation_name=operation)
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                async with Client(transport=self._transport) as session:
+                    data: dict[str, Any] = await session.execute(request)
+                    return data
+            except _Retryable as exc:
+                if attempt == self._max_attempts:
+                    raise SaleorUnavailableError(f"{exc} after {attempt} attempts", operation=operation) from exc
+                delay = exc.retry_after if exc.retry_after is not None else self._backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "saleor call retried",
+                    extra={"operation": operation, "attempt": attempt, "reason": str(exc), "delay": delay},
+                )
+                await asyncio.sleep(delay)
+            except TransportQueryError as exc:
+                raise SaleorGraphQLError(_details(exc.errors or []), operation=operation) from exc
+            except SaleorUnauthorizedError:
+                if self._on_unauthorized is not None:
+                    await self._on_unauthorized(self.saleor_api_url)
+                raise
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def mutate(self, document: Document, variables: dict[str, Any]) -> dict[str, Any]:
+        """Run a mutation and raise ``SaleorMutationError`` when its ``errors`` list is not empty."""
+        data = await self.execute(document, variables)
+        (payload,) = data.values()
+        errors = (payload or {}).get("errors") or []
+        if errors:
+            raise SaleorMutationError(_details(errors), operation=document.operation_name)
+        return dict(payload)
+
+
+class GqlSaleorGateway:
+    """What the services ask of one store's GraphQL API."""
+
+    def __init__(self, client: SaleorGraphQLClient) -> None:
+        self._client = client
+
+    async def identify_app(self) -> AppIdentity:
+        data = await self._client.execute(load("queries", "app_identity"))
+        app = data.get("app") or {}
+        if not app.get("id"):
+            raise SaleorApiError("Saleor returned no app for this token", operation="AppIdentity")
+        return AppIdentity(app_id=AppId(app["id"]), saleor_version=(data.get("shop") or {}).get("version"))
+
+    async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
+        await self._client.mutate(
+            load("mutations", "update_private_metadata"),
+            {"id": object_id, "input": [{"key": k, "value": v} for k, v in items.items()]},
+        )
+
+    async def add_order_note(self, order_id: SaleorId, message: str) -> None:
+        await self._client.mutate(load("mutations", "order_note_add"), {"order": order_id, "message": message})
+
+
+class SaleorClientFactory:
+    """Builds per-store clients over the shared httpx client with the configured limits."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        timeout_seconds: float,
+        max_attempts: int,
+        backoff_seconds: float,
+        on_unauthorized: RevocationHook | None = None,
+    ) -> None:
+        self._http = http
+        self._timeout = timeout_seconds
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self.on_unauthorized = on_unauthorized
+
+    def client(self, saleor_api_url: SaleorApiUrl, token: str, *, track_revocation: bool = True) -> SaleorGraphQLClient:
+        return SaleorGraphQLClient(
+            self._http,
+            saleor_api_url,
+            token,
+            timeout_seconds=self._timeout,
+            max_attempts=self._max_attempts,
+            backoff_seconds=self._backoff,
+            on_unauthorized=self.on_unauthorized if track_revocation else None,
+        )
+
+    def gateway(self, saleor_api_url: SaleorApiUrl, token: str) -> GqlSaleorGateway:
+        return GqlSaleorGateway(self.client(saleor_api_url, token))

@@ -1,0 +1,109 @@
+"""Composition root: ``create_app(settings)`` builds the ASGI app and everything it holds."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from app import __version__
+from app.config import Settings
+from app.dashboard import router as dashboard
+from app.errors import (
+    JwksUnavailableError,
+    NotInstalledError,
+    PermissionDeniedError,
+    SaleorApiError,
+    SaleorUnauthorizedError,
+    SaleorUnavailableError,
+    SignatureError,
+)
+from app.health import router as health_router
+from app.logs import configure_logging
+from app.runtime import Runtime
+from app.saleor.routes import router as saleor_router
+from app.saleor.webhook_auth import WebhookRejected
+from app.services.ports import Clock
+from app.webhooks import WEBHOOKS
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": code, "message": message}}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """The one place errors become HTTP statuses (app-sdk's map for Saleor-facing routes)."""
+
+    @app.exception_handler(WebhookRejected)
+    async def webhook_rejected(request: Request, exc: WebhookRejected) -> JSONResponse:
+        log.warning("webhook rejected", extra={"path": request.url.path, "code": exc.code, "reason": exc.message})
+        return _error(exc.status_code, exc.code, exc.message)
+
+    @app.exception_handler(NotInstalledError)
+    async def not_installed(request: Request, exc: NotInstalledError) -> JSONResponse:
+        return _error(401, "NOT_REGISTERED", str(exc))
+
+    @app.exception_handler(JwksUnavailableError)
+    async def jwks_unavailable(request: Request, exc: JwksUnavailableError) -> JSONResponse:
+        return _error(503, "JWKS_NOT_AVAILABLE", "Could not fetch Saleor's signing keys; try again.")
+
+    @app.exception_handler(SignatureError)
+    async def bad_token(request: Request, exc: SignatureError) -> JSONResponse:
+        return _error(401, "INVALID_TOKEN", f"Validation error: {exc}")
+
+    @app.exception_handler(PermissionDeniedError)
+    async def permission_denied(request: Request, exc: PermissionDeniedError) -> JSONResponse:
+        return _error(403, "PERMISSION_DENIED", f"You need the {', '.join(exc.missing)} permission for this.")
+
+    @app.exception_handler(SaleorApiError)
+    async def saleor_failed(request: Request, exc: SaleorApiError) -> JSONResponse:
+        log.error("saleor api call failed", extra={"path": request.url.path, "reason": str(exc)})
+        if isinstance(exc, SaleorUnauthorizedError):
+            return _error(401, "APP_TOKEN_REVOKED", "Saleor no longer accepts this app's token.")
+        if isinstance(exc, SaleorUnavailableError):
+            return _error(503, "SALEOR_UNAVAILABLE", "Saleor did not answer; try again.")
+        return _error(502, "SALEOR_ERROR", str(exc))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # Transient by nature: a 5xx makes Saleor deliver the webhook again.
+        log.error("database error", extra={"path": request.url.path, "reason": exc.__class__.__name__})
+        return _error(503, "DATABASE_UNAVAILABLE", "The database is unavailable; try again.")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    runtime = Runtime.build(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        title="Saleor Ops",
+        version=__version__,
+        lifespan=lifespan,
+        redirect_slashes=False,  # a 307 would count as success to Saleor and lose the install
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.runtime = runtime
+    _install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(saleor_router)
+    for _, router in WEBHOOKS:
+        app.include_router(router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
+    return app

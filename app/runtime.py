@@ -1,0 +1,74 @@
+"""Long-lived collaborators built once per process in ``create_app``'s lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db.engine import create_engine, create_session_factory
+from app.db.repositories.installations import SqlInstallationStore
+from app.domain.ids import SaleorApiUrl
+from app.graphql.client import SaleorClientFactory
+from app.saleor.jwks import JwksFetcher
+from app.security import SecretCipher
+from app.services.ports import Clock, SystemClock
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    cipher: SecretCipher
+    jwks: JwksFetcher
+    saleor: SaleorClientFactory
+    clock: Clock
+
+    @classmethod
+    def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
+        engine = create_engine(settings.database_url)
+        sessions = create_session_factory(engine)
+        http = http or httpx.AsyncClient(
+            timeout=settings.saleor_timeout_seconds,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"User-Agent": "saleor-ops"},
+        )
+        cipher = SecretCipher(settings.resolve_secret_key())
+        clock = clock or SystemClock()
+        runtime = cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            http=http,
+            cipher=cipher,
+            jwks=JwksFetcher(
+                http,
+                refetch_interval_seconds=settings.jwks_refetch_interval_seconds,
+                timeout_seconds=settings.saleor_timeout_seconds,
+            ),
+            saleor=SaleorClientFactory(
+                http,
+                timeout_seconds=settings.saleor_timeout_seconds,
+                max_attempts=settings.saleor_max_attempts,
+                backoff_seconds=settings.saleor_backoff_seconds,
+            ),
+            clock=clock,
+        )
+        runtime.saleor.on_unauthorized = runtime.mark_revoked
+        return runtime
+
+    async def mark_revoked(self, saleor_api_url: SaleorApiUrl) -> None:
+        """Saleor said 401 to our token: the app was removed (the only sign ≤3.23 gives).
+
+        Committed in its own transaction so the caller's rollback does not undo it.
+        """
+        async with self.sessions.begin() as session:
+            await SqlInstallationStore(session, self.cipher).mark_revoked(saleor_api_url, self.clock.now())
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.engine.dispose()

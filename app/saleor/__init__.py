@@ -1,0 +1,1 @@
+"""The Saleor app protocol: manifest, registration, JWKS, webhook and dashboard-token verification."""

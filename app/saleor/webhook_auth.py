@@ -1,0 +1,78 @@
+"""Webhook request checks in app-sdk's order (PROTOCOL.md c.2); nothing is parsed before they pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from starlette.datastructures import Headers
+
+from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.domain.installation import Installation
+from app.errors import AppError, JwksUnavailableError, SignatureError
+from app.saleor import headers
+from app.saleor.jwks import JwksFetcher
+from app.saleor.keyring import verify_with_rotation
+from app.saleor.signature import verify_webhook_signature
+from app.services.ports import InstallationStore
+
+
+class WebhookRejected(AppError):
+    """A delivery we refuse; 4xx stops Saleor retrying, 503 asks it to retry later."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedWebhook:
+    installation: Installation
+    event: str
+    body: bytes = field(repr=False)
+
+
+async def verify_webhook(
+    request_headers: Headers,
+    body: bytes,
+    *,
+    expected_event: str,
+    store: InstallationStore,
+    fetcher: JwksFetcher,
+    now: datetime,
+) -> VerifiedWebhook:
+    api_url_header = request_headers.get(headers.SALEOR_API_URL)
+    if not api_url_header:
+        raise WebhookRejected(400, "MISSING_API_URL_HEADER", "Missing saleor-api-url header.")
+    event = request_headers.get(headers.SALEOR_EVENT)
+    if not event:
+        raise WebhookRejected(400, "MISSING_EVENT_HEADER", "Missing saleor-event header.")
+    if event.lower() != expected_event:
+        raise WebhookRejected(400, "WRONG_EVENT", f"This endpoint takes {expected_event}, not {event}.")
+    signature = request_headers.get(headers.SALEOR_SIGNATURE)
+    if not signature:
+        raise WebhookRejected(400, "MISSING_SIGNATURE_HEADER", "Missing saleor-signature header.")
+    if not body:
+        raise WebhookRejected(400, "MISSING_REQUEST_BODY", "Missing request body.")
+    try:
+        api_url = saleor_api_url(api_url_header)
+    except InvalidSaleorApiUrl as exc:
+        raise WebhookRejected(400, "MISSING_API_URL_HEADER", str(exc)) from exc
+    installation = await store.get(api_url)
+    if installation is None:
+        raise WebhookRejected(401, "NOT_REGISTERED", "This Saleor has not installed the app.")
+    try:
+        await verify_with_rotation(
+            installation,
+            lambda keys: verify_webhook_signature(signature, body, keys),
+            fetcher=fetcher,
+            store=store,
+            now=now,
+        )
+    except JwksUnavailableError as exc:
+        raise WebhookRejected(503, "JWKS_NOT_AVAILABLE", "Could not fetch Saleor's signing keys; retry later.") from exc
+    except SignatureError as exc:
+        raise WebhookRejected(401, "SIGNATURE_VERIFICATION_FAILED", "Request signature check failed.") from exc
+    return VerifiedWebhook(installation=installation, event=event.lower(), body=body)

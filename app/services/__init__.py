@@ -1,0 +1,1 @@
+"""Imperative shell: load through ports, call the domain, persist, notify."""

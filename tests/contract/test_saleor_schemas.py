@@ -1,0 +1,78 @@
+"""Every document the app sends or subscribes with must validate against Saleor 3.20 and the newest schema.
+
+The schemas live beside the project in ``../shared/saleor/`` (never copied in);
+``SALEOR_SCHEMA_DIR`` points elsewhere.
+"""
+
+import os
+from functools import cache
+from pathlib import Path
+
+import pytest
+from graphql import (
+    FieldNode,
+    GraphQLEnumType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    build_schema,
+    parse,
+    validate,
+)
+
+from app.graphql.documents import Document, all_documents
+from app.saleor.manifest import build_manifest
+
+SCHEMA_DIR = Path(os.environ.get("SALEOR_SCHEMA_DIR", Path(__file__).resolve().parents[3] / "shared" / "saleor"))
+SCHEMAS = ["schema.graphql", "schema-3.20.graphql"]
+
+
+@cache
+def _schema(name: str) -> GraphQLSchema:
+    path = SCHEMA_DIR / name
+    if not path.exists():
+        pytest.skip(f"Saleor schema {path} is absent; set SALEOR_SCHEMA_DIR to the folder holding {', '.join(SCHEMAS)}")
+    return build_schema(path.read_text(), no_location=True)
+
+
+def _documents() -> list[Document]:
+    return all_documents()
+
+
+@pytest.mark.parametrize("schema_name", SCHEMAS)
+@pytest.mark.parametrize("document", _documents(), ids=lambda d: f"{d.path.parent.name}/{d.path.name}")
+def test_document_validates_against_saleor(schema_name: str, document: Document) -> None:
+    errors = validate(_schema(schema_name), document.node)
+    assert not errors, "\n".join(e.message for e in errors)
+
+
+@pytest.mark.parametrize("schema_name", SCHEMAS)
+def test_every_manifest_subscription_validates_and_selects_the_event_root(schema_name: str) -> None:
+    manifest = build_manifest("https://ops.test")
+    assert manifest["webhooks"], "the manifest declares webhooks"
+    for webhook in manifest["webhooks"]:
+        node = parse(webhook["query"])
+        errors = validate(_schema(schema_name), node)
+        assert not errors, f"{webhook['name']}: " + "; ".join(e.message for e in errors)
+        (operation,) = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)]
+        assert operation.operation is OperationType.SUBSCRIPTION
+        (root,) = operation.selection_set.selections
+        assert isinstance(root, FieldNode)
+        assert root.name.value == "event"
+
+
+@pytest.mark.parametrize("schema_name", SCHEMAS)
+def test_every_declared_event_exists_in_saleor(schema_name: str) -> None:
+    events = _schema(schema_name).get_type("WebhookEventTypeAsyncEnum")
+    assert isinstance(events, GraphQLEnumType)
+    for webhook in build_manifest("https://ops.test")["webhooks"]:
+        for event in webhook["asyncEvents"]:
+            assert event in events.values, f"{event} is not an async event in {schema_name}"
+
+
+@pytest.mark.parametrize("schema_name", SCHEMAS)
+def test_requested_permissions_exist_in_saleor(schema_name: str) -> None:
+    permissions = _schema(schema_name).get_type("PermissionEnum")
+    assert isinstance(permissions, GraphQLEnumType)
+    for permission in build_manifest("https://ops.test")["permissions"]:
+        assert permission in permissions.values
