@@ -6,10 +6,12 @@ No route here may redirect: Saleor counts a 3xx as a successful install.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.dependencies import ClockDep, InstallationStoreDep, RuntimeDep
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
@@ -19,6 +21,7 @@ from app.saleor.manifest import build_manifest
 from app.services.installations import RegisterRefused, RegisterRequest, register_installation
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 _REFUSAL_STATUS = {"SALEOR_URL_PROHIBITED": 403, "UNKNOWN_APP_ID": 401, "JWKS_NOT_AVAILABLE": 401}
 
@@ -45,18 +48,25 @@ async def register(request: Request, runtime: RuntimeDep, store: InstallationSto
     except InvalidSaleorApiUrl as exc:
         return PlainTextResponse(f"Invalid saleor-api-url header: {exc}", status_code=400)
 
-    outcome = await register_installation(
-        RegisterRequest(
-            saleor_api_url=api_url,
-            token=token,
-            saleor_domain=request.headers.get(headers.SALEOR_DOMAIN),
-            schema_version=request.headers.get(headers.SALEOR_SCHEMA_VERSION),
-        ),
-        allowed_url_patterns=runtime.settings.allowed_saleor_url_patterns,
-        saleor=HttpSaleorAuthority(runtime.saleor, runtime.jwks),
-        store=store,
-        clock=clock,
-    )
+    try:
+        outcome = await register_installation(
+            RegisterRequest(
+                saleor_api_url=api_url,
+                token=token,
+                saleor_domain=request.headers.get(headers.SALEOR_DOMAIN),
+                schema_version=request.headers.get(headers.SALEOR_SCHEMA_VERSION),
+            ),
+            allowed_url_patterns=runtime.settings.allowed_saleor_url_patterns,
+            saleor=HttpSaleorAuthority(runtime.saleor, runtime.jwks),
+            store=store,
+            clock=clock,
+        )
+    except SQLAlchemyError:
+        log.exception("register: could not save the installation", extra={"saleor_api_url": api_url})
+        return JSONResponse(
+            {"success": False, "error": {"message": "Registration failed: could not save the auth data."}},
+            status_code=500,
+        )
     if isinstance(outcome, RegisterRefused):
         # Saleor shows error.message to the staff user who is installing.
         return JSONResponse(

@@ -1,11 +1,14 @@
 """POST /api/register, every step of PROTOCOL.md b.2."""
 
+import logging
+
 import httpx
 import pytest
 from sqlalchemy import select
 
 from app.config import Settings
 from app.db.models import InstallationRow
+from app.logs import JsonFormatter
 from app.runtime import Runtime
 from tests.builders import SHOP_API_URL
 from tests.fakes.fake_saleor import FakeSaleor
@@ -41,6 +44,17 @@ class TestRegister:
         assert (row.saleor_domain, row.schema_version, row.saleor_version) == ("shop.test", "3.20", "3.24.0-a.0")
         assert "app-token-1" not in row.token_encrypted
         assert runtime.cipher.decrypt(row.token_encrypted) == "app-token-1"
+
+    async def test_never_logs_the_token(
+        self, client: httpx.AsyncClient, fake_saleor: FakeSaleor, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        await _register(client, {"auth_token": "very-secret-token"})
+        fake_saleor.on("AppIdentity", httpx.Response(401))
+        await _register(client, {"auth_token": "very-secret-token"})
+        formatter = JsonFormatter()
+        assert caplog.records
+        assert not [r for r in caplog.records if "very-secret-token" in formatter.format(r)]
 
     async def test_normalises_the_api_url_it_keys_on(
         self, client: httpx.AsyncClient, fake_saleor: FakeSaleor, runtime: Runtime
@@ -125,3 +139,22 @@ class TestRegister:
 
     async def test_get_is_not_allowed(self, client: httpx.AsyncClient) -> None:
         assert (await client.get("/api/register")).status_code == 405
+
+
+async def test_a_store_that_cannot_be_saved_gets_saleors_error_shape(
+    client: httpx.AsyncClient, fake_saleor: FakeSaleor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from app.db.repositories.installations import SqlInstallationStore
+
+    async def broken_save(self: SqlInstallationStore, installation: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(SqlInstallationStore, "save", broken_save)
+    response = await _register(client)
+    assert response.status_code == 500
+    assert response.json() == {
+        "success": False,
+        "error": {"message": "Registration failed: could not save the auth data."},
+    }
