@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -79,10 +80,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(503, "DATABASE_UNAVAILABLE", "The database is unavailable; try again.")
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, http: httpx.AsyncClient | None = None
+) -> FastAPI:
+    """``http`` replaces the outbound client, e.g. one whose transport is a Saleor stand-in."""
     settings = settings or Settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
-    runtime = Runtime.build(settings, clock=clock)
+    runtime = Runtime.build(settings, clock=clock, http=http)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
