@@ -22,7 +22,7 @@ from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.ports import Clock
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -30,7 +30,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_clock(runtime: RuntimeDep) -> Clock:
+async def get_clock(runtime: RuntimeDep) -> Clock:
     return runtime.clock
 
 
@@ -55,14 +55,14 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_installation_store(session: SessionDep, runtime: RuntimeDep) -> SqlInstallationStore:
+async def get_installation_store(session: SessionDep, runtime: RuntimeDep) -> SqlInstallationStore:
     return SqlInstallationStore(session, runtime.cipher)
 
 
 InstallationStoreDep = Annotated[SqlInstallationStore, Depends(get_installation_store)]
 
 
-def get_order_event_log(session: SessionDep) -> SqlOrderEventLog:
+async def get_order_event_log(session: SessionDep) -> SqlOrderEventLog:
     return SqlOrderEventLog(session)
 
 
@@ -118,10 +118,11 @@ async def get_dashboard_context(request: Request, store: InstallationStoreDep, r
 DashboardContextDep = Annotated[DashboardContext, Depends(get_dashboard_context)]
 
 
-def require_permissions(*permissions: str) -> Callable[[DashboardContext], DashboardContext]:
+def require_permissions(*permissions: str) -> Callable[[DashboardContext], Awaitable[DashboardContext]]:
     """``Depends(require_permissions("MANAGE_ORDERS"))``: 403 unless the staff user holds them all."""
 
-    def dependency(context: DashboardContextDep) -> DashboardContext:
+    # Dependencies are async so FastAPI does not hop to a worker thread for each of them.
+    async def dependency(context: DashboardContextDep) -> DashboardContext:
         context.user.require(*permissions)
         return context
 

@@ -8,7 +8,8 @@ Measures, in one run:
    a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, trust auth; dropped after).
 3. A ceiling: a bare FastAPI endpoint answering ``{"status": "ok"}``, served and loaded the same way.
 
-The load is httpx.AsyncClient with C concurrent workers, N requests (plus a short untimed warm-up)
+The load is C keep-alive HTTP/1.1 connections from a minimal asyncio client (httpx on the
+other core was the bottleneck, not the servers), N requests (plus a short untimed warm-up)
 and a hard time limit; bodies are built and signed before the clock starts. Target: app/echo >= 0.5.
 
     .venv/bin/python -m bench.webhook_throughput [--requests N] [--concurrency C] \
@@ -33,7 +34,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -150,8 +150,33 @@ async def seed(settings: Settings, signer: SaleorSigner) -> None:
         await runtime.close()
 
 
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: httpx on the other core would be the bottleneck, not the server."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, base_url: str) -> Connection:
+        host, port = base_url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        return cls(reader, writer, f"{host}:{port}")
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
+        lines = [f"{method} {path} HTTP/1.1", f"host: {self.host}", f"content-length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        length = next((int(h.split(":", 1)[1]) for h in header_lines if h.lower().startswith("content-length:")), 0)
+        return int(status_line.split()[1]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def drive(
-    client: httpx.AsyncClient, deliveries: list[Delivery], concurrency: int, deadline: float, expect: str
+    base_url: str, deliveries: list[Delivery], concurrency: int, deadline: float, expect: bytes
 ) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
@@ -159,41 +184,51 @@ async def drive(
 
     async def worker() -> None:
         nonlocal errors
-        for body, headers in pending:
-            if time.perf_counter() > deadline:
-                return
-            start = time.perf_counter()
-            try:
-                response = await client.post(PATH, content=body, headers=headers)
-                ok = response.status_code == 200 and response.json().get("status") == expect
-            except (httpx.HTTPError, ValueError):
-                ok = False
-            latencies.append(time.perf_counter() - start)
-            errors += not ok
+        connection = await Connection.open(base_url)
+        try:
+            for body, headers in pending:
+                if time.perf_counter() > deadline:
+                    return
+                start = time.perf_counter()
+                try:
+                    status, answer = await connection.request("POST", PATH, headers, body)
+                    ok = status == 200 and expect in answer
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    ok = False
+                    connection.close()
+                    connection = await Connection.open(base_url)
+                latencies.append(time.perf_counter() - start)
+                errors += not ok
+        finally:
+            connection.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies, errors
 
 
-async def load(name: str, base_url: str, deliveries: list[Delivery], args: argparse.Namespace) -> Result:
-    expect = "ok" if name.startswith("echo") else "recorded"
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        for _ in range(300):  # the server must answer /health within 30 s
+async def wait_healthy(name: str, base_url: str) -> None:
+    for _ in range(300):  # the server must answer /health within 30 s
+        try:
+            connection = await Connection.open(base_url)
             try:
-                if (await client.get("/health")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-        else:
-            raise RuntimeError(f"{name}: /health never answered 200 within 30 s")
-        warmup, timed = deliveries[:WARMUP], deliveries[WARMUP:]
-        await drive(client, warmup, args.concurrency, time.perf_counter() + args.time_limit, expect)
-        start = time.perf_counter()
-        latencies, errors = await drive(client, timed, args.concurrency, start + args.time_limit, expect)
-        seconds = time.perf_counter() - start
-    return Result(name, len(latencies), errors, seconds, tuple(latencies))
+                if (await connection.request("GET", "/health", {}))[0] == 200:
+                    return
+            finally:
+                connection.close()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{name}: /health never answered 200 within 30 s")
+
+
+async def load(name: str, base_url: str, deliveries: list[Delivery], args: argparse.Namespace) -> Result:
+    expect = b'"ok"' if name.startswith("echo") else b'"recorded"'
+    await wait_healthy(name, base_url)
+    warmup, timed = deliveries[:WARMUP], deliveries[WARMUP:]
+    await drive(base_url, warmup, args.concurrency, time.perf_counter() + args.time_limit, expect)
+    start = time.perf_counter()
+    latencies, errors = await drive(base_url, timed, args.concurrency, start + args.time_limit, expect)
+    return Result(name, len(latencies), errors, time.perf_counter() - start, tuple(latencies))
 
 
 def psql(sql: str) -> None:

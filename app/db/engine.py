@@ -23,7 +23,10 @@ def create_engine(database_url: str) -> AsyncEngine:
     ensure_sqlite_folder(database_url)
     if not is_sqlite(database_url):
         return create_async_engine(database_url, pool_pre_ping=True)
-    engine = create_async_engine(database_url)
+    # SQLite has one writer at a time: few connections queue requests fairly instead of
+    # letting many spin on the write lock; the overflow lets a request that holds one
+    # still open a second (e.g. to record a revoked token in its own transaction).
+    engine = create_async_engine(database_url, pool_size=1, max_overflow=2)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.dml import Insert
 
 
-async def insert_if_absent(session: AsyncSession, model: type[DeclarativeBase], values: dict[str, Any]) -> bool:
+@cache
+def _insert_ignoring_conflicts(table: Table, dialect: str) -> Insert:
+    # Built once per table: webhooks insert on every delivery, and the values come as parameters.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
+
+
+async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str, Any]) -> bool:
     """Insert one row unless a unique constraint already holds it; True when inserted."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    connection = await session.connection()
+    result = await connection.execute(_insert_ignoring_conflicts(table, connection.dialect.name), values)
+    return bool(result.rowcount)

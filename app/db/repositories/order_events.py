@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import cast
+
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import OrderEventRow
 from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.order_event import ReceivedOrderEvent
+
+_TABLE = cast(Table, OrderEventRow.__table__)
 
 
 class SqlOrderEventLog:
@@ -17,7 +21,7 @@ class SqlOrderEventLog:
         """Store the event once; False when this occurrence was already recorded."""
         return await insert_if_absent(
             self._session,
-            OrderEventRow,
+            _TABLE,
             {
                 "saleor_api_url": event.saleor_api_url,
                 "event": event.event,

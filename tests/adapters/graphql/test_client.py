@@ -161,3 +161,13 @@ async def test_runtime_marks_a_revoked_store_in_its_own_transaction(
     async with runtime.sessions() as session:
         revoked_at = (await session.scalars(select(InstallationRow.revoked_at))).one()
     assert revoked_at is not None
+
+
+async def test_a_revocation_is_recorded_while_the_request_holds_its_own_connection(
+    runtime: Runtime, installation: Installation
+) -> None:
+    async with runtime.sessions() as request_session:
+        await request_session.execute(select(InstallationRow.app_id))  # the request's connection is checked out
+        await runtime.mark_revoked(SHOP_API_URL)
+    async with runtime.sessions() as session:
+        assert (await session.scalars(select(InstallationRow.revoked_at))).one() is not None
