@@ -24,6 +24,11 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated patterns ('*' wildcard) of Saleor API URLs allowed to install.",
     )
+    dashboard_origins: str = Field(
+        default="",
+        description="Comma-separated origins of Saleor dashboards that may frame the app's pages, besides "
+        "each installed store's own origin (e.g. a dashboard hosted apart from its API).",
+    )
     secret_key: SecretStr | None = None
     data_dir: Path = Path("./var")
     log_level: str = "INFO"
@@ -46,6 +51,10 @@ class Settings(BaseSettings):
     @property
     def allowed_saleor_url_patterns(self) -> list[str]:
         return [p.strip() for p in self.allowed_saleor_urls.split(",") if p.strip()]
+
+    @property
+    def dashboard_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.dashboard_origins.split(",") if o.strip()]
 
     def resolve_secret_key(self) -> str:
         """The key that encrypts tokens at rest; generated into the data folder once."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
@@ -67,6 +68,13 @@ async def get_order_event_log(session: SessionDep) -> SqlOrderEventLog:
 
 
 OrderEventLogDep = Annotated[SqlOrderEventLog, Depends(get_order_event_log)]
+
+
+async def get_settings_store(session: SessionDep) -> SqlSettingsStore:
+    return SqlSettingsStore(session)
+
+
+SettingsStoreDep = Annotated[SqlSettingsStore, Depends(get_settings_store)]
 
 
 def verified_webhook(event: str) -> Callable[..., Awaitable[VerifiedWebhook]]:

@@ -52,7 +52,7 @@ PATH = "/api/webhooks/order-created"
 SECRET = "bench-secret-key"
 WARMUP = 50
 Delivery = tuple[bytes, dict[str, str]]
-HEADERS = {  # what Saleor sends with a delivery, but the signature (tests/api/webhooks/conftest.py)
+HEADERS = {  # what Saleor sends with a delivery, but the signature (tests.api.conftest.py)
     "content-type": "application/json",
     "saleor-event": "order_created",
     "saleor-domain": "shop.test",

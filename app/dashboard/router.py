@@ -1,59 +1,216 @@
+"""Pages inside the Saleor dashboard iframe.
+
+A page shell (``/dashboard…``) carries no store data: its script waits for the
+dashboard's token (AppBridge) and fetches server-rendered fragments from
+``/api/dashboard/…`` with it. Every fragment and action verifies that token.
+"""
+
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
 
 from app import __version__
-from app.dependencies import DashboardContext, OrderEventLogDep, require_permissions
+from app.dashboard import view_models
+from app.dependencies import (
+    DashboardContext,
+    InstallationStoreDep,
+    OrderEventLogDep,
+    RuntimeDep,
+    SettingsStoreDep,
+    require_permissions,
+)
+from app.domain.ids import InvalidSaleorApiUrl, SaleorId, saleor_api_url, saleor_origin
+from app.errors import PermissionDeniedError
+from app.services.settings import SECTIONS, SettingsRejected, change_settings, read_settings, store_timezone
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
+ViewerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
+RECENT_EVENTS = 10
+SETTINGS_HISTORY = 20
+SHELLS = {"home": "Saleor Ops", "settings": "Settings", "order": "Order"}
+
+
+async def _frame_ancestors(request: Request, runtime: RuntimeDep, store: InstallationStoreDep) -> str:
+    """The dashboards allowed to frame a page: the store's own origin and configured ones."""
+    origins = list(runtime.settings.dashboard_origin_list)
+    try:
+        api_url = saleor_api_url(request.query_params.get("saleorApiUrl", ""))
+    except InvalidSaleorApiUrl:
+        api_url = None
+    if api_url is not None and await store.get(api_url) is not None:
+        origins.append(saleor_origin(api_url))
+    return " ".join(origins) or "'none'"
+
+
+def _shell(request: Request, page: str, frame_ancestors: str) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request, "shell.html", {"page": page, "title": SHELLS[page], "version": __version__}
+    )
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+    return response
+
+
+FrameAncestorsDep = Annotated[str, Depends(_frame_ancestors)]
+
 
 @router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard_home(request: Request) -> HTMLResponse:
-    """The shell carries no store data; the page fetches it with the dashboard's token."""
-    return templates.TemplateResponse(request, "home.html", {"version": __version__})
+@router.get("/dashboard/", response_class=HTMLResponse)
+async def home_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "home", frame_ancestors)
 
 
-class InstallationStatus(BaseModel):
-    saleor_api_url: str
-    saleor_version: str | None
-    installed_at: str
-    staff_email: str
-    order_events: int
+@router.get("/dashboard/settings", response_class=HTMLResponse)
+async def settings_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "settings", frame_ancestors)
 
 
-@router.get("/api/dashboard/status")
-async def installation_status(
-    context: Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))],
+@router.get("/dashboard/order", response_class=HTMLResponse)
+async def order_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "order", frame_ancestors)
+
+
+@router.get("/api/dashboard/fragments/home", response_class=HTMLResponse)
+async def home_fragment(
+    request: Request,
+    viewer: ViewerDep,
     events: OrderEventLogDep,
-) -> InstallationStatus:
-    installation = context.installation
-    return InstallationStatus(
-        saleor_api_url=installation.saleor_api_url,
-        saleor_version=installation.saleor_version,
-        installed_at=installation.installed_at.isoformat(),
-        staff_email=context.user.email,
-        order_events=await events.count(installation.saleor_api_url),
+    settings: SettingsStoreDep,
+    runtime: RuntimeDep,
+    locale: str | None = None,
+) -> HTMLResponse:
+    url = viewer.installation.saleor_api_url
+    context = view_models.home_context(
+        viewer.installation,
+        await events.recent(url, RECENT_EVENTS),
+        await events.counts_since(url, runtime.clock.now() - timedelta(days=1)),
+        await store_timezone(settings, url),
+        view_models.parse_locale(locale),
+    )
+    return templates.TemplateResponse(request, "fragments/home.html", context)
+
+
+@router.get("/api/dashboard/fragments/order", response_class=HTMLResponse)
+async def order_fragment(
+    request: Request,
+    viewer: ViewerDep,
+    events: OrderEventLogDep,
+    settings: SettingsStoreDep,
+    order_id: Annotated[str, Query(alias="orderId", min_length=1, max_length=256)],
+    locale: str | None = None,
+) -> HTMLResponse:
+    url = viewer.installation.saleor_api_url
+    rows = view_models.event_rows(
+        await events.for_order(url, SaleorId(order_id)),
+        await store_timezone(settings, url),
+        view_models.parse_locale(locale),
+    )
+    return templates.TemplateResponse(request, "fragments/order_card.html", {"events": rows})
+
+
+async def _settings_fragment(
+    request: Request,
+    viewer: DashboardContext,
+    settings: SettingsStoreDep,
+    locale: str | None,
+    *,
+    rejected: SettingsRejected | None = None,
+    saved: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    url = viewer.installation.saleor_api_url
+    zone = await store_timezone(settings, url)
+    sections: list[dict[str, Any]] = []
+    for section in SECTIONS.values():
+        current = (await read_settings(settings, url, section)).model_dump(mode="json")
+        is_rejected = rejected is not None and rejected.section.key == section.key
+        values = {**current, **rejected.submitted} if rejected is not None and is_rejected else current
+        sections.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "fields": [
+                    {
+                        "name": name,
+                        "label": info.title or name,
+                        "help": info.description or "",
+                        "value": values.get(name, ""),
+                        "choices": section.choices.get(name, []),
+                        "error": rejected.errors.get(name) if rejected is not None and is_rejected else None,
+                    }
+                    for name, info in section.model.model_fields.items()
+                ],
+                "can_edit": section.permission in viewer.user.user_permissions,
+                "permission": section.permission,
+                "errors": rejected.errors if rejected is not None and is_rejected else {},
+            }
+        )
+    history = view_models.change_rows(
+        await settings.history(url, SETTINGS_HISTORY),
+        {s.key: s.title for s in SECTIONS.values()},
+        zone,
+        view_models.parse_locale(locale),
+    )
+    return templates.TemplateResponse(
+        request,
+        "fragments/settings.html",
+        {"sections": sections, "history": history, "saved": saved},
+        status_code=status_code,
     )
 
 
+@router.get("/api/dashboard/fragments/settings", response_class=HTMLResponse)
+async def settings_fragment(
+    request: Request, viewer: ViewerDep, settings: SettingsStoreDep, locale: str | None = None
+) -> HTMLResponse:
+    return await _settings_fragment(request, viewer, settings, locale)
+
+
+@router.post("/api/dashboard/settings/{section_key}", response_class=HTMLResponse)
+async def save_settings(
+    request: Request,
+    section_key: str,
+    viewer: ViewerDep,
+    settings: SettingsStoreDep,
+    runtime: RuntimeDep,
+    locale: str | None = None,
+) -> HTMLResponse:
+    """Validate a whole section; on any error nothing is saved and the form comes back with the reasons."""
+    section = SECTIONS.get(section_key)
+    if section is None:
+        return HTMLResponse("Unknown settings section.", status_code=404)
+    if section.permission not in viewer.user.user_permissions:
+        raise PermissionDeniedError([section.permission])
+    form = await request.form()
+    submitted = {key: value for key, value in form.items() if isinstance(value, str)}
+    outcome = await change_settings(
+        settings,
+        viewer.installation.saleor_api_url,
+        section,
+        submitted,
+        changed_by=viewer.user.email,
+        now=runtime.clock.now(),
+    )
+    if isinstance(outcome, SettingsRejected):
+        return await _settings_fragment(request, viewer, settings, locale, rejected=outcome, status_code=422)
+    message = f"{section.title} settings saved." if outcome.changed else "Nothing changed."
+    return await _settings_fragment(request, viewer, settings, locale, saved=message)
+
+
 @router.get("/about", response_class=HTMLResponse)
-async def about(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "about.html", {"version": __version__, "section": "about"})
-
-
 @router.get("/about/privacy", response_class=HTMLResponse)
-async def privacy(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "about.html", {"version": __version__, "section": "privacy"})
-
-
 @router.get("/about/support", response_class=HTMLResponse)
-async def support(request: Request) -> HTMLResponse:
-    return templates.TemplateResponse(request, "about.html", {"version": __version__, "section": "support"})
+async def about(request: Request) -> HTMLResponse:
+    """The manifest's homepage, data privacy and support pages (public, outside the dashboard)."""
+    section = request.url.path.removeprefix("/about").strip("/") or "about"
+    return templates.TemplateResponse(request, "about.html", {"version": __version__, "section": section})

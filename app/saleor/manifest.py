@@ -28,10 +28,35 @@ def _absolute(public_url: str, url: str) -> str:
     return public_url + url if url.startswith("/") else url
 
 
-def build_manifest(public_url: str, template: dict[str, Any] | None = None) -> dict[str, Any]:
+def _version(value: str) -> tuple[int, int]:
+    major, minor = value.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _fits(extension: dict[str, Any], schema_version: str | None) -> bool:
+    """Our own ``minSaleorVersion``/``maxSaleorVersion`` keys pick extensions per Saleor version.
+
+    Saleor ≤3.21 refuses a manifest whose mount or target it does not know (WIDGET,
+    *_DETAILS_WIDGETS arrived in 3.22), and it says which version it is in the
+    ``Saleor-Schema-Version`` header of the manifest request.
+    """
+    lowest, highest = extension.pop("minSaleorVersion", None), extension.pop("maxSaleorVersion", None)
+    if schema_version is None:  # a person or a tool asking: describe the newest Saleor
+        return highest is None
+    try:
+        version = _version(schema_version)
+    except ValueError:
+        return highest is None
+    return (lowest is None or version >= _version(lowest)) and (highest is None or version <= _version(highest))
+
+
+def build_manifest(
+    public_url: str, template: dict[str, Any] | None = None, *, schema_version: str | None = None
+) -> dict[str, Any]:
     source = template if template is not None else manifest_template()
     manifest: dict[str, Any] = json.loads(json.dumps(source))  # deep copy; the template stays untouched
     manifest["version"] = __version__
+    manifest["extensions"] = [e for e in manifest.get("extensions", []) if _fits(e, schema_version)]
     for key in ("appUrl", "tokenTargetUrl", "dataPrivacyUrl", "homepageUrl", "supportUrl"):
         if key in manifest:
             manifest[key] = _absolute(public_url, manifest[key])

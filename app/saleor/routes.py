@@ -27,8 +27,10 @@ _REFUSAL_STATUS = {"SALEOR_URL_PROHIBITED": 403, "UNKNOWN_APP_ID": 401, "JWKS_NO
 
 
 @router.get("/api/manifest")
-async def manifest(runtime: RuntimeDep) -> dict[str, Any]:
-    return build_manifest(runtime.settings.public_url)
+async def manifest(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    return build_manifest(
+        runtime.settings.public_url, schema_version=request.headers.get(headers.SALEOR_SCHEMA_VERSION)
+    )
 
 
 @router.post("/api/register")

@@ -33,6 +33,24 @@ class OrderEventLog(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class SettingsChange:
+    section: str
+    changed_at: datetime
+    changed_by: str
+    before: str
+    after: str
+
+
+class SettingsStore(Protocol):
+    async def get(self, saleor_api_url: SaleorApiUrl, section: str) -> dict[str, object] | None: ...
+    async def save(self, saleor_api_url: SaleorApiUrl, change: SettingsChange) -> None:
+        """Write ``change.after`` as the section's values and keep ``change`` in the history."""
+        ...
+
+    async def history(self, saleor_api_url: SaleorApiUrl, limit: int) -> list[SettingsChange]: ...
+
+
+@dataclass(frozen=True, slots=True)
 class AppIdentity:
     app_id: AppId
     saleor_version: str | None

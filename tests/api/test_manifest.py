@@ -84,6 +84,35 @@ class TestManifest:
         assert template["extensions"][1]["url"] == "/widget", "the template is not mutated"
 
 
+class TestExtensionsPerSaleorVersion:
+    async def _extensions(self, client: httpx.AsyncClient, version: str | None) -> set[tuple[str, str]]:
+        headers = {"saleor-schema-version": version} if version else {}
+        manifest = (await client.get("/api/manifest", headers=headers)).json()
+        for extension in manifest["extensions"]:
+            assert "minSaleorVersion" not in extension
+            assert "maxSaleorVersion" not in extension
+        return {(e["mount"], e["target"]) for e in manifest["extensions"]}
+
+    @pytest.mark.parametrize("version", ["3.22", "3.24", None])
+    async def test_saleor_3_22_and_newer_get_the_order_widget(self, client: httpx.AsyncClient, version: str | None):
+        assert await self._extensions(client, version) == {
+            ("NAVIGATION_ORDERS", "APP_PAGE"),
+            ("ORDER_DETAILS_WIDGETS", "WIDGET"),
+        }
+
+    @pytest.mark.parametrize("version", ["3.20", "3.21"])
+    async def test_older_saleor_gets_the_order_card_as_a_popup(self, client: httpx.AsyncClient, version: str):
+        assert await self._extensions(client, version) == {
+            ("NAVIGATION_ORDERS", "APP_PAGE"),
+            ("ORDER_DETAILS_MORE_ACTIONS", "POPUP"),
+        }
+
+    async def test_app_page_stays_relative_and_others_are_absolute(self, manifest: dict[str, Any]) -> None:
+        urls = {e["target"]: e["url"] for e in manifest["extensions"]}
+        assert urls["APP_PAGE"] == "/"
+        assert urls["WIDGET"] == "https://ops.test/dashboard/order"
+
+
 async def test_saleor_manifest_cli_prints_the_same_manifest(capsys: pytest.CaptureFixture[str]) -> None:
     from app.cli import main
 

@@ -76,3 +76,17 @@ def test_requested_permissions_exist_in_saleor(schema_name: str) -> None:
     assert isinstance(permissions, GraphQLEnumType)
     for permission in build_manifest("https://ops.test")["permissions"]:
         assert permission in permissions.values
+
+
+@pytest.mark.parametrize(("schema_name", "version"), [("schema-3.20.graphql", "3.20")])
+def test_extensions_offered_to_old_saleor_use_only_mounts_and_targets_it_knows(schema_name: str, version: str) -> None:
+    """Saleor ≤3.22 validates mount and target against these enums and refuses the install otherwise."""
+    schema = _schema(schema_name)
+    mounts, targets = schema.get_type("AppExtensionMountEnum"), schema.get_type("AppExtensionTargetEnum")
+    assert isinstance(mounts, GraphQLEnumType)
+    assert isinstance(targets, GraphQLEnumType)
+    manifest = build_manifest("https://ops.test", schema_version=version)
+    assert manifest["extensions"]
+    for extension in manifest["extensions"]:
+        assert extension["mount"] in mounts.values
+        assert extension["target"] in targets.values

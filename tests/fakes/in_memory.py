@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime
 
 from app.domain.ids import AppId, SaleorApiUrl
 from app.domain.installation import Installation
 from app.domain.order_event import ReceivedOrderEvent
 from app.errors import JwksUnavailableError, SaleorApiError
-from app.services.ports import AppIdentity, InstallationStore, OrderEventLog, SaleorAuthority
+from app.services.ports import (
+    AppIdentity,
+    InstallationStore,
+    OrderEventLog,
+    SaleorAuthority,
+    SettingsChange,
+    SettingsStore,
+)
 
 
 class InMemoryInstallationStore:
@@ -44,6 +52,22 @@ class InMemoryOrderEventLog:
         return True
 
 
+class InMemorySettingsStore:
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], dict[str, object]] = {}
+        self.changes: list[SettingsChange] = []
+
+    async def get(self, saleor_api_url: SaleorApiUrl, section: str) -> dict[str, object] | None:
+        return self.values.get((saleor_api_url, section))
+
+    async def save(self, saleor_api_url: SaleorApiUrl, change: SettingsChange) -> None:
+        self.values[(saleor_api_url, change.section)] = json.loads(change.after)
+        self.changes.append(change)
+
+    async def history(self, saleor_api_url: SaleorApiUrl, limit: int) -> list[SettingsChange]:
+        return list(reversed(self.changes))[:limit]
+
+
 class FakeSaleorAuthority:
     def __init__(self, *, app_id: str = "QXBwOjE=", jwks: str = '{"keys": []}') -> None:
         self.app_id = app_id
@@ -64,8 +88,9 @@ class FakeSaleorAuthority:
         return self.jwks
 
 
-_: tuple[type[InstallationStore], type[OrderEventLog], type[SaleorAuthority]] = (
+_: tuple[type[InstallationStore], type[OrderEventLog], type[SaleorAuthority], type[SettingsStore]] = (
     InMemoryInstallationStore,
     InMemoryOrderEventLog,
     FakeSaleorAuthority,
+    InMemorySettingsStore,
 )

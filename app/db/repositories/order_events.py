@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, func, select
@@ -40,22 +41,40 @@ class SqlOrderEventLog:
             .where(OrderEventRow.saleor_api_url == saleor_api_url, OrderEventRow.order_id == order_id)
             .order_by(OrderEventRow.issued_at, OrderEventRow.id)
         )
-        return [
-            ReceivedOrderEvent(
-                saleor_api_url=SaleorApiUrl(row.saleor_api_url),
-                event=row.event,
-                order_id=SaleorId(row.order_id),
-                order_number=row.order_number,
-                issued_at=row.issued_at,
-                saleor_version=row.saleor_version,
-                received_at=row.received_at,
-                payload=row.payload,
-            )
-            for row in rows
-        ]
+        return [_to_domain(row) for row in rows]
+
+    async def recent(self, saleor_api_url: SaleorApiUrl, limit: int) -> list[ReceivedOrderEvent]:
+        rows = await self._session.scalars(
+            select(OrderEventRow)
+            .where(OrderEventRow.saleor_api_url == saleor_api_url)
+            .order_by(OrderEventRow.issued_at.desc(), OrderEventRow.id.desc())
+            .limit(limit)
+        )
+        return [_to_domain(row) for row in rows]
+
+    async def counts_since(self, saleor_api_url: SaleorApiUrl, since: datetime) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(OrderEventRow.event, func.count())
+            .where(OrderEventRow.saleor_api_url == saleor_api_url, OrderEventRow.issued_at >= since)
+            .group_by(OrderEventRow.event)
+        )
+        return {event: int(count) for event, count in rows}
 
     async def count(self, saleor_api_url: SaleorApiUrl) -> int:
         total = await self._session.scalar(
             select(func.count()).select_from(OrderEventRow).where(OrderEventRow.saleor_api_url == saleor_api_url)
         )
         return int(total or 0)
+
+
+def _to_domain(row: OrderEventRow) -> ReceivedOrderEvent:
+    return ReceivedOrderEvent(
+        saleor_api_url=SaleorApiUrl(row.saleor_api_url),
+        event=row.event,
+        order_id=SaleorId(row.order_id),
+        order_number=row.order_number,
+        issued_at=row.issued_at,
+        saleor_version=row.saleor_version,
+        received_at=row.received_at,
+        payload=row.payload,
+    )

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from app.db.models import InstallationRow, OrderEventRow
 from app.runtime import Runtime
-from tests.api.webhooks.conftest import Send
+from tests.api.conftest import Send
 from tests.builders import body_of
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.db.models import OrderEventRow
 from app.runtime import Runtime
 from app.webhooks.payloads import OrderEventPayload
-from tests.api.webhooks.conftest import Send
+from tests.api.conftest import Send
 from tests.builders import NOW, body_of, order_payload
 
 ORDER_EVENTS = [

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.db.models import InstallationRow, OrderEventRow
 from app.domain.installation import Installation
 from app.runtime import Runtime
-from tests.api.webhooks.conftest import Send
+from tests.api.conftest import Send
 from tests.builders import body_of, order_payload
 from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor

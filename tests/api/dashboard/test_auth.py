@@ -11,6 +11,8 @@ from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
 from tests.fakes.saleor_signer import SaleorSigner
 
+HOME = "/api/dashboard/fragments/home"
+
 
 def _headers(token: str, api_url: str = "https://shop.test/graphql/") -> dict[str, str]:
     return {"authorization-bearer": token, "saleor-api-url": api_url}
@@ -21,31 +23,28 @@ class TestDashboardAuth:
     async def test_a_staff_user_with_the_permission_gets_the_status(
         self, client: httpx.AsyncClient, signer: SaleorSigner
     ) -> None:
-        response = await client.get(
-            "/api/dashboard/status", headers=_headers(signer.dashboard_token(issued_at=NOW.timestamp()))
-        )
+        response = await client.get(HOME, headers=_headers(signer.dashboard_token(issued_at=NOW.timestamp())))
         assert response.status_code == 200
-        assert response.json()["staff_email"] == "staff@shop.test"
-        assert response.json()["saleor_api_url"] == "https://shop.test/graphql/"
+        assert "https://shop.test/graphql/" in response.text
 
     async def test_an_expired_token_is_a_401(
         self, client: httpx.AsyncClient, signer: SaleorSigner, clock: FixedClock
     ) -> None:
         token = signer.dashboard_token(issued_at=NOW.timestamp())
         clock.advance(minutes=10)
-        response = await client.get("/api/dashboard/status", headers=_headers(token))
+        response = await client.get(HOME, headers=_headers(token))
         assert response.status_code == 401
         assert "expired" in response.json()["error"]["message"]
 
     async def test_a_token_of_another_app_is_a_401(self, client: httpx.AsyncClient, signer: SaleorSigner) -> None:
         token = signer.dashboard_token(issued_at=NOW.timestamp(), app_id="QXBwOjc=")
-        assert (await client.get("/api/dashboard/status", headers=_headers(token))).status_code == 401
+        assert (await client.get(HOME, headers=_headers(token))).status_code == 401
 
     async def test_a_user_without_the_permission_is_a_403_that_names_it(
         self, client: httpx.AsyncClient, signer: SaleorSigner
     ) -> None:
         token = signer.dashboard_token(issued_at=NOW.timestamp(), user_permissions=["MANAGE_PRODUCTS"])
-        response = await client.get("/api/dashboard/status", headers=_headers(token))
+        response = await client.get(HOME, headers=_headers(token))
         assert response.status_code == 403
         assert "MANAGE_ORDERS" in response.json()["error"]["message"]
 
@@ -53,7 +52,7 @@ class TestDashboardAuth:
         self, client: httpx.AsyncClient, fake_saleor: FakeSaleor
     ) -> None:
         token = SaleorSigner(1).dashboard_token(issued_at=NOW.timestamp())
-        response = await client.get("/api/dashboard/status", headers=_headers(token))
+        response = await client.get(HOME, headers=_headers(token))
         assert response.status_code == 401
         assert fake_saleor.jwks_route.call_count == 1
 
@@ -63,7 +62,7 @@ class TestDashboardAuth:
         rotated = SaleorSigner(1)
         fake_saleor.serve_keys(rotated)
         token = rotated.dashboard_token(issued_at=NOW.timestamp())
-        assert (await client.get("/api/dashboard/status", headers=_headers(token))).status_code == 200
+        assert (await client.get(HOME, headers=_headers(token))).status_code == 200
 
     @pytest.mark.parametrize("missing", ["authorization-bearer", "saleor-api-url"])
     async def test_missing_headers_are_a_401(
@@ -71,19 +70,32 @@ class TestDashboardAuth:
     ) -> None:
         headers = _headers(signer.dashboard_token(issued_at=NOW.timestamp()))
         del headers[missing]
-        assert (await client.get("/api/dashboard/status", headers=headers)).status_code == 401
+        assert (await client.get(HOME, headers=headers)).status_code == 401
 
     async def test_a_store_that_never_installed_is_a_401(self, client: httpx.AsyncClient, signer: SaleorSigner) -> None:
         token = signer.dashboard_token(issued_at=NOW.timestamp())
-        response = await client.get("/api/dashboard/status", headers=_headers(token, "https://other.test/graphql/"))
+        response = await client.get(HOME, headers=_headers(token, "https://other.test/graphql/"))
         assert (response.status_code, response.json()["error"]["type"]) == (401, "NOT_REGISTERED")
 
 
-async def test_the_dashboard_shell_carries_no_store_data(client: httpx.AsyncClient, installation: Installation) -> None:
-    response = await client.get("/dashboard?saleorApiUrl=https://shop.test/graphql/&id=QXBwOjE=&theme=dark")
+@pytest.mark.parametrize("path", ["/dashboard", "/dashboard/", "/dashboard/settings", "/dashboard/order"])
+async def test_page_shells_carry_no_store_data(
+    client: httpx.AsyncClient, installation: Installation, path: str
+) -> None:
+    response = await client.get(f"{path}?saleorApiUrl=https://shop.test/graphql/&id=QXBwOjE=&theme=dark&orderId=T3I=")
     assert response.status_code == 200
     assert "shop.test" not in response.text
     assert "/static/app-bridge.js" in response.text
+    assert "set-cookie" not in response.headers
+
+
+async def test_only_the_installing_stores_dashboard_may_frame_a_page(
+    client: httpx.AsyncClient, installation: Installation
+) -> None:
+    installed = await client.get("/dashboard?saleorApiUrl=https://shop.test/graphql/")
+    assert "frame-ancestors https://shop.test" in installed.headers["content-security-policy"]
+    stranger = await client.get("/dashboard?saleorApiUrl=https://evil.test/graphql/")
+    assert "frame-ancestors 'none'" in stranger.headers["content-security-policy"]
 
 
 async def test_the_token_lifetime_is_checked_against_the_clock(
@@ -91,4 +103,4 @@ async def test_the_token_lifetime_is_checked_against_the_clock(
 ) -> None:
     token = signer.dashboard_token(issued_at=(NOW + timedelta(hours=1)).timestamp())
     clock.advance(hours=1, minutes=4)
-    assert (await client.get("/api/dashboard/status", headers=_headers(token))).status_code == 200
+    assert (await client.get(HOME, headers=_headers(token))).status_code == 200

@@ -1,0 +1,114 @@
+// Loads the page's server-rendered fragment with the dashboard token and wires its links and forms.
+(function () {
+  "use strict";
+  var bridge = window.SaleorOps;
+  var container = document.getElementById("fragment");
+  var page = document.body.dataset.page;
+
+  function fragmentUrl() {
+    var query = new URLSearchParams({ locale: bridge.state.locale });
+    if (page === "order") query.set("orderId", bridge.state.orderId || "");
+    return "/api/dashboard/fragments/" + page + "?" + query.toString();
+  }
+
+  function explain(status, body) {
+    var detail = (body && body.error && body.error.message) || "";
+    if (status === 401) {
+      return "Saleor Ops could not verify your Saleor session. Reload this page from the Saleor dashboard. " + detail;
+    }
+    if (status === 403) return detail || "Your Saleor account lacks the permission this page needs.";
+    return "Saleor Ops could not load this page (" + status + "). " + detail;
+  }
+
+  function showError(message) {
+    container.replaceChildren();
+    var box = document.createElement("p");
+    box.className = "banner banner-error";
+    box.setAttribute("role", "alert");
+    box.dataset.error = "";
+    box.textContent = message;
+    container.appendChild(box);
+    settle();
+  }
+
+  function settle() {
+    container.setAttribute("aria-busy", "false");
+    if (page === "order") bridge.resize(document.documentElement.scrollHeight);
+  }
+
+  var lastStatus = 0;
+
+  function render(response) {
+    lastStatus = response.status;
+    var type = response.headers.get("content-type") || "";
+    if (type.indexOf("text/html") === 0 && (response.ok || response.status === 422)) {
+      return response.text().then(function (html) {
+        container.innerHTML = html; // server-rendered with autoescaping; CSP blocks inline scripts
+        settle();
+        return response;
+      });
+    }
+    return response.text().then(function (text) {
+      var body = null;
+      try { body = JSON.parse(text); } catch (error) { body = null; }
+      showError(explain(response.status, body));
+      return response;
+    });
+  }
+
+  function load() {
+    if (page === "order" && !bridge.state.orderId) {
+      showError("Open this card from an order in the Saleor dashboard.");
+      return;
+    }
+    container.setAttribute("aria-busy", "true");
+    bridge.appFetch(fragmentUrl()).then(render, function () {
+      showError("Saleor Ops is not reachable. Check your connection and reload.");
+    });
+  }
+
+  function switchTo(target) {
+    page = target;
+    document.body.dataset.page = target;
+    document.querySelectorAll("[data-page-link]").forEach(function (link) {
+      if (link.dataset.pageLink === target) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+    load();
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-page-link], a[data-redirect]");
+    if (!link) return;
+    event.preventDefault();
+    if (link.dataset.pageLink) switchTo(link.dataset.pageLink);
+    else bridge.redirect(link.dataset.redirect);
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-action]");
+    if (!form) return;
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    var body = new URLSearchParams(new FormData(form));
+    var url = form.dataset.action + "?" + new URLSearchParams({ locale: bridge.state.locale }).toString();
+    bridge.appFetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: body,
+    }).then(render).then(function (response) {
+      if (response.ok) bridge.notify("success", "Saleor Ops", "Settings saved.");
+      else if (response.status === 422) bridge.notify("error", "Saleor Ops", "Nothing was saved: check the marked fields.");
+    }, function () {
+      showError("Saleor Ops is not reachable. Nothing was saved.");
+    });
+  });
+
+  var started = false;
+  bridge.on("token", function () {
+    // A refreshed token retries a page that was refused for an expired one.
+    if (!started || lastStatus === 401) { started = true; load(); }
+  });
+  bridge.on("locale", function () { if (started) load(); });
+})();

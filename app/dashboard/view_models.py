@@ -1,0 +1,104 @@
+"""Pure builders of template context: no I/O, unit-tested without HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime
+
+from app.domain.installation import Installation
+from app.domain.order_event import ReceivedOrderEvent
+from app.services.ports import SettingsChange
+
+EVENT_LABELS = {
+    "order_created": "Order created",
+    "order_fully_paid": "Order fully paid",
+    "order_fulfilled": "Order fulfilled",
+}
+
+
+def parse_locale(value: str | None) -> Locale:
+    """The dashboard's locale (``en``, ``pt-BR``…), falling back to English."""
+    try:
+        return Locale.parse((value or "en").replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse("en")
+
+
+def local_time(moment: datetime, zone: ZoneInfo, locale: Locale) -> str:
+    return format_datetime(moment, format="medium", tzinfo=zone, locale=locale)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    label: str
+    order_id: str
+    order_number: str | None
+    at: str
+
+
+def event_rows(events: list[ReceivedOrderEvent], zone: ZoneInfo, locale: Locale) -> list[EventRow]:
+    return [
+        EventRow(
+            label=EVENT_LABELS.get(e.event, e.event),
+            order_id=e.order_id,
+            order_number=e.order_number,
+            at=local_time(e.issued_at, zone, locale),
+        )
+        for e in events
+    ]
+
+
+def home_context(
+    installation: Installation,
+    recent: list[ReceivedOrderEvent],
+    counts: dict[str, int],
+    zone: ZoneInfo,
+    locale: Locale,
+) -> dict[str, object]:
+    return {
+        "installation": {
+            "store": installation.saleor_api_url,
+            "saleor_version": installation.saleor_version or "unknown",
+            "installed_at": local_time(installation.installed_at, zone, locale),
+            "revoked": installation.is_revoked,
+        },
+        "last_day": [(label, counts.get(event, 0)) for event, label in EVENT_LABELS.items()],
+        "recent": event_rows(recent, zone, locale),
+        "timezone": zone.key,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    at: str
+    by: str
+    section: str
+    changes: list[tuple[str, str, str]]
+
+
+def change_rows(
+    history: list[SettingsChange], titles: dict[str, str], zone: ZoneInfo, locale: Locale
+) -> list[ChangeRow]:
+    """Each change as the fields that differ, with their value before and after."""
+    rows = []
+    for change in history:
+        before, after = json.loads(change.before), json.loads(change.after)
+        fields = [
+            (name, json.dumps(before.get(name)), json.dumps(after.get(name)))
+            for name in sorted(set(before) | set(after))
+            if before.get(name) != after.get(name)
+        ]
+        rows.append(
+            ChangeRow(
+                at=local_time(change.changed_at, zone, locale),
+                by=change.changed_by,
+                section=titles.get(change.section, change.section),
+                changes=fields,
+            )
+        )
+    return rows

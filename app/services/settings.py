@@ -1,0 +1,122 @@
+"""Per-store settings: one validated section per capability, every change kept with who and when."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.domain.ids import SaleorApiUrl
+from app.services.ports import SettingsChange, SettingsStore
+
+
+class GeneralSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = Field(
+        default="UTC",
+        title="Store time zone",
+        description="Times in these pages are shown in this zone (an IANA name such as Europe/Warsaw).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a time zone name such as Europe/Warsaw or America/New_York") from exc
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsSection:
+    key: str
+    title: str
+    model: type[BaseModel]
+    # The staff permission needed to change it; reading needs only access to the app.
+    permission: str
+    choices: Mapping[str, list[str]] = field(default_factory=dict)
+
+
+SECTIONS: dict[str, SettingsSection] = {
+    section.key: section
+    for section in [
+        SettingsSection(
+            key="general",
+            title="General",
+            model=GeneralSettings,
+            permission="MANAGE_APPS",
+            choices={"timezone": sorted(available_timezones())},
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsRejected:
+    """What was wrong, field by field; nothing was saved."""
+
+    section: SettingsSection
+    errors: dict[str, str]
+    submitted: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsSaved:
+    section: SettingsSection
+    values: BaseModel
+    changed: bool
+
+
+async def read_settings(store: SettingsStore, saleor_api_url: SaleorApiUrl, section: SettingsSection) -> BaseModel:
+    stored = await store.get(saleor_api_url, section.key)
+    return section.model() if stored is None else section.model.model_validate(stored)
+
+
+async def change_settings(
+    store: SettingsStore,
+    saleor_api_url: SaleorApiUrl,
+    section: SettingsSection,
+    submitted: Mapping[str, Any],
+    *,
+    changed_by: str,
+    now: datetime,
+) -> SettingsSaved | SettingsRejected:
+    """Validate the whole section; save it and record the change only if every field is valid."""
+    unknown = sorted(set(submitted) - set(section.model.model_fields))
+    if unknown:
+        return SettingsRejected(section, dict.fromkeys(unknown, "This setting does not exist."), submitted)
+    try:
+        values = section.model.model_validate(dict(submitted))
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "__all__"
+            errors.setdefault(name, error["msg"].removeprefix("Value error, "))
+        return SettingsRejected(section, errors, submitted)
+    before = await read_settings(store, saleor_api_url, section)
+    if before == values:
+        return SettingsSaved(section, values, changed=False)
+    await store.save(
+        saleor_api_url,
+        SettingsChange(
+            section=section.key,
+            changed_at=now,
+            changed_by=changed_by,
+            before=json.dumps(before.model_dump(mode="json"), sort_keys=True),
+            after=json.dumps(values.model_dump(mode="json"), sort_keys=True),
+        ),
+    )
+    return SettingsSaved(section, values, changed=True)
+
+
+async def store_timezone(store: SettingsStore, saleor_api_url: SaleorApiUrl) -> ZoneInfo:
+    general = await read_settings(store, saleor_api_url, SECTIONS["general"])
+    assert isinstance(general, GeneralSettings)
+    return ZoneInfo(general.timezone)

@@ -1,0 +1,109 @@
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.db.models import SettingsChangeRow, SettingsRow
+from app.runtime import Runtime
+from tests.api.conftest import Send
+from tests.builders import body_of, order_payload
+
+pytestmark = pytest.mark.usefixtures("installation")
+
+
+class TestHomeFragment:
+    async def test_shows_the_installation_and_the_latest_order_events(
+        self, client: httpx.AsyncClient, send: Send, staff_headers
+    ) -> None:
+        await send("ORDER_CREATED", body_of(order_payload(number="2042")))
+        response = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
+        assert response.status_code == 200
+        assert 'data-redirect="/orders/T3JkZXI6MQ=="' in response.text
+        assert "#2042" in response.text
+        assert "Active" in response.text
+
+    async def test_an_empty_store_says_what_will_appear(self, client: httpx.AsyncClient, staff_headers) -> None:
+        response = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
+        assert "No order events yet" in response.text
+
+
+class TestOrderFragment:
+    async def test_lists_the_webhooks_received_for_that_order_only(
+        self, client: httpx.AsyncClient, send: Send, staff_headers
+    ) -> None:
+        await send("ORDER_CREATED", body_of(order_payload()))
+        await send("ORDER_FULLY_PAID", body_of(order_payload(typename="OrderFullyPaid")))
+        await send("ORDER_CREATED", body_of(order_payload(order_id="T3JkZXI6Mg==", number="7")))
+        response = await client.get(
+            "/api/dashboard/fragments/order", params={"orderId": "T3JkZXI6MQ=="}, headers=staff_headers()
+        )
+        assert response.text.count('class="timeline-label"') == 2
+        assert "Order fully paid" in response.text
+
+    async def test_an_order_without_events_gets_an_empty_state(self, client: httpx.AsyncClient, staff_headers) -> None:
+        response = await client.get(
+            "/api/dashboard/fragments/order", params={"orderId": "T3JkZXI6OQ=="}, headers=staff_headers()
+        )
+        assert "Nothing received for this order yet" in response.text
+
+    async def test_the_order_id_is_required(self, client: httpx.AsyncClient, staff_headers) -> None:
+        response = await client.get("/api/dashboard/fragments/order", headers=staff_headers())
+        assert response.status_code == 422
+
+
+async def _settings_rows(runtime: Runtime) -> tuple[int, int]:
+    async with runtime.sessions() as session:
+        values = await session.scalar(select(func.count()).select_from(SettingsRow))
+        changes = await session.scalar(select(func.count()).select_from(SettingsChangeRow))
+    return int(values or 0), int(changes or 0)
+
+
+class TestSettings:
+    async def test_a_valid_change_is_saved_shown_and_recorded_with_who(
+        self, client: httpx.AsyncClient, runtime: Runtime, staff_headers
+    ) -> None:
+        response = await client.post(
+            "/api/dashboard/settings/general", data={"timezone": "Europe/Warsaw"}, headers=staff_headers()
+        )
+        assert response.status_code == 200
+        assert "General settings saved." in response.text
+        reloaded = await client.get("/api/dashboard/fragments/settings", headers=staff_headers())
+        assert 'value="Europe/Warsaw"' in reloaded.text
+        assert "staff@shop.test" in reloaded.text
+        assert "&#34;UTC&#34; → &#34;Europe/Warsaw&#34;" in reloaded.text
+        assert await _settings_rows(runtime) == (1, 1)
+
+    async def test_an_invalid_change_shows_the_field_error_and_saves_nothing(
+        self, client: httpx.AsyncClient, runtime: Runtime, staff_headers
+    ) -> None:
+        response = await client.post(
+            "/api/dashboard/settings/general", data={"timezone": "Nowhere/Special"}, headers=staff_headers()
+        )
+        assert response.status_code == 422
+        assert 'aria-invalid="true"' in response.text
+        assert "is not a time zone name" in response.text
+        assert 'value="Nowhere/Special"' in response.text, "the form keeps what the person typed"
+        assert await _settings_rows(runtime) == (0, 0)
+
+    async def test_a_user_without_the_section_permission_cannot_change_it(
+        self, client: httpx.AsyncClient, runtime: Runtime, staff_headers
+    ) -> None:
+        headers = staff_headers("MANAGE_ORDERS")
+        page = await client.get("/api/dashboard/fragments/settings", headers=headers)
+        assert "Changing these needs the MANAGE_APPS permission." in page.text
+        response = await client.post("/api/dashboard/settings/general", data={"timezone": "UTC"}, headers=headers)
+        assert response.status_code == 403
+        assert "MANAGE_APPS" in response.json()["error"]["message"]
+        assert await _settings_rows(runtime) == (0, 0)
+
+    async def test_an_unknown_section_is_a_404(self, client: httpx.AsyncClient, staff_headers) -> None:
+        response = await client.post("/api/dashboard/settings/nope", data={}, headers=staff_headers())
+        assert response.status_code == 404
+
+    async def test_the_store_time_zone_is_used_for_times_on_the_pages(
+        self, client: httpx.AsyncClient, send: Send, staff_headers
+    ) -> None:
+        await client.post("/api/dashboard/settings/general", data={"timezone": "Asia/Tokyo"}, headers=staff_headers())
+        await send("ORDER_CREATED", body_of(order_payload(issued_at="2026-11-26T12:00:00+00:00")))
+        home = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
+        assert "9:00:00" in home.text  # 12:00 UTC is 21:00 in Tokyo
+        assert "Times are shown in Asia/Tokyo" in home.text

@@ -1,0 +1,67 @@
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.services.settings import (
+    SECTIONS,
+    GeneralSettings,
+    SettingsRejected,
+    SettingsSaved,
+    change_settings,
+    read_settings,
+    store_timezone,
+)
+from tests.builders import NOW, SHOP_API_URL
+from tests.fakes.in_memory import InMemorySettingsStore
+
+GENERAL = SECTIONS["general"]
+
+
+@pytest.fixture
+def store() -> InMemorySettingsStore:
+    return InMemorySettingsStore()
+
+
+class TestChangeSettings:
+    async def test_a_store_that_never_saved_reads_the_defaults(self, store: InMemorySettingsStore) -> None:
+        assert await read_settings(store, SHOP_API_URL, GENERAL) == GeneralSettings()
+        assert await store_timezone(store, SHOP_API_URL) == ZoneInfo("UTC")
+
+    async def test_saves_a_valid_section_and_records_who_and_when(self, store: InMemorySettingsStore) -> None:
+        outcome = await change_settings(
+            store, SHOP_API_URL, GENERAL, {"timezone": "Europe/Warsaw"}, changed_by="ann@shop.test", now=NOW
+        )
+        assert isinstance(outcome, SettingsSaved)
+        assert outcome.changed
+        assert await store_timezone(store, SHOP_API_URL) == ZoneInfo("Europe/Warsaw")
+        (change,) = store.changes
+        assert (change.changed_by, change.changed_at, change.section) == ("ann@shop.test", NOW, "general")
+        assert json.loads(change.before) == {"timezone": "UTC"}
+        assert json.loads(change.after) == {"timezone": "Europe/Warsaw"}
+
+    async def test_an_invalid_value_is_refused_with_the_reason_and_nothing_is_saved(
+        self, store: InMemorySettingsStore
+    ) -> None:
+        outcome = await change_settings(
+            store, SHOP_API_URL, GENERAL, {"timezone": "Mars/Olympus"}, changed_by="ann@shop.test", now=NOW
+        )
+        assert isinstance(outcome, SettingsRejected)
+        assert "Mars/Olympus" in outcome.errors["timezone"]
+        assert outcome.submitted == {"timezone": "Mars/Olympus"}
+        assert store.values == {}
+        assert store.changes == []
+
+    async def test_an_unknown_field_is_refused(self, store: InMemorySettingsStore) -> None:
+        outcome = await change_settings(
+            store, SHOP_API_URL, GENERAL, {"timezone": "UTC", "colour": "red"}, changed_by="a", now=NOW
+        )
+        assert isinstance(outcome, SettingsRejected)
+        assert set(outcome.errors) == {"colour"}
+        assert store.changes == []
+
+    async def test_saving_the_same_values_records_no_change(self, store: InMemorySettingsStore) -> None:
+        outcome = await change_settings(store, SHOP_API_URL, GENERAL, {"timezone": "UTC"}, changed_by="a", now=NOW)
+        assert isinstance(outcome, SettingsSaved)
+        assert not outcome.changed
+        assert store.changes == []
