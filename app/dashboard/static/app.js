@@ -33,7 +33,8 @@
 
   function settle() {
     container.setAttribute("aria-busy", "false");
-    if (page === "order") bridge.resize(document.documentElement.scrollHeight);
+    // The widget asks the dashboard for just the height its content needs.
+    if (page === "order") bridge.resize(document.querySelector("main").getBoundingClientRect().bottom);
   }
 
   var lastStatus = 0;

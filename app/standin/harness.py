@@ -1,0 +1,85 @@
+"""A page that plays the Saleor dashboard: it frames the app's pages and speaks AppBridge to them.
+
+The browser tests and the demo use it exactly as the dashboard would be used:
+the iframe has the dashboard's sandbox, the page answers ``notifyReady`` with a
+``handshake`` carrying a real JWT signed by the stand-in's key, pushes ``theme``
+changes, and shows what the app asks of it (notifications, redirects, resizes).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from app.standin.signing import SigningKey
+
+STATIC = Path(__file__).parent / "harness_static"
+DEFAULT_PERMISSIONS = ("MANAGE_ORDERS", "MANAGE_APPS")
+TOKEN_TTL_SECONDS = 300
+
+
+@dataclass
+class HarnessConfig:
+    app_url: str  # where the app is served, e.g. http://localhost:8000
+    saleor_api_url: str  # the stand-in's API URL; its origin is this page's origin
+    app_id: str
+    key: SigningKey
+    saleor_version: str = "3.22.0"
+
+
+def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
+    """The dashboard pages, to mount on the stand-in's origin (which serves the JWKS)."""
+    foreign_key = SigningKey()  # signs tokens no installed Saleor issued
+
+    async def page(_: Request) -> Response:
+        return FileResponse(STATIC / "harness.html")
+
+    async def settings(_: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "appUrl": config.app_url,
+                "saleorApiUrl": config.saleor_api_url,
+                "appId": config.app_id,
+                "saleorVersion": config.saleor_version,
+            }
+        )
+
+    async def token(request: Request) -> JSONResponse:
+        """A dashboard JWT: ``kind`` is valid, expired or foreign; ``permissions`` the user's."""
+        kind = request.query_params.get("kind", "valid")
+        raw = request.query_params.get("permissions")
+        user_permissions = raw.split(",") if raw else list(DEFAULT_PERMISSIONS)
+        issued_at = time.time() - (2 * TOKEN_TTL_SECONDS if kind == "expired" else 0)
+        key = foreign_key if kind == "foreign" else config.key
+        jwt = key.dashboard_token(
+            app_id=config.app_id,
+            iss=config.saleor_api_url,
+            user_permissions=[p for p in user_permissions if p],
+            permissions=[p for p in user_permissions if p == "MANAGE_ORDERS"],
+            issued_at=issued_at,
+            ttl=TOKEN_TTL_SECONDS,
+        )
+        return JSONResponse({"token": jwt})
+
+    return [
+        Route("/", page),
+        Route("/harness/settings", settings),
+        Route("/harness/token", token),
+        Mount("/harness/static", app=StaticFiles(directory=STATIC)),
+    ]
+
+
+def create_harness_app(config: HarnessConfig) -> Starlette:
+    """The harness alone, serving the key's JWKS as the Saleor at ``saleor_api_url`` would."""
+
+    async def jwks(_: Request) -> JSONResponse:
+        return JSONResponse(config.key.jwks())
+
+    return Starlette(routes=[Route("/.well-known/jwks.json", jwks), *harness_routes(config)])

@@ -1,0 +1,99 @@
+"""The app's pages inside the dashboard harness, as a staff user sees them."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import FrameLocator, Page, expect
+
+from tests.browser.conftest import ARTIFACTS, Servers, screenshot
+
+
+def open_page(page: Page, servers: Servers, path: str, **query: str) -> FrameLocator:
+    page.goto(f"{servers.harness_url}/?{urlencode({'page': path, **query})}")
+    frame = page.frame_locator("iframe#app")
+    expect(frame.locator("#fragment")).to_have_attribute("aria-busy", "false", timeout=10_000)
+    return frame
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_home_shows_the_installation_in_either_theme(page: Page, servers: Servers, theme: str) -> None:
+    frame = open_page(page, servers, "/dashboard", theme=theme)
+    expect(frame.locator("[data-testid=store]")).to_have_text(f"{servers.harness_url}/graphql/")
+    expect(frame.locator("html")).to_have_attribute("data-theme", theme)
+    expect(frame.get_by_role("link", name="#1042")).to_be_visible()
+    background = frame.locator("body").evaluate("body => getComputedStyle(body).backgroundColor")
+    assert background == ("rgb(22, 23, 25)" if theme == "dark" else "rgb(255, 255, 255)")
+    screenshot(page, f"home-{theme}")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_order_card_shows_that_orders_events(page: Page, servers: Servers, theme: str) -> None:
+    frame = open_page(page, servers, "/dashboard/order", theme=theme, orderId=servers.order_id)
+    expect(frame.locator(".timeline-label")).to_have_text(["Order created"])
+    # The card asked the dashboard to fit the widget to its content (the harness starts it at 240px).
+    expect(page.locator("iframe#app")).to_have_attribute("style", re.compile(r"height: \d+px"))
+    assert page.locator("iframe#app").evaluate("frame => frame.clientHeight") < 240
+    screenshot(page, f"order-card-{theme}")
+    page.locator("iframe#app").screenshot(path=str(ARTIFACTS / f"order-card-{theme}-widget.png"))
+
+
+def test_the_theme_follows_the_dashboard(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard", theme="light")
+    page.get_by_role("button", name="Switch theme").click()
+    expect(frame.locator("html")).to_have_attribute("data-theme", "dark")
+
+
+def test_a_link_to_an_order_asks_the_dashboard_to_open_it(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard")
+    frame.get_by_role("link", name="#1042").click()
+    expect(page.locator("#redirects li")).to_have_text([f"/orders/{servers.order_id}"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown"),
+    [
+        pytest.param("expired", "expired", id="expired"),
+        pytest.param("foreign", "could not verify", id="foreign-key"),
+    ],
+)
+def test_a_bad_token_shows_a_clear_message_and_no_data(page: Page, servers: Servers, kind: str, shown: str) -> None:
+    frame = open_page(page, servers, "/dashboard", token=kind)
+    expect(frame.locator("[data-error]")).to_contain_text(shown)
+    expect(frame.locator("[data-testid=store]")).to_have_count(0)
+    assert servers.harness_url not in frame.locator("body").inner_text()
+    screenshot(page, f"token-{kind}")
+
+
+def test_a_user_without_the_permission_cannot_change_settings(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/settings", permissions="MANAGE_ORDERS")
+    expect(frame.get_by_label("Store time zone")).to_be_disabled()
+    expect(frame.get_by_text("Changing these needs the MANAGE_APPS permission.")).to_be_visible()
+    expect(frame.get_by_role("button", name="Save general settings")).to_have_count(0)
+
+
+def test_settings_save_and_reload(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/settings")
+    frame.get_by_label("Store time zone").fill("Europe/Warsaw")
+    frame.get_by_role("button", name="Save general settings").click()
+    expect(frame.locator("[data-saved]")).to_have_text("General settings saved.")
+    expect(page.locator("#notifications li[data-status=success]")).to_have_count(1)
+    screenshot(page, "settings-saved")
+    frame = open_page(page, servers, "/dashboard/settings")
+    expect(frame.get_by_label("Store time zone")).to_have_value("Europe/Warsaw")
+    expect(frame.get_by_role("cell", name="staff@shop.test").first).to_be_visible()
+
+
+def test_invalid_settings_show_field_errors_and_change_nothing(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/settings")
+    before = frame.get_by_label("Store time zone").input_value()
+    frame.get_by_label("Store time zone").fill("Mars/Olympus_Mons")
+    frame.get_by_role("button", name="Save general settings").click()
+    expect(frame.locator(".field-error")).to_contain_text("is not a time zone name")
+    expect(frame.get_by_label("Store time zone")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#notifications li[data-status=error]")).to_have_count(1)
+    screenshot(page, "settings-invalid")
+    frame = open_page(page, servers, "/dashboard/settings")
+    expect(frame.get_by_label("Store time zone")).to_have_value(before)
