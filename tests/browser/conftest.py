@@ -95,7 +95,7 @@ async def _seed(settings: Settings, api_url: SaleorApiUrl, key: SigningKey) -> N
     await runtime.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     folder = tmp_path_factory.mktemp("browser")
     app_port, harness_port = _free_port(), _free_port()
@@ -118,9 +118,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         yield Servers(app_url=app_url, harness_url=harness_url, order_id=ORDER_ID)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(servers: Servers) -> Iterator[Browser]:
-    """Started after the servers: Playwright's sync API keeps an event loop running in this thread."""
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread until it stops,
+    which async tests in later modules could not share; started after the servers for the same reason."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium package")
