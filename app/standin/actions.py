@@ -1,0 +1,580 @@
+"""Saleor's rules for the changes the stand-in supports, read from core.
+
+Sources: ``saleor/graphql/order/mutations/{order_confirm,order_cancel,order_fulfill,
+order_note_add,fulfillment_update_tracking}.py``, ``saleor/order/actions.py``
+(``create_fulfillments``, ``cancel_order``), ``saleor/warehouse/management.py``
+(``decrease_stock``, ``deallocate_stock``), ``saleor/graphql/meta/mutations``.
+
+An action checks everything before it changes anything, as Saleor's atomic
+transaction would roll back: a refusal raises ``ActionRefused`` with Saleor's
+error codes, camelCase fields and messages, and leaves the store untouched.
+Each effect queues the async events Saleor emits in ``store.outbox``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from app.standin.state import (
+    Address,
+    Allocation,
+    App,
+    Channel,
+    Customer,
+    Fulfillment,
+    FulfillmentLine,
+    FulfillmentStatus,
+    InvalidGlobalId,
+    Node,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PendingEvent,
+    Principal,
+    ProductVariant,
+    ShippingMethod,
+    Stock,
+    Store,
+    TransactionItem,
+    Warehouse,
+    from_global_id,
+    to_global_id,
+)
+
+# Fulfillment statuses that no longer hold goods for the order (``Order.can_cancel``).
+_RELEASED_FULFILLMENTS = frozenset(
+    {
+        FulfillmentStatus.CANCELED,
+        FulfillmentStatus.REFUNDED,
+        FulfillmentStatus.REPLACED,
+        FulfillmentStatus.REFUNDED_AND_RETURNED,
+        FulfillmentStatus.RETURNED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionError:
+    """One entry of a mutation's ``errors`` list (``OrderError`` carries the optional extras)."""
+
+    field: str | None
+    message: str
+    code: str
+    warehouse: str | None = None
+    order_lines: tuple[str, ...] | None = None
+
+
+class ActionRefused(Exception):
+    def __init__(self, *errors: ActionError) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message} ({e.code})" for e in errors))
+        self.errors = errors
+
+
+class InsufficientStockError(ValueError):
+    """Placing an order needs more stock than the warehouses hold (checkout would refuse it)."""
+
+
+def resolve_node(store: Store, global_id: str | None, only_type: str, *, field: str) -> tuple[Node, int | UUID]:
+    """``BaseMutation.get_node_or_error``: a malformed or foreign ID is a GRAPHQL_ERROR, a missing one NOT_FOUND."""
+    try:
+        type_name, pk = from_global_id(global_id or "")
+    except InvalidGlobalId:
+        raise ActionRefused(ActionError(field, f"Couldn't resolve id: {global_id}.", "GRAPHQL_ERROR")) from None
+    if type_name != only_type:
+        raise ActionRefused(ActionError(field, f"Must receive a {only_type} id.", "GRAPHQL_ERROR"))
+    node = store.node(type_name, pk)
+    if node is None:
+        raise ActionRefused(ActionError(field, f"Couldn't resolve to a node: {global_id}", "NOT_FOUND"))
+    return node, pk
+
+
+def _emit(
+    store: Store,
+    event: str,
+    subject: Order | Fulfillment | App,
+    at: datetime,
+    principal: Principal | None,
+    *,
+    notify_customer: bool = False,
+) -> None:
+    store.outbox.append(PendingEvent(event, subject, at, principal, notify_customer))
+
+
+def _history(
+    store: Store, order: Order, type_: str, at: datetime, principal: Principal | None, message: str | None = None
+) -> OrderEvent:
+    event = OrderEvent(
+        store.next_pk("OrderEvent"),
+        type_,
+        at,
+        message,
+        user_pk=principal.pk if isinstance(principal, Customer) else None,
+        app_pk=principal.pk if isinstance(principal, App) else None,
+    )
+    order.events.append(event)
+    return event
+
+
+# -- placing and paying (what checkout and payment apps do; no mutation of ours) ---------------
+
+
+def place_order(
+    store: Store,
+    channel: Channel,
+    lines: Sequence[tuple[ProductVariant, int]],
+    *,
+    at: datetime,
+    customer: Customer | None = None,
+    email: str | None = None,
+    shipping_address: Address | None = None,
+    billing_address: Address | None = None,
+    shipping: tuple[str, Decimal] | None = None,
+    collection_point: Warehouse | None = None,
+    customer_note: str = "",
+) -> Order:
+    """A checkout completed: the order with its lines priced from the channel listings and stock allocated.
+
+    Prices carry no tax (net equals gross). The order is UNFULFILLED when the channel
+    confirms new orders automatically, else UNCONFIRMED. Emits ORDER_CREATED (and
+    ORDER_CONFIRMED when confirmed on creation).
+    """
+    if not lines:
+        raise ValueError("an order needs at least one line")
+    order_lines: list[OrderLine] = []
+    weight = Decimal(0)
+    for variant, quantity in lines:
+        listing = variant.listing_in(channel.pk)
+        if listing is None:
+            raise ValueError(f"variant {variant.sku or variant.pk} is not sold in channel {channel.slug}")
+        product = store.products[variant.product_pk]
+        order_lines.append(
+            OrderLine(
+                uuid4(),
+                variant.pk,
+                product.name,
+                variant.name,
+                variant.sku,
+                quantity,
+                channel.currency_code,
+                listing.price,
+                listing.price,
+            )
+        )
+        weight += (variant.weight_kg or Decimal(0)) * quantity
+    allocations = _allocation_plan(store, order_lines)
+
+    default_address = customer.default_shipping_address if customer else None
+    ship_to = shipping_address or default_address
+    bill_to = billing_address or (customer.default_billing_address if customer else None) or ship_to
+    order = Order(
+        uuid4(),
+        store.next_pk("OrderNumber"),
+        channel.pk,
+        channel.currency_code,
+        OrderStatus.UNFULFILLED if channel.automatically_confirm_all_new_orders else OrderStatus.UNCONFIRMED,
+        created_at=at,
+        updated_at=at,
+        user_email=email or (customer.email if customer else None),
+        user_pk=customer.pk if customer else None,
+        # The order keeps its own copies, so later address book edits do not change it.
+        shipping_address=store.with_pk(replace(ship_to, pk=0)) if ship_to else None,
+        billing_address=store.with_pk(replace(bill_to, pk=0)) if bill_to else None,
+        collection_point_pk=collection_point.pk if collection_point else None,
+        weight_kg=weight,
+        customer_note=customer_note,
+        lines=order_lines,
+    )
+    if shipping is not None:
+        name, price = shipping
+        order.shipping_method = ShippingMethod(store.next_pk("ShippingMethod"), name, price, channel.currency_code)
+        order.shipping_price_net = order.shipping_price_gross = price
+    for line, stock, quantity in allocations:
+        line.allocations.append(Allocation(store.next_pk("Allocation"), stock.pk, quantity))
+        stock.quantity_allocated += quantity
+    store.orders[order.pk] = order
+
+    _history(store, order, "PLACED", at, customer)
+    _emit(store, "ORDER_CREATED", order, at, customer)
+    if order.status is OrderStatus.UNFULFILLED:
+        _emit(store, "ORDER_CONFIRMED", order, at, customer)
+    return order
+
+
+def _allocation_plan(store: Store, lines: Sequence[OrderLine]) -> list[tuple[OrderLine, Stock, int]]:
+    """Allocate each tracked line from the warehouses in stock order, as ``allocate_stocks`` does."""
+    planned: Counter[int] = Counter()
+    plan: list[tuple[OrderLine, Stock, int]] = []
+    for line in lines:
+        variant = store.variants[line.variant_pk] if line.variant_pk is not None else None
+        if variant is None or not variant.track_inventory:
+            continue
+        needed = line.quantity
+        for stock in sorted(store.stocks_of_variant(variant.pk), key=lambda s: s.pk):
+            available = stock.quantity - stock.quantity_allocated - planned[stock.pk]
+            take = min(available, needed)
+            if take > 0:
+                plan.append((line, stock, take))
+                planned[stock.pk] += take
+                needed -= take
+        if needed > 0:
+            raise InsufficientStockError(f"only {line.quantity - needed} of {line.quantity} {variant.sku} in stock")
+    return plan
+
+
+def record_charge(
+    store: Store,
+    order: Order,
+    amount: Decimal,
+    *,
+    at: datetime,
+    psp_reference: str = "",
+    name: str = "",
+    principal: Principal | None = None,
+) -> TransactionItem:
+    """A payment app reported a charge: ORDER_PAID, and ORDER_FULLY_PAID (with ORDER_UPDATED) when it completes."""
+    was_paid = order.is_fully_paid()
+    transaction = TransactionItem(
+        uuid4(), order.currency, at, at, name=name, psp_reference=psp_reference, charged_amount=amount
+    )
+    order.transactions.append(transaction)
+    order.updated_at = at
+    _emit(store, "ORDER_PAID", order, at, principal)
+    if order.is_fully_paid() and not was_paid:
+        _history(store, order, "ORDER_FULLY_PAID", at, principal)
+        _emit(store, "ORDER_FULLY_PAID", order, at, principal)
+        _emit(store, "ORDER_UPDATED", order, at, principal)
+    return transaction
+
+
+# -- the mutations ---------------------------------------------------------------------------
+
+
+def confirm_order(store: Store, order: Order, *, at: datetime, principal: Principal | None) -> None:
+    """``orderConfirm``: UNCONFIRMED → UNFULFILLED; anything else is INVALID."""
+    if order.status is not OrderStatus.UNCONFIRMED:
+        raise ActionRefused(
+            ActionError(
+                "id", "Provided order id belongs to an order with status different than unconfirmed.", "INVALID"
+            )
+        )
+    if not order.lines:
+        raise ActionRefused(ActionError("id", "Provided order id belongs to an order without products.", "INVALID"))
+    order.status = OrderStatus.UNFULFILLED
+    order.updated_at = at
+    _history(store, order, "CONFIRMED", at, principal)
+    _emit(store, "ORDER_CONFIRMED", order, at, principal)
+
+
+def cancel_order(store: Store, order: Order, *, at: datetime, principal: Principal | None) -> None:
+    """``orderCancel``: release the allocations; refused while goods are out or the order is closed."""
+    holds_goods = any(f.status not in _RELEASED_FULFILLMENTS for f in order.fulfillments)
+    if holds_goods or order.status in {OrderStatus.CANCELED, OrderStatus.DRAFT, OrderStatus.EXPIRED}:
+        raise ActionRefused(ActionError("order", "This order can't be canceled.", "CANNOT_CANCEL_ORDER"))
+    for line in order.lines:
+        for allocation in line.allocations:
+            store.stocks[allocation.stock_pk].quantity_allocated -= allocation.quantity_allocated
+        line.allocations.clear()
+    order.status = OrderStatus.CANCELED
+    order.updated_at = at
+    _history(store, order, "CANCELED", at, principal)
+    _emit(store, "ORDER_CANCELLED", order, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+
+
+FulfillInput = Sequence[tuple[str | None, Sequence[tuple[str, int]]]]
+
+
+def fulfill_order(
+    store: Store,
+    order: Order,
+    lines: FulfillInput,
+    *,
+    at: datetime,
+    principal: Principal | None,
+    notify_customer: bool = True,
+    allow_stock_to_be_exceeded: bool = False,
+    tracking_number: str = "",
+) -> list[Fulfillment]:
+    """``orderFulfill``: ``lines`` pairs an order line ID with ``(warehouse ID, quantity)`` pairs.
+
+    One fulfillment per warehouse. Approved at once (shop ``fulfillmentAutoApprove``):
+    the lines' allocations are released and the stock decreased, refused with
+    INSUFFICIENT_STOCK when the warehouse has no stock row or too little unallocated.
+    """
+    shop = store.shop
+    if not order.is_fully_paid() and shop.fulfillment_auto_approve and not shop.fulfillment_allow_unpaid:
+        raise ActionRefused(ActionError("order", "Cannot fulfill unpaid order.", "CANNOT_FULFILL_UNPAID_ORDER"))
+    for _, stocks in lines:
+        duplicated = _first_duplicate([warehouse for warehouse, _ in stocks])
+        if duplicated is not None:
+            raise ActionRefused(
+                ActionError("warehouse", "Duplicated warehouse ID.", "DUPLICATED_INPUT_ITEM", warehouse=duplicated)
+            )
+    duplicated_line = _first_duplicate([line_id or "" for line_id, _ in lines])
+    if duplicated_line is not None:
+        raise ActionRefused(
+            ActionError(
+                "orderLineId", "Duplicated order line ID.", "DUPLICATED_INPUT_ITEM", order_lines=(duplicated_line,)
+            )
+        )
+    order_lines = [_line_of(store, order, line_id) for line_id, _ in lines]
+    for order_line, (_, stocks) in zip(order_lines, lines, strict=True):
+        remaining = order_line.quantity_unfulfilled
+        if sum(quantity for _, quantity in stocks) > remaining:
+            raise ActionRefused(
+                ActionError(
+                    "orderLineId",
+                    f"Only {remaining} item{'' if remaining == 1 else 's'} remaining to fulfill.",
+                    "FULFILL_ORDER_LINE",
+                    order_lines=(to_global_id("OrderLine", order_line.pk),),
+                )
+            )
+    if sum(quantity for _, stocks in lines for _, quantity in stocks) <= 0:
+        raise ActionRefused(ActionError("lines", "Total quantity must be larger than 0.", "ZERO_QUANTITY"))
+    by_warehouse: dict[UUID, list[tuple[OrderLine, int]]] = {}
+    for order_line, (_, stocks) in zip(order_lines, lines, strict=True):
+        for warehouse_id, quantity in stocks:
+            if quantity > 0:
+                by_warehouse.setdefault(_warehouse_pk(warehouse_id), []).append((order_line, quantity))
+
+    approved = shop.fulfillment_auto_approve
+    work = _StockWork(store)
+    plans: list[tuple[UUID, list[tuple[OrderLine, int, Stock | None]]]] = []
+    for warehouse_pk, items in by_warehouse.items():
+        planned = _plan_warehouse(store, warehouse_pk, items, work, approved, allow_stock_to_be_exceeded)
+        plans.append((warehouse_pk, planned))
+
+    # Everything checked: apply.
+    work.commit()
+    status = FulfillmentStatus.FULFILLED if approved else FulfillmentStatus.WAITING_FOR_APPROVAL
+    number = max((f.fulfillment_order for f in order.fulfillments), default=0)
+    fulfillments: list[Fulfillment] = []
+    for warehouse_pk, planned in plans:
+        number += 1
+        fulfillment = Fulfillment(
+            store.next_pk("Fulfillment"), order.pk, number, status, at, warehouse_pk, tracking_number=tracking_number
+        )
+        for order_line, quantity, stock in planned:
+            fulfillment.lines.append(
+                FulfillmentLine(store.next_pk("FulfillmentLine"), order_line.pk, quantity, stock.pk if stock else None)
+            )
+            order_line.quantity_fulfilled += quantity
+        order.fulfillments.append(fulfillment)
+        fulfillments.append(fulfillment)
+    order.status = _status_after_fulfillment(order)
+    order.updated_at = at
+
+    _history(store, order, "FULFILLMENT_FULFILLED_ITEMS" if approved else "FULFILLMENT_AWAITS_APPROVAL", at, principal)
+    if tracking_number:
+        for fulfillment in fulfillments:
+            _emit(store, "FULFILLMENT_TRACKING_NUMBER_UPDATED", fulfillment, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+    if approved:
+        # Saleor sends FULFILLMENT_CREATED only for approved fulfillments.
+        for fulfillment in fulfillments:
+            _emit(store, "FULFILLMENT_CREATED", fulfillment, at, principal, notify_customer=notify_customer)
+        if order.status is OrderStatus.FULFILLED:
+            _emit(store, "ORDER_FULFILLED", order, at, principal)
+    return fulfillments
+
+
+def _first_duplicate(values: Sequence[str]) -> str | None:
+    counts = Counter(values)
+    return next((value for value in values if counts[value] > 1), None)
+
+
+def _line_of(store: Store, order: Order, line_id: str | None) -> OrderLine:
+    node, _ = resolve_node(store, line_id, "OrderLine", field="lines")
+    # Saleor would take a line of another order here; the stand-in keeps each order's books apart.
+    if not isinstance(node, OrderLine) or node not in order.lines:
+        raise ActionRefused(ActionError("lines", f"Couldn't resolve to a node: {line_id}", "NOT_FOUND"))
+    return node
+
+
+def _warehouse_pk(warehouse_id: str) -> UUID:
+    """Saleor only decodes the warehouse ID here; an unknown warehouse then has no stock."""
+    try:
+        type_name, pk = from_global_id(warehouse_id)
+    except InvalidGlobalId:
+        raise ActionRefused(
+            ActionError("warehouse", f"Couldn't resolve id: {warehouse_id}.", "GRAPHQL_ERROR")
+        ) from None
+    if type_name != "Warehouse" or not isinstance(pk, UUID):
+        raise ActionRefused(ActionError("warehouse", "Must receive a Warehouse id.", "GRAPHQL_ERROR"))
+    return pk
+
+
+class _StockWork:
+    """Stock and allocation numbers changed on the side, written back only when the whole fulfillment passes."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.quantity: dict[int, int] = {}
+        self.allocated: dict[int, int] = {}
+        self.allocation_left: dict[int, tuple[OrderLine, Allocation, int]] = {}
+
+    def quantity_of(self, stock: Stock) -> int:
+        return self.quantity.get(stock.pk, stock.quantity)
+
+    def allocated_of(self, stock: Stock) -> int:
+        return self.allocated.get(stock.pk, stock.quantity_allocated)
+
+    def deallocate(self, line: OrderLine, quantity: int) -> None:
+        """``deallocate_stock``: release up to ``quantity`` of the line's allocations, by stock."""
+        for allocation in sorted(line.allocations, key=lambda a: a.stock_pk):
+            if quantity <= 0:
+                return
+            left = self.allocation_left.get(allocation.pk, (line, allocation, allocation.quantity_allocated))[2]
+            released = min(left, quantity)
+            stock = self._store.stocks[allocation.stock_pk]
+            self.allocation_left[allocation.pk] = (line, allocation, left - released)
+            self.allocated[stock.pk] = self.allocated_of(stock) - released
+            quantity -= released
+
+    def commit(self) -> None:
+        for pk, quantity in self.quantity.items():
+            self._store.stocks[pk].quantity = quantity
+        for pk, allocated in self.allocated.items():
+            self._store.stocks[pk].quantity_allocated = allocated
+        for line, allocation, left in self.allocation_left.values():
+            allocation.quantity_allocated = left
+            if left == 0:
+                line.allocations.remove(allocation)
+
+
+def _plan_warehouse(
+    store: Store,
+    warehouse_pk: UUID,
+    items: list[tuple[OrderLine, int]],
+    work: _StockWork,
+    approved: bool,
+    allow_stock_to_be_exceeded: bool,
+) -> list[tuple[OrderLine, int, Stock | None]]:
+    """``_create_fulfillment_lines`` and ``decrease_stock`` for one warehouse, on the side."""
+    planned: list[tuple[OrderLine, int, Stock | None]] = []
+    short: list[OrderLine] = []
+    for order_line, quantity in items:
+        variant = store.variants.get(order_line.variant_pk) if order_line.variant_pk is not None else None
+        stock = store.stock_for(warehouse_pk, variant.pk) if variant is not None else None
+        if stock is None and not allow_stock_to_be_exceeded:
+            short.append(order_line)
+            continue
+        planned.append((order_line, quantity, stock))
+    if short:
+        raise ActionRefused(*(_insufficient(line, warehouse_pk) for line in short))
+    if not approved:
+        return planned  # stock moves only when the fulfillment is approved
+    for order_line, quantity, _ in planned:
+        work.deallocate(order_line, quantity)
+    for order_line, quantity, stock in planned:
+        variant = store.variants.get(order_line.variant_pk) if order_line.variant_pk is not None else None
+        if stock is None or variant is None or not variant.track_inventory:
+            continue
+        if work.quantity_of(stock) - work.allocated_of(stock) < quantity and not allow_stock_to_be_exceeded:
+            short.append(order_line)
+            continue
+        # With allow_stock_to_be_exceeded the quantity may go below zero, as in Saleor.
+        work.quantity[stock.pk] = work.quantity_of(stock) - quantity
+    if short:
+        raise ActionRefused(*(_insufficient(line, warehouse_pk) for line in short))
+    return planned
+
+
+def _insufficient(line: OrderLine, warehouse_pk: UUID) -> ActionError:
+    return ActionError(
+        "stocks",
+        "Insufficient product stock.",
+        "INSUFFICIENT_STOCK",
+        warehouse=to_global_id("Warehouse", warehouse_pk),
+        order_lines=(to_global_id("OrderLine", line.pk),),
+    )
+
+
+def _status_after_fulfillment(order: Order) -> OrderStatus:
+    """``determine_order_status``: lines awaiting approval do not count as fulfilled."""
+    total = sum(line.quantity for line in order.lines)
+    awaiting = sum(
+        line.quantity
+        for fulfillment in order.fulfillments
+        if fulfillment.status is FulfillmentStatus.WAITING_FOR_APPROVAL
+        for line in fulfillment.lines
+    )
+    fulfilled = sum(line.quantity_fulfilled for line in order.lines) - awaiting
+    if total == 0:
+        return order.status
+    if fulfilled <= 0:
+        return OrderStatus.UNFULFILLED
+    if fulfilled < total:
+        return OrderStatus.PARTIALLY_FULFILLED
+    return OrderStatus.FULFILLED
+
+
+def update_tracking(
+    store: Store,
+    order: Order,
+    fulfillment: Fulfillment,
+    tracking_number: str | None,
+    *,
+    at: datetime,
+    principal: Principal | None,
+) -> None:
+    """``orderFulfillmentUpdateTracking``: FULFILLMENT_TRACKING_NUMBER_UPDATED and ORDER_UPDATED."""
+    fulfillment.tracking_number = tracking_number or ""
+    order.updated_at = at
+    _history(store, order, "TRACKING_UPDATED", at, principal)
+    _emit(store, "FULFILLMENT_TRACKING_NUMBER_UPDATED", fulfillment, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+
+
+def add_note(store: Store, order: Order, message: str, *, at: datetime, principal: Principal | None) -> OrderEvent:
+    """``orderNoteAdd``: a NOTE_ADDED event; ORDER_UPDATED follows (a draft's update event is not modelled)."""
+    text = message.strip()
+    if not text:
+        raise ActionRefused(ActionError("message", "Message can't be empty.", "REQUIRED"))
+    event = _history(store, order, "NOTE_ADDED", at, principal, text)
+    if order.status is not OrderStatus.DRAFT:
+        _emit(store, "ORDER_UPDATED", order, at, principal)
+    return event
+
+
+# Types whose metadata the stand-in keeps; each has ``metadata`` and ``private_metadata`` dicts.
+METADATA_TYPES = frozenset(
+    {
+        "App",
+        "User",
+        "Order",
+        "OrderLine",
+        "Fulfillment",
+        "Product",
+        "ProductVariant",
+        "Warehouse",
+        "TransactionItem",
+        "Payment",
+    }
+)
+
+
+def write_metadata(
+    store: Store,
+    node: Node,
+    items: Sequence[tuple[str, str]],
+    *,
+    private: bool,
+    at: datetime,
+    principal: Principal | None,
+) -> None:
+    """``updateMetadata`` / ``updatePrivateMetadata``: merge the keys; only *_METADATA_UPDATED follows."""
+    if any(not key.strip() for key, _ in items):
+        raise ActionRefused(ActionError("input", "Metadata key cannot be empty.", "REQUIRED"))
+    target = getattr(node, "private_metadata" if private else "metadata")
+    target.update(dict(items))
+    if isinstance(node, Order):
+        _emit(store, "ORDER_METADATA_UPDATED", node, at, principal)
+    elif isinstance(node, Fulfillment):
+        _emit(store, "FULFILLMENT_METADATA_UPDATED", node, at, principal)

@@ -1,0 +1,89 @@
+"""The stand-in on HTTP: ``GET /.well-known/jwks.json`` and ``POST <api path>`` (e.g. ``/graphql/``).
+
+Like Saleor, the JWKS sits at the site root whatever the API path, a request
+whose ``Authorization: Bearer`` token is no app's gets HTTP 401, and a query
+that cannot run at all (bad JSON, syntax, validation) gets 400 with ``errors``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.standin.encoding import dump_json
+from app.standin.graphql_api import execute
+from app.standin.signing import SigningKey
+from app.standin.state import App, Store
+
+Clock = Callable[[], datetime]
+
+
+def _json(payload: Any, status_code: int = 200) -> Response:
+    return Response(dump_json(payload), status_code=status_code, media_type="application/json")
+
+
+def _error(message: str, status_code: int, code: str | None = None) -> Response:
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"exception": {"code": code}}
+    return _json({"errors": [error]}, status_code)
+
+
+def _calling_app(request: Request, store: Store) -> App | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return store.app_by_token(token.strip())
+
+
+def create_asgi_app(*, store: Store, key: SigningKey, api_url: str, clock: Clock) -> Starlette:
+    async def jwks(_: Request) -> Response:
+        return _json(key.jwks())
+
+    async def graphql_endpoint(request: Request) -> Response:
+        app = _calling_app(request, store)
+        if app is None:
+            # The only answer a revoked or unknown token gets; the app treats it as "uninstalled".
+            return _error("Invalid token.", 401, "InvalidTokenError")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return _error("Unable to parse the request body as JSON.", 400)
+        if isinstance(body, list):  # Saleor takes batches, answering a list in order
+            results = [await _operation(store, app, clock, item) for item in body]
+            return _json([payload for payload, _ in results])
+        payload, status_code = await _operation(store, app, clock, body)
+        return _json(payload, status_code)
+
+    return Starlette(
+        routes=[
+            Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+            Route(urlsplit(api_url).path or "/", graphql_endpoint, methods=["POST"]),
+        ]
+    )
+
+
+async def _operation(store: Store, app: App, clock: Clock, body: Any) -> tuple[dict[str, Any], int]:
+    query = body.get("query") if isinstance(body, dict) else None
+    if not isinstance(query, str) or not query.strip():
+        return {"errors": [{"message": "Must provide a query string."}]}, 400
+    variables = body.get("variables")
+    operation = body.get("operationName")
+    result = await execute(
+        store,
+        query,
+        app=app,
+        now=clock(),
+        variables=variables if isinstance(variables, dict) else None,
+        operation_name=operation if isinstance(operation, str) else None,
+    )
+    payload = dict(result.formatted)
+    return payload, 400 if result.data is None and result.errors else 200

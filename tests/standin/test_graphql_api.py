@@ -1,0 +1,581 @@
+"""The stand-in's GraphQL API behaves as Saleor does for the operations the app uses."""
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from app.standin import actions
+from app.standin.facade import StandIn
+from app.standin.state import App, FulfillmentStatus, Order, OrderStatus, Payment, PaymentChargeStatus, to_global_id
+from tests.conftest import FixedClock
+from tests.standin.conftest import Catalogue, run
+
+FULFILL = """
+mutation Fulfill($order: ID!, $input: OrderFulfillInput!) {
+  orderFulfill(order: $order, input: $input) {
+    fulfillments { id status fulfillmentOrder trackingNumber warehouse { slug } lines { quantity orderLine { id } } }
+    order { id status lines { quantityFulfilled quantityToFulfill allocations { quantity } } }
+    errors { field message code warehouse orderLines }
+  }
+}
+"""
+CONFIRM = "mutation($id: ID!) { orderConfirm(id: $id) { order { status } errors { field message code } } }"
+CANCEL = "mutation($id: ID!) { orderCancel(id: $id) { order { status } errors { field message code } } }"
+TRACKING = """
+mutation($id: ID!, $tracking: String!) {
+  orderFulfillmentUpdateTracking(id: $id, input: { trackingNumber: $tracking }) {
+    fulfillment { trackingNumber } order { id } errors { field message code }
+  }
+}
+"""
+
+
+def gid(type_name: str, pk: Any) -> str:
+    return to_global_id(type_name, pk)
+
+
+def place(standin: StandIn, catalogue: Catalogue, clock: FixedClock, *lines: tuple[Any, int], **options: Any) -> Order:
+    order = actions.place_order(
+        standin.store, catalogue.channel, list(lines), at=clock.now(), customer=catalogue.customer, **options
+    )
+    standin.store.outbox.clear()
+    return order
+
+
+def fulfill_input(order: Order, *stocks_per_line: list[tuple[Any, int]], **extra: Any) -> dict[str, Any]:
+    lines = [
+        {
+            "orderLineId": gid("OrderLine", line.pk),
+            "stocks": [{"warehouse": gid("Warehouse", w.pk), "quantity": q} for w, q in stocks],
+        }
+        for line, stocks in zip(order.lines, stocks_per_line, strict=True)
+    ]
+    return {"order": gid("Order", order.pk), "input": {"lines": lines, **extra}}
+
+
+def stock_levels(standin: StandIn) -> list[tuple[int, int]]:
+    return [(s.quantity, s.quantity_allocated) for s in standin.store.stocks.values()]
+
+
+def events(standin: StandIn) -> list[str]:
+    return [pending.event for pending in standin.store.outbox]
+
+
+class TestPlaceOrder:
+    def test_allocates_from_the_first_warehouses_with_stock(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 7))
+        (line,) = order.lines
+        assert [(a.stock_pk, a.quantity_allocated) for a in line.allocations] == [(1, 5), (2, 2)]
+        assert [s.quantity_allocated for s in standin.store.stocks_of_variant(catalogue.mug.pk)] == [5, 2]
+
+    def test_refuses_more_than_the_warehouses_hold(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        with pytest.raises(actions.InsufficientStockError):
+            place(standin, catalogue, clock, (catalogue.mug, 16))
+        assert not standin.store.orders
+        assert all(s.quantity_allocated == 0 for s in standin.store.stocks.values())
+
+    def test_holds_the_order_unconfirmed_when_the_channel_does_not_confirm(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        catalogue.channel.automatically_confirm_all_new_orders = False
+        order = actions.place_order(standin.store, catalogue.channel, [(catalogue.mug, 1)], at=clock.now())
+        assert order.status is OrderStatus.UNCONFIRMED
+        assert events(standin) == ["ORDER_CREATED"]
+
+    def test_a_confirmed_order_announces_creation_then_confirmation(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        actions.place_order(standin.store, catalogue.channel, [(catalogue.mug, 1)], at=clock.now())
+        assert events(standin) == ["ORDER_CREATED", "ORDER_CONFIRMED"]
+
+
+class TestQueries:
+    async def test_reads_an_order_with_its_money_lines_and_stock(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(
+            standin, catalogue, clock, (catalogue.mug, 2), (catalogue.tee, 1), shipping=("UPS Ground", Decimal("5.00"))
+        )
+        data = await run(
+            standin,
+            caller,
+            """query($id: ID!) { order(id: $id) {
+                number status userEmail created channel { slug currencyCode }
+                total { gross { amount currency } } subtotal { net { amount } } weight { unit value }
+                deliveryMethod { __typename ... on ShippingMethod { name price { amount } } }
+                shippingAddress { city country { code country } }
+                user { email } isPaid chargeStatus
+                lines { productSku productVariantId quantityToFulfill unitPrice { gross { amount } }
+                  variant { channelListings { costPrice { amount } margin } } }
+            } }""",
+            id=gid("Order", order.pk),
+        )
+        got = data["order"]
+        assert (got["number"], got["status"], got["userEmail"]) == ("1", "UNFULFILLED", "ada@example.com")
+        assert got["created"] == clock.now().isoformat()
+        assert got["total"]["gross"] == {"amount": 50.0, "currency": "USD"}
+        assert got["subtotal"]["net"]["amount"] == 45.0
+        assert got["weight"] == {"unit": "KG", "value": 0.8}
+        assert got["deliveryMethod"] == {"__typename": "ShippingMethod", "name": "UPS Ground", "price": {"amount": 5.0}}
+        assert got["shippingAddress"] == {
+            "city": "Austin",
+            "country": {"code": "US", "country": "United States of America"},
+        }
+        assert (got["isPaid"], got["chargeStatus"]) == (False, "NONE")
+        assert got["lines"][0]["productVariantId"] == gid("ProductVariant", catalogue.mug.pk)
+        assert got["lines"][0]["variant"]["channelListings"] == [{"costPrice": {"amount": 4.1}, "margin": 67}]
+
+    async def test_an_id_of_another_type_finds_nothing_and_garbage_is_an_error(
+        self, standin: StandIn, catalogue: Catalogue, caller: App
+    ) -> None:
+        data = await run(
+            standin, caller, "query($id: ID!) { order(id: $id) { id } }", id=gid("Warehouse", catalogue.main.pk)
+        )
+        assert data == {"order": None}
+        result = await standin.execute('{ order(id: "not-an-id") { id } }', app=caller)
+        assert result.errors
+        assert result.errors[0].message == "Couldn't resolve id: not-an-id."
+
+    async def test_pages_through_orders_newest_first(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        for _ in range(3):
+            place(standin, catalogue, clock, (catalogue.tee, 1))
+        query = """query($after: String) { orders(first: 2, after: $after) {
+            totalCount pageInfo { hasNextPage endCursor } edges { node { number } } } }"""
+        first = (await run(standin, caller, query, after=None))["orders"]
+        assert [e["node"]["number"] for e in first["edges"]] == ["3", "2"]
+        assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (3, True)
+        second = (await run(standin, caller, query, after=first["pageInfo"]["endCursor"]))["orders"]
+        assert [e["node"]["number"] for e in second["edges"]] == ["1"]
+        assert second["pageInfo"]["hasNextPage"] is False
+
+    async def test_refuses_pages_over_saleors_limit(self, standin: StandIn, caller: App) -> None:
+        result = await standin.execute("{ warehouses(first: 101) { totalCount } }", app=caller)
+        assert result.data == {"warehouses": None}
+        assert result.errors
+        assert "exceeds the `first` limit of 100" in result.errors[0].message
+
+    async def test_lists_a_warehouses_stock_and_finds_a_variant_by_sku(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        place(standin, catalogue, clock, (catalogue.mug, 2))
+        data = await run(
+            standin,
+            caller,
+            """query($id: ID!) {
+              warehouse(id: $id) {
+                slug stocks(first: 10) { edges { node { quantity quantityAllocated productVariant { sku } } } }
+              }
+              productVariant(sku: "TEE-M") { id sku stocks { warehouse { slug } quantity } }
+            }""",
+            id=gid("Warehouse", catalogue.main.pk),
+        )
+        stocks = [e["node"] for e in data["warehouse"]["stocks"]["edges"]]
+        assert stocks == [
+            {"quantity": 5, "quantityAllocated": 2, "productVariant": {"sku": "MUG-BLUE"}},
+            {"quantity": 3, "quantityAllocated": 0, "productVariant": {"sku": "TEE-M"}},
+        ]
+        assert data["productVariant"]["stocks"] == [{"warehouse": {"slug": "main"}, "quantity": 3}]
+
+    async def test_a_variant_needs_an_id_or_a_sku(self, standin: StandIn, caller: App) -> None:
+        result = await standin.execute("{ productVariant { id } }", app=caller)
+        assert result.errors
+        assert "At least one of arguments is required" in result.errors[0].message
+
+    async def test_app_without_an_id_is_the_caller(self, standin: StandIn, caller: App) -> None:
+        data = await run(
+            standin, caller, "{ app { id identifier permissions { code } } shop { version schemaVersion } }"
+        )
+        assert data["app"] == {
+            "id": "QXBwOjE=",
+            "identifier": "test.caller",
+            "permissions": [{"code": "MANAGE_ORDERS"}],
+        }
+        assert data["shop"] == {"version": "3.20.119", "schemaVersion": "3.20"}
+
+
+class TestOrderConfirm:
+    async def test_confirms_an_unconfirmed_order(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        catalogue.channel.automatically_confirm_all_new_orders = False
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        data = await run(standin, caller, CONFIRM, id=gid("Order", order.pk))
+        assert data["orderConfirm"] == {"order": {"status": "UNFULFILLED"}, "errors": []}
+        assert [e.type for e in order.events] == ["PLACED", "CONFIRMED"]
+        assert order.events[-1].app_pk == caller.pk
+        assert events(standin) == ["ORDER_CONFIRMED"]
+
+    async def test_refuses_an_order_that_is_not_unconfirmed(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        data = await run(standin, caller, CONFIRM, id=gid("Order", order.pk))
+        assert data["orderConfirm"] == {
+            "order": None,
+            "errors": [
+                {
+                    "field": "id",
+                    "code": "INVALID",
+                    "message": "Provided order id belongs to an order with status different than unconfirmed.",
+                }
+            ],
+        }
+        assert order.status is OrderStatus.UNFULFILLED
+        assert events(standin) == []
+
+    async def test_an_unknown_order_is_not_found(self, standin: StandIn, caller: App) -> None:
+        missing = gid("Order", UUID(int=1))
+        data = await run(standin, caller, CONFIRM, id=missing)
+        assert data["orderConfirm"]["errors"] == [
+            {"field": "id", "code": "NOT_FOUND", "message": f"Couldn't resolve to a node: {missing}"}
+        ]
+
+
+class TestOrderCancel:
+    async def test_cancels_and_releases_the_allocations(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 7))
+        data = await run(standin, caller, CANCEL, id=gid("Order", order.pk))
+        assert data["orderCancel"] == {"order": {"status": "CANCELED"}, "errors": []}
+        assert all(s.quantity_allocated == 0 for s in standin.store.stocks.values())
+        assert not order.lines[0].allocations
+        assert events(standin) == ["ORDER_CANCELLED", "ORDER_UPDATED"]
+
+    async def test_refuses_an_order_with_goods_out(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)]))
+        data = await run(standin, caller, CANCEL, id=gid("Order", order.pk))
+        assert data["orderCancel"]["errors"] == [
+            {"field": "order", "code": "CANNOT_CANCEL_ORDER", "message": "This order can't be canceled."}
+        ]
+        assert order.status is OrderStatus.FULFILLED
+
+
+class TestOrderFulfill:
+    async def test_one_fulfillment_per_warehouse_decreasing_stock(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 7))
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 4), (catalogue.tpl, 2)]))
+        result = data["orderFulfill"]
+        assert result["errors"] == []
+        assert [(f["warehouse"]["slug"], f["fulfillmentOrder"], f["status"]) for f in result["fulfillments"]] == [
+            ("main", 1, "FULFILLED"),
+            ("shipwell", 2, "FULFILLED"),
+        ]
+        assert result["order"]["status"] == "PARTIALLY_FULFILLED"
+        assert result["order"]["lines"] == [
+            {"quantityFulfilled": 6, "quantityToFulfill": 1, "allocations": [{"quantity": 1}]}
+        ]
+        main, tpl = (standin.store.stock_for(w.pk, catalogue.mug.pk) for w in (catalogue.main, catalogue.tpl))
+        assert main is not None
+        assert tpl is not None
+        # 5 allocated in main and 2 in the 3PL; fulfilling 6 releases them by stock first.
+        assert (main.quantity, main.quantity_allocated, tpl.quantity, tpl.quantity_allocated) == (1, 0, 8, 1)
+        assert events(standin) == ["ORDER_UPDATED", "FULFILLMENT_CREATED", "FULFILLMENT_CREATED"]
+        assert order.events[-1].type == "FULFILLMENT_FULFILLED_ITEMS"
+
+    async def test_the_last_units_fulfill_the_order(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 2))
+        await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)]))
+        standin.store.outbox.clear()
+        data = await run(
+            standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)], trackingNumber="1Z999")
+        )
+        (fulfillment,) = data["orderFulfill"]["fulfillments"]
+        assert (fulfillment["fulfillmentOrder"], fulfillment["trackingNumber"]) == (2, "1Z999")
+        assert order.status is OrderStatus.FULFILLED
+        assert events(standin) == [
+            "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+            "ORDER_UPDATED",
+            "FULFILLMENT_CREATED",
+            "ORDER_FULFILLED",
+        ]
+
+    async def test_a_short_warehouse_refuses_the_whole_request(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 2), (catalogue.tee, 1))
+        before = stock_levels(standin)
+        # Main can ship the mugs, but the 3PL holds no tees: nothing may happen at all.
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 2)], [(catalogue.tpl, 1)]))
+        assert data["orderFulfill"]["errors"] == [
+            {
+                "field": "stocks",
+                "code": "INSUFFICIENT_STOCK",
+                "message": "Insufficient product stock.",
+                "warehouse": gid("Warehouse", catalogue.tpl.pk),
+                "orderLines": [gid("OrderLine", order.lines[1].pk)],
+            }
+        ]
+        assert stock_levels(standin) == before
+        assert [line.quantity_fulfilled for line in order.lines] == [0, 0]
+        assert [[a.quantity_allocated for a in line.allocations] for line in order.lines] == [[2], [1]]
+        assert not order.fulfillments
+        assert events(standin) == []
+
+    async def test_stock_held_for_other_orders_is_not_available(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        first = place(standin, catalogue, clock, (catalogue.tee, 2))
+        place(standin, catalogue, clock, (catalogue.tee, 1))
+        stock = standin.store.stock_for(catalogue.main.pk, catalogue.tee.pk)
+        assert stock is not None
+        stock.quantity = 2  # a stock count found one missing; 3 are still allocated
+        data = await run(standin, caller, FULFILL, **fulfill_input(first, [(catalogue.main, 2)]))
+        assert [e["code"] for e in data["orderFulfill"]["errors"]] == ["INSUFFICIENT_STOCK"]
+        # The line's own allocation was released only on the side: all of it is still there.
+        assert (stock.quantity, stock.quantity_allocated) == (2, 3)
+        assert [a.quantity_allocated for a in first.lines[0].allocations] == [2]
+        assert first.lines[0].quantity_fulfilled == 0
+
+    async def test_allow_stock_to_be_exceeded_lets_stock_go_negative(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 3))
+        stock = standin.store.stock_for(catalogue.main.pk, catalogue.tee.pk)
+        assert stock is not None
+        stock.quantity = 1
+        data = await run(
+            standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 3)], allowStockToBeExceeded=True)
+        )
+        assert data["orderFulfill"]["errors"] == []
+        assert (stock.quantity, stock.quantity_allocated) == (-2, 0)
+
+    async def test_a_warehouse_without_the_variant_has_insufficient_stock(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.tpl, 1)]))
+        assert [(e["code"], e["warehouse"]) for e in data["orderFulfill"]["errors"]] == [
+            ("INSUFFICIENT_STOCK", gid("Warehouse", catalogue.tpl.pk))
+        ]
+
+    @pytest.mark.parametrize(
+        ("stocks", "field", "code", "message"),
+        [
+            pytest.param(
+                [("main", 2)], "orderLineId", "FULFILL_ORDER_LINE", "Only 1 item remaining to fulfill.", id="over"
+            ),
+            pytest.param([("main", 0)], "lines", "ZERO_QUANTITY", "Total quantity must be larger than 0.", id="zero"),
+            pytest.param(
+                [("main", 1), ("main", 1)], "warehouse", "DUPLICATED_INPUT_ITEM", "Duplicated warehouse ID.", id="dup"
+            ),
+        ],
+    )
+    async def test_refuses_bad_quantities_with_saleors_codes(
+        self,
+        standin: StandIn,
+        catalogue: Catalogue,
+        clock: FixedClock,
+        caller: App,
+        stocks: list[tuple[str, int]],
+        field: str,
+        code: str,
+        message: str,
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        warehouses = {"main": catalogue.main}
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(warehouses[w], q) for w, q in stocks]))
+        (error,) = data["orderFulfill"]["errors"]
+        assert (error["field"], error["code"], error["message"]) == (field, code, message)
+        assert not order.fulfillments
+        assert events(standin) == []
+
+    async def test_refuses_a_line_given_twice(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 2))
+        line = {
+            "orderLineId": gid("OrderLine", order.lines[0].pk),
+            "stocks": [{"warehouse": gid("Warehouse", catalogue.main.pk), "quantity": 1}],
+        }
+        data = await run(standin, caller, FULFILL, order=gid("Order", order.pk), input={"lines": [line, line]})
+        assert data["orderFulfill"]["errors"] == [
+            {
+                "field": "orderLineId",
+                "code": "DUPLICATED_INPUT_ITEM",
+                "message": "Duplicated order line ID.",
+                "warehouse": None,
+                "orderLines": [line["orderLineId"]],
+            }
+        ]
+
+    async def test_refuses_an_unpaid_order_when_the_shop_says_so(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        standin.store.shop.fulfillment_allow_unpaid = False
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)]))
+        assert [e["code"] for e in data["orderFulfill"]["errors"]] == ["CANNOT_FULFILL_UNPAID_ORDER"]
+        actions.record_charge(standin.store, order, Decimal("20.00"), at=clock.now())
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)]))
+        assert data["orderFulfill"]["errors"] == []
+
+    async def test_without_auto_approval_the_fulfillment_waits_and_stock_stays(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        standin.store.shop.fulfillment_auto_approve = False
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)]))
+        assert data["orderFulfill"]["fulfillments"][0]["status"] == "WAITING_FOR_APPROVAL"
+        assert order.status is OrderStatus.UNFULFILLED
+        stock = standin.store.stock_for(catalogue.main.pk, catalogue.tee.pk)
+        assert stock is not None
+        assert (stock.quantity, stock.quantity_allocated) == (3, 1)
+        assert events(standin) == ["ORDER_UPDATED"]
+
+
+class TestTrackingNotesAndMetadata:
+    async def test_updates_a_fulfillments_tracking_number(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)]))
+        standin.store.outbox.clear()
+        (fulfillment,) = order.fulfillments
+        data = await run(standin, caller, TRACKING, id=gid("Fulfillment", fulfillment.pk), tracking="1Z42")
+        assert data["orderFulfillmentUpdateTracking"] == {
+            "fulfillment": {"trackingNumber": "1Z42"},
+            "order": {"id": gid("Order", order.pk)},
+            "errors": [],
+        }
+        assert fulfillment.status is FulfillmentStatus.FULFILLED
+        assert events(standin) == ["FULFILLMENT_TRACKING_NUMBER_UPDATED", "ORDER_UPDATED"]
+        assert order.events[-1].type == "TRACKING_UPDATED"
+
+    async def test_adds_a_note_as_the_calling_app(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        data = await run(
+            standin,
+            caller,
+            """mutation($order: ID!) { orderNoteAdd(order: $order, input: {message: "  Fraud score 12  "}) {
+                event { type message app { id } } errors { code } } }""",
+            order=gid("Order", order.pk),
+        )
+        assert data["orderNoteAdd"] == {
+            "event": {"type": "NOTE_ADDED", "message": "Fraud score 12", "app": {"id": gid("App", caller.pk)}},
+            "errors": [],
+        }
+        assert events(standin) == ["ORDER_UPDATED"]
+        assert standin.store.outbox[0].issuing_principal is caller
+
+    async def test_an_empty_note_is_required(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        data = await run(
+            standin,
+            caller,
+            """mutation($order: ID!) {
+              orderNoteAdd(order: $order, input: {message: " "}) { errors { field code message } }
+            }""",
+            order=gid("Order", order.pk),
+        )
+        assert data["orderNoteAdd"]["errors"] == [
+            {"field": "message", "code": "REQUIRED", "message": "Message can't be empty."}
+        ]
+        assert [e.type for e in order.events] == ["PLACED"]
+
+    async def test_writes_public_and_private_metadata(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        data = await run(
+            standin,
+            caller,
+            """mutation($order: ID!, $variant: ID!) {
+              private: updatePrivateMetadata(id: $order, input: [{key: "ops.fraud", value: "{\\"v\\":1}"}]) {
+                item { privateMetadata { key value } ... on Order { number } } errors { code } }
+              public: updateMetadata(id: $variant, input: [{key: "origin", value: "PT"}]) {
+                item { metadata { key value } } errors { code } }
+            }""",
+            order=gid("Order", order.pk),
+            variant=gid("ProductVariant", catalogue.tee.pk),
+        )
+        assert data["private"] == {
+            "item": {"privateMetadata": [{"key": "ops.fraud", "value": '{"v":1}'}], "number": "1"},
+            "errors": [],
+        }
+        assert catalogue.tee.metadata == {"origin": "PT"}
+        # Order metadata writes emit only ORDER_METADATA_UPDATED (no ORDER_UPDATED).
+        assert events(standin) == ["ORDER_METADATA_UPDATED"]
+
+    @pytest.mark.parametrize(
+        ("object_id", "key", "code"),
+        [
+            pytest.param("garbage", "k", "GRAPHQL_ERROR", id="malformed"),
+            pytest.param(to_global_id("Channel", 1), "k", "NOT_FOUND", id="no-metadata"),
+            pytest.param(to_global_id("Order", UUID(int=0)), "k", "NOT_FOUND", id="missing"),
+            pytest.param(to_global_id("ProductVariant", 1), " ", "REQUIRED", id="empty-key"),
+        ],
+    )
+    async def test_refuses_metadata_it_cannot_keep(
+        self, standin: StandIn, catalogue: Catalogue, caller: App, object_id: str, key: str, code: str
+    ) -> None:
+        data = await run(
+            standin,
+            caller,
+            'mutation($id: ID!, $key: String!) { updateMetadata(id: $id, input: [{key: $key, value: "v"}]) '
+            "{ item { metadata { key } } errors { field code } } }",
+            id=object_id,
+            key=key,
+        )
+        assert data["updateMetadata"]["item"] is None
+        assert [e["code"] for e in data["updateMetadata"]["errors"]] == [code]
+
+
+class TestPayments:
+    async def test_a_full_charge_pays_the_order(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 2))
+        actions.record_charge(standin.store, order, Decimal("15.00"), at=clock.now(), psp_reference="pi_1")
+        assert events(standin) == ["ORDER_PAID"]
+        actions.record_charge(standin.store, order, Decimal("25.00"), at=clock.now(), psp_reference="pi_2")
+        assert events(standin) == ["ORDER_PAID", "ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
+        order.payments.append(
+            Payment(
+                1,
+                "mirumee.payments.dummy",
+                "USD",
+                Decimal(0),
+                Decimal(0),
+                PaymentChargeStatus.NOT_CHARGED,
+                clock.now(),
+                clock.now(),
+            )
+        )
+        data = await run(
+            standin,
+            caller,
+            """query($id: ID!) { order(id: $id) { isPaid chargeStatus authorizeStatus paymentStatus
+                totalCharged { amount } transactions { pspReference chargedAmount { amount currency } } } }""",
+            id=gid("Order", order.pk),
+        )
+        assert data["order"] == {
+            "isPaid": True,
+            "chargeStatus": "FULL",
+            "authorizeStatus": "FULL",
+            "paymentStatus": "NOT_CHARGED",
+            "totalCharged": {"amount": 40.0},
+            "transactions": [
+                {"pspReference": "pi_1", "chargedAmount": {"amount": 15.0, "currency": "USD"}},
+                {"pspReference": "pi_2", "chargedAmount": {"amount": 25.0, "currency": "USD"}},
+            ],
+        }
