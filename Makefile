@@ -1,17 +1,21 @@
-# The two commands a newcomer needs: `make run` and `make test`. Each creates
+# The two commands a newcomer needs: `make demo` and `make test`. Each creates
 # the virtual environment on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format bench clean
+.PHONY: demo run test check lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+## demo: the app on the embedded SQLite, installed into a Saleor stand-in that plays a day of orders
+demo: $(STAMP)
+	$(BIN)/saleor-ops demo $(ARGS)
 
 ## run: serve the app on the embedded SQLite at http://localhost:8000
 run: $(STAMP)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+from datetime import date
+from pathlib import Path
 
 from app.config import Settings
 from app.db.engine import is_sqlite
@@ -31,7 +34,33 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("manifest", help="print the app manifest Saleor installs from")
+    demo = commands.add_parser(
+        "demo", help="install the app into a built-in Saleor stand-in, play a day of orders, keep serving"
+    )
+    demo.add_argument("--orders", type=int, default=60, help="orders in the day (default 60)")
+    demo.add_argument("--seed", type=int, default=7, help="same seed, same day (default 7)")
+    demo.add_argument("--day", type=date.fromisoformat, help="the day to play, YYYY-MM-DD (default yesterday)")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the summary")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000, help="the app's port (default 8000)")
+    demo.add_argument("--standin-port", type=int, default=8001, help="the stand-in's port (default 8001)")
+    demo.add_argument("--data-dir", type=Path, help="an empty folder for the demo's data (default var/demo-<time>)")
     args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        from app.demo import DemoOptions
+        from app.demo import main as run_demo
+
+        options = DemoOptions(
+            orders=args.orders,
+            seed=args.seed,
+            serve=not args.no_serve,
+            host=args.host,
+            port=args.port,
+            standin_port=args.standin_port,
+            data_dir=args.data_dir,
+        )
+        return run_demo(options if args.day is None else dataclasses.replace(options, day=args.day))
 
     settings = Settings()
     if args.command == "serve":

@@ -1,8 +1,10 @@
 """Saleor's rules for the changes the stand-in supports, read from core.
 
 Sources: ``saleor/graphql/order/mutations/{order_confirm,order_cancel,order_fulfill,
-order_note_add,fulfillment_update_tracking}.py``, ``saleor/order/actions.py``
-(``create_fulfillments``, ``cancel_order``), ``saleor/warehouse/management.py``
+order_note_add,fulfillment_update_tracking,fulfillment_return_products}.py``,
+``saleor/order/actions.py`` (``create_fulfillments``, ``cancel_order``,
+``create_fulfillments_for_returned_products``), ``saleor/order/utils.py``
+(``determine_order_status``), ``saleor/warehouse/management.py``
 (``decrease_stock``, ``deallocate_stock``), ``saleor/graphql/meta/mutations``.
 
 An action checks everything before it changes anything, as Saleor's atomic
@@ -14,11 +16,11 @@ Each effect queues the async events Saleor emits in ``store.outbox``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from app.standin.state import (
     Address,
@@ -45,6 +47,15 @@ from app.standin.state import (
     Warehouse,
     from_global_id,
     to_global_id,
+)
+
+# Fulfillments whose lines count as returned in the order's status.
+_RETURN_FULFILLMENTS = frozenset({FulfillmentStatus.RETURNED, FulfillmentStatus.REFUNDED_AND_RETURNED})
+# Fulfillments whose lines may be returned (``FulfillmentReturnProducts.clean_input``), in Saleor's order.
+_RETURNABLE_FULFILLMENTS = (
+    FulfillmentStatus.FULFILLED,
+    FulfillmentStatus.REFUNDED,
+    FulfillmentStatus.WAITING_FOR_APPROVAL,
 )
 
 # Fulfillment statuses that no longer hold goods for the order (``Order.can_cancel``).
@@ -134,18 +145,23 @@ def place_order(
     email: str | None = None,
     shipping_address: Address | None = None,
     billing_address: Address | None = None,
-    shipping: tuple[str, Decimal] | None = None,
+    shipping: ShippingMethod | tuple[str, Decimal] | None = None,
     collection_point: Warehouse | None = None,
     customer_note: str = "",
 ) -> Order:
     """A checkout completed: the order with its lines priced from the channel listings and stock allocated.
 
-    Prices carry no tax (net equals gross). The order is UNFULFILLED when the channel
-    confirms new orders automatically, else UNCONFIRMED. Emits ORDER_CREATED (and
-    ORDER_CONFIRMED when confirmed on creation).
+    ``shipping`` is one of the store's shipping methods, or a ``(name, price)`` made for
+    this order alone. Prices carry no tax (net equals gross). The order is UNFULFILLED
+    when the channel confirms new orders automatically, else UNCONFIRMED. Emits
+    ORDER_CREATED (and ORDER_CONFIRMED when confirmed on creation).
     """
     if not lines:
         raise ValueError("an order needs at least one line")
+    if isinstance(shipping, ShippingMethod) and shipping.currency != channel.currency_code:
+        raise ValueError(
+            f"shipping method {shipping.name} is priced in {shipping.currency}, not {channel.currency_code}"
+        )
     order_lines: list[OrderLine] = []
     weight = Decimal(0)
     for variant, quantity in lines:
@@ -155,7 +171,7 @@ def place_order(
         product = store.products[variant.product_pk]
         order_lines.append(
             OrderLine(
-                uuid4(),
+                store.new_uuid(),
                 variant.pk,
                 product.name,
                 variant.name,
@@ -173,7 +189,7 @@ def place_order(
     ship_to = shipping_address or default_address
     bill_to = billing_address or (customer.default_billing_address if customer else None) or ship_to
     order = Order(
-        uuid4(),
+        store.new_uuid(),
         store.next_pk("OrderNumber"),
         channel.pk,
         channel.currency_code,
@@ -190,7 +206,10 @@ def place_order(
         customer_note=customer_note,
         lines=order_lines,
     )
-    if shipping is not None:
+    if isinstance(shipping, ShippingMethod):
+        order.shipping_method = shipping
+        order.shipping_price_net = order.shipping_price_gross = shipping.price
+    elif shipping is not None:
         name, price = shipping
         order.shipping_method = ShippingMethod(store.next_pk("ShippingMethod"), name, price, channel.currency_code)
         order.shipping_price_net = order.shipping_price_gross = price
@@ -235,12 +254,24 @@ def record_charge(
     at: datetime,
     psp_reference: str = "",
     name: str = "",
+    metadata: Mapping[str, str] | None = None,
     principal: Principal | None = None,
 ) -> TransactionItem:
-    """A payment app reported a charge: ORDER_PAID, and ORDER_FULLY_PAID (with ORDER_UPDATED) when it completes."""
+    """A payment app reported a charge: ORDER_PAID, and ORDER_FULLY_PAID (with ORDER_UPDATED) when it completes.
+
+    ``metadata`` is what the payment app keeps on its transaction (``transactionCreate``
+    takes it), such as the card checks its PSP reported.
+    """
     was_paid = order.is_fully_paid()
     transaction = TransactionItem(
-        uuid4(), order.currency, at, at, name=name, psp_reference=psp_reference, charged_amount=amount
+        store.new_uuid(),
+        order.currency,
+        at,
+        at,
+        name=name,
+        psp_reference=psp_reference,
+        charged_amount=amount,
+        metadata=dict(metadata or {}),
     )
     order.transactions.append(transaction)
     order.updated_at = at
@@ -367,7 +398,7 @@ def fulfill_order(
             order_line.quantity_fulfilled += quantity
         order.fulfillments.append(fulfillment)
         fulfillments.append(fulfillment)
-    order.status = _status_after_fulfillment(order)
+    order.status = _order_status(order)
     order.updated_at = at
 
     _history(store, order, "FULFILLMENT_FULFILLED_ITEMS" if approved else "FULFILLMENT_AWAITS_APPROVAL", at, principal)
@@ -496,8 +527,8 @@ def _insufficient(line: OrderLine, warehouse_pk: UUID) -> ActionError:
     )
 
 
-def _status_after_fulfillment(order: Order) -> OrderStatus:
-    """``determine_order_status``: lines awaiting approval do not count as fulfilled."""
+def _order_status(order: Order) -> OrderStatus:
+    """``determine_order_status``: lines awaiting approval do not count as fulfilled; returned ones still do."""
     total = sum(line.quantity for line in order.lines)
     awaiting = sum(
         line.quantity
@@ -505,14 +536,108 @@ def _status_after_fulfillment(order: Order) -> OrderStatus:
         if fulfillment.status is FulfillmentStatus.WAITING_FOR_APPROVAL
         for line in fulfillment.lines
     )
+    returned = sum(
+        line.quantity
+        for fulfillment in order.fulfillments
+        if fulfillment.status in _RETURN_FULFILLMENTS
+        for line in fulfillment.lines
+    )
     fulfilled = sum(line.quantity_fulfilled for line in order.lines) - awaiting
     if total == 0:
         return order.status
     if fulfilled <= 0:
         return OrderStatus.UNFULFILLED
+    if 0 < returned < total:
+        return OrderStatus.PARTIALLY_RETURNED
+    if returned == total:
+        return OrderStatus.RETURNED
     if fulfilled < total:
         return OrderStatus.PARTIALLY_FULFILLED
     return OrderStatus.FULFILLED
+
+
+def return_lines(
+    store: Store,
+    order: Order,
+    lines: Sequence[tuple[FulfillmentLine, int]],
+    *,
+    at: datetime,
+    principal: Principal | None,
+) -> Fulfillment:
+    """``orderFulfillmentReturnProducts`` for shipped goods, without refund or replacement.
+
+    The quantities move out of their fulfillment lines into one new RETURNED
+    fulfillment (lines of a REFUNDED fulfillment into a REFUNDED_AND_RETURNED one);
+    emptied lines, and FULFILLED fulfillments left without lines, are deleted. Stock
+    is not touched: a return puts nothing back on the shelf. Order lines keep their
+    fulfilled quantity; the order becomes PARTIALLY_RETURNED or RETURNED. History
+    FULFILLMENT_RETURNED; emits ORDER_UPDATED only.
+    """
+    if not lines:
+        raise ValueError("a return needs at least one fulfillment line")
+    owners: list[Fulfillment] = []
+    requested: Counter[int] = Counter()
+    for line, quantity in lines:
+        if quantity <= 0:
+            raise ValueError("a returned quantity must be positive")
+        requested[line.pk] += quantity
+        owner = next((f for f in order.fulfillments if any(fl is line for fl in f.lines)), None)
+        if owner is None:
+            # Saleor would take another order's line here; the stand-in keeps each order's books apart.
+            global_id = to_global_id("FulfillmentLine", line.pk)
+            raise ActionRefused(
+                ActionError("fulfillmentLines", f"Couldn't resolve to a node: {global_id}", "NOT_FOUND")
+            )
+        if line.quantity < requested[line.pk]:
+            raise ActionRefused(
+                ActionError(
+                    "fulfillmentLineId",
+                    "Provided quantity is bigger than quantity from fulfillment line",
+                    "INVALID_QUANTITY",
+                )
+            )
+        if owner.status not in _RETURNABLE_FULFILLMENTS:
+            allowed = ", ".join(status.lower() for status in _RETURNABLE_FULFILLMENTS)
+            raise ActionRefused(
+                ActionError(
+                    "fulfillmentLineId",
+                    f"Unable to process action for fulfillmentLine with different status than {allowed}.",
+                    "INVALID",
+                )
+            )
+        owners.append(owner)
+
+    # Everything checked: apply.
+    targets: dict[FulfillmentStatus, Fulfillment] = {}
+    for (line, quantity), owner in zip(lines, owners, strict=True):
+        status = (
+            FulfillmentStatus.REFUNDED_AND_RETURNED
+            if owner.status is FulfillmentStatus.REFUNDED
+            else FulfillmentStatus.RETURNED
+        )
+        target = targets.get(status)
+        if target is None:
+            number = max((f.fulfillment_order for f in order.fulfillments), default=0) + 1
+            target = Fulfillment(store.next_pk("Fulfillment"), order.pk, number, status, at, None)
+            order.fulfillments.append(target)
+            targets[status] = target
+        moved = next(
+            (fl for fl in target.lines if (fl.order_line_pk, fl.stock_pk) == (line.order_line_pk, line.stock_pk)),
+            None,
+        )
+        if moved is None:
+            moved = FulfillmentLine(store.next_pk("FulfillmentLine"), line.order_line_pk, 0, line.stock_pk)
+            target.lines.append(moved)
+        moved.quantity += quantity
+        line.quantity -= quantity
+        if line.quantity == 0:
+            owner.lines.remove(line)
+    order.fulfillments = [f for f in order.fulfillments if f.lines or f.status is not FulfillmentStatus.FULFILLED]
+    order.status = _order_status(order)
+    order.updated_at = at
+    _history(store, order, "FULFILLMENT_RETURNED", at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+    return targets.get(FulfillmentStatus.RETURNED) or targets[FulfillmentStatus.REFUNDED_AND_RETURNED]
 
 
 def update_tracking(

@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-from collections.abc import Iterator
+import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +25,16 @@ from uuid import UUID, uuid4
 
 # Models whose primary key is a UUID in Saleor; every other one is an integer.
 UUID_KEYED = frozenset({"Order", "OrderLine", "Warehouse", "TransactionItem"})
+
+
+def seeded_uuids(seed: int | str) -> Callable[[], UUID]:
+    """Version 4 UUIDs drawn from a seeded generator: the same seed gives the same keys, in the same order."""
+    rng = random.Random(f"uuids:{seed}")
+
+    def new_uuid() -> UUID:
+        return UUID(int=rng.getrandbits(128), version=4)
+
+    return new_uuid
 
 
 def to_global_id(type_name: str, pk: int | UUID) -> str:
@@ -445,13 +456,21 @@ class Store:
     customers: dict[int, Customer] = field(default_factory=dict)
     orders: dict[UUID, Order] = field(default_factory=dict)
     apps: dict[int, App] = field(default_factory=dict)
+    # The delivery methods checkout offers; an order keeps the one it was placed with.
+    shipping_methods: dict[int, ShippingMethod] = field(default_factory=dict)
     # Async events waiting to be delivered, in the order Saleor would emit them.
     outbox: list[PendingEvent] = field(default_factory=list)
+    # Where UUID keys come from: random, as in Saleor, unless a repeatable store sets ``seeded_uuids``.
+    uuid_source: Callable[[], UUID] = field(default=uuid4, repr=False)
     _sequences: dict[str, Iterator[int]] = field(default_factory=dict, repr=False)
 
     def next_pk(self, model: str) -> int:
         """Per-model auto-increment, starting at 1 like a fresh database."""
         return next(self._sequences.setdefault(model, itertools.count(1)))
+
+    def new_uuid(self) -> UUID:
+        """A UUID primary key (orders, order lines, warehouses, transactions)."""
+        return self.uuid_source()
 
     # -- builders ---------------------------------------------------------------------------
 
@@ -516,7 +535,7 @@ class Store:
         click_and_collect_option: ClickAndCollect = "DISABLED",
     ) -> Warehouse:
         warehouse = Warehouse(
-            uuid4(),
+            self.new_uuid(),
             name,
             slug or name.lower().replace(" ", "-"),
             self.with_pk(address or Address(company_name=name)),
@@ -549,6 +568,26 @@ class Store:
         )
         self.customers[customer.pk] = customer
         return customer
+
+    def add_shipping_method(
+        self,
+        *,
+        name: str,
+        price: Decimal,
+        currency: str,
+        minimum_delivery_days: int | None = None,
+        maximum_delivery_days: int | None = None,
+    ) -> ShippingMethod:
+        method = ShippingMethod(
+            self.next_pk("ShippingMethod"),
+            name,
+            price,
+            currency,
+            minimum_delivery_days=minimum_delivery_days,
+            maximum_delivery_days=maximum_delivery_days,
+        )
+        self.shipping_methods[method.pk] = method
+        return method
 
     def add_app(self, app: App) -> App:
         self.apps[app.pk] = app

@@ -579,3 +579,200 @@ class TestPayments:
                 {"pspReference": "pi_2", "chargedAmount": {"amount": 25.0, "currency": "USD"}},
             ],
         }
+
+    async def test_a_charge_keeps_the_card_checks_its_psp_reported(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        signals = {"avs_result": "N", "cvv_result": "M", "card_bin": "424242", "card_last4": "0042"}
+        actions.record_charge(standin.store, order, Decimal("20.00"), at=clock.now(), metadata=signals)
+        data = await run(
+            standin,
+            caller,
+            "query($id: ID!) { order(id: $id) { transactions { metadata { key value } } } }",
+            id=gid("Order", order.pk),
+        )
+        (transaction,) = data["order"]["transactions"]
+        assert {item["key"]: item["value"] for item in transaction["metadata"]} == signals
+        assert events(standin) == ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
+
+
+class TestShippingMethods:
+    async def test_orders_share_the_stores_method_with_its_delivery_days(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        store = standin.store
+        express = store.add_shipping_method(
+            name="Express", price=Decimal("14.95"), currency="USD", minimum_delivery_days=2, maximum_delivery_days=2
+        )
+        first = place(standin, catalogue, clock, (catalogue.tee, 1), shipping=express)
+        second = place(standin, catalogue, clock, (catalogue.mug, 1), shipping=express)
+        assert first.shipping_method is second.shipping_method is express
+        assert first.total_gross == Decimal("34.95")
+        query = """query($id: ID!) { order(id: $id) { shippingMethodName shippingPrice { gross { amount } }
+            deliveryMethod { ... on ShippingMethod { id minimumDeliveryDays maximumDeliveryDays } } } }"""
+        got = [(await run(standin, caller, query, id=gid("Order", o.pk)))["order"] for o in (first, second)]
+        assert (
+            got[0]
+            == got[1]
+            == {
+                "shippingMethodName": "Express",
+                "shippingPrice": {"gross": {"amount": 14.95}},
+                "deliveryMethod": {
+                    "id": gid("ShippingMethod", express.pk),
+                    "minimumDeliveryDays": 2,
+                    "maximumDeliveryDays": 2,
+                },
+            }
+        )
+
+    def test_a_method_priced_in_another_currency_is_refused(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        euro = standin.store.add_shipping_method(name="DHL", price=Decimal("9.00"), currency="EUR")
+        with pytest.raises(ValueError, match="priced in EUR"):
+            place(standin, catalogue, clock, (catalogue.tee, 1), shipping=euro)
+        assert not standin.store.orders
+
+
+class TestReturns:
+    """``orderFulfillmentReturnProducts`` without refund: shipped goods come back, the stock stays as it is."""
+
+    def shipped(self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, *lines: tuple[Any, int]) -> Order:
+        order = place(standin, catalogue, clock, *lines)
+        actions.fulfill_order(
+            standin.store,
+            order,
+            [
+                (gid("OrderLine", line.pk), [(gid("Warehouse", catalogue.main.pk), line.quantity)])
+                for line in order.lines
+            ],
+            at=clock.now(),
+            principal=None,
+        )
+        standin.store.outbox.clear()
+        return order
+
+    async def test_part_of_a_line_comes_back_in_a_returned_fulfillment(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, (catalogue.mug, 2))
+        (sent,) = order.fulfillments
+        (sent_line,) = sent.lines
+        stock_before = stock_levels(standin)
+        clock.advance(hours=3)
+
+        back = actions.return_lines(standin.store, order, [(sent_line, 1)], at=clock.now(), principal=caller)
+
+        assert (back.status, back.fulfillment_order, back.warehouse_pk, back.created_at) == (
+            FulfillmentStatus.RETURNED,
+            2,
+            None,
+            clock.now(),
+        )
+        assert [(line.order_line_pk, line.quantity, line.stock_pk) for line in back.lines] == [
+            (order.lines[0].pk, 1, sent_line.stock_pk)
+        ]
+        assert sent_line.quantity == 1
+        assert order.lines[0].quantity_fulfilled == 2  # returned goods were still fulfilled
+        assert order.status is OrderStatus.PARTIALLY_RETURNED
+        assert stock_levels(standin) == stock_before
+        assert (order.events[-1].type, order.events[-1].app_pk) == ("FULFILLMENT_RETURNED", caller.pk)
+        assert events(standin) == ["ORDER_UPDATED"]
+        data = await run(
+            standin,
+            caller,
+            "query($id: ID!) { order(id: $id) { status fulfillments { status lines { quantity } } } }",
+            id=gid("Order", order.pk),
+        )
+        assert data["order"] == {
+            "status": "PARTIALLY_RETURNED",
+            "fulfillments": [
+                {"status": "FULFILLED", "lines": [{"quantity": 1}]},
+                {"status": "RETURNED", "lines": [{"quantity": 1}]},
+            ],
+        }
+
+    def test_everything_back_empties_the_shipment_and_returns_the_order(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, (catalogue.tee, 1))
+        (sent_line,) = order.fulfillments[0].lines
+        back = actions.return_lines(standin.store, order, [(sent_line, 1)], at=clock.now(), principal=None)
+        # The emptied FULFILLED fulfillment is deleted, as Saleor deletes it.
+        assert order.fulfillments == [back]
+        assert order.status is OrderStatus.RETURNED
+
+    def test_a_later_shipment_keeps_the_order_partially_returned(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1), (catalogue.mug, 1))
+        tee, mug = order.lines
+        main = gid("Warehouse", catalogue.main.pk)
+        actions.fulfill_order(
+            standin.store, order, [(gid("OrderLine", tee.pk), [(main, 1)])], at=clock.now(), principal=None
+        )
+        actions.return_lines(
+            standin.store, order, [(order.fulfillments[0].lines[0], 1)], at=clock.now(), principal=None
+        )
+        # Saleor's rule counts against the whole order: 1 of 2 units back, though nothing else has shipped.
+        assert order.status is OrderStatus.PARTIALLY_RETURNED
+        actions.fulfill_order(
+            standin.store, order, [(gid("OrderLine", mug.pk), [(main, 1)])], at=clock.now(), principal=None
+        )
+        assert order.status is OrderStatus.PARTIALLY_RETURNED  # not FULFILLED: the return still shows
+
+    def test_more_than_was_shipped_is_an_invalid_quantity(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, (catalogue.mug, 2))
+        (sent_line,) = order.fulfillments[0].lines
+        with pytest.raises(actions.ActionRefused) as refused:
+            actions.return_lines(standin.store, order, [(sent_line, 2), (sent_line, 1)], at=clock.now(), principal=None)
+        assert [(e.field, e.code, e.message) for e in refused.value.errors] == [
+            ("fulfillmentLineId", "INVALID_QUANTITY", "Provided quantity is bigger than quantity from fulfillment line")
+        ]
+        assert (sent_line.quantity, len(order.fulfillments), order.status) == (2, 1, OrderStatus.FULFILLED)
+        assert events(standin) == []
+
+    def test_a_line_of_a_returned_fulfillment_cannot_come_back_again(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, (catalogue.mug, 2))
+        back = actions.return_lines(
+            standin.store, order, [(order.fulfillments[0].lines[0], 1)], at=clock.now(), principal=None
+        )
+        with pytest.raises(actions.ActionRefused) as refused:
+            actions.return_lines(standin.store, order, [(back.lines[0], 1)], at=clock.now(), principal=None)
+        assert [(e.field, e.code, e.message) for e in refused.value.errors] == [
+            (
+                "fulfillmentLineId",
+                "INVALID",
+                "Unable to process action for fulfillmentLine with different status than "
+                "fulfilled, refunded, waiting_for_approval.",
+            )
+        ]
+
+    def test_refunded_lines_come_back_refunded_and_returned(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, (catalogue.tee, 1), (catalogue.mug, 1))
+        refunded, kept = order.fulfillments[0].lines
+        order.fulfillments[0].status = FulfillmentStatus.REFUNDED
+        back = actions.return_lines(standin.store, order, [(refunded, 1)], at=clock.now(), principal=None)
+        assert back.status is FulfillmentStatus.REFUNDED_AND_RETURNED
+        # A REFUNDED fulfillment left with lines stays; only an empty FULFILLED one goes.
+        assert [f.status for f in order.fulfillments] == [FulfillmentStatus.REFUNDED, back.status]
+        assert order.fulfillments[0].lines == [kept]
+        assert order.status is OrderStatus.PARTIALLY_RETURNED
+
+    def test_a_line_of_another_order_is_not_found(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        first = self.shipped(standin, catalogue, clock, (catalogue.mug, 1))
+        second = self.shipped(standin, catalogue, clock, (catalogue.mug, 1))
+        with pytest.raises(actions.ActionRefused) as refused:
+            actions.return_lines(
+                standin.store, second, [(first.fulfillments[0].lines[0], 1)], at=clock.now(), principal=None
+            )
+        assert [e.code for e in refused.value.errors] == ["NOT_FOUND"]

@@ -31,6 +31,21 @@
     document.getElementById(listId).appendChild(item);
   }
 
+  // The dashboard would open the order's page, where the app's card sits; here a link does.
+  function openOrderLink(path) {
+    var item = document.createElement("li");
+    var match = /^\/orders\/([^/?#]+)/.exec(path || "");
+    if (match) {
+      var link = document.createElement("a");
+      link.href = "?" + new URLSearchParams({ page: "/dashboard/order", orderId: decodeURIComponent(match[1]), theme: theme }).toString();
+      link.textContent = path;
+      item.appendChild(link);
+    } else {
+      item.textContent = path;
+    }
+    document.getElementById("redirects").appendChild(item);
+  }
+
   function applyTheme() {
     document.documentElement.dataset.theme = theme;
   }
@@ -41,7 +56,7 @@
     var payload = event.data.payload;
     if (type === "notifyReady") handshake();
     else if (type === "notification") record("notifications", (payload.title || "") + ": " + (payload.text || ""), { status: payload.status || "info" });
-    else if (type === "redirect") record("redirects", payload.to, {});
+    else if (type === "redirect") openOrderLink(payload.to);
     else if (type === "widgetResize" && payload.height > 0) frame.style.height = payload.height + "px";
     post("response", { actionId: payload.actionId, ok: true });
   });

@@ -1,0 +1,259 @@
+"""``saleor-ops demo``: a store in a box.
+
+The app runs on the embedded SQLite in a fresh data folder; a Saleor stand-in
+runs beside it on its own port. The stand-in installs the app through the real
+protocol (manifest, token exchange, JWKS), then plays a seeded day of orders:
+every event goes to the app's webhook endpoints over HTTP with a real
+signature, and the app calls the stand-in's GraphQL API back as it would call
+Saleor. Afterwards the dashboard harness shows the app's pages exactly as the
+Saleor dashboard would frame them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+import uvicorn
+from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from app.config import Settings
+from app.db.migrate import upgrade_to_head
+from app.db.models import OrderEventRow
+from app.main import create_app
+from app.runtime import Runtime
+from app.standin.day import plan_day, seed_store
+from app.standin.facade import StandIn
+from app.standin.harness import HarnessConfig, harness_routes
+from app.standin.state import to_global_id
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    orders: int = 60
+    seed: int = 7
+    day: date = field(default_factory=lambda: datetime.now(UTC).date() - timedelta(days=1))
+    serve: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    standin_port: int = 8001
+    data_dir: Path | None = None
+
+    @property
+    def app_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def standin_url(self) -> str:
+        return f"http://{self.host}:{self.standin_port}"
+
+
+@dataclass
+class DemoSummary:
+    """What happened, read back from the stand-in's store and the app's database."""
+
+    data_dir: Path
+    orders: int
+    order_statuses: dict[str, int]
+    fulfilled_lines: int
+    deliveries: dict[str, int]
+    failed_deliveries: int
+    recorded_events: dict[str, int]
+    harness_url: str
+
+    def lines(self) -> Iterator[str]:
+        yield f"Orders placed           {self.orders}"
+        for status, count in sorted(self.order_statuses.items()):
+            yield f"  {status.lower().replace('_', ' '):<22}{count}"
+        yield f"Order lines fulfilled   {self.fulfilled_lines}"
+        yield f"Webhooks delivered      {sum(self.deliveries.values())} ({self.failed_deliveries} refused)"
+        for event, count in sorted(self.deliveries.items()):
+            recorded = self.recorded_events.get(event.lower())
+            kept = f", {recorded} recorded by the app" if recorded is not None else ""
+            yield f"  {event:<22}{count}{kept}"
+        yield f"Data folder             {self.data_dir}"
+
+
+class _Server(uvicorn.Server):
+    """Two servers share one loop here, so signals are the demo's to handle, not uvicorn's."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: object, host: str, port: int) -> AsyncIterator[_Server]:
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))  # type: ignore[arg-type]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises why it could not start (a port in use, say)
+            raise RuntimeError(f"server on port {port} stopped before it started")
+        await asyncio.sleep(0.02)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
+class _Progress:
+    def __init__(self, total: int, out: TextIO) -> None:
+        self.total, self.out, self.done = total, out, 0
+        self.live = out.isatty()
+
+    def step(self, description: str) -> None:
+        self.done += 1
+        if self.live:
+            filled = self.done * 30 // max(self.total, 1)
+            bar = "#" * filled + "-" * (30 - filled)
+            self.out.write(f"\r  [{bar}] {self.done}/{self.total} {description[:40]:<40}")
+            self.out.flush()
+
+    def finish(self) -> None:
+        if self.live:
+            self.out.write("\n")
+
+
+class _DayClock:
+    """The stand-in's time: the moment of the step being played."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def prepare(options: DemoOptions) -> Settings:
+    """A fresh data folder and a migrated database; runs before the event loop starts."""
+    data_dir = options.data_dir or Path("var") / datetime.now(UTC).strftime("demo-%Y%m%d-%H%M%S")
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise SystemExit(f"{data_dir} is not empty; the demo starts from a fresh data folder")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite+aiosqlite:///{data_dir.resolve()}/saleor-ops.db"
+    upgrade_to_head(database_url)
+    return Settings(
+        database_url=database_url,
+        public_url=options.app_url,
+        data_dir=data_dir,
+        allowed_saleor_urls=f"{options.standin_url}/graphql/",
+        log_level="WARNING",
+        log_json=False,
+        _env_file=None,
+    )
+
+
+async def _recorded_events(runtime: Runtime) -> dict[str, int]:
+    async with runtime.sessions() as session:
+        rows = await session.execute(select(OrderEventRow.event, func.count()).group_by(OrderEventRow.event))
+        return {event: int(count) for event, count in rows}
+
+
+async def run_demo(
+    options: DemoOptions,
+    settings: Settings,
+    standin: StandIn,
+    clock: _DayClock,
+    *,
+    out: TextIO,
+    until: Callable[[], asyncio.Future[None]] | None = None,
+) -> DemoSummary:
+    """Install the app into the stand-in, play the day, and keep serving until ``until`` resolves."""
+    harness = HarnessConfig(
+        app_url=options.app_url,
+        saleor_api_url=standin.api_url,
+        app_id="",
+        key=standin.key,
+        saleor_version=standin.store.shop.version,
+    )
+    standin_site = Starlette(routes=[*harness_routes(harness), Mount("/", app=standin.asgi)])
+    app = create_app(settings)
+    runtime: Runtime = app.state.runtime
+    async with (
+        _serving(app, options.host, options.port),
+        _serving(standin_site, options.host, options.standin_port),
+        httpx.AsyncClient(timeout=30) as to_app,
+    ):
+        standin.http = to_app
+        print(f"Saleor Ops on {options.app_url}; Saleor stand-in on {options.standin_url}", file=out)
+        installed = await standin.install(f"{options.app_url}/api/manifest")
+        harness.app_id = to_global_id("App", installed.pk)
+        print(f"Installed into the stand-in as {harness.app_id}", file=out)
+
+        catalogue = seed_store(standin.store, seed=options.seed)
+        steps = plan_day(standin.store, catalogue, seed=options.seed, orders=options.orders, day=options.day)
+        print(f"Playing {options.day} (seed {options.seed}): {len(steps)} steps, {options.orders} orders", file=out)
+        progress = _Progress(len(steps), out)
+        delivered: Counter[str] = Counter()
+        failed = 0
+        for step in steps:
+            clock.now = step.at
+            step.apply(standin.store)
+            for delivery in await standin.deliver_pending():
+                delivered[delivery.event] += 1
+                failed += not delivery.response.is_success
+            progress.step(step.description)
+        progress.finish()
+
+        orders = list(standin.store.orders.values())
+        summary = DemoSummary(
+            data_dir=settings.data_dir,
+            orders=len(orders),
+            order_statuses=dict(Counter(o.status.value for o in orders)),
+            fulfilled_lines=sum(1 for o in orders for line in o.lines if line.quantity_fulfilled > 0),
+            deliveries=dict(delivered),
+            failed_deliveries=failed,
+            recorded_events=await _recorded_events(runtime),
+            harness_url=f"{options.standin_url}/?page=/dashboard",
+        )
+        print("\n".join(summary.lines()), file=out)
+        if options.serve and until is not None:
+            print(f"\nOpen {summary.harness_url} to see the app inside a stand-in dashboard.", file=out)
+            print("Press Ctrl-C to stop.", file=out)
+            await until()
+    return summary
+
+
+def play(options: DemoOptions, *, out: TextIO = sys.stderr) -> tuple[DemoSummary, StandIn]:
+    """The whole demo, from a fresh data folder to Ctrl-C (or to the summary with ``serve=False``)."""
+    settings = prepare(options)
+    clock = _DayClock(datetime.combine(options.day, datetime.min.time(), UTC))
+    standin = StandIn(api_url=f"{options.standin_url}/graphql/", clock=clock)
+
+    async def run() -> DemoSummary:
+        loop = asyncio.get_running_loop()
+        stop: asyncio.Future[None] = loop.create_future()
+
+        def stop_serving() -> None:
+            if not stop.done():
+                stop.set_result(None)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop_serving)
+        try:
+            return await run_demo(options, settings, standin, clock, out=out, until=lambda: stop)
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    summary = asyncio.run(run())
+    print("Stopped." if options.serve else "Done.", file=out)
+    return summary, standin
+
+
+def main(options: DemoOptions) -> int:
+    summary, _ = play(options)
+    return 1 if summary.failed_deliveries else 0

@@ -1,0 +1,52 @@
+"""The demo, headless, on a small day: what it reports must be what the app and the stand-in hold."""
+
+from __future__ import annotations
+
+import io
+import socket
+import sqlite3
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from app.demo import DemoOptions, play
+from app.standin.state import to_global_id
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None:
+    options = DemoOptions(
+        orders=12,
+        seed=3,
+        day=date(2026, 11, 25),
+        serve=False,
+        port=_free_port(),
+        standin_port=_free_port(),
+        data_dir=tmp_path / "demo",
+    )
+    out = io.StringIO()
+    summary, standin = play(options, out=out)
+
+    store = standin.store
+    assert summary.failed_deliveries == 0
+    assert summary.orders == len(store.orders) == 12
+    assert summary.order_statuses == dict(Counter(o.status.value for o in store.orders.values()))
+
+    with sqlite3.connect(tmp_path / "demo" / "saleor-ops.db") as db:
+        (installed_app,) = db.execute("SELECT app_id FROM installations").fetchall()
+        recorded = dict(db.execute("SELECT event, count(*) FROM order_events GROUP BY event").fetchall())
+        created_for = {row[0] for row in db.execute("SELECT order_id FROM order_events WHERE event='order_created'")}
+    (app,) = store.apps.values()
+    assert installed_app == (to_global_id("App", app.pk),)
+    assert summary.recorded_events == recorded
+    # Every order the stand-in took reached the app, once.
+    assert created_for == {to_global_id("Order", order.pk) for order in store.orders.values()}
+    for event in ("ORDER_CREATED", "ORDER_FULLY_PAID", "ORDER_FULFILLED"):
+        assert recorded.get(event.lower(), 0) == summary.deliveries.get(event, 0)
+    assert "Orders placed           12" in out.getvalue()

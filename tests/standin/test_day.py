@@ -1,0 +1,338 @@
+"""A seeded day of orders: the same for the same seed, holding every pattern asked for, and taken by the real app."""
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from app.standin.day import Catalogue, Step, plan_day, seed_store
+from app.standin.facade import StandIn
+from app.standin.state import FulfillmentStatus, Order, OrderStatus, Store
+from tests.standin.conftest import MANIFEST_URL
+
+DAY = date(2026, 11, 25)
+DISPOSABLE = {"mailinator.com", "guerrillamail.com", "yopmail.com", "sharklasers.com", "10minutemail.com"}
+FAILED_AVS = {"A", "Z", "N"}
+
+
+def play(seed: int, orders: int, day: date = DAY) -> tuple[Store, Catalogue, list[Step]]:
+    store = Store()
+    catalogue = seed_store(store, seed=seed)
+    steps = plan_day(store, catalogue, seed=seed, orders=orders, day=day)
+    for step in steps:
+        step.apply(store)
+    return store, catalogue, steps
+
+
+def by_number(store: Store) -> list[Order]:
+    return sorted(store.orders.values(), key=lambda order: order.number)
+
+
+def fingerprint(store: Store) -> list[tuple[Any, ...]]:
+    return [
+        (
+            order.pk,
+            order.number,
+            order.user_email,
+            order.total_gross,
+            order.status,
+            [line.pk for line in order.lines],
+            [transaction.token for transaction in order.transactions],
+            [(f.status, f.warehouse_pk, f.tracking_number) for f in order.fulfillments],
+        )
+        for order in by_number(store)
+    ]
+
+
+def payment_signals(order: Order) -> dict[str, str]:
+    return order.transactions[0].metadata if order.transactions else {}
+
+
+class TestSeedStore:
+    def test_a_small_shop_that_holds_new_orders_for_screening(self) -> None:
+        store = Store()
+        catalogue = seed_store(store, seed=1)
+
+        assert (catalogue.channel.currency_code, catalogue.channel.automatically_confirm_all_new_orders) == (
+            "USD",
+            False,
+        )
+        assert len(catalogue.items) >= 12
+        assert len({item.category for item in catalogue.items}) >= 3
+        margins = []
+        for item in catalogue.items:
+            listing = item.variant.listing_in(catalogue.channel.pk)
+            assert listing is not None
+            assert listing.cost_price is not None
+            assert Decimal(0) < listing.cost_price < listing.price
+            assert item.variant.weight_kg
+            margins.append((listing.price - listing.cost_price) / listing.price)
+        assert min(margins) < Decimal("0.25") < Decimal("0.6") < max(margins)  # thin and fat
+
+        assert (catalogue.main.name, catalogue.main.address.city) == ("Main warehouse", "Austin")
+        assert catalogue.tpl.name == "ShipHero 3PL"
+        assert catalogue.tpl.address.city not in {"", "Austin"}
+        at_main = {s.variant_pk for s in store.stocks_in_warehouse(catalogue.main.pk)}
+        at_tpl = {s.variant_pk for s in store.stocks_in_warehouse(catalogue.tpl.pk)}
+        assert at_tpl - at_main, "some SKUs only at the 3PL"
+        assert at_main & at_tpl, "some SKUs in both"
+        assert any(s.quantity <= 6 for s in store.stocks.values()), "a few low"
+        assert all(s.quantity > 0 and s.quantity_allocated == 0 for s in store.stocks.values())
+
+        methods = sorted(catalogue.shipping.values(), key=lambda m: m.price)
+        assert [m.name.split(" ")[0] for m in methods] == ["Standard", "Express", "Overnight"]
+        assert [m.maximum_delivery_days for m in methods] == [5, 2, 1]
+        assert set(store.shipping_methods.values()) == set(methods)
+
+        assert len(catalogue.shoppers) == 40
+        assert len({s.customer.email for s in catalogue.shoppers}) == 40
+        returning = [s for s in catalogue.shoppers if s.returning]
+        assert 15 <= len(returning) < 40
+        assert all(s.account_age_days >= 60 for s in returning)
+        assert all(s.account_age_days <= 3 for s in catalogue.shoppers if not s.returning)
+        assert {r.city for r in catalogue.reshippers} == {"Miami", "Portland"}
+        assert store.outbox == []
+
+    def test_the_same_seed_makes_the_same_shop_and_another_seed_another(self) -> None:
+        def shop(seed: int) -> tuple[Any, ...]:
+            store = Store()
+            catalogue = seed_store(store, seed=seed)
+            return (
+                sorted(store.warehouses),
+                [(s.warehouse_pk, s.variant_pk, s.quantity) for s in store.stocks.values()],
+                [(item.variant.sku, item.variant.listings[0].cost_price) for item in catalogue.items],
+                [(s.customer.email, s.prior_orders, s.card) for s in catalogue.shoppers],
+            )
+
+        assert shop(11) == shop(11)
+        assert shop(11) != shop(12)
+
+
+class TestDeterminism:
+    def test_the_same_seed_day_and_orders_give_the_same_day(self) -> None:
+        first_store, _, first = play(seed=7, orders=40)
+        second_store, _, second = play(seed=7, orders=40)
+        assert [(s.at, s.kind, s.description) for s in first] == [(s.at, s.kind, s.description) for s in second]
+        assert fingerprint(first_store) == fingerprint(second_store)
+
+    def test_another_seed_or_day_gives_another_day(self) -> None:
+        store, _, steps = play(seed=7, orders=40)
+        other_store, _, other_seed = play(seed=8, orders=40)
+        _, _, other_day = play(seed=7, orders=40, day=DAY + timedelta(days=1))
+        descriptions = [s.description for s in steps]
+        assert descriptions != [s.description for s in other_seed]
+        assert descriptions != [s.description for s in other_day]
+        assert set(store.orders).isdisjoint(other_store.orders)
+
+
+class TestTimeline:
+    @pytest.mark.parametrize("orders", [0, 1, 2, 8, 13, 40, 120])
+    def test_steps_stay_within_the_day_in_order_and_stock_never_goes_negative(self, orders: int) -> None:
+        store = Store()
+        catalogue = seed_store(store, seed=3)
+        steps = plan_day(store, catalogue, seed=3, orders=orders, day=DAY)
+        start = datetime(2026, 11, 25, tzinfo=UTC)
+        times = [step.at for step in steps]
+        assert all(start <= at < start + timedelta(days=1) and at.utcoffset() == timedelta(0) for at in times)
+        assert times == sorted(times)
+        assert {step.kind for step in steps} <= {"order", "payment", "confirm", "fulfilment", "cancel", "return"}
+        for step in steps:
+            step.apply(store)
+            assert all(0 <= s.quantity_allocated <= s.quantity for s in store.stocks.values()), step.description
+        assert [order.number for order in by_number(store)] == list(range(1, orders + 1))
+        assert sum(step.kind == "order" for step in steps) == orders
+
+    def test_a_store_that_already_has_orders_numbers_on_from_them(self) -> None:
+        store = Store()
+        catalogue = seed_store(store, seed=3)
+        for step in plan_day(store, catalogue, seed=3, orders=5, day=DAY):
+            step.apply(store)
+        later = plan_day(store, catalogue, seed=3, orders=5, day=DAY + timedelta(days=1))
+        for step in later:
+            step.apply(store)
+        assert [order.number for order in by_number(store)] == list(range(1, 11))
+        assert later[0].description.startswith("#6 ")
+
+    def test_a_step_applied_twice_is_refused(self) -> None:
+        store = Store()
+        catalogue = seed_store(store, seed=3)
+        first, *_ = plan_day(store, catalogue, seed=3, orders=3, day=DAY)
+        first.apply(store)
+        with pytest.raises(RuntimeError, match="apply each step once"):
+            first.apply(store)
+
+
+def velocity_clusters(orders: list[Order]) -> list[list[Order]]:
+    """Three or more orders sharing an email, a card or an IP within 30 minutes."""
+    keys: dict[tuple[str, str], list[Order]] = {}
+    for order in orders:
+        signals = payment_signals(order)
+        keys.setdefault(("email", order.user_email or ""), []).append(order)
+        if signals:
+            keys.setdefault(("card", signals["card_bin"] + signals["card_last4"]), []).append(order)
+            keys.setdefault(("ip", signals["customer_ip"]), []).append(order)
+    clusters = []
+    for group in keys.values():
+        group.sort(key=lambda o: o.created_at)
+        for i in range(len(group) - 2):
+            window = [o for o in group[i:] if o.created_at - group[i].created_at <= timedelta(minutes=30)]
+            if len(window) >= 3:
+                clusters.append(window)
+    return clusters
+
+
+@pytest.fixture(scope="module", params=[1, 2, 3, 4, 5])
+def day(request: pytest.FixtureRequest) -> tuple[Store, Catalogue, list[Step]]:
+    """A day of 40 orders, played once per seed; the tests only read it."""
+    return play(seed=request.param, orders=40)
+
+
+class TestTheDayHoldsEveryPattern:
+    def test_ordinary_orders_from_returning_and_new_customers(self, day: tuple[Store, Catalogue, list[Step]]) -> None:
+        store, catalogue, _ = day
+        orders = by_number(store)
+        returning = {s.customer.pk for s in catalogue.shoppers if s.returning}
+        new = {s.customer.pk for s in catalogue.shoppers if not s.returning}
+        good_returning = [
+            o
+            for o in orders
+            if o.user_pk in returning
+            and o.is_fully_paid()
+            and payment_signals(o)["avs_result"] == "Y"
+            and o.status is OrderStatus.FULFILLED
+        ]
+        assert len(good_returning) >= 5
+        assert any(o.user_pk in new or o.user_pk is None for o in orders if o.is_fully_paid())
+        assert all(o.channel_pk == catalogue.channel.pk and o.shipping_method is not None for o in orders)
+
+    def test_orders_arrive_held_and_most_are_paid_within_minutes(
+        self, day: tuple[Store, Catalogue, list[Step]]
+    ) -> None:
+        store, _, _ = day
+        orders = by_number(store)
+        assert all(o.events[0].type == "PLACED" for o in orders)
+        created = Counter(e.event for e in store.outbox)
+        assert created["ORDER_CREATED"] == 40
+        assert "ORDER_CONFIRMED" in created  # confirmed on review or as the parcel is packed, never on creation
+        paid = [o for o in orders if o.is_fully_paid()]
+        assert len(paid) >= 30
+        assert created["ORDER_FULLY_PAID"] == len(paid)
+        assert all(o.transactions[0].created_at - o.created_at < timedelta(minutes=5) for o in paid)
+        keys = {"avs_result", "cvv_result", "card_brand", "card_bin", "card_last4", "customer_ip"}
+        assert all(keys <= payment_signals(o).keys() for o in paid)
+
+    def test_some_never_pay_and_some_are_cancelled(self, day: tuple[Store, Catalogue, list[Step]]) -> None:
+        store, _, _ = day
+        orders = by_number(store)
+        assert any(not o.transactions and o.status is not OrderStatus.CANCELED for o in orders)
+        cancelled = [o for o in orders if o.status is OrderStatus.CANCELED]
+        assert cancelled
+        assert all(not line.allocations for o in cancelled for line in o.lines)
+
+    def test_shipments_whole_split_across_warehouses_and_partial(
+        self, day: tuple[Store, Catalogue, list[Step]]
+    ) -> None:
+        store, catalogue, _ = day
+        orders = by_number(store)
+        assert any(o.status is OrderStatus.FULFILLED and len(o.fulfillments) == 1 for o in orders)
+        warehouses_of = [{f.warehouse_pk for f in o.fulfillments if f.warehouse_pk} for o in orders]
+        assert {catalogue.main.pk, catalogue.tpl.pk} in warehouses_of
+        assert any(o.status is OrderStatus.PARTIALLY_FULFILLED for o in orders)
+        events = Counter(e.event for e in store.outbox)
+        assert events["FULFILLMENT_CREATED"] > events["ORDER_FULFILLED"] > 0
+        # Cost of goods is booked from stock that left the shelves.
+        shipped = sum(
+            line.quantity
+            for o in orders
+            for f in o.fulfillments
+            if f.status is not FulfillmentStatus.CANCELED
+            for line in f.lines
+        )
+        assert shipped == sum(line.quantity_fulfilled for o in orders for line in o.lines) > 0
+
+    def test_one_shipped_line_comes_back(self, day: tuple[Store, Catalogue, list[Step]]) -> None:
+        store, _, steps = day
+        (returned,) = [o for o in store.orders.values() if o.status is OrderStatus.PARTIALLY_RETURNED]
+        (back,) = [f for f in returned.fulfillments if f.status is FulfillmentStatus.RETURNED]
+        assert [line.quantity for line in back.lines] == [1]
+        assert returned.events[-1].type == "FULFILLMENT_RETURNED"
+        assert sum(step.kind == "return" for step in steps) == 1
+
+    def test_card_testing_many_small_orders_from_one_email_within_half_an_hour(
+        self, day: tuple[Store, Catalogue, list[Step]]
+    ) -> None:
+        store, _, _ = day
+        clusters = velocity_clusters(by_number(store))
+        assert clusters
+        assert any(all(o.total_gross < 30 for o in cluster) for cluster in clusters)
+
+    def test_disposable_email_forwarder_and_country_mismatch(self, day: tuple[Store, Catalogue, list[Step]]) -> None:
+        store, catalogue, _ = day
+        orders = by_number(store)
+        assert any((o.user_email or "").rpartition("@")[2] in DISPOSABLE for o in orders)
+        forwarders = {(r.street_address1, r.postal_code) for r in catalogue.reshippers}
+        assert any(
+            o.shipping_address and (o.shipping_address.street_address1, o.shipping_address.postal_code) in forwarders
+            for o in orders
+        )
+        assert any(
+            o.billing_address and o.shipping_address and o.billing_address.country != o.shipping_address.country
+            for o in orders
+        )
+
+    def test_card_checks_that_fail(self, day: tuple[Store, Catalogue, list[Step]]) -> None:
+        store, _, _ = day
+        signals = [payment_signals(o) for o in by_number(store) if o.transactions]
+        assert any(s["avs_result"] in FAILED_AVS for s in signals)
+        assert any(s["cvv_result"] == "N" for s in signals)
+        assert all(s["avs_result"] in "YAZNUGRS" and s["cvv_result"] in "MNPU" for s in signals)
+
+    def test_a_high_value_first_order_sent_overnight(self, day: tuple[Store, Catalogue, list[Step]]) -> None:
+        store, catalogue, _ = day
+        orders = by_number(store)
+        first_timers = {s.customer.pk for s in catalogue.shoppers if not s.returning}
+        emails = Counter(o.user_email for o in orders)
+        assert any(
+            o.total_gross >= 500
+            and o.shipping_method is catalogue.shipping["overnight"]
+            and (o.user_pk is None or o.user_pk in first_timers)
+            and emails[o.user_email] == 1
+            for o in orders
+        )
+
+
+class TestSmallDays:
+    @pytest.mark.parametrize("orders", [2, 5, 8, 12])
+    def test_one_order_carries_the_patterns_when_there_are_few(self, orders: int) -> None:
+        store, catalogue, _ = play(seed=9, orders=orders)
+        (combined,) = [o for o in store.orders.values() if (o.user_email or "").rpartition("@")[2] in DISPOSABLE]
+        assert combined.shipping_method is catalogue.shipping["overnight"]
+        assert combined.billing_address is not None
+        assert combined.shipping_address is not None
+        assert combined.billing_address.country != combined.shipping_address.country
+        assert combined.shipping_address.city in {r.city for r in catalogue.reshippers}
+        assert bool(velocity_clusters(by_number(store))) is (orders >= 8)
+
+
+class TestThroughTheApp:
+    async def test_every_event_of_a_small_day_reaches_the_app_signed_and_is_taken(
+        self, ops: FastAPI, standin: StandIn
+    ) -> None:
+        await standin.install(MANIFEST_URL)
+        catalogue = seed_store(standin.store, seed=5)
+        steps = plan_day(standin.store, catalogue, seed=5, orders=8, day=DAY)
+        deliveries = []
+        for step in steps:
+            step.apply(standin.store)
+            deliveries += await standin.deliver_pending()
+
+        assert [d.response.status_code for d in deliveries if not d.response.is_success] == []
+        assert all(d.response.json() == {"status": "recorded"} for d in deliveries)
+        delivered = Counter(d.event for d in deliveries)
+        orders = list(standin.store.orders.values())
+        assert delivered["ORDER_CREATED"] == len(orders) == 8
+        assert delivered["ORDER_FULLY_PAID"] == sum(o.is_fully_paid() for o in orders)
+        assert delivered["ORDER_FULFILLED"] >= 1
