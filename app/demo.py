@@ -193,7 +193,7 @@ async def run_demo(
         harness.app_id = to_global_id("App", installed.pk)
         print(f"Installed into the stand-in as {harness.app_id}", file=out)
 
-        catalogue = seed_store(standin.store, seed=options.seed)
+        catalogue = seed_store(standin.store, seed=options.seed, day=options.day)
         steps = plan_day(standin.store, catalogue, seed=options.seed, orders=options.orders, day=options.day)
         print(f"Playing {options.day} (seed {options.seed}): {len(steps)} steps, {options.orders} orders", file=out)
         progress = _Progress(len(steps), out)

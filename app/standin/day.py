@@ -1,6 +1,6 @@
 """A day of orders: a seeded small shop, and a seeded plan of what its customers and staff do in one day.
 
-catalogue = seed_store(standin.store, seed=7)
+catalogue = seed_store(standin.store, seed=7, day=date(2026, 11, 25))
 steps = plan_day(standin.store, catalogue, seed=7, orders=60, day=date(2026, 11, 25))
 for step in steps:
     step.apply(standin.store)  # the stand-in's actions, at step.at
@@ -296,7 +296,7 @@ _RESHIPPERS = (
 _GB_ADDRESS = Address(street_address1="12 Hawthorn Rd", city="London", postal_code="N8 7NB", country="GB")
 
 
-def seed_store(store: Store, *, seed: int) -> Catalogue:
+def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
     """Fill ``store`` with a small US coffee shop, the same for the same seed; its UUIDs become seeded too.
 
     One USD channel holding new orders as UNCONFIRMED; 14 variants in four categories
@@ -378,10 +378,14 @@ def seed_store(store: Store, *, seed: int) -> Catalogue:
         first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
         email = _unique_email(rng, first, last, emails)
         address = _us_address(rng, first, last)
-        customer = store.add_customer(email=email, first_name=first, last_name=last, address=address)
         returning = number < 26
         prior = rng.choice((1, 1, 2, 2, 3, 4, 5, 6, 8, 11, 15)) if returning else 0
         age = rng.randint(max(60, prior * 20), 1800) if returning else rng.randint(0, 3)
+        # Saleor's User.dateJoined: accounts opened ``age`` days before the day, at a seeded hour.
+        joined = datetime.combine(day - timedelta(days=age), time(rng.randint(0, 23), rng.randint(0, 59)), UTC)
+        customer = store.add_customer(
+            email=email, first_name=first, last_name=last, address=address, date_joined=joined
+        )
         brand, bin_ = rng.choice(_US_CARDS)
         card = Card(brand, bin_, _digits(rng, 4), "US")
         shoppers.append(Shopper(customer, prior, age, card, _ip(rng)))

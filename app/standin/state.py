@@ -17,7 +17,7 @@ import itertools
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -210,6 +210,7 @@ class Customer:
     first_name: str = ""
     last_name: str = ""
     is_active: bool = True
+    date_joined: datetime = datetime(2020, 1, 1, tzinfo=UTC)
     default_shipping_address: Address | None = None
     default_billing_address: Address | None = None
     metadata: Metadata = field(default_factory=dict)
@@ -343,8 +344,21 @@ class Payment:
     modified_at: datetime
     psp_reference: str | None = None
     is_active: bool = True
+    customer_ip_address: str | None = None
+    credit_card: CreditCard | None = None
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditCard:
+    """What a legacy payment plugin reports of the card (``Payment.creditCard``)."""
+
+    brand: str
+    last_digits: str
+    first_digits: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -555,7 +569,13 @@ class Store:
         return stock
 
     def add_customer(
-        self, *, email: str, first_name: str = "", last_name: str = "", address: Address | None = None
+        self,
+        *,
+        email: str,
+        first_name: str = "",
+        last_name: str = "",
+        address: Address | None = None,
+        date_joined: datetime | None = None,
     ) -> Customer:
         stored = self.with_pk(address) if address is not None else None
         customer = Customer(
@@ -566,6 +586,8 @@ class Store:
             default_shipping_address=stored,
             default_billing_address=stored,
         )
+        if date_joined is not None:
+            customer.date_joined = date_joined
         self.customers[customer.pk] = customer
         return customer
 

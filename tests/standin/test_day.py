@@ -20,7 +20,7 @@ FAILED_AVS = {"A", "Z", "N"}
 
 def play(seed: int, orders: int, day: date = DAY) -> tuple[Store, Catalogue, list[Step]]:
     store = Store()
-    catalogue = seed_store(store, seed=seed)
+    catalogue = seed_store(store, seed=seed, day=day)
     steps = plan_day(store, catalogue, seed=seed, orders=orders, day=day)
     for step in steps:
         step.apply(store)
@@ -54,7 +54,7 @@ def payment_signals(order: Order) -> dict[str, str]:
 class TestSeedStore:
     def test_a_small_shop_that_holds_new_orders_for_screening(self) -> None:
         store = Store()
-        catalogue = seed_store(store, seed=1)
+        catalogue = seed_store(store, seed=1, day=DAY)
 
         assert (catalogue.channel.currency_code, catalogue.channel.automatically_confirm_all_new_orders) == (
             "USD",
@@ -99,7 +99,7 @@ class TestSeedStore:
     def test_the_same_seed_makes_the_same_shop_and_another_seed_another(self) -> None:
         def shop(seed: int) -> tuple[Any, ...]:
             store = Store()
-            catalogue = seed_store(store, seed=seed)
+            catalogue = seed_store(store, seed=seed, day=DAY)
             return (
                 sorted(store.warehouses),
                 [(s.warehouse_pk, s.variant_pk, s.quantity) for s in store.stocks.values()],
@@ -132,7 +132,7 @@ class TestTimeline:
     @pytest.mark.parametrize("orders", [0, 1, 2, 8, 13, 40, 120])
     def test_steps_stay_within_the_day_in_order_and_stock_never_goes_negative(self, orders: int) -> None:
         store = Store()
-        catalogue = seed_store(store, seed=3)
+        catalogue = seed_store(store, seed=3, day=DAY)
         steps = plan_day(store, catalogue, seed=3, orders=orders, day=DAY)
         start = datetime(2026, 11, 25, tzinfo=UTC)
         times = [step.at for step in steps]
@@ -147,7 +147,7 @@ class TestTimeline:
 
     def test_a_store_that_already_has_orders_numbers_on_from_them(self) -> None:
         store = Store()
-        catalogue = seed_store(store, seed=3)
+        catalogue = seed_store(store, seed=3, day=DAY)
         for step in plan_day(store, catalogue, seed=3, orders=5, day=DAY):
             step.apply(store)
         later = plan_day(store, catalogue, seed=3, orders=5, day=DAY + timedelta(days=1))
@@ -158,7 +158,7 @@ class TestTimeline:
 
     def test_a_step_applied_twice_is_refused(self) -> None:
         store = Store()
-        catalogue = seed_store(store, seed=3)
+        catalogue = seed_store(store, seed=3, day=DAY)
         first, *_ = plan_day(store, catalogue, seed=3, orders=3, day=DAY)
         first.apply(store)
         with pytest.raises(RuntimeError, match="apply each step once"):
@@ -322,7 +322,7 @@ class TestThroughTheApp:
         self, ops: FastAPI, standin: StandIn
     ) -> None:
         await standin.install(MANIFEST_URL)
-        catalogue = seed_store(standin.store, seed=5)
+        catalogue = seed_store(standin.store, seed=5, day=DAY)
         steps = plan_day(standin.store, catalogue, seed=5, orders=8, day=DAY)
         deliveries = []
         for step in steps:
