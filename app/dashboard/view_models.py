@@ -16,6 +16,7 @@ from app.services.ports import SettingsChange
 
 EVENT_LABELS = {
     "order_created": "Order created",
+    "order_paid": "Order paid",
     "order_fully_paid": "Order fully paid",
     "order_fulfilled": "Order fulfilled",
 }

@@ -183,6 +183,12 @@ class GqlSaleorGateway:
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
         await self._client.mutate(load("mutations", "order_note_add"), {"order": order_id, "message": message})
 
+    async def confirm_order(self, order_id: SaleorId) -> None:
+        await self._client.mutate(load("mutations", "order_confirm"), {"id": order_id})
+
+    async def cancel_order(self, order_id: SaleorId) -> None:
+        await self._client.mutate(load("mutations", "order_cancel"), {"id": order_id})
+
 
 class SaleorClientFactory:
     """Builds per-store clients over the shared httpx client with the configured limits."""

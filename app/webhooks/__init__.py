@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.webhooks import app_deleted, order_created, order_fulfilled, order_fully_paid
+from app.webhooks import app_deleted, order_created, order_fulfilled, order_fully_paid, order_paid
 from app.webhooks.definition import WebhookDefinition
 
 WEBHOOKS: list[tuple[WebhookDefinition, APIRouter]] = [
-    (module.definition, module.router) for module in (app_deleted, order_created, order_fully_paid, order_fulfilled)
+    (module.definition, module.router)
+    for module in (app_deleted, order_created, order_paid, order_fully_paid, order_fulfilled)
 ]

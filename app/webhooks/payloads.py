@@ -37,6 +37,46 @@ class ChannelPayload(Payload):
 class UserRef(Payload):
     id: str
     email: str | None = None
+    first_name: str = Field(default="", alias="firstName")
+    last_name: str = Field(default="", alias="lastName")
+    date_joined: AwareDatetime | None = Field(default=None, alias="dateJoined")
+
+
+class CountryRef(Payload):
+    code: str
+
+
+class AddressPayload(Payload):
+    first_name: str = Field(default="", alias="firstName")
+    last_name: str = Field(default="", alias="lastName")
+    company_name: str = Field(default="", alias="companyName")
+    street_address_1: str = Field(default="", alias="streetAddress1")
+    street_address_2: str = Field(default="", alias="streetAddress2")
+    city: str = ""
+    city_area: str = Field(default="", alias="cityArea")
+    postal_code: str = Field(default="", alias="postalCode")
+    country: CountryRef
+    country_area: str = Field(default="", alias="countryArea")
+    phone: str | None = None
+
+
+class MetadataItemPayload(Payload):
+    key: str
+    value: str
+
+
+class ChannelRef(Payload):
+    slug: str
+
+
+class ChannelListingPayload(Payload):
+    channel: ChannelRef
+    cost_price: MoneyPayload | None = Field(default=None, alias="costPrice")
+
+
+class VariantPayload(Payload):
+    id: str
+    channel_listings: list[ChannelListingPayload] | None = Field(default=None, alias="channelListings")
 
 
 class OrderLinePayload(Payload):
@@ -44,7 +84,39 @@ class OrderLinePayload(Payload):
     product_sku: str | None = Field(default=None, alias="productSku")
     product_variant_id: str | None = Field(default=None, alias="productVariantId")
     quantity: int
+    quantity_fulfilled: int = Field(default=0, alias="quantityFulfilled")
     unit_price: TaxedMoneyPayload = Field(alias="unitPrice")
+    variant: VariantPayload | None = None  # None once the variant was deleted
+
+    def cost_price_in(self, channel: str) -> Decimal | None:
+        """The variant's cost price in Saleor for the order's channel, when one is set."""
+        for listing in (self.variant.channel_listings or []) if self.variant else []:
+            if listing.channel.slug == channel and listing.cost_price is not None:
+                return listing.cost_price.amount
+        return None
+
+
+class TransactionPayload(Payload):
+    id: str
+    psp_reference: str = Field(default="", alias="pspReference")
+    charged_amount: MoneyPayload | None = Field(default=None, alias="chargedAmount")
+    metadata: list[MetadataItemPayload] = []
+
+
+class CreditCardPayload(Payload):
+    brand: str = ""
+    first_digits: str | None = Field(default=None, alias="firstDigits")
+    last_digits: str = Field(default="", alias="lastDigits")
+    exp_month: int | None = Field(default=None, alias="expMonth")
+    exp_year: int | None = Field(default=None, alias="expYear")
+
+
+class PaymentPayload(Payload):
+    id: str
+    gateway: str = ""
+    customer_ip_address: str | None = Field(default=None, alias="customerIpAddress")
+    credit_card: CreditCardPayload | None = Field(default=None, alias="creditCard")
+    metadata: list[MetadataItemPayload] = []
 
 
 class OrderPayload(Payload):
@@ -55,8 +127,14 @@ class OrderPayload(Payload):
     user_email: str | None = Field(default=None, alias="userEmail")
     channel: ChannelPayload
     user: UserRef | None = None
+    billing_address: AddressPayload | None = Field(default=None, alias="billingAddress")
+    shipping_address: AddressPayload | None = Field(default=None, alias="shippingAddress")
+    shipping_method_name: str | None = Field(default=None, alias="shippingMethodName")
+    shipping_price: TaxedMoneyPayload | None = Field(default=None, alias="shippingPrice")
     total: TaxedMoneyPayload
     lines: list[OrderLinePayload]
+    transactions: list[TransactionPayload] = []
+    payments: list[PaymentPayload] = []
 
 
 class PrincipalRef(Payload):

@@ -20,6 +20,7 @@ from app.runtime import Runtime
 from app.standin import actions
 from app.standin.facade import StandIn
 from app.standin.state import App, Order, to_global_id
+from app.webhooks import WEBHOOKS
 from app.webhooks.payloads import OrderEventPayload
 from tests.conftest import FixedClock
 from tests.standin.conftest import MANIFEST_URL, Catalogue
@@ -67,10 +68,7 @@ class TestInstall:
         assert installed.identifier == "app.saleor-ops"
         assert installed.permissions == ("MANAGE_ORDERS",)
         assert {w.name: w.events for w in installed.webhooks} == {
-            "app-deleted": ("APP_DELETED",),
-            "order-created": ("ORDER_CREATED",),
-            "order-fully-paid": ("ORDER_FULLY_PAID",),
-            "order-fulfilled": ("ORDER_FULFILLED",),
+            definition.path.rsplit("/", 1)[1]: (definition.event,) for definition, _ in WEBHOOKS
         }
         assert all(w.target_url.startswith("https://ops.test/api/webhooks/") for w in installed.webhooks)
 
@@ -138,11 +136,13 @@ class TestWebhooks:
         deliveries = await standin.deliver_pending()
         assert [(d.event, d.response.json()["status"]) for d in deliveries] == [
             ("ORDER_CREATED", "recorded"),
+            ("ORDER_PAID", "recorded"),
             ("ORDER_FULLY_PAID", "recorded"),
             ("ORDER_FULFILLED", "recorded"),
         ]
         assert [row.event for row in await recorded(ops, order)] == [
             "order_created",
+            "order_paid",
             "order_fully_paid",
             "order_fulfilled",
         ]

@@ -171,3 +171,24 @@ async def test_a_revocation_is_recorded_while_the_request_holds_its_own_connecti
         await runtime.mark_revoked(SHOP_API_URL)
     async with runtime.sessions() as session:
         assert (await session.scalars(select(InstallationRow.revoked_at))).one() is not None
+
+
+@pytest.mark.parametrize(
+    ("operation", "method", "field"),
+    [
+        pytest.param("OrderConfirm", "confirm_order", "orderConfirm", id="confirm"),
+        pytest.param("OrderCancel", "cancel_order", "orderCancel", id="cancel"),
+    ],
+)
+async def test_order_status_changes_name_the_order_and_surface_saleors_refusal(
+    factory: SaleorClientFactory, fake_saleor: FakeSaleor, operation: str, method: str, field: str
+) -> None:
+    refused = {"data": {field: {"order": None, "errors": [{"field": "id", "message": "No", "code": "INVALID"}]}}}
+    fake_saleor.on(
+        operation, {"data": {field: {"order": {"id": "T3JkZXI6MQ==", "status": "X"}, "errors": []}}}, refused
+    )
+    gateway = factory.gateway(SHOP_API_URL, "t")
+    await getattr(gateway, method)(SaleorId("T3JkZXI6MQ=="))
+    assert fake_saleor.calls(operation)[0]["variables"] == {"id": "T3JkZXI6MQ=="}
+    with pytest.raises(SaleorMutationError, match="INVALID"):
+        await getattr(gateway, method)(SaleorId("T3JkZXI6MQ=="))

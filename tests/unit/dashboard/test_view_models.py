@@ -51,7 +51,12 @@ class TestHomeContext:
             WARSAW,
             parse_locale("en"),
         )
-        assert context["last_day"] == [("Order created", 3), ("Order fully paid", 0), ("Order fulfilled", 0)]
+        assert context["last_day"] == [
+            ("Order created", 3),
+            ("Order paid", 0),
+            ("Order fully paid", 0),
+            ("Order fulfilled", 0),
+        ]
         assert context["installation"]["revoked"] is True  # type: ignore[index]
 
 
