@@ -30,7 +30,7 @@ from starlette.routing import Mount
 
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
-from app.db.models import OrderEventRow
+from app.db.models import FraudAssessmentRow, FraudReviewRow, OrderEventRow
 from app.main import create_app
 from app.runtime import Runtime
 from app.standin.day import plan_day, seed_store
@@ -70,6 +70,8 @@ class DemoSummary:
     deliveries: dict[str, int]
     failed_deliveries: int
     recorded_events: dict[str, int]
+    decisions: dict[str, int]  # the latest fraud decision per order
+    held_orders: int
     harness_url: str
 
     def lines(self) -> Iterator[str]:
@@ -77,6 +79,9 @@ class DemoSummary:
         for status, count in sorted(self.order_statuses.items()):
             yield f"  {status.lower().replace('_', ' '):<22}{count}"
         yield f"Order lines fulfilled   {self.fulfilled_lines}"
+        decided = ", ".join(f"{self.decisions.get(d, 0)} {d}" for d in ("approve", "review", "reject"))
+        yield f"Fraud decisions         {decided}"
+        yield f"Held for review         {self.held_orders}"
         yield f"Webhooks delivered      {sum(self.deliveries.values())} ({self.failed_deliveries} refused)"
         for event, count in sorted(self.deliveries.items()):
             recorded = self.recorded_events.get(event.lower())
@@ -162,6 +167,19 @@ async def _recorded_events(runtime: Runtime) -> dict[str, int]:
         return {event: int(count) for event, count in rows}
 
 
+async def _fraud_outcome(runtime: Runtime) -> tuple[dict[str, int], int]:
+    """The latest decision per order (paid beats created) and how many orders wait for a person."""
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(FraudAssessmentRow.order_id, FraudAssessmentRow.decision).order_by(FraudAssessmentRow.assessed_at)
+        )
+        latest = {str(order_id): str(decision) for order_id, decision in rows}
+        held = await session.scalar(
+            select(func.count()).select_from(FraudReviewRow).where(FraudReviewRow.status == "open")
+        )
+    return dict(Counter(latest.values())), int(held or 0)
+
+
 async def run_demo(
     options: DemoOptions,
     settings: Settings,
@@ -209,6 +227,7 @@ async def run_demo(
         progress.finish()
 
         orders = list(standin.store.orders.values())
+        decisions, held = await _fraud_outcome(runtime)
         summary = DemoSummary(
             data_dir=settings.data_dir,
             orders=len(orders),
@@ -217,6 +236,8 @@ async def run_demo(
             deliveries=dict(delivered),
             failed_deliveries=failed,
             recorded_events=await _recorded_events(runtime),
+            decisions=decisions,
+            held_orders=held,
             harness_url=f"{options.standin_url}/?page=/dashboard",
         )
         print("\n".join(summary.lines()), file=out)

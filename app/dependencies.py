@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.order_events import SqlOrderEventLog
 from app.db.repositories.settings import SqlSettingsStore
@@ -68,6 +69,13 @@ async def get_order_event_log(session: SessionDep) -> SqlOrderEventLog:
 
 
 OrderEventLogDep = Annotated[SqlOrderEventLog, Depends(get_order_event_log)]
+
+
+async def get_fraud_repository(session: SessionDep) -> SqlFraudRepository:
+    return SqlFraudRepository(session)
+
+
+FraudRepositoryDep = Annotated[SqlFraudRepository, Depends(get_fraud_repository)]
 
 
 async def get_settings_store(session: SessionDep) -> SqlSettingsStore:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import __version__
 from app.config import Settings
+from app.dashboard import fraud as dashboard_fraud
 from app.dashboard import router as dashboard
 from app.errors import (
     JwksUnavailableError,
@@ -109,5 +110,6 @@ def create_app(
     for _, router in WEBHOOKS:
         app.include_router(router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_fraud.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     return app

@@ -3,7 +3,9 @@
 Measures, in one run:
 
 1. ``verify_webhook_signature`` alone: p50/p99 microseconds and ops/s (target: p50 under 1 ms).
-2. Signed ORDER_CREATED deliveries, each a distinct order, POSTed over loopback to the real app
+2. Signed ORDER_CREATED deliveries, each a distinct order, POSTed over loopback to the real app,
+   which scores each order and writes the outcome back (metadata, note, confirm) to a local fake
+   Saleor in a third process
    (``create_app(Settings())`` under uvicorn, one worker, in its own process) on SQLite and/or on
    a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, trust auth; dropped after).
 3. A ceiling: a bare FastAPI endpoint answering ``{"status": "ok"}``, served and loaded the same way.
@@ -35,11 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.installations import SqlInstallationStore
+from app.domain.ids import SaleorApiUrl
 from app.main import create_app
 from app.runtime import Runtime
 from app.saleor.jwks import parse_key_set
@@ -90,9 +94,35 @@ def echo_app() -> FastAPI:
     return app
 
 
+# What a Saleor answers to the app's write-back: every mutation succeeds.
+_OK: dict[str, object] = {"errors": []}
+SALEOR_ANSWERS: dict[str, dict[str, object]] = {
+    "FraudDecision": {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK, "orderConfirm": _OK}},
+    "OrderCancel": {"data": {"orderCancel": {"order": None, **_OK}}},
+}
+
+
+def fake_saleor_app() -> FastAPI:
+    """A local Saleor for the write-back (metadata, note, confirm), answering by operation name."""
+
+    async def graphql(request: Request) -> JSONResponse:
+        body = await request.json()
+        answer = SALEOR_ANSWERS.get(body.get("operationName", ""))
+        return JSONResponse(answer or {"errors": [{"message": "unexpected operation"}]})
+
+    async def ok() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_api_route("/health", ok, methods=["GET"])
+    app.add_api_route("/graphql/", graphql, methods=["POST"])
+    return app
+
+
 def serve(target: str, port: int) -> None:
     """Entry point of the server process; the app reads its Settings from APP_* variables."""
-    app = create_app(Settings()) if target == "app" else echo_app()
+    apps = {"app": lambda: create_app(Settings()), "echo": echo_app, "saleor": fake_saleor_app}
+    app = apps[target]()
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, access_log=False, log_level="warning")
 
 
@@ -120,12 +150,14 @@ def server(target: str, env: dict[str, str], log: Path) -> Iterator[str]:
                 proc.wait()
 
 
-def build_deliveries(signer: SaleorSigner, count: int) -> list[Delivery]:
+def build_deliveries(signer: SaleorSigner, count: int, api_url: str) -> list[Delivery]:
     deliveries = []
     for i in range(count):
         order_id = base64.b64encode(f"Order:bench-{i}".encode()).decode()
-        body = body_of(order_payload(order_id=order_id, number=str(10_000 + i)))
-        deliveries.append((body, {**HEADERS, "saleor-signature": signer.sign(body)}))
+        # 500 customers, so history and velocity look like a shop's, not one shopper's flood.
+        body = body_of(order_payload(order_id=order_id, number=str(10_000 + i), userEmail=f"c{i % 500}@example.com"))
+        headers = {**HEADERS, "saleor-api-url": api_url, "saleor-signature": signer.sign(body)}
+        deliveries.append((body, headers))
     return deliveries
 
 
@@ -141,11 +173,12 @@ def bench_signature(signer: SaleorSigner, delivery: Delivery, iterations: int) -
     return percentile(timings, 50), percentile(timings, 99), 1e6 / (sum(timings) / len(timings))
 
 
-async def seed(settings: Settings, signer: SaleorSigner) -> None:
+async def seed(settings: Settings, signer: SaleorSigner, api_url: str) -> None:
     runtime = Runtime.build(settings)
     try:
         async with runtime.sessions.begin() as session:
-            await SqlInstallationStore(session, runtime.cipher).save(make_installation(jwks=signer.jwks_text()))
+            installation = make_installation(saleor_api_url=SaleorApiUrl(api_url), jwks=signer.jwks_text())
+            await SqlInstallationStore(session, runtime.cipher).save(installation)
     finally:
         await runtime.close()
 
@@ -240,7 +273,12 @@ def psql(sql: str) -> None:
 
 
 def run_app(
-    database: str, tmp: Path, signer: SaleorSigner, deliveries: list[Delivery], args: argparse.Namespace
+    database: str,
+    tmp: Path,
+    signer: SaleorSigner,
+    api_url: str,
+    deliveries: list[Delivery],
+    args: argparse.Namespace,
 ) -> Result:
     name = f"app/{database}"
     pg_name = f"saleor_ops_bench_{os.getpid()}"
@@ -256,7 +294,7 @@ def run_app(
         upgrade_to_head(url)
         data_dir = tmp / database
         settings = Settings(database_url=url, secret_key=SECRET, data_dir=data_dir, log_level="WARNING", _env_file=None)
-        asyncio.run(seed(settings, signer))
+        asyncio.run(seed(settings, signer, api_url))
         env = {
             "APP_DATABASE_URL": url,
             "APP_SECRET_KEY": SECRET,
@@ -307,14 +345,17 @@ def main() -> int:
     args = parser.parse_args()
 
     signer = SaleorSigner(0)
-    deliveries = build_deliveries(signer, WARMUP + args.requests)
-    signature = bench_signature(signer, deliveries[0], args.iterations)
     databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     with tempfile.TemporaryDirectory(prefix="saleor-ops-bench-") as folder:
         tmp = Path(folder)
-        with server("echo", {}, tmp / "echo.log") as base_url:
-            results = [asyncio.run(load("echo (ceiling)", base_url, deliveries, args))]
-        results += [run_app(database, tmp, signer, deliveries, args) for database in databases]
+        with server("saleor", {}, tmp / "saleor.log") as saleor_url:
+            asyncio.run(wait_healthy("saleor", saleor_url))
+            api_url = f"{saleor_url}/graphql/"
+            deliveries = build_deliveries(signer, WARMUP + args.requests, api_url)
+            signature = bench_signature(signer, deliveries[0], args.iterations)
+            with server("echo", {}, tmp / "echo.log") as base_url:
+                results = [asyncio.run(load("echo (ceiling)", base_url, deliveries, args))]
+            results += [run_app(database, tmp, signer, api_url, deliveries, args) for database in databases]
     report(args, signature, results)
     return 1 if any(r.failure for r in results) else 0
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from app.domain.fraud import AddressFacts, LineFacts, OrderFacts
 from app.domain.ids import AppId, SaleorApiUrl
 from app.domain.installation import Installation
 
@@ -76,3 +79,24 @@ def order_payload(
 def body_of(payload: dict[str, Any]) -> bytes:
     """Compact bytes, as Saleor serialises; tests sign exactly these bytes."""
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def make_order_facts(**overrides: Any) -> OrderFacts:
+    """An ordinary order from a returning US customer, paid by a card that passed AVS and CVV."""
+    facts = OrderFacts(
+        order_id="T3JkZXI6MQ==",
+        channel="default-channel",
+        currency="USD",
+        total=Decimal("64.90"),
+        shipping_amount=Decimal("6.95"),
+        lines=(LineFacts(sku="MUG-BLUE", quantity=2, unit_price=Decimal("28.98"), unit_cost=Decimal("9.40")),),
+        email="ada@example.com",
+        customer_id="VXNlcjox",
+        customer_joined_at=NOW - timedelta(days=400),
+        billing=AddressFacts(country="US", country_area="TX", postal_code="78701", city="Austin", street="1 Main St"),
+        shipping=AddressFacts(country="US", country_area="TX", postal_code="78701", city="Austin", street="1 Main St"),
+        shipping_method="Standard",
+        payments=(),
+        customer_ip="198.51.100.7",
+    )
+    return dataclasses.replace(facts, **overrides)

@@ -19,6 +19,7 @@ from app import __version__
 from app.dashboard import view_models
 from app.dependencies import (
     DashboardContext,
+    FraudRepositoryDep,
     InstallationStoreDep,
     OrderEventLogDep,
     RuntimeDep,
@@ -34,8 +35,9 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 ViewerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
 RECENT_EVENTS = 10
+QUEUE_LIMIT = 1000
 SETTINGS_HISTORY = 20
-SHELLS = {"home": "Saleor Ops", "settings": "Settings", "order": "Order"}
+SHELLS = {"home": "Saleor Ops", "reviews": "Fraud review", "settings": "Settings", "order": "Order"}
 
 
 async def _frame_ancestors(request: Request, runtime: RuntimeDep, store: InstallationStoreDep) -> str:
@@ -75,6 +77,11 @@ async def settings_page(request: Request, frame_ancestors: FrameAncestorsDep) ->
     return _shell(request, "settings", frame_ancestors)
 
 
+@router.get("/dashboard/reviews", response_class=HTMLResponse)
+async def reviews_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "reviews", frame_ancestors)
+
+
 @router.get("/dashboard/order", response_class=HTMLResponse)
 async def order_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "order", frame_ancestors)
@@ -85,18 +92,22 @@ async def home_fragment(
     request: Request,
     viewer: ViewerDep,
     events: OrderEventLogDep,
+    fraud: FraudRepositoryDep,
     settings: SettingsStoreDep,
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
+    day_ago = runtime.clock.now() - timedelta(days=1)
     context = view_models.home_context(
         viewer.installation,
         await events.recent(url, RECENT_EVENTS),
-        await events.counts_since(url, runtime.clock.now() - timedelta(days=1)),
+        await events.counts_since(url, day_ago),
         await store_timezone(settings, url),
         view_models.parse_locale(locale),
     )
+    context["decisions"] = view_models.decision_counts(await fraud.decisions_since(url, day_ago))
+    context["open_reviews"] = len(await fraud.open_reviews(url, QUEUE_LIMIT))
     return templates.TemplateResponse(request, "fragments/home.html", context)
 
 
@@ -105,17 +116,24 @@ async def order_fragment(
     request: Request,
     viewer: ViewerDep,
     events: OrderEventLogDep,
+    fraud: FraudRepositoryDep,
     settings: SettingsStoreDep,
     order_id: Annotated[str, Query(alias="orderId", min_length=1, max_length=256)],
     locale: str | None = None,
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
-    rows = view_models.event_rows(
-        await events.for_order(url, SaleorId(order_id)),
-        await store_timezone(settings, url),
-        view_models.parse_locale(locale),
-    )
-    return templates.TemplateResponse(request, "fragments/order_card.html", {"events": rows})
+    zone, language = await store_timezone(settings, url), view_models.parse_locale(locale)
+    assessments = await fraud.assessments(url, order_id)
+    context = {
+        "events": view_models.event_rows(await events.for_order(url, SaleorId(order_id)), zone, language),
+        "assessments": [view_models.assessment_view(a, zone, language) for a in reversed(assessments)],
+        "review": await fraud.review(url, order_id),
+    }
+    return templates.TemplateResponse(request, "fragments/order_card.html", context)
+
+
+def _widget(extra: object) -> str:
+    return str(extra.get("widget", "text")) if isinstance(extra, dict) else "text"
 
 
 async def _settings_fragment(
@@ -145,6 +163,7 @@ async def _settings_fragment(
                         "label": info.title or name,
                         "help": info.description or "",
                         "value": values.get(name, ""),
+                        "widget": _widget(info.json_schema_extra),
                         "choices": section.choices.get(name, []),
                         "error": rejected.errors.get(name) if rejected is not None and is_rejected else None,
                     }
@@ -193,6 +212,10 @@ async def save_settings(
         raise PermissionDeniedError([section.permission])
     form = await request.form()
     submitted = {key: value for key, value in form.items() if isinstance(value, str)}
+    # An unticked checkbox sends nothing; the section's value is then false.
+    for name, info in section.model.model_fields.items():
+        if _widget(info.json_schema_extra) == "checkbox":
+            submitted[name] = "true" if submitted.get(name) in ("on", "true") else "false"
     outcome = await change_settings(
         settings,
         viewer.installation.saleor_api_url,
@@ -204,7 +227,9 @@ async def save_settings(
     if isinstance(outcome, SettingsRejected):
         return await _settings_fragment(request, viewer, settings, locale, rejected=outcome, status_code=422)
     message = f"{section.title} settings saved." if outcome.changed else "Nothing changed."
-    return await _settings_fragment(request, viewer, settings, locale, saved=message)
+    response = await _settings_fragment(request, viewer, settings, locale, saved=message)
+    response.headers["x-ops-notice"] = message
+    return response
 
 
 @router.get("/about", response_class=HTMLResponse)

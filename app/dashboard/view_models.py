@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
+from babel.numbers import format_currency
 
+from app.domain.fraud import Sentiment
 from app.domain.installation import Installation
 from app.domain.order_event import ReceivedOrderEvent
-from app.services.ports import SettingsChange
+from app.services.ports import FraudReview, SettingsChange, StoredAssessment
 
 EVENT_LABELS = {
     "order_created": "Order created",
@@ -103,3 +105,76 @@ def change_rows(
             )
         )
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class FactRow:
+    detail: str
+    points: int
+    sentiment: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentView:
+    stage: str
+    score: int
+    decision: str
+    deciding_rule: str
+    at: str
+    facts: list[FactRow]
+
+
+def assessment_view(assessment: StoredAssessment, zone: ZoneInfo, locale: Locale) -> AssessmentView:
+    """Facts most telling first: risks (strongest first), then neutral facts, then what spoke for the order."""
+    rank = {Sentiment.NEGATIVE: 0, Sentiment.NEUTRAL: 1, Sentiment.POSITIVE: 2}
+    facts = sorted(assessment.reasons, key=lambda r: (rank[r.sentiment], -abs(r.points)))
+    return AssessmentView(
+        stage=assessment.stage.value,
+        score=assessment.score,
+        decision=assessment.decision,
+        deciding_rule=assessment.deciding_rule,
+        at=local_time(assessment.assessed_at, zone, locale),
+        facts=[FactRow(r.detail, r.points, r.sentiment.value) for r in facts],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    order_id: str
+    order_number: str
+    opened_at: str
+    total: str
+    assessment: AssessmentView | None
+    blockable: list[tuple[str, str]]  # (email|card|ip, value)
+
+
+def review_rows(
+    reviews: list[FraudReview],
+    assessments: dict[str, list[StoredAssessment]],
+    identifiers: dict[str, dict[str, str]],
+    zone: ZoneInfo,
+    locale: Locale,
+) -> list[ReviewRow]:
+    rows = []
+    for review in reviews:
+        history = assessments.get(review.order_id, [])
+        latest = history[-1] if history else None
+        rows.append(
+            ReviewRow(
+                order_id=review.order_id,
+                order_number=review.order_number,
+                opened_at=local_time(review.opened_at, zone, locale),
+                total=format_currency(latest.total, latest.currency, locale=locale) if latest else "",
+                assessment=assessment_view(latest, zone, locale) if latest else None,
+                blockable=[
+                    (name, identifiers[review.order_id][name])
+                    for name in ("email", "card", "ip")
+                    if name in identifiers.get(review.order_id, {})
+                ],
+            )
+        )
+    return rows
+
+
+def decision_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return [(decision, counts.get(decision, 0)) for decision in ("approve", "review", "reject")]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UtcDateTime
@@ -80,3 +81,85 @@ class SettingsChangeRow(Base):
     changed_by: Mapped[str] = mapped_column(String(320))
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
+
+
+class FraudAssessmentRow(Base):
+    """One fraud assessment per order and stage (created, paid)."""
+
+    __tablename__ = "fraud_assessments"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "order_id", "stage"),
+        Index("ix_fraud_assessments_tenant_assessed", "saleor_api_url", "assessed_at"),
+        Index("ix_fraud_assessments_tenant_email", "saleor_api_url", "email"),
+        Index("ix_fraud_assessments_tenant_customer", "saleor_api_url", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    order_id: Mapped[str] = mapped_column(String(256))
+    order_number: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(256))
+    email: Mapped[str | None] = mapped_column(String(320))
+    customer_id: Mapped[str | None] = mapped_column(String(256))
+    total: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    currency: Mapped[str] = mapped_column(String(3))
+    score: Mapped[int]
+    decision: Mapped[str] = mapped_column(String(16))
+    deciding_rule: Mapped[str] = mapped_column(String(512))
+    reasons: Mapped[str] = mapped_column(Text)
+    probability: Mapped[Decimal] = mapped_column(Numeric(8, 6))
+    expected_loss: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    margin: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    assessed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FraudReviewRow(Base):
+    """An order held for a person: opened by a review or reject decision, closed with a reason."""
+
+    __tablename__ = "fraud_reviews"
+    __table_args__ = (Index("ix_fraud_reviews_tenant_status_opened", "saleor_api_url", "status", "opened_at"),)
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    opened_by: Mapped[str] = mapped_column(String(512))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(320))
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class FraudVelocityRow(Base):
+    """Which order used which email, card, IP or shipping address, and when: velocity is counted here."""
+
+    __tablename__ = "fraud_velocity"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "dimension", "value", "order_id"),
+        Index("ix_fraud_velocity_lookup", "saleor_api_url", "dimension", "value", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    dimension: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    order_id: Mapped[str] = mapped_column(String(256))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FraudListEntryRow(Base):
+    """An allow- or block-list entry the merchant keeps (email, domain, IP/CIDR, country, card, customer)."""
+
+    __tablename__ = "fraud_list_entries"
+    __table_args__ = (UniqueConstraint("saleor_api_url", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    allow: Mapped[bool]
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    added_by: Mapped[str] = mapped_column(String(320))

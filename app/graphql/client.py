@@ -152,13 +152,12 @@ class SaleorGraphQLClient:
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def mutate(self, document: Document, variables: dict[str, Any]) -> dict[str, Any]:
-        """Run a mutation and raise ``SaleorMutationError`` when its ``errors`` list is not empty."""
+        """Run mutations and raise ``SaleorMutationError`` when any ``errors`` list is not empty."""
         data = await self.execute(document, variables)
-        (payload,) = data.values()
-        errors = (payload or {}).get("errors") or []
+        errors = [error for payload in data.values() for error in (payload or {}).get("errors") or []]
         if errors:
             raise SaleorMutationError(_details(errors), operation=document.operation_name)
-        return dict(payload)
+        return data
 
 
 class GqlSaleorGateway:
@@ -182,6 +181,19 @@ class GqlSaleorGateway:
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
         await self._client.mutate(load("mutations", "order_note_add"), {"order": order_id, "message": message})
+
+    async def record_fraud_decision(
+        self, order_id: SaleorId, metadata: dict[str, str], note: str, *, confirm: bool
+    ) -> None:
+        await self._client.mutate(
+            load("mutations", "fraud_decision"),
+            {
+                "order": order_id,
+                "metadata": [{"key": k, "value": v} for k, v in metadata.items()],
+                "note": note,
+                "confirm": confirm,
+            },
+        )
 
     async def confirm_order(self, order_id: SaleorId) -> None:
         await self._client.mutate(load("mutations", "order_confirm"), {"id": order_id})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Protocol
 
-from app.domain.ids import AppId, SaleorApiUrl
+from app.domain.fraud import ListEntry, ListKind, OrderFacts, Reason, RiskAssessment, Stage, VelocityProbe
+from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.installation import Installation
 from app.domain.order_event import ReceivedOrderEvent
 
@@ -61,3 +64,83 @@ class SaleorAuthority(Protocol):
 
     async def identify_app(self, saleor_api_url: SaleorApiUrl, token: str) -> AppIdentity: ...
     async def fetch_jwks(self, saleor_api_url: SaleorApiUrl) -> str: ...
+
+
+class SaleorGateway(Protocol):
+    """What the services ask of a store's GraphQL API (``GqlSaleorGateway`` implements it)."""
+
+    async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None: ...
+    async def add_order_note(self, order_id: SaleorId, message: str) -> None: ...
+    async def confirm_order(self, order_id: SaleorId) -> None: ...
+    async def record_fraud_decision(
+        self, order_id: SaleorId, metadata: dict[str, str], note: str, *, confirm: bool
+    ) -> None:
+        """Metadata, note and (when ``confirm``) the order's release, in one request."""
+        ...
+
+    async def cancel_order(self, order_id: SaleorId) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHistory:
+    store_order_count: int
+    store_median_total: Decimal | None
+    customer_order_count: int
+    customer_average_total: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssessment:
+    order_id: str
+    order_number: str
+    stage: Stage
+    score: int
+    decision: str
+    deciding_rule: str
+    reasons: tuple[Reason, ...]
+    total: Decimal
+    currency: str
+    email: str | None
+    expected_loss: Decimal | None
+    margin: Decimal | None
+    assessed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FraudReview:
+    order_id: str
+    order_number: str
+    status: str  # open | closed
+    opened_at: datetime
+    opened_by: str
+    closed_at: datetime | None
+    closed_by: str | None
+    closed_reason: str | None
+    note: str
+
+
+class FraudRepository(Protocol):
+    async def save_assessment(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str
+    ) -> bool: ...
+    async def has_assessment(self, url: SaleorApiUrl, order_id: str, stage: Stage) -> bool: ...
+    async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]: ...
+    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory: ...
+    async def count_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    ) -> dict[VelocityProbe, int]: ...
+    async def remember_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
+    ) -> None: ...
+    async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]: ...
+    async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]: ...
+    async def add_list_entry(self, url: SaleorApiUrl, entry: ListEntry, *, by: str, at: datetime) -> None: ...
+    async def remove_list_entry(self, url: SaleorApiUrl, kind: ListKind, value: str) -> bool: ...
+    async def open_review(
+        self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime
+    ) -> bool: ...
+    async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None: ...
+    async def close_review(
+        self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str
+    ) -> bool: ...
+    async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]: ...

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.domain.ids import SaleorApiUrl
+from app.services.fraud_settings import FraudSettings
 from app.services.ports import SettingsChange, SettingsStore
 
 
@@ -54,6 +55,8 @@ SECTIONS: dict[str, SettingsSection] = {
             permission="MANAGE_APPS",
             choices={"timezone": sorted(available_timezones())},
         ),
+        # Whoever may cancel orders may decide which orders get held or cancelled.
+        SettingsSection(key="fraud", title="Fraud scoring", model=FraudSettings, permission="MANAGE_ORDERS"),
     ]
 }
 

@@ -30,6 +30,7 @@ disposable ones, which are the point.
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +45,7 @@ from app.standin.state import (
     Channel,
     Customer,
     FulfillmentStatus,
+    Order,
     OrderStatus,
     Product,
     ProductVariant,
@@ -390,6 +392,15 @@ def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
         card = Card(brand, bin_, _digits(rng, 4), "US")
         shoppers.append(Shopper(customer, prior, age, card, _ip(rng)))
     return Catalogue(channel, tuple(items), main, tpl, shipping, tuple(shoppers), _RESHIPPERS)
+
+
+def _held_by_app(order: Order) -> bool:
+    """A fraud app's hold, as the Saleor Ops contract writes it (private metadata ``ops.fraud``)."""
+    try:
+        verdict = json.loads(order.private_metadata.get("ops.fraud", "{}"))
+    except ValueError:
+        return False
+    return isinstance(verdict, dict) and verdict.get("decision") in ("review", "reject")
 
 
 def _jitter(rng: random.Random, base: int) -> int:
@@ -1069,7 +1080,9 @@ class _DayPlanner:
             if order.status is OrderStatus.CANCELED:
                 return
             if order.status is OrderStatus.UNCONFIRMED:
-                # The hold is released: by the app's approval, else by staff as the parcel is packed.
+                if _held_by_app(order):
+                    return  # staff ship what is confirmed; a held order waits for a person's decision
+                # Without an app's hold, staff release the order as the parcel is packed.
                 actions.confirm_order(store, order, at=at, principal=None)
             lines = [
                 (to_global_id("OrderLine", order.lines[line_index].pk), [(warehouse_id, quantity)])

@@ -1,7 +1,8 @@
-"""ORDER_CREATED: recorded once per occurrence; the capabilities act on it as they land."""
+"""ORDER_CREATED: recorded once, and the order scored for fraud (stage "created")."""
 
+from app.domain.fraud import Stage
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_event import order_event_router
 
 definition = WebhookDefinition("ORDER_CREATED")
-router = order_event_router(definition)
+router = order_event_router(definition, fraud_stage=Stage.CREATED)

@@ -3,15 +3,19 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.builders import body_of, order_payload
+from tests.builders import NOW, body_of, order_payload
+from tests.fakes.fake_saleor import FakeSaleor
 from tests.fakes.saleor_signer import SaleorSigner
 
 Send = Callable[..., Awaitable[httpx.Response]]
 
 
 @pytest.fixture
-def send(client: httpx.AsyncClient, signer: SaleorSigner) -> Send:
-    """POST a delivery as Saleor does: raw bytes, signed, with Saleor's headers."""
+def send(client: httpx.AsyncClient, signer: SaleorSigner, fake_saleor: FakeSaleor) -> Send:
+    """POST a delivery as Saleor does: raw bytes, signed, with Saleor's headers.
+
+    ``fake_saleor`` answers the write-back the app makes while handling it.
+    """
 
     async def deliver(
         event: str = "ORDER_CREATED",
@@ -38,3 +42,16 @@ def send(client: httpx.AsyncClient, signer: SaleorSigner) -> Send:
         return await client.post(path, content=raw, headers=sent)
 
     return deliver
+
+
+@pytest.fixture
+def staff_headers(signer: SaleorSigner):
+    """Headers an app page sends: the dashboard token of a staff user with these permissions."""
+
+    def headers(*user_permissions: str) -> dict[str, str]:
+        token = signer.dashboard_token(
+            issued_at=NOW.timestamp(), user_permissions=list(user_permissions or ("MANAGE_ORDERS", "MANAGE_APPS"))
+        )
+        return {"authorization-bearer": token, "saleor-api-url": "https://shop.test/graphql/"}
+
+    return headers

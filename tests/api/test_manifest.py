@@ -109,7 +109,7 @@ class TestExtensionsPerSaleorVersion:
 
     async def test_app_page_stays_relative_and_others_are_absolute(self, manifest: dict[str, Any]) -> None:
         urls = {e["target"]: e["url"] for e in manifest["extensions"]}
-        assert urls["APP_PAGE"] == "/"
+        assert urls["APP_PAGE"] == "/reviews"
         assert urls["WIDGET"] == "https://ops.test/dashboard/order"
 
 

@@ -22,15 +22,17 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
+from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.domain.fraud import FraudPolicy, History, Stage, assess_order_risk, parse_list_entry
 from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.order_event import ReceivedOrderEvent
 from app.main import create_app
 from app.runtime import Runtime
 from app.standin.harness import HarnessConfig, create_harness_app
 from app.standin.signing import SigningKey
-from tests.builders import make_installation
+from tests.builders import make_installation, make_order_facts
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -80,6 +82,22 @@ async def _seed(settings: Settings, api_url: SaleorApiUrl, key: SigningKey) -> N
                 saleor_api_url=api_url, app_id=APP_ID, jwks=key.jwks_text(), saleor_version="3.22.0", at=now
             )
         )
+        # A held order: its email is on the block list.
+        fraud = SqlFraudRepository(session)
+        blocked = parse_list_entry("email", "mallory@example.com", allow=False, note="chargeback in March")
+        await fraud.add_list_entry(api_url, blocked, by="staff@shop.test", at=now)
+        facts = make_order_facts(order_id=ORDER_ID, email="mallory@example.com")
+        assessment = assess_order_risk(
+            facts,
+            History(store_order_count=10, store_median_total=None, customer_order_count=0, customer_average_total=None),
+            [blocked],
+            (),
+            FraudPolicy(),
+            stage=Stage.CREATED,
+            now=now,
+        )
+        await fraud.save_assessment(api_url, assessment, facts, "1042")
+        await fraud.open_review(api_url, ORDER_ID, "1042", by=assessment.deciding_rule, at=now)
         await SqlOrderEventLog(session).record(
             ReceivedOrderEvent(
                 saleor_api_url=api_url,

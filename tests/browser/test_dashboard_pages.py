@@ -35,7 +35,8 @@ def test_order_card_shows_that_orders_events(page: Page, servers: Servers, theme
     expect(frame.locator(".timeline-label")).to_have_text(["Order created"])
     # The card asked the dashboard to fit the widget to its content (the harness starts it at 240px).
     expect(page.locator("iframe#app")).to_have_attribute("style", re.compile(r"height: \d+px"))
-    assert page.locator("iframe#app").evaluate("frame => frame.clientHeight") < 240
+    content = frame.locator("main").evaluate("main => Math.ceil(main.getBoundingClientRect().bottom)")
+    assert page.locator("iframe#app").evaluate("frame => frame.clientHeight") == content
     screenshot(page, f"order-card-{theme}")
     page.locator("iframe#app").screenshot(path=str(ARTIFACTS / f"order-card-{theme}-widget.png"))
 
@@ -97,3 +98,21 @@ def test_invalid_settings_show_field_errors_and_change_nothing(page: Page, serve
     screenshot(page, "settings-invalid")
     frame = open_page(page, servers, "/dashboard/settings")
     expect(frame.get_by_label("Store time zone")).to_have_value(before)
+
+
+def test_the_review_queue_shows_a_held_order_with_its_facts(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/reviews")
+    review = frame.locator(f'[data-review="{servers.order_id}"]')
+    expect(review.get_by_role("link", name="Order #1042")).to_be_visible()
+    expect(review.locator(".fact-negative").first).to_be_visible()
+    expect(review.get_by_role("button", name="Approve")).to_be_visible()
+    screenshot(page, "review-queue")
+
+
+def test_a_list_entry_that_is_not_valid_is_refused_with_the_reason(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/reviews")
+    frame.get_by_label("Kind").select_option("ip")
+    frame.get_by_label("Value").fill("300.1.2.3")
+    frame.get_by_role("button", name="Add").click()
+    expect(frame.locator("[data-list-error]")).to_be_visible()
+    expect(frame.get_by_role("cell", name="300.1.2.3")).to_have_count(0)

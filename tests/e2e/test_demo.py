@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 import sqlite3
 from collections import Counter
@@ -42,6 +43,8 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         (installed_app,) = db.execute("SELECT app_id FROM installations").fetchall()
         recorded = dict(db.execute("SELECT event, count(*) FROM order_events GROUP BY event").fetchall())
         created_for = {row[0] for row in db.execute("SELECT order_id FROM order_events WHERE event='order_created'")}
+        scored = {row[0] for row in db.execute("SELECT order_id FROM fraud_assessments WHERE stage='created'")}
+        held = {row[0] for row in db.execute("SELECT order_id FROM fraud_reviews WHERE status='open'")}
     (app,) = store.apps.values()
     assert installed_app == (to_global_id("App", app.pk),)
     assert summary.recorded_events == recorded
@@ -49,4 +52,13 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
     assert created_for == {to_global_id("Order", order.pk) for order in store.orders.values()}
     for event in ("ORDER_CREATED", "ORDER_FULLY_PAID", "ORDER_FULFILLED"):
         assert recorded.get(event.lower(), 0) == summary.deliveries.get(event, 0)
+    # Every order was scored when it was created, and what was held stayed UNCONFIRMED in the stand-in.
+    assert scored == created_for
+    assert summary.held_orders == len(held)
+    assert sum(summary.decisions.values()) == 12
+    for order in store.orders.values():
+        verdict = json.loads(order.private_metadata["ops.fraud"])
+        assert verdict["v"] == 1
+        if to_global_id("Order", order.pk) in held:
+            assert verdict["decision"] in ("review", "reject")
     assert "Orders placed           12" in out.getvalue()

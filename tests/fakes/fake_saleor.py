@@ -11,6 +11,8 @@ import respx
 
 from tests.fakes.saleor_signer import SaleorSigner
 
+_OK: dict[str, Any] = {"errors": []}
+FRAUD_DECISION_OK = {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK, "orderConfirm": _OK}}
 Answer = dict[str, Any] | httpx.Response | Callable[[dict[str, Any]], httpx.Response | dict[str, Any]]
 
 
@@ -34,6 +36,12 @@ class FakeSaleor:
         self.serve_keys(signer)
         self.graphql_route = router.post(api_url).mock(side_effect=self._graphql)
         self.on("AppIdentity", {"data": {"app": {"id": app_id}, "shop": {"version": version}}})
+        # Write-back succeeds unless a test says otherwise.
+        self.on("UpdatePrivateMetadata", {"data": {"updatePrivateMetadata": {"item": None, "errors": []}}})
+        self.on("OrderNoteAdd", {"data": {"orderNoteAdd": {"event": {"id": "RXZlbnQ6MQ=="}, "errors": []}}})
+        self.on("FraudDecision", FRAUD_DECISION_OK)
+        for operation, field in (("OrderConfirm", "orderConfirm"), ("OrderCancel", "orderCancel")):
+            self.on(operation, {"data": {field: {"order": None, "errors": []}}})
 
     def serve_keys(self, *signers: SaleorSigner) -> None:
         self.jwks_route.mock(return_value=httpx.Response(200, json={"keys": [s.jwk() for s in signers]}))

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+import statistics
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
 
-from app.domain.ids import AppId, SaleorApiUrl
+from app.domain.fraud import ListEntry, ListKind, OrderFacts, RiskAssessment, Stage, VelocityDimension, VelocityProbe
+from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.installation import Installation
 from app.domain.order_event import ReceivedOrderEvent
-from app.errors import JwksUnavailableError, SaleorApiError
+from app.errors import GraphQLErrorDetail, JwksUnavailableError, SaleorApiError, SaleorMutationError
 from app.services.ports import (
     AppIdentity,
+    CustomerHistory,
+    FraudRepository,
+    FraudReview,
     InstallationStore,
     OrderEventLog,
     SaleorAuthority,
+    SaleorGateway,
     SettingsChange,
     SettingsStore,
+    StoredAssessment,
 )
 
 
@@ -94,3 +103,146 @@ _: tuple[type[InstallationStore], type[OrderEventLog], type[SaleorAuthority], ty
     FakeSaleorAuthority,
     InMemorySettingsStore,
 )
+
+
+class FakeSaleorGateway:
+    """Records what a service asked of Saleor; ``refuse_confirm`` plays Saleor's INVALID for a non-held order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, object]] = []
+        self.refuse_confirm = False
+
+    async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
+        self.calls.append(("metadata", object_id, dict(items)))
+
+    async def add_order_note(self, order_id: SaleorId, message: str) -> None:
+        self.calls.append(("note", order_id, message))
+
+    async def confirm_order(self, order_id: SaleorId) -> None:
+        if self.refuse_confirm:
+            raise SaleorMutationError(
+                [GraphQLErrorDetail("not unconfirmed", "INVALID", "id")], operation="OrderConfirm"
+            )
+        self.calls.append(("confirm", order_id, None))
+
+    async def record_fraud_decision(
+        self, order_id: SaleorId, metadata: dict[str, str], note: str, *, confirm: bool
+    ) -> None:
+        await self.update_private_metadata(order_id, metadata)
+        await self.add_order_note(order_id, note)
+        if confirm:
+            await self.confirm_order(order_id)
+
+    async def cancel_order(self, order_id: SaleorId) -> None:
+        self.calls.append(("cancel", order_id, None))
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _, _ in self.calls]
+
+
+class InMemoryFraudRepository:
+    def __init__(self) -> None:
+        self.assessments_: dict[tuple[str, str], StoredAssessment] = {}
+        self.velocity: list[tuple[VelocityDimension, str, str, datetime]] = []
+        self.entries: dict[tuple[ListKind, str], ListEntry] = {}
+        self.reviews: dict[str, FraudReview] = {}
+
+    async def save_assessment(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str
+    ) -> bool:
+        key = (assessment.order_id, assessment.stage.value)
+        if key in self.assessments_:
+            return False
+        self.assessments_[key] = StoredAssessment(
+            order_id=assessment.order_id,
+            order_number=order_number,
+            stage=assessment.stage,
+            score=assessment.score,
+            decision=assessment.decision.value,
+            deciding_rule=assessment.deciding_rule,
+            reasons=assessment.reasons,
+            total=facts.total,
+            currency=facts.currency,
+            email=facts.email,
+            expected_loss=assessment.expected_loss,
+            margin=assessment.margin,
+            assessed_at=assessment.assessed_at,
+        )
+        return True
+
+    async def has_assessment(self, url: SaleorApiUrl, order_id: str, stage: Stage) -> bool:
+        return (order_id, stage.value) in self.assessments_
+
+    async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
+        return sorted((a for a in self.assessments_.values() if a.order_id == order_id), key=lambda a: a.assessed_at)
+
+    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
+        created = [a for a in self.assessments_.values() if a.stage is Stage.CREATED and a.order_id != facts.order_id]
+        mine = [a for a in created if facts.email and a.email == facts.email]
+        return CustomerHistory(
+            len(created),
+            Decimal(statistics.median([a.total for a in created])) if created else None,
+            len(mine),
+            sum((a.total for a in mine), Decimal(0)) / len(mine) if mine else None,
+        )
+
+    async def count_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    ) -> dict[VelocityProbe, int]:
+        return {
+            probe: len(
+                {
+                    seen_order
+                    for dimension, value, seen_order, at in self.velocity
+                    if dimension is probe.dimension
+                    and value == probe.value
+                    and seen_order != order_id
+                    and at >= now - timedelta(hours=probe.window_hours)
+                }
+            )
+            for probe in probes
+        }
+
+    async def remember_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
+    ) -> None:
+        for probe in probes:
+            self.velocity.append((probe.dimension, probe.value, order_id, at))
+
+    async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
+        return {d.value: v for d, v, o, _ in self.velocity if o == order_id}
+
+    async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]:
+        return list(self.entries.values())
+
+    async def add_list_entry(self, url: SaleorApiUrl, entry: ListEntry, *, by: str, at: datetime) -> None:
+        self.entries[(entry.kind, entry.value)] = entry
+
+    async def remove_list_entry(self, url: SaleorApiUrl, kind: ListKind, value: str) -> bool:
+        return self.entries.pop((kind, value), None) is not None
+
+    async def open_review(self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime) -> bool:
+        if order_id in self.reviews:
+            return False
+        self.reviews[order_id] = FraudReview(order_id, order_number, "open", at, by, None, None, None, "")
+        return True
+
+    async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
+        return self.reviews.get(order_id)
+
+    async def close_review(
+        self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str
+    ) -> bool:
+        review = self.reviews.get(order_id)
+        if review is None or review.status != "open":
+            return False
+        self.reviews[order_id] = dataclasses.replace(
+            review, status="closed", closed_at=at, closed_by=by, closed_reason=reason, note=note
+        )
+        return True
+
+    async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]:
+        return [r for r in self.reviews.values() if r.status == "open"][:limit]
+
+
+__: tuple[type[FraudRepository], type[SaleorGateway]] = (InMemoryFraudRepository, FakeSaleorGateway)

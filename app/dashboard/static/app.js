@@ -92,15 +92,21 @@
     event.preventDefault();
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
-    var body = new URLSearchParams(new FormData(form));
+    // The clicked button's name and value (approve or reject) travel with the form.
+    var body = new URLSearchParams(new FormData(form, event.submitter));
     var url = form.dataset.action + "?" + new URLSearchParams({ locale: bridge.state.locale }).toString();
     bridge.appFetch(url, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: body,
     }).then(render).then(function (response) {
-      if (response.ok) bridge.notify("success", "Saleor Ops", "Settings saved.");
-      else if (response.status === 422) bridge.notify("error", "Saleor Ops", "Nothing was saved: check the marked fields.");
+      var notice = response.headers.get("x-ops-notice");
+      if (response.ok) {
+        bridge.notify("success", "Saleor Ops", notice || "Saved.");
+        if (response.headers.get("x-ops-order-changed")) bridge.refreshEntity();
+      } else if (response.status === 422) {
+        bridge.notify("error", "Saleor Ops", notice || "Nothing was saved: check the marked fields.");
+      }
     }, function () {
       showError("Saleor Ops is not reachable. Nothing was saved.");
     });

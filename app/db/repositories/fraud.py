@@ -1,0 +1,299 @@
+"""Fraud assessments, the review queue, velocity counts and the merchant's lists, per store."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy import Table, and_, case, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import FraudAssessmentRow, FraudListEntryRow, FraudReviewRow, FraudVelocityRow
+from app.db.upsert import insert_if_absent
+from app.domain.fraud import (
+    ListEntry,
+    ListKind,
+    OrderFacts,
+    Reason,
+    RiskAssessment,
+    Sentiment,
+    Stage,
+    VelocityProbe,
+)
+from app.domain.ids import SaleorApiUrl
+from app.services.ports import CustomerHistory, FraudReview, StoredAssessment
+
+# The store's "usual order value" is the median of its most recent orders.
+TYPICAL_VALUE_SAMPLE = 500
+_VELOCITY = cast(Table, FraudVelocityRow.__table__)
+_REVIEWS = cast(Table, FraudReviewRow.__table__)
+
+
+class SqlFraudRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def save_assessment(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str
+    ) -> bool:
+        """Keep the assessment once per order and stage; False when a retry already kept it."""
+        return await insert_if_absent(
+            self._session,
+            cast(Table, FraudAssessmentRow.__table__),
+            {
+                "saleor_api_url": url,
+                "order_id": assessment.order_id,
+                "order_number": order_number,
+                "stage": assessment.stage.value,
+                "channel": facts.channel,
+                "email": facts.email.lower() if facts.email else None,
+                "customer_id": facts.customer_id,
+                "total": facts.total,
+                "currency": facts.currency,
+                "score": assessment.score,
+                "decision": assessment.decision.value,
+                "deciding_rule": assessment.deciding_rule,
+                "reasons": json.dumps(
+                    [
+                        {"code": r.code, "points": r.points, "detail": r.detail, "sentiment": r.sentiment.value}
+                        for r in assessment.reasons
+                    ]
+                ),
+                "probability": assessment.probability,
+                "expected_loss": assessment.expected_loss,
+                "margin": assessment.margin,
+                "assessed_at": assessment.assessed_at,
+            },
+        )
+
+    async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
+        rows = await self._session.scalars(
+            select(FraudAssessmentRow)
+            .where(FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.order_id == order_id)
+            .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
+        )
+        return [_stored(row) for row in rows]
+
+    async def has_assessment(self, url: SaleorApiUrl, order_id: str, stage: Stage) -> bool:
+        found = await self._session.scalar(
+            select(func.count())
+            .select_from(FraudAssessmentRow)
+            .where(
+                FraudAssessmentRow.saleor_api_url == url,
+                FraudAssessmentRow.order_id == order_id,
+                FraudAssessmentRow.stage == stage.value,
+            )
+        )
+        return bool(found)
+
+    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
+        """The store's order count and usual value, and this customer's earlier orders (by account, else email)."""
+        created = (FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.stage == Stage.CREATED.value)
+        others = FraudAssessmentRow.order_id != facts.order_id
+        store_count = int(await self._session.scalar(select(func.count()).where(*created, others)) or 0)
+        recent = list(
+            await self._session.scalars(
+                select(FraudAssessmentRow.total)
+                .where(*created, others, FraudAssessmentRow.currency == facts.currency)
+                .order_by(FraudAssessmentRow.assessed_at.desc())
+                .limit(TYPICAL_VALUE_SAMPLE)
+            )
+        )
+        if facts.customer_id:
+            same_customer = FraudAssessmentRow.customer_id == facts.customer_id
+        elif facts.email:
+            same_customer = FraudAssessmentRow.email == facts.email.lower()
+        else:
+            return CustomerHistory(store_count, _median(recent), 0, None)
+        count, average = (
+            await self._session.execute(
+                select(func.count(), func.avg(FraudAssessmentRow.total)).where(*created, others, same_customer)
+            )
+        ).one()
+        return CustomerHistory(
+            store_count, _median(recent), int(count), None if average is None else Decimal(str(average))
+        )
+
+    async def count_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    ) -> dict[VelocityProbe, int]:
+        """Other orders per probe within its window: one query, one counting column per probe."""
+        if not probes:
+            return {}
+        columns = [
+            func.count(
+                func.distinct(
+                    case(
+                        (
+                            and_(
+                                _VELOCITY.c.dimension == probe.dimension.value,
+                                _VELOCITY.c.value == probe.value,
+                                _VELOCITY.c.seen_at >= now - timedelta(hours=probe.window_hours),
+                            ),
+                            _VELOCITY.c.order_id,
+                        )
+                    )
+                )
+            )
+            for probe in probes
+        ]
+        row = (
+            await self._session.execute(
+                select(*columns).where(
+                    _VELOCITY.c.saleor_api_url == url,
+                    or_(
+                        *(
+                            and_(_VELOCITY.c.dimension == p.dimension.value, _VELOCITY.c.value == p.value)
+                            for p in probes
+                        )
+                    ),
+                    _VELOCITY.c.order_id != order_id,
+                    _VELOCITY.c.seen_at >= now - timedelta(hours=max(p.window_hours for p in probes)),
+                )
+            )
+        ).one()
+        return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
+
+    async def remember_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
+    ) -> None:
+        for key in {(p.dimension.value, p.value) for p in probes}:
+            await insert_if_absent(
+                self._session,
+                _VELOCITY,
+                {"saleor_api_url": url, "dimension": key[0], "value": key[1], "order_id": order_id, "seen_at": at},
+            )
+
+    async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
+        """The email, card, IP and shipping address an order used, as velocity keeps them."""
+        rows = await self._session.execute(
+            select(_VELOCITY.c.dimension, _VELOCITY.c.value).where(
+                _VELOCITY.c.saleor_api_url == url, _VELOCITY.c.order_id == order_id
+            )
+        )
+        return {str(dimension): str(value) for dimension, value in rows}
+
+    async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]:
+        rows = await self._session.scalars(
+            select(FraudListEntryRow)
+            .where(FraudListEntryRow.saleor_api_url == url)
+            .order_by(FraudListEntryRow.kind, FraudListEntryRow.value)
+        )
+        return [ListEntry(ListKind(r.kind), r.value, r.allow, r.note) for r in rows]
+
+    async def add_list_entry(self, url: SaleorApiUrl, entry: ListEntry, *, by: str, at: datetime) -> None:
+        """Add, or move an existing value to the other list with the new note."""
+        existing = await self._session.scalar(
+            select(FraudListEntryRow).where(
+                FraudListEntryRow.saleor_api_url == url,
+                FraudListEntryRow.kind == entry.kind.value,
+                FraudListEntryRow.value == entry.value,
+            )
+        )
+        if existing is None:
+            existing = FraudListEntryRow(saleor_api_url=url, kind=entry.kind.value, value=entry.value)
+            self._session.add(existing)
+        existing.allow, existing.note, existing.added_at, existing.added_by = entry.allow, entry.note, at, by
+        await self._session.flush()
+
+    async def remove_list_entry(self, url: SaleorApiUrl, kind: ListKind, value: str) -> bool:
+        result = await self._session.execute(
+            delete(FraudListEntryRow).where(
+                FraudListEntryRow.saleor_api_url == url,
+                FraudListEntryRow.kind == kind.value,
+                FraudListEntryRow.value == value,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def open_review(self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime) -> bool:
+        return await insert_if_absent(
+            self._session,
+            _REVIEWS,
+            {
+                "saleor_api_url": url,
+                "order_id": order_id,
+                "order_number": order_number,
+                "status": "open",
+                "opened_at": at,
+                "opened_by": by,
+                "note": "",
+            },
+        )
+
+    async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
+        row = await self._session.get(FraudReviewRow, (url, order_id))
+        return None if row is None else _review(row)
+
+    async def close_review(
+        self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str
+    ) -> bool:
+        result = await self._session.execute(
+            update(FraudReviewRow)
+            .where(
+                FraudReviewRow.saleor_api_url == url,
+                FraudReviewRow.order_id == order_id,
+                FraudReviewRow.status == "open",
+            )
+            .values(status="closed", closed_reason=reason, closed_by=by, closed_at=at, note=note)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]:
+        rows = await self._session.scalars(
+            select(FraudReviewRow)
+            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status == "open")
+            .order_by(FraudReviewRow.opened_at)
+            .limit(limit)
+        )
+        return [_review(row) for row in rows]
+
+    async def decisions_since(self, url: SaleorApiUrl, since: datetime) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(FraudAssessmentRow.decision, func.count())
+            .where(FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.assessed_at >= since)
+            .group_by(FraudAssessmentRow.decision)
+        )
+        return {decision: int(count) for decision, count in rows}
+
+
+def _median(values: list[Decimal]) -> Decimal | None:
+    return Decimal(statistics.median(values)) if values else None
+
+
+def _stored(row: FraudAssessmentRow) -> StoredAssessment:
+    return StoredAssessment(
+        order_id=row.order_id,
+        order_number=row.order_number,
+        stage=Stage(row.stage),
+        score=row.score,
+        decision=row.decision,
+        deciding_rule=row.deciding_rule,
+        reasons=tuple(
+            Reason(r["code"], int(r["points"]), r["detail"], Sentiment(r["sentiment"])) for r in json.loads(row.reasons)
+        ),
+        total=row.total,
+        currency=row.currency,
+        email=row.email,
+        expected_loss=row.expected_loss,
+        margin=row.margin,
+        assessed_at=row.assessed_at,
+    )
+
+
+def _review(row: FraudReviewRow) -> FraudReview:
+    return FraudReview(
+        order_id=row.order_id,
+        order_number=row.order_number,
+        status=row.status,
+        opened_at=row.opened_at,
+        opened_by=row.opened_by,
+        closed_at=row.closed_at,
+        closed_by=row.closed_by,
+        closed_reason=row.closed_reason,
+        note=row.note,
+    )

@@ -1,0 +1,195 @@
+"""Scoring an order when Saleor reports it, and the review queue where people decide held orders.
+
+The domain decides (``assess_order_risk``); this shell gathers what it needs
+(the store's history, velocity counts, lists, settings), keeps the assessment
+once per order and stage, and writes the outcome back into Saleor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from app.domain.fraud import (
+    Decision,
+    History,
+    ListEntry,
+    OrderFacts,
+    RiskAssessment,
+    Sentiment,
+    Stage,
+    assess_order_risk,
+    velocity_probes,
+)
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.errors import SaleorMutationError
+from app.services.fraud_settings import FraudSettings, configuration
+from app.services.ports import FraudRepository, SaleorGateway, SettingsStore
+from app.services.settings import SECTIONS, read_settings
+
+log = logging.getLogger(__name__)
+
+METADATA_KEY = "ops.fraud"
+NOTE_REASONS = 3
+
+
+class ReviewOutcome(StrEnum):
+    """Why a review was closed: Stripe Radar's reasons, which analytics counts."""
+
+    APPROVED = "approved"
+    REFUNDED = "refunded"
+    REFUNDED_AS_FRAUD = "refunded_as_fraud"
+    DISPUTED = "disputed"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSnapshot:
+    """The order as the webhook showed it, besides the facts that are scored."""
+
+    number: str
+    status: str  # Saleor's OrderStatus, e.g. UNCONFIRMED
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    assessment: RiskAssessment
+    actions: tuple[str, ...]  # what was done in Saleor, for logs and tests
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyAssessed:
+    """A retry, or the second payment event of the same stage: nothing is done twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotAssessed:
+    reason: str
+
+
+def note_for(assessment: RiskAssessment) -> str:
+    negative = [r for r in assessment.reasons if r.sentiment is Sentiment.NEGATIVE]
+    top = sorted(negative, key=lambda r: -r.points)[:NOTE_REASONS]
+    reasons = "; ".join(f"{r.detail} (+{r.points})" for r in top) or "no risk signals"
+    return (
+        f"Saleor Ops fraud check ({assessment.stage.value}): score {assessment.score}/100, "
+        f"{assessment.decision.value} [{assessment.deciding_rule}]. Top reasons: {reasons}."
+    )
+
+
+async def assess_order(
+    url: SaleorApiUrl,
+    facts: OrderFacts,
+    order: OrderSnapshot,
+    *,
+    stage: Stage,
+    fraud: FraudRepository,
+    settings: SettingsStore,
+    saleor: SaleorGateway,
+    now: datetime,
+) -> Assessed | AlreadyAssessed | NotAssessed:
+    if stage is Stage.PAID and not facts.payments:
+        return NotAssessed("no payment signals yet")
+    if await fraud.has_assessment(url, facts.order_id, stage):
+        return AlreadyAssessed()
+    stored_settings = await read_settings(settings, url, SECTIONS["fraud"])
+    assert isinstance(stored_settings, FraudSettings)
+    config = configuration(stored_settings)
+    probes = velocity_probes(facts, config.policy, config.rules)
+    counts = await fraud.count_velocity(url, probes, order_id=facts.order_id, now=now)
+    past = await fraud.customer_history(url, facts)
+    history = History(
+        store_order_count=past.store_order_count,
+        store_median_total=past.store_median_total,
+        customer_order_count=past.customer_order_count,
+        customer_average_total=past.customer_average_total,
+        velocity=counts,
+    )
+    lists = await fraud.list_entries(url)
+    assessment = assess_order_risk(facts, history, lists, config.rules, config.policy, stage=stage, now=now)
+    if not await fraud.save_assessment(url, assessment, facts, order.number):
+        return AlreadyAssessed()  # a concurrent delivery of the same event got there first
+    await fraud.remember_velocity(url, probes, order_id=facts.order_id, at=now)
+
+    order_id = SaleorId(facts.order_id)
+    review = await fraud.review(url, facts.order_id)
+    # A person already holding this order is not overruled by a later approval.
+    release = (
+        assessment.decision is Decision.APPROVE
+        and order.status == "UNCONFIRMED"
+        and config.confirm_approved
+        and (review is None or review.status != "open")
+    )
+    await saleor.record_fraud_decision(
+        order_id, {METADATA_KEY: json.dumps(assessment.to_metadata())}, note_for(assessment), confirm=release
+    )
+    actions = ["metadata", "note", *(["confirmed"] if release else [])]
+    if assessment.decision is not Decision.APPROVE:
+        if await fraud.open_review(url, facts.order_id, order.number, by=assessment.deciding_rule, at=now):
+            actions.append("review opened")
+        if assessment.decision is Decision.REJECT and config.cancel_rejected:
+            await saleor.cancel_order(order_id)
+            actions.append("cancelled")
+    log.info(
+        "order assessed",
+        extra={
+            "saleor_api_url": url,
+            "order_id": facts.order_id,
+            "stage": stage.value,
+            "score": assessment.score,
+            "decision": assessment.decision.value,
+            "actions": actions,
+        },
+    )
+    return Assessed(assessment, tuple(actions))
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewClosed:
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewNotOpen:
+    """The review was closed already (by someone else, or a double click)."""
+
+
+async def decide_review(
+    url: SaleorApiUrl,
+    order_id: str,
+    *,
+    approve: bool,
+    reason: ReviewOutcome,
+    cancel: bool,
+    note: str,
+    by: str,
+    fraud: FraudRepository,
+    saleor: SaleorGateway,
+    now: datetime,
+    block: tuple[ListEntry, ...] = (),
+) -> ReviewClosed | ReviewNotOpen:
+    """A person closes a held order: approve confirms it in Saleor; reject may cancel it and block its details."""
+    if not await fraud.close_review(url, order_id, reason=reason.value, by=by, at=now, note=note):
+        return ReviewNotOpen()
+    actions = []
+    saleor_id = SaleorId(order_id)
+    if approve:
+        try:
+            await saleor.confirm_order(saleor_id)
+            actions.append("confirmed")
+        except SaleorMutationError as exc:
+            # Saleor says INVALID when the order is not UNCONFIRMED (its channel confirms orders itself).
+            if {e.code for e in exc.errors} != {"INVALID"}:
+                raise
+            actions.append("was not held")
+    elif cancel:
+        await saleor.cancel_order(saleor_id)
+        actions.append("cancelled")
+    for entry in block:
+        await fraud.add_list_entry(url, entry, by=by, at=now)
+        actions.append(f"blocked {entry.kind.value}")
+    verdict = "approved" if approve else "rejected"
+    await saleor.add_order_note(saleor_id, f"Saleor Ops review {verdict} by {by} ({reason.value}). {note}".strip())
+    return ReviewClosed(tuple(actions))

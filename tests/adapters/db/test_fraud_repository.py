@@ -1,0 +1,64 @@
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from app.db.repositories.fraud import SqlFraudRepository
+from app.domain.fraud import VelocityDimension, VelocityProbe
+from app.domain.installation import Installation
+from app.runtime import Runtime
+from tests.builders import NOW, SHOP_API_URL, make_order_facts
+
+EMAIL_1H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 1)
+EMAIL_24H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 24)
+IP_24H = VelocityProbe(VelocityDimension.IP, "198.51.100.7", 24)
+
+
+@pytest.fixture
+async def repository(runtime: Runtime, installation: Installation) -> AsyncIterator[SqlFraudRepository]:
+    async with runtime.sessions() as session:
+        yield SqlFraudRepository(session)
+        await session.commit()
+
+
+class TestVelocity:
+    async def test_counts_other_orders_within_each_probes_window(self, repository: SqlFraudRepository) -> None:
+        for order, hours_ago in (("a", 30), ("b", 5), ("c", 0.5), ("d", 0.2)):
+            await repository.remember_velocity(
+                SHOP_API_URL, [EMAIL_1H, IP_24H], order_id=order, at=NOW - timedelta(hours=hours_ago)
+            )
+        counts = await repository.count_velocity(SHOP_API_URL, [EMAIL_1H, EMAIL_24H, IP_24H], order_id="d", now=NOW)
+        assert counts == {EMAIL_1H: 1, EMAIL_24H: 2, IP_24H: 2}
+
+    async def test_remembering_the_same_order_twice_counts_it_once(self, repository: SqlFraudRepository) -> None:
+        for _ in range(2):
+            await repository.remember_velocity(SHOP_API_URL, [EMAIL_24H], order_id="a", at=NOW)
+        assert await repository.count_velocity(SHOP_API_URL, [EMAIL_24H], order_id="z", now=NOW) == {EMAIL_24H: 1}
+
+    async def test_no_probes_is_no_query(self, repository: SqlFraudRepository) -> None:
+        assert await repository.count_velocity(SHOP_API_URL, [], order_id="z", now=NOW) == {}
+
+    async def test_identifiers_name_what_an_order_used(self, repository: SqlFraudRepository) -> None:
+        await repository.remember_velocity(SHOP_API_URL, [EMAIL_24H, IP_24H], order_id="a", at=NOW)
+        assert await repository.identifiers(SHOP_API_URL, "a") == {"email": "ada@example.com", "ip": "198.51.100.7"}
+
+
+class TestCustomerHistory:
+    async def test_knows_the_store_usual_value_and_the_customers_earlier_orders(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        from app.domain.fraud import FraudPolicy, History, Stage, assess_order_risk
+
+        empty = History(0, None, 0, None)
+        for number, (email, total) in enumerate(
+            [("ada@example.com", "20"), ("ada@example.com", "40"), ("bob@example.com", "90")]
+        ):
+            facts = make_order_facts(order_id=f"o{number}", email=email, customer_id=None, total=Decimal(total))
+            assessment = assess_order_risk(facts, empty, [], (), FraudPolicy(), stage=Stage.CREATED, now=NOW)
+            assert await repository.save_assessment(SHOP_API_URL, assessment, facts, str(number))
+        history = await repository.customer_history(
+            SHOP_API_URL, make_order_facts(order_id="new", email="Ada@Example.com", customer_id=None)
+        )
+        assert (history.store_order_count, history.store_median_total) == (3, Decimal("40"))
+        assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("30"))
