@@ -1,7 +1,8 @@
 """Dashboard page fragments: server-side render time with a store that has many orders.
 
 Seeds one installation with ``--orders`` orders (three webhook events each:
-created, fully paid, fulfilled) into a fresh SQLite file (or a throw-away
+created, fully paid, fulfilled; a fraud assessment each, one in twenty held for
+review) into a fresh SQLite file (or a throw-away
 PostgreSQL database with ``--database postgresql``), then requests each
 fragment through the ASGI app in-process — JWT verification, queries and
 template rendering included, no network — and reports p50/p95 per fragment.
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -28,7 +30,7 @@ from sqlalchemy import insert
 
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
-from app.db.models import OrderEventRow
+from app.db.models import FraudAssessmentRow, FraudReviewRow, OrderEventRow
 from app.db.repositories.installations import SqlInstallationStore
 from app.main import create_app
 from app.runtime import Runtime
@@ -36,7 +38,7 @@ from tests.builders import SHOP_API_URL, make_installation
 from tests.fakes.saleor_signer import SaleorSigner
 
 EVENTS = ("order_created", "order_fully_paid", "order_fulfilled")
-FRAGMENTS = ("home", "order", "settings")
+FRAGMENTS = ("home", "order", "reviews", "settings")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -68,6 +70,47 @@ async def seed(runtime: Runtime, signer: SaleorSigner, orders: int, now: datetim
         ]
         for start in range(0, len(rows), 5_000):
             await session.execute(insert(OrderEventRow), rows[start : start + 5_000])
+        # Each order was scored; one in twenty waits in the review queue.
+        reasons = '[{"code": "baseline", "points": 10, "detail": "Every order starts here", "sentiment": "neutral"}]'
+        assessments = [
+            {
+                "saleor_api_url": SHOP_API_URL,
+                "order_id": order_id(i),
+                "order_number": str(i),
+                "stage": "created",
+                "channel": "default-channel",
+                "email": f"c{i % 2000}@example.com",
+                "customer_id": None,
+                "total": Decimal("64.90"),
+                "currency": "USD",
+                "score": 70 if i % 20 == 0 else 20,
+                "decision": "review" if i % 20 == 0 else "approve",
+                "deciding_rule": "threshold:review>=65" if i % 20 == 0 else "score:approve<65",
+                "reasons": reasons,
+                "probability": Decimal("0.2"),
+                "expected_loss": None,
+                "margin": None,
+                "assessed_at": now - timedelta(minutes=(orders - i) * 43_200 / orders),
+            }
+            for i in range(orders)
+        ]
+        for start in range(0, len(assessments), 5_000):
+            await session.execute(insert(FraudAssessmentRow), assessments[start : start + 5_000])
+        await session.execute(
+            insert(FraudReviewRow),
+            [
+                {
+                    "saleor_api_url": SHOP_API_URL,
+                    "order_id": order_id(i),
+                    "order_number": str(i),
+                    "status": "open",
+                    "opened_at": now,
+                    "opened_by": "threshold:review>=65",
+                    "note": "",
+                }
+                for i in range(0, orders, 20)
+            ],
+        )
 
 
 async def measure(database_url: str, folder: Path, args: argparse.Namespace) -> dict[str, list[float]]:

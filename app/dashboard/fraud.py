@@ -16,7 +16,7 @@ from app.services.settings import store_timezone
 
 router = APIRouter()
 ReviewerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
-QUEUE_SIZE = 100
+QUEUE_SIZE = 50  # the oldest first; a decided order makes room for the next
 BLOCKABLE = {"email": ListKind.EMAIL, "card": ListKind.CARD, "ip": ListKind.IP}
 
 
@@ -33,10 +33,11 @@ async def _reviews_fragment(
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
     reviews = await fraud.open_reviews(url, QUEUE_SIZE)
+    order_ids = [r.order_id for r in reviews]
     rows = review_rows(
         reviews,
-        {r.order_id: await fraud.assessments(url, r.order_id) for r in reviews},
-        {r.order_id: await fraud.identifiers(url, r.order_id) for r in reviews},
+        await fraud.assessments_of(url, order_ids),
+        await fraud.identifiers_of(url, order_ids),
         await store_timezone(settings, url),
         parse_locale(locale),
     )

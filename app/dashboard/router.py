@@ -35,7 +35,6 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 ViewerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
 RECENT_EVENTS = 10
-QUEUE_LIMIT = 1000
 SETTINGS_HISTORY = 20
 SHELLS = {"home": "Saleor Ops", "reviews": "Fraud review", "settings": "Settings", "order": "Order"}
 
@@ -107,7 +106,7 @@ async def home_fragment(
         view_models.parse_locale(locale),
     )
     context["decisions"] = view_models.decision_counts(await fraud.decisions_since(url, day_ago))
-    context["open_reviews"] = len(await fraud.open_reviews(url, QUEUE_LIMIT))
+    context["open_reviews"] = await fraud.count_open_reviews(url)
     return templates.TemplateResponse(request, "fragments/home.html", context)
 
 

@@ -176,6 +176,9 @@ class InMemoryFraudRepository:
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
         return sorted((a for a in self.assessments_.values() if a.order_id == order_id), key=lambda a: a.assessed_at)
 
+    async def assessments_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, list[StoredAssessment]]:
+        return {order_id: await self.assessments(url, order_id) for order_id in order_ids}
+
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
         created = [a for a in self.assessments_.values() if a.stage is Stage.CREATED and a.order_id != facts.order_id]
         mine = [a for a in created if facts.email and a.email == facts.email]
@@ -211,6 +214,9 @@ class InMemoryFraudRepository:
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return {d.value: v for d, v, o, _ in self.velocity if o == order_id}
+
+    async def identifiers_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        return {order_id: await self.identifiers(url, order_id) for order_id in order_ids}
 
     async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]:
         return list(self.entries.values())

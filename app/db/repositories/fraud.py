@@ -71,12 +71,19 @@ class SqlFraudRepository:
         )
 
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
+        return (await self.assessments_of(url, [order_id])).get(order_id, [])
+
+    async def assessments_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, list[StoredAssessment]]:
+        """Each order's assessments, oldest first, in one query (the review queue lists many orders)."""
         rows = await self._session.scalars(
             select(FraudAssessmentRow)
-            .where(FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.order_id == order_id)
+            .where(FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.order_id.in_(order_ids))
             .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
         )
-        return [_stored(row) for row in rows]
+        found: dict[str, list[StoredAssessment]] = {}
+        for row in rows:
+            found.setdefault(row.order_id, []).append(_stored(row))
+        return found
 
     async def has_assessment(self, url: SaleorApiUrl, order_id: str, stage: Stage) -> bool:
         found = await self._session.scalar(
@@ -169,13 +176,19 @@ class SqlFraudRepository:
             )
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
-        """The email, card, IP and shipping address an order used, as velocity keeps them."""
+        return (await self.identifiers_of(url, [order_id])).get(order_id, {})
+
+    async def identifiers_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The email, card, IP and shipping address each order used, as velocity keeps them."""
         rows = await self._session.execute(
-            select(_VELOCITY.c.dimension, _VELOCITY.c.value).where(
-                _VELOCITY.c.saleor_api_url == url, _VELOCITY.c.order_id == order_id
+            select(_VELOCITY.c.order_id, _VELOCITY.c.dimension, _VELOCITY.c.value).where(
+                _VELOCITY.c.saleor_api_url == url, _VELOCITY.c.order_id.in_(order_ids)
             )
         )
-        return {str(dimension): str(value) for dimension, value in rows}
+        found: dict[str, dict[str, str]] = {}
+        for order_id, dimension, value in rows:
+            found.setdefault(str(order_id), {})[str(dimension)] = str(value)
+        return found
 
     async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]:
         rows = await self._session.scalars(
@@ -251,6 +264,14 @@ class SqlFraudRepository:
             .limit(limit)
         )
         return [_review(row) for row in rows]
+
+    async def count_open_reviews(self, url: SaleorApiUrl) -> int:
+        total = await self._session.scalar(
+            select(func.count())
+            .select_from(FraudReviewRow)
+            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status == "open")
+        )
+        return int(total or 0)
 
     async def decisions_since(self, url: SaleorApiUrl, since: datetime) -> dict[str, int]:
         rows = await self._session.execute(
