@@ -11,6 +11,23 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, fi
 
 from app.domain.fraud import AddressFacts, FraudPolicy, FraudPolicyInvalid, Rule, RulesInvalid, parse_rules
 
+# Radar ships "block if the CVC check fails" as an optional rule; a review is the gentler default.
+# Card testing shows as one card tried on several orders within minutes.
+DEFAULT_RULES = json.dumps(
+    [
+        {
+            "name": "CVC check failed",
+            "action": "review",
+            "when": [{"attribute": "cvv_result", "op": "=", "value": "mismatch"}],
+        },
+        {
+            "name": "Card testing",
+            "action": "block",
+            "when": [{"attribute": "velocity_card", "op": ">=", "value": 2, "window_hours": 1}],
+        },
+    ],
+    indent=1,
+)
 TEXTAREA: dict[str, JsonValue] = {"widget": "textarea"}
 CHECKBOX: dict[str, JsonValue] = {"widget": "checkbox"}
 
@@ -90,7 +107,7 @@ class FraudSettings(BaseModel):
         json_schema_extra=CHECKBOX,
     )
     rules: str = Field(
-        default="[]",
+        default=DEFAULT_RULES,
         title="Rules",
         description="A JSON list, checked allow → block → review, first match wins; e.g. "
         '[{"name": "big orders", "action": "review", '
