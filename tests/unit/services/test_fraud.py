@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from app.domain.fraud import Decision, ListKind, OrderFacts, PaymentInput, Stage, parse_list_entry
+from app.domain.fraud import Decision, ListEntry, ListKind, OrderFacts, PaymentInput, Stage, parse_list_entry
 from app.services.fraud import (
     AlreadyAssessed,
     Assessed,
@@ -135,6 +135,30 @@ class TestAssessOrder:
         assert any(r.code.startswith("velocity") for r in last.assessment.reasons)
 
 
+async def _decide(
+    fraud: InMemoryFraudRepository,
+    saleor: FakeSaleorGateway,
+    *,
+    approve: bool = True,
+    reason: ReviewOutcome = ReviewOutcome.APPROVED,
+    cancel: bool = False,
+    block: tuple[ListEntry, ...] = (),
+) -> ReviewClosed | ReviewNotOpen:
+    return await decide_review(
+        SHOP_API_URL,
+        "T3JkZXI6MQ==",
+        approve=approve,
+        reason=reason,
+        cancel=cancel,
+        note="called the customer",
+        by="ann@shop.test",
+        fraud=fraud,
+        saleor=saleor,
+        now=NOW,
+        block=block,
+    )
+
+
 class TestDecideReview:
     async def _held(self, fraud, settings, saleor) -> None:
         await _block_email(fraud, "mallory@example.com")
@@ -143,18 +167,7 @@ class TestDecideReview:
 
     async def test_approving_confirms_the_order_in_saleor(self, fraud, settings, saleor) -> None:
         await self._held(fraud, settings, saleor)
-        result = await decide_review(
-            SHOP_API_URL,
-            "T3JkZXI6MQ==",
-            approve=True,
-            reason=ReviewOutcome.APPROVED,
-            cancel=False,
-            note="called the customer",
-            by="ann@shop.test",
-            fraud=fraud,
-            saleor=saleor,
-            now=NOW,
-        )
+        result = await _decide(fraud, saleor)
         assert isinstance(result, ReviewClosed)
         assert saleor.kinds() == ["confirm", "note"]
         assert fraud.reviews["T3JkZXI6MQ=="].closed_reason == "approved"
@@ -162,18 +175,8 @@ class TestDecideReview:
     async def test_rejecting_can_cancel_and_block_the_orders_details(self, fraud, settings, saleor) -> None:
         await self._held(fraud, settings, saleor)
         card = parse_list_entry("card", "424242:4242", allow=False)
-        result = await decide_review(
-            SHOP_API_URL,
-            "T3JkZXI6MQ==",
-            approve=False,
-            reason=ReviewOutcome.REFUNDED_AS_FRAUD,
-            cancel=True,
-            note="",
-            by="ann@shop.test",
-            fraud=fraud,
-            saleor=saleor,
-            now=NOW,
-            block=(card,),
+        result = await _decide(
+            fraud, saleor, approve=False, reason=ReviewOutcome.REFUNDED_AS_FRAUD, cancel=True, block=(card,)
         )
         assert isinstance(result, ReviewClosed)
         assert result.actions == ("cancelled", "blocked card")
@@ -181,41 +184,14 @@ class TestDecideReview:
 
     async def test_a_review_is_closed_once(self, fraud, settings, saleor) -> None:
         await self._held(fraud, settings, saleor)
-
-        async def close() -> ReviewClosed | ReviewNotOpen:
-            return await decide_review(
-                SHOP_API_URL,
-                "T3JkZXI6MQ==",
-                approve=True,
-                reason=ReviewOutcome.APPROVED,
-                cancel=False,
-                note="",
-                by="a",
-                fraud=fraud,
-                saleor=saleor,
-                now=NOW,
-            )
-
-        await close()
-        again = await close()
-        assert isinstance(again, ReviewNotOpen)
+        await _decide(fraud, saleor)
+        assert isinstance(await _decide(fraud, saleor), ReviewNotOpen)
 
     async def test_approving_an_order_saleor_already_released_still_closes_the_review(
         self, fraud, settings, saleor
     ) -> None:
         await self._held(fraud, settings, saleor)
         saleor.refuse_confirm = True
-        result = await decide_review(
-            SHOP_API_URL,
-            "T3JkZXI6MQ==",
-            approve=True,
-            reason=ReviewOutcome.APPROVED,
-            cancel=False,
-            note="",
-            by="a",
-            fraud=fraud,
-            saleor=saleor,
-            now=NOW,
-        )
+        result = await _decide(fraud, saleor)
         assert isinstance(result, ReviewClosed)
         assert result.actions == ("was not held",)
