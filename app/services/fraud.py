@@ -122,6 +122,8 @@ async def assess_order(
         and config.confirm_approved
         and (review is None or review.status != "open")
     )
+    # Saleor hears the decision before our transaction commits: if this call fails, everything rolls
+    # back and Saleor's retry starts over; only a failed commit after it could repeat the note.
     await saleor.record_fraud_decision(
         order_id, {METADATA_KEY: json.dumps(assessment.to_metadata())}, note_for(assessment), confirm=release
     )
