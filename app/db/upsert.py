@@ -23,3 +23,10 @@ async def insert_if_absent(session: AsyncSession, table: Table, values: dict[str
     connection = await session.connection()
     result = await connection.execute(_insert_ignoring_conflicts(table, connection.dialect.name), values)
     return bool(result.rowcount)
+
+
+async def insert_all_if_absent(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows a unique constraint does not already hold, in one statement."""
+    if rows:
+        connection = await session.connection()
+        await connection.execute(_insert_ignoring_conflicts(table, connection.dialect.name), rows)

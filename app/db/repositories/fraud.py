@@ -13,7 +13,7 @@ from sqlalchemy import Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import FraudAssessmentRow, FraudListEntryRow, FraudReviewRow, FraudVelocityRow
-from app.db.upsert import insert_if_absent
+from app.db.upsert import insert_all_if_absent, insert_if_absent
 from app.domain.fraud import (
     ListEntry,
     ListKind,
@@ -168,12 +168,14 @@ class SqlFraudRepository:
     async def remember_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
     ) -> None:
-        for key in {(p.dimension.value, p.value) for p in probes}:
-            await insert_if_absent(
-                self._session,
-                _VELOCITY,
-                {"saleor_api_url": url, "dimension": key[0], "value": key[1], "order_id": order_id, "seen_at": at},
-            )
+        await insert_all_if_absent(
+            self._session,
+            _VELOCITY,
+            [
+                {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
+                for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
+            ],
+        )
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return (await self.identifiers_of(url, [order_id])).get(order_id, {})
