@@ -92,8 +92,6 @@ async def assess_order(
 ) -> Assessed | AlreadyAssessed | NotAssessed:
     if stage is Stage.PAID and not facts.payments:
         return NotAssessed("no payment signals yet")
-    if await fraud.has_assessment(url, facts.order_id, stage):
-        return AlreadyAssessed()
     stored_settings = await read_settings(settings, url, SECTIONS["fraud"])
     assert isinstance(stored_settings, FraudSettings)
     config = configuration(stored_settings)
@@ -109,8 +107,10 @@ async def assess_order(
     )
     lists = await fraud.list_entries(url)
     assessment = assess_order_risk(facts, history, lists, config.rules, config.policy, stage=stage, now=now)
+    # One assessment per order and stage, by a unique constraint: a retry, or the second payment
+    # event of the same stage, stops here.
     if not await fraud.save_assessment(url, assessment, facts, order.number):
-        return AlreadyAssessed()  # a concurrent delivery of the same event got there first
+        return AlreadyAssessed()
     await fraud.remember_velocity(url, probes, order_id=facts.order_id, at=now)
 
     order_id = SaleorId(facts.order_id)

@@ -170,9 +170,6 @@ class InMemoryFraudRepository:
         )
         return True
 
-    async def has_assessment(self, url: SaleorApiUrl, order_id: str, stage: Stage) -> bool:
-        return (order_id, stage.value) in self.assessments_
-
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
         return sorted((a for a in self.assessments_.values() if a.order_id == order_id), key=lambda a: a.assessed_at)
 

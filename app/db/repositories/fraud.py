@@ -85,18 +85,6 @@ class SqlFraudRepository:
             found.setdefault(row.order_id, []).append(_stored(row))
         return found
 
-    async def has_assessment(self, url: SaleorApiUrl, order_id: str, stage: Stage) -> bool:
-        found = await self._session.scalar(
-            select(func.count())
-            .select_from(FraudAssessmentRow)
-            .where(
-                FraudAssessmentRow.saleor_api_url == url,
-                FraudAssessmentRow.order_id == order_id,
-                FraudAssessmentRow.stage == stage.value,
-            )
-        )
-        return bool(found)
-
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
         """The store's order count and usual value, and this customer's earlier orders (by account, else email)."""
         created = (FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.stage == Stage.CREATED.value)
