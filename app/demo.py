@@ -24,18 +24,17 @@ from typing import TextIO
 
 import httpx
 import uvicorn
-from sqlalchemy import func, select
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
-from app.db.models import FraudAssessmentRow, FraudReviewRow, OrderEventRow
+from app.db.repositories.fraud import SqlFraudRepository
+from app.db.repositories.order_events import SqlOrderEventLog
+from app.domain.ids import SaleorApiUrl
 from app.main import create_app
 from app.runtime import Runtime
 from app.standin.day import plan_day, seed_store
 from app.standin.facade import StandIn
-from app.standin.harness import HarnessConfig, harness_routes
+from app.standin.harness import HarnessConfig, create_site
 from app.standin.state import to_global_id
 
 
@@ -161,23 +160,12 @@ def prepare(options: DemoOptions) -> Settings:
     )
 
 
-async def _recorded_events(runtime: Runtime) -> dict[str, int]:
+async def _app_outcome(runtime: Runtime, url: SaleorApiUrl) -> tuple[dict[str, int], dict[str, int], int]:
+    """What the app kept: order events by kind, the latest decision per order, and orders held."""
     async with runtime.sessions() as session:
-        rows = await session.execute(select(OrderEventRow.event, func.count()).group_by(OrderEventRow.event))
-        return {event: int(count) for event, count in rows}
-
-
-async def _fraud_outcome(runtime: Runtime) -> tuple[dict[str, int], int]:
-    """The latest decision per order (paid beats created) and how many orders wait for a person."""
-    async with runtime.sessions() as session:
-        rows = await session.execute(
-            select(FraudAssessmentRow.order_id, FraudAssessmentRow.decision).order_by(FraudAssessmentRow.assessed_at)
-        )
-        latest = {str(order_id): str(decision) for order_id, decision in rows}
-        held = await session.scalar(
-            select(func.count()).select_from(FraudReviewRow).where(FraudReviewRow.status == "open")
-        )
-    return dict(Counter(latest.values())), int(held or 0)
+        fraud = SqlFraudRepository(session)
+        recorded = await SqlOrderEventLog(session).counts_since(url, datetime.min.replace(tzinfo=UTC))
+        return recorded, await fraud.latest_decision_counts(url), await fraud.count_open_reviews(url)
 
 
 async def run_demo(
@@ -197,7 +185,7 @@ async def run_demo(
         key=standin.key,
         saleor_version=standin.store.shop.version,
     )
-    standin_site = Starlette(routes=[*harness_routes(harness), Mount("/", app=standin.asgi)])
+    standin_site = create_site(standin.asgi, harness)
     app = create_app(settings)
     runtime: Runtime = app.state.runtime
     async with (
@@ -227,7 +215,7 @@ async def run_demo(
         progress.finish()
 
         orders = list(standin.store.orders.values())
-        decisions, held = await _fraud_outcome(runtime)
+        recorded, decisions, held = await _app_outcome(runtime, SaleorApiUrl(standin.api_url))
         summary = DemoSummary(
             data_dir=settings.data_dir,
             orders=len(orders),
@@ -235,7 +223,7 @@ async def run_demo(
             fulfilled_lines=sum(1 for o in orders for line in o.lines if line.quantity_fulfilled > 0),
             deliveries=dict(delivered),
             failed_deliveries=failed,
-            recorded_events=await _recorded_events(runtime),
+            recorded_events=recorded,
             decisions=decisions,
             held_orders=held,
             harness_url=f"{options.standin_url}/?page=/dashboard",

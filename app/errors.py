@@ -6,7 +6,6 @@
     │   ├── KeyMismatchError       it did not verify with these keys (Saleor may have rotated)
     │   └── JwksUnavailableError   Saleor's JWKS could not be fetched (transient)
     ├── PermissionDeniedError      a verified staff user lacks a permission the action needs
-    ├── PayloadError               a verified body is not what the subscription promised
     └── SaleorApiError             a call to Saleor's GraphQL API failed
         ├── SaleorUnavailableError network error, timeout, 429 or 5xx after retries (transient)
         ├── SaleorUnauthorizedError Saleor answered 401: the app token is revoked
@@ -45,10 +44,6 @@ class PermissionDeniedError(AppError):
     def __init__(self, missing: list[str]) -> None:
         super().__init__("missing permission: " + ", ".join(missing))
         self.missing = missing
-
-
-class PayloadError(AppError):
-    pass
 
 
 class SaleorApiError(AppError):

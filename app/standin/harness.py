@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from app.standin.signing import SigningKey
 
@@ -76,10 +77,6 @@ def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
     ]
 
 
-def create_harness_app(config: HarnessConfig) -> Starlette:
-    """The harness alone, serving the key's JWKS as the Saleor at ``saleor_api_url`` would."""
-
-    async def jwks(_: Request) -> JSONResponse:
-        return JSONResponse(config.key.jwks())
-
-    return Starlette(routes=[Route("/.well-known/jwks.json", jwks), *harness_routes(config)])
+def create_site(standin_asgi: ASGIApp, config: HarnessConfig) -> Starlette:
+    """The stand-in's origin as a person sees it: the dashboard pages, and Saleor's JWKS and API."""
+    return Starlette(routes=[*harness_routes(config), Mount("/", app=standin_asgi)])

@@ -8,7 +8,7 @@ class WebhookDefinition:
     """One Saleor event, named the same way in every layer (STYLE.md convention 2).
 
     ``ORDER_CREATED`` → header ``order_created``, route ``/api/webhooks/order-created``,
-    subscription ``subscriptions/order_created.graphql``, payload ``__typename`` ``OrderCreated``.
+    payload ``__typename`` ``OrderCreated``; manifest.json names its ``subscriptions/order_created.graphql``.
     """
 
     event: str
@@ -20,10 +20,6 @@ class WebhookDefinition:
     @property
     def path(self) -> str:
         return "/api/webhooks/" + self.event.lower().replace("_", "-")
-
-    @property
-    def subscription(self) -> str:
-        return f"subscriptions/{self.event.lower()}.graphql"
 
     @property
     def typename(self) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,21 +29,16 @@ from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.order_event import ReceivedOrderEvent
 from app.main import create_app
 from app.runtime import Runtime
-from app.standin.harness import HarnessConfig, create_harness_app
+from app.standin.facade import StandIn
+from app.standin.harness import HarnessConfig, create_site
 from app.standin.signing import SigningKey
 from tests.builders import make_installation, make_order_facts
+from tests.net import free_port
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 APP_ID = AppId("QXBwOjE=")
 ORDER_ID = "T3JkZXI6YnJvd3Nlcg=="
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServerThread:
@@ -116,7 +110,7 @@ async def _seed(settings: Settings, api_url: SaleorApiUrl, key: SigningKey) -> N
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     folder = tmp_path_factory.mktemp("browser")
-    app_port, harness_port = _free_port(), _free_port()
+    app_port, harness_port = free_port(), free_port()
     app_url, harness_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{harness_port}"
     api_url = SaleorApiUrl(f"{harness_url}/graphql/")
     key = SigningKey()
@@ -131,7 +125,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         _env_file=None,
     )
     asyncio.run(_seed(settings, api_url, key))
-    harness = create_harness_app(HarnessConfig(app_url=app_url, saleor_api_url=api_url, app_id=APP_ID, key=key))
+    standin = StandIn(api_url=api_url, key=key)
+    harness = create_site(standin.asgi, HarnessConfig(app_url=app_url, saleor_api_url=api_url, app_id=APP_ID, key=key))
     with ServerThread(create_app(settings), app_port), ServerThread(harness, harness_port):
         yield Servers(app_url=app_url, harness_url=harness_url, order_id=ORDER_ID)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import sqlite3
 from collections import Counter
 from datetime import date
@@ -12,13 +11,7 @@ from pathlib import Path
 
 from app.demo import DemoOptions, play
 from app.standin.state import to_global_id
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.net import free_port
 
 
 def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None:
@@ -27,8 +20,8 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         seed=3,
         day=date(2026, 11, 25),
         serve=False,
-        port=_free_port(),
-        standin_port=_free_port(),
+        port=free_port(),
+        standin_port=free_port(),
         data_dir=tmp_path / "demo",
     )
     out = io.StringIO()

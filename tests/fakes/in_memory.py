@@ -112,9 +112,6 @@ class FakeSaleorGateway:
         self.calls: list[tuple[str, str, object]] = []
         self.refuse_confirm = False
 
-    async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
-        self.calls.append(("metadata", object_id, dict(items)))
-
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
         self.calls.append(("note", order_id, message))
 
@@ -128,7 +125,7 @@ class FakeSaleorGateway:
     async def record_fraud_decision(
         self, order_id: SaleorId, metadata: dict[str, str], note: str, *, confirm: bool
     ) -> None:
-        await self.update_private_metadata(order_id, metadata)
+        self.calls.append(("metadata", order_id, dict(metadata)))
         await self.add_order_note(order_id, note)
         if confirm:
             await self.confirm_order(order_id)

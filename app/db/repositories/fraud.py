@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -262,6 +263,16 @@ class SqlFraudRepository:
             .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status == "open")
         )
         return int(total or 0)
+
+    async def latest_decision_counts(self, url: SaleorApiUrl) -> dict[str, int]:
+        """How many orders each decision holds now: an order's paid-stage decision replaces its first."""
+        rows = await self._session.execute(
+            select(FraudAssessmentRow.order_id, FraudAssessmentRow.decision)
+            .where(FraudAssessmentRow.saleor_api_url == url)
+            .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
+        )
+        latest = {str(order_id): str(decision) for order_id, decision in rows}
+        return dict(Counter(latest.values()))
 
     async def decisions_since(self, url: SaleorApiUrl, since: datetime) -> dict[str, int]:
         rows = await self._session.execute(
