@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -56,15 +57,7 @@ def order_payload(
         "channel": {"slug": "default-channel", "currencyCode": currency},
         "user": None,
         "total": {"gross": {"amount": float(total), "currency": currency}},
-        "lines": [
-            {
-                "id": "T3JkZXJMaW5lOjE=",
-                "productSku": "SKU-1",
-                "productVariantId": "UHJvZHVjdFZhcmlhbnQ6MQ==",
-                "quantity": 1,
-                "unitPrice": {"gross": {"amount": float(total), "currency": currency}},
-            }
-        ],
+        "lines": [order_line_payload(unit_price=total, currency=currency)],
         **order_overrides,
     }
     return {
@@ -73,6 +66,73 @@ def order_payload(
         "version": "3.24.0-a.0",
         "issuingPrincipal": None,
         "order": order,
+    }
+
+
+def order_line_payload(
+    *,
+    line_id: str = "T3JkZXJMaW5lOjE=",
+    sku: str | None = "SKU-1",
+    variant_id: str | None = "UHJvZHVjdFZhcmlhbnQ6MQ==",
+    quantity: int = 1,
+    unit_price: str = "129.90",
+    unit_price_net: str | None = None,
+    currency: str = "USD",
+    **line_overrides: Any,
+) -> dict[str, Any]:
+    """An order line as OrderSummary selects it; ``variant=variant_payload(...)`` adds its variant."""
+    unit = {"gross": {"amount": float(unit_price), "currency": currency}}
+    if unit_price_net is not None:
+        unit["net"] = {"amount": float(unit_price_net), "currency": currency}
+    return {
+        "id": line_id,
+        "productSku": sku,
+        "productVariantId": variant_id,
+        "quantity": quantity,
+        "unitPrice": unit,
+        **line_overrides,
+    }
+
+
+def variant_payload(
+    *,
+    variant_id: str = "UHJvZHVjdFZhcmlhbnQ6MQ==",
+    sku: str | None = "SKU-1",
+    product_type: str | None = "Coffee",
+    cost_prices: dict[str, str] | None = None,
+    currency: str = "USD",
+) -> dict[str, Any]:
+    """A line's variant; ``cost_prices`` maps a channel slug to the variant's cost price there."""
+    return {
+        "id": variant_id,
+        "sku": sku,
+        "product": {"productType": {"name": product_type} if product_type is not None else None},
+        "channelListings": [
+            {"channel": {"slug": channel}, "costPrice": {"amount": float(amount), "currency": currency}}
+            for channel, amount in (cost_prices or {}).items()
+        ],
+    }
+
+
+def fulfillment_payload(
+    *,
+    fulfillment_id: str = "RnVsZmlsbG1lbnQ6MQ==",
+    status: str = "FULFILLED",
+    created: str = "2026-11-26T15:00:00+00:00",
+    warehouse_id: str | None = "V2FyZWhvdXNlOjE=",
+    warehouse_slug: str = "main-warehouse",
+    lines: Sequence[tuple[str, str, int]] = (("RnVsZmlsbG1lbnRMaW5lOjE=", "T3JkZXJMaW5lOjE=", 1),),
+) -> dict[str, Any]:
+    """A fulfilment from one warehouse; ``lines`` are (fulfilment line ID, order line ID, quantity)."""
+    return {
+        "id": fulfillment_id,
+        "status": status,
+        "created": created,
+        "warehouse": {"id": warehouse_id, "slug": warehouse_slug} if warehouse_id is not None else None,
+        "lines": [
+            {"id": line_id, "quantity": quantity, "orderLine": {"id": order_line_id}}
+            for line_id, order_line_id, quantity in lines
+        ],
     }
 
 

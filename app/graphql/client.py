@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from gql.transport.exceptions import TransportQueryError
 from graphql import ExecutionResult
 
 from app.domain.ids import AppId, SaleorApiUrl, SaleorId
+from app.domain.money import Money
 from app.errors import (
     GraphQLErrorDetail,
     SaleorApiError,
@@ -28,8 +29,8 @@ from app.errors import (
     SaleorUnauthorizedError,
     SaleorUnavailableError,
 )
-from app.graphql.documents import Document, load
-from app.services.ports import AppIdentity
+from app.graphql.documents import Document, load, load_repeating
+from app.services.ports import AppIdentity, StockLevel, WarehouseRef
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,32 @@ class SaleorGraphQLClient:
         return data
 
 
+def _metadata_input(items: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"key": key, "value": value} for key, value in items.items()]
+
+
+def _money(raw: dict[str, Any]) -> Money:
+    # Amounts arrive as Decimal, or as int when Saleor writes a whole number.
+    return Money(Decimal(raw["amount"]), raw["currency"])
+
+
+def _stock_level(node: dict[str, Any], warehouse_id: str) -> StockLevel:
+    variant = node["productVariant"]
+    product_type = ((variant.get("product") or {}).get("productType") or {}).get("name")
+    return StockLevel(
+        variant_id=variant["id"],
+        sku=variant.get("sku") or None,
+        product_type=product_type,
+        warehouse_id=warehouse_id,
+        quantity=node["quantity"],
+        cost_prices={
+            listing["channel"]["slug"]: _money(listing["costPrice"])
+            for listing in variant.get("channelListings") or []
+            if listing.get("costPrice") is not None
+        },
+    )
+
+
 class GqlSaleorGateway:
     """What the services ask of one store's GraphQL API."""
 
@@ -175,8 +202,7 @@ class GqlSaleorGateway:
 
     async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
         await self._client.mutate(
-            load("mutations", "update_private_metadata"),
-            {"id": object_id, "input": [{"key": k, "value": v} for k, v in items.items()]},
+            load("mutations", "update_private_metadata"), {"id": object_id, "input": _metadata_input(items)}
         )
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
@@ -189,7 +215,7 @@ class GqlSaleorGateway:
             load("mutations", "fraud_decision"),
             {
                 "order": order_id,
-                "metadata": [{"key": k, "value": v} for k, v in metadata.items()],
+                "metadata": _metadata_input(metadata),
                 "note": note,
                 "confirm": confirm,
             },
@@ -200,6 +226,51 @@ class GqlSaleorGateway:
 
     async def cancel_order(self, order_id: SaleorId) -> None:
         await self._client.mutate(load("mutations", "order_cancel"), {"id": order_id})
+
+    async def record_cogs(
+        self,
+        order_id: SaleorId,
+        metadata: dict[str, str],
+        line_metadata: Mapping[SaleorId, dict[str, str]],
+        note: str,
+    ) -> None:
+        variables: dict[str, Any] = {"order": order_id, "metadata": _metadata_input(metadata), "note": note}
+        for index, (line_id, items) in enumerate(line_metadata.items()):
+            variables[f"line{index}"] = line_id
+            variables[f"lineMetadata{index}"] = _metadata_input(items)
+        document = load_repeating("mutations", "record_cogs", alias="line", times=len(line_metadata))
+        await self._client.mutate(document, variables)
+
+    async def warehouses(self) -> list[WarehouseRef]:
+        return [
+            WarehouseRef(id=node["id"], slug=node["slug"], name=node["name"])
+            async for node in self._nodes(load("queries", "warehouses"), ("warehouses",))
+        ]
+
+    async def stock_levels(self) -> AsyncIterator[StockLevel]:
+        # Warehouse by warehouse: the root ``stocks`` query needs MANAGE_PRODUCTS, Warehouse.stocks takes MANAGE_ORDERS.
+        for warehouse in await self.warehouses():
+            stocks = self._nodes(load("queries", "warehouse_stocks"), ("warehouse", "stocks"), id=warehouse.id)
+            async for node in stocks:
+                yield _stock_level(node, warehouse.id)
+
+    async def _nodes(
+        self, document: Document, path: tuple[str, ...], **variables: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The nodes of the connection at ``path`` in the answer, page after page; none when it is null."""
+        after: str | None = None
+        while True:
+            connection: Any = await self._client.execute(document, {**variables, "after": after})
+            for key in path:
+                connection = (connection or {}).get(key)
+            if connection is None:
+                return
+            for edge in connection["edges"]:
+                yield edge["node"]
+            page = connection["pageInfo"]
+            if not page["hasNextPage"] or page["endCursor"] is None:
+                return
+            after = page["endCursor"]
 
 
 class SaleorClientFactory:

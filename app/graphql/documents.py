@@ -6,12 +6,26 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
-from graphql import DocumentNode, OperationDefinitionNode, parse
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    NameNode,
+    Node,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
 
 ROOT = Path(__file__).parent
 KINDS = ("queries", "mutations", "subscriptions")
 _FRAGMENT_SPREAD = re.compile(r"\.\.\.\s*(?!on\b)([_A-Za-z]\w*)")
+N = TypeVar("N", bound=Node)
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,87 @@ def load(kind: str, name: str) -> Document:
     path = ROOT / kind / f"{name}.graphql"
     source = _with_fragments(path.read_text())
     return Document(path=path, source=source, node=parse(source))
+
+
+class _VariableNames(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_: object) -> None:
+        self.names.add(node.name.value)
+
+
+class _RenameVariables(Visitor):
+    def __init__(self, renames: dict[str, str]) -> None:
+        super().__init__()
+        self.renames = renames
+
+    def leave_variable(self, node: VariableNode, *_: object) -> VariableNode | None:
+        name = self.renames.get(node.name.value)
+        return None if name is None else VariableNode(name=NameNode(value=name))
+
+
+def _variables_in(*nodes: Node) -> set[str]:
+    found = _VariableNames()
+    for node in nodes:
+        visit(node, found)
+    return found.names
+
+
+@cache
+def load_repeating(kind: str, name: str, *, alias: str, times: int) -> Document:
+    """``load(kind, name)`` with its root field aliased ``alias`` written ``times`` times.
+
+    GraphQL has no loops, so a request writing to a varying number of objects carries one
+    aliased field per object. The file holds the field once, under ``alias``, and stays a
+    valid document; copy ``i`` is aliased ``f"{alias}{i}"`` and the variables only that
+    field uses get the suffix ``i`` (``$line`` becomes ``$line0``). ``times=0`` drops it.
+    """
+    template = load(kind, name)
+    (operation,) = [d for d in template.node.definitions if isinstance(d, OperationDefinitionNode)]
+    selections = operation.selection_set.selections
+    field = next(
+        (s for s in selections if isinstance(s, FieldNode) and s.alias is not None and s.alias.value == alias), None
+    )
+    if field is None:
+        raise ValueError(f"{template.path} has no root field aliased {alias!r}")
+    own = _variables_in(field) - _variables_in(*(s for s in selections if s is not field))
+
+    def renamed(node: N, index: int) -> N:
+        copy: N = visit(node, _RenameVariables({variable: f"{variable}{index}" for variable in own}))
+        return copy
+
+    fields = [
+        FieldNode(
+            alias=NameNode(value=f"{alias}{index}"),
+            name=copy.name,
+            arguments=copy.arguments,
+            directives=copy.directives,
+            selection_set=copy.selection_set,
+        )
+        for index, copy in enumerate(renamed(field, index) for index in range(times))
+    ]
+    repeated = OperationDefinitionNode(
+        operation=operation.operation,
+        name=operation.name,
+        variable_definitions=tuple(
+            copy
+            for definition in operation.variable_definitions or ()
+            for copy in (
+                [renamed(definition, index) for index in range(times)]
+                if definition.variable.name.value in own
+                else [definition]
+            )
+        ),
+        directives=operation.directives,
+        selection_set=SelectionSetNode(
+            selections=tuple(copy for s in selections for copy in (fields if s is field else [s]))
+        ),
+    )
+    others = [d for d in template.node.definitions if d is not operation]
+    source = print_ast(DocumentNode(definitions=(repeated, *others)))
+    return Document(path=template.path, source=source, node=parse(source))
 
 
 def all_documents() -> list[Document]:

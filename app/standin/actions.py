@@ -1,11 +1,11 @@
 """Saleor's rules for the changes the stand-in supports, read from core.
 
 Sources: ``saleor/graphql/order/mutations/{order_confirm,order_cancel,order_fulfill,
-order_note_add,fulfillment_update_tracking,fulfillment_return_products}.py``,
-``saleor/order/actions.py`` (``create_fulfillments``, ``cancel_order``,
-``create_fulfillments_for_returned_products``), ``saleor/order/utils.py``
-(``determine_order_status``), ``saleor/warehouse/management.py``
-(``decrease_stock``, ``deallocate_stock``), ``saleor/graphql/meta/mutations``.
+order_note_add,fulfillment_update_tracking,fulfillment_cancel,fulfillment_return_products}.py``,
+``saleor/order/actions.py`` (``create_fulfillments``, ``order_fulfilled``, ``cancel_order``,
+``cancel_fulfillment``, ``create_fulfillments_for_returned_products``), ``saleor/order/utils.py``
+(``determine_order_status``, ``restock_fulfillment_lines``), ``saleor/warehouse/management.py``
+(``decrease_stock``, ``deallocate_stock``, ``increase_stock``), ``saleor/graphql/meta/mutations``.
 
 An action checks everything before it changes anything, as Saleor's atomic
 transaction would roll back: a refusal raises ``ActionRefused`` with Saleor's
@@ -412,6 +412,9 @@ def fulfill_order(
             _emit(store, "FULFILLMENT_CREATED", fulfillment, at, principal, notify_customer=notify_customer)
         if order.status is OrderStatus.FULFILLED:
             _emit(store, "ORDER_FULFILLED", order, at, principal)
+            # The fulfillments that completed the order are announced as approved too (notifying by default).
+            for fulfillment in fulfillments:
+                _emit(store, "FULFILLMENT_APPROVED", fulfillment, at, principal, notify_customer=True)
     return fulfillments
 
 
@@ -618,7 +621,9 @@ def return_lines(
         target = targets.get(status)
         if target is None:
             number = max((f.fulfillment_order for f in order.fulfillments), default=0) + 1
-            target = Fulfillment(store.next_pk("Fulfillment"), order.pk, number, status, at, None)
+            # Saleor reads a fulfillment's warehouse off its first line's stock, which a returned line keeps.
+            warehouse_pk = store.stocks[line.stock_pk].warehouse_pk if line.stock_pk is not None else None
+            target = Fulfillment(store.next_pk("Fulfillment"), order.pk, number, status, at, warehouse_pk)
             order.fulfillments.append(target)
             targets[status] = target
         moved = next(
@@ -638,6 +643,72 @@ def return_lines(
     _history(store, order, "FULFILLMENT_RETURNED", at, principal)
     _emit(store, "ORDER_UPDATED", order, at, principal)
     return targets.get(FulfillmentStatus.RETURNED) or targets[FulfillmentStatus.REFUNDED_AND_RETURNED]
+
+
+def cancel_fulfillment(
+    store: Store,
+    order: Order,
+    fulfillment: Fulfillment,
+    *,
+    warehouse: Warehouse | None,
+    at: datetime,
+    principal: Principal | None,
+) -> None:
+    """``orderFulfillmentCancel``: shipped goods go back on ``warehouse``'s shelf, held for their lines again.
+
+    The fulfillment becomes CANCELED, its units count as unfulfilled again and the order's
+    status follows. One still awaiting approval took no stock: it is deleted, and needs no
+    warehouse. A cancelled fulfillment is refused (CANNOT_CANCEL_FULFILLMENT), and so is any
+    other without a warehouse (REQUIRED). History FULFILLMENT_CANCELED (then
+    FULFILLMENT_RESTOCKED_ITEMS); emits FULFILLMENT_CANCELED and ORDER_UPDATED.
+    """
+    if fulfillment.status is FulfillmentStatus.CANCELED:
+        raise ActionRefused(
+            ActionError("fulfillment", "This fulfillment can't be canceled", "CANNOT_CANCEL_FULFILLMENT")
+        )
+    waiting = fulfillment.status is FulfillmentStatus.WAITING_FOR_APPROVAL
+    if warehouse is None and not waiting:
+        raise ActionRefused(
+            ActionError(
+                "warehouseId",
+                "This parameter is required for fulfillments which are not in WAITING_FOR_APPROVAL state.",
+                "REQUIRED",
+            )
+        )
+
+    # Everything checked: apply.
+    restock_to = None if waiting else warehouse
+    _history(store, order, "FULFILLMENT_CANCELED", at, principal)
+    order_lines = {line.pk: line for line in order.lines}
+    for line in fulfillment.lines:
+        order_line = order_lines[line.order_line_pk]
+        order_line.quantity_fulfilled -= line.quantity
+        if restock_to is not None:
+            _restock(store, order_line, restock_to, line.quantity)
+    if waiting:
+        order.fulfillments.remove(fulfillment)
+    else:
+        fulfillment.status = FulfillmentStatus.CANCELED
+        _history(store, order, "FULFILLMENT_RESTOCKED_ITEMS", at, principal)
+    order.status = _order_status(order)
+    order.updated_at = at
+    _emit(store, "FULFILLMENT_CANCELED", fulfillment, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+
+
+def _restock(store: Store, line: OrderLine, warehouse: Warehouse, quantity: int) -> None:
+    """``increase_stock(..., allocate=True)``: the units back in the warehouse's stock, allocated to their line."""
+    variant = store.variants.get(line.variant_pk) if line.variant_pk is not None else None
+    if variant is None or not variant.track_inventory:
+        return
+    stock = store.stock_for(warehouse.pk, variant.pk) or store.set_stock(warehouse, variant, 0)
+    stock.quantity += quantity
+    stock.quantity_allocated += quantity
+    allocation = next((a for a in line.allocations if a.stock_pk == stock.pk), None)
+    if allocation is None:
+        line.allocations.append(Allocation(store.next_pk("Allocation"), stock.pk, quantity))
+    else:
+        allocation.quantity_allocated += quantity
 
 
 def update_tracking(

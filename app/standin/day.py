@@ -18,7 +18,9 @@ where a payment app leaves them: the metadata of the order's transaction
 ``card_bin``, ``card_last4``, ``card_country``, ``customer_ip``, ``ip_country``).
 Most orders are paid within minutes and shipped in the warehouses' afternoon waves
 (some in parts: one warehouse first, or a unit short on the shelf); some are never
-paid, a few are cancelled, and one shipped line comes back.
+paid, a few are cancelled, a few parcels are called back (the fulfilment cancelled,
+the goods back on the shelf, the parcel sent again in a later wave) and a few shipped
+lines come back.
 
 Everything is deterministic: the same seed, day and number of orders give the same
 steps and, applied to a store seeded alike, the same order IDs, numbers, emails and
@@ -68,7 +70,8 @@ DISPOSABLE_EMAIL_DOMAINS = ("mailinator.com", "guerrillamail.com", "yopmail.com"
 class Step:
     """One thing that happens in the shop at ``at``; ``apply`` makes it happen in the store.
 
-    ``kind`` is one of ``order``, ``payment``, ``confirm``, ``fulfilment``, ``cancel``, ``return``.
+    ``kind`` is one of ``order``, ``payment``, ``confirm``, ``fulfilment``, ``cancel``, ``return``,
+    ``fulfilment-cancel``.
     Steps compare by time, kind and description.
     """
 
@@ -302,9 +305,9 @@ def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
     """Fill ``store`` with a small US coffee shop, the same for the same seed; its UUIDs become seeded too.
 
     One USD channel holding new orders as UNCONFIRMED; 14 variants in four categories
-    with prices, cost prices and weights; stock in "Main warehouse" (Austin) and
-    "ShipHero 3PL" (Columbus), some SKUs only at the 3PL and a few low; three shipping
-    methods; 40 customers (26 returning, 14 new accounts); two forwarder addresses.
+    (the products' types) with prices, cost prices and weights; stock in "Main warehouse"
+    (Austin) and "ShipHero 3PL" (Columbus), some SKUs only at the 3PL and a few low; three
+    shipping methods; 40 customers (26 returning, 14 new accounts); two forwarder addresses.
     Queues no events. In-house stock rows come first, so Saleor allocates from there first.
     """
     rng = random.Random(f"store:{seed}")
@@ -343,11 +346,14 @@ def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
     )
 
     items: list[Item] = []
+    categories = dict.fromkeys(spec.category for spec in _ITEMS)
+    product_types = {category: store.add_product_type(name=category) for category in categories}
     products: dict[str, Product] = {}
     for spec in _ITEMS:
         product = products.get(spec.product)
         if product is None:
-            product = products[spec.product] = store.add_product(name=spec.product)
+            product_type = product_types[spec.category]
+            product = products[spec.product] = store.add_product(name=spec.product, product_type=product_type)
         cost = (Decimal(spec.cost) * Decimal(str(round(rng.uniform(0.96, 1.04), 3)))).quantize(Decimal("0.01"))
         variant = store.add_variant(
             product,
@@ -454,6 +460,13 @@ _HANDLING = timedelta(minutes=30)  # from payment (or approval) to ready for the
 _PACKING = timedelta(seconds=75)  # between two parcels of one wave
 _LAST_ORDER = time(23, 50)
 _LAST_CANCEL = time(23, 58)
+_LAST_RETURN = time(23, 55)
+_LONGEST_RETURN = timedelta(hours=6)  # from the parcel leaving to the customer sending a line back
+_CALL_BACK_REASONS = (
+    "the carrier never scanned it",
+    "packed with the wrong grind",
+    "the label was printed for another order",
+)
 
 _COFFEE = ("COF-ETH-340", "COF-COL-340", "COF-ESP-1KG", "COF-DEC-340")
 _FALLBACK = ("BRW-FILT-100", "COF-ETH-340", "COF-COL-340", "MRC-TEE-M", "MRC-TEE-L", "COF-ESP-1KG")
@@ -550,7 +563,10 @@ def plan_day(store: Store, catalogue: Catalogue, *, seed: int, orders: int, day:
     high-value first order sent overnight. Fewer orders get one card-testing cluster
     (from 8) and one order combining the other patterns (from 2). The ordinary orders
     include, where there are enough of them, one that is never paid, one the customer
-    cancels, one shipped a unit short, and one whose line comes back.
+    cancels, one shipped a unit short, and one whose line comes back; then, among plain
+    orders that left whole, about one parcel per 20 orders is called back (and sent again
+    in the warehouse's next wave, if there is one today) and one more line per 30 orders
+    comes back.
     """
     if orders < 0:
         raise ValueError("orders must not be negative")
@@ -568,6 +584,10 @@ class _DayPlanner:
         self.first_number = max((order.number for order in store.orders.values()), default=0) + 1
         # Plan order index → the order's key, filled as the order steps are applied.
         self.placed: dict[int, UUID] = {}
+        # (plan order index, warehouse key) → the fulfillment its last parcel made, filled as parcels ship.
+        self.shipments: dict[tuple[int, UUID], int] = {}
+        self.parcels: dict[int, list[tuple[_Parcel, datetime]]] = {}  # plan order index → its parcels, planned
+        self.packed: dict[tuple[str, datetime], int] = {}  # parcels per warehouse wave, for their slots
         self.steps: list[tuple[datetime, int, Step]] = []
         self.returning = [s for s in catalogue.shoppers if s.returning]
         self.new = [s for s in catalogue.shoppers if not s.returning]
@@ -1001,8 +1021,8 @@ class _DayPlanner:
             self._add(cancel_at, "cancel", f"#{intent.number} cancelled: {intent.cancel_reason}", cancel)
 
     def _fulfilment_steps(self, intents: list[_Intent]) -> None:
-        packed: dict[tuple[str, datetime], int] = {}
-        shipped: list[tuple[datetime, int, _Intent]] = []
+        to_return: list[tuple[datetime, int, _Intent]] = []
+        delivered: list[tuple[datetime, int, _Intent]] = []  # plain orders that left whole
         for index, intent in enumerate(intents):
             if intent.charge is None or intent.fate in {"hold", "cancel"}:
                 continue
@@ -1011,13 +1031,39 @@ class _DayPlanner:
                 approved_at = ready + timedelta(minutes=self.rng.randint(60, 180))
                 self._confirm_step(index, intent, approved_at)
                 ready = approved_at + timedelta(minutes=15)
-            last_parcel = self._ship(index, intent, ready, packed)
-            if intent.fate == "return" and last_parcel is not None:
-                shipped.append((last_parcel, index, intent))
-        for shipped_at, index, intent in shipped:
-            returned_at = shipped_at + timedelta(hours=self.rng.randint(2, 5), minutes=self.rng.randrange(60))
-            if returned_at < self._at(time(23, 55)):
+            last_parcel = self._ship(index, intent, ready)
+            if last_parcel is not None and intent.fate == "return":
+                to_return.append((last_parcel, index, intent))
+            elif last_parcel is not None and intent.fate == "ship":
+                delivered.append((last_parcel, index, intent))
+        for shipped_at, index, intent in to_return:
+            returned_at = self._returned_at(shipped_at)
+            if returned_at < self._at(_LAST_RETURN):
                 self._return_step(index, intent, returned_at)
+        self._afterthoughts(delivered)
+
+    def _afterthoughts(self, delivered: list[tuple[datetime, int, _Intent]]) -> None:
+        """A few parcels called back and a few more lines returned, each among plain orders that left whole.
+
+        About one call-back per 20 orders (at least one), among orders shipped in one parcel, and
+        one more return per 30 orders, among the others that left early enough to come back
+        today. Planned after everything else, so the rest of the day is as it would be without.
+        """
+        rng = self.rng
+        in_one_parcel = [entry for entry in delivered if len(self.parcels[entry[1]]) == 1]
+        called_back = rng.sample(in_one_parcel, min(len(in_one_parcel), max(1, self.orders // 20)))
+        for _, index, intent in called_back:
+            ((parcel, shipped_at),) = self.parcels[index]
+            self._call_back_steps(index, intent, parcel, shipped_at)
+        taken = {index for _, index, _ in called_back}
+        latest = self._at(_LAST_RETURN) - _LONGEST_RETURN
+        returnable = [entry for entry in delivered if entry[1] not in taken and entry[0] <= latest]
+        for shipped_at, index, intent in rng.sample(returnable, min(len(returnable), self.orders // 30)):
+            self._return_step(index, intent, self._returned_at(shipped_at))
+
+    def _returned_at(self, shipped_at: datetime) -> datetime:
+        """When a line comes back: two to six hours after its parcel left (``_LONGEST_RETURN``)."""
+        return shipped_at + timedelta(hours=self.rng.randint(2, 5), minutes=self.rng.randrange(60))
 
     def _confirm_step(self, index: int, intent: _Intent, at: datetime) -> None:
         placed = self.placed
@@ -1029,9 +1075,7 @@ class _DayPlanner:
 
         self._add(at, "confirm", f"Staff approve #{intent.number} after checking with the customer", confirm)
 
-    def _ship(
-        self, index: int, intent: _Intent, ready: datetime, packed: dict[tuple[str, datetime], int]
-    ) -> datetime | None:
+    def _ship(self, index: int, intent: _Intent, ready: datetime) -> datetime | None:
         """Each warehouse's part leaves in its next wave (a split line's 3PL part after the in-house part).
 
         Returns when the whole order has left, or None when some of it stays for tomorrow.
@@ -1051,17 +1095,15 @@ class _DayPlanner:
         after = ready
         complete = short_line is None
         last_parcel = ready
-        for warehouse, waves in ((catalogue.main, _MAIN_WAVES), (catalogue.tpl, _TPL_WAVES)):
+        for warehouse in (catalogue.main, catalogue.tpl):
             lines = parts.get(warehouse.pk)
             if not lines:
                 continue
-            wave = next((self._at(w) for w in waves if self._at(w) >= after), None)
-            if wave is None:
+            at = self._pick_up(warehouse, after)
+            if at is None:
                 return None  # this part, and any after it, ship tomorrow
-            count = packed.get((warehouse.slug, wave), 0)
-            packed[(warehouse.slug, wave)] = count + 1
-            at = wave + _PACKING * count
             parcel = _Parcel(warehouse, tuple(lines))
+            self.parcels.setdefault(index, []).append((parcel, at))
             short_note = ""
             if warehouse is catalogue.main and short_line is not None:
                 item = intent.lines[parcel.lines[short_line][0]][0]
@@ -1070,8 +1112,18 @@ class _DayPlanner:
             after = last_parcel = at
         return last_parcel if complete else None
 
+    def _pick_up(self, warehouse: Warehouse, ready: datetime) -> datetime | None:
+        """When a parcel ready at ``ready`` leaves: its slot in the warehouse's next wave, or None (tomorrow)."""
+        waves = _MAIN_WAVES if warehouse is self.catalogue.main else _TPL_WAVES
+        wave = next((self._at(w) for w in waves if self._at(w) >= ready), None)
+        if wave is None:
+            return None
+        count = self.packed.get((warehouse.slug, wave), 0)
+        self.packed[(warehouse.slug, wave)] = count + 1
+        return wave + _PACKING * count
+
     def _parcel_step(self, index: int, intent: _Intent, parcel: _Parcel, at: datetime, note: str) -> None:
-        placed = self.placed
+        placed, shipments = self.placed, self.shipments
         tracking = self._tracking(parcel.warehouse, intent.method)
         warehouse_id = to_global_id("Warehouse", parcel.warehouse.pk)
 
@@ -1089,7 +1141,8 @@ class _DayPlanner:
                 for line_index, quantity in parcel.lines
                 if quantity > 0
             ]
-            actions.fulfill_order(store, order, lines, at=at, principal=None, tracking_number=tracking)
+            (fulfillment,) = actions.fulfill_order(store, order, lines, at=at, principal=None, tracking_number=tracking)
+            shipments[(index, parcel.warehouse.pk)] = fulfillment.pk
 
         shipped = [(intent.lines[line_index][0], quantity) for line_index, quantity in parcel.lines if quantity > 0]
         self._add(at, "fulfilment", f"{parcel.warehouse.name} ships #{intent.number}: {_items(shipped)}{note}", ship)
@@ -1120,15 +1173,46 @@ class _DayPlanner:
             order = store.orders[placed[index]]
             line_pk = order.lines[line_index].pk
             shipped = next(
-                fulfillment_line
-                for fulfillment in order.fulfillments
-                if fulfillment.status is FulfillmentStatus.FULFILLED
-                for fulfillment_line in fulfillment.lines
-                if fulfillment_line.order_line_pk == line_pk
+                (
+                    fulfillment_line
+                    for fulfillment in order.fulfillments
+                    if fulfillment.status is FulfillmentStatus.FULFILLED
+                    for fulfillment_line in fulfillment.lines
+                    if fulfillment_line.order_line_pk == line_pk
+                ),
+                None,
             )
-            actions.return_lines(store, order, [(shipped, 1)], at=at, principal=None)
+            if shipped is not None:  # else it never left: an app held the order for review
+                actions.return_lines(store, order, [(shipped, 1)], at=at, principal=None)
 
         self._add(at, "return", f"#{intent.number} comes back: 1 × {item.name} ({reason})", give_back)
+
+    def _call_back_steps(self, index: int, intent: _Intent, parcel: _Parcel, shipped_at: datetime) -> None:
+        """Staff call a parcel back before the carrier has it: its fulfillment is cancelled, the goods go back on the
+        warehouse's shelf (held for the order again) and the parcel leaves in the next wave, or tomorrow."""
+        placed, shipments = self.placed, self.shipments
+        warehouse = parcel.warehouse
+        at = shipped_at + timedelta(minutes=self.rng.randint(10, 40))
+        reason = self.rng.choice(_CALL_BACK_REASONS)
+
+        def call_back(store: Store) -> None:
+            order = store.orders[placed[index]]
+            shipment = shipments.get((index, warehouse.pk))
+            fulfillment = next((f for f in order.fulfillments if f.pk == shipment), None)
+            if fulfillment is None or fulfillment.status is not FulfillmentStatus.FULFILLED:
+                return  # it never left: an app held the order for review
+            restock = store.warehouses[warehouse.pk]
+            actions.cancel_fulfillment(store, order, fulfillment, warehouse=restock, at=at, principal=None)
+
+        self._add(
+            at,
+            "fulfilment-cancel",
+            f"{warehouse.name} calls back #{intent.number}'s parcel ({reason}): the goods go back on the shelf",
+            call_back,
+        )
+        again = self._pick_up(warehouse, at + _HANDLING)
+        if again is not None:
+            self._parcel_step(index, intent, parcel, again, " (again, after the call-back)")
 
 
 def _items(lines: Sequence[tuple[Item, int]]) -> str:

@@ -51,6 +51,7 @@ from app.standin.state import (
     Payment,
     Principal,
     Product,
+    ProductType,
     ProductVariant,
     ShippingMethod,
     Stock,
@@ -373,6 +374,24 @@ def _mutation_tracking(_: None, info: Info, id: str, input: dict[str, Any]) -> P
     return {"fulfillment": fulfillment, "order": order, "errors": []}
 
 
+def _mutation_fulfillment_cancel(_: None, info: Info, id: str, input: dict[str, Any] | None = None) -> Payload:
+    ctx = _ctx(info)
+    try:
+        fulfillment = actions.resolve_node(ctx.store, id, "Fulfillment", field="id")[0]
+        assert isinstance(fulfillment, Fulfillment)
+        order = ctx.store.orders[fulfillment.order_pk]
+        warehouse_id = (input or {}).get("warehouseId")
+        warehouse = None
+        if warehouse_id is not None:
+            node = actions.resolve_node(ctx.store, warehouse_id, "Warehouse", field="warehouseId")[0]
+            assert isinstance(node, Warehouse)
+            warehouse = node
+        actions.cancel_fulfillment(ctx.store, order, fulfillment, warehouse=warehouse, at=ctx.now, principal=ctx.app)
+    except ActionRefused as refusal:
+        return {"fulfillment": None, "order": None, "errors": _errors(refusal)}
+    return {"fulfillment": fulfillment, "order": order, "errors": []}
+
+
 def _mutation_note(_: None, info: Info, order: str, input: dict[str, Any]) -> Payload:
     ctx = _ctx(info)
     try:
@@ -473,12 +492,14 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "orderCancel": _order_mutation(actions.cancel_order),
         "orderFulfill": _mutation_fulfill,
         "orderFulfillmentUpdateTracking": _mutation_tracking,
+        "orderFulfillmentCancel": _mutation_fulfillment_cancel,
     },
     "App": {
         "permissions": lambda app, _: [{"code": p, "name": p.replace("_", " ").capitalize()} for p in app.permissions],
     },
     "Channel": {"defaultCountry": lambda channel, _: _country(channel.default_country)},
     "Address": {"country": lambda address, _: _country(address.country)},
+    "Product": {"productType": lambda product, info: _store(info).product_types[product.product_type_pk]},
     "ProductVariant": {
         "product": lambda variant, info: _store(info).products[variant.product_pk],
         "weight": lambda variant, _: _weight(variant.weight_kg) if variant.weight_kg is not None else None,
@@ -588,6 +609,7 @@ _KEYED = (
     OrderLine,
     Payment,
     Product,
+    ProductType,
     ProductVariant,
     ShippingMethod,
     Stock,

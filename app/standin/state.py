@@ -61,6 +61,10 @@ def from_global_id(global_id: str) -> tuple[str, int | UUID]:
     return type_name, pk
 
 
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
 class OrderStatus(StrEnum):
     DRAFT = "DRAFT"
     UNCONFIRMED = "UNCONFIRMED"
@@ -142,10 +146,20 @@ class Channel:
 
 
 @dataclass(slots=True, eq=False)
+class ProductType:
+    """What kind of product it is ("Coffee", "Machines"); every product has one."""
+
+    pk: int
+    name: str
+    slug: str
+
+
+@dataclass(slots=True, eq=False)
 class Product:
     pk: int
     name: str
     slug: str
+    product_type_pk: int
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
 
@@ -463,6 +477,7 @@ class Store:
 
     shop: Shop = field(default_factory=Shop)
     channels: dict[int, Channel] = field(default_factory=dict)
+    product_types: dict[int, ProductType] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
     variants: dict[int, ProductVariant] = field(default_factory=dict)
     warehouses: dict[UUID, Warehouse] = field(default_factory=dict)
@@ -508,8 +523,13 @@ class Store:
         self.channels[channel.pk] = channel
         return channel
 
-    def add_product(self, *, name: str, slug: str | None = None) -> Product:
-        product = Product(self.next_pk("Product"), name, slug or name.lower().replace(" ", "-"))
+    def add_product_type(self, *, name: str, slug: str | None = None) -> ProductType:
+        product_type = ProductType(self.next_pk("ProductType"), name, slug or _slug(name))
+        self.product_types[product_type.pk] = product_type
+        return product_type
+
+    def add_product(self, *, name: str, product_type: ProductType, slug: str | None = None) -> Product:
+        product = Product(self.next_pk("Product"), name, slug or _slug(name), product_type.pk)
         self.products[product.pk] = product
         return product
 
@@ -551,7 +571,7 @@ class Store:
         warehouse = Warehouse(
             self.new_uuid(),
             name,
-            slug or name.lower().replace(" ", "-"),
+            slug or _slug(name),
             self.with_pk(address or Address(company_name=name)),
             email=email,
             click_and_collect_option=click_and_collect_option,

@@ -27,6 +27,7 @@ class MoneyPayload(Payload):
 
 class TaxedMoneyPayload(Payload):
     gross: MoneyPayload
+    net: MoneyPayload | None = None
 
 
 class ChannelPayload(Payload):
@@ -74,8 +75,18 @@ class ChannelListingPayload(Payload):
     cost_price: MoneyPayload | None = Field(default=None, alias="costPrice")
 
 
+class ProductTypeRef(Payload):
+    name: str
+
+
+class ProductRef(Payload):
+    product_type: ProductTypeRef | None = Field(default=None, alias="productType")
+
+
 class VariantPayload(Payload):
     id: str
+    sku: str | None = None
+    product: ProductRef | None = None
     channel_listings: list[ChannelListingPayload] | None = Field(default=None, alias="channelListings")
 
 
@@ -87,6 +98,21 @@ class OrderLinePayload(Payload):
     quantity_fulfilled: int = Field(default=0, alias="quantityFulfilled")
     unit_price: TaxedMoneyPayload = Field(alias="unitPrice")
     variant: VariantPayload | None = None  # None once the variant was deleted
+
+    @property
+    def sku(self) -> str | None:
+        """The SKU the line was sold under, else the variant's current one."""
+        return self.product_sku or (self.variant.sku if self.variant else None)
+
+    @property
+    def product_type(self) -> str | None:
+        product = self.variant.product if self.variant else None
+        return product.product_type.name if product and product.product_type else None
+
+    @property
+    def unit_price_net(self) -> Decimal:
+        """Tax-excluded unit price; the gross one in payloads recorded before the subscription selected net."""
+        return (self.unit_price.net or self.unit_price.gross).amount
 
     def cost_price_in(self, channel: str) -> Decimal | None:
         """The variant's cost price in Saleor for the order's channel, when one is set."""
@@ -119,6 +145,29 @@ class PaymentPayload(Payload):
     metadata: list[MetadataItemPayload] = []
 
 
+class WarehouseRef(Payload):
+    id: str
+    slug: str = ""
+
+
+class OrderLineRef(Payload):
+    id: str
+
+
+class FulfillmentLinePayload(Payload):
+    id: str
+    quantity: int
+    order_line: OrderLineRef | None = Field(default=None, alias="orderLine")
+
+
+class FulfillmentPayload(Payload):
+    id: str
+    status: str  # Saleor's FulfillmentStatus
+    created: AwareDatetime
+    warehouse: WarehouseRef | None = None
+    lines: list[FulfillmentLinePayload] | None = None
+
+
 class OrderPayload(Payload):
     id: str
     number: str
@@ -133,6 +182,7 @@ class OrderPayload(Payload):
     shipping_price: TaxedMoneyPayload | None = Field(default=None, alias="shippingPrice")
     total: TaxedMoneyPayload
     lines: list[OrderLinePayload]
+    fulfillments: list[FulfillmentPayload] = []
     transactions: list[TransactionPayload] = []
     payments: list[PaymentPayload] = []
 

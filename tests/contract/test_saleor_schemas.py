@@ -20,7 +20,7 @@ from graphql import (
     validate,
 )
 
-from app.graphql.documents import Document, all_documents
+from app.graphql.documents import Document, all_documents, load_repeating
 from app.saleor.manifest import build_manifest
 
 SCHEMA_DIR = Path(os.environ.get("SALEOR_SCHEMA_DIR", Path(__file__).resolve().parents[3] / "shared" / "saleor"))
@@ -44,6 +44,16 @@ def _documents() -> list[Document]:
 def test_document_validates_against_saleor(schema_name: str, document: Document) -> None:
     errors = validate(_schema(schema_name), document.node)
     assert not errors, "\n".join(e.message for e in errors)
+
+
+@pytest.mark.parametrize("schema_name", SCHEMAS)
+@pytest.mark.parametrize("lines", [0, 1, 3])
+def test_record_cogs_validates_for_any_number_of_order_lines(schema_name: str, lines: int) -> None:
+    """The file holds one line's field; what is sent repeats it per line, with its own variables."""
+    document = load_repeating("mutations", "record_cogs", alias="line", times=lines)
+    errors = validate(_schema(schema_name), document.node)
+    assert not errors, "\n".join(e.message for e in errors)
+    assert document.source.count("updatePrivateMetadata(") == 1 + lines
 
 
 @pytest.mark.parametrize("schema_name", SCHEMAS)

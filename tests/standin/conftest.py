@@ -49,7 +49,8 @@ def standin(standin_key: SigningKey, clock: FixedClock) -> StandIn:
 def catalogue(standin: StandIn) -> Catalogue:
     store = standin.store
     channel = store.add_channel(slug="default-channel", name="Default", currency_code="USD")
-    mugs = store.add_product(name="Mug")
+    drinkware, apparel = store.add_product_type(name="Drinkware"), store.add_product_type(name="Apparel")
+    mugs = store.add_product(name="Mug", product_type=drinkware)
     mug = store.add_variant(
         mugs,
         sku="MUG-BLUE",
@@ -57,7 +58,7 @@ def catalogue(standin: StandIn) -> Catalogue:
         prices={channel: (Decimal("12.50"), Decimal("4.10"))},
         weight_kg=Decimal("0.4"),
     )
-    tees = store.add_product(name="T-shirt")
+    tees = store.add_product(name="T-shirt", product_type=apparel)
     tee = store.add_variant(tees, sku="TEE-M", name="M", prices={channel: (Decimal("20.00"), Decimal("7.00"))})
     main = store.add_warehouse(name="Main", address=Address(company_name="Main", city="Austin", country="US"))
     tpl = store.add_warehouse(name="Shipwell 3PL", slug="shipwell")

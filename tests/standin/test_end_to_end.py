@@ -134,17 +134,26 @@ class TestWebhooks:
         )
         assert result.data == {"orderFulfill": {"errors": []}}
         deliveries = await standin.deliver_pending()
+        # The clock stands still here, so the second ORDER_UPDATED carries the first one's issuedAt:
+        # the app takes it for a redelivery (and still costs what it says; nothing was new).
         assert [(d.event, d.response.json()["status"]) for d in deliveries] == [
             ("ORDER_CREATED", "recorded"),
             ("ORDER_PAID", "recorded"),
             ("ORDER_FULLY_PAID", "recorded"),
+            ("ORDER_UPDATED", "recorded"),
+            ("ORDER_UPDATED", "duplicate"),
+            ("FULFILLMENT_CREATED", "recorded"),
             ("ORDER_FULFILLED", "recorded"),
+            ("FULFILLMENT_APPROVED", "recorded"),
         ]
         assert [row.event for row in await recorded(ops, order)] == [
             "order_created",
             "order_paid",
             "order_fully_paid",
+            "order_updated",
+            "fulfillment_created",
             "order_fulfilled",
+            "fulfillment_approved",
         ]
         # The app's own mutation comes back with the app as its issuing principal (its loop guard).
         fulfilled = json.loads(deliveries[-1].body)

@@ -298,11 +298,13 @@ class TestOrderFulfill:
         (fulfillment,) = data["orderFulfill"]["fulfillments"]
         assert (fulfillment["fulfillmentOrder"], fulfillment["trackingNumber"]) == (2, "1Z999")
         assert order.status is OrderStatus.FULFILLED
+        # The fulfillment that completes the order is announced as approved as well.
         assert events(standin) == [
             "FULFILLMENT_TRACKING_NUMBER_UPDATED",
             "ORDER_UPDATED",
             "FULFILLMENT_CREATED",
             "ORDER_FULFILLED",
+            "FULFILLMENT_APPROVED",
         ]
 
     async def test_a_short_warehouse_refuses_the_whole_request(
@@ -664,10 +666,11 @@ class TestReturns:
 
         back = actions.return_lines(standin.store, order, [(sent_line, 1)], at=clock.now(), principal=caller)
 
+        # Saleor names a fulfillment's warehouse after its first line's stock, which a returned line keeps.
         assert (back.status, back.fulfillment_order, back.warehouse_pk, back.created_at) == (
             FulfillmentStatus.RETURNED,
             2,
-            None,
+            catalogue.main.pk,
             clock.now(),
         )
         assert [(line.order_line_pk, line.quantity, line.stock_pk) for line in back.lines] == [
@@ -682,14 +685,15 @@ class TestReturns:
         data = await run(
             standin,
             caller,
-            "query($id: ID!) { order(id: $id) { status fulfillments { status lines { quantity } } } }",
+            """query($id: ID!) { order(id: $id) {
+                status fulfillments { status warehouse { slug } lines { quantity } } } }""",
             id=gid("Order", order.pk),
         )
         assert data["order"] == {
             "status": "PARTIALLY_RETURNED",
             "fulfillments": [
-                {"status": "FULFILLED", "lines": [{"quantity": 1}]},
-                {"status": "RETURNED", "lines": [{"quantity": 1}]},
+                {"status": "FULFILLED", "warehouse": {"slug": "main"}, "lines": [{"quantity": 1}]},
+                {"status": "RETURNED", "warehouse": {"slug": "main"}, "lines": [{"quantity": 1}]},
             ],
         }
 
@@ -776,3 +780,173 @@ class TestReturns:
                 standin.store, second, [(first.fulfillments[0].lines[0], 1)], at=clock.now(), principal=None
             )
         assert [e.code for e in refused.value.errors] == ["NOT_FOUND"]
+
+
+CANCEL_FULFILLMENT = """
+mutation($id: ID!, $warehouse: ID) {
+  orderFulfillmentCancel(id: $id, input: { warehouseId: $warehouse }) {
+    fulfillment { status warehouse { slug } }
+    order { status lines { quantityFulfilled quantityToFulfill allocations { quantity warehouse { slug } } } }
+    errors { field message code }
+  }
+}
+"""
+
+
+class TestFulfillmentCancel:
+    """``orderFulfillmentCancel``: shipped goods back on a warehouse's shelf, held for the order again."""
+
+    def shipped(self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quantity: int) -> Order:
+        order = place(standin, catalogue, clock, (catalogue.mug, quantity))
+        main = gid("Warehouse", catalogue.main.pk)
+        actions.fulfill_order(
+            standin.store,
+            order,
+            [(gid("OrderLine", order.lines[0].pk), [(main, quantity)])],
+            at=clock.now(),
+            principal=None,
+        )
+        standin.store.outbox.clear()
+        return order
+
+    async def test_restocks_the_warehouse_and_allocates_the_units_to_their_line_again(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, 2)
+        (fulfillment,) = order.fulfillments
+        stock = standin.store.stock_for(catalogue.main.pk, catalogue.mug.pk)
+        assert stock is not None
+        assert (stock.quantity, stock.quantity_allocated) == (3, 0)
+
+        data = await run(
+            standin,
+            caller,
+            CANCEL_FULFILLMENT,
+            id=gid("Fulfillment", fulfillment.pk),
+            warehouse=gid("Warehouse", catalogue.main.pk),
+        )
+
+        assert data["orderFulfillmentCancel"] == {
+            "fulfillment": {"status": "CANCELED", "warehouse": {"slug": "main"}},
+            "order": {
+                "status": "UNFULFILLED",
+                "lines": [
+                    {
+                        "quantityFulfilled": 0,
+                        "quantityToFulfill": 2,
+                        "allocations": [{"quantity": 2, "warehouse": {"slug": "main"}}],
+                    }
+                ],
+            },
+            "errors": [],
+        }
+        assert (stock.quantity, stock.quantity_allocated) == (5, 2)
+        assert [e.type for e in order.events[-2:]] == ["FULFILLMENT_CANCELED", "FULFILLMENT_RESTOCKED_ITEMS"]
+        assert events(standin) == ["FULFILLMENT_CANCELED", "ORDER_UPDATED"]
+        assert standin.store.outbox[0].subject is fulfillment
+
+    async def test_the_goods_can_leave_again_from_the_shelf_they_went_back_to(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, 2)
+        actions.cancel_fulfillment(
+            standin.store, order, order.fulfillments[0], warehouse=catalogue.main, at=clock.now(), principal=None
+        )
+        data = await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 2)]))
+        assert data["orderFulfill"]["errors"] == []
+        assert [f.status for f in order.fulfillments] == [FulfillmentStatus.CANCELED, FulfillmentStatus.FULFILLED]
+        assert order.status is OrderStatus.FULFILLED
+        assert stock_levels(standin)[0] == (3, 0)
+
+    def test_a_warehouse_without_the_variant_gets_a_stock_row(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        actions.fulfill_order(
+            standin.store,
+            order,
+            [(gid("OrderLine", order.lines[0].pk), [(gid("Warehouse", catalogue.main.pk), 1)])],
+            at=clock.now(),
+            principal=None,
+        )
+        assert standin.store.stock_for(catalogue.tpl.pk, catalogue.tee.pk) is None
+        actions.cancel_fulfillment(
+            standin.store, order, order.fulfillments[0], warehouse=catalogue.tpl, at=clock.now(), principal=None
+        )
+        stock = standin.store.stock_for(catalogue.tpl.pk, catalogue.tee.pk)
+        assert stock is not None
+        assert (stock.quantity, stock.quantity_allocated) == (1, 1)
+
+    @pytest.mark.parametrize(
+        ("cancel_first", "warehouse", "field", "code"),
+        [
+            pytest.param(False, False, "warehouseId", "REQUIRED", id="no-warehouse"),
+            pytest.param(True, True, "fulfillment", "CANNOT_CANCEL_FULFILLMENT", id="already-cancelled"),
+        ],
+    )
+    async def test_refusals_change_nothing(
+        self,
+        standin: StandIn,
+        catalogue: Catalogue,
+        clock: FixedClock,
+        caller: App,
+        cancel_first: bool,
+        warehouse: bool,
+        field: str,
+        code: str,
+    ) -> None:
+        order = self.shipped(standin, catalogue, clock, 1)
+        (fulfillment,) = order.fulfillments
+        if cancel_first:
+            actions.cancel_fulfillment(
+                standin.store, order, fulfillment, warehouse=catalogue.main, at=clock.now(), principal=None
+            )
+            standin.store.outbox.clear()
+        before = (stock_levels(standin), order.lines[0].quantity_fulfilled, order.status, len(order.events))
+
+        data = await run(
+            standin,
+            caller,
+            CANCEL_FULFILLMENT,
+            id=gid("Fulfillment", fulfillment.pk),
+            warehouse=gid("Warehouse", catalogue.main.pk) if warehouse else None,
+        )
+
+        (error,) = data["orderFulfillmentCancel"]["errors"]
+        assert (error["field"], error["code"]) == (field, code)
+        assert (stock_levels(standin), order.lines[0].quantity_fulfilled, order.status, len(order.events)) == before
+        assert events(standin) == []
+
+    async def test_a_fulfillment_awaiting_approval_is_deleted_without_a_warehouse(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        standin.store.shop.fulfillment_auto_approve = False
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        await run(standin, caller, FULFILL, **fulfill_input(order, [(catalogue.main, 1)]))
+        (waiting,) = order.fulfillments
+        standin.store.outbox.clear()
+        before = stock_levels(standin)
+
+        data = await run(standin, caller, CANCEL_FULFILLMENT, id=gid("Fulfillment", waiting.pk), warehouse=None)
+
+        assert data["orderFulfillmentCancel"]["errors"] == []
+        assert order.fulfillments == []
+        assert (order.lines[0].quantity_fulfilled, order.status) == (0, OrderStatus.UNFULFILLED)
+        assert stock_levels(standin) == before  # it never took stock
+        assert events(standin) == ["FULFILLMENT_CANCELED", "ORDER_UPDATED"]
+
+
+class TestProductTypes:
+    async def test_a_variants_product_names_its_type(self, standin: StandIn, catalogue: Catalogue, caller: App) -> None:
+        data = await run(
+            standin,
+            caller,
+            """{ mug: productVariant(sku: "MUG-BLUE") { product { productType { id name slug } } }
+                 tee: productVariant(sku: "TEE-M") { product { productType { name } } } }""",
+        )
+        product_type = data["mug"]["product"]["productType"]
+        assert (product_type["name"], product_type["slug"]) == ("Drinkware", "drinkware")
+        assert product_type["id"] == gid(
+            "ProductType", standin.store.products[catalogue.mug.product_pk].product_type_pk
+        )
+        assert data["tee"]["product"]["productType"] == {"name": "Apparel"}

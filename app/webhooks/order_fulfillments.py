@@ -1,0 +1,44 @@
+"""What costing needs to know of an order's goods, read from the verified webhook payload."""
+
+from __future__ import annotations
+
+from app.services.order_costing import CostedLine, FulfilledUnits, FulfillmentView, OrderFulfillments
+from app.webhooks.payloads import FulfillmentPayload, OrderLinePayload, OrderPayload
+
+
+def _costed_line(line: OrderLinePayload, channel: str) -> CostedLine:
+    return CostedLine(
+        id=line.id,
+        sku=line.sku,
+        variant_id=line.product_variant_id or (line.variant.id if line.variant else None),
+        product_type=line.product_type,
+        quantity=line.quantity,
+        unit_price_net=line.unit_price_net,
+        cost_price=line.cost_price_in(channel),
+    )
+
+
+def _fulfillment_view(fulfillment: FulfillmentPayload) -> FulfillmentView:
+    return FulfillmentView(
+        id=fulfillment.id,
+        status=fulfillment.status,
+        created=fulfillment.created,
+        warehouse_id=fulfillment.warehouse.id if fulfillment.warehouse else None,
+        # Saleor's schema lets a fulfilment line lose its order line; such units name nothing to cost.
+        lines=tuple(
+            FulfilledUnits(id=line.id, order_line_id=line.order_line.id, quantity=line.quantity)
+            for line in fulfillment.lines or ()
+            if line.order_line is not None
+        ),
+    )
+
+
+def order_fulfillments(order: OrderPayload) -> OrderFulfillments:
+    """The order's lines priced and costed in its channel, and every fulfilment with its warehouse and units."""
+    return OrderFulfillments(
+        order_id=order.id,
+        number=order.number,
+        currency=order.total.gross.currency,
+        lines=tuple(_costed_line(line, order.channel.slug) for line in order.lines),
+        fulfillments=tuple(_fulfillment_view(fulfillment) for fulfillment in order.fulfillments),
+    )

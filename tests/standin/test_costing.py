@@ -1,0 +1,244 @@
+"""The Saleor side of inventory costing against the stand-in.
+
+The app's fulfilment subscriptions render from the stand-in's state and map to costing's
+views; the app's gateway writes ``ops.cogs`` on orders and their lines and reads every
+warehouse's stock over HTTP, as it would against Saleor.
+"""
+
+import json
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from fastapi import FastAPI
+
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.domain.money import Money
+from app.graphql.client import GqlSaleorGateway
+from app.graphql.documents import load
+from app.runtime import Runtime
+from app.services.order_costing import FulfilledUnits, OrderFulfillments
+from app.services.ports import StockLevel, WarehouseRef
+from app.standin import actions
+from app.standin.facade import StandIn
+from app.standin.state import App, AppWebhook, Order, PendingEvent, to_global_id
+from app.webhooks.order_fulfillments import order_fulfillments
+from app.webhooks.payloads import OrderEventPayload
+from tests.conftest import FixedClock
+from tests.standin.conftest import MANIFEST_URL, Catalogue
+
+API_URL = SaleorApiUrl("http://shop.standin/graphql/")
+COSTING_EVENTS = ("FULFILLMENT_CREATED", "FULFILLMENT_APPROVED", "FULFILLMENT_CANCELED", "ORDER_UPDATED")
+
+
+@pytest.fixture
+def subscriber(caller: App) -> App:
+    """An app subscribed with the app's own costing subscriptions (the lead wires them into the manifest)."""
+    for event in COSTING_EVENTS:
+        query = load("subscriptions", event.lower()).source
+        caller.webhooks.append(AppWebhook(event.lower(), f"https://ops.test/{event.lower()}", query, (event,)))
+    return caller
+
+
+def received(standin: StandIn, app: App, pending: PendingEvent) -> OrderEventPayload:
+    body = standin.payload_for(pending.event, pending.subject, app, issuing_principal=pending.issuing_principal)
+    assert body is not None
+    assert "errors" not in json.loads(body)  # every selected field resolved
+    return OrderEventPayload.model_validate_json(body)
+
+
+def gid(type_name: str, pk: int | UUID) -> str:
+    return to_global_id(type_name, pk)
+
+
+def ship_mugs_and_a_tee(standin: StandIn, catalogue: Catalogue, clock: FixedClock) -> Order:
+    """7 mugs (5 from Main, 2 from the 3PL) and a tee from Main: two fulfillments, the order complete."""
+    order = actions.place_order(
+        standin.store, catalogue.channel, [(catalogue.mug, 7), (catalogue.tee, 1)], at=clock.now()
+    )
+    main, tpl = gid("Warehouse", catalogue.main.pk), gid("Warehouse", catalogue.tpl.pk)
+    mug, tee = (gid("OrderLine", line.pk) for line in order.lines)
+    clock.advance(hours=2)
+    actions.fulfill_order(
+        standin.store, order, [(mug, [(main, 5), (tpl, 2)]), (tee, [(main, 1)])], at=clock.now(), principal=None
+    )
+    return order
+
+
+class TestFulfilmentWebhooks:
+    def test_fulfillment_created_carries_the_lines_costs_and_each_warehouses_units(
+        self, standin: StandIn, subscriber: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = ship_mugs_and_a_tee(standin, catalogue, clock)
+        created = [p for p in standin.store.outbox if p.event == "FULFILLMENT_CREATED"]
+        assert len(created) == 2
+
+        payload = received(standin, subscriber, created[0])
+        view = order_fulfillments(payload.order)
+
+        assert payload.typename == "FulfillmentCreated"
+        assert isinstance(view, OrderFulfillments)
+        assert (view.order_id, view.number, view.currency) == (gid("Order", order.pk), "1", "USD")
+        mug, tee = view.lines
+        assert (mug.sku, mug.product_type, mug.quantity, mug.unit_price_net, mug.cost_price) == (
+            "MUG-BLUE",
+            "Drinkware",
+            7,
+            Decimal("12.50"),
+            Decimal("4.10"),
+        )
+        assert mug.variant_id == gid("ProductVariant", catalogue.mug.pk)
+        assert (tee.sku, tee.product_type, tee.cost_price) == ("TEE-M", "Apparel", Decimal("7.00"))
+        main, tpl = view.fulfillments
+        assert (main.status, main.warehouse_id, main.created) == (
+            "FULFILLED",
+            gid("Warehouse", catalogue.main.pk),
+            clock.now(),
+        )
+        assert [(units.order_line_id, units.quantity) for units in main.lines] == [(mug.id, 5), (tee.id, 1)]
+        assert tpl.warehouse_id == gid("Warehouse", catalogue.tpl.pk)
+        assert tpl.lines == (
+            FulfilledUnits(
+                id=gid("FulfillmentLine", order.fulfillments[1].lines[0].pk), order_line_id=mug.id, quantity=2
+            ),
+        )
+
+    def test_the_order_completed_sends_fulfillment_approved_with_the_same_order(
+        self, standin: StandIn, subscriber: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        ship_mugs_and_a_tee(standin, catalogue, clock)
+        approved = [p for p in standin.store.outbox if p.event == "FULFILLMENT_APPROVED"]
+        assert len(approved) == 2
+        payload = received(standin, subscriber, approved[0])
+        assert payload.typename == "FulfillmentApproved"
+        assert payload.order.status == "FULFILLED"
+        assert len(order_fulfillments(payload.order).fulfillments) == 2
+
+    def test_a_cancelled_fulfilment_is_canceled_in_the_payload_and_its_stock_is_back(
+        self, standin: StandIn, subscriber: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = ship_mugs_and_a_tee(standin, catalogue, clock)
+        standin.store.outbox.clear()
+        from_tpl = order.fulfillments[1]
+        actions.cancel_fulfillment(
+            standin.store, order, from_tpl, warehouse=catalogue.tpl, at=clock.now(), principal=subscriber
+        )
+
+        canceled, updated = standin.store.outbox
+        payload = received(standin, subscriber, canceled)
+
+        assert (payload.typename, updated.event) == ("FulfillmentCanceled", "ORDER_UPDATED")
+        assert payload.issuing_principal is not None
+        assert payload.issuing_principal.id == gid("App", subscriber.pk)  # the app's own loop guard
+        assert payload.order.status == "PARTIALLY_FULFILLED"
+        statuses = {f.id: f.status for f in order_fulfillments(payload.order).fulfillments}
+        assert statuses[gid("Fulfillment", from_tpl.pk)] == "CANCELED"
+        stock = standin.store.stock_for(catalogue.tpl.pk, catalogue.mug.pk)
+        assert stock is not None
+        assert (stock.quantity, stock.quantity_allocated) == (10, 2)
+
+    def test_a_return_arrives_as_order_updated_with_a_returned_fulfilment_from_the_same_warehouse(
+        self, standin: StandIn, subscriber: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = ship_mugs_and_a_tee(standin, catalogue, clock)
+        standin.store.outbox.clear()
+        clock.advance(days=3)
+        mugs_from_main = order.fulfillments[0].lines[0]
+        actions.return_lines(standin.store, order, [(mugs_from_main, 1)], at=clock.now(), principal=None)
+
+        (updated,) = standin.store.outbox
+        view = order_fulfillments(received(standin, subscriber, updated).order)
+
+        shipped, _, returned = view.fulfillments
+        assert [units.quantity for units in shipped.lines] == [4, 1]
+        assert (returned.status, returned.warehouse_id, returned.created) == (
+            "RETURNED",
+            gid("Warehouse", catalogue.main.pk),
+            clock.now(),
+        )
+        assert [(units.order_line_id, units.quantity) for units in returned.lines] == [(view.lines[0].id, 1)]
+
+
+def gateway_of(ops: FastAPI, app: App) -> GqlSaleorGateway:
+    runtime: Runtime = ops.state.runtime
+    return runtime.saleor.gateway(API_URL, app.token)
+
+
+@pytest.fixture
+async def installed(ops: FastAPI, standin: StandIn) -> App:
+    return await standin.install(MANIFEST_URL)
+
+
+class TestGatewayOverHttp:
+    async def test_record_cogs_writes_the_order_each_line_and_one_note(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = ship_mugs_and_a_tee(standin, catalogue, clock)
+        standin.store.outbox.clear()
+        mug, tee = order.lines
+        traces = {
+            SaleorId(gid("OrderLine", mug.pk)): {"ops.cogs": '{"cogs":"28.70"}'},
+            SaleorId(gid("OrderLine", tee.pk)): {"ops.cogs": '{"cogs":"7.00"}'},
+        }
+
+        await gateway_of(ops, installed).record_cogs(
+            SaleorId(gid("Order", order.pk)), {"ops.cogs": '{"v":1}'}, traces, "COGS 35.70 USD"
+        )
+
+        assert order.private_metadata == {"ops.cogs": '{"v":1}'}
+        assert [line.private_metadata for line in order.lines] == [
+            {"ops.cogs": '{"cogs":"28.70"}'},
+            {"ops.cogs": '{"cogs":"7.00"}'},
+        ]
+        note = order.events[-1]
+        assert (note.type, note.message, note.app_pk) == ("NOTE_ADDED", "COGS 35.70 USD", installed.pk)
+        assert [(e.event, e.issuing_principal) for e in standin.store.outbox] == [
+            ("ORDER_METADATA_UPDATED", installed),
+            ("ORDER_UPDATED", installed),
+        ]
+
+    async def test_record_cogs_for_an_order_without_line_traces(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = actions.place_order(standin.store, catalogue.channel, [(catalogue.tee, 1)], at=clock.now())
+        await gateway_of(ops, installed).record_cogs(SaleorId(gid("Order", order.pk)), {"ops.cogs": "{}"}, {}, "none")
+        assert (order.private_metadata, order.lines[0].private_metadata) == ({"ops.cogs": "{}"}, {})
+
+    async def test_lists_every_warehouse(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue
+    ) -> None:
+        assert await gateway_of(ops, installed).warehouses() == [
+            WarehouseRef(id=gid("Warehouse", catalogue.main.pk), slug="main", name="Main"),
+            WarehouseRef(id=gid("Warehouse", catalogue.tpl.pk), slug="shipwell", name="Shipwell 3PL"),
+        ]
+
+    async def test_reads_every_stock_with_its_variants_type_and_cost_prices(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        ship_mugs_and_a_tee(standin, catalogue, clock)
+        main, tpl = gid("Warehouse", catalogue.main.pk), gid("Warehouse", catalogue.tpl.pk)
+        mug, tee = gid("ProductVariant", catalogue.mug.pk), gid("ProductVariant", catalogue.tee.pk)
+        usd = {"default-channel": Money(Decimal("4.10"), "USD")}
+
+        levels = [level async for level in gateway_of(ops, installed).stock_levels()]
+
+        assert levels == [
+            StockLevel(mug, "MUG-BLUE", "Drinkware", main, 0, usd),
+            StockLevel(tee, "TEE-M", "Apparel", main, 2, {"default-channel": Money(Decimal("7.00"), "USD")}),
+            StockLevel(mug, "MUG-BLUE", "Drinkware", tpl, 8, usd),
+        ]
+
+    async def test_pages_through_a_warehouse_with_more_stock_records_than_a_page(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue
+    ) -> None:
+        store = standin.store
+        bulk = store.add_product(name="Sample", product_type=store.add_product_type(name="Samples"))
+        for number in range(150):
+            store.set_stock(catalogue.tpl, store.add_variant(bulk, sku=f"SAMPLE-{number:03}"), number)
+
+        levels = [level async for level in gateway_of(ops, installed).stock_levels()]
+
+        in_tpl = [level for level in levels if level.warehouse_id == gid("Warehouse", catalogue.tpl.pk)]
+        assert len(in_tpl) == 151
+        assert [level.sku for level in in_tpl[1:]] == [f"SAMPLE-{number:03}" for number in range(150)]
+        assert all(level.cost_prices == {} and level.product_type == "Samples" for level in in_tpl[1:])
