@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, UtcDateTime
+from app.db.base import Base, ExactDecimal, UtcDateTime
 
 
 def tenant_fk() -> ForeignKey:
@@ -163,3 +163,106 @@ class FraudListEntryRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
     added_by: Mapped[str] = mapped_column(String(320))
+
+
+class InventoryPoolRow(Base):
+    """The current state of one cost pool (SKU × warehouse): where the next move starts from."""
+
+    __tablename__ = "inventory_pools"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(256), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(256), primary_key=True)
+    product_type: Mapped[str | None] = mapped_column(String(256))
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    unit_cost: Mapped[Decimal] = mapped_column(ExactDecimal())
+    layers: Mapped[str] = mapped_column(Text)
+    shortfalls: Mapped[str] = mapped_column(Text)
+    # Position (instant, phase, sequence) of the latest move applied; a new move before it is backdated.
+    last_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_phase: Mapped[int | None] = mapped_column(SmallInteger)
+    last_seq: Mapped[int | None] = mapped_column(BigInteger)
+    moves_since_snapshot: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InventoryMoveRow(Base):
+    """One ledger move, append-only, with its current posting.
+
+    The posting columns change only when a backdated move re-posts the later moves of its pool.
+    """
+
+    __tablename__ = "inventory_moves"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "move_id"),
+        Index("ix_inventory_moves_pool_position", "saleor_api_url", "sku", "warehouse", "at", "phase", "seq"),
+        Index("ix_inventory_moves_tenant_order", "saleor_api_url", "order_id"),
+        Index("ix_inventory_moves_tenant_at", "saleor_api_url", "at"),
+        Index("ix_inventory_moves_tenant_related", "saleor_api_url", "related_move_id"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    move_id: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(32))
+    sku: Mapped[str] = mapped_column(String(256))
+    warehouse: Mapped[str] = mapped_column(String(256))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    phase: Mapped[int] = mapped_column(SmallInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    unit_cost: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    receipt_id: Mapped[str | None] = mapped_column(String(256))
+    cost_of: Mapped[str] = mapped_column(Text, default="[]")
+    related_move_id: Mapped[str | None] = mapped_column(String(256))
+    counterpart_warehouse: Mapped[str | None] = mapped_column(String(256))
+    method: Mapped[str | None] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(512), default="")
+    order_id: Mapped[str | None] = mapped_column(String(256))
+    # Net unit sale price of an issue or customer return, in the move's currency: revenue for reports.
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    source: Mapped[str] = mapped_column(String(16))
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    posted_method: Mapped[str] = mapped_column(String(8))
+    posted_value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    posted_cogs: Mapped[Decimal] = mapped_column(ExactDecimal())
+    posted_variance: Mapped[Decimal] = mapped_column(ExactDecimal())
+    posted_layers: Mapped[str] = mapped_column(Text)
+    posted_corrections: Mapped[str] = mapped_column(Text)
+    balance_quantity: Mapped[int] = mapped_column(BigInteger)
+    balance_value: Mapped[Decimal] = mapped_column(ExactDecimal())
+
+
+class InventorySnapshotRow(Base):
+    """A pool as it stood after the move at (at, phase, seq): where a backdated move's replay starts."""
+
+    __tablename__ = "inventory_snapshots"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(256), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(256), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    phase: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    pool: Mapped[str] = mapped_column(Text)
+
+
+class ApiKeyRow(Base):
+    """A key a store's other systems (purchasing, ERP) call the app's HTTP API with; only its hash is kept."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("key_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    name: Mapped[str] = mapped_column(String(128))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(320))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -11,6 +11,8 @@ from typing import Protocol
 from app.domain.fraud import ListEntry, ListKind, OrderFacts, Reason, RiskAssessment, Stage, VelocityProbe
 from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.installation import Installation
+from app.domain.inventory import CostPool, Move, Posting
+from app.domain.money import Money
 from app.domain.order_event import ReceivedOrderEvent
 
 
@@ -76,6 +78,40 @@ class SaleorGateway(Protocol):
         """Metadata, note and (when ``confirm``) the order's release, in one request."""
 
     async def cancel_order(self, order_id: SaleorId) -> None: ...
+    async def record_cogs(
+        self,
+        order_id: SaleorId,
+        metadata: dict[str, str],
+        line_metadata: Mapping[SaleorId, dict[str, str]],
+        note: str,
+    ) -> None:
+        """``ops.cogs`` on the order, each line's trace on the line, and one note, in one request."""
+
+    async def warehouses(self) -> list[WarehouseRef]:
+        """Every warehouse of the store (paged through GraphQL)."""
+
+    def stock_levels(self) -> AsyncIterator[StockLevel]:
+        """Every stock record (variant × warehouse) with the variant's cost prices, paged."""
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseRef:
+    id: str
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """One variant's stock in one warehouse, as Saleor counts it, with the variant's cost prices."""
+
+    variant_id: str
+    sku: str | None
+    product_type: str | None
+    warehouse_id: str
+    quantity: int
+    # Channel slug → the variant's cost price in that channel (only channels where one is set).
+    cost_prices: Mapping[str, Money]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,3 +180,76 @@ class FraudRepository(Protocol):
         self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str
     ) -> bool: ...
     async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]: ...
+
+
+# A move's place in its pool's history: (instant, phase of its kind, ledger sequence).
+Position = tuple[datetime, int, int]
+PoolKey = tuple[str, str]  # (SKU, warehouse)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A move to book, with where it came from.
+
+    ``move.id`` is the natural key: booking an id already in the ledger is a no-op, so a
+    redelivered webhook or a re-imported row books nothing twice.
+    """
+
+    move: Move
+    source: str  # saleor | csv | form | api | opening | settings
+    recorded_by: str
+    order_id: str | None = None
+    product_type: str | None = None
+    # Saleor's cost price of the variant: the last known cost of a pool that has never had any.
+    seed_unit_cost: Decimal | None = None
+    # Net unit sale price of an issue or customer return, in the move's currency: revenue for reports.
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPool:
+    pool: CostPool
+    product_type: str | None
+    last: Position | None  # of the latest move applied; None for a pool not yet saved
+    moves_since_snapshot: int
+
+
+class InventoryLedger(Protocol):
+    """The cost ledger's storage: moves with their postings, pool states and pool snapshots."""
+
+    async def known_move_ids(self, url: SaleorApiUrl, move_ids: Collection[str]) -> set[str]: ...
+    async def pools(
+        self, url: SaleorApiUrl, keys: Collection[PoolKey], *, for_update: bool = False
+    ) -> dict[PoolKey, StoredPool]: ...
+    async def all_pools(self, url: SaleorApiUrl) -> list[StoredPool]: ...
+    async def pools_of_skus(self, url: SaleorApiUrl, skus: Collection[str]) -> list[StoredPool]:
+        """Every pool (any warehouse) of these SKUs."""
+
+    async def save_pools(self, url: SaleorApiUrl, pools: Sequence[StoredPool], now: datetime) -> None: ...
+    async def append(
+        self, url: SaleorApiUrl, booked: Sequence[tuple[LedgerEntry, Posting]], now: datetime
+    ) -> list[int]:
+        """Store new moves with their postings, in the given order; their ledger sequence numbers."""
+
+    async def snapshot_before(
+        self, url: SaleorApiUrl, key: PoolKey, at: datetime, phase: int
+    ) -> tuple[Position, CostPool] | None:
+        """The latest snapshot taken at or before (at, phase)."""
+
+    async def save_snapshots(self, url: SaleorApiUrl, snapshots: Sequence[tuple[Position, CostPool]]) -> None: ...
+    async def drop_snapshots_after(self, url: SaleorApiUrl, key: PoolKey, position: Position) -> None: ...
+    async def postings_after(self, url: SaleorApiUrl, key: PoolKey, position: Position) -> list[Posting]:
+        """The pool's postings after ``position``, in ledger order, with their moves' sequence numbers."""
+
+    async def repost(self, url: SaleorApiUrl, postings: Sequence[Posting]) -> None:
+        """Replace the stored postings (and linked ``cost_of``) of existing moves, by sequence number."""
+
+    async def order_postings(self, url: SaleorApiUrl, order_id: str) -> list[Posting]:
+        """The order's moves' postings and every later posting that corrects one of them."""
+
+    async def postings_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> dict[str, Posting]: ...
+    async def orders_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> set[str]:
+        """The Saleor orders these moves belong to."""
+
+    async def sale_prices(self, url: SaleorApiUrl, order_id: str) -> dict[str, tuple[str, Decimal, str]]:
+        """Order line → (SKU, net unit price, currency), from the order's issues that carry a price."""

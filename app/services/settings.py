@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.domain.ids import SaleorApiUrl
+from app.domain.inventory import CostingPolicy, Method
+from app.services.costing_settings import CostingSettings
 from app.services.fraud_settings import FraudSettings
 from app.services.ports import SettingsChange, SettingsStore
 
@@ -57,6 +59,14 @@ SECTIONS: dict[str, SettingsSection] = {
         ),
         # Whoever may cancel orders may decide which orders get held or cancelled.
         SettingsSection(key="fraud", title="Fraud scoring", model=FraudSettings, permission="MANAGE_ORDERS"),
+        # The app holds MANAGE_ORDERS only, so that is the most a dashboard token can carry.
+        SettingsSection(
+            key="costing",
+            title="Cost valuation",
+            model=CostingSettings,
+            permission="MANAGE_ORDERS",
+            choices={"method": [method.value for method in Method]},
+        ),
     ]
 }
 
@@ -117,6 +127,12 @@ async def change_settings(
         ),
     )
     return SettingsSaved(section, values, changed=True)
+
+
+async def costing_policy(store: SettingsStore, saleor_api_url: SaleorApiUrl) -> CostingPolicy:
+    costing = await read_settings(store, saleor_api_url, SECTIONS["costing"])
+    assert isinstance(costing, CostingSettings)
+    return costing.policy()
 
 
 async def store_timezone(store: SettingsStore, saleor_api_url: SaleorApiUrl) -> ZoneInfo:

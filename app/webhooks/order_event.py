@@ -1,5 +1,6 @@
 """The route every order webhook shares: verify, parse, record once, acknowledge."""
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -8,29 +9,47 @@ from pydantic import BaseModel
 from app.dependencies import (
     ClockDep,
     FraudRepositoryDep,
+    InventoryLedgerDep,
     OrderEventLogDep,
     RuntimeDep,
     SettingsStoreDep,
     verified_webhook,
 )
-from app.domain.fraud import Stage
-from app.domain.ids import SaleorId
+from app.domain.fraud import OrderFacts, Stage
+from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.order_event import ReceivedOrderEvent
 from app.saleor.webhook_auth import VerifiedWebhook
 from app.services.fraud import OrderSnapshot, assess_order
+from app.services.inventory import next_unit_costs
+from app.services.order_costing import cost_order
 from app.services.order_events import record_order_event
+from app.services.ports import InventoryLedger
+from app.services.settings import costing_policy
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_facts import order_facts
+from app.webhooks.order_fulfillments import order_fulfillments
 from app.webhooks.parsing import parse_payload
 from app.webhooks.payloads import OrderEventPayload
+
+
+async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: InventoryLedger) -> OrderFacts:
+    """The order's lines at what the cost ledger says their next units cost, where it knows."""
+    costs = await next_unit_costs(url, {line.sku for line in facts.lines if line.sku}, facts.currency, ledger=ledger)
+    lines = tuple(
+        dataclasses.replace(line, unit_cost=costs[line.sku]) if line.sku in costs else line for line in facts.lines
+    )
+    return dataclasses.replace(facts, lines=lines)
 
 
 class WebhookAck(BaseModel):
     status: str
 
 
-def order_event_router(definition: WebhookDefinition, *, fraud_stage: Stage | None = None) -> APIRouter:
-    """Record every delivery once; with ``fraud_stage``, also score the order at that stage."""
+def order_event_router(
+    definition: WebhookDefinition, *, fraud_stage: Stage | None = None, costing: bool = False
+) -> APIRouter:
+    """Record every delivery once; with ``fraud_stage``, also score the order at that stage; with
+    ``costing``, book what the order's fulfilments moved and write its COGS back."""
     router = APIRouter()
 
     @router.post(definition.path, name=definition.header_value)
@@ -38,6 +57,7 @@ def order_event_router(definition: WebhookDefinition, *, fraud_stage: Stage | No
         webhook: Annotated[VerifiedWebhook, Depends(verified_webhook(definition.header_value))],
         events: OrderEventLogDep,
         fraud: FraudRepositoryDep,
+        ledger: InventoryLedgerDep,
         settings: SettingsStoreDep,
         runtime: RuntimeDep,
         clock: ClockDep,
@@ -58,13 +78,26 @@ def order_event_router(definition: WebhookDefinition, *, fraud_stage: Stage | No
             events=events,
         )
         if fraud_stage is not None:
+            facts = order_facts(payload.order)
             await assess_order(
                 installation.saleor_api_url,
-                order_facts(payload.order),
+                await with_ledger_costs(installation.saleor_api_url, facts, ledger),
                 OrderSnapshot(number=payload.order.number, status=payload.order.status),
                 stage=fraud_stage,
                 fraud=fraud,
                 settings=settings,
+                saleor=runtime.saleor.gateway(installation.saleor_api_url, installation.token),
+                now=clock.now(),
+            )
+        # Our own writes (the COGS note makes Saleor send ORDER_UPDATED) move no goods.
+        by_us = payload.issuing_principal is not None and payload.issuing_principal.id == installation.app_id
+        if costing and not by_us:
+            await cost_order(
+                installation.saleor_api_url,
+                order_fulfillments(payload.order),
+                seen_at=payload.issued_at,
+                ledger=ledger,
+                policy=await costing_policy(settings, installation.saleor_api_url),
                 saleor=runtime.saleor.gateway(installation.saleor_api_url, installation.token),
                 now=clock.now(),
             )

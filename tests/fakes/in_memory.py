@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import statistics
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -25,7 +25,9 @@ from app.services.ports import (
     SaleorGateway,
     SettingsChange,
     SettingsStore,
+    StockLevel,
     StoredAssessment,
+    WarehouseRef,
 )
 
 
@@ -111,6 +113,8 @@ class FakeSaleorGateway:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, object]] = []
         self.refuse_confirm = False
+        self.warehouse_list: list[WarehouseRef] = []
+        self.stock_list: list[StockLevel] = []
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
         self.calls.append(("note", order_id, message))
@@ -132,6 +136,25 @@ class FakeSaleorGateway:
 
     async def cancel_order(self, order_id: SaleorId) -> None:
         self.calls.append(("cancel", order_id, None))
+
+    async def record_cogs(
+        self,
+        order_id: SaleorId,
+        metadata: dict[str, str],
+        line_metadata: Mapping[SaleorId, dict[str, str]],
+        note: str,
+    ) -> None:
+        self.calls.append(("metadata", order_id, dict(metadata)))
+        for line_id, items in line_metadata.items():
+            self.calls.append(("line_metadata", line_id, dict(items)))
+        await self.add_order_note(order_id, note)
+
+    async def warehouses(self) -> list[WarehouseRef]:
+        return list(self.warehouse_list)
+
+    async def stock_levels(self) -> AsyncIterator[StockLevel]:
+        for level in self.stock_list:
+            yield level
 
     def kinds(self) -> list[str]:
         return [kind for kind, _, _ in self.calls]

@@ -24,7 +24,15 @@ from app.domain.inventory.landed_cost import (
 )
 from app.domain.inventory.method import LIFO_NOTICE, CostingPolicy, Method
 from app.domain.inventory.move import PHASE, InvalidMove, LayerTake, Move, MoveKind, sort_key
-from app.domain.inventory.pool import UNIT_COST_PLACES, CostPool, Layer, Shortfall, empty_pool, unit_cost_of
+from app.domain.inventory.pool import (
+    UNIT_COST_PLACES,
+    CostPool,
+    Layer,
+    Shortfall,
+    empty_pool,
+    next_unit_cost,
+    unit_cost_of,
+)
 from app.domain.inventory.posting import Correction, Posting
 from app.domain.inventory.report import (
     MethodComparison,
@@ -43,7 +51,14 @@ from app.domain.inventory.report import (
     value_over_time,
 )
 from app.domain.inventory.trace import LayerTrace
-from app.domain.inventory.valuation import apply_move, apply_transfer, replay, revalue, transfer_in_move
+from app.domain.inventory.valuation import (
+    apply_move,
+    apply_transfer,
+    post_linked,
+    replay,
+    revalue,
+    transfer_in_move,
+)
 
 __all__ = [
     "COGS_FORMAT_VERSION",
@@ -84,9 +99,11 @@ __all__ = [
     "landed_cost_moves",
     "margin_pct",
     "move_history",
+    "next_unit_cost",
     "next_period",
     "period_start",
     "post_ledger",
+    "post_linked",
     "replay",
     "returnable_layers",
     "revalue",

@@ -79,6 +79,14 @@ class CostPool(NamedTuple):
         return self.unit_cost
 
 
+def next_unit_cost(pool: CostPool) -> Decimal:
+    """What the pool's next unit out would cost: the oldest layer's under FIFO, the newest's
+    under LIFO, the average under AVCO, and the last known cost when nothing is in stock."""
+    if not pool.layers or pool.method is Method.AVCO:
+        return pool.unit_cost
+    return pool.layers[-1 if pool.method is Method.LIFO else 0].unit_cost
+
+
 def empty_pool(
     sku: str,
     warehouse: str,

@@ -4,7 +4,6 @@ COGS and margin by period, inventory value over time, and a SKU's move history."
 from __future__ import annotations
 
 import calendar
-import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -15,11 +14,9 @@ from app.domain.inventory.method import Method
 from app.domain.inventory.move import Move, MoveKind, sort_key
 from app.domain.inventory.pool import ZERO, CostPool, empty_pool
 from app.domain.inventory.posting import Posting
-from app.domain.inventory.trace import LayerTrace
-from app.domain.inventory.valuation import apply_move
+from app.domain.inventory.valuation import post_linked
 
 PoolKey = tuple[str, str]
-_LINKED_KINDS = (MoveKind.CUSTOMER_RETURN, MoveKind.TRANSFER_IN)
 
 
 def post_ledger(
@@ -45,26 +42,7 @@ def post_ledger(
         ),
         key=sort_key,
     )
-    linked = {move.related_move_id for move in ordered if move.kind in _LINKED_KINDS and move.related_move_id}
-    traces: dict[str, LayerTrace] = {}
-    pools: dict[PoolKey, CostPool] = {}
-    for move in ordered:
-        key = (move.sku, move.warehouse)
-        pool = pools.get(key) or empty_pool(move.sku, move.warehouse, move.currency, method)
-        source = traces.get(move.related_move_id or "") if move.kind in _LINKED_KINDS else None
-        if source is not None:
-            move = dataclasses.replace(move, cost_of=source.layers())
-        pool, posting = apply_move(pool, move)
-        pools[key] = pool
-        if move.id in linked:
-            traces[move.id] = trace = LayerTrace()
-            trace.add(posting.layers)
-        for correction in posting.corrections:
-            if correction.move_id in traces:
-                traces[correction.move_id].correct(correction)
-        if source is not None and move.kind is MoveKind.CUSTOMER_RETURN:
-            source.add(posting.layers, -1)
-        yield pool, posting
+    yield from post_linked(ordered, {}, lambda move: empty_pool(move.sku, move.warehouse, move.currency, method))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ consumes from one end of the queue), so posting a fulfillment never replays hist
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,6 +15,7 @@ from app.domain.inventory.method import Method
 from app.domain.inventory.move import InvalidMove, LayerTake, Move, MoveKind, sort_key
 from app.domain.inventory.pool import UNIT_COST_STEP, ZERO, CostPool, Layer, Shortfall, unit_cost_of
 from app.domain.inventory.posting import Correction, Posting
+from app.domain.inventory.trace import LayerTrace
 
 # Module constants: a global lookup is cheaper than an enum attribute on the hot path.
 _AVCO = Method.AVCO
@@ -54,12 +56,50 @@ def replay(moves: Iterable[Move], start: CostPool) -> tuple[CostPool, list[Posti
     For a backdated move: ``start`` is the pool just before the earliest affected move and
     ``moves`` are that move and every later move of the same pool; earlier postings stand.
     """
-    pool = start
-    postings: list[Posting] = []
-    for move in sorted(moves, key=sort_key):
+    pools = {(start.sku, start.warehouse): start}
+    postings = [posting for _, posting in post_linked(sorted(moves, key=sort_key), pools, _no_new_pool)]
+    return pools[start.sku, start.warehouse], postings
+
+
+def _no_new_pool(move: Move) -> CostPool:
+    raise InvalidMove(f"move {move.id} does not belong to the pool being replayed")
+
+
+_LINKED_KINDS = (MoveKind.CUSTOMER_RETURN, MoveKind.TRANSFER_IN)
+
+
+def post_linked(
+    ordered: Sequence[Move],
+    pools: dict[tuple[str, str], CostPool],
+    new_pool: Callable[[Move], CostPool],
+) -> Iterator[tuple[CostPool, Posting]]:
+    """Apply ``ordered`` (in ledger order) to ``pools``, keyed by (SKU, warehouse) and updated in
+    place; ``new_pool`` gives the starting pool of a key not yet in ``pools``.
+
+    A customer return or transfer in-leg whose issue or out-leg is also in ``ordered`` takes its
+    cost from that move's posting in this run (corrected, less earlier returns), not from the
+    ``cost_of`` it was recorded with: when a backdated move changes what an issue consumed, its
+    return follows.
+    """
+    linked = {move.related_move_id for move in ordered if move.kind in _LINKED_KINDS and move.related_move_id}
+    traces: dict[str, LayerTrace] = {}
+    for move in ordered:
+        key = (move.sku, move.warehouse)
+        pool = pools.get(key) or new_pool(move)
+        source = traces.get(move.related_move_id or "") if move.kind in _LINKED_KINDS else None
+        if source is not None:
+            move = dataclasses.replace(move, cost_of=source.layers())
         pool, posting = apply_move(pool, move)
-        postings.append(posting)
-    return pool, postings
+        pools[key] = pool
+        if move.id in linked:
+            traces[move.id] = trace = LayerTrace()
+            trace.add(posting.layers)
+        for correction in posting.corrections:
+            if correction.move_id in traces:
+                traces[correction.move_id].correct(correction)
+        if source is not None and move.kind is MoveKind.CUSTOMER_RETURN:
+            source.add(posting.layers, -1)
+        yield pool, posting
 
 
 def revalue(

@@ -1,0 +1,138 @@
+"""Fulfilment webhooks book the goods that left or came back and write COGS into Saleor."""
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.db.models import InventoryMoveRow
+from app.db.repositories.inventory import SqlInventoryLedger
+from app.domain.inventory import CostingPolicy, Move, MoveKind
+from app.runtime import Runtime
+from app.services.inventory import book
+from app.services.ports import LedgerEntry
+from tests.api.conftest import Send
+from tests.builders import (
+    NOW,
+    SHOP_API_URL,
+    body_of,
+    fulfillment_payload,
+    order_line_payload,
+    order_payload,
+    variant_payload,
+)
+from tests.fakes.fake_saleor import FakeSaleor
+
+pytestmark = pytest.mark.usefixtures("installation")
+WAREHOUSE = "V2FyZWhvdXNlOjE="
+LINE = "T3JkZXJMaW5lOjE="
+
+
+def _order(
+    typename: str, *fulfillments: dict[str, Any], issued_at: str = "2026-11-26T15:00:01+00:00", **fields: Any
+) -> bytes:
+    line = order_line_payload(
+        line_id=LINE,
+        quantity=10,
+        unit_price="24.60",
+        unit_price_net="20.00",
+        variant=variant_payload(cost_prices={"default-channel": "9"}),
+    )
+    return body_of(
+        order_payload(typename=typename, issued_at=issued_at, lines=[line], fulfillments=list(fulfillments), **fields)
+    )
+
+
+async def _receive(runtime: Runtime) -> None:
+    receipts = [
+        Move(
+            id=rid,
+            kind=MoveKind.RECEIPT,
+            sku="SKU-1",
+            warehouse=WAREHOUSE,
+            at=NOW,
+            quantity=q,
+            currency="USD",
+            unit_cost=Decimal(cost),
+        )
+        for rid, q, cost in (("R1", 8, "10"), ("R2", 4, "16"))
+    ]
+    async with runtime.sessions.begin() as session:
+        await book(
+            SHOP_API_URL,
+            [LedgerEntry(move, "csv", "test") for move in receipts],
+            ledger=SqlInventoryLedger(session),
+            policy=CostingPolicy(),
+            now=NOW,
+        )
+
+
+async def _moves(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(InventoryMoveRow)) or 0)
+
+
+async def test_a_fulfilment_books_its_cost_and_writes_it_back_once(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    await _receive(runtime)
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 10)])
+    assert (await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))).status_code == 200
+    (call,) = fake_saleor.calls("RecordCogs")
+    variables = call["variables"]
+    document = json.loads(variables["metadata"][0]["value"])
+    assert (document["revenue"], document["cogs"], document["grossMargin"], document["marginPct"]) == (
+        "200.00",
+        "112.00",
+        "88.00",
+        "44.00",
+    )
+    assert variables["line0"] == LINE
+    assert json.loads(variables["lineMetadata0"][0]["value"])["layers"][1] == {
+        "receiptId": "R2",
+        "quantity": 2,
+        "unitCost": "16.00",
+    }
+    assert "gross margin 88.00 USD (44.00%)" in variables["note"]
+    # ORDER_FULFILLED follows with the same fulfilment: nothing new to book or write.
+    assert (await send("ORDER_FULFILLED", _order("OrderFulfilled", shipped))).status_code == 200
+    assert len(fake_saleor.calls("RecordCogs")) == 1
+    assert await _moves(runtime) == 3
+
+
+async def test_a_cancelled_fulfilment_reverses_the_cost(send: Send, fake_saleor: FakeSaleor, runtime: Runtime) -> None:
+    await _receive(runtime)
+    lines = [("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 10)]
+    await send(
+        "FULFILLMENT_CREATED", _order("FulfillmentCreated", fulfillment_payload(warehouse_id=WAREHOUSE, lines=lines))
+    )
+    cancelled = fulfillment_payload(status="CANCELED", warehouse_id=WAREHOUSE, lines=lines)
+    await send("FULFILLMENT_CANCELED", _order("FulfillmentCanceled", cancelled, issued_at="2026-11-26T16:00:00+00:00"))
+    last = fake_saleor.calls("RecordCogs")[-1]["variables"]
+    assert json.loads(last["metadata"][0]["value"])["cogs"] == "0.00"
+
+
+async def test_our_own_note_coming_back_as_order_updated_is_left_alone(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)])
+    ours = json.loads(_order("OrderUpdated", shipped))
+    ours["issuingPrincipal"] = {"__typename": "App", "id": fake_saleor.app_id}
+    await send("ORDER_UPDATED", body_of(ours))
+    assert await _moves(runtime) == 0
+    # A person's update carrying the same fulfilment does book it (from Saleor's cost price: no receipts).
+    await send("ORDER_UPDATED", _order("OrderUpdated", shipped))
+    assert json.loads(fake_saleor.calls("RecordCogs")[0]["variables"]["metadata"][0]["value"])["cogs"] == "18.00"
+
+
+async def test_saleor_down_during_write_back_keeps_nothing_for_the_retry(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    fake_saleor.on("RecordCogs", httpx.Response(503))
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)])
+    response = await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
+    assert response.status_code >= 500
+    assert await _moves(runtime) == 0
