@@ -45,6 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=8000, help="the app's port (default 8000)")
     demo.add_argument("--standin-port", type=int, default=8001, help="the stand-in's port (default 8001)")
     demo.add_argument("--data-dir", type=Path, help="an empty folder for the demo's data (default var/demo-<time>)")
+    receipts = commands.add_parser(
+        "import-receipts", help="book a CSV file of goods received into a store's cost ledger (all or nothing)"
+    )
+    receipts.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
+    receipts.add_argument(
+        "file", type=Path, help="CSV: sku,warehouse,quantity,unit_cost,currency,received_at,reference"
+    )
+    opening = commands.add_parser(
+        "opening-balance", help="book Saleor's stock as receipts at each variant's cost price in one channel"
+    )
+    opening.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
+    opening.add_argument("--channel", help="the channel whose cost prices to use (default: the first found)")
+    opening.add_argument("--at", help="the date or time to book it at, in the store's time zone (default: now)")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -68,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "migrate":
         upgrade_to_head(settings.database_url)
         print("database is at the latest migration", file=sys.stderr)
+    elif args.command in ("import-receipts", "opening-balance"):
+        from app.receipts_cli import run
+
+        return run(settings, args)
     elif args.command == "manifest":
         from app.saleor.manifest import build_manifest
 
