@@ -9,9 +9,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.repositories.api_keys import SqlApiKeyStore
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.inventory_reports import SqlInventoryReports
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
@@ -21,6 +25,7 @@ from app.saleor import headers
 from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
+from app.services.api_keys import ApiKey, authenticate_api_key
 from app.services.ports import Clock
 
 
@@ -78,11 +83,62 @@ async def get_fraud_repository(session: SessionDep) -> SqlFraudRepository:
 FraudRepositoryDep = Annotated[SqlFraudRepository, Depends(get_fraud_repository)]
 
 
+async def get_inventory_ledger(session: SessionDep) -> SqlInventoryLedger:
+    return SqlInventoryLedger(session)
+
+
+InventoryLedgerDep = Annotated[SqlInventoryLedger, Depends(get_inventory_ledger)]
+
+
+async def get_inventory_reports(session: SessionDep) -> SqlInventoryReports:
+    return SqlInventoryReports(session)
+
+
+InventoryReportsDep = Annotated[SqlInventoryReports, Depends(get_inventory_reports)]
+
+
 async def get_settings_store(session: SessionDep) -> SqlSettingsStore:
     return SqlSettingsStore(session)
 
 
 SettingsStoreDep = Annotated[SqlSettingsStore, Depends(get_settings_store)]
+
+
+async def get_api_key_store(session: SessionDep) -> SqlApiKeyStore:
+    return SqlApiKeyStore(session)
+
+
+ApiKeyStoreDep = Annotated[SqlApiKeyStore, Depends(get_api_key_store)]
+
+
+async def get_receipt_log(session: SessionDep) -> SqlReceiptLog:
+    return SqlReceiptLog(session)
+
+
+ReceiptLogDep = Annotated[SqlReceiptLog, Depends(get_receipt_log)]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    installation: Installation
+    key: ApiKey
+
+
+async def get_api_caller(
+    request: Request, keys: ApiKeyStoreDep, store: InstallationStoreDep, runtime: RuntimeDep
+) -> ApiCaller:
+    """The store behind a call to the app's HTTP API, from its ``Authorization: Bearer <API key>``."""
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise SignatureError("send the store's API key as 'Authorization: Bearer <key>'")
+    key = await authenticate_api_key(keys, presented.strip(), now=runtime.clock.now())
+    installation = None if key is None else await store.get(key.saleor_api_url)
+    if key is None or installation is None:
+        raise SignatureError("this API key is unknown or was revoked")
+    return ApiCaller(installation, key)
+
+
+ApiCallerDep = Annotated[ApiCaller, Depends(get_api_caller)]
 
 
 def verified_webhook(event: str) -> Callable[..., Awaitable[VerifiedWebhook]]:

@@ -13,8 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import __version__
+from app.api import inventory as inventory_api
+from app.api.inventory import error_items
 from app.config import Settings
 from app.dashboard import fraud as dashboard_fraud
+from app.dashboard import inventory as dashboard_inventory
+from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
 from app.errors import (
     JwksUnavailableError,
@@ -31,6 +35,7 @@ from app.runtime import Runtime
 from app.saleor.routes import router as saleor_router
 from app.saleor.webhook_auth import WebhookRejected
 from app.services.ports import Clock
+from app.services.receipts import ReceiptsNotBooked
 from app.webhooks import WEBHOOKS
 
 log = logging.getLogger(__name__)
@@ -73,6 +78,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error(503, "SALEOR_UNAVAILABLE", "Saleor did not answer; try again.")
         return _error(502, "SALEOR_ERROR", str(exc))
 
+    @app.exception_handler(ReceiptsNotBooked)
+    async def receipts_not_booked(request: Request, exc: ReceiptsNotBooked) -> JSONResponse:
+        # The request's session has already rolled back whatever the request had booked.
+        error = {"type": "RECEIPTS_NOT_BOOKED", "message": f"Nothing was booked: {exc}"}
+        return JSONResponse({"error": error, "errors": error_items(exc.errors)}, status_code=422)
+
     @app.exception_handler(OperationalError)
     @app.exception_handler(DBAPIError)
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -111,5 +122,8 @@ def create_app(
         app.include_router(router)
     app.include_router(dashboard.router)
     app.include_router(dashboard_fraud.router)
+    app.include_router(dashboard_inventory.router)
+    app.include_router(dashboard_receipts.router)
+    app.include_router(inventory_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     return app

@@ -21,6 +21,7 @@ from app.dependencies import (
     DashboardContext,
     FraudRepositoryDep,
     InstallationStoreDep,
+    InventoryLedgerDep,
     OrderEventLogDep,
     RuntimeDep,
     SettingsStoreDep,
@@ -28,6 +29,8 @@ from app.dependencies import (
 )
 from app.domain.ids import InvalidSaleorApiUrl, SaleorId, saleor_api_url, saleor_origin
 from app.errors import PermissionDeniedError
+from app.services.costing_settings import CostingSettings
+from app.services.inventory import change_methods
 from app.services.settings import SECTIONS, SettingsRejected, change_settings, read_settings, store_timezone
 
 router = APIRouter()
@@ -36,7 +39,14 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 ViewerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
 RECENT_EVENTS = 10
 SETTINGS_HISTORY = 20
-SHELLS = {"home": "Saleor Ops", "reviews": "Fraud review", "settings": "Settings", "order": "Order"}
+SHELLS = {
+    "home": "Saleor Ops",
+    "reviews": "Fraud review",
+    "receipts": "Receipts",
+    "inventory": "Cost & valuation",
+    "settings": "Settings",
+    "order": "Order",
+}
 
 
 async def _frame_ancestors(request: Request, runtime: RuntimeDep, store: InstallationStoreDep) -> str:
@@ -79,6 +89,16 @@ async def settings_page(request: Request, frame_ancestors: FrameAncestorsDep) ->
 @router.get("/dashboard/reviews", response_class=HTMLResponse)
 async def reviews_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "reviews", frame_ancestors)
+
+
+@router.get("/dashboard/receipts", response_class=HTMLResponse)
+async def receipts_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "receipts", frame_ancestors)
+
+
+@router.get("/dashboard/inventory", response_class=HTMLResponse)
+async def inventory_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "inventory", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)
@@ -149,7 +169,8 @@ async def _settings_fragment(
     zone = await store_timezone(settings, url)
     sections: list[dict[str, Any]] = []
     for section in SECTIONS.values():
-        current = (await read_settings(settings, url, section)).model_dump(mode="json")
+        stored = await read_settings(settings, url, section)
+        current = stored.model_dump(mode="json")
         is_rejected = rejected is not None and rejected.section.key == section.key
         values = {**current, **rejected.submitted} if rejected is not None and is_rejected else current
         sections.append(
@@ -171,6 +192,7 @@ async def _settings_fragment(
                 "can_edit": section.permission in viewer.user.user_permissions,
                 "permission": section.permission,
                 "errors": rejected.errors if rejected is not None and is_rejected else {},
+                "notices": stored.notices() if isinstance(stored, CostingSettings) else (),
             }
         )
     history = view_models.change_rows(
@@ -200,6 +222,7 @@ async def save_settings(
     section_key: str,
     viewer: ViewerDep,
     settings: SettingsStoreDep,
+    ledger: InventoryLedgerDep,
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> HTMLResponse:
@@ -226,6 +249,16 @@ async def save_settings(
     if isinstance(outcome, SettingsRejected):
         return await _settings_fragment(request, viewer, settings, locale, rejected=outcome, status_code=422)
     message = f"{section.title} settings saved." if outcome.changed else "Nothing changed."
+    if outcome.changed and isinstance(outcome.values, CostingSettings):
+        revalued = await change_methods(
+            viewer.installation.saleor_api_url,
+            outcome.values.policy(),
+            ledger=ledger,
+            by=viewer.user.email,
+            now=runtime.clock.now(),
+        )
+        message += f" Stock pools revalued under the new method: {len(revalued.postings)}."
+        message = " ".join([message, *outcome.values.notices()])
     response = await _settings_fragment(request, viewer, settings, locale, saved=message)
     response.headers["x-ops-notice"] = message
     return response

@@ -97,6 +97,7 @@ class TestExtensionsPerSaleorVersion:
     async def test_saleor_3_22_and_newer_get_the_order_widget(self, client: httpx.AsyncClient, version: str | None):
         assert await self._extensions(client, version) == {
             ("NAVIGATION_ORDERS", "APP_PAGE"),
+            ("NAVIGATION_CATALOG", "APP_PAGE"),
             ("ORDER_DETAILS_WIDGETS", "WIDGET"),
         }
 
@@ -104,13 +105,22 @@ class TestExtensionsPerSaleorVersion:
     async def test_older_saleor_gets_the_order_card_as_a_popup(self, client: httpx.AsyncClient, version: str):
         assert await self._extensions(client, version) == {
             ("NAVIGATION_ORDERS", "APP_PAGE"),
+            ("NAVIGATION_CATALOG", "APP_PAGE"),
             ("ORDER_DETAILS_MORE_ACTIONS", "POPUP"),
         }
 
     async def test_app_page_stays_relative_and_others_are_absolute(self, manifest: dict[str, Any]) -> None:
-        urls = {e["target"]: e["url"] for e in manifest["extensions"]}
-        assert urls["APP_PAGE"] == "/reviews"
-        assert urls["WIDGET"] == "https://ops.test/dashboard/order"
+        urls = {e["mount"]: e["url"] for e in manifest["extensions"]}
+        assert urls["NAVIGATION_ORDERS"] == "/reviews"
+        assert urls["NAVIGATION_CATALOG"] == "/inventory"
+        assert urls["ORDER_DETAILS_WIDGETS"] == "https://ops.test/dashboard/order"
+
+    async def test_every_app_page_is_a_page_the_app_serves(
+        self, client: httpx.AsyncClient, manifest: dict[str, Any]
+    ) -> None:
+        for extension in manifest["extensions"]:
+            if extension["target"] == "APP_PAGE":  # the dashboard loads appUrl + url
+                assert (await client.get("/dashboard" + extension["url"])).status_code == 200, extension["url"]
 
 
 async def test_saleor_manifest_cli_prints_the_same_manifest(capsys: pytest.CaptureFixture[str]) -> None:

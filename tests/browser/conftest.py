@@ -23,16 +23,20 @@ from app.config import Settings
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.order_events import SqlOrderEventLog
 from app.domain.fraud import FraudPolicy, History, Stage, assess_order_risk, parse_list_entry
 from app.domain.ids import AppId, SaleorApiUrl, SaleorId
+from app.domain.inventory import CostingPolicy
 from app.domain.order_event import ReceivedOrderEvent
 from app.main import create_app
 from app.runtime import Runtime
+from app.services.inventory import book
 from app.standin.facade import StandIn
 from app.standin.harness import HarnessConfig, create_site
 from app.standin.signing import SigningKey
 from tests.builders import make_installation, make_order_facts
+from tests.inventory_builders import ODOO
 from tests.net import free_port
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -92,6 +96,8 @@ async def _seed(settings: Settings, api_url: SaleorApiUrl, key: SigningKey) -> N
         )
         await fraud.save_assessment(api_url, assessment, facts, "1042")
         await fraud.open_review(api_url, ORDER_ID, "1042", by=assessment.deciding_rule, at=now)
+        # Odoo's costing example, for the cost and valuation pages.
+        await book(api_url, ODOO, ledger=SqlInventoryLedger(session), policy=CostingPolicy(), now=now)
         await SqlOrderEventLog(session).record(
             ReceivedOrderEvent(
                 saleor_api_url=api_url,

@@ -5,10 +5,49 @@
   var container = document.getElementById("fragment");
   var page = document.body.dataset.page;
 
+  // The fragment a tab or filter form inside the page asked for (data-fragment); reloads keep it.
+  var view = null;
+
   function fragmentUrl() {
-    var query = new URLSearchParams({ locale: bridge.state.locale });
-    if (page === "order") query.set("orderId", bridge.state.orderId || "");
-    return "/api/dashboard/fragments/" + page + "?" + query.toString();
+    var target = new URL(view || "/api/dashboard/fragments/" + page, window.location.origin);
+    target.searchParams.set("locale", bridge.state.locale);
+    if (page === "order") target.searchParams.set("orderId", bridge.state.orderId || "");
+    return target.pathname + target.search;
+  }
+
+  function show(fragment) {
+    // Only the app's own fragments: never a URL that came from anywhere else.
+    if (fragment.indexOf("/api/dashboard/fragments/") !== 0) return;
+    view = fragment;
+    load();
+  }
+
+  // A plain link cannot send the dashboard token, so a file is fetched with it and saved from memory.
+  function download(link) {
+    if (link.getAttribute("aria-busy") === "true") return;
+    link.setAttribute("aria-busy", "true");
+    bridge.appFetch(link.dataset.download).then(function (response) {
+      if (!response.ok) {
+        return response.text().then(function (text) {
+          var body = null;
+          try { body = JSON.parse(text); } catch (error) { body = null; }
+          bridge.notify("error", "Saleor Ops", explain(response.status, body));
+        });
+      }
+      var named = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+      return response.blob().then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var save = document.createElement("a");
+        save.href = url;
+        save.download = named ? named[1] : "export.csv";
+        document.body.appendChild(save);
+        save.click();
+        save.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+      });
+    }).catch(function () {
+      bridge.notify("error", "Saleor Ops", "Saleor Ops is not reachable. Nothing was downloaded.");
+    }).then(function () { link.removeAttribute("aria-busy"); });
   }
 
   function explain(status, body) {
@@ -70,6 +109,7 @@
 
   function switchTo(target) {
     page = target;
+    view = null;
     document.body.dataset.page = target;
     document.querySelectorAll("[data-page-link]").forEach(function (link) {
       if (link.dataset.pageLink === target) link.setAttribute("aria-current", "page");
@@ -79,11 +119,23 @@
   }
 
   document.addEventListener("click", function (event) {
-    var link = event.target.closest("a[data-page-link], a[data-redirect]");
+    var link = event.target.closest("a[data-page-link], a[data-redirect], a[data-fragment], a[data-download]");
     if (!link) return;
     event.preventDefault();
     if (link.dataset.pageLink) switchTo(link.dataset.pageLink);
+    else if (link.dataset.fragment) show(link.dataset.fragment);
+    else if (link.dataset.download) download(link);
     else bridge.redirect(link.dataset.redirect);
+  });
+
+  // A filter form asks for a fragment with its fields as the query (empty fields left out).
+  document.addEventListener("submit", function (event) {
+    var filter = event.target.closest("form[data-fragment]");
+    if (!filter) return;
+    event.preventDefault();
+    var query = new URLSearchParams();
+    new FormData(filter).forEach(function (value, name) { if (value !== "") query.append(name, value); });
+    show(filter.dataset.fragment + (query.toString() ? "?" + query.toString() : ""));
   });
 
   document.addEventListener("submit", function (event) {
@@ -93,13 +145,17 @@
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     // The clicked button's name and value (approve or reject) travel with the form.
-    var body = new URLSearchParams(new FormData(form, event.submitter));
+    var fields = new FormData(form, event.submitter);
     var url = form.dataset.action + "?" + new URLSearchParams({ locale: bridge.state.locale }).toString();
-    bridge.appFetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: body,
-    }).then(render).then(function (response) {
+    // A file goes as multipart (the browser sets the boundary); everything else as a plain form.
+    var request = form.enctype === "multipart/form-data"
+      ? { method: "POST", body: fields }
+      : {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams(fields),
+        };
+    bridge.appFetch(url, request).then(render).then(function (response) {
       var notice = response.headers.get("x-ops-notice");
       if (response.ok) {
         bridge.notify("success", "Saleor Ops", notice || "Saved.");
