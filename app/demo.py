@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
@@ -28,14 +30,20 @@ import uvicorn
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.fraud import SqlFraudRepository
+from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
+from app.domain.inventory import margin_pct
 from app.main import create_app
 from app.runtime import Runtime
+from app.services.order_costing import COGS_KEY
+from app.services.receipts import OpeningBalance, take_opening_balance
 from app.standin.day import plan_day, seed_store
 from app.standin.facade import StandIn
 from app.standin.harness import HarnessConfig, create_site
-from app.standin.state import to_global_id
+from app.standin.state import FulfillmentStatus, Order, to_global_id
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,39 @@ class DemoOptions:
         return f"http://{self.host}:{self.standin_port}"
 
 
+@dataclass(frozen=True)
+class CostingTotals:
+    """What the app wrote back as ``ops.cogs``, read from the stand-in's orders and lines."""
+
+    orders: int
+    fulfilled_lines: int  # order lines that ever shipped units
+    costed_lines: int  # of those, lines carrying their ``ops.cogs`` trace
+    by_currency: dict[str, tuple[Decimal, Decimal]]  # revenue, COGS
+
+    @classmethod
+    def of(cls, orders: list[Order]) -> CostingTotals:
+        totals: dict[str, tuple[Decimal, Decimal]] = {}
+        costed_orders = fulfilled = costed = 0
+        for order in orders:
+            shipped = {
+                units.order_line_pk
+                for fulfillment in order.fulfillments
+                if fulfillment.status is not FulfillmentStatus.WAITING_FOR_APPROVAL
+                for units in fulfillment.lines
+            }
+            fulfilled += len(shipped)
+            costed += sum(1 for line in order.lines if line.pk in shipped and COGS_KEY in line.private_metadata)
+            if COGS_KEY in order.private_metadata:
+                costed_orders += 1
+                document = json.loads(order.private_metadata[COGS_KEY])
+                revenue, cogs = totals.get(document["currency"], (Decimal(0), Decimal(0)))
+                totals[document["currency"]] = (
+                    revenue + Decimal(document["revenue"]),
+                    cogs + Decimal(document["cogs"]),
+                )
+        return cls(costed_orders, fulfilled, costed, totals)
+
+
 @dataclass
 class DemoSummary:
     """What happened, read back from the stand-in's store and the app's database."""
@@ -71,6 +112,8 @@ class DemoSummary:
     recorded_events: dict[str, int]
     decisions: dict[str, int]  # the latest fraud decision per order
     held_orders: int
+    opening: OpeningBalance
+    costing: CostingTotals
     harness_url: str
 
     def lines(self) -> Iterator[str]:
@@ -81,6 +124,14 @@ class DemoSummary:
         decided = ", ".join(f"{self.decisions.get(d, 0)} {d}" for d in ("approve", "review", "reject"))
         yield f"Fraud decisions         {decided}"
         yield f"Held for review         {self.held_orders}"
+        opening, costing = self.opening, self.costing
+        yield f"Opening stock value     {opening.value} {opening.currency} ({opening.booked} stock records)"
+        shipped = f"{costing.costed_lines} of {costing.fulfilled_lines} shipped"
+        yield f"Lines costed            {shipped} ({costing.orders} orders)"
+        for currency, (revenue, cogs) in sorted(costing.by_currency.items()):
+            margin = revenue - cogs
+            share = f" ({margin_pct(revenue, cogs)}%)" if revenue else ""
+            yield f"  sales {revenue} {currency}, cost of goods {cogs}, gross margin {margin}{share}"
         yield f"Webhooks delivered      {sum(self.deliveries.values())} ({self.failed_deliveries} refused)"
         for event, count in sorted(self.deliveries.items()):
             recorded = self.recorded_events.get(event.lower())
@@ -168,6 +219,23 @@ async def _app_outcome(runtime: Runtime, url: SaleorApiUrl) -> tuple[dict[str, i
         return recorded, await fraud.latest_decision_counts(url), await fraud.count_open_reviews(url)
 
 
+async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) -> OpeningBalance:
+    """What a merchant does first: value the stock Saleor counts at its cost prices."""
+    async with runtime.sessions.begin() as session:
+        installation = await SqlInstallationStore(session, runtime.cipher).get(url)
+        assert installation is not None
+        return await take_opening_balance(
+            url,
+            saleor=runtime.saleor.gateway(url, installation.token),
+            ledger=SqlInventoryLedger(session),
+            settings=SqlSettingsStore(session),
+            channel=None,
+            at=at,
+            now=at,
+            recorded_by="demo",
+        )
+
+
 async def run_demo(
     options: DemoOptions,
     settings: Settings,
@@ -200,6 +268,12 @@ async def run_demo(
         print(f"Installed into the stand-in as {harness.app_id}", file=out)
 
         catalogue = seed_store(standin.store, seed=options.seed, day=options.day)
+        opening = await _opening_balance(runtime, SaleorApiUrl(standin.api_url), clock())
+        print(
+            f"Opening balance taken from the stand-in's stock: {opening.booked} stock records, "
+            f"{opening.value} {opening.currency}",
+            file=out,
+        )
         steps = plan_day(standin.store, catalogue, seed=options.seed, orders=options.orders, day=options.day)
         print(f"Playing {options.day} (seed {options.seed}): {len(steps)} steps, {options.orders} orders", file=out)
         progress = _Progress(len(steps), out)
@@ -226,6 +300,8 @@ async def run_demo(
             recorded_events=recorded,
             decisions=decisions,
             held_orders=held,
+            opening=opening,
+            costing=CostingTotals.of(orders),
             harness_url=f"{options.standin_url}/?page=/dashboard",
         )
         print("\n".join(summary.lines()), file=out)

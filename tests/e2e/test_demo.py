@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from app.demo import DemoOptions, play
+from app.demo import DemoOptions, DemoSummary, play
+from app.standin.facade import StandIn
 from app.standin.state import to_global_id
 from tests.net import free_port
 
@@ -55,3 +57,32 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         if to_global_id("Order", order.pk) in held:
             assert verdict["decision"] in ("review", "reject")
     assert "Orders placed           12" in out.getvalue()
+    _every_shipped_line_is_costed_as_the_ledger_says(summary, standin, tmp_path / "demo" / "saleor-ops.db")
+
+
+def _every_shipped_line_is_costed_as_the_ledger_says(summary: DemoSummary, standin: StandIn, database: Path) -> None:
+    costing = summary.costing
+    assert costing.fulfilled_lines > 0
+    assert costing.costed_lines == costing.fulfilled_lines
+    assert summary.opening.booked > 0
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT move_id, reference, kind, posted_cogs, posted_corrections FROM inventory_moves"
+        ).fetchall()
+    line_of = {move_id: reference for move_id, reference, kind, _, _ in rows if kind == "issue"}
+    ledger_cogs: dict[str, Decimal] = defaultdict(Decimal)
+    for _, reference, kind, cogs, corrections in rows:
+        if kind in ("issue", "customer_return"):
+            ledger_cogs[reference] += Decimal(cogs)
+        for corrected, _, _, _, _, _, amount in json.loads(corrections):
+            if corrected in line_of:
+                ledger_cogs[line_of[corrected]] += Decimal(amount)
+    checked = 0
+    for order in standin.store.orders.values():
+        for line in order.lines:
+            if "ops.cogs" in line.private_metadata:
+                written = json.loads(line.private_metadata["ops.cogs"])
+                expected = ledger_cogs[to_global_id("OrderLine", line.pk)].quantize(Decimal("0.01"), ROUND_HALF_UP)
+                assert Decimal(written["cogs"]) == expected, written
+                checked += 1
+    assert checked == costing.costed_lines

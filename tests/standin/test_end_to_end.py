@@ -37,7 +37,9 @@ async def recorded(ops: FastAPI, order: Order) -> list[OrderEventRow]:
     runtime = runtime_of(ops)
     async with runtime.sessions() as session:
         rows = await session.scalars(
-            select(OrderEventRow).where(OrderEventRow.order_id == to_global_id("Order", order.pk))
+            select(OrderEventRow)
+            .where(OrderEventRow.order_id == to_global_id("Order", order.pk))
+            .order_by(OrderEventRow.id)
         )
         return list(rows)
 
