@@ -12,7 +12,7 @@ Nothing is rounded here; views round to the currency.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -31,8 +31,8 @@ from app.domain.inventory import (
     compare_methods,
     margin_pct,
     move_history,
-    next_period,
     period_start,
+    periods,
 )
 
 ZERO = Decimal(0)
@@ -109,13 +109,6 @@ def _sum_by_currency(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decima
     for currency, amount in amounts:
         totals[currency] = totals.get(currency, ZERO) + amount
     return dict(sorted(totals.items()))
-
-
-def _periods(first: date, last: date, period: Period) -> Iterator[date]:
-    current = first
-    while current <= last:
-        yield current
-        current = next_period(current, period)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +196,7 @@ async def margin_by_period(
             sums[slot.currency][start] = (revenue + slot.revenue, cogs + slot.cogs)
     tables = []
     for currency, by_start in sorted(sums.items()):
-        starts = list(_periods(min(by_start), max(by_start), period))
+        starts = list(periods(min(by_start), max(by_start), period))
         rows = tuple(_margin(start, *by_start.get(start, (ZERO, ZERO))) for start in starts)
         revenue, cogs = sum((row.revenue for row in rows), ZERO), sum((row.cogs for row in rows), ZERO)
         tables.append(CurrencyMargins(currency, rows, _margin(starts[0], revenue, cogs)))
@@ -235,7 +228,7 @@ async def value_by_period(
     series = []
     for currency, by_start in sorted(ends.items()):
         points, last = [], (0, ZERO)
-        for start in _periods(min(by_start), max(by_start), period):
+        for start in periods(min(by_start), max(by_start), period):
             last = by_start.get(start, last)
             points.append(ValuePoint(start, *last))
         series.append(CurrencyValues(currency, tuple(points)))

@@ -136,7 +136,8 @@ def next_period(start: date, period: Period) -> date:
     return date(year, month % 12 + 1, min(start.day, calendar.monthrange(year, month % 12 + 1)[1]))
 
 
-def _periods(first: date, last: date, period: Period) -> Iterator[date]:
+def periods(first: date, last: date, period: Period) -> Iterator[date]:
+    """The starts of every period from the one starting ``first`` to the one starting ``last``."""
     current = first
     while current <= last:
         yield current
@@ -181,7 +182,7 @@ def cogs_by_period(
     if not starts:
         return ()
     rows = []
-    for start in _periods(min(starts), max(starts), period):
+    for start in periods(min(starts), max(starts), period):
         period_revenue, period_cogs = revenue.get(start, ZERO), cogs.get(start, ZERO)
         rows.append(
             PeriodMargin(
@@ -223,7 +224,7 @@ def value_over_time(
         return ()
     points = []
     last = (0, ZERO)
-    for start in _periods(min(ends), max(ends), period):
+    for start in periods(min(ends), max(ends), period):
         last = ends.get(start, last)
         points.append(ValuePoint(start, *last))
     return tuple(points)
