@@ -35,7 +35,7 @@ from app.runtime import Runtime
 from app.saleor.routes import router as saleor_router
 from app.saleor.webhook_auth import WebhookRejected
 from app.services.ports import Clock
-from app.services.receipts import ReceiptsNotBooked
+from app.services.receipts import NothingBooked
 from app.webhooks import WEBHOOKS
 
 log = logging.getLogger(__name__)
@@ -78,10 +78,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error(503, "SALEOR_UNAVAILABLE", "Saleor did not answer; try again.")
         return _error(502, "SALEOR_ERROR", str(exc))
 
-    @app.exception_handler(ReceiptsNotBooked)
-    async def receipts_not_booked(request: Request, exc: ReceiptsNotBooked) -> JSONResponse:
+    @app.exception_handler(NothingBooked)
+    async def nothing_booked(request: Request, exc: NothingBooked) -> JSONResponse:
         # The request's session has already rolled back whatever the request had booked.
-        error = {"type": "RECEIPTS_NOT_BOOKED", "message": f"Nothing was booked: {exc}"}
+        error = {"type": "NOT_BOOKED", "message": f"Nothing was booked: {exc}"}
         return JSONResponse({"error": error, "errors": error_items(exc.errors)}, status_code=422)
 
     @app.exception_handler(OperationalError)

@@ -32,7 +32,7 @@ from app.domain.money import Money
 from app.errors import SaleorApiError
 from app.runtime import Runtime
 from app.services.receipt_import import ReceiptError, read_instant
-from app.services.receipts import ReceiptsNotBooked, ReceiptsRejected, import_receipt_csv, take_opening_balance
+from app.services.receipts import NothingBooked, ReceiptsRejected, import_receipt_csv, take_opening_balance
 from app.services.settings import store_timezone
 
 PROGRESS_SECONDS = 1.0
@@ -121,7 +121,7 @@ async def import_receipts(runtime: Runtime, raw_url: str, path: Path, console: C
                 progress=_ProgressLines(console),
                 on_error=listed,
             )
-    except ReceiptsNotBooked as exc:
+    except NothingBooked as exc:
         for error in exc.errors:
             listed(error)
         console.note("Nothing was booked: the transaction was rolled back.")
@@ -171,7 +171,7 @@ async def opening_balance(
                 recorded_by=_recorded_by(),
                 progress=_ProgressLines(console, "stock lines"),
             )
-    except ReceiptsNotBooked as exc:
+    except NothingBooked as exc:
         console.note(f"Nothing was booked: {exc}")
         return 1
     except SaleorApiError as exc:

@@ -1,9 +1,12 @@
-"""``POST /api/inventory/receipts``: goods received, from a purchasing system or ERP.
+"""``POST /api/inventory/receipts`` and ``POST /api/inventory/moves``: goods received, and the
+ledger's other moves (count gains and write-offs, transfers, returns to the supplier, landed
+costs), from a purchasing system or ERP.
 
 The body is ``{"receipts": [{sku, warehouse, quantity, unit_cost, currency, received_at,
-reference}, ...]}`` with numbers read exactly (never through a float). All are booked or none:
-422 lists every problem as ``{index, field, value, message}``; 200 says how many were booked and
-how many were already in the ledger (a retried request books nothing twice).
+reference}, ...]}`` or ``{"moves": [{kind, ...}, ...]}`` with numbers read exactly (never through
+a float). All are booked or none: 422 lists every problem as ``{index, field, value, message}``;
+200 says how many were booked and how many were already in the ledger (a retried request books
+nothing twice).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from app.dependencies import ApiCallerDep, InventoryLedgerDep, RuntimeDep, Setti
 from app.domain.money import Money
 from app.services.receipt_import import ReceiptError
 from app.services.receipts import ReceiptsRejected, book_receipts
+from app.services.stock_moves import MovesRejected, book_moves
 
 router = APIRouter()
 MAX_BODY_BYTES = 16 * 1024 * 1024  # 10,000 receipts take about 2 MiB
@@ -34,23 +38,35 @@ def _refused(status: int, code: str, message: str, errors: list[dict[str, object
     return JSONResponse(body, status_code=status)
 
 
-@router.post("/api/inventory/receipts")
-async def post_receipts(
-    request: Request, caller: ApiCallerDep, ledger: InventoryLedgerDep, settings: SettingsStoreDep, runtime: RuntimeDep
-) -> JSONResponse:
+def _not_booked(code: str, count: int, errors: tuple[ReceiptError, ...]) -> JSONResponse:
+    return _refused(422, code, f"Nothing was booked: {count} problem{'s' if count != 1 else ''}.", error_items(errors))
+
+
+async def _items(request: Request, key: str, rejected: str) -> list[object] | JSONResponse:
+    """The body's ``{key: [...]}`` list, its numbers read exactly; or why it cannot be read."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            return _refused(413, "TOO_LARGE", "Send at most 16 MiB per request; split the receipts.")
+            return _refused(413, "TOO_LARGE", f"Send at most 16 MiB per request; split the {key}.")
     try:
         payload = json.loads(body, parse_float=Decimal)
     except ValueError as exc:
         return _refused(400, "INVALID_JSON", f"The body is not JSON: {exc}")
-    items = payload.get("receipts") if isinstance(payload, dict) else None
+    items = payload.get(key) if isinstance(payload, dict) else None
     if not isinstance(items, list):
-        message = 'The body must be {"receipts": [...]}.'
-        return _refused(422, "RECEIPTS_REJECTED", message, [{"index": None, "field": "receipts", "message": message}])
+        message = f'The body must be {{"{key}": [...]}}.'
+        return _refused(422, rejected, message, [{"index": None, "field": key, "message": message}])
+    return items
+
+
+@router.post("/api/inventory/receipts")
+async def post_receipts(
+    request: Request, caller: ApiCallerDep, ledger: InventoryLedgerDep, settings: SettingsStoreDep, runtime: RuntimeDep
+) -> JSONResponse:
+    items = await _items(request, "receipts", "RECEIPTS_REJECTED")
+    if isinstance(items, JSONResponse):
+        return items
     url = caller.installation.saleor_api_url
     outcome = await book_receipts(
         url,
@@ -62,8 +78,7 @@ async def post_receipts(
         recorded_by=f"API key {caller.key.name}",
     )
     if isinstance(outcome, ReceiptsRejected):
-        message = f"Nothing was booked: {outcome.error_count} problem{'s' if outcome.error_count != 1 else ''}."
-        return _refused(422, "RECEIPTS_REJECTED", message, error_items(outcome.errors))
+        return _not_booked("RECEIPTS_REJECTED", outcome.error_count, outcome.errors)
     return JSONResponse(
         {
             "booked": outcome.booked,
@@ -77,6 +92,38 @@ async def post_receipts(
             "receipts": [
                 {"index": index, "id": move_id, "status": "duplicate" if move_id in outcome.duplicate_ids else "booked"}
                 for index, move_id in enumerate(outcome.move_ids)
+            ],
+        }
+    )
+
+
+@router.post("/api/inventory/moves")
+async def post_moves(
+    request: Request, caller: ApiCallerDep, ledger: InventoryLedgerDep, settings: SettingsStoreDep, runtime: RuntimeDep
+) -> JSONResponse:
+    items = await _items(request, "moves", "MOVES_REJECTED")
+    if isinstance(items, JSONResponse):
+        return items
+    url = caller.installation.saleor_api_url
+    outcome = await book_moves(
+        url,
+        items,
+        saleor=runtime.saleor.gateway(url, caller.installation.token),
+        ledger=ledger,
+        settings=settings,
+        now=runtime.clock.now(),
+        recorded_by=f"API key {caller.key.name}",
+    )
+    if isinstance(outcome, MovesRejected):
+        return _not_booked("MOVES_REJECTED", len(outcome.errors), outcome.errors)
+    return JSONResponse(
+        {
+            "booked": outcome.booked,
+            "duplicates": outcome.duplicates,
+            "recostedOrders": outcome.recosted_orders,
+            "moves": [
+                {"index": item.index, "ids": list(item.ids), "status": "duplicate" if item.duplicate else "booked"}
+                for item in outcome.items
             ],
         }
     )

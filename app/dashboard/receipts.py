@@ -37,8 +37,8 @@ from app.services.api_keys import ApiKeyCreated, create_api_key
 from app.services.ports import SaleorGateway, WarehouseRef
 from app.services.receipt_import import COLUMNS, ReceiptError, read_instant
 from app.services.receipts import (
+    NothingBooked,
     OpeningBalance,
-    ReceiptsNotBooked,
     ReceiptsRejected,
     book_receipts,
     import_receipt_csv,
@@ -181,7 +181,7 @@ async def import_receipts(page: PageDep, ledger: InventoryLedgerDep, session: Se
                 now=page.runtime.clock.now(),
                 recorded_by=page.viewer.user.email,
             )
-        except ReceiptsNotBooked as exc:
+        except NothingBooked as exc:
             await session.rollback()  # whatever earlier batches booked goes too
             rejected = _rejected(exc.errors, None)
             return await page.render(status_code=422, import_rejected=rejected, file=upload.filename)
@@ -219,7 +219,7 @@ async def enter_receipt(page: PageDep, ledger: InventoryLedgerDep, session: Sess
             recorded_by=page.viewer.user.email,
             source="form",
         )
-    except ReceiptsNotBooked as exc:
+    except NothingBooked as exc:
         await session.rollback()
         outcome = ReceiptsRejected(1, len(exc.errors), exc.errors)
     if isinstance(outcome, ReceiptsRejected):

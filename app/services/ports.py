@@ -248,6 +248,9 @@ class InventoryLedger(Protocol):
         """The order's moves' postings and every later posting that corrects one of them."""
 
     async def postings_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> dict[str, Posting]: ...
+    async def receipts_named(self, url: SaleorApiUrl, names: Collection[str]) -> list[Move]:
+        """The receipts whose move id or reference is one of ``names``."""
+
     async def orders_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> set[str]:
         """The Saleor orders these moves belong to."""
 

@@ -143,16 +143,16 @@ class ReceiptChecker:
         errors: list[FieldError] = []
 
         def refuse(column: str, message: str) -> None:
-            errors.append(FieldError(column, _shown(values.get(column, "")), message))
+            errors.append(FieldError(column, shown(values.get(column, "")), message))
 
         sku = values.get("sku", "").strip()
         if not sku:
             refuse("sku", "is required")
         elif len(sku) > MAX_TEXT:
             refuse("sku", f"is longer than {MAX_TEXT} characters")
-        warehouse_id = self._warehouse(values.get("warehouse", ""), refuse)
-        quantity = _quantity(values.get("quantity", ""), refuse)
-        unit_cost = _unit_cost(values.get("unit_cost", ""), refuse)
+        warehouse_id = self.warehouse_id(values.get("warehouse", ""), refuse)
+        quantity = parse_quantity(values.get("quantity", ""), refuse)
+        unit_cost = parse_unit_cost(values.get("unit_cost", ""), refuse)
         currency = sys.intern(values.get("currency", "").strip().upper())
         if not currency:
             refuse("currency", "is required")
@@ -168,7 +168,7 @@ class ReceiptChecker:
         digest = receipt_digest(sku, warehouse_id, quantity, unit_cost, currency, at, reference)
         return ReceiptLine(sku, warehouse_id, quantity, unit_cost, currency, at, reference, digest)
 
-    def _warehouse(self, raw: str, refuse: Refuse) -> str | None:
+    def warehouse_id(self, raw: str, refuse: Refuse) -> str | None:
         value = raw.strip()
         if not value:
             refuse("warehouse", "is required")
@@ -197,7 +197,7 @@ class ReceiptChecker:
         return result
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
     return value if len(value) <= SHOWN_VALUE else value[: SHOWN_VALUE - 1] + "…"
 
 
@@ -209,7 +209,7 @@ def _number_hint(value: str) -> str | None:
     return None
 
 
-def _quantity(raw: str, refuse: Refuse) -> int | None:
+def parse_quantity(raw: str, refuse: Refuse) -> int | None:
     value = raw.strip()
     if not value:
         refuse("quantity", "is required")
@@ -234,7 +234,7 @@ def _quantity(raw: str, refuse: Refuse) -> int | None:
     return None
 
 
-def _unit_cost(raw: str, refuse: Refuse) -> Decimal | None:
+def parse_unit_cost(raw: str, refuse: Refuse) -> Decimal | None:
     value = raw.strip()
     if not value:
         refuse("unit_cost", "is required")
@@ -470,7 +470,7 @@ def _header_errors(columns: list[str]) -> list[ReceiptError]:
     expected = ",".join(COLUMNS)
     if len(columns) == 1 and ";" in columns[0]:
         return [
-            ReceiptError(1, None, _shown(columns[0]), f"is separated by ';': separate columns by commas ({expected})")
+            ReceiptError(1, None, shown(columns[0]), f"is separated by ';': separate columns by commas ({expected})")
         ]
     errors: list[ReceiptError] = []
     seen: set[str] = set()
@@ -478,9 +478,8 @@ def _header_errors(columns: list[str]) -> list[ReceiptError]:
         if name in seen:
             errors.append(ReceiptError(1, name, name, "appears twice in the header"))
         elif name not in COLUMNS:
-            shown = _shown(name)
             errors.append(
-                ReceiptError(1, None, shown, f"is not a column of a receipts file (the columns are {expected})")
+                ReceiptError(1, None, shown(name), f"is not a column of a receipts file (the columns are {expected})")
             )
         seen.add(name)
     errors.extend(
@@ -500,7 +499,7 @@ def json_fields(item: object) -> dict[str, str] | list[FieldError]:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            errors.append(FieldError(name, _shown(str(value)), "must be a string or a number"))
+            errors.append(FieldError(name, shown(str(value)), "must be a string or a number"))
         elif isinstance(value, Decimal):
             values[name] = format(value, "f") if value.is_finite() else str(value)
         else:

@@ -4,7 +4,7 @@ a purchasing system; one receipt typed in the dashboard; the opening balance fro
 Everything is booked in the caller's transaction. Nothing is booked unless every row is valid: a
 file is read twice, once to check every row (against the store's warehouses and the ledger's
 pools) and once to book it, so it is never held in memory. A failure while booking raises
-``ReceiptsNotBooked`` so that the caller's transaction rolls back whatever was booked before it.
+``NothingBooked`` so that the caller's transaction rolls back whatever was booked before it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ Progress = Callable[[str, int, int | None], None]
 LineSource = Callable[[], AbstractContextManager[Iterable[str]]]
 
 
-class ReceiptsNotBooked(AppError):
+class NothingBooked(AppError):
     """Booking failed after every row was checked (the ledger changed, or the file did): raised so
     that the caller's transaction rolls back what this import had booked."""
 
@@ -179,7 +179,7 @@ class _Booker:
             booking = await book(self._url, entries, ledger=self._ledger, policy=self._policy, now=self._now)
         except InvalidMove as exc:
             row = next((row for row, line in rows if line.move_id in str(exc)), None)
-            raise ReceiptsNotBooked([ReceiptError(row, None, "", f"could not be booked: {exc}")]) from exc
+            raise NothingBooked([ReceiptError(row, None, "", f"could not be booked: {exc}")]) from exc
         self.recosted_issues |= booking.recosted_issues
         duplicates = set(booking.duplicates)
         for _, line in rows:
@@ -261,7 +261,7 @@ async def import_receipt_csv(
         for item in read_receipt_csv(booked_text, checker, whole_file=False):
             seen += 1
             if isinstance(item, FileProblem) or item.line is None or seen > rows:
-                raise ReceiptsNotBooked([*item.errors, _CHANGED])
+                raise NothingBooked([*item.errors, _CHANGED])
             batch.append((item.row, item.line))
             if len(batch) == batch_size:
                 await booker.book(batch)
@@ -271,7 +271,7 @@ async def import_receipt_csv(
             await booker.book(batch)
             _report(progress, "booked", seen, rows)
     if seen != rows or booked_text.digest() != checked_text.digest():
-        raise ReceiptsNotBooked([_CHANGED])
+        raise NothingBooked([_CHANGED])
     return await booker.result(rows, saleor)
 
 
@@ -421,7 +421,7 @@ async def take_opening_balance(
         try:
             booking = await book(url, entries, ledger=ledger, policy=policy, now=now)
         except InvalidMove as exc:
-            raise ReceiptsNotBooked([ReceiptError(None, None, "", f"could not be booked: {exc}")]) from exc
+            raise NothingBooked([ReceiptError(None, None, "", f"could not be booked: {exc}")]) from exc
         recosted.update(booking.recosted_issues)
         duplicates = set(booking.duplicates)
         for entry in entries:

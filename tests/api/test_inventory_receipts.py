@@ -152,7 +152,7 @@ class TestPostReceipts:
         monkeypatch.setattr("app.services.receipts.book", book_then_fail)
         response = await _post(client, key, {"receipts": [_item(), _item(reference="PO-2")]})
         assert response.status_code == 422
-        assert response.json()["error"]["type"] == "RECEIPTS_NOT_BOOKED"
+        assert response.json()["error"]["type"] == "NOT_BOOKED"
         assert response.json()["errors"][0]["index"] == 1
         assert calls == 2
         assert await _moves(runtime) == []

@@ -414,13 +414,18 @@ class SqlInventoryLedger:
         )
 
     async def order_postings(self, url: SaleorApiUrl, order_id: str) -> list[Posting]:
-        own = (
-            await self._session.scalars(
-                select(InventoryMoveRow)
-                .where(InventoryMoveRow.saleor_api_url == url, InventoryMoveRow.order_id == order_id)
-                .order_by(InventoryMoveRow.at, InventoryMoveRow.phase, InventoryMoveRow.seq)
-            )
-        ).all()
+        # Sorted here, not in SQL: an ORDER BY on the instant leads SQLite to walk the store's
+        # whole ledger by (store, instant) instead of looking the order up.
+        own = sorted(
+            (
+                await self._session.scalars(
+                    select(InventoryMoveRow).where(
+                        InventoryMoveRow.saleor_api_url == url, InventoryMoveRow.order_id == order_id
+                    )
+                )
+            ).all(),
+            key=_position_of,
+        )
         issued = [row for row in own if row.kind == MoveKind.ISSUE.value]
         if not issued:
             return [posting_of(row) for row in own]
@@ -443,7 +448,7 @@ class SqlInventoryLedger:
         relevant = [
             row for row in correcting if any(c.move_id in issue_ids for c in _corrections(row.posted_corrections))
         ]
-        rows = sorted([*own, *relevant], key=lambda row: (row.at, row.phase, row.seq))
+        rows = sorted([*own, *relevant], key=_position_of)
         return [posting_of(row) for row in rows]
 
     async def postings_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> dict[str, Posting]:
@@ -455,6 +460,22 @@ class SqlInventoryLedger:
             )
         )
         return {row.move_id: posting_of(row) for row in rows}
+
+    async def receipts_named(self, url: SaleorApiUrl, names: Collection[str]) -> list[Move]:
+        found: dict[str, Move] = {}
+        wanted = list(names)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = await self._session.scalars(
+                select(InventoryMoveRow).where(
+                    InventoryMoveRow.saleor_api_url == url,
+                    InventoryMoveRow.kind == MoveKind.RECEIPT.value,
+                    or_(InventoryMoveRow.move_id.in_(chunk), InventoryMoveRow.reference.in_(chunk)),
+                )
+            )
+            # A receipt named by its id in one chunk may be named by its reference in another.
+            found.update((row.move_id, move_of(row)) for row in rows)
+        return list(found.values())
 
     async def orders_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> set[str]:
         if not move_ids:

@@ -27,9 +27,9 @@ from app.services.api_keys import ApiKeyCreated, authenticate_api_key, create_ap
 from app.services.ports import SettingsChange, StockLevel, WarehouseRef
 from app.services.receipt_import import ReceiptError
 from app.services.receipts import (
+    NothingBooked,
     OpeningBalance,
     ReceiptsBooked,
-    ReceiptsNotBooked,
     ReceiptsRejected,
     book_receipts,
     import_receipt_csv,
@@ -160,14 +160,14 @@ class TestImportReceiptCsv:
 
     async def test_a_file_that_changes_between_check_and_booking_raises_to_roll_back(self, books: Ledger) -> None:
         changed = FILE.replace("TEA-1,west,3", "TEA-1,west,x")
-        with pytest.raises(ReceiptsNotBooked) as raised:
+        with pytest.raises(NothingBooked) as raised:
             await books.import_text(FILE, changed, batch_size=2)
         assert "changed while it was imported" in str(raised.value)
         await books.session.rollback()  # what the caller's transaction does
         assert await books.count() == 0
 
     async def test_a_file_changed_to_other_valid_rows_between_the_passes_is_not_booked(self, books: Ledger) -> None:
-        with pytest.raises(ReceiptsNotBooked):
+        with pytest.raises(NothingBooked):
             await books.import_text(FILE, FILE.replace("PO-3", "PO-4"))
         await books.session.rollback()
         assert await books.count() == 0
