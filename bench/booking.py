@@ -16,6 +16,7 @@ for two paths:
 Target: ≤ 5 ms p50 for booking a 10-line fulfilment on SQLite: no replay of history.
 
     .venv/bin/python -m bench.booking [--moves 1000000] [--fulfilments 300] [--database sqlite|postgresql]
+                                      [--keep FILE]   # SQLite: fill FILE once, measure on it again later
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def fulfilment(number: int, rng: random.Random) -> OrderFulfillments:
     shipped = FulfillmentView(
         f"f-{number}",
         "FULFILLED",
-        START + timedelta(days=366, seconds=number),
+        START + timedelta(days=366, seconds=number),  # after the whole history: nothing replays
         rng.choice(WAREHOUSES),
         tuple(FulfilledUnits(f"bench-fl-{number}-{n}", line.id, line.quantity) for n, line in enumerate(lines)),
     )
@@ -146,12 +147,12 @@ def issues(order: OrderFulfillments) -> list[LedgerEntry]:
     ]
 
 
-async def measure(runtime: Runtime, fulfilments: int, rng: random.Random) -> dict[str, list[float]]:
+async def measure(runtime: Runtime, fulfilments: int, rng: random.Random, run: int) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"book": [], "cost_order": []}
     saleor = FakeSaleorGateway()
     for number in range(fulfilments):
         for path in timings:
-            order = fulfilment(number * 2 + (path == "cost_order"), rng)
+            order = fulfilment(run * 10_000 + number * 2 + (path == "cost_order"), rng)
             started = time.perf_counter()
             async with runtime.sessions.begin() as session:
                 ledger = SqlInventoryLedger(session)
@@ -180,13 +181,16 @@ def database(kind: str, folder: Path) -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
-async def run(url: str, moves: int, fulfilments: int) -> None:
+async def run(url: str, moves: int, fulfilments: int, *, filled_before: bool) -> None:
     runtime = Runtime.build(Settings(database_url=url, secret_key="bench-secret-key-bench-secret-key-0000"))
     rng = random.Random(2026)
     try:
-        filled = await fill(runtime, moves, rng)
-        print(f"ledger filled: {moves:,} moves in {filled:.0f} s ({moves / filled:,.0f} moves/s)")
-        timings = await measure(runtime, fulfilments, rng)
+        # A later run on a kept file books later fulfilments, with new ids: none is backdated.
+        run_number = int(time.time() // 60) - 29_000_000 if filled_before else 0  # minutes, rising
+        if not filled_before:
+            filled = await fill(runtime, moves, rng)
+            print(f"ledger filled: {moves:,} moves in {filled:.0f} s ({moves / filled:,.0f} moves/s)")
+        timings = await measure(runtime, fulfilments, rng, run_number)
     finally:
         await runtime.close()
     for path, values in timings.items():
@@ -201,11 +205,18 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=1_000_000)
     parser.add_argument("--fulfilments", type=int, default=300)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--keep", type=Path, help="SQLite file to fill once and measure on again")
     args = parser.parse_args()
+    if args.keep is not None:
+        url, filled_before = f"sqlite+aiosqlite:///{args.keep.resolve()}", args.keep.exists()
+        if not filled_before:
+            upgrade_to_head(url)
+        asyncio.run(run(url, args.moves, args.fulfilments, filled_before=filled_before))
+        return
     with tempfile.TemporaryDirectory() as folder:
         url = database(args.database, Path(folder))
         upgrade_to_head(url)
-        asyncio.run(run(url, args.moves, args.fulfilments))
+        asyncio.run(run(url, args.moves, args.fulfilments, filled_before=False))
 
 
 if __name__ == "__main__":

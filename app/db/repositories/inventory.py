@@ -6,11 +6,14 @@ import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, SmallInteger, Table, bindparam, delete, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import Tuple
 
 from app.db.base import UtcDateTime
@@ -186,6 +189,16 @@ def _position_of(row: InventoryMoveRow | InventorySnapshotRow) -> Position:
     return (row.at, row.phase, row.seq)
 
 
+@cache
+def _pool_upsert(dialect: str) -> Insert:
+    """Insert a pool or overwrite its state; built once per dialect, the values come as parameters."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_POOLS)
+    return statement.on_conflict_do_update(
+        index_elements=[_POOLS.c.saleor_api_url, _POOLS.c.sku, _POOLS.c.warehouse],
+        set_={column.name: statement.excluded[column.name] for column in _POOLS.c if column.name not in _POOL_KEY},
+    )
+
+
 class SqlInventoryLedger:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -194,12 +207,12 @@ class SqlInventoryLedger:
         known: set[str] = set()
         ids = list(move_ids)
         for start in range(0, len(ids), 500):  # keep each IN (...) well under the drivers' limits
-            rows = await self._session.scalars(
-                select(InventoryMoveRow.move_id).where(
-                    InventoryMoveRow.saleor_api_url == url, InventoryMoveRow.move_id.in_(ids[start : start + 500])
+            rows = await self._session.execute(
+                select(_MOVES.c.move_id).where(
+                    _MOVES.c.saleor_api_url == url, _MOVES.c.move_id.in_(ids[start : start + 500])
                 )
             )
-            known.update(rows)
+            known.update(rows.scalars())
         return known
 
     async def pools(
@@ -210,15 +223,15 @@ class SqlInventoryLedger:
         skus = sorted({sku for sku, _ in wanted})
         for start in range(0, len(skus), 500):
             # SKU IN (...) walks the primary key; a (sku, warehouse) row-value IN would not on SQLite.
-            query = select(InventoryPoolRow).where(
-                InventoryPoolRow.saleor_api_url == url,
-                InventoryPoolRow.sku.in_(skus[start : start + 500]),
-                InventoryPoolRow.warehouse.in_({warehouse for _, warehouse in wanted}),
+            query = select(_POOLS).where(
+                _POOLS.c.saleor_api_url == url,
+                _POOLS.c.sku.in_(skus[start : start + 500]),
+                _POOLS.c.warehouse.in_({warehouse for _, warehouse in wanted}),
             )
             if for_update:
                 # Two deliveries touching one pool queue here instead of losing each other's update.
                 query = query.with_for_update()
-            for row in (await self._session.scalars(query)).all():
+            for row in await self._session.execute(query):
                 if (row.sku, row.warehouse) in wanted:
                     found[row.sku, row.warehouse] = self._stored(row)
         return found
@@ -240,7 +253,7 @@ class SqlInventoryLedger:
         return [self._stored(row) for row in rows]
 
     @staticmethod
-    def _stored(row: InventoryPoolRow) -> StoredPool:
+    def _stored(row: InventoryPoolRow | Row[Any]) -> StoredPool:
         pool = CostPool(
             row.sku,
             row.warehouse,
@@ -283,15 +296,7 @@ class SqlInventoryLedger:
         ]
         connection = await self._session.connection()
         # One statement for the whole batch: per-row ORM loads and flushes cost more than the booking.
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(_POOLS)
-        await connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[_POOLS.c.saleor_api_url, _POOLS.c.sku, _POOLS.c.warehouse],
-                set_={name: statement.excluded[name] for name in rows[0] if name not in _POOL_KEY},
-            ),
-            rows,
-        )
+        await connection.execute(_pool_upsert(connection.dialect.name), rows)
 
     async def append(
         self, url: SaleorApiUrl, booked: Sequence[tuple[LedgerEntry, Posting]], now: datetime
