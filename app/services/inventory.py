@@ -21,6 +21,7 @@ from app.domain.inventory import (
     CostingPolicy,
     CostPool,
     InvalidMove,
+    Method,
     Move,
     MoveKind,
     Posting,
@@ -139,23 +140,8 @@ async def change_methods(
 ) -> Booking:
     """A revaluation move, now, on every pool whose method ``policy`` changes: never silent."""
     entries = [
-        LedgerEntry(
-            Move(
-                id=f"method:{now.isoformat()}:{number}",
-                kind=MoveKind.REVALUATION,
-                sku=stored.pool.sku,
-                warehouse=stored.pool.warehouse,
-                at=now,
-                quantity=0,
-                currency=stored.pool.currency,
-                method=method,
-                reference=f"method change to {method.value} by {by}",
-            ),
-            source="settings",
-            recorded_by=by,
-            product_type=stored.product_type,
-        )
-        for number, stored in enumerate(await ledger.all_pools(url))
+        _revaluation(stored, method, now, reference=f"method change to {method.value} by {by}", by=by)
+        for stored in await ledger.all_pools(url)
         if (method := policy.method_for(stored.product_type)) is not stored.pool.method
     ]
     return await book(url, entries, ledger=ledger, policy=policy, now=now)
@@ -195,24 +181,28 @@ def _learned_method(current: StoredPool, entries: Sequence[LedgerEntry], policy:
         return None
     first = entries[0].move
     at = max(first.at, current.last[0]) if current.last else first.at
-    pool = current.pool
-    digest = hashlib.sha256(f"{pool.sku}\x00{pool.warehouse}".encode()).hexdigest()[:16]
-    return LedgerEntry(
-        Move(
-            id=f"method:{digest}:{at.isoformat()}",
-            kind=MoveKind.REVALUATION,
-            sku=pool.sku,
-            warehouse=pool.warehouse,
-            at=at,
-            quantity=0,
-            currency=pool.currency,
-            method=method,
-            reference=f"product type {product_type} is costed under {method.value}",
-        ),
-        source="settings",
-        recorded_by="costing settings",
-        product_type=product_type,
+    reference = f"product type {product_type} is costed under {method.value}"
+    return _revaluation(
+        dataclasses.replace(current, product_type=product_type), method, at, reference=reference, by="costing settings"
     )
+
+
+def _revaluation(stored: StoredPool, method: Method, at: datetime, *, reference: str, by: str) -> LedgerEntry:
+    """A method change of one pool at ``at``: one per pool and instant, whoever asks twice."""
+    pool = stored.pool
+    digest = hashlib.sha256(f"{pool.sku}\x00{pool.warehouse}".encode()).hexdigest()[:16]
+    move = Move(
+        id=f"method:{digest}:{at.isoformat()}",
+        kind=MoveKind.REVALUATION,
+        sku=pool.sku,
+        warehouse=pool.warehouse,
+        at=at,
+        quantity=0,
+        currency=pool.currency,
+        method=method,
+        reference=reference,
+    )
+    return LedgerEntry(move, source="settings", recorded_by=by, product_type=stored.product_type)
 
 
 def _unreachable(move: Move) -> CostPool:
