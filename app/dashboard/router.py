@@ -31,6 +31,7 @@ from app.domain.ids import InvalidSaleorApiUrl, SaleorId, saleor_api_url, saleor
 from app.errors import PermissionDeniedError
 from app.services.costing_settings import CostingSettings
 from app.services.inventory import change_methods
+from app.services.order_costing import ledger_document
 from app.services.settings import SECTIONS, SettingsRejected, change_settings, read_settings, store_timezone
 
 router = APIRouter()
@@ -138,15 +139,18 @@ async def order_fragment(
     fraud: FraudRepositoryDep,
     settings: SettingsStoreDep,
     order_id: Annotated[str, Query(alias="orderId", min_length=1, max_length=256)],
+    ledger: InventoryLedgerDep,
     locale: str | None = None,
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
     zone, language = await store_timezone(settings, url), view_models.parse_locale(locale)
     assessments = await fraud.assessments(url, order_id)
+    cogs = await ledger_document(url, order_id, ledger=ledger)
     context = {
         "events": view_models.event_rows(await events.for_order(url, SaleorId(order_id)), zone, language),
         "assessments": [view_models.assessment_view(a, zone, language) for a in reversed(assessments)],
         "review": await fraud.review(url, order_id),
+        "cogs": None if cogs is None else view_models.cogs_view(cogs, language),
     }
     return templates.TemplateResponse(request, "fragments/order_card.html", context)
 

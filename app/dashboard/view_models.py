@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -13,6 +14,7 @@ from babel.numbers import format_currency
 
 from app.domain.fraud import Sentiment
 from app.domain.installation import Installation
+from app.domain.inventory import CogsDocument
 from app.domain.order_event import ReceivedOrderEvent
 from app.services.ports import FraudReview, SettingsChange, StoredAssessment
 
@@ -178,3 +180,53 @@ def review_rows(
 
 def decision_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
     return [(decision, counts.get(decision, 0)) for decision in ("approve", "review", "reject")]
+
+
+@dataclass(frozen=True, slots=True)
+class CogsLineView:
+    sku: str
+    quantity: int
+    cogs: str
+    layers: list[tuple[str, str]]  # (what it says, the receipt's id for a tooltip)
+
+
+@dataclass(frozen=True, slots=True)
+class CogsView:
+    method: str
+    revenue: str
+    cogs: str
+    margin: str
+    margin_pct: str | None
+    lines: list[CogsLineView]
+
+
+def cogs_view(document: CogsDocument, locale: Locale) -> CogsView:
+    """The order's ``ops.cogs`` for its card; amounts are already rounded to the currency."""
+    currency = document["currency"]
+
+    def money(text: str) -> str:
+        return format_currency(Decimal(text), currency, locale=locale, decimal_quantization=False)
+
+    return CogsView(
+        method=document["method"].upper(),
+        revenue=money(document["revenue"]),
+        cogs=money(document["cogs"]),
+        margin=money(document["grossMargin"]),
+        margin_pct=document["marginPct"],
+        lines=[
+            CogsLineView(
+                sku=line["sku"],
+                quantity=line["quantity"],
+                cogs=money(line["cogs"]),
+                layers=[
+                    (
+                        f"{layer['quantity']} × {money(layer['unitCost'])}"
+                        + ("" if layer["receiptId"] else " (provisional: sold before its receipt)"),
+                        layer["receiptId"] or "",
+                    )
+                    for layer in line["layers"]
+                ],
+            )
+            for line in document["lines"]
+        ],
+    )

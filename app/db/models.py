@@ -202,6 +202,8 @@ class InventoryMoveRow(Base):
         Index("ix_inventory_moves_tenant_order", "saleor_api_url", "order_id"),
         Index("ix_inventory_moves_tenant_at", "saleor_api_url", "at"),
         Index("ix_inventory_moves_tenant_related", "saleor_api_url", "related_move_id"),
+        # Supplier returns and landed costs may name a receipt by its reference (the PO number).
+        Index("ix_inventory_moves_tenant_reference", "saleor_api_url", "reference"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)

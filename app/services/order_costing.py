@@ -266,20 +266,26 @@ async def recost_orders(
     now says its goods cost. The number of orders rewritten; ``besides`` is one not to touch."""
     rewritten = 0
     for order_id in sorted(await ledger.orders_of(url, issue_ids) - {besides}):
-        postings = await ledger.order_postings(url, order_id)
-        sales = await ledger.sale_prices(url, order_id)
-        if not sales:
-            continue
-        lines = {
-            line_id: CostedLine(line_id, sku, None, None, 0, unit_price, None)
-            for line_id, (sku, unit_price, _) in sales.items()
-        }
-        currency = next(iter(sales.values()))[2]
-        document, _ = _document(currency, lines, postings)
+        document = await ledger_document(url, order_id, ledger=ledger)
         if document is not None:
             await _write(order_id, document, saleor, _note(document, (), recosted=True))
             rewritten += 1
     return rewritten
+
+
+async def ledger_document(url: SaleorApiUrl, order_id: str, *, ledger: InventoryLedger) -> CogsDocument | None:
+    """The order's ``ops.cogs`` from the ledger alone (its issues carry each line's net price);
+    ``None`` when none of its lines was costed in the currency it was sold in."""
+    sales = await ledger.sale_prices(url, order_id)
+    if not sales:
+        return None
+    lines = {
+        line_id: CostedLine(line_id, sku, None, None, 0, unit_price, None)
+        for line_id, (sku, unit_price, _) in sales.items()
+    }
+    currency = next(iter(sales.values()))[2]
+    document, _ = _document(currency, lines, await ledger.order_postings(url, order_id))
+    return document
 
 
 async def _write(order_id: str, document: CogsDocument, saleor: SaleorGateway, note: str) -> None:

@@ -1,6 +1,7 @@
 """Fulfilment webhooks book the goods that left or came back and write COGS into Saleor."""
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,8 @@ from tests.fakes.fake_saleor import FakeSaleor
 pytestmark = pytest.mark.usefixtures("installation")
 WAREHOUSE = "V2FyZWhvdXNlOjE="
 LINE = "T3JkZXJMaW5lOjE="
+ORDER = "T3JkZXI6MQ=="
+StaffHeaders = Callable[..., dict[str, str]]
 
 
 def _order(
@@ -76,7 +79,7 @@ async def _moves(runtime: Runtime) -> int:
 
 
 async def test_a_fulfilment_books_its_cost_and_writes_it_back_once(
-    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime, client: httpx.AsyncClient, staff_headers: StaffHeaders
 ) -> None:
     await _receive(runtime)
     shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 10)])
@@ -97,6 +100,11 @@ async def test_a_fulfilment_books_its_cost_and_writes_it_back_once(
         "unitCost": "16.00",
     }
     assert "gross margin 88.00 USD (44.00%)" in variables["note"]
+    # The order's card in the dashboard shows the same, from the ledger.
+    card = await client.get("/api/dashboard/fragments/order", params={"orderId": ORDER}, headers=staff_headers())
+    assert "<strong>$112.00</strong> on sales of $200.00 (FIFO)" in card.text
+    assert "(44.00%)" in card.text
+    assert "2 × $16.00" in card.text
     # ORDER_FULFILLED follows with the same fulfilment: nothing new to book or write.
     assert (await send("ORDER_FULFILLED", _order("OrderFulfilled", shipped))).status_code == 200
     assert len(fake_saleor.calls("RecordCogs")) == 1

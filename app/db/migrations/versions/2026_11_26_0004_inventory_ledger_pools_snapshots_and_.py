@@ -90,6 +90,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_inventory_moves_tenant_at", ["saleor_api_url", "at"], unique=False)
         batch_op.create_index("ix_inventory_moves_tenant_order", ["saleor_api_url", "order_id"], unique=False)
         batch_op.create_index("ix_inventory_moves_tenant_related", ["saleor_api_url", "related_move_id"], unique=False)
+        batch_op.create_index("ix_inventory_moves_tenant_reference", ["saleor_api_url", "reference"], unique=False)
 
     op.create_table(
         "inventory_pools",
@@ -142,6 +143,7 @@ def downgrade() -> None:
     op.drop_table("inventory_snapshots")
     op.drop_table("inventory_pools")
     with op.batch_alter_table("inventory_moves", schema=None) as batch_op:
+        batch_op.drop_index("ix_inventory_moves_tenant_reference")
         batch_op.drop_index("ix_inventory_moves_tenant_related")
         batch_op.drop_index("ix_inventory_moves_tenant_order")
         batch_op.drop_index("ix_inventory_moves_tenant_at")
