@@ -75,8 +75,16 @@ async def book(
     for entry in fresh:
         by_pool[entry.move.sku, entry.move.warehouse].append(entry)
     stored = await ledger.pools(url, by_pool.keys(), for_update=True)
+    missing = [key for key in by_pool if key not in stored]
+    if missing:
+        # Opened empty, then locked: two deliveries opening one pool queue as for any other
+        # (a row that does not exist yet cannot be locked).
+        opened = [_new_pool(by_pool[key][0], policy) for key in missing]
+        await ledger.open_pools(url, opened, now)
+        await ledger.save_snapshots(url, [(ORIGIN, new_pool.pool) for new_pool in opened])
+        stored |= await ledger.pools(url, missing, for_update=True)
     for key, pool_entries in by_pool.items():
-        if key in stored and (change := _learned_method(stored[key], pool_entries, policy)) is not None:
+        if (change := _learned_method(stored[key], pool_entries, policy)) is not None:
             pool_entries.append(change)
             pool_entries.sort(key=_ledger_order)
             fresh.append(change)
@@ -86,12 +94,8 @@ async def book(
     reposted: list[Posting] = []
     recosted: set[str] = set()
     pools: dict[PoolKey, StoredPool] = {}
-    new_pools: list[StoredPool] = []
     for key, pool_entries in by_pool.items():
-        current = stored.get(key)
-        if current is None:
-            current = _new_pool(pool_entries[0], policy)
-            new_pools.append(current)
+        current = stored[key]
         first = pool_entries[0].move
         if current.last is None or (first.at, PHASE[first.kind]) >= current.last[:2]:
             pool = _seeded(current.pool, pool_entries)
@@ -118,7 +122,7 @@ async def book(
     )
     await ledger.repost(url, reposted)
     advanced, snapshots = _advanced(pools, numbered, reposted)
-    await ledger.save_snapshots(url, [*((ORIGIN, new_pool.pool) for new_pool in new_pools), *snapshots])
+    await ledger.save_snapshots(url, snapshots)
     await ledger.save_pools(url, advanced, now)
     new_ids = {posting.move.id for posting in numbered}
     recosted |= {

@@ -225,6 +225,9 @@ class InventoryLedger(Protocol):
     async def pools_of_skus(self, url: SaleorApiUrl, skus: Collection[str]) -> list[StoredPool]:
         """Every pool (any warehouse) of these SKUs."""
 
+    async def open_pools(self, url: SaleorApiUrl, pools: Sequence[StoredPool], now: datetime) -> None:
+        """Store these empty pools unless another transaction stored them first."""
+
     async def save_pools(self, url: SaleorApiUrl, pools: Sequence[StoredPool], now: datetime) -> None: ...
     async def append(
         self, url: SaleorApiUrl, booked: Sequence[tuple[LedgerEntry, Posting]], now: datetime

@@ -189,6 +189,28 @@ def _position_of(row: InventoryMoveRow | InventorySnapshotRow) -> Position:
     return (row.at, row.phase, row.seq)
 
 
+def _pool_row(url: SaleorApiUrl, stored: StoredPool, now: datetime) -> dict[str, Any]:
+    pool, last = stored.pool, stored.last
+    return {
+        "saleor_api_url": url,
+        "sku": pool.sku,
+        "warehouse": pool.warehouse,
+        "product_type": stored.product_type,
+        "currency": pool.currency,
+        "method": pool.method.value,
+        "quantity": pool.quantity,
+        "value": pool.value,
+        "unit_cost": pool.unit_cost,
+        "layers": json.dumps(_layers_value(pool.layers)),
+        "shortfalls": json.dumps(_shortfalls_value(pool.shortfalls)),
+        "last_at": last[0] if last else None,
+        "last_phase": last[1] if last else None,
+        "last_seq": last[2] if last else None,
+        "moves_since_snapshot": stored.moves_since_snapshot,
+        "updated_at": now,
+    }
+
+
 @cache
 def _pool_upsert(dialect: str) -> Insert:
     """Insert a pool or overwrite its state; built once per dialect, the values come as parameters."""
@@ -270,30 +292,13 @@ class SqlInventoryLedger:
             last = (row.last_at, row.last_phase, row.last_seq)
         return StoredPool(pool, row.product_type, last, row.moves_since_snapshot)
 
+    async def open_pools(self, url: SaleorApiUrl, pools: Sequence[StoredPool], now: datetime) -> None:
+        await insert_all_if_absent(self._session, _POOLS, [_pool_row(url, stored, now) for stored in pools])
+
     async def save_pools(self, url: SaleorApiUrl, pools: Sequence[StoredPool], now: datetime) -> None:
         if not pools:
             return
-        rows = [
-            {
-                "saleor_api_url": url,
-                "sku": stored.pool.sku,
-                "warehouse": stored.pool.warehouse,
-                "product_type": stored.product_type,
-                "currency": stored.pool.currency,
-                "method": stored.pool.method.value,
-                "quantity": stored.pool.quantity,
-                "value": stored.pool.value,
-                "unit_cost": stored.pool.unit_cost,
-                "layers": json.dumps(_layers_value(stored.pool.layers)),
-                "shortfalls": json.dumps(_shortfalls_value(stored.pool.shortfalls)),
-                "last_at": stored.last[0] if stored.last else None,
-                "last_phase": stored.last[1] if stored.last else None,
-                "last_seq": stored.last[2] if stored.last else None,
-                "moves_since_snapshot": stored.moves_since_snapshot,
-                "updated_at": now,
-            }
-            for stored in pools
-        ]
+        rows = [_pool_row(url, stored, now) for stored in pools]
         connection = await self._session.connection()
         # One statement for the whole batch: per-row ORM loads and flushes cost more than the booking.
         await connection.execute(_pool_upsert(connection.dialect.name), rows)

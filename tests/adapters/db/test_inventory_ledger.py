@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -176,3 +177,19 @@ async def test_a_sale_naming_a_product_type_costed_otherwise_revalues_its_pool_f
     assert [
         p.move.kind for p in (await book(SHOP_API_URL, [again], ledger=ledger, policy=policy, now=NOW)).postings
     ] == [MoveKind.ISSUE]
+
+
+async def test_two_deliveries_opening_one_pool_at_once_both_count(runtime: Runtime, installation: Installation) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the second delivery waits, or fails and is redelivered")
+
+    async def deliver(entry: LedgerEntry) -> None:
+        async with runtime.sessions.begin() as session:
+            await book(SHOP_API_URL, [entry], ledger=SqlInventoryLedger(session), policy=FIFO, now=NOW)
+
+    await asyncio.gather(deliver(issue("A", 1, 1)), deliver(issue("B", 2, 2)))
+    async with runtime.sessions() as session:
+        ledger = SqlInventoryLedger(session)
+        (pool,) = (await ledger.pools(SHOP_API_URL, [("SKU-1", "W1")])).values()
+        assert pool.pool.quantity == -3
+        assert set(await ledger.known_move_ids(SHOP_API_URL, ["A", "B"])) == {"A", "B"}
