@@ -16,12 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
+from inspect import isawaitable
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 from uuid import UUID
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLAbstractType,
     GraphQLError,
@@ -29,9 +31,11 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLSchema,
     build_schema,
-    graphql,
-    graphql_sync,
+    execute_sync,
+    parse,
+    validate,
 )
+from graphql import execute as graphql_execute
 
 from app.standin import actions
 from app.standin.actions import ActionError, ActionRefused
@@ -644,6 +648,17 @@ def standin_schema() -> GraphQLSchema:
     return schema
 
 
+@lru_cache(maxsize=256)
+def _parsed(query: str) -> DocumentNode | list[GraphQLError]:
+    """A query parsed and validated once: apps send the same few documents over and over, and
+    checking them again on every request is most of what rendering a webhook costs."""
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return [error]
+    return validate(standin_schema(), document) or document
+
+
 async def execute(
     store: Store,
     query: str,
@@ -654,22 +669,29 @@ async def execute(
     operation_name: str | None = None,
 ) -> ExecutionResult:
     """Run one request's operation, as the app's token ``app`` at ``now``."""
-    return await graphql(
+    document = _parsed(query)
+    if isinstance(document, list):
+        return ExecutionResult(data=None, errors=document)
+    result = graphql_execute(
         standin_schema(),
-        query,
+        document,
         context_value=Context(store, app, now),
         variable_values=variables,
         operation_name=operation_name,
         field_resolver=_default_resolver,
         type_resolver=_resolve_type,
     )
+    return await result if isawaitable(result) else result
 
 
 def execute_subscription(store: Store, query: str, event: EventEnvelope, *, now: datetime) -> ExecutionResult:
     """Render a webhook payload: the subscription document executed once against ``event``."""
-    return graphql_sync(
+    document = _parsed(query)
+    if isinstance(document, list):
+        return ExecutionResult(data=None, errors=document)
+    return execute_sync(
         standin_schema(),
-        query,
+        document,
         root_value={"event": event},
         context_value=Context(store, event.recipient, now),
         field_resolver=_default_resolver,
