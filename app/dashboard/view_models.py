@@ -18,10 +18,15 @@ from app.domain.inventory import CogsDocument
 from app.domain.order_event import ReceivedOrderEvent
 from app.services.ports import FraudReview, SettingsChange, StoredAssessment
 
+# Every order event the app subscribes to, in the order an order meets them.
 EVENT_LABELS = {
     "order_created": "Order created",
     "order_paid": "Order paid",
     "order_fully_paid": "Order fully paid",
+    "order_updated": "Order updated",
+    "fulfillment_created": "Fulfilment created",
+    "fulfillment_approved": "Fulfilment approved",
+    "fulfillment_canceled": "Fulfilment cancelled",
     "order_fulfilled": "Order fulfilled",
 }
 

@@ -55,6 +55,10 @@ class TestHomeContext:
             ("Order created", 3),
             ("Order paid", 0),
             ("Order fully paid", 0),
+            ("Order updated", 0),
+            ("Fulfilment created", 0),
+            ("Fulfilment approved", 0),
+            ("Fulfilment cancelled", 0),
             ("Order fulfilled", 0),
         ]
         assert context["installation"]["revoked"] is True  # type: ignore[index]
