@@ -43,6 +43,7 @@ from app.runtime import Runtime
 from app.services.inventory import book
 from app.services.order_costing import CostedLine, FulfilledUnits, FulfillmentView, OrderFulfillments, cost_order
 from app.services.ports import LedgerEntry
+from bench.stats import percentile
 from tests.builders import SHOP_API_URL, make_installation
 from tests.fakes.in_memory import FakeSaleorGateway
 
@@ -51,11 +52,6 @@ WAREHOUSES = ("W1", "W2")
 BATCH = 20_000
 POLICY = CostingPolicy()
 START = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 def history(moves: int, rng: random.Random) -> list[LedgerEntry]:

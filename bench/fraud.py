@@ -42,6 +42,7 @@ from app.domain.fraud import (
     parse_rules,
     velocity_probes,
 )
+from bench.stats import percentile
 
 TARGET = 20_000
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -208,11 +209,6 @@ def _setup() -> tuple[FraudPolicy, list[ListEntry], tuple[Rule, ...]]:
         ]
     )
     return policy, entries, rules
-
-
-def percentile(values: list[int], p: float) -> int:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 def main() -> int:

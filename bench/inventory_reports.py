@@ -37,6 +37,7 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.services.inventory import book
 from app.services.ports import LedgerEntry
+from bench.stats import percentile
 from bench.valuation import History
 from tests.builders import SHOP_API_URL, make_installation
 from tests.fakes.saleor_signer import SaleorSigner
@@ -60,11 +61,6 @@ def requests(sku: str) -> dict[str, str]:
         "margin.csv": EXPORTS + "/margin.csv?period=day",
         "history.csv": EXPORTS + f"/history.csv?sku={sku}",
     }
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 async def seed(runtime: Runtime, signer: SaleorSigner, args: argparse.Namespace, now: datetime) -> None:

@@ -34,16 +34,12 @@ from app.db.models import FraudAssessmentRow, FraudReviewRow, OrderEventRow
 from app.db.repositories.installations import SqlInstallationStore
 from app.main import create_app
 from app.runtime import Runtime
+from bench.stats import percentile
 from tests.builders import SHOP_API_URL, make_installation
 from tests.fakes.saleor_signer import SaleorSigner
 
 EVENTS = ("order_created", "order_fully_paid", "order_fulfilled")
 FRAGMENTS = ("home", "order", "reviews", "settings")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 def order_id(index: int) -> str:

@@ -31,6 +31,7 @@ from app.domain.inventory import (
     Posting,
     ValuePoint,
     unit_cost_of,
+    unit_cost_text,
 )
 from app.domain.money import Money, currency_exponent
 from app.services.inventory_reports import LedgerLine, MethodsReport, StockValuation
@@ -77,10 +78,6 @@ def _unit_cost_pattern(currency: str, grouping: bool) -> str:
     places = currency_exponent(currency)
     fraction = "0" * places + "#" * (UNIT_COST_PLACES - places)
     return ("#,##0." if grouping else "0.") + fraction
-
-
-def unit_cost_text(cost: Decimal, currency: str) -> str:
-    return format_decimal(_unit_cost(cost), format=_unit_cost_pattern(currency, False), locale="en")
 
 
 def unit_cost(cost: Decimal, currency: str, locale: Locale) -> str:

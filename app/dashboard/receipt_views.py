@@ -11,18 +11,13 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.numbers import format_currency, format_decimal
 
+from app.dashboard.inventory_views import money
 from app.dashboard.view_models import local_time
-from app.domain.money import Money
 from app.services.api_keys import ApiKey
 from app.services.ports import WarehouseRef
 from app.services.receipts import OpeningBalance, ReceiptsBooked, RecordedReceipt
 
 SOURCES = {"csv": "CSV import", "form": "typed in", "api": "API", "opening": "opening balance"}
-
-
-def money_text(amount: Decimal, currency: str, locale: Locale) -> str:
-    """A total, rounded to the currency's minor unit (display is a boundary)."""
-    return format_currency(Money(amount, currency).quantized().amount, currency, locale=locale)
 
 
 def unit_cost_text(amount: Decimal, currency: str, locale: Locale) -> str:
@@ -62,7 +57,7 @@ def receipt_rows(
             warehouse=warehouse_label(r.warehouse, warehouses),
             quantity=count_text(r.quantity, locale),
             unit_cost=unit_cost_text(r.unit_cost, r.currency, locale),
-            value=money_text(r.quantity * r.unit_cost, r.currency, locale),
+            value=money(r.quantity * r.unit_cost, r.currency, locale),
             reference=r.reference,
             source=SOURCES.get(r.source, r.source),
             recorded=f"{r.recorded_by}, {local_time(r.recorded_at, zone, locale)}",
@@ -72,7 +67,7 @@ def receipt_rows(
 
 
 def values_text(value: Mapping[str, Decimal], locale: Locale) -> str:
-    return ", ".join(money_text(amount, currency, locale) for currency, amount in sorted(value.items())) or "nothing"
+    return ", ".join(money(amount, currency, locale) for currency, amount in sorted(value.items())) or "nothing"
 
 
 def booked_summary(result: ReceiptsBooked, locale: Locale) -> str:
@@ -88,7 +83,7 @@ def booked_summary(result: ReceiptsBooked, locale: Locale) -> str:
 def opening_summary(result: OpeningBalance, locale: Locale) -> str:
     if result.channel is None:
         return "No stock in Saleor has a cost price in any channel: nothing was booked."
-    value = money_text(result.value, result.currency, locale) if result.currency else "nothing"
+    value = money(result.value, result.currency, locale) if result.currency else "nothing"
     parts = [
         f"{count_text(result.booked, locale)} stock lines booked at their cost price in {result.channel}, worth {value}"
     ]

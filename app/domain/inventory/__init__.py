@@ -14,6 +14,7 @@ from app.domain.inventory.cogs import (
     SaleLine,
     cogs_summary,
     returnable_layers,
+    unit_cost_text,
 )
 from app.domain.inventory.landed_cost import (
     LandedCostShare,
@@ -112,6 +113,7 @@ __all__ = [
     "sort_key",
     "transfer_in_move",
     "unit_cost_of",
+    "unit_cost_text",
     "value_as_of",
     "value_over_time",
 ]

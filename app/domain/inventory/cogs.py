@@ -79,7 +79,7 @@ def _money_text(amount: Decimal, currency: str) -> str:
     return str(quantized if quantized else abs(quantized))  # never '-0.00'
 
 
-def _unit_cost_text(unit_cost: Decimal, currency: str) -> str:
+def unit_cost_text(unit_cost: Decimal, currency: str) -> str:
     """Six places at most, the currency's places at least: ``10.00``, ``11.333333``."""
     cost = unit_cost.quantize(UNIT_COST_STEP, ROUND_HALF_UP).normalize()
     places = currency_exponent(currency)
@@ -152,7 +152,7 @@ def cogs_summary(
                     {
                         "receiptId": take.receipt_id,
                         "quantity": take.quantity,
-                        "unitCost": _unit_cost_text(take.unit_cost, currency),
+                        "unitCost": unit_cost_text(take.unit_cost, currency),
                     }
                     for take in trace.layers()
                 ],

@@ -12,11 +12,10 @@ from app.dashboard.inventory_views import (
     percent,
     period_label,
     unit_cost,
-    unit_cost_text,
     value_chart,
 )
 from app.dashboard.view_models import parse_locale
-from app.domain.inventory import LayerTake, Period, ValuePoint
+from app.domain.inventory import LayerTake, Period, ValuePoint, unit_cost_text
 
 EN, PL = parse_locale("en"), parse_locale("pl")
 

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
+from app.dashboard.inventory_views import money
 from app.dashboard.receipt_views import (
     booked_summary,
     key_rows,
-    money_text,
     opening_summary,
     receipt_rows,
     unit_cost_text,
@@ -42,9 +42,9 @@ def _opening(**changes: object) -> OpeningBalance:
 
 class TestMoney:
     def test_totals_are_rounded_half_up_to_the_currency_at_display(self) -> None:
-        assert money_text(Decimal("48.505"), "USD", EN) == "$48.51"
-        assert money_text(Decimal("1000"), "JPY", EN) == "¥1,000"
-        assert money_text(Decimal("1234.5"), "EUR", DE) == "1.234,50\xa0€"
+        assert money(Decimal("48.505"), "USD", EN) == "$48.51"
+        assert money(Decimal("1000"), "JPY", EN) == "¥1,000"
+        assert money(Decimal("1234.5"), "EUR", DE) == "1.234,50\xa0€"
 
     def test_unit_costs_keep_every_place_they_were_given(self) -> None:
         assert unit_cost_text(Decimal("4.125"), "USD", EN) == "$4.125"
