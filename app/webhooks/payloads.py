@@ -142,7 +142,6 @@ class PaymentPayload(Payload):
     gateway: str = ""
     customer_ip_address: str | None = Field(default=None, alias="customerIpAddress")
     credit_card: CreditCardPayload | None = Field(default=None, alias="creditCard")
-    metadata: list[MetadataItemPayload] = []
 
 
 class WarehouseRef(Payload):
