@@ -119,13 +119,15 @@ async def home_fragment(
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
     day_ago = runtime.clock.now() - timedelta(days=1)
+    zone, language = await store_timezone(settings, url), view_models.parse_locale(locale)
     context = view_models.home_context(
         viewer.installation,
         await events.recent(url, RECENT_EVENTS),
         await events.counts_since(url, day_ago),
-        await store_timezone(settings, url),
-        view_models.parse_locale(locale),
+        zone,
+        language,
     )
+    context["failed"] = view_models.failed_delivery_rows(await events.recent_failed(url, RECENT_EVENTS), zone, language)
     context["decisions"] = view_models.decision_counts(await fraud.decisions_since(url, day_ago))
     context["open_reviews"] = await fraud.count_open_reviews(url)
     return templates.TemplateResponse(request, "fragments/home.html", context)

@@ -15,7 +15,7 @@ from babel.numbers import format_currency
 from app.domain.fraud import Sentiment
 from app.domain.installation import Installation
 from app.domain.inventory import CogsDocument
-from app.domain.order_event import ReceivedOrderEvent
+from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.services.ports import FraudReview, SettingsChange, StoredAssessment
 
 # Every order event the app subscribes to, in the order an order meets them.
@@ -60,6 +60,25 @@ def event_rows(events: list[ReceivedOrderEvent], zone: ZoneInfo, locale: Locale)
             at=local_time(e.issued_at, zone, locale),
         )
         for e in events
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FailedDeliveryView:
+    label: str
+    at: str
+    errors: list[tuple[str, str]]  # Saleor's message, and the path it names
+
+
+def failed_delivery_rows(failed: list[FailedDelivery], zone: ZoneInfo, locale: Locale) -> list[FailedDeliveryView]:
+    """Deliveries Saleor could not render, each with Saleor's own message and path."""
+    return [
+        FailedDeliveryView(
+            label=EVENT_LABELS.get(f.event, f.event),
+            at=local_time(f.issued_at or f.received_at, zone, locale),
+            errors=[(e.message, e.where) for e in f.errors],
+        )
+        for f in failed
     ]
 
 

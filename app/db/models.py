@@ -56,6 +56,29 @@ class OrderEventRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class FailedDeliveryRow(Base):
+    """A verified webhook whose body carries Saleor's ``errors`` instead of the data, kept to be seen.
+
+    The order is null in such a body, so one delivery is one body of one event (a retry repeats it
+    byte for byte): its SHA-256 is the key.
+    """
+
+    __tablename__ = "failed_deliveries"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "event", "body_sha256"),
+        Index("ix_failed_deliveries_tenant_received", "saleor_api_url", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    event: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    errors: Mapped[str] = mapped_column(Text)  # JSON: [{"message", "path"}]
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class SettingsRow(Base):
     """One section of a store's settings (e.g. ``general``), as validated JSON."""
 

@@ -13,7 +13,7 @@ from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.installation import Installation
 from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
-from app.domain.order_event import ReceivedOrderEvent
+from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 
 
 class Clock(Protocol):
@@ -35,6 +35,7 @@ class InstallationStore(Protocol):
 
 class OrderEventLog(Protocol):
     async def record(self, event: ReceivedOrderEvent) -> bool: ...
+    async def record_failed(self, delivery: FailedDelivery) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

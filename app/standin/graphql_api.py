@@ -5,7 +5,10 @@ contract test checks is the one served. Fields without a resolver read the
 snake_case attribute of the dataclass (or the key of a dict) of the same name.
 Mutations call ``actions`` and turn a refusal into the payload's ``errors``, as
 Saleor does; malformed queries and bad arguments are top-level GraphQL errors.
-Saleor's permission checks are not modelled: a valid app token may do anything.
+Field permissions are Saleor's: a field the calling app may not read resolves to
+Saleor's permission error, and null climbs to the nearest nullable parent, in
+queries and webhook payloads alike (``permissions``). Which object an app may
+write metadata to is not checked.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from graphql import (
     ExecutionResult,
     GraphQLAbstractType,
     GraphQLError,
+    GraphQLField,
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
@@ -39,6 +43,15 @@ from graphql import execute as graphql_execute
 
 from app.standin import actions
 from app.standin.actions import ActionError, ActionRefused
+from app.standin.permissions import (
+    AUTHENTICATED_APP,
+    OWNER,
+    UNNOTED,
+    Requirement,
+    needs_private_metadata_permission,
+    private_metadata_requirement,
+    requirements_in,
+)
 from app.standin.state import (
     Address,
     Allocation,
@@ -622,6 +635,50 @@ _KEYED = (
 )
 
 
+class PermissionDenied(Exception):
+    """Saleor's refusal of a field, named the same; ``extensions`` carry its code as Saleor's errors do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.extensions = {"exception": {"code": "PermissionDenied"}}
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    requirement: Requirement
+    message: str
+
+
+def _checks(type_name: str, field_name: str, field: GraphQLField) -> list[_Check]:
+    """What Saleor asks of the caller for this field, with the message it refuses with."""
+    named = [r for r in requirements_in(field.description) if not r.only_for_old_objects]
+    if (unnoted := UNNOTED.get((type_name, field_name))) is not None:
+        named.append(unnoted)
+    checks = [
+        _Check(r, f"To access this path, you need one of the following permissions: {', '.join(r.permissions)}")
+        for r in named
+    ]
+    if needs_private_metadata_permission(field.description):
+        # Saleor's private-metadata check refuses without naming the permission.
+        checks.append(
+            _Check(private_metadata_requirement(type_name), "You do not have permission to perform this action")
+        )
+    return checks
+
+
+def _guarded(resolve: Resolver, checks: list[_Check]) -> Resolver:
+    def resolve_if_permitted(source: Any, info: Info, **arguments: Any) -> Any:
+        app = _ctx(info).app
+        held = {*app.permissions, AUTHENTICATED_APP} if app is not None else set()
+        for check in checks:
+            owns = app is not None and source is app and OWNER in check.requirement.permissions
+            if not (check.requirement.granted_to(held) or owns):
+                raise PermissionDenied(check.message)
+        return resolve(source, info, **arguments)
+
+    return resolve_if_permitted
+
+
 def _global_id(source: Any, info: Info) -> str:
     assert isinstance(source, _KEYED)
     return to_global_id(info.parent_type.name, source.pk)
@@ -645,6 +702,12 @@ def standin_schema() -> GraphQLSchema:
         assert isinstance(named, GraphQLObjectType)
         for field_name, resolver in resolvers.items():
             named.fields[field_name].resolve = resolver
+    for type_name, named in schema.type_map.items():
+        if not isinstance(named, GraphQLObjectType) or type_name.startswith("__"):
+            continue
+        for field_name, field in named.fields.items():
+            if checks := _checks(type_name, field_name, field):
+                field.resolve = _guarded(field.resolve or _default_resolver, checks)
     return schema
 
 

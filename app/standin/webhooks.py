@@ -16,7 +16,7 @@ import httpx
 from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, parse
 
 from app.standin.encoding import dump_json
-from app.standin.graphql_api import EventEnvelope, execute_subscription
+from app.standin.graphql_api import EventEnvelope, execute_subscription, standin_schema
 from app.standin.signing import SigningKey
 from app.standin.state import App, AppWebhook, Fulfillment, Order, PendingEvent, Principal, Store
 
@@ -91,15 +91,21 @@ def envelope(
 
 
 def render(store: Store, webhook: AppWebhook, event: EventEnvelope) -> bytes | None:
-    """The body Saleor would POST for ``webhook``, or None when the subscription yields nothing."""
+    """The body Saleor would POST for ``webhook``, or None when the subscription yields nothing.
+
+    As Saleor's ``generate_payload_from_subscription``: a document that does not run sends
+    nothing; resolver errors (a field the app may not read) go under ``errors`` beside what
+    did resolve, and an ``event`` nulled whole leaves ``{"errors": [...]}`` alone.
+    """
+    if standin_schema().get_type(event.typename) is None:
+        return None  # an event the stand-in does not model; Saleor would render it
     result = execute_subscription(store, webhook.query, event, now=event.issued_at)
-    payload = (result.data or {}).get("event")
-    if payload is None:
+    if result.data is None:
         return None
+    payload = result.data.get("event") or {}
     if result.errors:
-        # Saleor adds the resolver errors next to the data.
         payload = {**payload, "errors": [error.formatted for error in result.errors]}
-    return dump_json(payload)
+    return dump_json(payload) if payload else None
 
 
 def payload_for(

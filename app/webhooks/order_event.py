@@ -17,18 +17,18 @@ from app.dependencies import (
 )
 from app.domain.fraud import OrderFacts, Stage
 from app.domain.ids import SaleorApiUrl, SaleorId
-from app.domain.order_event import ReceivedOrderEvent
+from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
 from app.saleor.webhook_auth import VerifiedWebhook
 from app.services.fraud import OrderSnapshot, assess_order
 from app.services.inventory import next_unit_costs
 from app.services.order_costing import cost_order
-from app.services.order_events import record_order_event
+from app.services.order_events import record_failed_delivery, record_order_event
 from app.services.ports import InventoryLedger
 from app.services.settings import costing_policy
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_facts import order_facts
 from app.webhooks.order_fulfillments import order_fulfillments
-from app.webhooks.parsing import parse_payload
+from app.webhooks.parsing import parse_payload, saleor_errors
 from app.webhooks.payloads import OrderEventPayload
 
 
@@ -62,6 +62,22 @@ def order_event_router(
         runtime: RuntimeDep,
         clock: ClockDep,
     ) -> WebhookAck:
+        failed = saleor_errors(webhook, definition)
+        if failed is not None:
+            kept = await record_failed_delivery(
+                FailedDelivery(
+                    saleor_api_url=webhook.installation.saleor_api_url,
+                    event=definition.header_value,
+                    issued_at=failed.issued_at,
+                    errors=tuple(SaleorError(e.message, tuple(e.path)) for e in failed.errors),
+                    received_at=clock.now(),
+                    payload=webhook.body.decode(),
+                ),
+                events=events,
+            )
+            # 200, not 4xx: Saleor does not retry a 4xx, and a retry would carry the same errors; the
+            # body is kept and shown on the home page, where someone can see what to fix.
+            return WebhookAck(status="failed" if kept else "duplicate")
         payload = parse_payload(OrderEventPayload, webhook, definition)
         installation = webhook.installation
         recorded = await record_order_event(

@@ -24,9 +24,10 @@ def _address(address: AddressPayload | None) -> AddressFacts | None:
 
 
 def _legacy_payment(payment: PaymentPayload) -> PaymentInput:
+    """Saleor's card fields only: a Payment's metadata needs HANDLE_PAYMENTS, which the app does not ask for."""
     card = payment.credit_card
     return PaymentInput(
-        metadata={item.key: item.value for item in payment.metadata},
+        metadata={},
         gateway=payment.gateway or None,
         card=None
         if card is None

@@ -142,7 +142,6 @@ class PaymentPayload(Payload):
     gateway: str = ""
     customer_ip_address: str | None = Field(default=None, alias="customerIpAddress")
     credit_card: CreditCardPayload | None = Field(default=None, alias="creditCard")
-    metadata: list[MetadataItemPayload] = []
 
 
 class WarehouseRef(Payload):
@@ -211,3 +210,18 @@ class AppRef(Payload):
 
 class AppDeletedPayload(EventPayload):
     app: AppRef | None = None
+
+
+class SaleorErrorPayload(Payload):
+    """One entry of the ``errors`` Saleor adds to a webhook body (its ``format_error``)."""
+
+    message: str
+    path: list[str | int] = []
+
+
+class ErrorsPayload(Payload):
+    """A body Saleor could not render whole: what resolved (if the event did) and its ``errors``."""
+
+    typename: str | None = Field(default=None, alias="__typename")
+    issued_at: AwareDatetime | None = Field(default=None, alias="issuedAt")
+    errors: list[SaleorErrorPayload] = []

@@ -37,7 +37,7 @@ class FakeSaleor:
         self.graphql_route = router.post(api_url).mock(side_effect=self._graphql)
         self.on("AppIdentity", {"data": {"app": {"id": app_id}, "shop": {"version": version}}})
         # Write-back succeeds unless a test says otherwise.
-        self.on("UpdatePrivateMetadata", {"data": {"updatePrivateMetadata": {"item": None, "errors": []}}})
+        self.on("UpdatePrivateMetadata", {"data": {"updatePrivateMetadata": {"errors": []}}})
         self.on("OrderNoteAdd", {"data": {"orderNoteAdd": {"event": {"id": "RXZlbnQ6MQ=="}, "errors": []}}})
         self.on("FraudDecision", FRAUD_DECISION_OK)
         self.on("RecordCogs", {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK}})

@@ -12,7 +12,7 @@ from decimal import Decimal
 from app.domain.fraud import ListEntry, ListKind, OrderFacts, RiskAssessment, Stage, VelocityDimension, VelocityProbe
 from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.installation import Installation
-from app.domain.order_event import ReceivedOrderEvent
+from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.errors import GraphQLErrorDetail, JwksUnavailableError, SaleorApiError, SaleorMutationError
 from app.services.ports import (
     AppIdentity,
@@ -54,12 +54,20 @@ class InMemoryInstallationStore:
 class InMemoryOrderEventLog:
     def __init__(self) -> None:
         self.events: dict[tuple[str, str, str, datetime], ReceivedOrderEvent] = {}
+        self.failed: dict[tuple[str, str, str], FailedDelivery] = {}
 
     async def record(self, event: ReceivedOrderEvent) -> bool:
         key = (event.saleor_api_url, event.event, event.order_id, event.issued_at)
         if key in self.events:
             return False
         self.events[key] = event
+        return True
+
+    async def record_failed(self, delivery: FailedDelivery) -> bool:
+        key = (delivery.saleor_api_url, delivery.event, delivery.fingerprint)
+        if key in self.failed:
+            return False
+        self.failed[key] = delivery
         return True
 
 

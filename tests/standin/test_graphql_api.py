@@ -102,6 +102,7 @@ class TestQueries:
         order = place(
             standin, catalogue, clock, (catalogue.mug, 2), (catalogue.tee, 1), shipping=("UPS Ground", Decimal("5.00"))
         )
+        caller.permissions = (*caller.permissions, "MANAGE_PRODUCTS")  # the listing's margin needs it
         data = await run(
             standin,
             caller,

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import OrderEventRow
+from app.db.models import FailedDeliveryRow, OrderEventRow
 from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
-from app.domain.order_event import ReceivedOrderEvent
+from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
 
 _TABLE = cast(Table, OrderEventRow.__table__)
+_FAILED = cast(Table, FailedDeliveryRow.__table__)
 
 
 class SqlOrderEventLog:
@@ -34,6 +36,41 @@ class SqlOrderEventLog:
                 "received_at": event.received_at,
             },
         )
+
+    async def record_failed(self, delivery: FailedDelivery) -> bool:
+        """Keep a delivery Saleor could not render, once; False when this body was already kept."""
+        return await insert_if_absent(
+            self._session,
+            _FAILED,
+            {
+                "saleor_api_url": delivery.saleor_api_url,
+                "event": delivery.event,
+                "issued_at": delivery.issued_at,
+                "body_sha256": delivery.fingerprint,
+                "errors": json.dumps([{"message": e.message, "path": list(e.path)} for e in delivery.errors]),
+                "payload": delivery.payload,
+                "received_at": delivery.received_at,
+            },
+        )
+
+    async def recent_failed(self, saleor_api_url: SaleorApiUrl, limit: int) -> list[FailedDelivery]:
+        rows = await self._session.scalars(
+            select(FailedDeliveryRow)
+            .where(FailedDeliveryRow.saleor_api_url == saleor_api_url)
+            .order_by(FailedDeliveryRow.received_at.desc(), FailedDeliveryRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            FailedDelivery(
+                saleor_api_url=SaleorApiUrl(row.saleor_api_url),
+                event=row.event,
+                issued_at=row.issued_at,
+                errors=tuple(SaleorError(e["message"], tuple(e["path"])) for e in json.loads(row.errors)),
+                received_at=row.received_at,
+                payload=row.payload,
+            )
+            for row in rows
+        ]
 
     async def for_order(self, saleor_api_url: SaleorApiUrl, order_id: SaleorId) -> list[ReceivedOrderEvent]:
         rows = await self._session.scalars(

@@ -47,7 +47,7 @@ class TestSaleorGraphQLClient:
     async def test_writes_private_metadata_as_key_value_pairs(
         self, factory: SaleorClientFactory, fake_saleor: FakeSaleor
     ) -> None:
-        fake_saleor.on("UpdatePrivateMetadata", {"data": {"updatePrivateMetadata": {"item": None, "errors": []}}})
+        fake_saleor.on("UpdatePrivateMetadata", {"data": {"updatePrivateMetadata": {"errors": []}}})
         await factory.gateway(SHOP_API_URL, "t").update_private_metadata(SaleorId("T3JkZXI6MQ=="), {"ops.fraud": "{}"})
         (call,) = fake_saleor.calls("UpdatePrivateMetadata")
         assert call["variables"]["input"] == [{"key": "ops.fraud", "value": "{}"}]

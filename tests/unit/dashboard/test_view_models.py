@@ -1,9 +1,9 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from app.dashboard.view_models import change_rows, event_rows, home_context, parse_locale
+from app.dashboard.view_models import change_rows, event_rows, failed_delivery_rows, home_context, parse_locale
 from app.domain.ids import SaleorId
-from app.domain.order_event import ReceivedOrderEvent
+from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
 from app.services.ports import SettingsChange
 from tests.builders import NOW, SHOP_API_URL, make_installation
 
@@ -76,3 +76,27 @@ class TestChangeRows:
         (row,) = change_rows([change], {"general": "General"}, WARSAW, parse_locale("en"))
         assert (row.by, row.section) == ("ann@shop.test", "General")
         assert row.changes == [("timezone", '"UTC"', '"Europe/Warsaw"')]
+
+
+class TestFailedDeliveryRows:
+    def test_each_error_with_saleors_message_and_path_at_the_time_saleor_issued_it(self) -> None:
+        failed = FailedDelivery(
+            saleor_api_url=SHOP_API_URL,
+            event="order_fully_paid",
+            issued_at=NOW,
+            errors=(
+                SaleorError("To access this path, …: HANDLE_PAYMENTS", ("event", "order", "payments", 0, "metadata")),
+            ),
+            received_at=NOW + timedelta(hours=2),
+            payload="{}",
+        )
+        (row,) = failed_delivery_rows([failed], WARSAW, parse_locale("en"))
+        assert row.label == "Order fully paid"
+        assert "1:00:00" in row.at
+        assert row.errors == [("To access this path, …: HANDLE_PAYMENTS", "event.order.payments.0.metadata")]
+
+    def test_without_an_issued_at_it_is_when_the_app_received_it(self) -> None:
+        failed = FailedDelivery(SHOP_API_URL, "order_updated", None, (SaleorError("x"),), NOW, "{}")
+        (row,) = failed_delivery_rows([failed], WARSAW, parse_locale("en"))
+        assert "1:00:00" in row.at
+        assert row.errors == [("x", "")]
