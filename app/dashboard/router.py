@@ -268,10 +268,16 @@ async def save_settings(
     return response
 
 
+@router.get("/", response_class=HTMLResponse)
 @router.get("/about", response_class=HTMLResponse)
 @router.get("/about/privacy", response_class=HTMLResponse)
 @router.get("/about/support", response_class=HTMLResponse)
-async def about(request: Request) -> HTMLResponse:
-    """The manifest's homepage, data privacy and support pages (public, outside the dashboard)."""
+async def about(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """The site root, the manifest's homepage, data privacy and support pages (public, outside the dashboard)."""
     section = request.url.path.removeprefix("/about").strip("/") or "about"
-    return templates.TemplateResponse(request, "about.html", {"version": __version__, "section": section})
+    context = {
+        "version": __version__,
+        "section": section,
+        "manifest_url": f"{runtime.settings.public_url}/api/manifest",
+    }
+    return templates.TemplateResponse(request, "about.html", context)
