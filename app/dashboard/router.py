@@ -126,7 +126,7 @@ async def home_fragment(
         await store_timezone(settings, url),
         view_models.parse_locale(locale),
     )
-    context["decisions"] = view_models.decision_counts(await fraud.decisions_since(url, day_ago))
+    context["decisions"] = view_models.decision_counts(await fraud.latest_decision_counts(url, since=day_ago))
     context["open_reviews"] = await fraud.count_open_reviews(url)
     return templates.TemplateResponse(request, "fragments/home.html", context)
 

@@ -1,8 +1,12 @@
+import re
+
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.db.models import SettingsChangeRow, SettingsRow
+from app.db.models import FraudAssessmentRow, SettingsChangeRow, SettingsRow
+from app.db.repositories.fraud import SqlFraudRepository
+from app.domain.ids import SaleorApiUrl
 from app.runtime import Runtime
 from tests.api.conftest import Send
 from tests.builders import body_of, order_payload
@@ -20,6 +24,30 @@ class TestHomeFragment:
         assert 'data-redirect="/orders/T3JkZXI6MQ=="' in response.text
         assert "#2042" in response.text
         assert "Active" in response.text
+
+    async def test_counts_each_order_once_by_its_latest_decision_as_the_demo_summary_does(
+        self, client: httpx.AsyncClient, send: Send, staff_headers, runtime: Runtime
+    ) -> None:
+        await send("ORDER_CREATED", body_of(order_payload()))
+        paid = order_payload(typename="OrderFullyPaid", issued_at="2026-11-26T12:05:00+00:00")
+        paid["order"]["transactions"] = [
+            {
+                "id": "VHJhbnNhY3Rpb246MQ==",
+                "pspReference": "ch_1",
+                "chargedAmount": {"amount": 129.9, "currency": "USD"},
+            }
+        ]
+        await send("ORDER_FULLY_PAID", body_of(paid))
+        async with runtime.sessions() as session:
+            assessments = await session.scalar(select(func.count()).select_from(FraudAssessmentRow))
+            latest = await SqlFraudRepository(session).latest_decision_counts(
+                SaleorApiUrl("https://shop.test/graphql/")
+            )
+        assert assessments == 2
+        home = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
+        shown = re.findall(r'stat-value">(\d+)</span><span class="stat-label">(approve|review|reject)<', home.text)
+        assert {decision: int(count) for count, decision in shown if int(count)} == latest
+        assert sum(int(count) for count, _ in shown) == 1
 
     async def test_an_empty_store_says_what_will_appear(self, client: httpx.AsyncClient, staff_headers) -> None:
         response = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
