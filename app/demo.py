@@ -252,6 +252,7 @@ async def run_demo(
         app_id="",
         key=standin.key,
         saleor_version=standin.store.shop.version,
+        latest_order_id=lambda: _latest_order_id(standin),
     )
     standin_site = create_site(standin.asgi, harness)
     app = create_app(settings)
@@ -310,6 +311,11 @@ async def run_demo(
             print("Press Ctrl-C to stop.", file=out)
             await until()
     return summary
+
+
+def _latest_order_id(standin: StandIn) -> str | None:
+    orders = list(standin.store.orders.values())
+    return to_global_id("Order", max(orders, key=lambda order: order.number).pk) if orders else None
 
 
 def play(options: DemoOptions, *, out: TextIO = sys.stderr) -> tuple[DemoSummary, StandIn]:
