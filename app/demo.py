@@ -33,6 +33,7 @@ from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import margin_pct
@@ -229,6 +230,7 @@ async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) ->
             saleor=runtime.saleor.gateway(url, installation.token),
             ledger=SqlInventoryLedger(session),
             settings=SqlSettingsStore(session),
+            names=SqlSaleorNames(session),
             channel=None,
             at=at,
             now=at,
