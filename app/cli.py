@@ -55,7 +55,7 @@ def _bind(host: str, port: int, flag: str) -> socket.socket:
     return listener
 
 
-def _free_port(host: str, preferred: int, flag: str, out: list[str]) -> int:
+def free_port(host: str, preferred: int, flag: str, out: list[str]) -> int:
     """``preferred`` when it is free, else any free port, saying so."""
     try:
         _bind(host, preferred, flag).close()
@@ -195,7 +195,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _demo_port(host: str, asked: int | None, default: int, flag: str, notes: list[str]) -> int:
     """A port the user named must be free; the default gives way to a free one."""
     if asked is None:
-        return _free_port(host, default, flag, notes)
+        return free_port(host, default, flag, notes)
     _bind(host, asked, flag).close()
     return asked
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app import __version__
-from app.cli import build_parser, main
+from app.cli import build_parser, free_port, main
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +117,10 @@ def test_make_run_listens_where_the_readme_says() -> None:
     readme = (root / "README.md").read_text()
     paragraph = readme[readme.index("`make run` serves") :].split("\n\n", 1)[0]
     assert f"`{flags['host']}:{flags['port']}`" in paragraph
+
+
+def test_the_demo_moves_off_a_taken_default_port_and_says_so(busy_port: int) -> None:
+    notes: list[str] = []
+    port = free_port("127.0.0.1", busy_port, "--port", notes)
+    assert port != busy_port
+    assert notes == [f"port {busy_port} is in use, so --port {port} is used instead"]
