@@ -1,17 +1,90 @@
-"""``saleor-ops``: serve, migrate, manifest."""
+"""``saleor-ops``: serve, migrate, manifest, demo and the receipts commands.
+
+A setting, a database or a port the command cannot use ends it with one line on stderr
+naming what to change, and a non-zero exit: 2 for a bad setting, 1 for what is in the way.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
+import errno
 import json
+import logging
+import socket
 import sys
 from datetime import date
 from pathlib import Path
 
-from app.config import Settings
-from app.db.engine import is_sqlite
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from app import __version__
+from app.config import Settings, describe_invalid_settings
+from app.db.engine import create_engine, is_sqlite
 from app.db.migrate import upgrade_to_head
+from app.db.repositories.installations import SqlInstallationStore
+from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.runtime import Runtime
+from app.services.installations import uninstall
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8000
+DEFAULT_STANDIN_PORT = 8001
+
+
+class CannotRun(Exception):
+    """What stops a command before it starts; its message is the one line the user sees."""
+
+
+def _bind(host: str, port: int, flag: str) -> socket.socket:
+    """The listening socket, bound before anything prints "running", or why it cannot be."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CannotRun(f"port {port} on {host} is already in use; choose another with {flag} PORT") from exc
+        raise CannotRun(f"cannot listen on {host}:{port} ({exc.strerror}); change {flag} or --host") from exc
+    return listener
+
+
+def free_port(host: str, preferred: int, flag: str, out: list[str]) -> int:
+    """``preferred`` when it is free, else any free port, saying so."""
+    try:
+        _bind(host, preferred, flag).close()
+        return preferred
+    except CannotRun:
+        with _bind(host, 0, flag) as listener:
+            port = int(listener.getsockname()[1])
+        out.append(f"port {preferred} is in use, so {flag} {port} is used instead")
+        return port
+
+
+def _check_database(database_url: str) -> None:
+    """Connect once, so a database that is missing or unreachable stops the command here."""
+
+    async def connect() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(connect())
+    except Exception as exc:  # whatever the driver raises, the user needs its one-line reason
+        shown = make_url(database_url).render_as_string(hide_password=True)
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise CannotRun(f"cannot use the database in APP_DATABASE_URL ({shown}): {reason}") from exc
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -19,77 +92,147 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     from app.main import create_app
 
+    _check_database(settings.database_url)
+    listener = _bind(host, port, "--port")
     if is_sqlite(settings.database_url):
         # The embedded database migrates itself; PostgreSQL is migrated once per
         # release with `saleor-ops migrate`, never by several replicas at once.
         upgrade_to_head(settings.database_url)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=True)
+    config = uvicorn.Config(create_app(settings), log_config=None, proxy_headers=True)
+    # uvicorn names no address for a socket it is handed, so say it here.
+    log.info("listening on http://%s:%d", host, port, extra={"public_url": settings.public_url})
+    uvicorn.Server(config).run(sockets=[listener])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="saleor-ops", description="Saleor Ops, the operations app for Saleor.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the app (migrates the embedded SQLite first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    commands.add_parser("migrate", help="apply database migrations")
-    commands.add_parser("manifest", help="print the app manifest Saleor installs from")
-    demo = commands.add_parser(
-        "demo", help="install the app into a built-in Saleor stand-in, play a day of orders, keep serving"
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="saleor-ops",
+        description="Saleor Ops, the operations app for Saleor. Settings come from APP_* environment variables.",
     )
+    parser.add_argument("--version", action="version", version=f"saleor-ops {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
+
+    serve = command("serve", "run the app (migrates the embedded SQLite first)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the port to listen on (default {DEFAULT_PORT})")
+    command("migrate", "apply database migrations to APP_DATABASE_URL")
+    command("manifest", "print the app manifest Saleor installs from")
+    demo = command("demo", "install the app into a built-in Saleor stand-in, play a day of orders, keep serving")
     demo.add_argument("--orders", type=int, default=60, help="orders in the day (default 60)")
     demo.add_argument("--seed", type=int, default=7, help="same seed, same day (default 7)")
     demo.add_argument("--day", type=date.fromisoformat, help="the day to play, YYYY-MM-DD (default yesterday)")
     demo.add_argument("--no-serve", action="store_true", help="stop after the summary")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000, help="the app's port (default 8000)")
-    demo.add_argument("--standin-port", type=int, default=8001, help="the stand-in's port (default 8001)")
+    demo.add_argument("--host", default="127.0.0.1", help="the address both servers listen on (default 127.0.0.1)")
+    demo.add_argument(
+        "--port", type=int, help=f"the app's port (default {DEFAULT_PORT}, or a free one if that is taken)"
+    )
+    demo.add_argument(
+        "--standin-port",
+        type=int,
+        help=f"the stand-in's port (default {DEFAULT_STANDIN_PORT}, or a free one if that is taken)",
+    )
     demo.add_argument("--data-dir", type=Path, help="an empty folder for the demo's data (default var/demo-<time>)")
-    receipts = commands.add_parser(
-        "import-receipts", help="book a CSV file of goods received into a store's cost ledger (all or nothing)"
+    receipts = command(
+        "import-receipts", "book a CSV file of goods received into a store's cost ledger (all or nothing)"
     )
     receipts.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
     receipts.add_argument(
         "file", type=Path, help="CSV: sku,warehouse,quantity,unit_cost,currency,received_at,reference"
     )
-    opening = commands.add_parser(
-        "opening-balance", help="book Saleor's stock as receipts at each variant's cost price in one channel"
-    )
+    opening = command("opening-balance", "book Saleor's stock as receipts at each variant's cost price in one channel")
     opening.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
     opening.add_argument("--channel", help="the channel whose cost prices to use (default: the first found)")
     opening.add_argument("--at", help="the date or time to book it at, in the store's time zone (default: now)")
-    args = parser.parse_args(argv)
+    forget = command("forget-store", "delete a store's token and every record the app keeps of it")
+    forget.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
+    return parser
 
+
+def _forget_store(settings: Settings, raw_url: str) -> int:
+    """What APP_DELETED does, for Saleor versions that never send it to the app being removed."""
+    try:
+        url = saleor_api_url(raw_url)
+    except InvalidSaleorApiUrl as exc:
+        raise CannotRun(str(exc)) from exc
+    _check_database(settings.database_url)
+
+    async def forget() -> bool:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.sessions.begin() as session:
+                return await uninstall(url, None, store=SqlInstallationStore(session, runtime.cipher))
+        finally:
+            await runtime.close()
+
+    if not asyncio.run(forget()):
+        raise CannotRun(f"no store {url} has installed the app here; nothing was deleted")
+    print(f"deleted every record of {url}", file=sys.stderr)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from app.demo import DemoOptions
+    from app.demo import main as run_demo
+
+    notes: list[str] = []
+    options = DemoOptions(
+        orders=args.orders,
+        seed=args.seed,
+        serve=not args.no_serve,
+        host=args.host,
+        port=_demo_port(args.host, args.port, DEFAULT_PORT, "--port", notes),
+        standin_port=_demo_port(args.host, args.standin_port, DEFAULT_STANDIN_PORT, "--standin-port", notes),
+        data_dir=args.data_dir,
+    )
+    for note in notes:
+        print(f"saleor-ops: {note}", file=sys.stderr)
+    return run_demo(options if args.day is None else dataclasses.replace(options, day=args.day))
+
+
+def _demo_port(host: str, asked: int | None, default: int, flag: str, notes: list[str]) -> int:
+    """A port the user named must be free; the default gives way to a free one."""
+    if asked is None:
+        return free_port(host, default, flag, notes)
+    _bind(host, asked, flag).close()
+    return asked
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from app.demo import DemoOptions
-        from app.demo import main as run_demo
-
-        options = DemoOptions(
-            orders=args.orders,
-            seed=args.seed,
-            serve=not args.no_serve,
-            host=args.host,
-            port=args.port,
-            standin_port=args.standin_port,
-            data_dir=args.data_dir,
-        )
-        return run_demo(options if args.day is None else dataclasses.replace(options, day=args.day))
-
+        return _demo(args)
     settings = Settings()
     if args.command == "serve":
         _serve(settings, args.host, args.port)
     elif args.command == "migrate":
+        _check_database(settings.database_url)
         upgrade_to_head(settings.database_url)
         print("database is at the latest migration", file=sys.stderr)
     elif args.command in ("import-receipts", "opening-balance"):
         from app.receipts_cli import run
 
         return run(settings, args)
+    elif args.command == "forget-store":
+        return _forget_store(settings, args.saleor_api_url)
     elif args.command == "manifest":
         from app.saleor.manifest import build_manifest
 
         print(json.dumps(build_manifest(settings.public_url), indent=2))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ValidationError as exc:
+        print(f"saleor-ops: {describe_invalid_settings(exc)}", file=sys.stderr)
+        return 2
+    except CannotRun as exc:
+        print(f"saleor-ops: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,13 +6,19 @@ Every variable carries the ``APP_`` prefix (see ``.env.example``). Tests build
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 SECRET_KEY_FILE = "secret.key"
+SUPPORTED_DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+DATABASE_URL_EXAMPLES = "use sqlite+aiosqlite:///./var/saleor-ops.db or postgresql+asyncpg://user:pass@host/db"
 
 
 class Settings(BaseSettings):
@@ -43,10 +49,37 @@ class Settings(BaseSettings):
     # once per this many seconds.
     jwks_refetch_interval_seconds: float = 30.0
 
+    @field_validator("database_url")
+    @classmethod
+    def _a_supported_database(cls, value: str) -> str:
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            driver = None
+        if driver not in SUPPORTED_DATABASE_DRIVERS:
+            raise ValueError(f"{value!r} is not a database URL this app can use; {DATABASE_URL_EXAMPLES}")
+        return value
+
     @field_validator("public_url")
     @classmethod
-    def _strip_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _an_http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                f"{value!r} is not the http(s) URL Saleor reaches the app at, e.g. https://ops.example.com"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("allowed_saleor_urls")
+    @classmethod
+    def _url_patterns(cls, value: str) -> str:
+        for pattern in (p.strip() for p in value.split(",")):
+            if pattern and not re.fullmatch(r"https?://[^/]+/.*", pattern):
+                raise ValueError(
+                    f"{pattern!r} is not a Saleor API URL pattern, e.g. https://*.saleor.cloud/graphql/ "
+                    "(leave the variable empty to allow any store)"
+                )
+        return value
 
     @property
     def allowed_saleor_url_patterns(self) -> list[str]:
@@ -68,3 +101,15 @@ class Settings(BaseSettings):
         path.write_text(key + "\n")
         path.chmod(0o600)
         return key
+
+
+def describe_invalid_settings(error: ValidationError) -> str:
+    """One line naming each bad variable, what it holds and what it should be."""
+    problems = []
+    for item in error.errors():
+        variable = "APP_" + "_".join(str(part) for part in item["loc"]).upper()
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] != "value_error":
+            message = f"{message} (it is {item['input']!r})"
+        problems.append(f"{variable}: {message}")
+    return "; ".join(problems)

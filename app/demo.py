@@ -33,6 +33,7 @@ from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import margin_pct
@@ -229,6 +230,7 @@ async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) ->
             saleor=runtime.saleor.gateway(url, installation.token),
             ledger=SqlInventoryLedger(session),
             settings=SqlSettingsStore(session),
+            names=SqlSaleorNames(session),
             channel=None,
             at=at,
             now=at,
@@ -252,6 +254,7 @@ async def run_demo(
         app_id="",
         key=standin.key,
         saleor_version=standin.store.shop.version,
+        latest_order_id=lambda: _latest_order_id(standin),
     )
     standin_site = create_site(standin.asgi, harness)
     app = create_app(settings)
@@ -310,6 +313,11 @@ async def run_demo(
             print("Press Ctrl-C to stop.", file=out)
             await until()
     return summary
+
+
+def _latest_order_id(standin: StandIn) -> str | None:
+    orders = list(standin.store.orders.values())
+    return to_global_id("Order", max(orders, key=lambda order: order.number).pk) if orders else None
 
 
 def play(options: DemoOptions, *, out: TextIO = sys.stderr) -> tuple[DemoSummary, StandIn]:

@@ -16,6 +16,7 @@ from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.inventory_reports import SqlInventoryReports
 from app.db.repositories.order_events import SqlOrderEventLog
 from app.db.repositories.receipts import SqlReceiptLog
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
@@ -88,6 +89,13 @@ async def get_inventory_ledger(session: SessionDep) -> SqlInventoryLedger:
 
 
 InventoryLedgerDep = Annotated[SqlInventoryLedger, Depends(get_inventory_ledger)]
+
+
+async def get_saleor_names(session: SessionDep) -> SqlSaleorNames:
+    return SqlSaleorNames(session)
+
+
+SaleorNamesDep = Annotated[SqlSaleorNames, Depends(get_saleor_names)]
 
 
 async def get_inventory_reports(session: SessionDep) -> SqlInventoryReports:

@@ -3,8 +3,9 @@
     AppError
     ├── NotInstalledError          no installation for this Saleor API URL
     ├── SignatureError             a webhook signature or dashboard token is not acceptable
-    │   ├── KeyMismatchError       it did not verify with these keys (Saleor may have rotated)
+    │   ├── UnknownSigningKeyError its key id is not in these keys (Saleor may have rotated)
     │   └── JwksUnavailableError   Saleor's JWKS could not be fetched (transient)
+    │       └── JwksRefetchThrottledError  the keys may be new, but were fetched moments ago
     ├── PermissionDeniedError      a verified staff user lacks a permission the action needs
     └── SaleorApiError             a call to Saleor's GraphQL API failed
         ├── SaleorUnavailableError network error, timeout, 429 or 5xx after retries (transient)
@@ -32,11 +33,15 @@ class SignatureError(AppError):
     pass
 
 
-class KeyMismatchError(SignatureError):
+class UnknownSigningKeyError(SignatureError):
     pass
 
 
 class JwksUnavailableError(SignatureError):
+    pass
+
+
+class JwksRefetchThrottledError(JwksUnavailableError):
     pass
 
 

@@ -8,8 +8,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-# Attributes every LogRecord has; anything else came in through ``extra=``.
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Attributes every LogRecord has; anything else came in through ``extra=``. uvicorn's
+# ``color_message`` repeats the message with terminal colour codes: not for a JSON line.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 _SECRET_MARKERS = ("token", "signature", "authorization", "secret", "password", "jwks", "cookie")
 REDACTED = "[redacted]"
 

@@ -25,6 +25,7 @@ from app.db.engine import is_sqlite
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
@@ -165,6 +166,7 @@ async def opening_balance(
                 saleor=runtime.saleor.gateway(url, installation.token),
                 ledger=SqlInventoryLedger(session),
                 settings=settings,
+                names=SqlSaleorNames(session),
                 channel=channel,
                 at=at,
                 now=now,
@@ -178,9 +180,7 @@ async def opening_balance(
         console.note(f"saleor-ops: could not read the store's stock: {exc}")
         return 2
     for stock in result.skipped:
-        console.say(
-            f"skipped {stock.sku or stock.variant_id} in {stock.warehouse_id} ({stock.quantity}): {stock.reason}"
-        )
+        console.say(f"skipped {stock.item} in {stock.warehouse} ({stock.quantity}): {stock.reason}")
     if result.skipped_count > len(result.skipped):
         console.say(f"… and {result.skipped_count - len(result.skipped):,} more skipped")
     console.say(f"channel           {result.channel or '-'}")

@@ -25,8 +25,10 @@ from app.dependencies import (
     SettingsStoreDep,
     require_permissions,
 )
+from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import Method, Period
 from app.services.inventory_reports import (
+    InventoryReports,
     end_of_day,
     margin_by_period,
     methods_side_by_side,
@@ -86,6 +88,11 @@ def _csv(text: str, name: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "no-store"},
     )
+
+
+async def _warehouse_options(reports: InventoryReports, url: SaleorApiUrl) -> list[tuple[str, str]]:
+    warehouses = await reports.warehouses(url)
+    return views.warehouse_options(warehouses, await reports.names(url, warehouses))
 
 
 @router.get(FRAGMENTS, response_class=HTMLResponse)
@@ -160,7 +167,7 @@ async def methods_fragment(
             "as_of": views.as_of_text(day, zone, language),
             "sku": sku or "",
             "warehouse": warehouse or "",
-            "warehouses": await reports.warehouses(url),
+            "warehouses": await _warehouse_options(reports, url),
             "download": f"{EXPORTS}/methods.csv" + _query(date=day, sku=sku, warehouse=warehouse),
         },
     )
@@ -287,11 +294,12 @@ async def history_fragment(
         request,
         "history",
         {
-            "rows": [] if history is None else views.history_rows(history.lines, zone, language),
+            "rows": [] if history is None else views.history_rows(history.lines, history.names, zone, language),
             "total": 0 if history is None else history.total,
             "sku": sku or "",
+            "item": "" if history is None else views.name_of(history.names, history.sku),
             "warehouse": warehouse or "",
-            "warehouses": await reports.warehouses(url),
+            "warehouses": await _warehouse_options(reports, url),
             "timezone": zone.key,
             "download": f"{EXPORTS}/history.csv" + _query(sku=sku, warehouse=warehouse),
         },

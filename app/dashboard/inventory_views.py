@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,6 +35,7 @@ from app.domain.inventory import (
 )
 from app.domain.money import Money, currency_exponent
 from app.services.inventory_reports import LedgerLine, MethodsReport, StockValuation
+from app.services.ports import SaleorName
 
 _UNIT_COST_STEP = Decimal(1).scaleb(-UNIT_COST_PLACES)
 METHODS = tuple(Method)
@@ -138,26 +139,53 @@ def _posting_unit_cost(posting: Posting) -> Decimal | None:
 @dataclass(frozen=True, slots=True)
 class StockRow:
     sku: str
+    item: str  # "Product / Variant" when the variant has no SKU
     method: str
     quantity: int
     unit_cost: str
     value: str
 
 
+def name_of(names: Mapping[str, SaleorName], saleor_id: str) -> str:
+    """What the store calls a warehouse or a variant; its Saleor id until the app has learned that."""
+    known = names.get(saleor_id)
+    return known.name if known else saleor_id
+
+
+def _slug_of(names: Mapping[str, SaleorName], saleor_id: str) -> str:
+    known = names.get(saleor_id)
+    return known.slug or "" if known else ""
+
+
+def _item_of(names: Mapping[str, SaleorName], sku: str) -> str:
+    """ "Product / Variant" for a variant without a SKU (the ledger keys it by its id); else empty."""
+    known = names.get(sku)
+    return known.name if known else ""
+
+
+def warehouse_options(warehouses: Sequence[str], names: Mapping[str, SaleorName]) -> list[tuple[str, str]]:
+    """(id, name) for a warehouse filter, by name."""
+    return sorted(((warehouse, name_of(names, warehouse)) for warehouse in warehouses), key=lambda pair: pair[1])
+
+
 @dataclass(frozen=True, slots=True)
 class WarehouseTable:
-    warehouse: str
+    warehouse: str  # its Saleor id
+    name: str
     rows: list[StockRow]
     totals: list[str]  # one per currency
 
 
 def valuation_tables(valuation: StockValuation, locale: Locale) -> list[WarehouseTable]:
+    names = valuation.names
     return [
         WarehouseTable(
             warehouse=stock.warehouse,
+            name=name_of(names, stock.warehouse),
             rows=[
                 StockRow(
                     sku=row.sku,
+                    item=_item_of(names, row.sku),
                     method=row.method.value.upper(),
                     quantity=row.quantity,
                     unit_cost=unit_cost(row.unit_cost, row.currency, locale),
@@ -174,7 +202,8 @@ def valuation_tables(valuation: StockValuation, locale: Locale) -> list[Warehous
 @dataclass(frozen=True, slots=True)
 class MethodsRow:
     sku: str
-    warehouse: str
+    item: str  # "Product / Variant" when the variant has no SKU
+    warehouse: str  # its name, once learned
     quantity: int
     values: list[str]  # per method, in METHODS order
     cogs: list[str]
@@ -184,7 +213,8 @@ def methods_rows(report: MethodsReport, locale: Locale) -> list[MethodsRow]:
     return [
         MethodsRow(
             sku=row.sku,
-            warehouse=row.warehouse,
+            item=_item_of(report.names, row.sku),
+            warehouse=name_of(report.names, row.warehouse),
             quantity=row.quantity,
             values=[money(row.value[method], row.currency, locale) for method in METHODS],
             cogs=[money(row.cogs[method], row.currency, locale) for method in METHODS],
@@ -249,7 +279,9 @@ def _short_time(moment: datetime, zone: ZoneInfo, locale: Locale) -> str:
     return f"{format_date(local, format='medium', locale=locale)}, {format_time(local, format='short', locale=locale)}"
 
 
-def history_rows(lines: Sequence[LedgerLine], zone: ZoneInfo, locale: Locale) -> list[HistoryRow]:
+def history_rows(
+    lines: Sequence[LedgerLine], names: Mapping[str, SaleorName], zone: ZoneInfo, locale: Locale
+) -> list[HistoryRow]:
     rows = []
     for line in lines:
         posting, move = line.posting, line.posting.move
@@ -258,7 +290,7 @@ def history_rows(lines: Sequence[LedgerLine], zone: ZoneInfo, locale: Locale) ->
             HistoryRow(
                 at=_short_time(move.at, zone, locale),
                 kind=KIND_LABELS[move.kind],
-                warehouse=move.warehouse,
+                warehouse=name_of(names, move.warehouse),
                 quantity=posting.quantity,
                 unit_cost="" if cost is None else unit_cost(cost, move.currency, locale),
                 value=money(posting.value, move.currency, locale),
@@ -373,12 +405,15 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def valuation_csv(valuation: StockValuation) -> str:
+    names = valuation.names
     return _csv(
-        ["warehouse", "sku", "currency", "method", "quantity", "unit_cost", "value"],
+        ["warehouse", "warehouse_slug", "sku", "item", "currency", "method", "quantity", "unit_cost", "value"],
         (
             [
-                _cell(row.warehouse),
+                _cell(name_of(names, row.warehouse)),
+                _cell(_slug_of(names, row.warehouse)),
                 _cell(row.sku),
+                _cell(_item_of(names, row.sku)),
                 row.currency,
                 row.method.value,
                 row.quantity,
@@ -395,7 +430,9 @@ def methods_csv(report: MethodsReport) -> str:
     return _csv(
         [
             "warehouse",
+            "warehouse_slug",
             "sku",
+            "item",
             "currency",
             "quantity",
             *(f"value_{method.value}" for method in METHODS),
@@ -403,8 +440,10 @@ def methods_csv(report: MethodsReport) -> str:
         ],
         (
             [
-                _cell(row.warehouse),
+                _cell(name_of(report.names, row.warehouse)),
+                _cell(_slug_of(report.names, row.warehouse)),
                 _cell(row.sku),
+                _cell(_item_of(report.names, row.sku)),
                 row.currency,
                 row.quantity,
                 *(money_text(row.value[method], row.currency) for method in METHODS),

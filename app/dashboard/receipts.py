@@ -28,6 +28,7 @@ from app.dependencies import (
     InventoryLedgerDep,
     ReceiptLogDep,
     RuntimeDep,
+    SaleorNamesDep,
     SessionDep,
     SettingsStoreDep,
     require_permissions,
@@ -233,7 +234,7 @@ async def enter_receipt(page: PageDep, ledger: InventoryLedgerDep, session: Sess
 
 
 @router.post("/api/dashboard/receipts/opening-balance", response_class=HTMLResponse)
-async def opening_balance(page: PageDep, ledger: InventoryLedgerDep) -> HTMLResponse:
+async def opening_balance(page: PageDep, ledger: InventoryLedgerDep, names: SaleorNamesDep) -> HTMLResponse:
     form = await page.request.form()
     channel = str(form.get("channel") or "").strip() or None
     typed_at = str(form.get("at") or "").strip()
@@ -250,6 +251,7 @@ async def opening_balance(page: PageDep, ledger: InventoryLedgerDep) -> HTMLResp
         saleor=page.gateway(),
         ledger=ledger,
         settings=page.settings,
+        names=names,
         channel=channel,
         at=at,
         now=now,

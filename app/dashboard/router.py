@@ -128,7 +128,7 @@ async def home_fragment(
         language,
     )
     context["failed"] = view_models.failed_delivery_rows(await events.recent_failed(url, RECENT_EVENTS), zone, language)
-    context["decisions"] = view_models.decision_counts(await fraud.decisions_since(url, day_ago))
+    context["decisions"] = view_models.decision_counts(await fraud.latest_decision_counts(url, since=day_ago))
     context["open_reviews"] = await fraud.count_open_reviews(url)
     return templates.TemplateResponse(request, "fragments/home.html", context)
 
@@ -270,10 +270,16 @@ async def save_settings(
     return response
 
 
+@router.get("/", response_class=HTMLResponse)
 @router.get("/about", response_class=HTMLResponse)
 @router.get("/about/privacy", response_class=HTMLResponse)
 @router.get("/about/support", response_class=HTMLResponse)
-async def about(request: Request) -> HTMLResponse:
-    """The manifest's homepage, data privacy and support pages (public, outside the dashboard)."""
+async def about(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """The site root, the manifest's homepage, data privacy and support pages (public, outside the dashboard)."""
     section = request.url.path.removeprefix("/about").strip("/") or "about"
-    return templates.TemplateResponse(request, "about.html", {"version": __version__, "section": section})
+    context = {
+        "version": __version__,
+        "section": section,
+        "manifest_url": f"{runtime.settings.public_url}/api/manifest",
+    }
+    return templates.TemplateResponse(request, "about.html", context)

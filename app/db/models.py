@@ -291,3 +291,19 @@ class ApiKeyRow(Base):
     created_by: Mapped[str] = mapped_column(String(320))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SaleorNameRow(Base):
+    """What a store calls one of its Saleor objects (a warehouse, a variant), to show instead of its id.
+
+    Learned from what Saleor already sends or answers (webhook payloads, the warehouses query);
+    the latest name wins.
+    """
+
+    __tablename__ = "saleor_names"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    saleor_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+    slug: Mapped[str | None] = mapped_column(String(512))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

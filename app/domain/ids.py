@@ -57,6 +57,13 @@ def saleor_jwks_url(api_url: SaleorApiUrl) -> str:
     return saleor_origin(api_url) + "/.well-known/jwks.json"
 
 
+# A ``*`` stands for part of one host label or path segment: never for the characters
+# that end one (``/``, ``:`` before a port, ``?``, ``#``, ``@`` after userinfo, ``\\``
+# that browsers read as ``/``, ``%`` that could encode any of them), so
+# ``https://*.saleor.cloud/graphql/`` cannot match ``https://evil.example/x.saleor.cloud/graphql/``.
+_WILDCARD = r"[^/:?#@\\%\s]+"
+
+
 def url_matches_any(url: str, patterns: list[str]) -> bool:
     """True when ``url`` matches one of the ``*``-wildcard patterns; an empty list allows all.
 
@@ -75,7 +82,7 @@ def url_matches_any(url: str, patterns: list[str]) -> bool:
             if candidate == url:
                 return True
             continue
-        regex = ".*".join(re.escape(piece) for piece in candidate.split("*"))
+        regex = _WILDCARD.join(re.escape(piece) for piece in candidate.split("*"))
         if re.fullmatch(regex, url, flags=re.IGNORECASE):
             return True
     return False

@@ -30,7 +30,7 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.graphql.documents import Document, load, load_repeating
-from app.services.ports import AppIdentity, StockLevel, WarehouseRef
+from app.services.ports import AppIdentity, SaleorName, StockLevel, WarehouseRef, variant_name
 
 log = logging.getLogger(__name__)
 
@@ -170,15 +170,18 @@ def _money(raw: dict[str, Any]) -> Money:
     return Money(Decimal(raw["amount"]), raw["currency"])
 
 
-def _stock_level(node: dict[str, Any], warehouse_id: str) -> StockLevel:
+def _stock_level(node: dict[str, Any], warehouse: WarehouseRef) -> StockLevel:
     variant = node["productVariant"]
-    product_type = ((variant.get("product") or {}).get("productType") or {}).get("name")
+    product = variant.get("product") or {}
+    product_type = (product.get("productType") or {}).get("name")
     return StockLevel(
         variant_id=variant["id"],
         sku=variant.get("sku") or None,
         product_type=product_type,
-        warehouse_id=warehouse_id,
+        warehouse_id=warehouse.id,
         quantity=node["quantity"],
+        warehouse=SaleorName(warehouse.id, warehouse.name, warehouse.slug),
+        variant=variant_name(variant["id"], product.get("name"), variant.get("name")),
         cost_prices={
             listing["channel"]["slug"]: _money(listing["costPrice"])
             for listing in variant.get("channelListings") or []
@@ -252,7 +255,7 @@ class GqlSaleorGateway:
         for warehouse in await self.warehouses():
             stocks = self._nodes(load("queries", "warehouse_stocks"), ("warehouse", "stocks"), id=warehouse.id)
             async for node in stocks:
-                yield _stock_level(node, warehouse.id)
+                yield _stock_level(node, warehouse)
 
     async def _nodes(
         self, document: Document, path: tuple[str, ...], **variables: Any

@@ -8,7 +8,7 @@ from datetime import datetime
 import jwt
 
 from app.domain.ids import AppId
-from app.errors import KeyMismatchError, PermissionDeniedError, SignatureError
+from app.errors import PermissionDeniedError, SignatureError, UnknownSigningKeyError
 from app.saleor.jwks import KeySet
 
 CLOCK_SKEW_SECONDS = 10
@@ -38,7 +38,7 @@ def verify_dashboard_token(token: str, keys: KeySet, *, app_id: AppId, now: date
         raise SignatureError("dashboard token is not RS256")
     key = keys.key_for(header.get("kid"))
     if key is None:
-        raise KeyMismatchError("dashboard token key id is not in the store's JWKS")
+        raise UnknownSigningKeyError("dashboard token key id is not in the store's JWKS")
     try:
         claims = jwt.decode(
             token,
@@ -48,7 +48,7 @@ def verify_dashboard_token(token: str, keys: KeySet, *, app_id: AppId, now: date
             options={"require": ["exp", "iat"], "verify_aud": False, "verify_exp": False, "verify_iat": False},
         )
     except jwt.InvalidSignatureError as exc:
-        raise KeyMismatchError("dashboard token signature does not verify") from exc
+        raise SignatureError("dashboard token signature does not verify") from exc
     except jwt.InvalidTokenError as exc:
         raise SignatureError(f"dashboard token is invalid: {exc}") from exc
     # Time claims are checked against the injected clock, not the machine's.

@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -53,13 +54,19 @@ def parse_key_set(text: str) -> KeySet:
     return KeySet(keys)
 
 
+@dataclass(frozen=True, slots=True)
+class RefetchedJwks:
+    text: str
+    throttled: bool  # the JWKS fetched earlier in the interval; Saleor was not asked again
+
+
 class JwksFetcher:
     """Fetches a store's JWKS; ``refetch`` goes to Saleor at most once per interval.
 
-    A signature that fails against the stored keys may mean Saleor rotated its
-    key, so we fetch again — but forged requests must not turn us into a
-    JWKS-fetching amplifier. Within the interval the last fetched JWKS is reused,
-    so a genuine webhook arriving right after a forged one still sees new keys.
+    A key id missing from the stored keys may mean Saleor rotated its key, so we
+    fetch again — but forged requests must not turn us into a JWKS-fetching
+    amplifier. Within the interval the last fetched JWKS is reused and marked
+    ``throttled``, so the caller can tell "Saleor has no such key" from "not asked yet".
     """
 
     def __init__(
@@ -88,14 +95,14 @@ class JwksFetcher:
         validate_jwks(response.text)
         return response.text
 
-    async def refetch(self, api_url: SaleorApiUrl) -> str:
+    async def refetch(self, api_url: SaleorApiUrl) -> RefetchedJwks:
         lock = self._locks.setdefault(api_url, asyncio.Lock())
         async with lock:
             recent = self._recent.get(api_url)
             if recent is not None and self._monotonic() - recent[0] < self._interval:
                 if recent[1] is None:
                     raise JwksUnavailableError("JWKS fetch failed moments ago; not retrying yet")
-                return recent[1]
+                return RefetchedJwks(recent[1], throttled=True)
             try:
                 text = await self.fetch(api_url)
             except JwksUnavailableError:
@@ -103,4 +110,4 @@ class JwksFetcher:
                 raise
             self._recent[api_url] = (self._monotonic(), text)
             log.info("jwks refetched", extra={"saleor_api_url": api_url})
-            return text
+            return RefetchedJwks(text, throttled=False)

@@ -1,4 +1,4 @@
-"""Verify with a store's stored keys, and once more with freshly fetched ones on a miss."""
+"""Verify with a store's stored keys, and with freshly fetched ones when the key id is new."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Protocol, TypeVar
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
-from app.errors import JwksUnavailableError, KeyMismatchError
-from app.saleor.jwks import KeySet, parse_key_set
+from app.errors import JwksRefetchThrottledError, JwksUnavailableError, UnknownSigningKeyError
+from app.saleor.jwks import KeySet, RefetchedJwks, parse_key_set
 from app.services.ports import InstallationStore
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 class JwksRefetcher(Protocol):
-    async def refetch(self, api_url: SaleorApiUrl) -> str: ...
+    async def refetch(self, api_url: SaleorApiUrl) -> RefetchedJwks: ...
 
 
 async def verify_with_rotation(
@@ -29,14 +29,24 @@ async def verify_with_rotation(
     store: InstallationStore,
     now: datetime,
 ) -> T:
-    """Run ``check`` against the stored JWKS; on a key miss refetch once and store keys that work."""
+    """Run ``check`` against the stored JWKS; refetch only for a key id it does not hold.
+
+    A bad signature under a key we hold is refused without asking Saleor, so forgeries
+    cannot spend the refetch window a genuine rotated key will need. When the key id is
+    new and the window is spent, the answer is "retry later", never a refusal: Saleor
+    does not retry a 4xx.
+    """
     try:
         return check(parse_key_set(installation.jwks))
-    except (KeyMismatchError, JwksUnavailableError) as first_failure:
-        fresh = await fetcher.refetch(installation.saleor_api_url)
-        if fresh == installation.jwks:
-            raise first_failure
-    result = check(parse_key_set(fresh))
-    await store.replace_jwks(installation.saleor_api_url, fresh, now)
-    log.info("stored rotated jwks", extra={"saleor_api_url": installation.saleor_api_url})
+    except (UnknownSigningKeyError, JwksUnavailableError):
+        refetched = await fetcher.refetch(installation.saleor_api_url)
+    try:
+        result = check(parse_key_set(refetched.text))
+    except UnknownSigningKeyError as exc:
+        if refetched.throttled:
+            raise JwksRefetchThrottledError("the key id is new and Saleor's JWKS was fetched moments ago") from exc
+        raise
+    if refetched.text != installation.jwks:
+        await store.replace_jwks(installation.saleor_api_url, refetched.text, now)
+        log.info("stored rotated jwks", extra={"saleor_api_url": installation.saleor_api_url})
     return result

@@ -13,7 +13,7 @@ import binascii
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-from app.errors import KeyMismatchError, SignatureError
+from app.errors import SignatureError, UnknownSigningKeyError
 from app.saleor.jwks import KeySet
 
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
@@ -25,7 +25,11 @@ def _b64url_decode(segment: str) -> bytes:
 
 
 def verify_webhook_signature(signature: str, body: bytes, keys: KeySet) -> None:
-    """Raise ``SignatureError`` unless ``signature`` signs exactly ``body`` with one of ``keys``."""
+    """Raise ``SignatureError`` unless ``signature`` signs exactly ``body`` with one of ``keys``.
+
+    Only a key id missing from ``keys`` is an ``UnknownSigningKeyError`` (worth a refetch); a
+    signature that fails under a key we hold is a forgery, whatever Saleor rotates to later.
+    """
     segments = signature.split(".")
     if len(segments) != 3 or segments[1] != "":
         raise SignatureError("signature is not a detached JWS")
@@ -44,6 +48,6 @@ def verify_webhook_signature(signature: str, body: bytes, keys: KeySet) -> None:
         raise SignatureError(f"signature has critical headers we do not understand: {critical!r}")
     key = keys.key_for(header.get("kid"))
     if key is None:
-        raise KeyMismatchError("signature key id is not in the store's JWKS")
+        raise UnknownSigningKeyError("signature key id is not in the store's JWKS")
     if not _RS256.verify(header_segment.encode("ascii") + b"." + body, key, signature_bytes):
-        raise KeyMismatchError("signature does not match the body")
+        raise SignatureError("signature does not match the body")

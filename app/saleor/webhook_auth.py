@@ -9,7 +9,7 @@ from starlette.datastructures import Headers
 
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
-from app.errors import AppError, JwksUnavailableError, SignatureError
+from app.errors import AppError, JwksRefetchThrottledError, JwksUnavailableError, SignatureError
 from app.saleor import headers
 from app.saleor.jwks import JwksFetcher
 from app.saleor.keyring import verify_with_rotation
@@ -71,6 +71,10 @@ async def verify_webhook(
             store=store,
             now=now,
         )
+    except JwksRefetchThrottledError as exc:
+        raise WebhookRejected(
+            503, "JWKS_REFETCH_THROTTLED", "Signed with a key id Saleor's keys did not hold moments ago; retry later."
+        ) from exc
     except JwksUnavailableError as exc:
         raise WebhookRejected(503, "JWKS_NOT_AVAILABLE", "Could not fetch Saleor's signing keys; retry later.") from exc
     except SignatureError as exc:

@@ -12,7 +12,7 @@ Nothing is rounded here; views round to the currency.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -34,6 +34,7 @@ from app.domain.inventory import (
     period_start,
     periods,
 )
+from app.services.ports import SaleorName
 
 ZERO = Decimal(0)
 # The slots the ledger's activity is summed in before it is bucketed into periods. Every time
@@ -97,6 +98,9 @@ class InventoryReports(Protocol):
 
     async def warehouses(self, url: SaleorApiUrl) -> list[str]: ...
 
+    async def names(self, url: SaleorApiUrl, ids: Collection[str]) -> dict[str, SaleorName]:
+        """What the store calls these warehouses and SKU-less variants, as far as the app has learned."""
+
 
 def end_of_day(day: date, zone: tzinfo) -> datetime:
     """The last instant of ``day`` in ``zone``, in UTC: stock "as of a date" includes the whole day."""
@@ -123,6 +127,7 @@ class StockValuation:
     at: datetime
     warehouses: tuple[WarehouseStock, ...]
     totals: Mapping[str, Decimal]  # value per currency, every warehouse
+    names: Mapping[str, SaleorName]  # by warehouse id or SKU-less variant id, where known
 
 
 async def stock_valuation(reports: InventoryReports, url: SaleorApiUrl, at: datetime) -> StockValuation:
@@ -135,7 +140,8 @@ async def stock_valuation(reports: InventoryReports, url: SaleorApiUrl, at: date
         WarehouseStock(name, tuple(stock), _sum_by_currency((row.currency, row.value) for row in stock))
         for name, stock in sorted(by_warehouse.items())
     )
-    return StockValuation(at, warehouses, _sum_by_currency((row.currency, row.value) for row in rows))
+    names = await reports.names(url, {key for row in rows for key in (row.warehouse, row.sku)})
+    return StockValuation(at, warehouses, _sum_by_currency((row.currency, row.value) for row in rows), names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,7 @@ class MethodsReport:
     valued: bool  # False when there were more than METHODS_MAX_MOVES: nothing was replayed
     rows: tuple[MethodComparison, ...]
     totals: Mapping[str, Mapping[Method, MethodTotal]]  # per currency, per method
+    names: Mapping[str, SaleorName]  # by warehouse id or SKU-less variant id, where known
 
 
 async def methods_side_by_side(
@@ -164,7 +171,7 @@ async def methods_side_by_side(
     """FIFO, LIFO and AVCO on the same history up to ``at``, as if each had always been used."""
     count = await reports.count_moves(url, at, sku=sku, warehouse=warehouse)
     if count > METHODS_MAX_MOVES:
-        return MethodsReport(at, count, False, (), {})
+        return MethodsReport(at, count, False, (), {}, {})
     rows = compare_methods(await reports.moves_until(url, at, sku=sku, warehouse=warehouse))
     totals: dict[str, dict[Method, MethodTotal]] = {}
     for row in rows:
@@ -172,7 +179,8 @@ async def methods_side_by_side(
         for method in Method:
             before = per_method.get(method, MethodTotal(ZERO, ZERO))
             per_method[method] = MethodTotal(before.value + row.value[method], before.cogs + row.cogs[method])
-    return MethodsReport(at, count, True, rows, dict(sorted(totals.items())))
+    names = await reports.names(url, {key for row in rows for key in (row.warehouse, row.sku)})
+    return MethodsReport(at, count, True, rows, dict(sorted(totals.items())), names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +249,7 @@ class SkuHistory:
     warehouse: str | None
     lines: tuple[LedgerLine, ...]  # in ledger order
     total: int  # moves the SKU has; more than ``lines`` when only the latest were asked for
+    names: Mapping[str, SaleorName]  # by warehouse id or SKU-less variant id, where known
 
 
 async def sku_history(
@@ -250,6 +259,7 @@ async def sku_history(
     lines, total = await reports.ledger(url, sku=sku, warehouse=warehouse, latest=latest)
     order_of = {line.posting.move.id: line.order_id for line in lines}
     ordered = move_history((line.posting for line in lines), sku, warehouse)
+    names = await reports.names(url, {sku, *(line.posting.move.warehouse for line in lines)})
     return SkuHistory(
-        sku, warehouse, tuple(LedgerLine(posting, order_of[posting.move.id]) for posting in ordered), total
+        sku, warehouse, tuple(LedgerLine(posting, order_of[posting.move.id]) for posting in ordered), total, names
     )

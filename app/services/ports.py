@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -103,6 +103,28 @@ class WarehouseRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SaleorName:
+    """What the store calls one of its Saleor objects: a warehouse (with its slug) or a variant."""
+
+    saleor_id: str
+    name: str
+    slug: str | None = None
+
+
+class SaleorNames(Protocol):
+    """Names learned from what Saleor sends and answers, keyed by the object's Saleor id."""
+
+    async def remember(self, url: SaleorApiUrl, names: Iterable[SaleorName], now: datetime) -> None: ...
+    async def lookup(self, url: SaleorApiUrl, ids: Collection[str]) -> dict[str, SaleorName]: ...
+
+
+def variant_name(saleor_id: str, product: str | None, variant: str | None) -> SaleorName | None:
+    """A variant as the dashboard names it: "Product / Variant", or the product alone."""
+    parts = [part.strip() for part in (product, variant) if part and part.strip()]
+    return SaleorName(saleor_id, " / ".join(parts)) if parts else None
+
+
+@dataclass(frozen=True, slots=True)
 class StockLevel:
     """One variant's stock in one warehouse, as Saleor counts it, with the variant's cost prices."""
 
@@ -113,6 +135,8 @@ class StockLevel:
     quantity: int
     # Channel slug → the variant's cost price in that channel (only channels where one is set).
     cost_prices: Mapping[str, Money]
+    warehouse: SaleorName | None = None  # its name and slug, to show instead of its id
+    variant: SaleorName | None = None  # "Product / Variant", to show a variant without a SKU by name
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,16 @@ from app.domain.inventory import CostingPolicy, InvalidMove, Move, MoveKind
 from app.errors import AppError
 from app.services.inventory import book
 from app.services.order_costing import recost_orders
-from app.services.ports import InventoryLedger, LedgerEntry, PoolKey, SaleorGateway, SettingsStore, StockLevel
+from app.services.ports import (
+    InventoryLedger,
+    LedgerEntry,
+    PoolKey,
+    SaleorGateway,
+    SaleorName,
+    SaleorNames,
+    SettingsStore,
+    StockLevel,
+)
 from app.services.receipt_import import (
     BatchChecks,
     FileProblem,
@@ -353,6 +362,8 @@ class SkippedStock:
     warehouse_id: str
     quantity: int
     reason: str
+    item: str  # the SKU, or "Product / Variant" for a variant without one
+    warehouse: str  # the warehouse's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +390,7 @@ async def take_opening_balance(
     saleor: SaleorGateway,
     ledger: InventoryLedger,
     settings: SettingsStore,
+    names: SaleorNames,
     channel: str | None,
     at: datetime,
     now: datetime,
@@ -401,12 +413,18 @@ async def take_opening_balance(
     channels: dict[str, None] = {}  # in the order first seen
     pending: list[tuple[StockLevel, Move]] = []
     recosted: set[str] = set()
+    # The reports show warehouses and SKU-less variants (keyed by variant id) by these names.
+    learned: dict[str, SaleorName] = {}
 
     def skip(level: StockLevel, reason: str) -> None:
         nonlocal skipped_count
         skipped_count += 1
         if len(skipped) < KEPT_SKIPPED:
-            skipped.append(SkippedStock(level.variant_id, level.sku, level.warehouse_id, level.quantity, reason))
+            item = level.sku or (level.variant.name if level.variant else level.variant_id)
+            warehouse = level.warehouse.name if level.warehouse else level.warehouse_id
+            skipped.append(
+                SkippedStock(level.variant_id, level.sku, level.warehouse_id, level.quantity, reason, item, warehouse)
+            )
 
     async def flush() -> None:
         nonlocal booked, already, value
@@ -434,6 +452,10 @@ async def take_opening_balance(
 
     async for level in _on_hand(saleor.stock_levels()):
         stocks += 1
+        if level.warehouse is not None:
+            learned[level.warehouse.saleor_id] = level.warehouse
+        if level.sku is None and level.variant is not None:
+            learned[level.variant.saleor_id] = level.variant
         channels.update(dict.fromkeys(level.cost_prices))
         if channel is None and level.cost_prices:
             channel = next(iter(level.cost_prices))
@@ -461,6 +483,7 @@ async def take_opening_balance(
             await flush()
     if pending:
         await flush()
+    await names.remember(url, learned.values(), now)
     # An opening balance dated before sales already costed gives those sales their real cost.
     await recost_orders(url, recosted, ledger=ledger, saleor=saleor)
     return OpeningBalance(

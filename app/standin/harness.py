@@ -9,7 +9,8 @@ changes, and shows what the app asks of it (notifications, redirects, resizes).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -22,7 +23,9 @@ from starlette.types import ASGIApp
 from app.standin.signing import SigningKey
 
 STATIC = Path(__file__).parent / "harness_static"
-DEFAULT_PERMISSIONS = ("MANAGE_ORDERS", "MANAGE_APPS")
+# Every permission one of the app's pages asks for (Receipts needs MANAGE_PRODUCTS), so the
+# default user opens them all; ``?permissions=A,B`` plays a user with fewer.
+DEFAULT_PERMISSIONS = ("MANAGE_ORDERS", "MANAGE_PRODUCTS", "MANAGE_APPS")
 TOKEN_TTL_SECONDS = 300
 
 
@@ -33,6 +36,8 @@ class HarnessConfig:
     app_id: str
     key: SigningKey
     saleor_version: str = "3.22.0"
+    # The order the "Order card" link opens when the page names none: the store's latest.
+    latest_order_id: Callable[[], str | None] = field(default=lambda: None)
 
 
 def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
@@ -49,6 +54,7 @@ def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
                 "saleorApiUrl": config.saleor_api_url,
                 "appId": config.app_id,
                 "saleorVersion": config.saleor_version,
+                "orderId": config.latest_order_id(),
             }
         )
 

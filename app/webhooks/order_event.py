@@ -12,6 +12,7 @@ from app.dependencies import (
     InventoryLedgerDep,
     OrderEventLogDep,
     RuntimeDep,
+    SaleorNamesDep,
     SettingsStoreDep,
     verified_webhook,
 )
@@ -27,7 +28,7 @@ from app.services.ports import InventoryLedger
 from app.services.settings import costing_policy
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_facts import order_facts
-from app.webhooks.order_fulfillments import order_fulfillments
+from app.webhooks.order_fulfillments import order_fulfillments, order_names
 from app.webhooks.parsing import parse_payload, saleor_errors
 from app.webhooks.payloads import OrderEventPayload
 
@@ -58,6 +59,7 @@ def order_event_router(
         events: OrderEventLogDep,
         fraud: FraudRepositoryDep,
         ledger: InventoryLedgerDep,
+        names: SaleorNamesDep,
         settings: SettingsStoreDep,
         runtime: RuntimeDep,
         clock: ClockDep,
@@ -105,6 +107,7 @@ def order_event_router(
                 saleor=runtime.saleor.gateway(installation.saleor_api_url, installation.token),
                 now=clock.now(),
             )
+        await names.remember(installation.saleor_api_url, order_names(payload.order), clock.now())
         # Our own writes (the COGS note makes Saleor send ORDER_UPDATED) move no goods.
         by_us = payload.issuing_principal is not None and payload.issuing_principal.id == installation.app_id
         if costing and not by_us:

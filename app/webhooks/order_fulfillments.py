@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.services.order_costing import CostedLine, FulfilledUnits, FulfillmentView, OrderFulfillments
+from app.services.ports import SaleorName, variant_name
 from app.webhooks.payloads import FulfillmentPayload, OrderLinePayload, OrderPayload
 
 
@@ -31,6 +32,22 @@ def _fulfillment_view(fulfillment: FulfillmentPayload) -> FulfillmentView:
             if line.order_line is not None
         ),
     )
+
+
+def order_names(order: OrderPayload) -> list[SaleorName]:
+    """The names the ledger's reports show: its fulfilments' warehouses, and its variants without a
+    SKU (the ledger keys those by variant id)."""
+    names = [
+        SaleorName(f.warehouse.id, f.warehouse.name, f.warehouse.slug or None)
+        for f in order.fulfillments
+        if f.warehouse is not None and f.warehouse.name
+    ]
+    for line in order.lines:
+        variant_id = line.product_variant_id or (line.variant.id if line.variant else None)
+        if line.sku is None and variant_id is not None:
+            name = variant_name(variant_id, line.product_name, line.variant_name)
+            names.extend([name] if name else [])
+    return names
 
 
 def order_fulfillments(order: OrderPayload) -> OrderFulfillments:

@@ -94,6 +94,8 @@ class OrderLinePayload(Payload):
     id: str
     product_sku: str | None = Field(default=None, alias="productSku")
     product_variant_id: str | None = Field(default=None, alias="productVariantId")
+    product_name: str = Field(default="", alias="productName")
+    variant_name: str = Field(default="", alias="variantName")
     quantity: int
     quantity_fulfilled: int = Field(default=0, alias="quantityFulfilled")
     unit_price: TaxedMoneyPayload = Field(alias="unitPrice")
@@ -147,6 +149,7 @@ class PaymentPayload(Payload):
 class WarehouseRef(Payload):
     id: str
     slug: str = ""
+    name: str = ""
 
 
 class OrderLineRef(Payload):

@@ -83,7 +83,7 @@ def test_takes_the_opening_balance(settings: Settings, fake_saleor: FakeSaleor) 
     args = Namespace(command="opening-balance", saleor_api_url=SHOP, channel=None, at="2026-11-01")
     assert run(settings, args, Console(out, err)) == 0
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("skipped MUG-2 in V2FyZWhvdXNlOjE= (6): no cost price in channel default-channel")
+    assert lines[0].startswith("skipped MUG-2 in East (6): no cost price in channel default-channel")
     assert "booked            1" in lines
     assert "value USD         21.00" in lines
     assert "dated             2026-11-01T00:00:00+00:00" in lines

@@ -26,7 +26,7 @@ def test_stock_valuation_as_of_a_day_and_its_csv(page: Page, servers: Servers, t
     assert download.value.suggested_filename == "stock-valuation-2026-11-30.csv"
     saved = tmp_path / "valuation.csv"
     download.value.save_as(saved)
-    assert saved.read_text().splitlines()[1] == "W1,SKU-1,USD,fifo,4,11.00,44.00"
+    assert saved.read_text().splitlines()[1] == "W1,,SKU-1,,USD,fifo,4,11.00,44.00"
 
 
 def test_the_tabs_and_filters_show_each_report(page: Page, servers: Servers) -> None:

@@ -18,7 +18,7 @@ from app.graphql.client import GqlSaleorGateway
 from app.graphql.documents import load
 from app.runtime import Runtime
 from app.services.order_costing import FulfilledUnits, OrderFulfillments
-from app.services.ports import StockLevel, WarehouseRef
+from app.services.ports import SaleorName, StockLevel, WarehouseRef
 from app.standin import actions
 from app.standin.facade import StandIn
 from app.standin.state import App, AppWebhook, Order, PendingEvent, to_global_id
@@ -222,10 +222,21 @@ class TestGatewayOverHttp:
 
         levels = [level async for level in gateway_of(ops, installed).stock_levels()]
 
+        in_main, in_tpl = SaleorName(main, "Main", "main"), SaleorName(tpl, "Shipwell 3PL", "shipwell")
+        blue_mug = SaleorName(mug, "Mug / Blue")
         assert levels == [
-            StockLevel(mug, "MUG-BLUE", "Drinkware", main, 0, usd),
-            StockLevel(tee, "TEE-M", "Apparel", main, 2, {"default-channel": Money(Decimal("7.00"), "USD")}),
-            StockLevel(mug, "MUG-BLUE", "Drinkware", tpl, 8, usd),
+            StockLevel(mug, "MUG-BLUE", "Drinkware", main, 0, usd, in_main, blue_mug),
+            StockLevel(
+                tee,
+                "TEE-M",
+                "Apparel",
+                main,
+                2,
+                {"default-channel": Money(Decimal("7.00"), "USD")},
+                in_main,
+                SaleorName(tee, "T-shirt / M"),
+            ),
+            StockLevel(mug, "MUG-BLUE", "Drinkware", tpl, 8, usd, in_tpl, blue_mug),
         ]
 
     async def test_pages_through_a_warehouse_with_more_stock_records_than_a_page(

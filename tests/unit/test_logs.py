@@ -15,6 +15,11 @@ def _format(**extra: object) -> dict[str, object]:
 
 
 class TestJsonFormatter:
+    def test_carries_no_colour_codes_from_uvicorn(self) -> None:
+        entry = _format(color_message="Finished server process [\x1b[36m%d\x1b[0m]")
+        assert "color_message" not in entry
+        assert "\x1b" not in json.dumps(entry, ensure_ascii=False)
+
     def test_writes_one_json_object_with_the_extra_fields(self) -> None:
         entry = _format(saleor_api_url="https://shop.test/graphql/")
         assert entry["message"] == "installed shop"

@@ -264,23 +264,19 @@ class SqlFraudRepository:
         )
         return int(total or 0)
 
-    async def latest_decision_counts(self, url: SaleorApiUrl) -> dict[str, int]:
-        """How many orders each decision holds now: an order's paid-stage decision replaces its first."""
-        rows = await self._session.execute(
-            select(FraudAssessmentRow.order_id, FraudAssessmentRow.decision)
-            .where(FraudAssessmentRow.saleor_api_url == url)
-            .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
+    async def latest_decision_counts(self, url: SaleorApiUrl, since: datetime | None = None) -> dict[str, int]:
+        """How many orders each decision holds now: an order's paid-stage decision replaces its first.
+
+        With ``since``, only orders assessed since then count, each still once.
+        """
+        query = select(FraudAssessmentRow.order_id, FraudAssessmentRow.decision).where(
+            FraudAssessmentRow.saleor_api_url == url
         )
+        if since is not None:
+            query = query.where(FraudAssessmentRow.assessed_at >= since)
+        rows = await self._session.execute(query.order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id))
         latest = {str(order_id): str(decision) for order_id, decision in rows}
         return dict(Counter(latest.values()))
-
-    async def decisions_since(self, url: SaleorApiUrl, since: datetime) -> dict[str, int]:
-        rows = await self._session.execute(
-            select(FraudAssessmentRow.decision, func.count())
-            .where(FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.assessed_at >= since)
-            .group_by(FraudAssessmentRow.decision)
-        )
-        return {decision: int(count) for decision, count in rows}
 
 
 def _median(values: list[Decimal]) -> Decimal | None:

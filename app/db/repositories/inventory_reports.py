@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,9 +16,11 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.db.models import InventoryMoveRow, InventoryPoolRow
 from app.db.repositories.inventory import move_of, posting_of
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import Method, Move, MoveKind, StockValue, unit_cost_of
 from app.services.inventory_reports import ACTIVITY_GRAIN, LedgerLine, SlotSales, SlotStock
+from app.services.ports import SaleorName
 
 _INCOMING = [kind.value for kind in MoveKind if kind.incoming]
 _OUTGOING = [kind.value for kind in MoveKind if kind.outgoing]
@@ -177,6 +180,9 @@ class SqlInventoryReports:
             .order_by(InventoryPoolRow.warehouse)
         )
         return list(rows)
+
+    async def names(self, url: SaleorApiUrl, ids: Collection[str]) -> dict[str, SaleorName]:
+        return await SqlSaleorNames(self._session).lookup(url, ids)
 
     @staticmethod
     def _filters(url: SaleorApiUrl, sku: str | None, warehouse: str | None) -> list[Any]:

@@ -10,8 +10,9 @@
   if (query.has("permissions")) tokenQuery.set("permissions", query.get("permissions"));
   var token = (await (await fetch("/harness/token?" + tokenQuery.toString())).json()).token;
   var page = query.get("page") || "/dashboard";
-  if (query.has("orderId")) {
-    document.getElementById("order-link").href = "?page=/dashboard/order&orderId=" + encodeURIComponent(query.get("orderId"));
+  var orderId = query.get("orderId") || settings.orderId;
+  if (orderId) {
+    document.getElementById("order-link").href = "?page=/dashboard/order&orderId=" + encodeURIComponent(orderId);
   }
 
   function post(type, payload) {

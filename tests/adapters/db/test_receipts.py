@@ -3,6 +3,7 @@ balance from Saleor's stock; the receipt log and the API key store."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -19,12 +20,13 @@ from app.db.repositories.api_keys import SqlApiKeyStore
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.receipts import SqlReceiptLog
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.installation import Installation
 from app.domain.money import Money
 from app.runtime import Runtime
 from app.services.api_keys import ApiKeyCreated, authenticate_api_key, create_api_key
-from app.services.ports import SettingsChange, StockLevel, WarehouseRef
+from app.services.ports import SaleorName, SettingsChange, StockLevel, WarehouseRef
 from app.services.receipt_import import ReceiptError
 from app.services.receipts import (
     NothingBooked,
@@ -75,6 +77,10 @@ class Ledger:
     @property
     def settings(self) -> SqlSettingsStore:
         return SqlSettingsStore(self.session)
+
+    @property
+    def names(self) -> SqlSaleorNames:
+        return SqlSaleorNames(self.session)
 
     async def moves(self) -> list[InventoryMoveRow]:
         return list((await self.session.scalars(select(InventoryMoveRow).order_by(InventoryMoveRow.seq))).all())
@@ -241,7 +247,20 @@ class TestBookReceipts:
 
 
 def _stock(variant: str, warehouse: WarehouseRef, quantity: int, **prices: Money) -> StockLevel:
-    return StockLevel(variant, f"SKU-{variant}", "Mugs", warehouse.id, quantity, prices)
+    return StockLevel(
+        variant,
+        f"SKU-{variant}",
+        "Mugs",
+        warehouse.id,
+        quantity,
+        prices,
+        warehouse=SaleorName(warehouse.id, warehouse.name, warehouse.slug),
+        variant=SaleorName(variant, f"Mug / {variant}"),
+    )
+
+
+def _sku_less(variant: str, warehouse: WarehouseRef, quantity: int, **prices: Money) -> StockLevel:
+    return dataclasses.replace(_stock(variant, warehouse, quantity, **prices), sku=None)
 
 
 class TestTakeOpeningBalance:
@@ -251,6 +270,7 @@ class TestTakeOpeningBalance:
             saleor=books.saleor,
             ledger=books.ledger,
             settings=books.settings,
+            names=books.names,
             channel=channel,
             at=NOW - timedelta(days=1),
             now=NOW,
@@ -286,6 +306,20 @@ class TestTakeOpeningBalance:
             (opening_move_id(EAST.id, "V4"), 3, Decimal("1.25"), "opening balance", "opening"),
         ]
         assert {m.at for m in moves} == {NOW - timedelta(days=1)}
+
+    async def test_learns_warehouse_names_and_names_variants_without_a_sku(
+        self, books: Ledger, saleor: FakeSaleorGateway
+    ) -> None:
+        usd = {"default-channel": Money(Decimal("4.00"), "USD")}
+        saleor.stock_list = [_sku_less("V5", WEST, 2, **usd), _sku_less("V6", EAST, 1)]
+        result = await self.take(books)
+        assert [(s.item, s.warehouse) for s in result.skipped] == [("Mug / V6", "East")]
+        names = await books.names.lookup(SHOP_API_URL, [WEST.id, EAST.id, "V5", "SKU-V1"])
+        assert names == {
+            WEST.id: SaleorName(WEST.id, "West", "west"),
+            EAST.id: SaleorName(EAST.id, "East", "east"),
+            "V5": SaleorName("V5", "Mug / V5"),
+        }
 
     @pytest.mark.usefixtures("stock")
     async def test_taking_it_twice_books_nothing_twice(self, books: Ledger) -> None:

@@ -11,7 +11,7 @@ from app.domain.ids import SaleorId
 from app.domain.money import Money
 from app.errors import SaleorMutationError
 from app.graphql.client import GqlSaleorGateway, SaleorClientFactory
-from app.services.ports import StockLevel, WarehouseRef
+from app.services.ports import SaleorName, StockLevel, WarehouseRef
 from tests.builders import SHOP_API_URL
 from tests.fakes.fake_saleor import FakeSaleor
 
@@ -56,7 +56,8 @@ def stock(variant: str, sku: str | None, quantity: int, *costs: tuple[str, float
         "productVariant": {
             "id": variant,
             "sku": sku,
-            "product": {"productType": {"name": "Coffee"}},
+            "name": "340 g" if sku else "",
+            "product": {"name": "Ethiopia", "productType": {"name": "Coffee"}},
             "channelListings": listings,
         },
     }
@@ -138,6 +139,8 @@ class TestStockLevels:
                 warehouse_id=MAIN,
                 quantity=58,
                 cost_prices={"default-channel": Money(Decimal("7.2"), "USD")},
+                warehouse=SaleorName(MAIN, "Main", "main"),
+                variant=SaleorName("UHJvZHVjdFZhcmlhbnQ6MQ==", "Ethiopia / 340 g"),
             ),
             StockLevel(
                 variant_id="UHJvZHVjdFZhcmlhbnQ6Mg==",
@@ -146,6 +149,8 @@ class TestStockLevels:
                 warehouse_id=MAIN,
                 quantity=-2,
                 cost_prices={"eu": Money(Decimal(6), "EUR")},
+                warehouse=SaleorName(MAIN, "Main", "main"),
+                variant=SaleorName("UHJvZHVjdFZhcmlhbnQ6Mg==", "Ethiopia"),
             ),
         ]
         assert [call["variables"] for call in fake_saleor.calls("WarehouseStocks")] == [

@@ -9,12 +9,13 @@ import httpx
 import pytest
 
 from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.domain.installation import Installation
 from app.domain.inventory import CostingPolicy, MoveKind
 from app.runtime import Runtime
 from app.services import inventory_reports
 from app.services.inventory import book
-from app.services.ports import LedgerEntry
+from app.services.ports import LedgerEntry, SaleorName
 from tests.builders import NOW, SHOP_API_URL
 from tests.inventory_builders import ODOO, at, entry, mixed_history
 
@@ -92,8 +93,10 @@ class TestStockValuation:
         response = await client.get(f"{EXPORTS}/valuation.csv", params={"date": "2026-11-26"}, headers=staff_headers())
         assert rows_of(response) == [
             {
-                "warehouse": "W1",
+                "warehouse": "W1",  # no name learned yet: its id
+                "warehouse_slug": "",
                 "sku": "SKU-1",
+                "item": "",
                 "currency": "USD",
                 "method": "fifo",
                 "quantity": "4",
@@ -102,6 +105,53 @@ class TestStockValuation:
             }
         ]
         assert response.headers["content-disposition"] == 'attachment; filename="stock-valuation-2026-11-26.csv"'
+
+
+MUG = "UHJvZHVjdFZhcmlhbnQ6Nw=="  # a variant without a SKU: the ledger keys it by its id
+
+
+@pytest.fixture
+async def named(runtime: Runtime, installation: Installation) -> None:
+    await book_all(runtime, [*ODOO, entry("R9", MoveKind.RECEIPT, 3, at("2026-11-21"), sku=MUG, unit_cost="2")])
+    async with runtime.sessions.begin() as session:
+        await SqlSaleorNames(session).remember(
+            SHOP_API_URL, [SaleorName("W1", "Main warehouse", "main"), SaleorName(MUG, "Mug / Blue")], NOW
+        )
+
+
+@pytest.mark.usefixtures("named")
+class TestNames:
+    async def test_the_valuation_names_warehouses_and_variants_without_a_sku(
+        self, client: httpx.AsyncClient, staff_headers
+    ) -> None:
+        page = await client.get(FRAGMENTS, headers=staff_headers())
+        assert "Main warehouse" in page.text
+        assert "<code>W1</code>" not in page.text
+        assert "Mug / Blue" in page.text
+
+    async def test_the_valuation_csv_has_the_warehouse_name_and_slug_and_the_variant_name(
+        self, client: httpx.AsyncClient, staff_headers
+    ) -> None:
+        rows = rows_of(await client.get(f"{EXPORTS}/valuation.csv", headers=staff_headers()))
+        assert [(r["warehouse"], r["warehouse_slug"], r["sku"], r["item"]) for r in rows] == [
+            ("Main warehouse", "main", "SKU-1", ""),
+            ("Main warehouse", "main", MUG, "Mug / Blue"),
+        ]
+
+    async def test_the_methods_report_and_its_csv_name_them_too(self, client: httpx.AsyncClient, staff_headers) -> None:
+        page = await client.get(f"{FRAGMENTS}/methods", headers=staff_headers())
+        assert '<option value="W1">Main warehouse</option>' in page.text
+        assert "Mug / Blue" in page.text
+        rows = rows_of(await client.get(f"{EXPORTS}/methods.csv", headers=staff_headers()))
+        assert {(r["warehouse"], r["warehouse_slug"], r["item"]) for r in rows} == {
+            ("Main warehouse", "main", ""),
+            ("Main warehouse", "main", "Mug / Blue"),
+        }
+
+    async def test_the_history_names_the_warehouse(self, client: httpx.AsyncClient, staff_headers) -> None:
+        page = await client.get(f"{FRAGMENTS}/history", params={"sku": MUG}, headers=staff_headers())
+        assert "Main warehouse" in page.text
+        assert "Mug / Blue" in page.text
 
 
 @pytest.mark.usefixtures("odoo")

@@ -1,9 +1,19 @@
+import re
+
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from app.db.models import SettingsChangeRow, SettingsRow
+from app.dashboard import fraud as dashboard_fraud
+from app.dashboard import inventory as dashboard_inventory
+from app.dashboard import receipts as dashboard_receipts
+from app.dashboard import router as dashboard
+from app.db.models import FraudAssessmentRow, SettingsChangeRow, SettingsRow
+from app.db.repositories.fraud import SqlFraudRepository
+from app.domain.ids import SaleorApiUrl
 from app.runtime import Runtime
+from app.standin.harness import DEFAULT_PERMISSIONS
 from tests.api.conftest import Send
 from tests.builders import body_of, order_payload
 
@@ -21,9 +31,55 @@ class TestHomeFragment:
         assert "#2042" in response.text
         assert "Active" in response.text
 
+    async def test_counts_each_order_once_by_its_latest_decision_as_the_demo_summary_does(
+        self, client: httpx.AsyncClient, send: Send, staff_headers, runtime: Runtime
+    ) -> None:
+        await send("ORDER_CREATED", body_of(order_payload()))
+        paid = order_payload(typename="OrderFullyPaid", issued_at="2026-11-26T12:05:00+00:00")
+        paid["order"]["transactions"] = [
+            {
+                "id": "VHJhbnNhY3Rpb246MQ==",
+                "pspReference": "ch_1",
+                "chargedAmount": {"amount": 129.9, "currency": "USD"},
+            }
+        ]
+        await send("ORDER_FULLY_PAID", body_of(paid))
+        async with runtime.sessions() as session:
+            assessments = await session.scalar(select(func.count()).select_from(FraudAssessmentRow))
+            latest = await SqlFraudRepository(session).latest_decision_counts(
+                SaleorApiUrl("https://shop.test/graphql/")
+            )
+        assert assessments == 2
+        home = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
+        shown = re.findall(r'stat-value">(\d+)</span><span class="stat-label">(approve|review|reject)<', home.text)
+        assert {decision: int(count) for count, decision in shown if int(count)} == latest
+        assert sum(int(count) for count, _ in shown) == 1
+
     async def test_an_empty_store_says_what_will_appear(self, client: httpx.AsyncClient, staff_headers) -> None:
         response = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
         assert "No order events yet" in response.text
+
+
+async def test_the_harness_default_user_may_open_every_dashboard_page(
+    client: httpx.AsyncClient, staff_headers, send: Send
+) -> None:
+    await send("ORDER_CREATED", body_of(order_payload()))
+    routes = [
+        route
+        for module in (dashboard, dashboard_fraud, dashboard_inventory, dashboard_receipts)
+        for route in module.router.routes
+    ]
+    paths = sorted(
+        route.path
+        for route in routes
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and route.path.startswith("/api/dashboard/")
+    )
+    assert paths
+    for path in paths:
+        response = await client.get(
+            path, params={"orderId": "T3JkZXI6MQ=="}, headers=staff_headers(*DEFAULT_PERMISSIONS)
+        )
+        assert response.status_code != 403, path
 
 
 class TestOrderFragment:

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 
 from app.db.models import InventoryMoveRow
 from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.saleor_names import SqlSaleorNames
 from app.domain.inventory import CostingPolicy, Move, MoveKind
 from app.runtime import Runtime
 from app.services.inventory import book
-from app.services.ports import LedgerEntry
+from app.services.ports import LedgerEntry, SaleorName
 from tests.api.conftest import Send
 from tests.builders import (
     NOW,
@@ -144,3 +145,20 @@ async def test_saleor_down_during_write_back_keeps_nothing_for_the_retry(
     response = await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
     assert response.status_code >= 500
     assert await _moves(runtime) == 0
+
+
+async def test_the_warehouse_and_a_sku_less_variant_are_learned_by_name_from_the_payload(
+    send: Send, runtime: Runtime
+) -> None:
+    mug = "UHJvZHVjdFZhcmlhbnQ6Nw=="
+    line = order_line_payload(line_id=LINE, sku=None, variant_id=mug, quantity=1, productName="Mug", variantName="Blue")
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 1)])
+    shipped["warehouse"]["name"] = "Main warehouse"
+    body = body_of(order_payload(typename="FulfillmentCreated", lines=[line], fulfillments=[shipped]))
+    assert (await send("FULFILLMENT_CREATED", body)).status_code == 200
+    async with runtime.sessions() as session:
+        names = await SqlSaleorNames(session).lookup(SHOP_API_URL, [WAREHOUSE, mug])
+    assert names == {
+        WAREHOUSE: SaleorName(WAREHOUSE, "Main warehouse", "main-warehouse"),
+        mug: SaleorName(mug, "Mug / Blue"),
+    }

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from app.db.models import InstallationRow, OrderEventRow
 from app.domain.installation import Installation
 from app.runtime import Runtime
+from app.saleor.jwks import JwksFetcher
 from tests.api.conftest import Send
 from tests.builders import body_of, order_payload
-from tests.conftest import FixedClock
+from tests.conftest import FakeMonotonic, FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
 from tests.fakes.saleor_signer import SaleorSigner
 
@@ -24,6 +25,18 @@ async def _recorded(runtime: Runtime) -> int:
 async def _stored_jwks(runtime: Runtime) -> dict[str, object]:
     async with runtime.sessions() as session:
         return dict(json.loads((await session.scalars(select(InstallationRow.jwks))).one()))
+
+
+@pytest.fixture
+def monotonic(runtime: Runtime, monotonic: FakeMonotonic) -> FakeMonotonic:
+    """The app's JWKS refetch window, on a clock the test moves."""
+    runtime.jwks = JwksFetcher(
+        runtime.http,
+        refetch_interval_seconds=runtime.settings.jwks_refetch_interval_seconds,
+        timeout_seconds=runtime.settings.saleor_timeout_seconds,
+        monotonic=monotonic,
+    )
+    return monotonic
 
 
 @pytest.mark.usefixtures("installation")
@@ -65,8 +78,8 @@ class TestWebhookVerification:
     async def test_a_flood_of_bad_signatures_fetches_the_jwks_once(
         self, send: Send, fake_saleor: FakeSaleor, clock: FixedClock
     ) -> None:
-        for _ in range(20):
-            assert (await send(signed_by=SaleorSigner(1))).status_code == 401
+        statuses = [(await send(signed_by=SaleorSigner(1))).status_code for _ in range(20)]
+        assert statuses == [401] + [503] * 19  # the key id may be Saleor's newest: retry after the window
         assert fake_saleor.jwks_route.call_count == 1
 
     async def test_a_genuine_delivery_right_after_a_forgery_still_sees_the_new_key(
@@ -77,6 +90,40 @@ class TestWebhookVerification:
         assert (await send(signed_by=SaleorSigner(2))).status_code == 401
         assert (await send(signed_by=rotated)).status_code == 200
         assert await _stored_jwks(runtime) == rotated.jwks()
+
+    async def test_a_forgery_under_a_known_key_id_is_refused_without_a_refetch(
+        self, send: Send, signer: SaleorSigner, fake_saleor: FakeSaleor
+    ) -> None:
+        forger = SaleorSigner(2)
+        forger.kid = signer.kid
+        for _ in range(3):
+            response = await send(signed_by=forger)
+            assert (response.status_code, response.json()["error"]["type"]) == (401, "SIGNATURE_VERIFICATION_FAILED")
+        assert fake_saleor.jwks_route.call_count == 0
+
+    async def test_a_rotated_key_right_after_a_forgery_under_a_known_key_id_is_accepted(
+        self, send: Send, signer: SaleorSigner, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        forger = SaleorSigner(2)
+        forger.kid = signer.kid
+        assert (await send(signed_by=forger)).status_code == 401
+        rotated = SaleorSigner(1)
+        fake_saleor.serve_keys(rotated)
+        assert (await send(signed_by=rotated)).status_code == 200
+        assert await _stored_jwks(runtime) == rotated.jwks()
+
+    async def test_a_rotated_key_inside_the_refetch_window_gets_503_then_succeeds_on_retry(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime, monotonic: FakeMonotonic
+    ) -> None:
+        assert (await send(signed_by=SaleorSigner(2))).status_code == 401  # an unknown key id: one refetch
+        rotated = SaleorSigner(1)
+        fake_saleor.serve_keys(rotated)
+        throttled = await send(signed_by=rotated)
+        assert (throttled.status_code, throttled.json()["error"]["type"]) == (503, "JWKS_REFETCH_THROTTLED")
+        monotonic.value += runtime.settings.jwks_refetch_interval_seconds
+        assert (await send(signed_by=rotated)).status_code == 200
+        assert await _stored_jwks(runtime) == rotated.jwks()
+        assert fake_saleor.jwks_route.call_count == 2
 
     async def test_unreachable_jwks_on_a_key_miss_asks_saleor_to_retry(
         self, send: Send, fake_saleor: FakeSaleor

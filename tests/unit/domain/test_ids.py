@@ -49,7 +49,7 @@ class TestUrlMatchesAny:
             pytest.param("https://shop.saleor.cloud/graphql", True, id="exact-unnormalised"),
             pytest.param("https://other.saleor.cloud/graphql/", False, id="exact-other"),
             pytest.param("https://*.example.com/*", False, id="wildcard-other-domain"),
-            pytest.param("*", True, id="star"),
+            pytest.param("*", False, id="a-lone-star-is-no-url"),
         ],
     )
     def test_matches_wildcard_and_exact_patterns(self, pattern: str, allowed: bool) -> None:
@@ -57,3 +57,40 @@ class TestUrlMatchesAny:
 
     def test_a_dot_in_a_pattern_is_literal(self) -> None:
         assert not url_matches_any("https://shopXsaleor.cloud/graphql/", ["https://shop.saleor.cloud/*"])
+
+    @pytest.mark.parametrize(
+        "hostile",
+        [
+            pytest.param("https://evil.example/x.saleor.cloud/graphql/", id="path-posing-as-host"),
+            pytest.param("https://evil.example/.saleor.cloud/graphql/", id="path-empty-label"),
+            pytest.param("https://shop.saleor.cloud@evil.example/.saleor.cloud/graphql/", id="userinfo"),
+            pytest.param("https://evil.example:443@a.saleor.cloud/graphql/", id="userinfo-with-colon"),
+            pytest.param("https://evil.example?.saleor.cloud/graphql/", id="query"),
+            pytest.param("https://evil.example#.saleor.cloud/graphql/", id="fragment"),
+            pytest.param("https://evil.example:8443.saleor.cloud/graphql/", id="port-posing-as-label"),
+            pytest.param("https://shop.saleor.cloud:8443/graphql/", id="other-port"),
+            pytest.param("http://shop.saleor.cloud/graphql/", id="plain-http"),
+            pytest.param("https://shop.saleor.cloud./graphql/", id="trailing-dot"),
+            pytest.param("https://.saleor.cloud/graphql/", id="empty-label"),
+            pytest.param("https://shop.saleor.cloud.evil.example/graphql/", id="suffix-domain"),
+            pytest.param("https://evil.example\\.saleor.cloud/graphql/", id="backslash"),
+            pytest.param("https://shop.saleor.cloud/graphql/x/graphql/", id="longer-path"),
+        ],
+    )
+    def test_the_readme_example_refuses_hostile_urls(self, hostile: str) -> None:
+        assert not url_matches_any(hostile, ["https://*.saleor.cloud/graphql/"])
+
+    @pytest.mark.parametrize(
+        "genuine",
+        [
+            pytest.param("https://shop.saleor.cloud/graphql/", id="plain"),
+            pytest.param("https://shop-eu.saleor.cloud/graphql/", id="hyphen"),
+            pytest.param(saleor_api_url("HTTPS://Shop.Saleor.Cloud:443/graphql"), id="normalised"),
+        ],
+    )
+    def test_the_readme_example_allows_its_stores(self, genuine: str) -> None:
+        assert url_matches_any(genuine, ["https://*.saleor.cloud/graphql/"])
+
+    def test_a_star_stays_within_one_path_segment(self) -> None:
+        assert url_matches_any("https://shop.test/a/graphql/", ["https://shop.test/*/graphql/"])
+        assert not url_matches_any("https://shop.test/a/b/graphql/", ["https://shop.test/*/graphql/"])

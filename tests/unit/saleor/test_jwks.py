@@ -7,23 +7,11 @@ import respx
 from app.domain.ids import saleor_api_url
 from app.errors import JwksUnavailableError
 from app.saleor.jwks import JwksFetcher, parse_key_set, validate_jwks
+from tests.conftest import FakeMonotonic
 from tests.fakes.saleor_signer import SaleorSigner
 
 API_URL = saleor_api_url("https://shop.test/graphql/")
 JWKS_URL = "https://shop.test/.well-known/jwks.json"
-
-
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
-
-
-@pytest.fixture
-def monotonic() -> FakeMonotonic:
-    return FakeMonotonic()
 
 
 @pytest.fixture
@@ -74,11 +62,14 @@ class TestJwksFetcher:
         self, fetcher: JwksFetcher, signer: SaleorSigner, monotonic: FakeMonotonic
     ) -> None:
         route = respx.get(JWKS_URL).mock(return_value=httpx.Response(200, json=signer.jwks()))
+        first = await fetcher.refetch(API_URL)
+        assert (json.loads(first.text), first.throttled) == (signer.jwks(), False)
         for _ in range(50):
-            assert json.loads(await fetcher.refetch(API_URL)) == signer.jwks()
+            again = await fetcher.refetch(API_URL)
+            assert (again.text, again.throttled) == (first.text, True)
         assert route.call_count == 1
         monotonic.value += 31
-        await fetcher.refetch(API_URL)
+        assert not (await fetcher.refetch(API_URL)).throttled
         assert route.call_count == 2
 
     @respx.mock
