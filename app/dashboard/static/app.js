@@ -142,10 +142,11 @@
     var form = event.target.closest("form[data-action]");
     if (!form) return;
     event.preventDefault();
+    // The clicked button's name and value (approve or reject) travel with the form: read them before
+    // the button is disabled, since a disabled button sends nothing.
+    var fields = new FormData(form, event.submitter);
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
-    // The clicked button's name and value (approve or reject) travel with the form.
-    var fields = new FormData(form, event.submitter);
     var url = form.dataset.action + "?" + new URLSearchParams({ locale: bridge.state.locale }).toString();
     // A file goes as multipart (the browser sets the boundary); everything else as a plain form.
     var request = form.enctype === "multipart/form-data"
