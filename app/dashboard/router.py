@@ -62,9 +62,10 @@ async def _frame_ancestors(request: Request, runtime: RuntimeDep, store: Install
     return " ".join(origins) or "'none'"
 
 
-def _shell(request: Request, page: str, frame_ancestors: str) -> HTMLResponse:
+def _shell(request: Request, page: str, frame_ancestors: str, mount: str = "page") -> HTMLResponse:
+    """``mount`` is where the dashboard shows the page: ``page`` (its own, with tabs), ``widget`` or ``popup``."""
     response = templates.TemplateResponse(
-        request, "shell.html", {"page": page, "title": SHELLS[page], "version": __version__}
+        request, "shell.html", {"page": page, "mount": mount, "title": SHELLS[page], "version": __version__}
     )
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -103,8 +104,15 @@ async def inventory_page(request: Request, frame_ancestors: FrameAncestorsDep) -
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)
-async def order_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
-    return _shell(request, "order", frame_ancestors)
+async def order_widget(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    """The order card in the order page's widgets (Saleor 3.22+)."""
+    return _shell(request, "order", frame_ancestors, mount="widget")
+
+
+@router.get("/dashboard/order/popup", response_class=HTMLResponse)
+async def order_popup(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    """The order card in the dialog the order page's menu opens (Saleor 3.20–3.21): 600 px high, titled."""
+    return _shell(request, "order", frame_ancestors, mount="popup")
 
 
 @router.get("/api/dashboard/fragments/home", response_class=HTMLResponse)

@@ -4,6 +4,8 @@
   var bridge = window.SaleorOps;
   var container = document.getElementById("fragment");
   var page = document.body.dataset.page;
+  // "page" (the app's own pages, with tabs), "widget" (the order page's card) or "popup" (its dialog).
+  var mount = document.body.dataset.mount;
 
   // The fragment a tab or filter form inside the page asked for (data-fragment); reloads keep it.
   var view = null;
@@ -72,11 +74,12 @@
 
   function settle() {
     container.setAttribute("aria-busy", "false");
-    // The widget asks the dashboard for just the height its content needs.
-    if (page === "order") bridge.resize(document.querySelector("main").getBoundingClientRect().bottom);
+    // The widget asks the dashboard for just the height its content needs; a popup's size is the dashboard's.
+    if (mount === "widget") bridge.resize(document.querySelector("main").getBoundingClientRect().bottom);
   }
 
   var lastStatus = 0;
+  var started = false;
 
   function render(response) {
     lastStatus = response.status;
@@ -107,6 +110,16 @@
     });
   }
 
+  // Each tab's address under the app's URL, as the dashboard keeps it ("/" is the app's home).
+  function routeOf(target) {
+    return target === "home" ? "/" : "/" + target;
+  }
+
+  function pageOf(route) {
+    var name = route.replace(/^\/+|\/+$/g, "") || "home";
+    return document.querySelector('[data-page-link="' + CSS.escape(name) + '"]') ? name : null;
+  }
+
   function switchTo(target) {
     page = target;
     view = null;
@@ -115,14 +128,18 @@
       if (link.dataset.pageLink === target) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     });
-    load();
+    if (started) load();
   }
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-page-link], a[data-redirect], a[data-fragment], a[data-download]");
     if (!link) return;
     event.preventDefault();
-    if (link.dataset.pageLink) switchTo(link.dataset.pageLink);
+    if (link.dataset.pageLink) {
+      switchTo(link.dataset.pageLink);
+      // The dashboard's address follows, so a reload (and its menu) comes back to this tab.
+      bridge.updateRouting(routeOf(page));
+    }
     else if (link.dataset.fragment) show(link.dataset.fragment);
     else if (link.dataset.download) download(link);
     else bridge.redirect(link.dataset.redirect);
@@ -169,10 +186,14 @@
     });
   });
 
-  var started = false;
   bridge.on("token", function () {
     // A refreshed token retries a page that was refused for an expired one.
     if (!started || lastStatus === 401) { started = true; load(); }
   });
   bridge.on("locale", function () { if (started) load(); });
+  // The dashboard's address names the tab to show (a reload, a bookmark); the order's card has no tabs.
+  bridge.on("route", function (state) {
+    var target = mount === "page" ? pageOf(state.route) : null;
+    if (target && target !== page) switchTo(target);
+  });
 })();

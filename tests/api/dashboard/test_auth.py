@@ -78,7 +78,9 @@ class TestDashboardAuth:
         assert (response.status_code, response.json()["error"]["type"]) == (401, "NOT_REGISTERED")
 
 
-@pytest.mark.parametrize("path", ["/dashboard", "/dashboard/", "/dashboard/settings", "/dashboard/order"])
+@pytest.mark.parametrize(
+    "path", ["/dashboard", "/dashboard/", "/dashboard/settings", "/dashboard/order", "/dashboard/order/popup"]
+)
 async def test_page_shells_carry_no_store_data(
     client: httpx.AsyncClient, installation: Installation, path: str
 ) -> None:
@@ -87,6 +89,19 @@ async def test_page_shells_carry_no_store_data(
     assert "shop.test" not in response.text
     assert "/static/app-bridge.js" in response.text
     assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "mount"),
+    [
+        pytest.param("/dashboard/reviews", "page", id="app-page"),
+        pytest.param("/dashboard/order", "widget", id="widget"),
+        pytest.param("/dashboard/order/popup", "popup", id="popup"),
+    ],
+)
+async def test_a_page_knows_where_the_dashboard_shows_it(client: httpx.AsyncClient, path: str, mount: str) -> None:
+    response = await client.get(path)
+    assert f'data-mount="{mount}"' in response.text
 
 
 async def test_only_the_installing_stores_dashboard_may_frame_a_page(

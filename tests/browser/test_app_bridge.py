@@ -1,0 +1,141 @@
+"""What the app says to each dashboard release, and how the dashboard's address and the app's tabs follow each other.
+
+The harness plays the release named by ``dashboard``: 3.20.41 throws on any action it does not know,
+as the real one does, and the newest handles ``widgetResize`` (3.23.8+) and ``refreshEntity`` (3.23.9+).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+import pytest
+from playwright.sync_api import FrameLocator, Page, expect
+
+from tests.browser.conftest import APP_ID, Servers, screenshot
+
+OLDEST = "3.20.41"
+NEWEST = "3.23.27"
+
+
+def open_harness(page: Page, url: str) -> FrameLocator:
+    page.goto(url)
+    frame = page.frame_locator("iframe#app")
+    expect(frame.locator("#fragment")).to_have_attribute("aria-busy", "false", timeout=10_000)
+    return frame
+
+
+def harness_url(servers: Servers, address: str = "/", **query: str) -> str:
+    return f"{servers.harness_url}{address}?{urlencode(query)}"
+
+
+def app_address(sub_path: str) -> str:
+    """Where a 3.20 dashboard keeps an app page: /apps/<id>/app/<sub-path of the app's URL>."""
+    return f"/apps/{quote(APP_ID, safe='')}/app{sub_path}"
+
+
+def page_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+class TestActionsPerDashboardRelease:
+    @pytest.mark.parametrize(
+        ("dashboard", "outcome"),
+        [
+            pytest.param(OLDEST, "Unknown action type", id="3.20-throws"),
+            pytest.param("3.22.44", None, id="3.22-ignores"),
+        ],
+    )
+    def test_the_harness_refuses_what_that_dashboard_does_not_know(
+        self, page: Page, servers: Servers, dashboard: str, outcome: str | None
+    ) -> None:
+        errors = page_errors(page)
+        frame = open_harness(page, harness_url(servers, page="/dashboard", dashboard=dashboard))
+        frame.locator("body").evaluate(
+            "() => window.parent.postMessage({type: 'widgetResize', payload: {actionId: 'a1', height: 300}}, '*')"
+        )
+        expect(page.locator("#refused li[data-action=widgetResize]")).to_have_count(1)
+        assert [e for e in errors if "Unknown action type" in e] == ([outcome] if outcome else [])
+
+    def test_the_newest_dashboard_takes_a_widget_resize(self, page: Page, servers: Servers) -> None:
+        frame = open_harness(page, harness_url(servers, page="/dashboard", dashboard=NEWEST))
+        frame.locator("body").evaluate(
+            "() => window.parent.postMessage({type: 'widgetResize', payload: {actionId: 'a1', height: 300}}, '*')"
+        )
+        expect(page.locator("iframe#app")).to_have_attribute("style", "height: 300px;")
+        expect(page.locator("#refused li")).to_have_count(0)
+
+    @pytest.mark.parametrize("dashboard", [OLDEST, "3.21.21"])
+    def test_the_order_popup_sends_a_320_dashboard_nothing_it_refuses(
+        self, page: Page, servers: Servers, dashboard: str
+    ) -> None:
+        errors = page_errors(page)
+        page.goto(harness_url(servers, dashboard=dashboard, orderId=servers.order_id))
+        # The harness takes the order page's extension from the app's manifest for that release.
+        card = page.get_by_role("link", name="Order card")
+        expect(card).to_have_attribute("href", re.compile(r"page=%2Fdashboard%2Forder%2Fpopup"))
+        card.click()
+        frame = page.frame_locator("iframe#app")
+        expect(frame.locator(".timeline-label")).to_have_text(["Order created"])
+        expect(page.locator("#dialog-title")).to_have_text("Saleor Ops")
+        expect(page.locator("iframe#app")).to_have_attribute("src", re.compile(r"/dashboard/order/popup\?"))
+        page.wait_for_timeout(300)  # a refused action would arrive right after the card settles
+        expect(page.locator("#refused li")).to_have_count(0)
+        assert errors == []
+
+    def test_the_widget_on_a_322_dashboard_keeps_its_height_and_sends_nothing_it_ignores(
+        self, page: Page, servers: Servers
+    ) -> None:
+        frame = open_harness(
+            page, harness_url(servers, page="/dashboard/order", orderId=servers.order_id, dashboard="3.22.44")
+        )
+        expect(frame.locator(".timeline-label")).to_have_text(["Order created"])
+        page.wait_for_timeout(300)
+        expect(page.locator("#refused li")).to_have_count(0)
+        assert page.locator("iframe#app").get_attribute("style") is None
+
+    @pytest.mark.parametrize(
+        ("dashboard", "refreshes"),
+        [
+            pytest.param(OLDEST, 0, id="3.20-not-sent"),
+            pytest.param("3.23.8", 0, id="3.23.8-not-sent"),
+            pytest.param("3.23.9", 1, id="3.23.9-refreshes"),
+        ],
+    )
+    def test_the_order_is_refreshed_only_by_a_dashboard_that_can(
+        self, page: Page, servers: Servers, dashboard: str, refreshes: int
+    ) -> None:
+        """What the page does after a decision (x-ops-order-changed), asked of each release."""
+        errors = page_errors(page)
+        frame = open_harness(page, harness_url(servers, page="/dashboard/reviews", dashboard=dashboard))
+        frame.locator("body").evaluate("() => window.SaleorOps.refreshEntity()")
+        expect(page.locator("#refreshes li")).to_have_count(refreshes)
+        page.wait_for_timeout(300)
+        expect(page.locator("#refused li")).to_have_count(0)
+        assert errors == []
+
+
+class TestTheDashboardsAddress:
+    def test_moving_between_tabs_moves_the_address_and_a_reload_comes_back(self, page: Page, servers: Servers) -> None:
+        frame = open_harness(page, harness_url(servers, app_address("/"), dashboard=OLDEST))
+        frame.get_by_role("link", name="Fraud review").click()
+        expect(frame.locator("#queue-title")).to_be_visible()
+        expect(page).to_have_url(re.compile(re.escape(app_address("/reviews")) + r"\?"))
+        expect(page.get_by_role("link", name="Orders › Fraud review")).to_have_attribute("aria-current", "page")
+        page.reload()
+        frame = page.frame_locator("iframe#app")
+        expect(frame.get_by_role("link", name="Fraud review")).to_have_attribute("aria-current", "page")
+        expect(frame.locator("#queue-title")).to_be_visible()
+        frame.get_by_role("link", name="Home").click()
+        expect(page).to_have_url(re.compile(re.escape(app_address("/")) + r"\?"))
+        expect(page.get_by_role("link", name="Orders › Fraud review")).not_to_have_attribute("aria-current", "page")
+        screenshot(page, "address-follows-tabs")
+
+    def test_the_page_follows_the_address_the_dashboard_sends(self, page: Page, servers: Servers) -> None:
+        # The frame was loaded at the app's home, but the dashboard's address is its settings page.
+        frame = open_harness(page, harness_url(servers, app_address("/settings"), page="/dashboard", dashboard=OLDEST))
+        expect(frame.get_by_role("link", name="Settings")).to_have_attribute("aria-current", "page")
+        expect(frame.get_by_label("Store time zone")).to_be_visible()
+        expect(page).to_have_url(re.compile(re.escape(app_address("/settings"))))
