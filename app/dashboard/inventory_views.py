@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_percent
 
 from app.domain.inventory import (
     UNIT_COST_PLACES,
@@ -33,7 +33,7 @@ from app.domain.inventory import (
     unit_cost_of,
     unit_cost_text,
 )
-from app.domain.money import Money, currency_exponent
+from app.domain.money import Money
 from app.services.inventory_reports import LedgerLine, MethodsReport, StockValuation
 
 _UNIT_COST_STEP = Decimal(1).scaleb(-UNIT_COST_PLACES)
@@ -73,15 +73,10 @@ def _unit_cost(cost: Decimal) -> Decimal:
     return quantized if quantized else abs(quantized)
 
 
-def _unit_cost_pattern(currency: str, grouping: bool) -> str:
-    """The currency's places at least, six at most: ``10.00``, ``11.333333``."""
-    places = currency_exponent(currency)
-    fraction = "0" * places + "#" * (UNIT_COST_PLACES - places)
-    return ("#,##0." if grouping else "0.") + fraction
-
-
 def unit_cost(cost: Decimal, currency: str, locale: Locale) -> str:
-    return format_decimal(_unit_cost(cost), format=_unit_cost_pattern(currency, True), locale=locale)
+    """For pages, with its currency like every amount: the currency's places at least, six at most
+    (``$10.00``, ``$11.333333``); babel drops the trailing zeros beyond the currency's places."""
+    return format_currency(_unit_cost(cost), currency, locale=locale, decimal_quantization=False)
 
 
 def percent(value: Decimal | None, locale: Locale) -> str:
