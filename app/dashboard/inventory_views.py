@@ -12,14 +12,15 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from babel.numbers import format_currency, format_percent
 
+from app.dashboard.view_models import local_time
 from app.domain.inventory import (
     UNIT_COST_PLACES,
     Correction,
@@ -238,12 +239,6 @@ class HistoryRow:
     order_id: str | None
 
 
-def _short_time(moment: datetime, zone: ZoneInfo, locale: Locale) -> str:
-    """``Nov 3, 2026, 12:00 PM``: the date and the minute are enough for a ledger line."""
-    local = moment.astimezone(zone)
-    return f"{format_date(local, format='medium', locale=locale)}, {format_time(local, format='short', locale=locale)}"
-
-
 def history_rows(lines: Sequence[LedgerLine], zone: ZoneInfo, locale: Locale) -> list[HistoryRow]:
     rows = []
     for line in lines:
@@ -251,7 +246,7 @@ def history_rows(lines: Sequence[LedgerLine], zone: ZoneInfo, locale: Locale) ->
         cost = _posting_unit_cost(posting)
         rows.append(
             HistoryRow(
-                at=_short_time(move.at, zone, locale),
+                at=local_time(move.at, zone, locale),
                 kind=KIND_LABELS[move.kind],
                 warehouse=move.warehouse,
                 quantity=posting.quantity,

@@ -154,10 +154,12 @@ async def order_fragment(
     zone, language = await store_timezone(settings, url), view_models.parse_locale(locale)
     assessments = await fraud.assessments(url, order_id)
     cogs = await ledger_document(url, order_id, ledger=ledger)
+    review = await fraud.review(url, order_id)
     context = {
         "events": view_models.event_rows(await events.for_order(url, SaleorId(order_id)), zone, language),
         "assessments": [view_models.assessment_view(a, zone, language) for a in reversed(assessments)],
-        "review": await fraud.review(url, order_id),
+        "review": review,
+        "review_opened_at": None if review is None else view_models.local_time(review.opened_at, zone, language),
         "cogs": None if cogs is None else view_models.cogs_view(cogs, language),
     }
     return templates.TemplateResponse(request, "fragments/order_card.html", context)

@@ -139,3 +139,36 @@ class TestTheDashboardsAddress:
         expect(frame.get_by_role("link", name="Settings")).to_have_attribute("aria-current", "page")
         expect(frame.get_by_label("Store time zone")).to_be_visible()
         expect(page).to_have_url(re.compile(re.escape(app_address("/settings"))))
+
+
+# babel's medium date and time in English: "Dec 3, 2026, 11:59:17 AM".
+LOCAL_TIME = r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2}\s[AP]M"
+
+
+class TestTheOrderPopup:
+    def open_popup(self, page: Page, servers: Servers) -> FrameLocator:
+        frame = open_harness(
+            page, harness_url(servers, page="/dashboard/order/popup", orderId=servers.order_id, dashboard=OLDEST)
+        )
+        expect(frame.locator(".timeline-label")).to_have_text(["Order created"])
+        return frame
+
+    def test_the_dialogs_title_is_the_only_saleor_ops_heading(self, page: Page, servers: Servers) -> None:
+        frame = self.open_popup(page, servers)
+        expect(page.get_by_role("heading", name="Saleor Ops")).to_be_visible()
+        expect(frame.get_by_role("heading", name="Saleor Ops")).to_have_count(0)
+        expect(frame.get_by_role("heading", name="Fraud")).to_be_visible()
+
+    def test_every_time_is_in_one_format(self, page: Page, servers: Servers) -> None:
+        frame = self.open_popup(page, servers)
+        text = frame.locator("main").inner_text()
+        assert re.search(r"\d{4}-\d{2}-\d{2}|UTC", text) is None, text
+        expect(frame.get_by_text(re.compile("Held for review since " + LOCAL_TIME))).to_be_visible()
+        expect(frame.locator(".timeline .muted")).to_have_text([re.compile(LOCAL_TIME)])
+
+    def test_the_card_fits_the_dialogs_600_px_without_scrolling(self, page: Page, servers: Servers) -> None:
+        frame = self.open_popup(page, servers)
+        screenshot(page, "order-popup-3.20")
+        sizes = frame.locator("html").evaluate("html => [html.scrollHeight, html.clientHeight]")
+        assert sizes[1] == 600
+        assert sizes[0] <= sizes[1], f"the card is {sizes[0]} px high in a {sizes[1]} px dialog"
