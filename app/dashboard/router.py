@@ -7,9 +7,11 @@ dashboard's token (AppBridge) and fetches server-rendered fragments from
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -34,6 +36,7 @@ from app.services.inventory import change_methods
 from app.services.order_costing import ledger_document
 from app.services.settings import SECTIONS, SettingsRejected, change_settings, read_settings, store_timezone
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -59,7 +62,25 @@ async def _frame_ancestors(request: Request, runtime: RuntimeDep, store: Install
         api_url = None
     if api_url is not None and await store.get(api_url) is not None:
         origins.append(saleor_origin(api_url))
+    framing = framing_origin(request)
+    if framing is not None and framing not in origins and framing not in runtime.refused_frame_origins:
+        runtime.refused_frame_origins.add(framing)
+        log.warning(
+            "%s framed a dashboard page but may not: the browser shows it an empty frame. If it is the Saleor "
+            "dashboard of %s, served apart from its API, add it to APP_DASHBOARD_ORIGINS.",
+            framing,
+            api_url or "a store the app does not know",
+            extra={"origin": framing, "path": request.url.path},
+        )
     return " ".join(origins) or "'none'"
+
+
+def framing_origin(request: Request) -> str | None:
+    """The origin of the page framing this one, as the browser tells it: an iframe request's Referer."""
+    if request.headers.get("sec-fetch-dest") != "iframe":
+        return None
+    referer = urlsplit(request.headers.get("referer", ""))
+    return f"{referer.scheme}://{referer.netloc}" if referer.scheme in ("http", "https") and referer.netloc else None
 
 
 def _shell(request: Request, page: str, frame_ancestors: str, mount: str = "page") -> HTMLResponse:

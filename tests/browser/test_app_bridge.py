@@ -172,3 +172,18 @@ class TestTheOrderPopup:
         sizes = frame.locator("html").evaluate("html => [html.scrollHeight, html.clientHeight]")
         assert sizes[1] == 600
         assert sizes[0] <= sizes[1], f"the card is {sizes[0]} px high in a {sizes[1]} px dialog"
+
+
+def test_a_dashboard_the_app_does_not_allow_gets_an_empty_frame_and_the_log_says_why(
+    page: Page, servers: Servers, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The same harness by another name: a dashboard served apart from the store's API (127.0.0.1).
+    elsewhere = servers.harness_url.replace("127.0.0.1", "localhost")
+    for _ in range(2):
+        page.goto(f"{elsewhere}/?{urlencode({'page': '/dashboard', 'dashboard': OLDEST})}")
+        expect(page.locator("iframe#app")).to_have_attribute("src", re.compile("/dashboard"))
+        page.wait_for_timeout(500)
+        expect(page.frame_locator("iframe#app").locator("#fragment")).to_have_count(0)
+    refusals = [r.getMessage() for r in caplog.records if "APP_DASHBOARD_ORIGINS" in r.getMessage()]
+    assert len(refusals) == 1
+    assert refusals[0].startswith(elsewhere)

@@ -119,3 +119,31 @@ async def test_the_token_lifetime_is_checked_against_the_clock(
     token = signer.dashboard_token(issued_at=(NOW + timedelta(hours=1)).timestamp())
     clock.advance(hours=1, minutes=4)
     assert (await client.get(HOME, headers=_headers(token))).status_code == 200
+
+
+class TestAFramingDashboardTheAppDoesNotAllow:
+    """The browser shows such a dashboard a grey frame and says why only in its console; the app's log says it too."""
+
+    FRAMED = {"sec-fetch-dest": "iframe", "referer": "https://dashboard.shop.test/"}
+    PAGE = "/dashboard?saleorApiUrl=https://shop.test/graphql/"
+
+    def refusals(self, caplog: pytest.LogCaptureFixture) -> list[str]:
+        return [r.getMessage() for r in caplog.records if "APP_DASHBOARD_ORIGINS" in r.getMessage()]
+
+    @pytest.mark.usefixtures("installation")
+    async def test_is_logged_once_with_the_setting_that_allows_it(
+        self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        for _ in range(3):
+            response = await client.get(self.PAGE, headers=self.FRAMED)
+            assert "frame-ancestors https://shop.test" in response.headers["content-security-policy"]
+        (message,) = self.refusals(caplog)
+        assert "https://dashboard.shop.test" in message
+
+    @pytest.mark.usefixtures("installation")
+    async def test_the_stores_own_dashboard_is_not_logged(
+        self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        await client.get(self.PAGE, headers={**self.FRAMED, "referer": "https://shop.test/dashboard/"})
+        await client.get(self.PAGE)  # opened on its own, not framed
+        assert self.refusals(caplog) == []
