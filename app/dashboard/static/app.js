@@ -115,8 +115,11 @@
     return target === "home" ? "/" : "/" + target;
   }
 
+  // The tab a dashboard path names. Its last segment: a dashboard served under a prefix (/dashboard/)
+  // leaves that prefix in the path it sends (3.20's resolveAppDeepPathFromDashboardUrl).
   function pageOf(route) {
-    var name = route.replace(/^\/+|\/+$/g, "") || "home";
+    var segments = route.split("?")[0].split("/").filter(Boolean);
+    var name = segments.length ? segments[segments.length - 1] : "home";
     return document.querySelector('[data-page-link="' + CSS.escape(name) + '"]') ? name : null;
   }
 
