@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,6 +27,8 @@ class Runtime:
     jwks: JwksFetcher
     saleor: SaleorClientFactory
     clock: Clock
+    # Dashboards refused to frame a page, each logged once per process (the browser tells only its console).
+    refused_frame_origins: set[str] = field(default_factory=set)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

@@ -45,7 +45,7 @@ async def _reviews_fragment(
         "reviews": rows,
         "entries": await fraud.list_entries(url),
         "kinds": [kind.value for kind in ListKind],
-        "outcomes": [outcome.value for outcome in ReviewOutcome],
+        "outcomes": [outcome.value for outcome in REJECTION_REASONS],
         "message": message,
         "list_error": list_error,
     }
@@ -66,6 +66,14 @@ async def reviews_fragment(
     return await _reviews_fragment(request, viewer, fraud, settings, locale)
 
 
+# Why an order is rejected, the likeliest first (the form's default): every outcome but approved.
+REJECTION_REASONS = (ReviewOutcome.REFUNDED_AS_FRAUD, ReviewOutcome.REFUNDED, ReviewOutcome.DISPUTED)
+
+
+def _rejection_reason(value: object) -> ReviewOutcome | None:
+    return next((reason for reason in REJECTION_REASONS if reason.value == value), None)
+
+
 @router.post("/api/dashboard/reviews/{order_id}", response_class=HTMLResponse)
 async def close_review(
     request: Request,
@@ -80,14 +88,15 @@ async def close_review(
     form = await request.form()
     url = viewer.installation.saleor_api_url
     decision = form.get("decision")
-    try:
-        outcome = ReviewOutcome(str(form.get("reason") or ("approved" if decision == "approve" else "")))
-    except ValueError:
-        outcome = None
-    if decision not in ("approve", "reject") or outcome is None:
+    if decision not in ("approve", "reject"):
         return await _reviews_fragment(
-            request, viewer, fraud, settings, locale, message="Choose approve or reject, and a reason.", status_code=422
+            request, viewer, fraud, settings, locale, message="Choose approve or reject.", status_code=422
         )
+    # The form's reason says why an order is rejected; an approval is always closed as approved.
+    outcome = ReviewOutcome.APPROVED if decision == "approve" else _rejection_reason(form.get("reason"))
+    if outcome is None:
+        message = "Choose why it is rejected: " + ", ".join(r.value.replace("_", " ") for r in REJECTION_REASONS) + "."
+        return await _reviews_fragment(request, viewer, fraud, settings, locale, message=message, status_code=422)
     identifiers = await fraud.identifiers(url, order_id)
     blocked = tuple(
         parse_list_entry(kind.value, identifiers[name], allow=False, note=f"order {order_id} rejected")

@@ -12,14 +12,15 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.dates import format_date
+from babel.numbers import format_currency, format_percent
 
+from app.dashboard.view_models import local_time
 from app.domain.inventory import (
     UNIT_COST_PLACES,
     Correction,
@@ -33,7 +34,7 @@ from app.domain.inventory import (
     unit_cost_of,
     unit_cost_text,
 )
-from app.domain.money import Money, currency_exponent
+from app.domain.money import Money
 from app.services.inventory_reports import LedgerLine, MethodsReport, StockValuation
 from app.services.ports import SaleorName
 
@@ -74,15 +75,10 @@ def _unit_cost(cost: Decimal) -> Decimal:
     return quantized if quantized else abs(quantized)
 
 
-def _unit_cost_pattern(currency: str, grouping: bool) -> str:
-    """The currency's places at least, six at most: ``10.00``, ``11.333333``."""
-    places = currency_exponent(currency)
-    fraction = "0" * places + "#" * (UNIT_COST_PLACES - places)
-    return ("#,##0." if grouping else "0.") + fraction
-
-
 def unit_cost(cost: Decimal, currency: str, locale: Locale) -> str:
-    return format_decimal(_unit_cost(cost), format=_unit_cost_pattern(currency, True), locale=locale)
+    """For pages, with its currency like every amount: the currency's places at least, six at most
+    (``$10.00``, ``$11.333333``); babel drops the trailing zeros beyond the currency's places."""
+    return format_currency(_unit_cost(cost), currency, locale=locale, decimal_quantization=False)
 
 
 def percent(value: Decimal | None, locale: Locale) -> str:
@@ -273,12 +269,6 @@ class HistoryRow:
     order_id: str | None
 
 
-def _short_time(moment: datetime, zone: ZoneInfo, locale: Locale) -> str:
-    """``Nov 3, 2026, 12:00 PM``: the date and the minute are enough for a ledger line."""
-    local = moment.astimezone(zone)
-    return f"{format_date(local, format='medium', locale=locale)}, {format_time(local, format='short', locale=locale)}"
-
-
 def history_rows(
     lines: Sequence[LedgerLine], names: Mapping[str, SaleorName], zone: ZoneInfo, locale: Locale
 ) -> list[HistoryRow]:
@@ -288,7 +278,7 @@ def history_rows(
         cost = _posting_unit_cost(posting)
         rows.append(
             HistoryRow(
-                at=_short_time(move.at, zone, locale),
+                at=local_time(move.at, zone, locale),
                 kind=KIND_LABELS[move.kind],
                 warehouse=name_of(names, move.warehouse),
                 quantity=posting.quantity,

@@ -9,20 +9,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 
-from app.dashboard.inventory_views import money
+from app.dashboard.inventory_views import money, unit_cost
 from app.dashboard.view_models import local_time
 from app.services.api_keys import ApiKey
 from app.services.ports import WarehouseRef
 from app.services.receipts import OpeningBalance, ReceiptsBooked, RecordedReceipt
 
 SOURCES = {"csv": "CSV import", "form": "typed in", "api": "API", "opening": "opening balance"}
-
-
-def unit_cost_text(amount: Decimal, currency: str, locale: Locale) -> str:
-    """A unit cost with every place it was given (costs keep up to six)."""
-    return format_currency(amount, currency, locale=locale, decimal_quantization=False)
 
 
 def count_text(number: int, locale: Locale) -> str:
@@ -56,7 +51,7 @@ def receipt_rows(
             sku=r.sku,
             warehouse=warehouse_label(r.warehouse, warehouses),
             quantity=count_text(r.quantity, locale),
-            unit_cost=unit_cost_text(r.unit_cost, r.currency, locale),
+            unit_cost=unit_cost(r.unit_cost, r.currency, locale),
             value=money(r.quantity * r.unit_cost, r.currency, locale),
             reference=r.reference,
             source=SOURCES.get(r.source, r.source),

@@ -7,9 +7,11 @@ dashboard's token (AppBridge) and fetches server-rendered fragments from
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -34,6 +36,7 @@ from app.services.inventory import change_methods
 from app.services.order_costing import ledger_document
 from app.services.settings import SECTIONS, SettingsRejected, change_settings, read_settings, store_timezone
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -59,12 +62,31 @@ async def _frame_ancestors(request: Request, runtime: RuntimeDep, store: Install
         api_url = None
     if api_url is not None and await store.get(api_url) is not None:
         origins.append(saleor_origin(api_url))
+    framing = framing_origin(request)
+    if framing is not None and framing not in origins and framing not in runtime.refused_frame_origins:
+        runtime.refused_frame_origins.add(framing)
+        log.warning(
+            "%s framed a dashboard page but may not: the browser shows it an empty frame. If it is the Saleor "
+            "dashboard of %s, served apart from its API, add it to APP_DASHBOARD_ORIGINS.",
+            framing,
+            api_url or "a store the app does not know",
+            extra={"origin": framing, "path": request.url.path},
+        )
     return " ".join(origins) or "'none'"
 
 
-def _shell(request: Request, page: str, frame_ancestors: str) -> HTMLResponse:
+def framing_origin(request: Request) -> str | None:
+    """The origin of the page framing this one, as the browser tells it: an iframe request's Referer."""
+    if request.headers.get("sec-fetch-dest") != "iframe":
+        return None
+    referer = urlsplit(request.headers.get("referer", ""))
+    return f"{referer.scheme}://{referer.netloc}" if referer.scheme in ("http", "https") and referer.netloc else None
+
+
+def _shell(request: Request, page: str, frame_ancestors: str, mount: str = "page") -> HTMLResponse:
+    """``mount`` is where the dashboard shows the page: ``page`` (its own, with tabs), ``widget`` or ``popup``."""
     response = templates.TemplateResponse(
-        request, "shell.html", {"page": page, "title": SHELLS[page], "version": __version__}
+        request, "shell.html", {"page": page, "mount": mount, "title": SHELLS[page], "version": __version__}
     )
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -103,8 +125,15 @@ async def inventory_page(request: Request, frame_ancestors: FrameAncestorsDep) -
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)
-async def order_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
-    return _shell(request, "order", frame_ancestors)
+async def order_widget(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    """The order card in the order page's widgets (Saleor 3.22+)."""
+    return _shell(request, "order", frame_ancestors, mount="widget")
+
+
+@router.get("/dashboard/order/popup", response_class=HTMLResponse)
+async def order_popup(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    """The order card in the dialog the order page's menu opens (Saleor 3.20–3.21): 600 px high, titled."""
+    return _shell(request, "order", frame_ancestors, mount="popup")
 
 
 @router.get("/api/dashboard/fragments/home", response_class=HTMLResponse)
@@ -148,10 +177,12 @@ async def order_fragment(
     zone, language = await store_timezone(settings, url), view_models.parse_locale(locale)
     assessments = await fraud.assessments(url, order_id)
     cogs = await ledger_document(url, order_id, ledger=ledger)
+    review = await fraud.review(url, order_id)
     context = {
         "events": view_models.event_rows(await events.for_order(url, SaleorId(order_id)), zone, language),
         "assessments": [view_models.assessment_view(a, zone, language) for a in reversed(assessments)],
-        "review": await fraud.review(url, order_id),
+        "review": review,
+        "review_opened_at": None if review is None else view_models.local_time(review.opened_at, zone, language),
         "cogs": None if cogs is None else view_models.cogs_view(cogs, language),
     }
     return templates.TemplateResponse(request, "fragments/order_card.html", context)

@@ -8,11 +8,14 @@ changes, and shows what the app asks of it (notifications, redirects, resizes).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -38,16 +41,45 @@ class HarnessConfig:
     saleor_version: str = "3.22.0"
     # The order the "Order card" link opens when the page names none: the store's latest.
     latest_order_id: Callable[[], str | None] = field(default=lambda: None)
+    # The dashboard release the page plays unless ?dashboard= names another (the newest one tagged).
+    dashboard_version: str = "3.23.27"
+
+
+DASHBOARD_VERSION = re.compile(r"\d+\.\d+\.\d+")
+ORDER_MOUNTS = ("ORDER_DETAILS_WIDGETS", "ORDER_DETAILS_MORE_ACTIONS")
+
+
+async def _order_card(app_url: str, saleor_version: str) -> dict[str, object]:
+    """The order page's extension as Saleor of that version installs it: from the app's own manifest."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.get(f"{app_url}/api/manifest", headers={"Saleor-Schema-Version": saleor_version})
+    response.raise_for_status()
+    extension = next(e for e in response.json()["extensions"] if e["mount"] in ORDER_MOUNTS)
+    return {
+        "label": extension["label"],
+        "path": urlsplit(extension["url"]).path,
+        "popup": extension["target"] == "POPUP",
+    }
 
 
 def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
     """The dashboard pages, to mount on the stand-in's origin (which serves the JWKS)."""
     foreign_key = SigningKey()  # signs tokens no installed Saleor issued
+    order_cards: dict[str, dict[str, object]] = {}  # per Saleor version; the app's manifest does not change
 
     async def page(_: Request) -> Response:
         return FileResponse(STATIC / "harness.html")
 
-    async def settings(_: Request) -> JSONResponse:
+    async def order_card(saleor_version: str) -> dict[str, object]:
+        if saleor_version not in order_cards:
+            order_cards[saleor_version] = await _order_card(config.app_url, saleor_version)
+        return order_cards[saleor_version]
+
+    async def settings(request: Request) -> JSONResponse:
+        """The page's settings; ``dashboard`` is the release to play (a 3.20 dashboard sits beside a 3.20 core)."""
+        dashboard = request.query_params.get("dashboard") or config.dashboard_version
+        if not DASHBOARD_VERSION.fullmatch(dashboard):
+            return JSONResponse({"error": f"dashboard must be a release like 3.20.41, not {dashboard!r}"}, 400)
         return JSONResponse(
             {
                 "appUrl": config.app_url,
@@ -55,6 +87,8 @@ def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
                 "appId": config.app_id,
                 "saleorVersion": config.saleor_version,
                 "orderId": config.latest_order_id(),
+                "dashboardVersion": dashboard,
+                "orderCard": await order_card(".".join(dashboard.split(".")[:2])),
             }
         )
 
@@ -77,6 +111,7 @@ def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
 
     return [
         Route("/", page),
+        Route("/apps/{address:path}", page),  # an app page at its dashboard address, /apps/<id>/app/<sub-path>
         Route("/harness/settings", settings),
         Route("/harness/token", token),
         Mount("/harness/static", app=StaticFiles(directory=STATIC)),

@@ -109,6 +109,13 @@ class TestExtensionsPerSaleorVersion:
             ("ORDER_DETAILS_MORE_ACTIONS", "POPUP"),
         }
 
+    async def test_the_popup_has_its_own_address_so_the_card_knows_it_is_in_a_dialog(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        manifest = (await client.get("/api/manifest", headers={"saleor-schema-version": "3.20"})).json()
+        urls = {e["mount"]: e["url"] for e in manifest["extensions"]}
+        assert urls["ORDER_DETAILS_MORE_ACTIONS"] == "https://ops.test/dashboard/order/popup"
+
     async def test_app_page_stays_relative_and_others_are_absolute(self, manifest: dict[str, Any]) -> None:
         urls = {e["mount"]: e["url"] for e in manifest["extensions"]}
         assert urls["NAVIGATION_ORDERS"] == "/reviews"

@@ -69,6 +69,8 @@ class Servers:
     app_url: str
     harness_url: str
     order_id: str
+    database_url: str
+    data_dir: Path
 
 
 async def _seed(settings: Settings, api_url: SaleorApiUrl, key: SigningKey) -> None:
@@ -134,7 +136,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     standin = StandIn(api_url=api_url, key=key)
     harness = create_site(standin.asgi, HarnessConfig(app_url=app_url, saleor_api_url=api_url, app_id=APP_ID, key=key))
     with ServerThread(create_app(settings), app_port), ServerThread(harness, harness_port):
-        yield Servers(app_url=app_url, harness_url=harness_url, order_id=ORDER_ID)
+        yield Servers(
+            app_url=app_url, harness_url=harness_url, order_id=ORDER_ID, database_url=database_url, data_dir=folder
+        )
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import ARTIFACTS, Servers, screenshot
 
@@ -116,3 +116,28 @@ def test_a_list_entry_that_is_not_valid_is_refused_with_the_reason(page: Page, s
     frame.get_by_role("button", name="Add").click()
     expect(frame.locator("[data-list-error]")).to_be_visible()
     expect(frame.get_by_role("cell", name="300.1.2.3")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    ("button", "sent"),
+    [
+        pytest.param("Approve", {"decision": "approve"}, id="approve"),
+        pytest.param("Reject", {"decision": "reject", "reason": "refunded_as_fraud"}, id="reject"),
+    ],
+)
+def test_a_decision_sends_the_clicked_button_and_never_rejects_as_approved(
+    page: Page, servers: Servers, button: str, sent: dict[str, str]
+) -> None:
+    posted: list[dict[str, str]] = []
+
+    def capture(route: Route) -> None:
+        posted.append(dict(parse_qsl(route.request.post_data or "")))
+        route.fulfill(status=200, content_type="text/html", body="<p>Decided.</p>")
+
+    frame = open_page(page, servers, "/dashboard/reviews")
+    review = frame.locator(f'[data-review="{servers.order_id}"]')
+    expect(review.get_by_label("Reason for rejecting")).not_to_have_value("approved")
+    page.route("**/api/dashboard/reviews/**", capture)
+    review.get_by_role("button", name=button).click()
+    expect(frame.get_by_text("Decided.")).to_be_visible()
+    assert posted[0].items() >= sent.items()

@@ -41,3 +41,11 @@ def test_the_tabs_and_filters_show_each_report(page: Page, servers: Servers) -> 
     frame.get_by_role("button", name="Show").click()
     expect(frame.get_by_role("cell", name="8 from R1 @ 10.00; 2 from R2 @ 16.00")).to_be_visible()
     screenshot(page, "inventory-history-dark")
+
+
+def test_a_unit_cost_shows_its_currency_like_the_value_beside_it(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/inventory")
+    frame.get_by_label("As of the end of").fill("2026-11-30")
+    frame.get_by_role("button", name="Show").click()
+    row = frame.get_by_role("row").filter(has_text="SKU-1")
+    expect(row.get_by_role("cell")).to_contain_text(["$11.00", "$44.00"])

@@ -4,6 +4,8 @@
   var bridge = window.SaleorOps;
   var container = document.getElementById("fragment");
   var page = document.body.dataset.page;
+  // "page" (the app's own pages, with tabs), "widget" (the order page's card) or "popup" (its dialog).
+  var mount = document.body.dataset.mount;
 
   // The fragment a tab or filter form inside the page asked for (data-fragment); reloads keep it.
   var view = null;
@@ -72,11 +74,12 @@
 
   function settle() {
     container.setAttribute("aria-busy", "false");
-    // The widget asks the dashboard for just the height its content needs.
-    if (page === "order") bridge.resize(document.querySelector("main").getBoundingClientRect().bottom);
+    // The widget asks the dashboard for just the height its content needs; a popup's size is the dashboard's.
+    if (mount === "widget") bridge.resize(document.querySelector("main").getBoundingClientRect().bottom);
   }
 
   var lastStatus = 0;
+  var started = false;
 
   function render(response) {
     lastStatus = response.status;
@@ -107,6 +110,19 @@
     });
   }
 
+  // Each tab's address under the app's URL, as the dashboard keeps it ("/" is the app's home).
+  function routeOf(target) {
+    return target === "home" ? "/" : "/" + target;
+  }
+
+  // The tab a dashboard path names. Its last segment: a dashboard served under a prefix (/dashboard/)
+  // leaves that prefix in the path it sends (3.20's resolveAppDeepPathFromDashboardUrl).
+  function pageOf(route) {
+    var segments = route.split("?")[0].split("/").filter(Boolean);
+    var name = segments.length ? segments[segments.length - 1] : "home";
+    return document.querySelector('[data-page-link="' + CSS.escape(name) + '"]') ? name : null;
+  }
+
   function switchTo(target) {
     page = target;
     view = null;
@@ -115,14 +131,18 @@
       if (link.dataset.pageLink === target) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
     });
-    load();
+    if (started) load();
   }
 
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-page-link], a[data-redirect], a[data-fragment], a[data-download]");
     if (!link) return;
     event.preventDefault();
-    if (link.dataset.pageLink) switchTo(link.dataset.pageLink);
+    if (link.dataset.pageLink) {
+      switchTo(link.dataset.pageLink);
+      // The dashboard's address follows, so a reload (and its menu) comes back to this tab.
+      bridge.updateRouting(routeOf(page));
+    }
     else if (link.dataset.fragment) show(link.dataset.fragment);
     else if (link.dataset.download) download(link);
     else bridge.redirect(link.dataset.redirect);
@@ -142,10 +162,11 @@
     var form = event.target.closest("form[data-action]");
     if (!form) return;
     event.preventDefault();
+    // The clicked button's name and value (approve or reject) travel with the form: read them before
+    // the button is disabled, since a disabled button sends nothing.
+    var fields = new FormData(form, event.submitter);
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
-    // The clicked button's name and value (approve or reject) travel with the form.
-    var fields = new FormData(form, event.submitter);
     var url = form.dataset.action + "?" + new URLSearchParams({ locale: bridge.state.locale }).toString();
     // A file goes as multipart (the browser sets the boundary); everything else as a plain form.
     var request = form.enctype === "multipart/form-data"
@@ -168,10 +189,14 @@
     });
   });
 
-  var started = false;
   bridge.on("token", function () {
     // A refreshed token retries a page that was refused for an expired one.
     if (!started || lastStatus === 401) { started = true; load(); }
   });
   bridge.on("locale", function () { if (started) load(); });
+  // The dashboard's address names the tab to show (a reload, a bookmark); the order's card has no tabs.
+  bridge.on("route", function (state) {
+    var target = mount === "page" ? pageOf(state.route) : null;
+    if (target && target !== page) switchTo(target);
+  });
 })();

@@ -78,7 +78,9 @@ class TestDashboardAuth:
         assert (response.status_code, response.json()["error"]["type"]) == (401, "NOT_REGISTERED")
 
 
-@pytest.mark.parametrize("path", ["/dashboard", "/dashboard/", "/dashboard/settings", "/dashboard/order"])
+@pytest.mark.parametrize(
+    "path", ["/dashboard", "/dashboard/", "/dashboard/settings", "/dashboard/order", "/dashboard/order/popup"]
+)
 async def test_page_shells_carry_no_store_data(
     client: httpx.AsyncClient, installation: Installation, path: str
 ) -> None:
@@ -87,6 +89,19 @@ async def test_page_shells_carry_no_store_data(
     assert "shop.test" not in response.text
     assert "/static/app-bridge.js" in response.text
     assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "mount"),
+    [
+        pytest.param("/dashboard/reviews", "page", id="app-page"),
+        pytest.param("/dashboard/order", "widget", id="widget"),
+        pytest.param("/dashboard/order/popup", "popup", id="popup"),
+    ],
+)
+async def test_a_page_knows_where_the_dashboard_shows_it(client: httpx.AsyncClient, path: str, mount: str) -> None:
+    response = await client.get(path)
+    assert f'data-mount="{mount}"' in response.text
 
 
 async def test_only_the_installing_stores_dashboard_may_frame_a_page(
@@ -104,3 +119,31 @@ async def test_the_token_lifetime_is_checked_against_the_clock(
     token = signer.dashboard_token(issued_at=(NOW + timedelta(hours=1)).timestamp())
     clock.advance(hours=1, minutes=4)
     assert (await client.get(HOME, headers=_headers(token))).status_code == 200
+
+
+class TestAFramingDashboardTheAppDoesNotAllow:
+    """The browser shows such a dashboard a grey frame and says why only in its console; the app's log says it too."""
+
+    FRAMED = {"sec-fetch-dest": "iframe", "referer": "https://dashboard.shop.test/"}
+    PAGE = "/dashboard?saleorApiUrl=https://shop.test/graphql/"
+
+    def refusals(self, caplog: pytest.LogCaptureFixture) -> list[str]:
+        return [r.getMessage() for r in caplog.records if "APP_DASHBOARD_ORIGINS" in r.getMessage()]
+
+    @pytest.mark.usefixtures("installation")
+    async def test_is_logged_once_with_the_setting_that_allows_it(
+        self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        for _ in range(3):
+            response = await client.get(self.PAGE, headers=self.FRAMED)
+            assert "frame-ancestors https://shop.test" in response.headers["content-security-policy"]
+        (message,) = self.refusals(caplog)
+        assert "https://dashboard.shop.test" in message
+
+    @pytest.mark.usefixtures("installation")
+    async def test_the_stores_own_dashboard_is_not_logged(
+        self, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        await client.get(self.PAGE, headers={**self.FRAMED, "referer": "https://shop.test/dashboard/"})
+        await client.get(self.PAGE)  # opened on its own, not framed
+        assert self.refusals(caplog) == []

@@ -76,7 +76,7 @@ class TestStockValuation:
         page = await client.get(FRAGMENTS, headers=staff_headers())
         assert '<th scope="row">SKU-1</th>' in page.text
         assert "<td>FIFO</td>" in page.text
-        assert '<td class="num">11.00</td>' in page.text
+        assert '<td class="num">$11.00</td>' in page.text
         assert '<td class="num" data-warehouse-total>$44.00</td>' in page.text
         assert '<span class="stat-value" data-grand-total>$44.00</span>' in page.text
         assert f'data-download="{EXPORTS}/valuation.csv"' in page.text

@@ -4,9 +4,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.dashboard.fraud import REJECTION_REASONS
 from app.db.models import FraudListEntryRow, FraudReviewRow
 from app.domain.installation import Installation
 from app.runtime import Runtime
+from app.services.fraud import ReviewOutcome
 from tests.api.conftest import Send
 from tests.fakes.fake_saleor import FakeSaleor
 
@@ -75,6 +77,37 @@ class TestReviewQueue:
         )
         assert response.status_code == 422
         assert (await _review(runtime)).status == "open"
+
+    async def test_a_rejection_cannot_be_closed_as_approved(
+        self, client: httpx.AsyncClient, staff_headers, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        response = await client.post(
+            f"/api/dashboard/reviews/{ORDER}",
+            data={"decision": "reject", "reason": "approved"},
+            headers=staff_headers(),
+        )
+        assert response.status_code == 422
+        assert "why it is rejected" in response.text
+        assert (await _review(runtime)).status == "open"
+        assert fake_saleor.calls("OrderCancel") == []
+
+    async def test_an_approval_is_closed_as_approved_whatever_rejection_reason_the_form_shows(
+        self, client: httpx.AsyncClient, staff_headers, runtime: Runtime
+    ) -> None:
+        response = await client.post(
+            f"/api/dashboard/reviews/{ORDER}",
+            data={"decision": "approve", "reason": "refunded_as_fraud"},
+            headers=staff_headers(),
+        )
+        assert response.status_code == 200
+        assert (await _review(runtime)).closed_reason == "approved"
+
+    async def test_the_reason_offered_is_only_why_an_order_is_rejected(
+        self, client: httpx.AsyncClient, staff_headers
+    ) -> None:
+        page = await client.get("/api/dashboard/fragments/reviews", headers=staff_headers())
+        assert '<option value="refunded_as_fraud">' in page.text
+        assert '<option value="approved">' not in page.text
 
     async def test_a_review_cannot_be_closed_twice(self, client: httpx.AsyncClient, staff_headers) -> None:
         data = {"decision": "approve", "reason": "approved"}
@@ -152,3 +185,7 @@ class TestLists:
         assert "NG removed." in response.text
         async with runtime.sessions() as session:
             assert (await session.scalars(select(FraudListEntryRow))).all() == []
+
+
+def test_every_outcome_but_approved_is_a_reason_to_reject() -> None:
+    assert set(REJECTION_REASONS) == set(ReviewOutcome) - {ReviewOutcome.APPROVED}

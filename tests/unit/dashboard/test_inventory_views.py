@@ -43,7 +43,12 @@ class TestAmounts:
         assert unit_cost_text(Decimal("10"), "USD") == "10.00"
         assert unit_cost_text(Decimal("11.3333333"), "USD") == "11.333333"
         assert unit_cost_text(Decimal("10"), "JPY") == "10"
-        assert unit_cost(Decimal("1234.5"), "USD", PL) == "1\xa0234,50"
+
+    def test_a_unit_cost_on_a_page_shows_its_currency_like_the_value_beside_it(self) -> None:
+        assert unit_cost(Decimal("1234.5"), "USD", PL) == "1\xa0234,50\xa0USD"
+        assert unit_cost(Decimal("11.3333333"), "USD", EN) == "$11.333333"
+        assert unit_cost(Decimal("10.000000"), "USD", EN) == "$10.00"
+        assert unit_cost(Decimal("10"), "JPY", EN) == "¥10"
 
     def test_margin_percent_has_two_places_or_a_dash(self) -> None:
         assert percent(Decimal("44.00"), EN) == "44.00%"

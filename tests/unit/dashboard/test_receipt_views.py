@@ -6,13 +6,12 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from app.dashboard.inventory_views import money
+from app.dashboard.inventory_views import money, unit_cost
 from app.dashboard.receipt_views import (
     booked_summary,
     key_rows,
     opening_summary,
     receipt_rows,
-    unit_cost_text,
 )
 from app.services.api_keys import ApiKey
 from app.services.ports import WarehouseRef
@@ -47,8 +46,8 @@ class TestMoney:
         assert money(Decimal("1234.5"), "EUR", DE) == "1.234,50\xa0€"
 
     def test_unit_costs_keep_every_place_they_were_given(self) -> None:
-        assert unit_cost_text(Decimal("4.125"), "USD", EN) == "$4.125"
-        assert unit_cost_text(Decimal("4.1"), "USD", EN) == "$4.10"
+        assert unit_cost(Decimal("4.125"), "USD", EN) == "$4.125"
+        assert unit_cost(Decimal("4.1"), "USD", EN) == "$4.10"
 
 
 class TestSummaries:
