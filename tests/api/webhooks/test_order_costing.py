@@ -144,3 +144,75 @@ async def test_saleor_down_during_write_back_keeps_nothing_for_the_retry(
     response = await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
     assert response.status_code >= 500
     assert await _moves(runtime) == 0
+
+
+async def _pool(runtime: Runtime) -> tuple[int, Decimal]:
+    """SKU-1's stock in the warehouse by the ledger: units and value."""
+    async with runtime.sessions() as session:
+        stored = (await SqlInventoryLedger(session).pools(SHOP_API_URL, [("SKU-1", WAREHOUSE)]))[("SKU-1", WAREHOUSE)]
+    return stored.pool.quantity, stored.pool.value
+
+
+def _cogs_written(fake_saleor: FakeSaleor) -> str:
+    document = json.loads(fake_saleor.calls("RecordCogs")[-1]["variables"]["metadata"][0]["value"])
+    cogs: str = document["cogs"]
+    return cogs
+
+
+async def test_a_fulfilment_cancelled_on_3_20_is_reversed_from_the_events_own_fulfilment(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    await _receive(runtime)
+    lines = [("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 10)]
+    await send(
+        "FULFILLMENT_CREATED", _order("FulfillmentCreated", fulfillment_payload(warehouse_id=WAREHOUSE, lines=lines))
+    )
+    # Saleor 3.20 leaves CANCELED fulfilments out of Order.fulfillments for apps: only the
+    # event's own ``fulfillment`` shows what was cancelled.
+    event = json.loads(_order("FulfillmentCanceled", issued_at="2026-11-26T16:00:00+00:00"))
+    event["fulfillment"] = fulfillment_payload(status="CANCELED", warehouse_id=WAREHOUSE, lines=lines)
+    assert (await send("FULFILLMENT_CANCELED", body_of(event))).status_code == 200
+    assert _cogs_written(fake_saleor) == "0.00"
+    assert await _pool(runtime) == (12, Decimal("144"))
+
+
+async def test_a_refund_without_a_return_moves_no_goods(send: Send, fake_saleor: FakeSaleor, runtime: Runtime) -> None:
+    await _receive(runtime)
+    shipped = ("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)
+    await send(
+        "FULFILLMENT_CREATED",
+        _order("FulfillmentCreated", fulfillment_payload(warehouse_id=WAREHOUSE, lines=[shipped])),
+    )
+    assert _cogs_written(fake_saleor) == "20.00"
+    # orderFulfillmentRefundProducts moves the refunded unit out of the FULFILLED line into a
+    # new REFUNDED fulfilment, under a new line id, and sends ORDER_UPDATED.
+    kept = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 1)])
+    refunded = fulfillment_payload(
+        fulfillment_id="RnVsZmlsbG1lbnQ6Mg==",
+        status="REFUNDED",
+        created="2026-11-26T17:00:00+00:00",
+        warehouse_id=WAREHOUSE,
+        lines=[("RnVsZmlsbG1lbnRMaW5lOjI=", LINE, 1)],
+    )
+    await send("ORDER_UPDATED", _order("OrderUpdated", kept, refunded, issued_at="2026-11-26T17:00:01+00:00"))
+    assert await _pool(runtime) == (10, Decimal("124"))
+    assert _cogs_written(fake_saleor) == "20.00"
+    # Cancelling what is left of the fulfilment brings back the one unit still in it, not two.
+    cancelled = fulfillment_payload(
+        status="CANCELED", warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 1)]
+    )
+    await send(
+        "FULFILLMENT_CANCELED",
+        _order("FulfillmentCanceled", cancelled, refunded, issued_at="2026-11-26T18:00:00+00:00"),
+    )
+    assert await _pool(runtime) == (11, Decimal("134"))
+    assert _cogs_written(fake_saleor) == "10.00"
+
+
+async def test_refunding_unfulfilled_units_books_nothing(send: Send, fake_saleor: FakeSaleor, runtime: Runtime) -> None:
+    await _receive(runtime)
+    # Units refunded before they shipped: a REFUNDED fulfilment whose lines hold no stock, so no warehouse.
+    refunded = fulfillment_payload(status="REFUNDED", warehouse_id=None, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 3)])
+    assert (await send("ORDER_UPDATED", _order("OrderUpdated", refunded))).status_code == 200
+    assert fake_saleor.calls("RecordCogs") == []
+    assert await _pool(runtime) == (12, Decimal("144"))
