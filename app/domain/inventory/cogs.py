@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TypedDict
 
 from app.domain.inventory.method import Method
-from app.domain.inventory.move import LayerTake, MoveKind
-from app.domain.inventory.pool import UNIT_COST_STEP, ZERO
+from app.domain.inventory.move import LayerTake, MoveKind, sort_key
+from app.domain.inventory.pool import UNIT_COST_STEP, ZERO, landed_cost_increment
 from app.domain.inventory.posting import Correction, Posting
 from app.domain.inventory.trace import LayerTrace
 from app.domain.money import Money, currency_exponent
@@ -61,16 +61,28 @@ class SaleLine:
 def returnable_layers(issue: Posting, later: Iterable[Posting]) -> tuple[LayerTake, ...]:
     """What a customer return of ``issue`` should come back at (the return move's ``cost_of``):
     the issue's layers, with units it took beyond stock replaced by the receipts that later
-    covered them, less the units earlier returns of it already brought back."""
+    covered them, raised by the landed costs later booked on their receipts in the issue's pool
+    (which sent that much more to COGS for them), less the units earlier returns of it already
+    brought back. ``later`` are postings booked after the issue, in ledger order."""
     trace = LayerTrace()
     trace.add(issue.layers)
     issue_id = issue.move.id
+    pool = (issue.move.sku, issue.move.warehouse)
     for posting in later:
+        move = posting.move
         for correction in posting.corrections:
             if correction.move_id == issue_id:
                 trace.correct(correction)
-        if posting.move.kind is MoveKind.CUSTOMER_RETURN and posting.move.related_move_id == issue_id:
+        if move.kind is MoveKind.CUSTOMER_RETURN and move.related_move_id == issue_id:
             trace.add(posting.layers, -1)
+        elif (
+            move.kind is MoveKind.LANDED_COST
+            and move.receipt_id
+            and (move.sku, move.warehouse) == pool
+            # One dated before the issue (booked late) was already in the units' cost when they left.
+            and sort_key(move) > sort_key(issue.move)
+        ):
+            trace.add_landed_cost(move.receipt_id, landed_cost_increment(move))
     return trace.layers()
 
 
