@@ -111,13 +111,15 @@ def cogs_summary(
 ) -> CogsDocument:
     """The ``ops.cogs`` document for an order.
 
-    ``postings`` are the order's issue and customer-return postings (matched to lines by the
-    move's ``reference``) and any postings carrying negative-stock corrections of those issues
-    (their cost replaces the provisional cost in the line's COGS and layer trace). Line COGS are
-    rounded half up to the currency; the order's COGS is their sum; ``marginPct`` has two
-    places and is ``None`` when revenue is zero. ``method`` defaults to the method of the latest
-    matched posting.
+    ``postings`` are, in ledger order, the order's issue and customer-return postings (matched
+    to lines by the move's ``reference``), any postings carrying negative-stock corrections of
+    those issues (their cost replaces the provisional cost in the line's COGS and layer trace),
+    and landed costs booked on the receipts of units a line has out (their share of those units
+    is the line's COGS too, and a return brings it back). Line COGS are rounded half up to the
+    currency; the order's COGS is their sum; ``marginPct`` has two places and is ``None`` when
+    revenue is zero. ``method`` defaults to the method of the latest matched posting.
     """
+    # Per line, its own postings and the landed costs, in ledger order.
     by_line: dict[str, list[Posting]] = {line.line_id: [] for line in lines}
     corrections: dict[str, list[Correction]] = {}
     chosen_method = method
@@ -129,6 +131,9 @@ def cogs_summary(
             by_line[move.reference].append(posting)
             if method is None:
                 chosen_method = posting.method
+        elif move.kind is MoveKind.LANDED_COST and move.currency == currency:
+            for line_postings in by_line.values():
+                line_postings.append(posting)
         for correction in posting.corrections:
             if correction.kind is MoveKind.ISSUE:
                 corrections.setdefault(correction.move_id, []).append(correction)
@@ -138,19 +143,29 @@ def cogs_summary(
     document_lines: list[CogsLine] = []
     revenue_total = cogs_total = ZERO
     for line in lines:
-        trace = LayerTrace()
+        # One trace per pool: a landed cost raises only the units that came from its pool.
+        traces: dict[tuple[str, str], LayerTrace] = {}
         quantity = 0
         cogs = ZERO
         for posting in by_line[line.line_id]:
-            if posting.move.kind is MoveKind.ISSUE:
+            move = posting.move
+            trace = traces.setdefault((move.sku, move.warehouse), LayerTrace())
+            if move.kind is MoveKind.LANDED_COST:
+                assert move.receipt_id is not None  # Move.__post_init__ requires it
+                cogs += trace.add_landed_cost(move.receipt_id, landed_cost_increment(move))
+                continue
+            if move.kind is MoveKind.ISSUE:
                 trace.add(posting.layers)
-                for correction in corrections.get(posting.move.id, ()):
+                for correction in corrections.get(move.id, ()):
                     trace.correct(correction)
                     cogs += correction.amount
             else:
                 trace.add(posting.layers, -1)
             quantity -= posting.quantity
             cogs += posting.cogs
+        merged = LayerTrace()
+        for trace in traces.values():
+            merged.add(trace.layers())
         line_cogs = Money(cogs, currency).quantized().amount
         revenue_total += line.revenue
         cogs_total += line_cogs
@@ -166,7 +181,7 @@ def cogs_summary(
                         "quantity": take.quantity,
                         "unitCost": unit_cost_text(take.unit_cost, currency),
                     }
-                    for take in trace.layers()
+                    for take in merged.layers()
                 ],
             }
         )

@@ -1,7 +1,9 @@
 """Fulfilment webhooks book the goods that left or came back and write COGS into Saleor."""
 
+import dataclasses
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -216,3 +218,37 @@ async def test_refunding_unfulfilled_units_books_nothing(send: Send, fake_saleor
     assert (await send("ORDER_UPDATED", _order("OrderUpdated", refunded))).status_code == 200
     assert fake_saleor.calls("RecordCogs") == []
     assert await _pool(runtime) == (12, Decimal("144"))
+
+
+async def test_a_return_after_a_landed_cost_comes_back_with_it(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    receipt = Move("R1", MoveKind.RECEIPT, "SKU-1", WAREHOUSE, NOW, 10, "USD", unit_cost=Decimal(10))
+    freight = Move("L1", MoveKind.LANDED_COST, "SKU-1", WAREHOUSE, NOW, 10, "USD", amount=Decimal(20), receipt_id="R1")
+
+    async def book_now(move: Move) -> None:
+        async with runtime.sessions.begin() as session:
+            entries = [LedgerEntry(move, "csv", "test")]
+            await book(SHOP_API_URL, entries, ledger=SqlInventoryLedger(session), policy=CostingPolicy(), now=NOW)
+
+    await book_now(receipt)
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 4)])
+    await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
+    await book_now(dataclasses.replace(freight, at=NOW + timedelta(days=1)))
+    kept = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)])
+    returned = fulfillment_payload(
+        fulfillment_id="RnVsZmlsbG1lbnQ6Mg==",
+        status="RETURNED",
+        created="2026-11-28T10:00:00+00:00",
+        warehouse_id=WAREHOUSE,
+        lines=[("RnVsZmlsbG1lbnRMaW5lOjI=", LINE, 2)],
+    )
+    await send("ORDER_UPDATED", _order("OrderUpdated", kept, returned, issued_at="2026-11-28T10:00:01+00:00"))
+
+    assert await _pool(runtime) == (8, Decimal(96))
+    # The order's two mugs still out cost 12 each: 10, and the 2 of freight the landed cost put on them.
+    document = json.loads(fake_saleor.calls("RecordCogs")[-1]["variables"]["metadata"][0]["value"])
+    assert (document["cogs"], document["lines"][0]["layers"]) == (
+        "24.00",
+        [{"receiptId": "R1", "quantity": 2, "unitCost": "12.00"}],
+    )
