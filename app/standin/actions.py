@@ -29,6 +29,7 @@ from app.standin.state import (
     Allocation,
     App,
     Channel,
+    CreditCard,
     Customer,
     Fulfillment,
     FulfillmentLine,
@@ -285,6 +286,50 @@ def record_charge(
         _emit(store, "ORDER_FULLY_PAID", order, at, principal)
         _emit(store, "ORDER_UPDATED", order, at, principal)
     return transaction
+
+
+def capture_payment(
+    store: Store,
+    order: Order,
+    amount: Decimal,
+    *,
+    at: datetime,
+    gateway: str,
+    psp_reference: str = "",
+    credit_card: CreditCard | None = None,
+    customer_ip_address: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    principal: Principal | None = None,
+) -> Payment:
+    """A legacy payment plugin captured ``amount`` (``order_charged``): the order gets a
+    ``Payment``; history PAYMENT_CAPTURED; ORDER_PAID, then ORDER_FULLY_PAID and ORDER_UPDATED
+    when the order is paid in full, else ORDER_UPDATED. Only such a payment can be refunded
+    with ``orderFulfillmentRefundProducts``.
+    """
+    status = PaymentChargeStatus.FULLY_CHARGED if amount >= order.total_gross else PaymentChargeStatus.PARTIALLY_CHARGED
+    payment = Payment(
+        store.next_pk("Payment"),
+        gateway,
+        order.currency,
+        amount,
+        amount,
+        status,
+        at,
+        at,
+        psp_reference=psp_reference or None,
+        customer_ip_address=customer_ip_address,
+        credit_card=credit_card,
+        metadata=dict(metadata or {}),
+    )
+    order.payments.append(payment)
+    order.updated_at = at
+    _history(store, order, "PAYMENT_CAPTURED", at, principal)
+    _emit(store, "ORDER_PAID", order, at, principal)
+    if order.is_fully_paid():  # Saleor asks "is it paid in full", not "did this payment complete it"
+        _history(store, order, "ORDER_FULLY_PAID", at, principal)
+        _emit(store, "ORDER_FULLY_PAID", order, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+    return payment
 
 
 # -- the mutations ---------------------------------------------------------------------------
