@@ -56,7 +56,7 @@ def payment_signals(order: Order) -> dict[str, str]:
 
 
 def first_paid_at(order: Order) -> datetime:
-    return min(payment.created_at for payment in [*order.transactions, *order.payments])
+    return min([t.created_at for t in order.transactions] + [p.created_at for p in order.payments])
 
 
 class TestSeedStore:
