@@ -192,8 +192,9 @@ def _comebacks(
     A cancelled fulfilment undoes its own lines' issues, for the units its lines still hold
     (a refund may have moved some out before: those stay with the customer). Returned units
     (Saleor moves them into a RETURNED fulfilment) are spread over the order line's issues
-    that still have units out, oldest first; units no issue accounts for come back at the
-    pool's last known cost.
+    that still have units out, oldest first. A returned fulfilment without a warehouse brought
+    back nothing: Saleor reads its warehouse off its lines' stock, and only units that never
+    shipped (returned or refunded from unfulfilled order lines) have none.
     """
     issues = [posting for posting in postings if posting.move.kind is MoveKind.ISSUE]
     returned: dict[str, int] = {}
@@ -228,7 +229,7 @@ def _comebacks(
                     quantity = min(units.quantity, issue.move.quantity - returned.get(issue.move.id, 0))
                     if quantity > 0:
                         entries.append(back(issue, f"cancel:{units.id}", quantity, seen_at))
-            elif fulfillment.status in RETURNED_STATUSES:
+            elif fulfillment.status in RETURNED_STATUSES and fulfillment.warehouse_id is not None:
                 remaining = units.quantity
                 for issue in (posting for posting in issues if posting.move.reference == units.order_line_id):
                     quantity = min(remaining, issue.move.quantity - returned.get(issue.move.id, 0))

@@ -252,3 +252,24 @@ async def test_a_return_after_a_landed_cost_comes_back_with_it(
         "24.00",
         [{"receiptId": "R1", "quantity": 2, "unitCost": "12.00"}],
     )
+
+
+async def test_returning_refunded_units_that_never_shipped_brings_nothing_back(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    await _receive(runtime)
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)])
+    await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
+    assert await _pool(runtime) == (10, Decimal("124"))
+    # A unit refunded before it shipped, then "returned": Saleor moves it from the REFUNDED
+    # fulfilment into a REFUNDED_AND_RETURNED one; its line holds no stock, so neither names a warehouse.
+    back = fulfillment_payload(
+        fulfillment_id="RnVsZmlsbG1lbnQ6Mw==",
+        status="REFUNDED_AND_RETURNED",
+        created="2026-11-26T18:00:00+00:00",
+        warehouse_id=None,
+        lines=[("RnVsZmlsbG1lbnRMaW5lOjM=", LINE, 1)],
+    )
+    await send("ORDER_UPDATED", _order("OrderUpdated", shipped, back, issued_at="2026-11-26T18:00:01+00:00"))
+    assert await _pool(runtime) == (10, Decimal("124"))
+    assert _cogs_written(fake_saleor) == "20.00"
