@@ -27,8 +27,10 @@ from app.services.ports import InventoryLedger, LedgerEntry, PoolKey, SaleorGate
 COGS_KEY = "ops.cogs"
 _SALE_KINDS = (MoveKind.ISSUE, MoveKind.CUSTOMER_RETURN)
 
-# Saleor's FulfillmentStatus values, by what they mean for the goods.
-SHIPPED_STATUSES = frozenset({"FULFILLED", "REFUNDED"})
+# Saleor's FulfillmentStatus values, by what they mean for the goods. A REFUNDED fulfilment
+# moves none: its units were moved out of a FULFILLED one (already booked under that line's id)
+# or out of unfulfilled order lines (never left); a refund is money, a return is goods.
+SHIPPED_STATUS = "FULFILLED"
 RETURNED_STATUSES = frozenset({"RETURNED", "REFUNDED_AND_RETURNED", "REPLACED"})
 CANCELED_STATUS = "CANCELED"
 
@@ -140,7 +142,7 @@ async def _issues(
     shipped: list[tuple[FulfillmentView, FulfilledUnits, CostedLine, PoolKey]] = []
     uncosted: list[str] = []
     for fulfillment in order.fulfillments:
-        if fulfillment.status not in SHIPPED_STATUSES and fulfillment.status != CANCELED_STATUS:
+        if fulfillment.status not in (SHIPPED_STATUS, CANCELED_STATUS):
             continue
         for units in fulfillment.lines:
             line = lines.get(units.order_line_id)
@@ -187,9 +189,12 @@ def _comebacks(
 ) -> list[LedgerEntry]:
     """Cancelled fulfilments and returns as customer returns of the issues they undo.
 
-    A cancelled fulfilment undoes its own lines' issues. Returned units (Saleor moves them
-    into a RETURNED fulfilment) are spread over the order line's issues that still have units
-    out, oldest first; units no issue accounts for come back at the pool's last known cost.
+    A cancelled fulfilment undoes its own lines' issues, for the units its lines still hold
+    (a refund may have moved some out before: those stay with the customer). Returned units
+    (Saleor moves them into a RETURNED fulfilment) are spread over the order line's issues
+    that still have units out, oldest first. A returned fulfilment without a warehouse brought
+    back nothing: Saleor reads its warehouse off its lines' stock, and only units that never
+    shipped (returned or refunded from unfulfilled order lines) have none.
     """
     issues = [posting for posting in postings if posting.move.kind is MoveKind.ISSUE]
     returned: dict[str, int] = {}
@@ -221,8 +226,10 @@ def _comebacks(
             if fulfillment.status == CANCELED_STATUS:
                 issue = by_id.get(f"issue:{units.id}")
                 if issue is not None:
-                    entries.append(back(issue, f"cancel:{units.id}", issue.move.quantity, seen_at))
-            elif fulfillment.status in RETURNED_STATUSES:
+                    quantity = min(units.quantity, issue.move.quantity - returned.get(issue.move.id, 0))
+                    if quantity > 0:
+                        entries.append(back(issue, f"cancel:{units.id}", quantity, seen_at))
+            elif fulfillment.status in RETURNED_STATUSES and fulfillment.warehouse_id is not None:
                 remaining = units.quantity
                 for issue in (posting for posting in issues if posting.move.reference == units.order_line_id):
                     quantity = min(remaining, issue.move.quantity - returned.get(issue.move.id, 0))

@@ -273,7 +273,8 @@ class InventoryLedger(Protocol):
         """Replace the stored postings (and linked ``cost_of``) of existing moves, by sequence number."""
 
     async def order_postings(self, url: SaleorApiUrl, order_id: str) -> list[Posting]:
-        """The order's moves' postings and every later posting that corrects one of them."""
+        """The order's moves' postings, every later posting that corrects one of them, and the
+        landed costs booked later on the receipts they took from, in ledger order."""
 
     async def postings_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> dict[str, Posting]: ...
     async def receipts_named(self, url: SaleorApiUrl, names: Collection[str]) -> list[Move]:

@@ -1,9 +1,11 @@
 """Saleor's rules for the changes the stand-in supports, read from core.
 
 Sources: ``saleor/graphql/order/mutations/{order_confirm,order_cancel,order_fulfill,
-order_note_add,fulfillment_update_tracking,fulfillment_cancel,fulfillment_return_products}.py``,
-``saleor/order/actions.py`` (``create_fulfillments``, ``order_fulfilled``, ``cancel_order``,
-``cancel_fulfillment``, ``create_fulfillments_for_returned_products``), ``saleor/order/utils.py``
+order_note_add,fulfillment_update_tracking,fulfillment_cancel,fulfillment_return_products,
+fulfillment_refund_products}.py``, ``saleor/order/actions.py`` (``create_fulfillments``,
+``order_fulfilled``, ``cancel_order``, ``cancel_fulfillment``, ``create_refund_fulfillment``,
+``order_refunded``, ``create_fulfillments_for_returned_products``), ``saleor/payment/gateway.py``
+and ``saleor/payment/utils.py`` (``refund``, ``gateway_postprocess``), ``saleor/order/utils.py``
 (``determine_order_status``, ``restock_fulfillment_lines``), ``saleor/warehouse/management.py``
 (``decrease_stock``, ``deallocate_stock``, ``increase_stock``), ``saleor/graphql/meta/mutations``.
 
@@ -27,6 +29,7 @@ from app.standin.state import (
     Allocation,
     App,
     Channel,
+    CreditCard,
     Customer,
     Fulfillment,
     FulfillmentLine,
@@ -37,6 +40,8 @@ from app.standin.state import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    Payment,
+    PaymentChargeStatus,
     PendingEvent,
     Principal,
     ProductVariant,
@@ -281,6 +286,50 @@ def record_charge(
         _emit(store, "ORDER_FULLY_PAID", order, at, principal)
         _emit(store, "ORDER_UPDATED", order, at, principal)
     return transaction
+
+
+def capture_payment(
+    store: Store,
+    order: Order,
+    amount: Decimal,
+    *,
+    at: datetime,
+    gateway: str,
+    psp_reference: str = "",
+    credit_card: CreditCard | None = None,
+    customer_ip_address: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    principal: Principal | None = None,
+) -> Payment:
+    """A legacy payment plugin captured ``amount`` (``order_charged``): the order gets a
+    ``Payment``; history PAYMENT_CAPTURED; ORDER_PAID, then ORDER_FULLY_PAID and ORDER_UPDATED
+    when the order is paid in full, else ORDER_UPDATED. Only such a payment can be refunded
+    with ``orderFulfillmentRefundProducts``.
+    """
+    status = PaymentChargeStatus.FULLY_CHARGED if amount >= order.total_gross else PaymentChargeStatus.PARTIALLY_CHARGED
+    payment = Payment(
+        store.next_pk("Payment"),
+        gateway,
+        order.currency,
+        amount,
+        amount,
+        status,
+        at,
+        at,
+        psp_reference=psp_reference or None,
+        customer_ip_address=customer_ip_address,
+        credit_card=credit_card,
+        metadata=dict(metadata or {}),
+    )
+    order.payments.append(payment)
+    order.updated_at = at
+    _history(store, order, "PAYMENT_CAPTURED", at, principal)
+    _emit(store, "ORDER_PAID", order, at, principal)
+    if order.is_fully_paid():  # Saleor asks "is it paid in full", not "did this payment complete it"
+        _history(store, order, "ORDER_FULLY_PAID", at, principal)
+        _emit(store, "ORDER_FULLY_PAID", order, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+    return payment
 
 
 # -- the mutations ---------------------------------------------------------------------------
@@ -643,6 +692,144 @@ def return_lines(
     _history(store, order, "FULFILLMENT_RETURNED", at, principal)
     _emit(store, "ORDER_UPDATED", order, at, principal)
     return targets.get(FulfillmentStatus.RETURNED) or targets[FulfillmentStatus.REFUNDED_AND_RETURNED]
+
+
+# Fulfillments whose lines may be refunded (``FulfillmentRefundProducts.clean_input``), in Saleor's order.
+_REFUNDABLE_FULFILLMENTS = (
+    FulfillmentStatus.FULFILLED,
+    FulfillmentStatus.RETURNED,
+    FulfillmentStatus.WAITING_FOR_APPROVAL,
+)
+# ``Payment.can_refund``.
+_REFUNDABLE_PAYMENTS = frozenset(
+    {PaymentChargeStatus.PARTIALLY_CHARGED, PaymentChargeStatus.FULLY_CHARGED, PaymentChargeStatus.PARTIALLY_REFUNDED}
+)
+
+
+def refund_lines(
+    store: Store,
+    order: Order,
+    *,
+    order_lines: Sequence[tuple[OrderLine, int]] = (),
+    fulfillment_lines: Sequence[tuple[FulfillmentLine, int]] = (),
+    include_shipping_costs: bool = False,
+    at: datetime,
+    principal: Principal | None,
+) -> Fulfillment:
+    """``orderFulfillmentRefundProducts`` (``create_refund_fulfillment``): money back, no goods moved.
+
+    Needs the order's last payment to be refundable (a legacy ``Payment``; an order paid
+    only by transactions is refused with CANNOT_REFUND). The refunded units move into one new
+    REFUNDED fulfillment under new line ids: unfulfilled units of ``order_lines`` (they count
+    as fulfilled from then on, their allocations released, no stock taken) and units of
+    ``fulfillment_lines``, which keep their stock; emptied lines, and FULFILLED fulfillments
+    left without lines, are deleted. Stock is not touched and the order keeps its status. The
+    amount is the units' gross prices (and the shipping price when asked), at most what the
+    payment captured. History PAYMENT_REFUNDED, FULFILLMENT_REFUNDED; emits ORDER_REFUNDED
+    (ORDER_FULLY_REFUNDED once the refunds cover the order's total) and ORDER_UPDATED.
+    """
+    payment = max(order.payments, key=lambda p: p.pk, default=None)  # ``Order.get_last_payment``
+    if payment is None or payment.charge_status not in _REFUNDABLE_PAYMENTS:
+        raise ActionRefused(ActionError("order", "Order cannot be refunded.", "CANNOT_REFUND"))
+    for line, quantity in order_lines:
+        if line not in order.lines:
+            raise ActionRefused(ActionError("orderLines", "Couldn't resolve to a node.", "NOT_FOUND"))
+        if line.quantity < quantity:
+            raise ActionRefused(
+                ActionError(
+                    "orderLineId", "Provided quantity is bigger than quantity from order line.", "INVALID_QUANTITY"
+                )
+            )
+        if line.quantity_unfulfilled < quantity:
+            raise ActionRefused(
+                ActionError("orderLineId", "Provided quantity is bigger than unfulfilled quantity.", "INVALID_QUANTITY")
+            )
+    owners: list[Fulfillment] = []
+    for units, quantity in fulfillment_lines:
+        owner = next((f for f in order.fulfillments if any(fl is units for fl in f.lines)), None)
+        if owner is None:
+            # Saleor would take another order's line here; the stand-in keeps each order's books apart.
+            raise ActionRefused(ActionError("fulfillmentLines", "Couldn't resolve to a node.", "NOT_FOUND"))
+        if units.quantity < quantity:
+            raise ActionRefused(
+                ActionError(
+                    "fulfillmentLineId",
+                    "Provided quantity is bigger than quantity from fulfillment line",
+                    "INVALID_QUANTITY",
+                )
+            )
+        if owner.status not in _REFUNDABLE_FULFILLMENTS:
+            allowed = ", ".join(status.lower() for status in _REFUNDABLE_FULFILLMENTS)
+            raise ActionRefused(
+                ActionError(
+                    "fulfillmentLineId",
+                    f"Unable to process action for fulfillmentLine with different status than {allowed}.",
+                    "INVALID",
+                )
+            )
+        owners.append(owner)
+
+    # Everything checked: apply.
+    prices = {line.pk: line.unit_price_gross for line in order.lines}
+    amount = sum((prices[line.pk] * quantity for line, quantity in order_lines), Decimal(0))
+    amount += sum((prices[units.order_line_pk] * quantity for units, quantity in fulfillment_lines), Decimal(0))
+    if include_shipping_costs:
+        amount += order.shipping_price_gross
+    amount = min(payment.captured_amount, amount)
+    number = max((f.fulfillment_order for f in order.fulfillments), default=0) + 1
+    target = Fulfillment(store.next_pk("Fulfillment"), order.pk, number, FulfillmentStatus.REFUNDED, at, None)
+    work = _StockWork(store)
+    for line, quantity in order_lines:
+        unfulfilled = min(line.quantity_unfulfilled, quantity)
+        line.quantity_fulfilled += unfulfilled
+        target.lines.append(FulfillmentLine(store.next_pk("FulfillmentLine"), line.pk, unfulfilled))
+        work.deallocate(line, unfulfilled)
+    work.commit()
+    for (units, quantity), owner in zip(fulfillment_lines, owners, strict=True):
+        moved = next(
+            (fl for fl in target.lines if (fl.order_line_pk, fl.stock_pk) == (units.order_line_pk, units.stock_pk)),
+            None,
+        )
+        if moved is None:
+            moved = FulfillmentLine(store.next_pk("FulfillmentLine"), units.order_line_pk, 0, units.stock_pk)
+            target.lines.append(moved)
+        moved.quantity += quantity
+        units.quantity -= quantity
+        if units.quantity == 0:
+            owner.lines.remove(units)
+    # Saleor reads a fulfillment's warehouse off its first line's stock.
+    first = target.lines[0] if target.lines else None
+    if first is not None and first.stock_pk is not None:
+        target.warehouse_pk = store.stocks[first.stock_pk].warehouse_pk
+    order.fulfillments.append(target)
+    order.fulfillments = [
+        f
+        for f in order.fulfillments
+        if f.lines or f.status not in (FulfillmentStatus.FULFILLED, FulfillmentStatus.WAITING_FOR_APPROVAL)
+    ]
+    order.updated_at = at
+    if amount:
+        _refund_payment(payment, amount, at)
+        _history(store, order, "PAYMENT_REFUNDED", at, principal)
+        _emit(store, "ORDER_REFUNDED", order, at, principal)
+        refunded = payment.refunded_amount + sum((t.refunded_amount for t in order.transactions), Decimal(0))
+        if refunded >= order.total_gross:
+            _emit(store, "ORDER_FULLY_REFUNDED", order, at, principal)
+    _history(store, order, "FULFILLMENT_REFUNDED", at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
+    return target
+
+
+def _refund_payment(payment: Payment, amount: Decimal, at: datetime) -> None:
+    """``gateway.refund`` then ``gateway_postprocess`` for a successful REFUND transaction."""
+    payment.refunded_amount += amount
+    payment.captured_amount -= amount
+    payment.charge_status = PaymentChargeStatus.PARTIALLY_REFUNDED
+    if payment.captured_amount <= 0:
+        payment.captured_amount = Decimal(0)
+        payment.charge_status = PaymentChargeStatus.FULLY_REFUNDED
+        payment.is_active = False
+    payment.modified_at = at
 
 
 def cancel_fulfillment(

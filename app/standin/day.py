@@ -19,8 +19,9 @@ where a payment app leaves them: the metadata of the order's transaction
 Most orders are paid within minutes and shipped in the warehouses' afternoon waves
 (some in parts: one warehouse first, or a unit short on the shelf); some are never
 paid, a few are cancelled, a few parcels are called back (the fulfilment cancelled,
-the goods back on the shelf, the parcel sent again in a later wave) and a few shipped
-lines come back.
+the goods back on the shelf, the parcel sent again in a later wave), a few shipped
+lines come back, and a few orders paid through a legacy card plugin (a ``Payment``, the
+only kind Saleor refunds products against) get a damaged unit refunded without a return.
 
 Everything is deterministic: the same seed, day and number of orders give the same
 steps and, applied to a store seeded alike, the same order IDs, numbers, emails and
@@ -45,6 +46,7 @@ from app.standin import actions
 from app.standin.state import (
     Address,
     Channel,
+    CreditCard,
     Customer,
     FulfillmentStatus,
     Order,
@@ -60,6 +62,7 @@ from app.standin.state import (
 )
 
 CURRENCY = "USD"
+_CARD_PLUGIN = "saleor.payments.stripe"  # a legacy payment plugin: its orders carry a Payment
 DISPOSABLE_EMAIL_DOMAINS = ("mailinator.com", "guerrillamail.com", "yopmail.com", "sharklasers.com")
 
 
@@ -461,6 +464,7 @@ _PACKING = timedelta(seconds=75)  # between two parcels of one wave
 _LAST_ORDER = time(23, 50)
 _LAST_CANCEL = time(23, 58)
 _LAST_RETURN = time(23, 55)
+_LONGEST_REFUND = timedelta(hours=3)  # from the parcel leaving to the customer reporting a damaged unit
 _LONGEST_RETURN = timedelta(hours=6)  # from the parcel leaving to the customer sending a line back
 _CALL_BACK_REASONS = (
     "the carrier never scanned it",
@@ -566,7 +570,8 @@ def plan_day(store: Store, catalogue: Catalogue, *, seed: int, orders: int, day:
     cancels, one shipped a unit short, and one whose line comes back; then, among plain
     orders that left whole, about one parcel per 20 orders is called back (and sent again
     in the warehouse's next wave, if there is one today) and one more line per 30 orders
-    comes back.
+    comes back. About one plain order per 30 (at least one) is paid through a card plugin
+    and has a shipped unit refunded, not returned, a few hours after it left.
     """
     if orders < 0:
         raise ValueError("orders must not be negative")
@@ -594,6 +599,11 @@ class _DayPlanner:
         self.used: set[int] = set()
         self.first_orders: set[int] = set()  # accounts whose one order of the day must stay their first
         self.emails: set[str] = {s.customer.email for s in catalogue.shoppers}
+        # Refunds draw from their own generator, so the rest of the day is as it would be without them.
+        self.refund_rng = random.Random(f"refunds:{seed}:{day.isoformat()}:{orders}")
+        # Plan order indexes paid through a card plugin, to refund a unit of; chosen once the
+        # parcels are planned, read when the payment step is applied.
+        self.refunded: set[int] = set()
 
     # -- the whole day ----------------------------------------------------------------------
 
@@ -992,6 +1002,20 @@ class _DayPlanner:
 
             def pay(store: Store) -> None:
                 order = store.orders[placed[index]]
+                if index in self.refunded:
+                    card = charge.card
+                    actions.capture_payment(
+                        store,
+                        order,
+                        total,
+                        at=paid_at,
+                        gateway=_CARD_PLUGIN,
+                        psp_reference=reference,
+                        credit_card=CreditCard(card.brand, card.last4, first_digits=card.bin),
+                        customer_ip_address=charge.ip,
+                        metadata=charge.metadata(),
+                    )
+                    return
                 actions.record_charge(
                     store,
                     order,
@@ -1036,18 +1060,34 @@ class _DayPlanner:
                 to_return.append((last_parcel, index, intent))
             elif last_parcel is not None and intent.fate == "ship":
                 delivered.append((last_parcel, index, intent))
+
         for shipped_at, index, intent in to_return:
             returned_at = self._returned_at(shipped_at)
             if returned_at < self._at(_LAST_RETURN):
                 self._return_step(index, intent, returned_at)
-        self._afterthoughts(delivered)
+        taken = self._afterthoughts(delivered)
+        self._refunds([entry for entry in delivered if entry[1] not in taken])
 
-    def _afterthoughts(self, delivered: list[tuple[datetime, int, _Intent]]) -> None:
+    def _refunds(self, delivered: list[tuple[datetime, int, _Intent]]) -> None:
+        """About one plain order per 30 (at least one), among those that left whole and were neither
+        called back nor returned, was paid through a legacy card plugin, and a unit of it arrived
+        damaged: staff refund it, the customer keeps it. Saleor refunds products only against such
+        a ``Payment``, never against transactions alone. Drawn from their own generator, so the
+        rest of the day is as it would be without them."""
+        rng = self.refund_rng
+        latest = self._at(_LAST_RETURN) - _LONGEST_REFUND
+        candidates = [entry for entry in delivered if entry[0] <= latest]
+        for shipped_at, index, intent in rng.sample(candidates, min(len(candidates), max(1, self.orders // 30))):
+            self.refunded.add(index)
+            self._refund_step(index, intent, shipped_at + timedelta(hours=rng.randint(1, 3)))
+
+    def _afterthoughts(self, delivered: list[tuple[datetime, int, _Intent]]) -> set[int]:
         """A few parcels called back and a few more lines returned, each among plain orders that left whole.
 
         About one call-back per 20 orders (at least one), among orders shipped in one parcel, and
         one more return per 30 orders, among the others that left early enough to come back
         today. Planned after everything else, so the rest of the day is as it would be without.
+        The orders it took.
         """
         rng = self.rng
         in_one_parcel = [entry for entry in delivered if len(self.parcels[entry[1]]) == 1]
@@ -1058,8 +1098,10 @@ class _DayPlanner:
         taken = {index for _, index, _ in called_back}
         latest = self._at(_LAST_RETURN) - _LONGEST_RETURN
         returnable = [entry for entry in delivered if entry[1] not in taken and entry[0] <= latest]
-        for shipped_at, index, intent in rng.sample(returnable, min(len(returnable), self.orders // 30)):
+        returned = rng.sample(returnable, min(len(returnable), self.orders // 30))
+        for shipped_at, index, intent in returned:
             self._return_step(index, intent, self._returned_at(shipped_at))
+        return taken | {index for _, index, _ in returned}
 
     def _returned_at(self, shipped_at: datetime) -> datetime:
         """When a line comes back: two to six hours after its parcel left (``_LONGEST_RETURN``)."""
@@ -1186,6 +1228,34 @@ class _DayPlanner:
                 actions.return_lines(store, order, [(shipped, 1)], at=at, principal=None)
 
         self._add(at, "return", f"#{intent.number} comes back: 1 × {item.name} ({reason})", give_back)
+
+    def _refund_step(self, index: int, intent: _Intent, at: datetime) -> None:
+        """Staff refund one unit of the order's first line, left in its parcel: a refund, no return."""
+        placed = self.placed
+        item = intent.lines[0][0]
+
+        def refund(store: Store) -> None:
+            order = store.orders[placed[index]]
+            line_pk = order.lines[0].pk
+            shipped = next(
+                (
+                    fulfillment_line
+                    for fulfillment in order.fulfillments
+                    if fulfillment.status is FulfillmentStatus.FULFILLED
+                    for fulfillment_line in fulfillment.lines
+                    if fulfillment_line.order_line_pk == line_pk
+                ),
+                None,
+            )
+            if shipped is not None:  # else it never left: an app held the order for review
+                actions.refund_lines(store, order, fulfillment_lines=[(shipped, 1)], at=at, principal=None)
+
+        self._add(
+            at,
+            "refund",
+            f"#{intent.number} refunded 1 × {item.name} to the card plugin (arrived damaged; the customer keeps it)",
+            refund,
+        )
 
     def _call_back_steps(self, index: int, intent: _Intent, parcel: _Parcel, shipped_at: datetime) -> None:
         """Staff call a parcel back before the carrier has it: its fulfillment is cancelled, the goods go back on the

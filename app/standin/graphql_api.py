@@ -60,6 +60,7 @@ from app.standin.state import (
     Customer,
     Fulfillment,
     FulfillmentLine,
+    FulfillmentStatus,
     InvalidGlobalId,
     Node,
     Order,
@@ -409,6 +410,36 @@ def _mutation_fulfillment_cancel(_: None, info: Info, id: str, input: dict[str, 
     return {"fulfillment": fulfillment, "order": order, "errors": []}
 
 
+def _mutation_refund_products(_: None, info: Info, order: str, input: dict[str, Any]) -> Payload:
+    ctx = _ctx(info)
+    try:
+        target = _order_of(ctx.store, order, "order")
+        order_lines = []
+        for line in input.get("orderLines") or []:
+            node = actions.resolve_node(ctx.store, line["orderLineId"], "OrderLine", field="orderLines")[0]
+            assert isinstance(node, OrderLine)
+            order_lines.append((node, line["quantity"]))
+        fulfillment_lines = []
+        for line in input.get("fulfillmentLines") or []:
+            node = actions.resolve_node(
+                ctx.store, line["fulfillmentLineId"], "FulfillmentLine", field="fulfillmentLines"
+            )[0]
+            assert isinstance(node, FulfillmentLine)
+            fulfillment_lines.append((node, line["quantity"]))
+        refunded = actions.refund_lines(
+            ctx.store,
+            target,
+            order_lines=order_lines,
+            fulfillment_lines=fulfillment_lines,
+            include_shipping_costs=bool(input.get("includeShippingCosts")),
+            at=ctx.now,
+            principal=ctx.app,
+        )
+    except ActionRefused as refusal:
+        return {"fulfillment": None, "order": None, "errors": _errors(refusal)}
+    return {"fulfillment": refunded, "order": target, "errors": []}
+
+
 def _mutation_note(_: None, info: Info, order: str, input: dict[str, Any]) -> Payload:
     ctx = _ctx(info)
     try:
@@ -483,6 +514,19 @@ def _margin(listing: VariantListing) -> int | None:
     return int(round((listing.price - listing.cost_price) / listing.price * 100))
 
 
+def _version(version: str) -> tuple[int, ...]:
+    """``3.20.119`` → ``(3, 20)``: what decides which Saleor's behaviour the stand-in plays."""
+    return tuple(int(part) for part in version.split(".")[:2])
+
+
+def _fulfillments(order: Order, info: Info) -> list[Fulfillment]:
+    """``Order.resolve_fulfillments``: up to 3.20 only staff users see CANCELED fulfillments;
+    from 3.21 apps see them too. Every caller of the stand-in is an app (no staff is modelled)."""
+    if _ctx(info).app is not None and _version(_store(info).shop.version) >= (3, 21):
+        return order.fulfillments
+    return [f for f in order.fulfillments if f.status is not FulfillmentStatus.CANCELED]
+
+
 def _order_line(line_pk: UUID, info: Info) -> OrderLine | None:
     owner = _store(info).order_of_line(line_pk)
     return owner[1] if owner else None
@@ -510,6 +554,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "orderFulfill": _mutation_fulfill,
         "orderFulfillmentUpdateTracking": _mutation_tracking,
         "orderFulfillmentCancel": _mutation_fulfillment_cancel,
+        "orderFulfillmentRefundProducts": _mutation_refund_products,
     },
     "App": {
         "permissions": lambda app, _: [{"code": p, "name": p.replace("_", " ").capitalize()} for p in app.permissions],
@@ -575,6 +620,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "weight": lambda order, _: _weight(order.weight_kg),
         "isShippingRequired": lambda order, _: any(line.is_shipping_required for line in order.lines),
         "deliveryMethod": lambda order, info: _delivery_method(order, info),
+        "fulfillments": _fulfillments,
     },
     "OrderLine": {
         "productVariantId": lambda line, _: (

@@ -360,6 +360,8 @@ class Payment:
     is_active: bool = True
     customer_ip_address: str | None = None
     credit_card: CreditCard | None = None
+    # The sum of its successful REFUND transactions.
+    refunded_amount: Decimal = Decimal(0)
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
 
@@ -461,6 +463,7 @@ Node = (
     | Order
     | OrderLine
     | Fulfillment
+    | FulfillmentLine
     | Product
     | ProductVariant
     | Warehouse
@@ -689,6 +692,10 @@ class Store:
         if type_name == "Fulfillment":
             hit = self.order_of_fulfillment(pk)
             return hit[1] if hit else None
+        if type_name == "FulfillmentLine":
+            return next(
+                (line for o in self.orders.values() for f in o.fulfillments for line in f.lines if line.pk == pk), None
+            )
         if type_name == "Payment":
             return next((p for o in self.orders.values() for p in o.payments if p.pk == pk), None)
         tables: dict[str, dict[int, App] | dict[int, Customer] | dict[int, Product] | dict[int, ProductVariant]] = {

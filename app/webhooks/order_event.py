@@ -113,7 +113,7 @@ def order_event_router(
         if costing and not by_us:
             await cost_order(
                 installation.saleor_api_url,
-                order_fulfillments(payload.order),
+                order_fulfillments(payload.order, payload.fulfillment),
                 seen_at=payload.issued_at,
                 ledger=ledger,
                 policy=await costing_policy(settings, installation.saleor_api_url),

@@ -50,12 +50,19 @@ def order_names(order: OrderPayload) -> list[SaleorName]:
     return names
 
 
-def order_fulfillments(order: OrderPayload) -> OrderFulfillments:
-    """The order's lines priced and costed in its channel, and every fulfilment with its warehouse and units."""
+def order_fulfillments(order: OrderPayload, event_fulfillment: FulfillmentPayload | None = None) -> OrderFulfillments:
+    """The order's lines priced and costed in its channel, and every fulfilment with its warehouse and units.
+
+    ``event_fulfillment`` is the fulfilment the event is about. Saleor 3.20 leaves a cancelled
+    one out of ``Order.fulfillments`` for apps, so it counts only from there.
+    """
+    fulfillments = list(order.fulfillments)
+    if event_fulfillment is not None and all(f.id != event_fulfillment.id for f in fulfillments):
+        fulfillments.append(event_fulfillment)
     return OrderFulfillments(
         order_id=order.id,
         number=order.number,
         currency=order.total.gross.currency,
         lines=tuple(_costed_line(line, order.channel.slug) for line in order.lines),
-        fulfillments=tuple(_fulfillment_view(fulfillment) for fulfillment in order.fulfillments),
+        fulfillments=tuple(_fulfillment_view(fulfillment) for fulfillment in fulfillments),
     )

@@ -205,6 +205,8 @@ class EventPayload(Payload):
 class OrderEventPayload(EventPayload):
     issuing_principal: PrincipalRef | None = Field(default=None, alias="issuingPrincipal")
     order: OrderPayload
+    # The fulfilment a FULFILLMENT_* event is about, where the subscription selects it.
+    fulfillment: FulfillmentPayload | None = None
 
 
 class AppRef(Payload):

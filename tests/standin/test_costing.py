@@ -21,7 +21,7 @@ from app.services.order_costing import FulfilledUnits, OrderFulfillments
 from app.services.ports import SaleorName, StockLevel, WarehouseRef
 from app.standin import actions
 from app.standin.facade import StandIn
-from app.standin.state import App, AppWebhook, Order, PendingEvent, to_global_id
+from app.standin.state import App, AppWebhook, Order, Payment, PaymentChargeStatus, PendingEvent, to_global_id
 from app.webhooks.order_fulfillments import order_fulfillments
 from app.webhooks.payloads import OrderEventPayload
 from tests.conftest import FixedClock
@@ -114,9 +114,24 @@ class TestFulfilmentWebhooks:
         assert payload.order.status == "FULFILLED"
         assert len(order_fulfillments(payload.order).fulfillments) == 2
 
-    def test_a_cancelled_fulfilment_is_canceled_in_the_payload_and_its_stock_is_back(
-        self, standin: StandIn, subscriber: App, catalogue: Catalogue, clock: FixedClock
+    @pytest.mark.parametrize(
+        ("version", "in_the_order"),
+        [
+            # Saleor 3.20 shows CANCELED fulfilments to staff users only (Order.resolve_fulfillments).
+            pytest.param("3.20.35", False, id="3.20-hides-it-from-apps"),
+            pytest.param("3.21.0", True, id="3.21-shows-it-to-apps"),
+        ],
+    )
+    def test_a_cancelled_fulfilment_comes_with_the_event_and_its_stock_is_back(
+        self,
+        standin: StandIn,
+        subscriber: App,
+        catalogue: Catalogue,
+        clock: FixedClock,
+        version: str,
+        in_the_order: bool,
     ) -> None:
+        standin.store.shop.version = version
         order = ship_mugs_and_a_tee(standin, catalogue, clock)
         standin.store.outbox.clear()
         from_tpl = order.fulfillments[1]
@@ -131,11 +146,42 @@ class TestFulfilmentWebhooks:
         assert payload.issuing_principal is not None
         assert payload.issuing_principal.id == gid("App", subscriber.pk)  # the app's own loop guard
         assert payload.order.status == "PARTIALLY_FULFILLED"
-        statuses = {f.id: f.status for f in order_fulfillments(payload.order).fulfillments}
-        assert statuses[gid("Fulfillment", from_tpl.pk)] == "CANCELED"
+        cancelled_id = gid("Fulfillment", from_tpl.pk)
+        assert (cancelled_id in {f.id for f in payload.order.fulfillments}) is in_the_order
+        assert payload.fulfillment is not None
+        assert (payload.fulfillment.id, payload.fulfillment.status) == (cancelled_id, "CANCELED")
+        statuses = {f.id: f.status for f in order_fulfillments(payload.order, payload.fulfillment).fulfillments}
+        assert statuses[cancelled_id] == "CANCELED"
         stock = standin.store.stock_for(catalogue.tpl.pk, catalogue.mug.pk)
         assert stock is not None
         assert (stock.quantity, stock.quantity_allocated) == (10, 2)
+
+    def test_a_refund_moves_units_into_a_refunded_fulfilment_under_new_line_ids_and_no_stock(
+        self, standin: StandIn, subscriber: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = ship_mugs_and_a_tee(standin, catalogue, clock)
+        paid_by_plugin(order, clock)
+        standin.store.outbox.clear()
+        clock.advance(days=1)
+        mugs_from_main = order.fulfillments[0].lines[0]
+        actions.refund_lines(
+            standin.store, order, fulfillment_lines=[(mugs_from_main, 2)], at=clock.now(), principal=None
+        )
+
+        refunded_event, updated = standin.store.outbox
+        view = order_fulfillments(received(standin, subscriber, updated).order)
+
+        assert (refunded_event.event, updated.event) == ("ORDER_REFUNDED", "ORDER_UPDATED")
+        shipped, _, refunded = view.fulfillments
+        assert [units.quantity for units in shipped.lines] == [3, 1]
+        assert (refunded.status, refunded.warehouse_id) == ("REFUNDED", gid("Warehouse", catalogue.main.pk))
+        (units,) = refunded.lines
+        assert (units.order_line_id, units.quantity) == (view.lines[0].id, 2)
+        assert units.id not in {shipped_units.id for shipped_units in shipped.lines}
+        stock = standin.store.stock_for(catalogue.main.pk, catalogue.mug.pk)
+        assert stock is not None
+        assert (stock.quantity, stock.quantity_allocated) == (0, 0)
+        assert order.payments[0].captured_amount == Decimal("82.50")  # 7 x 12.50 + 20.00, less 2 x 12.50
 
     def test_a_return_arrives_as_order_updated_with_a_returned_fulfilment_from_the_same_warehouse(
         self, standin: StandIn, subscriber: App, catalogue: Catalogue, clock: FixedClock
@@ -157,6 +203,22 @@ class TestFulfilmentWebhooks:
             clock.now(),
         )
         assert [(units.order_line_id, units.quantity) for units in returned.lines] == [(view.lines[0].id, 1)]
+
+
+def paid_by_plugin(order: Order, clock: FixedClock) -> Payment:
+    """What a payment plugin's checkout (or "Mark as paid") leaves on the order: a captured legacy payment."""
+    payment = Payment(
+        1,
+        "mirumee.payments.dummy",
+        order.currency,
+        order.total_gross,
+        order.total_gross,
+        PaymentChargeStatus.FULLY_CHARGED,
+        clock.now(),
+        clock.now(),
+    )
+    order.payments.append(payment)
+    return payment
 
 
 def gateway_of(ops: FastAPI, app: App) -> GqlSaleorGateway:
@@ -253,3 +315,37 @@ class TestGatewayOverHttp:
         assert len(in_tpl) == 151
         assert [level.sku for level in in_tpl[1:]] == [f"SAMPLE-{number:03}" for number in range(150)]
         assert all(level.cost_prices == {} and level.product_type == "Samples" for level in in_tpl[1:])
+
+
+def cogs_in_saleor(order: Order) -> str:
+    cogs: str = json.loads(order.private_metadata["ops.cogs"])["cogs"]
+    return cogs
+
+
+class TestCostingThroughTheApp:
+    """The real app fed by the stand-in playing Saleor 3.20; costs come from the mug's cost price, 4.10."""
+
+    async def test_a_refund_keeps_the_cost_and_a_cancel_brings_back_what_the_fulfilment_still_held(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        store = standin.store
+        order = actions.place_order(store, catalogue.channel, [(catalogue.mug, 3)], at=clock.now())
+        paid_by_plugin(order, clock)
+        main = gid("Warehouse", catalogue.main.pk)
+        clock.advance(hours=1)
+        (shipped,) = actions.fulfill_order(
+            store, order, [(gid("OrderLine", order.lines[0].pk), [(main, 3)])], at=clock.now(), principal=None
+        )
+        await standin.deliver_pending()
+        assert cogs_in_saleor(order) == "12.30"
+
+        clock.advance(hours=1)
+        actions.refund_lines(store, order, fulfillment_lines=[(shipped.lines[0], 1)], at=clock.now(), principal=None)
+        await standin.deliver_pending()
+        assert cogs_in_saleor(order) == "12.30"  # the refunded mug left and stays with the customer
+
+        clock.advance(hours=1)
+        actions.cancel_fulfillment(store, order, shipped, warehouse=catalogue.main, at=clock.now(), principal=None)
+        deliveries = await standin.deliver_pending()
+        assert [d.response.status_code for d in deliveries] == [200, 200]
+        assert cogs_in_saleor(order) == "4.10"  # two mugs back on the shelf, the refunded one still out

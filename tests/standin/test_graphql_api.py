@@ -951,3 +951,142 @@ class TestProductTypes:
             "ProductType", standin.store.products[catalogue.mug.product_pk].product_type_pk
         )
         assert data["tee"]["product"]["productType"] == {"name": "Apparel"}
+
+
+REFUND = """
+mutation Refund($order: ID!, $input: OrderRefundProductsInput!) {
+  orderFulfillmentRefundProducts(order: $order, input: $input) {
+    fulfillment { status warehouse { slug } lines { quantity orderLine { id } } }
+    order { lines { quantityFulfilled quantityToFulfill } fulfillments { status } }
+    errors { field message code }
+  }
+}
+"""
+
+
+def captured_payment(order: Order, clock: FixedClock) -> Payment:
+    """The legacy payment a payment plugin (or "Mark as paid") leaves, captured in full."""
+    payment = Payment(
+        1,
+        "mirumee.payments.dummy",
+        "USD",
+        order.total_gross,
+        order.total_gross,
+        PaymentChargeStatus.FULLY_CHARGED,
+        clock.now(),
+        clock.now(),
+    )
+    order.payments.append(payment)
+    return payment
+
+
+class TestRefundProducts:
+    async def test_refunding_unfulfilled_units_releases_them_without_taking_stock(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 7), (catalogue.tee, 1))
+        payment = captured_payment(order, clock)
+        mug = gid("OrderLine", order.lines[0].pk)
+
+        data = await run(
+            standin,
+            caller,
+            REFUND,
+            order=gid("Order", order.pk),
+            input={"orderLines": [{"orderLineId": mug, "quantity": 6}]},
+        )
+
+        result = data["orderFulfillmentRefundProducts"]
+        assert result["errors"] == []
+        assert result["fulfillment"] == {
+            "status": "REFUNDED",
+            "warehouse": None,  # its lines hold no stock
+            "lines": [{"quantity": 6, "orderLine": {"id": mug}}],
+        }
+        assert result["order"]["lines"][0] == {"quantityFulfilled": 6, "quantityToFulfill": 1}
+        # 5 of the mugs were allocated in Main, 2 in the 3PL: 6 released from Main first, none shipped.
+        assert stock_levels(standin) == [(5, 0), (10, 1), (3, 1)]
+        assert (payment.captured_amount, payment.charge_status) == (Decimal("32.50"), "PARTIALLY_REFUNDED")
+        assert events(standin) == ["ORDER_REFUNDED", "ORDER_UPDATED"]
+        assert [e.type for e in order.events[-2:]] == ["PAYMENT_REFUNDED", "FULFILLMENT_REFUNDED"]
+
+    async def test_refunding_a_whole_fulfilment_deletes_it_and_refunds_the_order_fully(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 2))
+        payment = captured_payment(order, clock)
+        (shipped,) = actions.fulfill_order(
+            standin.store,
+            order,
+            [(gid("OrderLine", order.lines[0].pk), [(gid("Warehouse", catalogue.main.pk), 2)])],
+            at=clock.now(),
+            principal=None,
+        )
+        standin.store.outbox.clear()
+
+        data = await run(
+            standin,
+            caller,
+            REFUND,
+            order=gid("Order", order.pk),
+            input={
+                "fulfillmentLines": [{"fulfillmentLineId": gid("FulfillmentLine", shipped.lines[0].pk), "quantity": 2}]
+            },
+        )
+
+        result = data["orderFulfillmentRefundProducts"]
+        assert result["fulfillment"]["warehouse"] == {"slug": "main"}  # the refunded units keep their stock
+        assert result["order"]["fulfillments"] == [{"status": "REFUNDED"}]
+        assert (payment.captured_amount, payment.charge_status, payment.is_active) == (
+            Decimal(0),
+            "FULLY_REFUNDED",
+            False,
+        )
+        assert events(standin) == ["ORDER_REFUNDED", "ORDER_FULLY_REFUNDED", "ORDER_UPDATED"]
+        assert stock_levels(standin)[2] == (1, 0)  # the tees left Main and stay gone
+
+    @pytest.mark.parametrize(
+        "charge_status",
+        [pytest.param(None, id="paid-by-transactions-only"), pytest.param("FULLY_REFUNDED", id="already-refunded")],
+    )
+    async def test_an_order_without_a_refundable_payment_cannot_be_refunded(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App, charge_status: str | None
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        actions.record_charge(standin.store, order, Decimal("20.00"), at=clock.now())
+        if charge_status is not None:
+            captured_payment(order, clock).charge_status = PaymentChargeStatus(charge_status)
+        standin.store.outbox.clear()
+
+        data = await run(
+            standin,
+            caller,
+            REFUND,
+            order=gid("Order", order.pk),
+            input={"orderLines": [{"orderLineId": gid("OrderLine", order.lines[0].pk), "quantity": 1}]},
+        )
+
+        assert data["orderFulfillmentRefundProducts"]["errors"] == [
+            {"field": "order", "message": "Order cannot be refunded.", "code": "CANNOT_REFUND"}
+        ]
+        assert (order.fulfillments, events(standin)) == ([], [])
+
+    async def test_refused_for_more_than_a_line_left_unfulfilled(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        captured_payment(order, clock)
+        data = await run(
+            standin,
+            caller,
+            REFUND,
+            order=gid("Order", order.pk),
+            input={"orderLines": [{"orderLineId": gid("OrderLine", order.lines[0].pk), "quantity": 2}]},
+        )
+        assert data["orderFulfillmentRefundProducts"]["errors"] == [
+            {
+                "field": "orderLineId",
+                "message": "Provided quantity is bigger than quantity from order line.",
+                "code": "INVALID_QUANTITY",
+            }
+        ]

@@ -8,7 +8,6 @@ import respx
 from fastapi import FastAPI
 
 from app.saleor.manifest import build_manifest
-
 from app.standin.harness import DEFAULT_PERMISSIONS, HarnessConfig, create_site
 from app.standin.signing import SigningKey
 

@@ -439,26 +439,38 @@ class SqlInventoryLedger:
         issued = [row for row in own if row.kind == MoveKind.ISSUE.value]
         if not issued:
             return [posting_of(row) for row in own]
-        # Incoming moves of the same pools that covered what these issues took beyond stock.
+        # Incoming moves of the same pools that covered what these issues took beyond stock, and
+        # landed costs on the receipts the issues took from (a return brings those back too).
         pools = {(row.sku, row.warehouse) for row in issued}
         earliest = min(row.at for row in issued)
-        correcting = (
+        issue_ids = {row.move_id for row in issued}
+        candidates = (
             await self._session.scalars(
                 select(InventoryMoveRow).where(
                     InventoryMoveRow.saleor_api_url == url,
                     InventoryMoveRow.sku.in_({sku for sku, _ in pools}),
                     InventoryMoveRow.warehouse.in_({warehouse for _, warehouse in pools}),
                     InventoryMoveRow.at >= earliest,
-                    InventoryMoveRow.posted_corrections != "[]",
+                    or_(
+                        InventoryMoveRow.posted_corrections != "[]",
+                        InventoryMoveRow.kind == MoveKind.LANDED_COST.value,
+                    ),
                     or_(InventoryMoveRow.order_id.is_(None), InventoryMoveRow.order_id != order_id),
                 )
             )
         ).all()
-        issue_ids = {row.move_id for row in issued}
-        relevant = [
-            row for row in correcting if any(c.move_id in issue_ids for c in _corrections(row.posted_corrections))
+        correcting = [
+            row for row in candidates if any(c.move_id in issue_ids for c in _corrections(row.posted_corrections))
         ]
-        rows = sorted([*own, *relevant], key=_position_of)
+        receipts = {
+            (row.sku, row.warehouse, take.receipt_id) for row in issued for take in _takes(row.posted_layers)
+        } | {(row.sku, row.warehouse, c.receipt_id) for row in correcting for c in _corrections(row.posted_corrections)}
+        landed = [
+            row
+            for row in candidates
+            if row.kind == MoveKind.LANDED_COST.value and (row.sku, row.warehouse, row.receipt_id) in receipts
+        ]
+        rows = sorted([*own, *correcting, *landed], key=_position_of)
         return [posting_of(row) for row in rows]
 
     async def postings_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> dict[str, Posting]:

@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TypedDict
 
 from app.domain.inventory.method import Method
-from app.domain.inventory.move import LayerTake, MoveKind
-from app.domain.inventory.pool import UNIT_COST_STEP, ZERO
+from app.domain.inventory.move import LayerTake, MoveKind, sort_key
+from app.domain.inventory.pool import UNIT_COST_STEP, ZERO, landed_cost_increment
 from app.domain.inventory.posting import Correction, Posting
 from app.domain.inventory.trace import LayerTrace
 from app.domain.money import Money, currency_exponent
@@ -61,16 +61,28 @@ class SaleLine:
 def returnable_layers(issue: Posting, later: Iterable[Posting]) -> tuple[LayerTake, ...]:
     """What a customer return of ``issue`` should come back at (the return move's ``cost_of``):
     the issue's layers, with units it took beyond stock replaced by the receipts that later
-    covered them, less the units earlier returns of it already brought back."""
+    covered them, raised by the landed costs later booked on their receipts in the issue's pool
+    (which sent that much more to COGS for them), less the units earlier returns of it already
+    brought back. ``later`` are postings booked after the issue, in ledger order."""
     trace = LayerTrace()
     trace.add(issue.layers)
     issue_id = issue.move.id
+    pool = (issue.move.sku, issue.move.warehouse)
     for posting in later:
+        move = posting.move
         for correction in posting.corrections:
             if correction.move_id == issue_id:
                 trace.correct(correction)
-        if posting.move.kind is MoveKind.CUSTOMER_RETURN and posting.move.related_move_id == issue_id:
+        if move.kind is MoveKind.CUSTOMER_RETURN and move.related_move_id == issue_id:
             trace.add(posting.layers, -1)
+        elif (
+            move.kind is MoveKind.LANDED_COST
+            and move.receipt_id
+            and (move.sku, move.warehouse) == pool
+            # One dated before the issue (booked late) was already in the units' cost when they left.
+            and sort_key(move) > sort_key(issue.move)
+        ):
+            trace.add_landed_cost(move.receipt_id, landed_cost_increment(move))
     return trace.layers()
 
 
@@ -99,13 +111,15 @@ def cogs_summary(
 ) -> CogsDocument:
     """The ``ops.cogs`` document for an order.
 
-    ``postings`` are the order's issue and customer-return postings (matched to lines by the
-    move's ``reference``) and any postings carrying negative-stock corrections of those issues
-    (their cost replaces the provisional cost in the line's COGS and layer trace). Line COGS are
-    rounded half up to the currency; the order's COGS is their sum; ``marginPct`` has two
-    places and is ``None`` when revenue is zero. ``method`` defaults to the method of the latest
-    matched posting.
+    ``postings`` are, in ledger order, the order's issue and customer-return postings (matched
+    to lines by the move's ``reference``), any postings carrying negative-stock corrections of
+    those issues (their cost replaces the provisional cost in the line's COGS and layer trace),
+    and landed costs booked on the receipts of units a line has out (their share of those units
+    is the line's COGS too, and a return brings it back). Line COGS are rounded half up to the
+    currency; the order's COGS is their sum; ``marginPct`` has two places and is ``None`` when
+    revenue is zero. ``method`` defaults to the method of the latest matched posting.
     """
+    # Per line, its own postings and the landed costs, in ledger order.
     by_line: dict[str, list[Posting]] = {line.line_id: [] for line in lines}
     corrections: dict[str, list[Correction]] = {}
     chosen_method = method
@@ -117,6 +131,9 @@ def cogs_summary(
             by_line[move.reference].append(posting)
             if method is None:
                 chosen_method = posting.method
+        elif move.kind is MoveKind.LANDED_COST and move.currency == currency:
+            for line_postings in by_line.values():
+                line_postings.append(posting)
         for correction in posting.corrections:
             if correction.kind is MoveKind.ISSUE:
                 corrections.setdefault(correction.move_id, []).append(correction)
@@ -126,19 +143,29 @@ def cogs_summary(
     document_lines: list[CogsLine] = []
     revenue_total = cogs_total = ZERO
     for line in lines:
-        trace = LayerTrace()
+        # One trace per pool: a landed cost raises only the units that came from its pool.
+        traces: dict[tuple[str, str], LayerTrace] = {}
         quantity = 0
         cogs = ZERO
         for posting in by_line[line.line_id]:
-            if posting.move.kind is MoveKind.ISSUE:
+            move = posting.move
+            trace = traces.setdefault((move.sku, move.warehouse), LayerTrace())
+            if move.kind is MoveKind.LANDED_COST:
+                assert move.receipt_id is not None  # Move.__post_init__ requires it
+                cogs += trace.add_landed_cost(move.receipt_id, landed_cost_increment(move))
+                continue
+            if move.kind is MoveKind.ISSUE:
                 trace.add(posting.layers)
-                for correction in corrections.get(posting.move.id, ()):
+                for correction in corrections.get(move.id, ()):
                     trace.correct(correction)
                     cogs += correction.amount
             else:
                 trace.add(posting.layers, -1)
             quantity -= posting.quantity
             cogs += posting.cogs
+        merged = LayerTrace()
+        for trace in traces.values():
+            merged.add(trace.layers())
         line_cogs = Money(cogs, currency).quantized().amount
         revenue_total += line.revenue
         cogs_total += line_cogs
@@ -154,7 +181,7 @@ def cogs_summary(
                         "quantity": take.quantity,
                         "unitCost": unit_cost_text(take.unit_cost, currency),
                     }
-                    for take in trace.layers()
+                    for take in merged.layers()
                 ],
             }
         )

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from app.domain.inventory.method import Method
-from app.domain.inventory.move import MoveKind
+from app.domain.inventory.move import Move, MoveKind
 
 UNIT_COST_PLACES = 6
 UNIT_COST_STEP = Decimal(1).scaleb(-UNIT_COST_PLACES)
@@ -22,6 +22,14 @@ ZERO = Decimal(0)
 def unit_cost_of(value: Decimal, quantity: int) -> Decimal:
     """``value / quantity`` to six places, half up: the precision unit costs are kept at."""
     return (value / quantity).quantize(UNIT_COST_STEP, ROUND_HALF_UP)
+
+
+def landed_cost_increment(move: Move) -> Decimal:
+    """What a ``LANDED_COST`` move adds to each unit of its receipt: the amount over the
+    receipt's booked quantity, to six places. Units still in stock carry it; units already
+    gone send it to COGS, and bring it back with them if a customer returns them."""
+    assert move.amount is not None  # Move.__post_init__ requires it of a landed cost
+    return unit_cost_of(move.amount, move.quantity)
 
 
 class Layer(NamedTuple):

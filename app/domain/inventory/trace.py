@@ -8,6 +8,8 @@ from decimal import Decimal
 from app.domain.inventory.move import LayerTake
 from app.domain.inventory.posting import Correction
 
+_ZERO = Decimal(0)
+
 
 class LayerTrace:
     """Net units by (receipt, unit cost), in first-seen order: the layers behind an order line
@@ -27,6 +29,21 @@ class LayerTrace:
         """Provisional units (issued beyond stock) become units of the receipt that covered them."""
         self.add((LayerTake(None, correction.quantity, correction.provisional_unit_cost),), -1)
         self.add((LayerTake(correction.receipt_id, correction.quantity, correction.unit_cost),))
+
+    def add_landed_cost(self, receipt_id: str, increment: Decimal) -> Decimal:
+        """A landed cost on ``receipt_id`` booked while these units were out: each of them cost
+        ``increment`` more (never below zero, as for units in stock), and comes back at that.
+        What it added to their cost."""
+        units: dict[tuple[str | None, Decimal], int] = {}
+        added = _ZERO
+        for (receipt, cost), quantity in self._units.items():
+            key = (receipt, cost)
+            if receipt == receipt_id and quantity > 0:
+                key = (receipt, max(cost + increment, _ZERO))
+                added += quantity * (key[1] - cost)
+            units[key] = units.get(key, 0) + quantity
+        self._units = units
+        return added
 
     def layers(self) -> tuple[LayerTake, ...]:
         return tuple(

@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from app.domain.inventory.method import Method
 from app.domain.inventory.move import InvalidMove, LayerTake, Move, MoveKind, sort_key
-from app.domain.inventory.pool import UNIT_COST_STEP, ZERO, CostPool, Layer, Shortfall, unit_cost_of
+from app.domain.inventory.pool import ZERO, CostPool, Layer, Shortfall, landed_cost_increment, unit_cost_of
 from app.domain.inventory.posting import Correction, Posting
 from app.domain.inventory.trace import LayerTrace
 
@@ -25,6 +25,7 @@ _CUSTOMER_RETURN = MoveKind.CUSTOMER_RETURN
 _ADJUSTMENT_IN = MoveKind.ADJUSTMENT_IN
 _ADJUSTMENT_OUT = MoveKind.ADJUSTMENT_OUT
 _TO_SUPPLIER = MoveKind.RETURN_TO_SUPPLIER
+_LANDED_COST = MoveKind.LANDED_COST
 
 # ``tuple.__new__(Record, (fields...))`` is what a NamedTuple's generated ``__new__`` runs, minus
 # one Python frame: about 200 ns less per record, a quarter of the per-move cost of the hot
@@ -77,12 +78,13 @@ def post_linked(
     place; ``new_pool`` gives the starting pool of a key not yet in ``pools``.
 
     A customer return or transfer in-leg whose issue or out-leg is also in ``ordered`` takes its
-    cost from that move's posting in this run (corrected, less earlier returns), not from the
-    ``cost_of`` it was recorded with: when a backdated move changes what an issue consumed, its
-    return follows.
+    cost from that move's posting in this run (corrected, raised by the landed costs booked on
+    its receipts while the units were out, less earlier returns), not from the ``cost_of`` it
+    was recorded with: when a backdated move changes what an issue consumed, its return follows.
     """
     linked = {move.related_move_id for move in ordered if move.kind in _LINKED_KINDS and move.related_move_id}
     traces: dict[str, LayerTrace] = {}
+    trace_pools: dict[str, tuple[str, str]] = {}
     for move in ordered:
         key = (move.sku, move.warehouse)
         pool = pools.get(key) or new_pool(move)
@@ -93,7 +95,12 @@ def post_linked(
         pools[key] = pool
         if move.id in linked:
             traces[move.id] = trace = LayerTrace()
+            trace_pools[move.id] = key
             trace.add(posting.layers)
+        if move.kind is _LANDED_COST and move.receipt_id is not None:
+            for move_id, trace in traces.items():
+                if trace_pools[move_id] == key:
+                    trace.add_landed_cost(move.receipt_id, landed_cost_increment(move))
         for correction in posting.corrections:
             if correction.move_id in traces:
                 traces[correction.move_id].correct(correction)
@@ -408,7 +415,7 @@ def _landed_cost(pool: CostPool, move: Move) -> tuple[CostPool, Posting]:
     assert amount is not None  # Move.__post_init__ requires it
     assert receipt_id is not None
     base = move.quantity
-    increment = (amount / base).quantize(UNIT_COST_STEP, ROUND_HALF_UP)
+    increment = landed_cost_increment(move)
     uncovered = base
     value = ZERO
     layers: list[Layer] = []

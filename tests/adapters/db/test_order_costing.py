@@ -123,8 +123,9 @@ async def test_returned_units_reverse_the_layers_the_issue_took_last(ledger: Sql
     await receive(ledger, "R1", 8, "10", 0)
     await receive(ledger, "R2", 4, "16", 1)
     saleor = FakeSaleorGateway()
+    # Returned lines keep their stock, so the fulfilment names the warehouse the goods left from.
     returned = FulfillmentView(
-        "f-2", "RETURNED", NOW + timedelta(hours=4), None, (FulfilledUnits("fl-2", "line-1", 3),)
+        "f-2", "RETURNED", NOW + timedelta(hours=4), "W1", (FulfilledUnits("fl-2", "line-1", 3),)
     )
     await cost(ledger, saleor, order(shipped(quantity=10)))
     # Saleor moves returned units out of the fulfilment line into a RETURNED fulfilment.

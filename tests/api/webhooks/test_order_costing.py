@@ -1,7 +1,9 @@
 """Fulfilment webhooks book the goods that left or came back and write COGS into Saleor."""
 
+import dataclasses
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -162,3 +164,130 @@ async def test_the_warehouse_and_a_sku_less_variant_are_learned_by_name_from_the
         WAREHOUSE: SaleorName(WAREHOUSE, "Main warehouse", "main-warehouse"),
         mug: SaleorName(mug, "Mug / Blue"),
     }
+
+
+async def _pool(runtime: Runtime) -> tuple[int, Decimal]:
+    """SKU-1's stock in the warehouse by the ledger: units and value."""
+    async with runtime.sessions() as session:
+        stored = (await SqlInventoryLedger(session).pools(SHOP_API_URL, [("SKU-1", WAREHOUSE)]))[("SKU-1", WAREHOUSE)]
+    return stored.pool.quantity, stored.pool.value
+
+
+def _cogs_written(fake_saleor: FakeSaleor) -> str:
+    document = json.loads(fake_saleor.calls("RecordCogs")[-1]["variables"]["metadata"][0]["value"])
+    cogs: str = document["cogs"]
+    return cogs
+
+
+async def test_a_fulfilment_cancelled_on_3_20_is_reversed_from_the_events_own_fulfilment(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    await _receive(runtime)
+    lines = [("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 10)]
+    await send(
+        "FULFILLMENT_CREATED", _order("FulfillmentCreated", fulfillment_payload(warehouse_id=WAREHOUSE, lines=lines))
+    )
+    # Saleor 3.20 leaves CANCELED fulfilments out of Order.fulfillments for apps: only the
+    # event's own ``fulfillment`` shows what was cancelled.
+    event = json.loads(_order("FulfillmentCanceled", issued_at="2026-11-26T16:00:00+00:00"))
+    event["fulfillment"] = fulfillment_payload(status="CANCELED", warehouse_id=WAREHOUSE, lines=lines)
+    assert (await send("FULFILLMENT_CANCELED", body_of(event))).status_code == 200
+    assert _cogs_written(fake_saleor) == "0.00"
+    assert await _pool(runtime) == (12, Decimal("144"))
+
+
+async def test_a_refund_without_a_return_moves_no_goods(send: Send, fake_saleor: FakeSaleor, runtime: Runtime) -> None:
+    await _receive(runtime)
+    shipped = ("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)
+    await send(
+        "FULFILLMENT_CREATED",
+        _order("FulfillmentCreated", fulfillment_payload(warehouse_id=WAREHOUSE, lines=[shipped])),
+    )
+    assert _cogs_written(fake_saleor) == "20.00"
+    # orderFulfillmentRefundProducts moves the refunded unit out of the FULFILLED line into a
+    # new REFUNDED fulfilment, under a new line id, and sends ORDER_UPDATED.
+    kept = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 1)])
+    refunded = fulfillment_payload(
+        fulfillment_id="RnVsZmlsbG1lbnQ6Mg==",
+        status="REFUNDED",
+        created="2026-11-26T17:00:00+00:00",
+        warehouse_id=WAREHOUSE,
+        lines=[("RnVsZmlsbG1lbnRMaW5lOjI=", LINE, 1)],
+    )
+    await send("ORDER_UPDATED", _order("OrderUpdated", kept, refunded, issued_at="2026-11-26T17:00:01+00:00"))
+    assert await _pool(runtime) == (10, Decimal("124"))
+    assert _cogs_written(fake_saleor) == "20.00"
+    # Cancelling what is left of the fulfilment brings back the one unit still in it, not two.
+    cancelled = fulfillment_payload(
+        status="CANCELED", warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 1)]
+    )
+    await send(
+        "FULFILLMENT_CANCELED",
+        _order("FulfillmentCanceled", cancelled, refunded, issued_at="2026-11-26T18:00:00+00:00"),
+    )
+    assert await _pool(runtime) == (11, Decimal("134"))
+    assert _cogs_written(fake_saleor) == "10.00"
+
+
+async def test_refunding_unfulfilled_units_books_nothing(send: Send, fake_saleor: FakeSaleor, runtime: Runtime) -> None:
+    await _receive(runtime)
+    # Units refunded before they shipped: a REFUNDED fulfilment whose lines hold no stock, so no warehouse.
+    refunded = fulfillment_payload(status="REFUNDED", warehouse_id=None, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 3)])
+    assert (await send("ORDER_UPDATED", _order("OrderUpdated", refunded))).status_code == 200
+    assert fake_saleor.calls("RecordCogs") == []
+    assert await _pool(runtime) == (12, Decimal("144"))
+
+
+async def test_a_return_after_a_landed_cost_comes_back_with_it(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    receipt = Move("R1", MoveKind.RECEIPT, "SKU-1", WAREHOUSE, NOW, 10, "USD", unit_cost=Decimal(10))
+    freight = Move("L1", MoveKind.LANDED_COST, "SKU-1", WAREHOUSE, NOW, 10, "USD", amount=Decimal(20), receipt_id="R1")
+
+    async def book_now(move: Move) -> None:
+        async with runtime.sessions.begin() as session:
+            entries = [LedgerEntry(move, "csv", "test")]
+            await book(SHOP_API_URL, entries, ledger=SqlInventoryLedger(session), policy=CostingPolicy(), now=NOW)
+
+    await book_now(receipt)
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 4)])
+    await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
+    await book_now(dataclasses.replace(freight, at=NOW + timedelta(days=1)))
+    kept = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)])
+    returned = fulfillment_payload(
+        fulfillment_id="RnVsZmlsbG1lbnQ6Mg==",
+        status="RETURNED",
+        created="2026-11-28T10:00:00+00:00",
+        warehouse_id=WAREHOUSE,
+        lines=[("RnVsZmlsbG1lbnRMaW5lOjI=", LINE, 2)],
+    )
+    await send("ORDER_UPDATED", _order("OrderUpdated", kept, returned, issued_at="2026-11-28T10:00:01+00:00"))
+
+    assert await _pool(runtime) == (8, Decimal(96))
+    # The order's two mugs still out cost 12 each: 10, and the 2 of freight the landed cost put on them.
+    document = json.loads(fake_saleor.calls("RecordCogs")[-1]["variables"]["metadata"][0]["value"])
+    assert (document["cogs"], document["lines"][0]["layers"]) == (
+        "24.00",
+        [{"receiptId": "R1", "quantity": 2, "unitCost": "12.00"}],
+    )
+
+
+async def test_returning_refunded_units_that_never_shipped_brings_nothing_back(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+) -> None:
+    await _receive(runtime)
+    shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)])
+    await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
+    assert await _pool(runtime) == (10, Decimal("124"))
+    # A unit refunded before it shipped, then "returned": Saleor moves it from the REFUNDED
+    # fulfilment into a REFUNDED_AND_RETURNED one; its line holds no stock, so neither names a warehouse.
+    back = fulfillment_payload(
+        fulfillment_id="RnVsZmlsbG1lbnQ6Mw==",
+        status="REFUNDED_AND_RETURNED",
+        created="2026-11-26T18:00:00+00:00",
+        warehouse_id=None,
+        lines=[("RnVsZmlsbG1lbnRMaW5lOjM=", LINE, 1)],
+    )
+    await send("ORDER_UPDATED", _order("OrderUpdated", shipped, back, issued_at="2026-11-26T18:00:01+00:00"))
+    assert await _pool(runtime) == (10, Decimal("124"))
+    assert _cogs_written(fake_saleor) == "20.00"

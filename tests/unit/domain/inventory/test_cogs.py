@@ -3,8 +3,17 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.inventory import Method, MoveKind, SaleLine, cogs_summary, returnable_layers
-from tests.unit.domain.inventory.builders import issue, make_move, odoo_example, receipt, run, take
+from app.domain.inventory import Method, MoveKind, SaleLine, cogs_summary, replay, returnable_layers
+from tests.unit.domain.inventory.builders import (
+    OTHER_WAREHOUSE,
+    issue,
+    make_move,
+    odoo_example,
+    pool,
+    receipt,
+    run,
+    take,
+)
 
 D = Decimal
 
@@ -147,6 +156,38 @@ class TestCogsSummary:
         assert document["method"] == "lifo"
         with pytest.raises(ValueError, match="pass the method"):
             cogs_summary([SaleLine("line-1", "SKU-1", D(1))], [], currency="USD")
+
+    @pytest.mark.parametrize("method", [pytest.param(method, id=method.value) for method in Method])
+    def test_a_landed_cost_on_units_a_line_has_out_is_its_cost_and_a_return_brings_it_back(
+        self, method: Method
+    ) -> None:
+        moves = [
+            receipt(id="R1", quantity=10, unit_cost="10", day=1),
+            issue(id="I1", quantity=4, day=2, reference="line-1"),
+            make_move(MoveKind.LANDED_COST, id="L1", quantity=10, day=3, receipt_id="R1", amount="20"),
+            # Freight of another warehouse's receipt of the same id is not this line's.
+            make_move(
+                MoveKind.LANDED_COST, id="L2", quantity=1, day=3, receipt_id="R1", amount="9", warehouse=OTHER_WAREHOUSE
+            ),
+        ]
+        _, postings = run([*moves[:3]], method)
+        elsewhere = [receipt(id="R1", quantity=1, unit_cost="1", warehouse=OTHER_WAREHOUSE), moves[3]]
+        landed_elsewhere = replay(elsewhere, pool(warehouse=OTHER_WAREHOUSE))[1][-1]
+        line = SaleLine("line-1", "SKU-1", D(100))
+        shipped = cogs_summary([line], [*postings, landed_elsewhere], currency="USD")["lines"][0]
+        assert (shipped["cogs"], shipped["layers"]) == (
+            "48.00",
+            [{"receiptId": "R1", "quantity": 4, "unitCost": "12.00"}],
+        )
+
+        back = _return(id="C1", quantity=2, of="I1", cost_of=returnable_layers(postings[1], postings[2:]), day=4)
+        _, postings = run([*moves[:3], back], method)
+        kept = cogs_summary([line], postings, currency="USD")["lines"][0]
+        assert (kept["quantity"], kept["cogs"], kept["layers"]) == (
+            2,
+            "24.00",
+            [{"receiptId": "R1", "quantity": 2, "unitCost": "12.00"}],
+        )
 
     def test_refuses_postings_in_another_currency(self) -> None:
         _, postings = run(odoo_example())

@@ -8,12 +8,14 @@ from app.domain.inventory import (
     InvalidMove,
     Layer,
     Method,
+    Move,
     MoveKind,
     Shortfall,
     apply_move,
     apply_transfer,
     empty_pool,
     replay,
+    returnable_layers,
     revalue,
     transfer_in_move,
 )
@@ -464,6 +466,58 @@ class TestLandedCostOnAPool:
         ]
         final, _ = run(moves, Method.LIFO)
         assert [layer.unit_cost for layer in final.layers] == [D(10), D(15)]
+
+
+class TestReturnAfterALandedCost:
+    """Receipt 10 @ 10, issue 4, landed cost 20 on the receipt (2 a unit: 12 on the 6 in stock,
+    8 to COGS for the 4 gone), return 2: they come back at 12, the cost they left with plus the
+    landed cost booked on them, so COGS is 48 - 24 = 24 and the stock 8 @ 12 = 96."""
+
+    @staticmethod
+    def _history() -> list[Move]:
+        return [
+            receipt(id="R1", quantity=10, unit_cost="10", day=1),
+            issue(id="I1", quantity=4, day=2),
+            make_move(MoveKind.LANDED_COST, id="L1", quantity=10, day=3, receipt_id="R1", amount="20"),
+        ]
+
+    @pytest.mark.parametrize("method", [pytest.param(method, id=method.value) for method in Method])
+    def test_a_return_booked_after_the_landed_cost_brings_it_back(self, method: Method) -> None:
+        _, postings = run(self._history(), method)
+        sold, landed = postings[1], postings[2]
+        cost_of = returnable_layers(sold, [landed])
+        assert cost_of == (take("R1", 4, "12"),)
+        back = make_move(MoveKind.CUSTOMER_RETURN, id="C1", quantity=2, day=4, cost_of=cost_of, related_move_id="I1")
+
+        final, postings = run([*self._history(), back], method)
+
+        assert sum((posting.cogs for posting in postings), D(0)) == D(24)
+        assert (final.quantity, final.value) == (8, D(96))
+
+    @pytest.mark.parametrize("method", [pytest.param(method, id=method.value) for method in Method])
+    def test_a_replay_returns_at_the_landed_cost_too(self, method: Method) -> None:
+        # Recorded before the landed cost was known; replaying the pool re-costs it from the issue.
+        back = make_move(
+            MoveKind.CUSTOMER_RETURN, id="C1", quantity=2, day=4, cost_of=[take("R1", 2, "10")], related_move_id="I1"
+        )
+
+        final, postings = run([*self._history(), back], method)
+
+        assert postings[-1].layers == (take("R1", 2, "12"),)
+        assert sum((posting.cogs for posting in postings), D(0)) == D(24)
+        assert (final.quantity, final.value) == (8, D(96))
+
+    def test_units_returned_before_the_landed_cost_get_it_as_stock_not_twice(self) -> None:
+        back = make_move(
+            MoveKind.CUSTOMER_RETURN, id="C1", quantity=2, day=2, cost_of=[take("R1", 2, "10")], related_move_id="I1"
+        )
+        history = self._history()
+        final, postings = run([history[0], history[1], back, history[2]])
+        # 8 in stock get 2 each (16), the 2 still out go to COGS (4): 40 - 20 + 4 = 24.
+        assert sum((posting.cogs for posting in postings), D(0)) == D(24)
+        assert (final.quantity, final.value) == (8, D(96))
+        sold = postings[1]
+        assert returnable_layers(sold, postings[2:]) == (take("R1", 2, "12"),)
 
 
 class TestRevaluation:
