@@ -208,6 +208,7 @@ def _channel(saleor: StaffSaleor, warehouse_id: str) -> JSON:
                 "slug": SLUG,
                 "currencyCode": CURRENCY,
                 "defaultCountry": "US",
+                "isActive": True,
                 "addWarehouses": [warehouse_id],
             },
         )["channel"]
