@@ -12,7 +12,7 @@ from tests.real_saleor.installation import failed_deliveries
 from tests.real_saleor.saleor_api import StaffSaleor
 from tests.real_saleor.store import MarkAsPaidStrategy, OrderView, Store, configure_channel, read_order
 
-DELIVERY_SECONDS = 30.0  # a webhook's way through Saleor's worker, the app, and back into Saleor
+DELIVERY_SECONDS = 45.0  # a webhook's way through Saleor's worker (one, shared by every app), the app, and back
 SETTLE_SECONDS = 5.0  # how long a state must hold to count as kept
 POLL_SECONDS = 0.5
 
