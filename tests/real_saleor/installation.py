@@ -4,6 +4,7 @@ Saleor says about the deliveries it made to it."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import httpx
 
@@ -61,9 +62,10 @@ def uninstall_app(saleor: StaffSaleor, app_id: str) -> None:
     )
 
 
-def failed_deliveries(saleor: StaffSaleor, app_id: str, mentioning: str, limit: int = 3) -> str:
-    """Saleor's record of deliveries to the app that failed, whose payload mentions ``mentioning`` (an order
-    id): the event, the app's answer, and the payload's start — the evidence a failed scenario needs."""
+def failed_deliveries(saleor: StaffSaleor, app_id: str, order_id: str, since: datetime, limit: int = 5) -> str:
+    """Saleor's record of the deliveries to the app that failed: those of the order, and any since ``since``
+    (a payload whose ``order`` Saleor nulled does not name it) — the event, the app's answer and the
+    payload's ``errors``, the evidence a failed scenario needs."""
     webhooks = saleor.query(
         """query Deliveries($id: ID!) { app(id: $id) { webhooks { name
           eventDeliveries(first: 50, filter: {status: FAILED}, sortBy: {field: CREATED_AT, direction: DESC}) {
@@ -75,14 +77,14 @@ def failed_deliveries(saleor: StaffSaleor, app_id: str, mentioning: str, limit: 
     for webhook in webhooks:
         for edge in webhook["eventDeliveries"]["edges"]:
             delivery = edge["node"]
-            if mentioning not in (delivery["payload"] or ""):
+            payload = delivery["payload"] or ""
+            if order_id not in payload and datetime.fromisoformat(delivery["createdAt"]) < since:
                 continue
             attempts = [a["node"] for a in delivery["attempts"]["edges"]]
             answer = f"{attempts[0]['responseStatusCode']} {attempts[0]['response']}" if attempts else "no attempt"
-            errors_at = (delivery["payload"] or "").find('"errors"')
-            payload_errors = delivery["payload"][errors_at : errors_at + 400] if errors_at >= 0 else "(no errors)"
+            errors_at = payload.find('"errors"')
             found.append(
-                f"{delivery['eventType']} at {delivery['createdAt']}: the app answered {answer[:300]}; "
-                f"payload {payload_errors}"
+                f"{delivery['eventType']} at {delivery['createdAt']}: the app answered {answer[:300]}; payload "
+                f"{payload[errors_at : errors_at + 400] if errors_at >= 0 else payload[:300]}"
             )
-    return "\n".join(found[:limit]) or "(Saleor recorded no failed delivery of this order to the app)"
+    return "\n".join(found[:limit]) or "(Saleor recorded no failed delivery to the app)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tests.real_saleor.app_process import InstalledOps
 from tests.real_saleor.installation import failed_deliveries
@@ -22,6 +22,7 @@ class Merchant:
 
     def __init__(self, saleor: StaffSaleor, store: Store, ops: InstalledOps) -> None:
         self.saleor, self.store, self.ops = saleor, store, ops
+        self.started = datetime.now(UTC)
 
     def configure(self, *, confirm_automatically: bool, mark_as_paid: MarkAsPaidStrategy) -> None:
         configure_channel(
@@ -80,7 +81,7 @@ class Merchant:
         return (
             f"{expected}\n"
             f"Saleor shows: {view.summary()}\n"
-            f"Saleor's failed deliveries of this order to the app:\n"
-            f"{failed_deliveries(self.saleor, self.ops.app_id, view.id)}\n"
+            f"Saleor's failed deliveries to the app (of this order, or since the test began):\n"
+            f"{failed_deliveries(self.saleor, self.ops.app_id, view.id, self.started)}\n"
             f"The app's log about this order:\n{self.ops.process.log_lines_about(view.id)}"
         )

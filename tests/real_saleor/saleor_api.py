@@ -37,10 +37,11 @@ class StaffSaleor:
 
     def mutate(self, document: str, field: str, **variables: Any) -> JSON:
         """The result of the mutation ``field``; its ``errors`` list fails the call, quoted."""
-        result: JSON = self.query(document, **variables)[field]
-        if result.get("errors"):
-            raise SaleorCallFailed(f"{field} refused: {result['errors']}")
-        return result
+        return _succeeded(field, self.query(document, **variables))
+
+    def mutate_as_shopper(self, document: str, field: str, **variables: Any) -> JSON:
+        """A storefront call with no login: a guest's checkout belongs to no account (a staff user's would)."""
+        return _succeeded(field, self._post(document, variables, token=None))
 
     def _staff_token(self) -> str:
         if self._token is None or time.monotonic() - self._token_taken_at > TOKEN_LIFETIME_SECONDS:
@@ -65,3 +66,10 @@ class StaffSaleor:
             raise SaleorCallFailed(f"Saleor's GraphQL errors: {body['errors']}")
         data: JSON = body["data"]
         return data
+
+
+def _succeeded(field: str, data: JSON) -> JSON:
+    result: JSON = data[field]
+    if result.get("errors"):
+        raise SaleorCallFailed(f"{field} refused: {result['errors']}")
+    return result

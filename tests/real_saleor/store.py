@@ -7,6 +7,7 @@ channels, and the stock it sells from is topped up on every run.
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -254,7 +255,14 @@ def _shipping_method(saleor: StaffSaleor, channel_id: str, warehouse_id: str) ->
         id=method_id,
         input={"addChannels": [{"channelId": channel_id, "price": str(SHIPPING_PRICE)}]},
     )
-    return method_id
+    return _as_delivery_method(method_id)
+
+
+def _as_delivery_method(shipping_method_type_id: str) -> str:
+    """Checkouts and orders name a shipping method by its ``ShippingMethod`` ID; the zone lists the
+    same row as a ``ShippingMethodType`` (both are Relay IDs: base64 of "Type:pk")."""
+    _, pk = base64.b64decode(shipping_method_type_id).decode().split(":")
+    return base64.b64encode(f"ShippingMethod:{pk}".encode()).decode()
 
 
 def _variant(saleor: StaffSaleor, channel_id: str, warehouse_id: str) -> str:
@@ -349,6 +357,11 @@ def new_customer_email() -> str:
     return f"e2e-{uuid.uuid4().hex[:12]}@example.com"
 
 
+def new_customer_address() -> dict[str, str]:
+    """The suite's address on another house number: orders to one address count towards its velocity."""
+    return ADDRESS | {"streetAddress1": f"{uuid.uuid4().int % 9000 + 100} Amphitheatre Pkwy"}
+
+
 def place_checkout_order(
     saleor: StaffSaleor,
     store: Store,
@@ -358,8 +371,10 @@ def place_checkout_order(
     card_checks: dict[str, str],
 ) -> str:
     """A shopper's checkout: lines, addresses, a shipping method, paid in full, completed. The card checks
-    are what a payment app leaves in the payment's metadata (``cvv_result``, ``avs_result``)."""
-    checkout = saleor.mutate(
+    are what a payment app leaves in the payment's metadata (``cvv_result``, ``avs_result``). The shopper is a
+    guest; only recording the transaction takes the staff user (``HANDLE_PAYMENTS``)."""
+    address = new_customer_address()
+    checkout = saleor.mutate_as_shopper(
         f"""mutation C($input: CheckoutCreateInput!) {{
           checkoutCreate(input: $input) {{ checkout {{ id }} {ERRORS} }} }}""",
         "checkoutCreate",
@@ -367,11 +382,11 @@ def place_checkout_order(
             "channel": store.channel_slug,
             "email": new_customer_email(),
             "lines": [{"variantId": store.variant_id, "quantity": quantity}],
-            "shippingAddress": ADDRESS,
-            "billingAddress": ADDRESS,
+            "shippingAddress": address,
+            "billingAddress": address,
         },
     )["checkout"]
-    total = saleor.mutate(
+    total = saleor.mutate_as_shopper(
         f"""mutation D($id: ID!, $method: ID!) {{
           checkoutDeliveryMethodUpdate(id: $id, deliveryMethodId: $method) {{
             checkout {{ totalPrice {{ gross {{ amount currency }} }} }} {ERRORS} }} }}""",
@@ -395,7 +410,7 @@ def place_checkout_order(
             },
         )
     else:
-        saleor.mutate(
+        saleor.mutate_as_shopper(
             f"""mutation P($id: ID!, $input: PaymentInput!) {{
               checkoutPaymentCreate(id: $id, input: $input) {{ payment {{ id }} {ERRORS} }} }}""",
             "checkoutPaymentCreate",
@@ -407,7 +422,7 @@ def place_checkout_order(
                 "metadata": metadata,
             },
         )
-    order_id: str = saleor.mutate(
+    order_id: str = saleor.mutate_as_shopper(
         f"""mutation Complete($id: ID!) {{ checkoutComplete(id: $id) {{ order {{ id }} {ERRORS} }} }}""",
         "checkoutComplete",
         id=checkout["id"],
@@ -416,7 +431,8 @@ def place_checkout_order(
 
 
 def place_draft_order(saleor: StaffSaleor, store: Store, *, quantity: int) -> str:
-    """A staff-made order (Orders → Create order), completed without a payment."""
+    """A staff-made order (Orders → Create order) for a guest, completed without a payment."""
+    address = new_customer_address()
     draft_id = saleor.mutate(
         f"""mutation D($input: DraftOrderCreateInput!) {{
           draftOrderCreate(input: $input) {{ order {{ id }} {ERRORS} }} }}""",
@@ -425,8 +441,8 @@ def place_draft_order(saleor: StaffSaleor, store: Store, *, quantity: int) -> st
             "channelId": store.channel_id,
             "userEmail": new_customer_email(),
             "lines": [{"variantId": store.variant_id, "quantity": quantity}],
-            "shippingAddress": ADDRESS,
-            "billingAddress": ADDRESS,
+            "shippingAddress": address,
+            "billingAddress": address,
             "shippingMethod": store.shipping_method_id,
         },
     )["order"]["id"]
