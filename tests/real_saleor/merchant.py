@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import httpx
+
 from tests.real_saleor.app_process import InstalledOps
 from tests.real_saleor.installation import failed_deliveries
 from tests.real_saleor.saleor_api import StaffSaleor
@@ -15,6 +17,7 @@ from tests.real_saleor.store import MarkAsPaidStrategy, OrderView, Store, config
 DELIVERY_SECONDS = 45.0  # a webhook's way through Saleor's worker (one, shared by every app), the app, and back
 SETTLE_SECONDS = 5.0  # how long a state must hold to count as kept
 POLL_SECONDS = 0.5
+DASHBOARD_SECONDS = 10.0
 
 
 class Merchant:
@@ -31,6 +34,20 @@ class Merchant:
 
     def order(self, order_id: str) -> OrderView:
         return read_order(self.saleor, order_id)
+
+    def review_queue(self) -> str:
+        """The app's Fraud review page as the staff user sees it in the dashboard: its fragment, fetched with
+        the token Saleor gives the dashboard for the app (``App.accessToken``)."""
+        token = self.saleor.query("query T($id: ID!) { app(id: $id) { accessToken } }", id=self.ops.app_id)["app"][
+            "accessToken"
+        ]
+        response = httpx.get(
+            f"{self.ops.process.url}/api/dashboard/fragments/reviews",
+            headers={"authorization-bearer": token, "saleor-api-url": self.ops.api_url},
+            timeout=DASHBOARD_SECONDS,
+        )
+        assert response.status_code == 200, f"{response.status_code} {response.text[:300]}"
+        return response.text
 
     def wait_until(
         self, order_id: str, expected: str, holds: Callable[[OrderView], bool], seconds: float = DELIVERY_SECONDS

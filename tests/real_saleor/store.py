@@ -518,3 +518,12 @@ def return_products(saleor: StaffSaleor, order_id: str, fulfillment_line_id: str
         order=order_id,
         input={"fulfillmentLines": [{"fulfillmentLineId": fulfillment_line_id, "quantity": quantity}], "refund": False},
     )
+
+
+def cancel_order(saleor: StaffSaleor, order_id: str) -> None:
+    """The dashboard's "Cancel order" on an order not yet shipped."""
+    saleor.mutate(
+        f"""mutation C($id: ID!) {{ orderCancel(id: $id) {{ order {{ id status }} {ERRORS} }} }}""",
+        "orderCancel",
+        id=order_id,
+    )

@@ -20,6 +20,7 @@ from tests.real_saleor.store import (
     OrderView,
     Store,
     cancel_fulfillment,
+    cancel_order,
     fulfil,
     mark_as_paid,
     place_checkout_order,
@@ -167,6 +168,22 @@ class TestHoldAndRelease:
         )
         view = merchant.keeps(order_id, "UNCONFIRMED while in review", lambda v: v.status == "UNCONFIRMED")
         assert "CONFIRMED" not in {kind for kind, _ in view.events}, view.summary()
+
+
+class TestReviewQueue:
+    def test_a_held_order_the_merchant_cancels_in_saleor_leaves_the_review_queue(self, merchant: Merchant) -> None:
+        merchant.configure(confirm_automatically=False, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=STOLEN_CARD
+        )
+        merchant.wait_until(order_id, "held for review", lambda v: has_fraud(v) and fraud(v)["decision"] != "approve")
+        assert f'data-review="{order_id}"' in merchant.review_queue()
+
+        cancelled = now()
+        cancel_order(merchant.saleor, order_id)
+
+        merchant.wait_handled(order_id, "ORDER_UPDATED", cancelled)
+        assert f'data-review="{order_id}"' not in merchant.review_queue(), merchant.order(order_id).summary()
 
 
 class TestCostOfGoods:
