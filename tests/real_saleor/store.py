@@ -369,10 +369,12 @@ def place_checkout_order(
     quantity: int,
     pay_by: Literal["transaction", "dummy_gateway"],
     card_checks: dict[str, str],
+    charged: bool = True,
 ) -> str:
     """A shopper's checkout: lines, addresses, a shipping method, paid in full, completed. The card checks
     are what a payment app leaves in the payment's metadata (``cvv_result``, ``avs_result``). The shopper is a
-    guest; only recording the transaction takes the staff user (``HANDLE_PAYMENTS``)."""
+    guest; only recording the transaction takes the staff user (``HANDLE_PAYMENTS``). A transaction not
+    ``charged`` is authorized only, as a card is before its capture."""
     address = new_customer_address()
     checkout = saleor.mutate_as_shopper(
         f"""mutation C($input: CheckoutCreateInput!) {{
@@ -404,8 +406,11 @@ def place_checkout_order(
             transaction={
                 "name": "Card (e2e)",
                 "pspReference": f"e2e-{uuid.uuid4().hex}",
-                "amountCharged": {"amount": total["amount"], "currency": total["currency"]},
-                "availableActions": ["REFUND"],
+                "amountCharged" if charged else "amountAuthorized": {
+                    "amount": total["amount"],
+                    "currency": total["currency"],
+                },
+                "availableActions": ["REFUND"] if charged else ["CHARGE", "CANCEL"],
                 "metadata": metadata,
             },
         )

@@ -143,12 +143,14 @@ class TestHoldAndRelease:
         assert fraud(view)["stage"] == "paid", view.summary()
         assert fraud(view)["decision"] == "approve", view.summary()
 
-    def test_an_order_charged_at_checkout_is_released_by_the_assessment_of_its_card_checks(
-        self, merchant: Merchant
+    # An authorized card is a payment too: Saleor sends no ORDER_PAID for it until it is captured.
+    @pytest.mark.parametrize("charged", [pytest.param(True, id="charged"), pytest.param(False, id="authorized")])
+    def test_an_order_paid_at_checkout_is_released_by_the_assessment_of_its_card_checks(
+        self, merchant: Merchant, charged: bool
     ) -> None:
         merchant.configure(confirm_automatically=False, mark_as_paid="TRANSACTION_FLOW")
         order_id = place_checkout_order(
-            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=GOOD_CARD
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=GOOD_CARD, charged=charged
         )
 
         view = merchant.wait_until(order_id, "released (UNFULFILLED)", lambda v: v.status == "UNFULFILLED")
