@@ -1,0 +1,263 @@
+"""A merchant's day against a real Saleor, asserting on what Saleor shows once the app had its say:
+``ops.fraud`` and ``ops.cogs`` in private metadata, the app's notes among the order's events, the order's
+status. Each test places fresh orders (a fresh guest each) in the suite's own channel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.real_saleor.app_process import InstalledOps
+from tests.real_saleor.conftest import RECEIPT_UNIT_COST
+from tests.real_saleor.merchant import Merchant
+from tests.real_saleor.saleor_api import StaffSaleor
+from tests.real_saleor.store import (
+    CURRENCY,
+    MarkAsPaidStrategy,
+    OrderView,
+    Store,
+    cancel_fulfillment,
+    cancel_order,
+    fulfil,
+    mark_as_paid,
+    place_checkout_order,
+    place_draft_order,
+    refund_products,
+    return_products,
+)
+
+pytestmark = pytest.mark.real_saleor
+
+GOOD_CARD = {"avs_result": "Y", "cvv_result": "M"}  # what a payment app leaves when the checks pass
+STOLEN_CARD = {"avs_result": "N", "cvv_result": "N"}  # both checks failed: the default rules hold it for review
+
+
+@pytest.fixture
+def merchant(saleor: StaffSaleor, store: Store, ops: InstalledOps) -> Merchant:
+    return Merchant(saleor, store, ops)
+
+
+def fraud(view: OrderView) -> dict[str, Any]:
+    document = view.document("ops.fraud")
+    assert document is not None, view.summary()
+    return document
+
+
+def has_fraud(view: OrderView) -> bool:
+    return view.document("ops.fraud") is not None
+
+
+def reason_codes(view: OrderView) -> set[str]:
+    return {reason["code"] for reason in fraud(view)["reasons"]}
+
+
+def saw_the_card_checks(view: OrderView) -> bool:
+    return has_fraud(view) and "cvv_match" in reason_codes(view)
+
+
+def cogs(view: OrderView) -> Decimal | None:
+    document = view.document("ops.cogs")
+    return None if document is None else Decimal(document["cogs"])
+
+
+def line_cogs(view: OrderView, line_id: str) -> tuple[int, Decimal] | None:
+    """The order line's own ``ops.cogs``: units sold net of returns, and their cost."""
+    document = view.line_document(line_id, "ops.cogs")
+    return None if document is None else (document["quantity"], Decimal(document["cogs"]))
+
+
+def units_cost(quantity: int) -> Decimal:
+    return (RECEIPT_UNIT_COST * quantity).quantize(Decimal("0.01"))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TestCheckoutPaidOrders:
+    def test_an_order_paid_by_a_transaction_is_scored_with_its_card_checks_and_approved(
+        self, merchant: Merchant
+    ) -> None:
+        merchant.configure(confirm_automatically=True, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=GOOD_CARD
+        )
+
+        # The app writes ops.fraud, then its note, in one request: wait for both.
+        view = merchant.wait_until(
+            order_id,
+            "ops.fraud from an assessment with the card checks, and its note",
+            lambda v: saw_the_card_checks(v) and any(note.startswith("Saleor Ops fraud check") for note in v.notes()),
+        )
+
+        assessment = fraud(view)
+        assert assessment["v"] == 1
+        assert assessment["decision"] == "approve", view.summary()
+
+    def test_an_order_paid_through_a_payment_gateway_reaches_the_app_with_every_event(self, merchant: Merchant) -> None:
+        # A legacy Payment (Saleor's dummy gateway, as populatedb's store has) on the order.
+        merchant.configure(confirm_automatically=True, mark_as_paid="TRANSACTION_FLOW")
+        placed = now()
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="dummy_gateway", card_checks=GOOD_CARD
+        )
+
+        merchant.wait_handled(order_id, "ORDER_CREATED", placed)
+        merchant.wait_handled(order_id, "ORDER_FULLY_PAID", placed)
+        view = merchant.wait_until(order_id, "ops.fraud with the payment's card checks", saw_the_card_checks)
+        assert fraud(view)["decision"] == "approve", view.summary()
+
+
+class TestMarkAsPaid:
+    @pytest.mark.parametrize("strategy", [pytest.param("PAYMENT_FLOW"), pytest.param("TRANSACTION_FLOW")])
+    def test_a_staff_order_marked_as_paid_is_assessed_at_the_paid_stage(
+        self, merchant: Merchant, strategy: MarkAsPaidStrategy
+    ) -> None:
+        merchant.configure(confirm_automatically=True, mark_as_paid=strategy)
+        order_id = place_draft_order(merchant.saleor, merchant.store, quantity=1)
+        merchant.wait_until(order_id, "ops.fraud of the new order", has_fraud)
+
+        paid = now()
+        mark_as_paid(merchant.saleor, order_id)
+
+        # orderMarkAsPaid sends ORDER_FULLY_PAID (and ORDER_UPDATED), never ORDER_PAID.
+        merchant.wait_handled(order_id, "ORDER_FULLY_PAID", paid)
+        view = merchant.wait_until(order_id, "ops.fraud at the paid stage", lambda v: fraud(v)["stage"] == "paid")
+        assert fraud(view)["decision"] == "approve", view.summary()
+
+
+class TestHoldAndRelease:
+    def test_an_unpaid_order_stays_held_until_the_assessment_that_sees_its_payment(self, merchant: Merchant) -> None:
+        merchant.configure(confirm_automatically=False, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_draft_order(merchant.saleor, merchant.store, quantity=1)
+
+        merchant.wait_until(order_id, "the new order assessed", has_fraud)
+        merchant.keeps(order_id, "UNCONFIRMED while no payment is known", lambda v: v.status == "UNCONFIRMED")
+
+        mark_as_paid(merchant.saleor, order_id)
+
+        view = merchant.wait_until(order_id, "released (UNFULFILLED) once paid", lambda v: v.status == "UNFULFILLED")
+        assert fraud(view)["stage"] == "paid", view.summary()
+        assert fraud(view)["decision"] == "approve", view.summary()
+
+    # An authorized card is a payment too: Saleor sends no ORDER_PAID for it until it is captured.
+    @pytest.mark.parametrize("charged", [pytest.param(True, id="charged"), pytest.param(False, id="authorized")])
+    def test_an_order_paid_at_checkout_is_released_by_the_assessment_of_its_card_checks(
+        self, merchant: Merchant, charged: bool
+    ) -> None:
+        merchant.configure(confirm_automatically=False, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=GOOD_CARD, charged=charged
+        )
+
+        view = merchant.wait_until(order_id, "released (UNFULFILLED)", lambda v: v.status == "UNFULFILLED")
+        assert saw_the_card_checks(view), view.summary()
+        assert fraud(view)["decision"] == "approve", view.summary()
+
+    def test_an_order_whose_card_checks_failed_stays_held_for_review(self, merchant: Merchant) -> None:
+        merchant.configure(confirm_automatically=False, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=STOLEN_CARD
+        )
+
+        merchant.wait_until(
+            order_id,
+            "ops.fraud holding the order (review or reject) with the failed CVV",
+            lambda v: has_fraud(v) and "cvv_mismatch" in reason_codes(v) and fraud(v)["decision"] != "approve",
+        )
+        view = merchant.keeps(order_id, "UNCONFIRMED while in review", lambda v: v.status == "UNCONFIRMED")
+        assert "CONFIRMED" not in {kind for kind, _ in view.events}, view.summary()
+
+
+class TestReviewQueue:
+    def test_a_held_order_the_merchant_cancels_in_saleor_leaves_the_review_queue(self, merchant: Merchant) -> None:
+        merchant.configure(confirm_automatically=False, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=STOLEN_CARD
+        )
+        merchant.wait_until(order_id, "held for review", lambda v: has_fraud(v) and fraud(v)["decision"] != "approve")
+        assert f'data-review="{order_id}"' in merchant.review_queue()
+
+        cancelled = now()
+        cancel_order(merchant.saleor, order_id)
+
+        merchant.wait_handled(order_id, "ORDER_UPDATED", cancelled)
+        assert f'data-review="{order_id}"' not in merchant.review_queue(), merchant.order(order_id).summary()
+
+
+class TestCostOfGoods:
+    """The ledger holds the receipt the session booked (store.SKU at RECEIPT_UNIT_COST), so every unit
+    shipped costs that, whatever Saleor's cost price says."""
+
+    def paid_checkout_order(self, merchant: Merchant, quantity: int) -> tuple[str, str]:
+        merchant.configure(confirm_automatically=True, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=quantity, pay_by="transaction", card_checks=GOOD_CARD
+        )
+        (line_id,) = merchant.order(order_id).line_ids
+        return order_id, line_id
+
+    def shipped(self, merchant: Merchant, order_id: str, line_id: str, quantity: int) -> str:
+        """Fulfil ``quantity`` units and wait for their COGS; the fulfilment line's id."""
+        fulfillment = fulfil(merchant.saleor, merchant.store, order_id, line_id, quantity)
+        merchant.wait_until(
+            order_id,
+            f"ops.cogs {units_cost(quantity)} for {quantity} shipped",
+            lambda v: cogs(v) == units_cost(quantity),
+        )
+        (fulfillment_line_id,) = fulfillment.lines
+        return fulfillment_line_id
+
+    def test_a_fulfilment_books_its_cost_of_goods_on_the_order_and_its_line(self, merchant: Merchant) -> None:
+        order_id, line_id = self.paid_checkout_order(merchant, quantity=3)
+
+        self.shipped(merchant, order_id, line_id, 3)
+
+        view = merchant.order(order_id)
+        document = view.document("ops.cogs")
+        assert document is not None
+        assert (document["v"], document["currency"]) == (1, CURRENCY)
+        assert line_cogs(view, line_id) == (3, units_cost(3)), view.summary()
+        assert any(f"cost of goods {units_cost(3)} {CURRENCY}" in note for note in view.notes()), view.summary()
+
+    def test_a_cancelled_fulfilment_comes_back_at_its_cost(self, merchant: Merchant) -> None:
+        order_id, line_id = self.paid_checkout_order(merchant, quantity=3)
+        self.shipped(merchant, order_id, line_id, 3)
+        fulfillment_id = merchant.order(order_id).fulfillments[0].id
+
+        cancel_fulfillment(merchant.saleor, merchant.store, fulfillment_id)
+
+        view = merchant.wait_until(order_id, "ops.cogs back to 0.00", lambda v: cogs(v) == Decimal("0.00"))
+        assert line_cogs(view, line_id) == (0, Decimal("0.00")), view.summary()
+
+    def test_a_refund_without_a_return_moves_no_goods(self, merchant: Merchant) -> None:
+        # Refunding products needs a Payment: the dashboard's "Mark as paid" under PAYMENT_FLOW makes one.
+        merchant.configure(confirm_automatically=True, mark_as_paid="PAYMENT_FLOW")
+        order_id = place_draft_order(merchant.saleor, merchant.store, quantity=2)
+        mark_as_paid(merchant.saleor, order_id)
+        (line_id,) = merchant.order(order_id).line_ids
+        fulfillment_line_id = self.shipped(merchant, order_id, line_id, 2)
+
+        refunded = now()
+        refund_products(merchant.saleor, order_id, fulfillment_line_id, 1)
+
+        merchant.wait_handled(order_id, "ORDER_UPDATED", refunded)
+        view = merchant.order(order_id)
+        assert "REFUNDED" in {f.status for f in view.fulfillments}, view.summary()
+        assert cogs(view) == units_cost(2), view.summary()
+        assert line_cogs(view, line_id) == (2, units_cost(2)), view.summary()
+
+    def test_a_return_brings_the_goods_back_and_reduces_the_cost_of_goods(self, merchant: Merchant) -> None:
+        order_id, line_id = self.paid_checkout_order(merchant, quantity=4)
+        fulfillment_line_id = self.shipped(merchant, order_id, line_id, 4)
+
+        return_products(merchant.saleor, order_id, fulfillment_line_id, 2)
+
+        view = merchant.wait_until(
+            order_id, f"ops.cogs {units_cost(2)} after 2 of 4 returned", lambda v: cogs(v) == units_cost(2)
+        )
+        assert "RETURNED" in {f.status for f in view.fulfillments}, view.summary()
+        assert line_cogs(view, line_id) == (2, units_cost(2)), view.summary()
