@@ -50,6 +50,8 @@ def order_facts(order: OrderPayload) -> OrderFacts:
         channel=order.channel.slug,
         currency=order.total.gross.currency,
         total=order.total.gross.amount,
+        # Payloads recorded before the subscription selected ``net`` carry only the gross total.
+        net_total=(order.total.net or order.total.gross).amount,
         shipping_amount=order.shipping_price.gross.amount if order.shipping_price else Decimal(0),
         lines=tuple(
             LineFacts(

@@ -118,7 +118,11 @@ _SPECS = (
     # Margin and decision (0 points: they explain the decision, they do not move the score)
     FactSpec("margin_unknown", 0, _NEU, "margin", "A line's cost is unknown: the margin-aware check was skipped."),
     FactSpec(
-        "margin_not_positive", 0, _NEU, "margin", "The order earns nothing (margin <= 0): margin-aware check skipped."
+        "margin_not_positive",
+        0,
+        _NEU,
+        "margin",
+        "The order earns nothing (margin <= 0): any expected fraud loss exceeds it, so it is held for review.",
     ),
     FactSpec(
         "expected_loss_exceeds_margin", 0, _NEG, "decision", "Expected fraud loss exceeds the margin: held for review."

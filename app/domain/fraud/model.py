@@ -132,7 +132,8 @@ class OrderFacts:
     order_id: str
     channel: str
     currency: str
-    total: Decimal
+    total: Decimal  # what the customer pays, tax included
+    net_total: Decimal  # the same without tax: what the store keeps before costs
     shipping_amount: Decimal
     lines: tuple[LineFacts, ...]
     email: str | None

@@ -5,7 +5,7 @@ Decision order (first step that decides wins; docs/fraud-scoring.md has the reas
 1. allow lists, then allow rules                      → approve
 2. block lists, then block rules, then score ≥ reject → reject
 3. review rules, then score ≥ review                  → review
-4. expected loss > margin                             → review
+4. expected loss > margin (any loss when margin ≤ 0)  → review
 5. otherwise                                          → approve
 
 The reject threshold sits in the block tier, as Radar's built-in "block if highest risk"
@@ -386,8 +386,9 @@ class Economics:
 
 
 def order_economics(facts: OrderFacts, probability: Decimal, policy: FraudPolicy) -> Economics:
-    """margin = total − Σ unit_cost × qty − fees; expected loss = probability × (COGS + shipping +
-    fees) × fraud cost multiplier; fees = total × rate + fixed. Unknown cost → both ``None``."""
+    """margin = net total − Σ unit_cost × qty − fees (tax is not the store's to keep); expected loss =
+    probability × (COGS + shipping + fees) × fraud cost multiplier; fees = total × rate + fixed (the
+    processor charges on what is paid). Unknown cost → both ``None``."""
     cogs = Decimal(0)
     unknown: list[str] = []
     for line in facts.lines:
@@ -398,7 +399,7 @@ def order_economics(facts: OrderFacts, probability: Decimal, policy: FraudPolicy
     if unknown:
         return Economics(None, None, tuple(unknown))
     fees = facts.total * policy.payment_fee_rate + policy.payment_fee_fixed
-    margin = facts.total - cogs - fees
+    margin = facts.net_total - cogs - fees
     exposure = cogs + facts.shipping_amount + fees
     expected_loss = probability * exposure * policy.fraud_cost_multiplier
     return Economics(_money(margin, facts.currency), _money(expected_loss, facts.currency))
@@ -447,7 +448,11 @@ def assess_order_risk(
         )
     elif economics.margin is not None and economics.margin <= 0:
         margin_reasons.append(
-            make_reason("margin_not_positive", f"Margin {economics.margin} <= 0: margin check skipped", overrides)
+            make_reason(
+                "margin_not_positive",
+                f"Margin {economics.margin} <= 0: any fraud on this order is a pure loss",
+                overrides,
+            )
         )
 
     indexes = build_list_indexes(lists)
@@ -481,9 +486,9 @@ def assess_order_risk(
     elif score >= review_at:
         decision, deciding = Decision.REVIEW, f"threshold:review>={review_at}"
     elif (
+        # A loss-making order has nothing to cover any expected loss: it is held like a thin one.
         economics.margin is not None
         and economics.expected_loss is not None
-        and economics.margin > 0
         and economics.expected_loss > economics.margin
     ):
         decision = Decision.REVIEW
