@@ -96,7 +96,8 @@ async def assess_order(
     assert isinstance(stored_settings, FraudSettings)
     config = configuration(stored_settings)
     probes = velocity_probes(facts, config.policy, config.rules)
-    counts = await fraud.count_velocity(url, probes, order_id=facts.order_id, now=now)
+    # Recorded and counted in one step, so that orders arriving together count each other.
+    counts = await fraud.record_velocity(url, probes, order_id=facts.order_id, at=now)
     past = await fraud.customer_history(url, facts)
     history = History(
         store_order_count=past.store_order_count,
@@ -111,7 +112,6 @@ async def assess_order(
     # event of the same stage, stops here.
     if not await fraud.save_assessment(url, assessment, facts, order.number):
         return AlreadyAssessed()
-    await fraud.remember_velocity(url, probes, order_id=facts.order_id, at=now)
 
     order_id = SaleorId(facts.order_id)
     review = await fraud.review(url, facts.order_id)

@@ -206,28 +206,24 @@ class InMemoryFraudRepository:
             sum((a.total for a in mine), Decimal(0)) / len(mine) if mine else None,
         )
 
-    async def count_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    async def record_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
     ) -> dict[VelocityProbe, int]:
+        for dimension, value in dict.fromkeys((probe.dimension, probe.value) for probe in probes):
+            self.velocity.append((dimension, value, order_id, at))
         return {
             probe: len(
                 {
                     seen_order
-                    for dimension, value, seen_order, at in self.velocity
+                    for dimension, value, seen_order, seen_at in self.velocity
                     if dimension is probe.dimension
                     and value == probe.value
                     and seen_order != order_id
-                    and at >= now - timedelta(hours=probe.window_hours)
+                    and seen_at >= at - timedelta(hours=probe.window_hours)
                 }
             )
             for probe in probes
         }
-
-    async def remember_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
-    ) -> None:
-        for probe in probes:
-            self.velocity.append((probe.dimension, probe.value, order_id, at))
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return {d.value: v for d, v, o, _ in self.velocity if o == order_id}

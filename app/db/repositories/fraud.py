@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 from collections import Counter
@@ -114,12 +115,37 @@ class SqlFraudRepository:
             store_count, _median(recent), int(count), None if average is None else Decimal(str(average))
         )
 
-    async def count_velocity(
+    async def record_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
+    ) -> dict[VelocityProbe, int]:
+        """Keep this order's email, card, IP and address, and count the other orders per probe within its
+        window, as one step: of orders arriving together (card testing), each counts those before it.
+
+        The keys are locked first (PostgreSQL: a transaction-level advisory lock per key, in one order so
+        two orders cannot deadlock; SQLite: the insert takes the database's single write lock), so a
+        concurrent order sharing a key waits until this transaction ends and then counts this one.
+        """
+        if not probes:
+            return {}
+        keys = sorted({(p.dimension.value, p.value) for p in probes})
+        connection = await self._session.connection()
+        if connection.dialect.name == "postgresql":
+            for lock in sorted({_lock_key(url, dimension, value) for dimension, value in keys}):
+                await connection.execute(select(func.pg_advisory_xact_lock(lock)))
+        await insert_all_if_absent(
+            self._session,
+            _VELOCITY,
+            [
+                {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
+                for dimension, value in keys
+            ],
+        )
+        return await self._count_velocity(url, probes, order_id=order_id, now=at)
+
+    async def _count_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
     ) -> dict[VelocityProbe, int]:
         """Other orders per probe within its window: one query, one counting column per probe."""
-        if not probes:
-            return {}
         columns = [
             func.count(
                 func.distinct(
@@ -153,18 +179,6 @@ class SqlFraudRepository:
             )
         ).one()
         return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
-
-    async def remember_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
-    ) -> None:
-        await insert_all_if_absent(
-            self._session,
-            _VELOCITY,
-            [
-                {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
-                for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
-            ],
-        )
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return (await self.identifiers_of(url, [order_id])).get(order_id, {})
@@ -281,6 +295,12 @@ class SqlFraudRepository:
             .group_by(FraudAssessmentRow.decision)
         )
         return {decision: int(count) for decision, count in rows}
+
+
+def _lock_key(url: str, dimension: str, value: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one velocity value of one store."""
+    digest = hashlib.sha256(f"fraud-velocity\0{url}\0{dimension}\0{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _median(values: list[Decimal]) -> Decimal | None:

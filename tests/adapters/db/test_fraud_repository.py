@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from tests.builders import NOW, SHOP_API_URL, make_order_facts
 EMAIL_1H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 1)
 EMAIL_24H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 24)
 IP_24H = VelocityProbe(VelocityDimension.IP, "198.51.100.7", 24)
+CARD_24H = VelocityProbe(VelocityDimension.CARD, "424242:4242", 24)
 
 
 @pytest.fixture
@@ -24,24 +26,43 @@ async def repository(runtime: Runtime, installation: Installation) -> AsyncItera
 
 class TestVelocity:
     async def test_counts_other_orders_within_each_probes_window(self, repository: SqlFraudRepository) -> None:
-        for order, hours_ago in (("a", 30), ("b", 5), ("c", 0.5), ("d", 0.2)):
-            await repository.remember_velocity(
+        for order, hours_ago in (("a", 30), ("b", 5), ("c", 0.5)):
+            await repository.record_velocity(
                 SHOP_API_URL, [EMAIL_1H, IP_24H], order_id=order, at=NOW - timedelta(hours=hours_ago)
             )
-        counts = await repository.count_velocity(SHOP_API_URL, [EMAIL_1H, EMAIL_24H, IP_24H], order_id="d", now=NOW)
+        counts = await repository.record_velocity(SHOP_API_URL, [EMAIL_1H, EMAIL_24H, IP_24H], order_id="d", at=NOW)
         assert counts == {EMAIL_1H: 1, EMAIL_24H: 2, IP_24H: 2}
 
-    async def test_remembering_the_same_order_twice_counts_it_once(self, repository: SqlFraudRepository) -> None:
+    async def test_recording_the_same_order_twice_counts_it_once(self, repository: SqlFraudRepository) -> None:
         for _ in range(2):
-            await repository.remember_velocity(SHOP_API_URL, [EMAIL_24H], order_id="a", at=NOW)
-        assert await repository.count_velocity(SHOP_API_URL, [EMAIL_24H], order_id="z", now=NOW) == {EMAIL_24H: 1}
+            assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="a", at=NOW) == {EMAIL_24H: 0}
+        assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="z", at=NOW) == {EMAIL_24H: 1}
 
     async def test_no_probes_is_no_query(self, repository: SqlFraudRepository) -> None:
-        assert await repository.count_velocity(SHOP_API_URL, [], order_id="z", now=NOW) == {}
+        assert await repository.record_velocity(SHOP_API_URL, [], order_id="z", at=NOW) == {}
 
     async def test_identifiers_name_what_an_order_used(self, repository: SqlFraudRepository) -> None:
-        await repository.remember_velocity(SHOP_API_URL, [EMAIL_24H, IP_24H], order_id="a", at=NOW)
+        await repository.record_velocity(SHOP_API_URL, [EMAIL_24H, IP_24H], order_id="a", at=NOW)
         assert await repository.identifiers(SHOP_API_URL, "a") == {"email": "ada@example.com", "ip": "198.51.100.7"}
+
+
+class TestVelocityUnderConcurrency:
+    async def test_concurrent_orders_with_one_card_each_see_the_ones_before_them(
+        self, runtime: Runtime, installation: Installation
+    ) -> None:
+        """Card testing: orders arrive together, and each must count the others that got there first."""
+
+        async def deliver(order_id: str) -> int:
+            async with runtime.sessions() as session:
+                counts = await SqlFraudRepository(session).record_velocity(
+                    SHOP_API_URL, [CARD_24H, EMAIL_24H], order_id=order_id, at=NOW
+                )
+                await asyncio.sleep(0.05)  # the rest of the assessment and the write-back to Saleor
+                await session.commit()
+                return counts[CARD_24H]
+
+        seen = await asyncio.gather(*(deliver(f"card-test-{n}") for n in range(3)))
+        assert sorted(seen) == [0, 1, 2]
 
 
 class TestCustomerHistory:

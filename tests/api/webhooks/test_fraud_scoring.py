@@ -1,5 +1,6 @@
 """Order webhooks score the order and write the outcome back into Saleor."""
 
+import asyncio
 import json
 
 import httpx
@@ -123,3 +124,20 @@ class TestScoringOnPayment:
         assert response.status_code == 200
         assert fake_saleor.calls("FraudDecision") == []
         assert await _count(runtime, FraudAssessmentRow) == 0
+
+
+class TestVelocityUnderConcurrentDeliveries:
+    async def test_orders_delivered_together_count_each_other(self, send: Send, runtime: Runtime) -> None:
+        # Three orders from one email within the hour (the limit is two): Saleor delivers them at once.
+        bodies = [
+            body_of(
+                order_payload(order_id=f"T3JkZXI6{n}", number=str(1000 + n), issued_at=f"2026-11-26T12:00:0{n}+00:00")
+            )
+            for n in range(3)
+        ]
+        answers = await asyncio.gather(*(send(body=body) for body in bodies))
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        async with runtime.sessions() as session:
+            reasons = list(await session.scalars(select(FraudAssessmentRow.reasons)))
+        flagged = [r for r in reasons if any(reason["code"] == "velocity_email" for reason in json.loads(r))]
+        assert len(flagged) == 1
