@@ -105,6 +105,7 @@ async def assess_order(
         customer_order_count=past.customer_order_count,
         customer_average_total=past.customer_average_total,
         velocity=counts,
+        customer_fraud_count=past.customer_fraud_count,
     )
     lists = await fraud.list_entries(url)
     assessment = assess_order_risk(facts, history, lists, config.rules, config.policy, stage=stage, now=now)

@@ -118,8 +118,9 @@ class StockLevel:
 class CustomerHistory:
     store_order_count: int
     store_median_total: Decimal | None
-    customer_order_count: int
+    customer_order_count: int  # earlier orders that were paid and approved (see History)
     customer_average_total: Decimal | None
+    customer_fraud_count: int  # earlier orders rejected, refunded as fraud or disputed
 
 
 @dataclass(frozen=True, slots=True)

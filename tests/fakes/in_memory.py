@@ -197,13 +197,22 @@ class InMemoryFraudRepository:
         return {order_id: await self.assessments(url, order_id) for order_id in order_ids}
 
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
-        created = [a for a in self.assessments_.values() if a.stage is Stage.CREATED and a.order_id != facts.order_id]
-        mine = [a for a in created if facts.email and a.email == facts.email]
+        """As the SQL repository, simplified: a paid approval with no review builds trust, a rejection adds risk."""
+        latest: dict[str, StoredAssessment] = {}
+        paid: set[str] = set()
+        for assessment in sorted(self.assessments_.values(), key=lambda a: a.assessed_at):
+            if assessment.order_id != facts.order_id:
+                latest[assessment.order_id] = assessment
+                if assessment.stage is Stage.PAID:
+                    paid.add(assessment.order_id)
+        mine = [a for a in latest.values() if facts.email and a.email == facts.email]
+        trusted = [a for a in mine if a.order_id in paid and a.decision == "approve" and a.order_id not in self.reviews]
         return CustomerHistory(
-            len(created),
-            Decimal(statistics.median([a.total for a in created])) if created else None,
-            len(mine),
-            sum((a.total for a in mine), Decimal(0)) / len(mine) if mine else None,
+            len(latest),
+            Decimal(statistics.median([a.total for a in latest.values()])) if latest else None,
+            len(trusted),
+            sum((a.total for a in trusted), Decimal(0)) / len(trusted) if trusted else None,
+            sum(1 for a in mine if a.decision == "reject"),
         )
 
     async def record_velocity(

@@ -13,6 +13,7 @@ from typing import cast
 
 from sqlalchemy import Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.db.models import FraudAssessmentRow, FraudListEntryRow, FraudReviewRow, FraudVelocityRow
 from app.db.upsert import insert_all_if_absent, insert_if_absent
@@ -88,14 +89,27 @@ class SqlFraudRepository:
         return found
 
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
-        """The store's order count and usual value, and this customer's earlier orders (by account, else email)."""
-        created = (FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.stage == Stage.CREATED.value)
+        """The store's order count and usual value, and this customer's earlier orders (by account, else email):
+        those paid and approved build trust, those rejected or found fraudulent add risk."""
+        assessed = FraudAssessmentRow.saleor_api_url == url
         others = FraudAssessmentRow.order_id != facts.order_id
-        store_count = int(await self._session.scalar(select(func.count()).where(*created, others)) or 0)
+        # Each order once: by its first assessment (``created``, or ``paid`` when it came paid).
+        earlier = aliased(FraudAssessmentRow)
+        first = or_(
+            FraudAssessmentRow.stage == Stage.CREATED.value,
+            ~select(earlier.id)
+            .where(
+                earlier.saleor_api_url == url,
+                earlier.order_id == FraudAssessmentRow.order_id,
+                earlier.stage == Stage.CREATED.value,
+            )
+            .exists(),
+        )
+        store_count = int(await self._session.scalar(select(func.count()).where(assessed, first, others)) or 0)
         recent = list(
             await self._session.scalars(
                 select(FraudAssessmentRow.total)
-                .where(*created, others, FraudAssessmentRow.currency == facts.currency)
+                .where(assessed, first, others, FraudAssessmentRow.currency == facts.currency)
                 .order_by(FraudAssessmentRow.assessed_at.desc())
                 .limit(TYPICAL_VALUE_SAMPLE)
             )
@@ -105,14 +119,40 @@ class SqlFraudRepository:
         elif facts.email:
             same_customer = FraudAssessmentRow.email == facts.email.lower()
         else:
-            return CustomerHistory(store_count, _median(recent), 0, None)
-        count, average = (
+            return CustomerHistory(store_count, _median(recent), 0, None, 0)
+        rows = (
             await self._session.execute(
-                select(func.count(), func.avg(FraudAssessmentRow.total)).where(*created, others, same_customer)
+                select(
+                    FraudAssessmentRow.order_id,
+                    FraudAssessmentRow.stage,
+                    FraudAssessmentRow.decision,
+                    FraudAssessmentRow.total,
+                    FraudReviewRow.status,
+                    FraudReviewRow.closed_reason,
+                )
+                .outerjoin(
+                    FraudReviewRow,
+                    and_(
+                        FraudReviewRow.saleor_api_url == url,
+                        FraudReviewRow.order_id == FraudAssessmentRow.order_id,
+                    ),
+                )
+                .where(assessed, others, same_customer)
+                .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
             )
-        ).one()
+        ).all()
+        orders: dict[str, _PastOrder] = {}
+        for order_id, stage, decision, total, review_status, closed_reason in rows:
+            past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
+            past.paid = past.paid or stage == Stage.PAID.value
+            past.decision = decision  # the latest assessment's
+        trusted = [past.total for past in orders.values() if past.trusted]
         return CustomerHistory(
-            store_count, _median(recent), int(count), None if average is None else Decimal(str(average))
+            store_count,
+            _median(recent),
+            len(trusted),
+            sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
+            sum(1 for past in orders.values() if past.fraudulent),
         )
 
     async def record_velocity(
@@ -295,6 +335,40 @@ class SqlFraudRepository:
             .group_by(FraudAssessmentRow.decision)
         )
         return {decision: int(count) for decision, count in rows}
+
+
+# How a person closed a review (services.fraud.ReviewOutcome) that marks the order as fraud.
+_FRAUD_OUTCOMES = frozenset({"refunded_as_fraud", "disputed"})
+
+
+class _PastOrder:
+    """One earlier order of a customer, as the app's records tell it."""
+
+    __slots__ = ("closed_reason", "decision", "paid", "review_status", "total")
+
+    def __init__(self, total: Decimal, review_status: str | None, closed_reason: str | None) -> None:
+        self.total = total
+        self.review_status = review_status
+        self.closed_reason = closed_reason
+        self.paid = False
+        self.decision = ""
+
+    @property
+    def approved_by_a_person(self) -> bool:
+        return self.review_status == "closed" and self.closed_reason == "approved"
+
+    @property
+    def fraudulent(self) -> bool:
+        if self.review_status == "closed" and self.closed_reason in _FRAUD_OUTCOMES:
+            return True
+        return self.decision == "reject" and not self.approved_by_a_person
+
+    @property
+    def trusted(self) -> bool:
+        """Paid, and approved: by the score with no review, or by a person."""
+        if not self.paid or self.fraudulent:
+            return False
+        return self.approved_by_a_person or (self.review_status is None and self.decision == "approve")
 
 
 def _lock_key(url: str, dimension: str, value: str) -> int:

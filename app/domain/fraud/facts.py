@@ -87,9 +87,18 @@ _SPECS = (
     FactSpec("shipping_reshipper", 25, _NEG, "address", "Ships to a known reshipper / freight-forwarder address."),
     # Customer
     FactSpec("guest_checkout", 5, _NEG, "customer", "Ordered without an account."),
-    FactSpec("first_order", 5, _NEG, "customer", "No earlier orders from this customer."),
-    FactSpec("returning_customer", -8, _POS, "customer", "1 to 4 earlier orders."),
-    FactSpec("loyal_customer", -15, _POS, "customer", "5 or more earlier orders (FraudPolicy.loyal_customer_orders)."),
+    FactSpec("first_order", 5, _NEG, "customer", "No earlier paid order from this customer."),
+    FactSpec(
+        "fraud_history",
+        25,
+        _NEG,
+        "customer",
+        "Earlier orders of this customer were rejected, cancelled, refunded as fraud or disputed.",
+    ),
+    FactSpec("returning_customer", -8, _POS, "customer", "1 to 4 earlier paid orders."),
+    FactSpec(
+        "loyal_customer", -15, _POS, "customer", "5 or more earlier paid orders (FraudPolicy.loyal_customer_orders)."
+    ),
     FactSpec("new_account", 8, _NEG, "customer", "The account was created less than 24 hours before the order."),
     FactSpec("established_account", -5, _POS, "customer", "The account is at least 180 days old."),
     FactSpec("disposable_email", 20, _NEG, "customer", "The email domain is a disposable-mail service."),

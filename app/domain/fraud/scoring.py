@@ -256,12 +256,21 @@ def _address_facts(out: _Reasons, signals: OrderSignals, facts: OrderFacts) -> N
         )
 
 
-def _customer_facts(out: _Reasons, signals: OrderSignals, facts: OrderFacts, policy: FraudPolicy) -> None:
+def _customer_facts(
+    out: _Reasons, signals: OrderSignals, facts: OrderFacts, history: History, policy: FraudPolicy
+) -> None:
     if signals.is_guest:
         out.add("guest_checkout", "Guest checkout (no account)")
+    if history.customer_fraud_count > 0:
+        many = history.customer_fraud_count > 1
+        out.add(
+            "fraud_history",
+            f"{history.customer_fraud_count} earlier order{'s' if many else ''} of this customer "
+            f"{'were' if many else 'was'} rejected, cancelled, refunded as fraud or disputed",
+        )
     count = signals.customer_order_count
     if count == 0:
-        out.add("first_order", "First order from this customer")
+        out.add("first_order", "No earlier paid order from this customer")
     elif count >= policy.loyal_customer_orders:
         out.add("loyal_customer", f"{count} earlier orders")
     else:
@@ -363,7 +372,7 @@ def fact_reasons(
     out.add("baseline", "Every order starts here")
     _payment_facts(out, signals, facts, now)
     _address_facts(out, signals, facts)
-    _customer_facts(out, signals, facts, policy)
+    _customer_facts(out, signals, facts, history, policy)
     _order_facts(out, signals, facts, history, policy)
     _velocity_facts(out, signal_values(signals) if velocity is None else velocity, history, policy)
     return out.items

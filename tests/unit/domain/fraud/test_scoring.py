@@ -289,6 +289,20 @@ class TestCustomerFacts:
         assert "established_account" not in found
         assert "returning_customer" not in found
 
+    def test_earlier_rejections_add_risk_and_are_not_a_first_order(self) -> None:
+        found = {
+            reason.code: reason
+            for reason in assess(history=make_history(customer_order_count=0, customer_fraud_count=2)).reasons
+        }
+        assert found["fraud_history"].points == 25
+        assert found["fraud_history"].detail == (
+            "2 earlier orders of this customer were rejected, cancelled, refunded as fraud or disputed"
+        )
+        assert found["first_order"].detail == "No earlier paid order from this customer"
+
+    def test_a_clean_history_says_nothing_of_fraud(self) -> None:
+        assert "fraud_history" not in codes(assess())
+
     @pytest.mark.parametrize(
         ("count", "code", "text"),
         [
@@ -787,7 +801,7 @@ class TestToMetadata:
                 {"code": "avs_mismatch", "points": 20, "detail": "AVS mismatch (avs_result=N)"},
                 {"code": "baseline", "points": 10, "detail": "Every order starts here"},
                 {"code": "guest_checkout", "points": 5, "detail": "Guest checkout (no account)"},
-                {"code": "first_order", "points": 5, "detail": "First order from this customer"},
+                {"code": "first_order", "points": 5, "detail": "No earlier paid order from this customer"},
                 {"code": "card_details", "points": 0, "detail": "Visa 424242…4242 expires 12/2028 issued in US"},
                 {
                     "code": "email_matches_name",
