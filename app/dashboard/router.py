@@ -127,7 +127,9 @@ async def home_fragment(
         view_models.parse_locale(locale),
     )
     context["decisions"] = view_models.decision_counts(await fraud.decisions_since(url, day_ago))
-    context["open_reviews"] = await fraud.count_open_reviews(url)
+    held = await fraud.count_held(url)
+    context["open_reviews"] = held.get("open", 0)
+    context["awaiting_payment"] = held.get("awaiting_payment", 0)
     return templates.TemplateResponse(request, "fragments/home.html", context)
 
 

@@ -144,7 +144,7 @@ class StoredAssessment:
 class FraudReview:
     order_id: str
     order_number: str
-    status: str  # open | closed
+    status: str  # awaiting_payment (held until its payment is assessed) | open (in review) | closed
     opened_at: datetime
     opened_by: str
     closed_at: datetime | None
@@ -176,6 +176,14 @@ class FraudRepository(Protocol):
     async def open_review(
         self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime
     ) -> bool: ...
+    async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
+        """Note that the app holds an approved order until its payment is assessed; False if already held."""
+        ...
+
+    async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
+        """The payment was assessed and approved: the order no longer waits for it."""
+        ...
+
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None: ...
     async def close_review(
         self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str

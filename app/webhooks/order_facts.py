@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.domain.fraud import AddressFacts, CardFacts, LineFacts, OrderFacts, PaymentInput
-from app.webhooks.payloads import AddressPayload, OrderPayload, PaymentPayload
+from app.webhooks.payloads import AddressPayload, OrderPayload, PaymentPayload, TransactionPayload
 
 
 def _address(address: AddressPayload | None) -> AddressFacts | None:
@@ -23,10 +23,18 @@ def _address(address: AddressPayload | None) -> AddressFacts | None:
     )
 
 
+def _holds_money(transaction: TransactionPayload) -> bool:
+    """Authorized or charged: a payment the customer made, not one that is pending or failed."""
+    amounts = (transaction.authorized_amount, transaction.charged_amount)
+    return any(amount is not None and amount.amount > 0 for amount in amounts)
+
+
 def _legacy_payment(payment: PaymentPayload) -> PaymentInput:
+    # A legacy Payment's metadata needs HANDLE_PAYMENTS, which the app does not ask for: its card
+    # and IP fields are what MANAGE_ORDERS may read.
     card = payment.credit_card
     return PaymentInput(
-        metadata={item.key: item.value for item in payment.metadata},
+        metadata={},
         gateway=payment.gateway or None,
         card=None
         if card is None
@@ -41,8 +49,14 @@ def _legacy_payment(payment: PaymentPayload) -> PaymentInput:
 
 
 def order_facts(order: OrderPayload) -> OrderFacts:
-    """Scores on what exists: a guest, a draft without payments, digital goods without an address."""
-    payments = [PaymentInput(metadata={i.key: i.value for i in t.metadata}) for t in order.transactions]
+    """Scores on what exists: a guest, a draft without payments, digital goods without an address.
+
+    ``payments`` holds what the customer paid with: transactions that hold an authorization or a
+    charge, and legacy payments (checkout plugins, or "Mark as paid" with the payment flow).
+    """
+    payments = [
+        PaymentInput(metadata={i.key: i.value for i in t.metadata}) for t in order.transactions if _holds_money(t)
+    ]
     payments += [_legacy_payment(p) for p in order.payments]
     customer_ip = next((p.customer_ip_address for p in order.payments if p.customer_ip_address), None)
     return OrderFacts(

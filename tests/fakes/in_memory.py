@@ -250,10 +250,22 @@ class InMemoryFraudRepository:
         return self.entries.pop((kind, value), None) is not None
 
     async def open_review(self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime) -> bool:
-        if order_id in self.reviews:
+        if order_id in self.reviews and self.reviews[order_id].status != "awaiting_payment":
             return False
         self.reviews[order_id] = FraudReview(order_id, order_number, "open", at, by, None, None, None, "")
         return True
+
+    async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
+        if order_id in self.reviews:
+            return False
+        self.reviews[order_id] = FraudReview(
+            order_id, order_number, "awaiting_payment", at, "payment:awaiting", None, None, None, ""
+        )
+        return True
+
+    async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
+        if order_id in self.reviews and self.reviews[order_id].status == "awaiting_payment":
+            del self.reviews[order_id]
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
         return self.reviews.get(order_id)
@@ -262,7 +274,7 @@ class InMemoryFraudRepository:
         self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str
     ) -> bool:
         review = self.reviews.get(order_id)
-        if review is None or review.status != "open":
+        if review is None or review.status == "closed":
             return False
         self.reviews[order_id] = dataclasses.replace(
             review, status="closed", closed_at=at, closed_by=by, closed_reason=reason, note=note
@@ -270,7 +282,7 @@ class InMemoryFraudRepository:
         return True
 
     async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]:
-        return [r for r in self.reviews.values() if r.status == "open"][:limit]
+        return [r for r in self.reviews.values() if r.status != "closed"][:limit]
 
 
 __: tuple[type[FraudRepository], type[SaleorGateway]] = (InMemoryFraudRepository, FakeSaleorGateway)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -30,6 +30,9 @@ from app.domain.fraud import (
 from app.domain.ids import SaleorApiUrl
 from app.services.ports import CustomerHistory, FraudReview, StoredAssessment
 
+# Why the app holds an order: approved before its payment was seen, or waiting for a person.
+AWAITING_PAYMENT = "awaiting_payment"
+HELD_STATUSES = (AWAITING_PAYMENT, "open")
 # The store's "usual order value" is the median of its most recent orders.
 TYPICAL_VALUE_SAMPLE = 500
 _VELOCITY = cast(Table, FraudVelocityRow.__table__)
@@ -269,7 +272,8 @@ class SqlFraudRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def open_review(self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime) -> bool:
-        return await insert_if_absent(
+        """Hold the order for a person; an order waiting for its payment now waits for a person instead."""
+        if await insert_if_absent(
             self._session,
             _REVIEWS,
             {
@@ -281,6 +285,33 @@ class SqlFraudRepository:
                 "opened_by": by,
                 "note": "",
             },
+        ):
+            return True
+        result = await self._session.execute(
+            update(FraudReviewRow)
+            .where(*_held(url, order_id), FraudReviewRow.status == AWAITING_PAYMENT)
+            .values(status="open", opened_at=at, opened_by=by)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
+        return await insert_if_absent(
+            self._session,
+            _REVIEWS,
+            {
+                "saleor_api_url": url,
+                "order_id": order_id,
+                "order_number": order_number,
+                "status": AWAITING_PAYMENT,
+                "opened_at": at,
+                "opened_by": "payment:awaiting",
+                "note": "",
+            },
+        )
+
+    async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
+        await self._session.execute(
+            delete(FraudReviewRow).where(*_held(url, order_id), FraudReviewRow.status == AWAITING_PAYMENT)
         )
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
@@ -295,7 +326,7 @@ class SqlFraudRepository:
             .where(
                 FraudReviewRow.saleor_api_url == url,
                 FraudReviewRow.order_id == order_id,
-                FraudReviewRow.status == "open",
+                FraudReviewRow.status.in_(HELD_STATUSES),
             )
             .values(status="closed", closed_reason=reason, closed_by=by, closed_at=at, note=note)
         )
@@ -304,19 +335,23 @@ class SqlFraudRepository:
     async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]:
         rows = await self._session.scalars(
             select(FraudReviewRow)
-            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status == "open")
+            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status.in_(HELD_STATUSES))
             .order_by(FraudReviewRow.opened_at)
             .limit(limit)
         )
         return [_review(row) for row in rows]
 
     async def count_open_reviews(self, url: SaleorApiUrl) -> int:
-        total = await self._session.scalar(
-            select(func.count())
-            .select_from(FraudReviewRow)
-            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status == "open")
+        return (await self.count_held(url)).get("open", 0)
+
+    async def count_held(self, url: SaleorApiUrl) -> dict[str, int]:
+        """Orders the app holds, by why: ``open`` (in review) and ``awaiting_payment``."""
+        rows = await self._session.execute(
+            select(FraudReviewRow.status, func.count())
+            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status.in_(HELD_STATUSES))
+            .group_by(FraudReviewRow.status)
         )
-        return int(total or 0)
+        return {str(status): int(count) for status, count in rows}
 
     async def latest_decision_counts(self, url: SaleorApiUrl) -> dict[str, int]:
         """How many orders each decision holds now: an order's paid-stage decision replaces its first."""
@@ -369,6 +404,10 @@ class _PastOrder:
         if not self.paid or self.fraudulent:
             return False
         return self.approved_by_a_person or (self.review_status is None and self.decision == "approve")
+
+
+def _held(url: SaleorApiUrl, order_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (FraudReviewRow.saleor_api_url == url, FraudReviewRow.order_id == order_id)
 
 
 def _lock_key(url: str, dimension: str, value: str) -> int:
