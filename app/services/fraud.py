@@ -100,6 +100,10 @@ async def assess_order(
     """Score the order at the stage its payload supports: ``paid`` once it shows a payment (a checkout
     order may arrive paid), else ``created``. An order its channel holds (UNCONFIRMED) is released only
     by an approval that saw its payment; approved before that, it waits for its payment event."""
+    if order.status == "CANCELED":
+        # Cancelled before it was paid: it waits for nothing any more (a review stays for the record).
+        await fraud.release_hold(url, facts.order_id)
+        return NotAssessed("cancelled")
     stage = Stage.PAID if facts.payments else Stage.CREATED
     if scored_on is ScoredOn.PAYMENT and stage is Stage.CREATED:
         return NotAssessed("no payment yet")

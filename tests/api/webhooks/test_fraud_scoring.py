@@ -208,6 +208,16 @@ class TestHeldUntilThePaymentIsAssessed:
         await send("ORDER_UPDATED", body_of(updated))
         assert [call["variables"]["confirm"] for call in fake_saleor.calls("FraudDecision")] == [False, True]
 
+    async def test_an_unpaid_order_that_is_cancelled_waits_no_more(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send()
+        # orderCancel sends ORDER_CANCELLED (not subscribed) and ORDER_UPDATED.
+        cancelled = order_payload(typename="OrderUpdated", issued_at="2026-11-26T12:30:00+00:00", status="CANCELED")
+        await send("ORDER_UPDATED", body_of(cancelled))
+        assert await _hold(runtime) is None
+        assert len(fake_saleor.calls("FraudDecision")) == 1
+
     async def test_an_order_its_channel_confirmed_is_not_held(
         self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
     ) -> None:
