@@ -144,6 +144,7 @@ def _case(rng: random.Random, policy: FraudPolicy, number: int) -> Case:
         channel=rng.choice(["default-channel", "default-channel", "wholesale"]),
         currency="USD",
         total=total,
+        net_total=total,
         shipping_amount=shipping_amount,
         lines=lines,
         email=email,

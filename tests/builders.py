@@ -148,6 +148,7 @@ def make_order_facts(**overrides: Any) -> OrderFacts:
         channel="default-channel",
         currency="USD",
         total=Decimal("64.90"),
+        net_total=Decimal("64.90"),
         shipping_amount=Decimal("6.95"),
         lines=(LineFacts(sku="MUG-BLUE", quantity=2, unit_price=Decimal("28.98"), unit_cost=Decimal("9.40")),),
         email="ada@example.com",

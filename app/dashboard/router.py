@@ -158,7 +158,9 @@ async def home_fragment(
     )
     context["failed"] = view_models.failed_delivery_rows(await events.recent_failed(url, RECENT_EVENTS), zone, language)
     context["decisions"] = view_models.decision_counts(await fraud.latest_decision_counts(url, since=day_ago))
-    context["open_reviews"] = await fraud.count_open_reviews(url)
+    held = await fraud.count_held(url)
+    context["open_reviews"] = held.get("open", 0)
+    context["awaiting_payment"] = held.get("awaiting_payment", 0)
     return templates.TemplateResponse(request, "fragments/home.html", context)
 
 

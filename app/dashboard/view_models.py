@@ -172,6 +172,11 @@ class ReviewRow:
     total: str
     assessment: AssessmentView | None
     blockable: list[tuple[str, str]]  # (email|card|ip, value)
+    held: str  # why: awaiting_payment (approved, its payment not yet seen) or open (in review)
+    held_label: str
+
+
+HELD_LABELS = {"awaiting_payment": "Waiting for payment", "open": "In review"}
 
 
 def review_rows(
@@ -197,6 +202,8 @@ def review_rows(
                     for name in ("email", "card", "ip")
                     if name in identifiers.get(review.order_id, {})
                 ],
+                held=review.status,
+                held_label=HELD_LABELS.get(review.status, review.status),
             )
         )
     return rows

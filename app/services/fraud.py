@@ -79,24 +79,43 @@ def note_for(assessment: RiskAssessment) -> str:
     )
 
 
+class ScoredOn(StrEnum):
+    """Which events score an order: its creation always; later events once a payment shows."""
+
+    CREATION = "creation"
+    PAYMENT = "payment"
+
+
 async def assess_order(
     url: SaleorApiUrl,
     facts: OrderFacts,
     order: OrderSnapshot,
     *,
-    stage: Stage,
+    scored_on: ScoredOn,
     fraud: FraudRepository,
     settings: SettingsStore,
     saleor: SaleorGateway,
     now: datetime,
 ) -> Assessed | AlreadyAssessed | NotAssessed:
-    if stage is Stage.PAID and not facts.payments:
-        return NotAssessed("no payment signals yet")
+    """Score the order at the stage its payload supports: ``paid`` once it shows a payment (a checkout
+    order may arrive paid), else ``created``. An order its channel holds (UNCONFIRMED) is released only
+    by an approval that saw its payment; approved before that, it waits for its payment event."""
+    if order.status == "CANCELED":
+        # Cancelled before it was paid: it waits for nothing any more (a review stays for the record).
+        await fraud.release_hold(url, facts.order_id)
+        return NotAssessed("cancelled")
+    stage = Stage.PAID if facts.payments else Stage.CREATED
+    if scored_on is ScoredOn.PAYMENT and stage is Stage.CREATED:
+        return NotAssessed("no payment yet")
+    # ORDER_UPDATED comes often: an order already assessed at this stage stops before any counting.
+    if any(stored.stage is stage for stored in await fraud.assessments(url, facts.order_id)):
+        return AlreadyAssessed()
     stored_settings = await read_settings(settings, url, SECTIONS["fraud"])
     assert isinstance(stored_settings, FraudSettings)
     config = configuration(stored_settings)
     probes = velocity_probes(facts, config.policy, config.rules)
-    counts = await fraud.count_velocity(url, probes, order_id=facts.order_id, now=now)
+    # Recorded and counted in one step, so that orders arriving together count each other.
+    counts = await fraud.record_velocity(url, probes, order_id=facts.order_id, at=now)
     past = await fraud.customer_history(url, facts)
     history = History(
         store_order_count=past.store_order_count,
@@ -104,31 +123,36 @@ async def assess_order(
         customer_order_count=past.customer_order_count,
         customer_average_total=past.customer_average_total,
         velocity=counts,
+        customer_fraud_count=past.customer_fraud_count,
     )
     lists = await fraud.list_entries(url)
     assessment = assess_order_risk(facts, history, lists, config.rules, config.policy, stage=stage, now=now)
-    # One assessment per order and stage, by a unique constraint: a retry, or the second payment
-    # event of the same stage, stops here.
+    # One assessment per order and stage, by a unique constraint: a concurrent retry stops here.
     if not await fraud.save_assessment(url, assessment, facts, order.number):
         return AlreadyAssessed()
-    await fraud.remember_velocity(url, probes, order_id=facts.order_id, at=now)
 
     order_id = SaleorId(facts.order_id)
     review = await fraud.review(url, facts.order_id)
+    held = order.status == "UNCONFIRMED" and config.confirm_approved
+    approved = assessment.decision is Decision.APPROVE
     # A person already holding this order is not overruled by a later approval.
-    release = (
-        assessment.decision is Decision.APPROVE
-        and order.status == "UNCONFIRMED"
-        and config.confirm_approved
-        and (review is None or review.status != "open")
-    )
+    release = held and approved and stage is Stage.PAID and (review is None or review.status != "open")
     # Saleor hears the decision before our transaction commits: if this call fails, everything rolls
     # back and Saleor's retry starts over; only a failed commit after it could repeat the note.
     await saleor.record_fraud_decision(
         order_id, {METADATA_KEY: json.dumps(assessment.to_metadata())}, note_for(assessment), confirm=release
     )
     actions = ["metadata", "note", *(["confirmed"] if release else [])]
-    if assessment.decision is not Decision.APPROVE:
+    if release:
+        await fraud.release_hold(url, facts.order_id)
+    elif (
+        held
+        and approved
+        and stage is Stage.CREATED
+        and await fraud.hold_for_payment(url, facts.order_id, order.number, at=now)
+    ):
+        actions.append("held for payment")
+    if not approved:
         if await fraud.open_review(url, facts.order_id, order.number, by=assessment.deciding_rule, at=now):
             actions.append("review opened")
         if assessment.decision is Decision.REJECT and config.cancel_rejected:

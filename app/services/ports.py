@@ -143,8 +143,9 @@ class StockLevel:
 class CustomerHistory:
     store_order_count: int
     store_median_total: Decimal | None
-    customer_order_count: int
+    customer_order_count: int  # earlier orders that were paid and approved (see History)
     customer_average_total: Decimal | None
+    customer_fraud_count: int  # earlier orders rejected, refunded as fraud or disputed
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,7 @@ class StoredAssessment:
 class FraudReview:
     order_id: str
     order_number: str
-    status: str  # open | closed
+    status: str  # awaiting_payment (held until its payment is assessed) | open (in review) | closed
     opened_at: datetime
     opened_by: str
     closed_at: datetime | None
@@ -186,12 +187,12 @@ class FraudRepository(Protocol):
         self, url: SaleorApiUrl, order_ids: Sequence[str]
     ) -> dict[str, list[StoredAssessment]]: ...
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory: ...
-    async def count_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
-    ) -> dict[VelocityProbe, int]: ...
-    async def remember_velocity(
+    async def record_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
-    ) -> None: ...
+    ) -> dict[VelocityProbe, int]:
+        """Keep the order's velocity keys and count the other orders per probe, atomically."""
+        ...
+
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]: ...
     async def identifiers_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, dict[str, str]]: ...
     async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]: ...
@@ -200,6 +201,14 @@ class FraudRepository(Protocol):
     async def open_review(
         self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime
     ) -> bool: ...
+    async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
+        """Note that the app holds an approved order until its payment is assessed; False if already held."""
+        ...
+
+    async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
+        """The payment was assessed and approved: the order no longer waits for it."""
+        ...
+
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None: ...
     async def close_review(
         self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str

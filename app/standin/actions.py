@@ -1,11 +1,13 @@
 """Saleor's rules for the changes the stand-in supports, read from core.
 
 Sources: ``saleor/graphql/order/mutations/{order_confirm,order_cancel,order_fulfill,
-order_note_add,fulfillment_update_tracking,fulfillment_cancel,fulfillment_return_products,
-fulfillment_refund_products}.py``, ``saleor/order/actions.py`` (``create_fulfillments``,
-``order_fulfilled``, ``cancel_order``, ``cancel_fulfillment``, ``create_refund_fulfillment``,
-``order_refunded``, ``create_fulfillments_for_returned_products``), ``saleor/payment/gateway.py``
-and ``saleor/payment/utils.py`` (``refund``, ``gateway_postprocess``), ``saleor/order/utils.py``
+order_mark_as_paid,order_note_add,fulfillment_update_tracking,fulfillment_cancel,
+fulfillment_return_products,fulfillment_refund_products}.py``, ``saleor/order/actions.py``
+(``order_created``, ``order_charged``, ``mark_order_as_paid_with_payment``,
+``mark_order_as_paid_with_transaction``, ``create_fulfillments``, ``order_fulfilled``,
+``cancel_order``, ``cancel_fulfillment``, ``create_refund_fulfillment``, ``order_refunded``,
+``create_fulfillments_for_returned_products``), ``saleor/payment/gateway.py`` and
+``saleor/payment/utils.py`` (``refund``, ``gateway_postprocess``), ``saleor/order/utils.py``
 (``determine_order_status``, ``restock_fulfillment_lines``), ``saleor/warehouse/management.py``
 (``decrease_stock``, ``deallocate_stock``, ``increase_stock``), ``saleor/graphql/meta/mutations``.
 
@@ -153,13 +155,18 @@ def place_order(
     shipping: ShippingMethod | tuple[str, Decimal] | None = None,
     collection_point: Warehouse | None = None,
     customer_note: str = "",
+    transactions: Sequence[TransactionItem] = (),
 ) -> Order:
     """A checkout completed: the order with its lines priced from the channel listings and stock allocated.
 
     ``shipping`` is one of the store's shipping methods, or a ``(name, price)`` made for
     this order alone. Prices carry no tax (net equals gross). The order is UNFULFILLED
-    when the channel confirms new orders automatically, else UNCONFIRMED. Emits
-    ORDER_CREATED (and ORDER_CONFIRMED when confirmed on creation).
+    when the channel confirms new orders automatically, else UNCONFIRMED. ``transactions``
+    are the checkout's, paid through a payment app before completing: they move to the
+    order before any event, so ORDER_CREATED already shows them. Emits ORDER_CREATED; then,
+    when the transactions charge the whole total, ORDER_PAID, ORDER_FULLY_PAID and
+    ORDER_UPDATED; then ORDER_CONFIRMED when confirmed on creation (``order_created`` and
+    ``order_charged`` in ``saleor/order/actions.py``; an authorization alone sends nothing more).
     """
     if not lines:
         raise ValueError("an order needs at least one line")
@@ -210,6 +217,7 @@ def place_order(
         weight_kg=weight,
         customer_note=customer_note,
         lines=order_lines,
+        transactions=list(transactions),
     )
     if isinstance(shipping, ShippingMethod):
         order.shipping_method = shipping
@@ -225,9 +233,19 @@ def place_order(
 
     _history(store, order, "PLACED", at, customer)
     _emit(store, "ORDER_CREATED", order, at, customer)
+    if order.transactions and order.is_fully_paid():
+        _emit(store, "ORDER_PAID", order, at, customer)
+        _paid_in_full(store, order, at, customer)
     if order.status is OrderStatus.UNFULFILLED:
         _emit(store, "ORDER_CONFIRMED", order, at, customer)
     return order
+
+
+def _paid_in_full(store: Store, order: Order, at: datetime, principal: Principal | None) -> None:
+    """``handle_fully_paid_order``: the history entry, then ORDER_FULLY_PAID and ORDER_UPDATED."""
+    _history(store, order, "ORDER_FULLY_PAID", at, principal)
+    _emit(store, "ORDER_FULLY_PAID", order, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
 
 
 def _allocation_plan(store: Store, lines: Sequence[OrderLine]) -> list[tuple[OrderLine, Stock, int]]:
@@ -282,9 +300,7 @@ def record_charge(
     order.updated_at = at
     _emit(store, "ORDER_PAID", order, at, principal)
     if order.is_fully_paid() and not was_paid:
-        _history(store, order, "ORDER_FULLY_PAID", at, principal)
-        _emit(store, "ORDER_FULLY_PAID", order, at, principal)
-        _emit(store, "ORDER_UPDATED", order, at, principal)
+        _paid_in_full(store, order, at, principal)
     return transaction
 
 
@@ -330,6 +346,62 @@ def capture_payment(
         _emit(store, "ORDER_FULLY_PAID", order, at, principal)
     _emit(store, "ORDER_UPDATED", order, at, principal)
     return payment
+
+
+MARK_AS_PAID_TRANSACTION_NAME = "Mark-as-paid transaction"
+
+
+def mark_order_as_paid(
+    store: Store, order: Order, *, at: datetime, principal: Principal | None, transaction_reference: str | None = None
+) -> None:
+    """``orderMarkAsPaid``: the channel's strategy decides what records the money.
+
+    PAYMENT_FLOW (Saleor's default) creates a legacy Payment of the "manual" gateway, fully
+    charged; TRANSACTION_FLOW a TransactionItem charged with the total. Either way Saleor sends
+    ORDER_FULLY_PAID and ORDER_UPDATED and never ORDER_PAID, and the order keeps its status.
+    Refused without a billing address, or when the order has a payment or transaction already.
+    """
+    if order.billing_address is None:
+        raise ActionRefused(
+            ActionError(None, "Order billing address is required to mark order as paid.", "BILLING_ADDRESS_NOT_SET")
+        )
+    flow = store.channels[order.channel_pk].order_mark_as_paid_strategy
+    field, code = ("payment", "PAYMENT_ERROR") if flow == "PAYMENT_FLOW" else ("transaction", "TRANSACTION_ERROR")
+    if order.payments:
+        raise ActionRefused(ActionError(field, "Orders with payments can not be manually marked as paid.", code))
+    if order.transactions:
+        raise ActionRefused(ActionError(field, "Orders with transactions can not be manually marked as paid.", code))
+    total = order.total_gross
+    if flow == "PAYMENT_FLOW":
+        order.payments.append(
+            Payment(
+                store.next_pk("Payment"),
+                "manual",
+                order.currency,
+                total,
+                total,
+                PaymentChargeStatus.FULLY_CHARGED,
+                at,
+                at,
+                psp_reference=transaction_reference,
+            )
+        )
+    else:
+        order.transactions.append(
+            TransactionItem(
+                store.new_uuid(),
+                order.currency,
+                at,
+                at,
+                name=MARK_AS_PAID_TRANSACTION_NAME,
+                psp_reference=transaction_reference or "",
+                charged_amount=total,
+            )
+        )
+    order.updated_at = at
+    _history(store, order, "ORDER_MARKED_AS_PAID", at, principal, transaction_reference)
+    _emit(store, "ORDER_FULLY_PAID", order, at, principal)
+    _emit(store, "ORDER_UPDATED", order, at, principal)
 
 
 # -- the mutations ---------------------------------------------------------------------------

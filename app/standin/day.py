@@ -56,6 +56,7 @@ from app.standin.state import (
     ShippingMethod,
     Stock,
     Store,
+    TransactionItem,
     Warehouse,
     seeded_uuids,
     to_global_id,
@@ -513,6 +514,10 @@ class _Intent:
     charge: _Charge | None  # None: never paid
     fate: str  # ship, short (a unit stays behind), return, unpaid, hold (for review), approve, cancel
     note: str = ""  # the pattern, for the description
+    # How the money comes: "card" (a payment app charges after the order is placed), "checkout" (the
+    # checkout was charged before it became an order, which shows the transaction from the start) or
+    # "mark" (a bank transfer: staff "Mark as paid" later, which leaves no card checks).
+    paid_by: str = "card"
     cancel_at: datetime | None = None
     cancel_reason: str = ""
     number: int = 0
@@ -583,6 +588,8 @@ class _DayPlanner:
         self.catalogue = catalogue
         self.orders = orders
         self.rng = random.Random(f"day:{seed}:{day.isoformat()}:{orders}")
+        # Drawn apart, so that adding how orders are paid left the rest of a seeded day as it was.
+        self.payment_rng = random.Random(f"payments:{seed}:{day.isoformat()}:{orders}")
         self.start = datetime.combine(day, time(0), UTC)
         self.end = self.start + timedelta(days=1)
         self.shelf = _Shelf(store)
@@ -612,12 +619,27 @@ class _DayPlanner:
         intents.sort(key=lambda intent: intent.at)
         for offset, intent in enumerate(intents):
             intent.number = self.first_number + offset
+        self._choose_payments(intents)
         self._simulate(intents)
         for index, intent in enumerate(intents):
             self._order_steps(index, intent)
         self._fulfilment_steps(intents)
         self.steps.sort(key=lambda entry: (entry[0], entry[1]))
         return [step for _, _, step in self.steps]
+
+    def _choose_payments(self, intents: list[_Intent]) -> None:
+        """About one ordinary paid order in four was charged at checkout and one in eight paid by bank
+        transfer (marked as paid by staff), at least one of each where there are enough orders; the fraud
+        patterns pay by card after the order, so their card checks come with the payment."""
+        ordinary = [intent for intent in intents if intent.charge is not None and not intent.note]
+        rng = self.payment_rng
+        rng.shuffle(ordinary)
+        at_checkout = max(1, round(len(ordinary) / 4)) if len(ordinary) >= 3 else 0
+        by_transfer = max(1, round(len(ordinary) / 8)) if len(ordinary) >= 3 else 0
+        for intent in ordinary[:at_checkout]:
+            intent.paid_by = "checkout"
+        for intent in ordinary[at_checkout : at_checkout + by_transfer]:
+            intent.paid_by = "mark"
 
     def _fraud_mix(self) -> tuple[int, int, int, int]:
         """(card-testing clusters, orders per cluster, orders per other pattern, combined orders)."""
@@ -969,8 +991,26 @@ class _DayPlanner:
         lines = [(item.variant, quantity) for item, quantity in intent.lines]
         total = self._total(intent)
         placed = self.placed
+        charge = intent.charge
+        reference = ""
+        if charge is not None:
+            reference = "pi_" + "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(24))
 
         def place(store: Store) -> None:
+            checkout_charge = []
+            if charge is not None and intent.paid_by == "checkout":
+                checkout_charge.append(
+                    TransactionItem(
+                        store.new_uuid(),
+                        CURRENCY,
+                        intent.at,
+                        intent.at,
+                        name="Credit card",
+                        psp_reference=reference,
+                        charged_amount=total,
+                        metadata=charge.metadata(),
+                    )
+                )
             order = actions.place_order(
                 store,
                 channel,
@@ -981,6 +1021,7 @@ class _DayPlanner:
                 shipping_address=intent.ship_to,
                 billing_address=intent.bill_to,
                 shipping=intent.method,
+                transactions=checkout_charge,
             )
             if order.number != intent.number or order.total_gross != total:
                 raise RuntimeError("the store is not the one the day was planned on: apply each step once, in order")
@@ -988,17 +1029,22 @@ class _DayPlanner:
 
         note = f" [{intent.note}]" if intent.note else ""
         method = intent.method.name.split(" (")[0].lower()
+        paid_at_checkout = ""
+        if charge is not None and intent.paid_by == "checkout":
+            paid_at_checkout = (
+                f", paid at checkout by {charge.card.brand} ••{charge.card.last4} "
+                f"(AVS {charge.avs}, CVV {charge.cvv}, IP in {charge.ip_country})"
+            )
         self._add(
             intent.at,
             "order",
-            f"#{intent.number} by {intent.who}: {_items(intent.lines)}, {method}, {_money(total)}{note}",
+            f"#{intent.number} by {intent.who}: {_items(intent.lines)}, {method}, {_money(total)}"
+            f"{paid_at_checkout}{note}",
             place,
         )
 
-        charge = intent.charge
-        if charge is not None:
+        if charge is not None and intent.paid_by == "card":
             paid_at = intent.at + charge.delay
-            reference = "pi_" + "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(24))
 
             def pay(store: Store) -> None:
                 order = store.orders[placed[index]]
@@ -1033,6 +1079,20 @@ class _DayPlanner:
                 f"(AVS {charge.avs}, CVV {charge.cvv}, IP in {charge.ip_country})",
                 pay,
             )
+        elif charge is not None and intent.paid_by == "mark":
+            marked_at = intent.at + charge.delay
+
+            def mark_as_paid(store: Store) -> None:
+                order = store.orders[placed[index]]
+                if order.status is not OrderStatus.CANCELED:
+                    actions.mark_order_as_paid(store, order, at=marked_at, principal=None)
+
+            self._add(
+                marked_at,
+                "payment",
+                f"#{intent.number}: {_money(total)} arrives by bank transfer; staff mark the order as paid",
+                mark_as_paid,
+            )
 
         if intent.cancel_at is not None:
             cancel_at = intent.cancel_at
@@ -1050,7 +1110,8 @@ class _DayPlanner:
         for index, intent in enumerate(intents):
             if intent.charge is None or intent.fate in {"hold", "cancel"}:
                 continue
-            ready = intent.at + intent.charge.delay + _HANDLING
+            paid_at = intent.at if intent.paid_by == "checkout" else intent.at + intent.charge.delay
+            ready = paid_at + _HANDLING
             if intent.fate == "approve":
                 approved_at = ready + timedelta(minutes=self.rng.randint(60, 180))
                 self._confirm_step(index, intent, approved_at)
@@ -1076,7 +1137,8 @@ class _DayPlanner:
         rest of the day is as it would be without them."""
         rng = self.refund_rng
         latest = self._at(_LAST_RETURN) - _LONGEST_REFUND
-        candidates = [entry for entry in delivered if entry[0] <= latest]
+        # Paid by card after the order: a payment step the plugin's capture can take the place of.
+        candidates = [entry for entry in delivered if entry[0] <= latest and entry[2].paid_by == "card"]
         for shipped_at, index, intent in rng.sample(candidates, min(len(candidates), max(1, self.orders // 30))):
             self.refunded.add(index)
             self._refund_step(index, intent, shipped_at + timedelta(hours=rng.randint(1, 3)))

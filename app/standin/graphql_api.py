@@ -354,6 +354,18 @@ def _order_mutation(change: Callable[..., None]) -> Callable[..., Payload]:
     return resolve
 
 
+def _mutation_mark_as_paid(_: None, info: Info, id: str, transactionReference: str | None = None) -> Payload:  # noqa: N803
+    ctx = _ctx(info)
+    try:
+        order = _order_of(ctx.store, id, "id")
+        actions.mark_order_as_paid(
+            ctx.store, order, at=ctx.now, principal=ctx.app, transaction_reference=transactionReference
+        )
+    except ActionRefused as refusal:
+        return {"order": None, "errors": _errors(refusal)}
+    return {"order": order, "errors": []}
+
+
 def _mutation_fulfill(_: None, info: Info, input: dict[str, Any], order: str | None = None) -> Payload:
     ctx = _ctx(info)
     try:
@@ -550,6 +562,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "updatePrivateMetadata": _metadata_mutation(private=True),
         "orderNoteAdd": _mutation_note,
         "orderConfirm": _order_mutation(actions.confirm_order),
+        "orderMarkAsPaid": _mutation_mark_as_paid,
         "orderCancel": _order_mutation(actions.cancel_order),
         "orderFulfill": _mutation_fulfill,
         "orderFulfillmentUpdateTracking": _mutation_tracking,

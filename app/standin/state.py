@@ -143,6 +143,9 @@ class Channel:
     is_active: bool = True
     # Saleor's default; turn off to hold new orders as UNCONFIRMED.
     automatically_confirm_all_new_orders: bool = True
+    # What "Mark as paid" creates (``Channel.orderMarkAsPaidStrategy``): a legacy Payment
+    # (PAYMENT_FLOW, Saleor's default) or a TransactionItem (TRANSACTION_FLOW).
+    order_mark_as_paid_strategy: Literal["PAYMENT_FLOW", "TRANSACTION_FLOW"] = "PAYMENT_FLOW"
 
 
 @dataclass(slots=True, eq=False)

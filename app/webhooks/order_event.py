@@ -16,11 +16,11 @@ from app.dependencies import (
     SettingsStoreDep,
     verified_webhook,
 )
-from app.domain.fraud import OrderFacts, Stage
+from app.domain.fraud import OrderFacts
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
 from app.saleor.webhook_auth import VerifiedWebhook
-from app.services.fraud import OrderSnapshot, assess_order
+from app.services.fraud import OrderSnapshot, ScoredOn, assess_order
 from app.services.inventory import next_unit_costs
 from app.services.order_costing import cost_order
 from app.services.order_events import record_failed_delivery, record_order_event
@@ -47,9 +47,9 @@ class WebhookAck(BaseModel):
 
 
 def order_event_router(
-    definition: WebhookDefinition, *, fraud_stage: Stage | None = None, costing: bool = False
+    definition: WebhookDefinition, *, fraud: ScoredOn | None = None, costing: bool = False
 ) -> APIRouter:
-    """Record every delivery once; with ``fraud_stage``, also score the order at that stage; with
+    """Record every delivery once; with ``fraud``, also score the order (see ``assess_order``); with
     ``costing``, book what the order's fulfilments moved and write its COGS back."""
     router = APIRouter()
 
@@ -57,7 +57,7 @@ def order_event_router(
     async def receive(
         webhook: Annotated[VerifiedWebhook, Depends(verified_webhook(definition.header_value))],
         events: OrderEventLogDep,
-        fraud: FraudRepositoryDep,
+        fraud_records: FraudRepositoryDep,
         ledger: InventoryLedgerDep,
         names: SaleorNamesDep,
         settings: SettingsStoreDep,
@@ -95,14 +95,14 @@ def order_event_router(
             ),
             events=events,
         )
-        if fraud_stage is not None:
+        if fraud is not None:
             facts = order_facts(payload.order)
             await assess_order(
                 installation.saleor_api_url,
                 await with_ledger_costs(installation.saleor_api_url, facts, ledger),
                 OrderSnapshot(number=payload.order.number, status=payload.order.status),
-                stage=fraud_stage,
-                fraud=fraud,
+                scored_on=fraud,
+                fraud=fraud_records,
                 settings=settings,
                 saleor=runtime.saleor.gateway(installation.saleor_api_url, installation.token),
                 now=clock.now(),

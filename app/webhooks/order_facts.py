@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.domain.fraud import AddressFacts, CardFacts, LineFacts, OrderFacts, PaymentInput
-from app.webhooks.payloads import AddressPayload, OrderPayload, PaymentPayload
+from app.webhooks.payloads import AddressPayload, OrderPayload, PaymentPayload, TransactionPayload
 
 
 def _address(address: AddressPayload | None) -> AddressFacts | None:
@@ -21,6 +21,12 @@ def _address(address: AddressPayload | None) -> AddressFacts | None:
         first_name=address.first_name,
         last_name=address.last_name,
     )
+
+
+def _holds_money(transaction: TransactionPayload) -> bool:
+    """Authorized or charged: a payment the customer made, not one that is pending or failed."""
+    amounts = (transaction.authorized_amount, transaction.charged_amount)
+    return any(amount is not None and amount.amount > 0 for amount in amounts)
 
 
 def _legacy_payment(payment: PaymentPayload) -> PaymentInput:
@@ -42,8 +48,14 @@ def _legacy_payment(payment: PaymentPayload) -> PaymentInput:
 
 
 def order_facts(order: OrderPayload) -> OrderFacts:
-    """Scores on what exists: a guest, a draft without payments, digital goods without an address."""
-    payments = [PaymentInput(metadata={i.key: i.value for i in t.metadata}) for t in order.transactions]
+    """Scores on what exists: a guest, a draft without payments, digital goods without an address.
+
+    ``payments`` holds what the customer paid with: transactions that hold an authorization or a
+    charge, and legacy payments (checkout plugins, or "Mark as paid" with the payment flow).
+    """
+    payments = [
+        PaymentInput(metadata={i.key: i.value for i in t.metadata}) for t in order.transactions if _holds_money(t)
+    ]
     payments += [_legacy_payment(p) for p in order.payments]
     customer_ip = next((p.customer_ip_address for p in order.payments if p.customer_ip_address), None)
     return OrderFacts(
@@ -51,6 +63,8 @@ def order_facts(order: OrderPayload) -> OrderFacts:
         channel=order.channel.slug,
         currency=order.total.gross.currency,
         total=order.total.gross.amount,
+        # Payloads recorded before the subscription selected ``net`` carry only the gross total.
+        net_total=(order.total.net or order.total.gross).amount,
         shipping_amount=order.shipping_price.gross.amount if order.shipping_price else Decimal(0),
         lines=tuple(
             LineFacts(

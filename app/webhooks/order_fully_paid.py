@@ -1,8 +1,11 @@
-"""ORDER_FULLY_PAID: recorded once; scores the "paid" stage when ORDER_PAID did not already."""
+"""ORDER_FULLY_PAID: recorded once; scores the "paid" stage unless done already.
 
-from app.domain.fraud import Stage
+"Mark as paid" sends this (and ORDER_UPDATED), never ORDER_PAID, under either of the channel's strategies.
+"""
+
+from app.services.fraud import ScoredOn
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_event import order_event_router
 
 definition = WebhookDefinition("ORDER_FULLY_PAID")
-router = order_event_router(definition, fraud_stage=Stage.PAID)
+router = order_event_router(definition, fraud=ScoredOn.PAYMENT)

@@ -127,6 +127,7 @@ class OrderLinePayload(Payload):
 class TransactionPayload(Payload):
     id: str
     psp_reference: str = Field(default="", alias="pspReference")
+    authorized_amount: MoneyPayload | None = Field(default=None, alias="authorizedAmount")
     charged_amount: MoneyPayload | None = Field(default=None, alias="chargedAmount")
     metadata: list[MetadataItemPayload] = []
 

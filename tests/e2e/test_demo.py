@@ -38,8 +38,15 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         (installed_app,) = db.execute("SELECT app_id FROM installations").fetchall()
         recorded = dict(db.execute("SELECT event, count(*) FROM order_events GROUP BY event").fetchall())
         created_for = {row[0] for row in db.execute("SELECT order_id FROM order_events WHERE event='order_created'")}
-        scored = {row[0] for row in db.execute("SELECT order_id FROM fraud_assessments WHERE stage='created'")}
+        scored = {row[0] for row in db.execute("SELECT order_id FROM fraud_assessments")}
+        approved_paid = {
+            row[0]
+            for row in db.execute("SELECT order_id FROM fraud_assessments WHERE stage='paid' AND decision='approve'")
+        }
         held = {row[0] for row in db.execute("SELECT order_id FROM fraud_reviews WHERE status='open'")}
+        awaiting_payment = {
+            row[0] for row in db.execute("SELECT order_id FROM fraud_reviews WHERE status='awaiting_payment'")
+        }
     (app,) = store.apps.values()
     assert installed_app == (to_global_id("App", app.pk),)
     assert summary.recorded_events == recorded
@@ -49,6 +56,7 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         assert recorded.get(event.lower(), 0) == summary.deliveries.get(event, 0)
     # Every order was scored when it was created, and what was held stayed UNCONFIRMED in the stand-in.
     assert scored == created_for
+    _held_orders_are_released_only_by_an_assessment_that_saw_their_payment(standin, approved_paid, awaiting_payment)
     assert summary.held_orders == len(held)
     assert sum(summary.decisions.values()) == 12
     for order in store.orders.values():
@@ -58,6 +66,35 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
             assert verdict["decision"] in ("review", "reject")
     assert "Orders placed           12" in out.getvalue()
     _every_shipped_line_is_costed_as_the_ledger_says(summary, standin, tmp_path / "demo" / "saleor-ops.db")
+
+
+def _held_orders_are_released_only_by_an_assessment_that_saw_their_payment(
+    standin: StandIn, approved_paid: set[str], awaiting_payment: set[str]
+) -> None:
+    (app,) = standin.store.apps.values()
+    released_by_app = 0
+    ways_paid: Counter[str] = Counter()
+    for order in standin.store.orders.values():
+        order_id = to_global_id("Order", order.pk)
+        paid_at = [t.created_at for t in order.transactions] + [p.created_at for p in order.payments]
+        ways_paid.update(
+            ["mark as paid"] * len(order.payments)
+            + ["checkout" if t.created_at == order.created_at else "card" for t in order.transactions]
+        )
+        for event in order.events:
+            if event.type == "CONFIRMED" and event.app_pk == app.pk:
+                # The app confirmed it: only after the payment, and only on a paid-stage approval.
+                assert paid_at, f"order {order.number} was released before any payment"
+                assert min(paid_at) <= event.date
+                assert order_id in approved_paid
+                released_by_app += 1
+        if order_id in awaiting_payment:
+            # Still waiting: nothing paid it, and it is still held.
+            assert not paid_at
+            assert order.status.value == "UNCONFIRMED"
+    assert released_by_app > 0
+    # The day pays in every way Saleor knows: a card after the order, at checkout, and "Mark as paid".
+    assert set(ways_paid) == {"card", "checkout", "mark as paid"}
 
 
 def _every_shipped_line_is_costed_as_the_ledger_says(summary: DemoSummary, standin: StandIn, database: Path) -> None:

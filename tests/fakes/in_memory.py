@@ -205,37 +205,42 @@ class InMemoryFraudRepository:
         return {order_id: await self.assessments(url, order_id) for order_id in order_ids}
 
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
-        created = [a for a in self.assessments_.values() if a.stage is Stage.CREATED and a.order_id != facts.order_id]
-        mine = [a for a in created if facts.email and a.email == facts.email]
+        """As the SQL repository, simplified: a paid approval with no review builds trust, a rejection adds risk."""
+        latest: dict[str, StoredAssessment] = {}
+        paid: set[str] = set()
+        for assessment in sorted(self.assessments_.values(), key=lambda a: a.assessed_at):
+            if assessment.order_id != facts.order_id:
+                latest[assessment.order_id] = assessment
+                if assessment.stage is Stage.PAID:
+                    paid.add(assessment.order_id)
+        mine = [a for a in latest.values() if facts.email and a.email == facts.email]
+        trusted = [a for a in mine if a.order_id in paid and a.decision == "approve" and a.order_id not in self.reviews]
         return CustomerHistory(
-            len(created),
-            Decimal(statistics.median([a.total for a in created])) if created else None,
-            len(mine),
-            sum((a.total for a in mine), Decimal(0)) / len(mine) if mine else None,
+            len(latest),
+            Decimal(statistics.median([a.total for a in latest.values()])) if latest else None,
+            len(trusted),
+            sum((a.total for a in trusted), Decimal(0)) / len(trusted) if trusted else None,
+            sum(1 for a in mine if a.decision == "reject"),
         )
 
-    async def count_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    async def record_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
     ) -> dict[VelocityProbe, int]:
+        for dimension, value in dict.fromkeys((probe.dimension, probe.value) for probe in probes):
+            self.velocity.append((dimension, value, order_id, at))
         return {
             probe: len(
                 {
                     seen_order
-                    for dimension, value, seen_order, at in self.velocity
+                    for dimension, value, seen_order, seen_at in self.velocity
                     if dimension is probe.dimension
                     and value == probe.value
                     and seen_order != order_id
-                    and at >= now - timedelta(hours=probe.window_hours)
+                    and seen_at >= at - timedelta(hours=probe.window_hours)
                 }
             )
             for probe in probes
         }
-
-    async def remember_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
-    ) -> None:
-        for probe in probes:
-            self.velocity.append((probe.dimension, probe.value, order_id, at))
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return {d.value: v for d, v, o, _ in self.velocity if o == order_id}
@@ -253,10 +258,22 @@ class InMemoryFraudRepository:
         return self.entries.pop((kind, value), None) is not None
 
     async def open_review(self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime) -> bool:
-        if order_id in self.reviews:
+        if order_id in self.reviews and self.reviews[order_id].status != "awaiting_payment":
             return False
         self.reviews[order_id] = FraudReview(order_id, order_number, "open", at, by, None, None, None, "")
         return True
+
+    async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
+        if order_id in self.reviews:
+            return False
+        self.reviews[order_id] = FraudReview(
+            order_id, order_number, "awaiting_payment", at, "payment:awaiting", None, None, None, ""
+        )
+        return True
+
+    async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
+        if order_id in self.reviews and self.reviews[order_id].status == "awaiting_payment":
+            del self.reviews[order_id]
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
         return self.reviews.get(order_id)
@@ -265,7 +282,7 @@ class InMemoryFraudRepository:
         self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str
     ) -> bool:
         review = self.reviews.get(order_id)
-        if review is None or review.status != "open":
+        if review is None or review.status == "closed":
             return False
         self.reviews[order_id] = dataclasses.replace(
             review, status="closed", closed_at=at, closed_by=by, closed_reason=reason, note=note
@@ -273,7 +290,7 @@ class InMemoryFraudRepository:
         return True
 
     async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]:
-        return [r for r in self.reviews.values() if r.status == "open"][:limit]
+        return [r for r in self.reviews.values() if r.status != "closed"][:limit]
 
 
 __: tuple[type[FraudRepository], type[SaleorGateway]] = (InMemoryFraudRepository, FakeSaleorGateway)

@@ -55,6 +55,11 @@ def payment_signals(order: Order) -> dict[str, str]:
     return order.payments[0].metadata if order.payments else {}
 
 
+def marked_as_paid(order: Order) -> bool:
+    """Staff marked it as paid (the channel's PAYMENT_FLOW): a payment of Saleor's "manual" gateway."""
+    return any(p.gateway == "manual" for p in order.payments)
+
+
 def first_paid_at(order: Order) -> datetime:
     return min([t.created_at for t in order.transactions] + [p.created_at for p in order.payments])
 
@@ -210,7 +215,7 @@ class TestTheDayHoldsEveryPattern:
             for o in orders
             if o.user_pk in returning
             and o.is_fully_paid()
-            and payment_signals(o)["avs_result"] == "Y"
+            and payment_signals(o).get("avs_result") == "Y"
             and o.status is OrderStatus.FULFILLED
         ]
         assert len(good_returning) >= 5
@@ -229,14 +234,32 @@ class TestTheDayHoldsEveryPattern:
         paid = [o for o in orders if o.transactions or o.payments]
         assert len(paid) >= 30
         assert created["ORDER_FULLY_PAID"] == len(paid)
-        assert all(first_paid_at(o) - o.created_at < timedelta(minutes=5) for o in paid)
+        by_card = [o for o in paid if not marked_as_paid(o)]
+        assert all(first_paid_at(o) - o.created_at < timedelta(minutes=5) for o in by_card)
         keys = {"avs_result", "cvv_result", "card_brand", "card_bin", "card_last4", "customer_ip"}
-        assert all(keys <= payment_signals(o).keys() for o in paid)
+        assert all(keys <= payment_signals(o).keys() for o in by_card)
+        # Mark as paid sends no ORDER_PAID: only orders a payment app charged do.
+        assert created["ORDER_PAID"] == len(by_card)
+
+    def test_some_orders_are_paid_at_checkout_and_some_marked_as_paid_by_staff(
+        self, day: tuple[Store, Catalogue, list[Step]]
+    ) -> None:
+        store, _, _ = day
+        orders = by_number(store)
+        at_checkout = [o for o in orders if o.transactions and o.transactions[0].created_at == o.created_at]
+        marked = [o for o in orders if marked_as_paid(o)]
+        assert at_checkout
+        assert marked
+        assert all(
+            (p.gateway, p.charge_status.value) == ("manual", "FULLY_CHARGED") for o in marked for p in o.payments
+        )
+        assert all(not o.transactions for o in marked)
+        assert any(e.type == "ORDER_MARKED_AS_PAID" for o in marked for e in o.events)
 
     def test_some_never_pay_and_some_are_cancelled(self, day: tuple[Store, Catalogue, list[Step]]) -> None:
         store, _, _ = day
         orders = by_number(store)
-        assert any(not o.transactions and o.status is not OrderStatus.CANCELED for o in orders)
+        assert any(not o.transactions and not o.payments and o.status is not OrderStatus.CANCELED for o in orders)
         cancelled = [o for o in orders if o.status is OrderStatus.CANCELED]
         assert cancelled
         assert all(not line.allocations for o in cancelled for line in o.lines)

@@ -8,7 +8,16 @@ import pytest
 
 from app.standin import actions
 from app.standin.facade import StandIn
-from app.standin.state import App, FulfillmentStatus, Order, OrderStatus, Payment, PaymentChargeStatus, to_global_id
+from app.standin.state import (
+    App,
+    FulfillmentStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentChargeStatus,
+    TransactionItem,
+    to_global_id,
+)
 from tests.conftest import FixedClock
 from tests.standin.conftest import Catalogue, run
 
@@ -964,6 +973,17 @@ mutation Refund($order: ID!, $input: OrderRefundProductsInput!) {
 """
 
 
+MARK_AS_PAID = """
+mutation($id: ID!, $reference: String) {
+  orderMarkAsPaid(id: $id, transactionReference: $reference) {
+    order { status isPaid chargeStatus transactions { name pspReference chargedAmount { amount } }
+            payments { gateway chargeStatus capturedAmount { amount } pspReference } }
+    errors { field message code }
+  }
+}
+"""
+
+
 def captured_payment(order: Order, clock: FixedClock) -> Payment:
     """The legacy payment a payment plugin (or "Mark as paid") leaves, captured in full."""
     payment = Payment(
@@ -1090,3 +1110,148 @@ class TestRefundProducts:
                 "code": "INVALID_QUANTITY",
             }
         ]
+
+
+class TestOrderMarkAsPaid:
+    async def test_the_payment_flow_creates_a_manual_payment_and_sends_fully_paid_and_updated_only(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        catalogue.channel.automatically_confirm_all_new_orders = False
+        order = place(standin, catalogue, clock, (catalogue.mug, 2))
+        data = await run(standin, caller, MARK_AS_PAID, id=gid("Order", order.pk), reference="bank-1")
+        total = float(order.total_gross)
+        assert data["orderMarkAsPaid"] == {
+            "order": {
+                "status": "UNCONFIRMED",
+                "isPaid": True,
+                "chargeStatus": "FULL",
+                "transactions": [],
+                "payments": [
+                    {
+                        "gateway": "manual",
+                        "chargeStatus": "FULLY_CHARGED",
+                        "capturedAmount": {"amount": total},
+                        "pspReference": "bank-1",
+                    }
+                ],
+            },
+            "errors": [],
+        }
+        assert events(standin) == ["ORDER_FULLY_PAID", "ORDER_UPDATED"]
+        assert order.events[-1].type == "ORDER_MARKED_AS_PAID"
+
+    async def test_the_transaction_flow_creates_a_charged_transaction(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        catalogue.channel.order_mark_as_paid_strategy = "TRANSACTION_FLOW"
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        data = await run(standin, caller, MARK_AS_PAID, id=gid("Order", order.pk))
+        paid = data["orderMarkAsPaid"]["order"]
+        assert paid["payments"] == []
+        assert paid["transactions"] == [
+            {
+                "name": "Mark-as-paid transaction",
+                "pspReference": "",
+                "chargedAmount": {"amount": float(order.total_gross)},
+            }
+        ]
+        assert events(standin) == ["ORDER_FULLY_PAID", "ORDER_UPDATED"]
+
+    @pytest.mark.parametrize(
+        ("strategy", "field", "code"),
+        [
+            pytest.param("PAYMENT_FLOW", "payment", "PAYMENT_ERROR", id="payment flow"),
+            pytest.param("TRANSACTION_FLOW", "transaction", "TRANSACTION_ERROR", id="transaction flow"),
+        ],
+    )
+    async def test_an_order_with_a_transaction_cannot_be_marked_as_paid(
+        self,
+        standin: StandIn,
+        catalogue: Catalogue,
+        clock: FixedClock,
+        caller: App,
+        strategy: str,
+        field: str,
+        code: str,
+    ) -> None:
+        catalogue.channel.order_mark_as_paid_strategy = strategy  # type: ignore[assignment]
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        actions.record_charge(standin.store, order, Decimal(1), at=clock.now())
+        standin.store.outbox.clear()
+        data = await run(standin, caller, MARK_AS_PAID, id=gid("Order", order.pk))
+        assert data["orderMarkAsPaid"] == {
+            "order": None,
+            "errors": [
+                {
+                    "field": field,
+                    "code": code,
+                    "message": "Orders with transactions can not be manually marked as paid.",
+                }
+            ],
+        }
+        assert events(standin) == []
+
+    async def test_an_order_without_a_billing_address_cannot_be_marked_as_paid(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        order.billing_address = None
+        data = await run(standin, caller, MARK_AS_PAID, id=gid("Order", order.pk))
+        assert data["orderMarkAsPaid"]["errors"] == [
+            {
+                "field": None,
+                "code": "BILLING_ADDRESS_NOT_SET",
+                "message": "Order billing address is required to mark order as paid.",
+            }
+        ]
+
+
+class TestCheckoutPaidOrders:
+    def _transaction(
+        self, standin: StandIn, clock: FixedClock, *, authorized: Decimal = Decimal(0), charged: Decimal = Decimal(0)
+    ) -> TransactionItem:
+        at = clock.now()
+        return TransactionItem(
+            standin.store.new_uuid(),
+            "USD",
+            at,
+            at,
+            authorized_amount=authorized,
+            charged_amount=charged,
+            metadata={"avs_result": "Y"},
+        )
+
+    async def test_a_charged_checkout_shows_its_transaction_at_creation_and_is_paid_at_once(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        catalogue.channel.automatically_confirm_all_new_orders = False
+        charged = self._transaction(standin, clock, charged=catalogue.mug.listings[0].price)
+        order = actions.place_order(
+            standin.store,
+            catalogue.channel,
+            [(catalogue.mug, 1)],
+            at=clock.now(),
+            customer=catalogue.customer,
+            transactions=[charged],
+        )
+        assert [e.event for e in standin.store.outbox] == [
+            "ORDER_CREATED",
+            "ORDER_PAID",
+            "ORDER_FULLY_PAID",
+            "ORDER_UPDATED",
+        ]
+        assert order.transactions == [charged]
+
+    async def test_an_authorized_checkout_sends_only_order_created(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        authorized = self._transaction(standin, clock, authorized=Decimal(100))
+        actions.place_order(
+            standin.store,
+            catalogue.channel,
+            [(catalogue.mug, 1)],
+            at=clock.now(),
+            customer=catalogue.customer,
+            transactions=[authorized],
+        )
+        assert [e.event for e in standin.store.outbox] == ["ORDER_CREATED", "ORDER_CONFIRMED"]

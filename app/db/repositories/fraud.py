@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 from collections import Counter
@@ -10,8 +11,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.db.models import FraudAssessmentRow, FraudListEntryRow, FraudReviewRow, FraudVelocityRow
 from app.db.upsert import insert_all_if_absent, insert_if_absent
@@ -28,6 +30,9 @@ from app.domain.fraud import (
 from app.domain.ids import SaleorApiUrl
 from app.services.ports import CustomerHistory, FraudReview, StoredAssessment
 
+# Why the app holds an order: approved before its payment was seen, or waiting for a person.
+AWAITING_PAYMENT = "awaiting_payment"
+HELD_STATUSES = (AWAITING_PAYMENT, "open")
 # The store's "usual order value" is the median of its most recent orders.
 TYPICAL_VALUE_SAMPLE = 500
 _VELOCITY = cast(Table, FraudVelocityRow.__table__)
@@ -87,14 +92,27 @@ class SqlFraudRepository:
         return found
 
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
-        """The store's order count and usual value, and this customer's earlier orders (by account, else email)."""
-        created = (FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.stage == Stage.CREATED.value)
+        """The store's order count and usual value, and this customer's earlier orders (by account, else email):
+        those paid and approved build trust, those rejected or found fraudulent add risk."""
+        assessed = FraudAssessmentRow.saleor_api_url == url
         others = FraudAssessmentRow.order_id != facts.order_id
-        store_count = int(await self._session.scalar(select(func.count()).where(*created, others)) or 0)
+        # Each order once: by its first assessment (``created``, or ``paid`` when it came paid).
+        earlier = aliased(FraudAssessmentRow)
+        first = or_(
+            FraudAssessmentRow.stage == Stage.CREATED.value,
+            ~select(earlier.id)
+            .where(
+                earlier.saleor_api_url == url,
+                earlier.order_id == FraudAssessmentRow.order_id,
+                earlier.stage == Stage.CREATED.value,
+            )
+            .exists(),
+        )
+        store_count = int(await self._session.scalar(select(func.count()).where(assessed, first, others)) or 0)
         recent = list(
             await self._session.scalars(
                 select(FraudAssessmentRow.total)
-                .where(*created, others, FraudAssessmentRow.currency == facts.currency)
+                .where(assessed, first, others, FraudAssessmentRow.currency == facts.currency)
                 .order_by(FraudAssessmentRow.assessed_at.desc())
                 .limit(TYPICAL_VALUE_SAMPLE)
             )
@@ -104,22 +122,73 @@ class SqlFraudRepository:
         elif facts.email:
             same_customer = FraudAssessmentRow.email == facts.email.lower()
         else:
-            return CustomerHistory(store_count, _median(recent), 0, None)
-        count, average = (
+            return CustomerHistory(store_count, _median(recent), 0, None, 0)
+        rows = (
             await self._session.execute(
-                select(func.count(), func.avg(FraudAssessmentRow.total)).where(*created, others, same_customer)
+                select(
+                    FraudAssessmentRow.order_id,
+                    FraudAssessmentRow.stage,
+                    FraudAssessmentRow.decision,
+                    FraudAssessmentRow.total,
+                    FraudReviewRow.status,
+                    FraudReviewRow.closed_reason,
+                )
+                .outerjoin(
+                    FraudReviewRow,
+                    and_(
+                        FraudReviewRow.saleor_api_url == url,
+                        FraudReviewRow.order_id == FraudAssessmentRow.order_id,
+                    ),
+                )
+                .where(assessed, others, same_customer)
+                .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
             )
-        ).one()
+        ).all()
+        orders: dict[str, _PastOrder] = {}
+        for order_id, stage, decision, total, review_status, closed_reason in rows:
+            past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
+            past.paid = past.paid or stage == Stage.PAID.value
+            past.decision = decision  # the latest assessment's
+        trusted = [past.total for past in orders.values() if past.trusted]
         return CustomerHistory(
-            store_count, _median(recent), int(count), None if average is None else Decimal(str(average))
+            store_count,
+            _median(recent),
+            len(trusted),
+            sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
+            sum(1 for past in orders.values() if past.fraudulent),
         )
 
-    async def count_velocity(
+    async def record_velocity(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
+    ) -> dict[VelocityProbe, int]:
+        """Keep this order's email, card, IP and address, and count the other orders per probe within its
+        window, as one step: of orders arriving together (card testing), each counts those before it.
+
+        The keys are locked first (PostgreSQL: a transaction-level advisory lock per key, in one order so
+        two orders cannot deadlock; SQLite: the insert takes the database's single write lock), so a
+        concurrent order sharing a key waits until this transaction ends and then counts this one.
+        """
+        if not probes:
+            return {}
+        keys = sorted({(p.dimension.value, p.value) for p in probes})
+        connection = await self._session.connection()
+        if connection.dialect.name == "postgresql":
+            for lock in sorted({_lock_key(url, dimension, value) for dimension, value in keys}):
+                await connection.execute(select(func.pg_advisory_xact_lock(lock)))
+        await insert_all_if_absent(
+            self._session,
+            _VELOCITY,
+            [
+                {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
+                for dimension, value in keys
+            ],
+        )
+        return await self._count_velocity(url, probes, order_id=order_id, now=at)
+
+    async def _count_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
     ) -> dict[VelocityProbe, int]:
         """Other orders per probe within its window: one query, one counting column per probe."""
-        if not probes:
-            return {}
         columns = [
             func.count(
                 func.distinct(
@@ -153,18 +222,6 @@ class SqlFraudRepository:
             )
         ).one()
         return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
-
-    async def remember_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
-    ) -> None:
-        await insert_all_if_absent(
-            self._session,
-            _VELOCITY,
-            [
-                {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
-                for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
-            ],
-        )
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return (await self.identifiers_of(url, [order_id])).get(order_id, {})
@@ -215,7 +272,8 @@ class SqlFraudRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def open_review(self, url: SaleorApiUrl, order_id: str, order_number: str, *, by: str, at: datetime) -> bool:
-        return await insert_if_absent(
+        """Hold the order for a person; an order waiting for its payment now waits for a person instead."""
+        if await insert_if_absent(
             self._session,
             _REVIEWS,
             {
@@ -227,6 +285,33 @@ class SqlFraudRepository:
                 "opened_by": by,
                 "note": "",
             },
+        ):
+            return True
+        result = await self._session.execute(
+            update(FraudReviewRow)
+            .where(*_held(url, order_id), FraudReviewRow.status == AWAITING_PAYMENT)
+            .values(status="open", opened_at=at, opened_by=by)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
+        return await insert_if_absent(
+            self._session,
+            _REVIEWS,
+            {
+                "saleor_api_url": url,
+                "order_id": order_id,
+                "order_number": order_number,
+                "status": AWAITING_PAYMENT,
+                "opened_at": at,
+                "opened_by": "payment:awaiting",
+                "note": "",
+            },
+        )
+
+    async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
+        await self._session.execute(
+            delete(FraudReviewRow).where(*_held(url, order_id), FraudReviewRow.status == AWAITING_PAYMENT)
         )
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
@@ -241,7 +326,7 @@ class SqlFraudRepository:
             .where(
                 FraudReviewRow.saleor_api_url == url,
                 FraudReviewRow.order_id == order_id,
-                FraudReviewRow.status == "open",
+                FraudReviewRow.status.in_(HELD_STATUSES),
             )
             .values(status="closed", closed_reason=reason, closed_by=by, closed_at=at, note=note)
         )
@@ -250,19 +335,23 @@ class SqlFraudRepository:
     async def open_reviews(self, url: SaleorApiUrl, limit: int) -> list[FraudReview]:
         rows = await self._session.scalars(
             select(FraudReviewRow)
-            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status == "open")
+            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status.in_(HELD_STATUSES))
             .order_by(FraudReviewRow.opened_at)
             .limit(limit)
         )
         return [_review(row) for row in rows]
 
     async def count_open_reviews(self, url: SaleorApiUrl) -> int:
-        total = await self._session.scalar(
-            select(func.count())
-            .select_from(FraudReviewRow)
-            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status == "open")
+        return (await self.count_held(url)).get("open", 0)
+
+    async def count_held(self, url: SaleorApiUrl) -> dict[str, int]:
+        """Orders the app holds, by why: ``open`` (in review) and ``awaiting_payment``."""
+        rows = await self._session.execute(
+            select(FraudReviewRow.status, func.count())
+            .where(FraudReviewRow.saleor_api_url == url, FraudReviewRow.status.in_(HELD_STATUSES))
+            .group_by(FraudReviewRow.status)
         )
-        return int(total or 0)
+        return {str(status): int(count) for status, count in rows}
 
     async def latest_decision_counts(self, url: SaleorApiUrl, since: datetime | None = None) -> dict[str, int]:
         """How many orders each decision holds now: an order's paid-stage decision replaces its first.
@@ -277,6 +366,50 @@ class SqlFraudRepository:
         rows = await self._session.execute(query.order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id))
         latest = {str(order_id): str(decision) for order_id, decision in rows}
         return dict(Counter(latest.values()))
+
+
+# How a person closed a review (services.fraud.ReviewOutcome) that marks the order as fraud.
+_FRAUD_OUTCOMES = frozenset({"refunded_as_fraud", "disputed"})
+
+
+class _PastOrder:
+    """One earlier order of a customer, as the app's records tell it."""
+
+    __slots__ = ("closed_reason", "decision", "paid", "review_status", "total")
+
+    def __init__(self, total: Decimal, review_status: str | None, closed_reason: str | None) -> None:
+        self.total = total
+        self.review_status = review_status
+        self.closed_reason = closed_reason
+        self.paid = False
+        self.decision = ""
+
+    @property
+    def approved_by_a_person(self) -> bool:
+        return self.review_status == "closed" and self.closed_reason == "approved"
+
+    @property
+    def fraudulent(self) -> bool:
+        if self.review_status == "closed" and self.closed_reason in _FRAUD_OUTCOMES:
+            return True
+        return self.decision == "reject" and not self.approved_by_a_person
+
+    @property
+    def trusted(self) -> bool:
+        """Paid, and approved: by the score with no review, or by a person."""
+        if not self.paid or self.fraudulent:
+            return False
+        return self.approved_by_a_person or (self.review_status is None and self.decision == "approve")
+
+
+def _held(url: SaleorApiUrl, order_id: str) -> tuple[ColumnElement[bool], ...]:
+    return (FraudReviewRow.saleor_api_url == url, FraudReviewRow.order_id == order_id)
+
+
+def _lock_key(url: str, dimension: str, value: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one velocity value of one store."""
+    digest = hashlib.sha256(f"fraud-velocity\0{url}\0{dimension}\0{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _median(values: list[Decimal]) -> Decimal | None:

@@ -87,9 +87,18 @@ _SPECS = (
     FactSpec("shipping_reshipper", 25, _NEG, "address", "Ships to a known reshipper / freight-forwarder address."),
     # Customer
     FactSpec("guest_checkout", 5, _NEG, "customer", "Ordered without an account."),
-    FactSpec("first_order", 5, _NEG, "customer", "No earlier orders from this customer."),
-    FactSpec("returning_customer", -8, _POS, "customer", "1 to 4 earlier orders."),
-    FactSpec("loyal_customer", -15, _POS, "customer", "5 or more earlier orders (FraudPolicy.loyal_customer_orders)."),
+    FactSpec("first_order", 5, _NEG, "customer", "No earlier paid order from this customer."),
+    FactSpec(
+        "fraud_history",
+        25,
+        _NEG,
+        "customer",
+        "Earlier orders of this customer were rejected, cancelled, refunded as fraud or disputed.",
+    ),
+    FactSpec("returning_customer", -8, _POS, "customer", "1 to 4 earlier paid orders."),
+    FactSpec(
+        "loyal_customer", -15, _POS, "customer", "5 or more earlier paid orders (FraudPolicy.loyal_customer_orders)."
+    ),
     FactSpec("new_account", 8, _NEG, "customer", "The account was created less than 24 hours before the order."),
     FactSpec("established_account", -5, _POS, "customer", "The account is at least 180 days old."),
     FactSpec("disposable_email", 20, _NEG, "customer", "The email domain is a disposable-mail service."),
@@ -118,7 +127,11 @@ _SPECS = (
     # Margin and decision (0 points: they explain the decision, they do not move the score)
     FactSpec("margin_unknown", 0, _NEU, "margin", "A line's cost is unknown: the margin-aware check was skipped."),
     FactSpec(
-        "margin_not_positive", 0, _NEU, "margin", "The order earns nothing (margin <= 0): margin-aware check skipped."
+        "margin_not_positive",
+        0,
+        _NEU,
+        "margin",
+        "The order earns nothing (margin <= 0): any expected fraud loss exceeds it, so it is held for review.",
     ),
     FactSpec(
         "expected_loss_exceeds_margin", 0, _NEG, "decision", "Expected fraud loss exceeds the margin: held for review."

@@ -132,7 +132,8 @@ class OrderFacts:
     order_id: str
     channel: str
     currency: str
-    total: Decimal
+    total: Decimal  # what the customer pays, tax included
+    net_total: Decimal  # the same without tax: what the store keeps before costs
     shipping_amount: Decimal
     lines: tuple[LineFacts, ...]
     email: str | None
@@ -164,11 +165,16 @@ class VelocityProbe:
 class History:
     store_order_count: int
     store_median_total: Decimal | None
-    customer_order_count: int  # earlier orders of this customer (by account, or by email for guests)
-    customer_average_total: Decimal | None
+    # Earlier orders of this customer (by account, or by email for guests) that were paid and nobody
+    # held, rejected, disputed or refunded as fraud: only those build trust.
+    customer_order_count: int
+    customer_average_total: Decimal | None  # of those orders
     # OTHER orders seen for that probe within its window (excluding this order); a probe the
     # service did not count is read as 0.
     velocity: Mapping[VelocityProbe, int] = field(default_factory=dict)
+    # Earlier orders of this customer that were rejected (and not approved by a person since), or
+    # closed as refunded as fraud or disputed.
+    customer_fraud_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

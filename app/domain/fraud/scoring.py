@@ -5,7 +5,7 @@ Decision order (first step that decides wins; docs/fraud-scoring.md has the reas
 1. allow lists, then allow rules                      → approve
 2. block lists, then block rules, then score ≥ reject → reject
 3. review rules, then score ≥ review                  → review
-4. expected loss > margin                             → review
+4. expected loss > margin (any loss when margin ≤ 0)  → review
 5. otherwise                                          → approve
 
 The reject threshold sits in the block tier, as Radar's built-in "block if highest risk"
@@ -256,12 +256,21 @@ def _address_facts(out: _Reasons, signals: OrderSignals, facts: OrderFacts) -> N
         )
 
 
-def _customer_facts(out: _Reasons, signals: OrderSignals, facts: OrderFacts, policy: FraudPolicy) -> None:
+def _customer_facts(
+    out: _Reasons, signals: OrderSignals, facts: OrderFacts, history: History, policy: FraudPolicy
+) -> None:
     if signals.is_guest:
         out.add("guest_checkout", "Guest checkout (no account)")
+    if history.customer_fraud_count > 0:
+        many = history.customer_fraud_count > 1
+        out.add(
+            "fraud_history",
+            f"{history.customer_fraud_count} earlier order{'s' if many else ''} of this customer "
+            f"{'were' if many else 'was'} rejected, cancelled, refunded as fraud or disputed",
+        )
     count = signals.customer_order_count
     if count == 0:
-        out.add("first_order", "First order from this customer")
+        out.add("first_order", "No earlier paid order from this customer")
     elif count >= policy.loyal_customer_orders:
         out.add("loyal_customer", f"{count} earlier orders")
     else:
@@ -363,7 +372,7 @@ def fact_reasons(
     out.add("baseline", "Every order starts here")
     _payment_facts(out, signals, facts, now)
     _address_facts(out, signals, facts)
-    _customer_facts(out, signals, facts, policy)
+    _customer_facts(out, signals, facts, history, policy)
     _order_facts(out, signals, facts, history, policy)
     _velocity_facts(out, signal_values(signals) if velocity is None else velocity, history, policy)
     return out.items
@@ -386,8 +395,9 @@ class Economics:
 
 
 def order_economics(facts: OrderFacts, probability: Decimal, policy: FraudPolicy) -> Economics:
-    """margin = total − Σ unit_cost × qty − fees; expected loss = probability × (COGS + shipping +
-    fees) × fraud cost multiplier; fees = total × rate + fixed. Unknown cost → both ``None``."""
+    """margin = net total − Σ unit_cost × qty − fees (tax is not the store's to keep); expected loss =
+    probability × (COGS + shipping + fees) × fraud cost multiplier; fees = total × rate + fixed (the
+    processor charges on what is paid). Unknown cost → both ``None``."""
     cogs = Decimal(0)
     unknown: list[str] = []
     for line in facts.lines:
@@ -398,7 +408,7 @@ def order_economics(facts: OrderFacts, probability: Decimal, policy: FraudPolicy
     if unknown:
         return Economics(None, None, tuple(unknown))
     fees = facts.total * policy.payment_fee_rate + policy.payment_fee_fixed
-    margin = facts.total - cogs - fees
+    margin = facts.net_total - cogs - fees
     exposure = cogs + facts.shipping_amount + fees
     expected_loss = probability * exposure * policy.fraud_cost_multiplier
     return Economics(_money(margin, facts.currency), _money(expected_loss, facts.currency))
@@ -447,7 +457,11 @@ def assess_order_risk(
         )
     elif economics.margin is not None and economics.margin <= 0:
         margin_reasons.append(
-            make_reason("margin_not_positive", f"Margin {economics.margin} <= 0: margin check skipped", overrides)
+            make_reason(
+                "margin_not_positive",
+                f"Margin {economics.margin} <= 0: any fraud on this order is a pure loss",
+                overrides,
+            )
         )
 
     indexes = build_list_indexes(lists)
@@ -481,9 +495,9 @@ def assess_order_risk(
     elif score >= review_at:
         decision, deciding = Decision.REVIEW, f"threshold:review>={review_at}"
     elif (
+        # A loss-making order has nothing to cover any expected loss: it is held like a thin one.
         economics.margin is not None
         and economics.expected_loss is not None
-        and economics.margin > 0
         and economics.expected_loss > economics.margin
     ):
         decision = Decision.REVIEW

@@ -1,3 +1,5 @@
+import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -5,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from app.db.repositories.fraud import SqlFraudRepository
-from app.domain.fraud import VelocityDimension, VelocityProbe
+from app.domain.fraud import (
+    Decision,
+    FraudPolicy,
+    History,
+    Stage,
+    VelocityDimension,
+    VelocityProbe,
+    assess_order_risk,
+)
 from app.domain.installation import Installation
 from app.runtime import Runtime
 from tests.builders import NOW, SHOP_API_URL, make_order_facts
@@ -13,6 +23,7 @@ from tests.builders import NOW, SHOP_API_URL, make_order_facts
 EMAIL_1H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 1)
 EMAIL_24H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 24)
 IP_24H = VelocityProbe(VelocityDimension.IP, "198.51.100.7", 24)
+CARD_24H = VelocityProbe(VelocityDimension.CARD, "424242:4242", 24)
 
 
 @pytest.fixture
@@ -24,41 +35,102 @@ async def repository(runtime: Runtime, installation: Installation) -> AsyncItera
 
 class TestVelocity:
     async def test_counts_other_orders_within_each_probes_window(self, repository: SqlFraudRepository) -> None:
-        for order, hours_ago in (("a", 30), ("b", 5), ("c", 0.5), ("d", 0.2)):
-            await repository.remember_velocity(
+        for order, hours_ago in (("a", 30), ("b", 5), ("c", 0.5)):
+            await repository.record_velocity(
                 SHOP_API_URL, [EMAIL_1H, IP_24H], order_id=order, at=NOW - timedelta(hours=hours_ago)
             )
-        counts = await repository.count_velocity(SHOP_API_URL, [EMAIL_1H, EMAIL_24H, IP_24H], order_id="d", now=NOW)
+        counts = await repository.record_velocity(SHOP_API_URL, [EMAIL_1H, EMAIL_24H, IP_24H], order_id="d", at=NOW)
         assert counts == {EMAIL_1H: 1, EMAIL_24H: 2, IP_24H: 2}
 
-    async def test_remembering_the_same_order_twice_counts_it_once(self, repository: SqlFraudRepository) -> None:
+    async def test_recording_the_same_order_twice_counts_it_once(self, repository: SqlFraudRepository) -> None:
         for _ in range(2):
-            await repository.remember_velocity(SHOP_API_URL, [EMAIL_24H], order_id="a", at=NOW)
-        assert await repository.count_velocity(SHOP_API_URL, [EMAIL_24H], order_id="z", now=NOW) == {EMAIL_24H: 1}
+            assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="a", at=NOW) == {EMAIL_24H: 0}
+        assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="z", at=NOW) == {EMAIL_24H: 1}
 
     async def test_no_probes_is_no_query(self, repository: SqlFraudRepository) -> None:
-        assert await repository.count_velocity(SHOP_API_URL, [], order_id="z", now=NOW) == {}
+        assert await repository.record_velocity(SHOP_API_URL, [], order_id="z", at=NOW) == {}
 
     async def test_identifiers_name_what_an_order_used(self, repository: SqlFraudRepository) -> None:
-        await repository.remember_velocity(SHOP_API_URL, [EMAIL_24H, IP_24H], order_id="a", at=NOW)
+        await repository.record_velocity(SHOP_API_URL, [EMAIL_24H, IP_24H], order_id="a", at=NOW)
         assert await repository.identifiers(SHOP_API_URL, "a") == {"email": "ada@example.com", "ip": "198.51.100.7"}
 
 
+class TestVelocityUnderConcurrency:
+    async def test_concurrent_orders_with_one_card_each_see_the_ones_before_them(
+        self, runtime: Runtime, installation: Installation
+    ) -> None:
+        """Card testing: orders arrive together, and each must count the others that got there first."""
+
+        async def deliver(order_id: str) -> int:
+            async with runtime.sessions() as session:
+                counts = await SqlFraudRepository(session).record_velocity(
+                    SHOP_API_URL, [CARD_24H, EMAIL_24H], order_id=order_id, at=NOW
+                )
+                await asyncio.sleep(0.05)  # the rest of the assessment and the write-back to Saleor
+                await session.commit()
+                return counts[CARD_24H]
+
+        seen = await asyncio.gather(*(deliver(f"card-test-{n}") for n in range(3)))
+        assert sorted(seen) == [0, 1, 2]
+
+
+async def _assessed(
+    repository: SqlFraudRepository,
+    order_id: str,
+    *,
+    email: str = "ada@example.com",
+    total: str = "20",
+    stage: Stage = Stage.PAID,
+    decision: Decision = Decision.APPROVE,
+) -> None:
+    facts = make_order_facts(order_id=order_id, email=email, customer_id=None, total=Decimal(total))
+    assessment = assess_order_risk(facts, History(0, None, 0, None), [], (), FraudPolicy(), stage=stage, now=NOW)
+    assessment = dataclasses.replace(assessment, decision=decision)
+    assert await repository.save_assessment(SHOP_API_URL, assessment, facts, order_id)
+
+
 class TestCustomerHistory:
-    async def test_knows_the_store_usual_value_and_the_customers_earlier_orders(
+    async def test_knows_the_store_usual_value_and_the_customers_earlier_paid_orders(
         self, repository: SqlFraudRepository
     ) -> None:
-        from app.domain.fraud import FraudPolicy, History, Stage, assess_order_risk
-
-        empty = History(0, None, 0, None)
-        for number, (email, total) in enumerate(
-            [("ada@example.com", "20"), ("ada@example.com", "40"), ("bob@example.com", "90")]
-        ):
-            facts = make_order_facts(order_id=f"o{number}", email=email, customer_id=None, total=Decimal(total))
-            assessment = assess_order_risk(facts, empty, [], (), FraudPolicy(), stage=Stage.CREATED, now=NOW)
-            assert await repository.save_assessment(SHOP_API_URL, assessment, facts, str(number))
+        for order_id, email, total in (("o0", "ada@example.com", "20"), ("o1", "ada@example.com", "40")):
+            await _assessed(repository, order_id, email=email, total=total)
+        await _assessed(repository, "o2", email="bob@example.com", total="90", stage=Stage.CREATED)
         history = await repository.customer_history(
             SHOP_API_URL, make_order_facts(order_id="new", email="Ada@Example.com", customer_id=None)
         )
         assert (history.store_order_count, history.store_median_total) == (3, Decimal("40"))
         assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("30"))
+
+    async def test_an_order_assessed_at_both_stages_counts_once_for_the_store(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        await _assessed(repository, "o0", stage=Stage.CREATED)
+        await _assessed(repository, "o0", stage=Stage.PAID)
+        history = await repository.customer_history(SHOP_API_URL, make_order_facts(order_id="new", customer_id=None))
+        assert history.store_order_count == 1
+
+    async def test_only_paid_orders_nobody_flagged_build_trust_and_rejections_add_risk(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        # A repeat fraudster: two rejected orders (one cancelled as fraud), one held, one never paid.
+        await _assessed(repository, "rejected", decision=Decision.REJECT)
+        await _assessed(repository, "refunded-as-fraud", decision=Decision.REJECT)
+        await _assessed(repository, "held", decision=Decision.REVIEW)
+        await _assessed(repository, "unpaid", stage=Stage.CREATED)
+        await _assessed(repository, "disputed", total="500")
+        for order_id in ("rejected", "refunded-as-fraud", "held", "disputed"):
+            assert await repository.open_review(SHOP_API_URL, order_id, order_id, by="test", at=NOW)
+        for order_id, reason in (("refunded-as-fraud", "refunded_as_fraud"), ("disputed", "disputed")):
+            assert await repository.close_review(SHOP_API_URL, order_id, reason=reason, by="x", at=NOW, note="")
+        # One genuine order, paid, and one a person approved after a review.
+        await _assessed(repository, "good", total="30")
+        await _assessed(repository, "approved-after-review", decision=Decision.REVIEW, total="50")
+        assert await repository.open_review(SHOP_API_URL, "approved-after-review", "7", by="test", at=NOW)
+        assert await repository.close_review(
+            SHOP_API_URL, "approved-after-review", reason="approved", by="x", at=NOW, note=""
+        )
+
+        history = await repository.customer_history(SHOP_API_URL, make_order_facts(order_id="new", customer_id=None))
+        assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("40"))
+        assert history.customer_fraud_count == 3

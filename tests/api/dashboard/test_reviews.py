@@ -189,3 +189,28 @@ class TestLists:
 
 def test_every_outcome_but_approved_is_a_reason_to_reject() -> None:
     assert set(REJECTION_REASONS) == set(ReviewOutcome) - {ReviewOutcome.APPROVED}
+
+
+class TestWhyAnOrderIsHeld:
+    async def test_an_approved_order_without_payment_shows_as_waiting_for_payment(
+        self, send: Send, client: httpx.AsyncClient, staff_headers
+    ) -> None:
+        assert (await send()).status_code == 200
+        queue = await client.get("/api/dashboard/fragments/reviews", headers=staff_headers())
+        assert f'data-review="{ORDER}"' in queue.text
+        assert 'data-held="awaiting_payment"' in queue.text
+        assert "Waiting for payment" in queue.text
+        card = await client.get("/api/dashboard/fragments/order", params={"orderId": ORDER}, headers=staff_headers())
+        assert "Held until its payment is assessed" in card.text
+        home = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
+        assert "1 order waiting for payment" in home.text
+        assert "Nothing waiting for review" in home.text
+
+    @pytest.mark.usefixtures("held")
+    async def test_a_risky_order_shows_as_in_review(self, client: httpx.AsyncClient, staff_headers) -> None:
+        queue = await client.get("/api/dashboard/fragments/reviews", headers=staff_headers())
+        assert 'data-held="open"' in queue.text
+        assert "In review" in queue.text
+        home = await client.get("/api/dashboard/fragments/home", headers=staff_headers())
+        assert "1 order waiting for review" in home.text
+        assert "waiting for payment" not in home.text

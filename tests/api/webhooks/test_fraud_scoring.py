@@ -1,5 +1,6 @@
 """Order webhooks score the order and write the outcome back into Saleor."""
 
+import asyncio
 import json
 
 import httpx
@@ -18,6 +19,22 @@ pytestmark = pytest.mark.usefixtures("installation")
 async def _count(runtime: Runtime, model: type) -> int:
     async with runtime.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def _hold(runtime: Runtime) -> str | None:
+    """Why the order is held by the app: awaiting_payment, open (in review), closed; None = not held."""
+    async with runtime.sessions() as session:
+        return await session.scalar(select(FraudReviewRow.status))
+
+
+def _transaction(*, authorized: str = "0", charged: str = "0", **metadata: str) -> dict[str, object]:
+    return {
+        "id": "VHJhbnNhY3Rpb25JdGVtOjE=",
+        "pspReference": "pi_1",
+        "authorizedAmount": {"amount": float(authorized), "currency": "USD"},
+        "chargedAmount": {"amount": float(charged), "currency": "USD"},
+        "metadata": [{"key": k, "value": v} for k, v in metadata.items()],
+    }
 
 
 def _paid(typename: str = "OrderPaid", **metadata: str) -> bytes:
@@ -54,8 +71,10 @@ class TestScoringOnOrderCreated:
         assert set(written) == {"v", "score", "decision", "stage", "reasons", "assessedAt"}
         assert (written["decision"], written["stage"]) == ("approve", "created")
         assert "Saleor Ops fraud check (created)" in variables["note"]
-        assert variables["confirm"] is True
+        # Approved without a payment to check: the order stays held until its payment is assessed.
+        assert variables["confirm"] is False
         assert await _count(runtime, FraudAssessmentRow) == 1
+        assert await _hold(runtime) == "awaiting_payment"
 
     async def test_a_blocked_email_holds_the_order_for_review(
         self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime, client: httpx.AsyncClient, staff_headers
@@ -123,3 +142,102 @@ class TestScoringOnPayment:
         assert response.status_code == 200
         assert fake_saleor.calls("FraudDecision") == []
         assert await _count(runtime, FraudAssessmentRow) == 0
+
+
+class TestHeldUntilThePaymentIsAssessed:
+    async def test_mark_as_paid_sends_fully_paid_only_and_that_releases_the_order(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send()
+        # orderMarkAsPaid (PAYMENT_FLOW): a "manual" legacy Payment, then ORDER_FULLY_PAID and ORDER_UPDATED.
+        fully_paid = order_payload(typename="OrderFullyPaid", issued_at="2026-11-26T12:05:00+00:00")
+        fully_paid["order"]["payments"] = [{"id": "UGF5bWVudDox", "gateway": "manual", "creditCard": None}]
+        assert (await send("ORDER_FULLY_PAID", body_of(fully_paid))).status_code == 200
+        created, paid = fake_saleor.calls("FraudDecision")
+        assert (created["variables"]["confirm"], paid["variables"]["confirm"]) == (False, True)
+        assert json.loads(paid["variables"]["metadata"][0]["value"])["stage"] == "paid"
+        assert await _hold(runtime) is None
+
+    async def test_a_transaction_marked_as_paid_releases_the_order(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send()
+        # orderMarkAsPaid (TRANSACTION_FLOW): a TransactionItem charged with the total, no metadata.
+        await send("ORDER_FULLY_PAID", _paid("OrderFullyPaid"))
+        assert [call["variables"]["confirm"] for call in fake_saleor.calls("FraudDecision")] == [False, True]
+
+    async def test_a_risky_payment_turns_the_wait_into_a_review(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send()
+        await send("ORDER_PAID", _paid(avs_result="N", cvv_result="N"))
+        assert [call["variables"]["confirm"] for call in fake_saleor.calls("FraudDecision")] == [False, False]
+        assert await _hold(runtime) == "open"
+
+    async def test_a_checkout_order_that_arrives_paid_is_assessed_with_its_card_checks_at_once(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        created = order_payload()
+        created["order"]["transactions"] = [_transaction(authorized="129.9", avs_result="Y", cvv_result="M")]
+        await send(body=body_of(created))
+        (decision,) = fake_saleor.calls("FraudDecision")
+        written = json.loads(decision["variables"]["metadata"][0]["value"])
+        assert written["stage"] == "paid"
+        assert {"avs_match", "cvv_match"} <= {reason["code"] for reason in written["reasons"]}
+        assert decision["variables"]["confirm"] is True
+        # Saleor's ORDER_PAID for the same checkout adds nothing.
+        await send("ORDER_PAID", _paid(avs_result="Y", cvv_result="M"))
+        assert len(fake_saleor.calls("FraudDecision")) == 1
+
+    async def test_a_transaction_that_failed_is_no_payment(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        created = order_payload()
+        created["order"]["transactions"] = [_transaction(charged="0", avs_result="N", cvv_result="N")]
+        await send(body=body_of(created))
+        (decision,) = fake_saleor.calls("FraudDecision")
+        assert json.loads(decision["variables"]["metadata"][0]["value"])["stage"] == "created"
+        assert await _hold(runtime) == "awaiting_payment"
+
+    async def test_an_authorisation_after_creation_comes_as_order_updated_and_is_assessed(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send()
+        updated = order_payload(typename="OrderUpdated", issued_at="2026-11-26T12:05:00+00:00")
+        updated["order"]["transactions"] = [_transaction(authorized="129.9", avs_result="Y", cvv_result="M")]
+        await send("ORDER_UPDATED", body_of(updated))
+        assert [call["variables"]["confirm"] for call in fake_saleor.calls("FraudDecision")] == [False, True]
+
+    async def test_an_unpaid_order_that_is_cancelled_waits_no_more(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send()
+        # orderCancel sends ORDER_CANCELLED (not subscribed) and ORDER_UPDATED.
+        cancelled = order_payload(typename="OrderUpdated", issued_at="2026-11-26T12:30:00+00:00", status="CANCELED")
+        await send("ORDER_UPDATED", body_of(cancelled))
+        assert await _hold(runtime) is None
+        assert len(fake_saleor.calls("FraudDecision")) == 1
+
+    async def test_an_order_its_channel_confirmed_is_not_held(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send(body=body_of(order_payload(status="UNFULFILLED")))
+        assert fake_saleor.calls("FraudDecision")[0]["variables"]["confirm"] is False
+        assert await _hold(runtime) is None
+
+
+class TestVelocityUnderConcurrentDeliveries:
+    async def test_orders_delivered_together_count_each_other(self, send: Send, runtime: Runtime) -> None:
+        # Three orders from one email within the hour (the limit is two): Saleor delivers them at once.
+        bodies = [
+            body_of(
+                order_payload(order_id=f"T3JkZXI6{n}", number=str(1000 + n), issued_at=f"2026-11-26T12:00:0{n}+00:00")
+            )
+            for n in range(3)
+        ]
+        answers = await asyncio.gather(*(send(body=body) for body in bodies))
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        async with runtime.sessions() as session:
+            reasons = list(await session.scalars(select(FraudAssessmentRow.reasons)))
+        flagged = [r for r in reasons if any(reason["code"] == "velocity_email" for reason in json.loads(r))]
+        assert len(flagged) == 1

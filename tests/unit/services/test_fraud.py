@@ -11,6 +11,7 @@ from app.services.fraud import (
     ReviewClosed,
     ReviewNotOpen,
     ReviewOutcome,
+    ScoredOn,
     assess_order,
     decide_review,
 )
@@ -43,14 +44,14 @@ async def _assess(
     saleor: FakeSaleorGateway,
     facts: OrderFacts | None = None,
     *,
-    stage: Stage = Stage.CREATED,
+    scored_on: ScoredOn = ScoredOn.CREATION,
     order: OrderSnapshot = HELD,
 ) -> Assessed | AlreadyAssessed | NotAssessed:
     return await assess_order(
         SHOP_API_URL,
         facts or make_order_facts(),
         order,
-        stage=stage,
+        scored_on=scored_on,
         fraud=fraud,
         settings=settings,
         saleor=saleor,
@@ -63,15 +64,33 @@ async def _block_email(fraud: InMemoryFraudRepository, email: str = "ada@example
 
 
 class TestAssessOrder:
-    async def test_an_ordinary_order_is_approved_written_back_and_released(self, fraud, settings, saleor) -> None:
+    async def test_an_ordinary_unpaid_order_is_approved_written_back_and_held_for_its_payment(
+        self, fraud, settings, saleor
+    ) -> None:
         outcome = await _assess(fraud, settings, saleor)
         assert isinstance(outcome, Assessed)
         assert outcome.assessment.decision is Decision.APPROVE
-        assert saleor.kinds() == ["metadata", "note", "confirm"]
+        assert saleor.kinds() == ["metadata", "note"]
         _, _, items = saleor.calls[0]
         written = json.loads(items["ops.fraud"])
         assert (written["v"], written["stage"], written["decision"]) == (1, "created", "approve")
+        assert fraud.reviews["T3JkZXI6MQ=="].status == "awaiting_payment"
+        assert "held for payment" in outcome.actions
+
+    async def test_the_approval_that_saw_the_payment_releases_the_order(self, fraud, settings, saleor) -> None:
+        await _assess(fraud, settings, saleor)
+        outcome = await _assess(
+            fraud, settings, saleor, make_order_facts(payments=(CARD_OK,)), scored_on=ScoredOn.PAYMENT
+        )
+        assert isinstance(outcome, Assessed)
+        assert saleor.kinds() == ["metadata", "note", "metadata", "note", "confirm"]
         assert fraud.reviews == {}
+
+    async def test_an_order_that_arrives_paid_is_released_at_creation(self, fraud, settings, saleor) -> None:
+        outcome = await _assess(fraud, settings, saleor, make_order_facts(payments=(CARD_OK,)))
+        assert isinstance(outcome, Assessed)
+        assert outcome.assessment.stage is Stage.PAID
+        assert saleor.kinds() == ["metadata", "note", "confirm"]
 
     async def test_an_order_the_channel_already_confirmed_is_not_confirmed_again(self, fraud, settings, saleor) -> None:
         await _assess(fraud, settings, saleor, order=OrderSnapshot("1001", "UNFULFILLED"))
@@ -103,15 +122,15 @@ class TestAssessOrder:
         assert isinstance(again, AlreadyAssessed)
         assert saleor.kinds().count("note") == 1
 
-    async def test_the_paid_stage_waits_for_payment_signals(self, fraud, settings, saleor) -> None:
-        outcome = await _assess(fraud, settings, saleor, stage=Stage.PAID)
+    async def test_a_payment_event_without_a_payment_scores_nothing(self, fraud, settings, saleor) -> None:
+        outcome = await _assess(fraud, settings, saleor, scored_on=ScoredOn.PAYMENT)
         assert isinstance(outcome, NotAssessed)
         assert saleor.calls == []
 
     async def test_the_paid_stage_is_scored_once_with_the_card_checks(self, fraud, settings, saleor) -> None:
         facts = make_order_facts(payments=(CARD_OK,))
-        first = await _assess(fraud, settings, saleor, facts, stage=Stage.PAID)
-        second = await _assess(fraud, settings, saleor, facts, stage=Stage.PAID)
+        first = await _assess(fraud, settings, saleor, facts, scored_on=ScoredOn.PAYMENT)
+        second = await _assess(fraud, settings, saleor, facts, scored_on=ScoredOn.PAYMENT)
         assert isinstance(first, Assessed)
         assert isinstance(second, AlreadyAssessed)
         assert first.assessment.stage is Stage.PAID
@@ -122,7 +141,9 @@ class TestAssessOrder:
         await _block_email(fraud)
         await _assess(fraud, settings, saleor)
         await fraud.remove_list_entry(SHOP_API_URL, ListKind.EMAIL, "ada@example.com")
-        outcome = await _assess(fraud, settings, saleor, make_order_facts(payments=(CARD_OK,)), stage=Stage.PAID)
+        outcome = await _assess(
+            fraud, settings, saleor, make_order_facts(payments=(CARD_OK,)), scored_on=ScoredOn.PAYMENT
+        )
         assert isinstance(outcome, Assessed)
         assert outcome.assessment.decision is Decision.APPROVE
         assert "confirm" not in saleor.kinds()

@@ -75,6 +75,7 @@ def make_order(**overrides: Any) -> OrderFacts:
         "customer_ip_country": "US",
     }
     values.update(overrides)
+    values.setdefault("net_total", values["total"])  # untaxed unless a test says otherwise
     return OrderFacts(**values)
 
 

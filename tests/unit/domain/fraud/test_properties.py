@@ -1,5 +1,6 @@
 """Invariants over generated orders: the score stays in range, lists and rules only push one way."""
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -83,6 +84,7 @@ orders = st.builds(
     channel=st.sampled_from(["default-channel", "wholesale"]),
     currency=st.sampled_from(["USD", "JPY", "KWD"]),
     total=money,
+    net_total=money,
     shipping_amount=money,
     lines=st.lists(lines, max_size=4).map(tuple),
     email=st.sampled_from([None, "", "john.smith@example.com", "deals1@mailinator.com", "bad", "x@eu.yopmail.com"]),
@@ -215,6 +217,36 @@ class TestScoreProperties:
         before = assess_order_risk(order, history, [], [], POLICY, stage=stage, now=NOW)
         after = assess_order_risk(order, history, [], review_all, POLICY, stage=stage, now=NOW)
         assert after.decision.severity == max(before.decision.severity, 1)
+
+
+class TestMarginProperties:
+    @settings(max_examples=150, deadline=None)
+    @given(
+        cases(),
+        st.integers(min_value=0, max_value=3).map(lambda index: ["SKU-1", "SKU-2", None, "SKU-3"][index]),
+        money,
+        money,
+    )
+    def test_a_dearer_line_never_makes_the_order_safer(
+        self, case: tuple[OrderFacts, History, Stage], sku: str | None, cost: Decimal, extra: Decimal
+    ) -> None:
+        order, history, stage = case
+        cheap = dataclasses.replace(order, lines=(*order.lines, LineFacts(sku, 1, Decimal(0), cost)))
+        dear = dataclasses.replace(order, lines=(*order.lines, LineFacts(sku, 1, Decimal(0), cost + extra)))
+        before = assess_order_risk(cheap, history, [], [], POLICY, stage=stage, now=NOW)
+        after = assess_order_risk(dear, history, [], [], POLICY, stage=stage, now=NOW)
+        assert after.decision.severity >= before.decision.severity
+
+    @settings(max_examples=150, deadline=None)
+    @given(cases(), money)
+    def test_more_tax_in_the_same_total_never_makes_the_order_safer(
+        self, case: tuple[OrderFacts, History, Stage], tax: Decimal
+    ) -> None:
+        order, history, stage = case
+        taxed = dataclasses.replace(order, net_total=order.net_total - tax)
+        before = assess_order_risk(order, history, [], [], POLICY, stage=stage, now=NOW)
+        after = assess_order_risk(taxed, history, [], [], POLICY, stage=stage, now=NOW)
+        assert after.decision.severity >= before.decision.severity
 
 
 class TestProbeProperties:

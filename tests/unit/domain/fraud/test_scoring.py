@@ -289,6 +289,20 @@ class TestCustomerFacts:
         assert "established_account" not in found
         assert "returning_customer" not in found
 
+    def test_earlier_rejections_add_risk_and_are_not_a_first_order(self) -> None:
+        found = {
+            reason.code: reason
+            for reason in assess(history=make_history(customer_order_count=0, customer_fraud_count=2)).reasons
+        }
+        assert found["fraud_history"].points == 25
+        assert found["fraud_history"].detail == (
+            "2 earlier orders of this customer were rejected, cancelled, refunded as fraud or disputed"
+        )
+        assert found["first_order"].detail == "No earlier paid order from this customer"
+
+    def test_a_clean_history_says_nothing_of_fraud(self) -> None:
+        assert "fraud_history" not in codes(assess())
+
     @pytest.mark.parametrize(
         ("count", "code", "text"),
         [
@@ -608,7 +622,9 @@ class TestDecisionOrder:
 
 class TestMarginAware:
     ORDER = make_order(
-        total=Decimal("100.00"), lines=(make_line(quantity=1, unit_price=Decimal("90"), unit_cost=Decimal("80")),)
+        total=Decimal("100.00"),
+        net_total=Decimal("100.00"),
+        lines=(make_line(quantity=1, unit_price=Decimal("90"), unit_cost=Decimal("80")),),
     )
 
     def test_economics(self) -> None:
@@ -651,11 +667,36 @@ class TestMarginAware:
         assert (assessment.decision, assessment.expected_loss, assessment.margin) == (Decision.APPROVE, None, None)
         assert detail(assessment, "margin_unknown") == "Cost unknown for A, an item: margin check skipped"
 
-    def test_no_margin_skips_the_check_and_says_so(self) -> None:
-        loss_leader = make_order(total=Decimal("50"), lines=(make_line(quantity=1, unit_cost=Decimal("60")),))
+    def test_a_loss_making_order_is_held_as_its_loss_covers_no_fraud(self) -> None:
+        loss_leader = make_order(
+            total=Decimal("50"), net_total=Decimal("50"), lines=(make_line(quantity=1, unit_cost=Decimal("60")),)
+        )
         assessment = assess(loss_leader, policy=with_score(60))
-        assert assessment.decision is Decision.APPROVE
-        assert detail(assessment, "margin_not_positive") == "Margin -11.75 <= 0: margin check skipped"
+        assert assessment.decision is Decision.REVIEW
+        assert assessment.deciding_rule.startswith("margin:expected loss ")
+        assert assessment.deciding_rule.endswith(" > margin -11.75")
+        assert detail(assessment, "margin_not_positive") == "Margin -11.75 <= 0: any fraud on this order is a pure loss"
+
+    @pytest.mark.parametrize(
+        "unit_cost",
+        [pytest.param(Decimal("96"), id="thin margin"), pytest.param(Decimal("97"), id="loss")],
+    )
+    def test_a_loss_is_never_safer_than_a_thin_margin(self, unit_cost: Decimal) -> None:
+        order = make_order(
+            total=Decimal("100.00"),
+            net_total=Decimal("100.00"),
+            lines=(make_line(quantity=1, unit_price=Decimal("90"), unit_cost=unit_cost),),
+        )
+        assert assess(order, policy=with_score(30)).decision is Decision.REVIEW
+
+    def test_margin_is_net_of_tax(self) -> None:
+        # 120 paid, 20 of it tax: the store keeps 100 - 80 - fees on 120 (3.78) = 16.22.
+        taxed = make_order(
+            total=Decimal("120.00"),
+            net_total=Decimal("100.00"),
+            lines=(make_line(quantity=1, unit_price=Decimal("108"), unit_cost=Decimal("80")),),
+        )
+        assert order_economics(taxed, Decimal("0.1"), FraudPolicy()).margin == Decimal("16.22")
 
     def test_allow_rules_are_not_second_guessed_by_margin(self) -> None:
         rules = parse_rules(
@@ -760,7 +801,7 @@ class TestToMetadata:
                 {"code": "avs_mismatch", "points": 20, "detail": "AVS mismatch (avs_result=N)"},
                 {"code": "baseline", "points": 10, "detail": "Every order starts here"},
                 {"code": "guest_checkout", "points": 5, "detail": "Guest checkout (no account)"},
-                {"code": "first_order", "points": 5, "detail": "First order from this customer"},
+                {"code": "first_order", "points": 5, "detail": "No earlier paid order from this customer"},
                 {"code": "card_details", "points": 0, "detail": "Visa 424242…4242 expires 12/2028 issued in US"},
                 {
                     "code": "email_matches_name",
