@@ -80,6 +80,7 @@
 
   var lastStatus = 0;
   var started = false;
+  var loads = 0;
 
   function render(response) {
     lastStatus = response.status;
@@ -105,8 +106,12 @@
       return;
     }
     container.setAttribute("aria-busy", "true");
-    bridge.appFetch(fragmentUrl()).then(render, function () {
-      showError("Saleor Ops is not reachable. Check your connection and reload.");
+    // Only the latest load may draw: the dashboard's address can switch the tab while the first page is on its way.
+    var ticket = ++loads;
+    bridge.appFetch(fragmentUrl()).then(function (response) {
+      return ticket === loads ? render(response) : response;
+    }, function () {
+      if (ticket === loads) showError("Saleor Ops is not reachable. Check your connection and reload.");
     });
   }
 
