@@ -27,7 +27,7 @@ from app.domain.fraud import (
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.errors import SaleorMutationError
 from app.services.fraud_settings import FraudSettings, configuration
-from app.services.ports import FraudRepository, SaleorGateway, SettingsStore
+from app.services.ports import CANCELLED_IN_SALEOR, FraudRepository, SaleorGateway, SettingsStore
 from app.services.settings import SECTIONS, read_settings
 
 log = logging.getLogger(__name__)
@@ -101,8 +101,12 @@ async def assess_order(
     order may arrive paid), else ``created``. An order its channel holds (UNCONFIRMED) is released only
     by an approval that saw its payment; approved before that, it waits for its payment event."""
     if order.status == "CANCELED":
-        # Cancelled before it was paid: it waits for nothing any more (a review stays for the record).
-        await fraud.release_hold(url, facts.order_id)
+        # Whoever cancelled it in Saleor decided it: it waits for no payment and no person any more.
+        await fraud.close_as_cancelled(url, facts.order_id, order.number, at=now)
+        return NotAssessed("cancelled")
+    known = await fraud.review(url, facts.order_id)
+    if known is not None and known.closed_reason == CANCELLED_IN_SALEOR:
+        # Issued before the cancel, delivered after it: the order is gone, so nothing is written to it.
         return NotAssessed("cancelled")
     stage = Stage.PAID if facts.payments else Stage.CREATED
     if scored_on is ScoredOn.PAYMENT and stage is Stage.CREATED:

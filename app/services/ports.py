@@ -165,6 +165,10 @@ class StoredAssessment:
     assessed_at: datetime
 
 
+# A review's closing reason when Saleor, not a person in the app, cancelled the order.
+CANCELLED_IN_SALEOR = "cancelled_in_saleor"
+
+
 @dataclass(frozen=True, slots=True)
 class FraudReview:
     order_id: str
@@ -207,6 +211,11 @@ class FraudRepository(Protocol):
 
     async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
         """The payment was assessed and approved: the order no longer waits for it."""
+        ...
+
+    async def close_as_cancelled(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> None:
+        """Saleor cancelled the order: whatever held it is closed, and it is marked so that events
+        issued before the cancel but delivered after it are not assessed."""
         ...
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None: ...

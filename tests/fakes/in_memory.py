@@ -15,6 +15,7 @@ from app.domain.installation import Installation
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.errors import GraphQLErrorDetail, JwksUnavailableError, SaleorApiError, SaleorMutationError
 from app.services.ports import (
+    CANCELLED_IN_SALEOR,
     AppIdentity,
     CustomerHistory,
     FraudRepository,
@@ -274,6 +275,15 @@ class InMemoryFraudRepository:
     async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
         if order_id in self.reviews and self.reviews[order_id].status == "awaiting_payment":
             del self.reviews[order_id]
+
+    async def close_as_cancelled(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> None:
+        review = self.reviews.get(order_id)
+        if review is None:
+            review = FraudReview(order_id, order_number, "open", at, "saleor:cancelled", None, None, None, "")
+        if review.status != "closed":
+            self.reviews[order_id] = dataclasses.replace(
+                review, status="closed", closed_at=at, closed_by="Saleor", closed_reason=CANCELLED_IN_SALEOR
+            )
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
         return self.reviews.get(order_id)

@@ -28,7 +28,7 @@ from app.domain.fraud import (
     VelocityProbe,
 )
 from app.domain.ids import SaleorApiUrl
-from app.services.ports import CustomerHistory, FraudReview, StoredAssessment
+from app.services.ports import CANCELLED_IN_SALEOR, CustomerHistory, FraudReview, StoredAssessment
 
 # Why the app holds an order: approved before its payment was seen, or waiting for a person.
 AWAITING_PAYMENT = "awaiting_payment"
@@ -313,6 +313,19 @@ class SqlFraudRepository:
         await self._session.execute(
             delete(FraudReviewRow).where(*_held(url, order_id), FraudReviewRow.status == AWAITING_PAYMENT)
         )
+
+    async def close_as_cancelled(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> None:
+        closed = {"status": "closed", "closed_reason": CANCELLED_IN_SALEOR, "closed_by": "Saleor", "closed_at": at}
+        row = {"saleor_api_url": url, "order_id": order_id, "order_number": order_number, "note": ""}
+        if not await insert_if_absent(
+            self._session, _REVIEWS, {**row, "opened_at": at, "opened_by": "saleor:cancelled", **closed}
+        ):
+            # A review already closed by a person keeps its reason; only a hold is closed here.
+            await self._session.execute(
+                update(FraudReviewRow)
+                .where(*_held(url, order_id), FraudReviewRow.status.in_(HELD_STATUSES))
+                .values(**closed)
+            )
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
         row = await self._session.get(FraudReviewRow, (url, order_id))

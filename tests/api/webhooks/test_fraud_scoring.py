@@ -215,7 +215,7 @@ class TestHeldUntilThePaymentIsAssessed:
         # orderCancel sends ORDER_CANCELLED (not subscribed) and ORDER_UPDATED.
         cancelled = order_payload(typename="OrderUpdated", issued_at="2026-11-26T12:30:00+00:00", status="CANCELED")
         await send("ORDER_UPDATED", body_of(cancelled))
-        assert await _hold(runtime) is None
+        assert await _hold(runtime) == "closed"
         assert len(fake_saleor.calls("FraudDecision")) == 1
 
     async def test_an_order_its_channel_confirmed_is_not_held(
@@ -224,6 +224,36 @@ class TestHeldUntilThePaymentIsAssessed:
         await send(body=body_of(order_payload(status="UNFULFILLED")))
         assert fake_saleor.calls("FraudDecision")[0]["variables"]["confirm"] is False
         assert await _hold(runtime) is None
+
+
+class TestCancelledInSaleor:
+    """A merchant who cancels a held order in Saleor has decided it: the app holds it no more."""
+
+    async def test_a_held_order_cancelled_in_saleor_leaves_the_review_queue(
+        self, send: Send, runtime: Runtime, client: httpx.AsyncClient, staff_headers
+    ) -> None:
+        await send()
+        await send("ORDER_PAID", _paid(avs_result="N", cvv_result="N"))
+        assert await _hold(runtime) == "open"
+        cancelled = order_payload(typename="OrderUpdated", issued_at="2026-11-26T12:30:00+00:00", status="CANCELED")
+        await send("ORDER_UPDATED", body_of(cancelled))
+        async with runtime.sessions() as session:
+            review = (await session.scalars(select(FraudReviewRow))).one()
+        assert (review.status, review.closed_reason, review.closed_by) == ("closed", "cancelled_in_saleor", "Saleor")
+        queue = await client.get("/api/dashboard/fragments/reviews", headers=staff_headers())
+        assert "data-review=" not in queue.text
+
+    async def test_a_payment_event_that_arrives_after_the_cancel_is_not_assessed(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    ) -> None:
+        await send()
+        cancelled = order_payload(typename="OrderUpdated", issued_at="2026-11-26T12:30:00+00:00", status="CANCELED")
+        await send("ORDER_UPDATED", body_of(cancelled))
+        # Saleor renders each payload when its event fires and delivers them apart: the payment's event,
+        # issued before the cancel, can arrive after it, still showing the order UNCONFIRMED.
+        await send("ORDER_FULLY_PAID", _paid("OrderFullyPaid"))
+        assert len(fake_saleor.calls("FraudDecision")) == 1
+        assert await _count(runtime, FraudAssessmentRow) == 1
 
 
 class TestVelocityUnderConcurrentDeliveries:
