@@ -113,6 +113,7 @@ class DemoSummary:
     recorded_events: dict[str, int]
     decisions: dict[str, int]  # the latest fraud decision per order
     held_orders: int
+    awaiting_payment: int  # approved, held by the channel until the check that sees the payment
     opening: OpeningBalance
     costing: CostingTotals
     harness_url: str
@@ -125,6 +126,7 @@ class DemoSummary:
         decided = ", ".join(f"{self.decisions.get(d, 0)} {d}" for d in ("approve", "review", "reject"))
         yield f"Fraud decisions         {decided}"
         yield f"Held for review         {self.held_orders}"
+        yield f"Waiting for payment     {self.awaiting_payment}"
         opening, costing = self.opening, self.costing
         yield f"Opening stock value     {opening.value} {opening.currency} ({opening.booked} stock records)"
         shipped = f"{costing.costed_lines} of {costing.fulfilled_lines} shipped"
@@ -212,12 +214,12 @@ def prepare(options: DemoOptions) -> Settings:
     )
 
 
-async def _app_outcome(runtime: Runtime, url: SaleorApiUrl) -> tuple[dict[str, int], dict[str, int], int]:
-    """What the app kept: order events by kind, the latest decision per order, and orders held."""
+async def _app_outcome(runtime: Runtime, url: SaleorApiUrl) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """What the app kept: order events by kind, the latest decision per order, and orders held, by why."""
     async with runtime.sessions() as session:
         fraud = SqlFraudRepository(session)
         recorded = await SqlOrderEventLog(session).counts_since(url, datetime.min.replace(tzinfo=UTC))
-        return recorded, await fraud.latest_decision_counts(url), await fraud.count_open_reviews(url)
+        return recorded, await fraud.latest_decision_counts(url), await fraud.count_held(url)
 
 
 async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) -> OpeningBalance:
@@ -302,7 +304,8 @@ async def run_demo(
             failed_deliveries=failed,
             recorded_events=recorded,
             decisions=decisions,
-            held_orders=held,
+            held_orders=held.get("open", 0),
+            awaiting_payment=held.get("awaiting_payment", 0),
             opening=opening,
             costing=CostingTotals.of(orders),
             harness_url=f"{options.standin_url}/?page=/dashboard",

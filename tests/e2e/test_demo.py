@@ -57,7 +57,7 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
     # Every order was scored when it was created, and what was held stayed UNCONFIRMED in the stand-in.
     assert scored == created_for
     _held_orders_are_released_only_by_an_assessment_that_saw_their_payment(standin, approved_paid, awaiting_payment)
-    assert summary.held_orders == len(held)
+    assert (summary.held_orders, summary.awaiting_payment) == (len(held), len(awaiting_payment))
     assert sum(summary.decisions.values()) == 12
     for order in store.orders.values():
         verdict = json.loads(order.private_metadata["ops.fraud"])

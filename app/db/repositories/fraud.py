@@ -354,9 +354,6 @@ class SqlFraudRepository:
         )
         return [_review(row) for row in rows]
 
-    async def count_open_reviews(self, url: SaleorApiUrl) -> int:
-        return (await self.count_held(url)).get("open", 0)
-
     async def count_held(self, url: SaleorApiUrl) -> dict[str, int]:
         """Orders the app holds, by why: ``open`` (in review) and ``awaiting_payment``."""
         rows = await self._session.execute(
