@@ -20,7 +20,7 @@ Each effect queues the async events Saleor emits in ``store.outbox``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -680,6 +680,35 @@ def _order_status(order: Order) -> OrderStatus:
     return OrderStatus.FULFILLED
 
 
+def _fulfillment_taking(
+    order: Order, units: FulfillmentLine, quantity: int, statuses: Collection[FulfillmentStatus]
+) -> Fulfillment:
+    """The fulfilment ``units`` belong to, checked as Saleor checks a return or refund of ``quantity`` of them."""
+    owner = next((f for f in order.fulfillments if any(fl is units for fl in f.lines)), None)
+    if owner is None:
+        # Saleor would take another order's line here; the stand-in keeps each order's books apart.
+        global_id = to_global_id("FulfillmentLine", units.pk)
+        raise ActionRefused(ActionError("fulfillmentLines", f"Couldn't resolve to a node: {global_id}", "NOT_FOUND"))
+    if units.quantity < quantity:
+        raise ActionRefused(
+            ActionError(
+                "fulfillmentLineId",
+                "Provided quantity is bigger than quantity from fulfillment line",
+                "INVALID_QUANTITY",
+            )
+        )
+    if owner.status not in statuses:
+        allowed = ", ".join(status.lower() for status in statuses)
+        raise ActionRefused(
+            ActionError(
+                "fulfillmentLineId",
+                f"Unable to process action for fulfillmentLine with different status than {allowed}.",
+                "INVALID",
+            )
+        )
+    return owner
+
+
 def return_lines(
     store: Store,
     order: Order,
@@ -705,31 +734,7 @@ def return_lines(
         if quantity <= 0:
             raise ValueError("a returned quantity must be positive")
         requested[line.pk] += quantity
-        owner = next((f for f in order.fulfillments if any(fl is line for fl in f.lines)), None)
-        if owner is None:
-            # Saleor would take another order's line here; the stand-in keeps each order's books apart.
-            global_id = to_global_id("FulfillmentLine", line.pk)
-            raise ActionRefused(
-                ActionError("fulfillmentLines", f"Couldn't resolve to a node: {global_id}", "NOT_FOUND")
-            )
-        if line.quantity < requested[line.pk]:
-            raise ActionRefused(
-                ActionError(
-                    "fulfillmentLineId",
-                    "Provided quantity is bigger than quantity from fulfillment line",
-                    "INVALID_QUANTITY",
-                )
-            )
-        if owner.status not in _RETURNABLE_FULFILLMENTS:
-            allowed = ", ".join(status.lower() for status in _RETURNABLE_FULFILLMENTS)
-            raise ActionRefused(
-                ActionError(
-                    "fulfillmentLineId",
-                    f"Unable to process action for fulfillmentLine with different status than {allowed}.",
-                    "INVALID",
-                )
-            )
-        owners.append(owner)
+        owners.append(_fulfillment_taking(order, line, requested[line.pk], _RETURNABLE_FULFILLMENTS))
 
     # Everything checked: apply.
     targets: dict[FulfillmentStatus, Fulfillment] = {}
@@ -818,28 +823,7 @@ def refund_lines(
             )
     owners: list[Fulfillment] = []
     for units, quantity in fulfillment_lines:
-        owner = next((f for f in order.fulfillments if any(fl is units for fl in f.lines)), None)
-        if owner is None:
-            # Saleor would take another order's line here; the stand-in keeps each order's books apart.
-            raise ActionRefused(ActionError("fulfillmentLines", "Couldn't resolve to a node.", "NOT_FOUND"))
-        if units.quantity < quantity:
-            raise ActionRefused(
-                ActionError(
-                    "fulfillmentLineId",
-                    "Provided quantity is bigger than quantity from fulfillment line",
-                    "INVALID_QUANTITY",
-                )
-            )
-        if owner.status not in _REFUNDABLE_FULFILLMENTS:
-            allowed = ", ".join(status.lower() for status in _REFUNDABLE_FULFILLMENTS)
-            raise ActionRefused(
-                ActionError(
-                    "fulfillmentLineId",
-                    f"Unable to process action for fulfillmentLine with different status than {allowed}.",
-                    "INVALID",
-                )
-            )
-        owners.append(owner)
+        owners.append(_fulfillment_taking(order, units, quantity, _REFUNDABLE_FULFILLMENTS))
 
     # Everything checked: apply.
     prices = {line.pk: line.unit_price_gross for line in order.lines}

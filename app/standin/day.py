@@ -48,6 +48,7 @@ from app.standin.state import (
     Channel,
     CreditCard,
     Customer,
+    FulfillmentLine,
     FulfillmentStatus,
     Order,
     OrderStatus,
@@ -1275,17 +1276,7 @@ class _DayPlanner:
 
         def give_back(store: Store) -> None:
             order = store.orders[placed[index]]
-            line_pk = order.lines[line_index].pk
-            shipped = next(
-                (
-                    fulfillment_line
-                    for fulfillment in order.fulfillments
-                    if fulfillment.status is FulfillmentStatus.FULFILLED
-                    for fulfillment_line in fulfillment.lines
-                    if fulfillment_line.order_line_pk == line_pk
-                ),
-                None,
-            )
+            shipped = _shipped_units(order, order.lines[line_index].pk)
             if shipped is not None:  # else it never left: an app held the order for review
                 actions.return_lines(store, order, [(shipped, 1)], at=at, principal=None)
 
@@ -1298,17 +1289,7 @@ class _DayPlanner:
 
         def refund(store: Store) -> None:
             order = store.orders[placed[index]]
-            line_pk = order.lines[0].pk
-            shipped = next(
-                (
-                    fulfillment_line
-                    for fulfillment in order.fulfillments
-                    if fulfillment.status is FulfillmentStatus.FULFILLED
-                    for fulfillment_line in fulfillment.lines
-                    if fulfillment_line.order_line_pk == line_pk
-                ),
-                None,
-            )
+            shipped = _shipped_units(order, order.lines[0].pk)
             if shipped is not None:  # else it never left: an app held the order for review
                 actions.refund_lines(store, order, fulfillment_lines=[(shipped, 1)], at=at, principal=None)
 
@@ -1345,6 +1326,21 @@ class _DayPlanner:
         again = self._pick_up(warehouse, at + _HANDLING)
         if again is not None:
             self._parcel_step(index, intent, parcel, again, " (again, after the call-back)")
+
+
+def _shipped_units(order: Order, line_pk: UUID) -> FulfillmentLine | None:
+    """Units of the order line that left in a parcel and are still out; None when none did (an app
+    held the order for review)."""
+    return next(
+        (
+            units
+            for fulfillment in order.fulfillments
+            if fulfillment.status is FulfillmentStatus.FULFILLED
+            for units in fulfillment.lines
+            if units.order_line_pk == line_pk
+        ),
+        None,
+    )
 
 
 def _items(lines: Sequence[tuple[Item, int]]) -> str:
