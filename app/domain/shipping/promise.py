@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_interval, format_skeleton
@@ -114,10 +115,19 @@ def estimate(
     ships_latest = warehouse.ships_on(start, warehouse.handling_days_max)
     if transit is None:
         return Estimate(ships_earliest, ships_latest, None)
-    window = DeliveryWindow(
+    return Estimate(ships_earliest, ships_latest, delivery_window(ships_earliest, ships_latest, transit, destination))
+
+
+# Every rate of a warehouse's orders of one day shares its ship dates: selection asks this again and again.
+@lru_cache(maxsize=65_536)
+def delivery_window(
+    ships_earliest: date, ships_latest: date, transit: Transit, destination: BusinessCalendar
+) -> DeliveryWindow:
+    """When a parcel shipped between the two dates arrives; for many services of one order, whose ship dates
+    (``estimate`` with no transit) are the same."""
+    return DeliveryWindow(
         destination.add(ships_earliest, transit.days_min), destination.add(ships_latest, transit.days_max)
     )
-    return Estimate(ships_earliest, ships_latest, window)
 
 
 @dataclass(frozen=True, slots=True)

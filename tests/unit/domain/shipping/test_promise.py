@@ -16,7 +16,15 @@ from app.domain.shipping.calendar import (
     InvalidSetting,
 )
 from app.domain.shipping.model import DeliveryWindow, Level
-from app.domain.shipping.promise import ChannelPromise, Transit, Warehouse, arrival_text, checkout_label, estimate
+from app.domain.shipping.promise import (
+    ChannelPromise,
+    Transit,
+    Warehouse,
+    arrival_text,
+    checkout_label,
+    delivery_window,
+    estimate,
+)
 
 US = BusinessCalendar("US")
 
@@ -173,6 +181,13 @@ class TestDeliveryWindow:
     def test_delivery_crosses_into_the_next_year(self) -> None:
         result = estimate(at(2026, 12, 30, 12), make_warehouse(), Transit(1, 2), US)
         assert result.delivery == DeliveryWindow(date(2026, 12, 31), date(2027, 1, 4))
+
+    def test_the_services_of_one_order_share_its_ship_dates(self) -> None:
+        ordered_at, warehouse = at(2026, 9, 4, 19), make_warehouse(handling=(0, 1))
+        ship_dates = estimate(ordered_at, warehouse, None, US)
+        for transit, carrier in [(Transit(1, 1), US), (Transit(2, 5), BusinessCalendar("CA", weekdays=MON_SAT))]:
+            window = delivery_window(ship_dates.ships_earliest, ship_dates.ships_latest, transit, carrier)
+            assert window == estimate(ordered_at, warehouse, transit, carrier).delivery
 
     def test_unknown_transit_gives_no_delivery_dates_but_the_ship_date(self) -> None:
         result = estimate(at(2026, 9, 4, 19), make_warehouse(), None, US)
