@@ -22,8 +22,6 @@ from app.domain.money import Money
 from app.domain.shipping.model import DeliveryWindow, Level
 from app.domain.shipping.rates import Quote, normalise_postal_code
 
-_FASTER = {Level.STANDARD: Level.EXPEDITED, Level.EXPEDITED: Level.OVERNIGHT}
-
 
 class RuleError(ValueError):
     """A merchant rule that cannot be applied as written; ``field`` names the offending field."""
@@ -58,6 +56,9 @@ class ShipmentFacts:
     order_value: Decimal
     channel: str
     product_types: frozenset[str]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "postal_code", normalise_postal_code(self.postal_code))
 
 
 def _check_range(field: str, low: Decimal | None, high: Decimal | None) -> None:
@@ -94,10 +95,9 @@ class Conditions:
         object.__setattr__(self, "postal_prefixes", prefixes)
 
     def hold_for(self, facts: ShipmentFacts) -> bool:
-        postal_code = normalise_postal_code(facts.postal_code)
         return (
             (not self.countries or facts.country in self.countries)
-            and (not self.postal_prefixes or any(postal_code.startswith(prefix) for prefix in self.postal_prefixes))
+            and (not self.postal_prefixes or facts.postal_code.startswith(self.postal_prefixes))
             and _within(facts.weight_kg, self.min_weight_kg, self.max_weight_kg)
             and _within(facts.order_value, self.min_order_value, self.max_order_value)
             and (not self.channels or facts.channel in self.channels)
@@ -128,12 +128,15 @@ class Actions:
             if value is not None and (not value.is_finite() or value < 0):
                 raise RuleError(name, f"must be zero or more, got {value}")
 
+    def allows(self, carrier: str) -> bool:
+        return (not self.only_carriers or carrier in self.only_carriers) and carrier not in self.excluded_carriers
+
     def refuses(self, carrier: str) -> str | None:
-        if self.only_carriers and carrier not in self.only_carriers:
-            return f"only {', '.join(sorted(self.only_carriers))} allowed"
+        if self.allows(carrier):
+            return None
         if carrier in self.excluded_carriers:
             return f"{carrier} excluded"
-        return None
+        return f"only {', '.join(sorted(self.only_carriers))} allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +164,59 @@ class Verdict:
 class Selection:
     """The decision for one level. ``chosen`` is None when no candidate survives the rule.
 
-    ``shopper_price`` is set only when the rule fixes it (a fixed price, or zero above the free
-    threshold); otherwise the pricing policy decides what the shopper pays.
+    ``kept_at`` is the level whose service keeps the promise (this one or a faster one), None when
+    the earliest arrival was taken instead. ``shopper_price`` is set only when the rule fixes it (a
+    fixed price, or zero above the free threshold); otherwise the pricing policy decides what the
+    shopper pays. The explanations are derived from the decision when asked for, so that choosing
+    stays cheap at checkout.
     """
 
     level: Level
     promised_by: date
     rule: Rule
+    candidates: tuple[Candidate, ...]
     chosen: Candidate | None
-    meets_promise: bool
+    kept_at: Level | None
     shopper_price: Money | None
-    verdicts: tuple[Verdict, ...]
-    summary: str
+
+    @property
+    def meets_promise(self) -> bool:
+        return self.chosen is not None and self.chosen.window.latest <= self.promised_by
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """Each candidate, in the order given, kept or dropped and why."""
+        return tuple(self._verdict(candidate) for candidate in self.candidates)
+
+    def _verdict(self, candidate: Candidate) -> Verdict:
+        refusal = self.rule.actions.refuses(candidate.quote.carrier)
+        if refusal is not None:
+            return Verdict(candidate, False, f"rule {self.rule.name!r}: {refusal}")
+        if candidate is self.chosen:
+            return Verdict(
+                candidate, True, f"chosen at {candidate.quote.total.amount}, arrives by {candidate.window.latest}"
+            )
+        if candidate.window.latest > self.promised_by:
+            return Verdict(
+                candidate, False, f"arrives by {candidate.window.latest}, after the promised {self.promised_by}"
+            )
+        if candidate.quote.level is not self.level:
+            return Verdict(candidate, False, f"{candidate.quote.level} service, not needed")
+        preferred = self.chosen.label if self.chosen else "another"
+        return Verdict(candidate, False, f"keeps the promise, but {preferred} was preferred")
+
+    @property
+    def summary(self) -> str:
+        head = f"{self.level} by {self.promised_by}"
+        if self.chosen is None:
+            return f"{head}: no service left after rule {self.rule.name!r}"
+        if self.kept_at is None:
+            how = f"no {self.level} or faster service keeps the promise: the earliest to arrive"
+        else:
+            how = f"{self.rule.actions.strategy} that keeps the promise"
+            if self.kept_at is not self.level:
+                how += f", from the faster {self.kept_at} level since no {self.level} service keeps it"
+        return f"{head}: {self.chosen.label} ({how}; rule {self.rule.name!r})"
 
     def ops_shipment(self, source: str) -> dict[str, object] | None:
         """The entry for DESIGN.md's ``ops.shipping`` shipments, or None when nothing was chosen."""
@@ -200,11 +244,11 @@ def _fastest_key(candidate: Candidate) -> tuple[date, Decimal, int]:
     return candidate.window.latest, candidate.quote.total.amount, candidate.preference
 
 
-def _levels_from(level: Level) -> list[Level]:
-    levels = [level]
-    while levels[-1] in _FASTER:
-        levels.append(_FASTER[levels[-1]])
-    return levels
+_THIS_AND_FASTER = {
+    Level.STANDARD: (Level.STANDARD, Level.EXPEDITED, Level.OVERNIGHT),
+    Level.EXPEDITED: (Level.EXPEDITED, Level.OVERNIGHT),
+    Level.OVERNIGHT: (Level.OVERNIGHT,),
+}
 
 
 def select(
@@ -216,54 +260,21 @@ def select(
 ) -> Selection:
     """Chooses the service for ``level`` among ``candidates`` of every level (faster ones are the fallback)."""
     rule = next((rule for rule in rules if rule.conditions.hold_for(facts)), NO_RULE)
-    verdicts: dict[int, Verdict] = {}
-    allowed: list[Candidate] = []
-    for candidate in candidates:
-        refusal = rule.actions.refuses(candidate.quote.carrier)
-        if refusal is not None:
-            verdicts[id(candidate)] = Verdict(candidate, False, f"rule {rule.name!r}: {refusal}")
-        else:
-            allowed.append(candidate)
-    key = _fastest_key if rule.actions.strategy is Strategy.FASTEST else _cheapest_key
+    actions = rule.actions
+    allowed = [candidate for candidate in candidates if actions.allows(candidate.quote.carrier)]
+    key = _fastest_key if actions.strategy is Strategy.FASTEST else _cheapest_key
     chosen: Candidate | None = None
-    how = ""
-    for tried in _levels_from(level):
-        at_level = [candidate for candidate in allowed if candidate.quote.level is tried]
-        keeping = [candidate for candidate in at_level if candidate.window.latest <= promised_by]
+    kept_at: Level | None = None
+    for tried in _THIS_AND_FASTER[level]:
+        keeping = [c for c in allowed if c.quote.level is tried and c.window.latest <= promised_by]
         if keeping:
-            chosen = min(keeping, key=key)
-            how = f"{rule.actions.strategy} that keeps the promise"
-            if tried is not level:
-                how += f", from the faster {tried} level since no {level} service keeps it"
+            chosen, kept_at = min(keeping, key=key), tried
             break
     if chosen is None and allowed:
         chosen = min(allowed, key=_fastest_key)
-        how = f"no {level} or faster service keeps the promise: the earliest to arrive"
-    for candidate in allowed:
-        verdicts[id(candidate)] = _verdict(candidate, chosen, promised_by, candidate.quote.level is level)
-    summary = _summary(level, promised_by, rule, chosen, how)
     return Selection(
-        level,
-        promised_by,
-        rule,
-        chosen,
-        chosen is not None and chosen.window.latest <= promised_by,
-        _shopper_price(rule.actions, chosen, facts),
-        tuple(verdicts[id(candidate)] for candidate in candidates),
-        summary,
+        level, promised_by, rule, tuple(candidates), chosen, kept_at, _shopper_price(actions, chosen, facts)
     )
-
-
-def _verdict(candidate: Candidate, chosen: Candidate | None, promised_by: date, at_level: bool) -> Verdict:
-    if candidate is chosen:
-        return Verdict(
-            candidate, True, f"chosen at {candidate.quote.total.amount}, arrives by {candidate.window.latest}"
-        )
-    if candidate.window.latest > promised_by:
-        return Verdict(candidate, False, f"arrives by {candidate.window.latest}, after the promised {promised_by}")
-    if not at_level:
-        return Verdict(candidate, False, f"{candidate.quote.level} service, not needed")
-    return Verdict(candidate, False, f"keeps the promise, but {chosen.label if chosen else 'another'} was preferred")
 
 
 def _shopper_price(actions: Actions, chosen: Candidate | None, facts: ShipmentFacts) -> Money | None:
@@ -275,9 +286,3 @@ def _shopper_price(actions: Actions, chosen: Candidate | None, facts: ShipmentFa
     if actions.fixed_price is not None:
         return Money(actions.fixed_price, currency).quantized()
     return None
-
-
-def _summary(level: Level, promised_by: date, rule: Rule, chosen: Candidate | None, how: str) -> str:
-    if chosen is None:
-        return f"{level} by {promised_by}: no service left after rule {rule.name!r}"
-    return f"{level} by {promised_by}: {chosen.label} ({how}; rule {rule.name!r})"
