@@ -190,7 +190,6 @@ class Surcharges:
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONDAY_TO_FRIDAY = frozenset(range(5))
-MONDAY_TO_SATURDAY = frozenset(range(6))
 
 
 @dataclass(frozen=True, slots=True)
