@@ -16,7 +16,6 @@ Exits non-zero only when something crashes, never because a target is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import random
 import statistics
@@ -42,7 +41,7 @@ from app.domain.fraud import (
     parse_rules,
     velocity_probes,
 )
-from bench.stats import percentile
+from bench.stats import percentile, pin_to_cpu
 
 TARGET = 20_000
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -221,11 +220,7 @@ def main() -> int:
     parser.add_argument("--cpu", type=int, default=None, help="pin to this CPU (default: the first one allowed)")
     args = parser.parse_args()
 
-    pinned = "not pinned"
-    if hasattr(os, "sched_setaffinity"):
-        cpu = args.cpu if args.cpu is not None else min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        pinned = f"pinned to CPU {cpu}"
+    pinned = pin_to_cpu(args.cpu)
     policy, lists, rules = _setup()
     rng = random.Random(args.seed)
     started = time.perf_counter()

@@ -15,21 +15,14 @@ from functools import cache
 
 import holidays
 
+from app.domain.shipping.model import InvalidSetting
+
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 MON_FRI = frozenset({MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY})
 MON_SAT = MON_FRI | {SATURDAY}
 TUE_SAT = frozenset({TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY})
 
 ONE_DAY = timedelta(days=1)
-
-
-class InvalidSetting(ValueError):
-    """A shipping setting that cannot be used; ``field`` names it so a settings form can mark it."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 @cache

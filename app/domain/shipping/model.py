@@ -25,3 +25,13 @@ class DeliveryWindow:
     def __post_init__(self) -> None:
         if self.latest < self.earliest:
             raise ValueError(f"a delivery window cannot end ({self.latest}) before it starts ({self.earliest})")
+
+
+class InvalidSetting(ValueError):
+    """A shipping setting, table entry or rule that cannot be used; ``field`` names it so that a settings
+    form or an importer's column can point at it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_interval, format_skeleton
 
-from app.domain.shipping.calendar import ONE_DAY, BusinessCalendar, InvalidSetting
-from app.domain.shipping.model import DeliveryWindow, Level
+from app.domain.shipping.calendar import ONE_DAY, BusinessCalendar
+from app.domain.shipping.model import DeliveryWindow, InvalidSetting, Level
 
 
 def _check_day_count(name: str, value: int) -> None:

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from app.domain.shipping.calendar import MON_FRI, MON_SAT, SUNDAY, TUE_SAT, BusinessCalendar, InvalidSetting
+from app.domain.shipping.calendar import MON_FRI, MON_SAT, SUNDAY, TUE_SAT, BusinessCalendar
+from app.domain.shipping.model import InvalidSetting
 
 FRI_4_SEP_2026 = date(2026, 9, 4)  # the Monday after is Labor Day in the US
 

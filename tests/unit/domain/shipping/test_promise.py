@@ -13,9 +13,8 @@ from app.domain.shipping.calendar import (
     THURSDAY,
     TUESDAY,
     BusinessCalendar,
-    InvalidSetting,
 )
-from app.domain.shipping.model import DeliveryWindow, Level
+from app.domain.shipping.model import DeliveryWindow, InvalidSetting, Level
 from app.domain.shipping.promise import (
     ChannelPromise,
     Transit,
