@@ -104,8 +104,8 @@ async def assess_order(
         # Whoever cancelled it in Saleor decided it: it waits for no payment and no person any more.
         await fraud.close_as_cancelled(url, facts.order_id, order.number, at=now)
         return NotAssessed("cancelled")
-    known = await fraud.review(url, facts.order_id)
-    if known is not None and known.closed_reason == CANCELLED_IN_SALEOR:
+    review = await fraud.review(url, facts.order_id)
+    if review is not None and review.closed_reason == CANCELLED_IN_SALEOR:
         # Issued before the cancel, delivered after it: the order is gone, so nothing is written to it.
         return NotAssessed("cancelled")
     stage = Stage.PAID if facts.payments else Stage.CREATED
@@ -136,7 +136,6 @@ async def assess_order(
         return AlreadyAssessed()
 
     order_id = SaleorId(facts.order_id)
-    review = await fraud.review(url, facts.order_id)
     held = order.status == "UNCONFIRMED" and config.confirm_approved
     approved = assessment.decision is Decision.APPROVE
     # A person already holding this order is not overruled by a later approval.

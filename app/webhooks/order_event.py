@@ -107,7 +107,8 @@ def order_event_router(
                 saleor=runtime.saleor.gateway(installation.saleor_api_url, installation.token),
                 now=clock.now(),
             )
-        await names.remember(installation.saleor_api_url, order_names(payload.order), clock.now())
+        if recorded:  # a redelivery carries the names its first delivery already gave
+            await names.remember(installation.saleor_api_url, order_names(payload.order), clock.now())
         # Our own writes (the COGS note makes Saleor send ORDER_UPDATED) move no goods.
         by_us = payload.issuing_principal is not None and payload.issuing_principal.id == installation.app_id
         if costing and not by_us:
