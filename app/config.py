@@ -40,14 +40,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    # Outbound calls to Saleor: a webhook handled inline must answer well within
-    # Saleor's 18 s read timeout, so the whole retry budget stays a few seconds.
+    # Outbound calls to Saleor. The dispatcher makes one attempt per try and retries on its own
+    # schedule (app.domain.pipeline); calls a person waits for (dashboard reads) retry here.
     saleor_timeout_seconds: float = 5.0
     saleor_max_attempts: int = 3
     saleor_backoff_seconds: float = 0.3
     # A flood of badly signed webhooks may make us fetch a store's JWKS at most
     # once per this many seconds.
     jwks_refetch_interval_seconds: float = 30.0
+    # The pipeline: whether `serve` runs a worker in its own process (`--no-worker` turns it off
+    # where `saleor-ops worker` processes do the work), and how many deliveries and effects a worker
+    # handles at once (on SQLite, one: the database has one writer).
+    worker_in_process: bool = True
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    worker_poll_seconds: float = Field(default=0.05, gt=0, le=60)
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
+from uuid import uuid4
 
 import httpx
 import uvicorn
@@ -33,6 +34,7 @@ from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
@@ -40,6 +42,7 @@ from app.domain.inventory import margin_pct
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
+from app.services.pipeline import OutboxGateway
 from app.services.receipts import OpeningBalance, take_opening_balance
 from app.standin.day import plan_day, seed_store
 from app.standin.facade import StandIn
@@ -229,7 +232,13 @@ async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) ->
         assert installation is not None
         return await take_opening_balance(
             url,
-            saleor=runtime.saleor.gateway(url, installation.token),
+            saleor=OutboxGateway(
+                runtime.saleor.gateway(url, installation.token),
+                SqlEffectOutbox(session),
+                url,
+                f"opening-balance:{uuid4()}",
+                runtime.clock.now(),
+            ),
             ledger=SqlInventoryLedger(session),
             settings=SqlSettingsStore(session),
             names=SqlSaleorNames(session),

@@ -15,6 +15,7 @@ from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.inventory_reports import SqlInventoryReports
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
@@ -27,6 +28,7 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
+from app.services.pipeline import OutboxGateway
 from app.services.ports import Clock
 
 
@@ -124,6 +126,22 @@ async def get_receipt_log(session: SessionDep) -> SqlReceiptLog:
 
 
 ReceiptLogDep = Annotated[SqlReceiptLog, Depends(get_receipt_log)]
+
+
+async def get_effect_outbox(session: SessionDep) -> SqlEffectOutbox:
+    return SqlEffectOutbox(session)
+
+
+EffectOutboxDep = Annotated[SqlEffectOutbox, Depends(get_effect_outbox)]
+
+
+def saleor_with_outbox(
+    runtime: Runtime, installation: Installation, effects: SqlEffectOutbox, cause: str
+) -> OutboxGateway:
+    """The store's API for a request that decides: it reads from Saleor at once, and what it writes
+    is stored as effects of ``cause`` in the request's transaction, for the dispatcher to deliver."""
+    live = runtime.saleor.gateway(installation.saleor_api_url, installation.token)
+    return OutboxGateway(live, effects, installation.saleor_api_url, cause, runtime.clock.now())
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,9 @@ class SaleorApiError(AppError):
 
 
 class SaleorUnavailableError(SaleorApiError):
-    pass
+    def __init__(self, message: str, *, operation: str, retry_after: float | None = None) -> None:
+        super().__init__(message, operation=operation)
+        self.retry_after = retry_after  # seconds Saleor asked us to wait (429, 503)
 
 
 class SaleorUnauthorizedError(SaleorApiError):

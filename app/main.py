@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ from app.errors import (
 )
 from app.health import router as health_router
 from app.logs import configure_logging
+from app.pipeline.build import build_worker
 from app.runtime import Runtime
 from app.saleor.routes import router as saleor_router
 from app.saleor.webhook_auth import WebhookRejected
@@ -99,10 +101,17 @@ def create_app(
     settings = settings or Settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
     runtime = Runtime.build(settings, clock=clock, http=http)
+    worker = build_worker(runtime)
+    runtime.wake_workers = worker.wake
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop)) if settings.worker_in_process else None
         yield
+        stop.set()
+        if running is not None:
+            await running
         await runtime.close()
 
     app = FastAPI(
@@ -115,6 +124,7 @@ def create_app(
         openapi_url=None,
     )
     app.state.runtime = runtime
+    app.state.worker = worker
     _install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(saleor_router)

@@ -19,12 +19,14 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
+from uuid import uuid4
 
 from app.config import Settings
 from app.db.engine import is_sqlite
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
@@ -32,6 +34,7 @@ from app.domain.installation import Installation
 from app.domain.money import Money
 from app.errors import SaleorApiError
 from app.runtime import Runtime
+from app.services.pipeline import OutboxGateway
 from app.services.receipt_import import ReceiptError, read_instant
 from app.services.receipts import NothingBooked, ReceiptsRejected, import_receipt_csv, take_opening_balance
 from app.services.settings import store_timezone
@@ -114,7 +117,13 @@ async def import_receipts(runtime: Runtime, raw_url: str, path: Path, console: C
             outcome = await import_receipt_csv(
                 url,
                 lambda: path.open(encoding="utf-8-sig", newline=""),
-                saleor=runtime.saleor.gateway(url, installation.token),
+                saleor=OutboxGateway(
+                    runtime.saleor.gateway(url, installation.token),
+                    SqlEffectOutbox(session),
+                    url,
+                    f"cli:{uuid4()}",
+                    runtime.clock.now(),
+                ),
                 ledger=SqlInventoryLedger(session),
                 settings=SqlSettingsStore(session),
                 now=runtime.clock.now(),
@@ -163,7 +172,13 @@ async def opening_balance(
                 return 2
             result = await take_opening_balance(
                 url,
-                saleor=runtime.saleor.gateway(url, installation.token),
+                saleor=OutboxGateway(
+                    runtime.saleor.gateway(url, installation.token),
+                    SqlEffectOutbox(session),
+                    url,
+                    f"cli:{uuid4()}",
+                    runtime.clock.now(),
+                ),
                 ledger=SqlInventoryLedger(session),
                 settings=settings,
                 names=SqlSaleorNames(session),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -29,6 +30,8 @@ class Runtime:
     clock: Clock
     # Dashboards refused to frame a page, each logged once per process (the browser tells only its console).
     refused_frame_origins: set[str] = field(default_factory=set)
+    # Tells this process's worker that a delivery was stored (``app.main`` connects it).
+    wake_workers: Callable[[], None] = field(default=lambda: None)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

@@ -23,6 +23,7 @@ from app.db.migrate import upgrade_to_head
 from app.db.repositories.installations import SqlInstallationStore
 from app.domain.installation import Installation
 from app.main import create_app
+from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from tests.builders import NOW, make_installation
 from tests.fakes.fake_saleor import FakeSaleor
@@ -94,6 +95,13 @@ async def app(settings: Settings, clock: FixedClock) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 def runtime(app: FastAPI) -> Runtime:
     result: Runtime = app.state.runtime
+    return result
+
+
+@pytest.fixture
+def worker(app: FastAPI) -> Worker:
+    """The app's pipeline worker; ``await worker.drain()`` does all that is due (no loop runs in tests)."""
+    result: Worker = app.state.worker
     return result
 
 

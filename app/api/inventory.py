@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from uuid import uuid4
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.dependencies import ApiCallerDep, InventoryLedgerDep, RuntimeDep, SettingsStoreDep
+from app.dependencies import (
+    ApiCallerDep,
+    EffectOutboxDep,
+    InventoryLedgerDep,
+    RuntimeDep,
+    SettingsStoreDep,
+    saleor_with_outbox,
+)
 from app.domain.money import Money
 from app.services.receipt_import import ReceiptError
 from app.services.receipts import ReceiptsRejected, book_receipts
@@ -62,7 +70,12 @@ async def _items(request: Request, key: str, rejected: str) -> list[object] | JS
 
 @router.post("/api/inventory/receipts")
 async def post_receipts(
-    request: Request, caller: ApiCallerDep, ledger: InventoryLedgerDep, settings: SettingsStoreDep, runtime: RuntimeDep
+    request: Request,
+    caller: ApiCallerDep,
+    ledger: InventoryLedgerDep,
+    settings: SettingsStoreDep,
+    effects: EffectOutboxDep,
+    runtime: RuntimeDep,
 ) -> JSONResponse:
     items = await _items(request, "receipts", "RECEIPTS_REJECTED")
     if isinstance(items, JSONResponse):
@@ -71,7 +84,7 @@ async def post_receipts(
     outcome = await book_receipts(
         url,
         items,
-        saleor=runtime.saleor.gateway(url, caller.installation.token),
+        saleor=saleor_with_outbox(runtime, caller.installation, effects, f"api:{uuid4()}"),
         ledger=ledger,
         settings=settings,
         now=runtime.clock.now(),
@@ -99,7 +112,12 @@ async def post_receipts(
 
 @router.post("/api/inventory/moves")
 async def post_moves(
-    request: Request, caller: ApiCallerDep, ledger: InventoryLedgerDep, settings: SettingsStoreDep, runtime: RuntimeDep
+    request: Request,
+    caller: ApiCallerDep,
+    ledger: InventoryLedgerDep,
+    settings: SettingsStoreDep,
+    effects: EffectOutboxDep,
+    runtime: RuntimeDep,
 ) -> JSONResponse:
     items = await _items(request, "moves", "MOVES_REJECTED")
     if isinstance(items, JSONResponse):
@@ -108,7 +126,7 @@ async def post_moves(
     outcome = await book_moves(
         url,
         items,
-        saleor=runtime.saleor.gateway(url, caller.installation.token),
+        saleor=saleor_with_outbox(runtime, caller.installation, effects, f"api:{uuid4()}"),
         ledger=ledger,
         settings=settings,
         now=runtime.clock.now(),

@@ -9,7 +9,15 @@ from fastapi.responses import HTMLResponse
 
 from app.dashboard.router import templates
 from app.dashboard.view_models import parse_locale, review_rows
-from app.dependencies import DashboardContext, FraudRepositoryDep, RuntimeDep, SettingsStoreDep, require_permissions
+from app.dependencies import (
+    DashboardContext,
+    EffectOutboxDep,
+    FraudRepositoryDep,
+    RuntimeDep,
+    SettingsStoreDep,
+    require_permissions,
+    saleor_with_outbox,
+)
 from app.domain.fraud import ListEntryInvalid, ListKind, parse_list_entry
 from app.services.fraud import ReviewClosed, ReviewOutcome, decide_review
 from app.services.settings import store_timezone
@@ -81,6 +89,7 @@ async def close_review(
     viewer: ReviewerDep,
     fraud: FraudRepositoryDep,
     settings: SettingsStoreDep,
+    effects: EffectOutboxDep,
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> HTMLResponse:
@@ -112,7 +121,8 @@ async def close_review(
         note=str(form.get("note") or ""),
         by=viewer.user.email,
         fraud=fraud,
-        saleor=runtime.saleor.gateway(url, viewer.installation.token),
+        # A review closes once, so the order names this decision's effects.
+        saleor=saleor_with_outbox(runtime, viewer.installation, effects, f"review:{order_id}"),
         now=runtime.clock.now(),
         block=blocked,
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, Annotated, Any
+from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -25,6 +26,7 @@ from app.dashboard.view_models import parse_locale
 from app.dependencies import (
     ApiKeyStoreDep,
     DashboardContext,
+    EffectOutboxDep,
     InventoryLedgerDep,
     ReceiptLogDep,
     RuntimeDep,
@@ -32,6 +34,7 @@ from app.dependencies import (
     SessionDep,
     SettingsStoreDep,
     require_permissions,
+    saleor_with_outbox,
 )
 from app.errors import SaleorApiError
 from app.services.api_keys import ApiKeyCreated, create_api_key
@@ -74,16 +77,21 @@ class _Page:
         settings: SettingsStoreDep,
         receipts: ReceiptLogDep,
         keys: ApiKeyStoreDep,
+        effects: EffectOutboxDep,
         runtime: RuntimeDep,
         locale: str | None = None,
     ) -> None:
         self.request, self.viewer, self.settings, self.receipts, self.keys = request, viewer, settings, receipts, keys
-        self.runtime = runtime
+        self.effects, self.runtime = effects, runtime
         self.locale = parse_locale(locale)
         self.url = viewer.installation.saleor_api_url
 
     def gateway(self) -> SaleorGateway:
         return self.runtime.saleor.gateway(self.url, self.viewer.installation.token)
+
+    def deciding(self, action: str) -> SaleorGateway:
+        """For an action that books: its writes to Saleor (orders recosted) wait in the outbox."""
+        return saleor_with_outbox(self.runtime, self.viewer.installation, self.effects, f"{action}:{uuid4()}")
 
     async def render(
         self, *, status_code: int = 200, message: str | None = None, notice: str | None = None, **outcome: Any
@@ -125,10 +133,11 @@ async def _receiver_page(
     settings: SettingsStoreDep,
     receipts: ReceiptLogDep,
     keys: ApiKeyStoreDep,
+    effects: EffectOutboxDep,
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> _Page:
-    return _Page(request, viewer, settings, receipts, keys, runtime, locale)
+    return _Page(request, viewer, settings, receipts, keys, effects, runtime, locale)
 
 
 async def _key_manager_page(
@@ -137,10 +146,11 @@ async def _key_manager_page(
     settings: SettingsStoreDep,
     receipts: ReceiptLogDep,
     keys: ApiKeyStoreDep,
+    effects: EffectOutboxDep,
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> _Page:
-    return _Page(request, viewer, settings, receipts, keys, runtime, locale)
+    return _Page(request, viewer, settings, receipts, keys, effects, runtime, locale)
 
 
 PageDep = Annotated[_Page, Depends(_receiver_page)]
@@ -176,7 +186,7 @@ async def import_receipts(page: PageDep, ledger: InventoryLedgerDep, session: Se
             outcome = await import_receipt_csv(
                 page.url,
                 lambda: _text_lines(upload.file),
-                saleor=page.gateway(),
+                saleor=page.deciding("receipts"),
                 ledger=ledger,
                 settings=page.settings,
                 now=page.runtime.clock.now(),
@@ -213,7 +223,7 @@ async def enter_receipt(page: PageDep, ledger: InventoryLedgerDep, session: Sess
         outcome = await book_receipts(
             page.url,
             [fields],
-            saleor=page.gateway(),
+            saleor=page.deciding("receipts"),
             ledger=ledger,
             settings=page.settings,
             now=page.runtime.clock.now(),
@@ -248,7 +258,7 @@ async def opening_balance(page: PageDep, ledger: InventoryLedgerDep, names: Sale
         )
     outcome: OpeningBalance = await take_opening_balance(
         page.url,
-        saleor=page.gateway(),
+        saleor=page.deciding("receipts"),
         ledger=ledger,
         settings=page.settings,
         names=names,

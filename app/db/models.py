@@ -43,6 +43,7 @@ class OrderEventRow(Base):
         UniqueConstraint("saleor_api_url", "event", "order_id", "issued_at"),
         Index("ix_order_events_tenant_order", "saleor_api_url", "order_id"),
         Index("ix_order_events_tenant_issued", "saleor_api_url", "issued_at"),
+        Index("ix_order_events_status_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -54,6 +55,44 @@ class OrderEventRow(Base):
     saleor_version: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Its way through the pipeline (app.domain.pipeline.Status): pending until a worker has handed
+    # it to every subscriber of its event, in one transaction with what they decided.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EffectRow(Base):
+    """Something a decision must make happen outside the app (a write to Saleor), kept in the
+    decision's transaction and delivered by a dispatcher: in order per order, retried with backoff.
+
+    ``key`` names the decision that caused it (the delivery, or the review, and its place among
+    that decision's effects), so the same decision can never queue it twice.
+    """
+
+    __tablename__ = "effects"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "key"),
+        Index("ix_effects_status_due", "status", "next_attempt_at"),
+        Index("ix_effects_tenant_order", "saleor_api_url", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    order_id: Mapped[str] = mapped_column(String(256))
+    key: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # JSON: what the kind's Saleor call takes
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A claimed effect's lease: past it, a dispatcher that died mid-call is presumed gone.
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class FailedDeliveryRow(Base):

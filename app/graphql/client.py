@@ -137,7 +137,9 @@ class SaleorGraphQLClient:
                     return data
             except _Retryable as exc:
                 if attempt == self._max_attempts:
-                    raise SaleorUnavailableError(f"{exc} after {attempt} attempts", operation=operation) from exc
+                    raise SaleorUnavailableError(
+                        f"{exc} after {attempt} attempts", operation=operation, retry_after=exc.retry_after
+                    ) from exc
                 delay = exc.retry_after if exc.retry_after is not None else self._backoff * 2 ** (attempt - 1)
                 log.warning(
                     "saleor call retried",
@@ -224,6 +226,11 @@ class GqlSaleorGateway:
             },
         )
 
+    async def order_notes(self, order_id: SaleorId) -> set[str]:
+        data = await self._client.execute(load("queries", "order_notes"), {"id": order_id})
+        events = (data.get("order") or {}).get("events") or []
+        return {event["message"] for event in events if event.get("type") == "NOTE_ADDED" and event.get("message")}
+
     async def confirm_order(self, order_id: SaleorId) -> None:
         await self._client.mutate(load("mutations", "order_confirm"), {"id": order_id})
 
@@ -294,16 +301,24 @@ class SaleorClientFactory:
         self._backoff = backoff_seconds
         self.on_unauthorized = on_unauthorized
 
-    def client(self, saleor_api_url: SaleorApiUrl, token: str, *, track_revocation: bool = True) -> SaleorGraphQLClient:
+    def client(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        token: str,
+        *,
+        track_revocation: bool = True,
+        max_attempts: int | None = None,
+    ) -> SaleorGraphQLClient:
         return SaleorGraphQLClient(
             self._http,
             saleor_api_url,
             token,
             timeout_seconds=self._timeout,
-            max_attempts=self._max_attempts,
+            max_attempts=max_attempts or self._max_attempts,
             backoff_seconds=self._backoff,
             on_unauthorized=self.on_unauthorized if track_revocation else None,
         )
 
-    def gateway(self, saleor_api_url: SaleorApiUrl, token: str) -> GqlSaleorGateway:
-        return GqlSaleorGateway(self.client(saleor_api_url, token))
+    def gateway(self, saleor_api_url: SaleorApiUrl, token: str, *, max_attempts: int | None = None) -> GqlSaleorGateway:
+        """``max_attempts=1`` for a caller that retries on its own schedule (the dispatcher)."""
+        return GqlSaleorGateway(self.client(saleor_api_url, token, max_attempts=max_attempts))

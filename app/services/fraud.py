@@ -25,9 +25,8 @@ from app.domain.fraud import (
     velocity_probes,
 )
 from app.domain.ids import SaleorApiUrl, SaleorId
-from app.errors import SaleorMutationError
 from app.services.fraud_settings import FraudSettings, configuration
-from app.services.ports import CANCELLED_IN_SALEOR, FraudRepository, SaleorGateway, SettingsStore
+from app.services.ports import CANCELLED_IN_SALEOR, FraudRepository, SaleorWriter, SettingsStore
 from app.services.settings import SECTIONS, read_settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ async def assess_order(
     scored_on: ScoredOn,
     fraud: FraudRepository,
     settings: SettingsStore,
-    saleor: SaleorGateway,
+    saleor: SaleorWriter,
     now: datetime,
 ) -> Assessed | AlreadyAssessed | NotAssessed:
     """Score the order at the stage its payload supports: ``paid`` once it shows a payment (a checkout
@@ -140,8 +139,7 @@ async def assess_order(
     approved = assessment.decision is Decision.APPROVE
     # A person already holding this order is not overruled by a later approval.
     release = held and approved and stage is Stage.PAID and (review is None or review.status != "open")
-    # Saleor hears the decision before our transaction commits: if this call fails, everything rolls
-    # back and Saleor's retry starts over; only a failed commit after it could repeat the note.
+    # Kept as an effect of this decision: it reaches Saleor after the commit, once.
     await saleor.record_fraud_decision(
         order_id, {METADATA_KEY: json.dumps(assessment.to_metadata())}, note_for(assessment), confirm=release
     )
@@ -195,7 +193,7 @@ async def decide_review(
     note: str,
     by: str,
     fraud: FraudRepository,
-    saleor: SaleorGateway,
+    saleor: SaleorWriter,
     now: datetime,
     block: tuple[ListEntry, ...] = (),
 ) -> ReviewClosed | ReviewNotOpen:
@@ -205,14 +203,9 @@ async def decide_review(
     actions = []
     saleor_id = SaleorId(order_id)
     if approve:
-        try:
-            await saleor.confirm_order(saleor_id)
-            actions.append("confirmed")
-        except SaleorMutationError as exc:
-            # Saleor says INVALID when the order is not UNCONFIRMED (its channel confirms orders itself).
-            if {e.code for e in exc.errors} != {"INVALID"}:
-                raise
-            actions.append("was not held")
+        # Saleor refuses (INVALID) an order its channel never held; the dispatcher takes that as done.
+        await saleor.confirm_order(saleor_id)
+        actions.append("confirmed")
     elif cancel:
         await saleor.cancel_order(saleor_id)
         actions.append("cancelled")

@@ -22,7 +22,7 @@ from app.domain.inventory import (
     returnable_layers,
 )
 from app.services.inventory import book
-from app.services.ports import InventoryLedger, LedgerEntry, PoolKey, SaleorGateway
+from app.services.ports import InventoryLedger, LedgerEntry, PoolKey, SaleorWriter
 
 COGS_KEY = "ops.cogs"
 _SALE_KINDS = (MoveKind.ISSUE, MoveKind.CUSTOMER_RETURN)
@@ -99,7 +99,7 @@ async def cost_order(
     seen_at: datetime,
     ledger: InventoryLedger,
     policy: CostingPolicy,
-    saleor: SaleorGateway,
+    saleor: SaleorWriter,
     now: datetime,
 ) -> CostedOrder | None:
     """Book what left and came back since the last delivery; when anything did, write the
@@ -265,7 +265,7 @@ async def recost_orders(
     issue_ids: Collection[str],
     *,
     ledger: InventoryLedger,
-    saleor: SaleorGateway,
+    saleor: SaleorWriter,
     besides: str | None = None,
 ) -> int:
     """Write ``ops.cogs`` again on the orders whose issues a later move recosted — a receipt
@@ -295,7 +295,7 @@ async def ledger_document(url: SaleorApiUrl, order_id: str, *, ledger: Inventory
     return document
 
 
-async def _write(order_id: str, document: CogsDocument, saleor: SaleorGateway, note: str) -> None:
+async def _write(order_id: str, document: CogsDocument, saleor: SaleorWriter, note: str) -> None:
     await saleor.record_cogs(
         SaleorId(order_id),
         {COGS_KEY: _compact(document)},

@@ -68,8 +68,9 @@ class SaleorAuthority(Protocol):
     async def fetch_jwks(self, saleor_api_url: SaleorApiUrl) -> str: ...
 
 
-class SaleorGateway(Protocol):
-    """What the services ask of a store's GraphQL API (``GqlSaleorGateway`` implements it)."""
+class SaleorWriter(Protocol):
+    """What a decision writes into a store: kept as effects (``app.services.pipeline.Outbox``) and
+    delivered later by the dispatcher through a ``SaleorGateway``."""
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None: ...
     async def confirm_order(self, order_id: SaleorId) -> None: ...
@@ -87,6 +88,13 @@ class SaleorGateway(Protocol):
         note: str,
     ) -> None:
         """``ops.cogs`` on the order, each line's trace on the line, and one note, in one request."""
+
+
+class SaleorGateway(SaleorWriter, Protocol):
+    """What the app asks of a store's GraphQL API (``GqlSaleorGateway`` implements it)."""
+
+    async def order_notes(self, order_id: SaleorId) -> set[str]:
+        """The messages of the order's notes."""
 
     async def warehouses(self) -> list[WarehouseRef]:
         """Every warehouse of the store (paged through GraphQL)."""

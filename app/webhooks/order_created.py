@@ -1,8 +1,7 @@
 """ORDER_CREATED: recorded once, and the order scored for fraud (stage "created", or "paid" when it arrives paid)."""
 
-from app.services.fraud import ScoredOn
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_event import order_event_router
 
 definition = WebhookDefinition("ORDER_CREATED")
-router = order_event_router(definition, fraud=ScoredOn.CREATION)
+router = order_event_router(definition)

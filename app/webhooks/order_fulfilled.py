@@ -4,4 +4,4 @@ from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_event import order_event_router
 
 definition = WebhookDefinition("ORDER_FULFILLED")
-router = order_event_router(definition, costing=True)
+router = order_event_router(definition)

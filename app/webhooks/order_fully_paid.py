@@ -3,9 +3,8 @@
 "Mark as paid" sends this (and ORDER_UPDATED), never ORDER_PAID, under either of the channel's strategies.
 """
 
-from app.services.fraud import ScoredOn
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_event import order_event_router
 
 definition = WebhookDefinition("ORDER_FULLY_PAID")
-router = order_event_router(definition, fraud=ScoredOn.PAYMENT)
+router = order_event_router(definition)

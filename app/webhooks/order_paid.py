@@ -1,8 +1,7 @@
 """ORDER_PAID: recorded once; the order scored with the card checks its payment brought (stage "paid")."""
 
-from app.services.fraud import ScoredOn
 from app.webhooks.definition import WebhookDefinition
 from app.webhooks.order_event import order_event_router
 
 definition = WebhookDefinition("ORDER_PAID")
-router = order_event_router(definition, fraud=ScoredOn.PAYMENT)
+router = order_event_router(definition)

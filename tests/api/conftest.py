@@ -2,6 +2,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.builders import NOW, body_of, order_payload
 from tests.fakes.fake_saleor import FakeSaleor
@@ -11,10 +12,11 @@ Send = Callable[..., Awaitable[httpx.Response]]
 
 
 @pytest.fixture
-def send(client: httpx.AsyncClient, signer: SaleorSigner, fake_saleor: FakeSaleor) -> Send:
-    """POST a delivery as Saleor does: raw bytes, signed, with Saleor's headers.
+def send(client: httpx.AsyncClient, app: FastAPI, signer: SaleorSigner, fake_saleor: FakeSaleor) -> Send:
+    """POST a delivery as Saleor does: raw bytes, signed, with Saleor's headers; then let the worker
+    process it and dispatch its effects (``process=False`` leaves it stored and waiting).
 
-    ``fake_saleor`` answers the write-back the app makes while handling it.
+    ``fake_saleor`` answers the write-back the app makes.
     """
 
     async def deliver(
@@ -25,6 +27,7 @@ def send(client: httpx.AsyncClient, signer: SaleorSigner, fake_saleor: FakeSaleo
         signature: str | None = None,
         headers: dict[str, str] | None = None,
         drop: tuple[str, ...] = (),
+        process: bool = True,
     ) -> httpx.Response:
         raw = body if body is not None else body_of(order_payload())
         sent = {
@@ -39,7 +42,10 @@ def send(client: httpx.AsyncClient, signer: SaleorSigner, fake_saleor: FakeSaleo
         for name in drop:
             sent.pop(name)
         path = "/api/webhooks/" + event.lower().replace("_", "-")
-        return await client.post(path, content=raw, headers=sent)
+        response = await client.post(path, content=raw, headers=sent)
+        if process:
+            await app.state.worker.drain()
+        return response
 
     return deliver
 

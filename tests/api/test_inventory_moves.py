@@ -29,6 +29,7 @@ from app.domain.inventory import (
     Posting,
     post_ledger,
 )
+from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.api_keys import ApiKeyCreated, create_api_key
 from app.services.inventory import Booking, book
@@ -270,7 +271,7 @@ class TestPostMoves:
         assert [(layer.quantity, layer.unit_cost) for layer in pools["PLATE-1", EAST_ID].layers] == [(30, D(3))]
 
     async def test_a_count_gain_covering_units_sold_beyond_stock_rewrites_the_order_s_cogs(
-        self, client: httpx.AsyncClient, key: str, runtime: Runtime, fake_saleor: FakeSaleor
+        self, client: httpx.AsyncClient, key: str, runtime: Runtime, fake_saleor: FakeSaleor, worker: Worker
     ) -> None:
         await _receive(client, key, ("MUG-1", 2, "4", "2026-11-10", "PO-1"))
         await _sell(runtime, "MUG-1", 5, "2026-11-12T10:00:00+00:00")  # 3 beyond stock, at 4 for now
@@ -285,6 +286,7 @@ class TestPostMoves:
         }
         response = await _post(client, key, {"moves": [found]})
         assert response.json()["recostedOrders"] == 1
+        await worker.drain()
         (written,) = fake_saleor.calls("RecordCogs")
         (cogs,) = [json.loads(item["value"]) for item in written["variables"]["metadata"] if item["key"] == "ops.cogs"]
         assert cogs["cogs"] == "23.00"  # 5 sold: 2 at 4, and the 3 found at 5 instead of the provisional 4

@@ -41,6 +41,7 @@ class FakeSaleor:
         self.on("OrderNoteAdd", {"data": {"orderNoteAdd": {"event": {"id": "RXZlbnQ6MQ=="}, "errors": []}}})
         self.on("FraudDecision", FRAUD_DECISION_OK)
         self.on("RecordCogs", {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK}})
+        self.on("OrderNotes", {"data": {"order": {"events": []}}})
         for operation, field in (("OrderConfirm", "orderConfirm"), ("OrderCancel", "orderCancel")):
             self.on(operation, {"data": {field: {"order": None, "errors": []}}})
 

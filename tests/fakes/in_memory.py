@@ -158,6 +158,9 @@ class FakeSaleorGateway:
             self.calls.append(("line_metadata", line_id, dict(items)))
         await self.add_order_note(order_id, note)
 
+    async def order_notes(self, order_id: SaleorId) -> set[str]:
+        return {str(message) for kind, order, message in self.calls if kind == "note" and order == order_id}
+
     async def warehouses(self) -> list[WarehouseRef]:
         return list(self.warehouse_list)
 

@@ -11,6 +11,7 @@ from app.db.models import FailedDeliveryRow, OrderEventRow
 from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
+from app.domain.pipeline import Status
 
 _TABLE = cast(Table, OrderEventRow.__table__)
 _FAILED = cast(Table, FailedDeliveryRow.__table__)
@@ -34,6 +35,9 @@ class SqlOrderEventLog:
                 "saleor_version": event.saleor_version,
                 "payload": event.payload,
                 "received_at": event.received_at,
+                "status": Status.PENDING,
+                "attempts": 0,
+                "next_attempt_at": event.received_at,
             },
         )
 

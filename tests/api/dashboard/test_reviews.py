@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.dashboard.fraud import REJECTION_REASONS
 from app.db.models import FraudListEntryRow, FraudReviewRow
 from app.domain.installation import Installation
+from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.fraud import ReviewOutcome
 from tests.api.conftest import Send
@@ -45,7 +46,7 @@ class TestReviewQueue:
         assert "Block email" in page.text
 
     async def test_approving_confirms_the_order_in_saleor_and_closes_the_review(
-        self, client: httpx.AsyncClient, staff_headers, fake_saleor: FakeSaleor, runtime: Runtime
+        self, client: httpx.AsyncClient, staff_headers, fake_saleor: FakeSaleor, runtime: Runtime, worker: Worker
     ) -> None:
         response = await client.post(
             f"/api/dashboard/reviews/{ORDER}",
@@ -54,13 +55,15 @@ class TestReviewQueue:
         )
         assert response.status_code == 200
         assert response.headers["x-ops-order-changed"] == ORDER
+        assert fake_saleor.calls("OrderConfirm") == []  # kept with the decision, sent by the dispatcher
+        await worker.drain()
         assert len(fake_saleor.calls("OrderConfirm")) == 1
         review = await _review(runtime)
         assert (review.status, review.closed_reason, review.closed_by) == ("closed", "approved", "staff@shop.test")
         assert "Nothing is waiting" in response.text
 
     async def test_rejecting_can_cancel_and_block_the_card(
-        self, client: httpx.AsyncClient, staff_headers, fake_saleor: FakeSaleor, runtime: Runtime
+        self, client: httpx.AsyncClient, staff_headers, fake_saleor: FakeSaleor, runtime: Runtime, worker: Worker
     ) -> None:
         response = await client.post(
             f"/api/dashboard/reviews/{ORDER}",
@@ -68,6 +71,7 @@ class TestReviewQueue:
             headers=staff_headers(),
         )
         assert response.status_code == 200
+        await worker.drain()
         assert len(fake_saleor.calls("OrderCancel")) == 1
         assert (await _review(runtime)).closed_reason == "refunded_as_fraud"
 

@@ -5,11 +5,13 @@ import json
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from app.db.models import FraudAssessmentRow, FraudReviewRow, OrderEventRow
+from app.db.models import EffectRow, FraudAssessmentRow, FraudReviewRow, OrderEventRow
 from app.runtime import Runtime
 from tests.api.conftest import Send
+from tests.conftest import FixedClock
 from tests.builders import body_of, order_payload
 from tests.fakes.fake_saleor import FRAUD_DECISION_OK, FakeSaleor
 
@@ -93,17 +95,24 @@ class TestScoringOnOrderCreated:
         assert retry.json() == {"status": "duplicate"}
         assert len(fake_saleor.calls("FraudDecision")) == 1
 
-    async def test_saleor_down_during_write_back_asks_for_a_retry_and_keeps_nothing(
-        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+    async def test_saleor_down_during_write_back_keeps_the_decision_and_writes_it_when_saleor_is_back(
+        self, send: Send, fake_saleor: FakeSaleor, runtime: Runtime, app: FastAPI, clock: FixedClock
     ) -> None:
         fake_saleor.on("FraudDecision", httpx.Response(503))
-        body = body_of(order_payload())
-        failed = await send(body=body)
-        assert (failed.status_code, failed.json()["error"]["type"]) == (503, "SALEOR_UNAVAILABLE")
-        assert (await _count(runtime, FraudAssessmentRow), await _count(runtime, OrderEventRow)) == (0, 0)
+        assert (await send()).status_code == 200
+        assert (await _count(runtime, FraudAssessmentRow), await _count(runtime, OrderEventRow)) == (1, 1)
+        async with runtime.sessions() as session:
+            waiting = (await session.scalars(select(EffectRow))).one()
+        assert (waiting.kind, waiting.status, waiting.attempts) == ("fraud_decision", "pending", 1)
+        assert "503" in (waiting.last_error or "")
         fake_saleor.on("FraudDecision", FRAUD_DECISION_OK)
-        assert (await send(body=body)).status_code == 200
-        assert await _count(runtime, FraudAssessmentRow) == 1
+        clock.advance(hours=1)
+        await app.state.worker.drain()
+        assert len(fake_saleor.calls("FraudDecision")) == 2
+        # The earlier attempt may have reached Saleor, so its notes were read first: no note twice.
+        assert len(fake_saleor.calls("OrderNotes")) == 1
+        async with runtime.sessions() as session:
+            assert (await session.scalars(select(EffectRow.status))).all() == ["done"]
 
     async def test_a_guest_order_for_digital_goods_without_payments_is_scored(
         self, send: Send, fake_saleor: FakeSaleor

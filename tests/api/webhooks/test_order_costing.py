@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.db.models import InventoryMoveRow
@@ -19,6 +20,7 @@ from app.runtime import Runtime
 from app.services.inventory import book
 from app.services.ports import LedgerEntry, SaleorName
 from tests.api.conftest import Send
+from tests.conftest import FixedClock
 from tests.builders import (
     NOW,
     SHOP_API_URL,
@@ -134,19 +136,25 @@ async def test_our_own_note_coming_back_as_order_updated_is_left_alone(
     ours["issuingPrincipal"] = {"__typename": "App", "id": fake_saleor.app_id}
     await send("ORDER_UPDATED", body_of(ours))
     assert await _moves(runtime) == 0
-    # A person's update carrying the same fulfilment does book it (from Saleor's cost price: no receipts).
-    await send("ORDER_UPDATED", _order("OrderUpdated", shipped))
+    # A person's later update carrying the same fulfilment does book it (from Saleor's cost price: no receipts).
+    await send("ORDER_UPDATED", _order("OrderUpdated", shipped, issued_at="2026-11-26T15:00:02+00:00"))
     assert json.loads(fake_saleor.calls("RecordCogs")[0]["variables"]["metadata"][0]["value"])["cogs"] == "18.00"
 
 
-async def test_saleor_down_during_write_back_keeps_nothing_for_the_retry(
-    send: Send, fake_saleor: FakeSaleor, runtime: Runtime
+async def test_saleor_down_during_write_back_books_once_and_writes_the_cogs_when_saleor_is_back(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime, app: FastAPI, clock: FixedClock
 ) -> None:
-    fake_saleor.on("RecordCogs", httpx.Response(503))
+    fake_saleor.on("RecordCogs", httpx.Response(503), {"data": {"updatePrivateMetadata": {"errors": []}}})
     shipped = fulfillment_payload(warehouse_id=WAREHOUSE, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", LINE, 2)])
-    response = await send("FULFILLMENT_CREATED", _order("FulfillmentCreated", shipped))
-    assert response.status_code >= 500
-    assert await _moves(runtime) == 0
+    body = _order("FulfillmentCreated", shipped)
+    assert (await send("FULFILLMENT_CREATED", body)).status_code == 200
+    assert (await send("FULFILLMENT_CREATED", body)).status_code == 200  # Saleor's retry: nothing new
+    assert await _moves(runtime) == 1
+    assert len(fake_saleor.calls("RecordCogs")) == 1
+    clock.advance(hours=1)
+    await app.state.worker.drain()
+    assert len(fake_saleor.calls("RecordCogs")) == 2
+    assert await _moves(runtime) == 1
 
 
 async def test_the_warehouse_and_a_sku_less_variant_are_learned_by_name_from_the_payload(

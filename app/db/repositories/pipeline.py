@@ -1,0 +1,220 @@
+"""The pipeline's two queues in the database: stored deliveries waiting for a worker, and effects
+waiting for the dispatcher. Both are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+workers beside each other share the work; on SQLite one process runs the only worker.
+
+Order is kept per order: a delivery is taken only when no delivery of its order issued before it is
+still waiting, and an effect only when no earlier effect of its order is waiting or on its way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, and_, exists, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.db.models import EffectRow, OrderEventRow
+from app.db.upsert import insert_if_absent
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.domain.pipeline import Status
+from app.services.pipeline import Effect, NewEffect, encode
+
+_EFFECTS = cast(Table, EffectRow.__table__)
+# How many waiting deliveries a worker looks at to find one whose order no other worker holds.
+_CANDIDATES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A stored order webhook as a worker takes it; ``attempts`` counts the failed ones before."""
+
+    id: int
+    saleor_api_url: SaleorApiUrl
+    event: str
+    order_id: SaleorId
+    issued_at: datetime
+    received_at: datetime
+    attempts: int
+    payload: str
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+class SqlDeliveryQueue:
+    """Stored order webhooks on their way through the workers (rows of ``order_events``)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, now: datetime) -> Delivery | None:
+        """The next delivery to process, held by this transaction until it ends; None when none is due.
+
+        On PostgreSQL an advisory lock per order (held to the end of the transaction) keeps two
+        workers off one order, even when a delivery issued earlier arrives while a later one is
+        being processed; the row lock keeps them off one delivery.
+        """
+        D = OrderEventRow
+        earlier = aliased(OrderEventRow)
+        is_head = ~exists().where(
+            earlier.saleor_api_url == D.saleor_api_url,
+            earlier.order_id == D.order_id,
+            earlier.status == Status.PENDING,
+            or_(earlier.issued_at < D.issued_at, and_(earlier.issued_at == D.issued_at, earlier.id < D.id)),
+        )
+        waiting = select(D.id, D.saleor_api_url, D.order_id).where(
+            D.status == Status.PENDING, D.next_attempt_at <= now, is_head
+        )
+        postgresql = _is_postgresql(self._session)
+        candidates = (await self._session.execute(waiting.order_by(D.next_attempt_at, D.id).limit(_CANDIDATES))).all()
+        for delivery_id, url, order_id in candidates:
+            if postgresql and not await self._session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{url}|{order_id}"}
+            ):
+                continue  # another worker holds this order
+            query = select(D).where(D.id == delivery_id, D.status == Status.PENDING, is_head)
+            if postgresql:
+                query = query.with_for_update(skip_locked=True, of=D)
+            row = await self._session.scalar(query)
+            if row is not None:
+                return Delivery(
+                    id=row.id,
+                    saleor_api_url=SaleorApiUrl(row.saleor_api_url),
+                    event=row.event,
+                    order_id=SaleorId(row.order_id),
+                    issued_at=row.issued_at,
+                    received_at=row.received_at,
+                    attempts=row.attempts,
+                    payload=row.payload,
+                )
+        return None
+
+    async def processed(self, delivery_id: int, now: datetime) -> None:
+        await self._session.execute(
+            update(OrderEventRow)
+            .where(OrderEventRow.id == delivery_id)
+            .values(status=Status.DONE, processed_at=now, last_error=None)
+        )
+
+    async def failed_attempt(self, delivery_id: int, error: str, *, retry_at: datetime | None) -> None:
+        """Count a failed attempt: due again at ``retry_at``, or failed for good when None."""
+        await self._session.execute(
+            update(OrderEventRow)
+            .where(OrderEventRow.id == delivery_id, OrderEventRow.status == Status.PENDING)
+            .values(
+                attempts=OrderEventRow.attempts + 1,
+                last_error=error[:2000],
+                status=Status.PENDING if retry_at is not None else Status.FAILED,
+                next_attempt_at=retry_at if retry_at is not None else OrderEventRow.next_attempt_at,
+            )
+        )
+
+    async def retry(self, url: SaleorApiUrl, delivery_ids: Sequence[int] | None, now: datetime) -> int:
+        """Due now again: the given waiting or failed deliveries of the store, or all of them."""
+        query = update(OrderEventRow).where(
+            OrderEventRow.saleor_api_url == url, OrderEventRow.status.in_((Status.PENDING, Status.FAILED))
+        )
+        if delivery_ids is not None:
+            query = query.where(OrderEventRow.id.in_(delivery_ids))
+        result = await self._session.execute(query.values(status=Status.PENDING, next_attempt_at=now))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlEffectOutbox:
+    """Effects stored with the decisions that caused them, and claimed by dispatchers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, url: SaleorApiUrl, key: str, effect: NewEffect, at: datetime) -> bool:
+        return await insert_if_absent(
+            self._session,
+            _EFFECTS,
+            {
+                "saleor_api_url": url,
+                "order_id": effect.order_id,
+                "key": key,
+                "kind": effect.kind,
+                "payload": encode(effect.payload),
+                "status": Status.PENDING,
+                "attempts": 0,
+                "created_at": at,
+                "next_attempt_at": at,
+            },
+        )
+
+    async def claim(self, now: datetime, *, lease: timedelta, limit: int) -> list[Effect]:
+        """Effects due now, the first waiting one of each order, marked as being sent until the lease
+        ends (past it, an effect whose dispatcher died is claimed again)."""
+        E = EffectRow
+        earlier = aliased(EffectRow)
+        is_head = ~exists().where(
+            earlier.saleor_api_url == E.saleor_api_url,
+            earlier.order_id == E.order_id,
+            earlier.id < E.id,
+            earlier.status.in_((Status.PENDING, Status.SENDING)),
+        )
+        due = or_(
+            and_(E.status == Status.PENDING, E.next_attempt_at <= now),
+            and_(E.status == Status.SENDING, E.claimed_until < now),
+        )
+        query = select(E).where(due, is_head).order_by(E.next_attempt_at, E.id).limit(limit)
+        if _is_postgresql(self._session):
+            query = query.with_for_update(skip_locked=True, of=E)
+        rows = list(await self._session.scalars(query))
+        claimed = [
+            Effect(
+                id=row.id,
+                saleor_api_url=SaleorApiUrl(row.saleor_api_url),
+                order_id=SaleorId(row.order_id),
+                kind=row.kind,
+                payload=json.loads(row.payload),
+                attempts=row.attempts + 1,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+        if claimed:
+            await self._session.execute(
+                update(E)
+                .where(E.id.in_([effect.id for effect in claimed]))
+                .values(status=Status.SENDING, attempts=E.attempts + 1, claimed_until=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+        return claimed
+
+    async def delivered(self, effect_id: int, now: datetime) -> None:
+        await self._session.execute(
+            update(EffectRow)
+            .where(EffectRow.id == effect_id, EffectRow.status == Status.SENDING)
+            .values(status=Status.DONE, done_at=now, claimed_until=None, last_error=None)
+        )
+
+    async def failed_attempt(self, effect_id: int, error: str, *, retry_at: datetime | None) -> None:
+        """Back to waiting until ``retry_at``, or failed for good when None."""
+        await self._session.execute(
+            update(EffectRow)
+            .where(EffectRow.id == effect_id, EffectRow.status == Status.SENDING)
+            .values(
+                status=Status.PENDING if retry_at is not None else Status.FAILED,
+                next_attempt_at=retry_at if retry_at is not None else EffectRow.next_attempt_at,
+                claimed_until=None,
+                last_error=error[:2000],
+            )
+        )
+
+    async def retry(self, url: SaleorApiUrl, effect_ids: Sequence[int] | None, now: datetime) -> int:
+        """Due now again: the given waiting or failed effects of the store, or all of them."""
+        query = update(EffectRow).where(
+            EffectRow.saleor_api_url == url, EffectRow.status.in_((Status.PENDING, Status.FAILED))
+        )
+        if effect_ids is not None:
+            query = query.where(EffectRow.id.in_(effect_ids))
+        result = await self._session.execute(query.values(status=Status.PENDING, next_attempt_at=now))
+        return int(result.rowcount)  # type: ignore[attr-defined]

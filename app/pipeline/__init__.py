@@ -1,0 +1,16 @@
+"""The order pipeline: workers hand each stored delivery to the capabilities subscribed to its event,
+and a dispatcher delivers the effects their decisions left (``worker``). A capability joins by
+adding its module here and its ``Subscription`` to ``SUBSCRIPTIONS``; no route changes.
+"""
+
+from __future__ import annotations
+
+from app.pipeline import fraud, inventory, names
+from app.pipeline.processing import Subscription
+
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    names.subscription,
+    fraud.on_creation,
+    fraud.on_payment,
+    inventory.subscription,
+)

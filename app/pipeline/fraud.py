@@ -1,0 +1,51 @@
+"""Fraud: each order scored when it is created, and again once a payment shows (``assess_order``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+
+from app.db.repositories.fraud import SqlFraudRepository
+from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.settings import SqlSettingsStore
+from app.domain.fraud import OrderFacts
+from app.domain.ids import SaleorApiUrl
+from app.pipeline.processing import Processing, Subscription
+from app.services.fraud import OrderSnapshot, ScoredOn, assess_order
+from app.services.inventory import next_unit_costs
+from app.services.ports import InventoryLedger
+from app.webhooks.order_facts import order_facts
+
+
+async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: InventoryLedger) -> OrderFacts:
+    """The order's lines at what the cost ledger says their next units cost, where it knows."""
+    costs = await next_unit_costs(url, {line.sku for line in facts.lines if line.sku}, facts.currency, ledger=ledger)
+    lines = tuple(
+        dataclasses.replace(line, unit_cost=costs[line.sku]) if line.sku in costs else line for line in facts.lines
+    )
+    return dataclasses.replace(facts, lines=lines)
+
+
+def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
+    async def assess(processing: Processing) -> None:
+        url, order = processing.delivery.saleor_api_url, processing.payload.order
+        session = processing.session
+        facts = await with_ledger_costs(url, order_facts(order), SqlInventoryLedger(session))
+        await assess_order(
+            url,
+            facts,
+            OrderSnapshot(number=order.number, status=order.status),
+            scored_on=scored_on,
+            fraud=SqlFraudRepository(session),
+            settings=SqlSettingsStore(session),
+            saleor=processing.saleor,
+            now=processing.now,
+        )
+
+    return assess
+
+
+on_creation = Subscription("fraud", frozenset({"order_created"}), _assessing(ScoredOn.CREATION))
+on_payment = Subscription(
+    "fraud", frozenset({"order_paid", "order_fully_paid", "order_updated"}), _assessing(ScoredOn.PAYMENT)
+)

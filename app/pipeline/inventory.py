@@ -1,0 +1,34 @@
+"""Inventory: what an order's fulfilments moved booked in the cost ledger, and its COGS written back."""
+
+from __future__ import annotations
+
+from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.settings import SqlSettingsStore
+from app.pipeline.processing import Processing, Subscription
+from app.services.order_costing import cost_order
+from app.services.settings import costing_policy
+from app.webhooks.order_fulfillments import order_fulfillments
+
+
+async def cost(processing: Processing) -> None:
+    if processing.by_this_app:  # our own writes (the COGS note makes Saleor send ORDER_UPDATED) move no goods
+        return
+    url, payload = processing.delivery.saleor_api_url, processing.payload
+    await cost_order(
+        url,
+        order_fulfillments(payload.order, payload.fulfillment),
+        seen_at=payload.issued_at,
+        ledger=SqlInventoryLedger(processing.session),
+        policy=await costing_policy(SqlSettingsStore(processing.session), url),
+        saleor=processing.saleor,
+        now=processing.now,
+    )
+
+
+subscription = Subscription(
+    "inventory",
+    frozenset(
+        {"order_fulfilled", "fulfillment_created", "fulfillment_approved", "fulfillment_canceled", "order_updated"}
+    ),
+    cost,
+)

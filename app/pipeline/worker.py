@@ -1,0 +1,233 @@
+"""The worker: processes stored deliveries and dispatches the effects their decisions left.
+
+Processing a delivery is one database transaction with no network call in it: the subscribers
+decide, their writes to Saleor are stored as effects, and the delivery is marked processed, all in
+one commit. A worker killed midway loses the transaction and nothing else; the delivery is simply
+taken again. Dispatching is the only part that talks to Saleor, and it holds no transaction while
+it does: claim (commit), call, record the outcome (commit). A dispatcher killed mid-call leaves the
+effect claimed until its lease ends; then it is sent again, and ``deliver`` makes sure the second
+attempt adds nothing the first one already added.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.pipeline import Delivery, SqlDeliveryQueue, SqlEffectOutbox
+from app.domain.pipeline import RetryPolicy
+from app.errors import (
+    SaleorMutationError,
+    SaleorUnauthorizedError,
+    SaleorUnavailableError,
+)
+from app.pipeline.processing import Processing, Subscription
+from app.services.pipeline import Effect, Outbox, deliver
+from app.webhooks.payloads import OrderEventPayload
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """Deliveries and effects of every store, taken ``concurrency`` at a time.
+
+    ``run`` loops until stopped; ``drain`` does everything that is due now and returns (the demo
+    and the tests use it to see a delivery's whole outcome).
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        subscriptions: Iterable[Subscription],
+        *,
+        concurrency: int,
+        poll_seconds: float = 0.05,
+        lease: timedelta = timedelta(seconds=60),
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._runtime = runtime
+        self._subscribers: dict[str, list[Subscription]] = defaultdict(list)
+        for subscription in subscriptions:
+            for event in subscription.events:
+                self._subscribers[event].append(subscription)
+        self._concurrency = concurrency
+        self._poll_seconds = poll_seconds
+        self._lease = lease
+        self._policy = policy or RetryPolicy()
+        self._deliveries_waiting = asyncio.Event()
+        self._effects_waiting = asyncio.Event()
+
+    def wake(self) -> None:
+        """A delivery was stored (in this process): look now rather than at the next poll."""
+        self._deliveries_waiting.set()
+
+    # Processing
+
+    async def process_next(self) -> bool:
+        """Process one due delivery; False when none is due."""
+        runtime = self._runtime
+        now = runtime.clock.now()
+        delivery: Delivery | None = None
+        try:
+            async with runtime.sessions() as session, session.begin():
+                queue = SqlDeliveryQueue(session)
+                delivery = await queue.claim(now)
+                if delivery is None:
+                    return False
+                await self._process(session, delivery, now)
+                await queue.processed(delivery.id, now)
+        except Exception as exc:
+            if delivery is None:
+                raise
+            retry_at = self._policy.next_attempt(
+                attempts=delivery.attempts + 1, first_attempt_at=delivery.received_at, now=now
+            )
+            log.exception(
+                "delivery not processed",
+                extra={
+                    "saleor_api_url": delivery.saleor_api_url,
+                    "event": delivery.event,
+                    "order_id": delivery.order_id,
+                    "attempts": delivery.attempts + 1,
+                    "retry_at": retry_at.isoformat() if retry_at else None,
+                },
+            )
+            async with runtime.sessions.begin() as session:
+                await SqlDeliveryQueue(session).failed_attempt(delivery.id, _describe(exc), retry_at=retry_at)
+            return True
+        self._effects_waiting.set()
+        return True
+
+    async def _process(self, session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+        installation = await SqlInstallationStore(session, self._runtime.cipher).get(delivery.saleor_api_url)
+        if installation is None:
+            return  # the store's rows go with it; nothing is left to decide for it
+        payload = OrderEventPayload.model_validate_json(delivery.payload)
+        processing = Processing(
+            delivery=delivery,
+            payload=payload,
+            installation=installation,
+            session=session,
+            saleor=Outbox(SqlEffectOutbox(session), delivery.saleor_api_url, f"delivery:{delivery.id}", now),
+            now=now,
+        )
+        for subscription in self._subscribers.get(delivery.event, ()):
+            await subscription.handle(processing)
+
+    # Dispatching
+
+    async def dispatch_due(self) -> int:
+        """Claim the effects due now (one per order) and deliver them side by side; how many."""
+        runtime = self._runtime
+        async with runtime.sessions.begin() as session:
+            effects = await SqlEffectOutbox(session).claim(
+                runtime.clock.now(), lease=self._lease, limit=self._concurrency * 4
+            )
+        if effects:
+            await asyncio.gather(*(self._dispatch(effect) for effect in effects))
+        return len(effects)
+
+    async def _dispatch(self, effect: Effect) -> None:
+        runtime = self._runtime
+        async with runtime.sessions() as session:
+            installation = await SqlInstallationStore(session, runtime.cipher).get(effect.saleor_api_url)
+        retry_after: timedelta | None = None
+        try:
+            if installation is None or installation.is_revoked:
+                raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
+            saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
+            outcome = await deliver(effect, saleor)
+        except (SaleorUnauthorizedError, SaleorMutationError) as exc:
+            # Waiting will not change Saleor's answer: a person must look (and may retry).
+            await self._record_failure(effect, exc, retry=False)
+            return
+        except SaleorUnavailableError as exc:
+            if exc.retry_after is not None:
+                retry_after = timedelta(seconds=exc.retry_after)
+            await self._record_failure(effect, exc, retry=True, retry_after=retry_after)
+            return
+        except Exception as exc:  # a timeout, a GraphQL error, a bug: tried again later
+            await self._record_failure(effect, exc, retry=True)
+            return
+        async with runtime.sessions.begin() as session:
+            await SqlEffectOutbox(session).delivered(effect.id, runtime.clock.now())
+        log.info(
+            "effect delivered",
+            extra={
+                "saleor_api_url": effect.saleor_api_url,
+                "order_id": effect.order_id,
+                "kind": effect.kind,
+                "outcome": outcome,
+                "attempts": effect.attempts,
+            },
+        )
+
+    async def _record_failure(
+        self, effect: Effect, exc: Exception, *, retry: bool, retry_after: timedelta | None = None
+    ) -> None:
+        now = self._runtime.clock.now()
+        retry_at = (
+            self._policy.next_attempt(
+                attempts=effect.attempts, first_attempt_at=effect.created_at, now=now, retry_after=retry_after
+            )
+            if retry
+            else None
+        )
+        log.warning(
+            "effect not delivered",
+            extra={
+                "saleor_api_url": effect.saleor_api_url,
+                "order_id": effect.order_id,
+                "kind": effect.kind,
+                "attempts": effect.attempts,
+                "reason": _describe(exc),
+                "retry_at": retry_at.isoformat() if retry_at else None,
+            },
+        )
+        async with self._runtime.sessions.begin() as session:
+            await SqlEffectOutbox(session).failed_attempt(effect.id, _describe(exc), retry_at=retry_at)
+
+    # Loops
+
+    async def drain(self) -> None:
+        """Process every due delivery and deliver every due effect, until nothing is due."""
+        while True:
+            processed = 0
+            while await self.process_next():
+                processed += 1
+            if not processed and not await self.dispatch_due():
+                return
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
+        loops = [self._loop(self.process_next, self._deliveries_waiting, stop) for _ in range(self._concurrency)]
+        loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop))
+        await asyncio.gather(*loops)
+
+    async def _loop(
+        self, step: Callable[[], Awaitable[bool | int]], waiting: asyncio.Event, stop: asyncio.Event
+    ) -> None:
+        while not stop.is_set():
+            try:
+                if await step():
+                    continue
+            except Exception:
+                log.exception("pipeline step failed; trying again shortly")
+            waiting.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiting.wait(), timeout=self._poll_seconds)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,196 @@
+"""Effects: what a decision must make happen in Saleor, kept with the decision and delivered later.
+
+A service that decides something calls a ``SaleorWriter``. Inside the pipeline (and on every
+request that decides), that writer is an ``Outbox``: each call becomes one stored effect, in the
+same transaction as the decision, so the two commit or roll back together. The dispatcher then
+``deliver``s each effect over the network, outside any transaction, retrying until Saleor has it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.errors import SaleorMutationError
+from app.services.ports import SaleorGateway, StockLevel, WarehouseRef
+
+
+class EffectKind:
+    """One name per Saleor write; the payload holds what its call takes."""
+
+    FRAUD_DECISION = "fraud_decision"  # ops.fraud, the note and (maybe) the order's release
+    COGS = "cogs"  # ops.cogs on the order and its lines, and the note
+    CONFIRM = "confirm"
+    CANCEL = "cancel"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEffect:
+    order_id: SaleorId
+    kind: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """A stored effect as a dispatcher claimed it; ``attempts`` counts this one."""
+
+    id: int
+    saleor_api_url: SaleorApiUrl
+    order_id: SaleorId
+    kind: str
+    payload: Mapping[str, Any]
+    attempts: int
+    created_at: datetime
+
+    @property
+    def may_have_arrived(self) -> bool:
+        """An earlier attempt may have reached Saleor before its dispatcher died or timed out."""
+        return self.attempts > 1
+
+    @property
+    def note(self) -> str | None:
+        note = self.payload.get("note", self.payload.get("message"))
+        return note if isinstance(note, str) else None
+
+
+class EffectOutbox(Protocol):
+    async def add(self, url: SaleorApiUrl, key: str, effect: NewEffect, at: datetime) -> bool:
+        """Store the effect, due at ``at``, unless one with this key is stored already; True when stored."""
+
+
+class Outbox:
+    """A ``SaleorWriter`` that keeps each write as an effect named after its cause.
+
+    ``cause`` names the decision (``delivery:42``, ``review:…``): its n-th write is effect
+    ``cause#n``, so the same decision, run again after a rollback, names the same effects.
+    """
+
+    def __init__(self, outbox: EffectOutbox, url: SaleorApiUrl, cause: str, now: datetime) -> None:
+        self._outbox = outbox
+        self._url = url
+        self._cause = cause
+        self._now = now
+        self._count = 0
+
+    async def _add(self, order_id: SaleorId, kind: str, payload: Mapping[str, Any]) -> None:
+        self._count += 1
+        key = f"{self._cause}#{self._count}"
+        await self._outbox.add(self._url, key, NewEffect(order_id, kind, payload), self._now)
+
+    async def add_order_note(self, order_id: SaleorId, message: str) -> None:
+        await self._add(order_id, EffectKind.NOTE, {"message": message})
+
+    async def confirm_order(self, order_id: SaleorId) -> None:
+        await self._add(order_id, EffectKind.CONFIRM, {})
+
+    async def cancel_order(self, order_id: SaleorId) -> None:
+        await self._add(order_id, EffectKind.CANCEL, {})
+
+    async def record_fraud_decision(
+        self, order_id: SaleorId, metadata: dict[str, str], note: str, *, confirm: bool
+    ) -> None:
+        await self._add(order_id, EffectKind.FRAUD_DECISION, {"metadata": metadata, "note": note, "confirm": confirm})
+
+    async def record_cogs(
+        self,
+        order_id: SaleorId,
+        metadata: dict[str, str],
+        line_metadata: Mapping[SaleorId, dict[str, str]],
+        note: str,
+    ) -> None:
+        await self._add(
+            order_id,
+            EffectKind.COGS,
+            {"metadata": metadata, "lineMetadata": {str(k): v for k, v in line_metadata.items()}, "note": note},
+        )
+
+
+class OutboxGateway(Outbox):
+    """A ``SaleorGateway`` for a decision that also reads: reads go to Saleor now, writes to the outbox."""
+
+    def __init__(
+        self, saleor: SaleorGateway, outbox: EffectOutbox, url: SaleorApiUrl, cause: str, now: datetime
+    ) -> None:
+        super().__init__(outbox, url, cause, now)
+        self._saleor = saleor
+
+    async def order_notes(self, order_id: SaleorId) -> set[str]:
+        return await self._saleor.order_notes(order_id)
+
+    async def warehouses(self) -> list[WarehouseRef]:
+        return await self._saleor.warehouses()
+
+    def stock_levels(self) -> AsyncIterator[StockLevel]:
+        return self._saleor.stock_levels()
+
+
+def encode(payload: Mapping[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+
+
+async def deliver(effect: Effect, saleor: SaleorGateway) -> str:
+    """Make the effect happen in Saleor; what was done, for the log and the dashboard.
+
+    Each kind is one request whose note, when it has one, comes after its metadata. So when an
+    earlier attempt may have arrived, the order's notes tell: if the note is there, all before it
+    is too, and only what follows it (a release) is sent again. A note is never added twice.
+    """
+    order_id, payload = effect.order_id, effect.payload
+    noted = effect.may_have_arrived and effect.note is not None and effect.note in await saleor.order_notes(order_id)
+    if effect.kind == EffectKind.FRAUD_DECISION:
+        if noted:
+            return await _confirm(saleor, order_id) if payload["confirm"] else "already written"
+        try:
+            await saleor.record_fraud_decision(
+                order_id, dict(payload["metadata"]), payload["note"], confirm=bool(payload["confirm"])
+            )
+        except SaleorMutationError as exc:
+            # Only the release can say INVALID: someone confirmed the order since it was assessed.
+            if not (payload["confirm"] and _invalid(exc)):
+                raise
+            return "written; was not held"
+        return "written"
+    if effect.kind == EffectKind.COGS:
+        if noted:
+            return "already written"
+        lines = {SaleorId(line): dict(items) for line, items in payload["lineMetadata"].items()}
+        await saleor.record_cogs(order_id, dict(payload["metadata"]), lines, payload["note"])
+        return "written"
+    if effect.kind == EffectKind.NOTE:
+        if noted:
+            return "already written"
+        await saleor.add_order_note(order_id, payload["message"])
+        return "written"
+    if effect.kind == EffectKind.CONFIRM:
+        return await _confirm(saleor, order_id)
+    if effect.kind == EffectKind.CANCEL:
+        try:
+            await saleor.cancel_order(order_id)
+        except SaleorMutationError as exc:
+            # The attempt that died after Saleor cancelled it leaves an order that can't be cancelled again.
+            if not (effect.may_have_arrived and {e.code for e in exc.errors} == {"CANNOT_CANCEL_ORDER"}):
+                raise
+            return "was cancelled already"
+        return "cancelled"
+    raise ValueError(f"no delivery for effects of kind {effect.kind!r}")
+
+
+async def _confirm(saleor: SaleorGateway, order_id: SaleorId) -> str:
+    try:
+        await saleor.confirm_order(order_id)
+    except SaleorMutationError as exc:
+        # Saleor says INVALID when the order is not UNCONFIRMED: confirmed already, or never held.
+        if not _invalid(exc):
+            raise
+        return "was not held"
+    return "confirmed"
+
+
+def _invalid(exc: SaleorMutationError) -> bool:
+    return {e.code for e in exc.errors} == {"INVALID"}
