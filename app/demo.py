@@ -40,6 +40,7 @@ from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import margin_pct
 from app.main import create_app
+from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
 from app.services.pipeline import OutboxGateway
@@ -270,6 +271,7 @@ async def run_demo(
     standin_site = create_site(standin.asgi, harness)
     app = create_app(settings)
     runtime: Runtime = app.state.runtime
+    worker: Worker = app.state.worker
     async with (
         _serving(app, options.host, options.port),
         _serving(standin_site, options.host, options.standin_port),
@@ -299,6 +301,8 @@ async def run_demo(
             for delivery in await standin.deliver_pending():
                 delivered[delivery.event] += 1
                 failed += not delivery.response.is_success
+            # The worker runs beside the server; waiting for it here keeps a seeded day the same day.
+            await worker.drain()
             progress.step(step.description)
         progress.finish()
 

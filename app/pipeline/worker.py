@@ -67,6 +67,11 @@ class Worker:
         self._policy = policy or RetryPolicy()
         self._deliveries_waiting = asyncio.Event()
         self._effects_waiting = asyncio.Event()
+        # One step at a time when one is all the database takes (SQLite has no row locks to share
+        # work with): ``drain`` and the loops then take turns instead of claiming the same row.
+        self._turn: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if concurrency == 1 else contextlib.nullcontext()
+        )
 
     def wake(self) -> None:
         """A delivery was stored (in this process): look now rather than at the next poll."""
@@ -76,6 +81,10 @@ class Worker:
 
     async def process_next(self) -> bool:
         """Process one due delivery; False when none is due."""
+        async with self._turn:
+            return await self._process_next()
+
+    async def _process_next(self) -> bool:
         runtime = self._runtime
         now = runtime.clock.now()
         delivery: Delivery | None = None
@@ -130,7 +139,7 @@ class Worker:
     async def dispatch_due(self) -> int:
         """Claim the effects due now (one per order) and deliver them side by side; how many."""
         runtime = self._runtime
-        async with runtime.sessions.begin() as session:
+        async with self._turn, runtime.sessions.begin() as session:
             effects = await SqlEffectOutbox(session).claim(
                 runtime.clock.now(), lease=self._lease, limit=self._concurrency * 4
             )

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from app.config import Settings
 from app.db.base import Base
 from app.main import create_app
+from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.standin.facade import StandIn
 from app.standin.signing import SigningKey
@@ -100,11 +101,22 @@ async def run(standin: StandIn, caller: App, query: str, **variables: Any) -> di
 
 @pytest.fixture
 async def ops(settings: Settings, clock: FixedClock, standin: StandIn) -> AsyncIterator[FastAPI]:
-    """The app, whose outbound HTTP reaches the stand-in, and the stand-in reaching the app at https://ops.test."""
+    """The app, whose outbound HTTP reaches the stand-in, and the stand-in reaching the app at https://ops.test;
+    the app's worker drains after each call the stand-in makes (no worker loop runs in tests)."""
     application = create_app(
         settings, clock=clock, http=httpx.AsyncClient(transport=httpx.ASGITransport(app=standin.asgi))
     )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="https://ops.test") as to_app:
+    worker: Worker = application.state.worker
+
+    async def processed(_: httpx.Response) -> None:
+        # As Saleor would find it moments later: each delivery processed, its effects delivered.
+        await worker.drain()
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application),
+        base_url="https://ops.test",
+        event_hooks={"response": [processed]},
+    ) as to_app:
         standin.http = to_app
         yield application
     runtime: Runtime = application.state.runtime

@@ -43,6 +43,19 @@ class Delivery:
     payload: str
 
 
+def _delivery(row: OrderEventRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        saleor_api_url=SaleorApiUrl(row.saleor_api_url),
+        event=row.event,
+        order_id=SaleorId(row.order_id),
+        issued_at=row.issued_at,
+        received_at=row.received_at,
+        attempts=row.attempts,
+        payload=row.payload,
+    )
+
+
 def _is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -71,28 +84,27 @@ class SqlDeliveryQueue:
         waiting = select(D.id, D.saleor_api_url, D.order_id).where(
             D.status == Status.PENDING, D.next_attempt_at <= now, is_head
         )
-        postgresql = _is_postgresql(self._session)
-        candidates = (await self._session.execute(waiting.order_by(D.next_attempt_at, D.id).limit(_CANDIDATES))).all()
-        for delivery_id, url, order_id in candidates:
-            if postgresql and not await self._session.scalar(
+        first = waiting.order_by(D.next_attempt_at, D.id)
+        if not _is_postgresql(self._session):
+            # One statement that writes, so the transaction holds SQLite's write lock from its start:
+            # a read first would fail to write if another connection committed in between.
+            row = await self._session.scalar(
+                update(D)
+                .where(D.id == first.with_only_columns(D.id).limit(1).scalar_subquery())
+                .values(attempts=D.attempts)
+                .returning(D)
+                .execution_options(synchronize_session=False)
+            )
+            return None if row is None else _delivery(row)
+        for delivery_id, url, order_id in (await self._session.execute(first.limit(_CANDIDATES))).all():
+            if not await self._session.scalar(
                 text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{url}|{order_id}"}
             ):
                 continue  # another worker holds this order
             query = select(D).where(D.id == delivery_id, D.status == Status.PENDING, is_head)
-            if postgresql:
-                query = query.with_for_update(skip_locked=True, of=D)
-            row = await self._session.scalar(query)
+            row = await self._session.scalar(query.with_for_update(skip_locked=True, of=D))
             if row is not None:
-                return Delivery(
-                    id=row.id,
-                    saleor_api_url=SaleorApiUrl(row.saleor_api_url),
-                    event=row.event,
-                    order_id=SaleorId(row.order_id),
-                    issued_at=row.issued_at,
-                    received_at=row.received_at,
-                    attempts=row.attempts,
-                    payload=row.payload,
-                )
+                return _delivery(row)
         return None
 
     async def processed(self, delivery_id: int, now: datetime) -> None:
@@ -164,30 +176,31 @@ class SqlEffectOutbox:
             and_(E.status == Status.PENDING, E.next_attempt_at <= now),
             and_(E.status == Status.SENDING, E.claimed_until < now),
         )
-        query = select(E).where(due, is_head).order_by(E.next_attempt_at, E.id).limit(limit)
+        chosen = select(E.id).where(due, is_head).order_by(E.next_attempt_at, E.id).limit(limit)
         if _is_postgresql(self._session):
-            query = query.with_for_update(skip_locked=True, of=E)
-        rows = list(await self._session.scalars(query))
-        claimed = [
+            chosen = chosen.with_for_update(skip_locked=True, of=E)
+        # One statement: it takes SQLite's write lock at once, and on PostgreSQL the rows it locks.
+        rows = (
+            await self._session.scalars(
+                update(E)
+                .where(E.id.in_(chosen.scalar_subquery()))
+                .values(status=Status.SENDING, attempts=E.attempts + 1, claimed_until=now + lease)
+                .returning(E)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        return [
             Effect(
                 id=row.id,
                 saleor_api_url=SaleorApiUrl(row.saleor_api_url),
                 order_id=SaleorId(row.order_id),
                 kind=row.kind,
                 payload=json.loads(row.payload),
-                attempts=row.attempts + 1,
+                attempts=row.attempts,
                 created_at=row.created_at,
             )
-            for row in rows
+            for row in sorted(rows, key=lambda row: row.id)
         ]
-        if claimed:
-            await self._session.execute(
-                update(E)
-                .where(E.id.in_([effect.id for effect in claimed]))
-                .values(status=Status.SENDING, attempts=E.attempts + 1, claimed_until=now + lease)
-                .execution_options(synchronize_session=False)
-            )
-        return claimed
 
     async def delivered(self, effect_id: int, now: datetime) -> None:
         await self._session.execute(
