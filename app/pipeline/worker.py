@@ -232,7 +232,10 @@ class Worker:
                 if await step():
                     continue
             except Exception:
-                log.exception("pipeline step failed; trying again shortly")
+                # The database itself, most likely: wait a second rather than a poll, or the log floods.
+                log.exception("pipeline step failed; trying again in a second")
+                await asyncio.sleep(1)
+                continue
             waiting.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiting.wait(), timeout=self._poll_seconds)

@@ -118,10 +118,14 @@ class RunningApp:
             return [url for (url,) in db.execute("SELECT saleor_api_url FROM installations")]
 
     def recorded_events(self, order_id: str) -> list[RecordedEvent]:
-        """The order's deliveries the app has recorded (and so handled: the app handles them in the request)."""
+        """The order's deliveries the app has handled: processed by its worker, and no effect of the order
+        still on its way to Saleor."""
         with sqlite3.connect(self.database) as db:
             rows = db.execute(
-                "SELECT event, issued_at FROM order_events WHERE order_id = ? ORDER BY issued_at", (order_id,)
+                "SELECT event, issued_at FROM order_events WHERE order_id = ? AND status = 'done'"
+                " AND NOT EXISTS (SELECT 1 FROM effects WHERE effects.order_id = order_events.order_id"
+                " AND effects.status IN ('pending', 'sending')) ORDER BY issued_at",
+                (order_id,),
             ).fetchall()
         return [RecordedEvent(event, _instant(issued_at)) for event, issued_at in rows]
 

@@ -77,7 +77,7 @@ class Merchant:
 
     def wait_handled(self, order_id: str, event: str, since: datetime, seconds: float = DELIVERY_SECONDS) -> None:
         """Wait until the app has handled an ``event`` (e.g. ``ORDER_UPDATED``) of the order issued at or after
-        ``since``: the app records a delivery in the request that handles it."""
+        ``since``: the app has processed it and delivered its effects."""
         deadline = time.monotonic() + seconds
         while True:
             recorded = self.ops.process.recorded_events(order_id)

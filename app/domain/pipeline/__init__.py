@@ -10,6 +10,7 @@ the retry window (at least 24 hours), and the item is kept as failed, for a pers
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -41,11 +42,12 @@ class RetryPolicy:
         first_attempt_at: datetime,
         now: datetime,
         retry_after: timedelta | None = None,
-        rng: random.Random | None = None,
+        draw: Callable[[], float] = random.random,
     ) -> datetime | None:
-        """When to try again after ``attempts`` failed attempts; None when the window has passed."""
+        """When to try again after ``attempts`` failed attempts; None when the window has passed.
+        ``draw`` gives the jitter, a number in [0, 1)."""
         ceiling = min(self.cap, self.base * (2 ** min(attempts - 1, 30)))
-        wait = ceiling * (rng or random).random()
+        wait = ceiling * draw()
         if retry_after is not None:
             wait = max(wait, retry_after)
         due = now + wait

@@ -207,12 +207,3 @@ class TestDecideReview:
         await self._held(fraud, settings, saleor)
         await _decide(fraud, saleor)
         assert isinstance(await _decide(fraud, saleor), ReviewNotOpen)
-
-    async def test_approving_an_order_saleor_already_released_still_closes_the_review(
-        self, fraud, settings, saleor
-    ) -> None:
-        await self._held(fraud, settings, saleor)
-        saleor.refuse_confirm = True
-        result = await _decide(fraud, saleor)
-        assert isinstance(result, ReviewClosed)
-        assert result.actions == ("was not held",)
