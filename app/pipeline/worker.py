@@ -67,6 +67,8 @@ class Worker:
         self._policy = policy or RetryPolicy()
         self._deliveries_waiting = asyncio.Event()
         self._effects_waiting = asyncio.Event()
+        self._sending = 0  # effects claimed by this worker and not yet recorded as sent or failed
+        self._nothing_sending = asyncio.Event()
         # One step at a time when one is all the database takes (SQLite has no row locks to share
         # work with): ``drain`` and the loops then take turns instead of claiming the same row.
         self._turn: contextlib.AbstractAsyncContextManager[object] = (
@@ -143,8 +145,14 @@ class Worker:
             effects = await SqlEffectOutbox(session).claim(
                 runtime.clock.now(), lease=self._lease, limit=self._concurrency * 4
             )
-        if effects:
-            await asyncio.gather(*(self._dispatch(effect) for effect in effects))
+            self._sending += len(effects)
+        try:
+            if effects:
+                await asyncio.gather(*(self._dispatch(effect) for effect in effects))
+        finally:
+            self._sending -= len(effects)
+            if not self._sending:
+                self._nothing_sending.set()
         return len(effects)
 
     async def _dispatch(self, effect: Effect) -> None:
@@ -215,8 +223,13 @@ class Worker:
             processed = 0
             while await self.process_next():
                 processed += 1
-            if not processed and not await self.dispatch_due():
+            if processed or await self.dispatch_due():
+                continue
+            if not self._sending:
                 return
+            # The loops are sending effects this drain did not claim: what they cause is due too.
+            self._nothing_sending.clear()
+            await self._nothing_sending.wait()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
