@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.installations import SqlInstallationStore
@@ -101,8 +102,14 @@ class Worker:
         except Exception as exc:
             if delivery is None:
                 raise
-            retry_at = self._policy.next_attempt(
-                attempts=delivery.attempts + 1, first_attempt_at=delivery.received_at, now=now
+            # A body that does not parse will not parse later: failing it at once lets the order's
+            # later deliveries go on (each carries the whole order).
+            retry_at = (
+                None
+                if isinstance(exc, ValidationError)
+                else self._policy.next_attempt(
+                    attempts=delivery.attempts + 1, first_attempt_at=delivery.received_at, now=now
+                )
             )
             log.exception(
                 "delivery not processed",
