@@ -50,12 +50,12 @@ class SqlPipelineReports:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def delivery_counts(self, url: SaleorApiUrl, *, done_since: datetime) -> BacklogCounts:
-        """The store's deliveries by where they stand; ``done`` counts those processed since then."""
+    async def delivery_counts(self, url: SaleorApiUrl, *, done_since: datetime | None = None) -> BacklogCounts:
+        """The store's deliveries by where they stand; ``done`` counts those processed since then (if asked)."""
         return await self._counts(_DELIVERIES, url, done_since)
 
-    async def effect_counts(self, url: SaleorApiUrl, *, done_since: datetime) -> BacklogCounts:
-        """The store's effects by where they stand; ``done`` counts those delivered since then."""
+    async def effect_counts(self, url: SaleorApiUrl, *, done_since: datetime | None = None) -> BacklogCounts:
+        """The store's effects by where they stand; ``done`` counts those delivered since then (if asked)."""
         return await self._counts(_EFFECTS, url, done_since)
 
     async def deliveries_not_done(self, url: SaleorApiUrl, limit: int) -> list[BacklogItem]:
@@ -66,7 +66,7 @@ class SqlPipelineReports:
         """The store's effects still to reach Saleor or given up on, newest first."""
         return await self._not_done(_EFFECTS, url, limit)
 
-    async def _counts(self, source: _Source, url: SaleorApiUrl, done_since: datetime) -> BacklogCounts:
+    async def _counts(self, source: _Source, url: SaleorApiUrl, done_since: datetime | None) -> BacklogCounts:
         T = source.row
         by_status = await self._session.execute(
             select(T.status, func.count(), func.sum(case((T.attempts > 0, 1), else_=0)))
@@ -80,6 +80,8 @@ class SqlPipelineReports:
                 counts["retrying"] += int(tried)
             else:
                 counts[status] += int(total)
+        if done_since is None:
+            return BacklogCounts(**counts)
         done = await self._session.scalar(
             select(func.count()).select_from(T).where(T.saleor_api_url == url, source.finished >= done_since)
         )
