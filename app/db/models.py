@@ -97,13 +97,21 @@ class EffectRow(Base):
         UniqueConstraint("saleor_api_url", "key"),
         Index("ix_effects_status_due", "status", "next_attempt_at"),
         Index("ix_effects_tenant_order", "saleor_api_url", "order_id", "id"),
-        # Effects delivered lately, for the dashboard; an effect enters it once delivered.
+        # For the dashboard: a store's effects delivered lately, and those not delivered yet (few, and
+        # otherwise found only among all the store's effects).
         Index(
             "ix_effects_tenant_done",
             "saleor_api_url",
             "done_at",
             postgresql_where=text("done_at IS NOT NULL"),
             sqlite_where=text("done_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_effects_tenant_open",
+            "saleor_api_url",
+            "created_at",
+            postgresql_where=text("status <> 'done'"),
+            sqlite_where=text("status <> 'done'"),
         ),
     )
 

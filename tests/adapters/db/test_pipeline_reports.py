@@ -107,6 +107,7 @@ class TestEffects:
         await outbox.add(SHOP_API_URL, "review:x#1", NewEffect(_order(9), EffectKind.CONFIRM, {}), NOW)
         counts = await reports.effect_counts(SHOP_API_URL, done_since=DAY_AGO)
         assert counts == BacklogCounts(waiting=1, retrying=1, sending=1, failed=1, done=1)
+        assert await reports.effect_counts(SHOP_API_URL) == BacklogCounts(waiting=1, retrying=1, sending=1, failed=1)
 
     async def test_lists_those_not_done_with_the_order_number_its_deliveries_carried(
         self, session: AsyncSession

@@ -16,16 +16,21 @@ branch_labels = None
 depends_on = None
 
 
+# Partial indexes: what was done lately (rows enter once done, so storing a delivery costs nothing
+# more), and the effects not done yet (few among all of a store's effects).
+INDEXES = (
+    ("ix_order_events_tenant_processed", "order_events", "processed_at", "processed_at IS NOT NULL"),
+    ("ix_effects_tenant_done", "effects", "done_at", "done_at IS NOT NULL"),
+    ("ix_effects_tenant_open", "effects", "created_at", "status <> 'done'"),
+)
+
+
 def upgrade() -> None:
-    # Partial: rows enter once processed or delivered, so storing a delivery or an effect costs nothing more.
-    for name, table, column in (
-        ("ix_order_events_tenant_processed", "order_events", "processed_at"),
-        ("ix_effects_tenant_done", "effects", "done_at"),
-    ):
-        where = sa.text(f"{column} IS NOT NULL")
-        op.create_index(name, table, ["saleor_api_url", column], postgresql_where=where, sqlite_where=where)
+    for name, table, column, where in INDEXES:
+        predicate = sa.text(where)
+        op.create_index(name, table, ["saleor_api_url", column], postgresql_where=predicate, sqlite_where=predicate)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_effects_tenant_done", table_name="effects")
-    op.drop_index("ix_order_events_tenant_processed", table_name="order_events")
+    for name, table, _, _ in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
