@@ -15,7 +15,8 @@ from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.inventory_reports import SqlInventoryReports
 from app.db.repositories.order_events import SqlOrderEventLog
-from app.db.repositories.pipeline import SqlEffectOutbox
+from app.db.repositories.pipeline import SqlDeliveryQueue, SqlEffectOutbox
+from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
@@ -133,6 +134,20 @@ async def get_effect_outbox(session: SessionDep) -> SqlEffectOutbox:
 
 
 EffectOutboxDep = Annotated[SqlEffectOutbox, Depends(get_effect_outbox)]
+
+
+async def get_delivery_queue(session: SessionDep) -> SqlDeliveryQueue:
+    return SqlDeliveryQueue(session)
+
+
+DeliveryQueueDep = Annotated[SqlDeliveryQueue, Depends(get_delivery_queue)]
+
+
+async def get_pipeline_reports(session: SessionDep) -> SqlPipelineReports:
+    return SqlPipelineReports(session)
+
+
+PipelineReportsDep = Annotated[SqlPipelineReports, Depends(get_pipeline_reports)]
 
 
 def saleor_with_outbox(

@@ -19,6 +19,7 @@ from app.api.inventory import error_items
 from app.config import Settings
 from app.dashboard import fraud as dashboard_fraud
 from app.dashboard import inventory as dashboard_inventory
+from app.dashboard import pipeline as dashboard_pipeline
 from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
 from app.errors import (
@@ -133,6 +134,7 @@ def create_app(
     app.include_router(dashboard.router)
     app.include_router(dashboard_fraud.router)
     app.include_router(dashboard_inventory.router)
+    app.include_router(dashboard_pipeline.router)
     app.include_router(dashboard_receipts.router)
     app.include_router(inventory_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")

@@ -18,13 +18,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
-from app.dashboard import view_models
+from app.dashboard import pipeline_views, view_models
 from app.dependencies import (
     DashboardContext,
     FraudRepositoryDep,
     InstallationStoreDep,
     InventoryLedgerDep,
     OrderEventLogDep,
+    PipelineReportsDep,
     RuntimeDep,
     SettingsStoreDep,
     require_permissions,
@@ -48,6 +49,7 @@ SHELLS = {
     "reviews": "Fraud review",
     "receipts": "Receipts",
     "inventory": "Cost & valuation",
+    "pipeline": "Order processing",
     "settings": "Settings",
     "order": "Order",
 }
@@ -124,6 +126,11 @@ async def inventory_page(request: Request, frame_ancestors: FrameAncestorsDep) -
     return _shell(request, "inventory", frame_ancestors)
 
 
+@router.get("/dashboard/pipeline", response_class=HTMLResponse)
+async def pipeline_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "pipeline", frame_ancestors)
+
+
 @router.get("/dashboard/order", response_class=HTMLResponse)
 async def order_widget(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     """The order card in the order page's widgets (Saleor 3.22+)."""
@@ -144,6 +151,7 @@ async def home_fragment(
     fraud: FraudRepositoryDep,
     settings: SettingsStoreDep,
     runtime: RuntimeDep,
+    pipeline: PipelineReportsDep,
     locale: str | None = None,
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
@@ -161,6 +169,9 @@ async def home_fragment(
     held = await fraud.count_held(url)
     context["open_reviews"] = held.get("open", 0)
     context["awaiting_payment"] = held.get("awaiting_payment", 0)
+    context["backlog"] = pipeline_views.backlog_notice(
+        await pipeline.delivery_counts(url), await pipeline.effect_counts(url)
+    )
     return templates.TemplateResponse(request, "fragments/home.html", context)
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, ExactDecimal, UtcDateTime
@@ -44,6 +55,15 @@ class OrderEventRow(Base):
         Index("ix_order_events_tenant_order", "saleor_api_url", "order_id"),
         Index("ix_order_events_tenant_issued", "saleor_api_url", "issued_at"),
         Index("ix_order_events_status_due", "status", "next_attempt_at"),
+        # Deliveries processed lately, for the dashboard. Partial: a delivery is stored unprocessed, so
+        # the acknowledge path writes no entry here.
+        Index(
+            "ix_order_events_tenant_processed",
+            "saleor_api_url",
+            "processed_at",
+            postgresql_where=text("processed_at IS NOT NULL"),
+            sqlite_where=text("processed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -77,6 +97,22 @@ class EffectRow(Base):
         UniqueConstraint("saleor_api_url", "key"),
         Index("ix_effects_status_due", "status", "next_attempt_at"),
         Index("ix_effects_tenant_order", "saleor_api_url", "order_id", "id"),
+        # For the dashboard: a store's effects delivered lately, and those not delivered yet (few, and
+        # otherwise found only among all the store's effects).
+        Index(
+            "ix_effects_tenant_done",
+            "saleor_api_url",
+            "done_at",
+            postgresql_where=text("done_at IS NOT NULL"),
+            sqlite_where=text("done_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_effects_tenant_open",
+            "saleor_api_url",
+            "created_at",
+            postgresql_where=text("status <> 'done'"),
+            sqlite_where=text("status <> 'done'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,7 @@ from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.order_events import SqlOrderEventLog
+from app.db.repositories.pipeline import SqlEffectOutbox
 from app.domain.fraud import FraudPolicy, History, Stage, assess_order_risk, parse_list_entry
 from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.inventory import CostingPolicy
@@ -32,6 +33,7 @@ from app.domain.order_event import ReceivedOrderEvent
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.inventory import book
+from app.services.pipeline import EffectKind, NewEffect
 from app.standin.facade import StandIn
 from app.standin.harness import HarnessConfig, create_site
 from app.standin.signing import SigningKey
@@ -43,6 +45,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 APP_ID = AppId("QXBwOjE=")
 ORDER_ID = "T3JkZXI6YnJvd3Nlcg=="
+REFUSED_CONFIRMATION = "SaleorMutationError: OrderConfirm: -: Cannot confirm this order (INVALID)"
 
 
 class ServerThread:
@@ -112,6 +115,11 @@ async def _seed(settings: Settings, api_url: SaleorApiUrl, key: SigningKey) -> N
                 payload="{}",
             )
         )
+        # A confirmation Saleor refused: failed, for the Order processing page.
+        outbox = SqlEffectOutbox(session)
+        await outbox.add(api_url, "review:browser#1", NewEffect(SaleorId(ORDER_ID), EffectKind.CONFIRM, {}), now)
+        (refused,) = await outbox.claim(now, lease=timedelta(seconds=60), limit=1)
+        await outbox.failed_attempt(refused.id, REFUSED_CONFIRMATION, retry_at=None)
     await runtime.close()
 
 

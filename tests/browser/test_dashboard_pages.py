@@ -109,6 +109,26 @@ def test_the_review_queue_shows_a_held_order_with_its_facts(page: Page, servers:
     screenshot(page, "review-queue")
 
 
+def test_order_processing_shows_a_failed_change_with_its_reason_and_a_retry_button(
+    page: Page, servers: Servers
+) -> None:
+    frame = open_page(page, servers, "/dashboard/pipeline")
+    failed = frame.locator('[data-backlog="effects"] tr[data-progress="failed"]')
+    expect(failed).to_contain_text("Confirm the order")
+    expect(failed).to_contain_text("Failed after 1 attempt")
+    expect(failed).to_contain_text("Saleor refused the change: -: Cannot confirm this order (INVALID)")
+    expect(failed.get_by_role("button", name=re.compile("^Retry"))).to_be_visible()
+    screenshot(page, "order-processing")
+
+
+def test_home_announces_a_failed_change_and_leads_to_order_processing(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard")
+    expect(frame.locator("[data-backlog]")).to_contain_text("1 change did not reach Saleor")
+    frame.get_by_role("link", name="Review and retry").click()
+    expect(frame.locator('[data-backlog="effects"]')).to_be_visible()
+    expect(frame.get_by_role("link", name="Processing", exact=True)).to_have_attribute("aria-current", "page")
+
+
 def test_a_list_entry_that_is_not_valid_is_refused_with_the_reason(page: Page, servers: Servers) -> None:
     frame = open_page(page, servers, "/dashboard/reviews")
     frame.get_by_label("Kind").select_option("ip")

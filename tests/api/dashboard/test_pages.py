@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.dashboard import fraud as dashboard_fraud
 from app.dashboard import inventory as dashboard_inventory
+from app.dashboard import pipeline as dashboard_pipeline
 from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
 from app.db.models import FraudAssessmentRow, SettingsChangeRow, SettingsRow
@@ -66,7 +67,7 @@ async def test_the_harness_default_user_may_open_every_dashboard_page(
     await send("ORDER_CREATED", body_of(order_payload()))
     routes = [
         route
-        for module in (dashboard, dashboard_fraud, dashboard_inventory, dashboard_receipts)
+        for module in (dashboard, dashboard_fraud, dashboard_inventory, dashboard_pipeline, dashboard_receipts)
         for route in module.router.routes
     ]
     paths = sorted(
