@@ -82,6 +82,8 @@ class OrderEventRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Attempts stop a day after this: its arrival, or the moment staff last asked for a retry.
+    retry_window_start: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class EffectRow(Base):
@@ -125,6 +127,8 @@ class EffectRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Attempts stop a day after this: the decision, or the moment staff last asked for a retry.
+    retry_window_start: Mapped[datetime] = mapped_column(UtcDateTime())
     # A claimed effect's lease: past it, a dispatcher that died mid-call is presumed gone.
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -77,8 +77,9 @@ class Worker:
         )
 
     def wake(self) -> None:
-        """A delivery was stored (in this process): look now rather than at the next poll."""
+        """Something was stored or made due (in this process): look now rather than at the next poll."""
         self._deliveries_waiting.set()
+        self._effects_waiting.set()
 
     # Processing
 
@@ -108,7 +109,7 @@ class Worker:
                 None
                 if isinstance(exc, ValidationError)
                 else self._policy.next_attempt(
-                    attempts=delivery.attempts + 1, first_attempt_at=delivery.received_at, now=now
+                    attempts=delivery.attempts + 1, first_attempt_at=delivery.retry_window_start, now=now
                 )
             )
             log.exception(
@@ -203,7 +204,7 @@ class Worker:
         now = self._runtime.clock.now()
         retry_at = (
             self._policy.next_attempt(
-                attempts=effect.attempts, first_attempt_at=effect.created_at, now=now, retry_after=retry_after
+                attempts=effect.attempts, first_attempt_at=effect.retry_window_start, now=now, retry_after=retry_after
             )
             if retry
             else None

@@ -46,7 +46,7 @@ class Effect:
     kind: str
     payload: Mapping[str, Any]
     attempts: int
-    created_at: datetime
+    retry_window_start: datetime  # attempts stop a day after it
 
     @property
     def may_have_arrived(self) -> bool:

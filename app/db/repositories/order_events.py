@@ -38,6 +38,7 @@ class SqlOrderEventLog:
                 "status": Status.PENDING,
                 "attempts": 0,
                 "next_attempt_at": event.received_at,
+                "retry_window_start": event.received_at,
             },
         )
 

@@ -39,6 +39,7 @@ class Delivery:
     order_id: SaleorId
     issued_at: datetime
     received_at: datetime
+    retry_window_start: datetime  # attempts stop a day after it
     attempts: int
     payload: str
 
@@ -51,6 +52,7 @@ def _delivery(row: OrderEventRow) -> Delivery:
         order_id=SaleorId(row.order_id),
         issued_at=row.issued_at,
         received_at=row.received_at,
+        retry_window_start=row.retry_window_start,
         attempts=row.attempts,
         payload=row.payload,
     )
@@ -134,7 +136,10 @@ class SqlDeliveryQueue:
         )
         if delivery_ids is not None:
             query = query.where(OrderEventRow.id.in_(delivery_ids))
-        result = await self._session.execute(query.values(status=Status.PENDING, next_attempt_at=now))
+        # A new day of attempts: one a person asked for is not cut short by the first day's window.
+        result = await self._session.execute(
+            query.values(status=Status.PENDING, next_attempt_at=now, retry_window_start=now)
+        )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -158,6 +163,7 @@ class SqlEffectOutbox:
                 "attempts": 0,
                 "created_at": at,
                 "next_attempt_at": at,
+                "retry_window_start": at,
             },
         )
 
@@ -197,7 +203,7 @@ class SqlEffectOutbox:
                 kind=row.kind,
                 payload=json.loads(row.payload),
                 attempts=row.attempts,
-                created_at=row.created_at,
+                retry_window_start=row.retry_window_start,
             )
             for row in sorted(rows, key=lambda row: row.id)
         ]
@@ -229,5 +235,7 @@ class SqlEffectOutbox:
         )
         if effect_ids is not None:
             query = query.where(EffectRow.id.in_(effect_ids))
-        result = await self._session.execute(query.values(status=Status.PENDING, next_attempt_at=now))
+        result = await self._session.execute(
+            query.values(status=Status.PENDING, next_attempt_at=now, retry_window_start=now)
+        )
         return int(result.rowcount)  # type: ignore[attr-defined]

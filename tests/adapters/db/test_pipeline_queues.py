@@ -173,6 +173,10 @@ class TestEffectOutbox:
             outbox = SqlEffectOutbox(session)
             for effect in claimed:
                 await outbox.failed_attempt(effect.id, "refused", retry_at=None)
+        later = timedelta(days=3)
         async with runtime.sessions.begin() as session:
-            assert await SqlEffectOutbox(session).retry(SHOP_API_URL, None, NOW) == 1
-        assert await _claim(runtime) == ["ours"]
+            assert await SqlEffectOutbox(session).retry(SHOP_API_URL, None, NOW + later) == 1
+        (ours,) = await _claimed(runtime, at=later)
+        assert ours.payload["message"] == "ours"
+        # A retry a person asks for starts a new day of attempts.
+        assert ours.retry_window_start == NOW + later

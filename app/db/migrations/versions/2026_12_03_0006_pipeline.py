@@ -24,9 +24,14 @@ def upgrade() -> None:
         table.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("last_error", sa.Text(), nullable=True))
         table.add_column(sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True))
-    op.execute("UPDATE order_events SET next_attempt_at = received_at, processed_at = received_at")
+        table.add_column(sa.Column("retry_window_start", sa.DateTime(timezone=True), nullable=True))
+    op.execute(
+        "UPDATE order_events SET next_attempt_at = received_at, processed_at = received_at,"
+        " retry_window_start = received_at"
+    )
     with op.batch_alter_table("order_events") as table:
         table.alter_column("next_attempt_at", existing_type=sa.DateTime(timezone=True), nullable=False)
+        table.alter_column("retry_window_start", existing_type=sa.DateTime(timezone=True), nullable=False)
         table.alter_column("status", existing_type=sa.String(length=16), server_default=None)
         table.alter_column("attempts", existing_type=sa.Integer(), server_default=None)
         table.create_index("ix_order_events_status_due", ["status", "next_attempt_at"])
@@ -42,6 +47,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retry_window_start", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
@@ -64,5 +70,5 @@ def downgrade() -> None:
     op.drop_table("effects")
     with op.batch_alter_table("order_events") as table:
         table.drop_index("ix_order_events_status_due")
-        for column in ("processed_at", "last_error", "next_attempt_at", "attempts", "status"):
+        for column in ("retry_window_start", "processed_at", "last_error", "next_attempt_at", "attempts", "status"):
             table.drop_column(column)
