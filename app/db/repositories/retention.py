@@ -81,10 +81,11 @@ class SqlRetentionStore:
     async def _erase_payloads(
         self, table: Table, kept: TextClause, due: ColumnElement[bool], url: SaleorApiUrl, limit: int
     ) -> int:
-        # ``kept`` again on the update itself: a concurrent round that erased a row first makes this
-        # one skip it (PostgreSQL re-checks the condition on the row it waited for).
+        # The body's condition again on the update itself: a concurrent round that erased a row
+        # first makes this one skip it (PostgreSQL re-checks it on the row it waited for). Only the
+        # body's: with ``status = 'done'`` there, SQLite would look the ids up by status.
         batch = select(table.c.id).where(table.c.saleor_api_url == url, due, kept).limit(limit)
         result = await self._session.execute(
-            update(table).where(table.c.id.in_(batch), kept).values(payload=PRUNED_PAYLOAD)
+            update(table).where(table.c.id.in_(batch), PAYLOAD_KEPT).values(payload=PRUNED_PAYLOAD)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
