@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -73,9 +73,8 @@ class TestGraceOver:
             pytest.param(NOW - timedelta(days=400), True, id="long-ago"),
         ],
     )
-    def test_only_an_uninstalled_store_past_its_grace(self, uninstalled: object, over: bool) -> None:
-        store = KeptStore(SHOP_API_URL, uninstalled)  # type: ignore[arg-type]
-        assert grace_over(store, NOW, GRACE) is over
+    def test_only_an_uninstalled_store_past_its_grace(self, uninstalled: datetime | None, over: bool) -> None:
+        assert grace_over(KeptStore(SHOP_API_URL, uninstalled), NOW, GRACE) is over
 
 
 class TestKeepHouse:
