@@ -1,4 +1,4 @@
-"""``saleor-ops``: serve, migrate, manifest, demo and the receipts commands.
+"""``saleor-ops``: serve, migrate, manifest, demo, the receipts commands, and a store's export and deletion.
 
 A setting, a database or a port the command cannot use ends it with one line on stderr
 naming what to change, and a non-zero exit: 2 for a bad setting, 1 for what is in the way.
@@ -12,10 +12,15 @@ import dataclasses
 import errno
 import json
 import logging
+import os
 import socket
 import sys
-from datetime import date
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -25,11 +30,12 @@ from sqlalchemy.exc import DBAPIError
 from app import __version__
 from app.config import Settings, describe_invalid_settings
 from app.db.engine import create_engine, is_sqlite
+from app.db.export import LEFT_OUT, LEFT_OUT_TABLES, export_store
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.installations import SqlInstallationStore
-from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.runtime import Runtime
-from app.services.installations import uninstall
+from app.services.installations import forget_store
 
 log = logging.getLogger(__name__)
 
@@ -146,24 +152,34 @@ def build_parser() -> argparse.ArgumentParser:
     opening.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
     opening.add_argument("--channel", help="the channel whose cost prices to use (default: the first found)")
     opening.add_argument("--at", help="the date or time to book it at, in the store's time zone (default: now)")
-    forget = command("forget-store", "delete a store's token and every record the app keeps of it")
+    forget = command("forget-store", "delete a store's token and every record the app keeps of it, at once")
     forget.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
+    export = command(
+        "export-store", "write every record the app keeps of a store as JSON lines (also in its grace period)"
+    )
+    export.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
+    export.add_argument("--output", type=Path, help="the file to write (default: standard output)")
     return parser
 
 
-def _forget_store(settings: Settings, raw_url: str) -> int:
-    """What APP_DELETED does, for Saleor versions that never send it to the app being removed."""
+def _store_url(raw_url: str) -> SaleorApiUrl:
     try:
-        url = saleor_api_url(raw_url)
+        return saleor_api_url(raw_url)
     except InvalidSaleorApiUrl as exc:
         raise CannotRun(str(exc)) from exc
+
+
+def _forget_store(settings: Settings, raw_url: str) -> int:
+    """Delete a store at once, without the grace period APP_DELETED gives: the merchant asked for it,
+    or the store was removed from a Saleor (3.20–3.23) that never sends APP_DELETED."""
+    url = _store_url(raw_url)
     _check_database(settings.database_url)
 
     async def forget() -> bool:
         runtime = Runtime.build(settings)
         try:
             async with runtime.sessions.begin() as session:
-                return await uninstall(url, None, store=SqlInstallationStore(session, runtime.cipher))
+                return await forget_store(url, store=SqlInstallationStore(session, runtime.cipher))
         finally:
             await runtime.close()
 
@@ -171,6 +187,85 @@ def _forget_store(settings: Settings, raw_url: str) -> int:
         raise CannotRun(f"no store {url} has installed the app here; nothing was deleted")
     print(f"deleted every record of {url}", file=sys.stderr)
     return 0
+
+
+def _export_store(settings: Settings, raw_url: str, output: Path | None) -> int:
+    """One JSON object per line: first what the export is, then {"table", "row"} for each record."""
+    url = _store_url(raw_url)
+    _check_database(settings.database_url)
+
+    async def export(stream: TextIO) -> Counter[str] | None:
+        runtime = Runtime.build(settings)
+        try:
+            async with runtime.sessions.begin() as session:
+                installation = await SqlInstallationStore(session, runtime.cipher).get(url)
+                if installation is None:
+                    return None
+                about = {
+                    "saleor_ops_export": 1,
+                    "app_version": __version__,
+                    "saleor_api_url": url,
+                    "exported_at": runtime.clock.now(),
+                    "uninstalled_at": installation.uninstalled_at,
+                    "left_out": {
+                        **{table: sorted(columns) for table, columns in LEFT_OUT.items()},
+                        **dict.fromkeys(sorted(LEFT_OUT_TABLES), "all"),
+                    },
+                }
+                stream.write(_json_line(about))
+                counts: Counter[str] = Counter()
+                async for table, row in export_store(session, url):
+                    stream.write(_json_line({"table": table, "row": row}))
+                    counts[table] += 1
+                return counts
+        finally:
+            await runtime.close()
+
+    if output is None:
+        counts = asyncio.run(export(sys.stdout))
+    else:
+        counts = _write_whole(output, lambda stream: asyncio.run(export(stream)))
+    if counts is None:
+        raise CannotRun(f"the app keeps no store {url}; nothing was exported")
+    tables = ", ".join(f"{table} {count:,}" for table, count in counts.items()) or "no rows"
+    where = f" to {output}" if output is not None else ""
+    print(f"exported {counts.total():,} records of {url}{where}: {tables}", file=sys.stderr)
+    return 0
+
+
+def _json_line(value: object) -> str:
+    return json.dumps(value, default=_json_value, ensure_ascii=False) + "\n"
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # exact, as stored
+    raise TypeError(f"{type(value).__name__} is not exported")
+
+
+def _write_whole(path: Path, write: Callable[[TextIO], Counter[str] | None]) -> Counter[str] | None:
+    """Write beside ``path`` and rename once complete: no half-written export under its name.
+
+    Readable by the owner only: an export holds customers' e-mail and IP addresses.
+    """
+    partial = path.with_name(path.name + ".partial")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise CannotRun(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        with open(descriptor, "w", encoding="utf-8") as stream:
+            counts = write(stream)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if counts is None:
+        partial.unlink()
+    else:
+        partial.replace(path)
+    return counts
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -216,6 +311,8 @@ def _run(args: argparse.Namespace) -> int:
         return run(settings, args)
     elif args.command == "forget-store":
         return _forget_store(settings, args.saleor_api_url)
+    elif args.command == "export-store":
+        return _export_store(settings, args.saleor_api_url, args.output)
     elif args.command == "manifest":
         from app.saleor.manifest import build_manifest
 

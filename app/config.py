@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     worker_in_process: bool = True
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     worker_poll_seconds: float = Field(default=0.05, gt=0, le=60)
+    # Days a store's records are kept after Saleor says the app was deleted (APP_DELETED): a reinstall
+    # within them restores everything, and `saleor-ops export-store` can still export it.
+    uninstalled_grace_days: int = Field(default=30, ge=0, le=3650)
 
     @field_validator("database_url")
     @classmethod

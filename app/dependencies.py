@@ -182,8 +182,9 @@ async def get_api_caller(
 ApiCallerDep = Annotated[ApiCaller, Depends(get_api_caller)]
 
 
-def verified_webhook(event: str) -> Callable[..., Awaitable[VerifiedWebhook]]:
-    """A dependency that admits only a correctly signed delivery of ``event`` (lower_snake)."""
+def verified_webhook(event: str, *, accept_revoked: bool = False) -> Callable[..., Awaitable[VerifiedWebhook]]:
+    """A dependency that admits only a correctly signed delivery of ``event`` (lower_snake) from a store
+    whose token is not revoked (``accept_revoked`` admits those too)."""
 
     async def dependency(request: Request, store: InstallationStoreDep, runtime: RuntimeDep) -> VerifiedWebhook:
         return await verify_webhook(
@@ -193,6 +194,7 @@ def verified_webhook(event: str) -> Callable[..., Awaitable[VerifiedWebhook]]:
             store=store,
             fetcher=runtime.jwks,
             now=runtime.clock.now(),
+            accept_revoked=accept_revoked,
         )
 
     return dependency

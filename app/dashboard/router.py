@@ -325,5 +325,6 @@ async def about(request: Request, runtime: RuntimeDep) -> HTMLResponse:
         "version": __version__,
         "section": section,
         "manifest_url": f"{runtime.settings.public_url}/api/manifest",
+        "grace_days": runtime.settings.uninstalled_grace_days,
     }
     return templates.TemplateResponse(request, "about.html", context)

@@ -20,11 +20,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, ExactDecimal, UtcDateTime
+from app.domain.pipeline import Status
 
 
 def tenant_fk() -> ForeignKey:
     """Every table's link to its installation: deleting a store deletes all it owns."""
     return ForeignKey("installations.saleor_api_url", ondelete="CASCADE")
+
+
+# What a stored body becomes once its retention has passed: valid JSON that holds nothing.
+PRUNED_PAYLOAD = "{}"
+# Rows whose body retention may still erase. Written out as SQL (no bound parameters), so that the
+# partial indexes below are used by the pruning queries, which carry the same condition.
+PAYLOAD_KEPT = text(f"payload <> '{PRUNED_PAYLOAD}'")
+PROCESSED_PAYLOAD_KEPT = text(f"status = '{Status.DONE}' AND payload <> '{PRUNED_PAYLOAD}'")
 
 
 class InstallationRow(Base):
@@ -40,6 +49,7 @@ class InstallationRow(Base):
     installed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class OrderEventRow(Base):
@@ -63,6 +73,15 @@ class OrderEventRow(Base):
             "processed_at",
             postgresql_where=text("processed_at IS NOT NULL"),
             sqlite_where=text("processed_at IS NOT NULL"),
+        ),
+        # Only processed deliveries whose body is still kept: storing a delivery does not touch it,
+        # and once pruned a row leaves it, so pruning never walks through the store's history.
+        Index(
+            "ix_order_events_tenant_prunable",
+            "saleor_api_url",
+            "processed_at",
+            postgresql_where=PROCESSED_PAYLOAD_KEPT,
+            sqlite_where=PROCESSED_PAYLOAD_KEPT,
         ),
     )
 
@@ -115,6 +134,13 @@ class EffectRow(Base):
             postgresql_where=text("status <> 'done'"),
             sqlite_where=text("status <> 'done'"),
         ),
+        Index(
+            "ix_effects_tenant_prunable",
+            "saleor_api_url",
+            "done_at",
+            postgresql_where=PROCESSED_PAYLOAD_KEPT,
+            sqlite_where=PROCESSED_PAYLOAD_KEPT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -146,6 +172,13 @@ class FailedDeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("saleor_api_url", "event", "body_sha256"),
         Index("ix_failed_deliveries_tenant_received", "saleor_api_url", "received_at"),
+        Index(
+            "ix_failed_deliveries_tenant_prunable",
+            "saleor_api_url",
+            "received_at",
+            postgresql_where=PAYLOAD_KEPT,
+            sqlite_where=PAYLOAD_KEPT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -241,6 +274,8 @@ class FraudVelocityRow(Base):
     __table_args__ = (
         UniqueConstraint("saleor_api_url", "dimension", "value", "order_id"),
         Index("ix_fraud_velocity_lookup", "saleor_api_url", "dimension", "value", "seen_at"),
+        # Keys older than the longest velocity window are forgotten in seen_at order.
+        Index("ix_fraud_velocity_tenant_seen", "saleor_api_url", "seen_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

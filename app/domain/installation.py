@@ -19,7 +19,11 @@ class Installation:
     saleor_domain: str | None = None
     schema_version: str | None = None
     saleor_version: str | None = None
+    # Saleor refused the token (a 401) or told us the app was deleted; either way it is not used again.
     revoked_at: datetime | None = None
+    # APP_DELETED arrived: the token is erased, and the store's records are kept for a grace period
+    # in which a reinstall restores them; then they are deleted.
+    uninstalled_at: datetime | None = None
 
     @property
     def is_revoked(self) -> bool:

@@ -30,6 +30,7 @@ from app.errors import (
     SaleorUnauthorizedError,
     SaleorUnavailableError,
 )
+from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import Processing, Subscription
 from app.services.pipeline import Effect, Outbox, deliver
 from app.webhooks.payloads import OrderEventPayload
@@ -243,7 +244,19 @@ class Worker:
         """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
         loops = [self._loop(self.process_next, self._deliveries_waiting, stop) for _ in range(self._concurrency)]
         loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop))
+        loops.append(self._housekeeping(stop))
         await asyncio.gather(*loops)
+
+    async def _housekeeping(self, stop: asyncio.Event) -> None:
+        """Retention and the end of grace periods, every ``HOUSEKEEPING_INTERVAL`` (from the start)."""
+        while not stop.is_set():
+            async with self._turn:
+                try:
+                    await housekeeping(self._runtime, self._runtime.clock.now())
+                except Exception:  # the database, most likely; the next round tries again
+                    log.exception("housekeeping failed; trying again at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_INTERVAL.total_seconds())
 
     async def _loop(
         self, step: Callable[[], Awaitable[bool | int]], waiting: asyncio.Event, stop: asyncio.Event

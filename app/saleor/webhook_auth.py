@@ -42,7 +42,15 @@ async def verify_webhook(
     store: InstallationStore,
     fetcher: JwksFetcher,
     now: datetime,
+    accept_revoked: bool = False,
 ) -> VerifiedWebhook:
+    """The delivery, once its store and signature check out.
+
+    A store whose token is revoked (Saleor refused it, or deleted the app and the store is in its
+    grace period) is answered as one that never installed the app: nothing it sends is processed
+    into decisions that could not reach Saleor. Only APP_DELETED, which may follow a refused token,
+    passes (``accept_revoked``).
+    """
     api_url_header = request_headers.get(headers.SALEOR_API_URL)
     if not api_url_header:
         raise WebhookRejected(400, "MISSING_API_URL_HEADER", "Missing saleor-api-url header.")
@@ -63,6 +71,10 @@ async def verify_webhook(
     installation = await store.get(api_url)
     if installation is None:
         raise WebhookRejected(401, "NOT_REGISTERED", "This Saleor has not installed the app.")
+    if installation.is_revoked and not accept_revoked:
+        raise WebhookRejected(
+            401, "NOT_REGISTERED", "This Saleor removed the app or revoked its token; install it again to resume."
+        )
     try:
         await verify_with_rotation(
             installation,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from app.domain.ids import AppId, SaleorApiUrl, url_matches_any
@@ -74,13 +75,28 @@ async def register_installation(
         schema_version=request.schema_version,
         saleor_version=identity.saleor_version,
     )
-    await store.save(installation)
-    log.info("installed", extra={"saleor_api_url": url, "app_id": identity.app_id})
+    previous = await store.get(url)
+    await store.save(installation)  # over a kept record: a store back within its grace period has it all again
+    if previous is not None and previous.uninstalled_at is not None:
+        log.info(
+            "reinstalled within the grace period; the store's records are kept again",
+            extra={
+                "saleor_api_url": url,
+                "app_id": identity.app_id,
+                "uninstalled_at": previous.uninstalled_at.isoformat(),
+            },
+        )
+    else:
+        log.info("installed", extra={"saleor_api_url": url, "app_id": identity.app_id})
     return installation
 
 
-async def uninstall(saleor_api_url: SaleorApiUrl, deleted_app_id: str | None, *, store: InstallationStore) -> bool:
-    """Forget a store and all its data; ignore a late APP_DELETED of an earlier install."""
+async def uninstall(
+    saleor_api_url: SaleorApiUrl, deleted_app_id: str | None, *, store: InstallationStore, now: datetime
+) -> bool:
+    """Saleor deleted the app: its token is erased at once, and the store's records are kept for a
+    grace period (housekeeping deletes them after it; a reinstall before restores them). A late
+    APP_DELETED of an earlier install is ignored. True when the store is now uninstalled."""
     current = await store.get(saleor_api_url)
     if current is None:
         return False
@@ -90,6 +106,14 @@ async def uninstall(saleor_api_url: SaleorApiUrl, deleted_app_id: str | None, *,
             extra={"saleor_api_url": saleor_api_url, "app_id": deleted_app_id},
         )
         return False
+    await store.uninstall(saleor_api_url, now)
+    log.info("uninstalled; the store's records are kept for the grace period", extra={"saleor_api_url": saleor_api_url})
+    return True
+
+
+async def forget_store(saleor_api_url: SaleorApiUrl, *, store: InstallationStore) -> bool:
+    """Delete a store's token and every record of it at once (the merchant asked); False if unknown."""
     deleted = await store.delete(saleor_api_url)
-    log.info("uninstalled", extra={"saleor_api_url": saleor_api_url})
+    if deleted:
+        log.info("store forgotten", extra={"saleor_api_url": saleor_api_url})
     return deleted

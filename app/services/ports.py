@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +31,9 @@ class InstallationStore(Protocol):
     async def save(self, installation: Installation) -> None: ...
     async def replace_jwks(self, saleor_api_url: SaleorApiUrl, jwks: str, now: datetime) -> None: ...
     async def mark_revoked(self, saleor_api_url: SaleorApiUrl, now: datetime) -> None: ...
+    async def uninstall(self, saleor_api_url: SaleorApiUrl, now: datetime) -> None:
+        """Erase the token and mark the store revoked and uninstalled (an earlier mark is kept)."""
+
     async def delete(self, saleor_api_url: SaleorApiUrl) -> bool: ...
 
 
@@ -53,6 +57,50 @@ class SettingsStore(Protocol):
         """Write ``change.after`` as the section's values and keep ``change`` in the history."""
 
     async def history(self, saleor_api_url: SaleorApiUrl, limit: int) -> list[SettingsChange]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeptStore:
+    """A store the app keeps records of, as housekeeping sees it."""
+
+    saleor_api_url: SaleorApiUrl
+    uninstalled_at: datetime | None
+
+
+class RetentionStore(Protocol):
+    """What housekeeping erases and deletes.
+
+    Each prune changes at most ``limit`` rows and says how many it changed, so that a big store is
+    pruned in many short transactions rather than one long one.
+    """
+
+    async def stores(self) -> list[KeptStore]: ...
+    async def delete_uninstalled(self, url: SaleorApiUrl, *, uninstalled_before: datetime) -> bool:
+        """Delete the store with all it owns, if it is uninstalled since before then (not reinstalled)."""
+
+    async def prune_delivery_payloads(self, url: SaleorApiUrl, *, processed_before: datetime, limit: int) -> int:
+        """Erase the bodies of deliveries processed before then; the rows stay."""
+
+    async def prune_failed_delivery_payloads(self, url: SaleorApiUrl, *, received_before: datetime, limit: int) -> int:
+        """Erase the bodies of deliveries Saleor could not render, received before then; the rows stay."""
+
+    async def prune_effect_payloads(self, url: SaleorApiUrl, *, done_before: datetime, limit: int) -> int:
+        """Erase what effects delivered before then wrote to Saleor (Saleor keeps it); the rows stay."""
+
+    async def forget_velocity_keys(self, url: SaleorApiUrl, *, seen_before: datetime, limit: int) -> int:
+        """Delete velocity keys seen before then, except those of orders the app still holds."""
+
+
+class RetentionWork(Protocol):
+    """One transaction of housekeeping, committed when its context ends without an error."""
+
+    @property
+    def retention(self) -> RetentionStore: ...
+    @property
+    def settings(self) -> SettingsStore: ...
+
+
+RetentionTransaction = Callable[[], AbstractAsyncContextManager[RetentionWork]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,15 @@ class GeneralSettings(BaseModel):
         title="Store time zone",
         description="Times in these pages are shown in this zone (an IANA name such as Europe/Warsaw).",
     )
+    payload_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        title="Keep webhook bodies for (days)",
+        description="Order webhooks carry the customer's e-mail, addresses, IP address and card BIN and last 4. "
+        "This many days after a delivery is processed its body is erased; the event stays listed, and "
+        "assessments, reviews and the cost ledger are kept (1 to 3650 days).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -136,6 +145,14 @@ async def costing_policy(store: SettingsStore, saleor_api_url: SaleorApiUrl) -> 
 
 
 async def store_timezone(store: SettingsStore, saleor_api_url: SaleorApiUrl) -> ZoneInfo:
+    return ZoneInfo((await _general(store, saleor_api_url)).timezone)
+
+
+async def payload_retention_days(store: SettingsStore, saleor_api_url: SaleorApiUrl) -> int:
+    return (await _general(store, saleor_api_url)).payload_retention_days
+
+
+async def _general(store: SettingsStore, saleor_api_url: SaleorApiUrl) -> GeneralSettings:
     general = await read_settings(store, saleor_api_url, SECTIONS["general"])
     assert isinstance(general, GeneralSettings)
-    return ZoneInfo(general.timezone)
+    return general

@@ -52,5 +52,7 @@ class TestPrivacy:
         text = _text((await client.get("/about/privacy")).text).lower()
         for stored in ("name", "address", "e-mail", "ip address", "bin", "last 4", "settings", "ledger"):
             assert stored in text, stored
-        assert "until the app is uninstalled" in text
+        assert "30 days unless the store sets another" in text
+        assert "kept for 30 days" in text, "the grace period after the app is removed"
+        assert "saleor-ops export-store" in text
         assert "saleor-ops forget-store" in text

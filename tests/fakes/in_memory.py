@@ -21,7 +21,9 @@ from app.services.ports import (
     FraudRepository,
     FraudReview,
     InstallationStore,
+    KeptStore,
     OrderEventLog,
+    RetentionStore,
     SaleorAuthority,
     SaleorGateway,
     SettingsChange,
@@ -47,6 +49,12 @@ class InMemoryInstallationStore:
 
     async def mark_revoked(self, saleor_api_url: SaleorApiUrl, now: datetime) -> None:
         self.rows[saleor_api_url] = dataclasses.replace(self.rows[saleor_api_url], revoked_at=now)
+
+    async def uninstall(self, saleor_api_url: SaleorApiUrl, now: datetime) -> None:
+        row = self.rows[saleor_api_url]
+        self.rows[saleor_api_url] = dataclasses.replace(
+            row, token="", revoked_at=row.revoked_at or now, uninstalled_at=row.uninstalled_at or now
+        )
 
     async def delete(self, saleor_api_url: SaleorApiUrl) -> bool:
         return self.rows.pop(saleor_api_url, None) is not None
@@ -86,6 +94,54 @@ class InMemorySettingsStore:
 
     async def history(self, saleor_api_url: SaleorApiUrl, limit: int) -> list[SettingsChange]:
         return list(reversed(self.changes))[:limit]
+
+
+class InMemoryRetentionStore:
+    """Each store's prunable rows as the instants that make them due, per prune; each call recorded."""
+
+    def __init__(self) -> None:
+        self.kept: dict[SaleorApiUrl, datetime | None] = {}  # store → when it was uninstalled
+        self.due_at: dict[tuple[SaleorApiUrl, str], list[datetime]] = {}
+        self.calls: list[tuple[str, SaleorApiUrl, datetime, int]] = []
+        self.failing: set[SaleorApiUrl] = set()
+
+    def add(self, url: SaleorApiUrl, prune: str, *instants: datetime) -> None:
+        self.kept.setdefault(url, None)
+        self.due_at.setdefault((url, prune), []).extend(instants)
+
+    async def stores(self) -> list[KeptStore]:
+        return [KeptStore(url, at) for url, at in sorted(self.kept.items())]
+
+    async def delete_uninstalled(self, url: SaleorApiUrl, *, uninstalled_before: datetime) -> bool:
+        at = self.kept.get(url)
+        if at is None or at > uninstalled_before:
+            return False
+        del self.kept[url]
+        for key in [key for key in self.due_at if key[0] == url]:
+            del self.due_at[key]
+        return True
+
+    async def prune_delivery_payloads(self, url: SaleorApiUrl, *, processed_before: datetime, limit: int) -> int:
+        return self._prune("delivery_payloads", url, processed_before, limit)
+
+    async def prune_failed_delivery_payloads(self, url: SaleorApiUrl, *, received_before: datetime, limit: int) -> int:
+        return self._prune("failed_delivery_payloads", url, received_before, limit)
+
+    async def prune_effect_payloads(self, url: SaleorApiUrl, *, done_before: datetime, limit: int) -> int:
+        return self._prune("effect_payloads", url, done_before, limit)
+
+    async def forget_velocity_keys(self, url: SaleorApiUrl, *, seen_before: datetime, limit: int) -> int:
+        return self._prune("velocity_keys", url, seen_before, limit)
+
+    def _prune(self, prune: str, url: SaleorApiUrl, before: datetime, limit: int) -> int:
+        if url in self.failing:
+            raise RuntimeError("the database went away")
+        self.calls.append((prune, url, before, limit))
+        instants = self.due_at.get((url, prune), [])
+        due = [at for at in instants if at < before][:limit]
+        for at in due:
+            instants.remove(at)
+        return len(due)
 
 
 class FakeSaleorAuthority:
@@ -306,4 +362,8 @@ class InMemoryFraudRepository:
         return [r for r in self.reviews.values() if r.status != "closed"][:limit]
 
 
-__: tuple[type[FraudRepository], type[SaleorGateway]] = (InMemoryFraudRepository, FakeSaleorGateway)
+__: tuple[type[FraudRepository], type[SaleorGateway], type[RetentionStore]] = (
+    InMemoryFraudRepository,
+    FakeSaleorGateway,
+    InMemoryRetentionStore,
+)

@@ -193,13 +193,15 @@ class TestWriteBack:
 
 
 class TestUninstall:
-    async def test_app_deleted_forgets_the_store_and_its_token_stops_working(
+    async def test_app_deleted_erases_the_token_keeps_the_store_and_the_token_stops_working(
         self, ops: FastAPI, standin: StandIn, installed: App
     ) -> None:
         (delivery,) = await standin.uninstall(installed)
         assert delivery.response.json() == {"status": "uninstalled"}
         runtime = runtime_of(ops)
         async with runtime.sessions() as session:
-            assert await SqlInstallationStore(session, runtime.cipher).get(API_URL) is None
+            kept = await SqlInstallationStore(session, runtime.cipher).get(API_URL)
+        assert kept is not None
+        assert (kept.token, kept.is_revoked, kept.uninstalled_at is not None) == ("", True, True)
         with pytest.raises(SaleorUnauthorizedError):
             await runtime.saleor.gateway(API_URL, installed.token).identify_app()

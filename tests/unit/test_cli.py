@@ -47,6 +47,7 @@ class TestBadSettings:
             pytest.param("APP_SALEOR_MAX_ATTEMPTS", "abc", "APP_SALEOR_MAX_ATTEMPTS", id="not-a-number"),
             pytest.param("APP_PUBLIC_URL", "notaurl", "APP_PUBLIC_URL", id="public-url"),
             pytest.param("APP_ALLOWED_SALEOR_URLS", "*", "APP_ALLOWED_SALEOR_URLS", id="allow-list-pattern"),
+            pytest.param("APP_UNINSTALLED_GRACE_DAYS", "-1", "APP_UNINSTALLED_GRACE_DAYS", id="grace-days"),
         ],
     )
     @pytest.mark.parametrize("command", ["serve", "migrate", "manifest"])

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.base import UtcDateTime
 from app.db.models import InstallationRow
 from app.domain.ids import AppId, SaleorApiUrl
 from app.domain.installation import Installation
@@ -13,6 +14,8 @@ from app.security import SecretCipher
 
 _TABLE = InstallationRow.__table__
 _SELECT_ONE = select(_TABLE).where(_TABLE.c.saleor_api_url == bindparam("url"))
+# What an uninstalled store's token becomes: nothing to decrypt, nothing to use.
+_ERASED_TOKEN = ""
 
 
 class SqlInstallationStore:
@@ -30,7 +33,11 @@ class SqlInstallationStore:
         return None if row is None else self._to_domain(row)
 
     async def save(self, installation: Installation) -> None:
-        """Insert, or replace the record of a store that installs the app again."""
+        """Insert, or replace the record of a store that installs the app again.
+
+        An update in place, never a delete and insert: a store that comes back within its grace
+        period finds every record it left, since nothing cascades.
+        """
         row = await self._session.get(InstallationRow, installation.saleor_api_url)
         if row is None:
             row = InstallationRow(saleor_api_url=installation.saleor_api_url, installed_at=installation.installed_at)
@@ -45,6 +52,7 @@ class SqlInstallationStore:
         row.saleor_version = installation.saleor_version
         row.updated_at = installation.updated_at
         row.revoked_at = installation.revoked_at
+        row.uninstalled_at = installation.uninstalled_at
         await self._session.flush()
 
     async def replace_jwks(self, saleor_api_url: SaleorApiUrl, jwks: str, now: datetime) -> None:
@@ -59,6 +67,20 @@ class SqlInstallationStore:
             update(InstallationRow)
             .where(InstallationRow.saleor_api_url == saleor_api_url, InstallationRow.revoked_at.is_(None))
             .values(revoked_at=now, updated_at=now)
+        )
+
+    async def uninstall(self, saleor_api_url: SaleorApiUrl, now: datetime) -> None:
+        """Erase the token and mark the store revoked and uninstalled; an earlier mark is kept."""
+        at = literal(now, UtcDateTime())
+        await self._session.execute(
+            update(InstallationRow)
+            .where(InstallationRow.saleor_api_url == saleor_api_url)
+            .values(
+                token_encrypted=_ERASED_TOKEN,
+                revoked_at=func.coalesce(InstallationRow.revoked_at, at),
+                uninstalled_at=func.coalesce(InstallationRow.uninstalled_at, at),
+                updated_at=now,
+            )
         )
 
     async def delete(self, saleor_api_url: SaleorApiUrl) -> bool:
@@ -76,7 +98,7 @@ class SqlInstallationStore:
         return Installation(
             saleor_api_url=SaleorApiUrl(row.saleor_api_url),
             app_id=AppId(row.app_id),
-            token=self._cipher.decrypt(row.token_encrypted),
+            token="" if row.token_encrypted == _ERASED_TOKEN else self._cipher.decrypt(row.token_encrypted),
             jwks=row.jwks,
             installed_at=row.installed_at,
             updated_at=row.updated_at,
@@ -84,4 +106,5 @@ class SqlInstallationStore:
             schema_version=row.schema_version,
             saleor_version=row.saleor_version,
             revoked_at=row.revoked_at,
+            uninstalled_at=row.uninstalled_at,
         )

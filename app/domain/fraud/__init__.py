@@ -36,6 +36,7 @@ from app.domain.fraud.policy import (
     DEFAULT_CHECK_WORDS,
     DEFAULT_CVV_CODES,
     DEFAULT_VELOCITY,
+    LONGEST_WINDOW_HOURS,
     FraudPolicy,
     VelocityLimit,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "DEFAULT_CVV_CODES",
     "DEFAULT_VELOCITY",
     "FACTS",
+    "LONGEST_WINDOW_HOURS",
     "AddressFacts",
     "CardFacts",
     "CheckResult",

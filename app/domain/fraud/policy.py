@@ -111,7 +111,8 @@ DEFAULT_VELOCITY = (
     VelocityLimit(VelocityDimension.SHIPPING_ADDRESS, 24, 4),
 )
 
-_MAX_WINDOW_HOURS = 24 * 366
+# The longest window a velocity limit or rule may count over: older velocity keys count in none.
+LONGEST_WINDOW_HOURS = 24 * 366
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +277,8 @@ def _policy_errors(policy: FraudPolicy) -> list[str]:
         if not isinstance(number, int) or isinstance(number, bool) or number < least:
             errors.append(f"{name} must be a whole number of at least {least}, got {number!r}")
     for number, limit in enumerate(policy.velocity, start=1):
-        if not isinstance(limit.window_hours, int) or not 1 <= limit.window_hours <= _MAX_WINDOW_HOURS:
-            errors.append(f"velocity {number}: window_hours must be from 1 to {_MAX_WINDOW_HOURS}")
+        if not isinstance(limit.window_hours, int) or not 1 <= limit.window_hours <= LONGEST_WINDOW_HOURS:
+            errors.append(f"velocity {number}: window_hours must be from 1 to {LONGEST_WINDOW_HOURS}")
         if not isinstance(limit.max_orders, int) or limit.max_orders < 1:
             errors.append(f"velocity {number}: max_orders must be at least 1")
     for name in ("overnight_keywords", "expedited_keywords"):

@@ -49,7 +49,7 @@ from app.domain.fraud.normalise import (
     normalise_last4,
     parse_ip,
 )
-from app.domain.fraud.policy import FraudPolicy
+from app.domain.fraud.policy import LONGEST_WINDOW_HOURS, FraudPolicy
 from app.domain.fraud.signals import AddressComparison, OrderSignals
 from app.domain.fraud.velocity import DEFAULT_WINDOW_HOURS, other_orders
 
@@ -58,7 +58,6 @@ ACTIONS: tuple[Action, ...] = ("allow", "block", "review")
 Scalar = int | Decimal | str | bool
 _MAX_CONDITIONS = 20
 _MAX_NAME = 100
-_MAX_WINDOW_HOURS = 24 * 366
 _RULE_FIELDS = ("name", "action", "when", "description")
 _CONDITION_FIELDS = ("attribute", "op", "value", "window_hours")
 
@@ -579,9 +578,9 @@ def _parse_condition(raw: object) -> Condition:
     if window is not None:
         if spec.velocity is None:
             raise _Invalid("window_hours", f"applies only to velocity attributes, not {spec.name}")
-        if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= _MAX_WINDOW_HOURS:
+        if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= LONGEST_WINDOW_HOURS:
             raise _Invalid(
-                "window_hours", f"must be a whole number of hours from 1 to {_MAX_WINDOW_HOURS}, got {window!r}"
+                "window_hours", f"must be a whole number of hours from 1 to {LONGEST_WINDOW_HOURS}, got {window!r}"
             )
     return Condition(spec.name, op, value, window)
 

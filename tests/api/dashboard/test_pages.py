@@ -152,6 +152,36 @@ class TestSettings:
         assert "MANAGE_APPS" in response.json()["error"]["message"]
         assert await _settings_rows(runtime) == (0, 0)
 
+    async def test_the_webhook_body_retention_is_shown_and_saved_in_general(
+        self, client: httpx.AsyncClient, runtime: Runtime, staff_headers
+    ) -> None:
+        page = await client.get("/api/dashboard/fragments/settings", headers=staff_headers())
+        assert "Keep webhook bodies for (days)" in page.text
+        assert 'name="payload_retention_days" value="30"' in page.text
+        response = await client.post(
+            "/api/dashboard/settings/general",
+            data={"timezone": "UTC", "payload_retention_days": "365"},
+            headers=staff_headers(),
+        )
+        assert "General settings saved." in response.text
+        reloaded = await client.get("/api/dashboard/fragments/settings", headers=staff_headers())
+        assert 'name="payload_retention_days" value="365"' in reloaded.text
+        assert "<code>payload_retention_days</code>: 30 → 365" in reloaded.text
+        assert await _settings_rows(runtime) == (1, 1)
+
+    async def test_a_retention_out_of_range_is_refused_with_the_reason_and_nothing_saved(
+        self, client: httpx.AsyncClient, runtime: Runtime, staff_headers
+    ) -> None:
+        response = await client.post(
+            "/api/dashboard/settings/general",
+            data={"timezone": "Europe/Warsaw", "payload_retention_days": "0"},
+            headers=staff_headers(),
+        )
+        assert response.status_code == 422
+        assert "greater than or equal to 1" in response.text
+        assert 'name="payload_retention_days" value="0"' in response.text, "the form keeps what the person typed"
+        assert await _settings_rows(runtime) == (0, 0)
+
     async def test_an_unknown_section_is_a_404(self, client: httpx.AsyncClient, staff_headers) -> None:
         response = await client.post("/api/dashboard/settings/nope", data={}, headers=staff_headers())
         assert response.status_code == 404

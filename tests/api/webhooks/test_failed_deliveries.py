@@ -2,6 +2,7 @@
 shown on the home page with Saleor's message and path, and acknowledged so that it is not lost."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db.models import FailedDeliveryRow, OrderEventRow
+from app.pipeline.housekeeping import housekeeping
 from app.runtime import Runtime
 from tests.api.conftest import Send
 from tests.builders import NOW, body_of
@@ -93,10 +95,14 @@ class TestFailedDeliveries:
         assert response.status_code == 401
         assert await _rows(runtime) == []
 
-    async def test_goes_with_the_store_when_the_app_is_deleted(self, send: Send, runtime: Runtime) -> None:
+    async def test_goes_with_the_store_when_its_grace_period_after_app_deleted_is_over(
+        self, send: Send, runtime: Runtime
+    ) -> None:
         await send("ORDER_FULLY_PAID", body_of(order_nulled()))
         app_deleted = {"__typename": "AppDeleted", "issuedAt": "2026-11-26T13:00:00+00:00", "app": {"id": "QXBwOjE="}}
         assert (await send("APP_DELETED", body_of(app_deleted))).status_code == 200
+        assert len(await _rows(runtime)) == 1
+        await housekeeping(runtime, NOW + timedelta(days=runtime.settings.uninstalled_grace_days))
         assert await _rows(runtime) == []
 
     async def test_the_home_page_shows_it_with_saleors_message_and_path(

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from app.domain.ids import AppId, SaleorApiUrl
@@ -5,6 +7,7 @@ from app.services.installations import (
     RegisterErrorCode,
     RegisterRefused,
     RegisterRequest,
+    forget_store,
     register_installation,
     uninstall,
 )
@@ -87,16 +90,47 @@ class TestRegisterInstallation:
         assert store.rows == {}
 
 
+class TestRegisterAfterUninstall:
+    async def test_a_reinstall_in_the_grace_period_installs_the_new_token_over_the_kept_record(
+        self, store: InMemoryInstallationStore, saleor: FakeSaleorAuthority
+    ) -> None:
+        await store.save(make_installation(jwks="{}", token="old"))
+        await store.uninstall(SHOP_API_URL, NOW)
+        saleor.app_id = "QXBwOjI="
+        clock = FixedClock(NOW + timedelta(days=3))
+        await register_installation(_request("new"), allowed_url_patterns=[], saleor=saleor, store=store, clock=clock)
+        saved = store.rows[SHOP_API_URL]
+        assert (saved.token, saved.app_id, saved.installed_at) == ("new", "QXBwOjI=", clock.now())
+        assert (saved.revoked_at, saved.uninstalled_at) == (None, None)
+
+
 class TestUninstall:
-    async def test_forgets_the_store(self, store: InMemoryInstallationStore) -> None:
+    async def test_erases_the_token_and_keeps_the_store_for_its_grace_period(
+        self, store: InMemoryInstallationStore
+    ) -> None:
+        await store.save(make_installation(jwks="{}", token="secret"))
+        assert await uninstall(SHOP_API_URL, "QXBwOjE=", store=store, now=NOW)
+        kept = store.rows[SHOP_API_URL]
+        assert (kept.token, kept.revoked_at, kept.uninstalled_at) == ("", NOW, NOW)
+
+    async def test_a_repeated_app_deleted_keeps_the_first_time(self, store: InMemoryInstallationStore) -> None:
         await store.save(make_installation(jwks="{}"))
-        assert await uninstall(SHOP_API_URL, "QXBwOjE=", store=store)
-        assert store.rows == {}
+        await uninstall(SHOP_API_URL, "QXBwOjE=", store=store, now=NOW)
+        assert await uninstall(SHOP_API_URL, "QXBwOjE=", store=store, now=NOW + timedelta(hours=1))
+        assert store.rows[SHOP_API_URL].uninstalled_at == NOW
 
     async def test_ignores_the_deletion_of_an_earlier_install(self, store: InMemoryInstallationStore) -> None:
         await store.save(make_installation(jwks="{}", app_id=AppId("QXBwOjI=")))
-        assert not await uninstall(SHOP_API_URL, "QXBwOjE=", store=store)
-        assert SHOP_API_URL in store.rows
+        assert not await uninstall(SHOP_API_URL, "QXBwOjE=", store=store, now=NOW)
+        assert not store.rows[SHOP_API_URL].is_revoked
 
     async def test_an_unknown_store_is_nothing_to_do(self, store: InMemoryInstallationStore) -> None:
-        assert not await uninstall(SHOP_API_URL, None, store=store)
+        assert not await uninstall(SHOP_API_URL, None, store=store, now=NOW)
+
+
+class TestForgetStore:
+    async def test_deletes_the_store_at_once(self, store: InMemoryInstallationStore) -> None:
+        await store.save(make_installation(jwks="{}"))
+        assert await forget_store(SHOP_API_URL, store=store)
+        assert store.rows == {}
+        assert not await forget_store(SHOP_API_URL, store=store)

@@ -9,6 +9,7 @@ from app.services.settings import (
     SettingsRejected,
     SettingsSaved,
     change_settings,
+    payload_retention_days,
     read_settings,
     store_timezone,
 )
@@ -37,8 +38,8 @@ class TestChangeSettings:
         assert await store_timezone(store, SHOP_API_URL) == ZoneInfo("Europe/Warsaw")
         (change,) = store.changes
         assert (change.changed_by, change.changed_at, change.section) == ("ann@shop.test", NOW, "general")
-        assert json.loads(change.before) == {"timezone": "UTC"}
-        assert json.loads(change.after) == {"timezone": "Europe/Warsaw"}
+        assert json.loads(change.before) == {"timezone": "UTC", "payload_retention_days": 30}
+        assert json.loads(change.after) == {"timezone": "Europe/Warsaw", "payload_retention_days": 30}
 
     async def test_an_invalid_value_is_refused_with_the_reason_and_nothing_is_saved(
         self, store: InMemorySettingsStore
@@ -59,6 +60,34 @@ class TestChangeSettings:
         assert isinstance(outcome, SettingsRejected)
         assert set(outcome.errors) == {"colour"}
         assert store.changes == []
+
+    async def test_the_payload_retention_is_thirty_days_until_the_merchant_sets_it(
+        self, store: InMemorySettingsStore
+    ) -> None:
+        assert await payload_retention_days(store, SHOP_API_URL) == 30
+        submitted = {"timezone": "UTC", "payload_retention_days": "365"}
+        assert isinstance(
+            await change_settings(store, SHOP_API_URL, GENERAL, submitted, changed_by="a", now=NOW), SettingsSaved
+        )
+        assert await payload_retention_days(store, SHOP_API_URL) == 365
+
+    @pytest.mark.parametrize(
+        ("days", "reason"),
+        [
+            pytest.param("0", "greater than or equal to 1", id="zero"),
+            pytest.param("3651", "less than or equal to 3650", id="over-ten-years"),
+            pytest.param("a month", "valid integer", id="words"),
+            pytest.param("7.5", "valid integer", id="fraction"),
+        ],
+    )
+    async def test_a_retention_out_of_range_says_why_and_changes_nothing(
+        self, store: InMemorySettingsStore, days: str, reason: str
+    ) -> None:
+        submitted = {"timezone": "Europe/Warsaw", "payload_retention_days": days}
+        outcome = await change_settings(store, SHOP_API_URL, GENERAL, submitted, changed_by="a", now=NOW)
+        assert isinstance(outcome, SettingsRejected)
+        assert reason in outcome.errors["payload_retention_days"]
+        assert (store.values, store.changes) == ({}, [])
 
     async def test_saving_the_same_values_records_no_change(self, store: InMemorySettingsStore) -> None:
         outcome = await change_settings(store, SHOP_API_URL, GENERAL, {"timezone": "UTC"}, changed_by="a", now=NOW)
