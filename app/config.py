@@ -6,12 +6,13 @@ Every variable carries the ``APP_`` prefix (see ``.env.example``). Tests build
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     worker_in_process: bool = True
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     worker_poll_seconds: float = Field(default=0.05, gt=0, le=60)
+    # An effect claimed by a dispatcher that has not reported within this many seconds is sent again
+    # (its process died mid-call): longer than a call to Saleor may take, so a live one is never doubled.
+    worker_lease_seconds: float = Field(default=60, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -64,6 +68,17 @@ class Settings(BaseSettings):
             driver = None
         if driver not in SUPPORTED_DATABASE_DRIVERS:
             raise ValueError(f"{value!r} is not a database URL this app can use; {DATABASE_URL_EXAMPLES}")
+        return value
+
+    @field_validator("worker_lease_seconds")
+    @classmethod
+    def _longer_than_a_call(cls, value: float, info: ValidationInfo) -> float:
+        timeout = info.data.get("saleor_timeout_seconds")
+        if timeout is not None and value <= timeout:
+            raise ValueError(
+                f"{value:g} s is no longer than a call to Saleor may take (APP_SALEOR_TIMEOUT_SECONDS={timeout:g}); "
+                "a dispatcher still waiting for its answer would see its effect sent a second time"
+            )
         return value
 
     @field_validator("public_url")
@@ -119,3 +134,9 @@ def describe_invalid_settings(error: ValidationError) -> str:
             message = f"{message} (it is {item['input']!r})"
         problems.append(f"{variable}: {message}")
     return "; ".join(problems)
+
+
+def set_for_child_processes(**settings: str) -> None:
+    """Settings for the processes this one starts: uvicorn's web processes read theirs from the environment."""
+    for name, value in settings.items():
+        os.environ[f"APP_{name.upper()}"] = value
