@@ -230,7 +230,11 @@ def serve(base: Path, env: Mapping[str, str], port: int, *, workers: int = 2) ->
 
 def worker(base: Path, env: Mapping[str, str], name: str = "worker", *flags: str) -> AppProcess:
     started = AppProcess(["worker", *flags], env, base / f"{name}.log").start()
-    started.wait_for("worker started")
+    try:
+        started.wait_for("worker started")
+    except BaseException:
+        started.kill()  # not left running when it never came up, or the wait was interrupted
+        raise
     return started
 
 
@@ -248,46 +252,53 @@ async def wait_healthy(base_url: str, *, within: float = 60) -> None:
             await asyncio.sleep(0.1)
 
 
-def saleor_headers(delivery: Delivery, signer: SaleorSigner, api_url: str) -> dict[str, str]:
-    """What Saleor sends with a delivery."""
-    return {
-        "content-type": "application/json",
-        "saleor-event": delivery.event.lower(),
-        "saleor-domain": "127.0.0.1",
-        "saleor-api-url": api_url,
-        "saleor-signature": signer.sign(delivery.body),
-        "user-agent": "Saleor/3.24",
-    }
+SignedDelivery = tuple[Delivery, dict[str, str]]
+
+
+def signed(deliveries: Iterable[Delivery], signer: SaleorSigner, api_url: str) -> list[SignedDelivery]:
+    """Each delivery with the headers Saleor sends it with, its signature among them."""
+    return [
+        (
+            delivery,
+            {
+                "content-type": "application/json",
+                "saleor-event": delivery.event.lower(),
+                "saleor-domain": "127.0.0.1",
+                "saleor-api-url": api_url,
+                "saleor-signature": signer.sign(delivery.body),
+                "user-agent": "Saleor/3.24",
+            },
+        )
+        for delivery in deliveries
+    ]
 
 
 async def post(
     base_url: str,
-    deliveries: Sequence[Delivery],
-    signer: SaleorSigner,
-    api_url: str,
+    deliveries: Sequence[SignedDelivery],
     *,
     connections: int = 8,
     on_acknowledged: Callable[[int], object] = lambda count: None,
-) -> list[Delivery]:
+) -> list[SignedDelivery]:
     """POST each delivery as Saleor does, ``connections`` at a time; those not acknowledged with a 2xx
     (the server was down, say), for Saleor to send again. ``on_acknowledged`` hears the running count."""
-    headers = {id(delivery): saleor_headers(delivery, signer, api_url) for delivery in deliveries}
     waiting = iter(deliveries)
-    unacknowledged: list[Delivery] = []
-    acknowledged: list[Delivery] = []
+    unacknowledged: list[SignedDelivery] = []
+    acknowledged = 0
 
     async def connection(client: httpx.AsyncClient) -> None:
-        for delivery in waiting:
+        nonlocal acknowledged
+        for delivery, headers in waiting:
             try:
-                response = await client.post(delivery.path, content=delivery.body, headers=headers[id(delivery)])
+                response = await client.post(delivery.path, content=delivery.body, headers=headers)
                 ok = response.is_success
             except httpx.TransportError:
                 ok = False
             if ok:
-                acknowledged.append(delivery)
-                on_acknowledged(len(acknowledged))
+                acknowledged += 1
+                on_acknowledged(acknowledged)
             else:
-                unacknowledged.append(delivery)
+                unacknowledged.append((delivery, headers))
 
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         await asyncio.gather(*(connection(client) for _ in range(connections)))

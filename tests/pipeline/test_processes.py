@@ -84,8 +84,11 @@ class Stack:
     def store(self, deliveries: list[Delivery]) -> None:
         asyncio.run(processes.store(self.database_url, self.saleor.api_url, deliveries))
 
-    def post(self, base_url: str, deliveries: list[Delivery]) -> list[Delivery]:
-        return asyncio.run(processes.post(base_url, deliveries, self.signer, self.saleor.api_url))
+    def signed(self, deliveries: list[Delivery]) -> list[processes.SignedDelivery]:
+        return processes.signed(deliveries, self.signer, self.saleor.api_url)
+
+    def post(self, base_url: str, deliveries: list[processes.SignedDelivery]) -> list[processes.SignedDelivery]:
+        return asyncio.run(processes.post(base_url, deliveries))
 
     def settled(self, *, within: float = 30) -> Outcome:
         return asyncio.run(processes.settled(self.database_url, within=within))
@@ -132,7 +135,7 @@ class TestServeAndWorkers:
         asyncio.run(processes.wait_healthy(base_url))
         assert len(web.web_processes()) == 2
         deliveries = _orders(1, 2, 3)
-        assert stack.post(base_url, deliveries + deliveries[:4]) == []  # redeliveries answered too
+        assert stack.post(base_url, stack.signed(deliveries + deliveries[:4])) == []  # redeliveries answered too
         time.sleep(1)  # no worker runs in the web processes: nothing is processed
         assert stack.outcome().deliveries == {"pending": len(deliveries)}
 
@@ -227,7 +230,7 @@ class TestKill9:
         asyncio.run(processes.wait_healthy(base_url))
         worker = stack.worker("worker-1")
 
-        async def post_and_kill_the_web_process_midway() -> list[Delivery]:
+        async def post_and_kill_the_web_process_midway() -> list[processes.SignedDelivery]:
             kill_after, midway = rng.randrange(5, len(arrivals) // 2), asyncio.Event()
 
             def heard(count: int) -> None:
@@ -235,14 +238,7 @@ class TestKill9:
                     midway.set()
 
             posting = asyncio.create_task(
-                processes.post(
-                    base_url,
-                    arrivals,
-                    stack.signer,
-                    stack.saleor.api_url,
-                    connections=4,
-                    on_acknowledged=heard,
-                )
+                processes.post(base_url, stack.signed(arrivals), connections=4, on_acknowledged=heard)
             )
             await asyncio.wait([posting, asyncio.create_task(midway.wait())], return_when=asyncio.FIRST_COMPLETED)
             web.kill()
