@@ -68,8 +68,12 @@ class SaleorAnswers:
         if callable(answer):
             answer = answer(body)
         response = answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
-        if response.status_code == 200:
-            self._keep(operation, body.get("variables") or {}, json.loads(response.content))
+        try:
+            answered = json.loads(response.content) if response.status_code == 200 else None
+        except ValueError:
+            answered = None  # not an answer Saleor gives to a write it took (a proxy's error page, say)
+        if isinstance(answered, dict):
+            self._keep(operation, body.get("variables") or {}, answered)
         return response
 
     def _keep(self, operation: str, variables: dict[str, Any], answer: dict[str, Any]) -> None:
