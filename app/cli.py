@@ -1,4 +1,4 @@
-"""``saleor-ops``: serve, migrate, manifest, demo, the receipts commands, and a store's export and deletion.
+"""``saleor-ops``: serve, worker, migrate, manifest, demo, the receipts commands, and a store's export and deletion.
 
 A setting, a database or a port the command cannot use ends it with one line on stderr
 naming what to change, and a non-zero exit: 2 for a bad setting, 1 for what is in the way.
@@ -13,6 +13,7 @@ import errno
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 from collections import Counter
@@ -28,12 +29,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.config import Settings, describe_invalid_settings
+from app.config import Settings, describe_invalid_settings, set_for_child_processes
 from app.db.engine import create_engine, is_sqlite
 from app.db.export import LEFT_OUT, LEFT_OUT_TABLES, export_store
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.installations import SqlInstallationStore
 from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
+from app.logs import configure_logging
 from app.runtime import Runtime
 from app.services.installations import forget_store
 
@@ -45,6 +47,14 @@ DEFAULT_STANDIN_PORT = 8001
 
 class CannotRun(Exception):
     """What stops a command before it starts; its message is the one line the user sees."""
+
+    exit_code = 1
+
+
+class UnusableSettings(CannotRun):
+    """Settings and flags that cannot work together, whatever the machine."""
+
+    exit_code = 2
 
 
 def _bind(host: str, port: int, flag: str) -> socket.socket:
@@ -73,6 +83,10 @@ def free_port(host: str, preferred: int, flag: str, out: list[str]) -> int:
         return port
 
 
+def _shown(database_url: str) -> str:
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def _check_database(database_url: str) -> None:
     """Connect once, so a database that is missing or unreachable stops the command here."""
 
@@ -87,27 +101,85 @@ def _check_database(database_url: str) -> None:
     try:
         asyncio.run(connect())
     except Exception as exc:  # whatever the driver raises, the user needs its one-line reason
-        shown = make_url(database_url).render_as_string(hide_password=True)
+        shown = _shown(database_url)
         cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
         reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         raise CannotRun(f"cannot use the database in APP_DATABASE_URL ({shown}): {reason}") from exc
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, *, processes: int, no_worker: bool) -> None:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
-    from app.main import create_app
-
+    worker = settings.worker_in_process and not no_worker
+    if is_sqlite(settings.database_url):
+        if processes > 1:
+            raise UnusableSettings(
+                f"--workers {processes} needs PostgreSQL: the embedded SQLite has one writer, so one process "
+                "serves it (set APP_DATABASE_URL=postgresql+asyncpg://… for more)"
+            )
+        if not worker:
+            raise UnusableSettings(
+                "--no-worker (or APP_WORKER_IN_PROCESS=false) needs PostgreSQL: on the embedded SQLite the "
+                "worker inside `serve` is the only one, and without it no delivery would be processed"
+            )
     _check_database(settings.database_url)
     listener = _bind(host, port, "--port")
+    configure_logging(settings.log_level, as_json=settings.log_json)
     if is_sqlite(settings.database_url):
         # The embedded database migrates itself; PostgreSQL is migrated once per
         # release with `saleor-ops migrate`, never by several replicas at once.
         upgrade_to_head(settings.database_url)
-    config = uvicorn.Config(create_app(settings), log_config=None, proxy_headers=True)
+    # Each web process builds its app from the environment; settle here what they must share.
+    settings.resolve_secret_key()  # generated once, not by several processes at the same moment
+    set_for_child_processes(worker_in_process=str(worker).lower())
+    config = uvicorn.Config("app.main:create_app", factory=True, workers=processes, log_config=None, proxy_headers=True)
     # uvicorn names no address for a socket it is handed, so say it here.
-    log.info("listening on http://%s:%d", host, port, extra={"public_url": settings.public_url})
-    uvicorn.Server(config).run(sockets=[listener])
+    log.info(
+        "listening on http://%s:%d",
+        host,
+        port,
+        extra={"public_url": settings.public_url, "web_processes": processes, "worker_in_process": worker},
+    )
+    if processes > 1:
+        Multiprocess(config, sockets=[listener]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[listener])
+
+
+def _work(settings: Settings, concurrency: int | None) -> None:
+    """Process stored deliveries and deliver their effects until SIGTERM or SIGINT, then exit 0."""
+    if is_sqlite(settings.database_url):
+        raise UnusableSettings(
+            "`saleor-ops worker` needs PostgreSQL: on the embedded SQLite the worker runs inside "
+            "`saleor-ops serve` (set APP_DATABASE_URL=postgresql+asyncpg://… to run workers apart)"
+        )
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    _check_database(settings.database_url)
+    configure_logging(settings.log_level, as_json=settings.log_json)
+
+    async def work() -> None:
+        from app.pipeline.build import build_worker
+
+        runtime = Runtime.build(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            log.info(
+                "worker started: processing stored deliveries and delivering their effects to Saleor, "
+                "%d at a time, until SIGTERM or Ctrl-C",
+                settings.worker_concurrency,
+                extra={"database": _shown(settings.database_url)},
+            )
+            await build_worker(runtime).run(stop)
+        finally:
+            await runtime.close()
+        log.info("worker stopped: the steps under way were finished")
+
+    asyncio.run(work())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,6 +196,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", "run the app (migrates the embedded SQLite first)")
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the port to listen on (default {DEFAULT_PORT})")
+    serve.add_argument(
+        "--workers",
+        type=_count("--workers"),
+        default=1,
+        metavar="N",
+        help="web processes sharing the port (default 1; more need PostgreSQL)",
+    )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="run no pipeline worker in the web processes: `saleor-ops worker` processes do the work (PostgreSQL)",
+    )
+    worker = command("worker", "process stored deliveries and deliver their effects, beside `serve` (PostgreSQL)")
+    worker.add_argument(
+        "--concurrency",
+        type=_count("--concurrency"),
+        metavar="N",
+        help="deliveries processed at once (default APP_WORKER_CONCURRENCY, 8)",
+    )
     command("migrate", "apply database migrations to APP_DATABASE_URL")
     command("manifest", "print the app manifest Saleor installs from")
     demo = command("demo", "install the app into a built-in Saleor stand-in, play a day of orders, keep serving")
@@ -160,6 +251,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--saleor-api-url", required=True, help="the store, e.g. https://shop.example.com/graphql/")
     export.add_argument("--output", type=Path, help="the file to write (default: standard output)")
     return parser
+
+
+def _count(flag: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to 256."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= 256:
+            raise argparse.ArgumentTypeError(f"{flag} takes a whole number from 1 to 256, not {value!r}")
+        return number
+
+    return parse
 
 
 def _store_url(raw_url: str) -> SaleorApiUrl:
@@ -300,7 +406,9 @@ def _run(args: argparse.Namespace) -> int:
         return _demo(args)
     settings = Settings()
     if args.command == "serve":
-        _serve(settings, args.host, args.port)
+        _serve(settings, args.host, args.port, processes=args.workers, no_worker=args.no_worker)
+    elif args.command == "worker":
+        _work(settings, args.concurrency)
     elif args.command == "migrate":
         _check_database(settings.database_url)
         upgrade_to_head(settings.database_url)
@@ -329,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except CannotRun as exc:
         print(f"saleor-ops: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
 
 
 if __name__ == "__main__":

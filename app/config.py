@@ -6,12 +6,13 @@ Every variable carries the ``APP_`` prefix (see ``.env.example``). Tests build
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     # Days a store's records are kept after Saleor says the app was deleted (APP_DELETED): a reinstall
     # within them restores everything, and `saleor-ops export-store` can still export it.
     uninstalled_grace_days: int = Field(default=30, ge=0, le=3650)
+    # An effect claimed by a dispatcher that has not reported within this many seconds is sent again
+    # (its process died mid-call): longer than a call to Saleor may take, so a live one is never doubled.
+    worker_lease_seconds: float = Field(default=60, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -67,6 +71,17 @@ class Settings(BaseSettings):
             driver = None
         if driver not in SUPPORTED_DATABASE_DRIVERS:
             raise ValueError(f"{value!r} is not a database URL this app can use; {DATABASE_URL_EXAMPLES}")
+        return value
+
+    @field_validator("worker_lease_seconds")
+    @classmethod
+    def _longer_than_a_call(cls, value: float, info: ValidationInfo) -> float:
+        timeout = info.data.get("saleor_timeout_seconds")
+        if timeout is not None and value <= timeout:
+            raise ValueError(
+                f"{value:g} s is no longer than a call to Saleor may take (APP_SALEOR_TIMEOUT_SECONDS={timeout:g}); "
+                "a dispatcher still waiting for its answer would see its effect sent a second time"
+            )
         return value
 
     @field_validator("public_url")
@@ -122,3 +137,9 @@ def describe_invalid_settings(error: ValidationError) -> str:
             message = f"{message} (it is {item['input']!r})"
         problems.append(f"{variable}: {message}")
     return "; ".join(problems)
+
+
+def set_for_child_processes(**settings: str) -> None:
+    """Settings for the processes this one starts: uvicorn's web processes read theirs from the environment."""
+    for name, value in settings.items():
+        os.environ[f"APP_{name.upper()}"] = value

@@ -187,7 +187,7 @@ class Worker:
             await self._record_failure(effect, exc, retry=True)
             return
         async with runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).delivered(effect.id, runtime.clock.now())
+            await SqlEffectOutbox(session).delivered(effect, runtime.clock.now())
         log.info(
             "effect delivered",
             extra={
@@ -222,7 +222,7 @@ class Worker:
             },
         )
         async with self._runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).failed_attempt(effect.id, _describe(exc), retry_at=retry_at)
+            await SqlEffectOutbox(session).failed_attempt(effect, _describe(exc), retry_at=retry_at)
 
     # Loops
 

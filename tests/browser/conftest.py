@@ -119,7 +119,7 @@ async def _seed(settings: Settings, api_url: SaleorApiUrl, key: SigningKey) -> N
         outbox = SqlEffectOutbox(session)
         await outbox.add(api_url, "review:browser#1", NewEffect(SaleorId(ORDER_ID), EffectKind.CONFIRM, {}), now)
         (refused,) = await outbox.claim(now, lease=timedelta(seconds=60), limit=1)
-        await outbox.failed_attempt(refused.id, REFUSED_CONFIRMATION, retry_at=None)
+        await outbox.failed_attempt(refused, REFUSED_CONFIRMATION, retry_at=None)
     await runtime.close()
 
 

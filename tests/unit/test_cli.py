@@ -48,9 +48,10 @@ class TestBadSettings:
             pytest.param("APP_PUBLIC_URL", "notaurl", "APP_PUBLIC_URL", id="public-url"),
             pytest.param("APP_ALLOWED_SALEOR_URLS", "*", "APP_ALLOWED_SALEOR_URLS", id="allow-list-pattern"),
             pytest.param("APP_UNINSTALLED_GRACE_DAYS", "-1", "APP_UNINSTALLED_GRACE_DAYS", id="grace-days"),
+            pytest.param("APP_WORKER_LEASE_SECONDS", "3", "APP_SALEOR_TIMEOUT_SECONDS", id="lease-shorter-than-a-call"),
         ],
     )
-    @pytest.mark.parametrize("command", ["serve", "migrate", "manifest"])
+    @pytest.mark.parametrize("command", ["serve", "worker", "migrate", "manifest"])
     def test_give_one_clear_line_and_a_non_zero_exit(
         self,
         monkeypatch: pytest.MonkeyPatch,
@@ -76,6 +77,34 @@ class TestBadSettings:
         line = _one_line_error(capsys)
         assert "saleor_ops_no_such_database" in line
         assert "APP_DATABASE_URL" in line
+
+
+class TestWorkersNeedPostgreSQL:
+    @pytest.mark.parametrize(
+        ("argv", "says"),
+        [
+            pytest.param(["serve", "--workers", "2"], "--workers 2", id="web-processes"),
+            pytest.param(["serve", "--no-worker"], "--no-worker", id="serve-without-its-worker"),
+            pytest.param(["worker"], "`saleor-ops serve`", id="worker-apart"),
+        ],
+    )
+    def test_on_the_embedded_sqlite_one_line_says_why_and_the_exit_is_2(
+        self, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+    ) -> None:
+        assert main(argv) == 2
+        line = _one_line_error(capsys)
+        assert says in line
+        assert "PostgreSQL" in line
+        assert not Path("var").exists()  # refused before anything was made
+
+    @pytest.mark.parametrize(
+        "argv", [["serve", "--workers", "0"], ["worker", "--concurrency", "many"], ["worker", "--concurrency", "999"]]
+    )
+    def test_a_count_from_1_to_256_is_asked_for(self, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2
+        assert f"{argv[1]} takes a whole number from 1 to 256" in capsys.readouterr().err
 
 
 class TestPorts:

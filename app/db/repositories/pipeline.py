@@ -208,18 +208,24 @@ class SqlEffectOutbox:
             for row in sorted(rows, key=lambda row: row.id)
         ]
 
-    async def delivered(self, effect_id: int, now: datetime) -> None:
+    async def delivered(self, effect: Effect, now: datetime) -> None:
+        """Saleor has it: done, even when the claim's lease ran out and another dispatcher took it."""
         await self._session.execute(
             update(EffectRow)
-            .where(EffectRow.id == effect_id, EffectRow.status == Status.SENDING)
+            .where(EffectRow.id == effect.id, EffectRow.status == Status.SENDING)
             .values(status=Status.DONE, done_at=now, claimed_until=None, last_error=None)
         )
 
-    async def failed_attempt(self, effect_id: int, error: str, *, retry_at: datetime | None) -> None:
-        """Back to waiting until ``retry_at``, or failed for good when None."""
+    async def failed_attempt(self, effect: Effect, error: str, *, retry_at: datetime | None) -> None:
+        """Back to waiting until ``retry_at``, or failed for good when None.
+
+        Only while the claim is still this one: once its lease ran out and another dispatcher
+        claimed the effect (its attempts moved on), a late failure must not hand the effect to a
+        third dispatcher while the second is still sending it.
+        """
         await self._session.execute(
             update(EffectRow)
-            .where(EffectRow.id == effect_id, EffectRow.status == Status.SENDING)
+            .where(EffectRow.id == effect.id, EffectRow.status == Status.SENDING, EffectRow.attempts == effect.attempts)
             .values(
                 status=Status.PENDING if retry_at is not None else Status.FAILED,
                 next_attempt_at=retry_at if retry_at is not None else EffectRow.next_attempt_at,

@@ -130,7 +130,7 @@ class TestEffectOutbox:
         assert (first.payload["message"], other.payload["message"]) == ("a", "c")
         assert await _claim(runtime) == []  # "b" waits for "a"
         async with runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).delivered(first.id, NOW)
+            await SqlEffectOutbox(session).delivered(first, NOW)
         assert await _claim(runtime) == ["b"]
 
     async def test_an_effect_whose_dispatcher_died_is_claimed_again_once_its_lease_ends(
@@ -150,12 +150,13 @@ class TestEffectOutbox:
         (first,) = await _claimed(runtime)
         async with runtime.sessions.begin() as session:
             await SqlEffectOutbox(session).failed_attempt(
-                first.id, "Saleor answered 503", retry_at=NOW + timedelta(minutes=5)
+                first, "Saleor answered 503", retry_at=NOW + timedelta(minutes=5)
             )
         assert await _claim(runtime, at=timedelta(minutes=4)) == []
-        assert await _claim(runtime, at=timedelta(minutes=5)) == ["a"]
+        (again,) = await _claimed(runtime, at=timedelta(minutes=5))
+        assert again.payload["message"] == "a"
         async with runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).failed_attempt(first.id, "refused", retry_at=None)
+            await SqlEffectOutbox(session).failed_attempt(again, "refused", retry_at=None)
         assert await _claim(runtime, at=timedelta(minutes=5)) == ["b"]
 
     async def test_retry_is_scoped_to_the_store(
@@ -172,7 +173,7 @@ class TestEffectOutbox:
         async with runtime.sessions.begin() as session:
             outbox = SqlEffectOutbox(session)
             for effect in claimed:
-                await outbox.failed_attempt(effect.id, "refused", retry_at=None)
+                await outbox.failed_attempt(effect, "refused", retry_at=None)
         later = timedelta(days=3)
         async with runtime.sessions.begin() as session:
             assert await SqlEffectOutbox(session).retry(SHOP_API_URL, None, NOW + later) == 1

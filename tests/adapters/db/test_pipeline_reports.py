@@ -19,7 +19,7 @@ from app.domain.installation import Installation
 from app.domain.order_event import ReceivedOrderEvent
 from app.domain.pipeline.backlog import BacklogCounts, Progress
 from app.runtime import Runtime
-from app.services.pipeline import EffectKind, NewEffect
+from app.services.pipeline import Effect, EffectKind, NewEffect
 from tests.builders import NOW, SHOP_API_URL, make_installation
 
 OTHER = SaleorApiUrl("https://other.test/graphql/")
@@ -51,14 +51,14 @@ async def _deliveries(session: AsyncSession, url: SaleorApiUrl, count: int) -> l
     return list(ids)
 
 
-async def _effects(session: AsyncSession, url: SaleorApiUrl, count: int) -> list[int]:
-    """``count`` effects of as many orders, decided a minute apart and all claimed; their ids, oldest first."""
+async def _effects(session: AsyncSession, url: SaleorApiUrl, count: int) -> list[Effect]:
+    """``count`` effects of as many orders, decided a minute apart and all claimed; oldest first."""
     outbox = SqlEffectOutbox(session)
     for n in range(count):
         effect = NewEffect(_order(n), EffectKind.FRAUD_DECISION, {"note": f"note {n}"})
         await outbox.add(url, f"delivery:{n}#1", effect, NOW + timedelta(minutes=n))
     claimed = await outbox.claim(NOW + timedelta(hours=1), lease=LEASE, limit=count)
-    return sorted(effect.id for effect in claimed if effect.saleor_api_url == url)
+    return sorted((effect for effect in claimed if effect.saleor_api_url == url), key=lambda effect: effect.id)
 
 
 class TestDeliveries:
@@ -117,7 +117,7 @@ class TestEffects:
         first, second = await _effects(session, SHOP_API_URL, 2)
         await outbox.failed_attempt(first, "SaleorUnavailableError: 503", retry_at=NOW + timedelta(hours=2))
         items = await reports.effects_not_done(SHOP_API_URL, 10)
-        assert [item.id for item in items] == [second, first]
+        assert [item.id for item in items] == [second.id, first.id]
         retrying = items[1]
         assert (retrying.what, retrying.order_number, retrying.progress) == (
             "fraud_decision",

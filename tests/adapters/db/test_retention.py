@@ -20,7 +20,7 @@ from app.domain.installation import Installation
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
 from app.domain.pipeline import Status
 from app.runtime import Runtime
-from app.services.pipeline import NewEffect
+from app.services.pipeline import Effect, NewEffect
 from app.services.ports import KeptStore
 from tests.builders import NOW, SHOP_API_URL, make_installation
 
@@ -201,7 +201,7 @@ class TestEffectPayloads:
         ):
             await outbox.add(url, key, NewEffect(SaleorId(key), "order_note", {"message": "IP 198.51.100.7"}), CUTOFF)
         effects = await outbox.claim(NOW, lease=timedelta(minutes=1), limit=10)
-        claimed: dict[str, int] = {effect.order_id: effect.id for effect in effects}
+        claimed: dict[str, Effect] = {effect.order_id: effect for effect in effects}
         await outbox.delivered(claimed["delivered"], CUTOFF - timedelta(days=1))
         await outbox.delivered(claimed["other"], CUTOFF - timedelta(days=1))
         await outbox.failed_attempt(claimed["failed"], "SaleorMutationError", retry_at=None)

@@ -1,0 +1,173 @@
+"""Dispatching effects: a dispatcher that dies mid-call adds nothing twice; Saleor down or busy only
+delays them; an order's effects reach Saleor one at a time, in the order they were decided."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.config import Settings
+from app.db.engine import is_sqlite
+from app.db.models import EffectRow
+from app.db.repositories.pipeline import SqlEffectOutbox
+from app.domain.installation import Installation
+from app.pipeline.worker import Worker
+from app.runtime import Runtime
+from app.services.pipeline import deliver
+from tests.api.conftest import Send
+from tests.conftest import FixedClock
+from tests.fakes.fake_saleor import FakeSaleor
+from tests.pipeline.orders import NOTES_PER_ORDER, order_deliveries, order_id
+from tests.pipeline.outcome import outcome
+
+pytestmark = pytest.mark.usefixtures("installation")
+WRITES = ("FraudDecision", "RecordCogs")
+LEASE = timedelta(seconds=60)
+
+
+async def _processed(send: Send, worker: Worker, *orders: int, events: int = 3) -> None:
+    """The orders' first ``events`` deliveries stored and processed; their effects not yet sent."""
+    for number in orders:
+        for delivery in order_deliveries(number)[:events]:
+            await send(delivery.event, delivery.body, process=False)
+    while await worker.process_next():
+        pass
+
+
+async def _effects(runtime: Runtime) -> list[tuple[str, int]]:
+    """(status, attempts) of every effect, in the order they were decided."""
+    async with runtime.sessions() as session:
+        rows = await session.execute(select(EffectRow.status, EffectRow.attempts).order_by(EffectRow.id))
+        return [(status, attempts) for status, attempts in rows]
+
+
+def _written_notes(fake_saleor: FakeSaleor, order: str) -> list[str]:
+    """The notes the app asked Saleor to add to the order, every attempt counted, taken or not."""
+    return [
+        request["variables"]["note"]
+        for request in fake_saleor.requests
+        if request.get("operationName") in WRITES and request["variables"]["order"] == order
+    ]
+
+
+class TestADispatcherThatDies:
+    @pytest.mark.parametrize(
+        "saleor_took_it",
+        [pytest.param(True, id="after-saleor-took-the-effect"), pytest.param(False, id="before-its-call-left")],
+    )
+    async def test_its_effect_is_sent_again_once_the_lease_ends_and_no_note_is_added_twice(
+        self,
+        send: Send,
+        worker: Worker,
+        runtime: Runtime,
+        clock: FixedClock,
+        fake_saleor: FakeSaleor,
+        installation: Installation,
+        saleor_took_it: bool,
+    ) -> None:
+        await _processed(send, worker, 1, events=1)
+        async with runtime.sessions.begin() as session:
+            (claimed,) = await SqlEffectOutbox(session).claim(clock.now(), lease=LEASE, limit=10)
+        if saleor_took_it:
+            saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
+            await deliver(claimed, saleor)
+        # The dispatcher dies here, before it records what happened.
+        clock.advance(seconds=LEASE.total_seconds() - 1)
+        await worker.drain()
+        assert len(fake_saleor.calls("FraudDecision")) == (1 if saleor_took_it else 0)  # still its own
+
+        clock.advance(seconds=2)
+        await worker.drain()
+        (note,) = {call["variables"]["note"] for call in fake_saleor.calls("FraudDecision")}
+        assert fake_saleor.notes[order_id(1)] == [note]
+        assert len(fake_saleor.calls("FraudDecision")) == 1
+        assert len(fake_saleor.calls("OrderNotes")) == 1  # the second attempt looked before writing
+        assert await _effects(runtime) == [("done", 2)]
+
+
+class TestSaleorDownOrBusy:
+    async def test_down_for_an_hour_the_effects_back_off_then_arrive_once_each_in_order(
+        self, send: Send, worker: Worker, runtime: Runtime, clock: FixedClock, fake_saleor: FakeSaleor
+    ) -> None:
+        back_at = clock.now() + timedelta(hours=1)
+        fake_saleor.refuse = lambda body: httpx.Response(503) if clock.now() < back_at else None
+        await _processed(send, worker, 1, 2)
+        await worker.drain()
+        for _ in range(200):  # to each next attempt: the drain before did all that was due
+            upcoming = EffectRow.status == "pending", EffectRow.next_attempt_at > clock.now()
+            async with runtime.sessions() as session:
+                due = await session.scalar(select(func.min(EffectRow.next_attempt_at)).where(*upcoming))
+            if due is None:
+                break
+            clock.current = due
+            await worker.drain()
+
+        async with runtime.sessions() as session:
+            done = await outcome(session)
+        assert done.effects == {"done": 2 * NOTES_PER_ORDER}
+        for order in (order_id(1), order_id(2)):
+            notes = fake_saleor.notes[order]
+            assert len(set(notes)) == len(notes) == NOTES_PER_ORDER
+            # Every attempt at an effect came before any attempt at the next one of its order.
+            assert [note for note, _ in itertools.groupby(_written_notes(fake_saleor, order))] == notes
+        attempts = [attempts for _, attempts in await _effects(runtime)]
+        first_of_each_order = [attempts[0], attempts[NOTES_PER_ORDER]]
+        # An hour of refusals, retried with waits that grew (2 s doubling to 30 min): a dozen or so
+        # attempts each, where a fixed 2 s would have made 1,800.
+        assert all(3 <= n < 30 for n in first_of_each_order), first_of_each_order
+
+    async def test_a_429_is_retried_no_sooner_than_its_retry_after(
+        self, send: Send, worker: Worker, runtime: Runtime, clock: FixedClock, fake_saleor: FakeSaleor
+    ) -> None:
+        busy = iter([httpx.Response(429, headers={"Retry-After": "120"})])
+        fake_saleor.refuse = lambda body: next(busy, None)
+        refused_at = clock.now()
+        await _processed(send, worker, 1, events=1)
+        await worker.drain()
+        async with runtime.sessions() as session:
+            waiting = (await session.scalars(select(EffectRow))).one()
+        assert waiting.status == "pending"
+        assert waiting.next_attempt_at >= refused_at + timedelta(seconds=120)
+
+        clock.advance(seconds=119)
+        await worker.drain()
+        assert len(fake_saleor.calls("FraudDecision")) == 1
+        clock.advance(seconds=1)
+        await worker.drain()
+        assert len(fake_saleor.calls("FraudDecision")) == 2
+        assert len(fake_saleor.notes[order_id(1)]) == 1
+        assert await _effects(runtime) == [("done", 2)]
+
+
+class TestOneOrderAtATime:
+    async def test_an_orders_effects_go_one_at_a_time_in_order_even_when_all_are_due(
+        self, send: Send, worker: Worker, runtime: Runtime, fake_saleor: FakeSaleor
+    ) -> None:
+        await _processed(send, worker, 1)
+        await _processed(send, worker, 2, events=1)
+        assert await _effects(runtime) == [("pending", 0)] * 4  # three of the first order, one of the second: all due
+
+        sent: list[list[int]] = []
+        for _ in range(4):
+            await worker.dispatch_due()
+            sent.append([len(fake_saleor.notes[order_id(n)]) for n in (1, 2)])
+        assert sent == [[1, 1], [2, 1], [3, 1], [3, 1]]
+        assert [note for note, _ in itertools.groupby(_written_notes(fake_saleor, order_id(1)))] == fake_saleor.notes[
+            order_id(1)
+        ]
+
+    async def test_two_dispatchers_at_once_never_send_two_effects_of_one_order(
+        self, send: Send, worker: Worker, runtime: Runtime, fake_saleor: FakeSaleor, settings: Settings
+    ) -> None:
+        if is_sqlite(settings.database_url):
+            pytest.skip("on SQLite one process runs the only dispatcher; dispatchers share work on PostgreSQL")
+        await _processed(send, worker, 1, 2)
+        other = Worker(runtime, (), concurrency=4)
+        claimed = await asyncio.gather(worker.dispatch_due(), other.dispatch_due())
+        assert sum(claimed) == 2  # the first effect of each order, once
+        assert [len(fake_saleor.notes[order_id(n)]) for n in (1, 2)] == [1, 1]

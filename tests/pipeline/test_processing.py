@@ -1,0 +1,164 @@
+"""Processing stored deliveries: a transaction that dies leaves nothing behind and is done once later;
+the deliveries of an order are taken one at a time, in the order Saleor issued them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db.models import FraudAssessmentRow, OrderEventRow
+from app.pipeline import SUBSCRIPTIONS
+from app.pipeline.processing import Processing, Subscription
+from app.pipeline.worker import Worker
+from app.runtime import Runtime
+from tests.api.conftest import Send
+from tests.conftest import FixedClock
+from tests.fakes.fake_saleor import FakeSaleor
+from tests.pipeline.orders import Delivery, order_deliveries, order_id
+from tests.pipeline.outcome import Miscount, outcome
+
+pytestmark = pytest.mark.usefixtures("installation")
+EVERY_EVENT = frozenset({"order_created", "order_fully_paid", "fulfillment_created"})
+
+
+def _worker(runtime: Runtime, *extra: Subscription) -> Worker:
+    """The app's capabilities, then ``extra``: it runs after fraud has decided, in the same transaction."""
+    return Worker(runtime, (*SUBSCRIPTIONS, *extra), concurrency=1)
+
+
+async def _store(send: Send, deliveries: list[Delivery]) -> None:
+    for delivery in deliveries:
+        assert (await send(delivery.event, delivery.body, process=False)).json() == {"status": "recorded"}
+
+
+async def _deliveries(runtime: Runtime) -> list[tuple[str, str, int]]:
+    """(event, status, attempts) of every stored delivery, in issuedAt order."""
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(OrderEventRow.event, OrderEventRow.status, OrderEventRow.attempts).order_by(
+                OrderEventRow.order_id, OrderEventRow.issued_at
+            )
+        )
+        return [(event, status, attempts) for event, status, attempts in rows]
+
+
+class TestATransactionThatDiesMidway:
+    async def test_leaves_no_assessment_and_no_effect_and_the_delivery_is_processed_once_on_the_next_drain(
+        self, send: Send, runtime: Runtime, clock: FixedClock, fake_saleor: FakeSaleor
+    ) -> None:
+        assessed_before_dying: list[int] = []
+
+        async def die_once(processing: Processing) -> None:
+            if assessed_before_dying:
+                return
+            # The assessment and its effect are written in this transaction; then the worker dies.
+            count = select(func.count()).select_from(FraudAssessmentRow)
+            assessed_before_dying.append(int(await processing.session.scalar(count) or 0))
+            raise RuntimeError("the worker died here")
+
+        worker = _worker(runtime, Subscription("dies", frozenset({"order_created"}), die_once))
+        await _store(send, order_deliveries(1)[:1])
+        await worker.drain()
+        assert assessed_before_dying == [1]
+        async with runtime.sessions() as session:
+            left = await outcome(session)
+        assert (left.assessments, left.effects) == ({}, {})
+        assert await _deliveries(runtime) == [("order_created", "pending", 1)]
+        assert fake_saleor.requests == []
+
+        clock.advance(minutes=1)  # past the retry's backoff
+        await worker.drain()
+        await worker.drain()
+        async with runtime.sessions() as session:
+            done = await outcome(session)
+        assert done.assessments == {(order_id(1), "created"): 1}
+        assert done.effects == {"done": 1}
+        assert await _deliveries(runtime) == [("order_created", "done", 1)]
+        assert len(fake_saleor.notes[order_id(1)]) == len(fake_saleor.calls("FraudDecision")) == 1
+
+    async def test_cancelled_midway_like_a_killed_worker_leaves_nothing_and_is_taken_again_at_once(
+        self, send: Send, runtime: Runtime, fake_saleor: FakeSaleor
+    ) -> None:
+        inside = asyncio.Event()
+
+        async def hang_once(processing: Processing) -> None:
+            if not inside.is_set():
+                inside.set()
+                await asyncio.Event().wait()  # until the task is cancelled
+
+        worker = _worker(runtime, Subscription("hangs", frozenset({"order_created"}), hang_once))
+        await _store(send, order_deliveries(1)[:1])
+        step = asyncio.create_task(worker.process_next())
+        await inside.wait()
+        step.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await step
+        async with runtime.sessions() as session:
+            left = await outcome(session)
+        assert (left.assessments, left.effects) == ({}, {})
+        # A killed worker records no failed attempt: the delivery is simply due, as it was.
+        assert await _deliveries(runtime) == [("order_created", "pending", 0)]
+
+        await worker.drain()
+        async with runtime.sessions() as session:
+            done = await outcome(session)
+        assert done.miscounts([order_id(1)], fake_saleor.notes)["assessments"] == Miscount(lost=1)  # paid: not sent
+        assert done.assessments == {(order_id(1), "created"): 1}
+        assert fake_saleor.notes[order_id(1)] == [fake_saleor.calls("FraudDecision")[0]["variables"]["note"]]
+
+
+class TestOrderWithinAnOrder:
+    async def test_deliveries_are_processed_in_issued_at_order_even_when_they_arrive_shuffled(
+        self, send: Send, runtime: Runtime, fake_saleor: FakeSaleor
+    ) -> None:
+        seen: list[tuple[str, datetime]] = []
+
+        async def note_the_order(processing: Processing) -> None:
+            seen.append((processing.delivery.order_id, processing.delivery.issued_at))
+
+        first, second = order_deliveries(1), order_deliveries(2)
+        # Each order's deliveries arrive last first, the two orders interleaved.
+        arrival = [delivery for pair in zip(reversed(first), reversed(second), strict=True) for delivery in pair]
+        await _store(send, arrival)
+        await _worker(runtime, Subscription("notes the order", EVERY_EVENT, note_the_order)).drain()
+        for order in (first, second):
+            taken = [issued for taken_order, issued in seen if taken_order == order[0].order_id]
+            assert taken == [delivery.issued_at for delivery in order]
+        async with runtime.sessions() as session:
+            done = await outcome(session)
+        orders = [order_id(1), order_id(2)]
+        assert set(done.miscounts(orders, fake_saleor.notes).values()) == {Miscount()}
+        assert done.settled
+
+    async def test_a_delivery_waiting_for_its_retry_holds_back_the_later_ones_of_its_order_only(
+        self, send: Send, runtime: Runtime, clock: FixedClock, fake_saleor: FakeSaleor
+    ) -> None:
+        failed: list[str] = []
+
+        async def fail_once_for_the_first_order(processing: Processing) -> None:
+            if processing.delivery.order_id == order_id(1) and not failed:
+                failed.append(processing.delivery.event)
+                raise RuntimeError("not this time")
+
+        worker = _worker(runtime, Subscription("fails", EVERY_EVENT, fail_once_for_the_first_order))
+        await _store(send, order_deliveries(1) + order_deliveries(2))
+        await worker.drain()
+        assert failed == ["order_created"]
+        assert await _deliveries(runtime) == [
+            ("order_created", "pending", 1),
+            ("order_fully_paid", "pending", 0),
+            ("fulfillment_created", "pending", 0),
+            ("order_created", "done", 0),
+            ("order_fully_paid", "done", 0),
+            ("fulfillment_created", "done", 0),
+        ]
+        assert order_id(1) not in fake_saleor.notes
+
+        clock.advance(minutes=1)
+        await worker.drain()
+        assert {status for _, status, _ in await _deliveries(runtime)} == {"done"}
+        assert len(fake_saleor.notes[order_id(1)]) == 3
