@@ -123,6 +123,9 @@ class OutboxGateway(Outbox):
     async def order_notes(self, order_id: SaleorId) -> set[str]:
         return await self._saleor.order_notes(order_id)
 
+    async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
+        await self._saleor.update_private_metadata(object_id, items)
+
     async def warehouses(self) -> list[WarehouseRef]:
         return await self._saleor.warehouses()
 
@@ -137,15 +140,19 @@ def encode(payload: Mapping[str, Any]) -> str:
 async def deliver(effect: Effect, saleor: SaleorGateway) -> str:
     """Make the effect happen in Saleor; what was done, for the log and the dashboard.
 
-    Each kind is one request whose note, when it has one, comes after its metadata. So when an
-    earlier attempt may have arrived, the order's notes tell: if the note is there, all before it
-    is too, and only what follows it (a release) is sent again. A note is never added twice.
+    Metadata and a release can be sent twice to the same end; a note cannot. So when an earlier
+    attempt may have reached Saleor (its dispatcher died mid-call, or Saleor refused one part of the
+    request and took the rest), the order's notes are read first: if the note is there, everything
+    else is sent again without it. A note is never added twice, and no metadata is lost.
     """
     order_id, payload = effect.order_id, effect.payload
     noted = effect.may_have_arrived and effect.note is not None and effect.note in await saleor.order_notes(order_id)
     if effect.kind == EffectKind.FRAUD_DECISION:
         if noted:
-            return await _confirm(saleor, order_id) if payload["confirm"] else "already written"
+            await saleor.update_private_metadata(order_id, dict(payload["metadata"]))
+            return "metadata written again, note already there" + (
+                f"; {await _confirm(saleor, order_id)}" if payload["confirm"] else ""
+            )
         try:
             await saleor.record_fraud_decision(
                 order_id, dict(payload["metadata"]), payload["note"], confirm=bool(payload["confirm"])
@@ -158,7 +165,10 @@ async def deliver(effect: Effect, saleor: SaleorGateway) -> str:
         return "written"
     if effect.kind == EffectKind.COGS:
         if noted:
-            return "already written"
+            await saleor.update_private_metadata(order_id, dict(payload["metadata"]))
+            for line, items in payload["lineMetadata"].items():
+                await saleor.update_private_metadata(SaleorId(line), dict(items))
+            return "metadata written again, note already there"
         lines = {SaleorId(line): dict(items) for line, items in payload["lineMetadata"].items()}
         await saleor.record_cogs(order_id, dict(payload["metadata"]), lines, payload["note"])
         return "written"

@@ -144,6 +144,9 @@ class SaleorGateway(SaleorWriter, Protocol):
     async def order_notes(self, order_id: SaleorId) -> set[str]:
         """The messages of the order's notes."""
 
+    async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
+        """Set these keys of an order's or an order line's private metadata."""
+
     async def warehouses(self) -> list[WarehouseRef]:
         """Every warehouse of the store (paged through GraphQL)."""
 

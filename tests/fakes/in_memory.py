@@ -214,6 +214,9 @@ class FakeSaleorGateway:
             self.calls.append(("line_metadata", line_id, dict(items)))
         await self.add_order_note(order_id, note)
 
+    async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
+        self.calls.append(("metadata", object_id, dict(items)))
+
     async def order_notes(self, order_id: SaleorId) -> set[str]:
         return {str(message) for kind, order, message in self.calls if kind == "note" and order == order_id}
 

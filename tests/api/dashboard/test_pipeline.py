@@ -190,7 +190,9 @@ class TestRetry:
         response = await client.post("/api/dashboard/pipeline/retry", headers=staff_headers())
         assert response.headers["x-ops-notice"] == "Trying again now: 1 webhook and 2 changes to Saleor."
         await worker.drain()
-        assert len(fake_saleor.calls("FraudDecision")) == 4  # two first attempts, then both again
+        # #1002 is sent again whole; #1001's note was taken with the refusal, so only its metadata goes.
+        assert len(fake_saleor.calls("FraudDecision")) == 3
+        assert len(fake_saleor.calls("UpdatePrivateMetadata")) == 1
         assert [e.status for e in await _effects(runtime)] == ["done", "done"]
         (delivery,) = [d for d in await _deliveries(runtime) if d.id == unreadable_delivery]
         assert (delivery.status, delivery.attempts) == ("failed", 2), "tried once more; its body is still unreadable"

@@ -74,12 +74,16 @@ class TestDeliver:
         await deliver(_effect(EffectKind.FRAUD_DECISION, payload), saleor)
         assert saleor.kinds().count("note") == 2
 
-    async def test_a_retry_whose_note_arrived_before_adds_no_second_note_but_still_releases(self) -> None:
+    async def test_a_retry_whose_note_arrived_before_adds_no_second_note_but_writes_the_rest_again(
+        self,
+    ) -> None:
         saleor = FakeSaleorGateway()
-        await saleor.add_order_note(ORDER, "scored")  # the attempt that died after Saleor took it
-        payload = {"metadata": {}, "note": "scored", "confirm": True}
-        assert await deliver(_effect(EffectKind.FRAUD_DECISION, payload, attempts=2), saleor) == "confirmed"
-        assert saleor.kinds() == ["note", "confirm"]
+        await saleor.add_order_note(ORDER, "scored")  # the attempt that died after Saleor took its note
+        payload = {"metadata": {"ops.fraud": "{}"}, "note": "scored", "confirm": True}
+        outcome = await deliver(_effect(EffectKind.FRAUD_DECISION, payload, attempts=2), saleor)
+        assert outcome == "metadata written again, note already there; confirmed"
+        # Saleor may have refused the metadata and taken the note: the metadata goes again.
+        assert saleor.calls[1:] == [("metadata", ORDER, {"ops.fraud": "{}"}), ("confirm", ORDER, None)]
 
     async def test_a_retry_whose_note_did_not_arrive_sends_it_all(self) -> None:
         saleor = FakeSaleorGateway()
@@ -87,12 +91,19 @@ class TestDeliver:
         assert await deliver(_effect(EffectKind.FRAUD_DECISION, payload, attempts=3), saleor) == "written"
         assert saleor.kinds() == ["metadata", "note"]
 
-    @pytest.mark.parametrize("kind", [EffectKind.COGS, EffectKind.NOTE])
-    async def test_cogs_and_notes_already_written_are_not_written_again(self, kind: str) -> None:
+    async def test_cogs_whose_note_arrived_write_the_order_s_and_lines_metadata_again(self) -> None:
         saleor = FakeSaleorGateway()
         await saleor.add_order_note(ORDER, "margin")
-        payload = {"metadata": {}, "lineMetadata": {}, "note": "margin", "message": "margin"}
-        assert await deliver(_effect(kind, payload, attempts=2), saleor) == "already written"
+        line = SaleorId("T3JkZXJMaW5lOjE=")
+        payload = {"metadata": {"ops.cogs": "{}"}, "lineMetadata": {line: {"ops.cogs": "1"}}, "note": "margin"}
+        outcome = await deliver(_effect(EffectKind.COGS, payload, attempts=2), saleor)
+        assert outcome == "metadata written again, note already there"
+        assert saleor.calls[1:] == [("metadata", ORDER, {"ops.cogs": "{}"}), ("metadata", line, {"ops.cogs": "1"})]
+
+    async def test_a_note_already_written_is_not_written_again(self) -> None:
+        saleor = FakeSaleorGateway()
+        await saleor.add_order_note(ORDER, "margin")
+        assert await deliver(_effect(EffectKind.NOTE, {"message": "margin"}, attempts=2), saleor) == "already written"
         assert saleor.kinds() == ["note"]
 
     async def test_a_release_of_an_order_that_is_not_held_is_done(self) -> None:
