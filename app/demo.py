@@ -43,7 +43,6 @@ from app.main import create_app
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
-from app.services.pipeline import OutboxGateway
 from app.services.receipts import OpeningBalance, take_opening_balance
 from app.standin.day import plan_day, seed_store
 from app.standin.facade import StandIn
@@ -233,13 +232,7 @@ async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) ->
         assert installation is not None
         return await take_opening_balance(
             url,
-            saleor=OutboxGateway(
-                runtime.saleor.gateway(url, installation.token),
-                SqlEffectOutbox(session),
-                url,
-                f"opening-balance:{uuid4()}",
-                runtime.clock.now(),
-            ),
+            saleor=runtime.deciding(installation, SqlEffectOutbox(session), f"opening-balance:{uuid4()}"),
             ledger=SqlInventoryLedger(session),
             settings=SqlSettingsStore(session),
             names=SqlSaleorNames(session),

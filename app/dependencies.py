@@ -29,7 +29,6 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.pipeline import OutboxGateway
 from app.services.ports import Clock
 
 
@@ -148,15 +147,6 @@ async def get_pipeline_reports(session: SessionDep) -> SqlPipelineReports:
 
 
 PipelineReportsDep = Annotated[SqlPipelineReports, Depends(get_pipeline_reports)]
-
-
-def saleor_with_outbox(
-    runtime: Runtime, installation: Installation, effects: SqlEffectOutbox, cause: str
-) -> OutboxGateway:
-    """The store's API for a request that decides: it reads from Saleor at once, and what it writes
-    is stored as effects of ``cause`` in the request's transaction, for the dispatcher to deliver."""
-    live = runtime.saleor.gateway(installation.saleor_api_url, installation.token)
-    return OutboxGateway(live, effects, installation.saleor_api_url, cause, runtime.clock.now())
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,6 @@ from app.domain.installation import Installation
 from app.domain.money import Money
 from app.errors import SaleorApiError
 from app.runtime import Runtime
-from app.services.pipeline import OutboxGateway
 from app.services.receipt_import import ReceiptError, read_instant
 from app.services.receipts import NothingBooked, ReceiptsRejected, import_receipt_csv, take_opening_balance
 from app.services.settings import store_timezone
@@ -117,13 +116,7 @@ async def import_receipts(runtime: Runtime, raw_url: str, path: Path, console: C
             outcome = await import_receipt_csv(
                 url,
                 lambda: path.open(encoding="utf-8-sig", newline=""),
-                saleor=OutboxGateway(
-                    runtime.saleor.gateway(url, installation.token),
-                    SqlEffectOutbox(session),
-                    url,
-                    f"cli:{uuid4()}",
-                    runtime.clock.now(),
-                ),
+                saleor=runtime.deciding(installation, SqlEffectOutbox(session), f"cli:{uuid4()}"),
                 ledger=SqlInventoryLedger(session),
                 settings=SqlSettingsStore(session),
                 now=runtime.clock.now(),
@@ -172,13 +165,7 @@ async def opening_balance(
                 return 2
             result = await take_opening_balance(
                 url,
-                saleor=OutboxGateway(
-                    runtime.saleor.gateway(url, installation.token),
-                    SqlEffectOutbox(session),
-                    url,
-                    f"cli:{uuid4()}",
-                    runtime.clock.now(),
-                ),
+                saleor=runtime.deciding(installation, SqlEffectOutbox(session), f"cli:{uuid4()}"),
                 ledger=SqlInventoryLedger(session),
                 settings=settings,
                 names=SqlSaleorNames(session),

@@ -12,9 +12,11 @@ from app.config import Settings
 from app.db.engine import create_engine, create_session_factory
 from app.db.repositories.installations import SqlInstallationStore
 from app.domain.ids import SaleorApiUrl
+from app.domain.installation import Installation
 from app.graphql.client import SaleorClientFactory
 from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
+from app.services.pipeline import EffectOutbox, OutboxGateway
 from app.services.ports import Clock, SystemClock
 
 
@@ -65,6 +67,12 @@ class Runtime:
         )
         runtime.saleor.on_unauthorized = runtime.mark_revoked
         return runtime
+
+    def deciding(self, installation: Installation, effects: EffectOutbox, cause: str) -> OutboxGateway:
+        """The store's API for work that decides: it reads from Saleor at once, and what it writes is
+        stored as effects of ``cause`` in the caller's transaction, for the dispatcher to deliver."""
+        live = self.saleor.gateway(installation.saleor_api_url, installation.token)
+        return OutboxGateway(live, effects, installation.saleor_api_url, cause, self.clock.now())
 
     async def mark_revoked(self, saleor_api_url: SaleorApiUrl) -> None:
         """Saleor said 401 to our token: the app was removed (the only sign ≤3.23 gives).

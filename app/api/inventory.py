@@ -24,7 +24,6 @@ from app.dependencies import (
     InventoryLedgerDep,
     RuntimeDep,
     SettingsStoreDep,
-    saleor_with_outbox,
 )
 from app.domain.money import Money
 from app.services.receipt_import import ReceiptError
@@ -84,7 +83,7 @@ async def post_receipts(
     outcome = await book_receipts(
         url,
         items,
-        saleor=saleor_with_outbox(runtime, caller.installation, effects, f"api:{uuid4()}"),
+        saleor=runtime.deciding(caller.installation, effects, f"api:{uuid4()}"),
         ledger=ledger,
         settings=settings,
         now=runtime.clock.now(),
@@ -126,7 +125,7 @@ async def post_moves(
     outcome = await book_moves(
         url,
         items,
-        saleor=saleor_with_outbox(runtime, caller.installation, effects, f"api:{uuid4()}"),
+        saleor=runtime.deciding(caller.installation, effects, f"api:{uuid4()}"),
         ledger=ledger,
         settings=settings,
         now=runtime.clock.now(),

@@ -16,7 +16,6 @@ from app.dependencies import (
     RuntimeDep,
     SettingsStoreDep,
     require_permissions,
-    saleor_with_outbox,
 )
 from app.domain.fraud import ListEntryInvalid, ListKind, parse_list_entry
 from app.services.fraud import ReviewClosed, ReviewOutcome, decide_review
@@ -122,7 +121,7 @@ async def close_review(
         by=viewer.user.email,
         fraud=fraud,
         # A review closes once, so the order names this decision's effects.
-        saleor=saleor_with_outbox(runtime, viewer.installation, effects, f"review:{order_id}"),
+        saleor=runtime.deciding(viewer.installation, effects, f"review:{order_id}"),
         now=runtime.clock.now(),
         block=blocked,
     )

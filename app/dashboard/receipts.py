@@ -34,7 +34,6 @@ from app.dependencies import (
     SessionDep,
     SettingsStoreDep,
     require_permissions,
-    saleor_with_outbox,
 )
 from app.errors import SaleorApiError
 from app.services.api_keys import ApiKeyCreated, create_api_key
@@ -91,7 +90,7 @@ class _Page:
 
     def deciding(self, action: str) -> SaleorGateway:
         """For an action that books: its writes to Saleor (orders recosted) wait in the outbox."""
-        return saleor_with_outbox(self.runtime, self.viewer.installation, self.effects, f"{action}:{uuid4()}")
+        return self.runtime.deciding(self.viewer.installation, self.effects, f"{action}:{uuid4()}")
 
     async def render(
         self, *, status_code: int = 200, message: str | None = None, notice: str | None = None, **outcome: Any

@@ -131,16 +131,7 @@ class SqlDeliveryQueue:
 
     async def retry(self, url: SaleorApiUrl, delivery_ids: Sequence[int] | None, now: datetime) -> int:
         """Due now again: the given waiting or failed deliveries of the store, or all of them."""
-        query = update(OrderEventRow).where(
-            OrderEventRow.saleor_api_url == url, OrderEventRow.status.in_((Status.PENDING, Status.FAILED))
-        )
-        if delivery_ids is not None:
-            query = query.where(OrderEventRow.id.in_(delivery_ids))
-        # A new day of attempts: one a person asked for is not cut short by the first day's window.
-        result = await self._session.execute(
-            query.values(status=Status.PENDING, next_attempt_at=now, retry_window_start=now)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return await _make_due(self._session, OrderEventRow, url, delivery_ids, now)
 
 
 class SqlEffectOutbox:
@@ -236,12 +227,19 @@ class SqlEffectOutbox:
 
     async def retry(self, url: SaleorApiUrl, effect_ids: Sequence[int] | None, now: datetime) -> int:
         """Due now again: the given waiting or failed effects of the store, or all of them."""
-        query = update(EffectRow).where(
-            EffectRow.saleor_api_url == url, EffectRow.status.in_((Status.PENDING, Status.FAILED))
-        )
-        if effect_ids is not None:
-            query = query.where(EffectRow.id.in_(effect_ids))
-        result = await self._session.execute(
-            query.values(status=Status.PENDING, next_attempt_at=now, retry_window_start=now)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return await _make_due(self._session, EffectRow, url, effect_ids, now)
+
+
+async def _make_due(
+    session: AsyncSession,
+    model: type[OrderEventRow] | type[EffectRow],
+    url: SaleorApiUrl,
+    ids: Sequence[int] | None,
+    now: datetime,
+) -> int:
+    query = update(model).where(model.saleor_api_url == url, model.status.in_((Status.PENDING, Status.FAILED)))
+    if ids is not None:
+        query = query.where(model.id.in_(ids))
+    # A new day of attempts: one a person asked for is not cut short by the first day's window.
+    result = await session.execute(query.values(status=Status.PENDING, next_attempt_at=now, retry_window_start=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]
