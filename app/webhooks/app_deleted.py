@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from app.dependencies import InstallationStoreDep, verified_webhook
+from app.dependencies import InstallationStoreDep, RuntimeDep, verified_webhook
 from app.saleor.webhook_auth import VerifiedWebhook
 from app.services.installations import uninstall
 from app.webhooks.definition import WebhookDefinition
@@ -22,7 +22,10 @@ router = APIRouter()
 async def app_deleted(
     webhook: Annotated[VerifiedWebhook, Depends(verified_webhook(definition.header_value))],
     store: InstallationStoreDep,
+    runtime: RuntimeDep,
 ) -> WebhookAck:
     payload = parse_payload(AppDeletedPayload, webhook, definition)
     deleted = await uninstall(webhook.installation.saleor_api_url, payload.app.id if payload.app else None, store=store)
+    if deleted:
+        runtime.installations.forget(webhook.installation.saleor_api_url)
     return WebhookAck(status="uninstalled" if deleted else "ignored")

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from app.db.models import EffectRow, FraudAssessmentRow, FraudReviewRow, OrderEventRow
 from app.runtime import Runtime
 from tests.api.conftest import Send
-from tests.conftest import FixedClock
 from tests.builders import body_of, order_payload
+from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FRAUD_DECISION_OK, FakeSaleor
 
 pytestmark = pytest.mark.usefixtures("installation")

@@ -20,7 +20,6 @@ from app.runtime import Runtime
 from app.services.inventory import book
 from app.services.ports import LedgerEntry, SaleorName
 from tests.api.conftest import Send
-from tests.conftest import FixedClock
 from tests.builders import (
     NOW,
     SHOP_API_URL,
@@ -30,6 +29,7 @@ from tests.builders import (
     order_payload,
     variant_payload,
 )
+from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
 
 pytestmark = pytest.mark.usefixtures("installation")
