@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db.engine import create_autocommit_engine, create_engine, create_session_factory
+from app.db.engine import create_engine, create_session_factory
 from app.db.repositories.installations import RecentInstallations, SqlInstallationStore
-from app.db.repositories.order_events import DeliveryBatcher
+from app.db.repositories.order_events import DeliveryBatcher, delivery_writer
 from app.domain.ids import SaleorApiUrl
 from app.graphql.client import SaleorClientFactory
 from app.saleor.jwks import JwksFetcher
@@ -42,7 +42,6 @@ class Runtime:
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
         engine = create_engine(settings.database_url)
         writes_at_once = 2  # batches of deliveries written side by side: one waits on the disk, one fills
-        autocommit = create_autocommit_engine(settings.database_url, engine, connections=writes_at_once)
         sessions = create_session_factory(engine)
         http = http or httpx.AsyncClient(
             timeout=settings.saleor_timeout_seconds,
@@ -71,7 +70,9 @@ class Runtime:
             clock=clock,
             installations=RecentInstallations(sessions, cipher, ttl_seconds=settings.installation_cache_seconds),
             deliveries=DeliveryBatcher(
-                autocommit, on_recorded=lambda: runtime.wake_workers(), max_in_flight=writes_at_once
+                delivery_writer(engine, connections=writes_at_once),
+                on_recorded=lambda: runtime.wake_workers(),
+                max_in_flight=writes_at_once,
             ),
         )
         runtime.saleor.on_unauthorized = runtime.mark_revoked

@@ -11,10 +11,14 @@ are sent to:
    so that only the acknowledgement is measured: first the bodies as **new deliveries**, then the
    ones it stored sent again as **redeliveries**. The stored rows are counted afterwards.
 
+Both servers run side by side and the three loads take turns, ``--rounds`` times: the machine is
+shared, and what else runs on it then weighs on the peer and the app alike. The ratios are the
+median of each round's ratio.
+
 The load is ``wrk`` (C, one thread, a Lua script sending the pre-built requests) when it is on PATH,
 else the asyncio keep-alive client of ``bench.harness``; wrk leaves more of the 2 cores to the servers.
 
-    .venv/bin/python -m bench.webhook_ack [--requests N] [--duration S] [--connections C] \
+    .venv/bin/python -m bench.webhook_ack [--requests N] [--rounds R] [--duration S] [--connections C] \
         [--load wrk|asyncio] [--app-workers 2] [--peer-processes 1]
 
 Exits non-zero only when something crashes, never because a target is missed.
@@ -28,6 +32,7 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,22 +170,56 @@ def node_peer(tmp: Path, signer: SaleorSigner, processes: int) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-def run_peer(
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+@contextlib.contextmanager
+def app_server(args: argparse.Namespace, tmp: Path, signer: SaleorSigner, database: str) -> Iterator[str]:
+    with throwaway_postgresql(database) as url:
+        asyncio.run(seed(bench_settings(url, tmp / "app"), signer, API_URL))
+        env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false")
+        code = f"from bench.webhook_ack import serve_app; serve_app({{port}}, {args.app_workers})"
+        with python_server(code, env, tmp / "app.log") as base_url:
+            asyncio.run(wait_healthy("app", base_url))
+            yield base_url
+
+
+def run(
     args: argparse.Namespace, tmp: Path, signer: SaleorSigner, warmup: list[Delivery], timed: list[Delivery]
-) -> Measured | None:
-    name = f"peer: node SDK ({args.peer_processes} process{'es' if args.peer_processes > 1 else ''})"
-    if not (shutil.which("node") and shutil.which("npm")):
-        print("node or npm is not on PATH: the Node SDK peer is skipped", file=sys.stderr)
-        return None
+) -> dict[str, list[Measured]]:
+    """Both servers up at once; then, round after round, the peer, new deliveries to the app (a slice
+    of bodies it has not seen) and redeliveries (bodies it stored): the machine's other load falls
+    on all three alike."""
+    peer_name = f"peer: node SDK x{args.peer_processes}"
+    new_name, again_name = f"app x{args.app_workers}: new", f"app x{args.app_workers}: redelivered"
+    results: dict[str, list[Measured]] = {peer_name: [], new_name: [], again_name: []}
+    database = f"saleor_ops_ack_{os.getpid()}"
     load = Load(args, tmp)
-    try:
-        with node_peer(tmp, signer, args.peer_processes) as base_url:
-            asyncio.run(wait_healthy("node peer", base_url))
-            load.run(name, base_url, warmup, seconds=args.warmup_seconds, repeat=True)
-            return load.run(name, base_url, timed, seconds=args.duration, repeat=True)
-    except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
-        detail = exc.stderr.strip()[-500:] if isinstance(exc, subprocess.CalledProcessError) else str(exc)
-        return Measured(name, failure=f"{exc.__class__.__name__}: {detail}")
+    with contextlib.ExitStack() as stack:
+        peer_url = None
+        if shutil.which("node") and shutil.which("npm"):
+            peer_url = stack.enter_context(node_peer(tmp, signer, args.peer_processes))
+            asyncio.run(wait_healthy("node peer", peer_url))
+        else:
+            print("node or npm is not on PATH: the Node SDK peer is skipped", file=sys.stderr)
+        app_url = stack.enter_context(app_server(args, tmp, signer, database))
+        if peer_url:
+            load.run(peer_name, peer_url, warmup, seconds=args.warmup_seconds, repeat=True)
+        load.run(new_name, app_url, warmup, seconds=args.warmup_seconds, repeat=False)
+        share = len(timed) // args.rounds
+        for round_ in range(args.rounds):
+            if peer_url:
+                results[peer_name].append(load.run(peer_name, peer_url, timed, seconds=args.duration, repeat=True))
+            fresh = timed[round_ * share : (round_ + 1) * share]
+            results[new_name].append(load.run(new_name, app_url, fresh, seconds=args.duration, repeat=False))
+            stored = stored_order_ids(database)
+            sent_again = [d for d in timed if order_id_of(d) in stored]
+            again = load.run(again_name, app_url, sent_again, seconds=args.duration, repeat=True)
+            if len(stored_order_ids(database)) != len(stored):
+                again.note = "a redelivery stored a row"
+            results[again_name].append(again)
+    return {name: runs for name, runs in results.items() if runs}
 
 
 def stored_order_ids(database: str) -> set[str]:
@@ -192,57 +231,41 @@ def order_id_of(delivery: Delivery) -> str:
     return order_id
 
 
-def run_app(
-    args: argparse.Namespace, tmp: Path, signer: SaleorSigner, warmup: list[Delivery], timed: list[Delivery]
-) -> list[Measured]:
-    workers = args.app_workers
-    new_name, again_name = f"app x{workers}: new", f"app x{workers}: redelivered"
-    database = f"saleor_ops_ack_{os.getpid()}"
-    load = Load(args, tmp)
-    try:
-        with throwaway_postgresql(database) as url:
-            asyncio.run(seed(bench_settings(url, tmp / "app"), signer, API_URL))
-            env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false")
-            code = f"from bench.webhook_ack import serve_app; serve_app({{port}}, {workers})"
-            with python_server(code, env, tmp / "app.log") as base_url:
-                asyncio.run(wait_healthy("app", base_url))
-                load.run(new_name, base_url, warmup, seconds=args.warmup_seconds, repeat=False)
-                new = load.run(new_name, base_url, timed, seconds=args.duration, repeat=False)
-                stored = stored_order_ids(database)
-                sent_again = [d for d in timed if order_id_of(d) in stored]
-                again = load.run(again_name, base_url, sent_again, seconds=args.duration, repeat=True)
-                if len(stored_order_ids(database)) != len(stored):
-                    again.note = "a redelivery stored a row"
-            new.note = "; ".join(filter(None, [new.note, f"{len(stored):,} deliveries stored"]))
-            return [new, again]
-    except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
-        return [Measured(new_name, failure=f"{exc.__class__.__name__}: {exc}")]
-
-
-def report(args: argparse.Namespace, peer: Measured | None, app: list[Measured]) -> None:
+def report(args: argparse.Namespace, results: dict[str, list[Measured]]) -> None:
     tool = f"wrk, {args.threads} thread" if args.load == "wrk" else "asyncio client"
-    print(f"\nAcknowledge path: {args.connections} connections ({tool}), {args.duration:g} s per run, 2 cores")
-    print(f"  {'server':<34}{'requests':>9}{'errors':>8}{'deliv/s':>9}{'p50 ms':>9}{'p99 ms':>9}")
-    for m in [peer, *app] if peer else app:
-        if m.failure:
-            print(f"  {m.name:<34}FAILED: {m.failure}")
-            continue
-        print(f"  {m.name:<34}{m.requests:>9}{m.errors:>8}{m.per_second:>9.0f}{m.p50_ms:>9.2f}{m.p99_ms:>9.2f}")
-        if m.note:
-            print(f"  {'':<34}({m.note})")
-    if peer is None or peer.failure or not peer.per_second:
+    print(
+        f"\nAcknowledge path: {args.connections} connections ({tool}), {args.rounds} rounds of {args.duration:g} s "
+        "per server, interleaved; 2 cores"
+    )
+    print(f"  {'server':<28}{'deliv/s per round':<32}{'median':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    medians: dict[str, float] = {}
+    for name, runs in results.items():
+        medians[name] = median([m.per_second for m in runs])
+        rounds = ", ".join(f"{m.per_second:,.0f}" for m in runs)
+        p50, p99 = median([m.p50_ms for m in runs]), median([m.p99_ms for m in runs])
+        errors = sum(m.errors for m in runs)
+        print(f"  {name:<28}{rounds:<32}{medians[name]:>8,.0f}{p50:>9.2f}{p99:>9.2f}{errors:>8}")
+        for note in sorted({m.note for m in runs if m.note}):
+            print(f"  {'':<28}({note})")
+    peer = next((name for name in results if name.startswith("peer")), None)
+    if peer is None:
         return
-    for m in app:
-        if not m.failure:
-            ratio = m.per_second / peer.per_second
-            print(f"  ratio {m.name} / peer: {ratio:.2f}   target >= 1.0: {'met' if ratio >= 1.0 else 'MISSED'}")
+    for name, runs in results.items():
+        if name != peer:
+            per_round = [m.per_second / p.per_second for m, p in zip(runs, results[peer], strict=True) if p.per_second]
+            ratio = median(per_round)
+            print(
+                f"  {name} / peer: {ratio:.2f} (median of the rounds' ratios: "
+                f"{', '.join(f'{r:.2f}' for r in per_round)})   target >= 1.0: {'met' if ratio >= 1.0 else 'MISSED'}"
+            )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=40_000, help="distinct deliveries for the timed runs")
     parser.add_argument("--warmup", type=int, default=1_000, help="distinct deliveries for the warm-ups")
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds per timed run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per timed run")
     parser.add_argument("--warmup-seconds", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
@@ -257,11 +280,9 @@ def main() -> int:
     warmup, timed = deliveries[: args.warmup], deliveries[args.warmup :]
     print(f"signed {len(deliveries):,} bodies in {time.perf_counter() - start:.0f} s; load: {args.load}")
     with tempfile.TemporaryDirectory(prefix="saleor-ops-ack-") as folder:
-        tmp = Path(folder)
-        peer = run_peer(args, tmp, signer, warmup, timed)
-        app = run_app(args, tmp, signer, warmup, timed)
-    report(args, peer, app)
-    return 1 if any(m.failure for m in [*app, *([peer] if peer else [])]) else 0
+        results = run(args, Path(folder), signer, warmup, timed)
+    report(args, results)
+    return 0
 
 
 if __name__ == "__main__":

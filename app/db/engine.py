@@ -42,13 +42,3 @@ def create_engine(database_url: str) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-def create_autocommit_engine(database_url: str, engine: AsyncEngine, *, connections: int) -> AsyncEngine:
-    """Connections for writes that are one statement each, committed as they run: no BEGIN or COMMIT
-    round trips. On PostgreSQL a small pool of its own without the ping before each checkout (a
-    dropped connection fails one write, which the caller reports as a 503 and Saleor retries); on
-    SQLite the same pool as ``engine``, whose single writer it must queue behind."""
-    if is_sqlite(database_url):
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
-    return create_async_engine(database_url, pool_size=connections, max_overflow=0, isolation_level="AUTOCOMMIT")

@@ -4,11 +4,13 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
+import asyncpg
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.models import FailedDeliveryRow, OrderEventRow
@@ -121,8 +123,91 @@ def _key(row: dict[str, Any]) -> NaturalKey:
     return (row["saleor_api_url"], row["event"], row["order_id"], row["issued_at"])
 
 
+class DeliveryWriter(Protocol):
+    async def insert(self, rows: list[dict[str, Any]]) -> set[NaturalKey]:
+        """Insert the rows no unique constraint holds yet, committed; the natural keys of those inserted."""
+
+    async def close(self) -> None: ...
+
+
+class _PostgresqlWriter:
+    """One statement, prepared once, for any number of rows (``unnest`` of one array per column),
+    on asyncpg connections of its own in autocommit: one round trip per batch, no BEGIN or COMMIT,
+    and none of the ORM's work per statement. A dropped connection fails one batch: those
+    deliveries are answered 503, and Saleor sends them again."""
+
+    _COLUMNS = (
+        ("saleor_api_url", "text"),
+        ("event", "text"),
+        ("order_id", "text"),
+        ("order_number", "text"),
+        ("issued_at", "timestamptz"),
+        ("saleor_version", "text"),
+        ("payload", "text"),
+        ("received_at", "timestamptz"),
+        ("status", "text"),
+        ("attempts", "int"),
+        ("next_attempt_at", "timestamptz"),
+    )
+    _SQL = (
+        f"INSERT INTO {_TABLE.name} ({', '.join(name for name, _ in _COLUMNS)}) "
+        f"SELECT * FROM unnest({', '.join(f'${i}::{kind}[]' for i, (_, kind) in enumerate(_COLUMNS, 1))}) "
+        "ON CONFLICT DO NOTHING RETURNING saleor_api_url, event, order_id, issued_at"
+    )
+
+    def __init__(self, database_url: str, connections: int) -> None:
+        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connections = connections
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def insert(self, rows: list[dict[str, Any]]) -> set[NaturalKey]:
+        pool = self._pool or await self._open()
+        columns = [[row[name] for row in rows] for name, _ in self._COLUMNS]
+        try:
+            inserted = await pool.fetch(self._SQL, *columns)
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise IntegrityError(self._SQL, None, exc) from exc
+        except (asyncpg.PostgresError, OSError) as exc:
+            raise DBAPIError(self._SQL, None, exc) from exc
+        return {(url, event, order_id, issued_at) for url, event, order_id, issued_at in inserted}
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._connections)
+            return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+
+class _SqlAlchemyWriter:
+    """SQLite's: the app's own pool (its one writer), each statement committed as it runs."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._insert = sqlite.insert(_TABLE).on_conflict_do_nothing().returning(*_KEY_COLUMNS)
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def insert(self, rows: list[dict[str, Any]]) -> set[NaturalKey]:
+        async with self._engine.connect() as connection:
+            result = await connection.execute(self._insert, rows)
+            return {(url, event, order_id, issued_at) for url, event, order_id, issued_at in result}
+
+    async def close(self) -> None:
+        """The pool is the app's; it closes it."""
+
+
+def delivery_writer(engine: AsyncEngine, *, connections: int) -> DeliveryWriter:
+    """The fastest way to store a batch of deliveries on the engine's database."""
+    if engine.dialect.name == "postgresql":
+        return _PostgresqlWriter(engine.url.render_as_string(hide_password=False), connections)
+    return _SqlAlchemyWriter(engine)
+
+
 class DeliveryBatcher:
-    """Stores the deliveries that arrive together in one ``INSERT … ON CONFLICT DO NOTHING`` and one commit.
+    """Stores the deliveries that arrive together in one ``INSERT … ON CONFLICT DO NOTHING``, committed.
 
     ``record`` returns only after the commit that holds its delivery, so Saleor never hears 2xx for a
     delivery the database does not have. While a batch is being written, the deliveries that arrive
@@ -132,13 +217,10 @@ class DeliveryBatcher:
     """
 
     def __init__(
-        self, engine: AsyncEngine, *, on_recorded: Callable[[], None], max_in_flight: int, max_batch: int = 500
+        self, writer: DeliveryWriter, *, on_recorded: Callable[[], None], max_in_flight: int, max_batch: int = 500
     ) -> None:
-        """``engine`` commits each statement as it runs (``create_autocommit_engine``); ``max_in_flight``
-        batches are written at once, each on a connection of its own."""
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._insert = insert(_TABLE).on_conflict_do_nothing().returning(*_KEY_COLUMNS)
-        self._engine = engine
+        """``max_in_flight`` batches are written at once, each on a connection of its own."""
+        self._writer = writer
         self._on_recorded = on_recorded
         self._max_in_flight = max_in_flight
         self._max_batch = max_batch
@@ -149,7 +231,7 @@ class DeliveryBatcher:
         """Wait for the batches being written, then let go of the connections."""
         while self._writing:
             await asyncio.gather(*self._writing, return_exceptions=True)
-        await self._engine.dispose()
+        await self._writer.close()
 
     async def record(self, event: ReceivedOrderEvent) -> bool:
         """Store the event once; False when this occurrence was already recorded. Raises
@@ -179,7 +261,7 @@ class DeliveryBatcher:
             first.setdefault(_key(row), row)
         try:
             try:
-                inserted = await self._insert_rows(list(first.values()))
+                inserted = await self._writer.insert(list(first.values()))
                 failed: dict[NaturalKey, Exception] = {}
             except IntegrityError:
                 inserted, failed = await self._insert_one_by_one(list(first.values()))
@@ -199,11 +281,6 @@ class DeliveryBatcher:
         if inserted:
             self._on_recorded()
 
-    async def _insert_rows(self, rows: list[dict[str, Any]]) -> set[NaturalKey]:
-        async with self._engine.connect() as connection:
-            result = await connection.execute(self._insert, rows)
-            return {(url, event, order_id, issued_at) for url, event, order_id, issued_at in result}
-
     async def _insert_one_by_one(
         self, rows: list[dict[str, Any]]
     ) -> tuple[set[NaturalKey], dict[NaturalKey, Exception]]:
@@ -213,7 +290,7 @@ class DeliveryBatcher:
         failed: dict[NaturalKey, Exception] = {}
         for row in rows:
             try:
-                inserted |= await self._insert_rows([row])
+                inserted |= await self._writer.insert([row])
             except IntegrityError:
                 failed[_key(row)] = NotInstalledError("This Saleor has not installed the app.")
         return inserted, failed
