@@ -96,12 +96,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(name: str, command: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> Iterator[None]:
-    """Run ``command`` until the block ends; its output goes to ``log``, whose tail is shown on failure."""
+def process(name: str, command: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> Iterator[int]:
+    """Run ``command`` until the block ends, yielding its pid; its output goes to ``log``, whose tail is
+    shown on failure."""
     with log.open("wb") as out:
         proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=out)
         try:
-            yield
+            yield proc.pid
         except Exception:
             print(f"{name} log (tail):\n{log.read_text(errors='replace')[-2000:]}", file=sys.stderr)
             raise
