@@ -205,7 +205,7 @@ async def drive(
     return latencies, errors
 
 
-async def wait_healthy(name: str, base_url: str, within_seconds: float = 30.0) -> None:
+async def wait_healthy(name: str, base_url: str, within_seconds: float = 90.0) -> None:
     deadline = time.monotonic() + within_seconds
     while time.monotonic() < deadline:
         try:

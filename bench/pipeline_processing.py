@@ -153,6 +153,16 @@ def pipeline_counts(database: str) -> tuple[int, int]:
     return int(done), int(open_effects)
 
 
+def states(database: str) -> str:
+    """Deliveries and effects by status, with one of their errors: why a run did not finish."""
+    return psql(
+        "SELECT 'delivery', status, count(*), max(attempts), left(min(last_error), 300) FROM order_events "
+        "GROUP BY status UNION ALL SELECT 'effect', status, count(*), max(attempts), left(min(last_error), 300) "
+        "FROM effects GROUP BY status",
+        database,
+    )
+
+
 async def arrivals(standin_url: str) -> dict[str, float]:
     connection = await Connection.open(standin_url)
     try:
@@ -186,7 +196,9 @@ def throughput(
             if done >= len(batch) and open_effects == 0:
                 break
             if time.perf_counter() - start > args.time_limit:
-                raise RuntimeError(f"only {done} of {len(batch)} processed within {args.time_limit:.0f} s")
+                raise RuntimeError(
+                    f"only {done} of {len(batch)} processed within {args.time_limit:.0f} s; {states(database)}"
+                )
         seconds = time.perf_counter() - start
         worker_cpu = cpu_seconds(pids) - worker_before
     database_cpu = cpu_seconds(postgres_pids()) - database_before
