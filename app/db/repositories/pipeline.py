@@ -189,12 +189,14 @@ class SqlEffectOutbox:
             )
         return claimed
 
-    async def delivered(self, effect_id: int, now: datetime) -> None:
-        await self._session.execute(
-            update(EffectRow)
-            .where(EffectRow.id == effect_id, EffectRow.status == Status.SENDING)
-            .values(status=Status.DONE, done_at=now, claimed_until=None, last_error=None)
-        )
+    async def delivered(self, effect_ids: Sequence[int], now: datetime) -> None:
+        if effect_ids:
+            await self._session.execute(
+                update(EffectRow)
+                .where(EffectRow.id.in_(effect_ids), EffectRow.status == Status.SENDING)
+                .values(status=Status.DONE, done_at=now, claimed_until=None, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
 
     async def failed_attempt(self, effect_id: int, error: str, *, retry_at: datetime | None) -> None:
         """Back to waiting until ``retry_at``, or failed for good when None."""
