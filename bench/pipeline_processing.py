@@ -19,7 +19,7 @@ On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped a
     .venv/bin/python -m bench.pipeline_processing [--orders N] [--workers 2] [--rate 100] [--seconds 20]
 
 Targets (issue 11): >= 450 orders/s, <= 2 ms of CPU per order, p50 < 100 ms and p99 < 1 s at 100 orders/s.
-Exits non-zero only when something crashes or an order is lost, never because a target is missed.
+Exits non-zero only when something crashes, never because a target is missed.
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def workers(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[int]]:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU the processes have spent so far."""
+    """User and system CPU the processes and their reaped children have spent so far (PostgreSQL's
+    backends that exit are counted in the postmaster's children's time)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
@@ -134,7 +135,7 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime (fields 14-17)
     return total / ticks
 
 
@@ -245,21 +246,26 @@ def latency(
     print(f"\nLatency: {len(batch):,} deliveries at {args.rate:g}/s, {args.workers} workers running")
     with workers(args.workers, env, tmp):
         sent = asyncio.run(paced(app_url, batch, args.rate))
-        deadline = time.perf_counter() + 60
+        deadline = time.perf_counter() + args.drain_seconds
         while time.perf_counter() < deadline:
             arrived = asyncio.run(arrivals(standin_url))
             if all(order in arrived for order in sent):
                 break
             time.sleep(0.2)
-    missing = [order for order in sent if order not in arrived]
-    if missing:
-        raise RuntimeError(f"{len(missing)} write-backs never arrived (e.g. {missing[0]})")
-    delays = [(arrived[order] - at) * 1000 for order, at in sent.items()]
+    # One that never arrived counts as slower than any that did.
+    delays = [(arrived[order] - at) * 1000 if order in arrived else float("inf") for order, at in sent.items()]
+    missing = sum(1 for order in sent if order not in arrived)
     p50, p99 = percentile(delays, 50), percentile(delays, 99)
     print(
-        f"  delivery POST -> write-back at the stand-in: p50 {p50:.1f} ms (target < 100: {_verdict(p50 < 100)}), "
-        f"p99 {p99:.1f} ms (target < 1000: {_verdict(p99 < 1000)}), max {max(delays):.1f} ms"
+        f"  delivery POST -> write-back at the stand-in: p50 {_ms(p50)} (target < 100 ms: {_verdict(p50 < 100)}), "
+        f"p99 {_ms(p99)} (target < 1000 ms: {_verdict(p99 < 1000)})"
     )
+    if missing:
+        print(f"  {missing} of {len(sent)} write-backs had not arrived {args.drain_seconds:g} s after the last POST")
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms" if value != float("inf") else "not arrived"
 
 
 def _verdict(met: bool) -> str:
@@ -268,11 +274,12 @@ def _verdict(met: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=5_000, help="orders for the throughput run")
+    parser.add_argument("--orders", type=int, default=2_000, help="orders for the throughput run")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--rate", type=float, default=100.0, help="orders/s for the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
-    parser.add_argument("--time-limit", type=float, default=300.0, help="hard limit for the throughput run")
+    parser.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the throughput run")
+    parser.add_argument("--drain-seconds", type=float, default=60.0, help="wait for write-backs after the last POST")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds the workers get to start, untimed")
     args = parser.parse_args()
 
