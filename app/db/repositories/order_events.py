@@ -175,12 +175,19 @@ class _PostgresqlWriter:
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
             if self._pool is None:
-                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._connections)
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=1, max_size=self._connections, reset=_nothing_to_reset
+                )
             return self._pool
 
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()
+
+
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """The writer's connections run one autocommitted INSERT and keep no session state: the pool's
+    default reset would cost a round trip per batch."""
 
 
 class _SqlAlchemyWriter:
