@@ -245,6 +245,7 @@ def latency(
 ) -> None:
     print(f"\nLatency: {len(batch):,} deliveries at {args.rate:g}/s, {args.workers} workers running")
     with workers(args.workers, env, tmp):
+        time.sleep(args.settle)  # their start is not the pipeline's latency
         sent = asyncio.run(paced(app_url, batch, args.rate))
         deadline = time.perf_counter() + args.drain_seconds
         while time.perf_counter() < deadline:
@@ -274,7 +275,7 @@ def _verdict(met: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=2_000, help="orders for the throughput run")
+    parser.add_argument("--orders", type=int, default=2_000, help="orders for the throughput run (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--rate", type=float, default=100.0, help="orders/s for the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
@@ -304,7 +305,8 @@ def main() -> int:
         code = "from bench.webhook_ack import serve_app; serve_app({port}, 2)"
         app_url = stack.enter_context(python_server(code, env, tmp / "app.log"))
         asyncio.run(wait_healthy("app", app_url))
-        throughput(args, tmp, app_url, database, env, deliveries[: args.orders])
+        if args.orders:
+            throughput(args, tmp, app_url, database, env, deliveries[: args.orders])
         latency(args, tmp, app_url, standin_url, database, env, deliveries[args.orders :])
     return 0
 
