@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # A flood of badly signed webhooks may make us fetch a store's JWKS at most
     # once per this many seconds.
     jwks_refetch_interval_seconds: float = 30.0
+    # How long a web process trusts the installation it read for a store's webhooks (app.db's
+    # RecentInstallations says what a stale one can and cannot do).
+    installation_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # The pipeline: whether `serve` runs a worker in its own process (`--no-worker` turns it off
     # where `saleor-ops worker` processes do the work), and how many deliveries and effects a worker
     # handles at once (on SQLite, one: the database has one writer).

@@ -72,8 +72,12 @@ async def get_installation_store(session: SessionDep, runtime: RuntimeDep) -> Sq
 InstallationStoreDep = Annotated[SqlInstallationStore, Depends(get_installation_store)]
 
 
-async def get_order_event_log(session: SessionDep) -> SqlOrderEventLog:
+def order_event_log(session: AsyncSession) -> SqlOrderEventLog:
     return SqlOrderEventLog(session)
+
+
+async def get_order_event_log(session: SessionDep) -> SqlOrderEventLog:
+    return order_event_log(session)
 
 
 OrderEventLogDep = Annotated[SqlOrderEventLog, Depends(get_order_event_log)]

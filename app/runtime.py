@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db.engine import create_engine, create_session_factory
-from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.installations import RecentInstallations, SqlInstallationStore
+from app.db.repositories.order_events import DeliveryBatcher, delivery_writer
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.graphql.client import SaleorClientFactory
@@ -30,6 +31,10 @@ class Runtime:
     jwks: JwksFetcher
     saleor: SaleorClientFactory
     clock: Clock
+    # The webhook path's per-process state: installations read once per interval, and deliveries
+    # stored in batches, each answered after its commit.
+    installations: RecentInstallations
+    deliveries: DeliveryBatcher
     # Dashboards refused to frame a page, each logged once per process (the browser tells only its console).
     refused_frame_origins: set[str] = field(default_factory=set)
     # Tells this process's worker that a delivery was stored (``app.main`` connects it).
@@ -38,6 +43,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
         engine = create_engine(settings.database_url)
+        writes_at_once = 2  # batches of deliveries written side by side: one waits on the disk, one fills
         sessions = create_session_factory(engine)
         http = http or httpx.AsyncClient(
             timeout=settings.saleor_timeout_seconds,
@@ -64,6 +70,12 @@ class Runtime:
                 backoff_seconds=settings.saleor_backoff_seconds,
             ),
             clock=clock,
+            installations=RecentInstallations(sessions, cipher, ttl_seconds=settings.installation_cache_seconds),
+            deliveries=DeliveryBatcher(
+                delivery_writer(engine, connections=writes_at_once),
+                on_recorded=lambda: runtime.wake_workers(),
+                max_in_flight=writes_at_once,
+            ),
         )
         runtime.saleor.on_unauthorized = runtime.mark_revoked
         return runtime
@@ -81,7 +93,9 @@ class Runtime:
         """
         async with self.sessions.begin() as session:
             await SqlInstallationStore(session, self.cipher).mark_revoked(saleor_api_url, self.clock.now())
+        self.installations.forget(saleor_api_url)
 
     async def close(self) -> None:
         await self.http.aclose()
+        await self.deliveries.close()
         await self.engine.dispose()

@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
+import contextlib
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,28 +38,26 @@ from fastapi.responses import JSONResponse
 
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
-from app.db.repositories.installations import SqlInstallationStore
-from app.domain.ids import SaleorApiUrl
 from app.main import create_app
-from app.runtime import Runtime
 from app.saleor.jwks import parse_key_set
 from app.saleor.signature import verify_webhook_signature
-from bench import stats
-from tests.builders import body_of, make_installation, order_payload
+from bench.harness import (
+    ORDER_CREATED_PATH,
+    Delivery,
+    app_environment,
+    bench_settings,
+    build_deliveries,
+    drive,
+    percentile,
+    python_server,
+    seed,
+    throwaway_postgresql,
+    wait_healthy,
+)
 from tests.fakes.saleor_signer import SaleorSigner
 
-ROOT = Path(__file__).resolve().parents[1]
-PATH = "/api/webhooks/order-created"
-SECRET = "bench-secret-key"
+PATH = ORDER_CREATED_PATH
 WARMUP = 50
-Delivery = tuple[bytes, dict[str, str]]
-HEADERS = {  # what Saleor sends with a delivery, but the signature (tests.api.conftest.py)
-    "content-type": "application/json",
-    "saleor-event": "order_created",
-    "saleor-domain": "shop.test",
-    "saleor-api-url": "https://shop.test/graphql/",
-    "user-agent": "Saleor/3.24",
-}
 
 
 @dataclass
@@ -78,11 +72,6 @@ class Result:
     @property
     def per_second(self) -> float:
         return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
-
-
-def percentile(values: list[float] | tuple[float, ...], p: float) -> float:
-    """NaN for a run in which no request succeeded."""
-    return stats.percentile(values, p) if values else float("nan")
 
 
 def echo_app() -> FastAPI:
@@ -127,39 +116,8 @@ def serve(target: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, access_log=False, log_level="warning")
 
 
-@contextmanager
-def server(target: str, env: dict[str, str], log: Path) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))  # a free loopback port
-        port: int = sock.getsockname()[1]
-    code = f"from bench.webhook_throughput import serve; serve({target!r}, {port})"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out
-        )
-        try:
-            yield f"http://127.0.0.1:{port}"
-        except Exception:
-            print(f"{target} server log (tail):\n{log.read_text()[-2000:]}", file=sys.stderr)
-            raise
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def build_deliveries(signer: SaleorSigner, count: int, api_url: str) -> list[Delivery]:
-    deliveries = []
-    for i in range(count):
-        order_id = base64.b64encode(f"Order:bench-{i}".encode()).decode()
-        # 500 customers, so history and velocity look like a shop's, not one shopper's flood.
-        body = body_of(order_payload(order_id=order_id, number=str(10_000 + i), userEmail=f"c{i % 500}@example.com"))
-        headers = {**HEADERS, "saleor-api-url": api_url, "saleor-signature": signer.sign(body)}
-        deliveries.append((body, headers))
-    return deliveries
+def server(target: str, env: dict[str, str], log: Path) -> contextlib.AbstractContextManager[str]:
+    return python_server(f"from bench.webhook_throughput import serve; serve({target!r}, {{port}})", env, log)
 
 
 def bench_signature(signer: SaleorSigner, delivery: Delivery, iterations: int) -> tuple[float, float, float]:
@@ -174,103 +132,14 @@ def bench_signature(signer: SaleorSigner, delivery: Delivery, iterations: int) -
     return percentile(timings, 50), percentile(timings, 99), 1e6 / (sum(timings) / len(timings))
 
 
-async def seed(settings: Settings, signer: SaleorSigner, api_url: str) -> None:
-    runtime = Runtime.build(settings)
-    try:
-        async with runtime.sessions.begin() as session:
-            installation = make_installation(saleor_api_url=SaleorApiUrl(api_url), jwks=signer.jwks_text())
-            await SqlInstallationStore(session, runtime.cipher).save(installation)
-    finally:
-        await runtime.close()
-
-
-class Connection:
-    """A minimal HTTP/1.1 keep-alive client: httpx on the other core would be the bottleneck, not the server."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self.reader, self.writer, self.host = reader, writer, host
-
-    @classmethod
-    async def open(cls, base_url: str) -> Connection:
-        host, port = base_url.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        return cls(reader, writer, f"{host}:{port}")
-
-    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, bytes]:
-        lines = [f"{method} {path} HTTP/1.1", f"host: {self.host}", f"content-length: {len(body)}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        length = next((int(h.split(":", 1)[1]) for h in header_lines if h.lower().startswith("content-length:")), 0)
-        return int(status_line.split()[1]), await self.reader.readexactly(length)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-async def drive(
-    base_url: str, deliveries: list[Delivery], concurrency: int, deadline: float, expect: bytes
-) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    pending = iter(deliveries)
-
-    async def worker() -> None:
-        nonlocal errors
-        connection = await Connection.open(base_url)
-        try:
-            for body, headers in pending:
-                if time.perf_counter() > deadline:
-                    return
-                start = time.perf_counter()
-                try:
-                    status, answer = await connection.request("POST", PATH, headers, body)
-                    ok = status == 200 and expect in answer
-                except (OSError, asyncio.IncompleteReadError, ValueError):
-                    ok = False
-                    connection.close()
-                    connection = await Connection.open(base_url)
-                latencies.append(time.perf_counter() - start)
-                errors += not ok
-        finally:
-            connection.close()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, errors
-
-
-async def wait_healthy(name: str, base_url: str) -> None:
-    for _ in range(300):  # the server must answer /health within 30 s
-        try:
-            connection = await Connection.open(base_url)
-            try:
-                if (await connection.request("GET", "/health", {}))[0] == 200:
-                    return
-            finally:
-                connection.close()
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"{name}: /health never answered 200 within 30 s")
-
-
 async def load(name: str, base_url: str, deliveries: list[Delivery], args: argparse.Namespace) -> Result:
     expect = b'"ok"' if name.startswith("echo") else b'"recorded"'
     await wait_healthy(name, base_url)
     warmup, timed = deliveries[:WARMUP], deliveries[WARMUP:]
-    await drive(base_url, warmup, args.concurrency, time.perf_counter() + args.time_limit, expect)
+    await drive(base_url, PATH, warmup, args.concurrency, time.perf_counter() + args.time_limit, expect)
     start = time.perf_counter()
-    latencies, errors = await drive(base_url, timed, args.concurrency, start + args.time_limit, expect)
+    latencies, errors = await drive(base_url, PATH, timed, args.concurrency, start + args.time_limit, expect)
     return Result(name, len(latencies), errors, time.perf_counter() - start, tuple(latencies))
-
-
-def psql(sql: str) -> None:
-    command = ["psql", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
-    done = subprocess.run([*command, "-qc", sql], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"psql {sql!r} failed ({done.returncode}): {done.stderr.strip()}")
 
 
 def run_app(
@@ -282,37 +151,19 @@ def run_app(
     args: argparse.Namespace,
 ) -> Result:
     name = f"app/{database}"
-    pg_name = f"saleor_ops_bench_{os.getpid()}"
-    if database == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp / 'sqlite' / 'bench.db'}"
-    else:
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name}"
-    created = False
     try:
-        if database == "postgresql":
-            psql(f"CREATE DATABASE {pg_name}")
-            created = True
-        upgrade_to_head(url)
-        data_dir = tmp / database
-        settings = Settings(database_url=url, secret_key=SECRET, data_dir=data_dir, log_level="WARNING", _env_file=None)
-        asyncio.run(seed(settings, signer, api_url))
-        env = {
-            "APP_DATABASE_URL": url,
-            "APP_SECRET_KEY": SECRET,
-            "APP_DATA_DIR": str(data_dir),
-            "APP_LOG_LEVEL": "WARNING",
-            "APP_PUBLIC_URL": "http://127.0.0.1",
-        }
-        with server("app", env, tmp / f"{database}.log") as base_url:
-            return asyncio.run(load(name, base_url, deliveries, args))
+        with contextlib.ExitStack() as stack:
+            if database == "sqlite":
+                url = f"sqlite+aiosqlite:///{tmp / 'sqlite' / 'bench.db'}"
+                upgrade_to_head(url)
+            else:
+                url = stack.enter_context(throwaway_postgresql(f"saleor_ops_bench_{os.getpid()}"))
+            data_dir = tmp / database
+            asyncio.run(seed(bench_settings(url, data_dir), signer, api_url))
+            with server("app", app_environment(url, data_dir), tmp / f"{database}.log") as base_url:
+                return asyncio.run(load(name, base_url, deliveries, args))
     except Exception as exc:  # reported in the table; the run still exits non-zero
         return Result(name, failure=f"{exc.__class__.__name__}: {exc}")
-    finally:
-        if created:
-            try:
-                psql(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
-            except RuntimeError as exc:
-                print(f"warning: could not drop {pg_name}: {exc}", file=sys.stderr)
 
 
 def report(args: argparse.Namespace, signature: tuple[float, float, float], results: list[Result]) -> None:

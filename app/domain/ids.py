@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NewType
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,6 +18,7 @@ class InvalidSaleorApiUrl(ValueError):
     pass
 
 
+@lru_cache(maxsize=1024)  # every webhook names its store; the few stores' URLs are parsed once
 def saleor_api_url(raw: str) -> SaleorApiUrl:
     """Normalise a Saleor API URL so the webhook header and the dashboard agree.
 

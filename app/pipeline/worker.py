@@ -16,13 +16,13 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.pipeline import Delivery, SqlDeliveryQueue, SqlEffectOutbox
 from app.domain.pipeline import RetryPolicy
 from app.errors import (
@@ -130,7 +130,7 @@ class Worker:
         return True
 
     async def _process(self, session: AsyncSession, delivery: Delivery, now: datetime) -> None:
-        installation = await SqlInstallationStore(session, self._runtime.cipher).get(delivery.saleor_api_url)
+        installation = await self._runtime.installations.get(delivery.saleor_api_url)
         if installation is None:
             return  # the store's rows go with it; nothing is left to decide for it
         payload = OrderEventPayload.model_validate_json(delivery.payload)
@@ -148,26 +148,38 @@ class Worker:
     # Dispatching
 
     async def dispatch_due(self) -> int:
-        """Claim the effects due now (one per order) and deliver them side by side; how many."""
+        """Claim the effects due now (one per order), deliver them side by side, and record what came of
+        them all in one transaction; how many.
+
+        Killed before that record, the round's effects are claimed again when their lease ends, and
+        ``deliver`` adds nothing that the first attempt already added.
+        """
         runtime = self._runtime
         async with self._turn, runtime.sessions.begin() as session:
             effects = await SqlEffectOutbox(session).claim(
                 runtime.clock.now(), lease=self._lease, limit=self._concurrency * 4
             )
             self._sending += len(effects)
+        if not effects:
+            return 0
         try:
-            if effects:
-                await asyncio.gather(*(self._dispatch(effect) for effect in effects))
+            failures = [failure for failure in await asyncio.gather(*map(self._dispatch, effects)) if failure]
+            failed = {failure.effect.id for failure in failures}
+            async with runtime.sessions.begin() as session:
+                outbox = SqlEffectOutbox(session)
+                await outbox.delivered([e for e in effects if e.id not in failed], runtime.clock.now())
+                for failure in failures:
+                    await outbox.failed_attempt(failure.effect, failure.error, retry_at=failure.retry_at)
         finally:
             self._sending -= len(effects)
             if not self._sending:
                 self._nothing_sending.set()
         return len(effects)
 
-    async def _dispatch(self, effect: Effect) -> None:
+    async def _dispatch(self, effect: Effect) -> _Failure | None:
+        """Deliver one effect; what went wrong, or None when it arrived."""
         runtime = self._runtime
-        async with runtime.sessions() as session:
-            installation = await SqlInstallationStore(session, runtime.cipher).get(effect.saleor_api_url)
+        installation = await runtime.installations.get(effect.saleor_api_url)
         retry_after: timedelta | None = None
         try:
             if installation is None or installation.is_revoked:
@@ -176,18 +188,13 @@ class Worker:
             outcome = await deliver(effect, saleor)
         except (SaleorUnauthorizedError, SaleorMutationError) as exc:
             # Waiting will not change Saleor's answer: a person must look (and may retry).
-            await self._record_failure(effect, exc, retry=False)
-            return
+            return self._failure(effect, exc, retry=False)
         except SaleorUnavailableError as exc:
             if exc.retry_after is not None:
                 retry_after = timedelta(seconds=exc.retry_after)
-            await self._record_failure(effect, exc, retry=True, retry_after=retry_after)
-            return
+            return self._failure(effect, exc, retry=True, retry_after=retry_after)
         except Exception as exc:  # a timeout, a GraphQL error, a bug: tried again later
-            await self._record_failure(effect, exc, retry=True)
-            return
-        async with runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).delivered(effect, runtime.clock.now())
+            return self._failure(effect, exc, retry=True)
         log.info(
             "effect delivered",
             extra={
@@ -198,10 +205,11 @@ class Worker:
                 "attempts": effect.attempts,
             },
         )
+        return None
 
-    async def _record_failure(
+    def _failure(
         self, effect: Effect, exc: Exception, *, retry: bool, retry_after: timedelta | None = None
-    ) -> None:
+    ) -> _Failure:
         now = self._runtime.clock.now()
         retry_at = (
             self._policy.next_attempt(
@@ -221,8 +229,7 @@ class Worker:
                 "retry_at": retry_at.isoformat() if retry_at else None,
             },
         )
-        async with self._runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).failed_attempt(effect, _describe(exc), retry_at=retry_at)
+        return _Failure(effect, _describe(exc), retry_at)
 
     # Loops
 
@@ -273,6 +280,15 @@ class Worker:
             waiting.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiting.wait(), timeout=self._poll_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """An effect that did not arrive: why, and when to try again (None: failed for good)."""
+
+    effect: Effect
+    error: str
+    retry_at: datetime | None
 
 
 def _describe(exc: BaseException) -> str:

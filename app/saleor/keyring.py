@@ -11,7 +11,6 @@ from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.errors import JwksRefetchThrottledError, JwksUnavailableError, UnknownSigningKeyError
 from app.saleor.jwks import KeySet, RefetchedJwks, parse_key_set
-from app.services.ports import InstallationStore
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -21,12 +20,18 @@ class JwksRefetcher(Protocol):
     async def refetch(self, api_url: SaleorApiUrl) -> RefetchedJwks: ...
 
 
+class JwksKeeper(Protocol):
+    """Where a store's rotated keys are kept."""
+
+    async def replace_jwks(self, saleor_api_url: SaleorApiUrl, jwks: str, now: datetime) -> None: ...
+
+
 async def verify_with_rotation(
     installation: Installation,
     check: Callable[[KeySet], T],
     *,
     fetcher: JwksRefetcher,
-    store: InstallationStore,
+    store: JwksKeeper,
     now: datetime,
 ) -> T:
     """Run ``check`` against the stored JWKS; refetch only for a key id it does not hold.

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from starlette.datastructures import Headers
 
-from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import AppError, JwksRefetchThrottledError, JwksUnavailableError, SignatureError
 from app.saleor import headers
 from app.saleor.jwks import JwksFetcher
-from app.saleor.keyring import verify_with_rotation
+from app.saleor.keyring import JwksKeeper, verify_with_rotation
 from app.saleor.signature import verify_webhook_signature
-from app.services.ports import InstallationStore
 
 
 class WebhookRejected(AppError):
@@ -25,6 +25,12 @@ class WebhookRejected(AppError):
         self.status_code = status_code
         self.code = code
         self.message = message
+
+
+class InstallationKeys(JwksKeeper, Protocol):
+    """The installations a webhook is checked against, and where rotated keys are kept."""
+
+    async def get(self, saleor_api_url: SaleorApiUrl) -> Installation | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +45,7 @@ async def verify_webhook(
     body: bytes,
     *,
     expected_event: str,
-    store: InstallationStore,
+    store: InstallationKeys,
     fetcher: JwksFetcher,
     now: datetime,
     accept_revoked: bool = False,

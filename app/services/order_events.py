@@ -3,12 +3,12 @@ from __future__ import annotations
 import logging
 
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
-from app.services.ports import OrderEventLog
+from app.services.ports import DeliveryLog, OrderEventLog
 
 log = logging.getLogger(__name__)
 
 
-async def record_order_event(event: ReceivedOrderEvent, *, events: OrderEventLog) -> bool:
+async def record_order_event(event: ReceivedOrderEvent, *, events: DeliveryLog) -> bool:
     """Keep the delivery once; a retry of the same occurrence is a no-op. True when new."""
     recorded = await events.record(event)
     log.info(

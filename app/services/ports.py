@@ -37,8 +37,11 @@ class InstallationStore(Protocol):
     async def delete(self, saleor_api_url: SaleorApiUrl) -> bool: ...
 
 
-class OrderEventLog(Protocol):
+class DeliveryLog(Protocol):
     async def record(self, event: ReceivedOrderEvent) -> bool: ...
+
+
+class OrderEventLog(DeliveryLog, Protocol):
     async def record_failed(self, delivery: FailedDelivery) -> bool: ...
 
 

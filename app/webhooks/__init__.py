@@ -1,8 +1,9 @@
-"""One module per Saleor event; ``WEBHOOKS`` is what the app routes and the manifest declares."""
+"""One module per Saleor event; ``WEBHOOKS`` is what the manifest declares and the app answers.
+
+The order events share one path (``order_event.OrderWebhookIntake``); APP_DELETED has its route.
+"""
 
 from __future__ import annotations
-
-from fastapi import APIRouter
 
 from app.webhooks import (
     app_deleted,
@@ -17,10 +18,9 @@ from app.webhooks import (
 )
 from app.webhooks.definition import WebhookDefinition
 
-WEBHOOKS: list[tuple[WebhookDefinition, APIRouter]] = [
-    (module.definition, module.router)
+ORDER_EVENTS: tuple[WebhookDefinition, ...] = tuple(
+    module.definition
     for module in (
-        app_deleted,
         order_created,
         order_paid,
         order_fully_paid,
@@ -30,4 +30,5 @@ WEBHOOKS: list[tuple[WebhookDefinition, APIRouter]] = [
         fulfillment_canceled,
         order_updated,
     )
-]
+)
+WEBHOOKS: tuple[WebhookDefinition, ...] = (app_deleted.definition, *ORDER_EVENTS)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from app.dependencies import ClockDep, InstallationStoreDep, verified_webhook
+from app.dependencies import ClockDep, InstallationStoreDep, RuntimeDep, verified_webhook
 from app.saleor.webhook_auth import VerifiedWebhook
 from app.services.installations import uninstall
 from app.webhooks.definition import WebhookDefinition
@@ -25,8 +25,11 @@ async def app_deleted(
     webhook: Annotated[VerifiedWebhook, Depends(verified_webhook(definition.header_value, accept_revoked=True))],
     store: InstallationStoreDep,
     clock: ClockDep,
+    runtime: RuntimeDep,
 ) -> WebhookAck:
     payload = parse_payload(AppDeletedPayload, webhook, definition)
     deleted_app_id = payload.app.id if payload.app else None
     uninstalled = await uninstall(webhook.installation.saleor_api_url, deleted_app_id, store=store, now=clock.now())
+    if uninstalled:  # this process's webhook route reads installations from memory: not this one any more
+        runtime.installations.forget(webhook.installation.saleor_api_url)
     return WebhookAck(status="uninstalled" if uninstalled else "ignored")

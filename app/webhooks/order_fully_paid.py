@@ -4,7 +4,5 @@
 """
 
 from app.webhooks.definition import WebhookDefinition
-from app.webhooks.order_event import order_event_router
 
 definition = WebhookDefinition("ORDER_FULLY_PAID")
-router = order_event_router(definition)

@@ -70,7 +70,7 @@ class TestInstall:
         assert installed.identifier == "app.saleor-ops"
         assert installed.permissions == ("MANAGE_ORDERS",)
         assert {w.name: w.events for w in installed.webhooks} == {
-            definition.path.rsplit("/", 1)[1]: (definition.event,) for definition, _ in WEBHOOKS
+            definition.path.rsplit("/", 1)[1]: (definition.event,) for definition in WEBHOOKS
         }
         assert all(w.target_url.startswith("https://ops.test/api/webhooks/") for w in installed.webhooks)
 

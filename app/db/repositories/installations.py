@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.base import UtcDateTime
 from app.db.models import InstallationRow
@@ -108,3 +110,49 @@ class SqlInstallationStore:
             revoked_at=row.revoked_at,
             uninstalled_at=row.uninstalled_at,
         )
+
+
+class RecentInstallations:
+    """Each store's installation as this process last read it, kept ``ttl_seconds``: the webhook path
+    reads it once per store and interval instead of once per delivery.
+
+    What a stale copy can do is bounded: a store deleted meanwhile is caught by the deliveries'
+    foreign key (``forget`` it then); a key id the copy does not hold leads to a refetch of Saleor's
+    keys, and ``replace_jwks`` stores them and forgets the copy. So the only thing a copy may still
+    accept, for at most ``ttl_seconds``, is a key the store's JWKS held that long ago.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: SecretCipher,
+        *,
+        ttl_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._cipher = cipher
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._read: dict[SaleorApiUrl, tuple[float, Installation]] = {}
+
+    async def get(self, saleor_api_url: SaleorApiUrl) -> Installation | None:
+        read = self._read.get(saleor_api_url)
+        if read is not None and self._monotonic() - read[0] < self._ttl:
+            return read[1]
+        async with self._sessions() as session:
+            installation = await SqlInstallationStore(session, self._cipher).get(saleor_api_url)
+        if installation is None:
+            self.forget(saleor_api_url)  # a store that is not installed is asked again every time
+        else:
+            self._read[saleor_api_url] = (self._monotonic(), installation)
+        return installation
+
+    async def replace_jwks(self, saleor_api_url: SaleorApiUrl, jwks: str, now: datetime) -> None:
+        """Keep the store's rotated keys, in a transaction of their own."""
+        async with self._sessions.begin() as session:
+            await SqlInstallationStore(session, self._cipher).replace_jwks(saleor_api_url, jwks, now)
+        self.forget(saleor_api_url)
+
+    def forget(self, saleor_api_url: SaleorApiUrl) -> None:
+        self._read.pop(saleor_api_url, None)

@@ -199,13 +199,15 @@ class SqlEffectOutbox:
             for row in sorted(rows, key=lambda row: row.id)
         ]
 
-    async def delivered(self, effect: Effect, now: datetime) -> None:
-        """Saleor has it: done, even when the claim's lease ran out and another dispatcher took it."""
-        await self._session.execute(
-            update(EffectRow)
-            .where(EffectRow.id == effect.id, EffectRow.status == Status.SENDING)
-            .values(status=Status.DONE, done_at=now, claimed_until=None, last_error=None)
-        )
+    async def delivered(self, effects: Sequence[Effect], now: datetime) -> None:
+        """Saleor has them: done, even those whose lease ran out and another dispatcher took."""
+        if effects:
+            await self._session.execute(
+                update(EffectRow)
+                .where(EffectRow.id.in_([effect.id for effect in effects]), EffectRow.status == Status.SENDING)
+                .values(status=Status.DONE, done_at=now, claimed_until=None, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
 
     async def failed_attempt(self, effect: Effect, error: str, *, retry_at: datetime | None) -> None:
         """Back to waiting until ``retry_at``, or failed for good when None.

@@ -35,13 +35,18 @@ class SqlSaleorNames:
         self._session = session
 
     async def remember(self, url: SaleorApiUrl, names: Iterable[SaleorName], now: datetime) -> None:
+        """Keep the names that are new or changed. Those already known as they are are not written
+        again: an upsert would lock a popular variant's row until the transaction ends, and every
+        order of that variant processed meanwhile would queue behind it."""
         latest = {name.saleor_id: name for name in names}  # one row per id in one statement
-        if not latest:
-            return
+        known = await self.lookup(url, latest)
         rows = [
             {"saleor_api_url": url, "saleor_id": n.saleor_id, "name": n.name, "slug": n.slug, "updated_at": now}
             for n in latest.values()
+            if known.get(n.saleor_id) != n
         ]
+        if not rows:
+            return
         connection = await self._session.connection()
         await connection.execute(_upsert(connection.dialect.name), rows)
 

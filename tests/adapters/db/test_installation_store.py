@@ -6,11 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import InstallationRow
-from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.installations import RecentInstallations, SqlInstallationStore
 from app.domain.ids import AppId, SaleorApiUrl
 from app.runtime import Runtime
 from app.security import SecretCipher, SecretDecryptionError
 from tests.builders import NOW, SHOP_API_URL, make_installation
+from tests.conftest import FakeMonotonic
 
 
 @pytest.fixture
@@ -64,3 +65,47 @@ class TestSqlInstallationStore:
         assert await store.delete(SHOP_API_URL)
         assert not await store.delete(SHOP_API_URL)
         assert [i.saleor_api_url for i in await store.list_all()] == [other]
+
+
+class TestRecentInstallations:
+    """The webhook path's per-process copy of each store's installation."""
+
+    @pytest.fixture
+    def recent(self, runtime: Runtime, monotonic: FakeMonotonic) -> RecentInstallations:
+        return RecentInstallations(runtime.sessions, runtime.cipher, ttl_seconds=5, monotonic=monotonic)
+
+    async def _save(self, runtime: Runtime, jwks: str) -> None:
+        async with runtime.sessions.begin() as session:
+            await SqlInstallationStore(session, runtime.cipher).save(make_installation(jwks=jwks))
+
+    async def test_reads_a_store_once_per_interval(
+        self, runtime: Runtime, recent: RecentInstallations, monotonic: FakeMonotonic
+    ) -> None:
+        await self._save(runtime, '{"keys":["first"]}')
+        assert (await recent.get(SHOP_API_URL) or pytest.fail("not found")).jwks == '{"keys":["first"]}'
+        await self._save(runtime, '{"keys":["second"]}')
+        monotonic.value += 4.9
+        assert (await recent.get(SHOP_API_URL) or pytest.fail("not found")).jwks == '{"keys":["first"]}'
+        monotonic.value += 0.1
+        assert (await recent.get(SHOP_API_URL) or pytest.fail("not found")).jwks == '{"keys":["second"]}'
+
+    async def test_a_store_not_installed_is_asked_again_every_time(
+        self, runtime: Runtime, recent: RecentInstallations
+    ) -> None:
+        assert await recent.get(SHOP_API_URL) is None
+        await self._save(runtime, "{}")
+        assert await recent.get(SHOP_API_URL) is not None
+
+    async def test_rotated_keys_are_stored_and_read_afresh(self, runtime: Runtime, recent: RecentInstallations) -> None:
+        await self._save(runtime, '{"keys":["old"]}')
+        await recent.get(SHOP_API_URL)
+        await recent.replace_jwks(SHOP_API_URL, '{"keys":["new"]}', NOW)
+        assert (await recent.get(SHOP_API_URL) or pytest.fail("not found")).jwks == '{"keys":["new"]}'
+
+    async def test_a_forgotten_store_is_read_again(self, runtime: Runtime, recent: RecentInstallations) -> None:
+        await self._save(runtime, '{"keys":["old"]}')
+        await recent.get(SHOP_API_URL)
+        async with runtime.sessions.begin() as session:
+            await SqlInstallationStore(session, runtime.cipher).delete(SHOP_API_URL)
+        recent.forget(SHOP_API_URL)
+        assert await recent.get(SHOP_API_URL) is None

@@ -45,14 +45,14 @@ class TestALeaseThatRanOut:
             await SqlEffectOutbox(session).failed_attempt(first, "ReadTimeout", retry_at=retry_at)
         assert await _claim(runtime, 63) == []  # no third dispatcher sends it beside the second
         async with runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).delivered(second, NOW + timedelta(seconds=64))
+            await SqlEffectOutbox(session).delivered([second], NOW + timedelta(seconds=64))
         assert await _claim(runtime, 200) == []
 
     async def test_a_late_success_of_the_first_dispatcher_counts_saleor_has_the_effect(self, runtime: Runtime) -> None:
         (first,) = await _claim(runtime, 0)
         (second,) = await _claim(runtime, 61)
         async with runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).delivered(first, NOW + timedelta(seconds=62))
+            await SqlEffectOutbox(session).delivered([first], NOW + timedelta(seconds=62))
             # The second one's failure, later, does not put a delivered effect back.
             await SqlEffectOutbox(session).failed_attempt(second, "503", retry_at=NOW + timedelta(seconds=70))
         assert await _claim(runtime, 200) == []

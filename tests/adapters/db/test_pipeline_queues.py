@@ -130,7 +130,7 @@ class TestEffectOutbox:
         assert (first.payload["message"], other.payload["message"]) == ("a", "c")
         assert await _claim(runtime) == []  # "b" waits for "a"
         async with runtime.sessions.begin() as session:
-            await SqlEffectOutbox(session).delivered(first, NOW)
+            await SqlEffectOutbox(session).delivered([first], NOW)
         assert await _claim(runtime) == ["b"]
 
     async def test_an_effect_whose_dispatcher_died_is_claimed_again_once_its_lease_ends(

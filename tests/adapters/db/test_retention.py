@@ -202,8 +202,8 @@ class TestEffectPayloads:
             await outbox.add(url, key, NewEffect(SaleorId(key), "order_note", {"message": "IP 198.51.100.7"}), CUTOFF)
         effects = await outbox.claim(NOW, lease=timedelta(minutes=1), limit=10)
         claimed: dict[str, Effect] = {effect.order_id: effect for effect in effects}
-        await outbox.delivered(claimed["delivered"], CUTOFF - timedelta(days=1))
-        await outbox.delivered(claimed["other"], CUTOFF - timedelta(days=1))
+        await outbox.delivered([claimed["delivered"]], CUTOFF - timedelta(days=1))
+        await outbox.delivered([claimed["other"]], CUTOFF - timedelta(days=1))
         await outbox.failed_attempt(claimed["failed"], "SaleorMutationError", retry_at=None)
         await outbox.failed_attempt(claimed["waiting"], "timeout", retry_at=NOW)
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.db.models import EffectRow, FraudAssessmentRow, InstallationRow, OrderEventRow
 from app.domain.pipeline import Status
@@ -143,3 +143,15 @@ class TestGracePeriod:
         counts = [await _count(runtime, model) for model in (InstallationRow, OrderEventRow, FraudAssessmentRow)]
         assert counts == [0, 0, 0]
         assert (await send("APP_DELETED", _app_deleted())).status_code == 401
+
+    async def test_a_removal_another_process_made_is_refused_though_this_one_read_the_store_moments_ago(
+        self, send: Send, runtime: Runtime
+    ) -> None:
+        assert (await send()).status_code == 200  # this process now holds the store's installation
+        async with runtime.sessions.begin() as session:  # as the process that received APP_DELETED
+            await session.execute(delete(InstallationRow))
+        for number in ("1002", "1003"):
+            later = body_of(order_payload(order_id=f"order-{number}", number=number))
+            response = await send(body=later)
+            assert (response.status_code, response.json()["error"]["type"]) == (401, "NOT_REGISTERED")
+        assert await _count(runtime, OrderEventRow) == 0

@@ -100,3 +100,19 @@ class TestVerifyWebhookSignature:
         with pytest.raises(SignatureError) as caught:
             verify_webhook_signature(value, BODY, parse_key_set(signer.jwks_text()))
         assert not isinstance(caught.value, UnknownSigningKeyError)
+
+    @pytest.mark.parametrize(
+        "header",
+        [
+            pytest.param(b'["RS256"]', id="not-an-object"),
+            pytest.param(b'{"alg":"RS256","b64":false,"crit":["b64"],"kid":["a"]}', id="kid-not-a-string"),
+            pytest.param(b"\xff\xfe", id="not-utf8"),
+        ],
+    )
+    def test_rejects_a_protected_header_that_is_not_one_without_trying_keys(
+        self, signer: SaleorSigner, header: bytes
+    ) -> None:
+        forged = base64.urlsafe_b64encode(header).rstrip(b"=").decode() + "..c2ln"
+        with pytest.raises(SignatureError) as caught:
+            verify_webhook_signature(forged, BODY, parse_key_set(signer.jwks_text()))
+        assert not isinstance(caught.value, UnknownSigningKeyError)

@@ -1,0 +1,315 @@
+"""The order pipeline: orders fully processed per second, CPU per order, and delivery-to-write-back latency.
+
+On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped after), with:
+
+- the app's acknowledge path (``app.main:create_app`` under uvicorn, 2 processes,
+  ``APP_WORKER_IN_PROCESS=false``), which signed ORDER_CREATED deliveries are POSTed to;
+- ``--workers`` worker processes (``build_worker(Runtime.build(settings))`` and ``worker.run(stop)``
+  each), which score and cost every order and deliver its effects;
+- a Saleor stand-in in a process of its own that answers every mutation at once and notes when each
+  order's fraud decision (metadata, note, release) arrived.
+
+1. **Throughput**: ``--orders`` deliveries are stored with the workers stopped; then the workers start
+   and the clock runs until every delivery is processed and every effect delivered. Orders/s, and the
+   CPU the worker processes spent per order (PostgreSQL's and the stand-in's are shown beside it).
+2. **Latency**: with the workers running, deliveries are POSTed at ``--rate`` orders/s for
+   ``--seconds``; each one's latency runs from the start of its POST to its write-back arriving at the
+   stand-in (both clocks are the machine's monotonic clock).
+
+    .venv/bin/python -m bench.pipeline_processing [--orders N] [--workers 2] [--rate 100] [--seconds 20]
+
+Targets (issue 11): >= 450 orders/s, <= 2 ms of CPU per order, p50 < 100 ms and p99 < 1 s at 100 orders/s.
+Exits non-zero only when something crashes, never because a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from app.config import Settings
+from app.pipeline.build import build_worker
+from app.runtime import Runtime
+from bench.harness import (
+    ORDER_CREATED_PATH,
+    Connection,
+    Delivery,
+    app_environment,
+    bench_settings,
+    build_deliveries,
+    drive,
+    percentile,
+    process,
+    psql,
+    python_server,
+    seed,
+    throwaway_postgresql,
+    wait_healthy,
+)
+from tests.fakes.saleor_signer import SaleorSigner
+
+_OK: dict[str, object] = {"errors": []}
+ANSWERS: dict[str, dict[str, object]] = {
+    "FraudDecision": {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK, "orderConfirm": _OK}},
+    "RecordCogs": {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK}},
+    "OrderNotes": {"data": {"order": {"events": []}}},
+}
+
+
+def standin_app() -> FastAPI:
+    """Answers every write-back at once; ``GET /arrivals`` says when each order's fraud decision arrived."""
+    arrivals: dict[str, float] = {}
+
+    async def graphql(request: Request) -> JSONResponse:
+        body = await request.json()
+        operation = body.get("operationName", "")
+        if operation == "FraudDecision":
+            arrivals.setdefault(body["variables"]["order"], time.monotonic())
+        return JSONResponse(ANSWERS.get(operation) or {"errors": [{"message": f"unexpected {operation}"}]})
+
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    async def arrived() -> dict[str, float]:
+        return arrivals
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_api_route("/health", health, methods=["GET"])
+    app.add_api_route("/arrivals", arrived, methods=["GET"])
+    app.add_api_route("/graphql/", graphql, methods=["POST"])
+    return app
+
+
+def serve_standin(port: int) -> None:
+    uvicorn.run(standin_app(), host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+def run_worker() -> None:
+    """Entry point of a worker process: Settings from APP_*, until SIGTERM."""
+
+    async def work() -> None:
+        runtime = Runtime.build(Settings())
+        worker = build_worker(runtime)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        try:
+            await worker.run(stop)
+        finally:
+            await runtime.close()
+
+    asyncio.run(work())
+
+
+@contextmanager
+def workers(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[int]]:
+    """``count`` worker processes; yields their pids."""
+    with ExitStack() as stack:
+        pids = []
+        for i in range(count):
+            command = [sys.executable, "-c", "from bench.pipeline_processing import run_worker; run_worker()"]
+            pids.append(stack.enter_context(process(f"worker {i}", command, env, tmp / f"worker-{i}.log")))
+        yield pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU the processes and their reaped children have spent so far (PostgreSQL's
+    backends that exit are counted in the postmaster's children's time)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime (fields 14-17)
+    return total / ticks
+
+
+def postgres_pids() -> list[int]:
+    found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True, check=False)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def pipeline_counts(database: str) -> tuple[int, int]:
+    """Deliveries processed, and effects not yet delivered (waiting, being sent or failed)."""
+    done, open_effects = psql(
+        "SELECT (SELECT count(*) FROM order_events WHERE status = 'done'), "
+        "(SELECT count(*) FROM effects WHERE status <> 'done')",
+        database,
+    ).split("|")
+    return int(done), int(open_effects)
+
+
+def states(database: str) -> str:
+    """Deliveries and effects by status, with one of their errors: why a run did not finish."""
+    return psql(
+        "SELECT 'delivery', status, count(*), max(attempts), left(min(last_error), 300) FROM order_events "
+        "GROUP BY status UNION ALL SELECT 'effect', status, count(*), max(attempts), left(min(last_error), 300) "
+        "FROM effects GROUP BY status",
+        database,
+    )
+
+
+async def arrivals(standin_url: str) -> dict[str, float]:
+    connection = await Connection.open(standin_url)
+    try:
+        status, body = await connection.request("GET", "/arrivals", {})
+    finally:
+        connection.close()
+    assert status == 200, status
+    result: dict[str, float] = json.loads(body)
+    return result
+
+
+def throughput(
+    args: argparse.Namespace, tmp: Path, app_url: str, database: str, env: dict[str, str], batch: list[Delivery]
+) -> None:
+    latencies, errors = asyncio.run(
+        drive(app_url, ORDER_CREATED_PATH, batch, 16, time.perf_counter() + 300, b"recorded")
+    )
+    if errors:
+        raise RuntimeError(f"{errors} of {len(latencies)} deliveries were not recorded")
+    # Held back until the workers are up and idle, so that neither their start nor the storing is timed.
+    psql("UPDATE order_events SET next_attempt_at = '2100-01-01'", database)
+    print(f"\nThroughput: {len(batch):,} stored deliveries released to {args.workers} idle workers")
+    with workers(args.workers, env, tmp) as pids:
+        time.sleep(args.settle)
+        worker_before, database_before = cpu_seconds(pids), cpu_seconds(postgres_pids())
+        start = time.perf_counter()
+        psql("UPDATE order_events SET next_attempt_at = now()", database)
+        while True:
+            time.sleep(0.1)
+            done, open_effects = pipeline_counts(database)
+            if done >= len(batch) and open_effects == 0:
+                break
+            if time.perf_counter() - start > args.time_limit:
+                raise RuntimeError(
+                    f"only {done} of {len(batch)} processed within {args.time_limit:.0f} s; {states(database)}"
+                )
+        seconds = time.perf_counter() - start
+        worker_cpu = cpu_seconds(pids) - worker_before
+    database_cpu = cpu_seconds(postgres_pids()) - database_before
+    per_order_ms = worker_cpu / len(batch) * 1000
+    rate = len(batch) / seconds
+    print(f"  {len(batch):,} orders in {seconds:.2f} s: {rate:,.0f} orders/s   target >= 450: {_verdict(rate >= 450)}")
+    print(
+        f"  worker CPU {worker_cpu:.2f} s: {per_order_ms:.2f} ms per order   target <= 2 ms: "
+        f"{_verdict(per_order_ms <= 2)}   (PostgreSQL: {database_cpu / len(batch) * 1000:.2f} ms per order)"
+    )
+
+
+async def paced(app_url: str, batch: list[Delivery], rate: float) -> dict[str, float]:
+    """POST the deliveries at ``rate`` per second (open loop); when each POST started, by order id."""
+    sent: dict[str, float] = {}
+    start = time.monotonic()
+    schedule = iter(enumerate(batch))
+
+    async def sender() -> None:
+        connection = await Connection.open(app_url)
+        try:
+            for i, (body, headers) in schedule:
+                await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+                sent[json.loads(body)["order"]["id"]] = time.monotonic()
+                status, answer = await connection.request("POST", ORDER_CREATED_PATH, headers, body)
+                if status != 200:
+                    raise RuntimeError(f"delivery answered {status}: {answer[:200]!r}")
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(sender() for _ in range(16)))
+    return sent
+
+
+def latency(
+    args: argparse.Namespace,
+    tmp: Path,
+    app_url: str,
+    standin_url: str,
+    database: str,
+    env: dict[str, str],
+    batch: list[Delivery],
+) -> None:
+    print(f"\nLatency: {len(batch):,} deliveries at {args.rate:g}/s, {args.workers} workers running")
+    with workers(args.workers, env, tmp):
+        time.sleep(args.settle)  # their start is not the pipeline's latency
+        sent = asyncio.run(paced(app_url, batch, args.rate))
+        deadline = time.perf_counter() + args.drain_seconds
+        while time.perf_counter() < deadline:
+            arrived = asyncio.run(arrivals(standin_url))
+            if all(order in arrived for order in sent):
+                break
+            time.sleep(0.2)
+    # One that never arrived counts as slower than any that did.
+    delays = [(arrived[order] - at) * 1000 if order in arrived else float("inf") for order, at in sent.items()]
+    missing = sum(1 for order in sent if order not in arrived)
+    p50, p99 = percentile(delays, 50), percentile(delays, 99)
+    print(
+        f"  delivery POST -> write-back at the stand-in: p50 {_ms(p50)} (target < 100 ms: {_verdict(p50 < 100)}), "
+        f"p99 {_ms(p99)} (target < 1000 ms: {_verdict(p99 < 1000)})"
+    )
+    if missing:
+        print(f"  {missing} of {len(sent)} write-backs had not arrived {args.drain_seconds:g} s after the last POST")
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms" if value != float("inf") else "not arrived"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=2_000, help="orders for the throughput run (0: none)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--rate", type=float, default=100.0, help="orders/s for the latency run")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
+    parser.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the throughput run")
+    parser.add_argument("--drain-seconds", type=float, default=60.0, help="wait for write-backs after the last POST")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds the workers get to start, untimed")
+    args = parser.parse_args()
+
+    signer = SaleorSigner(0)
+    paced_count = int(args.rate * args.seconds)
+    with tempfile.TemporaryDirectory(prefix="saleor-ops-pipeline-") as folder, ExitStack() as stack:
+        tmp = Path(folder)
+        standin_url = stack.enter_context(
+            python_server(
+                "from bench.pipeline_processing import serve_standin; serve_standin({port})", {}, tmp / "s.log"
+            )
+        )
+        asyncio.run(wait_healthy("stand-in", standin_url))
+        api_url = f"{standin_url}/graphql/"
+        start = time.perf_counter()
+        deliveries = build_deliveries(signer, args.orders + paced_count, api_url)
+        print(f"signed {len(deliveries):,} bodies in {time.perf_counter() - start:.0f} s")
+        database = f"saleor_ops_pipeline_{os.getpid()}"
+        url = stack.enter_context(throwaway_postgresql(database))
+        asyncio.run(seed(bench_settings(url, tmp / "app"), signer, api_url))
+        env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false")
+        code = "from bench.webhook_ack import serve_app; serve_app({port}, 2)"
+        app_url = stack.enter_context(python_server(code, env, tmp / "app.log"))
+        asyncio.run(wait_healthy("app", app_url))
+        if args.orders:
+            throughput(args, tmp, app_url, database, env, deliveries[: args.orders])
+        latency(args, tmp, app_url, standin_url, database, env, deliveries[args.orders :])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
