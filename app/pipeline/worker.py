@@ -110,7 +110,7 @@ class Worker:
         return True
 
     async def _process(self, session: AsyncSession, delivery: Delivery, now: datetime) -> None:
-        installation = await self._runtime.installations.get(delivery.saleor_api_url)
+        installation = await self._runtime.installations.get(delivery.saleor_api_url, session)
         if installation is None:
             return  # the store's rows go with it; nothing is left to decide for it
         payload = OrderEventPayload.model_validate_json(delivery.payload)
