@@ -162,13 +162,14 @@ class _PostgresqlWriter:
         self._opening = asyncio.Lock()
 
     async def insert(self, rows: list[dict[str, Any]]) -> set[NaturalKey]:
-        pool = self._pool or await self._open()
         columns = [[row[name] for row in rows] for name, _ in self._COLUMNS]
         try:
+            pool = self._pool or await self._open()
             inserted = await pool.fetch(self._SQL, *columns)
         except asyncpg.ForeignKeyViolationError as exc:
             raise IntegrityError(self._SQL, None, exc) from exc
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            # As SQLAlchemy reports them, so that the web layer answers 503 and Saleor retries.
             raise DBAPIError(self._SQL, None, exc) from exc
         return {(url, event, order_id, issued_at) for url, event, order_id, issued_at in inserted}
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.models import OrderEventRow
 from app.db.repositories.installations import SqlInstallationStore
@@ -116,3 +117,12 @@ async def test_the_runtime_stores_through_a_batcher(runtime: Runtime, installati
     assert await runtime.deliveries.record(event)
     assert not await runtime.deliveries.record(event)
     assert await _stored(runtime) == [(SHOP_API_URL, "order-7")]
+
+
+async def test_an_unreachable_postgresql_is_a_database_error_the_web_layer_answers_503() -> None:
+    engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    batcher = DeliveryBatcher(delivery_writer(engine, connections=1), on_recorded=lambda: None, max_in_flight=1)
+    with pytest.raises(DBAPIError):
+        await batcher.record(_event(0))
+    await batcher.close()
+    await engine.dispose()
