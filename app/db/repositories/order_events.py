@@ -248,8 +248,8 @@ class DeliveryBatcher:
         self._waiting.append((_row(event), stored))
         if len(self._writing) < self._max_in_flight:
             self._write_next()
-        # Shielded: a caller that gives up does not cancel the others' batch.
-        return await asyncio.shield(stored)
+        # A caller that gives up cancels only its own future: the batch is a task of its own.
+        return await stored
 
     def _write_next(self) -> None:
         batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]

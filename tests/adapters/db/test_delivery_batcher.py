@@ -126,3 +126,15 @@ async def test_an_unreachable_postgresql_is_a_database_error_the_web_layer_answe
         await batcher.record(_event(0))
     await batcher.close()
     await engine.dispose()
+
+
+async def test_a_caller_that_gives_up_leaves_the_others_batch_alone(runtime: Runtime, batcher: DeliveryBatcher) -> None:
+    first = asyncio.ensure_future(batcher.record(_event(0)))
+    impatient = asyncio.ensure_future(batcher.record(_event(1)))
+    patient = asyncio.ensure_future(batcher.record(_event(2)))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    assert await first
+    assert await patient
+    assert len(await _stored(runtime)) == 3  # stored all the same: Saleor will be told "duplicate" next time
+    await batcher.close()
