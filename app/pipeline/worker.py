@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -84,19 +85,19 @@ class Worker:
 
     # Processing
 
-    async def process_next(self) -> bool:
-        """Process one due delivery; False when none is due."""
+    async def process_next(self, lane: int = 0) -> bool:
+        """Process one due delivery; False when none is due. Loops side by side each have a ``lane``."""
         async with self._turn:
-            return await self._process_next()
+            return await self._process_next(lane)
 
-    async def _process_next(self) -> bool:
+    async def _process_next(self, lane: int) -> bool:
         runtime = self._runtime
         now = runtime.clock.now()
         delivery: Delivery | None = None
         try:
             async with runtime.sessions() as session, session.begin():
                 queue = SqlDeliveryQueue(session)
-                delivery = await queue.claim(now)
+                delivery = await queue.claim(now, lane=lane)
                 if delivery is None:
                     return False
                 await self._process(session, delivery, now)
@@ -130,7 +131,7 @@ class Worker:
         return True
 
     async def _process(self, session: AsyncSession, delivery: Delivery, now: datetime) -> None:
-        installation = await self._runtime.installations.get(delivery.saleor_api_url)
+        installation = await self._runtime.installations.get(delivery.saleor_api_url, session)
         if installation is None:
             return  # the store's rows go with it; nothing is left to decide for it
         payload = OrderEventPayload.model_validate_json(delivery.payload)
@@ -249,7 +250,10 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
-        loops = [self._loop(self.process_next, self._deliveries_waiting, stop) for _ in range(self._concurrency)]
+        loops = [
+            self._loop(functools.partial(self.process_next, lane), self._deliveries_waiting, stop)
+            for lane in range(self._concurrency)
+        ]
         loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop))
         loops.append(self._housekeeping(stop))
         await asyncio.gather(*loops)

@@ -14,6 +14,9 @@ from app.domain.money import Money
 
 
 class Payload(BaseModel):
+    """Lists left out of a payload default through ``default_factory``: a ``[]`` default is deep-copied
+    on every validation, and every webhook is validated."""
+
     model_config = ConfigDict(populate_by_name=True, frozen=True)
 
 
@@ -129,7 +132,7 @@ class TransactionPayload(Payload):
     psp_reference: str = Field(default="", alias="pspReference")
     authorized_amount: MoneyPayload | None = Field(default=None, alias="authorizedAmount")
     charged_amount: MoneyPayload | None = Field(default=None, alias="chargedAmount")
-    metadata: list[MetadataItemPayload] = []
+    metadata: list[MetadataItemPayload] = Field(default_factory=list)
 
 
 class CreditCardPayload(Payload):
@@ -185,9 +188,9 @@ class OrderPayload(Payload):
     shipping_price: TaxedMoneyPayload | None = Field(default=None, alias="shippingPrice")
     total: TaxedMoneyPayload
     lines: list[OrderLinePayload]
-    fulfillments: list[FulfillmentPayload] = []
-    transactions: list[TransactionPayload] = []
-    payments: list[PaymentPayload] = []
+    fulfillments: list[FulfillmentPayload] = Field(default_factory=list)
+    transactions: list[TransactionPayload] = Field(default_factory=list)
+    payments: list[PaymentPayload] = Field(default_factory=list)
 
 
 class PrincipalRef(Payload):
@@ -222,7 +225,7 @@ class SaleorErrorPayload(Payload):
     """One entry of the ``errors`` Saleor adds to a webhook body (its ``format_error``)."""
 
     message: str
-    path: list[str | int] = []
+    path: list[str | int] = Field(default_factory=list)
 
 
 class ErrorsPayload(Payload):
@@ -230,4 +233,4 @@ class ErrorsPayload(Payload):
 
     typename: str | None = Field(default=None, alias="__typename")
     issued_at: AwareDatetime | None = Field(default=None, alias="issuedAt")
-    errors: list[SaleorErrorPayload] = []
+    errors: list[SaleorErrorPayload] = Field(default_factory=list)

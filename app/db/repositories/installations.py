@@ -136,12 +136,17 @@ class RecentInstallations:
         self._monotonic = monotonic
         self._read: dict[SaleorApiUrl, tuple[float, Installation]] = {}
 
-    async def get(self, saleor_api_url: SaleorApiUrl) -> Installation | None:
+    async def get(self, saleor_api_url: SaleorApiUrl, session: AsyncSession | None = None) -> Installation | None:
+        """The store's installation; read through ``session`` when given (a caller inside a
+        transaction must not wait for a second connection from the pool it holds one of)."""
         read = self._read.get(saleor_api_url)
         if read is not None and self._monotonic() - read[0] < self._ttl:
             return read[1]
-        async with self._sessions() as session:
+        if session is not None:
             installation = await SqlInstallationStore(session, self._cipher).get(saleor_api_url)
+        else:
+            async with self._sessions() as own:
+                installation = await SqlInstallationStore(own, self._cipher).get(saleor_api_url)
         if installation is None:
             self.forget(saleor_api_url)  # a store that is not installed is asked again every time
         else:

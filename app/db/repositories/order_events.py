@@ -164,13 +164,14 @@ class _PostgresqlWriter:
         self._opening = asyncio.Lock()
 
     async def insert(self, rows: list[dict[str, Any]]) -> set[NaturalKey]:
-        pool = self._pool or await self._open()
         columns = [[row[name] for row in rows] for name, _ in self._COLUMNS]
         try:
+            pool = self._pool or await self._open()
             inserted = await pool.fetch(self._SQL, *columns)
         except asyncpg.ForeignKeyViolationError as exc:
             raise IntegrityError(self._SQL, None, exc) from exc
-        except (asyncpg.PostgresError, OSError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            # As SQLAlchemy reports them, so that the web layer answers 503 and Saleor retries.
             raise DBAPIError(self._SQL, None, exc) from exc
         return {(url, event, order_id, issued_at) for url, event, order_id, issued_at in inserted}
 
@@ -249,8 +250,8 @@ class DeliveryBatcher:
         self._waiting.append((_row(event), stored))
         if len(self._writing) < self._max_in_flight:
             self._write_next()
-        # Shielded: a caller that gives up does not cancel the others' batch.
-        return await asyncio.shield(stored)
+        # A caller that gives up cancels only its own future: the batch is a task of its own.
+        return await stored
 
     def _write_next(self) -> None:
         batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]

@@ -68,12 +68,14 @@ class SqlDeliveryQueue:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def claim(self, now: datetime) -> Delivery | None:
+    async def claim(self, now: datetime, *, lane: int = 0) -> Delivery | None:
         """The next delivery to process, held by this transaction until it ends; None when none is due.
 
         On PostgreSQL an advisory lock per order (held to the end of the transaction) keeps two
         workers off one order, even when a delivery issued earlier arrives while a later one is
-        being processed; the row lock keeps them off one delivery.
+        being processed; the row lock keeps them off one delivery. Claimers on different ``lane``s
+        start from different candidates (each the head of its own order, so any of them may go
+        first), rather than all trying the ones the others already hold.
         """
         D = OrderEventRow
         earlier = aliased(OrderEventRow)
@@ -98,7 +100,9 @@ class SqlDeliveryQueue:
                 .execution_options(synchronize_session=False)
             )
             return None if row is None else _delivery(row)
-        for delivery_id, url, order_id in (await self._session.execute(first.limit(_CANDIDATES))).all():
+        candidates = list(await self._session.execute(first.limit(_CANDIDATES)))
+        start = lane % len(candidates) if candidates else 0
+        for delivery_id, url, order_id in candidates[start:] + candidates[:start]:
             if not await self._session.scalar(
                 text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{url}|{order_id}"}
             ):

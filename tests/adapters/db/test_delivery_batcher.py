@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.models import OrderEventRow
 from app.db.repositories.installations import SqlInstallationStore
@@ -116,3 +117,24 @@ async def test_the_runtime_stores_through_a_batcher(runtime: Runtime, installati
     assert await runtime.deliveries.record(event)
     assert not await runtime.deliveries.record(event)
     assert await _stored(runtime) == [(SHOP_API_URL, "order-7")]
+
+
+async def test_an_unreachable_postgresql_is_a_database_error_the_web_layer_answers_503() -> None:
+    engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
+    batcher = DeliveryBatcher(delivery_writer(engine, connections=1), on_recorded=lambda: None, max_in_flight=1)
+    with pytest.raises(DBAPIError):
+        await batcher.record(_event(0))
+    await batcher.close()
+    await engine.dispose()
+
+
+async def test_a_caller_that_gives_up_leaves_the_others_batch_alone(runtime: Runtime, batcher: DeliveryBatcher) -> None:
+    first = asyncio.ensure_future(batcher.record(_event(0)))
+    impatient = asyncio.ensure_future(batcher.record(_event(1)))
+    patient = asyncio.ensure_future(batcher.record(_event(2)))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    assert await first
+    assert await patient
+    assert len(await _stored(runtime)) == 3  # stored all the same: Saleor will be told "duplicate" next time
+    await batcher.close()

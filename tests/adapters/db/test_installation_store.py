@@ -109,3 +109,12 @@ class TestRecentInstallations:
             await SqlInstallationStore(session, runtime.cipher).delete(SHOP_API_URL)
         recent.forget(SHOP_API_URL)
         assert await recent.get(SHOP_API_URL) is None
+
+    async def test_reads_through_the_callers_transaction_when_given_one(
+        self, runtime: Runtime, recent: RecentInstallations
+    ) -> None:
+        """A worker inside its transaction must not wait for a second connection of the pool it holds one of."""
+        async with runtime.sessions.begin() as session:
+            await SqlInstallationStore(session, runtime.cipher).save(make_installation(jwks="{}"))
+            assert await recent.get(SHOP_API_URL, session) is not None  # not committed: only this transaction sees it
+            await session.rollback()

@@ -116,3 +116,20 @@ class TestVerifyWebhookSignature:
         with pytest.raises(SignatureError) as caught:
             verify_webhook_signature(forged, BODY, parse_key_set(signer.jwks_text()))
         assert not isinstance(caught.value, UnknownSigningKeyError)
+
+    def test_a_redelivery_verified_before_is_still_checked_against_its_body_and_the_keys_held_now(
+        self, signer: SaleorSigner
+    ) -> None:
+        signature = signer.sign(BODY)
+        keys = parse_key_set(signer.jwks_text())
+        verify_webhook_signature(signature, BODY, keys)
+        verify_webhook_signature(signature, BODY, keys)  # Saleor's retry: the same bytes, the same signature
+        with pytest.raises(SignatureError):
+            verify_webhook_signature(signature, BODY + b" ", keys)
+        impostor = SaleorSigner(1)
+        impostor.kid = signer.kid  # the store's keys now hold another key under that id
+        with pytest.raises(SignatureError) as caught:
+            verify_webhook_signature(signature, BODY, parse_key_set(impostor.jwks_text()))
+        assert not isinstance(caught.value, UnknownSigningKeyError)
+        with pytest.raises(UnknownSigningKeyError):
+            verify_webhook_signature(signature, BODY, parse_key_set(SaleorSigner(2).jwks_text()))
