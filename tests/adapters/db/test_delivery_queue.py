@@ -39,6 +39,8 @@ async def stored(runtime: Runtime, installation: Installation) -> None:
 async def test_each_lane_starts_from_another_orders_head_and_never_past_one(
     runtime: Runtime, lane: int, claimed: tuple[str, int]
 ) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite one loop claims, always the first head: its claim is one statement")
     async with runtime.sessions() as session, session.begin():
         delivery = await SqlDeliveryQueue(session).claim(NOW + timedelta(hours=1), lane=lane)
         assert delivery is not None
