@@ -277,10 +277,12 @@ class TestKill9:
 
 class TestTwoWorkers:
     def test_share_the_deliveries_and_lose_or_double_none(self, stack: Stack) -> None:
-        deliveries = _orders(*range(1, 21))
+        # Both are up before the work arrives: under load, one that started first could finish it
+        # all while the other was still importing.
+        first, second = stack.worker("first"), stack.worker("second")
+        deliveries = _orders(*range(1, 41))
         random.Random(5).shuffle(deliveries)
         stack.store(deliveries)
-        first, second = stack.worker("first"), stack.worker("second")
         done = stack.settled(within=60)
         orders = {delivery.order_id for delivery in deliveries}
         assert done.deliveries == {"done": len(deliveries)}
