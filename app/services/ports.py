@@ -15,6 +15,7 @@ from app.domain.installation import Installation
 from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
+from app.services.shipping.model import LiveQuotes, RateRequest
 
 
 class Clock(Protocol):
@@ -361,3 +362,12 @@ class InventoryLedger(Protocol):
 
     async def sale_prices(self, url: SaleorApiUrl, order_id: str) -> dict[str, tuple[str, Decimal, str]]:
         """Order line → (SKU, net unit price, currency), from the order's issues that carry a price."""
+
+
+class CarrierQuotes(Protocol):
+    """Live rates from the carrier accounts a store connected; never raises for a carrier's failure
+    (it becomes a problem in the answer), and answers within ``within_seconds``."""
+
+    async def quotes(
+        self, saleor_api_url: SaleorApiUrl, request: RateRequest, *, within_seconds: float
+    ) -> LiveQuotes: ...

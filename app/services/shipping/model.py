@@ -1,0 +1,83 @@
+"""The shapes shipping's services, adapters and routes exchange: a shopper's cart, a place to ship
+from or to, a request for live carrier quotes and what the carriers answered, and the options a
+checkout is offered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.domain.shipping.parcels import Parcel
+from app.domain.shipping.rates import Quote
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """An address as far as carriers price it; ``country`` is ISO 3166-1 alpha-2, upper case."""
+
+    country: str
+    postal_code: str = ""
+    city: str = ""
+    country_area: str = ""
+    street: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    variant_id: str
+    sku: str | None
+    product_type: str | None  # the product type's name, as rules and default boxes name it
+    quantity: int
+    weight_kg: Decimal | None  # None when Saleor knows no weight for the variant
+    line_total: Decimal  # undiscounted, in the cart's currency
+
+
+@dataclass(frozen=True, slots=True)
+class Cart:
+    """What a checkout asks options for: its channel, currency, destination and lines."""
+
+    channel: str
+    currency: str
+    destination: Place
+    lines: tuple[CartLine, ...]
+
+    @property
+    def value(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutOption:
+    """One delivery option as Saleor's ``SHIPPING_LIST_METHODS_FOR_CHECKOUT`` answer carries it.
+
+    ``id`` is stable across calls (the level, e.g. ``expedited``): Saleor keeps it in the method's ID
+    and the order names it later.
+    """
+
+    id: str
+    name: str  # "Expedited, arrives Wed 9 Dec"; at most 100 characters
+    amount: Decimal
+    currency: str
+    minimum_delivery_days: int | None
+    maximum_delivery_days: int | None
+    description: str | None  # at most 255 characters
+
+
+@dataclass(frozen=True, slots=True)
+class RateRequest:
+    """Live quotes wanted for ``parcels`` leaving ``warehouse_id`` (at ``origin``) for ``destination``."""
+
+    warehouse_id: str
+    origin: Place
+    destination: Place
+    residential: bool
+    parcels: tuple[Parcel, ...]
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveQuotes:
+    """What the store's carrier accounts answered in time; ``problems`` says which failed and why."""
+
+    quotes: tuple[Quote, ...]
+    problems: tuple[str, ...] = ()
