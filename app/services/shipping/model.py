@@ -5,8 +5,10 @@ checkout is offered."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
+from app.domain.shipping.model import Level
 from app.domain.shipping.parcels import Parcel
 from app.domain.shipping.rates import Quote
 
@@ -81,3 +83,28 @@ class LiveQuotes:
 
     quotes: tuple[Quote, ...]
     problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderShipment:
+    """The lines of a placed order that leave one warehouse (its Saleor id)."""
+
+    warehouse_id: str
+    lines: tuple[CartLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """What choosing the carrier services of a placed order needs; ``level`` is the one the shopper chose
+    (the checkout option's id)."""
+
+    channel: str
+    currency: str
+    destination: Place
+    level: Level
+    placed_at: datetime
+    shipments: tuple[OrderShipment, ...]
+
+    @property
+    def value(self) -> Decimal:
+        return sum((line.line_total for shipment in self.shipments for line in shipment.lines), Decimal(0))
