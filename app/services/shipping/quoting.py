@@ -127,7 +127,7 @@ class LevelOutcome:
     def lines(self) -> list[str]:
         if self.option is not None and self.price is not None:
             outcome = (
-                f"offered as {self.option.name!r} at {self.option.amount} {self.option.currency} ({self.price.reason})"
+                f'offered as "{self.option.name}" at {self.option.amount} {self.option.currency} ({self.price.reason})'
             )
         else:
             outcome = f"not offered: {self.why_not}"
@@ -201,15 +201,19 @@ class OrderShippingDecision:
         """Some shipment has no service, or one that arrives after the promised date."""
         return not all(shipment.meets_promise for shipment in self.shipments)
 
-    def metadata(self) -> dict[str, object]:
-        """DESIGN.md's ``ops.shipping``: one entry per shipment a service was chosen for."""
-        entries = [
+    @property
+    def entries(self) -> list[dict[str, object]]:
+        """``ops.shipping``'s shipments: one per shipment a service was chosen for."""
+        return [
             entry
             for shipment in self.shipments
             if shipment.selection is not None
             and (entry := shipment.selection.ops_shipment(shipment.warehouse_id)) is not None
         ]
-        return {"v": 1, "shipments": entries}
+
+    def metadata(self) -> dict[str, object]:
+        """DESIGN.md's ``ops.shipping`` value."""
+        return {"v": 1, "shipments": self.entries}
 
     def note(self) -> str:
         return f"Shipping ({self.level}): " + "; ".join(shipment.note() for shipment in self.shipments)

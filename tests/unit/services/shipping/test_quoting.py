@@ -440,7 +440,7 @@ class TestSelectForOrder:
         shop = Shop(FEDEX_ECONOMY)
         decision = await shop.quoter.select_for_order(SHOP_API_URL, placed_order(level=Level.STANDARD))
         assert decision.needs_attention
-        (entry,) = decision.metadata()["shipments"]  # type: ignore[misc]
+        (entry,) = decision.entries
         assert entry["meetsPromise"] is False
         assert "LATE: nothing keeps the promise" in decision.note()
 
@@ -449,7 +449,7 @@ class TestSelectForOrder:
         decision = await Shop().quoter.select_for_order(SHOP_API_URL, order)
         assert [shipment.meets_promise for shipment in decision.shipments] == [True, False]
         assert decision.shipments[1].problem == "warehouse WH-9 has no shipping settings"
-        assert len(decision.metadata()["shipments"]) == 1  # type: ignore[arg-type]
+        assert len(decision.entries) == 1
         assert decision.needs_attention
 
     async def test_a_level_the_channel_does_not_promise_chooses_nothing(self) -> None:
