@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
@@ -30,7 +30,15 @@ from app.domain.shipping.rates import Destination, NoRate, Quote, normalise_post
 from app.domain.shipping.selection import Candidate, Selection, ShipmentFacts, select
 from app.services.ports import CarrierQuotes, RateTableStore, SettingsStore
 from app.services.settings import SECTIONS, read_settings
-from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place, PlacedOrder, RateRequest
+from app.services.shipping.model import (
+    Cart,
+    CartLine,
+    CheckoutOption,
+    LiveQuotes,
+    Place,
+    PlacedOrder,
+    RateRequest,
+)
 from app.services.shipping.settings import OriginWarehouse, ShippingConfiguration, ShippingSettings
 
 log = logging.getLogger(__name__)
@@ -48,12 +56,16 @@ _NAME_LIMIT = 100  # Saleor's limit on a shipping method's name
 class LiveQuoteCache:
     """Live carrier answers kept in this process; beyond ``max_entries`` the least recently used go.
 
-    Keep one per process (the quoter is built per request) so that checkouts share it.
+    Checkouts asking the same question while the carriers are still answering share that one request,
+    and an answer that comes after a checkout stopped waiting is still kept for the next. Only complete
+    answers are kept: a carrier that failed is asked again next time. Keep one cache per process (the
+    quoter is built per request) so that checkouts share it.
     """
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, tuple[Quote, ...]] = OrderedDict()
+        self._asking: dict[Hashable, asyncio.Future[LiveQuotes]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -69,6 +81,24 @@ class LiveQuoteCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    def ask(self, key: Hashable, question: Callable[[], Awaitable[LiveQuotes]]) -> asyncio.Future[LiveQuotes]:
+        """The request answering ``key``: the one under way, or ``question()`` started now."""
+        task = self._asking.get(key)
+        if task is None:
+            task = asyncio.ensure_future(question())
+            self._asking[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return task
+
+    def _settle(self, key: Hashable, task: asyncio.Future[LiveQuotes]) -> None:
+        del self._asking[key]
+        # A failure is retrieved here too, for when every checkout stopped waiting (each waiter logs it).
+        if task.cancelled() or task.exception() is not None:
+            return
+        answer = task.result()
+        if not answer.problems:
+            self.put(key, answer.quotes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,12 +487,14 @@ class ShippingQuoter:
         if cached is not None:
             return cached, f"{_count(cached)}, from the cache"
         request = RateRequest(warehouse.id, warehouse.origin, destination, True, profile, currency)
+        carriers = self._carriers
+        asking = self._cache.ask(
+            key, lambda: carriers.quotes(saleor_api_url, request, within_seconds=self._live_timeout)
+        )
         context = {"saleor_api_url": saleor_api_url, "warehouse": warehouse.id, "country": destination.country}
         try:
-            answer = await asyncio.wait_for(
-                self._carriers.quotes(saleor_api_url, request, within_seconds=self._live_timeout),
-                timeout=self._live_timeout + _GRACE_SECONDS,
-            )
+            # Shielded: a checkout that stops waiting leaves the request to finish for the others and the cache.
+            answer = await asyncio.wait_for(asyncio.shield(asking), timeout=self._live_timeout + _GRACE_SECONDS)
         except TimeoutError:
             log.warning("live carrier quotes timed out; the rate tables answer", extra=context)
             return (), f"no answer within {self._live_timeout} s, the rate tables answer"
@@ -472,6 +504,4 @@ class ShippingQuoter:
         if answer.problems:
             log.warning("some live carriers did not answer", extra={**context, "problems": list(answer.problems)})
             return answer.quotes, f"{_count(answer.quotes)}; {'; '.join(answer.problems)}"
-        # Only complete answers are kept: a carrier that failed once is asked again next time.
-        self._cache.put(key, answer.quotes)
         return answer.quotes, _count(answer.quotes)

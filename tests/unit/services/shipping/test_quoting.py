@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -339,7 +340,7 @@ class TestLiveQuotes:
     async def test_a_slow_carrier_leaves_the_tables_to_answer_and_is_logged(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
-        carriers = FakeCarrierQuotes(live_quote("UPS", "Ground", Level.STANDARD, "1.00", (3, 5)), delay=5)
+        carriers = FakeCarrierQuotes(live_quote("UPS", "Ground", Level.STANDARD, "1.00", (3, 5)), delay=0.3)
         shop = Shop(carriers=carriers)
         with caplog.at_level(logging.WARNING, logger="app.services.shipping.quoting"):
             explanation = await shop.quoter.explain(SHOP_API_URL, cart(), THURSDAY_NOON_NY)
@@ -348,6 +349,21 @@ class TestLiveQuotes:
         assert explanation.quotes.live == "no answer within 0.05 s, the rate tables answer"
         assert "live carrier quotes timed out; the rate tables answer" in caplog.messages
         assert len(shop.cache) == 0
+
+    async def test_an_answer_that_comes_late_is_kept_for_the_next_checkout(self) -> None:
+        carriers = FakeCarrierQuotes(live_quote("UPS", "Ground", Level.STANDARD, "1.00", (3, 5)), delay=0.3)
+        shop = Shop(carriers=carriers)
+        assert (await shop.options())["standard"].amount == D("8.00")  # stopped waiting after 0.15 s
+        await asyncio.sleep(0.3)
+        assert (await shop.options())["standard"].amount == D("1.00")
+        assert len(carriers.requests) == 1
+
+    async def test_checkouts_asking_the_same_meanwhile_share_one_carrier_request(self) -> None:
+        carriers = FakeCarrierQuotes(live_quote("UPS", "Ground", Level.STANDARD, "7.10", (3, 5)), delay=0.01)
+        shop = Shop(carriers=carriers)
+        answers = await asyncio.gather(*(shop.options() for _ in range(5)))
+        assert [options["standard"].amount for options in answers] == [D("7.10")] * 5
+        assert len(carriers.requests) == 1
 
     async def test_a_failing_carrier_leaves_the_tables_to_answer(self, caplog: pytest.LogCaptureFixture) -> None:
         shop = Shop(carriers=FakeCarrierQuotes(failure=ConnectionError("carrier down")))
