@@ -357,8 +357,6 @@ class ShippingQuoter:
                 continue
             selection = select(level, promised_by, quoted.candidates, facts, config.rules)
             outcomes.append(_offer(selection, channel.pricing[level], cart, today, config.locale))
-        if not outcomes:
-            return CheckoutExplanation(cart.channel, cart.destination, "the channel promises no level", quoted, ())
         return CheckoutExplanation(cart.channel, cart.destination, None, quoted, tuple(outcomes))
 
     async def select_for_order(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> OrderShippingDecision:

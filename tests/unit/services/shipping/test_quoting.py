@@ -301,6 +301,12 @@ class TestNoOptions:
         assert explanation.problem is not None
         assert "product type 'Sofas' has no default box" in explanation.problem
 
+    async def test_an_empty_cart_gets_no_option(self) -> None:
+        empty = Cart("default", "USD", Place("US", "10001"), ())
+        explanation = await Shop().quoter.explain(SHOP_API_URL, empty, THURSDAY_NOON_NY)
+        assert (explanation.options, explanation.problem) == ([], "nothing to ship")
+        assert explanation.lines() == ["Channel default, to US 10001", "No options: nothing to ship"]
+
     async def test_rates_in_another_currency_are_left_out_not_converted(self) -> None:
         explanation = await Shop().quoter.explain(SHOP_API_URL, cart(currency="EUR"), THURSDAY_NOON_NY)
         assert explanation.options == []
@@ -451,6 +457,15 @@ class TestSelectForOrder:
         assert decision.note() == (
             "Shipping (expedited): WH-1: UPS 2nd Day Air, 15.00 USD, arrives by 2026-12-07 (promised by 2026-12-08)"
         )
+
+    async def test_the_decision_explains_the_parcels_and_each_candidate(self) -> None:
+        decision = await Shop().quoter.select_for_order(SHOP_API_URL, placed_order())
+        lines = decision.shipments[0].lines()
+        assert lines[0] == "From Brooklyn, ships 2026-12-03"
+        assert lines[1].startswith("Parcel 1: box M (40×30×20 cm), 1.5 kg: 1 × SHOE-42")
+        assert lines[2] == "Live carriers: none connected"
+        assert lines[3].startswith("expedited by 2026-12-08: UPS 2nd Day Air")
+        assert any(line.startswith("  dropped UPS Ground 8.00 USD") for line in lines)
 
     async def test_a_late_service_is_flagged(self) -> None:
         shop = Shop(FEDEX_ECONOMY)
