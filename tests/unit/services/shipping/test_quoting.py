@@ -206,6 +206,7 @@ class TestSelection:
         assert [option.id for option in explanation.options] == ["standard", "expedited"]
         overnight = explanation.levels[2]
         assert overnight.why_not == "no service arrives by 2026-12-04"
+        assert overnight.lines()[-1] == "  → not offered: no service arrives by 2026-12-04"
 
     async def test_a_level_the_channel_does_not_promise_is_not_offered(self) -> None:
         channels = [{"channel": "default", "warehouse": "WH-1", "levels": {"standard": {"promise_days": 5}}}]
@@ -480,6 +481,8 @@ class TestSelectForOrder:
         decision = await Shop().quoter.select_for_order(SHOP_API_URL, order)
         assert [shipment.meets_promise for shipment in decision.shipments] == [True, False]
         assert decision.shipments[1].problem == "warehouse WH-9 has no shipping settings"
+        assert decision.note().endswith("; WH-9: no service (warehouse WH-9 has no shipping settings)")
+        assert decision.shipments[1].lines() == ["Shipment from WH-9: warehouse WH-9 has no shipping settings"]
         assert len(decision.entries) == 1
         assert decision.needs_attention
 
