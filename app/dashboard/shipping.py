@@ -21,7 +21,7 @@ from app.dependencies import DashboardContext, RateTableStoreDep, RuntimeDep, re
 from app.errors import SaleorApiError
 from app.services.ports import WarehouseRef
 from app.services.shipping.rate_tables import export_rate_tables, import_rate_tables, remove_service, save_service
-from app.services.shipping.tables import COLUMNS, SERVICE_FIELDS, TablesRejected, service_form
+from app.services.shipping.tables import COLUMNS, SERVICE_FIELDS, ZONE_ROW_COLUMNS, TablesRejected, service_form
 
 router = APIRouter()
 ShippingManagerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_SHIPPING"))]
@@ -149,8 +149,7 @@ async def service_fragment(
         return await page.service_form(warehouse, fields, zones, (found.carrier, found.service))
     fields = dict.fromkeys(SERVICE_FIELDS, "")
     fields |= {"currency": table.currency if table else "", "level": "standard", "delivery_days": "Mon-Fri"}
-    zones = ",".join(("zone", "areas", "transit_days_min", "transit_days_max", "per_kg_beyond", "up_to_kg", "price"))
-    return await page.service_form(warehouse, fields, zones + "\n", None)
+    return await page.service_form(warehouse, fields, ",".join(ZONE_ROW_COLUMNS) + "\n", None)
 
 
 @router.post(views.ACTIONS + "/rate-tables/service", response_class=HTMLResponse)
