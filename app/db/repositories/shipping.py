@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from functools import lru_cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,9 +14,22 @@ from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.rates import RateTable
 from app.services.shipping.tables import TablesRejected, read_rate_tables, write_rate_tables
 
+TABLES_KEPT_READ = 512  # warehouses' tables, across stores
+
 
 class StoredTableUnreadable(RuntimeError):
     """A stored table no longer reads: the format changed without a migration of the rows."""
+
+
+@lru_cache(maxsize=TABLES_KEPT_READ)
+def _stored_table(rows: str) -> RateTable:
+    """A stored table, read once per process while it stays the same: checking a few hundred rows
+    takes milliseconds, and checkout reads the tables often. Shared safely: tables are frozen, their
+    divisors typed as a read-only Mapping."""
+    read = read_rate_tables(io.StringIO(rows, newline=""))
+    if isinstance(read, TablesRejected) or len(read) != 1:
+        raise StoredTableUnreadable(f"a stored rate table does not read: {read}")
+    return read[0]
 
 
 class SqlRateTableStore:
@@ -24,17 +38,11 @@ class SqlRateTableStore:
 
     async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
         stored = await self._session.execute(
-            select(ShippingRateTableRow.warehouse_id, ShippingRateTableRow.rows)
+            select(ShippingRateTableRow.rows)
             .where(ShippingRateTableRow.saleor_api_url == saleor_api_url)
             .order_by(ShippingRateTableRow.position)
         )
-        tables: list[RateTable] = []
-        for warehouse_id, rows in stored:
-            read = read_rate_tables(io.StringIO(rows, newline=""))
-            if isinstance(read, TablesRejected) or len(read) != 1:
-                raise StoredTableUnreadable(f"the rate table of {warehouse_id} for {saleor_api_url} does not read")
-            tables.extend(read)
-        return tables
+        return [_stored_table(rows) for rows in stored.scalars()]
 
     async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
         warehouses = [table.warehouse_id for table in tables]

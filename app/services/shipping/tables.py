@@ -64,6 +64,9 @@ ISO_CURRENCIES = frozenset(list_currencies())
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 AREA_SEPARATOR, CODE_SEPARATOR, RANGE_SEPARATOR = ";", ",", ".."
 SHOWN_VALUE = 60
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection advice):
+# names are refused with it, so that a downloaded file never carries one.
+_FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +223,8 @@ def _read_row(
         values[column] = raw.get(column, "").strip()
         if not values[column]:
             refuse(column, "is required")
+        elif values[column].startswith(_FORMULA_START):
+            refuse(column, "starts like a spreadsheet formula (=, +, -, @): a downloaded file would run it")
     if values["warehouse"] and warehouses is not None:
         found = warehouses.get(values["warehouse"]) or warehouses.get(values["warehouse"].lower())
         if found is None:
@@ -439,8 +444,11 @@ def read_rate_tables(
         problems.extend(_header_problems(columns))
         if problems:
             return TablesRejected(tuple(problems))
-        for fields in reader:
-            number = reader.line_num
+        while True:
+            number = reader.line_num + 1  # the line the row starts on, though a quoted value may span lines
+            fields = next(reader, None)
+            if fields is None:
+                break
             if not any(value.strip() for value in fields):
                 continue
             if len(fields) != len(columns):
@@ -449,7 +457,8 @@ def read_rate_tables(
                 continue
             rows.append(_read_row(number, dict(zip(columns, fields, strict=True)), warehouses, problems))
     except csv.Error as exc:
-        problems.append(TableProblem(reader.line_num, None, "", f"cannot be read as CSV ({exc})"))
+        message = f"cannot be read as CSV ({exc}); nothing after it was checked"
+        problems.append(TableProblem(reader.line_num, None, "", message))
     except UnicodeDecodeError:
         problems.append(TableProblem(None, None, "", "is not UTF-8 text: save it as CSV UTF-8 and upload it again"))
     tables = _tables(rows, problems)
