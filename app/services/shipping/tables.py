@@ -34,7 +34,6 @@ from app.domain.shipping.rates import (
     Zone,
 )
 
-TABLE_COLUMNS = ("warehouse", "currency")
 CARRIER_COLUMNS = ("dim_divisor",)
 SERVICE_COLUMNS = (
     "level",
@@ -50,13 +49,14 @@ SERVICE_COLUMNS = (
 ZONE_COLUMNS = ("zone", "areas", "transit_days_min", "transit_days_max", "per_kg_beyond")
 BRACKET_COLUMNS = ("up_to_kg", "price")
 COLUMNS = (
-    TABLE_COLUMNS[:1]
-    + ("carrier", "service")
-    + TABLE_COLUMNS[1:]
-    + CARRIER_COLUMNS
-    + SERVICE_COLUMNS
-    + ZONE_COLUMNS
-    + BRACKET_COLUMNS
+    "warehouse",
+    "carrier",
+    "service",
+    "currency",
+    *CARRIER_COLUMNS,
+    *SERVICE_COLUMNS,
+    *ZONE_COLUMNS,
+    *BRACKET_COLUMNS,
 )
 # Left out, a column takes the model's default: no divisor, Mon–Fri, no surcharge, no price beyond.
 OPTIONAL_COLUMNS = frozenset(CARRIER_COLUMNS + SERVICE_COLUMNS[1:] + ("per_kg_beyond",))
@@ -189,7 +189,7 @@ def _days(raw: Mapping[str, str], column: str, refuse: Refuse) -> int | None:
     if not text:
         refuse(column, "is required")
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         refuse(column, "must be a whole number of business days, zero or more")
         return None
     return int(text)
@@ -356,68 +356,41 @@ def _tables(rows: Sequence[_Row], problems: list[TableProblem]) -> list[RateTabl
     tables = []
     for warehouse, services in by_warehouse.items():
         head = next(iter(services.values()))[0][0]
+        divisors = {}
+        for service_zones in services.values():
+            carrier, divisor = service_zones[0][0].values["carrier"], service_zones[0][0].values["dim_divisor"]
+            if divisor is not None:
+                divisors[carrier] = divisor
         try:
-            tables.append(
-                RateTable(
-                    warehouse,
-                    head.values["currency"],
-                    tuple(_service(service_zones) for service_zones in services.values()),
-                    {
-                        zones_[0][0].values["carrier"]: zones_[0][0].values["dim_divisor"]
-                        for zones_ in services.values()
-                        if zones_[0][0].values["dim_divisor"] is not None
-                    },
-                )
-            )
-        except _Refused as refused:
-            problems.append(refused.problem)
-        except InvalidSetting as exc:  # pragma: no cover - every field it checks was checked per row
-            problems.append(_problem(head, exc))
+            built = tuple(_service(service_zones) for service_zones in services.values())
+            tables.append(RateTable(warehouse, head.values["currency"], built, divisors))
+        except InvalidSetting as exc:  # a check of the model's that no row's own check covers
+            column = exc.field.partition("[")[0]
+            problems.append(TableProblem(head.number, column if column in COLUMNS else None, "", exc.reason))
     return [] if problems else tables
 
 
-class _Refused(Exception):
-    def __init__(self, problem: TableProblem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
-
-
-def _problem(row: _Row, exc: InvalidSetting) -> TableProblem:
-    column = exc.field.partition("[")[0]
-    column = (
-        column if column in COLUMNS else "areas" if column in ("country", "postal_prefixes", "postal_ranges") else ""
-    )
-    return TableProblem(row.number, column or None, _shown(row.raw.get(column, "")) if column else "", exc.reason)
-
-
 def _service(service_zones: Sequence[Sequence[_Row]]) -> Service:
-    head = service_zones[0][0]
-    values = head.values
-    try:
-        return Service(
-            values["carrier"],
-            values["service"],
-            values["level"],
-            tuple(_zone(zone_rows) for zone_rows in service_zones),
-            _surcharges(values),
-            values["delivery_days"],
-        )
-    except InvalidSetting as exc:  # pragma: no cover - every field it checks was checked per row
-        raise _Refused(_problem(head, exc)) from exc
+    values = service_zones[0][0].values
+    return Service(
+        values["carrier"],
+        values["service"],
+        values["level"],
+        tuple(_zone(zone_rows) for zone_rows in service_zones),
+        _surcharges(values),
+        values["delivery_days"],
+    )
 
 
 def _zone(zone_rows: Sequence[_Row]) -> Zone:
     head = zone_rows[0].values
-    try:
-        return Zone(
-            head["zone"],
-            head["areas"],
-            tuple(WeightBracket(row.values["up_to_kg"], row.values["price"]) for row in zone_rows),
-            _transit(head),
-            head["per_kg_beyond"],
-        )
-    except InvalidSetting as exc:  # pragma: no cover - every field it checks was checked per row
-        raise _Refused(_problem(zone_rows[0], exc)) from exc
+    return Zone(
+        head["zone"],
+        head["areas"],
+        tuple(WeightBracket(row.values["up_to_kg"], row.values["price"]) for row in zone_rows),
+        _transit(head),
+        head["per_kg_beyond"],
+    )
 
 
 # ---------------------------------------------------------------- the file

@@ -119,6 +119,7 @@ def test_warehouses_may_be_named_by_slug_when_the_store_is_known() -> None:
         (GOOD[3].replace("US;PR", ";"), "areas"),
         (GOOD[3].replace(",2,5,", ",5,2,"), "transit_days_max"),
         (GOOD[3].replace(",2,5,", ",two,5,"), "transit_days_min"),
+        (GOOD[3].replace(",2,5,", ",2,5²,"), "transit_days_max"),
         (GOOD[3].replace(",0.5,5.40", ",0,5.40"), "up_to_kg"),
         (GOOD[3].replace(",0.5,5.40", ",0.5,-1"), "price"),
         (GOOD[3].replace(",0.5,5.40", ",0.5,"), "price"),
