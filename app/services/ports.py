@@ -15,6 +15,7 @@ from app.domain.installation import Installation
 from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
+from app.domain.shipping.rates import RateTable
 from app.services.shipping.model import LiveQuotes, RateRequest
 
 
@@ -371,3 +372,14 @@ class CarrierQuotes(Protocol):
     async def quotes(
         self, saleor_api_url: SaleorApiUrl, request: RateRequest, *, within_seconds: float
     ) -> LiveQuotes: ...
+
+
+class RateTableStore(Protocol):
+    """Each warehouse's rate table, per store. Reading is one query (checkout reads through a cache)."""
+
+    async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
+        """The store's tables, in the order they were given."""
+
+    async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
+        """Keep exactly ``tables`` (one per warehouse), in the caller's transaction: all of them or,
+        when it fails and rolls back, none."""
