@@ -37,6 +37,7 @@ from app.db.repositories.order_events import SqlOrderEventLog
 from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
+from app.db.repositories.shipping import SqlRateTableStore
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import margin_pct
 from app.main import create_app
@@ -44,10 +45,15 @@ from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
 from app.services.receipts import OpeningBalance, take_opening_balance
-from app.standin.day import plan_day, seed_store
+from app.services.shipping.rate_tables import import_rate_tables
+from app.services.shipping.tables import TablesRejected
+from app.standin.day import Catalogue, plan_day, seed_store
 from app.standin.facade import StandIn
 from app.standin.harness import HarnessConfig, create_site
 from app.standin.state import FulfillmentStatus, Order, to_global_id
+
+# The demo store's carriers and prices per warehouse (by slug), as a merchant keeps them.
+DEMO_RATE_TABLES = Path(__file__).with_name("demo_rate_tables.csv")
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,18 @@ async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) ->
         )
 
 
+async def _rate_tables(runtime: Runtime, url: SaleorApiUrl, catalogue: Catalogue) -> str:
+    """The merchant's rate tables for both warehouses, imported as a merchant's file would be."""
+    warehouses = {w.slug: to_global_id("Warehouse", w.pk) for w in (catalogue.main, catalogue.tpl)}
+    with DEMO_RATE_TABLES.open(newline="") as lines:
+        async with runtime.sessions.begin() as session:
+            tables = await import_rate_tables(SqlRateTableStore(session), url, lines, warehouses)
+    if isinstance(tables, TablesRejected):
+        raise RuntimeError(f"{DEMO_RATE_TABLES.name} does not import: {'; '.join(map(str, tables.problems))}")
+    services = sum(len(table.services) for table in tables)
+    return f"Rate tables imported from {DEMO_RATE_TABLES.name}: {services} carrier services in {len(tables)} warehouses"
+
+
 async def run_demo(
     options: DemoOptions,
     settings: Settings,
@@ -283,6 +301,7 @@ async def run_demo(
             f"{opening.value} {opening.currency}",
             file=out,
         )
+        print(await _rate_tables(runtime, SaleorApiUrl(standin.api_url), catalogue), file=out)
         steps = plan_day(standin.store, catalogue, seed=options.seed, orders=options.orders, day=options.day)
         print(f"Playing {options.day} (seed {options.seed}): {len(steps)} steps, {options.orders} orders", file=out)
         progress = _Progress(len(steps), out)

@@ -20,6 +20,7 @@ from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
+from app.db.repositories.shipping import SqlRateTableStore
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
@@ -151,6 +152,13 @@ async def get_pipeline_reports(session: SessionDep) -> SqlPipelineReports:
 
 
 PipelineReportsDep = Annotated[SqlPipelineReports, Depends(get_pipeline_reports)]
+
+
+async def get_rate_table_store(session: SessionDep) -> SqlRateTableStore:
+    return SqlRateTableStore(session)
+
+
+RateTableStoreDep = Annotated[SqlRateTableStore, Depends(get_rate_table_store)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from app.services.shipping.model import Cart, CartLine, LiveQuotes, Place, RateR
 from app.services.shipping.quoting import LiveQuoteCache, ShippingQuoter
 from bench.stats import percentile
 from tests.fakes.in_memory import InMemorySettingsStore
+from tests.fakes.shipping import InMemoryRateTableStore
 
 URL = SaleorApiUrl("https://shop.test/graphql/")
 START = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
@@ -122,14 +123,6 @@ def _table(warehouse_id: str) -> RateTable:
         surcharges = Surcharges(fuel_pct=Decimal("12.5"), residential=Decimal("4.10"))
         services.append(Service(carrier, f"{level.value}-{index}", level, zones, surcharges))
     return RateTable(warehouse_id, "USD", tuple(services), {"UPS": Decimal(5000), "FedEx": Decimal(5000)})
-
-
-class InMemoryTables:
-    def __init__(self) -> None:
-        self.tables = [_table("WH-NY"), _table("WH-LA")]
-
-    async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
-        return self.tables
 
 
 class SlowCarriers:
@@ -219,7 +212,7 @@ async def main_async(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     settings = InMemorySettingsStore()
     settings.values[(URL, "shipping")] = _settings()
-    tables = InMemoryTables()
+    tables = InMemoryRateTableStore(_table("WH-NY"), _table("WH-LA"))
     carts = _carts(rng, args.checkouts, distinct_profiles=False)
 
     print(f"Python {platform.python_version()} ({sys.executable}) on {platform.machine()}")

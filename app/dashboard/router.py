@@ -51,6 +51,7 @@ SHELLS = {
     "receipts": "Receipts",
     "inventory": "Cost & valuation",
     "pipeline": "Order processing",
+    "shipping": "Shipping",
     "settings": "Settings",
     "order": "Order",
 }
@@ -130,6 +131,11 @@ async def inventory_page(request: Request, frame_ancestors: FrameAncestorsDep) -
 @router.get("/dashboard/pipeline", response_class=HTMLResponse)
 async def pipeline_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "pipeline", frame_ancestors)
+
+
+@router.get("/dashboard/shipping", response_class=HTMLResponse)
+async def shipping_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "shipping", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)

@@ -421,3 +421,16 @@ class SaleorNameRow(Base):
     name: Mapped[str] = mapped_column(String(512))
     slug: Mapped[str | None] = mapped_column(String(512))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ShippingRateTableRow(Base):
+    """One warehouse's rate table, kept as the CSV rows it is imported and exported as
+    (``app.services.shipping.tables``): one format to read, whichever way the table came in."""
+
+    __tablename__ = "shipping_rate_tables"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    # The tables' order as given: a file lists them in it.
+    position: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[str] = mapped_column(Text)

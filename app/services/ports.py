@@ -375,4 +375,11 @@ class CarrierQuotes(Protocol):
 
 
 class RateTableStore(Protocol):
-    async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]: ...
+    """Each warehouse's rate table, per store. Reading is one query (checkout reads through a cache)."""
+
+    async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
+        """The store's tables, in the order they were given."""
+
+    async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
+        """Keep exactly ``tables`` (one per warehouse), in the caller's transaction: all of them or,
+        when it fails and rolls back, none."""

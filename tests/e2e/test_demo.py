@@ -47,7 +47,11 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         awaiting_payment = {
             row[0] for row in db.execute("SELECT order_id FROM fraud_reviews WHERE status='awaiting_payment'")
         }
+        rate_tables = [row[0] for row in db.execute("SELECT warehouse_id FROM shipping_rate_tables ORDER BY position")]
     (app,) = store.apps.values()
+    # The demo's rate tables, one per warehouse of the stand-in, by its Saleor ID.
+    assert rate_tables == [to_global_id("Warehouse", w.pk) for w in store.warehouses.values()]
+    assert "Rate tables imported from demo_rate_tables.csv: 10 carrier services in 2 warehouses" in out.getvalue()
     assert installed_app == (to_global_id("App", app.pk),)
     assert summary.recorded_events == recorded
     # Every order the stand-in took reached the app, once.

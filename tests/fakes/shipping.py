@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.rates import Quote, RateTable
@@ -16,6 +17,9 @@ class InMemoryRateTableStore:
 
     async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
         return list(self.tables)
+
+    async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
+        self.tables = list(tables)
 
 
 class FakeCarrierQuotes:

@@ -1,0 +1,93 @@
+"""Rate tables on a real database: read back as stored, replaced whole, each store its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db.models import ShippingRateTableRow
+from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.shipping import SqlRateTableStore
+from app.domain.ids import saleor_api_url
+from app.domain.installation import Installation
+from app.domain.shipping.rates import RateTable
+from app.runtime import Runtime
+from app.services.shipping.tables import read_rate_tables
+from tests.builders import make_installation
+
+SHOP = saleor_api_url("https://shop.test/graphql/")
+OTHER = saleor_api_url("https://other.test/graphql/")
+DEMO = Path(__file__).parents[3] / "app" / "demo_rate_tables.csv"
+
+
+def _demo_tables() -> list[RateTable]:
+    with DEMO.open(newline="") as demo:
+        tables = read_rate_tables(demo, {"main-warehouse": "V2FyZWhvdXNlOjE=", "shiphero-3pl": "V2FyZWhvdXNlOjI="})
+    assert isinstance(tables, list)
+    return tables
+
+
+@pytest.fixture
+async def other_store(runtime: Runtime, installation: Installation) -> None:
+    async with runtime.sessions.begin() as session:
+        await SqlInstallationStore(session, runtime.cipher).save(
+            make_installation(saleor_api_url=OTHER, jwks=installation.jwks)
+        )
+
+
+@pytest.fixture
+async def store(runtime: Runtime, other_store: None) -> AsyncIterator[SqlRateTableStore]:
+    async with runtime.sessions.begin() as session:
+        yield SqlRateTableStore(session)
+
+
+async def test_a_store_without_tables_has_none(store: SqlRateTableStore) -> None:
+    assert await store.rate_tables(SHOP) == []
+
+
+async def test_tables_read_back_as_stored_in_their_order(runtime: Runtime, other_store: None) -> None:
+    main, tpl = _demo_tables()
+    async with runtime.sessions.begin() as session:
+        await SqlRateTableStore(session).replace_rate_tables(SHOP, [tpl, main])
+    async with runtime.sessions() as session:
+        assert await SqlRateTableStore(session).rate_tables(SHOP) == [tpl, main]
+
+
+async def test_replacing_keeps_exactly_the_tables_given(store: SqlRateTableStore) -> None:
+    main, tpl = _demo_tables()
+    await store.replace_rate_tables(SHOP, [main, tpl])
+    cheaper = RateTable(main.warehouse_id, "USD", main.services[:1], {"USPS": Decimal(5000)})
+    await store.replace_rate_tables(SHOP, [cheaper])
+    assert await store.rate_tables(SHOP) == [cheaper]
+    await store.replace_rate_tables(SHOP, [])
+    assert await store.rate_tables(SHOP) == []
+
+
+async def test_each_store_sees_only_its_own_tables(store: SqlRateTableStore) -> None:
+    main, tpl = _demo_tables()
+    await store.replace_rate_tables(SHOP, [main])
+    await store.replace_rate_tables(OTHER, [tpl])
+    await store.replace_rate_tables(OTHER, [main, tpl])
+    assert await store.rate_tables(SHOP) == [main]
+    assert await store.rate_tables(OTHER) == [main, tpl]
+
+
+async def test_a_failed_replacement_rolls_back_with_its_transaction(runtime: Runtime, other_store: None) -> None:
+    main, tpl = _demo_tables()
+    async with runtime.sessions.begin() as session:
+        await SqlRateTableStore(session).replace_rate_tables(SHOP, [main])
+
+    async def replace_twice() -> None:
+        async with runtime.sessions.begin() as session:
+            await SqlRateTableStore(session).replace_rate_tables(SHOP, [tpl])
+            await SqlRateTableStore(session).replace_rate_tables(SHOP, [tpl, tpl])
+
+    with pytest.raises(ValueError, match="one rate table per warehouse"):
+        await replace_twice()
+    async with runtime.sessions() as session:
+        assert await SqlRateTableStore(session).rate_tables(SHOP) == [main]
+        assert await session.scalar(select(func.count()).select_from(ShippingRateTableRow)) == 1
