@@ -136,15 +136,17 @@ class ShipmentQuotes:
 
 
 def _selection_lines(selection: Selection) -> list[str]:
-    return [
-        selection.summary,
-        *(
-            f"  {'kept' if verdict.kept else 'dropped'} {verdict.candidate.label} "
-            f"{verdict.candidate.quote.total.amount} {verdict.candidate.quote.total.currency}, "
-            f"arrives {verdict.candidate.window.earliest} to {verdict.candidate.window.latest}: {verdict.reason}"
-            for verdict in selection.verdicts
-        ),
-    ]
+    lines = [selection.summary]
+    for verdict in selection.verdicts:
+        candidate = verdict.candidate
+        lines.append(
+            f"  {'kept' if verdict.kept else 'dropped'} {candidate.label} "
+            f"{candidate.quote.total.amount} {candidate.quote.total.currency}, "
+            f"arrives {candidate.window.earliest} to {candidate.window.latest}: {verdict.reason}"
+        )
+        if candidate is selection.chosen:
+            lines.append(f"    priced: {candidate.quote.explain()}")
+    return lines
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,8 @@ class TestRateTester:
         assert "standard by 2026-12-10: UPS Ground" in text
         assert "Left out: USPS Ground Advantage: a parcel bills" in text
         assert "Parcel 1: box M" in text
+        assert "priced: UPS Ground to zone Local: 23.71 USD (base 15.20, fuel 2.66, residential 5.85)" in text
+        assert "for 4.8 kg billable" in text, "the box's dimensional weight, not its 1.5 kg"
 
     async def test_an_address_no_table_covers_gets_no_option_and_says_why(
         self, client: httpx.AsyncClient, staff_headers: Any
