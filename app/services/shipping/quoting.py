@@ -286,7 +286,12 @@ def _offer(selection: Selection, pricing: PricingPolicy, cart: Cart, today: date
     """The level's checkout option when its service keeps the promise; a rule's price wins over the policy."""
     chosen = selection.chosen
     if chosen is None:
-        return LevelOutcome(selection, None, None, "no service is left after the rule")
+        why = (
+            f"rule {selection.rule.name!r} leaves no service"
+            if selection.candidates
+            else "no service quotes this shipment (see what was left out)"
+        )
+        return LevelOutcome(selection, None, None, why)
     if not selection.meets_promise:
         return LevelOutcome(selection, None, None, f"no service arrives by {selection.promised_by}")
     if selection.shopper_price is not None:

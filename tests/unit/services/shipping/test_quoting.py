@@ -217,6 +217,12 @@ class TestSelection:
         explanation = await Shop(rules=rules).quoter.explain(SHOP_API_URL, cart(), THURSDAY_NOON_NY)
         assert explanation.options == []
         assert "No UPS" in explanation.levels[0].selection.summary
+        assert explanation.levels[0].why_not == "no service arrives by 2026-12-10"
+
+    async def test_a_rule_allowing_no_carrier_quoted_leaves_no_option(self) -> None:
+        rules = [{"name": "DHL only", "only_carriers": ["DHL"]}]
+        explanation = await Shop(rules=rules).quoter.explain(SHOP_API_URL, cart(), THURSDAY_NOON_NY)
+        assert [outcome.why_not for outcome in explanation.levels] == ["rule 'DHL only' leaves no service"] * 3
 
     async def test_carrier_preference_breaks_a_tie(self) -> None:
         fedex_ground = service("FedEx", "Ground", Level.STANDARD, "8.00", (3, 5))
@@ -272,6 +278,7 @@ class TestNoOptions:
         assert explanation.options == []
         assert explanation.quotes is not None
         assert "UPS Ground: no zone covers FR 75001" in explanation.quotes.left_out
+        assert explanation.levels[0].why_not == "no service quotes this shipment (see what was left out)"
 
     async def test_a_country_no_calendar_knows_gets_no_option(self) -> None:
         explanation = await Shop().quoter.explain(SHOP_API_URL, cart(country="XX"), THURSDAY_NOON_NY)
