@@ -50,6 +50,7 @@ SHELLS = {
     "receipts": "Receipts",
     "inventory": "Cost & valuation",
     "pipeline": "Order processing",
+    "carriers": "Shipping · Carrier accounts",
     "settings": "Settings",
     "order": "Order",
 }
@@ -129,6 +130,11 @@ async def inventory_page(request: Request, frame_ancestors: FrameAncestorsDep) -
 @router.get("/dashboard/pipeline", response_class=HTMLResponse)
 async def pipeline_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "pipeline", frame_ancestors)
+
+
+@router.get("/dashboard/carriers", response_class=HTMLResponse)
+async def carriers_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "carriers", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)
