@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 # Karrio logs through its own loguru sink on stderr, request bodies included; what matters of a
 # failure reaches our log as a problem with its carrier and reason.
 karrio_logger.disable("karrio")
+# Karrio's model library warns of every vendor field its models do not name: noise, not problems.
+logging.getLogger("jstruct").setLevel(logging.ERROR)
 
 T = TypeVar("T")
 Rates = tuple[list[karrio.RateDetails], list[karrio.Message]]

@@ -212,7 +212,7 @@ def _decimal(value: Any) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-_TAX_WORDS = ("tax", "gst", "pst", "hst", "vat", "qst")
+_TAX = re.compile(r"\b(tax|taxes|gst|pst|hst|qst|vat)\b")
 
 
 def charge_kind(name: str) -> ChargeKind:
@@ -226,7 +226,7 @@ def charge_kind(name: str) -> ChargeKind:
         return ChargeKind.REMOTE_AREA
     if "oversize" in words or "large package" in words or "additional handling" in words:
         return ChargeKind.OVERSIZE
-    if any(re.search(rf"\b{word}\b", words) for word in _TAX_WORDS):
+    if _TAX.search(words):
         return ChargeKind.TAX
     if "base" in words:
         return ChargeKind.BASE
