@@ -18,7 +18,7 @@ import karrio.core.utils.helpers as karrio_http
 import pytest
 
 from app.domain.ids import SaleorApiUrl
-from app.services.shipping.model import CarrierAccount, NewCarrierAccount
+from app.services.shipping.model import CarrierAccount, CarrierSpec, ConnectionCheck, NewCarrierAccount
 
 RECORDED = Path(__file__).parent.parent / "adapters" / "integrations" / "karrio" / "recorded"
 
@@ -138,3 +138,18 @@ def carrier_http(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordedCarrierHtt
     monkeypatch.setattr(karrio_http, "urlopen", recorded)
     yield recorded
     recorded.released.set()  # a held answer's worker thread ends with the test
+
+
+class FakeCarrierConnector:
+    """Carriers with the given specs; every check answers ``answer`` and is recorded."""
+
+    def __init__(self, specs: tuple[CarrierSpec, ...], answer: ConnectionCheck) -> None:
+        self.specs, self.answer = specs, answer
+        self.checked: list[tuple[CarrierAccount, float]] = []
+
+    def carriers(self) -> tuple[CarrierSpec, ...]:
+        return self.specs
+
+    async def check(self, account: CarrierAccount, *, within_seconds: float) -> ConnectionCheck:
+        self.checked.append((account, within_seconds))
+        return self.answer
