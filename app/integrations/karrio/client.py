@@ -92,14 +92,8 @@ def fetch_rates(account: CarrierAccount, request: karrio.RateRequest, tokens: Ca
 class KarrioCarrierQuotes:
     """``CarrierQuotes`` and ``CarrierConnector`` through Karrio's SDK."""
 
-    def __init__(
-        self,
-        accounts: CarrierAccounts,
-        calls: KarrioCalls,
-        clock: Clock,
-        fetch: Callable[[CarrierAccount, karrio.RateRequest, Cache], Rates] = fetch_rates,
-    ) -> None:
-        self._accounts, self._calls, self._clock, self._fetch = accounts, calls, clock, fetch
+    def __init__(self, accounts: CarrierAccounts, calls: KarrioCalls, clock: Clock) -> None:
+        self._accounts, self._calls, self._clock = accounts, calls, clock
 
     def carriers(self) -> Sequence[CarrierSpec]:
         return carrier_specs()
@@ -129,7 +123,7 @@ class KarrioCarrierQuotes:
                 quotes.extend(mapped.quotes)
                 problems.extend(f"{name}: {problem}" for problem in mapped.problems)
                 if errors and not rates:
-                    failure = "answered " + "; ".join(errors)
+                    failure = "failed: " + "; ".join(errors)
                 elif not rates:
                     problems.append(f"{name} has no service for this shipment")
             if failure is not None:
@@ -143,7 +137,7 @@ class KarrioCarrierQuotes:
         return LiveQuotes(tuple(quotes), tuple(problems))
 
     async def _call(self, account: CarrierAccount, request: karrio.RateRequest) -> Rates:
-        return await self._calls.run(self._fetch, account, request, self._calls.tokens)
+        return await self._calls.run(fetch_rates, account, request, self._calls.tokens)
 
     async def check(self, account: CarrierAccount, *, within_seconds: float) -> ConnectionCheck:
         origin, destination, currency = _SAMPLE_ROUTES.get(account.carrier, (_NEW_YORK, _LOS_ANGELES, "USD"))

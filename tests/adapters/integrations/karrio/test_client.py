@@ -18,6 +18,7 @@ from app.domain.ids import saleor_api_url
 from app.domain.shipping.parcels import Dimensions, Parcel
 from app.domain.shipping.rates import Quote
 from app.integrations.karrio.client import KarrioCalls, KarrioCarrierQuotes
+from app.services.ports import CarrierConnector, CarrierQuotes
 from app.services.shipping.model import NewCarrierAccount, Place, RateRequest
 from tests.fakes.carriers import InMemoryCarrierAccounts, RecordedCarrierHttp
 
@@ -371,3 +372,19 @@ class TestConnectionCheck:
         [account] = await accounts.accounts(SHOP)
         check = await KarrioCarrierQuotes(accounts, calls, _Clock()).check(account, within_seconds=0.3)
         assert (check.ok, check.message) == (False, "EasyPost did not answer within 0.3 s.")
+
+
+def test_the_client_serves_both_carrier_ports(accounts: InMemoryCarrierAccounts, calls: KarrioCalls) -> None:
+    """mypy checks the assignments: the client is what checkout and the page depend on."""
+    client = KarrioCarrierQuotes(accounts, calls, _Clock())
+    quotes: CarrierQuotes = client
+    connector: CarrierConnector = client
+    assert quotes is client
+    assert [spec.name for spec in connector.carriers()] == [
+        "ups",
+        "fedex",
+        "usps",
+        "dhl_express",
+        "canadapost",
+        "easypost",
+    ]
