@@ -22,6 +22,7 @@ from app.domain.shipping.parcels import Dimensions, Parcel
 from app.domain.shipping.rates import Quote
 from app.integrations.karrio import mapper
 from app.integrations.karrio.settings import SETTINGS_CLASSES, carrier_specs
+from app.security import SecretDecryptionError
 from app.services.ports import CarrierAccounts, Clock
 from app.services.shipping.model import CarrierAccount, CarrierSpec, ConnectionCheck, LiveQuotes, Place, RateRequest
 
@@ -99,7 +100,12 @@ class KarrioCarrierQuotes:
         return carrier_specs()
 
     async def quotes(self, saleor_api_url: SaleorApiUrl, request: RateRequest, *, within_seconds: float) -> LiveQuotes:
-        accounts = await self._accounts.accounts(saleor_api_url, active_only=True)
+        try:
+            accounts = await self._accounts.accounts(saleor_api_url, active_only=True)
+        except SecretDecryptionError:
+            problem = "the carrier accounts' credentials do not decrypt with APP_SECRET_KEY: connect them again"
+            log.warning("Live rates: %s; the rate tables answer", problem, extra={"saleor_api_url": saleor_api_url})
+            return LiveQuotes((), (problem,))
         if not accounts:
             return LiveQuotes(())
         ship_date = self._clock.now().date()

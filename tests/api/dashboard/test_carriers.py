@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -35,6 +36,13 @@ async def _count(runtime: Runtime) -> int:
 
 async def _connect(client: httpx.AsyncClient, headers: dict[str, str], **form: str) -> httpx.Response:
     return await client.post("/api/dashboard/carriers", data={**UPS_FORM, **form}, headers=headers)
+
+
+async def _connected(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
+    """The new account's id, as the page lists it."""
+    found = re.search(r'data-account="(\d+)"', (await _connect(client, headers)).text)
+    assert found is not None
+    return int(found[1])
 
 
 class TestPage:
@@ -108,12 +116,12 @@ class TestConnect:
 
 class TestRemoveAndTest:
     async def test_removes_an_account(self, client: httpx.AsyncClient, staff_headers: Any, runtime: Runtime) -> None:
-        await _connect(client, staff_headers(*SHIPPING))
-        response = await client.post("/api/dashboard/carriers/1/remove", headers=staff_headers(*SHIPPING))
+        account = await _connected(client, staff_headers(*SHIPPING))
+        response = await client.post(f"/api/dashboard/carriers/{account}/remove", headers=staff_headers(*SHIPPING))
         assert response.status_code == 200
         assert "Carrier account removed" in response.text
         assert await _count(runtime) == 0
-        again = await client.post("/api/dashboard/carriers/1/remove", headers=staff_headers(*SHIPPING))
+        again = await client.post(f"/api/dashboard/carriers/{account}/remove", headers=staff_headers(*SHIPPING))
         assert again.status_code == 404
 
     async def test_test_connection_shows_what_the_carrier_answered(
@@ -121,8 +129,8 @@ class TestRemoveAndTest:
     ) -> None:
         carrier_http.on("/security/v1/oauth/token", "ups_token.json")
         carrier_http.on("/api/rating/", "ups_rate.json")
-        await _connect(client, staff_headers(*SHIPPING))
-        response = await client.post("/api/dashboard/carriers/1/test", headers=staff_headers(*SHIPPING))
+        account = await _connected(client, staff_headers(*SHIPPING))
+        response = await client.post(f"/api/dashboard/carriers/{account}/test", headers=staff_headers(*SHIPPING))
         assert response.status_code == 200
         assert 'data-check-result="ok"' in response.text
         assert "Connected: 2 rates for a 1 kg parcel from New York to Los Angeles." in response.text
@@ -134,8 +142,8 @@ class TestRemoveAndTest:
     ) -> None:
         refusal = {"response": {"errors": [{"code": "250003", "message": "Invalid Access License number"}]}}
         carrier_http.on("/security/v1/oauth/token", body=json.dumps(refusal).encode(), status=401)
-        await _connect(client, staff_headers(*SHIPPING))
-        response = await client.post("/api/dashboard/carriers/1/test", headers=staff_headers(*SHIPPING))
+        account = await _connected(client, staff_headers(*SHIPPING))
+        response = await client.post(f"/api/dashboard/carriers/{account}/test", headers=staff_headers(*SHIPPING))
         assert response.status_code == 200
         assert 'data-check-result="failed"' in response.text
         assert "Invalid Access License number" in response.text

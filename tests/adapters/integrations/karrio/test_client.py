@@ -14,10 +14,14 @@ from decimal import Decimal
 
 import pytest
 
+from app.db.repositories.shipping_carriers import SqlCarrierAccounts
 from app.domain.ids import saleor_api_url
+from app.domain.installation import Installation
 from app.domain.shipping.parcels import Dimensions, Parcel
 from app.domain.shipping.rates import Quote
 from app.integrations.karrio.client import KarrioCalls, KarrioCarrierQuotes
+from app.runtime import Runtime
+from app.security import SecretCipher
 from app.services.ports import CarrierConnector, CarrierQuotes
 from app.services.shipping.model import NewCarrierAccount, Place, RateRequest
 from tests.fakes.carriers import InMemoryCarrierAccounts, RecordedCarrierHttp
@@ -338,6 +342,22 @@ class TestSlowAndFailingCarriers:
         accounts.deactivate(SHOP, 1)
         live = await KarrioCarrierQuotes(accounts, calls, _Clock()).quotes(SHOP, _request(), within_seconds=5)
         assert (live.quotes, carrier_http.seen) == ((), [])
+
+    async def test_credentials_that_no_longer_decrypt_are_a_problem_not_an_error(
+        self, runtime: Runtime, installation: Installation, calls: KarrioCalls, carrier_http: RecordedCarrierHttp
+    ) -> None:
+        async with runtime.sessions.begin() as session:
+            await SqlCarrierAccounts(session, runtime.cipher).add(
+                SHOP, NewCarrierAccount("easypost", "EasyPost", CREDENTIALS["easypost"], True), THURSDAY_NOON
+            )
+        async with runtime.sessions() as session:
+            stored = SqlCarrierAccounts(session, SecretCipher("another-secret-key"))
+            live = await KarrioCarrierQuotes(stored, calls, _Clock()).quotes(SHOP, _request(), within_seconds=5)
+        assert live.quotes == ()
+        assert live.problems == (
+            "the carrier accounts' credentials do not decrypt with APP_SECRET_KEY: connect them again",
+        )
+        assert carrier_http.seen == []
 
 
 class TestConnectionCheck:
