@@ -21,9 +21,11 @@ from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
+from app.db.repositories.shipping_carriers import SqlCarrierAccounts
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
+from app.integrations.karrio.client import KarrioCarrierQuotes
 from app.runtime import Runtime
 from app.saleor import headers
 from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
@@ -244,3 +246,18 @@ def require_permissions(*permissions: str) -> Callable[[DashboardContext], Await
         return context
 
     return dependency
+
+
+async def get_carrier_accounts(session: SessionDep, runtime: RuntimeDep) -> SqlCarrierAccounts:
+    return SqlCarrierAccounts(session, runtime.cipher)
+
+
+CarrierAccountsDep = Annotated[SqlCarrierAccounts, Depends(get_carrier_accounts)]
+
+
+async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) -> KarrioCarrierQuotes:
+    """Live rates from the store's carrier accounts (``CarrierQuotes``) and their connection checks."""
+    return KarrioCarrierQuotes(accounts, runtime.carrier_calls, runtime.clock)
+
+
+CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]

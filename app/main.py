@@ -17,6 +17,7 @@ from app import __version__
 from app.api import inventory as inventory_api
 from app.api.inventory import error_items
 from app.config import Settings
+from app.dashboard import carriers as dashboard_carriers
 from app.dashboard import fraud as dashboard_fraud
 from app.dashboard import inventory as dashboard_inventory
 from app.dashboard import pipeline as dashboard_pipeline
@@ -140,6 +141,7 @@ def create_app(
     app.include_router(dashboard_pipeline.router)
     app.include_router(dashboard_receipts.router)
     app.include_router(dashboard_shipping.router)
+    app.include_router(dashboard_carriers.router)
     app.include_router(inventory_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)

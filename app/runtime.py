@@ -15,6 +15,7 @@ from app.db.repositories.order_events import DeliveryBatcher, delivery_writer
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.graphql.client import SaleorClientFactory
+from app.integrations.karrio.client import KarrioCalls
 from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
@@ -39,6 +40,8 @@ class Runtime:
     refused_frame_origins: set[str] = field(default_factory=set)
     # Tells this process's worker that a delivery was stored (``app.main`` connects it).
     wake_workers: Callable[[], None] = field(default=lambda: None)
+    # The worker threads live carrier rates are fetched in (Karrio blocks), and the carriers' tokens.
+    carrier_calls: KarrioCalls = field(default_factory=KarrioCalls)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
@@ -99,3 +102,4 @@ class Runtime:
         await self.http.aclose()
         await self.deliveries.close()
         await self.engine.dispose()
+        self.carrier_calls.close()

@@ -4,9 +4,12 @@ checkout is offered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
+from app.domain.shipping.model import Level
 from app.domain.shipping.parcels import Parcel
 from app.domain.shipping.rates import Quote
 
@@ -81,3 +84,59 @@ class LiveQuotes:
 
     quotes: tuple[Quote, ...]
     problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One value a carrier's API needs to sign in; ``secret`` ones are never shown back."""
+
+    name: str
+    label: str
+    required: bool
+    secret: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierSpec:
+    """A carrier the app can connect: its Karrio name (e.g. ``dhl_express``), title and credential fields."""
+
+    name: str
+    title: str
+    fields: tuple[CredentialField, ...]
+
+    def credential(self, name: str) -> CredentialField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCarrierAccount:
+    """A carrier account as the merchant connects it; ``service_levels`` overrides the carrier's default
+    level of a service (e.g. ``ups_3_day_select`` → expedited)."""
+
+    carrier: str
+    label: str
+    credentials: Mapping[str, str]
+    test_mode: bool
+    service_levels: Mapping[str, Level] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierAccount:
+    """A connected carrier account of one store, its credentials decrypted."""
+
+    id: int
+    carrier: str
+    label: str
+    credentials: Mapping[str, str]
+    test_mode: bool
+    active: bool
+    created_at: datetime
+    service_levels: Mapping[str, Level] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    """What a sample rate request through an account answered: ``ok``, or the carrier's message."""
+
+    ok: bool
+    message: str
