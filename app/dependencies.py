@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,7 +21,7 @@ from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
-from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
 from app.runtime import Runtime
@@ -29,7 +30,8 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import Clock
+from app.services.ports import CheckoutShipping, Clock
+from app.services.shipping.model import Cart, CheckoutOption
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -236,3 +238,18 @@ def require_permissions(*permissions: str) -> Callable[[DashboardContext], Await
         return context
 
     return dependency
+
+
+class NoCheckoutOptions:
+    """What checkout is offered while no quoting service is wired in: nothing, so Saleor shows the
+    store's own shipping methods. The shipping quoter replaces it in ``get_checkout_shipping``."""
+
+    async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
+        return []
+
+
+async def get_checkout_shipping() -> CheckoutShipping:
+    return NoCheckoutOptions()
+
+
+CheckoutShippingDep = Annotated[CheckoutShipping, Depends(get_checkout_shipping)]

@@ -15,7 +15,7 @@ from app.domain.installation import Installation
 from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
-from app.services.shipping.model import LiveQuotes, RateRequest
+from app.services.shipping.model import Cart, CheckoutOption, LiveQuotes, RateRequest
 
 
 class Clock(Protocol):
@@ -371,3 +371,12 @@ class CarrierQuotes(Protocol):
     async def quotes(
         self, saleor_api_url: SaleorApiUrl, request: RateRequest, *, within_seconds: float
     ) -> LiveQuotes: ...
+
+
+class CheckoutShipping(Protocol):
+    """The delivery options a store offers a checkout's cart at ``now``: one per level that can be
+    met, priced and named for the shopper; [] when none can (Saleor then offers its own methods)."""
+
+    async def checkout_options(
+        self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime
+    ) -> list[CheckoutOption]: ...

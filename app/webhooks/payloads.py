@@ -7,6 +7,7 @@ on the wire is ``Decimal("0.1")``, never a float on the way.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -233,4 +234,57 @@ class ErrorsPayload(Payload):
 
     typename: str | None = Field(default=None, alias="__typename")
     issued_at: AwareDatetime | None = Field(default=None, alias="issuedAt")
+    errors: list[SaleorErrorPayload] = Field(default_factory=list)
+
+
+# Saleor's WeightUnitsEnum, in kilograms.
+KILOGRAMS_PER_UNIT: dict[str, Decimal] = {
+    "G": Decimal("0.001"),
+    "LB": Decimal("0.45359237"),
+    "OZ": Decimal("0.028349523125"),
+    "KG": Decimal(1),
+    "TONNE": Decimal(1000),
+}
+
+
+class WeightPayload(Payload):
+    unit: Literal["G", "LB", "OZ", "KG", "TONNE"]
+    value: Decimal
+
+    @property
+    def kg(self) -> Decimal:
+        return self.value * KILOGRAMS_PER_UNIT[self.unit]
+
+
+class CheckoutVariantPayload(Payload):
+    id: str
+    sku: str | None = None
+    weight: WeightPayload | None = None
+    product: ProductRef | None = None
+
+
+class CheckoutLinePayload(Payload):
+    quantity: int
+    undiscounted_total_price: MoneyPayload = Field(alias="undiscountedTotalPrice")
+    variant: CheckoutVariantPayload
+
+
+class CheckoutAddressPayload(Payload):
+    street_address_1: str = Field(default="", alias="streetAddress1")
+    city: str = ""
+    postal_code: str = Field(default="", alias="postalCode")
+    country: CountryRef
+    country_area: str = Field(default="", alias="countryArea")
+
+
+class CheckoutPayload(Payload):
+    id: str
+    channel: ChannelPayload
+    shipping_address: CheckoutAddressPayload | None = Field(default=None, alias="shippingAddress")
+    lines: list[CheckoutLinePayload] = Field(default_factory=list)
+
+
+class ShippingListMethodsForCheckoutPayload(EventPayload):
+    # Null when Saleor could not render it (a field that calls a sync webhook): ``errors`` say why.
+    checkout: CheckoutPayload | None = None
     errors: list[SaleorErrorPayload] = Field(default_factory=list)
