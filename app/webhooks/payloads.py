@@ -6,6 +6,8 @@ on the wire is ``Decimal("0.1")``, never a float on the way.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from decimal import Decimal
 from typing import Literal
 
@@ -175,6 +177,28 @@ class FulfillmentPayload(Payload):
     lines: list[FulfillmentLinePayload] | None = None
 
 
+class DeliveryMethodRef(Payload):
+    """The order's ``deliveryMethod``: a ShippingMethod (Saleor's own or one an app offered at
+    checkout) or a Warehouse the shopper collects from."""
+
+    typename: str = Field(alias="__typename")
+    id: str | None = None
+    name: str | None = None
+
+    def offered_by_app(self) -> tuple[str, str] | None:
+        """(app identifier, the app's own option id) when an app offered this method at checkout:
+        Saleor names it ``base64("app:<app identifier>:<option id>")``."""
+        if self.typename != "ShippingMethod" or self.id is None:
+            return None
+        try:
+            decoded = base64.b64decode(self.id, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        prefix, _, rest = decoded.partition(":")
+        identifier, _, option_id = rest.partition(":")
+        return (identifier, option_id) if prefix == "app" and identifier and option_id else None
+
+
 class OrderPayload(Payload):
     id: str
     number: str
@@ -187,6 +211,7 @@ class OrderPayload(Payload):
     shipping_address: AddressPayload | None = Field(default=None, alias="shippingAddress")
     shipping_method_name: str | None = Field(default=None, alias="shippingMethodName")
     shipping_price: TaxedMoneyPayload | None = Field(default=None, alias="shippingPrice")
+    delivery_method: DeliveryMethodRef | None = Field(default=None, alias="deliveryMethod")
     total: TaxedMoneyPayload
     lines: list[OrderLinePayload]
     fulfillments: list[FulfillmentPayload] = Field(default_factory=list)
