@@ -57,6 +57,8 @@ from app.standin.state import (
     Allocation,
     App,
     Channel,
+    Checkout,
+    CheckoutLine,
     Customer,
     Fulfillment,
     FulfillmentLine,
@@ -99,6 +101,18 @@ COUNTRY_NAMES = {
 }
 
 
+# Events Saleor sends synchronously, waiting for the app's answer.
+SYNC_EVENT_TYPES = frozenset({"ShippingListMethodsForCheckout"})
+
+
+class CircularSubscriptionSyncEvent(GraphQLError):
+    """Saleor's refusal of a field that would call a sync webhook while a sync payload is built
+    (``prevent_sync_event_circular_query``)."""
+
+    def __init__(self) -> None:
+        super().__init__("Resolving this field is not allowed in synchronous events.")
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """Per request: the store, the app whose token called, and the time of the request."""
@@ -106,6 +120,8 @@ class Context:
     store: Store
     app: App | None
     now: datetime
+    # Rendering a sync webhook's payload: fields that would call a sync webhook are refused.
+    sync_event: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +137,12 @@ class EventEnvelope:
     fulfillment: Fulfillment | None = None
     app: App | None = None
     notify_customer: bool = False
+    checkout: Checkout | None = None
+    shipping_methods: tuple[ShippingMethod, ...] = ()
+
+    @property
+    def is_sync(self) -> bool:
+        return self.typename in SYNC_EVENT_TYPES
 
 
 # A string: GraphQLResolveInfo is generic only from graphql-core 3.3.
@@ -128,6 +150,8 @@ Info: TypeAlias = "GraphQLResolveInfo[Context]"
 
 _TYPE_NAMES: dict[type, str] = {
     App: "App",
+    Checkout: "Checkout",
+    CheckoutLine: "CheckoutLine",
     Customer: "User",
     Order: "Order",
     OrderLine: "OrderLine",
@@ -520,6 +544,15 @@ def _delivery_method(order: Order, info: Info) -> Warehouse | ShippingMethod | N
     return order.shipping_method
 
 
+def _not_in_sync_events(resolve: Callable[[Any, Info], Any]) -> Callable[[Any, Info], Any]:
+    def resolve_outside_sync_events(source: Any, info: Info) -> Any:
+        if _ctx(info).sync_event:
+            raise CircularSubscriptionSyncEvent()
+        return resolve(source, info)
+
+    return resolve_outside_sync_events
+
+
 def _margin(listing: VariantListing) -> int | None:
     if not listing.price or listing.cost_price is None:
         return None
@@ -610,7 +643,22 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
             _store(info).stocks[allocation.stock_pk].warehouse_pk
         ],
     },
+    "Checkout": {
+        "created": lambda checkout, _: _output(checkout.created_at),
+        "channel": lambda checkout, info: _store(info).channels[checkout.channel_pk],
+        "token": lambda checkout, _: str(checkout.pk),
+        # Saleor lists them on the spot (calling the apps); the stand-in shows the last listing.
+        "shippingMethods": _not_in_sync_events(lambda checkout, _: checkout.shipping_methods),
+        "deliveryMethod": _not_in_sync_events(lambda checkout, _: checkout.delivery_method),
+    },
+    "CheckoutLine": {
+        "variant": lambda line, info: _store(info).variants[line.variant_pk],
+        "undiscountedUnitPrice": lambda line, _: _money(line.undiscounted_unit_price, line.currency),
+        "undiscountedTotalPrice": lambda line, _: _money(line.undiscounted_unit_price * line.quantity, line.currency),
+        "requiresShipping": lambda line, _: True,
+    },
     "ShippingMethod": {
+        "id": lambda method, _: method.global_id,
         "price": lambda method, _: _money(method.price, method.currency),
         "metadata": lambda method, _: _metadata(method.metadata),
     },
@@ -677,6 +725,8 @@ _KEYED = (
     Allocation,
     App,
     Channel,
+    Checkout,
+    CheckoutLine,
     Customer,
     Fulfillment,
     FulfillmentLine,
@@ -815,7 +865,7 @@ def execute_subscription(store: Store, query: str, event: EventEnvelope, *, now:
         standin_schema(),
         document,
         root_value={"event": event},
-        context_value=Context(store, event.recipient, now),
+        context_value=Context(store, event.recipient, now, sync_event=event.is_sync),
         field_resolver=_default_resolver,
         type_resolver=_resolve_type,
     )

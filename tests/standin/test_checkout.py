@@ -1,0 +1,246 @@
+"""Checkout through the stand-in: delivery methods listed by calling the real app's sync webhook,
+its answer read as Saleor reads it, the shopper's choice carried into the order the app then receives."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from app.dependencies import get_checkout_shipping
+from app.services.shipping.model import CheckoutOption
+from app.standin import checkout as checkouts
+from app.standin.facade import StandIn
+from app.standin.graphql_api import EventEnvelope
+from app.standin.state import Address, App, AppWebhook, Checkout, to_global_id
+from app.standin.webhooks import render
+from app.webhooks.payloads import OrderEventPayload
+from tests.conftest import FixedClock
+from tests.fakes.checkout_shipping import FakeCheckoutShipping
+from tests.standin.conftest import MANIFEST_URL, Catalogue
+
+PORTLAND = Address(
+    first_name="Grace",
+    last_name="Hopper",
+    street_address1="12 Elm St",
+    city="PORTLAND",
+    postal_code="97205",
+    country="US",
+    country_area="OR",
+)
+
+
+def _app_id(identifier: str, option: str) -> str:
+    return base64.b64encode(f"app:{identifier}:{option}".encode()).decode()
+
+
+def _option(level: str, amount: str, days: tuple[int, int], currency: str = "USD") -> CheckoutOption:
+    return CheckoutOption(level, f"{level.capitalize()}, arrives Tue 1 Dec", Decimal(amount), currency, *days, "UPS")
+
+
+@pytest.fixture
+def quoting(ops: FastAPI) -> Iterator[FakeCheckoutShipping]:
+    fake = FakeCheckoutShipping([_option("standard", "5.90", (3, 5)), _option("expedited", "14.20", (1, 3))])
+    ops.dependency_overrides[get_checkout_shipping] = lambda: fake
+    yield fake
+    ops.dependency_overrides.pop(get_checkout_shipping)
+
+
+@pytest.fixture
+async def installed(ops: FastAPI, standin: StandIn) -> App:
+    return await standin.install(MANIFEST_URL)
+
+
+def _cart(standin: StandIn, catalogue: Catalogue, clock: FixedClock, address: Address | None = PORTLAND) -> Checkout:
+    return checkouts.create_checkout(
+        standin.store,
+        catalogue.channel,
+        [(catalogue.mug, 2), (catalogue.tee, 1)],
+        at=clock.now(),
+        customer=catalogue.customer,
+        shipping_address=address,
+    )
+
+
+@pytest.fixture
+def own_method(standin: StandIn, catalogue: Catalogue) -> Any:
+    return standin.store.add_shipping_method(name="Flat rate", price=Decimal("7.00"), currency="USD")
+
+
+@pytest.mark.usefixtures("installed")
+class TestListingCallsTheApp:
+    async def test_the_stores_methods_come_first_then_the_apps_options_under_saleors_ids(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping, own_method: Any
+    ) -> None:
+        methods = await standin.list_delivery_methods(_cart(standin, catalogue, clock))
+        assert [(m.global_id, m.name, m.price, m.minimum_delivery_days, m.maximum_delivery_days) for m in methods] == [
+            (to_global_id("ShippingMethod", own_method.pk), "Flat rate", Decimal("7.00"), None, None),
+            (_app_id("app.saleor-ops", "standard"), "Standard, arrives Tue 1 Dec", Decimal("5.90"), 3, 5),
+            (_app_id("app.saleor-ops", "expedited"), "Expedited, arrives Tue 1 Dec", Decimal("14.20"), 1, 3),
+        ]
+
+    async def test_the_app_quotes_the_checkouts_cart(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping
+    ) -> None:
+        await standin.list_delivery_methods(_cart(standin, catalogue, clock))
+        ((api_url, cart, now),) = quoting.asked
+        assert (api_url, now, cart.channel, cart.currency) == (standin.api_url, clock.now(), "default-channel", "USD")
+        assert (cart.destination.country, cart.destination.postal_code, cart.destination.country_area) == (
+            "US",
+            "97205",
+            "OR",
+        )
+        assert [
+            (line.sku, line.quantity, line.weight_kg, line.line_total, line.product_type) for line in cart.lines
+        ] == [
+            ("MUG-BLUE", 2, Decimal("0.4"), Decimal("25.0"), "Drinkware"),
+            ("TEE-M", 1, None, Decimal("20.0"), "Apparel"),
+        ]
+
+    async def test_no_address_no_call(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping, own_method: Any
+    ) -> None:
+        assert await standin.list_delivery_methods(_cart(standin, catalogue, clock, address=None)) == []
+        assert quoting.asked == []
+
+    async def test_an_app_without_manage_shipping_is_not_asked(
+        self, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping
+    ) -> None:
+        installed.permissions = ("MANAGE_ORDERS",)
+        assert await standin.list_delivery_methods(_cart(standin, catalogue, clock)) == []
+        assert quoting.asked == []
+
+    async def test_an_app_answering_nothing_leaves_the_stores_own_methods(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping, own_method: Any
+    ) -> None:
+        quoting.options = []
+        assert await standin.list_delivery_methods(_cart(standin, catalogue, clock)) == [own_method]
+
+    async def test_options_in_another_currency_are_dropped(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping
+    ) -> None:
+        quoting.options = [_option("standard", "5.90", (3, 5), currency="EUR")]
+        assert await standin.list_delivery_methods(_cart(standin, catalogue, clock)) == []
+
+
+@pytest.mark.usefixtures("installed")
+class TestTheChoiceReachesTheOrder:
+    async def test_an_apps_option_becomes_the_orders_shipping_and_the_app_reads_which_it_was(
+        self, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping
+    ) -> None:
+        cart = _cart(standin, catalogue, clock)
+        await standin.list_delivery_methods(cart)
+        checkouts.select_delivery_method(cart, _app_id("app.saleor-ops", "expedited"))
+        order = checkouts.complete_checkout(standin.store, cart, at=clock.now())
+        assert standin.store.checkouts == {}
+        assert (order.shipping_price_gross, order.total_gross) == (Decimal("14.20"), Decimal("59.20"))
+        assert order.private_metadata == {"external_app_shipping_id": _app_id("app.saleor-ops", "expedited")}
+
+        body = standin.payload_for("ORDER_CREATED", order, installed)
+        assert body is not None
+        payload = OrderEventPayload.model_validate_json(body)
+        assert payload.order.shipping_method_name == "Expedited, arrives Tue 1 Dec"
+        assert payload.order.shipping_price is not None
+        assert payload.order.shipping_price.gross.amount == Decimal("14.2")
+        assert payload.order.delivery_method is not None
+        assert payload.order.delivery_method.offered_by_app() == ("app.saleor-ops", "expedited")
+
+        deliveries = await standin.deliver_pending()
+        assert [d.response.status_code for d in deliveries if d.event == "ORDER_CREATED"] == [200]
+
+    async def test_the_stores_own_method_reads_back_as_saleors_shipping_method(
+        self,
+        standin: StandIn,
+        installed: App,
+        catalogue: Catalogue,
+        clock: FixedClock,
+        quoting: FakeCheckoutShipping,
+        own_method: Any,
+    ) -> None:
+        cart = _cart(standin, catalogue, clock)
+        await standin.list_delivery_methods(cart)
+        checkouts.select_delivery_method(cart, to_global_id("ShippingMethod", own_method.pk))
+        order = checkouts.complete_checkout(standin.store, cart, at=clock.now())
+        body = standin.payload_for("ORDER_CREATED", order, installed)
+        assert body is not None
+        delivery_method = OrderEventPayload.model_validate_json(body).order.delivery_method
+        assert delivery_method is not None
+        assert (delivery_method.id, delivery_method.offered_by_app()) == (
+            to_global_id("ShippingMethod", own_method.pk),
+            None,
+        )
+
+    async def test_a_method_not_listed_cannot_be_chosen_nor_completed_without_one(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping
+    ) -> None:
+        cart = _cart(standin, catalogue, clock)
+        with pytest.raises(checkouts.CheckoutRefused):
+            checkouts.select_delivery_method(cart, _app_id("app.saleor-ops", "overnight"))
+        with pytest.raises(checkouts.CheckoutRefused, match="Shipping method is not set"):
+            checkouts.complete_checkout(standin.store, cart, at=clock.now())
+        assert standin.store.orders == {}
+
+
+class TestSyncPayload:
+    async def test_a_field_that_calls_a_sync_webhook_nulls_the_checkout(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        app = standin.store.add_app(
+            App(
+                pk=standin.store.next_pk("App"),
+                identifier="x",
+                name="x",
+                token="t",
+                permissions=("MANAGE_SHIPPING",),
+                is_installed=True,
+            )
+        )
+        query = """
+            subscription { event { ... on ShippingListMethodsForCheckout { checkout { id shippingMethods { id } } } } }
+        """
+        webhook = AppWebhook("list", "https://x.test/", query, ("SHIPPING_LIST_METHODS_FOR_CHECKOUT",))
+        app.webhooks.append(webhook)
+        event = EventEnvelope(
+            typename="ShippingListMethodsForCheckout",
+            issued_at=clock.now(),
+            version="3.20.119",
+            recipient=app,
+            checkout=_cart(standin, catalogue, clock),
+        )
+        body = render(standin.store, webhook, event)
+        assert body is not None
+        rendered = json.loads(body)
+        assert rendered["checkout"] is None
+        assert rendered["errors"][0]["message"] == "Resolving this field is not allowed in synchronous events."
+
+
+APP = App(pk=7, identifier="", name="x", token="t")
+
+
+class TestAnswersReadAsSaleorReadsThem:
+    def test_invalid_items_are_skipped_one_by_one(self) -> None:
+        good = {"id": 1, "name": "Standard", "amount": "5.90", "currency": "USD", "maximum_delivery_days": 5}
+        answer = [
+            good,
+            {**good, "id": "long", "name": "N" * 101},
+            {**good, "id": "negative", "amount": -1},
+            {**good, "id": "usd", "currency": "usd"},
+            {**good, "id": "desc", "description": "D" * 256},
+            {**good, "id": "days", "minimum_delivery_days": -1},
+            {"name": "no id", "amount": 1, "currency": "USD"},
+            {**good, "id": "meta", "metadata": {"a": 1}, "private_metadata": None},
+        ]
+        methods = checkouts.parse_app_methods(answer, APP, "USD")
+        assert [(m.external_id, m.price, m.maximum_delivery_days, m.metadata) for m in methods] == [
+            (_app_id("7", "1"), Decimal("5.90"), 5, {}),
+            (_app_id("7", "meta"), Decimal("5.90"), 5, {}),
+        ]
+
+    @pytest.mark.parametrize("answer", [None, {"id": "x"}, "[]", 3])
+    def test_anything_but_an_array_gives_nothing(self, answer: Any) -> None:
+        assert checkouts.parse_app_methods(answer, APP, "USD") == []
