@@ -95,6 +95,18 @@ def built_in_methods(store: Store, checkout: Checkout) -> list[ShippingMethod]:
     return [method for method in store.shipping_methods.values() if method.currency == checkout.currency]
 
 
+def list_own_methods(store: Store, checkout: Checkout) -> list[ShippingMethod]:
+    """The listing of a Saleor where no app subscribes to the event: the store's own methods."""
+    checkout.shipping_methods = built_in_methods(store, checkout)
+    _forget_unlisted_choice(checkout)
+    return checkout.shipping_methods
+
+
+def _forget_unlisted_choice(checkout: Checkout) -> None:
+    if checkout.delivery_method is not None and checkout.delivery_method not in checkout.shipping_methods:
+        checkout.delivery_method = None
+
+
 def app_method_id(app: App, method_id: str) -> str:
     """``to_shipping_app_id``: base64 of ``app:<identifier, or pk without one>:<the app's id>``."""
     return base64.b64encode(f"app:{app.identifier or app.pk}:{method_id}".encode()).decode()
@@ -225,8 +237,7 @@ async def list_delivery_methods(
                     assert method.external_id is not None
                     external[method.external_id] = method
     checkout.shipping_methods = [*built_in, *external.values()]
-    if checkout.delivery_method is not None and checkout.delivery_method not in checkout.shipping_methods:
-        checkout.delivery_method = None
+    _forget_unlisted_choice(checkout)
     return checkout.shipping_methods
 
 
