@@ -218,24 +218,25 @@ async def list_delivery_methods(
     dropped when it is no longer offered."""
     built_in = built_in_methods(store, checkout)
     external: dict[str, ShippingMethod] = {}
-    if checkout.shipping_address is not None:  # Saleor lists nothing to ship to no address
-        for app in _listing_apps(store):
-            for webhook in subscribed_webhooks(app, LIST_METHODS_EVENT):
-                event = EventEnvelope(
-                    typename="ShippingListMethodsForCheckout",
-                    issued_at=now,
-                    version=store.shop.version,
-                    recipient=app,
-                    checkout=checkout,
-                    shipping_methods=tuple(built_in),
-                )
-                body = render(store, webhook, event)
-                if body is None:
-                    continue
-                answer = await _ask_app(http, app, body, webhook.target_url, key=key, api_url=api_url, store=store)
-                for method in parse_app_methods(answer, app, checkout.currency):
-                    assert method.external_id is not None
-                    external[method.external_id] = method
+    # Saleor asks the apps even before the checkout has an address (3.20's ``get_all_shipping_methods_list``
+    # and the newest ``fetch_shipping_methods_for_checkout`` alike): the apps must cope.
+    for app in _listing_apps(store):
+        for webhook in subscribed_webhooks(app, LIST_METHODS_EVENT):
+            event = EventEnvelope(
+                typename="ShippingListMethodsForCheckout",
+                issued_at=now,
+                version=store.shop.version,
+                recipient=app,
+                checkout=checkout,
+                shipping_methods=tuple(built_in),
+            )
+            body = render(store, webhook, event)
+            if body is None:
+                continue
+            answer = await _ask_app(http, app, body, webhook.target_url, key=key, api_url=api_url, store=store)
+            for method in parse_app_methods(answer, app, checkout.currency):
+                assert method.external_id is not None
+                external[method.external_id] = method
     checkout.shipping_methods = [*built_in, *external.values()]
     _forget_unlisted_choice(checkout)
     return checkout.shipping_methods

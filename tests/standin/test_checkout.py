@@ -102,11 +102,18 @@ class TestListingCallsTheApp:
             ("TEE-M", 1, None, Decimal("20.0"), "Apparel"),
         ]
 
-    async def test_no_address_no_call(
+    async def test_without_an_address_the_app_is_asked_all_the_same_and_offers_nothing(
         self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping, own_method: Any
     ) -> None:
+        asked: list[str] = []
+
+        async def counting(request: Any) -> None:
+            asked.append(request.headers["saleor-event"])
+
+        assert standin.http is not None
+        standin.http.event_hooks["request"].append(counting)
         assert await standin.list_delivery_methods(_cart(standin, catalogue, clock, address=None)) == []
-        assert quoting.asked == []
+        assert (asked, quoting.asked) == (["shipping_list_methods_for_checkout"], [])
 
     async def test_an_app_without_manage_shipping_is_not_asked(
         self, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock, quoting: FakeCheckoutShipping
