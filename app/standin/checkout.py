@@ -27,6 +27,7 @@ from app.standin.signing import SigningKey
 from app.standin.state import (
     Address,
     App,
+    AppWebhook,
     Channel,
     Checkout,
     CheckoutLine,
@@ -187,10 +188,13 @@ def _listing_apps(store: Store) -> list[App]:
 
 
 async def _ask_app(
-    http: httpx.AsyncClient, app: App, body: bytes, target_url: str, *, key: SigningKey, api_url: str, store: Store
+    http: httpx.AsyncClient, webhook: AppWebhook, body: bytes, *, key: SigningKey, api_url: str, store: Store
 ) -> Any:
     """One sync call, no retry: the decoded JSON of a 2xx answer, else None (no answer)."""
-    headers = delivery_headers(LIST_METHODS_EVENT, body, key=key, api_url=api_url, store=store)
+    target_url = webhook.target_url
+    headers = httpx.Headers(delivery_headers(LIST_METHODS_EVENT, body, key=key, api_url=api_url, store=store))
+    for name, value in webhook.custom_headers.items():
+        headers[name] = value  # applied last, as for async deliveries
     try:
         response = await http.post(target_url, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False)
     except httpx.HTTPError as exc:
@@ -233,7 +237,7 @@ async def list_delivery_methods(
             body = render(store, webhook, event)
             if body is None:
                 continue
-            answer = await _ask_app(http, app, body, webhook.target_url, key=key, api_url=api_url, store=store)
+            answer = await _ask_app(http, webhook, body, key=key, api_url=api_url, store=store)
             for method in parse_app_methods(answer, app, checkout.currency):
                 assert method.external_id is not None
                 external[method.external_id] = method

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.dependencies import get_checkout_shipping
+from app.saleor.jwks import parse_key_set
+from app.saleor.signature import verify_webhook_signature
 from app.services.shipping.model import CheckoutOption
 from app.standin import checkout as checkouts
 from app.standin.facade import StandIn
@@ -251,3 +254,48 @@ class TestAnswersReadAsSaleorReadsThem:
     @pytest.mark.parametrize("answer", [None, {"id": "x"}, "[]", 3])
     def test_anything_but_an_array_gives_nothing(self, answer: Any) -> None:
         assert checkouts.parse_app_methods(answer, APP, "USD") == []
+
+
+class TestAnAppThatFailsToAnswer:
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            httpx.Response(500, json=[{"id": "a", "name": "A", "amount": 1, "currency": "USD"}]),
+            httpx.Response(200, text="not json"),
+            httpx.Response(302, headers={"location": "https://x.test/elsewhere"}),
+        ],
+        ids=["error", "not-json", "redirect"],
+    )
+    async def test_contributes_nothing_and_the_stores_methods_remain(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, own_method: Any, answer: httpx.Response
+    ) -> None:
+        app = standin.store.add_app(
+            App(pk=standin.store.next_pk("App"), identifier="x", name="x", token="t", permissions=("MANAGE_SHIPPING",))
+        )
+        app.is_installed = True
+        query = "subscription { event { ... on ShippingListMethodsForCheckout { checkout { id } } } }"
+        app.webhooks.append(
+            AppWebhook(
+                "list",
+                "https://x.test/list",
+                query,
+                ("SHIPPING_LIST_METHODS_FOR_CHECKOUT",),
+                custom_headers={"x-shop": "1"},
+            )
+        )
+        seen: list[httpx.Request] = []
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return answer
+
+        standin.http = httpx.AsyncClient(transport=httpx.MockTransport(respond))
+        assert await standin.list_delivery_methods(_cart(standin, catalogue, clock)) == [own_method]
+        (request,) = seen
+        verify_webhook_signature(
+            request.headers["saleor-signature"], request.content, parse_key_set(standin.key.jwks_text())
+        )
+        assert (request.headers["saleor-event"], request.headers["x-shop"]) == (
+            "shipping_list_methods_for_checkout",
+            "1",
+        )
