@@ -1,6 +1,7 @@
 """Checkouts as Saleor runs them: a cart with an address, its delivery methods listed (the store's
-own, then every app's answer to the sync ``SHIPPING_LIST_METHODS_FOR_CHECKOUT``), one chosen, and
-the checkout completed into an order.
+own, then every app's answer to the sync ``SHIPPING_LIST_METHODS_FOR_CHECKOUT``, which
+``webhooks.list_delivery_methods`` calls), one chosen, and the checkout completed into an order.
+A refusal raises ``ActionRefused`` with Saleor's ``CheckoutErrorCode`` and changes nothing.
 
 Saleor's sources: ``saleor/checkout/webhooks/list_shipping_methods.py`` (who is called, what is kept),
 ``saleor/webhook/response_schemas/shipping.py`` (how an answer is read), ``saleor/webhook/transport/
@@ -18,16 +19,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-import httpx
 from pydantic import BaseModel, Field, ValidationError, WrapValidator
 
 from app.standin import actions
-from app.standin.graphql_api import EventEnvelope
-from app.standin.signing import SigningKey
+from app.standin.actions import ActionError, ActionRefused
 from app.standin.state import (
     Address,
     App,
-    AppWebhook,
     Channel,
     Checkout,
     CheckoutLine,
@@ -39,18 +37,11 @@ from app.standin.state import (
     Store,
     TransactionItem,
 )
-from app.standin.webhooks import TIMEOUT, delivery_headers, render, subscribed_webhooks
 
 log = logging.getLogger(__name__)
 
-LIST_METHODS_EVENT = "SHIPPING_LIST_METHODS_FOR_CHECKOUT"
-LIST_METHODS_PERMISSION = "MANAGE_SHIPPING"
 # Where Saleor keeps an app's option on the checkout and then the order (``order/delivery_context.py``).
 PRIVATE_META_APP_SHIPPING_ID = "external_app_shipping_id"
-
-
-class CheckoutRefused(ValueError):
-    """A checkout mutation Saleor would answer with an error; nothing changed."""
 
 
 def create_checkout(
@@ -69,7 +60,13 @@ def create_checkout(
     for variant, quantity in lines:
         listing = variant.listing_in(channel.pk)
         if listing is None:
-            raise CheckoutRefused(f"variant {variant.sku or variant.pk} is not sold in channel {channel.slug}")
+            raise ActionRefused(
+                ActionError(
+                    "lines",
+                    f"Cannot add lines with unavailable variants: {variant.sku or variant.pk}.",
+                    "UNAVAILABLE_VARIANT_IN_CHANNEL",
+                )
+            )
         checkout_lines.append(
             CheckoutLine(store.new_uuid(), variant.pk, quantity, channel.currency_code, listing.price)
         )
@@ -98,14 +95,16 @@ def built_in_methods(store: Store, checkout: Checkout) -> list[ShippingMethod]:
 
 def list_own_methods(store: Store, checkout: Checkout) -> list[ShippingMethod]:
     """The listing of a Saleor where no app subscribes to the event: the store's own methods."""
-    checkout.shipping_methods = built_in_methods(store, checkout)
-    _forget_unlisted_choice(checkout)
-    return checkout.shipping_methods
+    return keep_listing(checkout, built_in_methods(store, checkout))
 
 
-def _forget_unlisted_choice(checkout: Checkout) -> None:
-    if checkout.delivery_method is not None and checkout.delivery_method not in checkout.shipping_methods:
+def keep_listing(checkout: Checkout, methods: list[ShippingMethod]) -> list[ShippingMethod]:
+    """Keep what was just listed (as 3.23+ keeps ``CheckoutDelivery`` rows); a chosen method no
+    longer offered is dropped."""
+    checkout.shipping_methods = methods
+    if checkout.delivery_method is not None and checkout.delivery_method not in methods:
         checkout.delivery_method = None
+    return methods
 
 
 def app_method_id(app: App, method_id: str) -> str:
@@ -178,79 +177,13 @@ def parse_app_methods(answer: Any, app: App, currency: str) -> list[ShippingMeth
     return methods
 
 
-def _listing_apps(store: Store) -> list[App]:
-    """Active, installed apps that may receive the event (``get_webhooks_for_event`` checks the permission)."""
-    return [
-        app
-        for app in store.apps.values()
-        if app.is_active and app.is_installed and LIST_METHODS_PERMISSION in app.permissions
-    ]
-
-
-async def _ask_app(
-    http: httpx.AsyncClient, webhook: AppWebhook, body: bytes, *, key: SigningKey, api_url: str, store: Store
-) -> Any:
-    """One sync call, no retry: the decoded JSON of a 2xx answer, else None (no answer)."""
-    target_url = webhook.target_url
-    headers = httpx.Headers(delivery_headers(LIST_METHODS_EVENT, body, key=key, api_url=api_url, store=store))
-    for name, value in webhook.custom_headers.items():
-        headers[name] = value  # applied last, as for async deliveries
-    try:
-        response = await http.post(target_url, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        log.warning(
-            "sync webhook failed", extra={"event": LIST_METHODS_EVENT, "target_url": target_url, "reason": repr(exc)}
-        )
-        return None
-    log.info(
-        "sync webhook answered",
-        extra={"event": LIST_METHODS_EVENT, "target_url": target_url, "status": response.status_code},
-    )
-    if not response.is_success:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-async def list_delivery_methods(
-    store: Store, checkout: Checkout, *, http: httpx.AsyncClient, key: SigningKey, api_url: str, now: datetime
-) -> list[ShippingMethod]:
-    """Refresh the checkout's delivery methods: the store's own, then each app's options in the
-    checkout's currency (an app's duplicate id replaces its earlier one). The chosen method is
-    dropped when it is no longer offered."""
-    built_in = built_in_methods(store, checkout)
-    external: dict[str, ShippingMethod] = {}
-    # Saleor asks the apps even before the checkout has an address (3.20's ``get_all_shipping_methods_list``
-    # and the newest ``fetch_shipping_methods_for_checkout`` alike): the apps must cope.
-    for app in _listing_apps(store):
-        for webhook in subscribed_webhooks(app, LIST_METHODS_EVENT):
-            event = EventEnvelope(
-                typename="ShippingListMethodsForCheckout",
-                issued_at=now,
-                version=store.shop.version,
-                recipient=app,
-                checkout=checkout,
-                shipping_methods=tuple(built_in),
-            )
-            body = render(store, webhook, event)
-            if body is None:
-                continue
-            answer = await _ask_app(http, webhook, body, key=key, api_url=api_url, store=store)
-            for method in parse_app_methods(answer, app, checkout.currency):
-                assert method.external_id is not None
-                external[method.external_id] = method
-    checkout.shipping_methods = [*built_in, *external.values()]
-    _forget_unlisted_choice(checkout)
-    return checkout.shipping_methods
-
-
 def select_delivery_method(checkout: Checkout, delivery_method_id: str) -> ShippingMethod:
     """``checkoutDeliveryMethodUpdate``: one of the methods listed for this checkout."""
     chosen = next((m for m in checkout.shipping_methods if m.global_id == delivery_method_id), None)
     if chosen is None:
-        raise CheckoutRefused(f"{delivery_method_id} is not a delivery method of this checkout")
+        raise ActionRefused(
+            ActionError("deliveryMethodId", "This shipping method is not applicable.", "DELIVERY_METHOD_NOT_APPLICABLE")
+        )
     checkout.delivery_method = chosen
     return chosen
 
@@ -263,9 +196,11 @@ def complete_checkout(
     has no column for it, and ``Order.deliveryMethod`` reads it back). The checkout is gone after."""
     method = checkout.delivery_method
     if method is None:
-        raise CheckoutRefused("Shipping method is not set")
+        raise ActionRefused(ActionError("shippingMethod", "Shipping method is not set", "SHIPPING_METHOD_NOT_SET"))
     if method not in checkout.shipping_methods:
-        raise CheckoutRefused("This shipping method is not applicable.")
+        raise ActionRefused(
+            ActionError("shippingMethod", "This shipping method is not applicable.", "DELIVERY_METHOD_NOT_APPLICABLE")
+        )
     if method.external_id is not None:
         checkout.private_metadata[PRIVATE_META_APP_SHIPPING_ID] = method.external_id
     channel = store.channels[checkout.channel_pk]

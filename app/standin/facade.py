@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 from graphql import ExecutionResult
 
-from app.standin import checkout as checkouts
 from app.standin import webhooks
 from app.standin.graphql_api import execute
 from app.standin.install import install_app
@@ -135,7 +134,7 @@ class StandIn:
     async def list_delivery_methods(self, checkout: Checkout) -> list[ShippingMethod]:
         """What the storefront sees when it asks for ``checkout.shippingMethods``: the store's own
         methods, then the options every app subscribed to SHIPPING_LIST_METHODS_FOR_CHECKOUT answers."""
-        return await checkouts.list_delivery_methods(
+        return await webhooks.list_delivery_methods(
             self.store, checkout, http=self._client(), key=self.key, api_url=self.api_url, now=self.clock()
         )
 
