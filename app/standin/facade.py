@@ -66,7 +66,13 @@ class StandIn:
         self.key = key if key is not None else SigningKey()
         self.clock = clock
         self.http = http
-        self.asgi = create_asgi_app(store=self.store, key=self.key, api_url=api_url, clock=clock)
+        self.asgi = create_asgi_app(
+            store=self.store,
+            key=self.key,
+            api_url=api_url,
+            clock=clock,
+            list_delivery_methods=self.list_delivery_methods,
+        )
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:
@@ -86,7 +92,14 @@ class StandIn:
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None, *, app: App) -> ExecutionResult:
         """Run an operation as ``app``, without HTTP."""
-        return await execute(self.store, query, app=app, now=self.clock(), variables=variables)
+        return await execute(
+            self.store,
+            query,
+            app=app,
+            now=self.clock(),
+            variables=variables,
+            list_delivery_methods=self.list_delivery_methods,
+        )
 
     def payload_for(
         self,

@@ -26,7 +26,7 @@ from app.standin.webhooks import render
 from app.webhooks.payloads import OrderEventPayload
 from tests.conftest import FixedClock
 from tests.fakes.checkout_shipping import FakeCheckoutShipping
-from tests.standin.conftest import MANIFEST_URL, Catalogue
+from tests.standin.conftest import MANIFEST_URL, Catalogue, run
 
 PORTLAND = Address(
     first_name="Grace",
@@ -300,3 +300,116 @@ class TestAnAppThatFailsToAnswer:
             "shipping_list_methods_for_checkout",
             "1",
         )
+
+
+CREATE = """
+mutation Create($input: CheckoutCreateInput!) {
+  checkoutCreate(input: $input) {
+    checkout { id email lines { quantity undiscountedTotalPrice { amount currency } } shippingAddress { city } }
+    errors { field code message }
+  }
+}
+"""
+METHODS = """
+query Methods($id: ID) {
+  checkout(id: $id) { shippingMethods { id name price { amount currency } minimumDeliveryDays maximumDeliveryDays } }
+}
+"""
+CHOOSE = """
+mutation Choose($id: ID, $method: ID) {
+  checkoutDeliveryMethodUpdate(id: $id, deliveryMethodId: $method) {
+    checkout { deliveryMethod { ... on ShippingMethod { id name } } }
+    errors { field code }
+  }
+}
+"""
+COMPLETE = """
+mutation Complete($id: ID) {
+  checkoutComplete(id: $id) {
+    order {
+      number shippingMethodName shippingPrice { gross { amount } } deliveryMethod { ... on ShippingMethod { id } }
+    }
+    confirmationNeeded
+    errors { field code message }
+  }
+}
+"""
+
+
+def _create_input(catalogue: Catalogue, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "channel": "default-channel",
+        "email": "grace@example.com",
+        "lines": [{"variantId": to_global_id("ProductVariant", catalogue.mug.pk), "quantity": 2}],
+        "shippingAddress": {"streetAddress1": "12 Elm St", "city": "PORTLAND", "postalCode": "97205", "country": "US"},
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.mark.usefixtures("installed")
+class TestThroughTheGraphqlApi:
+    async def test_create_list_choose_complete(
+        self, standin: StandIn, caller: App, catalogue: Catalogue, quoting: FakeCheckoutShipping
+    ) -> None:
+        created = (await run(standin, caller, CREATE, input=_create_input(catalogue)))["checkoutCreate"]
+        assert created["errors"] == []
+        assert created["checkout"]["lines"] == [
+            {"quantity": 2, "undiscountedTotalPrice": {"amount": 25.0, "currency": "USD"}}
+        ]
+        checkout_id = created["checkout"]["id"]
+
+        listed = (await run(standin, caller, METHODS, id=checkout_id))["checkout"]["shippingMethods"]
+        expedited = _app_id("app.saleor-ops", "expedited")
+        assert [(m["id"], m["price"]["amount"], m["maximumDeliveryDays"]) for m in listed] == [
+            (_app_id("app.saleor-ops", "standard"), 5.9, 5),
+            (expedited, 14.2, 3),
+        ]
+        assert len(quoting.asked) == 1
+
+        chosen = (await run(standin, caller, CHOOSE, id=checkout_id, method=expedited))["checkoutDeliveryMethodUpdate"]
+        assert chosen == {
+            "checkout": {"deliveryMethod": {"id": expedited, "name": "Expedited, arrives Tue 1 Dec"}},
+            "errors": [],
+        }
+        completed = (await run(standin, caller, COMPLETE, id=checkout_id))["checkoutComplete"]
+        assert completed == {
+            "order": {
+                "number": "1",
+                "shippingMethodName": "Expedited, arrives Tue 1 Dec",
+                "shippingPrice": {"gross": {"amount": 14.2}},
+                "deliveryMethod": {"id": expedited},
+            },
+            "confirmationNeeded": False,
+            "errors": [],
+        }
+        assert (await run(standin, caller, METHODS, id=checkout_id))["checkout"] is None
+
+    async def test_choosing_a_method_of_a_checkout_never_listed_lists_it_first(
+        self, standin: StandIn, caller: App, catalogue: Catalogue, quoting: FakeCheckoutShipping
+    ) -> None:
+        checkout_id = (await run(standin, caller, CREATE, input=_create_input(catalogue)))["checkoutCreate"][
+            "checkout"
+        ]["id"]
+        standard = _app_id("app.saleor-ops", "standard")
+        chosen = (await run(standin, caller, CHOOSE, id=checkout_id, method=standard))["checkoutDeliveryMethodUpdate"]
+        assert (chosen["checkout"]["deliveryMethod"]["id"], len(quoting.asked)) == (standard, 1)
+
+    async def test_refusals_carry_saleors_codes(
+        self, standin: StandIn, caller: App, catalogue: Catalogue, quoting: FakeCheckoutShipping
+    ) -> None:
+        unknown = (await run(standin, caller, CREATE, input=_create_input(catalogue, channel="nope")))["checkoutCreate"]
+        assert (unknown["checkout"], [(e["field"], e["code"]) for e in unknown["errors"]]) == (
+            None,
+            [("channel", "NOT_FOUND")],
+        )
+        checkout_id = (await run(standin, caller, CREATE, input=_create_input(catalogue)))["checkoutCreate"][
+            "checkout"
+        ]["id"]
+        not_listed = await run(standin, caller, CHOOSE, id=checkout_id, method=_app_id("app.saleor-ops", "overnight"))
+        assert [(e["field"], e["code"]) for e in not_listed["checkoutDeliveryMethodUpdate"]["errors"]] == [
+            ("deliveryMethodId", "DELIVERY_METHOD_NOT_APPLICABLE")
+        ]
+        incomplete = (await run(standin, caller, COMPLETE, id=checkout_id))["checkoutComplete"]
+        assert (incomplete["order"], [e["code"] for e in incomplete["errors"]]) == (None, ["SHIPPING_METHOD_NOT_SET"])
+        assert standin.store.orders == {}
