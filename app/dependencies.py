@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,7 +23,7 @@ from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
 from app.db.repositories.shipping_carriers import SqlCarrierAccounts
-from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
 from app.integrations.karrio.client import KarrioCarrierQuotes
@@ -32,7 +33,8 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import Clock
+from app.services.ports import CheckoutShipping, Clock
+from app.services.shipping.model import Cart, CheckoutOption
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -261,3 +263,18 @@ async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) 
 
 
 CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
+
+
+class NoCheckoutOptions:
+    """What checkout is offered while no quoting service is wired in: nothing, so Saleor shows the
+    store's own shipping methods. The shipping quoter replaces it in ``get_checkout_shipping``."""
+
+    async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
+        return []
+
+
+async def get_checkout_shipping() -> CheckoutShipping:
+    return NoCheckoutOptions()
+
+
+CheckoutShippingDep = Annotated[CheckoutShipping, Depends(get_checkout_shipping)]

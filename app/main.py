@@ -41,7 +41,7 @@ from app.saleor.routes import router as saleor_router
 from app.saleor.webhook_auth import WebhookRejected
 from app.services.ports import Clock
 from app.services.receipts import NothingBooked
-from app.webhooks import ORDER_EVENTS, app_deleted
+from app.webhooks import ORDER_EVENTS, app_deleted, shipping_list_methods_for_checkout
 from app.webhooks.order_event import OrderWebhookIntake
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(saleor_router)
     app.include_router(app_deleted.router)
+    app.include_router(shipping_list_methods_for_checkout.router)
     app.include_router(dashboard.router)
     app.include_router(dashboard_fraud.router)
     app.include_router(dashboard_inventory.router)

@@ -19,6 +19,8 @@ from app.domain.shipping.rates import RateTable
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
+    Cart,
+    CheckoutOption,
     ConnectionCheck,
     LiveQuotes,
     NewCarrierAccount,
@@ -409,3 +411,12 @@ class CarrierConnector(Protocol):
     def carriers(self) -> Sequence[CarrierSpec]: ...
     async def check(self, account: CarrierAccount, *, within_seconds: float) -> ConnectionCheck:
         """A small sample rate request through the account; never raises for the carrier's failure."""
+
+
+class CheckoutShipping(Protocol):
+    """The delivery options a store offers a checkout's cart at ``now``: one per level that can be
+    met, priced and named for the shopper; [] when none can (Saleor then offers its own methods)."""
+
+    async def checkout_options(
+        self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime
+    ) -> list[CheckoutOption]: ...
