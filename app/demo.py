@@ -119,6 +119,8 @@ class DemoSummary:
     fulfilled_lines: int
     deliveries: dict[str, int]
     failed_deliveries: int
+    checkouts: int  # orders shoppers checked out, asking the app for delivery options
+    app_shipping: int  # of those, the ones shipped with an option the app offered
     recorded_events: dict[str, int]
     decisions: dict[str, int]  # the latest fraud decision per order
     held_orders: int
@@ -132,6 +134,7 @@ class DemoSummary:
         for status, count in sorted(self.order_statuses.items()):
             yield f"  {status.lower().replace('_', ' '):<22}{count}"
         yield f"Order lines fulfilled   {self.fulfilled_lines}"
+        yield f"Checkouts               {self.checkouts}, {self.app_shipping} shipped with an option the app offered"
         decided = ", ".join(f"{self.decisions.get(d, 0)} {d}" for d in ("approve", "review", "reject"))
         yield f"Fraud decisions         {decided}"
         yield f"Held for review         {self.held_orders}"
@@ -309,7 +312,8 @@ async def run_demo(
         failed = 0
         for step in steps:
             clock.now = step.at
-            step.apply(standin.store)
+            # Shoppers' checkouts ask the app for delivery options on the way (a sync webhook).
+            await step.play(standin.store, standin.list_delivery_methods)
             for delivery in await standin.deliver_pending():
                 delivered[delivery.event] += 1
                 failed += not delivery.response.is_success
@@ -327,6 +331,8 @@ async def run_demo(
             fulfilled_lines=sum(1 for o in orders for line in o.lines if line.quantity_fulfilled > 0),
             deliveries=dict(delivered),
             failed_deliveries=failed,
+            checkouts=sum(1 for step in steps if step.shop is not None),
+            app_shipping=sum(1 for o in orders if o.shipping_method is not None and o.shipping_method.external_id),
             recorded_events=recorded,
             decisions=decisions,
             held_orders=held.get("open", 0),

@@ -21,16 +21,19 @@ from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
+from app.db.repositories.shipping_carriers import SqlCarrierAccounts
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
+from app.integrations.karrio.client import KarrioCarrierQuotes
 from app.runtime import Runtime
 from app.saleor import headers
 from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import Clock
+from app.services.ports import CheckoutShipping, Clock
+from app.services.shipping.quoting import ShippingQuoter
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -244,3 +247,36 @@ def require_permissions(*permissions: str) -> Callable[[DashboardContext], Await
         return context
 
     return dependency
+
+
+async def get_carrier_accounts(session: SessionDep, runtime: RuntimeDep) -> SqlCarrierAccounts:
+    return SqlCarrierAccounts(session, runtime.cipher)
+
+
+CarrierAccountsDep = Annotated[SqlCarrierAccounts, Depends(get_carrier_accounts)]
+
+
+async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) -> KarrioCarrierQuotes:
+    """Live rates from the store's carrier accounts (``CarrierQuotes``) and their connection checks."""
+    return KarrioCarrierQuotes(accounts, runtime.carrier_calls, runtime.clock)
+
+
+CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
+
+
+async def get_shipping_quoter(
+    settings: SettingsStoreDep, tables: RateTableStoreDep, carriers: CarrierQuotesDep, runtime: RuntimeDep
+) -> ShippingQuoter:
+    """The store's shipping settings and rate tables, its carrier accounts live, and this process's
+    cache of the carriers' answers (shared by every request)."""
+    return ShippingQuoter(settings, tables, carriers, cache=runtime.live_quotes)
+
+
+ShippingQuoterDep = Annotated[ShippingQuoter, Depends(get_shipping_quoter)]
+
+
+async def get_checkout_shipping(quoter: ShippingQuoterDep) -> CheckoutShipping:
+    return quoter
+
+
+CheckoutShippingDep = Annotated[CheckoutShipping, Depends(get_checkout_shipping)]

@@ -17,6 +17,7 @@ from app import __version__
 from app.api import inventory as inventory_api
 from app.api.inventory import error_items
 from app.config import Settings
+from app.dashboard import carriers as dashboard_carriers
 from app.dashboard import fraud as dashboard_fraud
 from app.dashboard import inventory as dashboard_inventory
 from app.dashboard import pipeline as dashboard_pipeline
@@ -41,7 +42,7 @@ from app.saleor.routes import router as saleor_router
 from app.saleor.webhook_auth import WebhookRejected
 from app.services.ports import Clock
 from app.services.receipts import NothingBooked
-from app.webhooks import ORDER_EVENTS, app_deleted
+from app.webhooks import ORDER_EVENTS, app_deleted, shipping_list_methods_for_checkout
 from app.webhooks.order_event import OrderWebhookIntake
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(saleor_router)
     app.include_router(app_deleted.router)
+    app.include_router(shipping_list_methods_for_checkout.router)
     app.include_router(dashboard.router)
     app.include_router(dashboard_fraud.router)
     app.include_router(dashboard_inventory.router)
@@ -142,6 +144,7 @@ def create_app(
     app.include_router(dashboard_receipts.router)
     app.include_router(dashboard_shipping.router)
     app.include_router(dashboard_shipping_tester.router)
+    app.include_router(dashboard_carriers.router)
     app.include_router(inventory_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)

@@ -15,10 +15,12 @@ from app.db.repositories.order_events import DeliveryBatcher, delivery_writer
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.graphql.client import SaleorClientFactory
+from app.integrations.karrio.client import KarrioCalls
 from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
 from app.services.ports import Clock, SystemClock
+from app.services.shipping.quoting import LiveQuoteCache
 
 
 @dataclass
@@ -39,6 +41,10 @@ class Runtime:
     refused_frame_origins: set[str] = field(default_factory=set)
     # Tells this process's worker that a delivery was stored (``app.main`` connects it).
     wake_workers: Callable[[], None] = field(default=lambda: None)
+    # The worker threads live carrier rates are fetched in (Karrio blocks), and the carriers' tokens.
+    carrier_calls: KarrioCalls = field(default_factory=KarrioCalls)
+    # The carriers' answers at checkout, shared by this process's requests (see ``LiveQuoteCache``).
+    live_quotes: LiveQuoteCache = field(default_factory=LiveQuoteCache)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
@@ -99,3 +105,4 @@ class Runtime:
         await self.http.aclose()
         await self.deliveries.close()
         await self.engine.dispose()
+        self.carrier_calls.close()

@@ -52,6 +52,7 @@ SHELLS = {
     "inventory": "Cost & valuation",
     "pipeline": "Order processing",
     "shipping": "Shipping",
+    "carriers": "Shipping · Carrier accounts",
     "settings": "Settings",
     "order": "Order",
 }
@@ -136,6 +137,11 @@ async def pipeline_page(request: Request, frame_ancestors: FrameAncestorsDep) ->
 @router.get("/dashboard/shipping", response_class=HTMLResponse)
 async def shipping_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "shipping", frame_ancestors)
+
+
+@router.get("/dashboard/carriers", response_class=HTMLResponse)
+async def carriers_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "carriers", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)

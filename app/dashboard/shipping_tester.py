@@ -1,8 +1,8 @@
 """Shipping → Rate tester: what checkout would show for an address and a cart, and why.
 
-It runs the checkout's own quoting (settings, rate tables, selection, pricing) on a cart typed in
-the form, and lists the options with every decision behind them. Like the rate tables, it needs
-``MANAGE_SHIPPING``.
+It runs the checkout's own quoting (settings, rate tables, live carrier accounts, selection,
+pricing) on a cart typed in the form, and lists the options with every decision behind them.
+Like the rate tables, it needs ``MANAGE_SHIPPING``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from app.dashboard.router import templates
 from app.dashboard.shipping import ShippingManagerDep
 from app.dashboard.shipping_views import ACTIONS, FRAGMENTS, TABS
 from app.dashboard.view_models import parse_locale
-from app.dependencies import RateTableStoreDep, RuntimeDep, SettingsStoreDep
+from app.dependencies import RateTableStoreDep, RuntimeDep, SettingsStoreDep, ShippingQuoterDep
 from app.services.settings import SECTIONS, read_settings
-from app.services.shipping.quoting import ShippingQuoter
 from app.services.shipping.settings import ShippingSettings
 
 router = APIRouter()
@@ -32,14 +31,14 @@ class _Tester:
         viewer: ShippingManagerDep,
         settings: SettingsStoreDep,
         tables: RateTableStoreDep,
+        quoter: ShippingQuoterDep,
         runtime: RuntimeDep,
         locale: str | None = None,
     ) -> None:
         self.request, self.settings, self.tables, self.runtime = request, settings, tables, runtime
         self.url = viewer.installation.saleor_api_url
         self.locale = parse_locale(locale)
-        # Tables only until the store's carrier accounts are wired in; the explanation says so.
-        self.quoter = ShippingQuoter(settings, tables)
+        self.quoter = quoter  # checkout's own: the tables, the carrier accounts live, the shared cache
 
     async def defaults(self) -> dict[str, str]:
         """A first cart to try: the first channel's warehouse's country and table currency, one unit."""

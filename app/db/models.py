@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -434,3 +435,22 @@ class ShippingRateTableRow(Base):
     # The tables' order as given: a file lists them in it.
     position: Mapped[int] = mapped_column(Integer)
     rows: Mapped[str] = mapped_column(Text)
+
+
+class CarrierAccountRow(Base):
+    """A carrier account a store connected for live rates. Its credentials are one JSON object,
+    encrypted with the app's secret key; ``service_levels`` (JSON) overrides the carrier's default
+    level of some services."""
+
+    __tablename__ = "carrier_accounts"
+    __table_args__ = (Index("ix_carrier_accounts_tenant", "saleor_api_url", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    carrier: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(128))
+    credentials_encrypted: Mapped[str] = mapped_column(Text)
+    service_levels: Mapped[str] = mapped_column(Text)
+    test_mode: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -16,7 +16,16 @@ from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
-from app.services.shipping.model import LiveQuotes, RateRequest
+from app.services.shipping.model import (
+    CarrierAccount,
+    CarrierSpec,
+    Cart,
+    CheckoutOption,
+    ConnectionCheck,
+    LiveQuotes,
+    NewCarrierAccount,
+    RateRequest,
+)
 
 
 class Clock(Protocol):
@@ -383,3 +392,31 @@ class RateTableStore(Protocol):
     async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
         """Keep exactly ``tables`` (one per warehouse), in the caller's transaction: all of them or,
         when it fails and rolls back, none."""
+
+
+class CarrierAccounts(Protocol):
+    """A store's connected carrier accounts, credentials encrypted at rest."""
+
+    async def add(self, url: SaleorApiUrl, account: NewCarrierAccount, at: datetime) -> CarrierAccount: ...
+    async def accounts(self, url: SaleorApiUrl, *, active_only: bool = False) -> list[CarrierAccount]:
+        """Oldest first."""
+
+    async def get(self, url: SaleorApiUrl, account_id: int) -> CarrierAccount | None: ...
+    async def remove(self, url: SaleorApiUrl, account_id: int) -> bool: ...
+
+
+class CarrierConnector(Protocol):
+    """The carriers live rates can come from, and a check that an account's credentials work."""
+
+    def carriers(self) -> Sequence[CarrierSpec]: ...
+    async def check(self, account: CarrierAccount, *, within_seconds: float) -> ConnectionCheck:
+        """A small sample rate request through the account; never raises for the carrier's failure."""
+
+
+class CheckoutShipping(Protocol):
+    """The delivery options a store offers a checkout's cart at ``now``: one per level that can be
+    met, priced and named for the shopper; [] when none can (Saleor then offers its own methods)."""
+
+    async def checkout_options(
+        self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime
+    ) -> list[CheckoutOption]: ...

@@ -37,6 +37,7 @@ from app.standin.state import (
     FulfillmentLine,
     FulfillmentStatus,
     InvalidGlobalId,
+    Metadata,
     Node,
     Order,
     OrderEvent,
@@ -156,6 +157,8 @@ def place_order(
     collection_point: Warehouse | None = None,
     customer_note: str = "",
     transactions: Sequence[TransactionItem] = (),
+    metadata: Metadata | None = None,
+    private_metadata: Metadata | None = None,
 ) -> Order:
     """A checkout completed: the order with its lines priced from the channel listings and stock allocated.
 
@@ -167,6 +170,7 @@ def place_order(
     when the transactions charge the whole total, ORDER_PAID, ORDER_FULLY_PAID and
     ORDER_UPDATED; then ORDER_CONFIRMED when confirmed on creation (``order_created`` and
     ``order_charged`` in ``saleor/order/actions.py``; an authorization alone sends nothing more).
+    ``metadata`` and ``private_metadata`` are the checkout's, which the order starts with.
     """
     if not lines:
         raise ValueError("an order needs at least one line")
@@ -218,6 +222,8 @@ def place_order(
         customer_note=customer_note,
         lines=order_lines,
         transactions=list(transactions),
+        metadata=dict(metadata or {}),
+        private_metadata=dict(private_metadata or {}),
     )
     if isinstance(shipping, ShippingMethod):
         order.shipping_method = shipping

@@ -3,7 +3,7 @@
 catalogue = seed_store(standin.store, seed=7, day=date(2026, 11, 25))
 steps = plan_day(standin.store, catalogue, seed=7, orders=60, day=date(2026, 11, 25))
 for step in steps:
-    step.apply(standin.store)  # the stand-in's actions, at step.at
+    await step.play(standin.store, standin.list_delivery_methods)  # the stand-in's actions, at step.at
     await standin.deliver_pending()  # the events Saleor would emit, to the installed app
 
 The shop ("Bean & Burr": coffee, brewing gear, grinders and merch) holds new orders
@@ -16,6 +16,11 @@ high-value first order sent overnight, AVS and CVV mismatches. Card checks trave
 where a payment app leaves them: the metadata of the order's transaction
 (``avs_result``, ``cvv_result`` with card-network letter codes, ``card_brand``,
 ``card_bin``, ``card_last4``, ``card_country``, ``customer_ip``, ``ip_country``).
+Ordinary shoppers check out: their checkout lists its delivery methods (the
+installed apps answer ``SHIPPING_LIST_METHODS_FOR_CHECKOUT``) and they take the
+cheapest app option that arrives as soon as the speed they want, or the shop's own
+method of that speed when no app offers one (``step.apply`` asks no app); the fraud
+patterns' orders are placed as they are, their shipping being part of the pattern.
 Most orders are paid within minutes and shipped in the warehouses' afternoon waves
 (some in parts: one warehouse first, or a unit short on the shelf); some are never
 paid, a few are cancelled, a few parcels are called back (the fulfilment cancelled,
@@ -36,16 +41,18 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from app.standin import actions
+from app.standin import checkout as checkouts
 from app.standin.state import (
     Address,
     Channel,
+    Checkout,
     CreditCard,
     Customer,
     FulfillmentLine,
@@ -71,6 +78,9 @@ DISPOSABLE_EMAIL_DOMAINS = ("mailinator.com", "guerrillamail.com", "yopmail.com"
 # -- what the plan is made of ----------------------------------------------------------------
 
 
+ListDeliveryMethods = Callable[[Checkout], Awaitable[list[ShippingMethod]]]
+
+
 @dataclass(frozen=True)
 class Step:
     """One thing that happens in the shop at ``at``; ``apply`` makes it happen in the store.
@@ -84,6 +94,19 @@ class Step:
     kind: str
     description: str
     apply: Callable[[Store], None] = field(repr=False, compare=False)
+    # An order a shopper places through the checkout, listing its delivery methods with the
+    # stand-in (which asks the apps); ``apply`` places it with the store's own methods alone.
+    shop: Callable[[Store, ListDeliveryMethods], Awaitable[None]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    async def play(self, store: Store, list_delivery_methods: ListDeliveryMethods) -> None:
+        """Make the step happen, a checkout's delivery methods listed by ``list_delivery_methods``
+        (``StandIn.list_delivery_methods``, which calls the apps' shipping-list webhooks)."""
+        if self.shop is None:
+            self.apply(store)
+        else:
+            await self.shop(store, list_delivery_methods)
 
 
 @dataclass(frozen=True, slots=True)
@@ -519,6 +542,9 @@ class _Intent:
     # checkout was charged before it became an order, which shows the transaction from the start) or
     # "mark" (a bank transfer: staff "Mark as paid" later, which leaves no card checks).
     paid_by: str = "card"
+    # Placed through a checkout, the shopper choosing among the delivery methods it lists; the
+    # shipping price (and so the total) is known only then.
+    via_checkout: bool = False
     cancel_at: datetime | None = None
     cancel_reason: str = ""
     number: int = 0
@@ -621,6 +647,8 @@ class _DayPlanner:
         for offset, intent in enumerate(intents):
             intent.number = self.first_number + offset
         self._choose_payments(intents)
+        for intent in intents:
+            intent.via_checkout = not intent.note
         self._simulate(intents)
         for index, intent in enumerate(intents):
             self._order_steps(index, intent)
@@ -653,9 +681,16 @@ class _DayPlanner:
         clusters, size, singles, combined = self._fraud_mix()
         return clusters * size + 4 * singles + combined
 
-    def _add(self, at: datetime, kind: str, description: str, apply: Callable[[Store], None]) -> None:
+    def _add(
+        self,
+        at: datetime,
+        kind: str,
+        description: str,
+        apply: Callable[[Store], None],
+        shop: Callable[[Store, ListDeliveryMethods], Awaitable[None]] | None = None,
+    ) -> None:
         at = min(at, self.end - timedelta(seconds=1))
-        self.steps.append((at, len(self.steps), Step(at, kind, description, apply)))
+        self.steps.append((at, len(self.steps), Step(at, kind, description, apply, shop)))
 
     def _time(self, earliest: time = time(0, 2), latest: time = _LAST_ORDER) -> datetime:
         """An arrival time between ``earliest`` and ``latest``, weighted by the hour."""
@@ -976,42 +1011,50 @@ class _DayPlanner:
                 return item
         raise ValueError("the shop runs out of stock: plan fewer orders")
 
-    def _total(self, intent: _Intent) -> Decimal:
+    def _subtotal(self, intent: _Intent) -> Decimal:
         channel = self.catalogue.channel
         subtotal = Decimal(0)
         for item, quantity in intent.lines:
             listing = item.variant.listing_in(channel.pk)
             assert listing is not None
             subtotal += listing.price * quantity
-        return subtotal + intent.method.price
+        return subtotal
 
     # -- steps ----------------------------------------------------------------------------------
 
     def _order_steps(self, index: int, intent: _Intent) -> None:
         channel = self.catalogue.channel
         lines = [(item.variant, quantity) for item, quantity in intent.lines]
-        total = self._total(intent)
+        subtotal = self._subtotal(intent)
         placed = self.placed
         charge = intent.charge
         reference = ""
         if charge is not None:
             reference = "pi_" + "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(24))
 
-        def place(store: Store) -> None:
-            checkout_charge = []
-            if charge is not None and intent.paid_by == "checkout":
-                checkout_charge.append(
-                    TransactionItem(
-                        store.new_uuid(),
-                        CURRENCY,
-                        intent.at,
-                        intent.at,
-                        name="Credit card",
-                        psp_reference=reference,
-                        charged_amount=total,
-                        metadata=charge.metadata(),
-                    )
+        def paid_at_checkout(store: Store, total: Decimal) -> list[TransactionItem]:
+            if charge is None or intent.paid_by != "checkout":
+                return []
+            return [
+                TransactionItem(
+                    store.new_uuid(),
+                    CURRENCY,
+                    intent.at,
+                    intent.at,
+                    name="Credit card",
+                    psp_reference=reference,
+                    charged_amount=total,
+                    metadata=charge.metadata(),
                 )
+            ]
+
+        def placed_as_planned(order: Order) -> None:
+            if order.number != intent.number or order.subtotal_gross != subtotal:
+                raise RuntimeError("the store is not the one the day was planned on: apply each step once, in order")
+            placed[index] = order.pk
+
+        def place(store: Store) -> None:
+            total = subtotal + intent.method.price
             order = actions.place_order(
                 store,
                 channel,
@@ -1022,27 +1065,66 @@ class _DayPlanner:
                 shipping_address=intent.ship_to,
                 billing_address=intent.bill_to,
                 shipping=intent.method,
-                transactions=checkout_charge,
+                transactions=paid_at_checkout(store, total),
             )
-            if order.number != intent.number or order.total_gross != total:
+            placed_as_planned(order)
+
+        def start_checkout(store: Store) -> Checkout:
+            if intent.number in {o.number for o in store.orders.values()}:
                 raise RuntimeError("the store is not the one the day was planned on: apply each step once, in order")
-            placed[index] = order.pk
+            return checkouts.create_checkout(
+                store,
+                channel,
+                lines,
+                at=intent.at,
+                customer=intent.shopper.customer if intent.shopper else None,
+                email=intent.email,
+                shipping_address=intent.ship_to,
+                billing_address=intent.bill_to,
+            )
+
+        def complete(store: Store, cart: Checkout) -> None:
+            chosen = _shoppers_choice(cart.shipping_methods, wanted=intent.method)
+            checkouts.select_delivery_method(cart, chosen.global_id)
+            transactions = paid_at_checkout(store, subtotal + chosen.price)
+            placed_as_planned(checkouts.complete_checkout(store, cart, at=intent.at, transactions=transactions))
+
+        def check_out(store: Store) -> None:  # no app is asked: the shop's own methods alone
+            cart = start_checkout(store)
+            checkouts.list_own_methods(store, cart)
+            complete(store, cart)
+
+        async def check_out_asking_apps(store: Store, list_delivery_methods: ListDeliveryMethods) -> None:
+            cart = start_checkout(store)
+            await list_delivery_methods(cart)
+            complete(store, cart)
 
         note = f" [{intent.note}]" if intent.note else ""
         method = intent.method.name.split(" (")[0].lower()
-        paid_at_checkout = ""
+        at_checkout = ""
         if charge is not None and intent.paid_by == "checkout":
-            paid_at_checkout = (
+            at_checkout = (
                 f", paid at checkout by {charge.card.brand} ••{charge.card.last4} "
                 f"(AVS {charge.avs}, CVV {charge.cvv}, IP in {charge.ip_country})"
             )
-        self._add(
-            intent.at,
-            "order",
-            f"#{intent.number} by {intent.who}: {_items(intent.lines)}, {method}, {_money(total)}"
-            f"{paid_at_checkout}{note}",
-            place,
-        )
+        if intent.via_checkout:
+            self._add(
+                intent.at,
+                "order",
+                f"#{intent.number} by {intent.who}: {_items(intent.lines)}, {_money(subtotal)}, checks out "
+                f"wanting {method} shipping{at_checkout}{note}",
+                check_out,
+                check_out_asking_apps,
+            )
+            total = "the order's total"
+        else:
+            total = _money(subtotal + intent.method.price)
+            self._add(
+                intent.at,
+                "order",
+                f"#{intent.number} by {intent.who}: {_items(intent.lines)}, {method}, {total}{at_checkout}{note}",
+                place,
+            )
 
         if charge is not None and intent.paid_by == "card":
             paid_at = intent.at + charge.delay
@@ -1054,7 +1136,7 @@ class _DayPlanner:
                     actions.capture_payment(
                         store,
                         order,
-                        total,
+                        order.total_gross,
                         at=paid_at,
                         gateway=_CARD_PLUGIN,
                         psp_reference=reference,
@@ -1066,7 +1148,7 @@ class _DayPlanner:
                 actions.record_charge(
                     store,
                     order,
-                    total,
+                    order.total_gross,
                     at=paid_at,
                     psp_reference=reference,
                     name="Credit card",
@@ -1076,7 +1158,7 @@ class _DayPlanner:
             self._add(
                 paid_at,
                 "payment",
-                f"#{intent.number} paid {_money(total)} by {charge.card.brand} ••{charge.card.last4} "
+                f"#{intent.number} paid {total} by {charge.card.brand} ••{charge.card.last4} "
                 f"(AVS {charge.avs}, CVV {charge.cvv}, IP in {charge.ip_country})",
                 pay,
             )
@@ -1091,7 +1173,7 @@ class _DayPlanner:
             self._add(
                 marked_at,
                 "payment",
-                f"#{intent.number}: {_money(total)} arrives by bank transfer; staff mark the order as paid",
+                f"#{intent.number}: {total} arrives by bank transfer; staff mark the order as paid",
                 mark_as_paid,
             )
 
@@ -1326,6 +1408,24 @@ class _DayPlanner:
         again = self._pick_up(warehouse, at + _HANDLING)
         if again is not None:
             self._parcel_step(index, intent, parcel, again, " (again, after the call-back)")
+
+
+def _shoppers_choice(offered: Sequence[ShippingMethod], *, wanted: ShippingMethod) -> ShippingMethod:
+    """What a shopper wanting ``wanted``'s speed picks: the cheapest option an app offers that arrives
+    within as many days (the first listed of equals), else the shop's own method of that speed."""
+    fast_enough = [
+        method
+        for method in offered
+        if method.external_id is not None
+        and method.maximum_delivery_days is not None
+        and wanted.maximum_delivery_days is not None
+        and method.maximum_delivery_days <= wanted.maximum_delivery_days
+    ]
+    if fast_enough:
+        return min(fast_enough, key=lambda method: method.price)
+    if wanted in offered:
+        return wanted
+    raise RuntimeError(f"the checkout offers neither {wanted.name} nor an app's option as fast")
 
 
 def _shipped_units(order: Order, line_pk: UUID) -> FulfillmentLine | None:

@@ -6,6 +6,11 @@ standin.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_ur
 installed = await standin.install("https://ops.test/api/manifest")
 order = actions.place_order(standin.store, channel, [(variant, 1)], at=standin.clock())
 await standin.deliver_pending()  # ORDER_CREATED (and ORDER_CONFIRMED) to the app
+
+Or through a checkout, calling the apps' shipping-list webhook on the way:
+cart = checkout.create_checkout(standin.store, channel, [(variant, 1)], at=..., shipping_address=...)
+checkout.select_delivery_method(cart, (await standin.list_delivery_methods(cart))[-1].global_id)
+order = checkout.complete_checkout(standin.store, cart, at=standin.clock())
 """
 
 from __future__ import annotations
@@ -22,7 +27,17 @@ from app.standin.graphql_api import execute
 from app.standin.install import install_app
 from app.standin.server import create_asgi_app
 from app.standin.signing import SigningKey
-from app.standin.state import App, Fulfillment, Order, PendingEvent, Principal, Store, to_global_id
+from app.standin.state import (
+    App,
+    Checkout,
+    Fulfillment,
+    Order,
+    PendingEvent,
+    Principal,
+    ShippingMethod,
+    Store,
+    to_global_id,
+)
 from app.standin.webhooks import Delivery
 
 Clock = Callable[[], datetime]
@@ -51,7 +66,13 @@ class StandIn:
         self.key = key if key is not None else SigningKey()
         self.clock = clock
         self.http = http
-        self.asgi = create_asgi_app(store=self.store, key=self.key, api_url=api_url, clock=clock)
+        self.asgi = create_asgi_app(
+            store=self.store,
+            key=self.key,
+            api_url=api_url,
+            clock=clock,
+            list_delivery_methods=self.list_delivery_methods,
+        )
 
     def _client(self) -> httpx.AsyncClient:
         if self.http is None:
@@ -71,7 +92,14 @@ class StandIn:
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None, *, app: App) -> ExecutionResult:
         """Run an operation as ``app``, without HTTP."""
-        return await execute(self.store, query, app=app, now=self.clock(), variables=variables)
+        return await execute(
+            self.store,
+            query,
+            app=app,
+            now=self.clock(),
+            variables=variables,
+            list_delivery_methods=self.list_delivery_methods,
+        )
 
     def payload_for(
         self,
@@ -115,6 +143,13 @@ class StandIn:
                 self._client(), event, store=self.store, key=self.key, api_url=self.api_url
             )
         return deliveries
+
+    async def list_delivery_methods(self, checkout: Checkout) -> list[ShippingMethod]:
+        """What the storefront sees when it asks for ``checkout.shippingMethods``: the store's own
+        methods, then the options every app subscribed to SHIPPING_LIST_METHODS_FOR_CHECKOUT answers."""
+        return await webhooks.list_delivery_methods(
+            self.store, checkout, http=self._client(), key=self.key, api_url=self.api_url, now=self.clock()
+        )
 
     async def uninstall(self, app: App) -> list[Delivery]:
         """Delete the app: APP_DELETED goes to its own webhooks first (as 3.24 does), then its token stops working."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -42,6 +42,7 @@ from graphql import (
 from graphql import execute as graphql_execute
 
 from app.standin import actions
+from app.standin import checkout as checkouts
 from app.standin.actions import ActionError, ActionRefused
 from app.standin.permissions import (
     AUTHENTICATED_APP,
@@ -57,6 +58,8 @@ from app.standin.state import (
     Allocation,
     App,
     Channel,
+    Checkout,
+    CheckoutLine,
     Customer,
     Fulfillment,
     FulfillmentLine,
@@ -99,6 +102,20 @@ COUNTRY_NAMES = {
 }
 
 
+ListDeliveryMethods = Callable[[Checkout], Awaitable[list[ShippingMethod]]]
+
+# Events Saleor sends synchronously, waiting for the app's answer.
+SYNC_EVENT_TYPES = frozenset({"ShippingListMethodsForCheckout"})
+
+
+class CircularSubscriptionSyncEvent(GraphQLError):
+    """Saleor's refusal of a field that would call a sync webhook while a sync payload is built
+    (``prevent_sync_event_circular_query``)."""
+
+    def __init__(self) -> None:
+        super().__init__("Resolving this field is not allowed in synchronous events.")
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """Per request: the store, the app whose token called, and the time of the request."""
@@ -106,6 +123,11 @@ class Context:
     store: Store
     app: App | None
     now: datetime
+    # Rendering a sync webhook's payload: fields that would call a sync webhook are refused.
+    sync_event: bool = False
+    # How a checkout's delivery methods are listed, asking the apps (``StandIn.list_delivery_methods``);
+    # without it the store's own methods alone, as a Saleor where no app subscribes.
+    list_delivery_methods: ListDeliveryMethods | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +143,12 @@ class EventEnvelope:
     fulfillment: Fulfillment | None = None
     app: App | None = None
     notify_customer: bool = False
+    checkout: Checkout | None = None
+    shipping_methods: tuple[ShippingMethod, ...] = ()
+
+    @property
+    def is_sync(self) -> bool:
+        return self.typename in SYNC_EVENT_TYPES
 
 
 # A string: GraphQLResolveInfo is generic only from graphql-core 3.3.
@@ -128,6 +156,8 @@ Info: TypeAlias = "GraphQLResolveInfo[Context]"
 
 _TYPE_NAMES: dict[type, str] = {
     App: "App",
+    Checkout: "Checkout",
+    CheckoutLine: "CheckoutLine",
     Customer: "User",
     Order: "Order",
     OrderLine: "OrderLine",
@@ -267,6 +297,11 @@ def _query_order(_: None, info: Info, id: str | None = None) -> Order | None:
     return _ctx(info).store.orders.get(pk) if isinstance(pk, UUID) else None
 
 
+def _query_checkout(_: None, info: Info, id: str | None = None) -> Checkout | None:
+    pk = _decode(id, "Checkout") if id is not None else None
+    return _ctx(info).store.checkouts.get(pk) if isinstance(pk, UUID) else None
+
+
 def _query_orders(_: None, info: Info, first: int | None = None, after: str | None = None) -> dict[str, Any]:
     # Saleor lists orders newest first (by number, descending).
     orders = sorted(_ctx(info).store.orders.values(), key=lambda o: o.number, reverse=True)
@@ -352,6 +387,77 @@ def _order_mutation(change: Callable[..., None]) -> Callable[..., Payload]:
         return {"order": order, "errors": []}
 
     return resolve
+
+
+def _checkout_of(store: Store, global_id: str | None, field: str) -> Checkout:
+    node, _ = actions.resolve_node(store, global_id, "Checkout", field=field)
+    assert isinstance(node, Checkout)
+    return node
+
+
+def _address(given: dict[str, Any] | None) -> Address | None:
+    if given is None:
+        return None
+    fields = {_snake(name): value for name, value in given.items() if value is not None}
+    return Address(**fields)
+
+
+def _mutation_checkout_create(_: None, info: Info, input: dict[str, Any]) -> Payload:
+    ctx = _ctx(info)
+    store = ctx.store
+    try:
+        slug = input.get("channel")
+        channel = next((c for c in store.channels.values() if c.slug == slug), None)
+        if channel is None:
+            raise ActionRefused(ActionError("channel", f"Channel with '{slug}' slug does not exist.", "NOT_FOUND"))
+        if not channel.is_active:
+            raise ActionRefused(ActionError("channel", f"Channel with '{slug}' is inactive.", "CHANNEL_INACTIVE"))
+        lines = []
+        for line in input.get("lines") or ():
+            variant, _pk = actions.resolve_node(store, line["variantId"], "ProductVariant", field="variantId")
+            assert isinstance(variant, ProductVariant)
+            lines.append((variant, line["quantity"]))
+        checkout = checkouts.create_checkout(
+            store,
+            channel,
+            lines,
+            at=ctx.now,
+            email=input.get("email"),
+            shipping_address=_address(input.get("shippingAddress")),
+            billing_address=_address(input.get("billingAddress")),
+        )
+    except ActionRefused as refusal:
+        return {"checkout": None, "errors": _errors(refusal)}
+    return {"checkout": checkout, "errors": []}
+
+
+async def _mutation_checkout_delivery_method_update(
+    _: None,
+    info: Info,
+    id: str | None = None,
+    deliveryMethodId: str | None = None,  # noqa: N803
+) -> Payload:
+    ctx = _ctx(info)
+    try:
+        checkout = _checkout_of(ctx.store, id, "id")
+        if not checkout.shipping_methods:  # never listed: Saleor fetches them to check the choice
+            listed = _listed(checkout, info)
+            if isawaitable(listed):
+                await listed
+        checkouts.select_delivery_method(checkout, deliveryMethodId or "")
+    except ActionRefused as refusal:
+        return {"checkout": None, "errors": _errors(refusal)}
+    return {"checkout": checkout, "errors": []}
+
+
+def _mutation_checkout_complete(_: None, info: Info, id: str | None = None) -> Payload:
+    ctx = _ctx(info)
+    try:
+        checkout = _checkout_of(ctx.store, id, "id")
+        order = checkouts.complete_checkout(ctx.store, checkout, at=ctx.now)
+    except ActionRefused as refusal:
+        return {"order": None, "confirmationNeeded": False, "errors": _errors(refusal)}
+    return {"order": order, "confirmationNeeded": False, "errors": []}
 
 
 def _mutation_mark_as_paid(_: None, info: Info, id: str, transactionReference: str | None = None) -> Payload:  # noqa: N803
@@ -520,6 +626,24 @@ def _delivery_method(order: Order, info: Info) -> Warehouse | ShippingMethod | N
     return order.shipping_method
 
 
+def _listed(checkout: Checkout, info: Info) -> Awaitable[list[ShippingMethod]] | list[ShippingMethod]:
+    """Saleor lists a checkout's methods when they are asked for, calling the apps (an awaitable
+    then; a sync webhook's payload never gets this far)."""
+    ctx = _ctx(info)
+    if ctx.list_delivery_methods is None:
+        return checkouts.list_own_methods(ctx.store, checkout)
+    return ctx.list_delivery_methods(checkout)
+
+
+def _not_in_sync_events(resolve: Callable[[Any, Info], Any]) -> Callable[[Any, Info], Any]:
+    def resolve_outside_sync_events(source: Any, info: Info) -> Any:
+        if _ctx(info).sync_event:
+            raise CircularSubscriptionSyncEvent()
+        return resolve(source, info)
+
+    return resolve_outside_sync_events
+
+
 def _margin(listing: VariantListing) -> int | None:
     if not listing.price or listing.cost_price is None:
         return None
@@ -556,6 +680,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "warehouse": _query_warehouse,
         "productVariant": _query_variant,
         "productVariants": _query_variants,
+        "checkout": _query_checkout,
     },
     "Mutation": {
         "updateMetadata": _metadata_mutation(private=False),
@@ -568,6 +693,9 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "orderFulfillmentUpdateTracking": _mutation_tracking,
         "orderFulfillmentCancel": _mutation_fulfillment_cancel,
         "orderFulfillmentRefundProducts": _mutation_refund_products,
+        "checkoutCreate": _mutation_checkout_create,
+        "checkoutDeliveryMethodUpdate": _mutation_checkout_delivery_method_update,
+        "checkoutComplete": _mutation_checkout_complete,
     },
     "App": {
         "permissions": lambda app, _: [{"code": p, "name": p.replace("_", " ").capitalize()} for p in app.permissions],
@@ -610,7 +738,21 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
             _store(info).stocks[allocation.stock_pk].warehouse_pk
         ],
     },
+    "Checkout": {
+        "created": lambda checkout, _: _output(checkout.created_at),
+        "channel": lambda checkout, info: _store(info).channels[checkout.channel_pk],
+        "token": lambda checkout, _: str(checkout.pk),
+        "shippingMethods": _not_in_sync_events(_listed),
+        "deliveryMethod": _not_in_sync_events(lambda checkout, _: checkout.delivery_method),
+    },
+    "CheckoutLine": {
+        "variant": lambda line, info: _store(info).variants[line.variant_pk],
+        "undiscountedUnitPrice": lambda line, _: _money(line.undiscounted_unit_price, line.currency),
+        "undiscountedTotalPrice": lambda line, _: _money(line.undiscounted_unit_price * line.quantity, line.currency),
+        "requiresShipping": lambda line, _: True,
+    },
     "ShippingMethod": {
+        "id": lambda method, _: method.global_id,
         "price": lambda method, _: _money(method.price, method.currency),
         "metadata": lambda method, _: _metadata(method.metadata),
     },
@@ -677,6 +819,8 @@ _KEYED = (
     Allocation,
     App,
     Channel,
+    Checkout,
+    CheckoutLine,
     Customer,
     Fulfillment,
     FulfillmentLine,
@@ -789,15 +933,17 @@ async def execute(
     now: datetime,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
+    list_delivery_methods: ListDeliveryMethods | None = None,
 ) -> ExecutionResult:
-    """Run one request's operation, as the app's token ``app`` at ``now``."""
+    """Run one request's operation, as the app's token ``app`` at ``now``; ``list_delivery_methods``
+    asks the apps for a checkout's delivery options."""
     document = _parsed(query)
     if isinstance(document, list):
         return ExecutionResult(data=None, errors=document)
     result = graphql_execute(
         standin_schema(),
         document,
-        context_value=Context(store, app, now),
+        context_value=Context(store, app, now, list_delivery_methods=list_delivery_methods),
         variable_values=variables,
         operation_name=operation_name,
         field_resolver=_default_resolver,
@@ -815,7 +961,7 @@ def execute_subscription(store: Store, query: str, event: EventEnvelope, *, now:
         standin_schema(),
         document,
         root_value={"event": event},
-        context_value=Context(store, event.recipient, now),
+        context_value=Context(store, event.recipient, now, sync_event=event.is_sync),
         field_resolver=_default_resolver,
         type_resolver=_resolve_type,
     )

@@ -98,8 +98,8 @@ def _webhooks(manifest: dict[str, Any]) -> list[AppWebhook]:
         if errors:
             reasons = "; ".join(e.message for e in errors)
             raise InstallFailed(f"Subscription query is not valid: {reasons}", code="INVALID")
-        # Sync webhooks (shipping lists and filters) are kept but never called by the stand-in.
-        events = tuple(entry.get("asyncEvents") or ()) or events_in_query(query)
+        # Sync events are called while a request waits (the stand-in calls the checkout's shipping list).
+        events = (*(entry.get("asyncEvents") or ()), *(entry.get("syncEvents") or ())) or events_in_query(query)
         headers = entry.get("customHeaders") or {}
         webhooks.append(
             AppWebhook(

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.standin.encoding import dump_json
-from app.standin.graphql_api import execute
+from app.standin.graphql_api import ListDeliveryMethods, execute
 from app.standin.signing import SigningKey
 from app.standin.state import App, Store
 
@@ -44,7 +44,16 @@ def _calling_app(request: Request, store: Store) -> App | None:
     return store.app_by_token(token.strip())
 
 
-def create_asgi_app(*, store: Store, key: SigningKey, api_url: str, clock: Clock) -> Starlette:
+def create_asgi_app(
+    *,
+    store: Store,
+    key: SigningKey,
+    api_url: str,
+    clock: Clock,
+    list_delivery_methods: ListDeliveryMethods | None = None,
+) -> Starlette:
+    """``list_delivery_methods`` asks the apps for a checkout's options (``StandIn`` passes its own)."""
+
     async def jwks(_: Request) -> Response:
         return _json(key.jwks())
 
@@ -58,9 +67,9 @@ def create_asgi_app(*, store: Store, key: SigningKey, api_url: str, clock: Clock
         except ValueError:
             return _error("Unable to parse the request body as JSON.", 400)
         if isinstance(body, list):  # Saleor takes batches, answering a list in order
-            results = [await _operation(store, app, clock, item) for item in body]
+            results = [await _operation(store, app, clock, item, list_delivery_methods) for item in body]
             return _json([payload for payload, _ in results])
-        payload, status_code = await _operation(store, app, clock, body)
+        payload, status_code = await _operation(store, app, clock, body, list_delivery_methods)
         return _json(payload, status_code)
 
     return Starlette(
@@ -71,7 +80,9 @@ def create_asgi_app(*, store: Store, key: SigningKey, api_url: str, clock: Clock
     )
 
 
-async def _operation(store: Store, app: App, clock: Clock, body: Any) -> tuple[dict[str, Any], int]:
+async def _operation(
+    store: Store, app: App, clock: Clock, body: Any, list_delivery_methods: ListDeliveryMethods | None
+) -> tuple[dict[str, Any], int]:
     query = body.get("query") if isinstance(body, dict) else None
     if not isinstance(query, str) or not query.strip():
         return {"errors": [{"message": "Must provide a query string."}]}, 400
@@ -84,6 +95,7 @@ async def _operation(store: Store, app: App, clock: Clock, body: Any) -> tuple[d
         now=clock(),
         variables=variables if isinstance(variables, dict) else None,
         operation_name=operation if isinstance(operation, str) else None,
+        list_delivery_methods=list_delivery_methods,
     )
     payload = dict(result.formatted)
     return payload, 400 if result.data is None and result.errors else 200

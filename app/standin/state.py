@@ -24,7 +24,7 @@ from typing import Literal
 from uuid import UUID, uuid4
 
 # Models whose primary key is a UUID in Saleor; every other one is an integer.
-UUID_KEYED = frozenset({"Order", "OrderLine", "Warehouse", "TransactionItem"})
+UUID_KEYED = frozenset({"Order", "OrderLine", "Warehouse", "TransactionItem", "Checkout"})
 
 
 def seeded_uuids(seed: int | str) -> Callable[[], UUID]:
@@ -241,7 +241,7 @@ class AppWebhook:
     name: str
     target_url: str
     query: str
-    events: tuple[str, ...]  # UPPER_SNAKE async event names
+    events: tuple[str, ...]  # UPPER_SNAKE event names, async and sync
     is_active: bool = True
     custom_headers: dict[str, str] = field(default_factory=dict)  # lower-cased keys, as Saleor stores them
 
@@ -382,7 +382,8 @@ class CreditCard:
 
 @dataclass(slots=True, eq=False)
 class ShippingMethod:
-    """The delivery method chosen at checkout, as the order keeps it."""
+    """A delivery method: one of the store's own, or an option an app offered a checkout
+    (``external_id`` set, ``pk`` 0: Saleor keeps those in no table of its own)."""
 
     pk: int
     name: str
@@ -391,6 +392,43 @@ class ShippingMethod:
     minimum_delivery_days: int | None = None
     maximum_delivery_days: int | None = None
     metadata: Metadata = field(default_factory=dict)
+    description: str | None = None
+    private_metadata: Metadata = field(default_factory=dict)
+    # base64("app:<app identifier>:<the app's id>"), the ID Saleor gives an app's option
+    external_id: str | None = None
+
+    @property
+    def global_id(self) -> str:
+        return self.external_id if self.external_id is not None else to_global_id("ShippingMethod", self.pk)
+
+
+@dataclass(slots=True, eq=False)
+class CheckoutLine:
+    pk: UUID
+    variant_pk: int
+    quantity: int
+    currency: str
+    undiscounted_unit_price: Decimal  # the channel listing's price when the line was added
+
+
+@dataclass(slots=True, eq=False)
+class Checkout:
+    """A shopper's cart on its way to an order; its ID is the ``token``."""
+
+    pk: UUID
+    channel_pk: int
+    currency: str
+    created_at: datetime
+    email: str | None = None
+    user_pk: int | None = None
+    lines: list[CheckoutLine] = field(default_factory=list)
+    shipping_address: Address | None = None
+    billing_address: Address | None = None
+    # The delivery options last listed (built-in first, then the apps'), and the one chosen.
+    shipping_methods: list[ShippingMethod] = field(default_factory=list)
+    delivery_method: ShippingMethod | None = None
+    metadata: Metadata = field(default_factory=dict)
+    private_metadata: Metadata = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)
@@ -462,6 +500,7 @@ class PendingEvent:
 
 Node = (
     App
+    | Checkout
     | Customer
     | Order
     | OrderLine
@@ -493,6 +532,8 @@ class Store:
     apps: dict[int, App] = field(default_factory=dict)
     # The delivery methods checkout offers; an order keeps the one it was placed with.
     shipping_methods: dict[int, ShippingMethod] = field(default_factory=dict)
+    # Checkouts not completed yet; completing one turns it into an order and removes it.
+    checkouts: dict[UUID, Checkout] = field(default_factory=dict)
     # Async events waiting to be delivered, in the order Saleor would emit them.
     outbox: list[PendingEvent] = field(default_factory=list)
     # Where UUID keys come from: random, as in Saleor, unless a repeatable store sets ``seeded_uuids``.
@@ -691,6 +732,8 @@ class Store:
                 return owner[1] if owner else None
             if type_name == "TransactionItem":
                 return next((t for o in self.orders.values() for t in o.transactions if t.token == pk), None)
+            if type_name == "Checkout":
+                return self.checkouts.get(pk)
             return None
         if type_name == "Fulfillment":
             hit = self.order_of_fulfillment(pk)

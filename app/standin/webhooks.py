@@ -10,20 +10,34 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, parse
 
+from app.standin import checkout as checkouts
 from app.standin.encoding import dump_json
 from app.standin.graphql_api import EventEnvelope, execute_subscription, standin_schema
 from app.standin.signing import SigningKey
-from app.standin.state import App, AppWebhook, Fulfillment, Order, PendingEvent, Principal, Store
+from app.standin.state import (
+    App,
+    AppWebhook,
+    Checkout,
+    Fulfillment,
+    Order,
+    PendingEvent,
+    Principal,
+    ShippingMethod,
+    Store,
+)
 
 log = logging.getLogger(__name__)
 
-# Saleor's WEBHOOK_TIMEOUT: 2 s to connect, 18 s to answer.
+# Saleor's WEBHOOK_TIMEOUT and WEBHOOK_SYNC_TIMEOUT: 2 s to connect, 18 s to answer.
 TIMEOUT = httpx.Timeout(18.0, connect=2.0)
+LIST_METHODS_EVENT = "SHIPPING_LIST_METHODS_FOR_CHECKOUT"
+LIST_METHODS_PERMISSION = "MANAGE_SHIPPING"
 
 
 def event_typename(event: str) -> str:
@@ -195,3 +209,72 @@ async def deliver(
             )
             deliveries.append(Delivery(app, webhook, pending.event, body, response))
     return deliveries
+
+
+# -- sync: a checkout's delivery methods -----------------------------------------------------
+
+
+def _listing_apps(store: Store) -> list[App]:
+    """Active, installed apps that may receive the event (``get_webhooks_for_event`` checks the permission)."""
+    return [
+        app
+        for app in store.apps.values()
+        if app.is_active and app.is_installed and LIST_METHODS_PERMISSION in app.permissions
+    ]
+
+
+async def _ask_app(
+    http: httpx.AsyncClient, webhook: AppWebhook, body: bytes, *, key: SigningKey, api_url: str, store: Store
+) -> Any:
+    """One sync call, no retry: the decoded JSON of a 2xx answer, else None (no answer)."""
+    target_url = webhook.target_url
+    headers = httpx.Headers(delivery_headers(LIST_METHODS_EVENT, body, key=key, api_url=api_url, store=store))
+    for name, value in webhook.custom_headers.items():
+        headers[name] = value  # applied last, as for async deliveries
+    try:
+        response = await http.post(target_url, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        log.warning(
+            "sync webhook failed", extra={"event": LIST_METHODS_EVENT, "target_url": target_url, "reason": repr(exc)}
+        )
+        return None
+    log.info(
+        "sync webhook answered",
+        extra={"event": LIST_METHODS_EVENT, "target_url": target_url, "status": response.status_code},
+    )
+    if not response.is_success:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+async def list_delivery_methods(
+    store: Store, checkout: Checkout, *, http: httpx.AsyncClient, key: SigningKey, api_url: str, now: datetime
+) -> list[ShippingMethod]:
+    """Refresh the checkout's delivery methods: the store's own, then each app's options in the
+    checkout's currency (an app's duplicate id replaces its earlier one). The chosen method is
+    dropped when it is no longer offered."""
+    built_in = checkouts.built_in_methods(store, checkout)
+    external: dict[str, ShippingMethod] = {}
+    # Saleor asks the apps even before the checkout has an address (3.20's ``get_all_shipping_methods_list``
+    # and the newest ``fetch_shipping_methods_for_checkout`` alike): the apps must cope.
+    for app in _listing_apps(store):
+        for webhook in subscribed_webhooks(app, LIST_METHODS_EVENT):
+            event = EventEnvelope(
+                typename="ShippingListMethodsForCheckout",
+                issued_at=now,
+                version=store.shop.version,
+                recipient=app,
+                checkout=checkout,
+                shipping_methods=tuple(built_in),
+            )
+            body = render(store, webhook, event)
+            if body is None:
+                continue
+            answer = await _ask_app(http, webhook, body, key=key, api_url=api_url, store=store)
+            for method in checkouts.parse_app_methods(answer, app, checkout.currency):
+                assert method.external_id is not None
+                external[method.external_id] = method
+    return checkouts.keep_listing(checkout, [*built_in, *external.values()])

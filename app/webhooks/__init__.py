@@ -1,6 +1,7 @@
 """One module per Saleor event; ``WEBHOOKS`` is what the manifest declares and the app answers.
 
-The order events share one path (``order_event.OrderWebhookIntake``); APP_DELETED has its route.
+The order events share one path (``order_event.OrderWebhookIntake``); APP_DELETED and
+SHIPPING_LIST_METHODS_FOR_CHECKOUT (sync: answered with delivery options) have their routes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from app.webhooks import (
     order_fully_paid,
     order_paid,
     order_updated,
+    shipping_list_methods_for_checkout,
 )
 from app.webhooks.definition import WebhookDefinition
 
@@ -31,4 +33,8 @@ ORDER_EVENTS: tuple[WebhookDefinition, ...] = tuple(
         order_updated,
     )
 )
-WEBHOOKS: tuple[WebhookDefinition, ...] = (app_deleted.definition, *ORDER_EVENTS)
+WEBHOOKS: tuple[WebhookDefinition, ...] = (
+    app_deleted.definition,
+    *ORDER_EVENTS,
+    shipping_list_methods_for_checkout.definition,
+)

@@ -6,7 +6,10 @@ on the wire is ``Decimal("0.1")``, never a float on the way.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -174,6 +177,28 @@ class FulfillmentPayload(Payload):
     lines: list[FulfillmentLinePayload] | None = None
 
 
+class DeliveryMethodRef(Payload):
+    """The order's ``deliveryMethod``: a ShippingMethod (Saleor's own or one an app offered at
+    checkout) or a Warehouse the shopper collects from."""
+
+    typename: str = Field(alias="__typename")
+    id: str | None = None
+    name: str | None = None
+
+    def offered_by_app(self) -> tuple[str, str] | None:
+        """(app identifier, the app's own option id) when an app offered this method at checkout:
+        Saleor names it ``base64("app:<app identifier>:<option id>")``."""
+        if self.typename != "ShippingMethod" or self.id is None:
+            return None
+        try:
+            decoded = base64.b64decode(self.id, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        prefix, _, rest = decoded.partition(":")
+        identifier, _, option_id = rest.partition(":")
+        return (identifier, option_id) if prefix == "app" and identifier and option_id else None
+
+
 class OrderPayload(Payload):
     id: str
     number: str
@@ -186,6 +211,7 @@ class OrderPayload(Payload):
     shipping_address: AddressPayload | None = Field(default=None, alias="shippingAddress")
     shipping_method_name: str | None = Field(default=None, alias="shippingMethodName")
     shipping_price: TaxedMoneyPayload | None = Field(default=None, alias="shippingPrice")
+    delivery_method: DeliveryMethodRef | None = Field(default=None, alias="deliveryMethod")
     total: TaxedMoneyPayload
     lines: list[OrderLinePayload]
     fulfillments: list[FulfillmentPayload] = Field(default_factory=list)
@@ -233,4 +259,57 @@ class ErrorsPayload(Payload):
 
     typename: str | None = Field(default=None, alias="__typename")
     issued_at: AwareDatetime | None = Field(default=None, alias="issuedAt")
+    errors: list[SaleorErrorPayload] = Field(default_factory=list)
+
+
+# Saleor's WeightUnitsEnum, in kilograms.
+KILOGRAMS_PER_UNIT: dict[str, Decimal] = {
+    "G": Decimal("0.001"),
+    "LB": Decimal("0.45359237"),
+    "OZ": Decimal("0.028349523125"),
+    "KG": Decimal(1),
+    "TONNE": Decimal(1000),
+}
+
+
+class WeightPayload(Payload):
+    unit: Literal["G", "LB", "OZ", "KG", "TONNE"]
+    value: Decimal
+
+    @property
+    def kg(self) -> Decimal:
+        return self.value * KILOGRAMS_PER_UNIT[self.unit]
+
+
+class CheckoutVariantPayload(Payload):
+    id: str
+    sku: str | None = None
+    weight: WeightPayload | None = None
+    product: ProductRef | None = None
+
+
+class CheckoutLinePayload(Payload):
+    quantity: int
+    undiscounted_total_price: MoneyPayload = Field(alias="undiscountedTotalPrice")
+    variant: CheckoutVariantPayload
+
+
+class CheckoutAddressPayload(Payload):
+    street_address_1: str = Field(default="", alias="streetAddress1")
+    city: str = ""
+    postal_code: str = Field(default="", alias="postalCode")
+    country: CountryRef
+    country_area: str = Field(default="", alias="countryArea")
+
+
+class CheckoutPayload(Payload):
+    id: str
+    channel: ChannelPayload
+    shipping_address: CheckoutAddressPayload | None = Field(default=None, alias="shippingAddress")
+    lines: list[CheckoutLinePayload] = Field(default_factory=list)
+
+
+class ShippingListMethodsForCheckoutPayload(EventPayload):
+    # Null when Saleor could not render it (a field that calls a sync webhook): ``errors`` say why.
+    checkout: CheckoutPayload | None = None
     errors: list[SaleorErrorPayload] = Field(default_factory=list)

@@ -50,7 +50,8 @@ class TestManifest:
         routes = {d.event: d for d in WEBHOOKS}
         declared = {}
         for webhook in manifest["webhooks"]:
-            (event,) = webhook["asyncEvents"]
+            events: list[str] = [*webhook.get("asyncEvents", []), *webhook.get("syncEvents", [])]
+            (event,) = events
             declared[event] = webhook
             definition = routes[event]
             assert webhook["targetUrl"] == "https://ops.test" + definition.path

@@ -16,11 +16,13 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLAbstractType,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
@@ -99,3 +101,33 @@ def _fields(
             narrowed = schema.get_type(fragment.type_condition.name.value)
             assert narrowed is not None
             yield from _fields(schema, narrowed, fragment.selection_set, fragments, path)
+
+
+def sync_event_fields(schema: GraphQLSchema, document: DocumentNode) -> list[str]:
+    """``path (Type.field)`` of every selected field whose resolver calls a sync webhook, as the
+    schema marks it with ``@webhookEventsInfo(syncEvents: [...])``: inside a sync webhook's payload
+    Saleor refuses it and nulls the enclosing object (PROTOCOL.md d.1)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    found: list[str] = []
+    for operation in (d for d in document.definitions if isinstance(d, OperationDefinitionNode)):
+        root = schema.get_root_type(operation.operation)
+        assert root is not None, f"the schema has no {operation.operation.value} type"
+        for path, owner, node in _fields(schema, root, operation.selection_set, fragments, ()):
+            if _triggers_sync_events(owner.fields[node.name.value]):
+                found.append(f"{'.'.join(path)} ({owner.name}.{node.name.value})")
+    return list(dict.fromkeys(found))
+
+
+def _triggers_sync_events(field: GraphQLField) -> bool:
+    directives = field.ast_node.directives if field.ast_node is not None else None
+    for directive in directives or ():
+        if directive.name.value != "webhookEventsInfo":
+            continue
+        for argument in directive.arguments or ():
+            if (
+                argument.name.value == "syncEvents"
+                and isinstance(argument.value, ListValueNode)
+                and argument.value.values
+            ):
+                return True
+    return False

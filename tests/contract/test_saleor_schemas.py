@@ -73,11 +73,16 @@ def test_every_manifest_subscription_validates_and_selects_the_event_root(schema
 
 @pytest.mark.parametrize("schema_name", SCHEMAS)
 def test_every_declared_event_exists_in_saleor(schema_name: str) -> None:
-    events = _schema(schema_name).get_type("WebhookEventTypeAsyncEnum")
-    assert isinstance(events, GraphQLEnumType)
+    async_events = _schema(schema_name).get_type("WebhookEventTypeAsyncEnum")
+    sync_events = _schema(schema_name).get_type("WebhookEventTypeSyncEnum")
+    assert isinstance(async_events, GraphQLEnumType)
+    assert isinstance(sync_events, GraphQLEnumType)
     for webhook in build_manifest("https://ops.test")["webhooks"]:
-        for event in webhook["asyncEvents"]:
-            assert event in events.values, f"{event} is not an async event in {schema_name}"
+        assert webhook.get("asyncEvents") or webhook.get("syncEvents"), webhook["name"]
+        for event in webhook.get("asyncEvents", []):
+            assert event in async_events.values, f"{event} is not an async event in {schema_name}"
+        for event in webhook.get("syncEvents", []):
+            assert event in sync_events.values, f"{event} is not a sync event in {schema_name}"
 
 
 @pytest.mark.parametrize("schema_name", SCHEMAS)

@@ -9,9 +9,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from app.dependencies import get_checkout_shipping
+from app.services.shipping.model import CheckoutOption
 from app.standin.day import Catalogue, Step, plan_day, seed_store
 from app.standin.facade import StandIn
 from app.standin.state import FulfillmentStatus, Order, OrderStatus, PaymentChargeStatus, Store
+from tests.fakes.checkout_shipping import FakeCheckoutShipping
 from tests.standin.conftest import MANIFEST_URL
 
 DAY = date(2026, 11, 25)
@@ -390,6 +393,18 @@ class TestSmallDays:
         assert bool(velocity_clusters(by_number(store))) is (orders >= 8)
 
 
+class TestCheckout:
+    def test_ordinary_shoppers_check_out_and_the_fraud_patterns_orders_are_placed_as_they_are(self) -> None:
+        store, catalogue, steps = play(seed=9, orders=12)
+        order_steps = [step for step in steps if step.kind == "order"]
+        checked_out = [step for step in order_steps if step.shop is not None]
+        assert 0 < len(checked_out) < len(order_steps)
+        assert all("checks out wanting" in step.description for step in checked_out)
+        assert store.checkouts == {}
+        # With no app to ask, each shopper takes the shop's own method of the speed they want.
+        assert all(order.shipping_method in catalogue.shipping.values() for order in store.orders.values())
+
+
 class TestThroughTheApp:
     async def test_every_event_of_a_small_day_reaches_the_app_signed_and_is_taken(
         self, ops: FastAPI, standin: StandIn
@@ -399,7 +414,7 @@ class TestThroughTheApp:
         steps = plan_day(standin.store, catalogue, seed=5, orders=8, day=DAY)
         deliveries = []
         for step in steps:
-            step.apply(standin.store)
+            await step.play(standin.store, standin.list_delivery_methods)
             deliveries += await standin.deliver_pending()
 
         assert [d.response.status_code for d in deliveries if not d.response.is_success] == []
@@ -414,3 +429,36 @@ class TestThroughTheApp:
         assert delivered["ORDER_CREATED"] == len(orders) == 8
         assert delivered["ORDER_FULLY_PAID"] == sum(o.is_fully_paid() for o in orders)
         assert delivered["ORDER_FULFILLED"] >= 1
+
+    async def test_shoppers_choose_among_the_apps_options_and_the_orders_carry_their_choice(
+        self, ops: FastAPI, standin: StandIn
+    ) -> None:
+        quoting = FakeCheckoutShipping(
+            [
+                CheckoutOption("standard", "Standard, arrives Mon 30 Nov", Decimal("4.50"), "USD", 3, 5, None),
+                CheckoutOption("expedited", "Expedited, arrives Fri 27 Nov", Decimal("11.00"), "USD", 1, 2, None),
+                CheckoutOption("overnight", "Overnight, arrives Thu 26 Nov", Decimal("19.00"), "USD", 1, 1, None),
+            ]
+        )
+        ops.dependency_overrides[get_checkout_shipping] = lambda: quoting
+        await standin.install(MANIFEST_URL)
+        catalogue = seed_store(standin.store, seed=5, day=DAY)
+        deliveries = []
+        for step in plan_day(standin.store, catalogue, seed=5, orders=8, day=DAY):
+            await step.play(standin.store, standin.list_delivery_methods)
+            deliveries += await standin.deliver_pending()
+
+        assert [d.response.status_code for d in deliveries if not d.response.is_success] == []
+        orders = by_number(standin.store)
+        chose_the_apps = [o for o in orders if o.shipping_method and o.shipping_method.external_id]
+        own = [o for o in orders if o not in chose_the_apps]
+        assert chose_the_apps, "some shoppers took the app's options"
+        assert len(quoting.asked) == len(chose_the_apps)  # one listing per checkout, each taking an app's option
+        assert all(o.shipping_method in catalogue.shipping.values() for o in own)  # the fraud patterns' own
+        assert standin.store.checkouts == {}
+        for order in chose_the_apps:
+            assert order.shipping_method is not None
+            assert order.private_metadata["external_app_shipping_id"] == order.shipping_method.external_id
+            assert order.shipping_price_gross in {Decimal("4.50"), Decimal("11.00"), Decimal("19.00")}
+            charged = sum((t.charged_amount for t in order.transactions), Decimal(0))
+            assert charged in {Decimal(0), order.total_gross}, "what was charged is the total with the chosen shipping"

@@ -68,7 +68,7 @@ class TestInstall:
 
     async def test_the_manifest_webhooks_become_the_apps_subscriptions(self, installed: App) -> None:
         assert installed.identifier == "app.saleor-ops"
-        assert installed.permissions == ("MANAGE_ORDERS",)
+        assert installed.permissions == ("MANAGE_ORDERS", "MANAGE_SHIPPING")
         assert {w.name: w.events for w in installed.webhooks} == {
             definition.path.rsplit("/", 1)[1]: (definition.event,) for definition in WEBHOOKS
         }

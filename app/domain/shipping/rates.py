@@ -232,6 +232,10 @@ class ChargeKind(StrEnum):
     RESIDENTIAL = "residential"
     REMOTE_AREA = "remote_area"
     OVERSIZE = "oversize"
+    # What a live carrier quote itemises beyond the kinds above: other surcharges, and sales taxes some
+    # carriers (Canada Post) include in the total they bill.
+    SURCHARGE = "surcharge"
+    TAX = "tax"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +247,11 @@ class Destination:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """A service's fully loaded price for a shipment; ``charges`` add up to ``total`` exactly."""
+    """A service's fully loaded price for a shipment; ``charges`` add up to ``total`` exactly.
+
+    ``guaranteed`` says the carrier guarantees the service's delivery date (money back if late); rate
+    tables do not know it, live quotes carry it.
+    """
 
     warehouse_id: str
     carrier: str
@@ -255,14 +263,16 @@ class Quote:
     billable_weight_kg: Decimal
     transit: Transit
     delivery_weekdays: frozenset[int]
+    guaranteed: bool = False
 
     def explain(self) -> str:
         parts = ", ".join(f"{kind} {money.amount}" for kind, money in self.charges)
         days = "/".join(_WEEKDAYS[day] for day in sorted(self.delivery_weekdays))
+        guarantee = ", guaranteed" if self.guaranteed else ""
         return (
             f"{self.carrier} {self.service} to zone {self.zone}: {self.total.amount} {self.total.currency} "
             f"({parts}) for {self.billable_weight_kg} kg billable, "
-            f"{self.transit.days_min}–{self.transit.days_max} business days, delivers {days}"
+            f"{self.transit.days_min}–{self.transit.days_max} business days{guarantee}, delivers {days}"
         )
 
 

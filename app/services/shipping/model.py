@@ -4,7 +4,8 @@ checkout is offered."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -108,3 +109,59 @@ class PlacedOrder:
     @property
     def value(self) -> Decimal:
         return sum((line.line_total for shipment in self.shipments for line in shipment.lines), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One value a carrier's API needs to sign in; ``secret`` ones are never shown back."""
+
+    name: str
+    label: str
+    required: bool
+    secret: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierSpec:
+    """A carrier the app can connect: its Karrio name (e.g. ``dhl_express``), title and credential fields."""
+
+    name: str
+    title: str
+    fields: tuple[CredentialField, ...]
+
+    def credential(self, name: str) -> CredentialField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCarrierAccount:
+    """A carrier account as the merchant connects it; ``service_levels`` overrides the carrier's default
+    level of a service (e.g. ``ups_3_day_select`` → expedited)."""
+
+    carrier: str
+    label: str
+    credentials: Mapping[str, str]
+    test_mode: bool
+    service_levels: Mapping[str, Level] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierAccount:
+    """A connected carrier account of one store, its credentials decrypted."""
+
+    id: int
+    carrier: str
+    label: str
+    credentials: Mapping[str, str]
+    test_mode: bool
+    active: bool
+    created_at: datetime
+    service_levels: Mapping[str, Level] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    """What a sample rate request through an account answered: ``ok``, or the carrier's message."""
+
+    ok: bool
+    message: str

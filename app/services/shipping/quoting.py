@@ -467,7 +467,7 @@ class ShippingQuoter:
                 quote.delivery_weekdays, BusinessCalendar(destination.country, weekdays=quote.delivery_weekdays)
             )
             window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
-            candidates.append(Candidate(quote, window, config.preference(quote.carrier)))
+            candidates.append(Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed))
         return ShipmentQuotes(
             warehouse,
             parcels,

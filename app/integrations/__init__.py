@@ -1,0 +1,1 @@
+"""Adapters to outside vendors' APIs, one package per vendor."""

@@ -1,0 +1,133 @@
+"""SHIPPING_LIST_METHODS_FOR_CHECKOUT: Saleor asks, while the shopper waits, which delivery options
+the app offers this checkout (PROTOCOL.md d.1).
+
+The answer is a JSON array of options in the checkout's currency. Whatever goes wrong after the
+signature check (no address yet, a checkout Saleor could not render, quoting failing or too slow)
+is answered with [] and a log line: Saleor then offers its own methods and checkout keeps working.
+Nothing is written to the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from app.dependencies import CheckoutShippingDep, ClockDep, verified_webhook
+from app.saleor.webhook_auth import VerifiedWebhook
+from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
+from app.webhooks.definition import WebhookDefinition
+from app.webhooks.parsing import parse_payload
+from app.webhooks.payloads import CheckoutPayload, ShippingListMethodsForCheckoutPayload
+
+definition = WebhookDefinition("SHIPPING_LIST_METHODS_FOR_CHECKOUT")
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+# Saleor waits up to 18 s for a sync answer while the shopper's page waits on Saleor; the quoting
+# service answers from cache or its tables long before this, so hitting it means something is stuck.
+ANSWER_WITHIN_SECONDS = 5.0
+# Saleor skips an option whose name or description is longer (ShippingMethodSchema).
+NAME_LIMIT = 100
+DESCRIPTION_LIMIT = 255
+
+
+class ShippingMethodAnswer(BaseModel):
+    """One item of the answer, keyed as Saleor's ``ShippingMethodSchema`` reads it."""
+
+    id: str
+    name: str
+    amount: Decimal
+    currency: str
+    minimum_delivery_days: int | None
+    maximum_delivery_days: int | None
+    description: str | None
+
+
+def cart_of(checkout: CheckoutPayload) -> Cart | None:
+    """The cart to quote, or None for a checkout without a shipping address (nothing to quote yet)."""
+    address = checkout.shipping_address
+    if address is None:
+        return None
+    return Cart(
+        channel=checkout.channel.slug,
+        currency=checkout.channel.currency_code,
+        destination=Place(
+            country=address.country.code.upper(),
+            postal_code=address.postal_code,
+            city=address.city,
+            country_area=address.country_area,
+            street=address.street_address_1,
+        ),
+        lines=tuple(
+            CartLine(
+                variant_id=line.variant.id,
+                sku=line.variant.sku,
+                product_type=(
+                    line.variant.product.product_type.name
+                    if line.variant.product is not None and line.variant.product.product_type is not None
+                    else None
+                ),
+                quantity=line.quantity,
+                weight_kg=line.variant.weight.kg if line.variant.weight is not None else None,
+                line_total=line.undiscounted_total_price.amount,
+            )
+            for line in checkout.lines
+        ),
+    )
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def answer_of(option: CheckoutOption) -> ShippingMethodAnswer:
+    return ShippingMethodAnswer(
+        id=option.id,
+        name=_shortened(option.name, NAME_LIMIT),
+        amount=option.amount,
+        currency=option.currency,
+        minimum_delivery_days=option.minimum_delivery_days,
+        maximum_delivery_days=option.maximum_delivery_days,
+        description=_shortened(option.description, DESCRIPTION_LIMIT) if option.description is not None else None,
+    )
+
+
+@router.post(definition.path, name=definition.header_value)
+async def shipping_list_methods_for_checkout(
+    webhook: Annotated[VerifiedWebhook, Depends(verified_webhook(definition.header_value))],
+    shipping: CheckoutShippingDep,
+    clock: ClockDep,
+) -> list[ShippingMethodAnswer]:
+    payload = parse_payload(ShippingListMethodsForCheckoutPayload, webhook, definition)
+    store = webhook.installation.saleor_api_url
+    context = {"event": definition.header_value, "saleor_api_url": store}
+    if payload.checkout is None:
+        reasons = "; ".join(error.message for error in payload.errors) or "no checkout in the payload"
+        log.warning("checkout options not offered: Saleor sent no checkout", extra={**context, "reason": reasons})
+        return []
+    cart = cart_of(payload.checkout)
+    if cart is None:
+        log.info(
+            "checkout options not offered: no shipping address yet", extra={**context, "checkout": payload.checkout.id}
+        )
+        return []
+    context["checkout"] = payload.checkout.id
+    try:
+        async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
+            options = await shipping.checkout_options(store, cart, clock.now())
+    except Exception as exc:  # checkout must keep working whatever quoting does
+        reason = f"no answer within {ANSWER_WITHIN_SECONDS:g} s" if isinstance(exc, TimeoutError) else repr(exc)
+        log.exception("checkout options not offered: quoting failed", extra={**context, "reason": reason})
+        return []
+    offered = [option for option in options if option.currency == cart.currency]
+    if len(offered) < len(options):
+        log.warning(
+            "checkout options in another currency left out",
+            extra={**context, "currency": cart.currency, "left_out": [o.id for o in options if o not in offered]},
+        )
+    return [answer_of(option) for option in offered]

@@ -1,0 +1,3 @@
+from tests.fakes.carriers import carrier_http
+
+__all__ = ["carrier_http"]
