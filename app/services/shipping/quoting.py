@@ -85,7 +85,11 @@ class LiveQuoteCache:
             self._entries.popitem(last=False)
 
     def ask(self, key: Hashable, question: Callable[[], Awaitable[LiveQuotes]]) -> asyncio.Future[LiveQuotes]:
-        """The request answering ``key``: the one under way, or ``question()`` started now."""
+        """The request answering ``key``: the one under way, or ``question()`` started now.
+
+        The question may outlive the checkout that asked it (to keep a late answer), so it may use that
+        request's database session only before its first network call, while the asker still waits.
+        """
         task = self._asking.get(key)
         if task is None:
             task = asyncio.ensure_future(question())
@@ -438,9 +442,11 @@ class ShippingQuoter:
         ships = estimate(now, warehouse.warehouse, None, destination_calendar)
         # Shoppers' addresses are mostly homes: quoting them as such never understates the price.
         to = Destination(destination.country, destination.postal_code, residential=True)
-        tables, (live_quotes, live) = await asyncio.gather(
-            self._tables.rate_tables(saleor_api_url),
-            self._live(saleor_api_url, warehouse, destination, parcels, currency, ships.ships_earliest),
+        # One after the other: the stores may share the request's database session, which runs one
+        # statement at a time.
+        tables = await self._tables.rate_tables(saleor_api_url)
+        live_quotes, live = await self._live(
+            saleor_api_url, warehouse, destination, parcels, currency, ships.ships_earliest
         )
         answered_live = {(quote.carrier, quote.service) for quote in live_quotes}
         left_out: list[str] = []
