@@ -60,7 +60,7 @@ class LiveQuoteCache:
 
     Checkouts asking the same question while the carriers are still answering share that one request,
     and an answer that comes after a checkout stopped waiting is still kept for the next. Only complete
-    answers are kept: a carrier that failed is asked again next time. Keep one cache per process (the
+    answers with quotes are kept: a carrier that failed is asked again next time. Keep one cache per process (the
     quoter is built per request) so that checkouts share it.
     """
 
@@ -103,7 +103,9 @@ class LiveQuoteCache:
         if task.cancelled() or task.exception() is not None:
             return
         answer = task.result()
-        if not answer.problems:
+        # An empty answer is not kept either: it is cheap to ask again (no account, nothing called), and
+        # an account connected meanwhile is then asked at once.
+        if answer.quotes and not answer.problems:
             self.put(key, answer.quotes)
 
 

@@ -422,6 +422,14 @@ class TestLiveQuotes:
         await shop.options()
         assert len(carriers.requests) == 2
 
+    async def test_an_empty_answer_is_not_kept(self) -> None:
+        carriers = FakeCarrierQuotes()  # a store without carrier accounts
+        shop = Shop(carriers=carriers)
+        await shop.options()
+        await shop.options()
+        assert len(carriers.requests) == 2
+        assert len(shop.cache) == 0
+
     def test_the_cache_drops_the_least_recently_used_beyond_its_bound(self) -> None:
         cache = LiveQuoteCache(max_entries=2)
         cache.put("a", ())
