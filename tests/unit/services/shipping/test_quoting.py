@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -350,6 +351,15 @@ class TestLiveQuotes:
             "10001",
         )
         assert carriers.deadlines == [0.05]
+
+    async def test_a_carrier_s_guarantee_is_kept_on_the_candidate(self) -> None:
+        guaranteed = replace(live_quote("UPS", "Ground", Level.STANDARD, "7.10", (3, 5)), guaranteed=True)
+        explanation = await Shop(carriers=FakeCarrierQuotes(guaranteed)).quoter.explain(
+            SHOP_API_URL, cart(), THURSDAY_NOON_NY
+        )
+        chosen = explanation.levels[0].selection.chosen
+        assert chosen is not None
+        assert chosen.guaranteed
 
     async def test_a_slow_carrier_leaves_the_tables_to_answer_and_is_logged(
         self, caplog: pytest.LogCaptureFixture
