@@ -45,6 +45,7 @@ from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
 from app.services.receipts import OpeningBalance, take_opening_balance
+from app.services.settings import SECTIONS, SettingsRejected, change_settings
 from app.services.shipping.rate_tables import import_rate_tables
 from app.services.shipping.tables import TablesRejected
 from app.standin.day import Catalogue, plan_day, seed_store
@@ -264,6 +265,73 @@ async def _rate_tables(runtime: Runtime, url: SaleorApiUrl, catalogue: Catalogue
     return f"Rate tables imported from {DEMO_RATE_TABLES.name}: {services} carrier services in {len(tables)} warehouses"
 
 
+def _demo_shipping(catalogue: Catalogue) -> dict[str, object]:
+    """The roastery's shipping settings: both warehouses' calendars, what the channel promises and
+    charges per level, its boxes and its product types' packed sizes."""
+    weekdays = ("mon", "tue", "wed", "thu", "fri")
+    main, tpl = (to_global_id("Warehouse", w.pk) for w in (catalogue.main, catalogue.tpl))
+    return {
+        "locale": "en_US",
+        "warehouses": [
+            {
+                "id": main,
+                "name": catalogue.main.name,
+                "origin": {"country": "US", "postal_code": "78702", "city": "Austin", "country_area": "TX"},
+                "time_zone": "America/Chicago",
+                "holiday_subdivision": "TX",
+                "cutoffs": dict.fromkeys(weekdays, "14:00"),
+                "handling_days_min": 0,
+                "handling_days_max": 0,
+            },
+            {
+                "id": tpl,
+                "name": catalogue.tpl.name,
+                "origin": {"country": "US", "postal_code": "43207", "city": "Columbus", "country_area": "OH"},
+                "time_zone": "America/New_York",
+                "holiday_subdivision": "OH",
+                "cutoffs": dict.fromkeys(weekdays, "16:00"),
+                "handling_days_min": 0,
+                "handling_days_max": 0,
+            },
+        ],
+        "channels": [
+            {
+                "channel": "default-channel",
+                "warehouse": main,
+                "levels": {
+                    "standard": {"promise_days": 5, "free_above": "75"},
+                    "expedited": {"promise_days": 3, "markup_pct": "10"},
+                    "overnight": {"promise_days": 1, "markup_fixed": "2.00"},
+                },
+            }
+        ],
+        "boxes": [
+            {"name": "Small", "length_cm": 25, "width_cm": 20, "height_cm": 10, "max_weight_kg": 5, "tare_kg": "0.15"},
+            {"name": "Medium", "length_cm": 40, "width_cm": 30, "height_cm": 20, "max_weight_kg": 15, "tare_kg": "0.4"},
+            {"name": "Large", "length_cm": 60, "width_cm": 40, "height_cm": 40, "max_weight_kg": 30, "tare_kg": "0.9"},
+        ],
+        "product_types": [
+            {"product_type": "Coffee", "length_cm": 18, "width_cm": 10, "height_cm": 8},
+            {"product_type": "Brewing", "length_cm": 25, "width_cm": 20, "height_cm": 15},
+            {"product_type": "Machines", "length_cm": 45, "width_cm": 35, "height_cm": 40},
+            {"product_type": "Merch", "length_cm": 30, "width_cm": 25, "height_cm": 4},
+        ],
+        "carrier_preference": ["UPS", "USPS"],
+        "rules": [{"name": "Machines go by UPS", "product_types": ["Machines"], "only_carriers": ["UPS"]}],
+    }
+
+
+async def _shipping_settings(runtime: Runtime, url: SaleorApiUrl, catalogue: Catalogue, at: datetime) -> str:
+    """Saved as a merchant would on the Settings page, so that checkouts get the app's options."""
+    async with runtime.sessions.begin() as session:
+        saved = await change_settings(
+            SqlSettingsStore(session), url, SECTIONS["shipping"], _demo_shipping(catalogue), changed_by="demo", now=at
+        )
+    if isinstance(saved, SettingsRejected):
+        raise RuntimeError(f"the demo's shipping settings are refused: {saved.errors}")
+    return "Shipping settings saved: both warehouses' calendars, the channel's promises and prices, boxes"
+
+
 async def run_demo(
     options: DemoOptions,
     settings: Settings,
@@ -305,6 +373,7 @@ async def run_demo(
             file=out,
         )
         print(await _rate_tables(runtime, SaleorApiUrl(standin.api_url), catalogue), file=out)
+        print(await _shipping_settings(runtime, SaleorApiUrl(standin.api_url), catalogue, clock()), file=out)
         steps = plan_day(standin.store, catalogue, seed=options.seed, orders=options.orders, day=options.day)
         print(f"Playing {options.day} (seed {options.seed}): {len(steps)} steps, {options.orders} orders", file=out)
         progress = _Progress(len(steps), out)

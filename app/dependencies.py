@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,7 +22,7 @@ from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
 from app.db.repositories.shipping_carriers import SqlCarrierAccounts
-from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
+from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
 from app.integrations.karrio.client import KarrioCarrierQuotes
@@ -34,7 +33,7 @@ from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
 from app.services.ports import CheckoutShipping, Clock
-from app.services.shipping.model import Cart, CheckoutOption
+from app.services.shipping.quoting import ShippingQuoter
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -265,16 +264,19 @@ async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) 
 CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
 
 
-class NoCheckoutOptions:
-    """What checkout is offered while no quoting service is wired in: nothing, so Saleor shows the
-    store's own shipping methods. The shipping quoter replaces it in ``get_checkout_shipping``."""
+async def get_shipping_quoter(
+    settings: SettingsStoreDep, tables: RateTableStoreDep, carriers: CarrierQuotesDep, runtime: RuntimeDep
+) -> ShippingQuoter:
+    """The store's shipping settings and rate tables, its carrier accounts live, and this process's
+    cache of the carriers' answers (shared by every request)."""
+    return ShippingQuoter(settings, tables, carriers, cache=runtime.live_quotes)
 
-    async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
-        return []
+
+ShippingQuoterDep = Annotated[ShippingQuoter, Depends(get_shipping_quoter)]
 
 
-async def get_checkout_shipping() -> CheckoutShipping:
-    return NoCheckoutOptions()
+async def get_checkout_shipping(quoter: ShippingQuoterDep) -> CheckoutShipping:
+    return quoter
 
 
 CheckoutShippingDep = Annotated[CheckoutShipping, Depends(get_checkout_shipping)]

@@ -20,6 +20,7 @@ from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
 from app.services.ports import Clock, SystemClock
+from app.services.shipping.quoting import LiveQuoteCache
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Runtime:
     wake_workers: Callable[[], None] = field(default=lambda: None)
     # The worker threads live carrier rates are fetched in (Karrio blocks), and the carriers' tokens.
     carrier_calls: KarrioCalls = field(default_factory=KarrioCalls)
+    # The carriers' answers at checkout, shared by this process's requests (see ``LiveQuoteCache``).
+    live_quotes: LiveQuoteCache = field(default_factory=LiveQuoteCache)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

@@ -7,6 +7,7 @@ dashboard's token (AppBridge) and fetches server-rendered fragments from
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -217,6 +218,17 @@ def _widget(extra: object) -> str:
     return str(extra.get("widget", "text")) if isinstance(extra, dict) else "text"
 
 
+def _form_value(value: object, widget: str) -> object:
+    """A stored value as its form field shows it: structures as JSON, lists of names comma-separated."""
+    if isinstance(value, str):
+        return value
+    if widget == "json":
+        return json.dumps(value, indent=1, ensure_ascii=False) if value else ""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return value
+
+
 async def _settings_fragment(
     request: Request,
     viewer: DashboardContext,
@@ -244,7 +256,7 @@ async def _settings_fragment(
                         "name": name,
                         "label": info.title or name,
                         "help": info.description or "",
-                        "value": values.get(name, ""),
+                        "value": _form_value(values.get(name, ""), _widget(info.json_schema_extra)),
                         "widget": _widget(info.json_schema_extra),
                         "choices": section.choices.get(name, []),
                         "error": rejected.errors.get(name) if rejected is not None and is_rejected else None,

@@ -16,7 +16,7 @@ from app.services.shipping.tables import TableProblem, format_areas, format_week
 FRAGMENTS = "/api/dashboard/fragments/shipping"
 ACTIONS = "/api/dashboard/shipping"
 # The Shipping page's tabs; each is a fragment under FRAGMENTS.
-TABS = {"rate-tables": "Rate tables"}
+TABS = {"rate-tables": "Rate tables", "rate-tester": "Rate tester"}
 
 
 @dataclass(frozen=True, slots=True)

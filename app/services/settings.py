@@ -16,6 +16,7 @@ from app.domain.inventory import CostingPolicy, Method
 from app.services.costing_settings import CostingSettings
 from app.services.fraud_settings import FraudSettings
 from app.services.ports import SettingsChange, SettingsStore
+from app.services.shipping.settings import ShippingSettings
 
 
 class GeneralSettings(BaseModel):
@@ -76,6 +77,8 @@ SECTIONS: dict[str, SettingsSection] = {
             permission="MANAGE_ORDERS",
             choices={"method": [method.value for method in Method]},
         ),
+        # Checkout's shipping options and the carrier each order ships with: who manages shipping decides.
+        SettingsSection(key="shipping", title="Shipping", model=ShippingSettings, permission="MANAGE_SHIPPING"),
     ]
 }
 
@@ -94,6 +97,15 @@ class SettingsSaved:
     section: SettingsSection
     values: BaseModel
     changed: bool
+
+
+def _message(inner: tuple[int | str, ...], message: str) -> str:
+    """The reason, after where in a structured field it applies: "item 2 › cutoffs › mon: …"."""
+    reason = message.removeprefix("Value error, ")
+    if not inner:
+        return reason
+    where = " › ".join(f"item {part + 1}" if isinstance(part, int) else part for part in inner)
+    return f"{where}: {reason}"
 
 
 async def read_settings(store: SettingsStore, saleor_api_url: SaleorApiUrl, section: SettingsSection) -> BaseModel:
@@ -120,7 +132,8 @@ async def change_settings(
         errors: dict[str, str] = {}
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "__all__"
-            errors.setdefault(name, error["msg"].removeprefix("Value error, "))
+            message = _message(error["loc"][1:], error["msg"])
+            errors[name] = f"{errors[name]}; {message}" if name in errors else message
         return SettingsRejected(section, errors, submitted)
     before = await read_settings(store, saleor_api_url, section)
     if before == values:

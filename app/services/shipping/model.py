@@ -87,6 +87,31 @@ class LiveQuotes:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderShipment:
+    """The lines of a placed order that leave one warehouse (its Saleor id)."""
+
+    warehouse_id: str
+    lines: tuple[CartLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """What choosing the carrier services of a placed order needs; ``level`` is the one the shopper chose
+    (the checkout option's id)."""
+
+    channel: str
+    currency: str
+    destination: Place
+    level: Level
+    placed_at: datetime
+    shipments: tuple[OrderShipment, ...]
+
+    @property
+    def value(self) -> Decimal:
+        return sum((line.line_total for shipment in self.shipments for line in shipment.lines), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
 class CredentialField:
     """One value a carrier's API needs to sign in; ``secret`` ones are never shown back."""
 

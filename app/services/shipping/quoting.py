@@ -1,0 +1,533 @@
+"""Quoting: the options a checkout is offered, and the carrier service each placed order ships with.
+
+A cart's lines are packed into the merchant's boxes, priced from the rate tables of the channel's
+origin warehouse and by the live carrier accounts (when they answer in time), dated with the
+warehouse's cut-offs and calendars, and chosen per level by the selection rules. A level is offered
+when a service keeps its promise; the shopper pays what the pricing policy (or a matching rule)
+says, in the cart's currency. Rates priced in another currency are left out rather than converted.
+
+Live answers are kept in process per origin, destination postal prefix, parcel profile and ship
+day; a slow or failing carrier leaves the tables to answer and is logged, never failing checkout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
+
+from app.domain.ids import SaleorApiUrl
+from app.domain.shipping.calendar import BusinessCalendar
+from app.domain.shipping.model import DeliveryWindow, InvalidSetting, Level
+from app.domain.shipping.parcels import Dimensions, Line, Parcel, ParcelInputError, pack
+from app.domain.shipping.pricing import PricingPolicy, ShopperPrice
+from app.domain.shipping.promise import checkout_label, delivery_window, estimate
+from app.domain.shipping.rates import Destination, NoRate, Quote, normalise_postal_code, quote_all
+from app.domain.shipping.selection import Candidate, Selection, ShipmentFacts, select
+from app.services.ports import CarrierQuotes, RateTableStore, SettingsStore
+from app.services.settings import SECTIONS
+from app.services.shipping.model import (
+    Cart,
+    CartLine,
+    CheckoutOption,
+    LiveQuotes,
+    Place,
+    PlacedOrder,
+    RateRequest,
+)
+from app.services.shipping.settings import OriginWarehouse, ShippingConfiguration, ShippingSettings
+
+log = logging.getLogger(__name__)
+
+LIVE_TIMEOUT_SECONDS = 1.5
+# Time the carriers' adapter gets beyond its own deadline to hand back what it has.
+_GRACE_SECONDS = 0.1
+POSTAL_PREFIX_LENGTH = 3
+# Parcels asked live are rounded up to this profile, so that one answer prices every cart within it.
+_PROFILE_WEIGHT_STEP_KG = Decimal("0.1")
+_PROFILE_SIDE_STEP_CM = Decimal(1)
+_NAME_LIMIT = 100  # Saleor's limit on a shipping method's name
+
+
+class LiveQuoteCache:
+    """Live carrier answers kept in this process; beyond ``max_entries`` the least recently used go.
+
+    Checkouts asking the same question while the carriers are still answering share that one request,
+    and an answer that comes after a checkout stopped waiting is still kept for the next. Only complete
+    answers with quotes are kept: a carrier that failed is asked again next time. Keep one cache per process (the
+    quoter is built per request) so that checkouts share it.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[Quote, ...]] = OrderedDict()
+        self._asking: dict[Hashable, asyncio.Future[LiveQuotes]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> tuple[Quote, ...] | None:
+        quotes = self._entries.get(key)
+        if quotes is not None:
+            self._entries.move_to_end(key)
+        return quotes
+
+    def put(self, key: Hashable, quotes: tuple[Quote, ...]) -> None:
+        self._entries[key] = quotes
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def ask(self, key: Hashable, question: Callable[[], Awaitable[LiveQuotes]]) -> asyncio.Future[LiveQuotes]:
+        """The request answering ``key``: the one under way, or ``question()`` started now.
+
+        The question may outlive the checkout that asked it (to keep a late answer), so it may use that
+        request's database session only before its first network call, while the asker still waits.
+        """
+        task = self._asking.get(key)
+        if task is None:
+            task = asyncio.ensure_future(question())
+            self._asking[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return task
+
+    def _settle(self, key: Hashable, task: asyncio.Future[LiveQuotes]) -> None:
+        del self._asking[key]
+        # A failure is retrieved here too, for when every checkout stopped waiting (each waiter logs it).
+        if task.cancelled() or task.exception() is not None:
+            return
+        answer = task.result()
+        # An empty answer is not kept either: it is cheap to ask again (no account, nothing called), and
+        # an account connected meanwhile is then asked at once.
+        if answer.quotes and not answer.problems:
+            self.put(key, answer.quotes)
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentQuotes:
+    """Everything known about sending one shipment: its parcels, when it ships, each candidate service
+    with its delivery window, what was left out and why, and how the live carriers answered."""
+
+    warehouse: OriginWarehouse
+    parcels: tuple[Parcel, ...]
+    ships_earliest: date
+    ships_latest: date
+    destination_calendar: BusinessCalendar
+    candidates: tuple[Candidate, ...]
+    left_out: tuple[str, ...]
+    live: str
+
+    @property
+    def weight_kg(self) -> Decimal:
+        return sum((parcel.weight_kg for parcel in self.parcels), Decimal(0))
+
+    def lines(self) -> list[str]:
+        ships = (
+            f"{self.ships_earliest}"
+            if self.ships_earliest == self.ships_latest
+            else f"{self.ships_earliest} to {self.ships_latest}"
+        )
+        return [
+            f"From {self.warehouse.name}, ships {ships}",
+            *(f"Parcel {number}: {parcel.explain()}" for number, parcel in enumerate(self.parcels, start=1)),
+            f"Live carriers: {self.live}",
+            *(f"Left out: {reason}" for reason in self.left_out),
+        ]
+
+
+def _selection_lines(selection: Selection) -> list[str]:
+    lines = [selection.summary]
+    for verdict in selection.verdicts:
+        candidate = verdict.candidate
+        lines.append(
+            f"  {'kept' if verdict.kept else 'dropped'} {candidate.label} "
+            f"{candidate.quote.total.amount} {candidate.quote.total.currency}, "
+            f"arrives {candidate.window.earliest} to {candidate.window.latest}: {verdict.reason}"
+        )
+        if candidate is selection.chosen:
+            lines.append(f"    priced: {candidate.quote.explain()}")
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class LevelOutcome:
+    """One level at checkout: offered (``option`` with its ``price``) or not, and why."""
+
+    selection: Selection
+    option: CheckoutOption | None
+    price: ShopperPrice | None
+    why_not: str | None
+
+    def lines(self) -> list[str]:
+        if self.option is not None and self.price is not None:
+            outcome = (
+                f'offered as "{self.option.name}" at {self.option.amount} {self.option.currency} ({self.price.reason})'
+            )
+        else:
+            outcome = f"not offered: {self.why_not}"
+        return [*_selection_lines(self.selection), f"  → {outcome}"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutExplanation:
+    """What checkout shows for a cart and why; ``problem`` says why nothing could be quoted at all."""
+
+    channel: str
+    destination: Place
+    problem: str | None
+    quotes: ShipmentQuotes | None
+    levels: tuple[LevelOutcome, ...]
+
+    @property
+    def options(self) -> list[CheckoutOption]:
+        return [outcome.option for outcome in self.levels if outcome.option is not None]
+
+    def lines(self) -> list[str]:
+        where = f"{self.destination.country} {self.destination.postal_code}".strip()
+        head = [f"Channel {self.channel}, to {where}"]
+        if self.problem is not None:
+            return [*head, f"No options: {self.problem}"]
+        shipment = self.quotes.lines() if self.quotes is not None else []
+        return [*head, *shipment, *(line for outcome in self.levels for line in outcome.lines())]
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentDecision:
+    """The service one shipment of an order goes with; ``problem`` says why none could be chosen."""
+
+    warehouse_id: str
+    problem: str | None
+    quotes: ShipmentQuotes | None
+    selection: Selection | None
+
+    @property
+    def meets_promise(self) -> bool:
+        return self.selection is not None and self.selection.meets_promise
+
+    def lines(self) -> list[str]:
+        if self.problem is not None or self.selection is None:
+            return [f"Shipment from {self.warehouse_id}: {self.problem}"]
+        shipment = self.quotes.lines() if self.quotes is not None else []
+        return [*shipment, *_selection_lines(self.selection)]
+
+    def note(self) -> str:
+        if self.selection is None:
+            return f"{self.warehouse_id}: no service ({self.problem})"
+        chosen = self.selection.chosen
+        if chosen is None:
+            return f"{self.warehouse_id}: no service ({self.selection.summary})"
+
+        total = chosen.quote.total
+        kept = "" if self.meets_promise else ", LATE: nothing keeps the promise"
+        return (
+            f"{self.warehouse_id}: {chosen.label}, {total.amount} {total.currency}, arrives by {chosen.window.latest} "
+            f"(promised by {self.selection.promised_by}{kept})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderShippingDecision:
+    level: Level
+    shipments: tuple[ShipmentDecision, ...]
+
+    @property
+    def needs_attention(self) -> bool:
+        """Some shipment has no service, or one that arrives after the promised date."""
+        return not all(shipment.meets_promise for shipment in self.shipments)
+
+    @property
+    def entries(self) -> list[dict[str, object]]:
+        """``ops.shipping``'s shipments: one per shipment a service was chosen for."""
+        return [
+            entry
+            for shipment in self.shipments
+            if shipment.selection is not None
+            and (entry := shipment.selection.ops_shipment(shipment.warehouse_id)) is not None
+        ]
+
+    def metadata(self) -> dict[str, object]:
+        """DESIGN.md's ``ops.shipping`` value."""
+        return {"v": 1, "shipments": self.entries}
+
+    def note(self) -> str:
+        return f"Shipping ({self.level}): " + "; ".join(shipment.note() for shipment in self.shipments)
+
+
+def _count(quotes: tuple[Quote, ...]) -> str:
+    return f"{len(quotes)} quote" if len(quotes) == 1 else f"{len(quotes)} quotes"
+
+
+def _round_up(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+def _profiled(parcel: Parcel) -> Parcel:
+    sides = (parcel.dimensions.length_cm, parcel.dimensions.width_cm, parcel.dimensions.height_cm)
+    return replace(
+        parcel,
+        weight_kg=_round_up(parcel.weight_kg, _PROFILE_WEIGHT_STEP_KG),
+        dimensions=Dimensions(*(_round_up(side, _PROFILE_SIDE_STEP_CM) for side in sides)),
+    )
+
+
+@lru_cache(maxsize=256)
+def _configuration_of(stored: str) -> ShippingConfiguration:
+    """Each distinct saved section validated once, not at every checkout (a third of its time)."""
+    return ShippingSettings.model_validate_json(stored).configuration()
+
+
+@lru_cache(maxsize=4_096)
+def _option_name(level: Level, window: DeliveryWindow, locale: str) -> str:
+    """Babel takes a tenth of a millisecond per label, and a day's checkouts share a few windows."""
+    return checkout_label(level, window, locale)[:_NAME_LIMIT]
+
+
+def _offer(selection: Selection, pricing: PricingPolicy, cart: Cart, today: date, locale: str) -> LevelOutcome:
+    """The level's checkout option when its service keeps the promise; a rule's price wins over the policy."""
+    chosen = selection.chosen
+    if chosen is None:
+        why = (
+            f"rule {selection.rule.name!r} leaves no service"
+            if selection.candidates
+            else "no service quotes this shipment (see what was left out)"
+        )
+        return LevelOutcome(selection, None, None, why)
+    if not selection.meets_promise:
+        return LevelOutcome(selection, None, None, f"no service arrives by {selection.promised_by}")
+    if selection.shopper_price is not None:
+        price = ShopperPrice(selection.shopper_price, f"rule {selection.rule.name!r}")
+    else:
+        price = pricing.price(chosen.quote.total, cart.value)
+    window = chosen.window
+    option = CheckoutOption(
+        id=selection.level.value,
+        name=_option_name(selection.level, window, locale),
+        amount=price.amount.amount,
+        currency=cart.currency,
+        minimum_delivery_days=(window.earliest - today).days,
+        maximum_delivery_days=(window.latest - today).days,
+        description=None,
+    )
+    return LevelOutcome(selection, option, price, None)
+
+
+def _packing_lines(lines: Sequence[CartLine], config: ShippingConfiguration) -> list[Line] | str:
+    """The cart's lines as packing takes them, or why one cannot be packed."""
+    packing = []
+    for line in lines:
+        name = line.sku or line.variant_id
+        product_type = line.product_type or ""
+        weight = line.weight_kg if line.weight_kg is not None else config.default_weights_kg.get(product_type)
+        if weight is None:
+            return f"line {name} has no weight, and product type {product_type!r} has no default weight"
+        packing.append(Line(name, line.quantity, weight, product_type))
+    return packing
+
+
+class ShippingQuoter:
+    """Checkout options and order services from a store's settings, rate tables and carrier accounts."""
+
+    def __init__(
+        self,
+        settings: SettingsStore,
+        tables: RateTableStore,
+        carriers: CarrierQuotes | None = None,
+        *,
+        cache: LiveQuoteCache | None = None,
+        live_timeout_seconds: float = LIVE_TIMEOUT_SECONDS,
+    ) -> None:
+        self._settings = settings
+        self._tables = tables
+        self._carriers = carriers
+        self._cache = cache if cache is not None else LiveQuoteCache()
+        self._live_timeout = live_timeout_seconds
+
+    async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
+        """One option per level the channel promises and a service keeps; none for an unknown destination."""
+        return (await self.explain(saleor_api_url, cart, now)).options
+
+    async def explain(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> CheckoutExplanation:
+        config = await self._configuration(saleor_api_url)
+        channel = config.channels.get(cart.channel)
+        if channel is None:
+            return CheckoutExplanation(cart.channel, cart.destination, "the channel has no shipping settings", None, ())
+        warehouse = config.warehouses[channel.warehouse_id]
+        quoted = await self._quote(saleor_api_url, config, warehouse, cart.destination, cart.lines, cart.currency, now)
+        if isinstance(quoted, str):
+            return CheckoutExplanation(cart.channel, cart.destination, quoted, None, ())
+        facts = self._facts(cart.destination, quoted, cart.value, cart.channel, cart.lines)
+        today = now.astimezone(warehouse.warehouse.zone).date()
+        outcomes = []
+        for level in Level:
+            promised_by = channel.promise.promised_by(level, now, warehouse.warehouse, quoted.destination_calendar)
+            if promised_by is None:
+                continue
+            selection = select(level, promised_by, quoted.candidates, facts, config.rules)
+            outcomes.append(_offer(selection, channel.pricing[level], cart, today, config.locale))
+        return CheckoutExplanation(cart.channel, cart.destination, None, quoted, tuple(outcomes))
+
+    async def select_for_order(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> OrderShippingDecision:
+        """The service each shipment of ``order`` goes with, at the level the shopper chose."""
+        config = await self._configuration(saleor_api_url)
+        channel = config.channels.get(order.channel)
+        product_lines = [line for shipment in order.shipments for line in shipment.lines]
+        decisions = []
+        for shipment in order.shipments:
+            warehouse = config.warehouses.get(shipment.warehouse_id)
+            if channel is None or warehouse is None:
+                missing = f"channel {order.channel}" if channel is None else f"warehouse {shipment.warehouse_id}"
+                decisions.append(
+                    ShipmentDecision(shipment.warehouse_id, f"{missing} has no shipping settings", None, None)
+                )
+                continue
+            quoted = await self._quote(
+                saleor_api_url, config, warehouse, order.destination, shipment.lines, order.currency, order.placed_at
+            )
+            if isinstance(quoted, str):
+                decisions.append(ShipmentDecision(shipment.warehouse_id, quoted, None, None))
+                continue
+            promised_by = channel.promise.promised_by(
+                order.level, order.placed_at, warehouse.warehouse, quoted.destination_calendar
+            )
+            if promised_by is None:
+                problem = f"channel {order.channel} promises no {order.level} delivery"
+                decisions.append(ShipmentDecision(shipment.warehouse_id, problem, quoted, None))
+                continue
+            facts = self._facts(order.destination, quoted, order.value, order.channel, product_lines)
+            selection = select(order.level, promised_by, quoted.candidates, facts, config.rules)
+            decisions.append(ShipmentDecision(shipment.warehouse_id, None, quoted, selection))
+        return OrderShippingDecision(order.level, tuple(decisions))
+
+    async def _configuration(self, saleor_api_url: SaleorApiUrl) -> ShippingConfiguration:
+        stored = await self._settings.get(saleor_api_url, SECTIONS["shipping"].key)
+        return _configuration_of(json.dumps(stored or {}, sort_keys=True))
+
+    @staticmethod
+    def _facts(
+        destination: Place, quoted: ShipmentQuotes, value: Decimal, channel: str, lines: Sequence[CartLine]
+    ) -> ShipmentFacts:
+        product_types = frozenset(line.product_type for line in lines if line.product_type)
+        return ShipmentFacts(
+            destination.country, destination.postal_code, quoted.weight_kg, value, channel, product_types
+        )
+
+    async def _quote(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        config: ShippingConfiguration,
+        warehouse: OriginWarehouse,
+        destination: Place,
+        lines: Sequence[CartLine],
+        currency: str,
+        now: datetime,
+    ) -> ShipmentQuotes | str:
+        """The shipment's candidates, or why it cannot be quoted at all."""
+        try:
+            destination_calendar = BusinessCalendar(destination.country)
+        except InvalidSetting:
+            return f"no holiday calendar knows the destination country {destination.country!r}"
+        try:
+            packing = _packing_lines(lines, config)
+            if isinstance(packing, str):
+                return packing
+            parcels = tuple(pack(packing, config.boxes, config.default_dimensions))
+        except ParcelInputError as exc:
+            return exc.reason
+        if not parcels:
+            return "nothing to ship"
+        ships = estimate(now, warehouse.warehouse, None, destination_calendar)
+        # Shoppers' addresses are mostly homes: quoting them as such never understates the price.
+        to = Destination(destination.country, destination.postal_code, residential=True)
+        # One after the other: the stores may share the request's database session, which runs one
+        # statement at a time.
+        tables = await self._tables.rate_tables(saleor_api_url)
+        live_quotes, live = await self._live(
+            saleor_api_url, warehouse, destination, parcels, currency, ships.ships_earliest
+        )
+        answered_live = {(quote.carrier, quote.service) for quote in live_quotes}
+        left_out: list[str] = []
+        quotes = list(live_quotes)
+        for table in tables:
+            if table.warehouse_id != warehouse.id:
+                continue
+            for result in quote_all(table, to, parcels):
+                if isinstance(result, NoRate):
+                    left_out.append(f"{result.carrier} {result.service}: {result.reason}")
+                elif (result.carrier, result.service) in answered_live:
+                    left_out.append(f"{result.carrier} {result.service}: the table's rate, the live one is used")
+                else:
+                    quotes.append(result)
+        calendars: dict[frozenset[int], BusinessCalendar] = {}
+        candidates = []
+        for quote in quotes:
+            if quote.total.currency != currency:
+                left_out.append(
+                    f"{quote.carrier} {quote.service}: priced in {quote.total.currency}, the order pays in {currency}"
+                )
+                continue
+            calendar = calendars.setdefault(
+                quote.delivery_weekdays, BusinessCalendar(destination.country, weekdays=quote.delivery_weekdays)
+            )
+            window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
+            candidates.append(Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed))
+        return ShipmentQuotes(
+            warehouse,
+            parcels,
+            ships.ships_earliest,
+            ships.ships_latest,
+            destination_calendar,
+            tuple(candidates),
+            tuple(left_out),
+            live,
+        )
+
+    async def _live(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        warehouse: OriginWarehouse,
+        destination: Place,
+        parcels: tuple[Parcel, ...],
+        currency: str,
+        ships_on: date,
+    ) -> tuple[tuple[Quote, ...], str]:
+        """The live carriers' quotes and how they came: asked, from the cache, or not at all (and why)."""
+        if self._carriers is None:
+            return (), "none connected"
+        profile = tuple(_profiled(parcel) for parcel in parcels)
+        key = (
+            saleor_api_url,
+            warehouse.id,
+            destination.country,
+            normalise_postal_code(destination.postal_code)[:POSTAL_PREFIX_LENGTH],
+            currency,
+            tuple(sorted((parcel.weight_kg, parcel.dimensions.sides_longest_first) for parcel in profile)),
+            ships_on,
+        )
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached, f"{_count(cached)}, from the cache"
+        request = RateRequest(warehouse.id, warehouse.origin, destination, True, profile, currency)
+        carriers = self._carriers
+        asking = self._cache.ask(
+            key, lambda: carriers.quotes(saleor_api_url, request, within_seconds=self._live_timeout)
+        )
+        context = {"saleor_api_url": saleor_api_url, "warehouse": warehouse.id, "country": destination.country}
+        try:
+            # Shielded: a checkout that stops waiting leaves the request to finish for the others and the cache.
+            answer = await asyncio.wait_for(asyncio.shield(asking), timeout=self._live_timeout + _GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("live carrier quotes timed out; the rate tables answer", extra=context)
+            return (), f"no answer within {self._live_timeout} s, the rate tables answer"
+        except Exception as exc:  # a broken adapter must not break checkout either
+            log.warning("live carrier quotes failed; the rate tables answer", exc_info=True, extra=context)
+            return (), f"failed ({exc.__class__.__name__}), the rate tables answer"
+        if answer.problems:
+            log.warning("some live carriers did not answer", extra={**context, "problems": list(answer.problems)})
+            return answer.quotes, f"{_count(answer.quotes)}; {'; '.join(answer.problems)}"
+        return answer.quotes, _count(answer.quotes)

@@ -1,0 +1,64 @@
+"""The checkout webhook answered by the shipping quoter itself: settings and rate tables saved in the
+dashboard, a signed checkout in, the options Saleor shows out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import Send
+from tests.api.dashboard.test_shipping_rate_tables import FILE, _upload
+from tests.api.dashboard.test_shipping_rate_tester import MANAGER, SETTINGS
+from tests.api.receipt_answers import WAREHOUSES
+from tests.api.webhooks.test_shipping_list_methods_for_checkout import EVENT, _body, _checkout, _line
+from tests.fakes.fake_saleor import FakeSaleor
+
+SHOES = {
+    "id": "UHJvZHVjdFZhcmlhbnQ6Mg==",
+    "sku": "SHOE-42",
+    "weight": {"unit": "KG", "value": 1.0},
+    "product": {"productType": {"name": "Shoes"}},
+}
+TEXAS = {
+    "streetAddress1": "1 Main St",
+    "city": "DALLAS",
+    "postalCode": "75001",
+    "country": {"code": "US"},
+    "countryArea": "TX",
+}
+
+
+@pytest.fixture(autouse=True)
+async def shop(installation: Any, client: httpx.AsyncClient, fake_saleor: FakeSaleor, staff_headers: Any) -> None:
+    fake_saleor.on("Warehouses", WAREHOUSES)
+    assert (await _upload(client, staff_headers(*MANAGER), FILE)).status_code == 200
+    saved = await client.post("/api/dashboard/settings/shipping", data=SETTINGS, headers=staff_headers(*MANAGER))
+    assert saved.status_code == 200, saved.text
+
+
+async def test_the_quoter_answers_the_checkout_from_the_rate_tables(send: Send) -> None:
+    checkout = _checkout(shippingAddress=TEXAS, lines=[_line(quantity=1, variant=SHOES)])
+    response = await send(EVENT, _body(checkout), process=False)
+    assert response.status_code == 200
+    (option,) = response.json()
+    # Thursday 26 November 2026, 06:00 in Chicago, is Thanksgiving: handling starts on Friday and takes
+    # up to a business day; UPS Ground's zone takes 1–2 more.
+    assert option == {
+        "id": "standard",
+        "name": "Standard, arrives 30 Nov\u2009–\u20092 Dec",
+        "amount": "23.71",
+        "currency": "USD",
+        "minimum_delivery_days": 4,
+        "maximum_delivery_days": 6,
+        "description": None,
+    }
+
+
+async def test_an_address_no_table_covers_gets_no_option(send: Send) -> None:
+    paris = {**TEXAS, "city": "PARIS", "postalCode": "75001", "country": {"code": "FR"}, "countryArea": ""}
+    checkout = _checkout(shippingAddress=paris, lines=[_line(quantity=1, variant=SHOES)])
+    response = await send(EVENT, _body(checkout), process=False)
+    assert response.status_code == 200
+    assert response.json() == []

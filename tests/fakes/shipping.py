@@ -1,0 +1,52 @@
+"""In-memory fakes of shipping's ports: rate tables kept in a list, carriers that answer as told."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from app.domain.ids import SaleorApiUrl
+from app.domain.shipping.rates import Quote, RateTable
+from app.services.ports import CarrierQuotes, RateTableStore
+from app.services.shipping.model import LiveQuotes, RateRequest
+
+
+class InMemoryRateTableStore:
+    def __init__(self, *tables: RateTable) -> None:
+        self.tables = list(tables)
+
+    async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
+        return list(self.tables)
+
+    async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
+        self.tables = list(tables)
+
+
+class FakeCarrierQuotes:
+    """Answers ``quotes`` (with ``problems``) after ``delay`` seconds, or raises ``failure``; keeps each request."""
+
+    def __init__(
+        self,
+        *quotes: Quote,
+        problems: tuple[str, ...] = (),
+        delay: float = 0.0,
+        failure: Exception | None = None,
+    ) -> None:
+        self.answer = LiveQuotes(quotes, problems)
+        self.delay = delay
+        self.failure = failure
+        self.requests: list[RateRequest] = []
+        self.deadlines: list[float] = []
+
+    async def quotes(self, saleor_api_url: SaleorApiUrl, request: RateRequest, *, within_seconds: float) -> LiveQuotes:
+        self.requests.append(request)
+        self.deadlines.append(within_seconds)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.failure is not None:
+            raise self.failure
+        return self.answer
+
+
+def _conforms(tables: InMemoryRateTableStore, carriers: FakeCarrierQuotes) -> tuple[RateTableStore, CarrierQuotes]:
+    return tables, carriers  # mypy checks the fakes against the ports here
