@@ -177,7 +177,10 @@ class TestRefusals:
                 id="rule",
             ),
             pytest.param("rules", '[{"name": "x", "strategy": "slowest"}]', "Input should be 'cheapest' or 'fastest'"),
-            pytest.param("dimension_attributes", "Length, Width", "name three attributes", id="dimensions"),
+            pytest.param("dimension_attributes", "length, width", "name three attributes", id="dimensions"),
+            pytest.param(
+                "dimension_attributes", "length, Length, height", "attribute listed more than once: length", id="twice"
+            ),
             pytest.param("carrier_preference", "UPS, FedEx, UPS", "carrier listed more than once: UPS", id="carriers"),
             pytest.param("locale", "xx_QQ", "'xx_QQ' is not a locale", id="locale"),
         ],
