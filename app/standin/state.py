@@ -684,6 +684,11 @@ class Store:
         self.variants[variant.pk] = variant
         return variant
 
+    def weight_of(self, variant: ProductVariant) -> Decimal | None:
+        """``ProductVariant.get_weight``: the variant's own, else its product's, else its product type's."""
+        product = self.products[variant.product_pk]
+        return variant.weight_kg or product.weight_kg or self.product_types[product.product_type_pk].weight_kg
+
     def add_warehouse(
         self,
         *,

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from app.saleor.manifest import build_manifest
+from app.standin import actions
 from app.standin import checkout as checkouts
 from app.standin.facade import StandIn
 from app.standin.graphql_api import EventEnvelope
@@ -142,3 +143,19 @@ async def test_the_checkout_webhook_carries_them_to_the_cart_the_app_quotes(
         ("height", "MM", ()),
         ("package-size", None, ("20 x 15 x 10 cm",)),
     ]
+
+
+def test_an_order_weighs_a_variant_without_weight_as_its_product(
+    standin: StandIn, lamp: ProductVariant, clock: FixedClock
+) -> None:
+    """Saleor's ProductVariant.get_weight: the variant's, else the product's, else the product type's."""
+    store = standin.store
+    (channel,) = store.channels.values()
+    store.set_stock(store.add_warehouse(name="Main"), lamp, 5)
+    order = actions.place_order(store, channel, [(lamp, 2)], at=clock.now(), email="a@example.com")
+    assert order.weight_kg == Decimal("1.6")
+    product = store.products[lamp.product_pk]
+    product.weight_kg = None
+    assert store.weight_of(lamp) == Decimal("1.2")
+    lamp.weight_kg = Decimal("0.5")
+    assert store.weight_of(lamp) == Decimal("0.5")
