@@ -48,7 +48,7 @@ from app.services.receipts import OpeningBalance, take_opening_balance
 from app.services.settings import SECTIONS, SettingsRejected, change_settings
 from app.services.shipping.rate_tables import import_rate_tables
 from app.services.shipping.tables import TablesRejected
-from app.standin.day import Catalogue, plan_day, seed_store
+from app.standin.day import DIMENSION_ATTRIBUTES, Catalogue, plan_day, seed_store
 from app.standin.facade import StandIn
 from app.standin.harness import HarnessConfig, create_site
 from app.standin.state import FulfillmentStatus, Order, to_global_id
@@ -316,6 +316,7 @@ def _demo_shipping(catalogue: Catalogue) -> dict[str, object]:
             {"product_type": "Machines", "length_cm": 45, "width_cm": 35, "height_cm": 40},
             {"product_type": "Merch", "length_cm": 30, "width_cm": 25, "height_cm": 4},
         ],
+        "dimension_attributes": ", ".join(DIMENSION_ATTRIBUTES),
         "carrier_preference": ["UPS", "USPS"],
         "rules": [{"name": "Machines go by UPS", "product_types": ["Machines"], "only_carriers": ["UPS"]}],
     }

@@ -22,6 +22,7 @@ from app import __version__
 from app.dashboard import pipeline_views, view_models
 from app.dependencies import (
     DashboardContext,
+    DashboardContextDep,
     FraudRepositoryDep,
     InstallationStoreDep,
     InventoryLedgerDep,
@@ -36,13 +37,31 @@ from app.errors import PermissionDeniedError
 from app.services.costing_settings import CostingSettings
 from app.services.inventory import change_methods
 from app.services.order_costing import ledger_document
-from app.services.settings import SECTIONS, SettingsRejected, change_settings, read_settings, store_timezone
+from app.services.settings import (
+    READS_EVERY_SECTION,
+    SECTIONS,
+    SettingsRejected,
+    change_settings,
+    read_settings,
+    readable_sections,
+    store_timezone,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 ViewerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
+
+
+async def _settings_reader(context: DashboardContextDep) -> DashboardContext:
+    """Whoever may read some section of the settings: every one with MANAGE_ORDERS, else those they may change."""
+    if not readable_sections(context.user.user_permissions):
+        raise PermissionDeniedError([READS_EVERY_SECTION])
+    return context
+
+
+SettingsReaderDep = Annotated[DashboardContext, Depends(_settings_reader)]
 RECENT_EVENTS = 10
 SETTINGS_HISTORY = 20
 SHELLS = {
@@ -241,8 +260,9 @@ async def _settings_fragment(
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
     zone = await store_timezone(settings, url)
+    readable = readable_sections(viewer.user.user_permissions)
     sections: list[dict[str, Any]] = []
-    for section in SECTIONS.values():
+    for section in readable:
         stored = await read_settings(settings, url, section)
         current = stored.model_dump(mode="json")
         is_rejected = rejected is not None and rejected.section.key == section.key
@@ -269,9 +289,10 @@ async def _settings_fragment(
                 "notices": stored.notices() if isinstance(stored, CostingSettings) else (),
             }
         )
+    titles = {s.key: s.title for s in readable}
     history = view_models.change_rows(
-        await settings.history(url, SETTINGS_HISTORY),
-        {s.key: s.title for s in SECTIONS.values()},
+        [change for change in await settings.history(url, SETTINGS_HISTORY) if change.section in titles],
+        titles,
         zone,
         view_models.parse_locale(locale),
     )
@@ -285,7 +306,7 @@ async def _settings_fragment(
 
 @router.get("/api/dashboard/fragments/settings", response_class=HTMLResponse)
 async def settings_fragment(
-    request: Request, viewer: ViewerDep, settings: SettingsStoreDep, locale: str | None = None
+    request: Request, viewer: SettingsReaderDep, settings: SettingsStoreDep, locale: str | None = None
 ) -> HTMLResponse:
     return await _settings_fragment(request, viewer, settings, locale)
 
@@ -294,7 +315,7 @@ async def settings_fragment(
 async def save_settings(
     request: Request,
     section_key: str,
-    viewer: ViewerDep,
+    viewer: SettingsReaderDep,
     settings: SettingsStoreDep,
     ledger: InventoryLedgerDep,
     runtime: RuntimeDep,

@@ -105,7 +105,12 @@ def read_form(values: Mapping[str, str], now: datetime) -> tuple[Cart, datetime]
             placed_at = placed_at if placed_at.tzinfo else placed_at.replace(tzinfo=UTC)
     if errors:
         return CartForm(values, errors)
-    destination = Place(country, values.get("postal_code", "").strip())
+    destination = Place(
+        country,
+        values.get("postal_code", "").strip(),
+        country_area=values.get("country_area", "").strip(),
+        company_name=values.get("company_name", "").strip(),
+    )
     return Cart(channel, currency, destination, lines), placed_at
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -47,14 +47,22 @@ class GeneralSettings(BaseModel):
         return value
 
 
+# The settings page belongs to whoever manages orders: they read every section. Whoever may change a
+# section reads it too, so a shipping manager without MANAGE_ORDERS sees (and edits) shipping alone.
+READS_EVERY_SECTION = "MANAGE_ORDERS"
+
+
 @dataclass(frozen=True, slots=True)
 class SettingsSection:
     key: str
     title: str
     model: type[BaseModel]
-    # The staff permission needed to change it; reading needs only access to the app.
+    # The staff permission needed to change it; it also lets its holder read it (``readable_by``).
     permission: str
     choices: Mapping[str, list[str]] = field(default_factory=dict)
+
+    def readable_by(self, permissions: Collection[str]) -> bool:
+        return READS_EVERY_SECTION in permissions or self.permission in permissions
 
 
 SECTIONS: dict[str, SettingsSection] = {
@@ -81,6 +89,11 @@ SECTIONS: dict[str, SettingsSection] = {
         SettingsSection(key="shipping", title="Shipping", model=ShippingSettings, permission="MANAGE_SHIPPING"),
     ]
 }
+
+
+def readable_sections(permissions: Collection[str]) -> list[SettingsSection]:
+    """The sections a staff member holding ``permissions`` may see, in the page's order."""
+    return [section for section in SECTIONS.values() if section.readable_by(permissions)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,7 +198,7 @@ def place_order(
                 listing.price,
             )
         )
-        weight += (variant.weight_kg or Decimal(0)) * quantity
+        weight += (store.weight_of(variant) or Decimal(0)) * quantity
     allocations = _allocation_plan(store, order_lines)
 
     default_address = customer.default_shipping_address if customer else None

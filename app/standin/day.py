@@ -188,6 +188,21 @@ _ITEMS = (
     _ItemSpec("Merch", "Logo Tee", "L", "MRC-TEE-L", "24.00", "7.50", "0.22", 10, 0),
 )
 
+# Each boxed product's packed length, width and height in cm, kept in numeric product attributes as a
+# merchant would (the app is told their slugs); coffee bags have none and take their product type's size.
+_PACKED_CM = {
+    "Ceramic Dripper": ("14", "14", "11"),
+    "Paper Filters": ("17", "12", "6"),
+    "Gooseneck Kettle": ("30", "18", "20"),
+    "Brew Scale": ("20", "15", "5"),
+    "Hand Grinder": ("22", "8", "8"),
+    "Conical Burr Grinder": ("35", "20", "38"),
+    "Espresso Machine Pro": ("50", "40", "40"),
+    "Enamel Mug": ("12", "10", "10"),
+    "Logo Tee": ("30", "25", "3"),
+}
+DIMENSION_ATTRIBUTES = ("length", "width", "height")
+
 # (key, name, price, minimum and maximum delivery days)
 _SHIPPING = (
     ("standard", "Standard (UPS Ground)", "6.95", 3, 5),
@@ -375,13 +390,22 @@ def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
 
     items: list[Item] = []
     categories = dict.fromkeys(spec.category for spec in _ITEMS)
-    product_types = {category: store.add_product_type(name=category) for category in categories}
+    sides = [store.add_attribute(name=slug.capitalize(), slug=slug, unit="CM") for slug in DIMENSION_ATTRIBUTES]
+    measured = {spec.category for spec in _ITEMS if spec.product in _PACKED_CM}
+    product_types = {
+        category: store.add_product_type(name=category, product_attributes=sides if category in measured else ())
+        for category in categories
+    }
     products: dict[str, Product] = {}
     for spec in _ITEMS:
         product = products.get(spec.product)
         if product is None:
-            product_type = product_types[spec.category]
-            product = products[spec.product] = store.add_product(name=spec.product, product_type=product_type)
+            packed = _PACKED_CM.get(spec.product)
+            product = products[spec.product] = store.add_product(
+                name=spec.product,
+                product_type=product_types[spec.category],
+                attributes={side: [cm] for side, cm in zip(sides, packed, strict=True)} if packed else None,
+            )
         cost = (Decimal(spec.cost) * Decimal(str(round(rng.uniform(0.96, 1.04), 3)))).quantize(Decimal("0.01"))
         variant = store.add_variant(
             product,

@@ -57,6 +57,8 @@ from app.standin.state import (
     Address,
     Allocation,
     App,
+    Attribute,
+    AttributeValue,
     Channel,
     Checkout,
     CheckoutLine,
@@ -155,6 +157,8 @@ class EventEnvelope:
 Info: TypeAlias = "GraphQLResolveInfo[Context]"
 
 _TYPE_NAMES: dict[type, str] = {
+    Attribute: "Attribute",
+    AttributeValue: "AttributeValue",
     App: "App",
     Checkout: "Checkout",
     CheckoutLine: "CheckoutLine",
@@ -663,6 +667,26 @@ def _fulfillments(order: Order, info: Info) -> list[Fulfillment]:
     return [f for f in order.fulfillments if f.status is not FulfillmentStatus.CANCELED]
 
 
+def _selected_attributes(
+    assigned: Sequence[int], values: dict[int, list[AttributeValue]], info: Info
+) -> list[dict[str, Any]]:
+    """Saleor's ``attributes`` of a product or variant: every attribute its product type assigns, in order,
+    with the values given (none for an attribute left empty). A requestor without MANAGE_PRODUCTS sees only
+    those visible in the storefront (``requestor_has_access_to_all_attributes``)."""
+    app = _ctx(info).app
+    sees_all = app is not None and "MANAGE_PRODUCTS" in app.permissions
+    attributes = (_store(info).attributes[pk] for pk in assigned)
+    return [
+        {"attribute": attribute, "values": values.get(attribute.pk, [])}
+        for attribute in attributes
+        if sees_all or attribute.visible_in_storefront
+    ]
+
+
+def _optional_weight(kg: Decimal | None) -> dict[str, Any] | None:
+    return _weight(kg) if kg is not None else None
+
+
 def _order_line(line_pk: UUID, info: Info) -> OrderLine | None:
     owner = _store(info).order_of_line(line_pk)
     return owner[1] if owner else None
@@ -702,10 +726,22 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
     },
     "Channel": {"defaultCountry": lambda channel, _: _country(channel.default_country)},
     "Address": {"country": lambda address, _: _country(address.country)},
-    "Product": {"productType": lambda product, info: _store(info).product_types[product.product_type_pk]},
+    "ProductType": {"weight": lambda product_type, _: _optional_weight(product_type.weight_kg)},
+    "Product": {
+        "productType": lambda product, info: _store(info).product_types[product.product_type_pk],
+        "weight": lambda product, _: _optional_weight(product.weight_kg),
+        "attributes": lambda product, info: _selected_attributes(
+            _store(info).product_types[product.product_type_pk].product_attribute_pks, product.attribute_values, info
+        ),
+    },
     "ProductVariant": {
         "product": lambda variant, info: _store(info).products[variant.product_pk],
-        "weight": lambda variant, _: _weight(variant.weight_kg) if variant.weight_kg is not None else None,
+        "weight": lambda variant, _: _optional_weight(variant.weight_kg),
+        "attributes": lambda variant, info: _selected_attributes(
+            _store(info).product_types[_store(info).products[variant.product_pk].product_type_pk].variant_attribute_pks,
+            variant.attribute_values,
+            info,
+        ),
         "channelListings": lambda variant, _: variant.listings,
         "stocks": lambda variant, info: _store(info).stocks_of_variant(variant.pk),
     },
@@ -815,6 +851,8 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
 
 # Objects whose dataclass has a ``pk`` (every Node but TransactionItem, which wraps its token).
 _KEYED = (
+    Attribute,
+    AttributeValue,
     Address,
     Allocation,
     App,

@@ -15,7 +15,7 @@ import base64
 import binascii
 import itertools
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -149,12 +149,36 @@ class Channel:
 
 
 @dataclass(slots=True, eq=False)
-class ProductType:
-    """What kind of product it is ("Coffee", "Machines"); every product has one."""
+class Attribute:
+    """A product or variant attribute. A numeric one keeps its unit here (Saleor's ``MeasurementUnitsEnum``
+    name) and each value's number as the value's name."""
 
     pk: int
     name: str
     slug: str
+    unit: str | None = None
+    visible_in_storefront: bool = True
+
+
+@dataclass(slots=True, eq=False)
+class AttributeValue:
+    pk: int
+    attribute_pk: int
+    name: str
+    slug: str
+
+
+@dataclass(slots=True, eq=False)
+class ProductType:
+    """What kind of product it is ("Coffee", "Machines"); every product has one. It names the attributes
+    its products and their variants carry, in order."""
+
+    pk: int
+    name: str
+    slug: str
+    weight_kg: Decimal | None = None
+    product_attribute_pks: tuple[int, ...] = ()
+    variant_attribute_pks: tuple[int, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -163,6 +187,9 @@ class Product:
     name: str
     slug: str
     product_type_pk: int
+    weight_kg: Decimal | None = None
+    # attribute pk → the values assigned, in order
+    attribute_values: dict[int, list[AttributeValue]] = field(default_factory=dict)
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
 
@@ -186,6 +213,7 @@ class ProductVariant:
     track_inventory: bool = True
     weight_kg: Decimal | None = None
     listings: list[VariantListing] = field(default_factory=list)
+    attribute_values: dict[int, list[AttributeValue]] = field(default_factory=dict)
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
 
@@ -522,6 +550,7 @@ class Store:
 
     shop: Shop = field(default_factory=Shop)
     channels: dict[int, Channel] = field(default_factory=dict)
+    attributes: dict[int, Attribute] = field(default_factory=dict)
     product_types: dict[int, ProductType] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
     variants: dict[int, ProductVariant] = field(default_factory=dict)
@@ -570,13 +599,58 @@ class Store:
         self.channels[channel.pk] = channel
         return channel
 
-    def add_product_type(self, *, name: str, slug: str | None = None) -> ProductType:
-        product_type = ProductType(self.next_pk("ProductType"), name, slug or _slug(name))
+    def add_attribute(
+        self, *, name: str, slug: str | None = None, unit: str | None = None, visible_in_storefront: bool = True
+    ) -> Attribute:
+        attribute = Attribute(self.next_pk("Attribute"), name, slug or _slug(name), unit, visible_in_storefront)
+        self.attributes[attribute.pk] = attribute
+        return attribute
+
+    def add_product_type(
+        self,
+        *,
+        name: str,
+        slug: str | None = None,
+        weight_kg: Decimal | None = None,
+        product_attributes: Sequence[Attribute] = (),
+        variant_attributes: Sequence[Attribute] = (),
+    ) -> ProductType:
+        product_type = ProductType(
+            self.next_pk("ProductType"),
+            name,
+            slug or _slug(name),
+            weight_kg,
+            tuple(attribute.pk for attribute in product_attributes),
+            tuple(attribute.pk for attribute in variant_attributes),
+        )
         self.product_types[product_type.pk] = product_type
         return product_type
 
-    def add_product(self, *, name: str, product_type: ProductType, slug: str | None = None) -> Product:
-        product = Product(self.next_pk("Product"), name, slug or _slug(name), product_type.pk)
+    def _assigned(
+        self, values: Mapping[Attribute, Sequence[str]], allowed: tuple[int, ...], owner: str
+    ) -> dict[int, list[AttributeValue]]:
+        """Values as Saleor stores them: one AttributeValue per name, for attributes the product type assigns."""
+        assigned: dict[int, list[AttributeValue]] = {}
+        for attribute, names in values.items():
+            if attribute.pk not in allowed:
+                raise ValueError(f"attribute {attribute.slug} is not assigned to the product type of {owner}")
+            assigned[attribute.pk] = [
+                AttributeValue(self.next_pk("AttributeValue"), attribute.pk, name, _slug(f"{owner}-{name}"))
+                for name in names
+            ]
+        return assigned
+
+    def add_product(
+        self,
+        *,
+        name: str,
+        product_type: ProductType,
+        slug: str | None = None,
+        weight_kg: Decimal | None = None,
+        attributes: Mapping[Attribute, Sequence[str]] | None = None,
+    ) -> Product:
+        product = Product(self.next_pk("Product"), name, slug or _slug(name), product_type.pk, weight_kg)
+        product.attribute_values = self._assigned(attributes or {}, product_type.product_attribute_pks, product.slug)
         self.products[product.pk] = product
         return product
 
@@ -589,8 +663,10 @@ class Store:
         prices: dict[Channel, tuple[Decimal, Decimal | None]] | None = None,
         weight_kg: Decimal | None = None,
         track_inventory: bool = True,
+        attributes: Mapping[Attribute, Sequence[str]] | None = None,
     ) -> ProductVariant:
-        """``prices`` maps a channel to ``(price, cost price)`` in its currency."""
+        """``prices`` maps a channel to ``(price, cost price)`` in its currency; ``attributes`` the variant's
+        own attributes (its product type's variant attributes) to their values' names."""
         variant = ProductVariant(
             self.next_pk("ProductVariant"),
             product.pk,
@@ -599,12 +675,19 @@ class Store:
             weight_kg=weight_kg,
             track_inventory=track_inventory,
         )
+        variant_attributes = self.product_types[product.product_type_pk].variant_attribute_pks
+        variant.attribute_values = self._assigned(attributes or {}, variant_attributes, sku or str(variant.pk))
         for channel, (price, cost_price) in (prices or {}).items():
             variant.listings.append(
                 VariantListing(self.next_pk("ProductVariantChannelListing"), channel.pk, price, cost_price)
             )
         self.variants[variant.pk] = variant
         return variant
+
+    def weight_of(self, variant: ProductVariant) -> Decimal | None:
+        """``ProductVariant.get_weight``: the variant's own, else its product's, else its product type's."""
+        product = self.products[variant.product_pk]
+        return variant.weight_kg or product.weight_kg or self.product_types[product.product_type_pk].weight_kg
 
     def add_warehouse(
         self,

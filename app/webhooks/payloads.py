@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.domain.money import Money
+from app.domain.shipping.measures import AttributeReading
 
 
 class Payload(BaseModel):
@@ -81,18 +82,89 @@ class ChannelListingPayload(Payload):
     cost_price: MoneyPayload | None = Field(default=None, alias="costPrice")
 
 
+# Saleor's WeightUnitsEnum, in kilograms.
+KILOGRAMS_PER_UNIT: dict[str, Decimal] = {
+    "G": Decimal("0.001"),
+    "LB": Decimal("0.45359237"),
+    "OZ": Decimal("0.028349523125"),
+    "KG": Decimal(1),
+    "TONNE": Decimal(1000),
+}
+
+
+class WeightPayload(Payload):
+    unit: Literal["G", "LB", "OZ", "KG", "TONNE"]
+    value: Decimal
+
+    @property
+    def kg(self) -> Decimal:
+        return self.value * KILOGRAMS_PER_UNIT[self.unit]
+
+
+def _kg(weight: WeightPayload | None) -> Decimal | None:
+    return weight.kg if weight is not None else None
+
+
+class AttributeRef(Payload):
+    slug: str
+    unit: str | None = None
+
+
+class AttributeValueRef(Payload):
+    name: str | None = None
+
+
+class SelectedAttributePayload(Payload):
+    attribute: AttributeRef
+    values: list[AttributeValueRef] = Field(default_factory=list)
+
+    def reading(self) -> AttributeReading:
+        return AttributeReading(
+            self.attribute.slug, self.attribute.unit, tuple(value.name for value in self.values if value.name)
+        )
+
+
 class ProductTypeRef(Payload):
     name: str
+    weight: WeightPayload | None = None
 
 
 class ProductRef(Payload):
     product_type: ProductTypeRef | None = Field(default=None, alias="productType")
+    weight: WeightPayload | None = None
+    attributes: list[SelectedAttributePayload] = Field(default_factory=list)
 
 
-class VariantPayload(Payload):
+class ParcelFactsPayload(Payload):
+    """A variant as the ParcelFacts fragment selects it: what packing its lines needs."""
+
+    weight: WeightPayload | None = None
+    attributes: list[SelectedAttributePayload] = Field(default_factory=list)
+    product: ProductRef | None = None
+
+    @property
+    def weight_kg(self) -> Decimal | None:
+        return _kg(self.weight)
+
+    @property
+    def product_weight_kg(self) -> Decimal | None:
+        return _kg(self.product.weight) if self.product is not None else None
+
+    @property
+    def product_type_weight_kg(self) -> Decimal | None:
+        product_type = self.product.product_type if self.product is not None else None
+        return _kg(product_type.weight) if product_type is not None else None
+
+    @property
+    def attribute_readings(self) -> tuple[AttributeReading, ...]:
+        """The variant's attributes first, then its product's: a variant's value wins."""
+        product = self.product.attributes if self.product is not None else []
+        return tuple(selected.reading() for selected in [*self.attributes, *product])
+
+
+class VariantPayload(ParcelFactsPayload):
     id: str
     sku: str | None = None
-    product: ProductRef | None = None
     channel_listings: list[ChannelListingPayload] | None = Field(default=None, alias="channelListings")
 
 
@@ -262,30 +334,9 @@ class ErrorsPayload(Payload):
     errors: list[SaleorErrorPayload] = Field(default_factory=list)
 
 
-# Saleor's WeightUnitsEnum, in kilograms.
-KILOGRAMS_PER_UNIT: dict[str, Decimal] = {
-    "G": Decimal("0.001"),
-    "LB": Decimal("0.45359237"),
-    "OZ": Decimal("0.028349523125"),
-    "KG": Decimal(1),
-    "TONNE": Decimal(1000),
-}
-
-
-class WeightPayload(Payload):
-    unit: Literal["G", "LB", "OZ", "KG", "TONNE"]
-    value: Decimal
-
-    @property
-    def kg(self) -> Decimal:
-        return self.value * KILOGRAMS_PER_UNIT[self.unit]
-
-
-class CheckoutVariantPayload(Payload):
+class CheckoutVariantPayload(ParcelFactsPayload):
     id: str
     sku: str | None = None
-    weight: WeightPayload | None = None
-    product: ProductRef | None = None
 
 
 class CheckoutLinePayload(Payload):
@@ -295,6 +346,7 @@ class CheckoutLinePayload(Payload):
 
 
 class CheckoutAddressPayload(Payload):
+    company_name: str = Field(default="", alias="companyName")
     street_address_1: str = Field(default="", alias="streetAddress1")
     city: str = ""
     postal_code: str = Field(default="", alias="postalCode")

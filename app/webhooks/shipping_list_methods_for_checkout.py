@@ -62,6 +62,7 @@ def cart_of(checkout: CheckoutPayload) -> Cart | None:
             city=address.city,
             country_area=address.country_area,
             street=address.street_address_1,
+            company_name=address.company_name,
         ),
         lines=tuple(
             CartLine(
@@ -73,8 +74,11 @@ def cart_of(checkout: CheckoutPayload) -> Cart | None:
                     else None
                 ),
                 quantity=line.quantity,
-                weight_kg=line.variant.weight.kg if line.variant.weight is not None else None,
+                weight_kg=line.variant.weight_kg,
                 line_total=line.undiscounted_total_price.amount,
+                product_weight_kg=line.variant.product_weight_kg,
+                product_type_weight_kg=line.variant.product_type_weight_kg,
+                attributes=line.variant.attribute_readings,
             )
             for line in checkout.lines
         ),

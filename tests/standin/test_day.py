@@ -9,12 +9,17 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from app.demo import _demo_shipping
 from app.dependencies import get_checkout_shipping
 from app.services.shipping.model import CheckoutOption
+from app.services.shipping.quoting import ShippingQuoter
 from app.standin.day import Catalogue, Step, plan_day, seed_store
 from app.standin.facade import StandIn
 from app.standin.state import FulfillmentStatus, Order, OrderStatus, PaymentChargeStatus, Store
+from tests.builders import SHOP_API_URL
 from tests.fakes.checkout_shipping import FakeCheckoutShipping
+from tests.fakes.in_memory import InMemorySettingsStore
+from tests.fakes.shipping import InMemoryRateTableStore
 from tests.standin.conftest import MANIFEST_URL
 
 DAY = date(2026, 11, 25)
@@ -462,3 +467,22 @@ class TestThroughTheApp:
             assert order.shipping_price_gross in {Decimal("4.50"), Decimal("11.00"), Decimal("19.00")}
             charged = sum((t.charged_amount for t in order.transactions), Decimal(0))
             assert charged in {Decimal(0), order.total_gross}, "what was charged is the total with the chosen shipping"
+
+        # Boxed products reach the app with their packed size in the attributes the demo's settings name, coffee
+        # bags without (their product type's size), and the demo's quoter packs them by it.
+        lines = [line for _, cart, _ in quoting.asked for line in cart.lines]
+        sized = {line.sku: [r.slug for r in line.attributes if r.values] for line in lines}
+        assert len({sku[:3] for sku in sized if sku}) > 1, "a day asks for coffee and for boxed products"
+        assert {sku for sku, slugs in sized.items() if slugs == ["length", "width", "height"]} == {
+            sku for sku in sized if sku and not sku.startswith("COF-")
+        }
+        settings = InMemorySettingsStore()
+        settings.values[(SHOP_API_URL, "shipping")] = _demo_shipping(catalogue)
+        quoter = ShippingQuoter(settings, InMemoryRateTableStore())
+        for _, cart, asked_at in quoting.asked:
+            explanation = await quoter.explain(SHOP_API_URL, cart, asked_at)
+            assert explanation.quotes is not None, explanation.problem
+            units = [packed for parcel in explanation.quotes.parcels for packed in parcel.contents]
+            for packed in units:
+                source = "product type Coffee's default size" if packed.line_id.startswith("COF-") else "attributes"
+                assert f" from {source}" in packed.unit, packed

@@ -31,6 +31,22 @@ def _supported_subdivisions() -> dict[str, frozenset[str]]:
 
 
 @cache
+def _subdivision_names(country: str) -> dict[str, str]:
+    """Each subdivision's code and the names ``holidays`` knows it by, folded, to its code."""
+    entity = holidays.country_holidays(country)
+    names = {alias.casefold(): code for alias, code in getattr(entity, "subdivisions_aliases", {}).items()}
+    return {**names, **{code.casefold(): code for code in entity.subdivisions}}
+
+
+def subdivision_of(country: str, area: str) -> str | None:
+    """The holiday subdivision an address's country area names ("TX", "Texas", "ON"), None when it names none
+    (or the country has no calendar): the country's holidays alone then apply."""
+    if country not in _supported_subdivisions() or not area.strip():
+        return None
+    return _subdivision_names(country).get(area.strip().casefold())
+
+
+@cache
 def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.domain.shipping.model import InvalidSetting
@@ -58,13 +58,17 @@ class Dimensions:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """An order line as packing sees it; ``dimensions`` is None when the product has none recorded."""
+    """An order line as packing sees it; ``dimensions`` is None when the product has none recorded (its
+    product type's default size is used then). ``dimensions_from`` and ``weight_from`` say where a unit's
+    size and weight were read, for the parcel's explanation."""
 
     line_id: str
     quantity: int
     unit_weight_kg: Decimal
     product_type: str
     dimensions: Dimensions | None = None
+    dimensions_from: str = "the line"
+    weight_from: str = "the line"
 
     def __post_init__(self) -> None:
         if self.quantity < 1:
@@ -100,8 +104,11 @@ class Box:
 
 @dataclass(frozen=True, slots=True)
 class PackedUnits:
+    """``quantity`` units of one line; ``unit`` says each one's size and weight and where they came from."""
+
     line_id: str
     quantity: int
+    unit: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +126,10 @@ class Parcel:
         return sum(packed.quantity for packed in self.contents)
 
     def explain(self) -> str:
-        held = ", ".join(f"{packed.quantity} × {packed.line_id}" for packed in self.contents)
+        held = ", ".join(
+            f"{packed.quantity} × {packed.line_id}" + (f" [{packed.unit}]" if packed.unit else "")
+            for packed in self.contents
+        )
         packaging = f"box {self.box.name}" if self.box else "own packaging"
         return f"{packaging} ({self.dimensions}), {self.weight_kg} kg: {held}; {self.reason}"
 
@@ -129,6 +139,7 @@ class _Unit:
     line_id: str
     weight_kg: Decimal
     dimensions: Dimensions
+    origin: str
 
 
 @dataclass(slots=True)
@@ -155,19 +166,23 @@ class _OpenBox:
 def _units(lines: Sequence[Line], default_dimensions: Mapping[str, Dimensions]) -> list[_Unit]:
     units: list[_Unit] = []
     for line in lines:
-        dimensions = line.dimensions or default_dimensions.get(line.product_type)
-        if dimensions is None:
+        if line.dimensions is not None:
+            dimensions, dimensions_from = line.dimensions, line.dimensions_from
+        elif (default := default_dimensions.get(line.product_type)) is not None:
+            dimensions, dimensions_from = default, f"product type {line.product_type}'s default size"
+        else:
             raise ParcelInputError(
                 "dimensions",
                 f"line {line.line_id} has no dimensions and product type {line.product_type!r} has no default box",
             )
-        units.extend(_Unit(line.line_id, line.unit_weight_kg, dimensions) for _ in range(line.quantity))
+        origin = f"{dimensions} from {dimensions_from}; {line.unit_weight_kg} kg from {line.weight_from}"
+        units.extend(_Unit(line.line_id, line.unit_weight_kg, dimensions, origin) for _ in range(line.quantity))
     return units
 
 
 def _contents(units: Sequence[_Unit]) -> tuple[PackedUnits, ...]:
-    counts = Counter(unit.line_id for unit in units)
-    return tuple(PackedUnits(line_id, quantity) for line_id, quantity in counts.items())
+    counts = Counter((unit.line_id, unit.origin) for unit in units)
+    return tuple(PackedUnits(line_id, quantity, origin) for (line_id, origin), quantity in counts.items())
 
 
 def _alone(unit: _Unit, boxes: Sequence[Box]) -> Parcel:

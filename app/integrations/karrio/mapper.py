@@ -138,6 +138,7 @@ def karrio_address(place: Place, *, residential: bool = False) -> karrio.Address
         country_code=place.country,
         state_code=place.country_area or None,
         address_line1=place.street,
+        company_name=place.company_name or None,
         residential=residential,
     )
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from app.domain.shipping.measures import AttributeReading
 from app.domain.shipping.model import Level
 from app.domain.shipping.parcels import Parcel
 from app.domain.shipping.rates import Quote
@@ -16,13 +17,19 @@ from app.domain.shipping.rates import Quote
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """An address as far as carriers price it; ``country`` is ISO 3166-1 alpha-2, upper case."""
+    """An address as far as carriers price it; ``country`` is ISO 3166-1 alpha-2, upper case. A company
+    name makes it a business address, as carriers take it; without one it is a home."""
 
     country: str
     postal_code: str = ""
     city: str = ""
     country_area: str = ""
     street: str = ""
+    company_name: str = ""
+
+    @property
+    def residential(self) -> bool:
+        return not self.company_name.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +40,11 @@ class CartLine:
     quantity: int
     weight_kg: Decimal | None  # None when Saleor knows no weight for the variant
     line_total: Decimal  # undiscounted, in the cart's currency
+    # Saleor's fallbacks when the variant has no weight of its own, as it weighs order lines.
+    product_weight_kg: Decimal | None = None
+    product_type_weight_kg: Decimal | None = None
+    # The variant's attributes, then its product's: where the merchant keeps the packed size.
+    attributes: tuple[AttributeReading, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,8 @@ from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
 
 from app.domain.ids import SaleorApiUrl
-from app.domain.shipping.calendar import BusinessCalendar
+from app.domain.shipping.calendar import BusinessCalendar, subdivision_of
+from app.domain.shipping.measures import measured_size
 from app.domain.shipping.model import DeliveryWindow, InvalidSetting, Level
 from app.domain.shipping.parcels import Dimensions, Line, Parcel, ParcelInputError, pack
 from app.domain.shipping.pricing import PricingPolicy, ShopperPrice
@@ -122,6 +123,7 @@ class ShipmentQuotes:
     candidates: tuple[Candidate, ...]
     left_out: tuple[str, ...]
     live: str
+    residential: bool
 
     @property
     def weight_kg(self) -> Decimal:
@@ -135,6 +137,7 @@ class ShipmentQuotes:
         )
         return [
             f"From {self.warehouse.name}, ships {ships}",
+            f"To {_destination_kind(self.residential)}, on {_holidays_of(self.destination_calendar)}",
             *(f"Parcel {number}: {parcel.explain()}" for number, parcel in enumerate(self.parcels, start=1)),
             f"Live carriers: {self.live}",
             *(f"Left out: {reason}" for reason in self.left_out),
@@ -259,6 +262,15 @@ class OrderShippingDecision:
         return f"Shipping ({self.level}): " + "; ".join(shipment.note() for shipment in self.shipments)
 
 
+def _destination_kind(residential: bool) -> str:
+    return "a home (no company name)" if residential else "a business (the address names a company)"
+
+
+def _holidays_of(calendar: BusinessCalendar) -> str:
+    where = f"{calendar.country}-{calendar.subdivision}" if calendar.subdivision else calendar.country
+    return f"{where}'s holidays"
+
+
 def _count(quotes: tuple[Quote, ...]) -> str:
     return f"{len(quotes)} quote" if len(quotes) == 1 else f"{len(quotes)} quotes"
 
@@ -317,16 +329,57 @@ def _offer(selection: Selection, pricing: PricingPolicy, cart: Cart, today: date
     return LevelOutcome(selection, option, price, None)
 
 
+def _unit_weight(line: CartLine, config: ShippingConfiguration) -> tuple[Decimal, str] | None:
+    """The line's unit weight and where it was read: the variant's, its product's, its product type's in
+    Saleor (the order Saleor weighs lines in), then the product type's weight in the settings."""
+    product_type = line.product_type or ""
+    for weight, source in (
+        (line.weight_kg, "the variant's weight"),
+        (line.product_weight_kg, "the product's weight"),
+        (line.product_type_weight_kg, f"product type {product_type}'s weight in Saleor"),
+        (config.default_weights_kg.get(product_type), f"product type {product_type}'s default weight"),
+    ):
+        if weight is not None:
+            return weight, source
+    return None
+
+
+def _packing_line(line: CartLine, config: ShippingConfiguration) -> Line | str:
+    """The line as packing takes it, sized by the named attributes when it has them, or why it cannot be."""
+    name = line.sku or line.variant_id
+    product_type = line.product_type or ""
+    weighed = _unit_weight(line, config)
+    if weighed is None:
+        return f"line {name} has no weight, and product type {product_type!r} has no default weight"
+    weight, weight_from = weighed
+    try:
+        measured = measured_size(line.attributes, config.dimension_attributes)
+    except ParcelInputError as exc:
+        default = config.default_dimensions.get(product_type)
+        if default is None:
+            return f"line {name}: {exc.reason}, and product type {product_type!r} has no default box"
+        return Line(
+            name,
+            line.quantity,
+            weight,
+            product_type,
+            default,
+            f"product type {product_type}'s default size, as {exc.reason}",
+            weight_from,
+        )
+    if measured is None:
+        return Line(name, line.quantity, weight, product_type, weight_from=weight_from)
+    return Line(name, line.quantity, weight, product_type, measured.dimensions, measured.source, weight_from)
+
+
 def _packing_lines(lines: Sequence[CartLine], config: ShippingConfiguration) -> list[Line] | str:
     """The cart's lines as packing takes them, or why one cannot be packed."""
     packing = []
     for line in lines:
-        name = line.sku or line.variant_id
-        product_type = line.product_type or ""
-        weight = line.weight_kg if line.weight_kg is not None else config.default_weights_kg.get(product_type)
-        if weight is None:
-            return f"line {name} has no weight, and product type {product_type!r} has no default weight"
-        packing.append(Line(name, line.quantity, weight, product_type))
+        packed = _packing_line(line, config)
+        if isinstance(packed, str):
+            return packed
+        packing.append(packed)
     return packing
 
 
@@ -428,8 +481,9 @@ class ShippingQuoter:
         now: datetime,
     ) -> ShipmentQuotes | str:
         """The shipment's candidates, or why it cannot be quoted at all."""
+        subdivision = subdivision_of(destination.country, destination.country_area)
         try:
-            destination_calendar = BusinessCalendar(destination.country)
+            destination_calendar = BusinessCalendar(destination.country, subdivision)
         except InvalidSetting:
             return f"no holiday calendar knows the destination country {destination.country!r}"
         try:
@@ -442,8 +496,9 @@ class ShippingQuoter:
         if not parcels:
             return "nothing to ship"
         ships = estimate(now, warehouse.warehouse, None, destination_calendar)
-        # Shoppers' addresses are mostly homes: quoting them as such never understates the price.
-        to = Destination(destination.country, destination.postal_code, residential=True)
+        # As carriers tell them apart: an address naming a company is a business, any other a home (quoting a
+        # home never understates the price).
+        to = Destination(destination.country, destination.postal_code, residential=destination.residential)
         # One after the other: the stores may share the request's database session, which runs one
         # statement at a time.
         tables = await self._tables.rate_tables(saleor_api_url)
@@ -472,7 +527,8 @@ class ShippingQuoter:
                 )
                 continue
             calendar = calendars.setdefault(
-                quote.delivery_weekdays, BusinessCalendar(destination.country, weekdays=quote.delivery_weekdays)
+                quote.delivery_weekdays,
+                BusinessCalendar(destination.country, subdivision, weekdays=quote.delivery_weekdays),
             )
             window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
             candidates.append(Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed))
@@ -485,6 +541,7 @@ class ShippingQuoter:
             tuple(candidates),
             tuple(left_out),
             live,
+            destination.residential,
         )
 
     async def _live(
@@ -505,6 +562,7 @@ class ShippingQuoter:
             warehouse.id,
             destination.country,
             normalise_postal_code(destination.postal_code)[:POSTAL_PREFIX_LENGTH],
+            destination.residential,
             currency,
             tuple(sorted((parcel.weight_kg, parcel.dimensions.sides_longest_first) for parcel in profile)),
             ships_on,
@@ -512,7 +570,7 @@ class ShippingQuoter:
         cached = self._cache.get(key)
         if cached is not None:
             return cached, f"{_count(cached)}, from the cache"
-        request = RateRequest(warehouse.id, warehouse.origin, destination, True, profile, currency)
+        request = RateRequest(warehouse.id, warehouse.origin, destination, destination.residential, profile, currency)
         carriers = self._carriers
         asking = self._cache.ask(
             key, lambda: carriers.quotes(saleor_api_url, request, within_seconds=self._live_timeout)

@@ -348,8 +348,12 @@ class ShippingSettings(BaseModel):
     dimension_attributes: tuple[str, ...] = Field(
         default=(),
         title="Dimension attributes",
-        description="The product attributes holding length, width and height in cm, in that order, comma-separated "
-        "(e.g. 'Length, Width, Height'); empty to use the product type sizes.",
+        description="The slugs of the product or variant attributes holding the packed size: three numeric "
+        "attributes for length, width and height, in that order (e.g. 'length, width, height'), or one text "
+        "attribute holding all three (e.g. 'package-size' with values such as '30 x 20 x 10 cm'). Saleor's "
+        "attribute unit (mm, cm, m, in, ft…) is converted; a number without one is in cm. A variant's value "
+        "wins over its product's. Lines without them, or with a value that is not a size, use the product "
+        "type sizes; empty to use those only.",
     )
     carrier_preference: tuple[str, ...] = Field(
         default=(),
@@ -430,9 +434,12 @@ class ShippingSettings(BaseModel):
 
     @field_validator("dimension_attributes")
     @classmethod
-    def _three_or_none(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if value and len(value) != 3:
-            raise ValueError(f"name three attributes (length, width, height), not {len(value)}")
+    def _one_or_three(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) not in (0, 1, 3):
+            raise ValueError(
+                f"name three attributes (length, width, height) or one holding all three, not {len(value)}"
+            )
+        _unique(tuple(slug.lower() for slug in value), "attribute")
         return value
 
     @field_validator("carrier_preference")

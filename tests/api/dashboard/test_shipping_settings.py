@@ -45,6 +45,36 @@ class TestShippingSettings:
         assert response.status_code == 403
         assert await _changes(runtime) == 0
 
+    async def test_a_shipping_manager_without_manage_orders_sees_and_edits_shipping_alone(
+        self, client: httpx.AsyncClient, runtime: Runtime, staff_headers
+    ) -> None:
+        fraud = {"review_threshold": "60", "reject_threshold": "80"}
+        by_order_manager = await client.post("/api/dashboard/settings/fraud", data=fraud, headers=staff_headers())
+        assert by_order_manager.status_code == 200
+        headers = staff_headers("MANAGE_SHIPPING")
+
+        saved = await client.post("/api/dashboard/settings/shipping", data=form(), headers=headers)
+        page = await client.get("/api/dashboard/fragments/settings", headers=headers)
+        refused = await client.post("/api/dashboard/settings/fraud", data=fraud, headers=headers)
+
+        assert saved.status_code == 200
+        assert "Shipping settings saved." in saved.text
+        assert page.status_code == 200
+        assert re.findall(r'<h2 id="section-(\w+)"', page.text) == ["shipping"]
+        assert "Save shipping settings" in page.text
+        # The changes list shows only the sections this person may read.
+        assert "Fraud scoring" not in page.text
+        assert page.text.count("<td>Shipping</td>") == 1
+        assert refused.status_code == 403
+        assert await _changes(runtime) == 2
+
+    async def test_someone_who_may_read_no_section_gets_no_settings(
+        self, client: httpx.AsyncClient, staff_headers
+    ) -> None:
+        response = await client.get("/api/dashboard/fragments/settings", headers=staff_headers("MANAGE_PRODUCTS"))
+        assert response.status_code == 403
+        assert "MANAGE_ORDERS" in response.text
+
     async def test_saved_settings_are_shown_as_json_and_names_and_save_again_unchanged(
         self, client: httpx.AsyncClient, runtime: Runtime, staff_headers
     ) -> None:

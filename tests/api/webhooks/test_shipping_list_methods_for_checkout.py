@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.dependencies import get_checkout_shipping
+from app.domain.shipping.measures import AttributeReading
 from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
 from app.webhooks import shipping_list_methods_for_checkout as route
 from tests.api.conftest import Send
@@ -153,6 +154,55 @@ class TestCheckoutOptions:
                 clock.now(),
             )
         ]
+
+    async def test_the_sizes_weights_and_company_saleor_sends_reach_quoting(
+        self, send: Send, shipping: FakeCheckoutShipping
+    ) -> None:
+        """As the ParcelFacts fragment selects them: the variant's attributes before its product's, the
+        product's and product type's weights for a variant without one, and the address's company."""
+        length = {"attribute": {"slug": "length", "unit": "MM"}, "values": [{"name": "180"}]}
+        unset = {"attribute": {"slug": "height", "unit": "CM"}, "values": []}
+        size = {"attribute": {"slug": "package-size", "unit": None}, "values": [{"name": "20 x 15 x 10 cm"}]}
+        lamp = _line(
+            variant={
+                "id": "UHJvZHVjdFZhcmlhbnQ6Mw==",
+                "sku": "LAMP-1",
+                "weight": None,
+                "attributes": [length, unset],
+                "product": {
+                    "weight": {"unit": "G", "value": 800},
+                    "attributes": [size],
+                    "productType": {"name": "Lamps", "weight": {"unit": "KG", "value": 1.2}},
+                },
+            }
+        )
+        address = {**_checkout()["shippingAddress"], "companyName": "Acme Corp"}
+
+        await _ask(send, _body(_checkout(lines=[lamp], shippingAddress=address)))
+
+        ((_, cart, _),) = shipping.asked
+        assert cart.destination.company_name == "Acme Corp"
+        assert not cart.destination.residential
+        (line,) = cart.lines
+        assert (line.weight_kg, line.product_weight_kg, line.product_type_weight_kg) == (
+            None,
+            Decimal("0.800"),
+            Decimal("1.2"),
+        )
+        assert line.attributes == (
+            AttributeReading("length", "MM", ("180",)),
+            AttributeReading("height", "CM", ()),
+            AttributeReading("package-size", None, ("20 x 15 x 10 cm",)),
+        )
+
+    async def test_a_checkout_without_attributes_or_company_is_a_home_with_no_sizes(
+        self, send: Send, shipping: FakeCheckoutShipping
+    ) -> None:
+        await _ask(send, _body(_checkout()))
+        ((_, cart, _),) = shipping.asked
+        assert cart.destination.residential
+        assert cart.lines[0].attributes == ()
+        assert cart.lines[0].product_weight_kg is None
 
     @pytest.mark.parametrize(
         ("unit", "value", "kg"),

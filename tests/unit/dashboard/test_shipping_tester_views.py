@@ -40,6 +40,13 @@ class TestReadForm:
             ("Mugs", 1, None, Decimal("12")),
         ]
 
+    def test_a_state_and_a_company_reach_the_destination(self) -> None:
+        read = read_form({**FORM, "country_area": " TX ", "company_name": " Acme Corp "}, NOW)
+        assert not isinstance(read, CartForm)
+        destination = read[0].destination
+        assert destination == Place("US", "10001", country_area="TX", company_name="Acme Corp")
+        assert not destination.residential
+
     @pytest.mark.parametrize(
         ("typed", "expected"),
         [

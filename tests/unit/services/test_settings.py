@@ -11,6 +11,7 @@ from app.services.settings import (
     change_settings,
     payload_retention_days,
     read_settings,
+    readable_sections,
     store_timezone,
 )
 from tests.builders import NOW, SHOP_API_URL
@@ -94,3 +95,18 @@ class TestChangeSettings:
         assert isinstance(outcome, SettingsSaved)
         assert not outcome.changed
         assert store.changes == []
+
+
+@pytest.mark.parametrize(
+    ("permissions", "sections"),
+    [
+        pytest.param({"MANAGE_ORDERS"}, ["general", "fraud", "costing", "shipping"], id="order-manager-reads-all"),
+        pytest.param({"MANAGE_SHIPPING"}, ["shipping"], id="shipping-manager-reads-shipping"),
+        pytest.param({"MANAGE_APPS", "MANAGE_SHIPPING"}, ["general", "shipping"], id="what-they-may-change"),
+        pytest.param({"MANAGE_PRODUCTS"}, [], id="nothing"),
+    ],
+)
+def test_a_section_is_read_by_order_managers_and_by_whoever_may_change_it(
+    permissions: set[str], sections: list[str]
+) -> None:
+    assert [section.key for section in readable_sections(permissions)] == sections

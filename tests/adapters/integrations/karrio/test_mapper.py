@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -60,6 +61,12 @@ class TestRateRequest:
         assert len(request.parcels) == 2
         assert request.options == {"shipment_date": "2026-12-03", "currency": "USD"}
         assert request.services == []  # every service, so that each level finds its cheapest
+
+    def test_a_business_address_goes_with_its_company_and_not_as_residential(self) -> None:
+        office = replace(REQUEST.destination, company_name="Acme Corp")
+        request = mapper.karrio_rate_request(replace(REQUEST, destination=office, residential=False), THURSDAY)
+        assert (request.recipient.company_name, request.recipient.residential) == ("Acme Corp", False)
+        assert mapper.karrio_rate_request(REQUEST, THURSDAY).recipient.company_name is None
 
 
 class TestQuote:

@@ -117,7 +117,24 @@ class TestPack:
     def test_each_parcel_explains_its_box_weight_and_contents(self) -> None:
         (parcel,) = pack([line("TEE", quantity=2)], [SMALL], {})
 
-        assert parcel.explain() == ("box S (20×15×10 cm), 1.2 kg: 2 × TEE; the smallest box that holds TEE")
+        assert parcel.explain() == (
+            "box S (20×15×10 cm), 1.2 kg: 2 × TEE [10×10×10 cm from the line; 0.5 kg from the line]; "
+            "the smallest box that holds TEE"
+        )
+
+    def test_each_unit_says_where_its_size_and_weight_came_from(self) -> None:
+        measured = Line(
+            "MUG", 1, D("0.4"), "kitchen", dims(12, 9, 10), "attributes length, width, height", "the variant's weight"
+        )
+        defaulted = Line("TEE", 2, D("0.2"), "apparel", weight_from="product type apparel's weight")
+
+        (parcel,) = pack([measured, defaulted], [LARGE], {"apparel": dims(5, 5, 2)})
+
+        assert [packed.unit for packed in parcel.contents] == [
+            "12×9×10 cm from attributes length, width, height; 0.4 kg from the variant's weight",
+            "5×5×2 cm from product type apparel's default size; 0.2 kg from product type apparel's weight",
+        ]
+        assert "2 × TEE [5×5×2 cm from product type apparel's default size; " in parcel.explain()
 
 
 class TestValidation:

@@ -488,9 +488,10 @@ class TestSelectForOrder:
         decision = await Shop().quoter.select_for_order(SHOP_API_URL, placed_order())
         lines = decision.shipments[0].lines()
         assert lines[0] == "From Brooklyn, ships 2026-12-03"
-        assert lines[1].startswith("Parcel 1: box M (40×30×20 cm), 1.5 kg: 1 × SHOE-42")
-        assert lines[2] == "Live carriers: none connected"
-        assert lines[3].startswith("expedited by 2026-12-08: UPS 2nd Day Air")
+        assert lines[1] == "To a home (no company name), on US's holidays"
+        assert lines[2].startswith("Parcel 1: box M (40×30×20 cm), 1.5 kg: 1 × SHOE-42")
+        assert lines[3] == "Live carriers: none connected"
+        assert lines[4].startswith("expedited by 2026-12-08: UPS 2nd Day Air")
         assert any(line.startswith("  dropped UPS Ground 8.00 USD") for line in lines)
 
     async def test_a_late_service_is_flagged(self) -> None:

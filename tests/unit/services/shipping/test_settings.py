@@ -177,7 +177,10 @@ class TestRefusals:
                 id="rule",
             ),
             pytest.param("rules", '[{"name": "x", "strategy": "slowest"}]', "Input should be 'cheapest' or 'fastest'"),
-            pytest.param("dimension_attributes", "Length, Width", "name three attributes", id="dimensions"),
+            pytest.param("dimension_attributes", "length, width", "name three attributes", id="dimensions"),
+            pytest.param(
+                "dimension_attributes", "length, Length, height", "attribute listed more than once: length", id="twice"
+            ),
             pytest.param("carrier_preference", "UPS, FedEx, UPS", "carrier listed more than once: UPS", id="carriers"),
             pytest.param("locale", "xx_QQ", "'xx_QQ' is not a locale", id="locale"),
         ],
@@ -218,3 +221,16 @@ def test_a_warehouse_s_holidays_default_to_its_origin_country() -> None:
     settings = ShippingSettings.model_validate({"warehouses": [values]})
     (warehouse,) = settings.configuration().warehouses.values()
     assert warehouse.warehouse.calendar.country == "DE"
+
+
+@pytest.mark.parametrize(
+    ("typed", "slugs"),
+    [
+        pytest.param("length, width, height", ("length", "width", "height"), id="three"),
+        pytest.param(" package-size ", ("package-size",), id="one-holding-all-three"),
+        pytest.param("", (), id="none"),
+    ],
+)
+def test_dimension_attributes_are_three_slugs_or_one(typed: str, slugs: tuple[str, ...]) -> None:
+    settings = ShippingSettings.model_validate({"dimension_attributes": typed})
+    assert settings.configuration().dimension_attributes == slugs
