@@ -92,8 +92,14 @@ class ProductRef(Payload):
 class VariantPayload(Payload):
     id: str
     sku: str | None = None
+    weight: WeightPayload | None = None
     product: ProductRef | None = None
     channel_listings: list[ChannelListingPayload] | None = Field(default=None, alias="channelListings")
+
+
+class AllocationPayload(Payload):
+    warehouse: WarehouseRef
+    quantity: int
 
 
 class OrderLinePayload(Payload):
@@ -106,6 +112,8 @@ class OrderLinePayload(Payload):
     quantity_fulfilled: int = Field(default=0, alias="quantityFulfilled")
     unit_price: TaxedMoneyPayload = Field(alias="unitPrice")
     variant: VariantPayload | None = None  # None once the variant was deleted
+    # Units reserved per warehouse; Saleor drops them as they are fulfilled (none without stock tracking).
+    allocations: list[AllocationPayload] = Field(default_factory=list)
 
     @property
     def sku(self) -> str | None:
