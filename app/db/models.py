@@ -468,6 +468,5 @@ class ShippingDecisionRow(Base):
     level: Mapped[str] = mapped_column(String(16))
     shipments: Mapped[str] = mapped_column(Text)
     checked_fulfillments: Mapped[str] = mapped_column(Text)
-    needs_attention: Mapped[bool] = mapped_column(Boolean)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

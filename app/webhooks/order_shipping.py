@@ -52,7 +52,7 @@ def _destination(order: OrderPayload) -> Place | None:
 def placed_order(order: OrderPayload) -> PlacedOrder | str:
     """The order's shipments, one per warehouse Saleor allocated its units in, or why it has none to choose for."""
     level = chosen_level(order)
-    if isinstance(level, str):
+    if not isinstance(level, Level):  # a Level is a str too
         return level
     destination = _destination(order)
     if destination is None:
@@ -77,7 +77,7 @@ def placed_order(order: OrderPayload) -> PlacedOrder | str:
 def fulfilled_order(order: OrderPayload, fulfillment: FulfillmentPayload) -> PlacedOrder | str:
     """The order as its one shipment ``fulfillment`` sends (its units, from its warehouse), or why not known."""
     level = chosen_level(order)
-    if isinstance(level, str):
+    if not isinstance(level, Level):  # a Level is a str too
         return level
     destination = _destination(order)
     if destination is None:

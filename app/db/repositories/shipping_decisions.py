@@ -56,7 +56,6 @@ class SqlShippingDecisions:
                 "level": decision.level.value,
                 "shipments": _shipments(decision),
                 "checked_fulfillments": json.dumps(list(decision.checked_fulfillments)),
-                "needs_attention": decision.needs_attention,
                 "decided_at": decision.decided_at,
                 "updated_at": decision.updated_at,
             },
@@ -69,7 +68,6 @@ class SqlShippingDecisions:
             .values(
                 shipments=_shipments(decision),
                 checked_fulfillments=json.dumps(list(decision.checked_fulfillments)),
-                needs_attention=decision.needs_attention,
                 updated_at=decision.updated_at,
             )
         )

@@ -24,7 +24,6 @@ def upgrade() -> None:
         sa.Column("level", sa.String(length=16), nullable=False),
         sa.Column("shipments", sa.Text(), nullable=False),
         sa.Column("checked_fulfillments", sa.Text(), nullable=False),
-        sa.Column("needs_attention", sa.Boolean(), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

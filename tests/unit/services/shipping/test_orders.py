@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from app.domain.fraud import Stage
 from app.domain.shipping.model import Level
@@ -76,8 +77,12 @@ class Store:
             now=leaves_at,
         )
 
-    def shipping_metadata(self) -> list[dict[str, object]]:
+    def shipping_metadata(self) -> list[dict[str, Any]]:
         return [json.loads(items["ops.shipping"]) for kind, _, items in self.saleor.calls if kind == "metadata"]  # type: ignore[index]
+
+    def last_shipment(self) -> dict[str, Any]:
+        (entry,) = self.shipping_metadata()[-1]["shipments"]
+        return dict(entry)
 
     def notes(self) -> list[str]:
         return [str(message) for kind, _, message in self.saleor.calls if kind == "note"]
@@ -155,7 +160,7 @@ class TestChoosing:
         chosen = await store.choose()
         assert isinstance(chosen, Chosen)
         assert chosen.decision.needs_attention
-        (entry,) = store.shipping_metadata()[0]["shipments"]  # type: ignore[misc]
+        entry = store.last_shipment()
         assert entry["meetsPromise"] is False
         assert "LATE" in store.notes()[0]
 
@@ -180,7 +185,7 @@ class TestRecheck:
         rechecked = await store.recheck(FRIDAY_AFTER_CUTOFF_NY)
         assert isinstance(rechecked, Rechecked)
         assert rechecked.outcome is Recheck.RESHOPPED
-        (entry,) = store.shipping_metadata()[-1]["shipments"]  # type: ignore[misc]
+        entry = store.last_shipment()
         assert (entry["service"], entry["estimatedDelivery"], entry["promisedBy"], entry["meetsPromise"]) == (
             "Next Day Air",
             "2026-12-08",
@@ -197,7 +202,7 @@ class TestRecheck:
         rechecked = await store.recheck(TUESDAY_AFTER_CUTOFF_NY)
         assert isinstance(rechecked, Rechecked)
         assert rechecked.outcome is Recheck.FLAGGED
-        (entry,) = store.shipping_metadata()[-1]["shipments"]  # type: ignore[misc]
+        entry = store.last_shipment()
         assert entry["meetsPromise"] is False
         assert entry["promisedBy"] == "2026-12-08"
         assert "nothing arrives by the promised 2026-12-08" in store.notes()[-1]
@@ -214,5 +219,3 @@ class TestRecheck:
     async def test_an_order_nothing_was_chosen_for_is_not_checked(self) -> None:
         store = Store()
         assert await store.recheck(THURSDAY_1PM_NY) == NotRechecked("no service was chosen for the order")
-
-
