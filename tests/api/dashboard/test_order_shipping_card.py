@@ -30,7 +30,7 @@ LATE = {
 }
 
 
-async def _card(client: httpx.AsyncClient, staff_headers) -> str:  # type: ignore[no-untyped-def]
+async def _card(client: httpx.AsyncClient, staff_headers) -> str:
     response = await client.get("/api/dashboard/fragments/order", params={"orderId": ORDER}, headers=staff_headers())
     assert response.status_code == 200
     return response.text
