@@ -44,9 +44,9 @@ from app.main import create_app
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
-from app.services.shipping.orders import METADATA_KEY as SHIPPING_KEY
 from app.services.receipts import OpeningBalance, take_opening_balance
 from app.services.settings import SECTIONS, SettingsRejected, change_settings
+from app.services.shipping.orders import METADATA_KEY as SHIPPING_KEY
 from app.services.shipping.rate_tables import import_rate_tables
 from app.services.shipping.tables import TablesRejected
 from app.standin.day import Catalogue, plan_day, seed_store
