@@ -9,6 +9,8 @@ checkout already fetched in this process, and the rate tables.
 
 from __future__ import annotations
 
+import logging
+
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
@@ -18,6 +20,8 @@ from app.services.shipping.orders import choose_order_shipping, recheck_fulfilme
 from app.services.shipping.quoting import ShippingQuoter
 from app.webhooks.order_shipping import fulfilled_order, placed_order
 
+log = logging.getLogger(__name__)
+
 
 def _quoter(processing: Processing) -> ShippingQuoter:
     session = processing.session
@@ -25,14 +29,21 @@ def _quoter(processing: Processing) -> ShippingQuoter:
 
 
 async def choose(processing: Processing) -> None:
-    order = processing.payload.order
+    order, url = processing.payload.order, processing.delivery.saleor_api_url
     if order.status in ("CANCELED", "DRAFT"):
+        return
+    placed = placed_order(order)
+    if isinstance(placed, str):  # the same on every event of the order: said once, when it is created
+        if processing.delivery.event == "order_created":
+            log.info(
+                "no shipping service to choose", extra={"saleor_api_url": url, "order_id": order.id, "reason": placed}
+            )
         return
     session = processing.session
     await choose_order_shipping(
-        processing.delivery.saleor_api_url,
+        url,
         order.id,
-        placed_order(order),
+        placed,
         fraud=SqlFraudRepository(session),
         decisions=SqlShippingDecisions(session),
         quoter=_quoter(processing),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -43,6 +44,7 @@ PORTLAND = Address(
     country_area="OR",
 )
 NOTE_PREFIX = "Saleor Ops shipping"
+APP_EXPEDITED = base64.b64encode(b"app:app.saleor-ops:expedited").decode()
 
 
 def _service(name: str, level: Level, price: str, transit: tuple[int, int]) -> Any:
@@ -89,8 +91,8 @@ async def installed(ops: FastAPI, standin: StandIn, catalogue: Catalogue, clock:
     return app
 
 
-async def _place(standin: StandIn, catalogue: Catalogue, clock: FixedClock, level: str = "expedited") -> Order:
-    """A shopper's checkout of two mugs, shipped with the app's ``level`` option; the app told of it."""
+async def _place(standin: StandIn, catalogue: Catalogue, clock: FixedClock, method: str = APP_EXPEDITED) -> Order:
+    """A shopper's checkout of two mugs, shipped with ``method`` (the app's expedited option); the app told of it."""
     cart = checkouts.create_checkout(
         standin.store,
         catalogue.channel,
@@ -100,9 +102,8 @@ async def _place(standin: StandIn, catalogue: Catalogue, clock: FixedClock, leve
         shipping_address=PORTLAND,
     )
     methods = await standin.list_delivery_methods(cart)
-    app_option = base64.b64encode(f"app:app.saleor-ops:{level}".encode()).decode()
-    assert app_option in [m.global_id for m in methods], [m.name for m in methods]
-    checkouts.select_delivery_method(cart, app_option)
+    assert method in [m.global_id for m in methods], [m.name for m in methods]
+    checkouts.select_delivery_method(cart, method)
     order = checkouts.complete_checkout(standin.store, cart, at=clock.now())
     await standin.deliver_pending()
     return order
@@ -165,6 +166,15 @@ class TestChosenOnceCleared:
         (note,) = _notes(order)
         assert note.startswith("Saleor Ops shipping (expedited): ")
         assert "UPS 2nd Day Air, 15.00 USD" in note
+
+    async def test_an_order_shipped_with_the_stores_own_method_is_left_alone(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        own = standin.store.add_shipping_method(name="Flat rate", price=Decimal("7.00"), currency="USD")
+        order = await _place(standin, catalogue, clock, to_global_id("ShippingMethod", own.pk))
+        assert json.loads(order.private_metadata["ops.fraud"])["decision"] == "approve"
+        assert _shipping(order) is None
+        assert _notes(order) == []
 
     async def test_a_redelivery_and_later_events_write_nothing_again(
         self, standin: StandIn, catalogue: Catalogue, clock: FixedClock

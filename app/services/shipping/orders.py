@@ -77,7 +77,7 @@ async def _write(saleor: SaleorWriter, decision: OrderShipping, note: str) -> No
 async def choose_order_shipping(
     url: SaleorApiUrl,
     order_id: str,
-    order: PlacedOrder | str,
+    order: PlacedOrder,
     *,
     fraud: FraudRepository,
     decisions: ShippingDecisions,
@@ -85,16 +85,13 @@ async def choose_order_shipping(
     saleor: SaleorWriter,
     now: datetime,
 ) -> Chosen | NotChosen:
-    """Choose each shipment's service once the order is cleared; ``order`` is what the payload says of its
-    shipments, or why it cannot say. Chosen once per order: later events and redeliveries write nothing."""
+    """Choose each shipment's service once the order is cleared. Chosen once per order: later events and
+    redeliveries write nothing."""
     if await decisions.get(url, order_id) is not None:
         return NotChosen("chosen already")
     clearance, why = await fraud_clearance(url, order_id, fraud)
     if clearance is not Clearance.CLEARED:
         return NotChosen(f"fraud: {why}")
-    if isinstance(order, str):
-        log.info("no shipping service chosen", extra={"saleor_api_url": url, "order_id": order_id, "reason": order})
-        return NotChosen(order)
     chosen: OrderShippingDecision = await quoter.select_for_order(url, order)
     decision = OrderShipping(
         order_id=order_id,

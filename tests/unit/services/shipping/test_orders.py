@@ -52,7 +52,7 @@ class Store:
         self.decisions = InMemoryShippingDecisions()
         self.saleor = FakeSaleorGateway()
 
-    async def choose(self, order: PlacedOrder | str | None = None) -> Chosen | NotChosen:
+    async def choose(self, order: PlacedOrder | None = None) -> Chosen | NotChosen:
         return await choose_order_shipping(
             SHOP_API_URL,
             ORDER,
@@ -143,13 +143,6 @@ class TestChoosing:
             assessment("review", Stage.PAID), assessed_at=THURSDAY_1PM_NY
         )
         assert await store.choose() == NotChosen("fraud: review at the paid stage")
-
-    async def test_an_order_whose_level_is_unknown_gets_nothing(self) -> None:
-        store = Store()
-        reason = "the shopper chose Saleor's own method not offered by this app"
-        assert await store.choose(reason) == NotChosen(reason)
-        assert store.saleor.calls == []
-        assert store.decisions.decisions == {}
 
     async def test_an_order_no_service_keeps_is_written_as_late(self) -> None:
         store = Store()
