@@ -21,7 +21,7 @@ from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.fraud import ReviewOutcome
 from app.services.ports import FraudRepository, SaleorWriter, ShippingDecisions
 from app.services.shipping.model import OrderShipping, PlacedOrder, ShipmentShipping
-from app.services.shipping.quoting import OrderShippingDecision, ShipmentDecision, ShippingQuoter
+from app.services.shipping.quoting import ShipmentDecision, ShippingQuoter
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ async def choose_order_shipping(
     clearance, why = await fraud_clearance(url, order_id, fraud)
     if clearance is not Clearance.CLEARED:
         return NotChosen(f"fraud: {why}")
-    chosen: OrderShippingDecision = await quoter.select_for_order(url, order)
+    chosen = await quoter.select_for_order(url, order)
     decision = OrderShipping(
         order_id=order_id,
         level=chosen.level,
@@ -168,11 +168,8 @@ async def recheck_fulfilment(
     was = f"{planned.entry['carrier']} {planned.entry['service']}"
     requoted = await quoter.reselect_for_order(url, replace(shipped, level=stored.level), leaves_at, promised_by)
     (now_decided,) = requoted.shipments
-    selection = now_decided.selection
-    current = next(
-        (c for c in selection.candidates if c.label == was),
-        None,
-    ) if selection is not None else None  # fmt: skip
+    candidates = now_decided.selection.candidates if now_decided.selection is not None else ()
+    current = next((candidate for candidate in candidates if candidate.label == was), None)
     checked = (*stored.checked_fulfillments, fulfillment_id)
     if current is not None and current.window.latest <= promised_by:
         kept = replace(stored, checked_fulfillments=checked, updated_at=now)
@@ -184,17 +181,14 @@ async def recheck_fulfilment(
         else f"{was} would arrive by {current.window.latest}, after the promised {promised_by}"
     )
     head = f"Fulfilment {fulfillment_id} from {warehouse}, leaving {leaves_at.isoformat()}: {why}"
+    replacement = _shipment(now_decided, before=(head,))
     if now_decided.meets_promise:
         outcome, result = Recheck.RESHOPPED, f"re-shopped: {now_decided.note()}"
-        replacement = _shipment(now_decided, before=(head,))
     else:
-        outcome = Recheck.FLAGGED
-        result = f"nothing arrives by the promised {promised_by}: {now_decided.note()}"
-        replacement = _shipment(now_decided, before=(head,))
+        outcome, result = Recheck.FLAGGED, f"nothing arrives by the promised {promised_by}: {now_decided.note()}"
         if replacement.entry is None:  # no service at all: the planned one stays, marked late
-            replacement = ShipmentShipping(
-                warehouse, {**planned.entry, "source": warehouse, "meetsPromise": False}, replacement.explanation
-            )
+            late = {**planned.entry, "source": warehouse, "meetsPromise": False}
+            replacement = ShipmentShipping(warehouse, late, replacement.explanation)
     shipments = tuple(replacement if s is planned else s for s in stored.shipments)
     updated = replace(stored, shipments=shipments, checked_fulfillments=checked, updated_at=now)
     await decisions.replace(url, updated)

@@ -201,6 +201,15 @@ class TestRecheck:
         assert "nothing arrives by the promised 2026-12-08" in store.notes()[-1]
         assert rechecked.decision.needs_attention
 
+    async def test_goods_no_service_quotes_any_more_keep_the_planned_one_marked_late(self) -> None:
+        store = await self.chosen()
+        store.shop.tables.tables.clear()
+        rechecked = await store.recheck(THURSDAY_1PM_NY)
+        assert isinstance(rechecked, Rechecked)
+        assert rechecked.outcome is Recheck.FLAGGED
+        assert store.last_shipment() == {**EXPECTED, "meetsPromise": False}
+        assert "UPS 2nd Day Air no longer quotes it" in store.notes()[-1]
+
     async def test_each_fulfilment_is_checked_once(self) -> None:
         store = await self.chosen()
         await store.recheck(FRIDAY_AFTER_CUTOFF_NY)
