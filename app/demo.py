@@ -46,6 +46,7 @@ from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
 from app.services.receipts import OpeningBalance, take_opening_balance
 from app.services.settings import SECTIONS, SettingsRejected, change_settings
+from app.services.shipping.orders import METADATA_KEY as SHIPPING_KEY
 from app.services.shipping.rate_tables import import_rate_tables
 from app.services.shipping.tables import TablesRejected
 from app.standin.day import DIMENSION_ATTRIBUTES, Catalogue, plan_day, seed_store
@@ -110,6 +111,12 @@ class CostingTotals:
         return cls(costed_orders, fulfilled, costed, totals)
 
 
+def _late(order: Order) -> bool:
+    """A shipment of the order's ``ops.shipping`` arrives after the date promised."""
+    written = order.private_metadata.get(SHIPPING_KEY)
+    return written is not None and not all(s["meetsPromise"] for s in json.loads(written)["shipments"])
+
+
 @dataclass
 class DemoSummary:
     """What happened, read back from the stand-in's store and the app's database."""
@@ -122,6 +129,8 @@ class DemoSummary:
     failed_deliveries: int
     checkouts: int  # orders shoppers checked out, asking the app for delivery options
     app_shipping: int  # of those, the ones shipped with an option the app offered
+    shipping_chosen: int  # orders whose carrier services the app chose (``ops.shipping``)
+    shipping_late: int  # of those, the ones with a shipment that no longer keeps its promise
     recorded_events: dict[str, int]
     decisions: dict[str, int]  # the latest fraud decision per order
     held_orders: int
@@ -136,6 +145,7 @@ class DemoSummary:
             yield f"  {status.lower().replace('_', ' '):<22}{count}"
         yield f"Order lines fulfilled   {self.fulfilled_lines}"
         yield f"Checkouts               {self.checkouts}, {self.app_shipping} shipped with an option the app offered"
+        yield f"Shipping chosen         {self.shipping_chosen} orders, {self.shipping_late} not keeping the promise"
         decided = ", ".join(f"{self.decisions.get(d, 0)} {d}" for d in ("approve", "review", "reject"))
         yield f"Fraud decisions         {decided}"
         yield f"Held for review         {self.held_orders}"
@@ -403,6 +413,8 @@ async def run_demo(
             failed_deliveries=failed,
             checkouts=sum(1 for step in steps if step.shop is not None),
             app_shipping=sum(1 for o in orders if o.shipping_method is not None and o.shipping_method.external_id),
+            shipping_chosen=sum(1 for o in orders if SHIPPING_KEY in o.private_metadata),
+            shipping_late=sum(1 for o in orders if _late(o)),
             recorded_events=recorded,
             decisions=decisions,
             held_orders=held.get("open", 0),

@@ -22,6 +22,7 @@ from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
 from app.db.repositories.shipping_carriers import SqlCarrierAccounts
+from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
@@ -106,6 +107,13 @@ async def get_saleor_names(session: SessionDep) -> SqlSaleorNames:
 
 
 SaleorNamesDep = Annotated[SqlSaleorNames, Depends(get_saleor_names)]
+
+
+async def get_shipping_decisions(session: SessionDep) -> SqlShippingDecisions:
+    return SqlShippingDecisions(session)
+
+
+ShippingDecisionsDep = Annotated[SqlShippingDecisions, Depends(get_shipping_decisions)]
 
 
 async def get_inventory_reports(session: SessionDep) -> SqlInventoryReports:

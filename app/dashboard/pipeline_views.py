@@ -18,6 +18,7 @@ from app.services.pipeline import EffectKind
 EFFECT_LABELS = {
     EffectKind.FRAUD_DECISION: "Fraud decision (metadata and note)",
     EffectKind.COGS: "Cost of goods (metadata and note)",
+    EffectKind.SHIPPING: "Shipping (metadata and note)",
     EffectKind.CONFIRM: "Confirm the order",
     EffectKind.CANCEL: "Cancel the order",
     EffectKind.NOTE: "Order note",

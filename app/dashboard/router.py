@@ -29,7 +29,9 @@ from app.dependencies import (
     OrderEventLogDep,
     PipelineReportsDep,
     RuntimeDep,
+    SaleorNamesDep,
     SettingsStoreDep,
+    ShippingDecisionsDep,
     require_permissions,
 )
 from app.domain.ids import InvalidSaleorApiUrl, SaleorId, saleor_api_url, saleor_origin
@@ -216,11 +218,22 @@ async def order_fragment(
     settings: SettingsStoreDep,
     order_id: Annotated[str, Query(alias="orderId", min_length=1, max_length=256)],
     ledger: InventoryLedgerDep,
+    shipping: ShippingDecisionsDep,
+    names: SaleorNamesDep,
     locale: str | None = None,
 ) -> HTMLResponse:
     url = viewer.installation.saleor_api_url
     zone, language = await store_timezone(settings, url), view_models.parse_locale(locale)
     assessments = await fraud.assessments(url, order_id)
+    decision = await shipping.get(url, order_id)
+    warehouses = (
+        {}
+        if decision is None
+        else {
+            saleor_id: name.name
+            for saleor_id, name in (await names.lookup(url, [s.source for s in decision.shipments])).items()
+        }
+    )
     cogs = await ledger_document(url, order_id, ledger=ledger)
     review = await fraud.review(url, order_id)
     context = {
@@ -229,6 +242,7 @@ async def order_fragment(
         "review": review,
         "review_opened_at": None if review is None else view_models.local_time(review.opened_at, zone, language),
         "cogs": None if cogs is None else view_models.cogs_view(cogs, language),
+        "shipping": None if decision is None else view_models.shipping_view(decision, warehouses, zone, language),
     }
     return templates.TemplateResponse(request, "fragments/order_card.html", context)
 

@@ -17,6 +17,7 @@ from app.domain.installation import Installation
 from app.domain.inventory import CogsDocument
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.services.ports import FraudReview, SettingsChange, StoredAssessment
+from app.services.shipping.model import OrderShipping
 
 # Every order event the app subscribes to, in the order an order meets them.
 EVENT_LABELS = {
@@ -260,4 +261,52 @@ def cogs_view(document: CogsDocument, locale: Locale) -> CogsView:
             )
             for line in document["lines"]
         ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentView:
+    source: str  # the warehouse's name, else its Saleor id
+    service: str | None  # "UPS 2nd Day Air"; None when none could be chosen
+    level: str
+    amount: str
+    estimated_delivery: str
+    promised_by: str
+    meets_promise: bool
+    explanation: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingView:
+    level: str
+    decided_at: str
+    needs_attention: bool
+    checked_fulfillments: int
+    shipments: list[ShipmentView]
+
+
+def shipping_view(decision: OrderShipping, names: dict[str, str], zone: ZoneInfo, locale: Locale) -> ShippingView:
+    """The services chosen for an order's shipments, each with its candidates kept and dropped."""
+    shipments = []
+    for shipment in decision.shipments:
+        entry = shipment.entry or {}
+        amount, currency = entry.get("amount"), entry.get("currency")
+        shipments.append(
+            ShipmentView(
+                source=names.get(shipment.source, shipment.source),
+                service=f"{entry['carrier']} {entry['service']}" if entry else None,
+                level=str(entry.get("level", decision.level.value)),
+                amount=format_currency(Decimal(str(amount)), str(currency), locale=locale) if amount else "",
+                estimated_delivery=str(entry.get("estimatedDelivery", "")),
+                promised_by=str(entry.get("promisedBy", "")),
+                meets_promise=shipment.meets_promise,
+                explanation=shipment.explanation,
+            )
+        )
+    return ShippingView(
+        level=decision.level.value,
+        decided_at=local_time(decision.decided_at, zone, locale),
+        needs_attention=decision.needs_attention,
+        checked_fulfillments=len(decision.checked_fulfillments),
+        shipments=shipments,
     )

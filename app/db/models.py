@@ -454,3 +454,19 @@ class CarrierAccountRow(Base):
     test_mode: Mapped[bool] = mapped_column(Boolean)
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ShippingDecisionRow(Base):
+    """The carrier service each shipment of an order goes with, chosen once when the order is cleared
+    (``app.services.shipping.orders``). ``shipments`` (JSON) holds each one's ``ops.shipping`` entry and
+    explanation; ``checked_fulfillments`` (JSON) the fulfilments already re-checked against the promise."""
+
+    __tablename__ = "shipping_decisions"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    shipments: Mapped[str] = mapped_column(Text)
+    checked_fulfillments: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

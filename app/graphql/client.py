@@ -251,6 +251,10 @@ class GqlSaleorGateway:
         document = load_repeating("mutations", "record_cogs", alias="line", times=len(line_metadata))
         await self._client.mutate(document, variables)
 
+    async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        # RecordCogs without lines is just this round trip: the order's metadata, then its note.
+        await self.record_cogs(order_id, metadata, {}, note)
+
     async def warehouses(self) -> list[WarehouseRef]:
         return [
             WarehouseRef(id=node["id"], slug=node["slug"], name=node["name"])

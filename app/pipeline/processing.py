@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.repositories.pipeline import Delivery
 from app.domain.installation import Installation
 from app.services.pipeline import Outbox
+from app.services.shipping.quoting import LiveQuoteCache
 from app.webhooks.payloads import OrderEventPayload
 
 
@@ -22,6 +23,7 @@ class Processing:
     session: AsyncSession  # the one transaction: decisions and their effects commit together
     saleor: Outbox  # what is written to Saleor becomes effects of this delivery
     now: datetime
+    live_quotes: LiveQuoteCache  # what carriers answered checkouts in this process: read, never asked
 
     @property
     def by_this_app(self) -> bool:

@@ -142,6 +142,7 @@ class Worker:
             session=session,
             saleor=Outbox(SqlEffectOutbox(session), delivery.saleor_api_url, f"delivery:{delivery.id}", now),
             now=now,
+            live_quotes=self._runtime.live_quotes,
         )
         for subscription in self._subscribers.get(delivery.event, ()):
             await subscription.handle(processing)

@@ -24,6 +24,7 @@ class EffectKind:
 
     FRAUD_DECISION = "fraud_decision"  # ops.fraud, the note and (maybe) the order's release
     COGS = "cogs"  # ops.cogs on the order and its lines, and the note
+    SHIPPING = "shipping"  # ops.shipping and the note
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -110,6 +111,9 @@ class Outbox:
             {"metadata": metadata, "lineMetadata": {str(k): v for k, v in line_metadata.items()}, "note": note},
         )
 
+    async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        await self._add(order_id, EffectKind.SHIPPING, {"metadata": metadata, "note": note})
+
 
 class OutboxGateway(Outbox):
     """A ``SaleorGateway`` for a decision that also reads: reads go to Saleor now, writes to the outbox."""
@@ -162,6 +166,12 @@ async def deliver(effect: Effect, saleor: SaleorGateway) -> str:
             if not (payload["confirm"] and _invalid(exc)):
                 raise
             return "written; was not held"
+        return "written"
+    if effect.kind == EffectKind.SHIPPING:
+        if noted:
+            await saleor.update_private_metadata(order_id, dict(payload["metadata"]))
+            return "metadata written again, note already there"
+        await saleor.record_shipping(order_id, dict(payload["metadata"]), payload["note"])
         return "written"
     if effect.kind == EffectKind.COGS:
         if noted:

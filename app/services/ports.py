@@ -24,6 +24,7 @@ from app.services.shipping.model import (
     ConnectionCheck,
     LiveQuotes,
     NewCarrierAccount,
+    OrderShipping,
     RateRequest,
 )
 
@@ -142,6 +143,9 @@ class SaleorWriter(Protocol):
         """Metadata, note and (when ``confirm``) the order's release, in one request."""
 
     async def cancel_order(self, order_id: SaleorId) -> None: ...
+    async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        """``ops.shipping`` and its note, in one request."""
+
     async def record_cogs(
         self,
         order_id: SaleorId,
@@ -420,3 +424,14 @@ class CheckoutShipping(Protocol):
     async def checkout_options(
         self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime
     ) -> list[CheckoutOption]: ...
+
+
+class ShippingDecisions(Protocol):
+    """The services chosen for each order's shipments, one record per order."""
+
+    async def get(self, url: SaleorApiUrl, order_id: str) -> OrderShipping | None: ...
+    async def add(self, url: SaleorApiUrl, decision: OrderShipping) -> bool:
+        """Keep the order's first decision; False when it has one already (a redelivery)."""
+
+    async def replace(self, url: SaleorApiUrl, decision: OrderShipping) -> None:
+        """Overwrite the order's decision (a fulfilment re-checked it)."""

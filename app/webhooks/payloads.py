@@ -168,6 +168,11 @@ class VariantPayload(ParcelFactsPayload):
     channel_listings: list[ChannelListingPayload] | None = Field(default=None, alias="channelListings")
 
 
+class AllocationPayload(Payload):
+    warehouse: WarehouseRef
+    quantity: int
+
+
 class OrderLinePayload(Payload):
     id: str
     product_sku: str | None = Field(default=None, alias="productSku")
@@ -178,6 +183,8 @@ class OrderLinePayload(Payload):
     quantity_fulfilled: int = Field(default=0, alias="quantityFulfilled")
     unit_price: TaxedMoneyPayload = Field(alias="unitPrice")
     variant: VariantPayload | None = None  # None once the variant was deleted
+    # Units reserved per warehouse; Saleor drops them as they are fulfilled (none without stock tracking).
+    allocations: list[AllocationPayload] = Field(default_factory=list)
 
     @property
     def sku(self) -> str | None:

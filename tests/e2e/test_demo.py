@@ -39,6 +39,19 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         bool(o.shipping_method and o.shipping_method.external_id) for o in store.orders.values()
     )
     assert f"Checkouts               {summary.checkouts}, " in out.getvalue()
+    # The app chose the carrier service of orders shipped with its options once fraud cleared them.
+    chosen = [o for o in store.orders.values() if "ops.shipping" in o.private_metadata]
+    assert 0 < summary.shipping_chosen == len(chosen)
+    assert all(o.shipping_method and o.shipping_method.external_id for o in chosen)
+    for order in chosen:
+        written = json.loads(order.private_metadata["ops.shipping"])
+        assert written["v"] == 1
+        assert written["shipments"]
+        notes = [e.message or "" for e in order.events if e.type == "NOTE_ADDED"]
+        assert sum(note.startswith("Saleor Ops shipping (") for note in notes) == 1
+    assert f"Shipping chosen         {summary.shipping_chosen} orders, {summary.shipping_late} not keeping" in (
+        out.getvalue()
+    )
     assert summary.order_statuses == dict(Counter(o.status.value for o in store.orders.values()))
 
     with sqlite3.connect(tmp_path / "demo" / "saleor-ops.db") as db:

@@ -214,6 +214,10 @@ class FakeSaleorGateway:
             self.calls.append(("line_metadata", line_id, dict(items)))
         await self.add_order_note(order_id, note)
 
+    async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        self.calls.append(("metadata", order_id, dict(metadata)))
+        await self.add_order_note(order_id, note)
+
     async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
         self.calls.append(("metadata", object_id, dict(items)))
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.rates import Quote, RateTable
-from app.services.ports import CarrierQuotes, RateTableStore
-from app.services.shipping.model import LiveQuotes, RateRequest
+from app.services.ports import CarrierQuotes, RateTableStore, ShippingDecisions
+from app.services.shipping.model import LiveQuotes, OrderShipping, RateRequest
 
 
 class InMemoryRateTableStore:
@@ -48,5 +48,24 @@ class FakeCarrierQuotes:
         return self.answer
 
 
-def _conforms(tables: InMemoryRateTableStore, carriers: FakeCarrierQuotes) -> tuple[RateTableStore, CarrierQuotes]:
-    return tables, carriers  # mypy checks the fakes against the ports here
+class InMemoryShippingDecisions:
+    def __init__(self) -> None:
+        self.decisions: dict[str, OrderShipping] = {}
+
+    async def get(self, url: SaleorApiUrl, order_id: str) -> OrderShipping | None:
+        return self.decisions.get(order_id)
+
+    async def add(self, url: SaleorApiUrl, decision: OrderShipping) -> bool:
+        if decision.order_id in self.decisions:
+            return False
+        self.decisions[decision.order_id] = decision
+        return True
+
+    async def replace(self, url: SaleorApiUrl, decision: OrderShipping) -> None:
+        self.decisions[decision.order_id] = decision
+
+
+def _conforms(
+    tables: InMemoryRateTableStore, carriers: FakeCarrierQuotes, decisions: InMemoryShippingDecisions
+) -> tuple[RateTableStore, CarrierQuotes, ShippingDecisions]:
+    return tables, carriers, decisions  # mypy checks the fakes against the ports here

@@ -177,3 +177,38 @@ class ConnectionCheck:
 
     ok: bool
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentShipping:
+    """One shipment of an order as decided: its ``ops.shipping`` entry (None when no service could be
+    chosen) and why, candidate by candidate."""
+
+    source: str  # the Saleor id of the warehouse it leaves from
+    entry: Mapping[str, object] | None
+    explanation: tuple[str, ...]
+
+    @property
+    def meets_promise(self) -> bool:
+        return self.entry is not None and self.entry.get("meetsPromise") is True
+
+
+@dataclass(frozen=True, slots=True)
+class OrderShipping:
+    """The services an order's shipments go with, kept once per order; ``checked_fulfillments`` are the
+    fulfilments already re-checked against the promise."""
+
+    order_id: str
+    level: Level
+    shipments: tuple[ShipmentShipping, ...]
+    checked_fulfillments: tuple[str, ...]
+    decided_at: datetime
+    updated_at: datetime
+
+    @property
+    def needs_attention(self) -> bool:
+        return not all(shipment.meets_promise for shipment in self.shipments)
+
+    def metadata(self) -> dict[str, object]:
+        """DESIGN.md's ``ops.shipping`` value."""
+        return {"v": 1, "shipments": [dict(s.entry) for s in self.shipments if s.entry is not None]}

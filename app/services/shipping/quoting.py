@@ -427,6 +427,18 @@ class ShippingQuoter:
 
     async def select_for_order(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> OrderShippingDecision:
         """The service each shipment of ``order`` goes with, at the level the shopper chose."""
+        return await self._select(saleor_api_url, order, order.placed_at, None)
+
+    async def reselect_for_order(
+        self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime, promised_by: date
+    ) -> OrderShippingDecision:
+        """The service each shipment goes with when it leaves at ``leaves_at`` (a fulfilment) and must still
+        arrive by the date promised when the order was placed."""
+        return await self._select(saleor_api_url, order, leaves_at, promised_by)
+
+    async def _select(
+        self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime, promised: date | None
+    ) -> OrderShippingDecision:
         config = await self._configuration(saleor_api_url)
         channel = config.channels.get(order.channel)
         product_lines = [line for shipment in order.shipments for line in shipment.lines]
@@ -440,13 +452,17 @@ class ShippingQuoter:
                 )
                 continue
             quoted = await self._quote(
-                saleor_api_url, config, warehouse, order.destination, shipment.lines, order.currency, order.placed_at
+                saleor_api_url, config, warehouse, order.destination, shipment.lines, order.currency, leaves_at
             )
             if isinstance(quoted, str):
                 decisions.append(ShipmentDecision(shipment.warehouse_id, quoted, None, None))
                 continue
-            promised_by = channel.promise.promised_by(
-                order.level, order.placed_at, warehouse.warehouse, quoted.destination_calendar
+            promised_by = (
+                promised
+                if promised is not None
+                else channel.promise.promised_by(
+                    order.level, order.placed_at, warehouse.warehouse, quoted.destination_calendar
+                )
             )
             if promised_by is None:
                 problem = f"channel {order.channel} promises no {order.level} delivery"
@@ -554,8 +570,6 @@ class ShippingQuoter:
         ships_on: date,
     ) -> tuple[tuple[Quote, ...], str]:
         """The live carriers' quotes and how they came: asked, from the cache, or not at all (and why)."""
-        if self._carriers is None:
-            return (), "none connected"
         profile = tuple(_profiled(parcel) for parcel in parcels)
         key = (
             saleor_api_url,
@@ -570,6 +584,8 @@ class ShippingQuoter:
         cached = self._cache.get(key)
         if cached is not None:
             return cached, f"{_count(cached)}, from the cache"
+        if self._carriers is None:  # a quoter that may not call out (the order pipeline) reads the cache only
+            return (), "none asked, none in the cache"
         request = RateRequest(warehouse.id, warehouse.origin, destination, destination.residential, profile, currency)
         carriers = self._carriers
         asking = self._cache.ask(

@@ -98,6 +98,18 @@ class TestRecordCogs:
         assert [(e.field, e.code) for e in caught.value.errors] == [("id", "NOT_FOUND")]
         assert caught.value.operation == "RecordCogs"
 
+    async def test_shipping_is_the_order_s_metadata_and_note_in_one_request(
+        self, gateway: GqlSaleorGateway, fake_saleor: FakeSaleor
+    ) -> None:
+        fake_saleor.on("RecordCogs", recorded(0))
+        await gateway.record_shipping(ORDER, {"ops.shipping": '{"v":1}'}, "Saleor Ops shipping (standard): …")
+        (call,) = fake_saleor.calls("RecordCogs")
+        assert call["variables"] == {
+            "order": ORDER,
+            "metadata": [{"key": "ops.shipping", "value": '{"v":1}'}],
+            "note": "Saleor Ops shipping (standard): …",
+        }
+
 
 class TestWarehouses:
     async def test_pages_through_every_warehouse(self, gateway: GqlSaleorGateway, fake_saleor: FakeSaleor) -> None:

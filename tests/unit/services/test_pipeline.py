@@ -100,6 +100,20 @@ class TestDeliver:
         assert outcome == "metadata written again, note already there"
         assert saleor.calls[1:] == [("metadata", ORDER, {"ops.cogs": "{}"}), ("metadata", line, {"ops.cogs": "1"})]
 
+    async def test_shipping_writes_its_metadata_and_note_in_one_request(self) -> None:
+        saleor = FakeSaleorGateway()
+        payload = {"metadata": {"ops.shipping": "{}"}, "note": "UPS Ground"}
+        assert await deliver(_effect(EffectKind.SHIPPING, payload), saleor) == "written"
+        assert saleor.calls == [("metadata", ORDER, {"ops.shipping": "{}"}), ("note", ORDER, "UPS Ground")]
+
+    async def test_shipping_whose_note_arrived_writes_only_its_metadata_again(self) -> None:
+        saleor = FakeSaleorGateway()
+        await saleor.add_order_note(ORDER, "UPS Ground")
+        payload = {"metadata": {"ops.shipping": "{}"}, "note": "UPS Ground"}
+        outcome = await deliver(_effect(EffectKind.SHIPPING, payload, attempts=2), saleor)
+        assert outcome == "metadata written again, note already there"
+        assert saleor.calls[1:] == [("metadata", ORDER, {"ops.shipping": "{}"})]
+
     async def test_a_note_already_written_is_not_written_again(self) -> None:
         saleor = FakeSaleorGateway()
         await saleor.add_order_note(ORDER, "margin")

@@ -490,7 +490,7 @@ class TestSelectForOrder:
         assert lines[0] == "From Brooklyn, ships 2026-12-03"
         assert lines[1] == "To a home (no company name), on US's holidays"
         assert lines[2].startswith("Parcel 1: box M (40×30×20 cm), 1.5 kg: 1 × SHOE-42")
-        assert lines[3] == "Live carriers: none connected"
+        assert lines[3] == "Live carriers: none asked, none in the cache"
         assert lines[4].startswith("expedited by 2026-12-08: UPS 2nd Day Air")
         assert any(line.startswith("  dropped UPS Ground 8.00 USD") for line in lines)
 

@@ -1,0 +1,80 @@
+"""What choosing an order's carrier services reads from its webhook payload: the level, shipments, weights."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+from typing import Any
+
+from app.domain.shipping.model import Level
+from app.services.shipping.model import Place
+from app.webhooks.order_shipping import fulfilled_order, placed_order
+from app.webhooks.payloads import FulfillmentPayload, OrderPayload
+from tests.builders import fulfillment_payload, order_line_payload, order_payload, variant_payload
+
+MAIN, TPL = "V2FyZWhvdXNlOjE=", "V2FyZWhvdXNlOjI="
+ADDRESS = {"streetAddress1": "12 Elm St", "city": "PORTLAND", "postalCode": "97205", "country": {"code": "US"}}
+
+
+def method(identifier: str, option: str) -> dict[str, Any]:
+    encoded = base64.b64encode(f"app:{identifier}:{option}".encode()).decode()
+    return {"__typename": "ShippingMethod", "id": encoded, "name": "Expedited, arrives Tue 1 Dec"}
+
+
+def order(**overrides: Any) -> OrderPayload:
+    variant = {**variant_payload(product_type="Drinkware"), "weight": {"unit": "G", "value": 400}}
+    line = order_line_payload(
+        quantity=3,
+        unit_price="12.50",
+        variant=variant,
+        allocations=[{"warehouse": {"id": MAIN}, "quantity": 2}, {"warehouse": {"id": TPL}, "quantity": 1}],
+    )
+    fields: dict[str, Any] = {
+        "shippingAddress": ADDRESS,
+        "deliveryMethod": method("app.saleor-ops", "expedited"),
+        "lines": [line],
+        **overrides,
+    }
+    return OrderPayload.model_validate(order_payload(**fields)["order"])
+
+
+def test_each_warehouse_allocated_in_is_a_shipment_at_the_level_the_app_offered() -> None:
+    placed = placed_order(order())
+    assert not isinstance(placed, str)
+    assert (placed.level, placed.channel, placed.currency) == (Level.EXPEDITED, "default-channel", "USD")
+    assert placed.destination == Place("US", "97205", "PORTLAND", "", "12 Elm St")
+    assert [(s.warehouse_id, [line.quantity for line in s.lines]) for s in placed.shipments] == [
+        (MAIN, [2]),
+        (TPL, [1]),
+    ]
+    (line,) = placed.shipments[0].lines
+    assert (line.weight_kg, line.product_type, line.line_total) == (Decimal("0.400"), "Drinkware", Decimal("25.0"))
+
+
+def test_a_method_the_app_did_not_offer_has_no_level() -> None:
+    own = {"__typename": "ShippingMethod", "id": "U2hpcHBpbmdNZXRob2Q6MQ==", "name": "Flat rate"}
+    assert placed_order(order(deliveryMethod=own, shippingMethodName="Flat rate")) == (
+        "the shopper chose Flat rate not offered by this app"
+    )
+    assert placed_order(order(deliveryMethod=method("other.app", "expedited"))) == (
+        "the delivery method was offered by another app (other.app)"
+    )
+    assert placed_order(order(deliveryMethod=method("app.saleor-ops", "pigeon"))) == (
+        "the app's option 'pigeon' is no service level"
+    )
+
+
+def test_an_order_without_allocations_or_address_has_no_shipments() -> None:
+    unallocated = order_line_payload(variant=variant_payload(), allocations=[])
+    assert placed_order(order(lines=[unallocated])) == "Saleor allocated none of its lines to a warehouse"
+    assert placed_order(order(shippingAddress=None)) == "the order has no shipping address"
+
+
+def test_a_fulfilment_is_one_shipment_of_what_it_sends_from_its_warehouse() -> None:
+    sent = FulfillmentPayload.model_validate(
+        fulfillment_payload(warehouse_id=TPL, lines=[("RnVsZmlsbG1lbnRMaW5lOjE=", "T3JkZXJMaW5lOjE=", 1)])
+    )
+    shipped = fulfilled_order(order(), sent)
+    assert not isinstance(shipped, str)
+    (shipment,) = shipped.shipments
+    assert (shipment.warehouse_id, [line.quantity for line in shipment.lines]) == (TPL, [1])
