@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    """Deliveries and effects of every store, taken ``concurrency`` at a time.
+    """Deliveries and effects of every store, taken by ``concurrency`` loops, each up to ``batch``
+    deliveries at a time.
 
     ``run`` loops until stopped; ``drain`` does everything that is due now and returns (the demo
     and the tests use it to see a delivery's whole outcome).
@@ -55,6 +56,7 @@ class Worker:
         subscriptions: Iterable[Subscription],
         *,
         concurrency: int,
+        batch: int = 1,
         poll_seconds: float = 0.05,
         lease: timedelta = timedelta(seconds=60),
         policy: RetryPolicy | None = None,
@@ -65,6 +67,8 @@ class Worker:
             for event in subscription.events:
                 self._subscribers[event].append(subscription)
         self._concurrency = concurrency
+        self._batch = batch
+        self._one_at_a_time = 0  # deliveries of a failed batch still to be taken singly
         self._poll_seconds = poll_seconds
         self._lease = lease
         self._policy = policy or RetryPolicy()
@@ -89,6 +93,46 @@ class Worker:
         """Process one due delivery; False when none is due. Loops side by side each have a ``lane``."""
         async with self._turn:
             return await self._process_next(lane)
+
+    async def process_due(self, lane: int = 0) -> int:
+        """Process up to a batch of due deliveries, of different orders, in one transaction; how many.
+
+        They share the transaction's claim, commit and reads. Should one of them fail, the whole batch
+        rolls back (nothing of it is kept) and its deliveries are taken one at a time, each in a
+        transaction of its own, until as many have been taken: the one that fails is found and
+        counted alone, and the others go through.
+        """
+        async with self._turn:
+            if self._one_at_a_time > 0 or self._batch == 1:
+                self._one_at_a_time = max(0, self._one_at_a_time - 1)
+                return int(await self._process_next(lane))
+            return await self._process_batch()
+
+    async def _process_batch(self) -> int:
+        runtime = self._runtime
+        now = runtime.clock.now()
+        deliveries: list[Delivery] = []
+        try:
+            async with runtime.sessions() as session, session.begin():
+                queue = SqlDeliveryQueue(session)
+                deliveries = await queue.claim_batch(now, limit=self._batch)
+                if not deliveries:
+                    return 0
+                for delivery in deliveries:
+                    await self._process(session, delivery, now)
+                await queue.all_processed([delivery.id for delivery in deliveries], now)
+        except Exception:
+            if not deliveries:
+                raise
+            log.warning(
+                "a batch of deliveries was not processed; taking them one at a time",
+                exc_info=True,
+                extra={"deliveries": len(deliveries)},
+            )
+            self._one_at_a_time = len(deliveries)
+            return len(deliveries)
+        self._effects_waiting.set()
+        return len(deliveries)
 
     async def _process_next(self, lane: int) -> bool:
         runtime = self._runtime
@@ -238,8 +282,8 @@ class Worker:
         """Process every due delivery and deliver every due effect, until nothing is due."""
         while True:
             processed = 0
-            while await self.process_next():
-                processed += 1
+            while taken := await self.process_due():
+                processed += taken
             if processed or await self.dispatch_due():
                 continue
             if not self._sending:
@@ -251,7 +295,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
         loops = [
-            self._loop(functools.partial(self.process_next, lane), self._deliveries_waiting, stop)
+            self._loop(functools.partial(self.process_due, lane), self._deliveries_waiting, stop)
             for lane in range(self._concurrency)
         ]
         loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop))
