@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.pipeline import Delivery, SqlDeliveryQueue, SqlEffectOutbox
+from app.domain.installation import Installation
 from app.domain.pipeline import RetryPolicy
 from app.errors import (
     SaleorMutationError,
@@ -205,10 +206,23 @@ class Worker:
                 runtime.clock.now(), lease=self._lease, limit=self._concurrency * 4
             )
             self._sending += len(effects)
+            # Each store's installation once per round (not once per effect, all at once on a miss).
+            installations = {
+                url: await runtime.installations.get(url, session) for url in {e.saleor_api_url for e in effects}
+            }
         if not effects:
             return 0
+        # A few calls in flight, not the whole round: the connection pool's bookkeeping grows with the
+        # square of the connections open, so a round of many goes through a few connections in turn.
+        in_flight = asyncio.Semaphore(max(self._concurrency, 4))
         try:
-            failures = [failure for failure in await asyncio.gather(*map(self._dispatch, effects)) if failure]
+            failures = [
+                failure
+                for failure in await asyncio.gather(
+                    *(self._dispatch(effect, installations[effect.saleor_api_url], in_flight) for effect in effects)
+                )
+                if failure
+            ]
             failed = {failure.effect.id for failure in failures}
             async with runtime.sessions.begin() as session:
                 outbox = SqlEffectOutbox(session)
@@ -221,10 +235,15 @@ class Worker:
                 self._nothing_sending.set()
         return len(effects)
 
-    async def _dispatch(self, effect: Effect) -> _Failure | None:
-        """Deliver one effect; what went wrong, or None when it arrived."""
+    async def _dispatch(
+        self, effect: Effect, installation: Installation | None, in_flight: asyncio.Semaphore
+    ) -> _Failure | None:
+        """Deliver one effect to its store; what went wrong, or None when it arrived."""
+        async with in_flight:
+            return await self._deliver(effect, installation)
+
+    async def _deliver(self, effect: Effect, installation: Installation | None) -> _Failure | None:
         runtime = self._runtime
-        installation = await runtime.installations.get(effect.saleor_api_url)
         retry_after: timedelta | None = None
         try:
             if installation is None or installation.is_revoked:
