@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -108,21 +108,38 @@ class SqlFraudRepository:
             )
             .exists(),
         )
-        store_count = int(await self._session.scalar(select(func.count()).where(assessed, first, others)) or 0)
-        recent = list(
-            await self._session.scalars(
-                select(FraudAssessmentRow.total)
-                .where(assessed, first, others, FraudAssessmentRow.currency == facts.currency)
-                .order_by(FraudAssessmentRow.assessed_at.desc())
-                .limit(TYPICAL_VALUE_SAMPLE)
-            )
+        # The count and the median in one statement, which sends back the middle one or two of the
+        # recent totals rather than all of them (the median is then taken of those, exactly as of all).
+        recent = (
+            select(FraudAssessmentRow.total)
+            .where(assessed, first, others, FraudAssessmentRow.currency == facts.currency)
+            .order_by(FraudAssessmentRow.assessed_at.desc())
+            .limit(TYPICAL_VALUE_SAMPLE)
+            .subquery()
         )
+        ranked = select(
+            recent.c.total,
+            func.row_number().over(order_by=recent.c.total).label("rank"),
+            func.count().over().label("size"),
+        ).subquery()
+        store_count = select(func.count()).where(assessed, first, others).scalar_subquery()
+        middle_rank = or_(ranked.c.rank == (ranked.c.size + 1) // 2, ranked.c.rank == (ranked.c.size + 2) // 2)
+        rows = (
+            await self._session.execute(
+                select(store_count.label("orders"), ranked.c.total)
+                .select_from(select(literal(1)).subquery())
+                .outerjoin(ranked, middle_rank)
+                .order_by(ranked.c.rank)
+            )
+        ).all()
+        store_count_value = int(rows[0].orders)
+        middle = [row.total for row in rows if row.total is not None]
         if facts.customer_id:
             same_customer = FraudAssessmentRow.customer_id == facts.customer_id
         elif facts.email:
             same_customer = FraudAssessmentRow.email == facts.email.lower()
         else:
-            return CustomerHistory(store_count, _median(recent), 0, None, 0)
+            return CustomerHistory(store_count_value, _median(middle), 0, None, 0)
         rows = (
             await self._session.execute(
                 select(
@@ -151,8 +168,8 @@ class SqlFraudRepository:
             past.decision = decision  # the latest assessment's
         trusted = [past.total for past in orders.values() if past.trusted]
         return CustomerHistory(
-            store_count,
-            _median(recent),
+            store_count_value,
+            _median(middle),
             len(trusted),
             sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
             sum(1 for past in orders.values() if past.fraudulent),
