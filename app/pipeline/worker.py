@@ -33,7 +33,7 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
-from app.pipeline.processing import Processing, Subscription
+from app.pipeline.processing import BatchReads, Processing, Subscription
 from app.services.pipeline import Effect, Outbox, deliver
 from app.webhooks.payloads import OrderEventPayload
 
@@ -119,8 +119,9 @@ class Worker:
                 deliveries = await queue.claim_batch(now, limit=self._batch)
                 if not deliveries:
                     return 0
+                reads = BatchReads()
                 for delivery in deliveries:
-                    await self._process(session, delivery, now)
+                    await self._process(session, delivery, now, reads)
                 await queue.all_processed([delivery.id for delivery in deliveries], now)
         except Exception:
             if not deliveries:
@@ -175,7 +176,9 @@ class Worker:
         self._effects_waiting.set()
         return True
 
-    async def _process(self, session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+    async def _process(
+        self, session: AsyncSession, delivery: Delivery, now: datetime, reads: BatchReads | None = None
+    ) -> None:
         installation = await self._runtime.installations.get(delivery.saleor_api_url, session)
         if installation is None:
             return  # the store's rows go with it; nothing is left to decide for it
@@ -187,6 +190,7 @@ class Worker:
             session=session,
             saleor=Outbox(SqlEffectOutbox(session), delivery.saleor_api_url, f"delivery:{delivery.id}", now),
             now=now,
+            reads=reads or BatchReads(),
         )
         for subscription in self._subscribers.get(delivery.event, ()):
             await subscription.handle(processing)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -36,6 +36,8 @@ HELD_STATUSES = (AWAITING_PAYMENT, "open")
 # The store's "usual order value" is the median of its most recent orders.
 TYPICAL_VALUE_SAMPLE = 500
 _VELOCITY = cast(Table, FraudVelocityRow.__table__)
+# The keys one by one in the array's order (``unnest`` keeps it), in one statement.
+_LOCK_IN_ORDER = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
 _REVIEWS = cast(Table, FraudReviewRow.__table__)
 
 
@@ -190,8 +192,8 @@ class SqlFraudRepository:
         keys = sorted({(p.dimension.value, p.value) for p in probes})
         connection = await self._session.connection()
         if connection.dialect.name == "postgresql":
-            for lock in sorted({_lock_key(url, dimension, value) for dimension, value in keys}):
-                await connection.execute(select(func.pg_advisory_xact_lock(lock)))
+            locks = sorted({_lock_key(url, dimension, value) for dimension, value in keys})
+            await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
         await insert_all_if_absent(
             self._session,
             _VELOCITY,
