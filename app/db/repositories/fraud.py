@@ -9,9 +9,23 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, literal, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -39,6 +53,63 @@ _VELOCITY = cast(Table, FraudVelocityRow.__table__)
 # The keys one by one in the array's order (``unnest`` keeps it), in one statement.
 _LOCK_IN_ORDER = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
 _REVIEWS = cast(Table, FraudReviewRow.__table__)
+
+
+def _store_history() -> Select[Any]:
+    """The store's other orders counted, and the middle one or two of the most recent totals in the
+    order's currency (the median is then taken of those, exactly as of all of them). Each order counts
+    once, by its first assessment (``created``, or ``paid`` when it came paid)."""
+    A, earlier = FraudAssessmentRow, aliased(FraudAssessmentRow)
+    first = or_(
+        A.stage == Stage.CREATED.value,
+        ~select(earlier.id)
+        .where(
+            earlier.saleor_api_url == bindparam("url"),
+            earlier.order_id == A.order_id,
+            earlier.stage == Stage.CREATED.value,
+        )
+        .exists(),
+    )
+    others = (A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), first)
+    recent = (
+        select(A.total)
+        .where(*others, A.currency == bindparam("currency"))
+        .order_by(A.assessed_at.desc())
+        .limit(TYPICAL_VALUE_SAMPLE)
+        .subquery()
+    )
+    ranked = select(
+        recent.c.total,
+        func.row_number().over(order_by=recent.c.total).label("rank"),
+        func.count().over().label("size"),
+    ).subquery()
+    orders = select(func.count()).where(*others).scalar_subquery()
+    middle = or_(ranked.c.rank == (ranked.c.size + 1) // 2, ranked.c.rank == (ranked.c.size + 2) // 2)
+    return (
+        select(orders.label("orders"), ranked.c.total)
+        .select_from(select(literal(1)).subquery())
+        .outerjoin(ranked, middle)
+        .order_by(ranked.c.rank)
+    )
+
+
+def _customer_history(
+    same_customer: ColumnElement[bool],
+) -> Select[str, str, str, Decimal, str, str | None]:
+    """The customer's other orders' assessments, oldest first, with their reviews."""
+    A, R = FraudAssessmentRow, FraudReviewRow
+    return (
+        select(A.order_id, A.stage, A.decision, A.total, R.status, R.closed_reason)
+        .outerjoin(R, and_(R.saleor_api_url == bindparam("url"), R.order_id == A.order_id))
+        .where(A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), same_customer)
+        .order_by(A.assessed_at, A.id)
+    )
+
+
+# Built once: customer_history runs for every order scored, and building them was most of its cost.
+_STORE_HISTORY = _store_history()
+_CUSTOMER_HISTORY_BY_ACCOUNT = _customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
+_CUSTOMER_HISTORY_BY_EMAIL = _customer_history(FraudAssessmentRow.email == bindparam("customer"))
 
 
 class SqlFraudRepository:
@@ -96,73 +167,17 @@ class SqlFraudRepository:
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
         """The store's order count and usual value, and this customer's earlier orders (by account, else email):
         those paid and approved build trust, those rejected or found fraudulent add risk."""
-        assessed = FraudAssessmentRow.saleor_api_url == url
-        others = FraudAssessmentRow.order_id != facts.order_id
-        # Each order once: by its first assessment (``created``, or ``paid`` when it came paid).
-        earlier = aliased(FraudAssessmentRow)
-        first = or_(
-            FraudAssessmentRow.stage == Stage.CREATED.value,
-            ~select(earlier.id)
-            .where(
-                earlier.saleor_api_url == url,
-                earlier.order_id == FraudAssessmentRow.order_id,
-                earlier.stage == Stage.CREATED.value,
-            )
-            .exists(),
-        )
-        # The count and the median in one statement, which sends back the middle one or two of the
-        # recent totals rather than all of them (the median is then taken of those, exactly as of all).
-        recent = (
-            select(FraudAssessmentRow.total)
-            .where(assessed, first, others, FraudAssessmentRow.currency == facts.currency)
-            .order_by(FraudAssessmentRow.assessed_at.desc())
-            .limit(TYPICAL_VALUE_SAMPLE)
-            .subquery()
-        )
-        ranked = select(
-            recent.c.total,
-            func.row_number().over(order_by=recent.c.total).label("rank"),
-            func.count().over().label("size"),
-        ).subquery()
-        store_count = select(func.count()).where(assessed, first, others).scalar_subquery()
-        middle_rank = or_(ranked.c.rank == (ranked.c.size + 1) // 2, ranked.c.rank == (ranked.c.size + 2) // 2)
-        rows = (
-            await self._session.execute(
-                select(store_count.label("orders"), ranked.c.total)
-                .select_from(select(literal(1)).subquery())
-                .outerjoin(ranked, middle_rank)
-                .order_by(ranked.c.rank)
-            )
-        ).all()
-        store_count_value = int(rows[0].orders)
-        middle = [row.total for row in rows if row.total is not None]
+        params = {"url": url, "order_id": facts.order_id, "currency": facts.currency}
+        store = (await self._session.execute(_STORE_HISTORY, params)).all()
+        store_count = int(store[0].orders)
+        middle = [row.total for row in store if row.total is not None]
         if facts.customer_id:
-            same_customer = FraudAssessmentRow.customer_id == facts.customer_id
+            query, params["customer"] = _CUSTOMER_HISTORY_BY_ACCOUNT, facts.customer_id
         elif facts.email:
-            same_customer = FraudAssessmentRow.email == facts.email.lower()
+            query, params["customer"] = _CUSTOMER_HISTORY_BY_EMAIL, facts.email.lower()
         else:
-            return CustomerHistory(store_count_value, _median(middle), 0, None, 0)
-        rows = (
-            await self._session.execute(
-                select(
-                    FraudAssessmentRow.order_id,
-                    FraudAssessmentRow.stage,
-                    FraudAssessmentRow.decision,
-                    FraudAssessmentRow.total,
-                    FraudReviewRow.status,
-                    FraudReviewRow.closed_reason,
-                )
-                .outerjoin(
-                    FraudReviewRow,
-                    and_(
-                        FraudReviewRow.saleor_api_url == url,
-                        FraudReviewRow.order_id == FraudAssessmentRow.order_id,
-                    ),
-                )
-                .where(assessed, others, same_customer)
-                .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
-            )
-        ).all()
+            return CustomerHistory(store_count, _median(middle), 0, None, 0)
+        rows = (await self._session.execute(query, params)).all()
         orders: dict[str, _PastOrder] = {}
         for order_id, stage, decision, total, review_status, closed_reason in rows:
             past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
@@ -170,7 +185,7 @@ class SqlFraudRepository:
             past.decision = decision  # the latest assessment's
         trusted = [past.total for past in orders.values() if past.trusted]
         return CustomerHistory(
-            store_count_value,
+            store_count,
             _median(middle),
             len(trusted),
             sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
