@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import statistics
@@ -103,6 +104,27 @@ def _customer_history(
         .outerjoin(R, and_(R.saleor_api_url == bindparam("url"), R.order_id == A.order_id))
         .where(A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), same_customer)
         .order_by(A.assessed_at, A.id)
+    )
+
+
+@functools.cache
+def _velocity_counts(probes: int) -> Select[*tuple[int, ...]]:
+    """The count for each of ``probes`` probes (their dimension, value and window start bound as
+    ``dimension_n``, ``value_n``, ``since_n``), built once per number of probes."""
+    V = _VELOCITY.c
+
+    def matches(n: int) -> ColumnElement[bool]:
+        return and_(V.dimension == bindparam(f"dimension_{n}"), V.value == bindparam(f"value_{n}"))
+
+    columns = [
+        func.count(func.distinct(case((and_(matches(n), V.seen_at >= bindparam(f"since_{n}")), V.order_id))))
+        for n in range(probes)
+    ]
+    return select(*columns).where(
+        V.saleor_api_url == bindparam("url"),
+        or_(*(matches(n) for n in range(probes))),
+        V.order_id != bindparam("order_id"),
+        V.seen_at >= bindparam("since"),
     )
 
 
@@ -223,38 +245,18 @@ class SqlFraudRepository:
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
     ) -> dict[VelocityProbe, int]:
         """Other orders per probe within its window: one query, one counting column per probe."""
-        columns = [
-            func.count(
-                func.distinct(
-                    case(
-                        (
-                            and_(
-                                _VELOCITY.c.dimension == probe.dimension.value,
-                                _VELOCITY.c.value == probe.value,
-                                _VELOCITY.c.seen_at >= now - timedelta(hours=probe.window_hours),
-                            ),
-                            _VELOCITY.c.order_id,
-                        )
-                    )
-                )
-            )
-            for probe in probes
-        ]
-        row = (
-            await self._session.execute(
-                select(*columns).where(
-                    _VELOCITY.c.saleor_api_url == url,
-                    or_(
-                        *(
-                            and_(_VELOCITY.c.dimension == p.dimension.value, _VELOCITY.c.value == p.value)
-                            for p in probes
-                        )
-                    ),
-                    _VELOCITY.c.order_id != order_id,
-                    _VELOCITY.c.seen_at >= now - timedelta(hours=max(p.window_hours for p in probes)),
-                )
-            )
-        ).one()
+        params: dict[str, object] = {
+            "url": url,
+            "order_id": order_id,
+            "since": now - timedelta(hours=max(p.window_hours for p in probes)),
+        }
+        for n, probe in enumerate(probes):
+            params |= {
+                f"dimension_{n}": probe.dimension.value,
+                f"value_{n}": probe.value,
+                f"since_{n}": now - timedelta(hours=probe.window_hours),
+            }
+        row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
         return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
