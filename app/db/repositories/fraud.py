@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     Table,
     and_,
@@ -128,6 +129,19 @@ def _velocity_counts(probes: int) -> Select[*tuple[int, ...]]:
     )
 
 
+# Core statements built once, for reads made for every order scored.
+_ASSESSMENTS = cast(Table, FraudAssessmentRow.__table__)
+_ASSESSMENTS_OF = (
+    select(_ASSESSMENTS)
+    .where(
+        _ASSESSMENTS.c.saleor_api_url == bindparam("url"),
+        _ASSESSMENTS.c.order_id.in_(bindparam("order_ids", expanding=True)),
+    )
+    .order_by(_ASSESSMENTS.c.assessed_at, _ASSESSMENTS.c.id)
+)
+_REVIEW = select(_REVIEWS).where(
+    _REVIEWS.c.saleor_api_url == bindparam("url"), _REVIEWS.c.order_id == bindparam("order_id")
+)
 # Built once: customer_history runs for every order scored, and building them was most of its cost.
 _STORE_HISTORY = _store_history()
 _CUSTOMER_HISTORY_BY_ACCOUNT = _customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
@@ -176,11 +190,7 @@ class SqlFraudRepository:
 
     async def assessments_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, list[StoredAssessment]]:
         """Each order's assessments, oldest first, in one query (the review queue lists many orders)."""
-        rows = await self._session.scalars(
-            select(FraudAssessmentRow)
-            .where(FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.order_id.in_(order_ids))
-            .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
-        )
+        rows = await self._session.execute(_ASSESSMENTS_OF, {"url": url, "order_ids": list(order_ids)})
         found: dict[str, list[StoredAssessment]] = {}
         for row in rows:
             found.setdefault(row.order_id, []).append(_stored(row))
@@ -364,7 +374,7 @@ class SqlFraudRepository:
             )
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
-        row = await self._session.get(FraudReviewRow, (url, order_id))
+        row = (await self._session.execute(_REVIEW, {"url": url, "order_id": order_id})).first()
         return None if row is None else _review(row)
 
     async def close_review(
@@ -462,7 +472,7 @@ def _median(values: list[Decimal]) -> Decimal | None:
     return Decimal(statistics.median(values)) if values else None
 
 
-def _stored(row: FraudAssessmentRow) -> StoredAssessment:
+def _stored(row: FraudAssessmentRow | Row[Any]) -> StoredAssessment:
     return StoredAssessment(
         order_id=row.order_id,
         order_number=row.order_number,
@@ -482,7 +492,7 @@ def _stored(row: FraudAssessmentRow) -> StoredAssessment:
     )
 
 
-def _review(row: FraudReviewRow) -> FraudReview:
+def _review(row: FraudReviewRow | Row[Any]) -> FraudReview:
     return FraudReview(
         order_id=row.order_id,
         order_number=row.order_number,

@@ -69,7 +69,7 @@ def _is_head() -> ColumnElement[bool]:
     )
 
 
-def _waiting(now: datetime) -> Select[tuple[int, str, str]]:
+def _waiting(now: datetime) -> Select[int, str, str]:
     """Due deliveries that head their orders, the longest due first."""
     D = OrderEventRow
     return (
