@@ -176,8 +176,10 @@ class SqlDeliveryQueue:
                 .execution_options(synchronize_session=False)
             )
             return sorted(map(_delivery, rows), key=lambda delivery: delivery.id)
+        # Enough candidates for the batches of every loop of two workers side by side: a claim whose
+        # candidates others all hold comes back empty, and its loop sleeps until the next poll.
         rows = await self._session.scalars(
-            select(D).from_statement(_CLAIM_BATCH), {"now": now, "candidates": limit * 8, "limit": limit}
+            select(D).from_statement(_CLAIM_BATCH), {"now": now, "candidates": limit * 32, "limit": limit}
         )
         return [_delivery(row) for row in rows]
 
