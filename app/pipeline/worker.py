@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# How many polls' time a processing loop other than the first waits, when not woken, before it looks.
+_IDLE_POLLS = 20
 
 
 class Worker:
@@ -134,6 +136,8 @@ class Worker:
             self._one_at_a_time = len(deliveries)
             return len(deliveries)
         self._effects_waiting.set()
+        if len(deliveries) == self._batch:
+            self._deliveries_waiting.set()  # likely more: the loops waiting look too
         return len(deliveries)
 
     async def _process_next(self, lane: int) -> bool:
@@ -317,13 +321,27 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
+        # One processing loop polls; the others look when woken (a delivery stored in this process, or
+        # a batch that came back full, so more is due), and otherwise only every ``_IDLE_POLLS`` polls:
+        # an idle claim is a transaction, and sixteen loops polling would make hundreds a second.
         loops = [
-            self._loop(functools.partial(self.process_due, lane), self._deliveries_waiting, stop)
+            self._loop(
+                functools.partial(self.process_due, lane),
+                self._deliveries_waiting,
+                stop,
+                poll_seconds=self._poll_seconds * (1 if lane == 0 else _IDLE_POLLS),
+            )
             for lane in range(self._concurrency)
         ]
-        loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop))
+        loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop, poll_seconds=self._poll_seconds))
         loops.append(self._housekeeping(stop))
+        loops.append(self._wake_when_stopped(stop))
         await asyncio.gather(*loops)
+
+    async def _wake_when_stopped(self, stop: asyncio.Event) -> None:
+        """Loops waiting to be woken see ``stop`` at once, not at their next look."""
+        await stop.wait()
+        self.wake()
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         """Retention and the end of grace periods, every ``HOUSEKEEPING_INTERVAL`` (from the start)."""
@@ -337,7 +355,12 @@ class Worker:
                 await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_INTERVAL.total_seconds())
 
     async def _loop(
-        self, step: Callable[[], Awaitable[bool | int]], waiting: asyncio.Event, stop: asyncio.Event
+        self,
+        step: Callable[[], Awaitable[bool | int]],
+        waiting: asyncio.Event,
+        stop: asyncio.Event,
+        *,
+        poll_seconds: float,
     ) -> None:
         while not stop.is_set():
             try:
@@ -350,7 +373,7 @@ class Worker:
                 continue
             waiting.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiting.wait(), timeout=self._poll_seconds)
+                await asyncio.wait_for(waiting.wait(), timeout=poll_seconds)
 
 
 @dataclass(frozen=True, slots=True)
