@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +23,14 @@ from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
 from app.services.ports import Clock, SystemClock
 from app.services.shipping.quoting import LiveQuoteCache
+
+
+def _skip_sniffio_lookups() -> None:
+    """httpcore imports ``sniffio`` for every lock it makes (several per request); when it is not
+    installed each attempt searches the whole import path again. Marking it absent once makes the
+    attempt fail at once, and httpcore then assumes asyncio, as it would have."""
+    if importlib.util.find_spec("sniffio") is None:
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -51,6 +61,7 @@ class Runtime:
         engine = create_engine(settings.database_url)
         writes_at_once = 2  # batches of deliveries written side by side: one waits on the disk, one fills
         sessions = create_session_factory(engine)
+        _skip_sniffio_lookups()
         http = http or httpx.AsyncClient(
             timeout=settings.saleor_timeout_seconds,
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),

@@ -1,7 +1,8 @@
-"""gql over the app's one shared ``httpx.AsyncClient``, with retries and typed errors.
+"""GraphQL over the app's one shared ``httpx.AsyncClient``, with retries and typed errors.
 
-gql's own httpx transport opens a client per connection; ours reuses the
-process-wide client so connections to each Saleor stay pooled.
+Connections to each Saleor stay pooled in the process-wide client. A request carries its document's
+source as loaded (printed once, not per request) and its variables; nothing is built per call that
+can be built once, since the dispatcher sends one request per effect.
 """
 
 from __future__ import annotations
@@ -9,15 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from gql import Client, GraphQLRequest
-from gql.transport import AsyncTransport
-from gql.transport.exceptions import TransportQueryError
-from graphql import ExecutionResult
 
 from app.domain.ids import AppId, SaleorApiUrl, SaleorId
 from app.domain.money import Money
@@ -43,26 +40,19 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class _SaleorTransport(AsyncTransport):
+class _SaleorTransport:
     def __init__(self, http: httpx.AsyncClient, url: SaleorApiUrl, token: str, timeout: float) -> None:
         self._http = http
         self._url = url
         self._token = token
         self._timeout = timeout
-        self.operation = ""
 
-    async def connect(self) -> None:
-        """The shared client is already open."""
-
-    async def close(self) -> None:
-        """The shared client outlives this transport."""
-
-    async def execute(self, request: GraphQLRequest) -> ExecutionResult:
-        op = request.operation_name or "anonymous"
+    async def execute(self, op: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Saleor's answer: a JSON object holding ``data`` or ``errors``."""
         try:
             response = await self._http.post(
                 self._url,
-                json=request.payload,
+                json=payload,
                 headers={"Authorization": f"Bearer {self._token}"},
                 timeout=self._timeout,
                 follow_redirects=False,
@@ -80,10 +70,7 @@ class _SaleorTransport(AsyncTransport):
             raise SaleorApiError(f"Saleor answered {status} with a non-JSON body", operation=op) from exc
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
             raise SaleorApiError(f"Saleor answered {status} without data or errors", operation=op)
-        return ExecutionResult(data=body.get("data"), errors=body.get("errors"))
-
-    def subscribe(self, request: GraphQLRequest) -> AsyncGenerator[ExecutionResult, None]:
-        raise TypeError("Saleor delivers subscriptions as webhooks; the client never subscribes")
+        return body
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -129,12 +116,12 @@ class SaleorGraphQLClient:
 
     async def execute(self, document: Document, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         operation = document.operation_name
-        request = GraphQLRequest(document.node, variable_values=variables, operation_name=operation)
+        payload: dict[str, Any] = {"query": document.source, "operationName": operation}
+        if variables is not None:
+            payload["variables"] = variables
         for attempt in range(1, self._max_attempts + 1):
             try:
-                async with Client(transport=self._transport) as session:
-                    data: dict[str, Any] = await session.execute(request)
-                    return data
+                body = await self._transport.execute(operation, payload)
             except _Retryable as exc:
                 if attempt == self._max_attempts:
                     raise SaleorUnavailableError(
@@ -146,12 +133,17 @@ class SaleorGraphQLClient:
                     extra={"operation": operation, "attempt": attempt, "reason": str(exc), "delay": delay},
                 )
                 await asyncio.sleep(delay)
-            except TransportQueryError as exc:
-                raise SaleorGraphQLError(_details(exc.errors or []), operation=operation) from exc
+                continue
             except SaleorUnauthorizedError:
                 if self._on_unauthorized is not None:
                     await self._on_unauthorized(self.saleor_api_url)
                 raise
+            if body.get("errors"):
+                raise SaleorGraphQLError(_details(body["errors"]), operation=operation)
+            data = body.get("data")
+            if not isinstance(data, dict):
+                raise SaleorApiError("Saleor answered without data or errors", operation=operation)
+            return data
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def mutate(self, document: Document, variables: dict[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.inventory import SqlInventoryLedger
-from app.db.repositories.settings import SqlSettingsStore
-from app.domain.fraud import OrderFacts
+from app.domain.fraud import ListEntry, OrderFacts
 from app.domain.ids import SaleorApiUrl
-from app.pipeline.processing import Processing, Subscription
+from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
 from app.services.fraud import OrderSnapshot, ScoredOn, assess_order
 from app.services.inventory import next_unit_costs
 from app.services.ports import InventoryLedger
@@ -26,6 +25,18 @@ async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: Invent
     return dataclasses.replace(facts, lines=lines)
 
 
+class _ListsReadOncePerBatch(SqlFraudRepository):
+    """The store's allow and block lists as its batch read them first."""
+
+    def __init__(self, processing: Processing) -> None:
+        super().__init__(processing.session)
+        self._reads = processing.reads
+
+    async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]:
+        read = super().list_entries
+        return list(await self._reads.once(("fraud lists", url), lambda: read(url)))
+
+
 def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
     async def assess(processing: Processing) -> None:
         url, order = processing.delivery.saleor_api_url, processing.payload.order
@@ -36,8 +47,8 @@ def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
             facts,
             OrderSnapshot(number=order.number, status=order.status),
             scored_on=scored_on,
-            fraud=SqlFraudRepository(session),
-            settings=SqlSettingsStore(session),
+            fraud=_ListsReadOncePerBatch(processing),
+            settings=SettingsReadOncePerBatch(processing),
             saleor=processing.saleor,
             now=processing.now,
         )

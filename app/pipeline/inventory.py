@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from app.db.repositories.inventory import SqlInventoryLedger
-from app.db.repositories.settings import SqlSettingsStore
-from app.pipeline.processing import Processing, Subscription
+from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
 from app.services.order_costing import cost_order
 from app.services.settings import costing_policy
 from app.webhooks.order_fulfillments import order_fulfillments
@@ -19,7 +18,7 @@ async def cost(processing: Processing) -> None:
         order_fulfillments(payload.order, payload.fulfillment),
         seen_at=payload.issued_at,
         ledger=SqlInventoryLedger(processing.session),
-        policy=await costing_policy(SqlSettingsStore(processing.session), url),
+        policy=await costing_policy(SettingsReadOncePerBatch(processing), url),
         saleor=processing.saleor,
         now=processing.now,
     )

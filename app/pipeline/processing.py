@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.pipeline import Delivery
+from app.db.repositories.settings import SqlSettingsStore
+from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.services.pipeline import Outbox
 from app.services.shipping.quoting import LiveQuoteCache
 from app.webhooks.payloads import OrderEventPayload
+
+T = TypeVar("T")
+
+
+class BatchReads:
+    """What the deliveries of one batch (one transaction) read once between them: a store's settings
+    and lists, which nothing a subscriber does changes. A batch lasts milliseconds; a change made
+    from the dashboard meanwhile reaches the next batch."""
+
+    def __init__(self) -> None:
+        self._read: dict[Hashable, Any] = {}
+
+    async def once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        if key not in self._read:
+            self._read[key] = await read()
+        value: T = self._read[key]
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +44,7 @@ class Processing:
     saleor: Outbox  # what is written to Saleor becomes effects of this delivery
     now: datetime
     live_quotes: LiveQuoteCache  # what carriers answered checkouts in this process: read, never asked
+    reads: BatchReads = field(default_factory=BatchReads)  # shared by the deliveries of one batch
 
     @property
     def by_this_app(self) -> bool:
@@ -39,3 +60,15 @@ class Subscription:
     name: str
     events: frozenset[str]
     handle: Callable[[Processing], Awaitable[None]]
+
+
+class SettingsReadOncePerBatch(SqlSettingsStore):
+    """The store's settings as its batch read them first."""
+
+    def __init__(self, processing: Processing) -> None:
+        super().__init__(processing.session)
+        self._reads = processing.reads
+
+    async def get(self, saleor_api_url: SaleorApiUrl, section: str) -> dict[str, object] | None:
+        read = super().get
+        return await self._reads.once(("settings", saleor_api_url, section), lambda: read(saleor_api_url, section))

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.pipeline import Delivery, SqlDeliveryQueue, SqlEffectOutbox
+from app.domain.installation import Installation
 from app.domain.pipeline import RetryPolicy
 from app.errors import (
     SaleorMutationError,
@@ -32,7 +33,7 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
-from app.pipeline.processing import Processing, Subscription
+from app.pipeline.processing import BatchReads, Processing, Subscription
 from app.services.pipeline import Effect, Outbox, deliver
 from app.webhooks.payloads import OrderEventPayload
 
@@ -40,10 +41,13 @@ if TYPE_CHECKING:
     from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# How many polls' time a processing loop other than the first waits, when not woken, before it looks.
+_IDLE_POLLS = 20
 
 
 class Worker:
-    """Deliveries and effects of every store, taken ``concurrency`` at a time.
+    """Deliveries and effects of every store, taken by ``concurrency`` loops, each up to ``batch``
+    deliveries at a time.
 
     ``run`` loops until stopped; ``drain`` does everything that is due now and returns (the demo
     and the tests use it to see a delivery's whole outcome).
@@ -55,6 +59,7 @@ class Worker:
         subscriptions: Iterable[Subscription],
         *,
         concurrency: int,
+        batch: int = 1,
         poll_seconds: float = 0.05,
         lease: timedelta = timedelta(seconds=60),
         policy: RetryPolicy | None = None,
@@ -65,6 +70,8 @@ class Worker:
             for event in subscription.events:
                 self._subscribers[event].append(subscription)
         self._concurrency = concurrency
+        self._batch = batch
+        self._one_at_a_time = 0  # deliveries of a failed batch still to be taken singly
         self._poll_seconds = poll_seconds
         self._lease = lease
         self._policy = policy or RetryPolicy()
@@ -89,6 +96,49 @@ class Worker:
         """Process one due delivery; False when none is due. Loops side by side each have a ``lane``."""
         async with self._turn:
             return await self._process_next(lane)
+
+    async def process_due(self, lane: int = 0) -> int:
+        """Process up to a batch of due deliveries, of different orders, in one transaction; how many.
+
+        They share the transaction's claim, commit and reads. Should one of them fail, the whole batch
+        rolls back (nothing of it is kept) and its deliveries are taken one at a time, each in a
+        transaction of its own, until as many have been taken: the one that fails is found and
+        counted alone, and the others go through.
+        """
+        async with self._turn:
+            if self._one_at_a_time > 0 or self._batch == 1:
+                self._one_at_a_time = max(0, self._one_at_a_time - 1)
+                return int(await self._process_next(lane))
+            return await self._process_batch()
+
+    async def _process_batch(self) -> int:
+        runtime = self._runtime
+        now = runtime.clock.now()
+        deliveries: list[Delivery] = []
+        try:
+            async with runtime.sessions() as session, session.begin():
+                queue = SqlDeliveryQueue(session)
+                deliveries = await queue.claim_batch(now, limit=self._batch)
+                if not deliveries:
+                    return 0
+                reads = BatchReads()
+                for delivery in deliveries:
+                    await self._process(session, delivery, now, reads)
+                await queue.all_processed([delivery.id for delivery in deliveries], now)
+        except Exception:
+            if not deliveries:
+                raise
+            log.warning(
+                "a batch of deliveries was not processed; taking them one at a time",
+                exc_info=True,
+                extra={"deliveries": len(deliveries)},
+            )
+            self._one_at_a_time = len(deliveries)
+            return len(deliveries)
+        self._effects_waiting.set()
+        if len(deliveries) == self._batch:
+            self._deliveries_waiting.set()  # likely more: the loops waiting look too
+        return len(deliveries)
 
     async def _process_next(self, lane: int) -> bool:
         runtime = self._runtime
@@ -130,7 +180,9 @@ class Worker:
         self._effects_waiting.set()
         return True
 
-    async def _process(self, session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+    async def _process(
+        self, session: AsyncSession, delivery: Delivery, now: datetime, reads: BatchReads | None = None
+    ) -> None:
         installation = await self._runtime.installations.get(delivery.saleor_api_url, session)
         if installation is None:
             return  # the store's rows go with it; nothing is left to decide for it
@@ -143,6 +195,7 @@ class Worker:
             saleor=Outbox(SqlEffectOutbox(session), delivery.saleor_api_url, f"delivery:{delivery.id}", now),
             now=now,
             live_quotes=self._runtime.live_quotes,
+            reads=reads or BatchReads(),
         )
         for subscription in self._subscribers.get(delivery.event, ()):
             await subscription.handle(processing)
@@ -162,10 +215,23 @@ class Worker:
                 runtime.clock.now(), lease=self._lease, limit=self._concurrency * 4
             )
             self._sending += len(effects)
+            # Each store's installation once per round (not once per effect, all at once on a miss).
+            installations = {
+                url: await runtime.installations.get(url, session) for url in {e.saleor_api_url for e in effects}
+            }
         if not effects:
             return 0
+        # A few calls in flight, not the whole round: the connection pool's bookkeeping grows with the
+        # square of the connections open, so a round of many goes through a few connections in turn.
+        in_flight = asyncio.Semaphore(max(self._concurrency, 4))
         try:
-            failures = [failure for failure in await asyncio.gather(*map(self._dispatch, effects)) if failure]
+            failures = [
+                failure
+                for failure in await asyncio.gather(
+                    *(self._dispatch(effect, installations[effect.saleor_api_url], in_flight) for effect in effects)
+                )
+                if failure
+            ]
             failed = {failure.effect.id for failure in failures}
             async with runtime.sessions.begin() as session:
                 outbox = SqlEffectOutbox(session)
@@ -178,10 +244,15 @@ class Worker:
                 self._nothing_sending.set()
         return len(effects)
 
-    async def _dispatch(self, effect: Effect) -> _Failure | None:
-        """Deliver one effect; what went wrong, or None when it arrived."""
+    async def _dispatch(
+        self, effect: Effect, installation: Installation | None, in_flight: asyncio.Semaphore
+    ) -> _Failure | None:
+        """Deliver one effect to its store; what went wrong, or None when it arrived."""
+        async with in_flight:
+            return await self._deliver(effect, installation)
+
+    async def _deliver(self, effect: Effect, installation: Installation | None) -> _Failure | None:
         runtime = self._runtime
-        installation = await runtime.installations.get(effect.saleor_api_url)
         retry_after: timedelta | None = None
         try:
             if installation is None or installation.is_revoked:
@@ -239,8 +310,8 @@ class Worker:
         """Process every due delivery and deliver every due effect, until nothing is due."""
         while True:
             processed = 0
-            while await self.process_next():
-                processed += 1
+            while taken := await self.process_due():
+                processed += taken
             if processed or await self.dispatch_due():
                 continue
             if not self._sending:
@@ -251,13 +322,27 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
+        # One processing loop polls; the others look when woken (a delivery stored in this process, or
+        # a batch that came back full, so more is due), and otherwise only every ``_IDLE_POLLS`` polls:
+        # an idle claim is a transaction, and sixteen loops polling would make hundreds a second.
         loops = [
-            self._loop(functools.partial(self.process_next, lane), self._deliveries_waiting, stop)
+            self._loop(
+                functools.partial(self.process_due, lane),
+                self._deliveries_waiting,
+                stop,
+                poll_seconds=self._poll_seconds * (1 if lane == 0 else _IDLE_POLLS),
+            )
             for lane in range(self._concurrency)
         ]
-        loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop))
+        loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop, poll_seconds=self._poll_seconds))
         loops.append(self._housekeeping(stop))
+        loops.append(self._wake_when_stopped(stop))
         await asyncio.gather(*loops)
+
+    async def _wake_when_stopped(self, stop: asyncio.Event) -> None:
+        """Loops waiting to be woken see ``stop`` at once, not at their next look."""
+        await stop.wait()
+        self.wake()
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
         """Retention and the end of grace periods, every ``HOUSEKEEPING_INTERVAL`` (from the start)."""
@@ -271,7 +356,12 @@ class Worker:
                 await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_INTERVAL.total_seconds())
 
     async def _loop(
-        self, step: Callable[[], Awaitable[bool | int]], waiting: asyncio.Event, stop: asyncio.Event
+        self,
+        step: Callable[[], Awaitable[bool | int]],
+        waiting: asyncio.Event,
+        stop: asyncio.Event,
+        *,
+        poll_seconds: float,
     ) -> None:
         while not stop.is_set():
             try:
@@ -284,7 +374,7 @@ class Worker:
                 continue
             waiting.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiting.wait(), timeout=self._poll_seconds)
+                await asyncio.wait_for(waiting.wait(), timeout=poll_seconds)
 
 
 @dataclass(frozen=True, slots=True)

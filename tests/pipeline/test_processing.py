@@ -162,3 +162,59 @@ class TestOrderWithinAnOrder:
         await worker.drain()
         assert {status for _, status, _ in await _deliveries(runtime)} == {"done"}
         assert len(fake_saleor.notes[order_id(1)]) == 3
+
+
+class TestBatches:
+    """Deliveries of different orders processed together, in one transaction (as ``build_worker`` does)."""
+
+    async def test_a_batch_takes_the_head_of_each_order_and_the_orders_go_on_in_issued_order(
+        self, send: Send, runtime: Runtime, fake_saleor: FakeSaleor
+    ) -> None:
+        batches: list[list[str]] = []
+
+        async def note_the_batch(processing: Processing) -> None:
+            batches[-1].append(processing.delivery.order_id)
+
+        worker = Worker(
+            runtime, (*SUBSCRIPTIONS, Subscription("notes", EVERY_EVENT, note_the_batch)), concurrency=1, batch=16
+        )
+        first, second = order_deliveries(1), order_deliveries(2)
+        await _store(send, [*reversed(first), *reversed(second)])
+        while True:
+            batches.append([])
+            if not await worker.process_due():
+                break
+        assert batches == [[order_id(1), order_id(2)]] * 3 + [[]]
+        while await worker.dispatch_due():
+            pass
+        async with runtime.sessions() as session:
+            done = await outcome(session)
+        assert set(done.miscounts([order_id(1), order_id(2)], fake_saleor.notes).values()) == {Miscount()}
+
+    async def test_a_delivery_that_fails_rolls_back_its_batch_and_is_then_counted_alone(
+        self, send: Send, runtime: Runtime, fake_saleor: FakeSaleor
+    ) -> None:
+        async def fail_the_second_order(processing: Processing) -> None:
+            if processing.delivery.order_id == order_id(2):
+                raise RuntimeError("the second order cannot be processed")
+
+        worker = Worker(
+            runtime,
+            (*SUBSCRIPTIONS, Subscription("fails", EVERY_EVENT, fail_the_second_order)),
+            concurrency=1,
+            batch=16,
+        )
+        await _store(send, [order_deliveries(n)[0] for n in (1, 2, 3)])
+        assert await worker.process_due() == 3  # the batch, rolled back whole
+        assert await _deliveries(runtime) == [("order_created", "pending", 0)] * 3
+        await worker.drain()
+        assert await _deliveries(runtime) == [
+            ("order_created", "done", 0),
+            ("order_created", "pending", 1),
+            ("order_created", "done", 0),
+        ]
+        async with runtime.sessions() as session:
+            done = await outcome(session)
+        assert done.assessments == {(order_id(1), "created"): 1, (order_id(3), "created"): 1}
+        assert done.effects == {"done": 2}
+        assert set(fake_saleor.notes) == {order_id(1), order_id(3)}

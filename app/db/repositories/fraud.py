@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import statistics
@@ -9,9 +10,24 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -36,7 +52,100 @@ HELD_STATUSES = (AWAITING_PAYMENT, "open")
 # The store's "usual order value" is the median of its most recent orders.
 TYPICAL_VALUE_SAMPLE = 500
 _VELOCITY = cast(Table, FraudVelocityRow.__table__)
+# The keys one by one in the array's order (``unnest`` keeps it), in one statement.
+_LOCK_IN_ORDER = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
 _REVIEWS = cast(Table, FraudReviewRow.__table__)
+
+
+def _store_history() -> Select[Any]:
+    """The store's other orders counted, and the middle one or two of the most recent totals in the
+    order's currency (the median is then taken of those, exactly as of all of them). Each order counts
+    once, by its first assessment (``created``, or ``paid`` when it came paid)."""
+    A, earlier = FraudAssessmentRow, aliased(FraudAssessmentRow)
+    first = or_(
+        A.stage == Stage.CREATED.value,
+        ~select(earlier.id)
+        .where(
+            earlier.saleor_api_url == bindparam("url"),
+            earlier.order_id == A.order_id,
+            earlier.stage == Stage.CREATED.value,
+        )
+        .exists(),
+    )
+    others = (A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), first)
+    recent = (
+        select(A.total)
+        .where(*others, A.currency == bindparam("currency"))
+        .order_by(A.assessed_at.desc())
+        .limit(TYPICAL_VALUE_SAMPLE)
+        .subquery()
+    )
+    ranked = select(
+        recent.c.total,
+        func.row_number().over(order_by=recent.c.total).label("rank"),
+        func.count().over().label("size"),
+    ).subquery()
+    orders = select(func.count()).where(*others).scalar_subquery()
+    middle = or_(ranked.c.rank == (ranked.c.size + 1) // 2, ranked.c.rank == (ranked.c.size + 2) // 2)
+    return (
+        select(orders.label("orders"), ranked.c.total)
+        .select_from(select(literal(1)).subquery())
+        .outerjoin(ranked, middle)
+        .order_by(ranked.c.rank)
+    )
+
+
+def _customer_history(
+    same_customer: ColumnElement[bool],
+) -> Select[str, str, str, Decimal, str, str | None]:
+    """The customer's other orders' assessments, oldest first, with their reviews."""
+    A, R = FraudAssessmentRow, FraudReviewRow
+    return (
+        select(A.order_id, A.stage, A.decision, A.total, R.status, R.closed_reason)
+        .outerjoin(R, and_(R.saleor_api_url == bindparam("url"), R.order_id == A.order_id))
+        .where(A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), same_customer)
+        .order_by(A.assessed_at, A.id)
+    )
+
+
+@functools.cache
+def _velocity_counts(probes: int) -> Select[*tuple[int, ...]]:
+    """The count for each of ``probes`` probes (their dimension, value and window start bound as
+    ``dimension_n``, ``value_n``, ``since_n``), built once per number of probes."""
+    V = _VELOCITY.c
+
+    def matches(n: int) -> ColumnElement[bool]:
+        return and_(V.dimension == bindparam(f"dimension_{n}"), V.value == bindparam(f"value_{n}"))
+
+    columns = [
+        func.count(func.distinct(case((and_(matches(n), V.seen_at >= bindparam(f"since_{n}")), V.order_id))))
+        for n in range(probes)
+    ]
+    return select(*columns).where(
+        V.saleor_api_url == bindparam("url"),
+        or_(*(matches(n) for n in range(probes))),
+        V.order_id != bindparam("order_id"),
+        V.seen_at >= bindparam("since"),
+    )
+
+
+# Core statements built once, for reads made for every order scored.
+_ASSESSMENTS = cast(Table, FraudAssessmentRow.__table__)
+_ASSESSMENTS_OF = (
+    select(_ASSESSMENTS)
+    .where(
+        _ASSESSMENTS.c.saleor_api_url == bindparam("url"),
+        _ASSESSMENTS.c.order_id.in_(bindparam("order_ids", expanding=True)),
+    )
+    .order_by(_ASSESSMENTS.c.assessed_at, _ASSESSMENTS.c.id)
+)
+_REVIEW = select(_REVIEWS).where(
+    _REVIEWS.c.saleor_api_url == bindparam("url"), _REVIEWS.c.order_id == bindparam("order_id")
+)
+# Built once: customer_history runs for every order scored, and building them was most of its cost.
+_STORE_HISTORY = _store_history()
+_CUSTOMER_HISTORY_BY_ACCOUNT = _customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
+_CUSTOMER_HISTORY_BY_EMAIL = _customer_history(FraudAssessmentRow.email == bindparam("customer"))
 
 
 class SqlFraudRepository:
@@ -81,11 +190,7 @@ class SqlFraudRepository:
 
     async def assessments_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, list[StoredAssessment]]:
         """Each order's assessments, oldest first, in one query (the review queue lists many orders)."""
-        rows = await self._session.scalars(
-            select(FraudAssessmentRow)
-            .where(FraudAssessmentRow.saleor_api_url == url, FraudAssessmentRow.order_id.in_(order_ids))
-            .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
-        )
+        rows = await self._session.execute(_ASSESSMENTS_OF, {"url": url, "order_ids": list(order_ids)})
         found: dict[str, list[StoredAssessment]] = {}
         for row in rows:
             found.setdefault(row.order_id, []).append(_stored(row))
@@ -94,56 +199,17 @@ class SqlFraudRepository:
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
         """The store's order count and usual value, and this customer's earlier orders (by account, else email):
         those paid and approved build trust, those rejected or found fraudulent add risk."""
-        assessed = FraudAssessmentRow.saleor_api_url == url
-        others = FraudAssessmentRow.order_id != facts.order_id
-        # Each order once: by its first assessment (``created``, or ``paid`` when it came paid).
-        earlier = aliased(FraudAssessmentRow)
-        first = or_(
-            FraudAssessmentRow.stage == Stage.CREATED.value,
-            ~select(earlier.id)
-            .where(
-                earlier.saleor_api_url == url,
-                earlier.order_id == FraudAssessmentRow.order_id,
-                earlier.stage == Stage.CREATED.value,
-            )
-            .exists(),
-        )
-        store_count = int(await self._session.scalar(select(func.count()).where(assessed, first, others)) or 0)
-        recent = list(
-            await self._session.scalars(
-                select(FraudAssessmentRow.total)
-                .where(assessed, first, others, FraudAssessmentRow.currency == facts.currency)
-                .order_by(FraudAssessmentRow.assessed_at.desc())
-                .limit(TYPICAL_VALUE_SAMPLE)
-            )
-        )
+        params = {"url": url, "order_id": facts.order_id, "currency": facts.currency}
+        store = (await self._session.execute(_STORE_HISTORY, params)).all()
+        store_count = int(store[0].orders)
+        middle = [row.total for row in store if row.total is not None]
         if facts.customer_id:
-            same_customer = FraudAssessmentRow.customer_id == facts.customer_id
+            query, params["customer"] = _CUSTOMER_HISTORY_BY_ACCOUNT, facts.customer_id
         elif facts.email:
-            same_customer = FraudAssessmentRow.email == facts.email.lower()
+            query, params["customer"] = _CUSTOMER_HISTORY_BY_EMAIL, facts.email.lower()
         else:
-            return CustomerHistory(store_count, _median(recent), 0, None, 0)
-        rows = (
-            await self._session.execute(
-                select(
-                    FraudAssessmentRow.order_id,
-                    FraudAssessmentRow.stage,
-                    FraudAssessmentRow.decision,
-                    FraudAssessmentRow.total,
-                    FraudReviewRow.status,
-                    FraudReviewRow.closed_reason,
-                )
-                .outerjoin(
-                    FraudReviewRow,
-                    and_(
-                        FraudReviewRow.saleor_api_url == url,
-                        FraudReviewRow.order_id == FraudAssessmentRow.order_id,
-                    ),
-                )
-                .where(assessed, others, same_customer)
-                .order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
-            )
-        ).all()
+            return CustomerHistory(store_count, _median(middle), 0, None, 0)
+        rows = (await self._session.execute(query, params)).all()
         orders: dict[str, _PastOrder] = {}
         for order_id, stage, decision, total, review_status, closed_reason in rows:
             past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
@@ -152,7 +218,7 @@ class SqlFraudRepository:
         trusted = [past.total for past in orders.values() if past.trusted]
         return CustomerHistory(
             store_count,
-            _median(recent),
+            _median(middle),
             len(trusted),
             sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
             sum(1 for past in orders.values() if past.fraudulent),
@@ -173,8 +239,8 @@ class SqlFraudRepository:
         keys = sorted({(p.dimension.value, p.value) for p in probes})
         connection = await self._session.connection()
         if connection.dialect.name == "postgresql":
-            for lock in sorted({_lock_key(url, dimension, value) for dimension, value in keys}):
-                await connection.execute(select(func.pg_advisory_xact_lock(lock)))
+            locks = sorted({_lock_key(url, dimension, value) for dimension, value in keys})
+            await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
         await insert_all_if_absent(
             self._session,
             _VELOCITY,
@@ -189,38 +255,18 @@ class SqlFraudRepository:
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
     ) -> dict[VelocityProbe, int]:
         """Other orders per probe within its window: one query, one counting column per probe."""
-        columns = [
-            func.count(
-                func.distinct(
-                    case(
-                        (
-                            and_(
-                                _VELOCITY.c.dimension == probe.dimension.value,
-                                _VELOCITY.c.value == probe.value,
-                                _VELOCITY.c.seen_at >= now - timedelta(hours=probe.window_hours),
-                            ),
-                            _VELOCITY.c.order_id,
-                        )
-                    )
-                )
-            )
-            for probe in probes
-        ]
-        row = (
-            await self._session.execute(
-                select(*columns).where(
-                    _VELOCITY.c.saleor_api_url == url,
-                    or_(
-                        *(
-                            and_(_VELOCITY.c.dimension == p.dimension.value, _VELOCITY.c.value == p.value)
-                            for p in probes
-                        )
-                    ),
-                    _VELOCITY.c.order_id != order_id,
-                    _VELOCITY.c.seen_at >= now - timedelta(hours=max(p.window_hours for p in probes)),
-                )
-            )
-        ).one()
+        params: dict[str, object] = {
+            "url": url,
+            "order_id": order_id,
+            "since": now - timedelta(hours=max(p.window_hours for p in probes)),
+        }
+        for n, probe in enumerate(probes):
+            params |= {
+                f"dimension_{n}": probe.dimension.value,
+                f"value_{n}": probe.value,
+                f"since_{n}": now - timedelta(hours=probe.window_hours),
+            }
+        row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
         return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
@@ -328,7 +374,7 @@ class SqlFraudRepository:
             )
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
-        row = await self._session.get(FraudReviewRow, (url, order_id))
+        row = (await self._session.execute(_REVIEW, {"url": url, "order_id": order_id})).first()
         return None if row is None else _review(row)
 
     async def close_review(
@@ -426,7 +472,7 @@ def _median(values: list[Decimal]) -> Decimal | None:
     return Decimal(statistics.median(values)) if values else None
 
 
-def _stored(row: FraudAssessmentRow) -> StoredAssessment:
+def _stored(row: FraudAssessmentRow | Row[Any]) -> StoredAssessment:
     return StoredAssessment(
         order_id=row.order_id,
         order_number=row.order_number,
@@ -446,7 +492,7 @@ def _stored(row: FraudAssessmentRow) -> StoredAssessment:
     )
 
 
-def _review(row: FraudReviewRow) -> FraudReview:
+def _review(row: FraudReviewRow | Row[Any]) -> FraudReview:
     return FraudReview(
         order_id=row.order_id,
         order_number=row.order_number,

@@ -38,6 +38,10 @@ _MOVES = cast(Table, InventoryMoveRow.__table__)
 _POOLS = cast(Table, InventoryPoolRow.__table__)
 _POOL_KEY = frozenset({"saleor_api_url", "sku", "warehouse"})
 _SNAPSHOTS = cast(Table, InventorySnapshotRow.__table__)
+# Built once: read for every order scored (its lines' next unit costs).
+_POOLS_OF_SKUS = select(_POOLS).where(
+    _POOLS.c.saleor_api_url == bindparam("url"), _POOLS.c.sku.in_(bindparam("skus", expanding=True))
+)
 
 
 def _takes_json(takes: Sequence[LayerTake]) -> str:
@@ -261,9 +265,7 @@ class SqlInventoryLedger:
     async def pools_of_skus(self, url: SaleorApiUrl, skus: Collection[str]) -> list[StoredPool]:
         if not skus:
             return []
-        rows = await self._session.scalars(
-            select(InventoryPoolRow).where(InventoryPoolRow.saleor_api_url == url, InventoryPoolRow.sku.in_(list(skus)))
-        )
+        rows = await self._session.execute(_POOLS_OF_SKUS, {"url": url, "skus": list(skus)})
         return [self._stored(row) for row in rows]
 
     async def all_pools(self, url: SaleorApiUrl) -> list[StoredPool]:

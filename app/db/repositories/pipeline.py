@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, and_, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -58,6 +58,58 @@ def _delivery(row: OrderEventRow) -> Delivery:
     )
 
 
+def _is_head() -> ColumnElement[bool]:
+    """No delivery of the same order issued before this one is still waiting."""
+    D, earlier = OrderEventRow, aliased(OrderEventRow)
+    return ~exists().where(
+        earlier.saleor_api_url == D.saleor_api_url,
+        earlier.order_id == D.order_id,
+        earlier.status == Status.PENDING,
+        or_(earlier.issued_at < D.issued_at, and_(earlier.issued_at == D.issued_at, earlier.id < D.id)),
+    )
+
+
+def _waiting(now: datetime) -> Select[int, str, str]:
+    """Due deliveries that head their orders, the longest due first."""
+    D = OrderEventRow
+    return (
+        select(D.id, D.saleor_api_url, D.order_id)
+        .where(D.status == Status.PENDING, D.next_attempt_at <= now, _is_head())
+        .order_by(D.next_attempt_at, D.id)
+    )
+
+
+# The candidates are the first heads in due order; the advisory lock is tried on them in that order
+# (a materialized CTE is scanned in the order it was built, and the scan stops at the LIMIT, so no
+# lock is tried past the last one taken), and the chosen rows are locked, re-read, and checked again
+# as they now stand.
+_ORDER_EVENTS = cast(Table, OrderEventRow.__table__)
+_CLAIM_BATCH = text(
+    f"""
+    WITH candidates AS MATERIALIZED (
+        SELECT d.id, d.saleor_api_url, d.order_id, d.next_attempt_at
+        FROM order_events d
+        WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND NOT EXISTS (
+            SELECT 1 FROM order_events e
+            WHERE e.saleor_api_url = d.saleor_api_url AND e.order_id = d.order_id AND e.status = 'pending'
+              AND (e.issued_at < d.issued_at OR (e.issued_at = d.issued_at AND e.id < d.id))
+        )
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT :candidates
+    ), chosen AS MATERIALIZED (
+        SELECT c.id, c.next_attempt_at FROM candidates c
+        WHERE pg_try_advisory_xact_lock(hashtextextended(c.saleor_api_url || '|' || c.order_id, 0))
+        LIMIT :limit
+    )
+    SELECT {", ".join(f"order_events.{column.name}" for column in _ORDER_EVENTS.c)}
+    FROM order_events JOIN chosen ON chosen.id = order_events.id
+    WHERE order_events.status = 'pending'
+    ORDER BY chosen.next_attempt_at, chosen.id
+    FOR UPDATE OF order_events SKIP LOCKED
+    """
+).columns(*_ORDER_EVENTS.c)
+
+
 def _is_postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -78,17 +130,7 @@ class SqlDeliveryQueue:
         first), rather than all trying the ones the others already hold.
         """
         D = OrderEventRow
-        earlier = aliased(OrderEventRow)
-        is_head = ~exists().where(
-            earlier.saleor_api_url == D.saleor_api_url,
-            earlier.order_id == D.order_id,
-            earlier.status == Status.PENDING,
-            or_(earlier.issued_at < D.issued_at, and_(earlier.issued_at == D.issued_at, earlier.id < D.id)),
-        )
-        waiting = select(D.id, D.saleor_api_url, D.order_id).where(
-            D.status == Status.PENDING, D.next_attempt_at <= now, is_head
-        )
-        first = waiting.order_by(D.next_attempt_at, D.id)
+        first = _waiting(now)
         if not _is_postgresql(self._session):
             # One statement that writes, so the transaction holds SQLite's write lock from its start:
             # a read first would fail to write if another connection committed in between.
@@ -107,17 +149,49 @@ class SqlDeliveryQueue:
                 text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{url}|{order_id}"}
             ):
                 continue  # another worker holds this order
-            query = select(D).where(D.id == delivery_id, D.status == Status.PENDING, is_head)
+            query = select(D).where(D.id == delivery_id, D.status == Status.PENDING, _is_head())
             row = await self._session.scalar(query.with_for_update(skip_locked=True, of=D))
             if row is not None:
                 return _delivery(row)
         return None
 
+    async def claim_batch(self, now: datetime, *, limit: int) -> list[Delivery]:
+        """Up to ``limit`` due deliveries, each the head of a different order, held by this transaction
+        until it ends, in one statement (``claim`` takes one, in several): processed in one
+        transaction, they share its statements and its commit.
+
+        On PostgreSQL the order's advisory lock is tried in the same statement, on the candidates one
+        at a time until ``limit`` are held: candidates other workers hold are passed over, not waited
+        for. The row lock then re-reads each row as it stands, so one processed meanwhile is left out.
+        """
+        D = OrderEventRow
+        if not _is_postgresql(self._session):
+            # SQLite: one claimer at a time, and a writing statement takes the write lock at once.
+            heads = _waiting(now).with_only_columns(D.id).limit(limit).scalar_subquery()
+            rows = await self._session.scalars(
+                update(D)
+                .where(D.id.in_(heads))
+                .values(attempts=D.attempts)
+                .returning(D)
+                .execution_options(synchronize_session=False)
+            )
+            return sorted(map(_delivery, rows), key=lambda delivery: delivery.id)
+        # Enough candidates for the batches of every loop of two workers side by side: a claim whose
+        # candidates others all hold comes back empty, and its loop sleeps until the next poll.
+        rows = await self._session.scalars(
+            select(D).from_statement(_CLAIM_BATCH), {"now": now, "candidates": limit * 32, "limit": limit}
+        )
+        return [_delivery(row) for row in rows]
+
     async def processed(self, delivery_id: int, now: datetime) -> None:
+        await self.all_processed([delivery_id], now)
+
+    async def all_processed(self, delivery_ids: Sequence[int], now: datetime) -> None:
         await self._session.execute(
             update(OrderEventRow)
-            .where(OrderEventRow.id == delivery_id)
+            .where(OrderEventRow.id.in_(delivery_ids))
             .values(status=Status.DONE, processed_at=now, last_error=None)
+            .execution_options(synchronize_session=False)
         )
 
     async def failed_attempt(self, delivery_id: int, error: str, *, retry_at: datetime | None) -> None:

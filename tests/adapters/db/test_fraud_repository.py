@@ -102,6 +102,29 @@ class TestCustomerHistory:
         assert (history.store_order_count, history.store_median_total) == (3, Decimal("40"))
         assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("30"))
 
+    @pytest.mark.parametrize(
+        ("totals", "median"),
+        [
+            pytest.param((), None, id="no-orders"),
+            pytest.param(("30",), Decimal("30"), id="one"),
+            pytest.param(("40", "10", "25.5", "30"), Decimal("27.75"), id="even-the-mean-of-the-middle-two"),
+            pytest.param(("7", "90", "12", "12", "3"), Decimal("12"), id="odd-with-ties"),
+        ],
+    )
+    async def test_the_store_median_is_of_its_other_orders_in_the_order_s_currency(
+        self, repository: SqlFraudRepository, totals: tuple[str, ...], median: Decimal | None
+    ) -> None:
+        for n, total in enumerate(totals):
+            await _assessed(repository, f"o{n}", total=total)
+        in_euros = make_order_facts(order_id="eur", customer_id=None, total=Decimal("1000"), currency="EUR")
+        assessment = assess_order_risk(
+            in_euros, History(0, None, 0, None), [], (), FraudPolicy(), stage=Stage.PAID, now=NOW
+        )
+        assert await repository.save_assessment(SHOP_API_URL, assessment, in_euros, "eur")
+        await _assessed(repository, "new", total="5000")  # the order itself is not its own history
+        history = await repository.customer_history(SHOP_API_URL, make_order_facts(order_id="new", customer_id=None))
+        assert (history.store_order_count, history.store_median_total) == (len(totals) + 1, median)
+
     async def test_an_order_assessed_at_both_stages_counts_once_for_the_store(
         self, repository: SqlFraudRepository
     ) -> None:
