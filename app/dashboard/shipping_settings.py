@@ -90,9 +90,10 @@ def _index(text: str) -> int | None:
 # Warehouses
 
 
-async def _warehouses(forms: _Forms, *, message: str | None = None, refused: str | None = None) -> HTMLResponse:
+async def _warehouses(
+    forms: _Forms, saleor: list[WarehouseRef] | None, *, message: str | None = None, refused: str | None = None
+) -> HTMLResponse:
     stored = await forms.stored()
-    saleor = await forms.saleor_warehouses()
     context = {
         "rows": views.warehouse_rows(stored["warehouses"], saleor),
         "saleor_unavailable": saleor is None,
@@ -117,7 +118,7 @@ def _warehouse_form(forms: _Forms, fields: dict[str, Any], configured: bool, ref
 
 @router.get(FRAGMENTS + "/warehouses", response_class=HTMLResponse)
 async def warehouses_fragment(forms: FormsDep) -> HTMLResponse:
-    return await _warehouses(forms)
+    return await _warehouses(forms, await forms.saleor_warehouses())
 
 
 @router.get(FRAGMENTS + "/warehouses/edit", response_class=HTMLResponse)
@@ -129,6 +130,8 @@ async def warehouse_fragment(forms: FormsDep, id: TextQuery) -> HTMLResponse:
 
 @router.post(ACTIONS + "/warehouses", response_class=HTMLResponse)
 async def save_warehouse(forms: FormsDep) -> HTMLResponse:
+    # Saleor is asked first: a save must not hold the database's write lock while it answers.
+    saleor = await forms.saleor_warehouses()
     submitted = await forms.request.form()
     form = await forms.form()
     fields = views.warehouse_form_fields(form, [str(day) for day in submitted.getlist("working_days")])
@@ -139,17 +142,18 @@ async def save_warehouse(forms: FormsDep) -> HTMLResponse:
     refused = await forms.save("warehouses", views.replaced(warehouses, index, views.warehouse_item(fields)))
     if refused:
         return _warehouse_form(forms, fields, index is not None, refused)
-    return await _warehouses(forms, message=f"Warehouse {fields['name'] or fields['id']} saved.")
+    return await _warehouses(forms, saleor, message=f"Warehouse {fields['name'] or fields['id']} saved.")
 
 
 @router.post(ACTIONS + "/warehouses/remove", response_class=HTMLResponse)
 async def remove_warehouse(forms: FormsDep) -> HTMLResponse:
+    saleor = await forms.saleor_warehouses()  # first, as when saving
     warehouse_id = (await forms.form()).get("id", "")
     warehouses = [item for item in (await forms.stored())["warehouses"] if item["id"] != warehouse_id]
     refused = await forms.save("warehouses", warehouses)
     if refused:  # a channel still quotes from it
-        return await _warehouses(forms, refused=refused)
-    return await _warehouses(forms, message="Warehouse removed from shipping.")
+        return await _warehouses(forms, saleor, refused=refused)
+    return await _warehouses(forms, saleor, message="Warehouse removed from shipping.")
 
 
 # Channels & promises
