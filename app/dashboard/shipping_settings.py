@@ -264,7 +264,7 @@ async def save_boxes(forms: FormsDep) -> HTMLResponse:
     shown = views.table_rows(views.BOX_FIELDS, boxes), views.table_rows(views.SIZE_FIELDS, sizes)
     if refused:
         return _boxes(forms, *shown, refused=refused)
-    return _boxes(forms, *shown, message=f"{len(boxes)} boxes and {len(sizes)} product type sizes saved.")
+    return _boxes(forms, *shown, message=f"Boxes ({len(boxes)}) and product type sizes ({len(sizes)}) saved.")
 
 
 # Rules

@@ -185,3 +185,20 @@ def test_a_warehouse_s_shipping_calendar_is_set_up_in_its_form(page: Page, serve
     expect(frame.locator("[data-message]")).to_have_text("Warehouse Brooklyn saved.")
     expect(frame.locator("tr[data-warehouse]")).to_contain_text("ships Mon, Tue, Wed, Thu, Fri, Sat; handling 3–4")
     screenshot(page, "shipping-warehouse-saved")
+
+
+def test_boxes_are_rows_added_and_removed_in_place(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/shipping", permissions="MANAGE_SHIPPING")
+    frame.get_by_role("link", name="Boxes & sizes").click()
+    boxes = frame.locator("#box-rows tr")
+    expect(boxes).to_have_count(1)  # the spare row
+    frame.get_by_role("button", name="Add a row").first.click()
+    expect(boxes).to_have_count(2)
+    for row, values in enumerate((("S", "20", "15", "10", "5"), ("XL", "80", "60", "60", "30"))):
+        for column, value in enumerate(values):
+            boxes.nth(row).locator("input").nth(column).fill(value)
+    frame.get_by_role("button", name="Add a row").first.click()
+    boxes.nth(1).get_by_role("button", name="Remove").click()
+    frame.get_by_role("button", name="Save boxes and sizes").click()
+    expect(frame.locator("[data-message]")).to_have_text("Boxes (1) and product type sizes (0) saved.")
+    expect(frame.locator('#box-rows input[name="box_name"]').first).to_have_value("S")

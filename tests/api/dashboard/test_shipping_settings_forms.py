@@ -220,7 +220,7 @@ class TestBoxes:
         }
         response = await _post(client, staff_headers(*MANAGER), "/boxes", data)
         assert response.status_code == 200
-        assert "2 boxes and 1 product type sizes saved." in response.text
+        assert "Boxes (2) and product type sizes (1) saved." in response.text
         [after] = await _changes(runtime)
         assert [(b["name"], b["tare_kg"]) for b in after["boxes"]] == [("S", "0"), ("M", "0.4")]
         assert after["product_types"][0]["weight_kg"] == "1.1"
