@@ -24,6 +24,7 @@ from app.dashboard import pipeline as dashboard_pipeline
 from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
 from app.dashboard import shipping as dashboard_shipping
+from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
 from app.errors import (
     JwksUnavailableError,
@@ -144,6 +145,7 @@ def create_app(
     app.include_router(dashboard_receipts.router)
     app.include_router(dashboard_shipping.router)
     app.include_router(dashboard_shipping_tester.router)
+    app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
     app.include_router(inventory_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")

@@ -16,7 +16,15 @@ from app.services.shipping.tables import TableProblem, format_areas, format_week
 FRAGMENTS = "/api/dashboard/fragments/shipping"
 ACTIONS = "/api/dashboard/shipping"
 # The Shipping page's tabs; each is a fragment under FRAGMENTS.
-TABS = {"rate-tables": "Rate tables", "rate-tester": "Rate tester"}
+TABS = {
+    "rate-tables": "Rate tables",
+    "rate-tester": "Rate tester",
+    # The shipping settings' forms (shipping_settings.py)
+    "warehouses": "Warehouses",
+    "channels": "Channels & promises",
+    "boxes": "Boxes & sizes",
+    "rules": "Rules",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,3 +161,44 @@ def test_a_decision_sends_the_clicked_button_and_never_rejects_as_approved(
     review.get_by_role("button", name=button).click()
     expect(frame.get_by_text("Decided.")).to_be_visible()
     assert posted[0].items() >= sent.items()
+
+
+def test_a_warehouse_s_shipping_calendar_is_set_up_in_its_form(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/shipping", permissions="MANAGE_SHIPPING")
+    frame.get_by_role("link", name="Warehouses").click()
+    # The harness's Saleor does not know the app's token, so the warehouse is set up by its ID.
+    frame.get_by_label("Saleor warehouse ID").fill("V2FyZWhvdXNlOjE=")
+    frame.get_by_role("button", name="Set up").click()
+    frame.get_by_label("Name", exact=True).fill("Brooklyn")
+    frame.get_by_label("Country").fill("US")
+    frame.get_by_label("Time zone").select_option("America/New_York")
+    frame.get_by_label("Saturday is a working day").check()
+    frame.get_by_label("Saturday's cut-off").fill("11:30")
+    frame.get_by_label("Handling days, at least").fill("3")
+    frame.get_by_label("Handling days, at most").fill("1")
+    frame.get_by_role("button", name="Save the warehouse").click()
+    expect(frame.locator("[data-field-error=handling_days_max]")).to_contain_text("below the minimum")
+    expect(page.locator("#notifications li[data-status=error]")).to_have_count(1)
+    expect(frame.get_by_label("Saturday's cut-off")).to_have_value("11:30")  # what was typed stays
+    frame.get_by_label("Handling days, at most").fill("4")
+    frame.get_by_role("button", name="Save the warehouse").click()
+    expect(frame.locator("[data-message]")).to_have_text("Warehouse Brooklyn saved.")
+    expect(frame.locator("tr[data-warehouse]")).to_contain_text("ships Mon, Tue, Wed, Thu, Fri, Sat; handling 3–4")
+    screenshot(page, "shipping-warehouse-saved")
+
+
+def test_boxes_are_rows_added_and_removed_in_place(page: Page, servers: Servers) -> None:
+    frame = open_page(page, servers, "/dashboard/shipping", permissions="MANAGE_SHIPPING")
+    frame.get_by_role("link", name="Boxes & sizes").click()
+    boxes = frame.locator("#box-rows tr")
+    expect(boxes).to_have_count(1)  # the spare row
+    frame.get_by_role("button", name="Add a row").first.click()
+    expect(boxes).to_have_count(2)
+    for row, values in enumerate((("S", "20", "15", "10", "5"), ("XL", "80", "60", "60", "30"))):
+        for column, value in enumerate(values):
+            boxes.nth(row).locator("input").nth(column).fill(value)
+    frame.get_by_role("button", name="Add a row").first.click()
+    boxes.nth(1).get_by_role("button", name="Remove").click()
+    frame.get_by_role("button", name="Save boxes and sizes").click()
+    expect(frame.locator("[data-message]")).to_have_text("Boxes (1) and product type sizes (0) saved.")
+    expect(frame.locator('#box-rows input[name="box_name"]').first).to_have_value("S")

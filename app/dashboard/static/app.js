@@ -153,6 +153,18 @@
     else bridge.redirect(link.dataset.redirect);
   });
 
+  // A row editor (boxes, sizes): a new row copied from its <template>, a row's Remove takes it out.
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("button[data-add-row]");
+    var remove = event.target.closest("button[data-remove-row]");
+    if (add) {
+      var template = document.getElementById(add.dataset.addRow + "-template");
+      document.getElementById(add.dataset.addRow).appendChild(template.content.cloneNode(true));
+    } else if (remove) {
+      remove.closest("tr").remove();
+    }
+  });
+
   // A filter form asks for a fragment with its fields as the query (empty fields left out).
   document.addEventListener("submit", function (event) {
     var filter = event.target.closest("form[data-fragment]");
