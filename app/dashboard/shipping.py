@@ -43,12 +43,21 @@ class _Page:
         self.request, self.viewer, self.store, self.runtime = request, viewer, store, runtime
         self.locale = parse_locale(locale)
         self.url = viewer.installation.saleor_api_url
+        self._warehouses: list[WarehouseRef] | None = None
+        self._asked = False
 
     async def warehouses(self) -> list[WarehouseRef] | None:
-        try:
-            return await self.runtime.saleor.gateway(self.url, self.viewer.installation.token).warehouses()
-        except SaleorApiError:
-            return None  # the tables still show, by warehouse ID
+        """Saleor's warehouses, asked once per request. A route that writes asks before it writes, so
+        that no call to Saleor waits while the write holds its transaction open."""
+        if not self._asked:
+            try:
+                self._warehouses = await self.runtime.saleor.gateway(
+                    self.url, self.viewer.installation.token
+                ).warehouses()
+            except SaleorApiError:
+                self._warehouses = None  # the tables still show, by warehouse ID
+            self._asked = True
+        return self._warehouses
 
     def _render(self, template: str, context: dict[str, Any], status_code: int, notice: str | None) -> HTMLResponse:
         tabs = {"tabs": views.TABS, "tab": "rate-tables", "fragments": views.FRAGMENTS}
@@ -162,6 +171,7 @@ async def save_service_form(page: PageDep) -> HTMLResponse:
     replacing = (text["replacing_carrier"], text["replacing_service"]) if text.get("replacing_carrier") else None
     if not warehouse:
         return HTMLResponse("Which warehouse's table?", status_code=422)
+    await page.warehouses()
     outcome = await save_service(page.store, page.url, warehouse, fields, zones, replacing)
     if isinstance(outcome, TablesRejected):
         errors, zone_errors = views.field_errors(outcome.problems)
@@ -176,5 +186,6 @@ async def save_service_form(page: PageDep) -> HTMLResponse:
 async def remove_service_form(page: PageDep) -> HTMLResponse:
     form = await page.request.form()
     warehouse, carrier, service = (str(form.get(name) or "") for name in ("warehouse", "carrier", "service"))
+    await page.warehouses()
     await remove_service(page.store, page.url, warehouse, carrier, service)
     return await page.tables(message=f"{carrier} {service} removed.", notice="Service removed.")
