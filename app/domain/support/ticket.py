@@ -252,6 +252,7 @@ def open_ticket(
         history=(StatusChange(Status.NEW, now),),
         updated_at=now,
         follow_up_of=follow_up_of,
+        store_reason=store_reason,
     )
 
 
