@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 
 from app.domain.support.hours import BusinessHours
@@ -13,7 +14,7 @@ WEEKDAYS_9_17 = dict.fromkeys(range(5), NINE_TO_FIVE)
 def make_hours(
     time_zone: str = "America/New_York",
     country: str | None = "US",
-    weekly: dict[int, tuple[tuple[time, time], ...]] | None = None,
+    weekly: Mapping[int, tuple[tuple[time, time], ...]] | None = None,
 ) -> BusinessHours:
     return BusinessHours(time_zone, WEEKDAYS_9_17 if weekly is None else weekly, country)
 
