@@ -16,7 +16,7 @@ added gives it back exactly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from app.domain.support.model import InvalidSupportSetting, require_aware
+from app.domain.support.model import InvalidSupportSetting
 
 MIDNIGHT = time(0)
 ONE_DAY = timedelta(days=1)
@@ -34,6 +34,7 @@ NOTHING = timedelta(0)
 _SEARCH_LIMIT_DAYS = 3660
 
 Window = tuple[datetime, datetime]
+Gap = tuple[datetime, datetime | None]  # from, until (None: still going on)
 
 
 @cache
@@ -63,7 +64,7 @@ class BusinessHours:
     subdivision: str | None = None
     closed_dates: frozenset[date] = field(default_factory=frozenset)
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
-    _windows: dict[date, tuple[Window, ...]] = field(init=False, repr=False, compare=False)
+    _windows: dict[int, tuple[Window, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zone", _zone(self.time_zone))
@@ -112,12 +113,14 @@ class BusinessHours:
 
     def windows_on(self, day: date) -> tuple[Window, ...]:
         """The day's working windows as UTC instants, empty on a day off."""
-        windows = self._windows.get(day)
+        return self._windows_of(day.toordinal())
+
+    def _windows_of(self, ordinal: int) -> tuple[Window, ...]:
+        windows = self._windows.get(ordinal)
         if windows is None:
-            windows = ()
-            if self.is_working_day(day):
-                windows = self._instants(day)
-            self._windows[day] = windows
+            day = date.fromordinal(ordinal)
+            windows = self._instants(day) if self.is_working_day(day) else ()
+            self._windows[ordinal] = windows
         return windows
 
     def _instants(self, day: date) -> tuple[Window, ...]:
@@ -131,29 +134,61 @@ class BusinessHours:
                 windows.append((begin, finish))
         return tuple(windows)
 
-    def _local_day(self, instant: datetime) -> date:
-        require_aware("the instant", instant)
-        return instant.astimezone(self.zone).date()
+    def _local_ordinal(self, instant: datetime) -> int:
+        if instant.tzinfo is None:
+            raise ValueError(f"business time is counted between aware instants, not {instant!r}")
+        return instant.astimezone(self.zone).toordinal()
+
+    # ``add`` and ``elapsed`` run for every clock of every ticket an inbox shows: their loops stay plain.
 
     def add(self, start: datetime, business_time: timedelta) -> datetime:
         """The instant ``business_time`` of working time after ``start``. With nothing to add, ``start`` itself
         (even outside the hours); otherwise the instant always falls inside a window (its end included)."""
+        deadline = self.add_around(start, business_time, ())
+        assert deadline is not None, "only an open gap leaves no deadline"
+        return deadline
+
+    def add_around(self, start: datetime, business_time: timedelta, gaps: Sequence[Gap]) -> datetime | None:
+        """Like ``add``, with the working time inside ``gaps`` (ordered, not overlapping; the last may have no end)
+        not counting; None when an open gap begins before the time is used up. A deadline on the instant a gap
+        begins is reached before it."""
         if business_time < NOTHING:
             raise ValueError(f"cannot add a negative business time ({business_time})")
-        if business_time == NOTHING:
-            return start
+        gap_count, index = len(gaps), 0
+        if not business_time:
+            moment: datetime | None = start
+            for since, until in gaps:
+                if moment is not None and since < moment and (until is None or until > moment):
+                    moment = until
+            return moment
         remaining = business_time
-        day = self._local_day(start)  # windows close by local midnight: none of the days before is still open
-        for _ in range(_SEARCH_LIMIT_DAYS):
-            for opens, closes in self.windows_on(day):
+        first = self._local_ordinal(start)  # windows close by local midnight: none of the days before is still open
+        cached = self._windows
+        for ordinal in range(first, first + _SEARCH_LIMIT_DAYS):
+            windows = cached.get(ordinal)
+            if windows is None:
+                windows = self._windows_of(ordinal)
+            for opens, closes in windows:
                 if closes <= start:
                     continue
-                begin = max(opens, start)
-                available = closes - begin
-                if remaining <= available:
-                    return begin + remaining
-                remaining -= available
-            day += ONE_DAY
+                begin = opens if opens > start else start
+                while begin < closes:
+                    while index < gap_count and (until := gaps[index][1]) is not None and until <= begin:
+                        index += 1
+                    stop = closes
+                    if index < gap_count:
+                        since, until = gaps[index]
+                        if since <= begin:  # inside the gap, or at its start with time still to add
+                            if until is None:
+                                return None
+                            begin = until
+                            continue
+                        stop = since if since < closes else closes
+                    available = stop - begin
+                    if remaining <= available:
+                        return begin + remaining
+                    remaining -= available
+                    begin = stop
         raise InvalidSupportSetting("weekly", f"no working hours within {_SEARCH_LIMIT_DAYS} days of {start}")
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
@@ -161,16 +196,17 @@ class BusinessHours:
         if end <= start:
             return NOTHING
         total = NOTHING
-        day = self._local_day(start)
-        last = self._local_day(end)
-        while day <= last:
-            for opens, closes in self.windows_on(day):
-                overlap = min(closes, end) - max(opens, start)
+        cached = self._windows
+        for ordinal in range(self._local_ordinal(start), self._local_ordinal(end) + 1):
+            windows = cached.get(ordinal)
+            if windows is None:
+                windows = self._windows_of(ordinal)
+            for opens, closes in windows:
+                overlap = (closes if closes < end else end) - (opens if opens > start else start)
                 if overlap > NOTHING:
                     total += overlap
-            day += ONE_DAY
         return total
 
     def is_open(self, instant: datetime) -> bool:
         """True inside a window, its opening instant included and its closing excluded."""
-        return any(opens <= instant < closes for opens, closes in self.windows_on(self._local_day(instant)))
+        return any(opens <= instant < closes for opens, closes in self._windows_of(self._local_ordinal(instant)))

@@ -17,18 +17,19 @@ a missed first reply fails the SLA even when the resolution is in time.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.domain.money import Money
-from app.domain.support.hours import NOTHING, BusinessHours
+from app.domain.support.hours import NOTHING, BusinessHours, Gap
 from app.domain.support.model import Channel, InvalidSupportSetting, Priority, require_aware
 from app.domain.support.ticket import PAUSED_STATUSES, Author, Status, Ticket, normal_tags
 
-Pause = tuple[datetime, datetime | None]  # from, until (None: still paused)
+Pause = Gap  # from, until (None: still paused)
 
 _FINISHED = frozenset({Status.SOLVED, Status.CLOSED})
+_STANDING_STILL = PAUSED_STATUSES | _FINISHED  # the resolution clock's pauses
 
 
 class Metric(StrEnum):
@@ -88,6 +89,7 @@ class SlaPolicy:
     targets: Mapping[Priority, Mapping[Metric, int]]
     hours: BusinessHours
     conditions: Conditions = Conditions()
+    _durations: dict[tuple[Priority, Metric], timedelta] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -103,10 +105,15 @@ class SlaPolicy:
                 raise InvalidSupportSetting(
                     f"targets.{priority}.resolution", f"{resolution} min is shorter than the first reply's {first}"
                 )
+        durations = {
+            (priority, metric): timedelta(minutes=minutes)
+            for priority, metrics in self.targets.items()
+            for metric, minutes in metrics.items()
+        }
+        object.__setattr__(self, "_durations", durations)
 
     def target(self, priority: Priority, metric: Metric) -> timedelta | None:
-        minutes = self.targets.get(priority, {}).get(metric)
-        return None if minutes is None else timedelta(minutes=minutes)
+        return self._durations.get((priority, metric))
 
 
 def select_policy(policies: Iterable[SlaPolicy], ticket: Ticket) -> SlaPolicy | None:
@@ -114,25 +121,13 @@ def select_policy(policies: Iterable[SlaPolicy], ticket: Ticket) -> SlaPolicy | 
     return next((policy for policy in policies if policy.conditions.match(ticket)), None)
 
 
-def _relevant(pauses: Sequence[Pause], start: datetime) -> list[Pause]:
-    return sorted(pause for pause in pauses if pause[1] is None or pause[1] > start)
-
-
 def sla_deadline(
     hours: BusinessHours, start: datetime, target: timedelta, pauses: Sequence[Pause] = ()
 ) -> datetime | None:
-    """When ``target`` of business time from ``start`` runs out, the paused intervals not counting; None while
-    an open pause began before the deadline (the clock stands still, so there is no deadline yet)."""
-    remaining, moment = target, start
-    for pause_from, pause_until in _relevant(pauses, start):
-        candidate = hours.add(moment, remaining)
-        if candidate <= pause_from:
-            return candidate
-        remaining -= hours.elapsed(moment, pause_from)
-        if pause_until is None:
-            return None
-        moment = max(moment, pause_until)
-    return hours.add(moment, remaining)
+    """When ``target`` of business time from ``start`` runs out, the (ordered, non-overlapping) pauses not
+    counting; None while an open pause began before the deadline (the clock stands still, so there is no
+    deadline yet)."""
+    return hours.add_around(start, target, pauses)
 
 
 def business_time_between(
@@ -259,6 +254,12 @@ def _reply_cycles(ticket: Ticket) -> tuple[datetime | None, list[tuple[datetime,
     return first_reply, cycles
 
 
+def _earlier(one: datetime | None, other: datetime | None) -> datetime | None:
+    if one is None:
+        return other
+    return one if other is None or one <= other else other
+
+
 def measure_sla(
     ticket: Ticket, policy: SlaPolicy, now: datetime, *, warn_before: timedelta = timedelta(minutes=30)
 ) -> TicketSla:
@@ -272,24 +273,20 @@ def measure_sla(
     first_reply, cycles = _reply_cycles(ticket)
     clocks: list[SlaClock] = []
 
-    def reply_stop(reply: datetime | None) -> datetime | None:
-        candidates = [moment for moment in (reply, finished) if moment is not None]
-        return min(candidates, default=None)
-
     target = policy.target(ticket.priority, Metric.FIRST_REPLY)
     if target is not None:
-        stop = reply_stop(first_reply)
+        stop = _earlier(first_reply, finished)
         clocks.append(_clock(Metric.FIRST_REPLY, hours, ticket.created_at, target, stop, paused, now, warn_before))
     target = policy.target(ticket.priority, Metric.NEXT_REPLY)
     if target is not None:
         for waiting_since, reply in cycles:
-            stop = reply_stop(reply)
+            stop = _earlier(reply, finished)
             if stop is not None and stop < waiting_since:
                 continue  # the customer wrote after the ticket was solved and it has not reopened yet
             clocks.append(_clock(Metric.NEXT_REPLY, hours, waiting_since, target, stop, paused, now, warn_before))
     target = policy.target(ticket.priority, Metric.RESOLUTION)
     if target is not None:
-        stood_still = status_pauses(ticket, PAUSED_STATUSES | _FINISHED)
+        stood_still = status_pauses(ticket, _STANDING_STILL)
         clock = _clock(Metric.RESOLUTION, hours, ticket.created_at, target, finished, stood_still, now, warn_before)
         clocks.append(clock)
     return TicketSla(policy.name, tuple(clocks))

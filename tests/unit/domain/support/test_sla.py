@@ -131,6 +131,16 @@ class TestDeadlines:
         late = TUESDAY_10 + 5 * HOUR
         assert sla_deadline(make_hours(), TUESDAY_10, HOUR, [(late, None)]) == TUESDAY_10 + HOUR
 
+    def test_a_pause_beginning_on_the_deadline_does_not_move_it(self) -> None:
+        due = TUESDAY_10 + HOUR
+        assert sla_deadline(make_hours(), TUESDAY_10, HOUR, [(due, due + HOUR)]) == due
+
+    def test_a_zero_target_is_due_at_once_or_when_the_pause_around_it_ends(self) -> None:
+        hours, night = make_hours(), TUESDAY_10 + 12 * HOUR
+        assert sla_deadline(hours, night, timedelta(0)) == night
+        assert sla_deadline(hours, night, timedelta(0), [(night - HOUR, night + HOUR)]) == night + HOUR
+        assert sla_deadline(hours, night, timedelta(0), [(night - HOUR, None)]) is None
+
     def test_an_open_pause_has_no_deadline(self) -> None:
         assert sla_deadline(make_hours(), TUESDAY_10, 4 * HOUR, [(TUESDAY_10 + HOUR, None)]) is None
 
