@@ -280,9 +280,7 @@ def measure_sla(
     target = policy.target(ticket.priority, Metric.NEXT_REPLY)
     if target is not None:
         for waiting_since, reply in cycles:
-            stop = _earlier(reply, finished)
-            if stop is not None and stop < waiting_since:
-                continue  # the customer wrote after the ticket was solved and it has not reopened yet
+            stop = _earlier(reply, finished)  # a customer's message reopens a solved ticket: never after its finish
             clocks.append(_clock(Metric.NEXT_REPLY, hours, waiting_since, target, stop, paused, now, warn_before))
     target = policy.target(ticket.priority, Metric.RESOLUTION)
     if target is not None:

@@ -138,3 +138,25 @@ class TestSettings:
     def test_a_negative_time_is_refused(self) -> None:
         with pytest.raises(ValueError, match="negative"):
             make_hours().add(ny(2026, 10, 6, 9), -HOUR)
+
+
+class TestEdges:
+    def test_calendar_hours_count_every_minute(self) -> None:
+        saturday_night = datetime(2026, 10, 10, 23, tzinfo=UTC)
+        assert BusinessHours.always().add(saturday_night, 3 * HOUR) == saturday_night + 3 * HOUR
+
+    def test_a_window_the_clocks_skip_altogether_is_dropped(self) -> None:
+        # Berlin jumps from 02:00 to 03:00 on 29 March 2026: 02:45-03:00 lies inside the 01:00-02:30 window.
+        nights = BusinessHours("Europe/Berlin", {6: ((time(1), time(2, 30)), (time(2, 45), time(3)))})
+        assert len(nights.windows_on(date(2026, 3, 29))) == 1
+        assert len(nights.windows_on(date(2026, 3, 22))) == 2
+
+    def test_hours_closed_for_ten_years_are_refused(self) -> None:
+        mondays = [date(2026, 1, 5) + timedelta(weeks=week) for week in range(600)]
+        hours = BusinessHours("UTC", {0: NINE_TO_FIVE}, closed_dates=frozenset(mondays))
+        with pytest.raises(InvalidSupportSetting, match="no working hours"):
+            hours.add(datetime(2026, 1, 1, tzinfo=UTC), HOUR)
+
+    def test_hours_with_a_zone_are_refused(self) -> None:
+        with pytest.raises(InvalidSupportSetting, match="local times"):
+            BusinessHours("UTC", {0: ((time(9, tzinfo=UTC), time(17)),)})

@@ -24,6 +24,7 @@ from app.domain.support.ticket import (
     AgentReplied,
     Assigned,
     CustomerReplied,
+    NoteAdded,
     Status,
     StatusSet,
     Ticket,
@@ -95,6 +96,14 @@ class TestPolicyMatching:
     def test_order_value_bounds(self, value: Money | None, matches: bool) -> None:
         big = Conditions(min_order_value=Money(Decimal(500), "USD"), max_order_value=Money(Decimal(2000), "USD"))
         assert big.match(replace(make_ticket(), order_value=value)) is matches
+
+    def test_a_maximum_below_the_minimum_is_refused(self) -> None:
+        with pytest.raises(InvalidSupportSetting, match="below the minimum"):
+            Conditions(min_order_value=Money(Decimal(9), "USD"), max_order_value=Money(Decimal(1), "USD"))
+
+    def test_a_policy_needs_a_name(self) -> None:
+        with pytest.raises(InvalidSupportSetting, match="name"):
+            SlaPolicy(" ", TARGETS, make_hours())
 
     def test_bounds_in_two_currencies_are_refused(self) -> None:
         with pytest.raises(InvalidSupportSetting, match="one currency"):
@@ -259,6 +268,21 @@ class TestTicketClocks:
         lead = {"warn_before": 10 * MINUTE}
         assert not clock(ticket, Metric.FIRST_REPLY, TUESDAY_10 + 90 * MINUTE, **lead).warning
         assert measure_sla(ticket, policy(), TUESDAY_10 + 90 * MINUTE).warnings[0].metric is Metric.FIRST_REPLY
+
+    def test_notes_and_further_agent_replies_start_no_clock(self) -> None:
+        ticket = run(
+            make_ticket(at=TUESDAY_10),
+            (MINUTE, NoteAdded("alice", "Checking the carrier")),
+            (HOUR, AgentReplied("alice", "Hi")),
+            (2 * HOUR, AgentReplied("alice", "Update: it left the depot")),
+        )
+        sla = measure_sla(ticket, policy(), TUESDAY_10 + 3 * HOUR)
+        assert [c.metric for c in sla.clocks] == [Metric.FIRST_REPLY, Metric.RESOLUTION]
+        assert sla.clocks[0].stopped_at == TUESDAY_10 + HOUR
+
+    def test_a_negative_warning_lead_is_refused(self) -> None:
+        with pytest.raises(InvalidSupportSetting, match="warn_before"):
+            measure_sla(make_ticket(), policy(), TUESDAY_10, warn_before=-MINUTE)
 
     def test_a_priority_without_targets_has_no_clocks(self) -> None:
         sla = measure_sla(make_ticket(priority=Priority.LOW), policy(), TUESDAY_10)

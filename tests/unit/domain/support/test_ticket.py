@@ -31,6 +31,7 @@ from app.domain.support.ticket import (
     TicketRefused,
     apply_ticket_event,
     open_follow_up,
+    open_ticket,
     tickets_due_to_close,
 )
 from tests.unit.domain.support.builders import make_ticket
@@ -163,6 +164,12 @@ class TestThreadAndNotifications:
         with pytest.raises(ValueError, match="one word"):
             apply_ticket_event(make_ticket(), TagsChanged(frozenset({"two words"})), LATER)
 
+    def test_assigning_the_same_assignee_again_changes_nothing(self) -> None:
+        assigned, _ = apply_ticket_event(make_ticket(), Assigned("bob"), LATER)
+        again, sent = apply_ticket_event(assigned, Assigned("bob"), LATER)
+        assert again.history == assigned.history
+        assert sent == ()
+
     def test_linking_an_order_twice_keeps_one(self) -> None:
         once, _ = apply_ticket_event(make_ticket(), OrderLinked(ORDER), LATER)
         twice, _ = apply_ticket_event(once, OrderLinked(ORDER), LATER)
@@ -235,6 +242,12 @@ class TestStoreTickets:
         assert after.status is Status.OPEN
         assert [(n.kind, n.recipient) for n in sent] == [(NotificationKind.CAUSE_CLEARED, "alice")]
 
+    def test_a_cleared_cause_on_an_unassigned_conversation_tells_nobody(self) -> None:
+        talking, _ = apply_ticket_event(store_ticket(Status.NEW, assignee=None), CustomerReplied("Why?"), LATER)
+        after, sent = apply_ticket_event(talking, EVENTS["cause cleared"], LATER)
+        assert after.status is Status.NEW
+        assert sent == ()
+
     def test_another_reason_clearing_changes_nothing(self) -> None:
         with pytest.raises(TicketRefused, match="did not open"):
             apply_ticket_event(store_ticket(Status.OPEN), CauseCleared(StoreReason.PROMISE_AT_RISK, "x"), LATER)
@@ -242,3 +255,44 @@ class TestStoreTickets:
     def test_a_customers_ticket_has_no_cause_to_clear(self) -> None:
         with pytest.raises(TicketRefused):
             apply_ticket_event(make_ticket(), EVENTS["cause cleared"], LATER)
+
+
+class TestOpening:
+    @pytest.mark.parametrize("email", ["", "ana", "ana@", "@example.com", "ana@localhost"])
+    def test_a_requester_needs_an_email_address(self, email: str) -> None:
+        with pytest.raises(ValueError, match="e-mail"):
+            Requester(email)
+
+    def test_a_ticket_needs_a_subject(self) -> None:
+        with pytest.raises(ValueError, match="subject"):
+            open_ticket(
+                TicketId("T-2"),
+                requester=Requester("ana@example.com"),
+                subject="  ",
+                description="x",
+                channel=Channel.EMAIL,
+                now=OPENED,
+            )
+
+    @pytest.mark.parametrize(
+        ("channel", "reason"),
+        [
+            pytest.param(Channel.STORE, None, id="store without reason"),
+            pytest.param(Channel.EMAIL, StoreReason.EFFECT_FAILED, id="reason on an e-mail"),
+        ],
+    )
+    def test_a_store_reason_belongs_to_store_tickets_only(self, channel: Channel, reason: StoreReason | None) -> None:
+        with pytest.raises(ValueError, match="reason"):
+            open_ticket(
+                TicketId("T-2"),
+                requester=Requester("ana@example.com"),
+                subject="s",
+                description="x",
+                channel=channel,
+                now=OPENED,
+                store_reason=reason,
+            )
+
+    def test_a_store_ticket_needs_its_order(self) -> None:
+        with pytest.raises(ValueError, match="order"):
+            store_ticket_key(SaleorId(""), StoreReason.EFFECT_FAILED)
