@@ -142,8 +142,8 @@ class BusinessHours:
     # ``add`` and ``elapsed`` run for every clock of every ticket an inbox shows: their loops stay plain.
 
     def add(self, start: datetime, business_time: timedelta) -> datetime:
-        """The instant ``business_time`` of working time after ``start``. With nothing to add, ``start`` itself
-        (even outside the hours); otherwise the instant always falls inside a window (its end included)."""
+        """The instant (in UTC) ``business_time`` of working time after ``start``. With nothing to add, ``start``
+        itself (even outside the hours); otherwise the instant always falls inside a window (its end included)."""
         deadline = self.add_around(start, business_time, ())
         assert deadline is not None, "only an open gap leaves no deadline"
         return deadline
@@ -154,6 +154,8 @@ class BusinessHours:
         begins is reached before it."""
         if business_time < NOTHING:
             raise ValueError(f"cannot add a negative business time ({business_time})")
+        first = self._local_ordinal(start)  # windows close by local midnight: none of the days before is still open
+        start = start.astimezone(UTC)
         gap_count, index = len(gaps), 0
         if not business_time:
             moment: datetime | None = start
@@ -162,7 +164,6 @@ class BusinessHours:
                     moment = until
             return moment
         remaining = business_time
-        first = self._local_ordinal(start)  # windows close by local midnight: none of the days before is still open
         cached = self._windows
         for ordinal in range(first, first + _SEARCH_LIMIT_DAYS):
             windows = cached.get(ordinal)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -41,6 +41,8 @@ class InvalidSupportSetting(ValueError):
         self.reason = reason
 
 
-def require_aware(name: str, instant: object) -> None:
-    if not isinstance(instant, datetime) or instant.utcoffset() is None:
+def as_utc(name: str, instant: datetime) -> datetime:
+    """The aware ``instant`` in UTC, as support keeps every time; a naive one is refused, naming ``name``."""
+    if instant.utcoffset() is None:
         raise ValueError(f"{name} must be a time-zone aware datetime, not {instant!r}")
+    return instant.astimezone(UTC)

@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from app.domain.money import Money
 from app.domain.support.hours import NOTHING, BusinessHours, Gap
-from app.domain.support.model import Channel, InvalidSupportSetting, Priority, require_aware
+from app.domain.support.model import Channel, InvalidSupportSetting, Priority, as_utc
 from app.domain.support.ticket import PAUSED_STATUSES, Author, Status, Ticket, normal_tags
 
 Pause = Gap  # from, until (None: still paused)
@@ -264,7 +264,7 @@ def measure_sla(
     ticket: Ticket, policy: SlaPolicy, now: datetime, *, warn_before: timedelta = timedelta(minutes=30)
 ) -> TicketSla:
     """The ticket's clocks under ``policy`` at ``now``: first reply, each next reply, resolution."""
-    require_aware("now", now)
+    now = as_utc("now", now)
     if warn_before < NOTHING:
         raise InvalidSupportSetting("warn_before", f"a warning lead cannot be negative ({warn_before})")
     hours = policy.hours

@@ -20,7 +20,7 @@ from typing import NewType
 
 from app.domain.ids import SaleorId
 from app.domain.money import Money
-from app.domain.support.model import Channel, Priority, StoreReason, require_aware
+from app.domain.support.model import Channel, Priority, StoreReason, as_utc
 
 TicketId = NewType("TicketId", str)
 
@@ -233,7 +233,7 @@ def open_ticket(
     follow_up_of: TicketId | None = None,
     store_reason: StoreReason | None = None,
 ) -> Ticket:
-    require_aware("now", now)
+    now = as_utc("now", now)
     if not subject.strip():
         raise ValueError("a ticket needs a subject")
     if (store_reason is None) != (channel is not Channel.STORE):
@@ -297,7 +297,7 @@ def _public_conversation(ticket: Ticket) -> bool:
 def apply_ticket_event(ticket: Ticket, event: TicketEvent, now: datetime) -> tuple[Ticket, tuple[Notification, ...]]:
     """The ticket after ``event`` at ``now``, and the notifications it causes; ``TicketRefused`` when the rules
     forbid it (``TicketClosed`` for any change to a closed ticket)."""
-    require_aware("now", now)
+    now = as_utc("now", now)
     if ticket.updated_at is not None and now < ticket.updated_at:
         raise TicketRefused(ticket.id, f"an event at {now} comes before the ticket's last change ({ticket.updated_at})")
     if ticket.status is Status.CLOSED:
@@ -374,7 +374,7 @@ def tickets_due_to_close(
     tickets: Iterable[Ticket], now: datetime, *, after: timedelta = AUTO_CLOSE_AFTER
 ) -> list[Ticket]:
     """The solved tickets whose solving is at least ``after`` old at ``now`` (Zendesk: 4 days, up to 28)."""
-    require_aware("now", now)
+    now = as_utc("now", now)
     if not timedelta(0) < after <= AUTO_CLOSE_LONGEST:
         raise ValueError(f"solved tickets close after more than nothing and at most 28 days, not {after}")
     due = []

@@ -160,3 +160,8 @@ class TestEdges:
     def test_hours_with_a_zone_are_refused(self) -> None:
         with pytest.raises(InvalidSupportSetting, match="local times"):
             BusinessHours("UTC", {0: ((time(9, tzinfo=UTC), time(17)),)})
+
+    def test_deadlines_are_in_utc(self) -> None:
+        start = ny(2026, 10, 6, 10)
+        assert make_hours().add(start, HOUR).tzinfo is UTC
+        assert make_hours().add(start, timedelta(0)).tzinfo is UTC
