@@ -155,7 +155,8 @@ class BusinessHours:
         if business_time < NOTHING:
             raise ValueError(f"cannot add a negative business time ({business_time})")
         first = self._local_ordinal(start)  # windows close by local midnight: none of the days before is still open
-        start = start.astimezone(UTC)
+        if start.tzinfo is not UTC:
+            start = start.astimezone(UTC)
         gap_count, index = len(gaps), 0
         if not business_time:
             moment: datetime | None = start
