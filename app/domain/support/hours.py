@@ -162,7 +162,7 @@ class BusinessHours:
             moment: datetime | None = start
             for since, until in gaps:
                 if moment is not None and since < moment and (until is None or until > moment):
-                    moment = until
+                    moment = None if until is None else until.astimezone(UTC)
             return moment
         remaining = business_time
         cached = self._windows
@@ -183,7 +183,7 @@ class BusinessHours:
                         if since <= begin:  # inside the gap, or at its start with time still to add
                             if until is None:
                                 return None
-                            begin = until
+                            begin = until.astimezone(UTC)
                             continue
                         stop = since if since < closes else closes
                     available = stop - begin

@@ -150,6 +150,13 @@ class TestDeadlines:
         assert sla_deadline(hours, night, timedelta(0), [(night - HOUR, night + HOUR)]) == night + HOUR
         assert sla_deadline(hours, night, timedelta(0), [(night - HOUR, None)]) is None
 
+    def test_a_deadline_after_a_pause_in_another_zone_is_in_utc(self) -> None:
+        resumed = datetime(2026, 10, 6, 12, tzinfo=NEW_YORK)
+        deadline = sla_deadline(make_hours(), TUESDAY_10, 2 * HOUR, [(TUESDAY_10 + HOUR, resumed)])
+        assert deadline == resumed + HOUR
+        assert deadline is not None
+        assert deadline.tzinfo is UTC
+
     def test_an_open_pause_has_no_deadline(self) -> None:
         assert sla_deadline(make_hours(), TUESDAY_10, 4 * HOUR, [(TUESDAY_10 + HOUR, None)]) is None
 
@@ -221,6 +228,19 @@ class TestTicketClocks:
         # 16 business hours, 1 used on Tuesday: 15 left from Wednesday 10:00 → Thursday 17:00.
         assert resolution.deadline == datetime(2026, 10, 8, 17, tzinfo=NEW_YORK)
         assert resolution.state is ClockState.RUNNING
+
+    def test_a_pause_over_the_spring_change_resumes_on_monday_wall_clock(self) -> None:
+        friday = datetime(2026, 3, 6, 16, tzinfo=NEW_YORK)  # EST; New York springs forward on Sunday 8 March
+        ticket = run(
+            make_ticket(at=friday),
+            (MINUTE, Assigned("al")),
+            (30 * MINUTE, StatusSet(Status.ON_HOLD)),
+            (datetime(2026, 3, 9, 14, tzinfo=UTC) - friday, StatusSet(Status.OPEN)),  # Monday 10:00 EDT
+        )
+        first = clock(ticket, Metric.FIRST_REPLY, datetime(2026, 3, 9, 10, 5, tzinfo=NEW_YORK))
+        # Half an hour used on Friday, an hour and a half from Monday 10:00 EDT.
+        assert first.deadline == datetime(2026, 3, 9, 15, 30, tzinfo=UTC)
+        assert first.state is ClockState.RUNNING
 
     def test_on_hold_pauses_too(self) -> None:
         ticket = run(make_ticket(at=TUESDAY_10), (MINUTE, Assigned("al")), (HOUR, StatusSet(Status.ON_HOLD)))
