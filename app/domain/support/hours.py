@@ -5,7 +5,8 @@ a lunch break between two, or none); a closing time of midnight means the end of
 worked unless it is a public holiday of the team's country (and subdivision) from the ``holidays``
 library or one of the team's own closed dates. Each local window is turned into two UTC instants, so
 across a DST change a window is as long as the clocks on the wall say it was: 09:00-17:00 on the
-night the clocks go forward is still 8 hours, and a window that spans the change is an hour shorter.
+night the clocks go forward is still 8 hours, and a window that spans a change is an hour shorter
+or longer.
 A wall-clock time the clocks skip is read with the offset before the change (02:30 on the night New
 York springs forward is 03:30 EDT), one they repeat as its first occurrence; a window that would then
 overlap the one before it starts where that one ends.
