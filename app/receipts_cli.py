@@ -34,7 +34,8 @@ from app.domain.installation import Installation
 from app.domain.money import Money
 from app.errors import SaleorApiError
 from app.runtime import Runtime
-from app.services.receipt_import import ReceiptError, read_instant
+from app.services.input_problems import InputProblem
+from app.services.receipt_import import read_instant
 from app.services.receipts import NothingBooked, ReceiptsRejected, import_receipt_csv, take_opening_balance
 from app.services.settings import store_timezone
 
@@ -108,7 +109,7 @@ async def import_receipts(runtime: Runtime, raw_url: str, path: Path, console: C
         return 2
     url = installation.saleor_api_url
 
-    def listed(error: ReceiptError) -> None:
+    def listed(error: InputProblem) -> None:
         console.say(str(error))
 
     try:

@@ -26,7 +26,7 @@ from app.dependencies import (
     SettingsStoreDep,
 )
 from app.domain.money import Money
-from app.services.receipt_import import ReceiptError
+from app.services.input_problems import InputProblem
 from app.services.receipts import ReceiptsRejected, book_receipts
 from app.services.stock_moves import MovesRejected, book_moves
 
@@ -34,7 +34,7 @@ router = APIRouter()
 MAX_BODY_BYTES = 16 * 1024 * 1024  # 10,000 receipts take about 2 MiB
 
 
-def error_items(errors: tuple[ReceiptError, ...]) -> list[dict[str, object]]:
+def error_items(errors: tuple[InputProblem, ...]) -> list[dict[str, object]]:
     return [{"index": e.row, "field": e.column, "value": e.value, "message": e.message} for e in errors]
 
 
@@ -45,7 +45,7 @@ def _refused(status: int, code: str, message: str, errors: list[dict[str, object
     return JSONResponse(body, status_code=status)
 
 
-def _not_booked(code: str, count: int, errors: tuple[ReceiptError, ...]) -> JSONResponse:
+def _not_booked(code: str, count: int, errors: tuple[InputProblem, ...]) -> JSONResponse:
     return _refused(422, code, f"Nothing was booked: {count} problem{'s' if count != 1 else ''}.", error_items(errors))
 
 

@@ -37,8 +37,9 @@ from app.dependencies import (
 )
 from app.errors import SaleorApiError
 from app.services.api_keys import ApiKeyCreated, create_api_key
+from app.services.input_problems import InputProblem
 from app.services.ports import SaleorGateway, WarehouseRef
-from app.services.receipt_import import COLUMNS, ReceiptError, read_instant
+from app.services.receipt_import import COLUMNS, read_instant
 from app.services.receipts import (
     NothingBooked,
     OpeningBalance,
@@ -156,7 +157,7 @@ PageDep = Annotated[_Page, Depends(_receiver_page)]
 KeyPageDep = Annotated[_Page, Depends(_key_manager_page)]
 
 
-def _error_rows(errors: tuple[ReceiptError, ...]) -> list[dict[str, str]]:
+def _error_rows(errors: tuple[InputProblem, ...]) -> list[dict[str, str]]:
     return [
         {
             "row": "" if e.row is None else str(e.row),
@@ -205,7 +206,7 @@ async def import_receipts(page: PageDep, ledger: InventoryLedgerDep, session: Se
     )
 
 
-def _rejected(errors: tuple[ReceiptError, ...], outcome: ReceiptsRejected | None) -> dict[str, Any]:
+def _rejected(errors: tuple[InputProblem, ...], outcome: ReceiptsRejected | None) -> dict[str, Any]:
     return {
         "rows": outcome.rows if outcome else None,
         "count": outcome.error_count if outcome else len(errors),

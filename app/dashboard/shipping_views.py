@@ -10,8 +10,9 @@ from babel import Locale
 
 from app.dashboard.inventory_views import money
 from app.domain.shipping.rates import RateTable, Service, Zone
+from app.services.input_problems import InputProblem
 from app.services.ports import WarehouseRef
-from app.services.shipping.tables import TableProblem, format_areas, format_weekdays
+from app.services.shipping.tables import format_areas, format_weekdays
 
 FRAGMENTS = "/api/dashboard/fragments/shipping"
 ACTIONS = "/api/dashboard/shipping"
@@ -136,7 +137,7 @@ def warehouse_tables(
     return shown
 
 
-def problem_rows(problems: Sequence[TableProblem]) -> list[dict[str, str]]:
+def problem_rows(problems: Sequence[InputProblem]) -> list[dict[str, str]]:
     return [
         {
             "row": "" if p.row is None else str(p.row),
@@ -148,7 +149,7 @@ def problem_rows(problems: Sequence[TableProblem]) -> list[dict[str, str]]:
     ]
 
 
-def field_errors(problems: Sequence[TableProblem]) -> tuple[dict[str, str], list[str]]:
+def field_errors(problems: Sequence[InputProblem]) -> tuple[dict[str, str], list[str]]:
     """A service form's refusals: by field, and the zone rows' as lines ("line 3, price: …")."""
     by_field: dict[str, str] = {}
     zone_lines: list[str] = []

@@ -29,6 +29,7 @@ from app.domain.inventory import (
     landed_cost_moves,
 )
 from app.domain.money import currency_exponent
+from app.services.input_problems import InputProblem
 from app.services.ports import PoolKey, WarehouseRef
 
 # The rules a receipt's fields are read by, shared so that a warehouse, a cost or a date is read
@@ -39,7 +40,6 @@ from app.services.receipt_import import (
     MAX_TEXT,
     FieldError,
     ReceiptChecker,
-    ReceiptError,
     Refuse,
     parse_quantity,
     parse_unit_cost,
@@ -375,7 +375,7 @@ def wanted(requests: Iterable[MoveRequest]) -> tuple[set[PoolKey], set[str]]:
 
 def plan_moves(
     requests: Sequence[tuple[int, MoveRequest]], facts: LedgerFacts
-) -> tuple[list[PlannedItem], list[ReceiptError]]:
+) -> tuple[list[PlannedItem], list[InputProblem]]:
     """Each item's moves, and what the ledger says is wrong with the items (by item index)."""
     planner = _Planner(facts, [request for _, request in requests])
     planned: list[PlannedItem] = []
@@ -390,7 +390,7 @@ def plan_moves(
                 f"repeats item {first}: the same move twice would be booked once. Tell them apart by their "
                 "reference (an adjustment by its reason), or add them up"
             )
-            planner.errors.append(ReceiptError(index, None, "", message))
+            planner.errors.append(InputProblem(index, None, "", message))
         else:
             planned.append(item)
     return planned, planner.errors
@@ -416,7 +416,7 @@ class _Planner:
                 if currency is not None and destination not in self._currencies:
                     self._currencies[destination] = currency
                     opened = True
-        self.errors: list[ReceiptError] = []
+        self.errors: list[InputProblem] = []
 
     def plan(self, index: int, request: MoveRequest) -> PlannedItem | None:
         errors = len(self.errors)
@@ -431,7 +431,7 @@ class _Planner:
         return item if len(self.errors) == errors else None
 
     def _refuse(self, index: int, field: str, value: str, message: str) -> None:
-        self.errors.append(ReceiptError(index, field, shown(value), message))
+        self.errors.append(InputProblem(index, field, shown(value), message))
 
     def _adjustment(self, index: int, request: Adjustment) -> PlannedItem | None:
         currency = self._currencies.get((request.sku, request.warehouse_id))

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import list_currencies
 
 from app.domain.inventory import Move, MoveKind
+from app.services.input_problems import InputProblem
 from app.services.ports import WarehouseRef
 
 COLUMNS = ("sku", "warehouse", "quantity", "unit_cost", "currency", "received_at", "reference")
@@ -50,24 +51,6 @@ class FieldError:
     column: str
     value: str
     message: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReceiptError:
-    """What is wrong, and where: ``row`` is the CSV line the row starts on (the header is line 1)
-    or the item's index in an API request; ``column`` is ``None`` for the row or file as a whole."""
-
-    row: int | None
-    column: str | None
-    value: str
-    message: str
-
-    def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        if self.column:
-            where += f", {self.column}"
-        shown = f" {self.value!r}" if self.value else ""
-        return f"{where}:{shown} {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,14 +275,14 @@ class CsvRow:
 
     row: int
     line: ReceiptLine | None
-    errors: tuple[ReceiptError, ...] = ()
+    errors: tuple[InputProblem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class FileProblem:
     """The file as a whole cannot be read on (bad header, not UTF-8, broken quoting): the last item."""
 
-    errors: tuple[ReceiptError, ...]
+    errors: tuple[InputProblem, ...]
 
 
 class FirstRows:
@@ -366,10 +349,10 @@ class BatchChecks:
         # By the pool's hash, with the currency and the row that set it.
         self._currencies: dict[int, tuple[str, int]] = {}
 
-    def admit(self, line: ReceiptLine, row: int) -> ReceiptError | None:
+    def admit(self, line: ReceiptLine, row: int) -> InputProblem | None:
         first = self._first.first(line.fingerprint, row)
         if first != row:
-            return ReceiptError(
+            return InputProblem(
                 row,
                 None,
                 "",
@@ -378,7 +361,7 @@ class BatchChecks:
             )
         currency, since = self._currencies.setdefault(hash(line.pool), (line.currency, row))
         if currency != line.currency:
-            return ReceiptError(
+            return InputProblem(
                 row,
                 "currency",
                 line.currency,
@@ -407,7 +390,7 @@ def read_receipt_csv(
         yield _unreadable(source.number or 1, exc)
         return
     if header is None:
-        yield FileProblem((ReceiptError(None, None, "", "is empty: the first line must name the columns"),))
+        yield FileProblem((InputProblem(None, None, "", "is empty: the first line must name the columns"),))
         return
     columns = [name.strip().lstrip("\ufeff").lower() for name in header]
     header_errors = _header_errors(columns)
@@ -432,11 +415,11 @@ def read_receipt_csv(
             missing = columns[len(fields) :]
             if any(value.strip() for value in trailing) or not set(missing) <= OPTIONAL_COLUMNS:
                 message = f"has {len(fields)} values but the header has {len(columns)} columns"
-                yield CsvRow(row, None, (ReceiptError(row, None, "", message),))
+                yield CsvRow(row, None, (InputProblem(row, None, "", message),))
                 continue
         checked = checker.check(dict(zip(columns, fields, strict=False)))
         if isinstance(checked, list):
-            yield CsvRow(row, None, tuple(ReceiptError(row, e.column, e.value, e.message) for e in checked))
+            yield CsvRow(row, None, tuple(InputProblem(row, e.column, e.value, e.message) for e in checked))
             continue
         problem = batch.admit(checked, row) if batch is not None else None
         yield CsvRow(row, checked) if problem is None else CsvRow(row, None, (problem,))
@@ -461,29 +444,29 @@ class _NumberedLines:
 def _unreadable(row: int, exc: Exception) -> FileProblem:
     if isinstance(exc, UnicodeDecodeError):
         message = f"is not UTF-8 text (near line {row}): save it as CSV UTF-8 and import it again"
-        return FileProblem((ReceiptError(None, None, "", message),))
+        return FileProblem((InputProblem(None, None, "", message),))
     message = f"cannot be read as CSV ({exc}); nothing after it was checked"
-    return FileProblem((ReceiptError(row, None, "", message),))
+    return FileProblem((InputProblem(row, None, "", message),))
 
 
-def _header_errors(columns: list[str]) -> list[ReceiptError]:
+def _header_errors(columns: list[str]) -> list[InputProblem]:
     expected = ",".join(COLUMNS)
     if len(columns) == 1 and ";" in columns[0]:
         return [
-            ReceiptError(1, None, shown(columns[0]), f"is separated by ';': separate columns by commas ({expected})")
+            InputProblem(1, None, shown(columns[0]), f"is separated by ';': separate columns by commas ({expected})")
         ]
-    errors: list[ReceiptError] = []
+    errors: list[InputProblem] = []
     seen: set[str] = set()
     for name in columns:
         if name in seen:
-            errors.append(ReceiptError(1, name, name, "appears twice in the header"))
+            errors.append(InputProblem(1, name, name, "appears twice in the header"))
         elif name not in COLUMNS:
             errors.append(
-                ReceiptError(1, None, shown(name), f"is not a column of a receipts file (the columns are {expected})")
+                InputProblem(1, None, shown(name), f"is not a column of a receipts file (the columns are {expected})")
             )
         seen.add(name)
     errors.extend(
-        ReceiptError(1, name, "", "is missing from the header") for name in REQUIRED_COLUMNS if name not in seen
+        InputProblem(1, name, "", "is missing from the header") for name in REQUIRED_COLUMNS if name not in seen
     )
     return errors
 

@@ -22,6 +22,7 @@ from typing import Protocol
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import CostingPolicy, InvalidMove, Move, MoveKind
 from app.errors import AppError
+from app.services.input_problems import InputProblem
 from app.services.inventory import book
 from app.services.order_costing import recost_orders
 from app.services.ports import (
@@ -38,7 +39,6 @@ from app.services.receipt_import import (
     BatchChecks,
     FileProblem,
     ReceiptChecker,
-    ReceiptError,
     ReceiptLine,
     json_fields,
     read_receipt_csv,
@@ -50,7 +50,7 @@ MAX_API_RECEIPTS = 10_000  # per request: larger deliveries are split by the sen
 KEPT_ERRORS = 500  # listed in a result; every error still goes to ``on_error``
 KEPT_SKIPPED = 500
 OPENING_REFERENCE = "opening balance"
-_CHANGED = ReceiptError(None, None, "", "changed while it was imported")
+_CHANGED = InputProblem(None, None, "", "changed while it was imported")
 
 # Progress of a long import: the stage ("checked" or "booked"), rows so far, and the total once known.
 Progress = Callable[[str, int, int | None], None]
@@ -62,7 +62,7 @@ class NothingBooked(AppError):
     """Booking failed after every row was checked (the ledger changed, or the file did): raised so
     that the caller's transaction rolls back what this import had booked."""
 
-    def __init__(self, errors: Sequence[ReceiptError]) -> None:
+    def __init__(self, errors: Sequence[InputProblem]) -> None:
         super().__init__("; ".join(str(error) for error in errors))
         self.errors = tuple(errors)
 
@@ -86,7 +86,7 @@ class ReceiptsRejected:
 
     rows: int
     error_count: int
-    errors: tuple[ReceiptError, ...]
+    errors: tuple[InputProblem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +112,13 @@ class ReceiptLog(Protocol):
 class _Errors:
     """Counts every error, keeps the first few, and passes each on as soon as it is found."""
 
-    def __init__(self, on_error: Callable[[ReceiptError], None] | None, keep: int | None = KEPT_ERRORS) -> None:
+    def __init__(self, on_error: Callable[[InputProblem], None] | None, keep: int | None = KEPT_ERRORS) -> None:
         self.count = 0
-        self.kept: list[ReceiptError] = []
+        self.kept: list[InputProblem] = []
         self._on_error = on_error
         self._keep = keep
 
-    def add(self, errors: Iterable[ReceiptError]) -> None:
+    def add(self, errors: Iterable[InputProblem]) -> None:
         for error in errors:
             self.count += 1
             if self._keep is None or len(self.kept) < self._keep:
@@ -147,10 +147,10 @@ class _LedgerCurrencies:
             None if known in (None, currency) else known for known, (_, currency) in zip(found, wanted, strict=True)
         ]
 
-    async def check(self, rows: Sequence[tuple[int, ReceiptLine]]) -> list[ReceiptError]:
+    async def check(self, rows: Sequence[tuple[int, ReceiptLine]]) -> list[InputProblem]:
         conflicts = await self.conflicts([(line.pool, line.currency) for _, line in rows])
         return [
-            ReceiptError(
+            InputProblem(
                 row,
                 "currency",
                 line.currency,
@@ -188,7 +188,7 @@ class _Booker:
             booking = await book(self._url, entries, ledger=self._ledger, policy=self._policy, now=self._now)
         except InvalidMove as exc:
             row = next((row for row, line in rows if line.move_id in str(exc)), None)
-            raise NothingBooked([ReceiptError(row, None, "", f"could not be booked: {exc}")]) from exc
+            raise NothingBooked([InputProblem(row, None, "", f"could not be booked: {exc}")]) from exc
         self.recosted_issues |= booking.recosted_issues
         duplicates = set(booking.duplicates)
         for _, line in rows:
@@ -218,7 +218,7 @@ async def import_receipt_csv(
     recorded_by: str,
     source: str = "csv",
     progress: Progress | None = None,
-    on_error: Callable[[ReceiptError], None] | None = None,
+    on_error: Callable[[InputProblem], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ReceiptsBooked | ReceiptsRejected:
     """Check every row of the file, then, only if all are valid, book them ``batch_size`` at a time.
@@ -249,7 +249,7 @@ async def import_receipt_csv(
         errors.add(await currencies.check(pending))
     _report(progress, "checked", rows, rows)
     if not rows and not errors.count:
-        errors.add([ReceiptError(None, None, "", "has a header but no receipts")])
+        errors.add([InputProblem(None, None, "", "has a header but no receipts")])
     if errors.count:
         return ReceiptsRejected(rows, errors.count, tuple(errors.kept))
 
@@ -317,12 +317,12 @@ async def book_receipts(
     source: str = "api",
 ) -> ReceiptsBooked | ReceiptsRejected:
     """Receipts sent as items (a purchasing system's JSON, the dashboard's form): all booked, or
-    none with every item's errors (``ReceiptError.row`` is the item's index)."""
+    none with every item's errors (``InputProblem.row`` is the item's index)."""
     if len(items) > MAX_API_RECEIPTS:
         message = f"has {len(items):,} receipts; send at most {MAX_API_RECEIPTS:,} per request"
-        return ReceiptsRejected(len(items), 1, (ReceiptError(None, "receipts", "", message),))
+        return ReceiptsRejected(len(items), 1, (InputProblem(None, "receipts", "", message),))
     if not items:
-        return ReceiptsRejected(0, 1, (ReceiptError(None, "receipts", "", "is empty: send at least one receipt"),))
+        return ReceiptsRejected(0, 1, (InputProblem(None, "receipts", "", "is empty: send at least one receipt"),))
     checker = ReceiptChecker(await saleor.warehouses(), await store_timezone(settings, url), now)
     batch = BatchChecks("item")
     errors = _Errors(None, keep=None)  # a request is bounded, and its sender needs every problem
@@ -331,7 +331,7 @@ async def book_receipts(
         fields = json_fields(item)
         result = checker.check(fields) if isinstance(fields, dict) else fields
         if isinstance(result, list):
-            errors.add(ReceiptError(index, e.column or None, e.value, e.message) for e in result)
+            errors.add(InputProblem(index, e.column or None, e.value, e.message) for e in result)
             continue
         problem = batch.admit(result, index)
         if problem is not None:
@@ -439,7 +439,7 @@ async def take_opening_balance(
         try:
             booking = await book(url, entries, ledger=ledger, policy=policy, now=now)
         except InvalidMove as exc:
-            raise NothingBooked([ReceiptError(None, None, "", f"could not be booked: {exc}")]) from exc
+            raise NothingBooked([InputProblem(None, None, "", f"could not be booked: {exc}")]) from exc
         recosted.update(booking.recosted_issues)
         duplicates = set(booking.duplicates)
         for entry in entries:

@@ -16,11 +16,11 @@ from datetime import datetime
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import CostingPolicy, InvalidMove, Move, Posting, transfer_in_move
+from app.services.input_problems import InputProblem
 from app.services.inventory import Booking, book
 from app.services.move_import import LedgerFacts, MoveChecker, MoveRequest, PlannedItem, plan_moves, wanted
 from app.services.order_costing import recost_orders
 from app.services.ports import InventoryLedger, LedgerEntry, SaleorGateway, SettingsStore
-from app.services.receipt_import import ReceiptError
 from app.services.receipts import BATCH_SIZE, NothingBooked
 from app.services.settings import costing_policy, store_timezone
 
@@ -53,7 +53,7 @@ class MovesBooked:
 class MovesRejected:
     """Nothing was booked: every problem of every item."""
 
-    errors: tuple[ReceiptError, ...]
+    errors: tuple[InputProblem, ...]
 
 
 async def book_moves(
@@ -68,19 +68,19 @@ async def book_moves(
     source: str = "api",
 ) -> MovesBooked | MovesRejected:
     """Moves sent as items (``move_import.FIELDS`` lists each kind's fields): all booked, or none
-    with every item's errors (``ReceiptError.row`` is the item's index)."""
+    with every item's errors (``InputProblem.row`` is the item's index)."""
     if len(items) > MAX_API_MOVES:
         message = f"has {len(items):,} moves; send at most {MAX_API_MOVES:,} per request"
-        return MovesRejected((ReceiptError(None, "moves", "", message),))
+        return MovesRejected((InputProblem(None, "moves", "", message),))
     if not items:
-        return MovesRejected((ReceiptError(None, "moves", "", "is empty: send at least one move"),))
+        return MovesRejected((InputProblem(None, "moves", "", "is empty: send at least one move"),))
     checker = MoveChecker(await saleor.warehouses(), await store_timezone(settings, url), now)
-    errors: list[ReceiptError] = []
+    errors: list[InputProblem] = []
     requests: list[tuple[int, MoveRequest]] = []
     for index, item in enumerate(items):
         result = checker.check(item)
         if isinstance(result, list):
-            errors.extend(ReceiptError(index, e.column or None, e.value, e.message) for e in result)
+            errors.extend(InputProblem(index, e.column or None, e.value, e.message) for e in result)
         else:
             requests.append((index, result))
     pools, receipts = wanted(request for _, request in requests)
@@ -141,7 +141,7 @@ class _Booker:
             return await book(self._url, entries, ledger=self._ledger, policy=policy, now=self._now)
         except InvalidMove as exc:  # the ledger changed since the items were checked
             index = next((item.index for item in self._planned if any(i in str(exc) for i in item.ids)), None)
-            raise NothingBooked([ReceiptError(index, None, "", f"could not be booked: {exc}")]) from exc
+            raise NothingBooked([InputProblem(index, None, "", f"could not be booked: {exc}")]) from exc
 
 
 def _transfer_rounds(planned: Sequence[PlannedItem]) -> list[list[tuple[Move, str]]]:

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.rates import RateTable
+from app.services.input_problems import InputProblem
 from app.services.ports import RateTableStore
 from app.services.shipping.tables import (
-    TableProblem,
     TablesRejected,
     edit_service,
     read_rate_tables,
@@ -20,7 +20,7 @@ from app.services.shipping.tables import (
     write_rate_tables,
 )
 
-NO_ROWS = TableProblem(
+NO_ROWS = InputProblem(
     None,
     None,
     "",

@@ -33,6 +33,7 @@ from app.domain.shipping.rates import (
     WeightBracket,
     Zone,
 )
+from app.services.input_problems import InputProblem
 
 CARRIER_COLUMNS = ("dim_divisor",)
 SERVICE_COLUMNS = (
@@ -70,28 +71,10 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True, slots=True)
-class TableProblem:
-    """Why a file was refused, and where: ``row`` is the CSV line (the header is 1), ``None`` for the
-    file as a whole; ``column`` is ``None`` for a row as a whole."""
-
-    row: int | None
-    column: str | None
-    value: str
-    message: str
-
-    def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        if self.column:
-            where += f", {self.column}"
-        shown = f" {self.value!r}" if self.value else ""
-        return f"{where}:{shown} {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
 class TablesRejected:
     """Nothing can be stored: every problem found."""
 
-    problems: tuple[TableProblem, ...]
+    problems: tuple[InputProblem, ...]
 
 
 def _shown(value: str) -> str:
@@ -209,7 +192,7 @@ class _Row:
 
 
 def _read_row(
-    number: int, raw: Mapping[str, str], warehouses: Mapping[str, str] | None, problems: list[TableProblem]
+    number: int, raw: Mapping[str, str], warehouses: Mapping[str, str] | None, problems: list[InputProblem]
 ) -> _Row:
     row = _Row(number, raw)
     values = row.values
@@ -217,7 +200,7 @@ def _read_row(
     def refuse(column: str, message: str) -> None:
         if column not in row.bad:
             row.bad.add(column)
-            problems.append(TableProblem(number, column, _shown(raw.get(column, "")), message))
+            problems.append(InputProblem(number, column, _shown(raw.get(column, "")), message))
 
     for column in ("warehouse", "carrier", "service", "zone", "currency", "level"):
         values[column] = raw.get(column, "").strip()
@@ -295,7 +278,7 @@ def _transit(values: Mapping[str, Any]) -> Transit:
 
 
 def _agree(
-    rows: Sequence[_Row], keys: tuple[str, ...], columns: tuple[str, ...], what: str, problems: list[TableProblem]
+    rows: Sequence[_Row], keys: tuple[str, ...], columns: tuple[str, ...], what: str, problems: list[InputProblem]
 ) -> None:
     """Each of ``columns`` says the same on every row with the same ``keys``, as on the first such row."""
     first: dict[tuple[Any, ...], _Row] = {}
@@ -310,7 +293,7 @@ def _agree(
             if row.good(column) and reference.good(column) and row.values[column] != reference.values[column]:
                 said = reference.raw.get(column, "").strip()
                 problems.append(
-                    TableProblem(
+                    InputProblem(
                         row.number,
                         column,
                         _shown(row.raw.get(column, "")),
@@ -323,7 +306,7 @@ def _agree(
 _SERVICE = "{0}'s {1} {2}"
 
 
-def _tables(rows: Sequence[_Row], problems: list[TableProblem]) -> list[RateTable]:
+def _tables(rows: Sequence[_Row], problems: list[InputProblem]) -> list[RateTable]:
     """The tables the rows make, in the order rows first name them; ``problems`` grows when they cannot."""
     _agree(rows, ("warehouse",), ("currency",), "warehouse {0}", problems)
     _agree(rows, ("warehouse", "carrier"), CARRIER_COLUMNS, "{0}'s {1} services", problems)
@@ -340,7 +323,7 @@ def _tables(rows: Sequence[_Row], problems: list[TableProblem]) -> list[RateTabl
             low, high = previous.values["up_to_kg"], row.values["up_to_kg"]
             if low is not None and high is not None and high <= low:
                 problems.append(
-                    TableProblem(
+                    InputProblem(
                         row.number,
                         "up_to_kg",
                         _shown(row.raw.get("up_to_kg", "")),
@@ -366,7 +349,7 @@ def _tables(rows: Sequence[_Row], problems: list[TableProblem]) -> list[RateTabl
             tables.append(RateTable(warehouse, head.values["currency"], built, divisors))
         except InvalidSetting as exc:  # a check of the model's that no row's own check covers
             column = exc.field.partition("[")[0]
-            problems.append(TableProblem(head.number, column if column in COLUMNS else None, "", exc.reason))
+            problems.append(InputProblem(head.number, column if column in COLUMNS else None, "", exc.reason))
     return [] if problems else tables
 
 
@@ -406,13 +389,13 @@ def read_rate_tables(
     maps what a file may call a warehouse (its slug, its ID) to its Saleor ID; without it the
     ``warehouse`` column is taken as the ID.
     """
-    problems: list[TableProblem] = []
+    problems: list[InputProblem] = []
     rows: list[_Row] = []
     reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
         if header is None:
-            return TablesRejected((TableProblem(None, None, "", "is empty: the first line must name the columns"),))
+            return TablesRejected((InputProblem(None, None, "", "is empty: the first line must name the columns"),))
         columns = [name.strip().lstrip("\ufeff").lower() for name in header]
         problems.extend(_header_problems(columns))
         if problems:
@@ -426,38 +409,38 @@ def read_rate_tables(
                 continue
             if len(fields) != len(columns):
                 message = f"has {len(fields)} values but the header has {len(columns)} columns"
-                problems.append(TableProblem(number, None, "", message))
+                problems.append(InputProblem(number, None, "", message))
                 continue
             rows.append(_read_row(number, dict(zip(columns, fields, strict=True)), warehouses, problems))
     except csv.Error as exc:
         message = f"cannot be read as CSV ({exc}); nothing after it was checked"
-        problems.append(TableProblem(reader.line_num, None, "", message))
+        problems.append(InputProblem(reader.line_num, None, "", message))
     except UnicodeDecodeError:
-        problems.append(TableProblem(None, None, "", "is not UTF-8 text: save it as CSV UTF-8 and upload it again"))
+        problems.append(InputProblem(None, None, "", "is not UTF-8 text: save it as CSV UTF-8 and upload it again"))
     tables = _tables(rows, problems)
     return TablesRejected(tuple(sorted(problems, key=_order))) if problems else tables
 
 
-def _order(problem: TableProblem) -> tuple[int, int]:
+def _order(problem: InputProblem) -> tuple[int, int]:
     column = COLUMNS.index(problem.column) if problem.column in COLUMNS else -1
     return problem.row or 0, column
 
 
-def _header_problems(columns: Sequence[str]) -> list[TableProblem]:
+def _header_problems(columns: Sequence[str]) -> list[InputProblem]:
     problems = []
     if len(columns) == 1 and ";" in columns[0]:
-        return [TableProblem(1, None, _shown(columns[0]), "separates columns by ';': separate them by commas")]
+        return [InputProblem(1, None, _shown(columns[0]), "separates columns by ';': separate them by commas")]
     seen: set[str] = set()
     for name in columns:
         if name in seen:
-            problems.append(TableProblem(1, name, name, "appears twice in the header"))
+            problems.append(InputProblem(1, name, name, "appears twice in the header"))
         elif name not in COLUMNS:
             problems.append(
-                TableProblem(1, None, _shown(name), f"is not a column of a rate table (they are {','.join(COLUMNS)})")
+                InputProblem(1, None, _shown(name), f"is not a column of a rate table (they are {','.join(COLUMNS)})")
             )
         seen.add(name)
     problems.extend(
-        TableProblem(1, name, "", "is missing from the header")
+        InputProblem(1, name, "", "is missing from the header")
         for name in COLUMNS
         if name not in seen and name not in OPTIONAL_COLUMNS
     )
@@ -542,7 +525,7 @@ def edit_service(
     ``zone_rows`` (the header is line 1) and its column. The currency is the whole table's, and the
     divisor the carrier's across the table, so changing them changes them for the table.
     """
-    problems: list[TableProblem] = []
+    problems: list[InputProblem] = []
     service_values = {name: str(fields.get(name, "")) for name in SERVICE_FIELDS}
     reader = csv.reader(io.StringIO(zone_rows.strip()), strict=True)
     rows: list[_Row] = []
@@ -552,20 +535,20 @@ def edit_service(
         missing = [name for name in ZONE_ROW_COLUMNS if name not in header and name not in OPTIONAL_COLUMNS]
         if unknown or missing:
             message = f"must start with the header {','.join(ZONE_ROW_COLUMNS)}"
-            return TablesRejected((TableProblem(1, "zones", _shown(",".join(header)), message),))
+            return TablesRejected((InputProblem(1, "zones", _shown(",".join(header)), message),))
         for values in reader:
             if not any(value.strip() for value in values):
                 continue
             if len(values) != len(header):
                 message = f"has {len(values)} values but the header has {len(header)} columns"
-                problems.append(TableProblem(reader.line_num, "zones", "", message))
+                problems.append(InputProblem(reader.line_num, "zones", "", message))
                 continue
             raw = {**service_values, "warehouse": warehouse_id, **dict(zip(header, values, strict=True))}
             rows.append(_read_row(reader.line_num, raw, None, problems))
     except csv.Error as exc:
-        problems.append(TableProblem(reader.line_num, "zones", "", f"cannot be read as CSV ({exc})"))
+        problems.append(InputProblem(reader.line_num, "zones", "", f"cannot be read as CSV ({exc})"))
     if not rows and not problems:
-        problems.append(TableProblem(None, "zones", "", "need at least one row: a zone and its first weight bracket"))
+        problems.append(InputProblem(None, "zones", "", "need at least one row: a zone and its first weight bracket"))
     edited = _tables(rows, problems)
     if problems:
         return TablesRejected(_as_form_problems(problems))
@@ -573,13 +556,13 @@ def edit_service(
     return _with_service(tables, edited[0].warehouse_id, edited[0].currency, service, divisor, replacing)
 
 
-def _as_form_problems(problems: Iterable[TableProblem]) -> tuple[TableProblem, ...]:
+def _as_form_problems(problems: Iterable[InputProblem]) -> tuple[InputProblem, ...]:
     """A field's problem once, without a row (every zone row repeats the fields); zone rows' as they are."""
     seen: set[tuple[str | None, str]] = set()
     kept = []
     for problem in problems:
         if problem.column in SERVICE_FIELDS:
-            problem = TableProblem(None, problem.column, problem.value, problem.message)
+            problem = InputProblem(None, problem.column, problem.value, problem.message)
             if (problem.column, problem.message) in seen:
                 continue
             seen.add((problem.column, problem.message))
@@ -610,7 +593,7 @@ def _with_service(
     try:
         table = RateTable(warehouse_id, currency, tuple(services), divisors)
     except RateTableError as exc:
-        return TablesRejected((TableProblem(None, exc.field, f"{service.carrier} {service.service}", exc.reason),))
+        return TablesRejected((InputProblem(None, exc.field, f"{service.carrier} {service.service}", exc.reason),))
     if current is None:
         return [*tables, table]
     return [table if t is current else t for t in tables]

@@ -26,8 +26,8 @@ from app.domain.installation import Installation
 from app.domain.money import Money
 from app.runtime import Runtime
 from app.services.api_keys import ApiKeyCreated, authenticate_api_key, create_api_key
+from app.services.input_problems import InputProblem
 from app.services.ports import SaleorName, SettingsChange, StockLevel, WarehouseRef
-from app.services.receipt_import import ReceiptError
 from app.services.receipts import (
     NothingBooked,
     OpeningBalance,
@@ -139,7 +139,7 @@ class TestImportReceiptCsv:
         assert seen == [("checked", 2, None), ("checked", 3, 3), ("booked", 2, 3), ("booked", 3, 3)]
 
     async def test_a_file_with_any_error_books_nothing_and_lists_every_error(self, books: Ledger) -> None:
-        listed: list[ReceiptError] = []
+        listed: list[InputProblem] = []
         bad = FILE + "MUG-2,north,1,4,USD,2026-11-20,PO-4\nMUG-3,east,0,4,USD,2026-11-20,PO-5\n"
         outcome = await books.import_text(bad, on_error=listed.append)
         assert isinstance(outcome, ReceiptsRejected)

@@ -7,8 +7,9 @@ import io
 from babel import Locale
 
 from app.dashboard.shipping_views import field_errors, warehouse_aliases, warehouse_tables
+from app.services.input_problems import InputProblem
 from app.services.ports import WarehouseRef
-from app.services.shipping.tables import COLUMNS, TableProblem, read_rate_tables
+from app.services.shipping.tables import COLUMNS, read_rate_tables
 
 EAST = WarehouseRef("V2FyZWhvdXNlOjE=", "east", "East")
 WEST = WarehouseRef("V2FyZWhvdXNlOjI=", "west", "West")
@@ -46,9 +47,9 @@ def test_without_saleors_list_tables_show_by_warehouse_id() -> None:
 def test_a_forms_refusals_go_to_their_field_and_zone_rows_to_their_lines() -> None:
     by_field, lines = field_errors(
         [
-            TableProblem(None, "level", "soon", "must be one of standard, expedited, overnight"),
-            TableProblem(3, "price", "-1", "must be zero or more, got -1"),
-            TableProblem(None, "zones", "", "need at least one row"),
+            InputProblem(None, "level", "soon", "must be one of standard, expedited, overnight"),
+            InputProblem(3, "price", "-1", "must be zero or more, got -1"),
+            InputProblem(None, "zones", "", "need at least one row"),
         ]
     )
     assert by_field == {"level": "must be one of standard, expedited, overnight"}

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.domain.inventory import Move, MoveKind, SplitBasis
+from app.services.input_problems import InputProblem
 from app.services.move_import import (
     Adjustment,
     Charge,
@@ -26,7 +27,7 @@ from app.services.move_import import (
     wanted,
 )
 from app.services.ports import PoolKey, WarehouseRef
-from app.services.receipt_import import FieldError, ReceiptError
+from app.services.receipt_import import FieldError
 
 D = Decimal
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -150,7 +151,7 @@ def errors_of(checker: MoveChecker, raw: object) -> list[FieldError]:
 
 def plan(
     checker: MoveChecker, *items: Mapping[str, object], facts: LedgerFacts = FACTS
-) -> tuple[list[PlannedItem], list[ReceiptError]]:
+) -> tuple[list[PlannedItem], list[InputProblem]]:
     requests: list[tuple[int, MoveRequest]] = []
     for index, raw in enumerate(items):
         checked = checker.check(raw)

@@ -15,9 +15,9 @@ from app.domain.shipping.calendar import MON_FRI, MON_SAT
 from app.domain.shipping.model import Level
 from app.domain.shipping.promise import Transit
 from app.domain.shipping.rates import Area, PostalRange, RateTable, Service, Surcharges, WeightBracket, Zone
+from app.services.input_problems import InputProblem
 from app.services.shipping.tables import (
     COLUMNS,
-    TableProblem,
     TablesRejected,
     edit_service,
     format_weekdays,
@@ -102,7 +102,7 @@ def test_warehouses_may_be_named_by_slug_when_the_store_is_known() -> None:
     assert isinstance(tables, list)
     assert tables[0].warehouse_id == "V2FyZWhvdXNlOjE="
     assert _read(GOOD[3], warehouses={"main-warehouse": "V2FyZWhvdXNlOjE="}) == TablesRejected(
-        (TableProblem(2, "warehouse", "W1", "is not a warehouse of this store: use its slug or ID"),)
+        (InputProblem(2, "warehouse", "W1", "is not a warehouse of this store: use its slug or ID"),)
     )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.domain.inventory import MoveKind
+from app.services.input_problems import InputProblem
 from app.services.ports import WarehouseRef
 from app.services.receipt_import import (
     BatchChecks,
@@ -21,7 +22,6 @@ from app.services.receipt_import import (
     FileProblem,
     FirstRows,
     ReceiptChecker,
-    ReceiptError,
     ReceiptLine,
     json_fields,
     read_instant,
@@ -66,7 +66,7 @@ def rows(text: str, checker: ReceiptChecker) -> list[CsvRow | FileProblem]:
     return list(read_receipt_csv(io.StringIO(text, newline=""), checker))
 
 
-def errors_of(items: list[CsvRow | FileProblem]) -> list[ReceiptError]:
+def errors_of(items: list[CsvRow | FileProblem]) -> list[InputProblem]:
     return [error for item in items for error in item.errors]
 
 
