@@ -20,7 +20,7 @@ from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
-from app.db.repositories.shipping import SqlRateTableStore
+from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
 from app.db.repositories.shipping_carriers import SqlCarrierAccounts
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
@@ -265,11 +265,23 @@ CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
 
 
 async def get_shipping_quoter(
-    settings: SettingsStoreDep, tables: RateTableStoreDep, carriers: CarrierQuotesDep, runtime: RuntimeDep
+    session: SessionDep,
+    settings: SettingsStoreDep,
+    tables: RateTableStoreDep,
+    carriers: CarrierQuotesDep,
+    runtime: RuntimeDep,
 ) -> ShippingQuoter:
     """The store's shipping settings and rate tables, its carrier accounts live, and this process's
-    cache of the carriers' answers (shared by every request)."""
-    return ShippingQuoter(settings, tables, carriers, cache=runtime.live_quotes)
+    caches of the carriers' answers and of what quoting derives from the settings and tables (shared
+    by every request, checked against the store's revision)."""
+    return ShippingQuoter(
+        settings,
+        tables,
+        carriers,
+        cache=runtime.live_quotes,
+        revisions=SqlShippingRevisions(session),
+        quoting_cache=runtime.quoting,
+    )
 
 
 ShippingQuoterDep = Annotated[ShippingQuoter, Depends(get_shipping_quoter)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -420,3 +420,10 @@ class CheckoutShipping(Protocol):
     async def checkout_options(
         self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime
     ) -> list[CheckoutOption]: ...
+
+
+class ShippingRevisions(Protocol):
+    """A value that changes whenever a store's shipping settings or rate tables change, in whichever
+    process: quoting keeps what it derives from them while the value stays the same."""
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> Hashable: ...

@@ -8,6 +8,9 @@ says, in the cart's currency. Rates priced in another currency are left out rath
 
 Live answers are kept in process per origin, destination postal prefix, parcel profile and ship
 day; a slow or failing carrier leaves the tables to answer and is logged, never failing checkout.
+With a store's ``ShippingRevisions``, what checkout derives from its settings and tables (the
+configuration, each table service's price and delivery window) is kept in process too while the
+revision holds, so that a repeated question costs a revision check, packing and look-ups.
 """
 
 from __future__ import annotations
@@ -27,10 +30,19 @@ from app.domain.shipping.calendar import BusinessCalendar
 from app.domain.shipping.model import DeliveryWindow, InvalidSetting, Level
 from app.domain.shipping.parcels import Dimensions, Line, Parcel, ParcelInputError, pack
 from app.domain.shipping.pricing import PricingPolicy, ShopperPrice
-from app.domain.shipping.promise import checkout_label, delivery_window, estimate
-from app.domain.shipping.rates import Destination, NoRate, Quote, normalise_postal_code, quote_all
+from app.domain.shipping.promise import Estimate, checkout_label, delivery_window, estimate
+from app.domain.shipping.rates import (
+    Area,
+    Destination,
+    NoRate,
+    Quote,
+    RateTable,
+    Service,
+    normalise_postal_code,
+    price_shipment,
+)
 from app.domain.shipping.selection import Candidate, Selection, ShipmentFacts, select
-from app.services.ports import CarrierQuotes, RateTableStore, SettingsStore
+from app.services.ports import CarrierQuotes, RateTableStore, SettingsStore, ShippingRevisions
 from app.services.settings import SECTIONS
 from app.services.shipping.model import (
     Cart,
@@ -107,6 +119,87 @@ class LiveQuoteCache:
         # an account connected meanwhile is then asked at once.
         if answer.quotes and not answer.problems:
             self.put(key, answer.quotes)
+
+
+@dataclass(frozen=True, slots=True)
+class _TablePrice:
+    """One table service's answer for a shipment, and its candidate when priced in the cart's currency."""
+
+    table: RateTable
+    service: Service
+    result: Quote | NoRate
+    candidate: Candidate | None
+
+
+@dataclass(frozen=True, slots=True)
+class _StoreShipping:
+    """A store's shipping configuration and rate tables as read at ``revision`` (None: not kept)."""
+
+    revision: Hashable | None
+    config: ShippingConfiguration
+    tables: tuple[RateTable, ...]
+    # Per warehouse, how many characters of a postal code its tables' areas look at: codes alike in
+    # those are priced alike.
+    postal_lengths: dict[str, int]
+
+
+def _postal_length(areas: Sequence[Area]) -> int:
+    return max(
+        (
+            *(len(prefix) for area in areas for prefix in area.postal_prefixes),
+            *(len(postal_range.first) for area in areas for postal_range in area.postal_ranges),
+        ),
+        default=0,
+    )
+
+
+def _store_shipping(
+    revision: Hashable | None, config: ShippingConfiguration, tables: Sequence[RateTable]
+) -> _StoreShipping:
+    lengths: dict[str, int] = {}
+    for table in tables:
+        areas = [
+            *(area for service in table.services for zone in service.zones for area in zone.areas),
+            *(area for service in table.services for area in service.surcharges.remote_areas),
+        ]
+        lengths[table.warehouse_id] = max(lengths.get(table.warehouse_id, 0), _postal_length(areas))
+    return _StoreShipping(revision, config, tuple(tables), lengths)
+
+
+class QuotingCache:
+    """What checkout derives from a store's shipping settings and rate tables, kept in this process
+    while the store's revision (``ShippingRevisions``) holds: the configuration and tables, and each
+    table service's price and candidate per warehouse, destination country, postal prefix (as long as
+    the tables' areas look at), parcels, ship dates and currency. Beyond ``max_entries`` the least
+    recently used prices go. Keep one per process (the quoter is built per request)."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self._stores: dict[SaleorApiUrl, _StoreShipping] = {}
+        self._prices: OrderedDict[Hashable, tuple[_TablePrice, ...]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._prices)
+
+    def store(self, saleor_api_url: SaleorApiUrl, revision: Hashable) -> _StoreShipping | None:
+        kept = self._stores.get(saleor_api_url)
+        return kept if kept is not None and kept.revision == revision else None
+
+    def keep_store(self, saleor_api_url: SaleorApiUrl, read: _StoreShipping) -> None:
+        # Prices of an older revision are keyed by it: never looked up again, they age out.
+        self._stores[saleor_api_url] = read
+
+    def prices(self, key: Hashable) -> tuple[_TablePrice, ...] | None:
+        prices = self._prices.get(key)
+        if prices is not None:
+            self._prices.move_to_end(key)
+        return prices
+
+    def keep_prices(self, key: Hashable, prices: tuple[_TablePrice, ...]) -> None:
+        self._prices[key] = prices
+        self._prices.move_to_end(key)
+        while len(self._prices) > self.max_entries:
+            self._prices.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +410,27 @@ def _offer(selection: Selection, pricing: PricingPolicy, cart: Cart, today: date
     return LevelOutcome(selection, option, price, None)
 
 
+def _candidate(
+    quote: Quote,
+    ships: Estimate,
+    country: str,
+    config: ShippingConfiguration,
+    calendars: dict[frozenset[int], BusinessCalendar],
+) -> Candidate:
+    calendar = calendars.setdefault(
+        quote.delivery_weekdays, BusinessCalendar(country, weekdays=quote.delivery_weekdays)
+    )
+    window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
+    return Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed)
+
+
+def _parcels_key(parcels: Sequence[Parcel]) -> tuple[tuple[str, ...], ...]:
+    """What pricing reads of the parcels, as written (1.0 and 1.00 kg explain differently)."""
+    return tuple(
+        (str(parcel.weight_kg), *(str(side) for side in parcel.dimensions.sides_longest_first)) for parcel in parcels
+    )
+
+
 def _packing_lines(lines: Sequence[CartLine], config: ShippingConfiguration) -> list[Line] | str:
     """The cart's lines as packing takes them, or why one cannot be packed."""
     packing = []
@@ -340,12 +454,17 @@ class ShippingQuoter:
         carriers: CarrierQuotes | None = None,
         *,
         cache: LiveQuoteCache | None = None,
+        revisions: ShippingRevisions | None = None,
+        quoting_cache: QuotingCache | None = None,
         live_timeout_seconds: float = LIVE_TIMEOUT_SECONDS,
     ) -> None:
+        """Without ``revisions`` every call reads the settings and tables and prices afresh."""
         self._settings = settings
         self._tables = tables
         self._carriers = carriers
         self._cache = cache if cache is not None else LiveQuoteCache()
+        self._revisions = revisions
+        self._quoting = quoting_cache if quoting_cache is not None else QuotingCache()
         self._live_timeout = live_timeout_seconds
 
     async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
@@ -353,12 +472,13 @@ class ShippingQuoter:
         return (await self.explain(saleor_api_url, cart, now)).options
 
     async def explain(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> CheckoutExplanation:
-        config = await self._configuration(saleor_api_url)
+        store = await self._store(saleor_api_url)
+        config = store.config
         channel = config.channels.get(cart.channel)
         if channel is None:
             return CheckoutExplanation(cart.channel, cart.destination, "the channel has no shipping settings", None, ())
         warehouse = config.warehouses[channel.warehouse_id]
-        quoted = await self._quote(saleor_api_url, config, warehouse, cart.destination, cart.lines, cart.currency, now)
+        quoted = await self._quote(saleor_api_url, store, warehouse, cart.destination, cart.lines, cart.currency, now)
         if isinstance(quoted, str):
             return CheckoutExplanation(cart.channel, cart.destination, quoted, None, ())
         facts = self._facts(cart.destination, quoted, cart.value, cart.channel, cart.lines)
@@ -374,7 +494,8 @@ class ShippingQuoter:
 
     async def select_for_order(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> OrderShippingDecision:
         """The service each shipment of ``order`` goes with, at the level the shopper chose."""
-        config = await self._configuration(saleor_api_url)
+        store = await self._store(saleor_api_url)
+        config = store.config
         channel = config.channels.get(order.channel)
         product_lines = [line for shipment in order.shipments for line in shipment.lines]
         decisions = []
@@ -387,7 +508,7 @@ class ShippingQuoter:
                 )
                 continue
             quoted = await self._quote(
-                saleor_api_url, config, warehouse, order.destination, shipment.lines, order.currency, order.placed_at
+                saleor_api_url, store, warehouse, order.destination, shipment.lines, order.currency, order.placed_at
             )
             if isinstance(quoted, str):
                 decisions.append(ShipmentDecision(shipment.warehouse_id, quoted, None, None))
@@ -403,6 +524,24 @@ class ShippingQuoter:
             selection = select(order.level, promised_by, quoted.candidates, facts, config.rules)
             decisions.append(ShipmentDecision(shipment.warehouse_id, None, quoted, selection))
         return OrderShippingDecision(order.level, tuple(decisions))
+
+    async def _store(self, saleor_api_url: SaleorApiUrl) -> _StoreShipping:
+        """The store's configuration and tables: kept ones while its revision holds, else read."""
+        if self._revisions is None:
+            return _store_shipping(
+                None, await self._configuration(saleor_api_url), await self._tables.rate_tables(saleor_api_url)
+            )
+        # The revision is read before the values: a change landing in between makes the next
+        # checkout read them again, rather than keeping old values under the new revision.
+        revision = await self._revisions.revision(saleor_api_url)
+        kept = self._quoting.store(saleor_api_url, revision)
+        if kept is not None:
+            return kept
+        read = _store_shipping(
+            revision, await self._configuration(saleor_api_url), await self._tables.rate_tables(saleor_api_url)
+        )
+        self._quoting.keep_store(saleor_api_url, read)
+        return read
 
     async def _configuration(self, saleor_api_url: SaleorApiUrl) -> ShippingConfiguration:
         stored = await self._settings.get(saleor_api_url, SECTIONS["shipping"].key)
@@ -420,7 +559,7 @@ class ShippingQuoter:
     async def _quote(
         self,
         saleor_api_url: SaleorApiUrl,
-        config: ShippingConfiguration,
+        store: _StoreShipping,
         warehouse: OriginWarehouse,
         destination: Place,
         lines: Sequence[CartLine],
@@ -428,6 +567,7 @@ class ShippingQuoter:
         now: datetime,
     ) -> ShipmentQuotes | str:
         """The shipment's candidates, or why it cannot be quoted at all."""
+        config = store.config
         try:
             destination_calendar = BusinessCalendar(destination.country)
         except InvalidSetting:
@@ -444,38 +584,35 @@ class ShippingQuoter:
         ships = estimate(now, warehouse.warehouse, None, destination_calendar)
         # Shoppers' addresses are mostly homes: quoting them as such never understates the price.
         to = Destination(destination.country, destination.postal_code, residential=True)
-        # One after the other: the stores may share the request's database session, which runs one
-        # statement at a time.
-        tables = await self._tables.rate_tables(saleor_api_url)
+        calendars: dict[frozenset[int], BusinessCalendar] = {}
+        prices = self._table_prices(saleor_api_url, store, warehouse, to, parcels, currency, ships, calendars)
+        # The tables were read before (``_store``): the stores may share the request's database
+        # session, which runs one statement at a time, and the carriers' request may use it too.
         live_quotes, live = await self._live(
             saleor_api_url, warehouse, destination, parcels, currency, ships.ships_earliest
         )
         answered_live = {(quote.carrier, quote.service) for quote in live_quotes}
         left_out: list[str] = []
-        quotes = list(live_quotes)
-        for table in tables:
-            if table.warehouse_id != warehouse.id:
-                continue
-            for result in quote_all(table, to, parcels):
-                if isinstance(result, NoRate):
-                    left_out.append(f"{result.carrier} {result.service}: {result.reason}")
-                elif (result.carrier, result.service) in answered_live:
-                    left_out.append(f"{result.carrier} {result.service}: the table's rate, the live one is used")
-                else:
-                    quotes.append(result)
-        calendars: dict[frozenset[int], BusinessCalendar] = {}
+        # Live quotes first, then the tables' (a kept table price comes with its candidate).
+        priced: list[tuple[Quote, Candidate | None]] = [(quote, None) for quote in live_quotes]
+        for price in prices:
+            result = price.result
+            if isinstance(result, NoRate):
+                left_out.append(f"{result.carrier} {result.service}: {result.reason}")
+            elif (result.carrier, result.service) in answered_live:
+                left_out.append(f"{result.carrier} {result.service}: the table's rate, the live one is used")
+            else:
+                priced.append((result, price.candidate))
         candidates = []
-        for quote in quotes:
+        for quote, candidate in priced:
             if quote.total.currency != currency:
                 left_out.append(
                     f"{quote.carrier} {quote.service}: priced in {quote.total.currency}, the order pays in {currency}"
                 )
                 continue
-            calendar = calendars.setdefault(
-                quote.delivery_weekdays, BusinessCalendar(destination.country, weekdays=quote.delivery_weekdays)
-            )
-            window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
-            candidates.append(Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed))
+            if candidate is None:
+                candidate = _candidate(quote, ships, destination.country, config, calendars)
+            candidates.append(candidate)
         return ShipmentQuotes(
             warehouse,
             parcels,
@@ -486,6 +623,57 @@ class ShippingQuoter:
             tuple(left_out),
             live,
         )
+
+    def _table_prices(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        store: _StoreShipping,
+        warehouse: OriginWarehouse,
+        to: Destination,
+        parcels: tuple[Parcel, ...],
+        currency: str,
+        ships: Estimate,
+        calendars: dict[frozenset[int], BusinessCalendar],
+    ) -> tuple[_TablePrice, ...]:
+        """Each service of the warehouse's tables priced for the shipment, kept while the store's
+        revision holds. A kept "no rate" is asked again: its reason names the whole postal code."""
+        key = None
+        if store.revision is not None:
+            postal_prefix = normalise_postal_code(to.postal_code)[: store.postal_lengths.get(warehouse.id, 0)]
+            key = (
+                saleor_api_url,
+                store.revision,
+                warehouse.id,
+                to.country,
+                postal_prefix,
+                _parcels_key(parcels),
+                ships.ships_earliest,
+                ships.ships_latest,
+                currency,
+            )
+            kept = self._quoting.prices(key)
+            if kept is not None:
+                return tuple(
+                    replace(price, result=price_shipment(price.table, price.service, to, parcels))
+                    if isinstance(price.result, NoRate)
+                    else price
+                    for price in kept
+                )
+        prices = []
+        for table in store.tables:
+            if table.warehouse_id != warehouse.id:
+                continue
+            for service in table.services:
+                result = price_shipment(table, service, to, parcels)
+                candidate = (
+                    _candidate(result, ships, to.country, store.config, calendars)
+                    if isinstance(result, Quote) and result.total.currency == currency
+                    else None
+                )
+                prices.append(_TablePrice(table, service, result, candidate))
+        if key is not None:
+            self._quoting.keep_prices(key, tuple(prices))
+        return tuple(prices)
 
     async def _live(
         self,
