@@ -7,19 +7,35 @@ from collections.abc import Sequence
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.rates import Quote, RateTable
-from app.services.ports import CarrierQuotes, RateTableStore
+from app.services.ports import CarrierQuotes, RateTableStore, ShippingRevisions
 from app.services.shipping.model import LiveQuotes, RateRequest
+from tests.fakes.in_memory import InMemorySettingsStore
 
 
 class InMemoryRateTableStore:
     def __init__(self, *tables: RateTable) -> None:
         self.tables = list(tables)
+        self.reads = 0
+        self.replacements = 0
 
     async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
+        self.reads += 1
         return list(self.tables)
 
     async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
         self.tables = list(tables)
+        self.replacements += 1
+
+
+class InMemoryShippingRevisions:
+    """Moves with every saved change of the settings and every replacement of the tables, as the SQL one."""
+
+    def __init__(self, settings: InMemorySettingsStore, tables: InMemoryRateTableStore) -> None:
+        self.settings = settings
+        self.tables = tables
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> tuple[int, int]:
+        return len(self.settings.changes), self.tables.replacements
 
 
 class FakeCarrierQuotes:
@@ -48,5 +64,7 @@ class FakeCarrierQuotes:
         return self.answer
 
 
-def _conforms(tables: InMemoryRateTableStore, carriers: FakeCarrierQuotes) -> tuple[RateTableStore, CarrierQuotes]:
-    return tables, carriers  # mypy checks the fakes against the ports here
+def _conforms(
+    tables: InMemoryRateTableStore, carriers: FakeCarrierQuotes, revisions: InMemoryShippingRevisions
+) -> tuple[RateTableStore, CarrierQuotes, ShippingRevisions]:
+    return tables, carriers, revisions  # mypy checks the fakes against the ports here
