@@ -15,8 +15,9 @@ from app.services.shipping.tables import TableProblem, format_areas, format_week
 
 FRAGMENTS = "/api/dashboard/fragments/shipping"
 ACTIONS = "/api/dashboard/shipping"
-# The Shipping page's tabs; each is a fragment under FRAGMENTS.
-TABS = {"rate-tables": "Rate tables", "rate-tester": "Rate tester"}
+# The Shipping page's tabs; each is a fragment under FRAGMENTS. The shipping settings (warehouses'
+# calendars, promises, pricing, boxes, rules) are a section of the Settings page, linked beside them.
+TABS = {"rate-tables": "Rate tables", "carrier-accounts": "Carrier accounts", "rate-tester": "Rate tester"}
 
 
 @dataclass(frozen=True, slots=True)
