@@ -187,16 +187,20 @@ async def get_api_caller(
 ApiCallerDep = Annotated[ApiCaller, Depends(get_api_caller)]
 
 
-def verified_webhook(event: str, *, accept_revoked: bool = False) -> Callable[..., Awaitable[VerifiedWebhook]]:
+def verified_webhook(
+    event: str, *, accept_revoked: bool = False, recent_installation: bool = False
+) -> Callable[..., Awaitable[VerifiedWebhook]]:
     """A dependency that admits only a correctly signed delivery of ``event`` (lower_snake) from a store
-    whose token is not revoked (``accept_revoked`` admits those too)."""
+    whose token is not revoked (``accept_revoked`` admits those too). ``recent_installation`` checks
+    against the installation as this process read it in the last few seconds (``runtime.installations``),
+    for a hot path that writes nothing a stale copy could let through."""
 
     async def dependency(request: Request, store: InstallationStoreDep, runtime: RuntimeDep) -> VerifiedWebhook:
         return await verify_webhook(
             request.headers,
             await request.body(),
             expected_event=event,
-            store=store,
+            store=runtime.installations if recent_installation else store,
             fetcher=runtime.jwks,
             now=runtime.clock.now(),
             accept_revoked=accept_revoked,
