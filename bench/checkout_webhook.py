@@ -144,6 +144,9 @@ def serve_app(port: int, workers: int) -> None:
         workers=workers,
         access_log=False,
         log_level="warning",
+        # A connection waits idle between passes while others finish: kept open, its checkouts go on
+        # reaching the same process (and its caches).
+        timeout_keep_alive=600,
     )
 
 

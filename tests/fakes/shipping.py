@@ -33,8 +33,10 @@ class InMemoryShippingRevisions:
     def __init__(self, settings: InMemorySettingsStore, tables: InMemoryRateTableStore) -> None:
         self.settings = settings
         self.tables = tables
+        self.reads = 0
 
     async def revision(self, saleor_api_url: SaleorApiUrl) -> tuple[int, int]:
+        self.reads += 1
         return len(self.settings.changes), self.tables.replacements
 
 

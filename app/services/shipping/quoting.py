@@ -10,7 +10,9 @@ Live answers are kept in process per origin, destination postal prefix, parcel p
 day; a slow or failing carrier leaves the tables to answer and is logged, never failing checkout.
 With a store's ``ShippingRevisions``, what checkout derives from its settings and tables (the
 configuration, each table service's price and delivery window) is kept in process too while the
-revision holds, so that a repeated question costs a revision check, packing and look-ups.
+revision holds, so that a repeated question costs packing and look-ups. Checkouts trust a revision
+confirmed in the last second (a change reaches them within it); the rate tester and orders check it
+every time.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
@@ -171,23 +174,46 @@ class QuotingCache:
     while the store's revision (``ShippingRevisions``) holds: the configuration and tables, and each
     table service's price and candidate per warehouse, destination country, postal prefix (as long as
     the tables' areas look at), parcels, ship dates and currency. Beyond ``max_entries`` the least
-    recently used prices go. Keep one per process (the quoter is built per request)."""
+    recently used prices go. Keep one per process (the quoter is built per request).
 
-    def __init__(self, max_entries: int = 20_000) -> None:
+    Reading the revision is a database round trip, which costs a checkout from the cache most of its
+    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``).
+    """
+
+    def __init__(
+        self,
+        max_entries: int = 20_000,
+        *,
+        revision_ttl_seconds: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_entries = max_entries
-        self._stores: dict[SaleorApiUrl, _StoreShipping] = {}
+        self.revision_ttl_seconds = revision_ttl_seconds
+        self._monotonic = monotonic
+        self._stores: dict[SaleorApiUrl, tuple[float, _StoreShipping]] = {}
         self._prices: OrderedDict[Hashable, tuple[_TablePrice, ...]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._prices)
 
-    def store(self, saleor_api_url: SaleorApiUrl, revision: Hashable) -> _StoreShipping | None:
+    def recent(self, saleor_api_url: SaleorApiUrl) -> _StoreShipping | None:
+        """The store's kept values, if their revision was confirmed less than ``revision_ttl_seconds`` ago."""
         kept = self._stores.get(saleor_api_url)
-        return kept if kept is not None and kept.revision == revision else None
+        if kept is None or self._monotonic() - kept[0] >= self.revision_ttl_seconds:
+            return None
+        return kept[1]
+
+    def store(self, saleor_api_url: SaleorApiUrl, revision: Hashable) -> _StoreShipping | None:
+        """The store's kept values if they are those of ``revision`` (just read: confirmed now)."""
+        kept = self._stores.get(saleor_api_url)
+        if kept is None or kept[1].revision != revision:
+            return None
+        self._stores[saleor_api_url] = (self._monotonic(), kept[1])
+        return kept[1]
 
     def keep_store(self, saleor_api_url: SaleorApiUrl, read: _StoreShipping) -> None:
         # Prices of an older revision are keyed by it: never looked up again, they age out.
-        self._stores[saleor_api_url] = read
+        self._stores[saleor_api_url] = (self._monotonic(), read)
 
     def prices(self, key: Hashable) -> tuple[_TablePrice, ...] | None:
         prices = self._prices.get(key)
@@ -468,11 +494,18 @@ class ShippingQuoter:
         self._live_timeout = live_timeout_seconds
 
     async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
-        """One option per level the channel promises and a service keeps; none for an unknown destination."""
-        return (await self.explain(saleor_api_url, cart, now)).options
+        """One option per level the channel promises and a service keeps; none for an unknown destination.
+        Settings and tables changed less than a second ago (``QuotingCache.recent``) may not be used yet."""
+        return (await self._explain(saleor_api_url, cart, now, recent=True)).options
 
     async def explain(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> CheckoutExplanation:
-        store = await self._store(saleor_api_url)
+        """What checkout shows and why, from the settings and tables as they are now."""
+        return await self._explain(saleor_api_url, cart, now, recent=False)
+
+    async def _explain(
+        self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime, *, recent: bool
+    ) -> CheckoutExplanation:
+        store = await self._store(saleor_api_url, recent=recent)
         config = store.config
         channel = config.channels.get(cart.channel)
         if channel is None:
@@ -494,7 +527,7 @@ class ShippingQuoter:
 
     async def select_for_order(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> OrderShippingDecision:
         """The service each shipment of ``order`` goes with, at the level the shopper chose."""
-        store = await self._store(saleor_api_url)
+        store = await self._store(saleor_api_url, recent=False)
         config = store.config
         channel = config.channels.get(order.channel)
         product_lines = [line for shipment in order.shipments for line in shipment.lines]
@@ -525,12 +558,15 @@ class ShippingQuoter:
             decisions.append(ShipmentDecision(shipment.warehouse_id, None, quoted, selection))
         return OrderShippingDecision(order.level, tuple(decisions))
 
-    async def _store(self, saleor_api_url: SaleorApiUrl) -> _StoreShipping:
-        """The store's configuration and tables: kept ones while its revision holds, else read."""
+    async def _store(self, saleor_api_url: SaleorApiUrl, *, recent: bool) -> _StoreShipping:
+        """The store's configuration and tables: kept ones while its revision holds (``recent``: as
+        last confirmed, if that was less than the cache's TTL ago), else read."""
         if self._revisions is None:
             return _store_shipping(
                 None, await self._configuration(saleor_api_url), await self._tables.rate_tables(saleor_api_url)
             )
+        if recent and (kept := self._quoting.recent(saleor_api_url)) is not None:
+            return kept
         # The revision is read before the values: a change landing in between makes the next
         # checkout read them again, rather than keeping old values under the new revision.
         revision = await self._revisions.revision(saleor_api_url)

@@ -1,5 +1,6 @@
 """What checkout keeps between requests (``QuotingCache``): the same answers and explanations as
-quoting afresh, over many random carts, and nothing kept once the settings or tables change."""
+quoting afresh, over many random carts, and nothing kept once the settings or tables change (for
+checkouts, a second after: they trust a revision confirmed that recently)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from app.domain.shipping.model import Level
 from app.domain.shipping.promise import Transit
 from app.domain.shipping.rates import ChargeKind, Quote, RateTable, WeightBracket
 from app.services.ports import SettingsChange
-from app.services.shipping.model import Cart, CartLine, Place
+from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
 from app.services.shipping.quoting import LiveQuoteCache, QuotingCache, ShippingQuoter
 from app.services.shipping.tables import read_rate_tables
 from tests.builders import SHOP_API_URL
@@ -139,19 +140,23 @@ class Store:
         self.settings.values[(SHOP_API_URL, "shipping")] = settings_values()
         self.tables = InMemoryRateTableStore(*demo_tables())
         self.carriers = carriers
-        self.kept = QuotingCache()
+        self.seconds = 0.0  # the monotonic clock the cache reads
+        self.kept = QuotingCache(revision_ttl_seconds=1.0, monotonic=lambda: self.seconds)
+        self.revisions = InMemoryShippingRevisions(self.settings, self.tables)
 
     def quoter(self, *, keeping: bool) -> ShippingQuoter:
         """Built per request, as the app does; the live answers start cold each time, for both alike."""
-        revisions = InMemoryShippingRevisions(self.settings, self.tables) if keeping else None
         return ShippingQuoter(
             self.settings,
             self.tables,
             self.carriers,
             cache=LiveQuoteCache(),
-            revisions=revisions,
+            revisions=self.revisions if keeping else None,
             quoting_cache=self.kept,
         )
+
+    async def checkout(self, cart: Cart) -> list[CheckoutOption]:
+        return await self.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
 
     async def both(self, cart: Cart, now: datetime) -> tuple[list[str], list[str]]:
         kept = await self.quoter(keeping=True).explain(SHOP_API_URL, cart, now)
@@ -197,35 +202,42 @@ async def test_kept_answers_and_explanations_are_those_quoted_afresh(carriers: F
     assert 0 < len(store.kept) < len(checkouts), "checkouts alike share what was kept"
 
 
-async def test_a_repeated_checkout_reads_neither_the_settings_nor_the_tables_again() -> None:
+COFFEE = Cart("default", "USD", Place("US", "10001"), (CartLine("v", "SKU", "Coffee", 2, D("0.36"), D("38")),))
+
+
+async def test_a_checkout_within_the_second_reads_neither_the_revision_nor_the_settings_nor_the_tables() -> None:
     store = Store()
-    cart = Cart("default", "USD", Place("US", "10001"), (CartLine("v", "SKU", "Coffee", 2, D("0.36"), D("38")),))
-    first = await store.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
-    reads = store.tables.reads
-    again = await store.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+    first = await store.checkout(COFFEE)
     assert first
-    assert again == first
-    assert store.tables.reads == reads
+    reads = (store.revisions.reads, store.tables.reads)
+    store.seconds += 0.9
+    assert await store.checkout(COFFEE) == first
+    assert (store.revisions.reads, store.tables.reads) == reads
     assert len(store.kept) == 1
+    store.seconds += 0.1  # a second after the revision was confirmed: confirmed again, nothing else read
+    assert await store.checkout(COFFEE) == first
+    assert (store.revisions.reads, store.tables.reads) == (reads[0] + 1, reads[1])
 
 
-async def test_saved_settings_are_used_at_the_next_checkout() -> None:
+async def test_saved_settings_are_used_by_checkouts_a_second_later_and_by_the_rate_tester_at_once() -> None:
     store = Store()
-    cart = Cart("default", "USD", Place("US", "10001"), (CartLine("v", "SKU", "Coffee", 2, D("0.36"), D("38")),))
-    before = await store.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+    before = {option.id: option.amount for option in await store.checkout(COFFEE)}
     values = settings_values()
     values["channels"][0]["levels"]["expedited"] = {"promise_days": 3, "flat_price": "3.33"}
     await store.save_settings(values)
-    kept, fresh = await store.both(cart, MONDAY_MORNING_UTC)
-    after = await store.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+    assert {option.id: option.amount for option in await store.checkout(COFFEE)} == before  # within the second
+    store.seconds += 1.0
+    after = {option.id: option.amount for option in await store.checkout(COFFEE)}
+    assert after["expedited"] == D("3.33") != before["expedited"]
+    await store.save_settings(settings_values())
+    kept, fresh = await store.both(COFFEE, MONDAY_MORNING_UTC)  # explain: the revision checked every time
     assert kept == fresh
-    assert {option.id: option.amount for option in after}["expedited"] == D("3.33") != before[1].amount
+    assert f"at {before['expedited']} USD" in " ".join(kept)
 
 
-async def test_replaced_tables_are_used_at_the_next_checkout() -> None:
+async def test_replaced_tables_are_used_by_checkouts_a_second_later() -> None:
     store = Store()
-    cart = Cart("default", "USD", Place("US", "10001"), (CartLine("v", "SKU", "Coffee", 2, D("0.36"), D("38")),))
-    before = await store.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+    before = [option.amount for option in await store.checkout(COFFEE)]
     dearer = [
         replace(
             table,
@@ -243,7 +255,8 @@ async def test_replaced_tables_are_used_at_the_next_checkout() -> None:
         for table in demo_tables()
     ]
     await store.tables.replace_rate_tables(SHOP_API_URL, dearer)
-    kept, fresh = await store.both(cart, MONDAY_MORNING_UTC)
-    after = await store.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+    store.seconds += 1.0
+    after = [option.amount for option in await store.checkout(COFFEE)]
+    kept, fresh = await store.both(COFFEE, MONDAY_MORNING_UTC)
     assert kept == fresh
-    assert [option.amount for option in after] != [option.amount for option in before]
+    assert after != before
