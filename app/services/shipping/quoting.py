@@ -11,8 +11,8 @@ day; a slow or failing carrier leaves the tables to answer and is logged, never 
 With a store's ``ShippingRevisions``, what checkout derives from its settings and tables (the
 configuration, each table service's price and delivery window) is kept in process too while the
 revision holds, so that a repeated question costs packing and look-ups. Checkouts trust a revision
-confirmed in the last second (a change reaches them within it); the rate tester and orders check it
-every time.
+confirmed in the last second, one of them confirming it meanwhile (a change reaches them within about
+two); the rate tester and orders check it every time.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -177,7 +178,9 @@ class QuotingCache:
     recently used prices go. Keep one per process (the quoter is built per request).
 
     Reading the revision is a database round trip, which costs a checkout from the cache most of its
-    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``).
+    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``), and once
+    it is older, one checkout confirms it while the others go on with the kept values: a burst of
+    checkouts all asking the database at once stalled them all (the pool opening connections).
     """
 
     def __init__(
@@ -191,29 +194,43 @@ class QuotingCache:
         self.revision_ttl_seconds = revision_ttl_seconds
         self._monotonic = monotonic
         self._stores: dict[SaleorApiUrl, tuple[float, _StoreShipping]] = {}
+        # Since when a checkout has been confirming the store's revision.
+        self._confirming: dict[SaleorApiUrl, float] = {}
         self._prices: OrderedDict[Hashable, tuple[_TablePrice, ...]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._prices)
 
     def recent(self, saleor_api_url: SaleorApiUrl) -> _StoreShipping | None:
-        """The store's kept values, if their revision was confirmed less than ``revision_ttl_seconds`` ago."""
+        """The store's kept values, if their revision was confirmed less than ``revision_ttl_seconds`` ago
+        or another checkout is confirming it; None tells the caller to confirm it (``store``)."""
         kept = self._stores.get(saleor_api_url)
-        if kept is None or self._monotonic() - kept[0] >= self.revision_ttl_seconds:
+        if kept is None:
             return None
-        return kept[1]
+        now = self._monotonic()
+        if now - kept[0] < self.revision_ttl_seconds:
+            return kept[1]
+        # A confirmation that never came back (its checkout failed) is given up after the same time.
+        if now - self._confirming.get(saleor_api_url, -math.inf) < self.revision_ttl_seconds:
+            return kept[1]
+        self._confirming[saleor_api_url] = now
+        return None
 
     def store(self, saleor_api_url: SaleorApiUrl, revision: Hashable) -> _StoreShipping | None:
         """The store's kept values if they are those of ``revision`` (just read: confirmed now)."""
         kept = self._stores.get(saleor_api_url)
         if kept is None or kept[1].revision != revision:
             return None
-        self._stores[saleor_api_url] = (self._monotonic(), kept[1])
+        self._confirmed(saleor_api_url, kept[1])
         return kept[1]
 
     def keep_store(self, saleor_api_url: SaleorApiUrl, read: _StoreShipping) -> None:
         # Prices of an older revision are keyed by it: never looked up again, they age out.
+        self._confirmed(saleor_api_url, read)
+
+    def _confirmed(self, saleor_api_url: SaleorApiUrl, read: _StoreShipping) -> None:
         self._stores[saleor_api_url] = (self._monotonic(), read)
+        self._confirming.pop(saleor_api_url, None)
 
     def prices(self, key: Hashable) -> tuple[_TablePrice, ...] | None:
         prices = self._prices.get(key)
@@ -495,7 +512,7 @@ class ShippingQuoter:
 
     async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
         """One option per level the channel promises and a service keeps; none for an unknown destination.
-        Settings and tables changed less than a second ago (``QuotingCache.recent``) may not be used yet."""
+        Settings and tables changed a second or two ago (``QuotingCache.recent``) may not be used yet."""
         return (await self._explain(saleor_api_url, cart, now, recent=True)).options
 
     async def explain(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> CheckoutExplanation:

@@ -219,6 +219,20 @@ async def test_a_checkout_within_the_second_reads_neither_the_revision_nor_the_s
     assert (store.revisions.reads, store.tables.reads) == (reads[0] + 1, reads[1])
 
 
+async def test_once_the_second_is_over_one_checkout_confirms_the_revision_while_the_others_go_on() -> None:
+    store = Store()
+    first = await store.checkout(COFFEE)
+    store.seconds += 1.0
+    assert store.kept.recent(SHOP_API_URL) is None  # as a checkout that now confirms it (its query under way)
+    reads = store.revisions.reads
+    assert await store.checkout(COFFEE) == first  # meanwhile: the kept values, no second query
+    assert store.revisions.reads == reads
+    store.seconds += 1.0  # that confirmation never came back: given up, this checkout confirms it
+    assert await store.checkout(COFFEE) == first
+    assert store.revisions.reads == reads + 1
+    assert store.kept.recent(SHOP_API_URL) is not None
+
+
 async def test_saved_settings_are_used_by_checkouts_a_second_later_and_by_the_rate_tester_at_once() -> None:
     store = Store()
     before = {option.id: option.amount for option in await store.checkout(COFFEE)}
