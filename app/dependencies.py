@@ -21,7 +21,7 @@ from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
-from app.db.repositories.shipping_carriers import SqlCarrierAccounts
+from app.db.repositories.shipping_carriers import CarrierAccountsOnTheirOwnSession, SqlCarrierAccounts
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
@@ -269,19 +269,17 @@ CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
 
 
 async def get_shipping_quoter(
-    session: SessionDep,
-    settings: SettingsStoreDep,
-    tables: RateTableStoreDep,
-    carriers: CarrierQuotesDep,
-    runtime: RuntimeDep,
+    session: SessionDep, settings: SettingsStoreDep, tables: RateTableStoreDep, runtime: RuntimeDep
 ) -> ShippingQuoter:
     """The store's shipping settings and rate tables, its carrier accounts live, and this process's
     caches of the carriers' answers and of what quoting derives from the settings and tables (shared
-    by every request, checked against the store's revision)."""
+    by every request, checked against the store's revision). The carriers read the accounts on a
+    session of their own: their question may outlive this request (``LiveQuoteCache.ask``)."""
+    accounts = CarrierAccountsOnTheirOwnSession(runtime.sessions, runtime.cipher)
     return ShippingQuoter(
         settings,
         tables,
-        carriers,
+        KarrioCarrierQuotes(accounts, runtime.carrier_calls, runtime.clock),
         cache=runtime.live_quotes,
         revisions=SqlShippingRevisions(session),
         quoting_cache=runtime.quoting,

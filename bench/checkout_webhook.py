@@ -128,7 +128,7 @@ def bench_app() -> FastAPI:
     delay_ms = os.environ.get(CARRIER_MS_VARIABLE)
     if delay_ms:
         carrier = SleepingCarrier(float(delay_ms) / 1000)
-        # Put in place of Karrio's adapter where ``get_carrier_quotes`` builds it, not with FastAPI's
+        # Put in place of Karrio's adapter where ``get_shipping_quoter`` builds it, not with FastAPI's
         # ``dependency_overrides``: with any override set, FastAPI analyses every dependency's
         # signature again on each request (~2 ms of CPU here), which production never does.
         vars(dependencies)["KarrioCarrierQuotes"] = lambda *_: carrier
