@@ -20,8 +20,8 @@ from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
-from app.db.repositories.shipping import SqlRateTableStore
-from app.db.repositories.shipping_carriers import SqlCarrierAccounts
+from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
+from app.db.repositories.shipping_carriers import CarrierAccountsOnTheirOwnSession, SqlCarrierAccounts
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
@@ -195,16 +195,20 @@ async def get_api_caller(
 ApiCallerDep = Annotated[ApiCaller, Depends(get_api_caller)]
 
 
-def verified_webhook(event: str, *, accept_revoked: bool = False) -> Callable[..., Awaitable[VerifiedWebhook]]:
+def verified_webhook(
+    event: str, *, accept_revoked: bool = False, recent_installation: bool = False
+) -> Callable[..., Awaitable[VerifiedWebhook]]:
     """A dependency that admits only a correctly signed delivery of ``event`` (lower_snake) from a store
-    whose token is not revoked (``accept_revoked`` admits those too)."""
+    whose token is not revoked (``accept_revoked`` admits those too). ``recent_installation`` checks
+    against the installation as this process read it in the last few seconds (``runtime.installations``),
+    for a hot path that writes nothing a stale copy could let through."""
 
     async def dependency(request: Request, store: InstallationStoreDep, runtime: RuntimeDep) -> VerifiedWebhook:
         return await verify_webhook(
             request.headers,
             await request.body(),
             expected_event=event,
-            store=store,
+            store=runtime.installations if recent_installation else store,
             fetcher=runtime.jwks,
             now=runtime.clock.now(),
             accept_revoked=accept_revoked,
@@ -273,11 +277,21 @@ CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
 
 
 async def get_shipping_quoter(
-    settings: SettingsStoreDep, tables: RateTableStoreDep, carriers: CarrierQuotesDep, runtime: RuntimeDep
+    session: SessionDep, settings: SettingsStoreDep, tables: RateTableStoreDep, runtime: RuntimeDep
 ) -> ShippingQuoter:
     """The store's shipping settings and rate tables, its carrier accounts live, and this process's
-    cache of the carriers' answers (shared by every request)."""
-    return ShippingQuoter(settings, tables, carriers, cache=runtime.live_quotes)
+    caches of the carriers' answers and of what quoting derives from the settings and tables (shared
+    by every request, checked against the store's revision). The carriers read the accounts on a
+    session of their own: their question may outlive this request (``LiveQuoteCache.ask``)."""
+    accounts = CarrierAccountsOnTheirOwnSession(runtime.sessions, runtime.cipher)
+    return ShippingQuoter(
+        settings,
+        tables,
+        KarrioCarrierQuotes(accounts, runtime.carrier_calls, runtime.clock),
+        cache=runtime.live_quotes,
+        revisions=SqlShippingRevisions(session),
+        quoting_cache=runtime.quoting,
+    )
 
 
 ShippingQuoterDep = Annotated[ShippingQuoter, Depends(get_shipping_quoter)]

@@ -22,7 +22,7 @@ from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
 from app.services.ports import Clock, SystemClock
-from app.services.shipping.quoting import LiveQuoteCache
+from app.services.shipping.quoting import LiveQuoteCache, QuotingCache
 
 
 def _skip_sniffio_lookups() -> None:
@@ -55,6 +55,8 @@ class Runtime:
     carrier_calls: KarrioCalls = field(default_factory=KarrioCalls)
     # The carriers' answers at checkout, shared by this process's requests (see ``LiveQuoteCache``).
     live_quotes: LiveQuoteCache = field(default_factory=LiveQuoteCache)
+    # What checkout derives from each store's shipping settings and tables (see ``QuotingCache``).
+    quoting: QuotingCache = field(default_factory=QuotingCache)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

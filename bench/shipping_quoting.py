@@ -6,8 +6,10 @@ work (settings read and validated, packing, table prices, dates, selection, pric
 waiting on the carriers, without a database or HTTP. Three runs of ``--checkouts`` checkouts each,
 ``--concurrency`` at a time, with carts of 1–4 lines to 40 US destinations:
 
-- ``tables``: no carrier accounts; the rate tables answer.
-- ``cached``: live carriers, every question already answered (the cache warmed first).
+- ``tables``: no carrier accounts; the rate tables answer, priced afresh at every checkout.
+- ``kept``: the same, with the store's revision checked and what quoting derives from the settings
+  and tables kept (``QuotingCache``), every checkout asked once before.
+- ``cached``: live carriers, every question already answered (both caches warmed first).
 - ``live``: every checkout asks the carriers something new (a distinct parcel profile), and they
   answer in ``--carrier-ms`` (100 ms).
 
@@ -36,10 +38,10 @@ from app.domain.shipping.model import Level
 from app.domain.shipping.promise import Transit
 from app.domain.shipping.rates import Area, ChargeKind, Quote, RateTable, Service, Surcharges, WeightBracket, Zone
 from app.services.shipping.model import Cart, CartLine, LiveQuotes, Place, RateRequest
-from app.services.shipping.quoting import LiveQuoteCache, ShippingQuoter
+from app.services.shipping.quoting import LiveQuoteCache, QuotingCache, ShippingQuoter
 from bench.stats import percentile
 from tests.fakes.in_memory import InMemorySettingsStore
-from tests.fakes.shipping import InMemoryRateTableStore
+from tests.fakes.shipping import InMemoryRateTableStore, InMemoryShippingRevisions
 
 URL = SaleorApiUrl("https://shop.test/graphql/")
 START = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
@@ -224,9 +226,14 @@ async def main_async(args: argparse.Namespace) -> None:
     await _run(tables_only, carts[:100], args.concurrency)  # holiday sets and delivery windows built
     _report("tables", *await _run(tables_only, carts, args.concurrency), None)
 
+    revisions = InMemoryShippingRevisions(settings, tables)
+    kept = ShippingQuoter(settings, tables, revisions=revisions, quoting_cache=QuotingCache())
+    await _run(kept, carts, args.concurrency)
+    _report("kept", *await _run(kept, carts, args.concurrency), None)
+
     carriers = SlowCarriers(args.carrier_ms / 1000)
     cache = LiveQuoteCache()
-    live = ShippingQuoter(settings, tables, carriers, cache=cache)
+    live = ShippingQuoter(settings, tables, carriers, cache=cache, revisions=revisions, quoting_cache=QuotingCache())
     await _run(live, carts, args.concurrency)  # warms the cache
     asked = carriers.requests
     _report("cached", *await _run(live, carts, args.concurrency), 20)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from app.dashboard import carrier_views
 from app.dashboard.router import templates
+from app.dashboard.shipping_views import FRAGMENTS, TABS
 from app.dashboard.view_models import parse_locale
 from app.dependencies import (
     CarrierAccountsDep,
@@ -71,6 +72,9 @@ class _Page:
         zone = await store_timezone(self.settings, self.url)
         specs = self.carriers.carriers()
         context = {
+            "tabs": TABS,
+            "tab": "carrier-accounts",
+            "fragments": FRAGMENTS,
             "accounts": carrier_views.account_rows(
                 await self.accounts.accounts(self.url), specs, checks or {}, zone, self.locale
             ),
@@ -90,7 +94,10 @@ class _Page:
 PageDep = Annotated[_Page, Depends(_Page)]
 
 
-@router.get("/api/dashboard/fragments/carriers", response_class=HTMLResponse)
+@router.get(FRAGMENTS + "/carrier-accounts", response_class=HTMLResponse)
+@router.get(
+    "/api/dashboard/fragments/carriers", response_class=HTMLResponse
+)  # the Carriers page's, before it was a tab
 async def carriers_fragment(page: PageDep) -> HTMLResponse:
     return await page.render()
 

@@ -19,6 +19,7 @@ ACTIONS = "/api/dashboard/shipping"
 # The Shipping page's tabs; each is a fragment under FRAGMENTS.
 TABS = {
     "rate-tables": "Rate tables",
+    "carrier-accounts": "Carrier accounts",
     "rate-tester": "Rate tester",
     # The shipping settings' forms (shipping_settings.py)
     "warehouses": "Warehouses",

@@ -435,6 +435,9 @@ class ShippingRateTableRow(Base):
     # The tables' order as given: a file lists them in it.
     position: Mapped[int] = mapped_column(Integer)
     rows: Mapped[str] = mapped_column(Text)
+    # A new token with every replacement of the store's tables (all rows share it): quoting in every
+    # process compares it to tell that what it derived from the tables is stale.
+    revision: Mapped[str] = mapped_column(String(32))
 
 
 class CarrierAccountRow(Base):

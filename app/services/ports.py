@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -435,3 +435,10 @@ class ShippingDecisions(Protocol):
 
     async def replace(self, url: SaleorApiUrl, decision: OrderShipping) -> None:
         """Overwrite the order's decision (a fulfilment re-checked it)."""
+
+
+class ShippingRevisions(Protocol):
+    """A value that changes whenever a store's shipping settings or rate tables change, in whichever
+    process: quoting keeps what it derives from them while the value stays the same."""
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> Hashable: ...

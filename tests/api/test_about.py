@@ -56,3 +56,10 @@ class TestPrivacy:
         assert "kept for 30 days" in text, "the grace period after the app is removed"
         assert "saleor-ops export-store" in text
         assert "saleor-ops forget-store" in text
+
+    async def test_says_what_connected_carriers_receive(self, client: httpx.AsyncClient) -> None:
+        text = _text((await client.get("/about/privacy")).text).lower()
+        assert "sends nothing to anyone else" not in text
+        assert "carrier accounts" in text
+        for sent in ("destination's street, city, region, postal code and country", "weights and sizes"):
+            assert sent in text, sent

@@ -7,19 +7,37 @@ from collections.abc import Sequence
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.rates import Quote, RateTable
-from app.services.ports import CarrierQuotes, RateTableStore, ShippingDecisions
+from app.services.ports import CarrierQuotes, RateTableStore, ShippingDecisions, ShippingRevisions
 from app.services.shipping.model import LiveQuotes, OrderShipping, RateRequest
+from tests.fakes.in_memory import InMemorySettingsStore
 
 
 class InMemoryRateTableStore:
     def __init__(self, *tables: RateTable) -> None:
         self.tables = list(tables)
+        self.reads = 0
+        self.replacements = 0
 
     async def rate_tables(self, saleor_api_url: SaleorApiUrl) -> list[RateTable]:
+        self.reads += 1
         return list(self.tables)
 
     async def replace_rate_tables(self, saleor_api_url: SaleorApiUrl, tables: Sequence[RateTable]) -> None:
         self.tables = list(tables)
+        self.replacements += 1
+
+
+class InMemoryShippingRevisions:
+    """Moves with every saved change of the settings and every replacement of the tables, as the SQL one."""
+
+    def __init__(self, settings: InMemorySettingsStore, tables: InMemoryRateTableStore) -> None:
+        self.settings = settings
+        self.tables = tables
+        self.reads = 0
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> tuple[int, int]:
+        self.reads += 1
+        return len(self.settings.changes), self.tables.replacements
 
 
 class FakeCarrierQuotes:
@@ -66,6 +84,9 @@ class InMemoryShippingDecisions:
 
 
 def _conforms(
-    tables: InMemoryRateTableStore, carriers: FakeCarrierQuotes, decisions: InMemoryShippingDecisions
-) -> tuple[RateTableStore, CarrierQuotes, ShippingDecisions]:
-    return tables, carriers, decisions  # mypy checks the fakes against the ports here
+    tables: InMemoryRateTableStore,
+    carriers: FakeCarrierQuotes,
+    decisions: InMemoryShippingDecisions,
+    revisions: InMemoryShippingRevisions,
+) -> tuple[RateTableStore, CarrierQuotes, ShippingDecisions, ShippingRevisions]:
+    return tables, carriers, decisions, revisions  # mypy checks the fakes against the ports here

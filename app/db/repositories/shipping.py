@@ -1,17 +1,20 @@
-"""Shipping's stored settings: each warehouse's rate table, as the CSV rows it is exported as."""
+"""Shipping's stored settings: each warehouse's rate table, as the CSV rows it is exported as, and
+the revision that tells quoting its copies of them and of the shipping settings are stale."""
 
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import ShippingRateTableRow
+from app.db.models import SettingsChangeRow, ShippingRateTableRow
 from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.rates import RateTable
+from app.services.settings import SECTIONS
 from app.services.shipping.tables import TablesRejected, read_rate_tables, write_rate_tables
 
 TABLES_KEPT_READ = 512  # warehouses' tables, across stores
@@ -48,6 +51,7 @@ class SqlRateTableStore:
         warehouses = [table.warehouse_id for table in tables]
         if len(set(warehouses)) != len(warehouses):
             raise ValueError(f"one rate table per warehouse, got {warehouses}")
+        revision = uuid.uuid4().hex
         await self._session.execute(
             delete(ShippingRateTableRow).where(ShippingRateTableRow.saleor_api_url == saleor_api_url)
         )
@@ -57,7 +61,33 @@ class SqlRateTableStore:
                 warehouse_id=table.warehouse_id,
                 position=position,
                 rows=write_rate_tables([table]),
+                revision=revision,
             )
             for position, table in enumerate(tables)
         )
         await self._session.flush()
+
+
+class SqlShippingRevisions:
+    """``ShippingRevisions``: the latest change of the shipping settings (every save keeps one, and
+    none is ever deleted but with the store) and the tables' revision, in one query."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> tuple[int | None, str | None]:
+        settings_changed = (
+            select(func.max(SettingsChangeRow.id))
+            .where(
+                SettingsChangeRow.saleor_api_url == saleor_api_url,
+                SettingsChangeRow.section == SECTIONS["shipping"].key,
+            )
+            .scalar_subquery()
+        )
+        tables_replaced = (
+            select(func.max(ShippingRateTableRow.revision))
+            .where(ShippingRateTableRow.saleor_api_url == saleor_api_url)
+            .scalar_subquery()
+        )
+        row = (await self._session.execute(select(settings_changed, tables_replaced))).one()
+        return row[0], row[1]

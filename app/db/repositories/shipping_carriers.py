@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import CarrierAccountRow
 from app.domain.ids import SaleorApiUrl
@@ -67,3 +67,30 @@ class SqlCarrierAccounts:
             delete(CarrierAccountRow).where(CarrierAccountRow.saleor_api_url == url, CarrierAccountRow.id == account_id)
         )
         return bool(getattr(result, "rowcount", 0))
+
+
+class CarrierAccountsOnTheirOwnSession:
+    """The same accounts, each call in a transaction of its own: for the live carriers' question at
+    checkout, which may outlive the request that asked it (``LiveQuoteCache``) and so must not use
+    that request's session (ending the request while the question waited for a connection on it
+    broke the session)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: SecretCipher) -> None:
+        self._sessions = sessions
+        self._cipher = cipher
+
+    async def add(self, url: SaleorApiUrl, account: NewCarrierAccount, at: datetime) -> CarrierAccount:
+        async with self._sessions.begin() as session:
+            return await SqlCarrierAccounts(session, self._cipher).add(url, account, at)
+
+    async def accounts(self, url: SaleorApiUrl, *, active_only: bool = False) -> list[CarrierAccount]:
+        async with self._sessions() as session:
+            return await SqlCarrierAccounts(session, self._cipher).accounts(url, active_only=active_only)
+
+    async def get(self, url: SaleorApiUrl, account_id: int) -> CarrierAccount | None:
+        async with self._sessions() as session:
+            return await SqlCarrierAccounts(session, self._cipher).get(url, account_id)
+
+    async def remove(self, url: SaleorApiUrl, account_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            return await SqlCarrierAccounts(session, self._cipher).remove(url, account_id)

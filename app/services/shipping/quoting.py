@@ -8,6 +8,11 @@ says, in the cart's currency. Rates priced in another currency are left out rath
 
 Live answers are kept in process per origin, destination postal prefix, parcel profile and ship
 day; a slow or failing carrier leaves the tables to answer and is logged, never failing checkout.
+With a store's ``ShippingRevisions``, what checkout derives from its settings and tables (the
+configuration, each table service's price and delivery window) is kept in process too while the
+revision holds, so that a repeated question costs packing and look-ups. Checkouts trust a revision
+confirmed in the last second, one of them confirming it meanwhile (a change reaches them within about
+two); the rate tester and orders check it every time.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
@@ -28,10 +35,19 @@ from app.domain.shipping.measures import measured_size
 from app.domain.shipping.model import DeliveryWindow, InvalidSetting, Level
 from app.domain.shipping.parcels import Dimensions, Line, Parcel, ParcelInputError, pack
 from app.domain.shipping.pricing import PricingPolicy, ShopperPrice
-from app.domain.shipping.promise import checkout_label, delivery_window, estimate
-from app.domain.shipping.rates import Destination, NoRate, Quote, normalise_postal_code, quote_all
+from app.domain.shipping.promise import Estimate, checkout_label, delivery_window, estimate
+from app.domain.shipping.rates import (
+    Area,
+    Destination,
+    NoRate,
+    Quote,
+    RateTable,
+    Service,
+    normalise_postal_code,
+    price_shipment,
+)
 from app.domain.shipping.selection import Candidate, Selection, ShipmentFacts, select
-from app.services.ports import CarrierQuotes, RateTableStore, SettingsStore
+from app.services.ports import CarrierQuotes, RateTableStore, SettingsStore, ShippingRevisions
 from app.services.settings import SECTIONS
 from app.services.shipping.model import (
     Cart,
@@ -108,6 +124,126 @@ class LiveQuoteCache:
         # an account connected meanwhile is then asked at once.
         if answer.quotes and not answer.problems:
             self.put(key, answer.quotes)
+
+
+@dataclass(frozen=True, slots=True)
+class _TablePrice:
+    """One table service's answer for a shipment, and its candidate when priced in the cart's currency."""
+
+    table: RateTable
+    service: Service
+    result: Quote | NoRate
+    candidate: Candidate | None
+
+
+@dataclass(frozen=True, slots=True)
+class _StoreShipping:
+    """A store's shipping configuration and rate tables as read at ``revision`` (None: not kept)."""
+
+    revision: Hashable | None
+    config: ShippingConfiguration
+    tables: tuple[RateTable, ...]
+    # Per warehouse, how many characters of a postal code its tables' areas look at: codes alike in
+    # those are priced alike.
+    postal_lengths: dict[str, int]
+
+
+def _postal_length(areas: Sequence[Area]) -> int:
+    return max(
+        (
+            *(len(prefix) for area in areas for prefix in area.postal_prefixes),
+            *(len(postal_range.first) for area in areas for postal_range in area.postal_ranges),
+        ),
+        default=0,
+    )
+
+
+def _store_shipping(
+    revision: Hashable | None, config: ShippingConfiguration, tables: Sequence[RateTable]
+) -> _StoreShipping:
+    lengths: dict[str, int] = {}
+    for table in tables:
+        areas = [
+            *(area for service in table.services for zone in service.zones for area in zone.areas),
+            *(area for service in table.services for area in service.surcharges.remote_areas),
+        ]
+        lengths[table.warehouse_id] = max(lengths.get(table.warehouse_id, 0), _postal_length(areas))
+    return _StoreShipping(revision, config, tuple(tables), lengths)
+
+
+class QuotingCache:
+    """What checkout derives from a store's shipping settings and rate tables, kept in this process
+    while the store's revision (``ShippingRevisions``) holds: the configuration and tables, and each
+    table service's price and candidate per warehouse, destination country, postal prefix (as long as
+    the tables' areas look at), parcels, ship dates and currency. Beyond ``max_entries`` the least
+    recently used prices go. Keep one per process (the quoter is built per request).
+
+    Reading the revision is a database round trip, which costs a checkout from the cache most of its
+    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``), and once
+    it is older, one checkout confirms it while the others go on with the kept values: a burst of
+    checkouts all asking the database at once stalled them all (the pool opening connections).
+    """
+
+    def __init__(
+        self,
+        max_entries: int = 20_000,
+        *,
+        revision_ttl_seconds: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self.revision_ttl_seconds = revision_ttl_seconds
+        self._monotonic = monotonic
+        self._stores: dict[SaleorApiUrl, tuple[float, _StoreShipping]] = {}
+        # Since when a checkout has been confirming the store's revision.
+        self._confirming: dict[SaleorApiUrl, float] = {}
+        self._prices: OrderedDict[Hashable, tuple[_TablePrice, ...]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._prices)
+
+    def recent(self, saleor_api_url: SaleorApiUrl) -> _StoreShipping | None:
+        """The store's kept values, if their revision was confirmed less than ``revision_ttl_seconds`` ago
+        or another checkout is confirming it; None tells the caller to confirm it (``store``)."""
+        kept = self._stores.get(saleor_api_url)
+        if kept is None:
+            return None
+        now = self._monotonic()
+        if now - kept[0] < self.revision_ttl_seconds:
+            return kept[1]
+        # A confirmation that never came back (its checkout failed) is given up after the same time.
+        if now - self._confirming.get(saleor_api_url, -math.inf) < self.revision_ttl_seconds:
+            return kept[1]
+        self._confirming[saleor_api_url] = now
+        return None
+
+    def store(self, saleor_api_url: SaleorApiUrl, revision: Hashable) -> _StoreShipping | None:
+        """The store's kept values if they are those of ``revision`` (just read: confirmed now)."""
+        kept = self._stores.get(saleor_api_url)
+        if kept is None or kept[1].revision != revision:
+            return None
+        self._confirmed(saleor_api_url, kept[1])
+        return kept[1]
+
+    def keep_store(self, saleor_api_url: SaleorApiUrl, read: _StoreShipping) -> None:
+        # Prices of an older revision are keyed by it: never looked up again, they age out.
+        self._confirmed(saleor_api_url, read)
+
+    def _confirmed(self, saleor_api_url: SaleorApiUrl, read: _StoreShipping) -> None:
+        self._stores[saleor_api_url] = (self._monotonic(), read)
+        self._confirming.pop(saleor_api_url, None)
+
+    def prices(self, key: Hashable) -> tuple[_TablePrice, ...] | None:
+        prices = self._prices.get(key)
+        if prices is not None:
+            self._prices.move_to_end(key)
+        return prices
+
+    def keep_prices(self, key: Hashable, prices: tuple[_TablePrice, ...]) -> None:
+        self._prices[key] = prices
+        self._prices.move_to_end(key)
+        while len(self._prices) > self.max_entries:
+            self._prices.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +508,28 @@ def _packing_line(line: CartLine, config: ShippingConfiguration) -> Line | str:
     return Line(name, line.quantity, weight, product_type, measured.dimensions, measured.source, weight_from)
 
 
+def _candidate(
+    quote: Quote,
+    ships: Estimate,
+    country: str,
+    subdivision: str | None,
+    config: ShippingConfiguration,
+    calendars: dict[frozenset[int], BusinessCalendar],
+) -> Candidate:
+    calendar = calendars.setdefault(
+        quote.delivery_weekdays, BusinessCalendar(country, subdivision, weekdays=quote.delivery_weekdays)
+    )
+    window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
+    return Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed)
+
+
+def _parcels_key(parcels: Sequence[Parcel]) -> tuple[tuple[str, ...], ...]:
+    """What pricing reads of the parcels, as written (1.0 and 1.00 kg explain differently)."""
+    return tuple(
+        (str(parcel.weight_kg), *(str(side) for side in parcel.dimensions.sides_longest_first)) for parcel in parcels
+    )
+
+
 def _packing_lines(lines: Sequence[CartLine], config: ShippingConfiguration) -> list[Line] | str:
     """The cart's lines as packing takes them, or why one cannot be packed."""
     packing = []
@@ -393,25 +551,38 @@ class ShippingQuoter:
         carriers: CarrierQuotes | None = None,
         *,
         cache: LiveQuoteCache | None = None,
+        revisions: ShippingRevisions | None = None,
+        quoting_cache: QuotingCache | None = None,
         live_timeout_seconds: float = LIVE_TIMEOUT_SECONDS,
     ) -> None:
+        """Without ``revisions`` every call reads the settings and tables and prices afresh."""
         self._settings = settings
         self._tables = tables
         self._carriers = carriers
         self._cache = cache if cache is not None else LiveQuoteCache()
+        self._revisions = revisions
+        self._quoting = quoting_cache if quoting_cache is not None else QuotingCache()
         self._live_timeout = live_timeout_seconds
 
     async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
-        """One option per level the channel promises and a service keeps; none for an unknown destination."""
-        return (await self.explain(saleor_api_url, cart, now)).options
+        """One option per level the channel promises and a service keeps; none for an unknown destination.
+        Settings and tables changed a second or two ago (``QuotingCache.recent``) may not be used yet."""
+        return (await self._explain(saleor_api_url, cart, now, recent=True)).options
 
     async def explain(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> CheckoutExplanation:
-        config = await self._configuration(saleor_api_url)
+        """What checkout shows and why, from the settings and tables as they are now."""
+        return await self._explain(saleor_api_url, cart, now, recent=False)
+
+    async def _explain(
+        self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime, *, recent: bool
+    ) -> CheckoutExplanation:
+        store = await self._store(saleor_api_url, recent=recent)
+        config = store.config
         channel = config.channels.get(cart.channel)
         if channel is None:
             return CheckoutExplanation(cart.channel, cart.destination, "the channel has no shipping settings", None, ())
         warehouse = config.warehouses[channel.warehouse_id]
-        quoted = await self._quote(saleor_api_url, config, warehouse, cart.destination, cart.lines, cart.currency, now)
+        quoted = await self._quote(saleor_api_url, store, warehouse, cart.destination, cart.lines, cart.currency, now)
         if isinstance(quoted, str):
             return CheckoutExplanation(cart.channel, cart.destination, quoted, None, ())
         facts = self._facts(cart.destination, quoted, cart.value, cart.channel, cart.lines)
@@ -439,7 +610,8 @@ class ShippingQuoter:
     async def _select(
         self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime, promised: date | None
     ) -> OrderShippingDecision:
-        config = await self._configuration(saleor_api_url)
+        store = await self._store(saleor_api_url, recent=False)
+        config = store.config
         channel = config.channels.get(order.channel)
         product_lines = [line for shipment in order.shipments for line in shipment.lines]
         decisions = []
@@ -452,7 +624,7 @@ class ShippingQuoter:
                 )
                 continue
             quoted = await self._quote(
-                saleor_api_url, config, warehouse, order.destination, shipment.lines, order.currency, leaves_at
+                saleor_api_url, store, warehouse, order.destination, shipment.lines, order.currency, leaves_at
             )
             if isinstance(quoted, str):
                 decisions.append(ShipmentDecision(shipment.warehouse_id, quoted, None, None))
@@ -473,6 +645,27 @@ class ShippingQuoter:
             decisions.append(ShipmentDecision(shipment.warehouse_id, None, quoted, selection))
         return OrderShippingDecision(order.level, tuple(decisions))
 
+    async def _store(self, saleor_api_url: SaleorApiUrl, *, recent: bool) -> _StoreShipping:
+        """The store's configuration and tables: kept ones while its revision holds (``recent``: as
+        last confirmed, if that was less than the cache's TTL ago), else read."""
+        if self._revisions is None:
+            return _store_shipping(
+                None, await self._configuration(saleor_api_url), await self._tables.rate_tables(saleor_api_url)
+            )
+        if recent and (kept := self._quoting.recent(saleor_api_url)) is not None:
+            return kept
+        # The revision is read before the values: a change landing in between makes the next
+        # checkout read them again, rather than keeping old values under the new revision.
+        revision = await self._revisions.revision(saleor_api_url)
+        kept = self._quoting.store(saleor_api_url, revision)
+        if kept is not None:
+            return kept
+        read = _store_shipping(
+            revision, await self._configuration(saleor_api_url), await self._tables.rate_tables(saleor_api_url)
+        )
+        self._quoting.keep_store(saleor_api_url, read)
+        return read
+
     async def _configuration(self, saleor_api_url: SaleorApiUrl) -> ShippingConfiguration:
         stored = await self._settings.get(saleor_api_url, SECTIONS["shipping"].key)
         return _configuration_of(json.dumps(stored or {}, sort_keys=True))
@@ -489,7 +682,7 @@ class ShippingQuoter:
     async def _quote(
         self,
         saleor_api_url: SaleorApiUrl,
-        config: ShippingConfiguration,
+        store: _StoreShipping,
         warehouse: OriginWarehouse,
         destination: Place,
         lines: Sequence[CartLine],
@@ -498,6 +691,7 @@ class ShippingQuoter:
     ) -> ShipmentQuotes | str:
         """The shipment's candidates, or why it cannot be quoted at all."""
         subdivision = subdivision_of(destination.country, destination.country_area)
+        config = store.config
         try:
             destination_calendar = BusinessCalendar(destination.country, subdivision)
         except InvalidSetting:
@@ -515,39 +709,37 @@ class ShippingQuoter:
         # As carriers tell them apart: an address naming a company is a business, any other a home (quoting a
         # home never understates the price).
         to = Destination(destination.country, destination.postal_code, residential=destination.residential)
-        # One after the other: the stores may share the request's database session, which runs one
-        # statement at a time.
-        tables = await self._tables.rate_tables(saleor_api_url)
+        calendars: dict[frozenset[int], BusinessCalendar] = {}
+        prices = self._table_prices(
+            saleor_api_url, store, warehouse, to, subdivision, parcels, currency, ships, calendars
+        )
+        # The tables were read before (``_store``): the stores may share the request's database
+        # session, which runs one statement at a time, and the carriers' request may use it too.
         live_quotes, live = await self._live(
             saleor_api_url, warehouse, destination, parcels, currency, ships.ships_earliest
         )
         answered_live = {(quote.carrier, quote.service) for quote in live_quotes}
         left_out: list[str] = []
-        quotes = list(live_quotes)
-        for table in tables:
-            if table.warehouse_id != warehouse.id:
-                continue
-            for result in quote_all(table, to, parcels):
-                if isinstance(result, NoRate):
-                    left_out.append(f"{result.carrier} {result.service}: {result.reason}")
-                elif (result.carrier, result.service) in answered_live:
-                    left_out.append(f"{result.carrier} {result.service}: the table's rate, the live one is used")
-                else:
-                    quotes.append(result)
-        calendars: dict[frozenset[int], BusinessCalendar] = {}
+        # Live quotes first, then the tables' (a kept table price comes with its candidate).
+        priced: list[tuple[Quote, Candidate | None]] = [(quote, None) for quote in live_quotes]
+        for price in prices:
+            result = price.result
+            if isinstance(result, NoRate):
+                left_out.append(f"{result.carrier} {result.service}: {result.reason}")
+            elif (result.carrier, result.service) in answered_live:
+                left_out.append(f"{result.carrier} {result.service}: the table's rate, the live one is used")
+            else:
+                priced.append((result, price.candidate))
         candidates = []
-        for quote in quotes:
+        for quote, candidate in priced:
             if quote.total.currency != currency:
                 left_out.append(
                     f"{quote.carrier} {quote.service}: priced in {quote.total.currency}, the order pays in {currency}"
                 )
                 continue
-            calendar = calendars.setdefault(
-                quote.delivery_weekdays,
-                BusinessCalendar(destination.country, subdivision, weekdays=quote.delivery_weekdays),
-            )
-            window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
-            candidates.append(Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed))
+            if candidate is None:
+                candidate = _candidate(quote, ships, destination.country, subdivision, config, calendars)
+            candidates.append(candidate)
         return ShipmentQuotes(
             warehouse,
             parcels,
@@ -559,6 +751,60 @@ class ShippingQuoter:
             live,
             destination.residential,
         )
+
+    def _table_prices(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        store: _StoreShipping,
+        warehouse: OriginWarehouse,
+        to: Destination,
+        subdivision: str | None,
+        parcels: tuple[Parcel, ...],
+        currency: str,
+        ships: Estimate,
+        calendars: dict[frozenset[int], BusinessCalendar],
+    ) -> tuple[_TablePrice, ...]:
+        """Each service of the warehouse's tables priced for the shipment, kept while the store's
+        revision holds. A kept "no rate" is asked again: its reason names the whole postal code."""
+        key = None
+        if store.revision is not None:
+            postal_prefix = normalise_postal_code(to.postal_code)[: store.postal_lengths.get(warehouse.id, 0)]
+            key = (
+                saleor_api_url,
+                store.revision,
+                warehouse.id,
+                to.country,
+                subdivision,  # the destination's holidays date the candidates
+                to.residential,
+                postal_prefix,
+                _parcels_key(parcels),
+                ships.ships_earliest,
+                ships.ships_latest,
+                currency,
+            )
+            kept = self._quoting.prices(key)
+            if kept is not None:
+                return tuple(
+                    replace(price, result=price_shipment(price.table, price.service, to, parcels))
+                    if isinstance(price.result, NoRate)
+                    else price
+                    for price in kept
+                )
+        prices = []
+        for table in store.tables:
+            if table.warehouse_id != warehouse.id:
+                continue
+            for service in table.services:
+                result = price_shipment(table, service, to, parcels)
+                candidate = (
+                    _candidate(result, ships, to.country, subdivision, store.config, calendars)
+                    if isinstance(result, Quote) and result.total.currency == currency
+                    else None
+                )
+                prices.append(_TablePrice(table, service, result, candidate))
+        if key is not None:
+            self._quoting.keep_prices(key, tuple(prices))
+        return tuple(prices)
 
     async def _live(
         self,

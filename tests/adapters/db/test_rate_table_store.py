@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,11 +13,13 @@ from sqlalchemy import func, select
 
 from app.db.models import ShippingRateTableRow
 from app.db.repositories.installations import SqlInstallationStore
-from app.db.repositories.shipping import SqlRateTableStore
-from app.domain.ids import saleor_api_url
+from app.db.repositories.settings import SqlSettingsStore
+from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
+from app.domain.ids import SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.domain.shipping.rates import RateTable
 from app.runtime import Runtime
+from app.services.ports import SettingsChange
 from app.services.shipping.tables import read_rate_tables
 from tests.builders import make_installation
 
@@ -91,3 +95,37 @@ async def test_a_failed_replacement_rolls_back_with_its_transaction(runtime: Run
     async with runtime.sessions() as session:
         assert await SqlRateTableStore(session).rate_tables(SHOP) == [main]
         assert await session.scalar(select(func.count()).select_from(ShippingRateTableRow)) == 1
+
+
+async def _revision(runtime: Runtime, url: SaleorApiUrl = SHOP) -> object:
+    async with runtime.sessions() as session:
+        return await SqlShippingRevisions(session).revision(url)
+
+
+async def test_the_revision_changes_with_every_change_of_the_tables_or_the_shipping_settings(
+    runtime: Runtime, other_store: None
+) -> None:
+    main, tpl = _demo_tables()
+    seen = [await _revision(runtime)]
+    async with runtime.sessions.begin() as session:
+        await SqlRateTableStore(session).replace_rate_tables(SHOP, [main, tpl])
+    seen.append(await _revision(runtime))
+    async with runtime.sessions.begin() as session:
+        await SqlRateTableStore(session).replace_rate_tables(SHOP, [main, tpl])  # the same tables again
+    seen.append(await _revision(runtime))
+    for after in ('{"locale": "en_US"}', '{"locale": "en_US"}'):
+        async with runtime.sessions.begin() as session:
+            change = SettingsChange("shipping", datetime(2026, 12, 5, tzinfo=UTC), "staff@shop.test", "{}", after)
+            await SqlSettingsStore(session).save(SHOP, change)  # at the same instant: the revision still moves
+        seen.append(await _revision(runtime))
+    assert len(set(seen)) == len(seen)
+
+
+async def test_the_revision_ignores_other_sections_and_other_stores(runtime: Runtime, other_store: None) -> None:
+    before = await _revision(runtime)
+    async with runtime.sessions.begin() as session:
+        await SqlRateTableStore(session).replace_rate_tables(OTHER, _demo_tables())
+        change = SettingsChange("general", datetime(2026, 12, 5, tzinfo=UTC), "staff@shop.test", "{}", "{}")
+        await SqlSettingsStore(session).save(SHOP, change)
+        await SqlSettingsStore(session).save(OTHER, replace(change, section="shipping"))
+    assert await _revision(runtime) == before

@@ -46,11 +46,25 @@ async def _connected(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
 
 
 class TestPage:
-    async def test_the_shell_has_a_carriers_page_in_the_navigation(self, client: httpx.AsyncClient) -> None:
+    async def test_the_carriers_address_still_opens_them_under_shipping(self, client: httpx.AsyncClient) -> None:
         page = await client.get("/dashboard/carriers")
         assert page.status_code == 200
         assert 'data-page="carriers"' in page.text
-        assert 'data-page-link="carriers" aria-current="page"' in page.text
+        assert 'data-page-link="shipping" aria-current="page"' in page.text
+        assert 'data-page-link="carriers"' not in page.text  # one Shipping entry, no Carriers beside it
+
+    async def test_is_the_shipping_pages_carrier_accounts_tab(
+        self, client: httpx.AsyncClient, staff_headers: Any
+    ) -> None:
+        for address in ("/api/dashboard/fragments/shipping/carrier-accounts", "/api/dashboard/fragments/carriers"):
+            page = await client.get(address, headers=staff_headers(*SHIPPING))
+            assert page.status_code == 200
+            tabs = re.findall(
+                r'data-fragment="/api/dashboard/fragments/shipping/([a-z-]+)"( aria-current="page")?', page.text
+            )
+            assert tabs[:3] == [("rate-tables", ""), ("carrier-accounts", ' aria-current="page"'), ("rate-tester", "")]
+            assert all(current == "" for _, current in tabs[3:])
+            assert "data-no-accounts" in page.text
 
     async def test_offers_a_form_per_carrier_and_no_accounts_yet(
         self, client: httpx.AsyncClient, staff_headers: Any

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -56,6 +57,25 @@ class TestPage:
         page = await client.get("/dashboard/shipping")
         assert page.status_code == 200
         assert 'data-page-link="shipping" aria-current="page"' in page.text
+        assert 'data-page-link="carriers"' not in page.text
+
+    async def test_its_tabs_are_the_tables_carriers_tester_and_settings_forms_beside_the_settings_page(
+        self, client: httpx.AsyncClient, staff_headers: Any
+    ) -> None:
+        page = await client.get("/api/dashboard/fragments/shipping", headers=staff_headers(*MANAGER))
+        tabs = re.findall(
+            r'data-fragment="/api/dashboard/fragments/shipping/([a-z-]+)"( aria-current="page")?', page.text
+        )
+        assert tabs == [
+            ("rate-tables", ' aria-current="page"'),
+            ("carrier-accounts", ""),
+            ("rate-tester", ""),
+            ("warehouses", ""),
+            ("channels", ""),
+            ("boxes", ""),
+            ("rules", ""),
+        ]
+        assert '<a href="#" data-page-link="settings" data-shipping-settings>' in page.text
 
     async def test_lists_the_stores_warehouses_without_tables_yet(
         self, client: httpx.AsyncClient, staff_headers: Any

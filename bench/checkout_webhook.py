@@ -1,0 +1,372 @@
+"""The checkout sync webhook over HTTP: ``SHIPPING_LIST_METHODS_FOR_CHECKOUT`` at 50 concurrent checkouts.
+
+``app.main:create_app`` runs under uvicorn (``--app-workers`` processes, uvloop and httptools when
+installed) on a throwaway PostgreSQL database holding one installed store with the demo's shipping
+settings and rate tables (``app.demo``: Austin and Columbus, USPS and UPS, four product types, the
+demo's boxes and rule). Signed checkouts (bodies built and signed before any clock starts) of 1–4
+of the demo's variants to US, Canadian and British addresses are POSTed to the real route over
+``--concurrency`` keep-alive connections, each connection with its own share of the checkouts, so
+that a checkout asked again reaches the same server process (each keeps its own caches).
+
+Three modes, each its own server:
+
+- ``tables``: no carrier account; the rate tables answer. The checkouts are sent twice and the
+  second pass is measured (so it shows the steady state: per-process caches filled by the first).
+- ``cached``: live rates from a fake carrier (a ``CarrierQuotes`` put in place of Karrio's adapter
+  in the server process, answering three services after ``--carrier-ms``), every question already
+  answered: the same checkouts, a warm-up pass then the measured one.
+- ``live``: the same fake carrier, cache cold: every checkout's parcels weigh something no other
+  checkout's do, so each asks the carrier and waits for it.
+
+Each mode reports p50/p95/p99, checkouts/s and the app's CPU per checkout (user + system time of
+the server's processes over the measured pass, from /proc). The targets (issue 12): p99 < 20 ms
+from cache, < 300 ms with a carrier answering in 100 ms.
+
+    .venv/bin/python -m bench.checkout_webhook [--checkouts 2000] [--concurrency 50] [--carrier-ms 100] \
+        [--app-workers 2] [--modes tables,cached,live]
+
+Exits non-zero only when something crashes, never because a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from app import dependencies
+from app.demo import _rate_tables, _shipping_settings
+from app.domain.ids import SaleorApiUrl
+from app.domain.money import Money
+from app.domain.shipping.model import Level
+from app.domain.shipping.promise import Transit
+from app.domain.shipping.rates import ChargeKind, Quote
+from app.main import create_app
+from app.runtime import Runtime
+from app.services.shipping.model import LiveQuotes, RateRequest
+from app.standin.day import Catalogue, seed_store
+from app.standin.state import Store
+from bench.harness import (
+    Connection,
+    app_environment,
+    bench_settings,
+    percentile,
+    python_server,
+    seed,
+    throwaway_postgresql,
+    wait_healthy,
+)
+from tests.builders import body_of
+from tests.fakes.saleor_signer import SaleorSigner
+
+API_URL = "https://shop.test/graphql/"
+PATH = "/api/webhooks/shipping-list-methods-for-checkout"
+HEADERS = {
+    "content-type": "application/json",
+    "saleor-event": "shipping_list_methods_for_checkout",
+    "saleor-domain": "shop.test",
+    "saleor-api-url": API_URL,
+    "user-agent": "Saleor/3.20",
+}
+CARRIER_MS_VARIABLE = "BENCH_CARRIER_MS"
+TARGETS_MS = {"tables": None, "cached": 20.0, "live": 300.0}
+# Postal codes of Canada and the UK, for the international services of the demo's tables.
+ABROAD = (("CA", "M5V 2T6"), ("CA", "H2X 1Y4"), ("CA", "V6B 1A1"), ("GB", "N8 7NB"), ("GB", "EH1 1YZ"))
+
+
+class SleepingCarrier:
+    """A carrier account answering four services after ``delay`` seconds, priced by weight."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def quotes(self, saleor_api_url: SaleorApiUrl, request: RateRequest, *, within_seconds: float) -> LiveQuotes:
+        await asyncio.sleep(self.delay)
+        weight = sum((parcel.weight_kg for parcel in request.parcels), Decimal(0))
+        services = [
+            ("Ground", Level.STANDARD, (2, 5)),
+            ("2Day", Level.EXPEDITED, (2, 2)),
+            ("Next", Level.OVERNIGHT, (1, 1)),
+        ]
+        quotes = []
+        for index, (service, level, transit) in enumerate(services):
+            money = Money((Decimal(7 + 9 * index) + 2 * weight).quantize(Decimal("0.01")), request.currency)
+            quotes.append(
+                Quote(
+                    request.warehouse_id,
+                    "FedEx",
+                    service,
+                    level,
+                    "live",
+                    money,
+                    ((ChargeKind.BASE, money),),
+                    weight,
+                    Transit(*transit),
+                    frozenset(range(5)),
+                )
+            )
+        return LiveQuotes(tuple(quotes))
+
+
+def bench_app() -> FastAPI:
+    """The app as served, with the sleeping carrier in place of Karrio when ``BENCH_CARRIER_MS`` is set."""
+    delay_ms = os.environ.get(CARRIER_MS_VARIABLE)
+    if delay_ms:
+        carrier = SleepingCarrier(float(delay_ms) / 1000)
+        # Put in place of Karrio's adapter where ``get_shipping_quoter`` builds it, not with FastAPI's
+        # ``dependency_overrides``: with any override set, FastAPI analyses every dependency's
+        # signature again on each request (~2 ms of CPU here), which production never does.
+        vars(dependencies)["KarrioCarrierQuotes"] = lambda *_: carrier
+    return create_app()
+
+
+def serve_app(port: int, workers: int) -> None:
+    uvicorn.run(
+        "bench.checkout_webhook:bench_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+        # A connection waits idle between passes while others finish: kept open, its checkouts go on
+        # reaching the same process (and its caches).
+        timeout_keep_alive=600,
+    )
+
+
+async def prepare_store(runtime: Runtime, signer: SaleorSigner) -> Catalogue:
+    """The installed store with the demo's rate tables and shipping settings, saved as the demo saves them."""
+    await seed(runtime.settings, signer, API_URL)
+    catalogue = seed_store(Store(), seed=7, day=datetime.now(UTC).date())
+    url = SaleorApiUrl(API_URL)
+    await _rate_tables(runtime, url, catalogue)
+    await _shipping_settings(runtime, url, catalogue, datetime.now(UTC))
+    return catalogue
+
+
+def _checkout(rng: random.Random, catalogue: Catalogue, number: int, distinct_weight: bool) -> dict[str, Any]:
+    lines = []
+    for index, item in enumerate(rng.sample(catalogue.items, rng.randint(1, 4))):
+        variant = item.variant
+        weight_kg = variant.weight_kg or Decimal("0.5")
+        if distinct_weight and index == 0:
+            # With its own postal prefix below, no other checkout asks the carrier the same question
+            # (parcels are asked rounded up to 0.1 kg).
+            weight_kg += Decimal(number // 980) / 10
+        quantity = rng.randint(1, 3)
+        lines.append(
+            {
+                "quantity": quantity,
+                "undiscountedTotalPrice": {"amount": float(Decimal(12) * quantity), "currency": "USD"},
+                "variant": {
+                    "id": f"variant-{variant.pk}",
+                    "sku": variant.sku,
+                    "weight": {"unit": "G", "value": float(weight_kg * 1000)},
+                    "product": {"productType": {"name": item.category}},
+                },
+            }
+        )
+    if distinct_weight:
+        country, postal_code = "US", f"{10 + number % 980:03d}{rng.randint(0, 99):02d}"
+    elif rng.random() < 0.1:
+        country, postal_code = rng.choice(ABROAD)
+    else:
+        country, postal_code = "US", f"{rng.randint(10, 999):03d}{rng.randint(0, 99):02d}"
+    return {
+        "id": f"checkout-{number}",
+        "channel": {"slug": catalogue.channel.slug, "currencyCode": "USD"},
+        "shippingAddress": {
+            "streetAddress1": f"{rng.randint(1, 999)} Main St",
+            "city": "Springfield",
+            "postalCode": postal_code,
+            "country": {"code": country},
+            "countryArea": "",
+        },
+        "lines": lines,
+    }
+
+
+def signed_checkouts(
+    signer: SaleorSigner, catalogue: Catalogue, count: int, *, seed: int, distinct_weight: bool
+) -> list[tuple[bytes, dict[str, str]]]:
+    rng = random.Random(seed)
+    requests = []
+    for number in range(count):
+        payload = {
+            "__typename": "ShippingListMethodsForCheckout",
+            "issuedAt": datetime.now(UTC).isoformat(),
+            "version": "3.20.119",
+            "checkout": _checkout(rng, catalogue, number, distinct_weight),
+        }
+        body = body_of(payload)
+        requests.append((body, {**HEADERS, "saleor-signature": signer.sign(body)}))
+    return requests
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system seconds of ``pid`` and its live descendants (uvicorn's worker processes)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+    return total
+
+
+@dataclass
+class Pass:
+    latencies: list[float]
+    errors: int
+    options: int
+    seconds: float
+    cpu_seconds: float
+
+
+async def send_pass(
+    connections: list[Connection], requests: list[tuple[bytes, dict[str, str]]], server_pid: int
+) -> Pass:
+    """Every request once, request ``i`` over connection ``i % len(connections)``."""
+    latencies: list[float] = []
+    errors = options = 0
+
+    async def over(connection: Connection, share: list[tuple[bytes, dict[str, str]]]) -> None:
+        nonlocal errors, options
+        for body, headers in share:
+            begin = time.perf_counter()
+            status, answer = await connection.request("POST", PATH, headers, body)
+            latencies.append(time.perf_counter() - begin)
+            if status != 200 or not answer.startswith(b"["):
+                errors += 1
+            options += answer.count(b'"id"')
+
+    cpu_before = _cpu_seconds(server_pid)
+    begin = time.perf_counter()
+    shares = [requests[index :: len(connections)] for index in range(len(connections))]
+    await asyncio.gather(*(over(connection, share) for connection, share in zip(connections, shares, strict=True)))
+    seconds = time.perf_counter() - begin
+    return Pass(latencies, errors, options, seconds, _cpu_seconds(server_pid) - cpu_before)
+
+
+def report(mode: str, measured: Pass, carrier_ms: float) -> None:
+    ms = [latency * 1000 for latency in measured.latencies]
+    count = len(ms)
+    target = TARGETS_MS[mode]
+    p99 = percentile(ms, 99)
+    verdict = "" if target is None else f"   target p99 < {target:.0f} ms: {'met' if p99 < target else 'MISSED'}"
+    print(
+        f"  {mode:<7} p50 {percentile(ms, 50):7.2f}  p95 {percentile(ms, 95):7.2f}  p99 {p99:7.2f} ms   "
+        f"{count / measured.seconds:6,.0f} checkouts/s   CPU {measured.cpu_seconds / count * 1000:5.2f} ms each   "
+        f"{measured.options / count:.2f} options each   errors {measured.errors}{verdict}"
+    )
+    if mode == "live":
+        print(f"  (live: each checkout waits for the fake carrier's {carrier_ms:g} ms)")
+
+
+@contextmanager
+def app_server(tmp: Path, url: str, workers: int, carrier_ms: float | None) -> Iterator[tuple[str, int]]:
+    extra = {CARRIER_MS_VARIABLE: f"{carrier_ms:g}"} if carrier_ms is not None else {}
+    env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false", **extra)
+    code = f"from bench.checkout_webhook import serve_app; serve_app({{port}}, {workers})"
+    with python_server(code, env, tmp / "app.log") as base_url:
+        asyncio.run(wait_healthy("app", base_url))
+        yield base_url, _server_pid(base_url)
+    warnings = [line for line in (tmp / "app.log").read_text(errors="replace").splitlines() if "karrio" not in line]
+    if warnings:
+        print(f"  the app logged {len(warnings)} lines, the last: {warnings[-1][:300]}")
+
+
+def _server_pid(base_url: str) -> int:
+    """The uvicorn parent listening on ``base_url``'s port (the child of ``python -c``)."""
+    port = int(base_url.rsplit(":", 1)[1])
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"serve_app(" + str(port).encode() in command:
+            return int(proc.name)
+    raise RuntimeError(f"no server process found for port {port}")
+
+
+async def measure(
+    base_url: str, server_pid: int, concurrency: int, warm: list[list[tuple[bytes, dict[str, str]]]], timed: Any
+) -> Pass:
+    connections = [await Connection.open(base_url) for _ in range(concurrency)]
+    try:
+        for requests in warm:
+            await send_pass(connections, requests, server_pid)
+        return await send_pass(connections, timed, server_pid)
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkouts", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--carrier-ms", type=float, default=100)
+    parser.add_argument("--app-workers", type=int, default=2)
+    parser.add_argument("--modes", default="tables,cached,live")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    modes = [mode.strip() for mode in args.modes.split(",")]
+
+    signer = SaleorSigner(0)
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
+    print(
+        f"{args.checkouts} checkouts per pass, {args.concurrency} keep-alive connections, "
+        f"{args.app_workers} app processes, carrier answering in {args.carrier_ms:g} ms"
+    )
+    with tempfile.TemporaryDirectory(prefix="saleor-ops-checkout-") as folder:
+        tmp = Path(folder)
+        with throwaway_postgresql(f"saleor_ops_checkout_{os.getpid()}") as url:
+            runtime = Runtime.build(bench_settings(url, tmp / "app"))
+
+            async def prepared() -> Catalogue:
+                try:
+                    return await prepare_store(runtime, signer)
+                finally:
+                    await runtime.close()
+
+            catalogue = asyncio.run(prepared())
+            checkouts = signed_checkouts(signer, catalogue, args.checkouts, seed=args.seed, distinct_weight=False)
+            fresh = signed_checkouts(signer, catalogue, args.checkouts, seed=args.seed + 1, distinct_weight=True)
+            for mode in modes:
+                carrier_ms = None if mode == "tables" else args.carrier_ms
+                warm = [fresh[: args.concurrency * 4]] if mode == "live" else [checkouts]
+                timed = fresh[args.concurrency * 4 :] if mode == "live" else checkouts
+                with app_server(tmp, url, args.app_workers, carrier_ms) as (base_url, pid):
+                    measured = asyncio.run(measure(base_url, pid, args.concurrency, warm, timed))
+                report(mode, measured, args.carrier_ms)
+    print(f"load average after: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
