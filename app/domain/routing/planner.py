@@ -191,7 +191,8 @@ class Problem:
         if exhaustive:
             for size in range(2, len(holders) + 1):
                 for chosen in combinations(holders, size):
-                    if self._minimal(item, chosen) == chosen and chosen not in sets:
+                    covers = sum(self.sources[s].in_stock(item.sku) for s in chosen) >= item.quantity
+                    if covers and self._minimal(item, chosen) == chosen and chosen not in sets:
                         sets.append(chosen)
         else:
             cheapest_first = self._prefix(item, sorted(holders, key=lambda s: (self.unit_cost(s, item.sku), s)))

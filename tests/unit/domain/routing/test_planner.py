@@ -9,13 +9,14 @@ import pytest
 
 from app.domain.routing.model import InvalidSource, OrderLine, OriginQuote, Source, SourceKind, quotes_from_table
 from app.domain.routing.plan import Search, Unroutable
-from app.domain.routing.planner import EXACT_MAX_SKUS, route
+from app.domain.routing.planner import EXACT_MAX_SKUS, Problem, route
 from tests.unit.domain.routing.builders import (
     PROMISED,
     TODAY,
     Rate,
     in_house,
     plan,
+    rates,
     routed,
     sources_by_line,
     supplier,
@@ -348,3 +349,21 @@ class TestInput:
         assert third_party("west", stock={}).answer_due(sent) == sent + timedelta(hours=4)
         with pytest.raises(InvalidSource, match="east is in-house"):
             in_house("east", stock={}).answer_due(sent)
+
+
+class TestOptions:
+    def test_every_split_covers_the_units_with_no_source_to_spare(self) -> None:
+        sources = [in_house(f"w{i}", stock={"A": stock}) for i, stock in enumerate([1, 1, 1, 2])]
+        problem = Problem(
+            [OrderLine("L1", "A", 1), OrderLine("L2", "A", 2)],
+            sources,
+            rates({}),
+            promised_by=PROMISED,
+            currency="USD",
+            unit_costs={},
+        )
+
+        options = problem.options(problem.items[0], exhaustive=True)
+
+        assert [option.sources for option in options] == [(0, 1, 2), (0, 3), (1, 3), (2, 3)]
+        assert all(sum(q for part in o.parts for _, q in part.units) == 3 for o in options)
