@@ -24,6 +24,7 @@ Both are deterministic: every tie ends on the sources' order (priority, then id)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -66,6 +67,7 @@ class Option:
     sources: tuple[int, ...]
     variable: Decimal
     """Goods and per-unit fees: what the units cost wherever they ship with."""
+    source_set: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +146,8 @@ class Problem:
                 quantity -= taken
                 left -= taken
             parts.append(_Part(source, tuple(units)))
-        return Option(tuple(parts), tuple(sorted(source for source, _ in allocation)), variable)
+        sources = tuple(sorted(source for source, _ in allocation))
+        return Option(tuple(parts), sources, variable, frozenset(sources))
 
     def _split(self, item: _Item, sources: Iterable[int]) -> Option:
         """Fills the cheapest source first; with no source to spare each one gets at least a unit."""
@@ -277,9 +280,9 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
             if priced.quote.arrives > problem.promised_by:
                 late = True
                 latest = max(latest, priced.quote.arrives)
-        used = committed.keys()
+        used = set(committed)
         needs_another = any(
-            all(not used >= set(option.sources) for option in options[order[rest]]) for rest in range(depth, count)
+            all(not option.source_set <= used for option in options[order[rest]]) for rest in range(depth, count)
         )
         return late, latest, len(committed) + needs_another, cost + cheapest_rest[depth]
 
@@ -291,8 +294,8 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
                 best, best_key = list(chosen), key
             return
         item = order[depth]
-        used = committed.keys()
-        for option in sorted(options[item], key=lambda o: (not used >= set(o.sources), o.variable, o.sources)):
+        used = set(committed)
+        for option in sorted(options[item], key=lambda o: (not o.source_set <= used, o.variable, o.sources)):
             chosen[item] = option
             for part in option.parts:
                 committed.setdefault(part.source, []).extend(part.units)
@@ -344,7 +347,7 @@ def _coverage_seed(problem: Problem, options: Sequence[Sequence[Option]]) -> lis
         used.add(source)
     for item, item_options in enumerate(options):
         if chosen[item] is None:
-            chosen[item] = min(item_options, key=lambda o: (len(set(o.sources) - used), o.variable, o.sources))
+            chosen[item] = min(item_options, key=lambda o: (len(o.source_set - used), o.variable, o.sources))
     return [option for option in chosen if option is not None]
 
 
@@ -366,7 +369,7 @@ def heuristic_search(problem: Problem, options: Sequence[Sequence[Option]]) -> l
             candidate = list(current)
             for item, option in enumerate(current):
                 if closed in option.sources:
-                    elsewhere = [o for o in options[item] if others >= set(o.sources)]
+                    elsewhere = [o for o in options[item] if o.source_set <= others]
                     if not elsewhere:
                         break
                     candidate[item] = min(elsewhere, key=lambda o: (o.variable, o.sources))
@@ -379,21 +382,30 @@ def heuristic_search(problem: Problem, options: Sequence[Sequence[Option]]) -> l
     return current
 
 
-def _check(lines: Sequence[OrderLine], sources: Sequence[Source], excluded: Mapping[str, str], currency: str) -> None:
+def _check(
+    lines: Sequence[OrderLine],
+    sources: Sequence[Source],
+    excluded: Mapping[str, str],
+    currency: str,
+    unit_costs: Mapping[str, Money],
+) -> None:
     if not lines:
         raise InvalidSource("lines", "an order to route needs at least one line")
     for label, ids in (("line", [line.id for line in lines]), ("source", [source.id for source in sources])):
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        duplicates = sorted(i for i, count in Counter(ids).items() if count > 1)
         if duplicates:
             raise InvalidSource(f"{label}s", f"ids must be unique, repeated: {', '.join(duplicates)}")
     unknown = sorted(set(excluded) - {source.id for source in sources})
     if unknown:
         raise InvalidSource("excluded", f"no such source: {', '.join(unknown)}")
+    skus = {line.sku for line in lines}  # a catalogue or ledger may be long: only the order's SKUs matter
     for source in sources:
-        amounts = [item.unit_price for item in source.catalogue.values()]
+        amounts = [source.catalogue[sku].unit_price for sku in skus if sku in source.catalogue]
         amounts += [] if source.fees is None else [source.fees.per_order, source.fees.per_unit]
         if any(amount.currency != currency for amount in amounts):
             raise InvalidSource(f"source {source.id}", f"prices and fees must be in {currency}")
+    if any(sku in unit_costs and unit_costs[sku].currency != currency for sku in skus):
+        raise InvalidSource("unit_costs", f"in-house unit costs must be in {currency}")
 
 
 def route(
@@ -411,9 +423,7 @@ def route(
     the hand-off or did not answer); the explanation counts days from ``planned_on``."""
     excluded = excluded or {}
     costs = unit_costs or {}
-    _check(lines, sources, excluded, currency)
-    if any(cost.currency != currency for cost in costs.values()):
-        raise InvalidSource("unit_costs", f"in-house unit costs must be in {currency}")
+    _check(lines, sources, excluded, currency, costs)
     merchant_order = sorted(sources, key=lambda source: (source.priority, source.id))
     eligible = [source for source in merchant_order if source.id not in excluded]
     problem = Problem(lines, eligible, quoter, promised_by=promised_by, currency=currency, unit_costs=costs)
