@@ -269,6 +269,15 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
     committed: dict[int, list[tuple[int, int]]] = {}
 
     def bound(depth: int) -> tuple[bool, date, int, Decimal] | None:
+        """A lower bound on any completion's key; None when no completion can beat the best so far or
+        be quoted at all."""
+        used = set(committed)
+        needs_another = any(
+            all(not option.source_set <= used for option in options[order[rest]]) for rest in range(depth, count)
+        )
+        shipments = len(committed) + needs_another
+        if best_key is not None and not best_key[0] and shipments > best_key[2]:
+            return None  # more shipments than a plan on time, late or not: no need to quote
         late = False
         latest = date.min
         cost = ZERO
@@ -280,11 +289,7 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
             if priced.quote.arrives > problem.promised_by:
                 late = True
                 latest = max(latest, priced.quote.arrives)
-        used = set(committed)
-        needs_another = any(
-            all(not option.source_set <= used for option in options[order[rest]]) for rest in range(depth, count)
-        )
-        return late, latest, len(committed) + needs_another, cost + cheapest_rest[depth]
+        return late, latest, shipments, cost + cheapest_rest[depth]
 
     def visit(depth: int) -> None:
         nonlocal best, best_key
