@@ -18,7 +18,8 @@ its shipments so far (plus one when a remaining SKU needs a new source), its quo
 fees of the remaining SKUs. Larger orders get a bounded heuristic: the better of two seeds (each SKU
 from its most preferred source that holds it; greedy set cover, the source shipping the most SKUs
 first, ties to the cheaper), then at most ``IMPROVEMENT_ROUNDS`` rounds of local moves (one SKU to
-another option; every SKU off one source onto the others used) kept only when they improve the plan.
+another option; every SKU off one source onto the others used, or onto those and one unused source)
+kept only when they improve the plan.
 Both are deterministic: every tie ends on the sources' order (priority, then id).
 """
 
@@ -356,6 +357,20 @@ def _coverage_seed(problem: Problem, options: Sequence[Sequence[Option]]) -> lis
     return [option for option in chosen if option is not None]
 
 
+def _moved_off(
+    current: Sequence[Option], options: Sequence[Sequence[Option]], closed: int, targets: set[int]
+) -> list[Option] | None:
+    """Every SKU shipping from ``closed`` moved to its cheapest option among ``targets``; None if one cannot."""
+    candidate = list(current)
+    for item, option in enumerate(current):
+        if closed in option.source_set:
+            elsewhere = [o for o in options[item] if o.source_set <= targets]
+            if not elsewhere:
+                return None
+            candidate[item] = min(elsewhere, key=lambda o: (o.variable, o.sources))
+    return candidate
+
+
 def heuristic_search(problem: Problem, options: Sequence[Sequence[Option]]) -> list[Option]:
     current = heuristic_seed(problem, options)
     current_key = problem.key(current)
@@ -370,18 +385,17 @@ def heuristic_search(problem: Problem, options: Sequence[Sequence[Option]]) -> l
                 if _better(key, current_key):
                     current, current_key, improved = candidate, key, True
         for closed in sorted(problem.shipments(current)):
-            others = set(problem.shipments(current)) - {closed}
-            candidate = list(current)
-            for item, option in enumerate(current):
-                if closed in option.sources:
-                    elsewhere = [o for o in options[item] if o.source_set <= others]
-                    if not elsewhere:
-                        break
-                    candidate[item] = min(elsewhere, key=lambda o: (o.variable, o.sources))
-            else:
-                key = problem.key(candidate)
-                if _better(key, current_key):
-                    current, current_key, improved = candidate, key, True
+            used = set(problem.shipments(current))
+            if closed not in used:
+                continue  # an earlier move in this round closed it already
+            others = used - {closed}
+            for replacement in [None, *(s for s in range(len(problem.sources)) if s not in used)]:
+                targets = others if replacement is None else others | {replacement}
+                moved = _moved_off(current, options, closed, targets)
+                key = None if moved is None else problem.key(moved)
+                if moved is not None and _better(key, current_key):
+                    current, current_key, improved = moved, key, True
+                    break
         if not improved:
             break
     return current

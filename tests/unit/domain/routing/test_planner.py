@@ -278,6 +278,16 @@ class TestMetadataAndExplanation:
         assert {source for units in sources_by_line(result).values() for source, _ in units} == {"east"}
         assert "heuristic search (more than 8 SKUs or 6 sources)" in result.explanation[0]
 
+    def test_the_heuristic_moves_a_whole_shipment_to_a_cheaper_source(self) -> None:
+        lines = [OrderLine(f"L{i}", f"S{i}", 1) for i in range(EXACT_MAX_SKUS + 1)]
+        stock = {line.sku: 1 for line in lines}
+        sources = [in_house("east", stock=stock), third_party("west", stock=stock, priority=1)]
+
+        result = routed(plan(lines, sources, {"east": Rate(base="9.00"), "west": Rate(base="5.00")}))
+
+        assert result.search is Search.HEURISTIC
+        assert [shipment.source.id for shipment in result.shipments] == ["west"]
+
     def test_a_table_of_quotes_prices_by_source_and_set_of_lines(self) -> None:
         table = {
             ("east", frozenset({"L1", "L2"})): OriginQuote(usd("9.00"), PROMISED),
