@@ -462,7 +462,7 @@ def route(
         choice = heuristic_search(problem, options)
     if problem.key(choice) is None:
         summary = "no plan: no combination of sources can ship every line to the destination"
-        return Unroutable((summary, *explain.lines({})))
+        return Unroutable((summary, *explain.exclusions(), *explain.lines({})))
     shipments = tuple(_planned(problem, source, units, currency) for source, units in problem.shipments(choice).items())
     plan = Plan(problem.lines, shipments, promised_by, Search.EXACT if exact else Search.HEURISTIC, ())
     chosen = {(source, line): qty for source, units in problem.shipments(choice).items() for line, qty in units}

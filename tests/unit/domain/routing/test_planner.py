@@ -236,6 +236,17 @@ class TestReplan:
             == "L1 (A × 1): 3PL West: left out (rejected the hand-off); east: 2 days, 5.00 USD; chosen"
         )
 
+    def test_when_the_only_other_source_cannot_reach_the_destination_nothing_is_planned(self) -> None:
+        sources = [third_party("west", stock={"A": 5}), in_house("east", stock={"A": 5}, priority=1)]
+
+        result = plan([A1], sources, {"east": None}, excluded={"west": "no answer within 4:00:00"})
+
+        assert isinstance(result, Unroutable)
+        assert result.explanation[1:] == (
+            "re-planned without 3PL west: no answer within 4:00:00",
+            "L1 (A × 1): 3PL west: left out (no answer within 4:00:00); east: no rate to the destination",
+        )
+
     def test_excluding_a_source_that_does_not_exist_is_refused(self) -> None:
         with pytest.raises(InvalidSource, match="excluded: no such source: ghost"):
             plan([A1], [in_house("east", stock={"A": 1})], excluded={"ghost": "no answer"})
