@@ -57,6 +57,9 @@ class SupplierItem:
             raise InvalidSource("catalogue.handling_days", f"must be zero or more, got {self.handling_days}")
 
 
+_LABEL_PREFIXES = {SourceKind.IN_HOUSE: "", SourceKind.THIRD_PARTY: "3PL ", SourceKind.DROPSHIP: "supplier "}
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Source:
     """Somewhere units can ship from. ``stock`` is what it can fulfil now per SKU (ShipBob's *fulfillable*,
@@ -94,8 +97,7 @@ class Source:
     @property
     def label(self) -> str:
         """How explanations name it: "east-dc", "3PL west", "supplier Acme"."""
-        prefix = {SourceKind.IN_HOUSE: "", SourceKind.THIRD_PARTY: "3PL ", SourceKind.DROPSHIP: "supplier "}
-        return prefix[self.kind] + self.name
+        return _LABEL_PREFIXES[self.kind] + self.name
 
     def in_stock(self, sku: str) -> int:
         return self.stock.get(sku, 0)

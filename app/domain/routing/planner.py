@@ -29,10 +29,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import combinations, product
 
-from app.domain.money import Money
+from app.domain.money import Money, currency_exponent
 from app.domain.routing.model import (
     InvalidSource,
     OrderLine,
@@ -219,8 +219,11 @@ class Problem:
             raise InvalidSource(
                 "quote.shipping", f"{origin.label} quoted {quote.shipping.currency}, not {self.currency}"
             )
-        count = sum(quantity for _, quantity in units)
-        goods = sum((quantity * self.goods_cost(source, self.lines[i].sku) for i, quantity in units), ZERO)
+        count = 0
+        goods = ZERO
+        for index, quantity in units:
+            count += quantity
+            goods += quantity * self.goods_cost(source, self.lines[index].sku)
         fees = ZERO if origin.fees is None else origin.fees.per_order.amount + count * origin.fees.per_unit.amount
         return _Priced(quote, fees, goods, quote.shipping.amount + fees + goods)
 
@@ -504,10 +507,10 @@ class _Explainer:
         self.excluded = excluded
         self.planned_on = planned_on
         self.index = {source.id: i for i, source in enumerate(problem.sources)}
+        self.cent = Decimal(1).scaleb(-currency_exponent(problem.currency))  # Money.quantized's step
 
     def _money(self, amount: Decimal) -> str:
-        money = Money(amount, self.problem.currency).quantized()
-        return f"{money.amount} {money.currency}"
+        return f"{amount.quantize(self.cent, rounding=ROUND_HALF_UP)} {self.problem.currency}"
 
     def summary(self, plan: Plan, skus: int) -> str:
         count = len(plan.shipments)
