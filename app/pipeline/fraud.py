@@ -12,7 +12,7 @@ from app.domain.ids import SaleorApiUrl
 from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
 from app.services.fraud import OrderSnapshot, ScoredOn, assess_order
 from app.services.inventory import next_unit_costs
-from app.services.ports import InventoryLedger
+from app.services.ports import FraudReview, InventoryLedger, StoredAssessment
 from app.webhooks.order_facts import order_facts
 
 
@@ -25,8 +25,9 @@ async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: Invent
     return dataclasses.replace(facts, lines=lines)
 
 
-class _ListsReadOncePerBatch(SqlFraudRepository):
-    """The store's allow and block lists as its batch read them first."""
+class _ReadOncePerBatch(SqlFraudRepository):
+    """The store's allow and block lists as its batch read them first; each order's review and
+    assessments read with the batch's other orders'."""
 
     def __init__(self, processing: Processing) -> None:
         super().__init__(processing.session)
@@ -35,6 +36,13 @@ class _ListsReadOncePerBatch(SqlFraudRepository):
     async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]:
         read = super().list_entries
         return list(await self._reads.once(("fraud lists", url), lambda: read(url)))
+
+    async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
+        return await self._reads.per_order("fraud review", url, order_id, lambda ids: self.reviews_of(url, ids))
+
+    async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
+        read = self.assessments_of
+        return await self._reads.per_order("fraud assessments", url, order_id, lambda ids: read(url, ids)) or []
 
 
 def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
@@ -47,7 +55,7 @@ def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
             facts,
             OrderSnapshot(number=order.number, status=order.status),
             scored_on=scored_on,
-            fraud=_ListsReadOncePerBatch(processing),
+            fraud=_ReadOncePerBatch(processing),
             settings=SettingsReadOncePerBatch(processing),
             saleor=processing.saleor,
             now=processing.now,

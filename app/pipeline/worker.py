@@ -121,7 +121,7 @@ class Worker:
                 deliveries = await queue.claim_batch(now, limit=self._batch)
                 if not deliveries:
                     return 0
-                reads = BatchReads()
+                reads = BatchReads(deliveries)
                 for delivery in deliveries:
                     await self._process(session, delivery, now, reads)
                 await queue.all_processed([delivery.id for delivery in deliveries], now)
