@@ -18,6 +18,9 @@ from app.services.shipping.quoting import LiveQuoteCache
 from app.webhooks.payloads import OrderEventPayload
 
 T = TypeVar("T")
+# Under this key a batch keeps the cost pools of its orders' SKUs (fraud reads them); whatever moves
+# goods in the batch forgets it.
+COST_POOLS = "cost pools"
 
 
 class BatchReads:
@@ -26,10 +29,25 @@ class BatchReads:
     (``per_order``). A batch lasts milliseconds; a change made from the dashboard meanwhile reaches the
     next batch."""
 
-    def __init__(self, deliveries: Sequence[Delivery] = ()) -> None:
-        self._deliveries = deliveries
+    def __init__(self, deliveries: Sequence[tuple[Delivery, OrderEventPayload]] = ()) -> None:
+        self._deliveries = [delivery for delivery, _ in deliveries]
+        self._payloads = deliveries
         self._read: dict[Hashable, Any] = {}
         self._unread: dict[Hashable, set[str]] = {}
+
+    def forget(self, key: Hashable) -> None:
+        """What ``once`` read under ``key`` has changed in this batch: the next ask reads it again."""
+        self._read.pop(key, None)
+
+    def skus(self, url: SaleorApiUrl) -> set[str]:
+        """The SKUs the lines of the batch's orders of the store sell."""
+        return {
+            line.product_sku
+            for delivery, payload in self._payloads
+            if delivery.saleor_api_url == url
+            for line in payload.order.lines
+            if line.product_sku
+        }
 
     async def once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         if key not in self._read:

@@ -7,13 +7,17 @@ from datetime import UTC, datetime
 from app.db.repositories.pipeline import Delivery
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.pipeline.processing import BatchReads
+from app.webhooks.payloads import OrderEventPayload
+from tests.builders import order_line_payload, order_payload
 
 SHOP = SaleorApiUrl("https://shop.example.com/graphql/")
 OTHER = SaleorApiUrl("https://other.example.com/graphql/")
 AT = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def _delivery(url: SaleorApiUrl, order_id: str) -> Delivery:
+def _delivery(url: SaleorApiUrl, order_id: str, *skus: str) -> tuple[Delivery, OrderEventPayload]:
+    lines = [order_line_payload(line_id=f"line-{sku}", sku=sku) for sku in skus]
+    payload = OrderEventPayload.model_validate(order_payload(order_id=order_id, lines=lines))
     return Delivery(
         id=0,
         saleor_api_url=url,
@@ -24,7 +28,7 @@ def _delivery(url: SaleorApiUrl, order_id: str) -> Delivery:
         retry_window_start=AT,
         attempts=0,
         payload="{}",
-    )
+    ), payload
 
 
 async def test_the_batch_orders_of_the_store_are_read_in_one_query_and_each_share_once() -> None:
@@ -51,3 +55,19 @@ async def test_an_order_outside_the_batch_is_read_with_it_and_an_order_without_r
 
     reads = BatchReads()
     assert await reads.per_order("x", SHOP, "z", read) is None
+
+
+async def test_the_skus_are_those_of_the_store_orders_and_a_forgotten_read_is_read_again() -> None:
+    reads = BatchReads(
+        [_delivery(SHOP, "a", "S-1", "S-2"), _delivery(SHOP, "b", "S-2", "S-3"), _delivery(OTHER, "c", "S-9")]
+    )
+    assert reads.skus(SHOP) == {"S-1", "S-2", "S-3"}
+    values = iter([1, 2])
+
+    async def read() -> int:
+        return next(values)
+
+    assert await reads.once("pools", read) == 1
+    assert await reads.once("pools", read) == 1
+    reads.forget("pools")
+    assert await reads.once("pools", read) == 2
