@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.domain.fraud import ListEntry, OrderFacts
 from app.domain.ids import SaleorApiUrl
-from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
+from app.pipeline.processing import COST_POOLS, Processing, SettingsReadOncePerBatch, Subscription
 from app.services.fraud import OrderSnapshot, ScoredOn, assess_order
 from app.services.inventory import next_unit_costs
-from app.services.ports import InventoryLedger
+from app.services.ports import FraudReview, InventoryLedger, StoredAssessment, StoredPool
 from app.webhooks.order_facts import order_facts
 
 
@@ -25,8 +25,9 @@ async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: Invent
     return dataclasses.replace(facts, lines=lines)
 
 
-class _ListsReadOncePerBatch(SqlFraudRepository):
-    """The store's allow and block lists as its batch read them first."""
+class _ReadOncePerBatch(SqlFraudRepository):
+    """The store's allow and block lists as its batch read them first; each order's review and
+    assessments read with the batch's other orders'."""
 
     def __init__(self, processing: Processing) -> None:
         super().__init__(processing.session)
@@ -36,18 +37,45 @@ class _ListsReadOncePerBatch(SqlFraudRepository):
         read = super().list_entries
         return list(await self._reads.once(("fraud lists", url), lambda: read(url)))
 
+    async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
+        return await self._reads.per_order("fraud review", url, order_id, lambda ids: self.reviews_of(url, ids))
+
+    async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
+        read = self.assessments_of
+        return await self._reads.per_order("fraud assessments", url, order_id, lambda ids: read(url, ids)) or []
+
+
+class _PoolsReadOncePerBatch(SqlInventoryLedger):
+    """The cost pools of every SKU the batch's orders of the store sell, read when the first order asks
+    and again after the inventory subscriber moved goods in this batch."""
+
+    def __init__(self, processing: Processing) -> None:
+        super().__init__(processing.session)
+        self._reads = processing.reads
+
+    async def pools_of_skus(self, url: SaleorApiUrl, skus: Collection[str]) -> list[StoredPool]:
+        read = super().pools_of_skus
+
+        async def for_the_batch() -> tuple[set[str], list[StoredPool]]:
+            covered = self._reads.skus(url) | set(skus)
+            return covered, await read(url, covered)
+
+        covered, pools = await self._reads.once((COST_POOLS, url), for_the_batch)
+        if not set(skus) <= covered:  # SKUs no line of the batch named when the pools were read
+            return await read(url, skus)
+        return [stored for stored in pools if stored.pool.sku in skus]
+
 
 def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
     async def assess(processing: Processing) -> None:
         url, order = processing.delivery.saleor_api_url, processing.payload.order
-        session = processing.session
-        facts = await with_ledger_costs(url, order_facts(order), SqlInventoryLedger(session))
+        facts = await with_ledger_costs(url, order_facts(order), _PoolsReadOncePerBatch(processing))
         await assess_order(
             url,
             facts,
             OrderSnapshot(number=order.number, status=order.status),
             scored_on=scored_on,
-            fraud=_ListsReadOncePerBatch(processing),
+            fraud=_ReadOncePerBatch(processing),
             settings=SettingsReadOncePerBatch(processing),
             saleor=processing.saleor,
             now=processing.now,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.db.repositories.inventory import SqlInventoryLedger
-from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
+from app.pipeline.processing import COST_POOLS, Processing, SettingsReadOncePerBatch, Subscription
 from app.services.order_costing import cost_order
 from app.services.settings import costing_policy
 from app.webhooks.order_fulfillments import order_fulfillments
@@ -22,6 +22,7 @@ async def cost(processing: Processing) -> None:
         saleor=processing.saleor,
         now=processing.now,
     )
+    processing.reads.forget((COST_POOLS, url))  # the goods moved: the batch's next order reads its pools anew
 
 
 subscription = Subscription(

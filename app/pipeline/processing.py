@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -18,21 +18,65 @@ from app.services.shipping.quoting import LiveQuoteCache
 from app.webhooks.payloads import OrderEventPayload
 
 T = TypeVar("T")
+# Under this key a batch keeps the cost pools of its orders' SKUs (fraud reads them); whatever moves
+# goods in the batch forgets it.
+COST_POOLS = "cost pools"
 
 
 class BatchReads:
     """What the deliveries of one batch (one transaction) read once between them: a store's settings
-    and lists, which nothing a subscriber does changes. A batch lasts milliseconds; a change made
-    from the dashboard meanwhile reaches the next batch."""
+    and lists, which nothing a subscriber does changes, and what each order had stored before the batch
+    (``per_order``). A batch lasts milliseconds; a change made from the dashboard meanwhile reaches the
+    next batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, deliveries: Sequence[tuple[Delivery, OrderEventPayload]] = ()) -> None:
+        self._deliveries = [delivery for delivery, _ in deliveries]
+        self._payloads = deliveries
         self._read: dict[Hashable, Any] = {}
+        self._unread: dict[Hashable, set[str]] = {}
+
+    def forget(self, key: Hashable) -> None:
+        """What ``once`` read under ``key`` has changed in this batch: the next ask reads it again."""
+        self._read.pop(key, None)
+
+    def skus(self, url: SaleorApiUrl) -> set[str]:
+        """The SKUs the lines of the batch's orders of the store sell."""
+        return {
+            line.product_sku
+            for delivery, payload in self._payloads
+            if delivery.saleor_api_url == url
+            for line in payload.order.lines
+            if line.product_sku
+        }
 
     async def once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         if key not in self._read:
             self._read[key] = await read()
         value: T = self._read[key]
         return value
+
+    async def per_order(
+        self,
+        what: str,
+        url: SaleorApiUrl,
+        order_id: str,
+        read: Callable[[list[str]], Awaitable[Mapping[str, T]]],
+    ) -> T | None:
+        """The order's row(s) of ``what``, read for all of the batch's orders of the store in one query
+        when the first of them asks. Its orders are different orders, so what one of them writes is no
+        other's; each order's share is handed out once, and an order asking again (after writing) reads
+        anew."""
+        key = (what, url)
+        if key not in self._read:
+            order_ids = {delivery.order_id for delivery in self._deliveries if delivery.saleor_api_url == url}
+            self._read[key] = await read(sorted(order_ids | {order_id}))
+            self._unread[key] = order_ids | {order_id}
+        if order_id in self._unread[key]:
+            self._unread[key].discard(order_id)
+            found: Mapping[str, T] = self._read[key]
+        else:
+            found = await read([order_id])
+        return found.get(order_id)
 
 
 @dataclass(frozen=True, slots=True)

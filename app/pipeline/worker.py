@@ -121,9 +121,14 @@ class Worker:
                 deliveries = await queue.claim_batch(now, limit=self._batch)
                 if not deliveries:
                     return 0
-                reads = BatchReads()
-                for delivery in deliveries:
-                    await self._process(session, delivery, now, reads)
+                # Parsed up front: the batch's reads look at every order's lines (a body that does not
+                # parse fails the batch, and then only its own delivery).
+                parsed = [
+                    (delivery, OrderEventPayload.model_validate_json(delivery.payload)) for delivery in deliveries
+                ]
+                reads = BatchReads(parsed)
+                for delivery, payload in parsed:
+                    await self._process(session, delivery, now, reads, payload)
                 await queue.all_processed([delivery.id for delivery in deliveries], now)
         except Exception:
             if not deliveries:
@@ -181,12 +186,17 @@ class Worker:
         return True
 
     async def _process(
-        self, session: AsyncSession, delivery: Delivery, now: datetime, reads: BatchReads | None = None
+        self,
+        session: AsyncSession,
+        delivery: Delivery,
+        now: datetime,
+        reads: BatchReads | None = None,
+        payload: OrderEventPayload | None = None,
     ) -> None:
         installation = await self._runtime.installations.get(delivery.saleor_api_url, session)
         if installation is None:
             return  # the store's rows go with it; nothing is left to decide for it
-        payload = OrderEventPayload.model_validate_json(delivery.payload)
+        payload = payload or OrderEventPayload.model_validate_json(delivery.payload)
         processing = Processing(
             delivery=delivery,
             payload=payload,

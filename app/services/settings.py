@@ -6,6 +6,7 @@ import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -123,7 +124,19 @@ def _message(inner: tuple[int | str, ...], message: str) -> str:
 
 async def read_settings(store: SettingsStore, saleor_api_url: SaleorApiUrl, section: SettingsSection) -> BaseModel:
     stored = await store.get(saleor_api_url, section.key)
-    return section.model() if stored is None else section.model.model_validate(stored)
+    if section.model.model_config.get("frozen"):
+        try:
+            return _validated(section.model, tuple(sorted((stored or {}).items())))
+        except TypeError:  # a value that cannot be a cache key (a list): validated as it is
+            pass
+    return section.model.model_validate(stored or {})
+
+
+@lru_cache(maxsize=256)
+def _validated(model: type[BaseModel], stored: tuple[tuple[str, Any], ...]) -> BaseModel:
+    """An immutable section validated once per distinct stored values, not every time it is read (the
+    pipeline reads the fraud section for every order it scores)."""
+    return model.model_validate(dict(stored))
 
 
 async def change_settings(

@@ -139,8 +139,8 @@ _ASSESSMENTS_OF = (
     )
     .order_by(_ASSESSMENTS.c.assessed_at, _ASSESSMENTS.c.id)
 )
-_REVIEW = select(_REVIEWS).where(
-    _REVIEWS.c.saleor_api_url == bindparam("url"), _REVIEWS.c.order_id == bindparam("order_id")
+_REVIEWS_OF = select(_REVIEWS).where(
+    _REVIEWS.c.saleor_api_url == bindparam("url"), _REVIEWS.c.order_id.in_(bindparam("order_ids", expanding=True))
 )
 # Built once: customer_history runs for every order scored, and building them was most of its cost.
 _STORE_HISTORY = _store_history()
@@ -374,8 +374,12 @@ class SqlFraudRepository:
             )
 
     async def review(self, url: SaleorApiUrl, order_id: str) -> FraudReview | None:
-        row = (await self._session.execute(_REVIEW, {"url": url, "order_id": order_id})).first()
-        return None if row is None else _review(row)
+        return (await self.reviews_of(url, [order_id])).get(order_id)
+
+    async def reviews_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, FraudReview]:
+        """The review of each order that has one, in one query (a batch of orders scored together)."""
+        rows = await self._session.execute(_REVIEWS_OF, {"url": url, "order_ids": list(order_ids)})
+        return {row.order_id: _review(row) for row in rows}
 
     async def close_review(
         self, url: SaleorApiUrl, order_id: str, *, reason: str, by: str, at: datetime, note: str
