@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from app.domain.shipping.model import Level
 from app.saleor.manifest import manifest_template
@@ -53,54 +54,58 @@ def _destination(order: OrderPayload) -> Place | None:
     )
 
 
-def placed_order(order: OrderPayload) -> PlacedOrder | str:
-    """The order's shipments, one per warehouse Saleor allocated its units in, or why it has none to choose for."""
+def _placed(order: OrderPayload, shipments: Callable[[], tuple[OrderShipment, ...] | str]) -> PlacedOrder | str:
+    """The order with ``shipments``, or why it has none to choose for: a level the app did not offer, no
+    address, or what ``shipments`` says."""
     level = chosen_level(order)
     if not isinstance(level, Level):  # a Level is a str too
         return level
     destination = _destination(order)
     if destination is None:
         return "the order has no shipping address"
-    by_warehouse: dict[str, list[CartLine]] = defaultdict(list)
-    for line in order.lines:
-        for allocation in line.allocations:
-            if allocation.quantity > 0:
-                by_warehouse[allocation.warehouse.id].append(_cart_line(line, allocation.quantity))
-    if not by_warehouse:
-        return "Saleor allocated none of its lines to a warehouse"
+    found = shipments()
+    if isinstance(found, str):
+        return found
     return PlacedOrder(
         channel=order.channel.slug,
         currency=order.total.gross.currency,
         destination=destination,
         level=level,
         placed_at=order.created,
-        shipments=tuple(OrderShipment(warehouse, tuple(lines)) for warehouse, lines in by_warehouse.items()),
+        shipments=found,
     )
+
+
+def placed_order(order: OrderPayload) -> PlacedOrder | str:
+    """The order's shipments, one per warehouse Saleor allocated its units in, or why it has none to choose for."""
+
+    def allocated() -> tuple[OrderShipment, ...] | str:
+        by_warehouse: dict[str, list[CartLine]] = defaultdict(list)
+        for line in order.lines:
+            for allocation in line.allocations:
+                if allocation.quantity > 0:
+                    by_warehouse[allocation.warehouse.id].append(_cart_line(line, allocation.quantity))
+        if not by_warehouse:
+            return "Saleor allocated none of its lines to a warehouse"
+        return tuple(OrderShipment(warehouse, tuple(lines)) for warehouse, lines in by_warehouse.items())
+
+    return _placed(order, allocated)
 
 
 def fulfilled_order(order: OrderPayload, fulfillment: FulfillmentPayload) -> PlacedOrder | str:
     """The order as its one shipment ``fulfillment`` sends (its units, from its warehouse), or why not known."""
-    level = chosen_level(order)
-    if not isinstance(level, Level):  # a Level is a str too
-        return level
-    destination = _destination(order)
-    if destination is None:
-        return "the order has no shipping address"
-    if fulfillment.warehouse is None:
-        return "the fulfilment names no warehouse"
-    lines = {line.id: line for line in order.lines}
-    shipped = [
-        _cart_line(lines[unit.order_line.id], unit.quantity)
-        for unit in fulfillment.lines or []
-        if unit.order_line is not None and unit.order_line.id in lines and unit.quantity > 0
-    ]
-    if not shipped:
-        return "the fulfilment sends none of the order's lines"
-    return PlacedOrder(
-        channel=order.channel.slug,
-        currency=order.total.gross.currency,
-        destination=destination,
-        level=level,
-        placed_at=order.created,
-        shipments=(OrderShipment(fulfillment.warehouse.id, tuple(shipped)),),
-    )
+
+    def shipped() -> tuple[OrderShipment, ...] | str:
+        if fulfillment.warehouse is None:
+            return "the fulfilment names no warehouse"
+        lines = {line.id: line for line in order.lines}
+        units = [
+            _cart_line(lines[unit.order_line.id], unit.quantity)
+            for unit in fulfillment.lines or []
+            if unit.order_line is not None and unit.order_line.id in lines and unit.quantity > 0
+        ]
+        if not units:
+            return "the fulfilment sends none of the order's lines"
+        return (OrderShipment(fulfillment.warehouse.id, tuple(units)),)
+
+    return _placed(order, shipped)
