@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 import karrio.sdk as karrio_sdk
 from karrio.core import models as karrio
 from karrio.core.utils import Cache
-from karrio.core.utils.logger import logger as karrio_logger
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.shipping.parcels import Dimensions, Parcel
@@ -27,9 +26,6 @@ from app.services.ports import CarrierAccounts, Clock
 from app.services.shipping.model import CarrierAccount, CarrierSpec, ConnectionCheck, LiveQuotes, Place, RateRequest
 
 log = logging.getLogger(__name__)
-# Karrio logs through its own loguru sink on stderr, request bodies included; what matters of a
-# failure reaches our log as a problem with its carrier and reason.
-karrio_logger.disable("karrio")
 # Karrio's model library warns of every vendor field its models do not name: noise, not problems.
 logging.getLogger("jstruct").setLevel(logging.ERROR)
 
