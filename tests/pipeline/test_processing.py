@@ -251,5 +251,5 @@ class TestBatchesSharingVelocityKeys:
         )
         taking = asyncio.create_task(first.process_due())
         await started[1].wait()  # the first batch holds orders 1 and 2; the second takes 3 and 4
-        assert await asyncio.gather(taking, second.process_due()) == [2, 2]
+        assert list(await asyncio.gather(taking, second.process_due())) == [2, 2]
         assert await _deliveries(runtime) == [("order_created", "done", 0)] * 4
