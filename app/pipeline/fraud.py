@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.inventory import SqlInventoryLedger
-from app.domain.fraud import ListEntry, OrderFacts
+from app.db.repositories.pipeline import Delivery
+from app.domain.fraud import ListEntry, OrderFacts, VelocityProbe
 from app.domain.ids import SaleorApiUrl
-from app.pipeline.processing import COST_POOLS, Processing, SettingsReadOncePerBatch, Subscription
-from app.services.fraud import OrderSnapshot, ScoredOn, assess_order
+from app.pipeline.processing import COST_POOLS, BatchReads, Processing, SettingsReadOncePerBatch, Subscription
+from app.services.fraud import OrderSnapshot, ScoredOn, assess_order, counted_velocity, store_configuration
 from app.services.inventory import next_unit_costs
 from app.services.ports import FraudReview, InventoryLedger, StoredAssessment, StoredPool
 from app.webhooks.order_facts import order_facts
+from app.webhooks.payloads import OrderEventPayload
 
 
 async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: InventoryLedger) -> OrderFacts:
@@ -66,6 +70,26 @@ class _PoolsReadOncePerBatch(SqlInventoryLedger):
         return [stored for stored in pools if stored.pool.sku in skus]
 
 
+_SCORED_ON_CREATION = frozenset({"order_created"})
+_SCORED_ON_PAYMENT = frozenset({"order_paid", "order_fully_paid", "order_updated"})
+
+
+async def lock_velocity_of_batch(
+    session: AsyncSession, reads: BatchReads, deliveries: Sequence[tuple[Delivery, OrderEventPayload]]
+) -> None:
+    """Every velocity key the batch's orders may count, locked before its first order in one sorted
+    statement. Locked as each order is assessed, two batches whose orders share keys in opposite order
+    would deadlock; each order's own locking then finds its keys held already."""
+    settings = SettingsReadOncePerBatch(session, reads)
+    probes: dict[SaleorApiUrl, list[VelocityProbe]] = {}
+    for delivery, payload in deliveries:
+        if delivery.event in _SCORED_ON_CREATION | _SCORED_ON_PAYMENT:
+            url = delivery.saleor_api_url
+            config = await store_configuration(settings, url)
+            probes.setdefault(url, []).extend(counted_velocity(order_facts(payload.order), config))
+    await SqlFraudRepository(session).lock_velocity(probes)
+
+
 def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
     async def assess(processing: Processing) -> None:
         url, order = processing.delivery.saleor_api_url, processing.payload.order
@@ -76,7 +100,7 @@ def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
             OrderSnapshot(number=order.number, status=order.status),
             scored_on=scored_on,
             fraud=_ReadOncePerBatch(processing),
-            settings=SettingsReadOncePerBatch(processing),
+            settings=SettingsReadOncePerBatch(processing.session, processing.reads),
             saleor=processing.saleor,
             now=processing.now,
         )
@@ -84,7 +108,5 @@ def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
     return assess
 
 
-on_creation = Subscription("fraud", frozenset({"order_created"}), _assessing(ScoredOn.CREATION))
-on_payment = Subscription(
-    "fraud", frozenset({"order_paid", "order_fully_paid", "order_updated"}), _assessing(ScoredOn.PAYMENT)
-)
+on_creation = Subscription("fraud", _SCORED_ON_CREATION, _assessing(ScoredOn.CREATION), lock_velocity_of_batch)
+on_payment = Subscription("fraud", _SCORED_ON_PAYMENT, _assessing(ScoredOn.PAYMENT), lock_velocity_of_batch)

@@ -18,7 +18,7 @@ async def cost(processing: Processing) -> None:
         order_fulfillments(payload.order, payload.fulfillment),
         seen_at=payload.issued_at,
         ledger=SqlInventoryLedger(processing.session),
-        policy=await costing_policy(SettingsReadOncePerBatch(processing), url),
+        policy=await costing_policy(SettingsReadOncePerBatch(processing.session, processing.reads), url),
         saleor=processing.saleor,
         now=processing.now,
     )

@@ -97,6 +97,11 @@ class Processing:
         return principal is not None and principal.id == self.installation.app_id
 
 
+# What a capability does once per batch, in its transaction, before the batch's first delivery: handed
+# every delivery of the batch, parsed (of any event: it picks its own).
+BatchStart = Callable[[AsyncSession, BatchReads, Sequence[tuple[Delivery, OrderEventPayload]]], Awaitable[None]]
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """A capability's handler and the events (lower_snake, as Saleor names them) it needs."""
@@ -104,14 +109,15 @@ class Subscription:
     name: str
     events: frozenset[str]
     handle: Callable[[Processing], Awaitable[None]]
+    starting_a_batch: BatchStart | None = None  # run once per batch, however many subscriptions share it
 
 
 class SettingsReadOncePerBatch(SqlSettingsStore):
     """The store's settings as its batch read them first."""
 
-    def __init__(self, processing: Processing) -> None:
-        super().__init__(processing.session)
-        self._reads = processing.reads
+    def __init__(self, session: AsyncSession, reads: BatchReads) -> None:
+        super().__init__(session)
+        self._reads = reads
 
     async def get(self, saleor_api_url: SaleorApiUrl, section: str) -> dict[str, object] | None:
         read = super().get

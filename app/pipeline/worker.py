@@ -33,7 +33,7 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
-from app.pipeline.processing import BatchReads, Processing, Subscription
+from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, Outbox, deliver
 from app.webhooks.payloads import OrderEventPayload
 
@@ -66,9 +66,13 @@ class Worker:
     ) -> None:
         self._runtime = runtime
         self._subscribers: dict[str, list[Subscription]] = defaultdict(list)
+        starts: dict[BatchStart, None] = {}
         for subscription in subscriptions:
             for event in subscription.events:
                 self._subscribers[event].append(subscription)
+            if subscription.starting_a_batch is not None:
+                starts[subscription.starting_a_batch] = None
+        self._batch_starts = tuple(starts)
         self._concurrency = concurrency
         self._batch = batch
         self._one_at_a_time = 0  # deliveries of a failed batch still to be taken singly
@@ -127,6 +131,8 @@ class Worker:
                     (delivery, OrderEventPayload.model_validate_json(delivery.payload)) for delivery in deliveries
                 ]
                 reads = BatchReads(parsed)
+                for start in self._batch_starts:
+                    await start(session, reads, parsed)
                 for delivery, payload in parsed:
                     await self._process(session, delivery, now, reads, payload)
                 await queue.all_processed([delivery.id for delivery in deliveries], now)

@@ -21,11 +21,12 @@ from app.domain.fraud import (
     RiskAssessment,
     Sentiment,
     Stage,
+    VelocityProbe,
     assess_order_risk,
     velocity_probes,
 )
 from app.domain.ids import SaleorApiUrl, SaleorId
-from app.services.fraud_settings import FraudSettings, configuration
+from app.services.fraud_settings import FraudConfiguration, FraudSettings, configuration
 from app.services.ports import CANCELLED_IN_SALEOR, FraudRepository, SaleorWriter, SettingsStore
 from app.services.settings import SECTIONS, read_settings
 
@@ -78,6 +79,17 @@ def note_for(assessment: RiskAssessment) -> str:
     )
 
 
+async def store_configuration(settings: SettingsStore, url: SaleorApiUrl) -> FraudConfiguration:
+    stored_settings = await read_settings(settings, url, SECTIONS["fraud"])
+    assert isinstance(stored_settings, FraudSettings)
+    return configuration(stored_settings)
+
+
+def counted_velocity(facts: OrderFacts, config: FraudConfiguration) -> tuple[VelocityProbe, ...]:
+    """What assessing the order counts, and so locks (the pipeline locks a whole batch's first)."""
+    return velocity_probes(facts, config.policy, config.rules)
+
+
 class ScoredOn(StrEnum):
     """Which events score an order: its creation always; later events once a payment shows."""
 
@@ -113,10 +125,8 @@ async def assess_order(
     # ORDER_UPDATED comes often: an order already assessed at this stage stops before any counting.
     if any(stored.stage is stage for stored in await fraud.assessments(url, facts.order_id)):
         return AlreadyAssessed()
-    stored_settings = await read_settings(settings, url, SECTIONS["fraud"])
-    assert isinstance(stored_settings, FraudSettings)
-    config = configuration(stored_settings)
-    probes = velocity_probes(facts, config.policy, config.rules)
+    config = await store_configuration(settings, url)
+    probes = counted_velocity(facts, config)
     # Recorded and counted in one step, so that orders arriving together count each other.
     counts = await fraud.record_velocity(url, probes, order_id=facts.order_id, at=now)
     past = await fraud.customer_history(url, facts)

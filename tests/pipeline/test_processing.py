@@ -16,6 +16,7 @@ from app.pipeline.processing import Processing, Subscription
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from tests.api.conftest import Send
+from tests.builders import body_of, order_payload
 from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
 from tests.pipeline.orders import Delivery, order_deliveries, order_id
@@ -218,3 +219,37 @@ class TestBatches:
         assert done.assessments == {(order_id(1), "created"): 1, (order_id(3), "created"): 1}
         assert done.effects == {"done": 2}
         assert set(fake_saleor.notes) == {order_id(1), order_id(3)}
+
+
+class TestBatchesSharingVelocityKeys:
+    async def test_two_batches_whose_orders_share_emails_in_opposite_order_both_commit(
+        self, send: Send, runtime: Runtime
+    ) -> None:
+        """Each batch's first order uses the email the other batch's second order uses: locking as each
+        order comes deadlocks them (PostgreSQL aborts one, its deliveries go one by one); locking the whole
+        batch's keys first makes one wait for the other."""
+        if runtime.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer: the second batch waits for the first to commit")
+        emails = ("first@example.com", "second@example.com")
+        for number, email in enumerate((*emails, *reversed(emails)), start=1):
+            body = body_of(order_payload(order_id=order_id(number), number=str(number), userEmail=email))
+            assert (await send("ORDER_CREATED", body, process=False)).json() == {"status": "recorded"}
+        started = {1: asyncio.Event(), 2: asyncio.Event()}
+
+        def after_the_first_order(batch: int) -> Subscription:
+            async def wait_for_the_other_batch(processing: Processing) -> None:
+                if processing.delivery.order_id in (order_id(1), order_id(3)):
+                    started[batch].set()
+                    # Long enough for the other batch to lock its first order's email, if it can.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(started[3 - batch].wait(), timeout=2)
+
+            return Subscription("waits", frozenset({"order_created"}), wait_for_the_other_batch)
+
+        first, second = (
+            Worker(runtime, (*SUBSCRIPTIONS, after_the_first_order(batch)), concurrency=1, batch=2) for batch in (1, 2)
+        )
+        taking = asyncio.create_task(first.process_due())
+        await started[1].wait()  # the first batch holds orders 1 and 2; the second takes 3 and 4
+        assert list(await asyncio.gather(taking, second.process_due())) == [2, 2]
+        assert await _deliveries(runtime) == [("order_created", "done", 0)] * 4

@@ -7,7 +7,7 @@ import hashlib
 import json
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -230,17 +230,14 @@ class SqlFraudRepository:
         """Keep this order's email, card, IP and address, and count the other orders per probe within its
         window, as one step: of orders arriving together (card testing), each counts those before it.
 
-        The keys are locked first (PostgreSQL: a transaction-level advisory lock per key, in one order so
-        two orders cannot deadlock; SQLite: the insert takes the database's single write lock), so a
-        concurrent order sharing a key waits until this transaction ends and then counts this one.
+        The keys are locked first (``lock_velocity``; SQLite: the insert takes the database's single write
+        lock), so a concurrent order sharing a key waits until this transaction ends and then counts this
+        one. In a batch that locked all its orders' keys before its first order, this waits for nothing.
         """
         if not probes:
             return {}
         keys = sorted({(p.dimension.value, p.value) for p in probes})
-        connection = await self._session.connection()
-        if connection.dialect.name == "postgresql":
-            locks = sorted({_lock_key(url, dimension, value) for dimension, value in keys})
-            await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
+        await self.lock_velocity({url: probes})
         await insert_all_if_absent(
             self._session,
             _VELOCITY,
@@ -250,6 +247,19 @@ class SqlFraudRepository:
             ],
         )
         return await self._count_velocity(url, probes, order_id=order_id, now=at)
+
+    async def lock_velocity(self, probes: Mapping[SaleorApiUrl, Iterable[VelocityProbe]]) -> None:
+        """PostgreSQL: a transaction-level advisory lock on each store's probed values, every key in one
+        order in one statement, so that transactions locking overlapping keys cannot deadlock. Taking a
+        key this transaction holds again returns at once."""
+        connection = await self._session.connection()
+        if connection.dialect.name != "postgresql":
+            return
+        locks = sorted(
+            {_lock_key(url, p.dimension.value, p.value) for url, of_store in probes.items() for p in of_store}
+        )
+        if locks:
+            await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
 
     async def _count_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
