@@ -125,18 +125,17 @@ def _message(inner: tuple[int | str, ...], message: str) -> str:
 async def read_settings(store: SettingsStore, saleor_api_url: SaleorApiUrl, section: SettingsSection) -> BaseModel:
     stored = await store.get(saleor_api_url, section.key)
     if section.model.model_config.get("frozen"):
-        try:
-            return _validated(section.model, tuple(sorted((stored or {}).items())))
-        except TypeError:  # a value that cannot be a cache key (a list): validated as it is
-            pass
+        # Keyed by the values' canonical JSON text, which any stored section (lists too) has.
+        return _validated(section.model, json.dumps(stored or {}, sort_keys=True))
     return section.model.model_validate(stored or {})
 
 
 @lru_cache(maxsize=256)
-def _validated(model: type[BaseModel], stored: tuple[tuple[str, Any], ...]) -> BaseModel:
+def _validated(model: type[BaseModel], stored: str) -> BaseModel:
     """An immutable section validated once per distinct stored values, not every time it is read (the
-    pipeline reads the fraud section for every order it scores)."""
-    return model.model_validate(dict(stored))
+    pipeline reads the fraud section for every order it scores, checkout the shipping section for
+    every cart)."""
+    return model.model_validate_json(stored)
 
 
 async def change_settings(

@@ -18,7 +18,6 @@ two); the rate tester and orders check it every time.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -48,7 +47,7 @@ from app.domain.shipping.rates import (
 )
 from app.domain.shipping.selection import Candidate, Selection, ShipmentFacts, select
 from app.services.ports import CarrierQuotes, RateTableStore, SettingsStore, ShippingRevisions
-from app.services.settings import SECTIONS
+from app.services.settings import SECTIONS, read_settings
 from app.services.shipping.model import (
     Cart,
     CartLine,
@@ -424,12 +423,6 @@ def _profiled(parcel: Parcel) -> Parcel:
     )
 
 
-@lru_cache(maxsize=256)
-def _configuration_of(stored: str) -> ShippingConfiguration:
-    """Each distinct saved section validated once, not at every checkout (a third of its time)."""
-    return ShippingSettings.model_validate_json(stored).configuration()
-
-
 @lru_cache(maxsize=4_096)
 def _option_name(level: Level, window: DeliveryWindow, locale: str) -> str:
     """Babel takes a tenth of a millisecond per label, and a day's checkouts share a few windows."""
@@ -667,8 +660,9 @@ class ShippingQuoter:
         return read
 
     async def _configuration(self, saleor_api_url: SaleorApiUrl) -> ShippingConfiguration:
-        stored = await self._settings.get(saleor_api_url, SECTIONS["shipping"].key)
-        return _configuration_of(json.dumps(stored or {}, sort_keys=True))
+        stored = await read_settings(self._settings, saleor_api_url, SECTIONS["shipping"])
+        assert isinstance(stored, ShippingSettings)
+        return stored.configuration()
 
     @staticmethod
     def _facts(
