@@ -642,9 +642,7 @@ class ShippingQuoter:
         """The store's configuration and tables: kept ones while its revision holds (``recent``: as
         last confirmed, if that was less than the cache's TTL ago), else read."""
         if self._revisions is None:
-            return _store_shipping(
-                None, await self._configuration(saleor_api_url), await self._tables.rate_tables(saleor_api_url)
-            )
+            return await self._read_store(saleor_api_url, None)
         if recent and (kept := self._quoting.recent(saleor_api_url)) is not None:
             return kept
         # The revision is read before the values: a change landing in between makes the next
@@ -653,11 +651,13 @@ class ShippingQuoter:
         kept = self._quoting.store(saleor_api_url, revision)
         if kept is not None:
             return kept
-        read = _store_shipping(
-            revision, await self._configuration(saleor_api_url), await self._tables.rate_tables(saleor_api_url)
-        )
+        read = await self._read_store(saleor_api_url, revision)
         self._quoting.keep_store(saleor_api_url, read)
         return read
+
+    async def _read_store(self, saleor_api_url: SaleorApiUrl, revision: Hashable | None) -> _StoreShipping:
+        config = await self._configuration(saleor_api_url)
+        return _store_shipping(revision, config, await self._tables.rate_tables(saleor_api_url))
 
     async def _configuration(self, saleor_api_url: SaleorApiUrl) -> ShippingConfiguration:
         stored = await read_settings(self._settings, saleor_api_url, SECTIONS["shipping"])
