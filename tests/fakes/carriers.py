@@ -99,6 +99,7 @@ class RecordedCarrierHttp:
     routes: list[_Route] = field(default_factory=list)
     seen: list[SeenRequest] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
+    holding: threading.Event = field(default_factory=threading.Event)
 
     def on(
         self,
@@ -121,6 +122,7 @@ class RecordedCarrierHttp:
         if route is None:
             raise urllib.error.URLError(f"no recorded answer for {request.full_url}")
         if route.hold_seconds:
+            self.holding.set()
             self.released.wait(route.hold_seconds)
         if route.error is not None:
             raise route.error

@@ -290,18 +290,16 @@ class TestSlowAndFailingCarriers:
     ) -> None:
         carrier_http.on("/v2/shipments", "easypost_shipment.json", hold_seconds=30)
         await _connect(accounts, "easypost")
-        ticks = 0
-
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                ticks += 1
-                await asyncio.sleep(0.01)
-
-        ticker = asyncio.create_task(tick())
-        await KarrioCarrierQuotes(accounts, calls, _Clock()).quotes(SHOP, _request(), within_seconds=0.3)
-        ticker.cancel()
-        assert ticks >= 10
+        asking = asyncio.create_task(
+            KarrioCarrierQuotes(accounts, calls, _Clock()).quotes(SHOP, _request(), within_seconds=30)
+        )
+        assert await asyncio.to_thread(carrier_http.holding.wait, 10)
+        # The carrier is held on its thread; this coroutine still runs, and the quotes still wait for it.
+        await asyncio.sleep(0.05)
+        assert not asking.done()
+        carrier_http.released.set()
+        live = await asking
+        assert {q.carrier for q in live.quotes} == {"usps"}
 
     async def test_a_carrier_refusing_the_credentials_is_a_problem_with_its_message(
         self, accounts: InMemoryCarrierAccounts, calls: KarrioCalls, carrier_http: RecordedCarrierHttp
