@@ -16,6 +16,8 @@ from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
+from app.domain.support.ticket import Ticket, TicketId
+from app.services.routing.model import RoutingSetup
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
@@ -442,3 +444,30 @@ class ShippingRevisions(Protocol):
     process: quoting keeps what it derives from them while the value stays the same."""
 
     async def revision(self, saleor_api_url: SaleorApiUrl) -> Hashable: ...
+
+
+class RoutingSources(Protocol):
+    """A store's partners, in-house priorities and supplier offers."""
+
+    async def setup(self, saleor_api_url: SaleorApiUrl, skus: Collection[str]) -> RoutingSetup:
+        """What routing an order of these SKUs needs, read in one go."""
+
+    async def partner_secret(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> str | None:
+        """The partner's signing secret (hand-offs and callbacks), decrypted; None for an unknown partner."""
+
+
+class TicketStore(Protocol):
+    """A store's support tickets with their threads and status history."""
+
+    async def next_id(self, saleor_api_url: SaleorApiUrl) -> TicketId:
+        """A fresh id, the store's next ticket number ("1042")."""
+
+    async def get(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> Ticket | None: ...
+    async def opened_by_store(self, saleor_api_url: SaleorApiUrl, store_key: str) -> Ticket | None:
+        """The ticket the store opened under ``store_key`` (``store_ticket_key``), if any."""
+
+    async def add(self, saleor_api_url: SaleorApiUrl, ticket: Ticket, *, store_key: str | None = None) -> bool:
+        """Keep a new ticket; False (and nothing kept) when one is already kept under ``store_key``."""
+
+    async def save(self, saleor_api_url: SaleorApiUrl, ticket: Ticket) -> None:
+        """Replace the kept ticket by ``ticket`` (the result of ``apply_ticket_event``)."""
