@@ -20,7 +20,7 @@ from app.dashboard.shipping import ShippingManagerDep
 from app.dashboard.shipping_views import ACTIONS, FRAGMENTS, TABS
 from app.dependencies import RuntimeDep, SettingsStoreDep
 from app.errors import SaleorApiError
-from app.services.ports import WarehouseRef
+from app.services.ports import ChannelRef, WarehouseRef
 from app.services.settings import SECTIONS, SettingsRejected, change_settings, read_settings
 
 router = APIRouter()
@@ -47,6 +47,12 @@ class _Forms:
             return await self.runtime.saleor.gateway(self.url, self.viewer.installation.token).warehouses()
         except SaleorApiError:
             return None  # the forms still work, by warehouse ID
+
+    async def saleor_channels(self) -> list[ChannelRef] | None:
+        try:
+            return await self.runtime.saleor.gateway(self.url, self.viewer.installation.token).channels()
+        except SaleorApiError:
+            return None  # the form still works, by slug
 
     async def form(self) -> dict[str, str]:
         form = await self.request.form()
@@ -176,13 +182,18 @@ async def _channels(forms: _Forms, *, message: str | None = None, refused: str |
 
 
 async def _channel_form(
-    forms: _Forms, fields: dict[str, Any], replacing: str, refused: str | None = None
+    forms: _Forms,
+    fields: dict[str, Any],
+    replacing: str,
+    saleor: list[ChannelRef] | None,
+    refused: str | None = None,
 ) -> HTMLResponse:
     stored = await forms.stored()
     names = ("channel", "warehouse", "levels", "promise_days", *views.PRICE_FIELDS)
     context = {
         "fields": fields,
         "replacing": replacing,
+        "channels": views.channel_choices(saleor, stored["channels"], replacing),
         "warehouses": [(item["id"], item["name"] or item["id"]) for item in stored["warehouses"]],
         "levels": views.LEVELS,
         "errors": views.field_errors(refused or "", names),
@@ -198,18 +209,20 @@ async def channels_fragment(forms: FormsDep) -> HTMLResponse:
 @router.get(FRAGMENTS + "/channels/edit", response_class=HTMLResponse)
 async def channel_fragment(forms: FormsDep, channel: TextQuery = "") -> HTMLResponse:
     stored = next((item for item in (await forms.stored())["channels"] if item["channel"] == channel), None)
-    return await _channel_form(forms, views.channel_fields(stored), stored["channel"] if stored else "")
+    saleor = await forms.saleor_channels()
+    return await _channel_form(forms, views.channel_fields(stored), stored["channel"] if stored else "", saleor)
 
 
 @router.post(ACTIONS + "/channels", response_class=HTMLResponse)
 async def save_channel(forms: FormsDep) -> HTMLResponse:
+    saleor = await forms.saleor_channels()  # first, as when saving warehouses
     form = await forms.form()
     fields, replacing = views.channel_form_fields(form), form.get("replacing", "")
     channels = (await forms.stored())["channels"]
     index = next((i for i, item in enumerate(channels) if replacing and item["channel"] == replacing), None)
     refused = await forms.save("channels", views.replaced(channels, index, views.channel_item(fields)))
     if refused:
-        return await _channel_form(forms, fields, replacing, refused)
+        return await _channel_form(forms, fields, replacing, saleor, refused)
     return await _channels(forms, message=f"Channel {fields['channel'].strip()} saved.")
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from app.domain.shipping.model import Level
 from app.domain.shipping.selection import Strategy
-from app.services.ports import WarehouseRef
+from app.services.ports import ChannelRef, WarehouseRef
 from app.services.shipping.settings import WEEKDAYS
 
 FRAGMENTS = "/api/dashboard/fragments/shipping"
@@ -175,6 +175,17 @@ def channel_fields(item: Item | None) -> dict[str, Any]:
             for level in LEVELS
         },
     }
+
+
+def channel_choices(
+    saleor: Sequence[ChannelRef] | None, configured: Sequence[Item], replacing: str
+) -> list[tuple[str, str]] | None:
+    """The store's channels not configured yet (and the one being edited), as (slug, label); None when
+    Saleor could not be asked, and the slug is typed instead."""
+    if saleor is None:
+        return None
+    taken = {item["channel"] for item in configured} - {replacing}
+    return [(c.slug, f"{c.name} ({c.slug}, {c.currency})") for c in saleor if c.slug not in taken]
 
 
 def channel_form_fields(form: Mapping[str, str]) -> dict[str, Any]:

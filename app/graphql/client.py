@@ -27,7 +27,7 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.graphql.documents import Document, load, load_repeating
-from app.services.ports import AppIdentity, SaleorName, StockLevel, WarehouseRef, variant_name
+from app.services.ports import AppIdentity, ChannelRef, SaleorName, StockLevel, WarehouseRef, variant_name
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +251,13 @@ class GqlSaleorGateway:
         return [
             WarehouseRef(id=node["id"], slug=node["slug"], name=node["name"])
             async for node in self._nodes(load("queries", "warehouses"), ("warehouses",))
+        ]
+
+    async def channels(self) -> list[ChannelRef]:
+        answer = await self._client.execute(load("queries", "channels"), {})
+        return [
+            ChannelRef(slug=node["slug"], name=node["name"], currency=node["currencyCode"])
+            for node in answer.get("channels") or ()
         ]
 
     async def stock_levels(self) -> AsyncIterator[StockLevel]:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.errors import SaleorMutationError
-from app.services.ports import SaleorGateway, StockLevel, WarehouseRef
+from app.services.ports import ChannelRef, SaleorGateway, StockLevel, WarehouseRef
 
 
 class EffectKind:
@@ -132,6 +132,9 @@ class OutboxGateway(Outbox):
 
     async def warehouses(self) -> list[WarehouseRef]:
         return await self._saleor.warehouses()
+
+    async def channels(self) -> list[ChannelRef]:
+        return await self._saleor.channels()
 
     def stock_levels(self) -> AsyncIterator[StockLevel]:
         return self._saleor.stock_levels()

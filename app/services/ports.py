@@ -170,6 +170,9 @@ class SaleorGateway(SaleorWriter, Protocol):
     async def warehouses(self) -> list[WarehouseRef]:
         """Every warehouse of the store (paged through GraphQL)."""
 
+    async def channels(self) -> list[ChannelRef]:
+        """Every channel of the store, by slug."""
+
     def stock_levels(self) -> AsyncIterator[StockLevel]:
         """Every stock record (variant × warehouse) with the variant's cost prices, paged."""
 
@@ -179,6 +182,13 @@ class WarehouseRef:
     id: str
     slug: str
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    slug: str
+    name: str
+    currency: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -317,6 +317,11 @@ def _query_warehouses(_: None, info: Info, first: int | None = None, after: str 
     return _connection(warehouses, first=first, after=after, name="warehouses")
 
 
+def _query_channels(_: None, info: Info) -> list[Channel]:
+    # Saleor's Channel model is ordered by slug.
+    return sorted(_ctx(info).store.channels.values(), key=lambda c: c.slug)
+
+
 def _query_warehouse(_: None, info: Info, id: str | None = None) -> Warehouse | None:
     pk = _decode(id, "Warehouse") if id is not None else None
     return _ctx(info).store.warehouses.get(pk) if isinstance(pk, UUID) else None
@@ -702,6 +707,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "orders": _query_orders,
         "warehouses": _query_warehouses,
         "warehouse": _query_warehouse,
+        "channels": _query_channels,
         "productVariant": _query_variant,
         "productVariants": _query_variants,
         "checkout": _query_checkout,

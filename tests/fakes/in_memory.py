@@ -17,6 +17,7 @@ from app.errors import GraphQLErrorDetail, JwksUnavailableError, SaleorApiError,
 from app.services.ports import (
     CANCELLED_IN_SALEOR,
     AppIdentity,
+    ChannelRef,
     CustomerHistory,
     FraudRepository,
     FraudReview,
@@ -179,6 +180,7 @@ class FakeSaleorGateway:
         self.calls: list[tuple[str, str, object]] = []
         self.refuse_confirm = False
         self.warehouse_list: list[WarehouseRef] = []
+        self.channel_list: list[ChannelRef] = []
         self.stock_list: list[StockLevel] = []
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
@@ -226,6 +228,9 @@ class FakeSaleorGateway:
 
     async def warehouses(self) -> list[WarehouseRef]:
         return list(self.warehouse_list)
+
+    async def channels(self) -> list[ChannelRef]:
+        return list(self.channel_list)
 
     async def stock_levels(self) -> AsyncIterator[StockLevel]:
         for level in self.stock_list:

@@ -18,7 +18,7 @@ from app.graphql.client import GqlSaleorGateway
 from app.graphql.documents import load
 from app.runtime import Runtime
 from app.services.order_costing import FulfilledUnits, OrderFulfillments
-from app.services.ports import SaleorName, StockLevel, WarehouseRef
+from app.services.ports import ChannelRef, SaleorName, StockLevel, WarehouseRef
 from app.standin import actions
 from app.standin.facade import StandIn
 from app.standin.state import App, AppWebhook, Order, Payment, PaymentChargeStatus, PendingEvent, to_global_id
@@ -272,6 +272,14 @@ class TestGatewayOverHttp:
         assert await gateway_of(ops, installed).warehouses() == [
             WarehouseRef(id=gid("Warehouse", catalogue.main.pk), slug="main", name="Main"),
             WarehouseRef(id=gid("Warehouse", catalogue.tpl.pk), slug="shipwell", name="Shipwell 3PL"),
+        ]
+
+    async def test_lists_every_channel_by_slug(self, ops: FastAPI, standin: StandIn, installed: App) -> None:
+        standin.store.add_channel(slug="eu", name="Europe", currency_code="EUR")
+        standin.store.add_channel(slug="b2b", name="Wholesale", currency_code="USD")
+        assert await gateway_of(ops, installed).channels() == [
+            ChannelRef("b2b", "Wholesale", "USD"),
+            ChannelRef("eu", "Europe", "EUR"),
         ]
 
     async def test_reads_every_stock_with_its_variants_type_and_cost_prices(

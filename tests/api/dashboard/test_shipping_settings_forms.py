@@ -173,7 +173,38 @@ class TestWarehouses:
         assert len((await _changes(runtime))[-1]["warehouses"]) == 1
 
 
+CHANNELS = {
+    "data": {
+        "channels": [
+            {"id": "Q2hhbm5lbDox", "slug": "default-channel", "name": "Default", "currencyCode": "USD"},
+            {"id": "Q2hhbm5lbDoy", "slug": "eu", "name": "Europe", "currencyCode": "EUR"},
+        ]
+    }
+}
+
+
 class TestChannels:
+    async def test_the_store_s_channels_not_set_up_yet_are_offered(
+        self, client: httpx.AsyncClient, fake_saleor: FakeSaleor, staff_headers: Any
+    ) -> None:
+        fake_saleor.on("Channels", CHANNELS)
+        await _post(client, staff_headers(*MANAGER), "/warehouses", warehouse_form())
+        await _post(client, staff_headers(*MANAGER), "/channels", channel_form())
+        new = await client.get(f"{FRAGMENTS}/channels/edit", headers=staff_headers(*MANAGER))
+        assert '<option value="eu">Europe (eu, EUR)</option>' in new.text
+        assert 'value="default-channel"' not in new.text  # it has its shipping already
+        edited = await client.get(
+            f"{FRAGMENTS}/channels/edit", params={"channel": "default-channel"}, headers=staff_headers(*MANAGER)
+        )
+        assert '<option value="default-channel" selected>Default (default-channel, USD)</option>' in edited.text
+
+    async def test_the_slug_is_typed_when_saleor_cannot_be_asked(
+        self, client: httpx.AsyncClient, staff_headers: Any
+    ) -> None:
+        form = await client.get(f"{FRAGMENTS}/channels/edit", headers=staff_headers(*MANAGER))
+        assert '<input id="channel-channel" name="channel" value=""' in form.text
+        assert "Saleor could not be asked for its channels" in form.text
+
     async def test_a_valid_form_saves_promises_and_prices_with_history(
         self, client: httpx.AsyncClient, runtime: Runtime, staff_headers: Any
     ) -> None:
