@@ -129,7 +129,7 @@ async def assess_order(
     probes = counted_velocity(facts, config)
     # Recorded and counted in one step, so that orders arriving together count each other.
     counts = await fraud.record_velocity(url, probes, order_id=facts.order_id, at=now)
-    past = await fraud.customer_history(url, facts)
+    past = await fraud.customer_history(url, facts, count_to=config.policy.min_store_orders)
     history = History(
         store_order_count=past.store_order_count,
         store_median_total=past.store_median_total,

@@ -230,7 +230,7 @@ class StockLevel:
 
 @dataclass(frozen=True, slots=True)
 class CustomerHistory:
-    store_order_count: int
+    store_order_count: int  # the store's other orders, counted up to what was asked
     store_median_total: Decimal | None
     customer_order_count: int  # earlier orders that were paid and approved (see History)
     customer_average_total: Decimal | None
@@ -279,7 +279,9 @@ class FraudRepository(Protocol):
     async def assessments_of(
         self, url: SaleorApiUrl, order_ids: Sequence[str]
     ) -> dict[str, list[StoredAssessment]]: ...
-    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory: ...
+    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> CustomerHistory:
+        """``store_order_count`` stops at ``count_to``: past the orders a policy needs, only "enough" matters."""
+
     async def record_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
     ) -> dict[VelocityProbe, int]:

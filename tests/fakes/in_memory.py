@@ -276,7 +276,7 @@ class InMemoryFraudRepository:
     async def assessments_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, list[StoredAssessment]]:
         return {order_id: await self.assessments(url, order_id) for order_id in order_ids}
 
-    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
+    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> CustomerHistory:
         """As the SQL repository, simplified: a paid approval with no review builds trust, a rejection adds risk."""
         latest: dict[str, StoredAssessment] = {}
         paid: set[str] = set()
@@ -288,7 +288,7 @@ class InMemoryFraudRepository:
         mine = [a for a in latest.values() if facts.email and a.email == facts.email]
         trusted = [a for a in mine if a.order_id in paid and a.decision == "approve" and a.order_id not in self.reviews]
         return CustomerHistory(
-            len(latest),
+            min(len(latest), count_to),
             Decimal(statistics.median([a.total for a in latest.values()])) if latest else None,
             len(trusted),
             sum((a.total for a in trusted), Decimal(0)) / len(trusted) if trusted else None,

@@ -85,7 +85,9 @@ def _store_history() -> Select[Any]:
         func.row_number().over(order_by=recent.c.total).label("rank"),
         func.count().over().label("size"),
     ).subquery()
-    orders = select(func.count()).where(*others).scalar_subquery()
+    # Counted up to ``count_to`` only: a count of every order would read all of a big store's rows.
+    counted = select(literal(1)).where(*others).limit(bindparam("count_to")).subquery()
+    orders = select(func.count()).select_from(counted).scalar_subquery()
     middle = or_(ranked.c.rank == (ranked.c.size + 1) // 2, ranked.c.rank == (ranked.c.size + 2) // 2)
     return (
         select(orders.label("orders"), ranked.c.total)
@@ -196,10 +198,10 @@ class SqlFraudRepository:
             found.setdefault(row.order_id, []).append(_stored(row))
         return found
 
-    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts) -> CustomerHistory:
-        """The store's order count and usual value, and this customer's earlier orders (by account, else email):
-        those paid and approved build trust, those rejected or found fraudulent add risk."""
-        params = {"url": url, "order_id": facts.order_id, "currency": facts.currency}
+    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> CustomerHistory:
+        """The store's order count (up to ``count_to``) and usual value, and this customer's earlier orders (by
+        account, else email): those paid and approved build trust, those rejected or found fraudulent add risk."""
+        params = {"url": url, "order_id": facts.order_id, "currency": facts.currency, "count_to": count_to}
         store = (await self._session.execute(_STORE_HISTORY, params)).all()
         store_count = int(store[0].orders)
         middle = [row.total for row in store if row.total is not None]

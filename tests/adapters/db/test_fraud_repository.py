@@ -20,6 +20,8 @@ from app.domain.installation import Installation
 from app.runtime import Runtime
 from tests.builders import NOW, SHOP_API_URL, make_order_facts
 
+COUNT_TO = 1000  # more than any test stores
+
 EMAIL_1H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 1)
 EMAIL_24H = VelocityProbe(VelocityDimension.EMAIL, "ada@example.com", 24)
 IP_24H = VelocityProbe(VelocityDimension.IP, "198.51.100.7", 24)
@@ -97,7 +99,7 @@ class TestCustomerHistory:
             await _assessed(repository, order_id, email=email, total=total)
         await _assessed(repository, "o2", email="bob@example.com", total="90", stage=Stage.CREATED)
         history = await repository.customer_history(
-            SHOP_API_URL, make_order_facts(order_id="new", email="Ada@Example.com", customer_id=None)
+            SHOP_API_URL, make_order_facts(order_id="new", email="Ada@Example.com", customer_id=None), count_to=COUNT_TO
         )
         assert (history.store_order_count, history.store_median_total) == (3, Decimal("40"))
         assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("30"))
@@ -122,15 +124,28 @@ class TestCustomerHistory:
         )
         assert await repository.save_assessment(SHOP_API_URL, assessment, in_euros, "eur")
         await _assessed(repository, "new", total="5000")  # the order itself is not its own history
-        history = await repository.customer_history(SHOP_API_URL, make_order_facts(order_id="new", customer_id=None))
+        history = await repository.customer_history(
+            SHOP_API_URL, make_order_facts(order_id="new", customer_id=None), count_to=COUNT_TO
+        )
         assert (history.store_order_count, history.store_median_total) == (len(totals) + 1, median)
+
+    async def test_the_store_s_orders_are_counted_only_up_to_what_was_asked(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        for n in range(4):
+            await _assessed(repository, f"o{n}", total="10")
+        facts = make_order_facts(order_id="new", customer_id=None)
+        assert (await repository.customer_history(SHOP_API_URL, facts, count_to=3)).store_order_count == 3
+        assert (await repository.customer_history(SHOP_API_URL, facts, count_to=5)).store_order_count == 4
 
     async def test_an_order_assessed_at_both_stages_counts_once_for_the_store(
         self, repository: SqlFraudRepository
     ) -> None:
         await _assessed(repository, "o0", stage=Stage.CREATED)
         await _assessed(repository, "o0", stage=Stage.PAID)
-        history = await repository.customer_history(SHOP_API_URL, make_order_facts(order_id="new", customer_id=None))
+        history = await repository.customer_history(
+            SHOP_API_URL, make_order_facts(order_id="new", customer_id=None), count_to=COUNT_TO
+        )
         assert history.store_order_count == 1
 
     async def test_only_paid_orders_nobody_flagged_build_trust_and_rejections_add_risk(
@@ -154,6 +169,8 @@ class TestCustomerHistory:
             SHOP_API_URL, "approved-after-review", reason="approved", by="x", at=NOW, note=""
         )
 
-        history = await repository.customer_history(SHOP_API_URL, make_order_facts(order_id="new", customer_id=None))
+        history = await repository.customer_history(
+            SHOP_API_URL, make_order_facts(order_id="new", customer_id=None), count_to=COUNT_TO
+        )
         assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("40"))
         assert history.customer_fraud_count == 3
