@@ -24,6 +24,7 @@ from app.dashboard import inventory as dashboard_inventory
 from app.dashboard import pipeline as dashboard_pipeline
 from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
+from app.dashboard import routing as dashboard_routing
 from app.dashboard import shipping as dashboard_shipping
 from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
@@ -148,6 +149,7 @@ def create_app(
     app.include_router(dashboard_shipping_tester.router)
     app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
+    app.include_router(dashboard_routing.router)
     app.include_router(inventory_api.router)
     app.include_router(routing_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")

@@ -369,6 +369,9 @@ def read_feed_csv(lines: Iterable[str]) -> list[SupplierOffer] | FeedRejected:
             row, start = start, reader.line_num + 1
             if not any(field.strip() for field in fields):
                 continue
+            if len(rows) == MAX_OFFERS:
+                message = f"offers more than {MAX_OFFERS:,} SKUs: nothing from this row on was read"
+                return FeedRejected((InputProblem(row, None, "", message),))
             if len(fields) != len(columns):
                 message = f"has {len(fields)} values but the header has {len(columns)} columns"
                 rows.append((row, [FieldError("", "", message)]))
