@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from app.db.models import InstallationRow, RoutingInHouseRow, RoutingPartnerRow, RoutingSupplierOfferRow
 from app.db.repositories.installations import SqlInstallationStore
@@ -133,6 +133,7 @@ async def test_setup_holds_every_partner_and_only_the_asked_skus_offers(sources:
     )
     # A supplier without any of the SKUs is still listed, with no offers.
     assert await sources.setup(SHOP, ["LAMP-9"]) == RoutingSetup((ACME, WEST), {east: 1}, {ACME.id: {}})
+    assert await sources.setup(SHOP, []) == RoutingSetup((ACME, WEST), {east: 1}, {ACME.id: {}})
     assert await sources.setup(OTHER, ["MUG-1"]) == RoutingSetup()
 
 
@@ -153,3 +154,21 @@ async def test_deleting_the_store_deletes_its_sources(sources: SqlRoutingSources
     await sources._session.execute(delete(InstallationRow).where(InstallationRow.saleor_api_url == SHOP))
     for table in (RoutingPartnerRow, RoutingInHouseRow, RoutingSupplierOfferRow):
         assert await sources._session.scalar(select(func.count()).select_from(table)) == 0, table
+
+
+async def test_setup_is_two_queries_however_many_partners(sources: SqlRoutingSources, runtime: Runtime) -> None:
+    await sources.add_partner(SHOP, WEST, "secret", NOW)
+    await sources.add_partner(SHOP, ACME, "secret", NOW)
+    await sources.replace_offers(SHOP, ACME.id, [MUG, CUP], NOW)
+    await sources._session.flush()
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await sources.setup(SHOP, ["MUG-1", "CUP-1"])
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements
