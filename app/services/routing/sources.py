@@ -120,9 +120,14 @@ def _address_problem(hand_off: HandOffMethod, address: str) -> str | None:
         return f"is longer than {MAX_ADDRESS} characters"
     if hand_off is HandOffMethod.EMAIL:
         return None if _EMAIL.fullmatch(address) else "is not an e-mail address (orders@supplier.example)"
-    parts = urlsplit(address)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in address):
-        return "is not an http(s) URL (https://partner.example/orders)"
+    wrong = "is not an http(s) URL (https://partner.example/orders)"
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname
+    except ValueError:  # a malformed host ("https://[::1/")
+        return wrong
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in address):
+        return wrong
     return None
 
 

@@ -104,6 +104,7 @@ class TestPartnerForm:
         [
             ("webhook", "ftp://west.example/", "is not an http(s) URL (https://partner.example/orders)"),
             ("webhook", "https:///orders", "is not an http(s) URL (https://partner.example/orders)"),
+            ("webhook", "https://[::1/orders", "is not an http(s) URL (https://partner.example/orders)"),
             ("email", "https://west.example", "is not an e-mail address (orders@supplier.example)"),
             ("email", "", "is required: where the partner receives its shipments"),
         ],
