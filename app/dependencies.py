@@ -18,6 +18,7 @@ from app.db.repositories.order_events import SqlOrderEventLog
 from app.db.repositories.pipeline import SqlDeliveryQueue, SqlEffectOutbox
 from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
+from app.db.repositories.routing import SqlRoutingSources
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
@@ -266,6 +267,13 @@ async def get_carrier_accounts(session: SessionDep, runtime: RuntimeDep) -> SqlC
 
 
 CarrierAccountsDep = Annotated[SqlCarrierAccounts, Depends(get_carrier_accounts)]
+
+
+async def get_routing_sources(session: SessionDep, runtime: RuntimeDep) -> SqlRoutingSources:
+    return SqlRoutingSources(session, runtime.cipher)
+
+
+RoutingSourcesDep = Annotated[SqlRoutingSources, Depends(get_routing_sources)]
 
 
 async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) -> KarrioCarrierQuotes:

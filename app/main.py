@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import __version__
 from app.api import inventory as inventory_api
+from app.api import routing as routing_api
 from app.api.inventory import error_items
 from app.config import Settings
 from app.dashboard import carriers as dashboard_carriers
@@ -23,6 +24,7 @@ from app.dashboard import inventory as dashboard_inventory
 from app.dashboard import pipeline as dashboard_pipeline
 from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
+from app.dashboard import routing as dashboard_routing
 from app.dashboard import shipping as dashboard_shipping
 from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
@@ -147,7 +149,9 @@ def create_app(
     app.include_router(dashboard_shipping_tester.router)
     app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
+    app.include_router(dashboard_routing.router)
     app.include_router(inventory_api.router)
+    app.include_router(routing_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)
     return app

@@ -38,7 +38,7 @@ def error_items(errors: tuple[InputProblem, ...]) -> list[dict[str, object]]:
     return [{"index": e.row, "field": e.column, "value": e.value, "message": e.message} for e in errors]
 
 
-def _refused(status: int, code: str, message: str, errors: list[dict[str, object]] | None = None) -> JSONResponse:
+def refused(status: int, code: str, message: str, errors: list[dict[str, object]] | None = None) -> JSONResponse:
     body: dict[str, object] = {"error": {"type": code, "message": message}}
     if errors is not None:
         body["errors"] = errors
@@ -46,24 +46,24 @@ def _refused(status: int, code: str, message: str, errors: list[dict[str, object
 
 
 def _not_booked(code: str, count: int, errors: tuple[InputProblem, ...]) -> JSONResponse:
-    return _refused(422, code, f"Nothing was booked: {count} problem{'s' if count != 1 else ''}.", error_items(errors))
+    return refused(422, code, f"Nothing was booked: {count} problem{'s' if count != 1 else ''}.", error_items(errors))
 
 
-async def _items(request: Request, key: str, rejected: str) -> list[object] | JSONResponse:
+async def read_items(request: Request, key: str, rejected: str) -> list[object] | JSONResponse:
     """The body's ``{key: [...]}`` list, its numbers read exactly; or why it cannot be read."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            return _refused(413, "TOO_LARGE", f"Send at most 16 MiB per request; split the {key}.")
+            return refused(413, "TOO_LARGE", f"Send at most 16 MiB per request; split the {key}.")
     try:
         payload = json.loads(body, parse_float=Decimal)
     except ValueError as exc:
-        return _refused(400, "INVALID_JSON", f"The body is not JSON: {exc}")
+        return refused(400, "INVALID_JSON", f"The body is not JSON: {exc}")
     items = payload.get(key) if isinstance(payload, dict) else None
     if not isinstance(items, list):
         message = f'The body must be {{"{key}": [...]}}.'
-        return _refused(422, rejected, message, [{"index": None, "field": key, "message": message}])
+        return refused(422, rejected, message, [{"index": None, "field": key, "message": message}])
     return items
 
 
@@ -76,7 +76,7 @@ async def post_receipts(
     effects: EffectOutboxDep,
     runtime: RuntimeDep,
 ) -> JSONResponse:
-    items = await _items(request, "receipts", "RECEIPTS_REJECTED")
+    items = await read_items(request, "receipts", "RECEIPTS_REJECTED")
     if isinstance(items, JSONResponse):
         return items
     url = caller.installation.saleor_api_url
@@ -118,7 +118,7 @@ async def post_moves(
     effects: EffectOutboxDep,
     runtime: RuntimeDep,
 ) -> JSONResponse:
-    items = await _items(request, "moves", "MOVES_REJECTED")
+    items = await read_items(request, "moves", "MOVES_REJECTED")
     if isinstance(items, JSONResponse):
         return items
     url = caller.installation.saleor_api_url

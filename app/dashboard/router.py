@@ -74,6 +74,7 @@ SHELLS = {
     "pipeline": "Order processing",
     "shipping": "Shipping",
     "carriers": "Shipping · Carrier accounts",
+    "routing": "Routing",
     "settings": "Settings",
     "order": "Order",
 }
@@ -163,6 +164,11 @@ async def shipping_page(request: Request, frame_ancestors: FrameAncestorsDep) ->
 @router.get("/dashboard/carriers", response_class=HTMLResponse)
 async def carriers_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "carriers", frame_ancestors)
+
+
+@router.get("/dashboard/routing", response_class=HTMLResponse)
+async def routing_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "routing", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)

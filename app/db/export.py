@@ -19,14 +19,16 @@ from app.domain.ids import SaleorApiUrl
 ROWS_PER_FETCH = 1000
 
 # Columns no export carries: the app token (a secret, and erased once the app is deleted), API key
-# hashes, carrier credentials, Saleor's public keys, and webhook bodies as Saleor sent them: the orders are Saleor's,
-# and the bodies hold customers' personal data that the retention erases anyway.
+# hashes, carrier credentials, partners' signing secrets, Saleor's public keys, and webhook bodies as
+# Saleor sent them: the orders are Saleor's, and the bodies hold customers' personal data that the
+# retention erases anyway.
 LEFT_OUT: Mapping[str, frozenset[str]] = {
     "installations": frozenset({"token_encrypted", "jwks"}),
     "order_events": frozenset({"payload"}),
     "failed_deliveries": frozenset({"payload"}),
     "api_keys": frozenset({"key_hash"}),
     "carrier_accounts": frozenset({"credentials_encrypted"}),
+    "routing_partners": frozenset({"secret_encrypted"}),
 }
 # Tables left out whole: snapshots are the ledger's replay caches, rebuilt from its moves.
 LEFT_OUT_TABLES = frozenset({"inventory_snapshots"})

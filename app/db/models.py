@@ -473,3 +473,60 @@ class ShippingDecisionRow(Base):
     checked_fulfillments: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoutingPartnerRow(Base):
+    """A 3PL or dropship supplier routing hands shipments off to, shipping from one of the store's Saleor
+    warehouses. The pick-and-pack fees are a 3PL's only; its signing secret is encrypted with the app's
+    secret key."""
+
+    __tablename__ = "routing_partners"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "warehouse_id"),
+        UniqueConstraint("saleor_api_url", "name"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    warehouse_id: Mapped[str] = mapped_column(String(256))
+    hand_off: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(2048))
+    acceptance_window_seconds: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer)
+    fee_per_order: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    fee_per_unit: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    fee_currency: Mapped[str | None] = mapped_column(String(3))
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    secret_rotated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoutingInHouseRow(Base):
+    """The merchant's priority of a warehouse it ships itself (lower is preferred); one without a row
+    is at priority 0."""
+
+    __tablename__ = "routing_in_house"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer)
+
+
+class RoutingSupplierOfferRow(Base):
+    """A SKU a dropship supplier sells, as its latest feed said; a feed replaces all of the supplier's rows."""
+
+    __tablename__ = "routing_supplier_offers"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    partner_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("routing_partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(String(256), primary_key=True)
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal())
+    currency: Mapped[str] = mapped_column(String(3))
+    handling_days: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -17,7 +17,7 @@ from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.ticket import Ticket, TicketId
-from app.services.routing.model import RoutingSetup
+from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
@@ -466,6 +466,40 @@ class RoutingSources(Protocol):
 
     async def partner_secret(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> str | None:
         """The partner's signing secret (hand-offs and callbacks), decrypted; None for an unknown partner."""
+
+
+class RoutingSourceStore(RoutingSources, Protocol):
+    """The sources as the merchant keeps them (``app.services.routing.sources``)."""
+
+    async def partners(self, saleor_api_url: SaleorApiUrl) -> list[Partner]:
+        """Every partner of the store, by name."""
+
+    async def partner(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> Partner | None: ...
+    async def add_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, secret: str, at: datetime) -> None:
+        """Keep a new partner with its signing secret; its warehouse stops being in-house."""
+
+    async def update_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, at: datetime) -> bool:
+        """Replace the partner's terms (its secret stays); False for an unknown partner."""
+
+    async def remove_partner(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> bool:
+        """Forget the partner and its offers; False for an unknown partner."""
+
+    async def replace_secret(self, saleor_api_url: SaleorApiUrl, partner_id: str, secret: str, at: datetime) -> bool:
+        """False for an unknown partner."""
+
+    async def in_house(self, saleor_api_url: SaleorApiUrl) -> dict[SaleorId, int]:
+        """The priorities the merchant set of its own warehouses."""
+
+    async def set_in_house_priority(
+        self, saleor_api_url: SaleorApiUrl, warehouse_id: SaleorId, priority: int
+    ) -> None: ...
+    async def offers(self, saleor_api_url: SaleorApiUrl, supplier_id: str) -> list[KeptOffer]:
+        """The supplier's offers, by SKU."""
+
+    async def replace_offers(
+        self, saleor_api_url: SaleorApiUrl, supplier_id: str, offers: Sequence[SupplierOffer], at: datetime
+    ) -> None:
+        """The supplier's offers become ``offers`` (a feed replaces the one before)."""
 
 
 class TicketStore(Protocol):

@@ -471,13 +471,16 @@ def _header_errors(columns: list[str]) -> list[InputProblem]:
     return errors
 
 
-def json_fields(item: object) -> dict[str, str] | list[FieldError]:
-    """An API item's fields as the text the checker reads: numbers as written, never via float."""
+def json_fields(
+    item: object, columns: tuple[str, ...] = COLUMNS, noun: str = "receipt"
+) -> dict[str, str] | list[FieldError]:
+    """An API item's fields (``columns``, of a ``noun``) as the text the checker reads: numbers as
+    written, never via float."""
     if not isinstance(item, Mapping):
-        return [FieldError("", "", "must be an object with the receipt's fields")]
-    errors = [FieldError(str(name), "", "is not a field of a receipt") for name in item if name not in COLUMNS]
+        return [FieldError("", "", f"must be an object with the {noun}'s fields")]
+    errors = [FieldError(str(name), "", f"is not a field of a {noun}") for name in item if name not in columns]
     values: dict[str, str] = {}
-    for name in COLUMNS:
+    for name in columns:
         value = item.get(name)
         if value is None:
             continue

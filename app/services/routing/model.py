@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.domain.ids import SaleorId
@@ -53,6 +53,14 @@ class SupplierOffer:
     unit_price: Money
     handling_days: int
     stock: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeptOffer:
+    """An offer as the sources page lists it: with when the feed that brought it was imported."""
+
+    offer: SupplierOffer
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
