@@ -23,6 +23,7 @@ from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
 from app.services.ports import Clock, SystemClock
 from app.services.shipping.quoting import LiveQuoteCache, QuotingCache
+from app.services.support.rate_limit import SenderLimits, customer_request_limits
 
 
 def _skip_sniffio_lookups() -> None:
@@ -57,6 +58,8 @@ class Runtime:
     live_quotes: LiveQuoteCache = field(default_factory=LiveQuoteCache)
     # What checkout derives from each store's shipping settings and tables (see ``QuotingCache``).
     quoting: QuotingCache = field(default_factory=QuotingCache)
+    # Customers' support requests, counted per sender address and per e-mail in this process.
+    support_senders: SenderLimits = field(default_factory=customer_request_limits)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
