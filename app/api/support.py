@@ -1,4 +1,4 @@
-"""Customers write to a store's support about an order: ``POST /api/stores/{store}/support/requests``
+"""Customers write to a store's support: about an order: ``POST /api/stores/{store}/support/requests``
 (JSON, for a storefront's own form) and ``/support/{store}`` (a small HTML form a storefront can link
 to or embed in an iframe; it works without JavaScript).
 
@@ -8,6 +8,11 @@ order's number and the e-mail they ordered with; Saleor is asked with the app's 
 two do not match, the answer is the one an unknown order gets (404 ``ORDER_NOT_FOUND``).
 Requests are limited per sender address and per e-mail (``app.services.support.rate_limit``: in this
 process's memory); bad input is refused with every reason and stores nothing.
+
+Their e-mail arrives at ``POST /api/stores/{store}/support/inbound-mail/mailgun``: the URL of a Mailgun
+route's ``forward()`` (``app.services.support.inbound_mail`` says how it is verified and threaded).
+Mailgun retries any answer but 200 and 406, so a post that can never be taken (malformed, a replay)
+gets 406 with the reason; a forged one 401.
 """
 
 from __future__ import annotations
@@ -26,13 +31,15 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from app.api.inventory import error_items
-from app.dependencies import InstallationStoreDep, RuntimeDep, TicketStoreDep, order_lookup
+from app.dependencies import InstallationStoreDep, RuntimeDep, SettingsStoreDep, TicketStoreDep, order_lookup
 from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import SaleorApiError
 from app.services.input_problems import InputProblem
 from app.services.support import customer_requests as requests
 from app.services.support.customer_requests import OrderNotMatched, RequestOpened, read_customer_request
+from app.services.support.inbound_mail import MailThreaded, mailgun_refusal, read_mailgun_message, receive_mail
+from app.services.support.mail import mail_settings
 
 router = APIRouter(tags=["support"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -109,12 +116,12 @@ async def _open(
     )
 
 
-async def _body(request: Request) -> bytes | None:
-    """The body, or None when it is larger than any request needs (read no further)."""
+async def _body(request: Request, limit: int = MAX_REQUEST_BYTES) -> bytes | None:
+    """The body, or None when it is larger than ``limit`` (read no further)."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_REQUEST_BYTES:
+        if len(body) > limit:
             return None
     return bytes(body)
 
@@ -228,3 +235,76 @@ async def support_form_post(
     if isinstance(outcome, OrderNotMatched):
         return _form_page(request, store, 404, values=values, notice=NOT_MATCHED)
     return _form_page(request, store, 201, opened=outcome.ticket.id)
+
+
+MAX_INBOUND_BYTES = 10 * 1024 * 1024  # the text and its attachments as Mailgun posts them (attachments are not kept)
+
+
+async def _mail_form(request: Request) -> dict[str, str] | None:
+    """The post's text fields (files skipped), read only up to its size limit; None when it is larger."""
+    body = await _body(request, MAX_INBOUND_BYTES)
+    if body is None:
+        return None
+
+    async def replay() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(request.scope, replay).form(max_files=100, max_fields=1000, max_part_size=MAX_INBOUND_BYTES)
+    try:
+        return {name: value for name, value in form.multi_items() if isinstance(value, str)}
+    finally:
+        await form.close()  # the attachments' spooled files
+
+
+@router.post(
+    "/api/stores/{store}/support/inbound-mail/mailgun",
+    summary="Inbound e-mail from a Mailgun route (forward, fully parsed)",
+    responses={
+        200: {"description": "Threaded into its ticket, or opened a new one."},
+        401: {"model": Refusal, "description": "Not signed with the store's Mailgun webhook signing key."},
+        404: {"model": Refusal, "description": "Unknown store, or inbound mail not set up for it."},
+        406: {"model": Refusal, "description": "Never to be taken: a replayed post or a malformed message."},
+        413: {"model": Refusal, "description": f"Over {MAX_INBOUND_BYTES // 2**20} MiB."},
+    },
+)
+async def post_inbound_mail(
+    request: Request,
+    store: StoreRef,
+    installations: InstallationStoreDep,
+    settings: SettingsStoreDep,
+    tickets: TicketStoreDep,
+    runtime: RuntimeDep,
+) -> JSONResponse:
+    installation = await _installation(store, installations)
+    if installation is None:
+        return _refused(404, "STORE_NOT_FOUND", "No store of this app is known by this name.")
+    url = installation.saleor_api_url
+    configured = await mail_settings(settings, url)
+    if configured is None or not configured.inbound_signing_key_encrypted:
+        return _refused(
+            404, "INBOUND_MAIL_NOT_SET_UP", "This store has no inbound signing key in its support mail settings."
+        )
+    fields = await _mail_form(request)
+    if fields is None:
+        return _refused(413, "TOO_LARGE", f"Inbound mail is taken up to {MAX_INBOUND_BYTES // 2**20} MiB.")
+    now = runtime.clock.now()
+    signing_key = runtime.cipher.decrypt(configured.inbound_signing_key_encrypted)
+    refusal = mailgun_refusal(fields, signing_key, seen=runtime.support_mail_tokens, now=now)
+    if refusal is not None and refusal.replayed:
+        return _refused(406, "REPLAYED", refusal.reason)
+    if refusal is not None:
+        return _refused(401, "INVALID_SIGNATURE", refusal.reason)
+    mail = read_mailgun_message(fields)
+    if isinstance(mail, tuple):
+        return _refused(406, "MAIL_REJECTED", "Nothing was stored: the message has problems.", errors=error_items(mail))
+    outcome = await receive_mail(
+        url, mail, tickets=tickets, secret=runtime.settings.resolve_secret_key(), clock=runtime.clock
+    )
+    threaded = isinstance(outcome, MailThreaded)
+    return JSONResponse(
+        {
+            "ticket": outcome.ticket.id,
+            "threaded": threaded,
+            "followUpOf": outcome.ticket.follow_up_of,
+        }
+    )
