@@ -27,6 +27,7 @@ from app.dashboard import router as dashboard
 from app.dashboard import shipping as dashboard_shipping
 from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
+from app.dashboard import support_mail as dashboard_support_mail
 from app.errors import (
     JwksUnavailableError,
     NotInstalledError,
@@ -148,6 +149,7 @@ def create_app(
     app.include_router(dashboard_shipping_tester.router)
     app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
+    app.include_router(dashboard_support_mail.router)
     app.include_router(inventory_api.router)
     app.include_router(support_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")

@@ -75,6 +75,7 @@ SHELLS = {
     "shipping": "Shipping",
     "carriers": "Shipping · Carrier accounts",
     "settings": "Settings",
+    "support-mail": "Support · E-mail",
     "order": "Order",
 }
 
@@ -163,6 +164,11 @@ async def shipping_page(request: Request, frame_ancestors: FrameAncestorsDep) ->
 @router.get("/dashboard/carriers", response_class=HTMLResponse)
 async def carriers_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "carriers", frame_ancestors)
+
+
+@router.get("/dashboard/support-mail", response_class=HTMLResponse)
+async def support_mail_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "support-mail", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)
