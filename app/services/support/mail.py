@@ -5,9 +5,10 @@ The reply address is ``support+<ticket>-<mac>@<reply domain>``: ``mac`` is an HM
 ticket id under the app's secret key, so an answer finds its ticket with no table of addresses, and
 nobody can write into a ticket by guessing its number.
 
-A reply is sent after the transaction that recorded it has committed (``send_reply``), never inside
-one: a slow or failing mail server cannot hold or roll back the reply. When the mail does not go out,
-the ticket gets an internal note saying why, so the agent sees it and can answer another way.
+A reply's e-mail is kept as an effect in the transaction that records the reply (``queue_reply``) and
+sent by the effects dispatcher (``deliver_reply``), never inside a transaction: a slow or failing mail
+server cannot hold or roll back the reply, and a mail that does not go out is retried with the
+dispatcher's backoff and shown with the other failed effects on the Order processing page.
 """
 
 from __future__ import annotations
@@ -15,32 +16,34 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_string
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import formataddr, make_msgid
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.domain.ids import SaleorApiUrl
-from app.domain.support.ticket import Message, NoteAdded, Requester, Ticket, TicketId, TicketRefused, apply_ticket_event
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.domain.support.ticket import Message, Requester, Ticket, TicketId
 from app.security import SecretCipher, SecretDecryptionError
 from app.services.input_problems import InputProblem
-from app.services.ports import Clock, MailNotSent, MailSender, SettingsChange, SettingsStore, SmtpServer, TicketStore
-
-log = logging.getLogger(__name__)
+from app.services.pipeline import EffectKind, EffectOutbox, NewEffect
+from app.services.ports import Clock, MailNotSent, MailSender, SettingsChange, SettingsStore, SmtpServer
 
 SECTION = "support_mail"
+# A reply's effect is ordered per ticket, not per order: its "order" is this prefix and the ticket id.
+TICKET_KEY = "ticket:"
 REPLY_MAILBOX = "support"
 _MAC_HEX = 20  # 80 bits of the HMAC: beyond guessing, short enough for a mailbox name
 _REPLY_ADDRESS = re.compile(
     rf"^{REPLY_MAILBOX}\+(?P<ticket>[0-9A-Za-z]+)-(?P<mac>[0-9a-fA-F]{{{_MAC_HEX}}})@(?P<domain>.+)$"
 )
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-MAIL_AUTHOR = "mail"  # who signs the notes about mail that did not go out
 
 
 def _email(value: str) -> str:
@@ -202,58 +205,61 @@ def compose_reply(ticket: Ticket, reply: Message, *, settings: SupportMailSettin
 
 
 @dataclass(frozen=True, slots=True)
-class ReplySent:
+class ReplyQueued:
     message_id: str
+    queued: bool  # False: this reply was queued before (the same decision run again)
 
 
 @dataclass(frozen=True, slots=True)
-class ReplyNotSent:
+class ReplyNotQueued:
     reason: str
 
 
-async def send_reply(
+def reply_effect_key(ticket: Ticket, reply: Message) -> str:
+    """One e-mail per reply: the reply's place in its ticket's thread names it."""
+    return f"support-reply:{ticket.id}:{ticket.thread.index(reply)}"
+
+
+async def queue_reply(
     url: SaleorApiUrl,
     ticket: Ticket,
     reply: Message,
     *,
+    outbox: EffectOutbox,
     settings: SettingsStore,
-    tickets: TicketStore,
-    sender: MailSender,
-    cipher: SecretCipher,
     secret: str,
-    clock: Clock,
-) -> ReplySent | ReplyNotSent:
-    """E-mail ``reply`` (an agent's public reply, already committed) to the requester; when it does not
-    go out, note why on the ticket. Call it after the reply's transaction, with ``tickets`` and
-    ``settings`` on a transaction of their own."""
+    now: datetime,
+) -> ReplyQueued | ReplyNotQueued:
+    """Keep the e-mail of ``reply`` (an agent's public reply in ``ticket``) as an effect, in the same
+    transaction as the reply, for the dispatcher to send (``deliver_reply``); never sent from here.
+    Not queued, with the reason for the agent, when the store has no SMTP server set."""
+    if not reply.public or reply not in ticket.thread:
+        raise ValueError("only a public reply of this ticket is e-mailed")
     configured = await mail_settings(settings, url)
     if configured is None:
-        return await _not_sent(url, ticket.id, "support mail has no SMTP server set", tickets=tickets, clock=clock)
+        return ReplyNotQueued("support mail has no SMTP server set (Support · E-mail)")
     message = compose_reply(
         ticket, reply, settings=configured, reply_to=reply_address(secret, url, ticket.id, configured.reply_domain)
     )
+    effect = NewEffect(SaleorId(f"{TICKET_KEY}{ticket.id}"), EffectKind.SUPPORT_REPLY, {"mail": message.as_string()})
+    queued = await outbox.add(url, reply_effect_key(ticket, reply), effect, now)
+    return ReplyQueued(str(message["Message-ID"]), queued)
+
+
+async def deliver_reply(
+    payload: Mapping[str, Any], configured: SupportMailSettings | None, *, sender: MailSender, cipher: SecretCipher
+) -> str:
+    """Send a queued reply through the store's SMTP server as it is set now (a corrected password
+    applies to replies waiting for a retry); ``MailNotSent`` when it did not go out."""
+    if configured is None:
+        raise MailNotSent("support mail has no SMTP server set (Support · E-mail)")
     try:
-        await sender.send(smtp_server(configured, cipher), message)
+        server = smtp_server(configured, cipher)
     except SecretDecryptionError:
-        reason = "the SMTP password no longer decrypts (the app's secret key changed); enter it again"
-        return await _not_sent(url, ticket.id, reason, tickets=tickets, clock=clock)
-    except MailNotSent as exc:
-        return await _not_sent(url, ticket.id, str(exc), tickets=tickets, clock=clock)
-    return ReplySent(str(message["Message-ID"]))
-
-
-async def _not_sent(
-    url: SaleorApiUrl, ticket_id: TicketId, reason: str, *, tickets: TicketStore, clock: Clock
-) -> ReplyNotSent:
-    log.warning("support reply not e-mailed", extra={"ticket": ticket_id, "reason": reason})
-    ticket = await tickets.get(url, ticket_id)
-    if ticket is not None:
-        try:
-            noted, _ = apply_ticket_event(
-                ticket, NoteAdded(MAIL_AUTHOR, f"The reply was not e-mailed: {reason}"), clock.now()
-            )
-        except TicketRefused:
-            pass  # closed since: nobody works it any more, and the log keeps the reason
-        else:
-            await tickets.save(url, noted)
-    return ReplyNotSent(reason)
+        raise MailNotSent(
+            "the SMTP password no longer decrypts (the app's secret key changed); enter it again"
+        ) from None
+    message = message_from_string(payload["mail"], policy=default)
+    assert isinstance(message, EmailMessage), "the default policy parses into EmailMessage"
+    await sender.send(server, message)
+    return f"e-mailed to {message['To']}"

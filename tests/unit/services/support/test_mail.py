@@ -4,22 +4,34 @@ import pytest
 
 from app.domain.ids import SaleorApiUrl
 from app.domain.support.model import Channel
-from app.domain.support.ticket import AgentReplied, Author, Requester, TicketId, apply_ticket_event, open_ticket
+from app.domain.support.ticket import (
+    AgentReplied,
+    NoteAdded,
+    Requester,
+    Ticket,
+    TicketId,
+    apply_ticket_event,
+    open_ticket,
+)
 from app.security import SecretCipher
+from app.services.pipeline import EffectKind
+from app.services.ports import MailNotSent
 from app.services.support.mail import (
     SECTION,
-    ReplyNotSent,
-    ReplySent,
+    ReplyNotQueued,
+    ReplyQueued,
     SupportMailSettings,
     change_mail_settings,
+    deliver_reply,
     mail_settings,
+    queue_reply,
     reply_address,
-    send_reply,
     ticket_of_reply_address,
 )
 from tests.conftest import FixedClock
 from tests.fakes.in_memory import InMemorySettingsStore
-from tests.fakes.support import FakeMailSender, InMemoryTicketStore
+from tests.fakes.support import FakeMailSender
+from tests.unit.services.test_pipeline import ListOutbox
 
 URL = SaleorApiUrl("https://shop.test/graphql/")
 OTHER = SaleorApiUrl("https://other.test/graphql/")
@@ -104,11 +116,10 @@ class TestChangeMailSettings:
         assert store.changes == []
 
 
-class TestSendReply:
-    async def setup(self) -> tuple[InMemorySettingsStore, InMemoryTicketStore, FakeMailSender]:
+class TestQueueAndDeliverReply:
+    async def setup(self) -> tuple[InMemorySettingsStore, Ticket]:
         settings = InMemorySettingsStore()
         await change_mail_settings(settings, URL, FORM, cipher=CIPHER, changed_by="ada", clock=FixedClock(NOW))
-        tickets = InMemoryTicketStore()
         ticket = open_ticket(
             TicketId("1042"),
             requester=Requester("ada@example.com"),
@@ -118,40 +129,40 @@ class TestSendReply:
             now=NOW,
         )
         replied, _ = apply_ticket_event(ticket, AgentReplied("Grace", "It left today."), NOW)
-        await tickets.add(URL, replied)
-        return settings, tickets, FakeMailSender()
+        return settings, replied
 
-    async def send(
-        self, settings: InMemorySettingsStore, tickets: InMemoryTicketStore, sender: FakeMailSender
-    ) -> ReplySent | ReplyNotSent:
-        ticket = await tickets.get(URL, TicketId("1042"))
-        assert ticket is not None
-        reply = ticket.thread[-1]
-        assert reply.author is Author.AGENT
-        return await send_reply(
-            URL,
-            ticket,
-            reply,
-            settings=settings,
-            tickets=tickets,
-            sender=sender,
-            cipher=CIPHER,
-            secret=SECRET,
-            clock=FixedClock(NOW),
+    async def queue(
+        self, settings: InMemorySettingsStore, ticket: Ticket, outbox: ListOutbox
+    ) -> ReplyQueued | ReplyNotQueued:
+        return await queue_reply(
+            URL, ticket, ticket.thread[-1], outbox=outbox, settings=settings, secret=SECRET, now=NOW
         )
 
-    async def test_mails_the_reply_from_the_store_with_the_threading_reply_address(self) -> None:
-        settings, tickets, sender = await self.setup()
-        outcome = await self.send(settings, tickets, sender)
+    async def test_keeps_the_reply_as_one_effect_threading_back_and_sends_it_when_delivered(self) -> None:
+        settings, ticket = await self.setup()
+        outbox = ListOutbox()
+        queued = await self.queue(settings, ticket, outbox)
+        assert isinstance(queued, ReplyQueued)
+        assert queued.queued
+        ((key, effect),) = outbox.stored.items()
+        assert key == "support-reply:1042:0"
+        assert (effect.order_id, effect.kind) == ("ticket:1042", EffectKind.SUPPORT_REPLY)
+        again = await self.queue(settings, ticket, outbox)
+        assert isinstance(again, ReplyQueued)
+        assert not again.queued
+        assert len(outbox.stored) == 1
+
+        sender = FakeMailSender()
+        outcome = await deliver_reply(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
+        assert outcome == "e-mailed to ada@example.com"
         ((server, message),) = sender.sent
-        assert isinstance(outcome, ReplySent)
-        assert outcome.message_id == message["Message-ID"]
         assert (server.host, server.port, server.security, server.password) == (
             "smtp.shop.example",
             587,
             "starttls",
             "s3cret",
         )
+        assert message["Message-ID"] == queued.message_id
         assert message["To"] == "ada@example.com"
         assert message["From"] == "Shop support <help@shop.example>"
         assert message["Subject"] == "[#1042] Where is my parcel?"
@@ -159,27 +170,36 @@ class TestSendReply:
         assert message["Reply-To"].endswith("@mail.shop.example")
         assert message.get_content().strip() == "It left today."
 
-    async def test_a_refused_mail_is_noted_on_the_ticket_for_the_agent(self) -> None:
-        settings, tickets, sender = await self.setup()
-        sender.refuse = "smtp.shop.example:587 did not take the message: 535 bad credentials"
-        assert await self.send(settings, tickets, sender) == ReplyNotSent(sender.refuse)
-        ticket = await tickets.get(URL, TicketId("1042"))
-        assert ticket is not None
-        note = ticket.thread[-1]
-        assert (note.public, note.author_name) == (False, "mail")
-        assert note.body == f"The reply was not e-mailed: {sender.refuse}"
+    async def test_without_settings_nothing_is_queued_and_the_agent_is_told_why(self) -> None:
+        _, ticket = await self.setup()
+        outbox = ListOutbox()
+        outcome = await self.queue(InMemorySettingsStore(), ticket, outbox)
+        assert outcome == ReplyNotQueued("support mail has no SMTP server set (Support · E-mail)")
+        assert outbox.stored == {}
 
-    async def test_without_settings_nothing_is_sent_and_the_ticket_says_so(self) -> None:
-        _, tickets, sender = await self.setup()
-        outcome = await self.send(InMemorySettingsStore(), tickets, sender)
-        assert outcome == ReplyNotSent("support mail has no SMTP server set")
-        assert sender.sent == []
+    async def test_a_refused_mail_fails_the_delivery_with_the_servers_reason(self) -> None:
+        settings, ticket = await self.setup()
+        outbox = ListOutbox()
+        await self.queue(settings, ticket, outbox)
+        (effect,) = outbox.stored.values()
+        sender = FakeMailSender()
+        sender.refuse = "smtp.shop.example:587 did not take the message: 535 bad credentials"
+        with pytest.raises(MailNotSent, match="535 bad credentials"):
+            await deliver_reply(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
 
     async def test_a_password_kept_under_another_key_is_asked_for_again(self) -> None:
-        settings, tickets, sender = await self.setup()
-        kept = settings.values[(URL, SECTION)]
-        kept["password_encrypted"] = SecretCipher("another-key").encrypt("s3cret")
-        outcome = await self.send(settings, tickets, sender)
-        assert isinstance(outcome, ReplyNotSent)
-        assert "enter it again" in outcome.reason
+        settings, ticket = await self.setup()
+        outbox = ListOutbox()
+        await self.queue(settings, ticket, outbox)
+        (effect,) = outbox.stored.values()
+        settings.values[(URL, SECTION)]["password_encrypted"] = SecretCipher("another-key").encrypt("s3cret")
+        sender = FakeMailSender()
+        with pytest.raises(MailNotSent, match="enter it again"):
+            await deliver_reply(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
         assert sender.sent == []
+
+    async def test_an_internal_note_is_never_e_mailed(self) -> None:
+        settings, ticket = await self.setup()
+        noted, _ = apply_ticket_event(ticket, NoteAdded("Grace", "Call the carrier"), NOW)
+        with pytest.raises(ValueError, match="only a public reply"):
+            await self.queue(settings, noted, ListOutbox())
