@@ -7,6 +7,7 @@ from app.api.support import store_ref
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.domain.support.model import Channel
+from app.domain.support.ticket import Requester
 from tests.conftest import FakeMonotonic
 from tests.fakes.fake_saleor import FakeSaleor
 from tests.fakes.support import InMemoryTicketStore
@@ -48,6 +49,14 @@ class TestCustomerRequestApi:
         (call,) = saleor.calls("OrderByNumber")
         assert call["variables"] == {"number": "1042"}
         assert call["authorization"] == "Bearer app-token-1"
+
+    async def test_a_guests_order_opens_a_ticket_with_no_customer(
+        self, client: httpx.AsyncClient, saleor: FakeSaleor, tickets: InMemoryTicketStore
+    ) -> None:
+        saleor.on("OrderByNumber", order_answer(user=None))
+        assert (await client.post(PATH, json=request())).status_code == 201
+        (ticket,) = tickets.all(URL)
+        assert ticket.requester == Requester("ada@example.com")
 
     @pytest.mark.parametrize(
         "answer",
