@@ -34,7 +34,7 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import CheckoutShipping, Clock
+from app.services.ports import CheckoutShipping, Clock, OrderLookup, TicketStore
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -310,3 +310,20 @@ async def get_checkout_shipping(quoter: ShippingQuoterDep) -> CheckoutShipping:
 
 
 CheckoutShippingDep = Annotated[CheckoutShipping, Depends(get_checkout_shipping)]
+
+
+async def get_ticket_store(session: SessionDep) -> TicketStore:
+    """The store's support tickets on the request's session.
+
+    Support's SQL storage (``SqlTicketStore``) is built beside the services that use it and is wired
+    here when the two meet; until then a request that needs tickets fails loudly instead of losing one.
+    """
+    raise LookupError("support tickets have no storage in this build: wire SqlTicketStore in get_ticket_store")
+
+
+TicketStoreDep = Annotated[TicketStore, Depends(get_ticket_store)]
+
+
+def order_lookup(runtime: Runtime, installation: Installation) -> OrderLookup:
+    """The store's orders as customer requests check them, read live with the app's token."""
+    return runtime.saleor.gateway(installation.saleor_api_url, installation.token)

@@ -15,7 +15,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import __version__
 from app.api import inventory as inventory_api
+from app.api import openapi as openapi_document
 from app.api import routing as routing_api
+from app.api import support as support_api
 from app.api.inventory import error_items
 from app.config import Settings
 from app.dashboard import carriers as dashboard_carriers
@@ -28,6 +30,7 @@ from app.dashboard import routing as dashboard_routing
 from app.dashboard import shipping as dashboard_shipping
 from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
+from app.dashboard import support_mail as dashboard_support_mail
 from app.errors import (
     JwksUnavailableError,
     NotInstalledError,
@@ -150,8 +153,11 @@ def create_app(
     app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
     app.include_router(dashboard_routing.router)
+    app.include_router(dashboard_support_mail.router)
     app.include_router(inventory_api.router)
     app.include_router(routing_api.router)
+    app.include_router(support_api.router)
+    app.include_router(openapi_document.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)
     return app

@@ -18,11 +18,14 @@ from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.graphql.client import SaleorClientFactory
 from app.integrations.karrio.client import KarrioCalls
+from app.integrations.mail.smtp import AiosmtplibMailSender
 from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
-from app.services.ports import Clock, SystemClock
+from app.services.ports import Clock, MailSender, SystemClock
 from app.services.shipping.quoting import LiveQuoteCache, QuotingCache
+from app.services.support.inbound_mail import SeenTokens
+from app.services.support.rate_limit import SenderLimits, customer_request_limits
 
 
 def _skip_sniffio_lookups() -> None:
@@ -57,6 +60,12 @@ class Runtime:
     live_quotes: LiveQuoteCache = field(default_factory=LiveQuoteCache)
     # What checkout derives from each store's shipping settings and tables (see ``QuotingCache``).
     quoting: QuotingCache = field(default_factory=QuotingCache)
+    # Customers' support requests, counted per sender address and per e-mail in this process.
+    support_senders: SenderLimits = field(default_factory=customer_request_limits)
+    # Mailgun tokens of inbound mail taken by this process, so a replayed post is refused.
+    support_mail_tokens: SeenTokens = field(default_factory=SeenTokens)
+    # Support's replies, out through each store's SMTP server.
+    mail_sender: MailSender = field(default_factory=AiosmtplibMailSender)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

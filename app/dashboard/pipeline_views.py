@@ -14,6 +14,7 @@ from babel.dates import format_datetime, format_time
 from app.dashboard.view_models import EVENT_LABELS, local_time
 from app.domain.pipeline.backlog import BacklogCounts, BacklogItem, Progress
 from app.services.pipeline import EffectKind
+from app.services.support.mail import TICKET_KEY
 
 EFFECT_LABELS = {
     EffectKind.FRAUD_DECISION: "Fraud decision (metadata and note)",
@@ -22,6 +23,7 @@ EFFECT_LABELS = {
     EffectKind.CONFIRM: "Confirm the order",
     EffectKind.CANCEL: "Cancel the order",
     EffectKind.NOTE: "Order note",
+    EffectKind.SUPPORT_REPLY: "Support reply (e-mail)",
 }
 # A Saleor error is stored as "<exception>: <operation>: <message>" (app.errors.SaleorApiError).
 _SALEOR_ERROR = re.compile(r"(Saleor\w*Error): [^:\s]+: (.*)", re.DOTALL)
@@ -76,6 +78,11 @@ class BacklogRow:
     @property
     def state(self) -> str:
         return f"{self.status} {self.status_detail}"
+
+    @property
+    def ticket_id(self) -> str | None:
+        """The support ticket an effect belongs to instead of an order (a reply's e-mail)."""
+        return self.order_id.removeprefix(TICKET_KEY) if self.order_id.startswith(TICKET_KEY) else None
 
 
 def _status(item: BacklogItem, waiting: str, now: datetime, zone: ZoneInfo, locale: Locale) -> tuple[str, str]:

@@ -76,6 +76,7 @@ SHELLS = {
     "carriers": "Shipping · Carrier accounts",
     "routing": "Routing",
     "settings": "Settings",
+    "support-mail": "Support · E-mail",
     "order": "Order",
 }
 
@@ -169,6 +170,11 @@ async def carriers_page(request: Request, frame_ancestors: FrameAncestorsDep) ->
 @router.get("/dashboard/routing", response_class=HTMLResponse)
 async def routing_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "routing", frame_ancestors)
+
+
+@router.get("/dashboard/support-mail", response_class=HTMLResponse)
+async def support_mail_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "support-mail", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)

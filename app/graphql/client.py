@@ -27,7 +27,7 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.graphql.documents import Document, load, load_repeating
-from app.services.ports import AppIdentity, ChannelRef, SaleorName, StockLevel, WarehouseRef, variant_name
+from app.services.ports import AppIdentity, ChannelRef, OrderContact, SaleorName, StockLevel, WarehouseRef, variant_name
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +222,19 @@ class GqlSaleorGateway:
         data = await self._client.execute(load("queries", "order_notes"), {"id": order_id})
         events = (data.get("order") or {}).get("events") or []
         return {event["message"] for event in events if event.get("type") == "NOTE_ADDED" and event.get("message")}
+
+    async def order_by_number(self, number: str) -> OrderContact | None:
+        data = await self._client.execute(load("queries", "order_by_number"), {"number": number})
+        edges = (data.get("orders") or {}).get("edges") or []
+        if not edges:
+            return None
+        order = edges[0]["node"]
+        return OrderContact(
+            order_id=SaleorId(order["id"]),
+            number=order["number"],
+            email=order.get("userEmail") or None,
+            customer_id=SaleorId(order["user"]["id"]) if order.get("user") else None,
+        )
 
     async def confirm_order(self, order_id: SaleorId) -> None:
         await self._client.mutate(load("mutations", "order_confirm"), {"id": order_id})

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.pipeline import Delivery, SqlDeliveryQueue, SqlEffectOutbox
+from app.db.repositories.settings import SqlSettingsStore
 from app.domain.installation import Installation
 from app.domain.pipeline import RetryPolicy
 from app.errors import (
@@ -34,7 +35,8 @@ from app.errors import (
 )
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
-from app.services.pipeline import Effect, Outbox, deliver
+from app.services.pipeline import Effect, EffectKind, Outbox, deliver
+from app.services.support.mail import deliver_reply, mail_settings
 from app.webhooks.payloads import OrderEventPayload
 
 if TYPE_CHECKING:
@@ -273,8 +275,11 @@ class Worker:
         try:
             if installation is None or installation.is_revoked:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
-            saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
-            outcome = await deliver(effect, saleor)
+            if effect.kind == EffectKind.SUPPORT_REPLY:
+                outcome = await self._send_mail(effect)
+            else:
+                saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
+                outcome = await deliver(effect, saleor)
         except (SaleorUnauthorizedError, SaleorMutationError) as exc:
             # Waiting will not change Saleor's answer: a person must look (and may retry).
             return self._failure(effect, exc, retry=False)
@@ -295,6 +300,14 @@ class Worker:
             },
         )
         return None
+
+    async def _send_mail(self, effect: Effect) -> str:
+        """A support reply, through the store's SMTP server as set now; its settings are read on a session
+        closed before the mail server is called."""
+        runtime = self._runtime
+        async with runtime.sessions() as session:
+            configured = await mail_settings(SqlSettingsStore(session), effect.saleor_api_url)
+        return await deliver_reply(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
 
     def _failure(
         self, effect: Effect, exc: Exception, *, retry: bool, retry_after: timedelta | None = None

@@ -28,6 +28,7 @@ class EffectKind:
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
+    SUPPORT_REPLY = "support_reply"  # an agent's reply e-mailed to the requester (app.services.support.mail)
 
 
 @dataclass(frozen=True, slots=True)

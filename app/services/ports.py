@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.message import EmailMessage
 from typing import Protocol
 
 from app.domain.fraud import ListEntry, ListKind, OrderFacts, Reason, RiskAssessment, Stage, VelocityProbe
@@ -517,3 +518,38 @@ class TicketStore(Protocol):
 
     async def save(self, saleor_api_url: SaleorApiUrl, ticket: Ticket) -> None:
         """Replace the kept ticket by ``ticket`` (the result of ``apply_ticket_event``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderContact:
+    """An order as a customer's request is checked against it: its number and who placed it."""
+
+    order_id: SaleorId
+    number: str
+    email: str | None
+    customer_id: SaleorId | None
+
+
+class OrderLookup(Protocol):
+    async def order_by_number(self, number: str) -> OrderContact | None:
+        """The store's order with this number (digits), None when there is none."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpServer:
+    """Where a store's support mail goes out: ``security`` is "starttls", "tls" (implicit) or "none"."""
+
+    host: str
+    port: int
+    security: str
+    username: str | None
+    password: str | None = field(repr=False)
+
+
+class MailNotSent(Exception):
+    """The mail server refused the message or could not be reached; the reason is the message."""
+
+
+class MailSender(Protocol):
+    async def send(self, server: SmtpServer, message: EmailMessage) -> None:
+        """Hand ``message`` to ``server``; ``MailNotSent`` when it was not taken."""

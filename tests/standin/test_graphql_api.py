@@ -6,6 +6,7 @@ from uuid import UUID
 
 import pytest
 
+from app.graphql.documents import load
 from app.standin import actions
 from app.standin.facade import StandIn
 from app.standin.state import (
@@ -165,6 +166,28 @@ class TestQueries:
         second = (await run(standin, caller, query, after=first["pageInfo"]["endCursor"]))["orders"]
         assert [e["node"]["number"] for e in second["edges"]] == ["1"]
         assert second["pageInfo"]["hasNextPage"] is False
+
+    async def test_finds_an_order_by_number_with_the_apps_own_document(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        placed = [place(standin, catalogue, clock, (catalogue.tee, 1)) for _ in range(3)]
+        query = load("queries", "order_by_number").source
+        data = await run(standin, caller, query, number="2")
+        (edge,) = data["orders"]["edges"]
+        assert edge["node"]["id"] == gid("Order", placed[1].pk)
+        assert edge["node"]["number"] == "2"
+        assert edge["node"]["userEmail"] == placed[1].user_email
+        assert edge["node"]["user"] == {"id": gid("User", catalogue.customer.pk)}
+        assert (await run(standin, caller, query, number="9"))["orders"]["edges"] == []
+
+    async def test_an_order_number_that_is_not_a_number_is_an_error_as_djangos_cast_makes_it(
+        self, standin: StandIn, caller: App
+    ) -> None:
+        result = await standin.execute(
+            '{ orders(first: 1, filter: { numbers: ["12a"] }) { edges { node { id } } } }', app=caller
+        )
+        assert result.errors
+        assert result.errors[0].message == "Field 'number' expected a number but got '12a'."
 
     async def test_refuses_pages_over_saleors_limit(self, standin: StandIn, caller: App) -> None:
         result = await standin.execute("{ warehouses(first: 101) { totalCount } }", app=caller)

@@ -87,6 +87,13 @@ class TestRows:
         assert row.state == "Retrying (tried 3 times, next at 1:05\u202fPM)"  # 12:05 UTC is 13:05 in Warsaw
         assert row.can_retry
 
+    def test_a_support_reply_names_its_ticket_instead_of_an_order(self) -> None:
+        item = _item(what="support_reply", order_id=SaleorId("ticket:1042"), order_number=None, attempts=1)
+        (row,) = effect_rows([item], NOW, WARSAW, EN)
+        assert (row.label, row.ticket_id) == ("Support reply (e-mail)", "1042")
+        (order_effect,) = effect_rows([_item()], NOW, WARSAW, EN)
+        assert order_effect.ticket_id is None
+
     def test_a_retry_on_another_day_gives_the_date(self) -> None:
         item = _item(attempts=1, next_attempt_at=NOW + timedelta(hours=12))
         (row,) = effect_rows([item], NOW, WARSAW, EN)

@@ -1,0 +1,1 @@
+"""Mail to and from a store's own servers."""
