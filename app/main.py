@@ -43,8 +43,9 @@ from app.saleor.routes import router as saleor_router
 from app.saleor.webhook_auth import WebhookRejected
 from app.services.ports import Clock
 from app.services.receipts import NothingBooked
-from app.webhooks import ORDER_EVENTS, app_deleted, shipping_list_methods_for_checkout
+from app.webhooks import ORDER_EVENTS, app_deleted
 from app.webhooks.order_event import OrderWebhookIntake
+from app.webhooks.shipping_list_methods_for_checkout import CheckoutWebhookIntake
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,6 @@ def create_app(
     app.include_router(health_router)
     app.include_router(saleor_router)
     app.include_router(app_deleted.router)
-    app.include_router(shipping_list_methods_for_checkout.router)
     app.include_router(dashboard.router)
     app.include_router(dashboard_fraud.router)
     app.include_router(dashboard_inventory.router)
@@ -150,4 +150,5 @@ def create_app(
     app.include_router(inventory_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)
+    app.add_middleware(CheckoutWebhookIntake, runtime=runtime)
     return app

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from app.dependencies import get_checkout_shipping
 from app.domain.shipping.measures import AttributeReading
 from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
 from app.webhooks import shipping_list_methods_for_checkout as route
 from tests.api.conftest import Send
 from tests.builders import SHOP_API_URL, body_of
 from tests.conftest import FixedClock
-from tests.fakes.checkout_shipping import FakeCheckoutShipping
+from tests.fakes.checkout_shipping import FakeCheckoutShipping, answer_checkouts_with
 from tests.fakes.saleor_signer import SaleorSigner
 
 EVENT = "SHIPPING_LIST_METHODS_FOR_CHECKOUT"
@@ -84,11 +81,10 @@ def _option(level: str = "expedited", **overrides: Any) -> CheckoutOption:
 
 
 @pytest.fixture
-def shipping(app: FastAPI) -> Iterator[FakeCheckoutShipping]:
+def shipping(monkeypatch: pytest.MonkeyPatch) -> FakeCheckoutShipping:
     fake = FakeCheckoutShipping([_option("standard", amount=Decimal("5.90")), _option()])
-    app.dependency_overrides[get_checkout_shipping] = lambda: fake
-    yield fake
-    app.dependency_overrides.pop(get_checkout_shipping)
+    answer_checkouts_with(monkeypatch, fake)
+    return fake
 
 
 async def _ask(send: Send, body: bytes, **kwargs: Any) -> httpx.Response:
