@@ -435,7 +435,7 @@ class TestThroughTheApp:
         assert delivered["ORDER_FULFILLED"] >= 1
 
     async def test_shoppers_choose_among_the_apps_options_and_the_orders_carry_their_choice(
-        self, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+        self, ops: FastAPI, standin: StandIn, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         quoting = FakeCheckoutShipping(
             [
