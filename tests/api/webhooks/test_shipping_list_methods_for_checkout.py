@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from app.domain.shipping.measures import AttributeReading
+from app.runtime import Runtime
 from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
 from app.webhooks import shipping_list_methods_for_checkout as route
 from tests.api.conftest import Send
@@ -269,6 +271,17 @@ class TestNothingToOffer:
             response = await _ask(send, _body(_checkout()))
         assert (response.status_code, response.json()) == (200, [])
         assert "rate tables unreadable" in caplog.records[0].reason  # type: ignore[attr-defined]
+
+    async def test_a_database_that_fails_before_the_signature_is_checked_answers_no_options_never_an_error(
+        self, send: Send, shipping: FakeCheckoutShipping, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async def unreachable(*_: object) -> None:
+            raise OperationalError("SELECT installations", {}, ConnectionRefusedError())
+
+        runtime.installations.forget(SHOP_API_URL)
+        monkeypatch.setattr(runtime.installations, "get", unreachable)
+        response = await _ask(send, _body(_checkout()))
+        assert (response.status_code, response.json(), shipping.asked) == (200, [], [])
 
     async def test_quoting_that_hangs_is_cut_off_in_time(
         self, send: Send, shipping: FakeCheckoutShipping, monkeypatch: pytest.MonkeyPatch
