@@ -34,7 +34,7 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import CheckoutShipping, Clock, OrderLookup, TicketStore
+from app.services.ports import Clock, OrderLookup, TicketStore
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -196,20 +196,16 @@ async def get_api_caller(
 ApiCallerDep = Annotated[ApiCaller, Depends(get_api_caller)]
 
 
-def verified_webhook(
-    event: str, *, accept_revoked: bool = False, recent_installation: bool = False
-) -> Callable[..., Awaitable[VerifiedWebhook]]:
+def verified_webhook(event: str, *, accept_revoked: bool = False) -> Callable[..., Awaitable[VerifiedWebhook]]:
     """A dependency that admits only a correctly signed delivery of ``event`` (lower_snake) from a store
-    whose token is not revoked (``accept_revoked`` admits those too). ``recent_installation`` checks
-    against the installation as this process read it in the last few seconds (``runtime.installations``),
-    for a hot path that writes nothing a stale copy could let through."""
+    whose token is not revoked (``accept_revoked`` admits those too)."""
 
     async def dependency(request: Request, store: InstallationStoreDep, runtime: RuntimeDep) -> VerifiedWebhook:
         return await verify_webhook(
             request.headers,
             await request.body(),
             expected_event=event,
-            store=runtime.installations if recent_installation else store,
+            store=store,
             fetcher=runtime.jwks,
             now=runtime.clock.now(),
             accept_revoked=accept_revoked,
@@ -284,17 +280,18 @@ async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) 
 CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
 
 
-async def get_shipping_quoter(
-    session: SessionDep, settings: SettingsStoreDep, tables: RateTableStoreDep, runtime: RuntimeDep
-) -> ShippingQuoter:
-    """The store's shipping settings and rate tables, its carrier accounts live, and this process's
-    caches of the carriers' answers and of what quoting derives from the settings and tables (shared
-    by every request, checked against the store's revision). The carriers read the accounts on a
-    session of their own: their question may outlive this request (``LiveQuoteCache.ask``)."""
-    accounts = CarrierAccountsOnTheirOwnSession(runtime.sessions, runtime.cipher)
+def shipping_quoter(runtime: Runtime, session: AsyncSession) -> ShippingQuoter:
+    """The store's shipping settings and rate tables read on ``session``, its carrier accounts live, and
+    this process's caches of the carriers' answers and of what quoting derives from the settings and
+    tables (shared by every request, checked against the store's revision). The carriers read the
+    accounts on a session of their own, unless this process recently found the store has none: their
+    question may outlive this request (``LiveQuoteCache.ask``)."""
+    accounts = CarrierAccountsOnTheirOwnSession(
+        runtime.sessions, runtime.cipher, runtime.stores_without_carrier_accounts
+    )
     return ShippingQuoter(
-        settings,
-        tables,
+        SqlSettingsStore(session),
+        SqlRateTableStore(session),
         KarrioCarrierQuotes(accounts, runtime.carrier_calls, runtime.clock),
         cache=runtime.live_quotes,
         revisions=SqlShippingRevisions(session),
@@ -302,14 +299,11 @@ async def get_shipping_quoter(
     )
 
 
+async def get_shipping_quoter(session: SessionDep, runtime: RuntimeDep) -> ShippingQuoter:
+    return shipping_quoter(runtime, session)
+
+
 ShippingQuoterDep = Annotated[ShippingQuoter, Depends(get_shipping_quoter)]
-
-
-async def get_checkout_shipping(quoter: ShippingQuoterDep) -> CheckoutShipping:
-    return quoter
-
-
-CheckoutShippingDep = Annotated[CheckoutShipping, Depends(get_checkout_shipping)]
 
 
 async def get_ticket_store(session: SessionDep) -> TicketStore:

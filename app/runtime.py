@@ -14,6 +14,7 @@ from app.config import Settings
 from app.db.engine import create_engine, create_session_factory
 from app.db.repositories.installations import RecentInstallations, SqlInstallationStore
 from app.db.repositories.order_events import DeliveryBatcher, delivery_writer
+from app.db.repositories.shipping_carriers import StoresWithoutCarrierAccounts
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.graphql.client import SaleorClientFactory
@@ -66,6 +67,9 @@ class Runtime:
     support_mail_tokens: SeenTokens = field(default_factory=SeenTokens)
     # Support's replies, out through each store's SMTP server.
     mail_sender: MailSender = field(default_factory=AiosmtplibMailSender)
+    # Stores found with no carrier account in the last second: their checkouts ask no carrier and open
+    # no session to find that out (see ``StoresWithoutCarrierAccounts``).
+    stores_without_carrier_accounts: StoresWithoutCarrierAccounts = field(default_factory=StoresWithoutCarrierAccounts)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

@@ -4,7 +4,7 @@
 installed) on a throwaway PostgreSQL database holding one installed store with the demo's shipping
 settings and rate tables (``app.demo``: Austin and Columbus, USPS and UPS, four product types, the
 demo's boxes and rule). Signed checkouts (bodies built and signed before any clock starts) of 1–4
-of the demo's variants to US, Canadian and British addresses are POSTed to the real route over
+of the demo's variants to US, Canadian and British addresses are POSTed to the real webhook path over
 ``--concurrency`` keep-alive connections, each connection with its own share of the checkouts, so
 that a checkout asked again reaches the same server process (each keeps its own caches).
 
@@ -128,9 +128,8 @@ def bench_app() -> FastAPI:
     delay_ms = os.environ.get(CARRIER_MS_VARIABLE)
     if delay_ms:
         carrier = SleepingCarrier(float(delay_ms) / 1000)
-        # Put in place of Karrio's adapter where ``get_shipping_quoter`` builds it, not with FastAPI's
-        # ``dependency_overrides``: with any override set, FastAPI analyses every dependency's
-        # signature again on each request (~2 ms of CPU here), which production never does.
+        # Put in place of Karrio's adapter where ``dependencies.shipping_quoter`` builds it for each
+        # checkout, so that everything else runs as in production.
         vars(dependencies)["KarrioCarrierQuotes"] = lambda *_: carrier
     return create_app()
 

@@ -1,7 +1,9 @@
 """One module per Saleor event; ``WEBHOOKS`` is what the manifest declares and the app answers.
 
-The order events share one path (``order_event.OrderWebhookIntake``); APP_DELETED and
-SHIPPING_LIST_METHODS_FOR_CHECKOUT (sync: answered with delivery options) have their routes.
+The order events share one path (``order_event.OrderWebhookIntake``) and
+SHIPPING_LIST_METHODS_FOR_CHECKOUT (sync: answered with delivery options) has its own
+(``shipping_list_methods_for_checkout.CheckoutWebhookIntake``), both in front of the app's routes;
+APP_DELETED has a route.
 """
 
 from __future__ import annotations

@@ -9,78 +9,46 @@ stored in one statement and one commit (``runtime.deliveries``), each answered a
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable
 
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.dependencies import order_event_log
 from app.domain.ids import SaleorId
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
 from app.errors import NotInstalledError
-from app.runtime import Runtime
-from app.saleor.webhook_auth import VerifiedWebhook, WebhookRejected, verify_webhook
+from app.saleor.webhook_auth import VerifiedWebhook, WebhookRejected
 from app.services.order_events import record_failed_delivery, record_order_event
 from app.webhooks.definition import WebhookDefinition
+from app.webhooks.intake import WebhookIntake, error
 from app.webhooks.parsing import parse_payload, saleor_errors
 from app.webhooks.payloads import OrderEventPayload
 
 log = logging.getLogger(__name__)
-_JSON = [(b"content-type", b"application/json")]
 
 
 class WebhookAck(BaseModel):
     status: str
 
 
-class OrderWebhookIntake:
-    """Answers POSTs to the order webhooks' paths; everything else goes on to ``app``.
+class OrderWebhookIntake(WebhookIntake):
+    """Answers POSTs to the order webhooks' paths; everything else goes on to the app.
 
     Statuses and bodies are those of the app's error handlers (``app.main``): a refused delivery is
     ``{"error": {"type", "message"}}`` with 400, 401 or 503, a database failure a 503.
     """
 
-    def __init__(self, app: ASGIApp, *, runtime: Runtime, definitions: Iterable[WebhookDefinition]) -> None:
-        self._app = app
-        self._runtime = runtime
-        self._definitions = {definition.path: definition for definition in definitions}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        definition = self._definitions.get(scope["path"]) if scope["type"] == "http" else None
-        if definition is None or scope["method"] != "POST":
-            await self._app(scope, receive, send)
-            return
-        body = await _body(receive)
-        if body is None:  # the client went away before it sent the whole body: nothing to answer
-            return
-        status, answer = await self._acknowledge(definition, Headers(scope=scope), body)
-        content = json.dumps(answer, separators=(",", ":")).encode()
-        headers = [*_JSON, (b"content-length", str(len(content)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": content})
-
-    async def _acknowledge(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> tuple[int, object]:
-        runtime = self._runtime
+    async def answer(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> tuple[int, object]:
         try:
-            webhook = await verify_webhook(
-                headers,
-                body,
-                expected_event=definition.header_value,
-                store=runtime.installations,
-                fetcher=runtime.jwks,
-                now=runtime.clock.now(),
-            )
+            webhook = await self.verified(definition, headers, body)
             return 200, {"status": await self._store(definition, webhook)}
         except WebhookRejected as exc:
-            log.warning("webhook rejected", extra={"path": definition.path, "code": exc.code, "reason": exc.message})
-            return exc.status_code, _error(exc.code, exc.message)
+            return self.refused(definition, exc)
         except DBAPIError as exc:  # transient by nature: a 5xx makes Saleor deliver the webhook again
             log.error("database error", extra={"path": definition.path, "reason": exc.__class__.__name__})
-            return 503, _error("DATABASE_UNAVAILABLE", "The database is unavailable; try again.")
+            return 503, error("DATABASE_UNAVAILABLE", "The database is unavailable; try again.")
 
     async def _store(self, definition: WebhookDefinition, webhook: VerifiedWebhook) -> str:
         runtime = self._runtime
@@ -128,18 +96,3 @@ class OrderWebhookIntake:
             ),
             events=runtime.deliveries,  # answers after the commit, and wakes the worker
         )
-
-
-async def _body(receive: Receive) -> bytes | None:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _error(code: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"type": code, "message": message}}

@@ -1,31 +1,36 @@
 """SHIPPING_LIST_METHODS_FOR_CHECKOUT: Saleor asks, while the shopper waits, which delivery options
 the app offers this checkout (PROTOCOL.md d.1).
 
-The answer is a JSON array of options in the checkout's currency. Whatever goes wrong after the
-signature check (no address yet, a checkout Saleor could not render, quoting failing or too slow)
-is answered with [] and a log line: Saleor then offers its own methods and checkout keeps working.
-Nothing is written to the database.
+The answer is a JSON array of options in the checkout's currency. A delivery that is not Saleor's
+(unsigned, badly signed, an unknown store) or not this event is refused as the app's error handlers
+refuse it. Whatever goes wrong after the signature check (no address yet, a checkout Saleor could not
+render, quoting failing or too slow, the database) is answered with [] and a log line: Saleor then
+offers its own methods and checkout keeps working. Nothing is written to the database.
+
+Every shopper's checkout waits on this answer, so it is served by ``CheckoutWebhookIntake``, a plain
+ASGI layer in front of the app's routes, like the order webhooks (``app.webhooks.intake``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from decimal import Decimal
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp
 
-from app.dependencies import CheckoutShippingDep, ClockDep, verified_webhook
-from app.saleor.webhook_auth import VerifiedWebhook
+from app.dependencies import shipping_quoter
+from app.domain.ids import SaleorApiUrl
+from app.runtime import Runtime
+from app.saleor.webhook_auth import WebhookRejected
 from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
 from app.webhooks.definition import WebhookDefinition
+from app.webhooks.intake import WebhookIntake
 from app.webhooks.parsing import parse_payload
 from app.webhooks.payloads import CheckoutPayload, ShippingListMethodsForCheckoutPayload
 
 definition = WebhookDefinition("SHIPPING_LIST_METHODS_FOR_CHECKOUT")
-router = APIRouter()
 log = logging.getLogger(__name__)
 
 # Saleor waits up to 18 s for a sync answer while the shopper's page waits on Saleor; the quoting
@@ -34,18 +39,6 @@ ANSWER_WITHIN_SECONDS = 5.0
 # Saleor skips an option whose name or description is longer (ShippingMethodSchema).
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 255
-
-
-class ShippingMethodAnswer(BaseModel):
-    """One item of the answer, keyed as Saleor's ``ShippingMethodSchema`` reads it."""
-
-    id: str
-    name: str
-    amount: Decimal
-    currency: str
-    minimum_delivery_days: int | None
-    maximum_delivery_days: int | None
-    description: str | None
 
 
 def cart_of(checkout: CheckoutPayload) -> Cart | None:
@@ -89,50 +82,70 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def answer_of(option: CheckoutOption) -> ShippingMethodAnswer:
-    return ShippingMethodAnswer(
-        id=option.id,
-        name=_shortened(option.name, NAME_LIMIT),
-        amount=option.amount,
-        currency=option.currency,
-        minimum_delivery_days=option.minimum_delivery_days,
-        maximum_delivery_days=option.maximum_delivery_days,
-        description=_shortened(option.description, DESCRIPTION_LIMIT) if option.description is not None else None,
-    )
+def answer_of(option: CheckoutOption) -> dict[str, Any]:
+    """One item of the answer, keyed as Saleor's ``ShippingMethodSchema`` reads it (the amount a decimal string)."""
+    return {
+        "id": option.id,
+        "name": _shortened(option.name, NAME_LIMIT),
+        "amount": str(option.amount),
+        "currency": option.currency,
+        "minimum_delivery_days": option.minimum_delivery_days,
+        "maximum_delivery_days": option.maximum_delivery_days,
+        "description": _shortened(option.description, DESCRIPTION_LIMIT) if option.description is not None else None,
+    }
 
 
-@router.post(definition.path, name=definition.header_value)
-async def shipping_list_methods_for_checkout(
-    # The installation as read in the last few seconds: Saleor waits on this answer, and it writes nothing.
-    webhook: Annotated[VerifiedWebhook, Depends(verified_webhook(definition.header_value, recent_installation=True))],
-    shipping: CheckoutShippingDep,
-    clock: ClockDep,
-) -> list[ShippingMethodAnswer]:
-    payload = parse_payload(ShippingListMethodsForCheckoutPayload, webhook, definition)
-    store = webhook.installation.saleor_api_url
-    context = {"event": definition.header_value, "saleor_api_url": store}
-    if payload.checkout is None:
-        reasons = "; ".join(error.message for error in payload.errors) or "no checkout in the payload"
-        log.warning("checkout options not offered: Saleor sent no checkout", extra={**context, "reason": reasons})
-        return []
-    cart = cart_of(payload.checkout)
-    if cart is None:
-        log.info(
-            "checkout options not offered: no shipping address yet", extra={**context, "checkout": payload.checkout.id}
-        )
-        return []
-    context["checkout"] = payload.checkout.id
-    try:
-        async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
-            options = await shipping.checkout_options(store, cart, clock.now())
-    except Exception as exc:  # checkout must keep working whatever quoting does
-        reason = f"no answer within {ANSWER_WITHIN_SECONDS:g} s" if isinstance(exc, TimeoutError) else repr(exc)
-        log.exception("checkout options not offered: quoting failed", extra={**context, "reason": reason})
-        return []
-    offered = [option for option in options if option.currency == cart.currency]
-    if len(offered) < len(options):
-        log.warning(
-            "checkout options in another currency left out",
-            extra={**context, "currency": cart.currency, "left_out": [o.id for o in options if o not in offered]},
-        )
-    return [answer_of(option) for option in offered]
+class CheckoutWebhookIntake(WebhookIntake):
+    """Answers POSTs to the checkout webhook's path; everything else goes on to the app."""
+
+    def __init__(self, app: ASGIApp, *, runtime: Runtime) -> None:
+        super().__init__(app, runtime=runtime, definitions=(definition,))
+
+    async def answer(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> tuple[int, object]:
+        try:
+            # Checked against the installation as read in the last few seconds: this path writes nothing
+            # a stale copy could let through.
+            webhook = await self.verified(definition, headers, body)
+            payload = parse_payload(ShippingListMethodsForCheckoutPayload, webhook, definition)
+        except WebhookRejected as exc:
+            return self.refused(definition, exc)
+        except Exception as exc:  # the installation unreadable, say: checkout must keep working
+            log.exception(
+                "checkout options not offered: the delivery could not be checked",
+                extra={"event": definition.header_value, "reason": repr(exc)},
+            )
+            return 200, []
+        return 200, await self._options(webhook.installation.saleor_api_url, payload)
+
+    async def _options(
+        self, store: SaleorApiUrl, payload: ShippingListMethodsForCheckoutPayload
+    ) -> list[dict[str, Any]]:
+        context = {"event": definition.header_value, "saleor_api_url": store}
+        if payload.checkout is None:
+            reasons = "; ".join(error.message for error in payload.errors) or "no checkout in the payload"
+            log.warning("checkout options not offered: Saleor sent no checkout", extra={**context, "reason": reasons})
+            return []
+        cart = cart_of(payload.checkout)
+        if cart is None:
+            log.info(
+                "checkout options not offered: no shipping address yet",
+                extra={**context, "checkout": payload.checkout.id},
+            )
+            return []
+        context["checkout"] = payload.checkout.id
+        runtime = self._runtime
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN_SECONDS), runtime.sessions() as session:
+                # Read only: the session takes a connection only when quoting misses its caches.
+                options = await shipping_quoter(runtime, session).checkout_options(store, cart, runtime.clock.now())
+        except Exception as exc:  # checkout must keep working whatever quoting does
+            reason = f"no answer within {ANSWER_WITHIN_SECONDS:g} s" if isinstance(exc, TimeoutError) else repr(exc)
+            log.exception("checkout options not offered: quoting failed", extra={**context, "reason": reason})
+            return []
+        offered = [option for option in options if option.currency == cart.currency]
+        if len(offered) < len(options):
+            log.warning(
+                "checkout options in another currency left out",
+                extra={**context, "currency": cart.currency, "left_out": [o.id for o in options if o not in offered]},
+            )
+        return [answer_of(option) for option in offered]

@@ -1,13 +1,16 @@
-"""A ``CheckoutShipping`` for route tests: records each cart it is asked about and answers the
-options (or the error) it was given."""
+"""A ``CheckoutShipping`` for the checkout webhook's tests: records each cart it is asked about and
+answers the options (or the error) it was given."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
 
+import pytest
+
 from app.domain.ids import SaleorApiUrl
 from app.services.shipping.model import Cart, CheckoutOption
+from app.webhooks import shipping_list_methods_for_checkout
 
 
 class FakeCheckoutShipping:
@@ -24,3 +27,8 @@ class FakeCheckoutShipping:
         if self.error is not None:
             raise self.error
         return self.options
+
+
+def answer_checkouts_with(monkeypatch: pytest.MonkeyPatch, fake: FakeCheckoutShipping) -> None:
+    """Make the checkout webhook ask ``fake`` instead of the quoter it builds per request."""
+    monkeypatch.setattr(shipping_list_methods_for_checkout, "shipping_quoter", lambda runtime, session: fake)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +12,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.dependencies import get_checkout_shipping
 from app.saleor.jwks import parse_key_set
 from app.saleor.signature import verify_webhook_signature
 from app.services.shipping.model import CheckoutOption
@@ -25,7 +23,7 @@ from app.standin.state import Address, App, AppWebhook, Checkout, to_global_id
 from app.standin.webhooks import render
 from app.webhooks.payloads import OrderEventPayload
 from tests.conftest import FixedClock
-from tests.fakes.checkout_shipping import FakeCheckoutShipping
+from tests.fakes.checkout_shipping import FakeCheckoutShipping, answer_checkouts_with
 from tests.standin.conftest import MANIFEST_URL, Catalogue, run
 
 PORTLAND = Address(
@@ -48,11 +46,10 @@ def _option(level: str, amount: str, days: tuple[int, int], currency: str = "USD
 
 
 @pytest.fixture
-def quoting(ops: FastAPI) -> Iterator[FakeCheckoutShipping]:
+def quoting(monkeypatch: pytest.MonkeyPatch) -> FakeCheckoutShipping:
     fake = FakeCheckoutShipping([_option("standard", "5.90", (3, 5)), _option("expedited", "14.20", (1, 3))])
-    ops.dependency_overrides[get_checkout_shipping] = lambda: fake
-    yield fake
-    ops.dependency_overrides.pop(get_checkout_shipping)
+    answer_checkouts_with(monkeypatch, fake)
+    return fake
 
 
 @pytest.fixture

@@ -10,14 +10,13 @@ import pytest
 from fastapi import FastAPI
 
 from app.demo import _demo_shipping
-from app.dependencies import get_checkout_shipping
 from app.services.shipping.model import CheckoutOption
 from app.services.shipping.quoting import ShippingQuoter
 from app.standin.day import Catalogue, Step, plan_day, seed_store
 from app.standin.facade import StandIn
 from app.standin.state import FulfillmentStatus, Order, OrderStatus, PaymentChargeStatus, Store
 from tests.builders import SHOP_API_URL
-from tests.fakes.checkout_shipping import FakeCheckoutShipping
+from tests.fakes.checkout_shipping import FakeCheckoutShipping, answer_checkouts_with
 from tests.fakes.in_memory import InMemorySettingsStore
 from tests.fakes.shipping import InMemoryRateTableStore
 from tests.standin.conftest import MANIFEST_URL
@@ -436,7 +435,7 @@ class TestThroughTheApp:
         assert delivered["ORDER_FULFILLED"] >= 1
 
     async def test_shoppers_choose_among_the_apps_options_and_the_orders_carry_their_choice(
-        self, ops: FastAPI, standin: StandIn
+        self, ops: FastAPI, standin: StandIn, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         quoting = FakeCheckoutShipping(
             [
@@ -445,7 +444,7 @@ class TestThroughTheApp:
                 CheckoutOption("overnight", "Overnight, arrives Thu 26 Nov", Decimal("19.00"), "USD", 1, 1, None),
             ]
         )
-        ops.dependency_overrides[get_checkout_shipping] = lambda: quoting
+        answer_checkouts_with(monkeypatch, quoting)
         await standin.install(MANIFEST_URL)
         catalogue = seed_store(standin.store, seed=5, day=DAY)
         deliveries = []

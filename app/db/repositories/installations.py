@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -120,6 +121,10 @@ class RecentInstallations:
     foreign key (``forget`` it then); a key id the copy does not hold leads to a refetch of Saleor's
     keys, and ``replace_jwks`` stores them and forgets the copy. So the only thing a copy may still
     accept, for at most ``ttl_seconds``, is a key the store's JWKS held that long ago.
+
+    When the copy runs out, the deliveries arriving before it is read again wait for that one read
+    instead of each reading it: dozens of reads at once, each a session, took every pooled connection
+    and opened more, stalling all of them for a quarter of a second.
     """
 
     def __init__(
@@ -135,6 +140,7 @@ class RecentInstallations:
         self._ttl = ttl_seconds
         self._monotonic = monotonic
         self._read: dict[SaleorApiUrl, tuple[float, Installation]] = {}
+        self._reading: dict[SaleorApiUrl, asyncio.Task[Installation | None]] = {}
 
     async def get(self, saleor_api_url: SaleorApiUrl, session: AsyncSession | None = None) -> Installation | None:
         """The store's installation; read through ``session`` when given (a caller inside a
@@ -144,14 +150,35 @@ class RecentInstallations:
             return read[1]
         if session is not None:
             installation = await SqlInstallationStore(session, self._cipher).get(saleor_api_url)
-        else:
-            async with self._sessions() as own:
-                installation = await SqlInstallationStore(own, self._cipher).get(saleor_api_url)
+            self._keep(saleor_api_url, installation)
+            return installation
+        reading = self._reading.get(saleor_api_url)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read_own(saleor_api_url))
+            self._reading[saleor_api_url] = reading
+            reading.add_done_callback(lambda done: self._read_done(saleor_api_url, done))
+        # Shielded: a delivery that stops waiting does not end the read the others wait on.
+        return await asyncio.shield(reading)
+
+    async def _read_own(self, saleor_api_url: SaleorApiUrl) -> Installation | None:
+        async with self._sessions() as own:
+            installation = await SqlInstallationStore(own, self._cipher).get(saleor_api_url)
+        # Not kept when the store was forgotten while it was read: the copy may predate that change.
+        if self._reading.get(saleor_api_url) is asyncio.current_task():
+            self._keep(saleor_api_url, installation)
+        return installation
+
+    def _read_done(self, saleor_api_url: SaleorApiUrl, done: asyncio.Task[Installation | None]) -> None:
+        if self._reading.get(saleor_api_url) is done:
+            del self._reading[saleor_api_url]
+        if not done.cancelled():
+            done.exception()  # retrieved here too, for when every waiter stopped waiting (each sees it)
+
+    def _keep(self, saleor_api_url: SaleorApiUrl, installation: Installation | None) -> None:
         if installation is None:
             self.forget(saleor_api_url)  # a store that is not installed is asked again every time
         else:
             self._read[saleor_api_url] = (self._monotonic(), installation)
-        return installation
 
     async def replace_jwks(self, saleor_api_url: SaleorApiUrl, jwks: str, now: datetime) -> None:
         """Keep the store's rotated keys, in a transaction of their own."""
@@ -161,3 +188,4 @@ class RecentInstallations:
 
     def forget(self, saleor_api_url: SaleorApiUrl) -> None:
         self._read.pop(saleor_api_url, None)
+        self._reading.pop(saleor_api_url, None)

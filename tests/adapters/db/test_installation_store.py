@@ -1,3 +1,4 @@
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -10,6 +11,7 @@ from app.db.repositories.installations import RecentInstallations, SqlInstallati
 from app.domain.ids import AppId, SaleorApiUrl
 from app.runtime import Runtime
 from app.security import SecretCipher, SecretDecryptionError
+from tests.adapters.db.test_shipping_carriers import CountedSessions
 from tests.builders import NOW, SHOP_API_URL, make_installation
 from tests.conftest import FakeMonotonic
 
@@ -118,3 +120,26 @@ class TestRecentInstallations:
             await SqlInstallationStore(session, runtime.cipher).save(make_installation(jwks="{}"))
             assert await recent.get(SHOP_API_URL, session) is not None  # not committed: only this transaction sees it
             await session.rollback()
+
+    async def test_deliveries_arriving_while_it_is_read_again_share_that_one_read(
+        self, runtime: Runtime, monotonic: FakeMonotonic
+    ) -> None:
+        await self._save(runtime, '{"keys":["first"]}')
+        sessions = CountedSessions(runtime.engine, expire_on_commit=False)
+        recent = RecentInstallations(sessions, runtime.cipher, ttl_seconds=5, monotonic=monotonic)
+        await recent.get(SHOP_API_URL)
+        monotonic.value += 5
+        read = await asyncio.gather(*(recent.get(SHOP_API_URL) for _ in range(20)))
+        assert {installation.jwks for installation in read if installation is not None} == {'{"keys":["first"]}'}
+        assert sessions.opened == 2
+
+    async def test_a_read_under_way_when_the_store_is_forgotten_is_not_kept(
+        self, runtime: Runtime, recent: RecentInstallations
+    ) -> None:
+        await self._save(runtime, '{"keys":["old"]}')
+        reading = asyncio.ensure_future(recent.get(SHOP_API_URL))
+        await asyncio.sleep(0)  # the read has started
+        recent.forget(SHOP_API_URL)  # keys rotated meanwhile, say
+        assert (await reading or pytest.fail("not found")).jwks == '{"keys":["old"]}'
+        await self._save(runtime, '{"keys":["new"]}')
+        assert (await recent.get(SHOP_API_URL) or pytest.fail("not found")).jwks == '{"keys":["new"]}'

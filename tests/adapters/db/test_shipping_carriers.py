@@ -1,15 +1,22 @@
-"""Carrier accounts on a real database: credentials encrypted at rest, each store sees its own."""
+"""Carrier accounts on a real database: credentials encrypted at rest, each store sees its own, and
+checkout's own-session reads spared for a store found without any."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import CarrierAccountRow
 from app.db.repositories.installations import SqlInstallationStore
-from app.db.repositories.shipping_carriers import SqlCarrierAccounts
+from app.db.repositories.shipping_carriers import (
+    CarrierAccountsOnTheirOwnSession,
+    SqlCarrierAccounts,
+    StoresWithoutCarrierAccounts,
+)
 from app.domain.ids import saleor_api_url
 from app.domain.installation import Installation
 from app.domain.shipping.model import Level
@@ -85,3 +92,97 @@ async def test_accounts_list_oldest_first_and_active_only_leaves_out_inactive_on
     assert row is not None
     row.active = False
     assert [a.id for a in await carriers.accounts(SHOP, active_only=True)] == [second.id]
+
+
+class CountedSessions(async_sessionmaker[AsyncSession]):
+    """The runtime's sessions, counting how many are opened (``begin`` opens one through ``__call__``)."""
+
+    opened = 0
+
+    def __call__(self, **local_kw: Any) -> AsyncSession:
+        self.opened += 1
+        return super().__call__(**local_kw)
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def sessions(runtime: Runtime) -> CountedSessions:
+    return CountedSessions(runtime.engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def own_sessions(
+    runtime: Runtime, installation: Installation, sessions: CountedSessions, ticks: Ticks
+) -> CarrierAccountsOnTheirOwnSession:
+    return CarrierAccountsOnTheirOwnSession(
+        sessions, runtime.cipher, StoresWithoutCarrierAccounts(ttl_seconds=1.0, monotonic=ticks)
+    )
+
+
+class TestStoresWithoutAccounts:
+    async def test_a_store_found_without_accounts_is_answered_for_a_second_without_a_session(
+        self, own_sessions: CarrierAccountsOnTheirOwnSession, sessions: CountedSessions, ticks: Ticks
+    ) -> None:
+        assert await own_sessions.accounts(SHOP, active_only=True) == []
+        assert sessions.opened == 1
+        ticks.now += 0.9
+        assert await own_sessions.accounts(SHOP, active_only=True) == []
+        assert sessions.opened == 1
+        ticks.now += 0.2
+        assert await own_sessions.accounts(SHOP, active_only=True) == []
+        assert sessions.opened == 2
+
+    async def test_an_account_connected_elsewhere_is_asked_once_the_memory_is_a_second_old(
+        self, own_sessions: CarrierAccountsOnTheirOwnSession, runtime: Runtime, ticks: Ticks
+    ) -> None:
+        assert await own_sessions.accounts(SHOP, active_only=True) == []
+        async with runtime.sessions.begin() as session:  # the dashboard, in this process or another
+            added = await SqlCarrierAccounts(session, runtime.cipher).add(SHOP, UPS, NOW)
+        assert await own_sessions.accounts(SHOP, active_only=True) == []
+        ticks.now += 1.0
+        assert [a.id for a in await own_sessions.accounts(SHOP, active_only=True)] == [added.id]
+
+    async def test_an_account_connected_through_it_is_asked_at_once(
+        self, own_sessions: CarrierAccountsOnTheirOwnSession
+    ) -> None:
+        assert await own_sessions.accounts(SHOP, active_only=True) == []
+        added = await own_sessions.add(SHOP, UPS, NOW)
+        assert [a.id for a in await own_sessions.accounts(SHOP, active_only=True)] == [added.id]
+
+    async def test_only_inactive_accounts_count_as_none_but_are_still_listed_when_all_are_asked_for(
+        self, own_sessions: CarrierAccountsOnTheirOwnSession, runtime: Runtime, sessions: CountedSessions
+    ) -> None:
+        async with runtime.sessions.begin() as session:
+            added = await SqlCarrierAccounts(session, runtime.cipher).add(SHOP, UPS, NOW)
+            row = await session.get(CarrierAccountRow, added.id)
+            assert row is not None
+            row.active = False
+        assert [a.id for a in await own_sessions.accounts(SHOP)] == [added.id]
+        assert await own_sessions.accounts(SHOP, active_only=True) == []
+        assert [a.id for a in await own_sessions.accounts(SHOP)] == [added.id]
+        assert sessions.opened == 2  # the two lists of every account; the active ones came from memory
+
+    def test_once_the_memory_is_old_one_caller_reads_again_while_the_others_trust_it(self, ticks: Ticks) -> None:
+        memory = StoresWithoutCarrierAccounts(ttl_seconds=1.0, monotonic=ticks)
+        assert not memory.knows_none(SHOP)  # never read: read it
+        memory.found(SHOP, [])
+        ticks.now += 1.5
+        assert not memory.knows_none(SHOP)  # this caller reads again
+        assert memory.knows_none(SHOP)  # the others meanwhile go on without a session
+        ticks.now += 1.0
+        assert not memory.knows_none(SHOP)  # that read never came back: another caller tries
+        memory.found(SHOP, [])
+        assert memory.knows_none(SHOP)
+        assert not memory.knows_none(OTHER)

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
+from app.runtime import Runtime
 from tests.api.conftest import Send
 from tests.api.dashboard.test_shipping_rate_tables import FILE, _upload
 from tests.api.dashboard.test_shipping_rate_tester import MANAGER, SETTINGS
@@ -62,3 +64,24 @@ async def test_an_address_no_table_covers_gets_no_option(send: Send) -> None:
     response = await send(EVENT, _body(checkout), process=False)
     assert response.status_code == 200
     assert response.json() == []
+
+
+async def test_a_store_without_carrier_accounts_has_them_read_once_not_at_every_checkout(
+    send: Send, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime.stores_without_carrier_accounts, "ttl_seconds", 60.0)  # however slow the machine
+    statements: list[str] = []
+
+    def heard(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", heard)
+    try:
+        for postal_code in ("75001", "75201", "75401"):  # each its own question to the carriers
+            address = {**TEXAS, "postalCode": postal_code}
+            checkout = _checkout(shippingAddress=address, lines=[_line(quantity=1, variant=SHOES)])
+            response = await send(EVENT, _body(checkout), process=False)
+            assert [option["id"] for option in response.json()] == ["standard"]
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", heard)
+    assert len([statement for statement in statements if "carrier_accounts" in statement]) == 1

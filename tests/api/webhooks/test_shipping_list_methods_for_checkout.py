@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
 
-from app.dependencies import get_checkout_shipping
 from app.domain.shipping.measures import AttributeReading
+from app.runtime import Runtime
 from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
 from app.webhooks import shipping_list_methods_for_checkout as route
 from tests.api.conftest import Send
 from tests.builders import SHOP_API_URL, body_of
 from tests.conftest import FixedClock
-from tests.fakes.checkout_shipping import FakeCheckoutShipping
+from tests.fakes.checkout_shipping import FakeCheckoutShipping, answer_checkouts_with
 from tests.fakes.saleor_signer import SaleorSigner
 
 EVENT = "SHIPPING_LIST_METHODS_FOR_CHECKOUT"
@@ -84,11 +83,10 @@ def _option(level: str = "expedited", **overrides: Any) -> CheckoutOption:
 
 
 @pytest.fixture
-def shipping(app: FastAPI) -> Iterator[FakeCheckoutShipping]:
+def shipping(monkeypatch: pytest.MonkeyPatch) -> FakeCheckoutShipping:
     fake = FakeCheckoutShipping([_option("standard", amount=Decimal("5.90")), _option()])
-    app.dependency_overrides[get_checkout_shipping] = lambda: fake
-    yield fake
-    app.dependency_overrides.pop(get_checkout_shipping)
+    answer_checkouts_with(monkeypatch, fake)
+    return fake
 
 
 async def _ask(send: Send, body: bytes, **kwargs: Any) -> httpx.Response:
@@ -273,6 +271,17 @@ class TestNothingToOffer:
             response = await _ask(send, _body(_checkout()))
         assert (response.status_code, response.json()) == (200, [])
         assert "rate tables unreadable" in caplog.records[0].reason  # type: ignore[attr-defined]
+
+    async def test_a_database_that_fails_before_the_signature_is_checked_answers_no_options_never_an_error(
+        self, send: Send, shipping: FakeCheckoutShipping, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async def unreachable(*_: object) -> None:
+            raise OperationalError("SELECT installations", {}, ConnectionRefusedError())
+
+        runtime.installations.forget(SHOP_API_URL)
+        monkeypatch.setattr(runtime.installations, "get", unreachable)
+        response = await _ask(send, _body(_checkout()))
+        assert (response.status_code, response.json(), shipping.asked) == (200, [], [])
 
     async def test_quoting_that_hangs_is_cut_off_in_time(
         self, send: Send, shipping: FakeCheckoutShipping, monkeypatch: pytest.MonkeyPatch
