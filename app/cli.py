@@ -133,7 +133,16 @@ def _serve(settings: Settings, host: str, port: int, *, processes: int, no_worke
     # Each web process builds its app from the environment; settle here what they must share.
     settings.resolve_secret_key()  # generated once, not by several processes at the same moment
     set_for_child_processes(worker_in_process=str(worker).lower())
-    config = uvicorn.Config("app.main:create_app", factory=True, workers=processes, log_config=None, proxy_headers=True)
+    config = uvicorn.Config(
+        "app.main:create_app",
+        factory=True,
+        workers=processes,
+        log_config=None,
+        proxy_headers=True,
+        # A spawned web process imports the app (carriers' libraries included: seconds of CPU) before it
+        # answers the supervisor's ping; on a busy machine uvicorn's 5 s default killed every one of them.
+        timeout_worker_healthcheck=60,
+    )
     # uvicorn names no address for a socket it is handed, so say it here.
     log.info(
         "listening on http://%s:%d",
