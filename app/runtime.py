@@ -21,7 +21,7 @@ from app.integrations.karrio.client import KarrioCalls
 from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
-from app.services.ports import Clock, SystemClock
+from app.services.ports import Clock, RoutingSources, SystemClock
 from app.services.shipping.quoting import LiveQuoteCache, QuotingCache
 
 
@@ -57,6 +57,9 @@ class Runtime:
     live_quotes: LiveQuoteCache = field(default_factory=LiveQuoteCache)
     # What checkout derives from each store's shipping settings and tables (see ``QuotingCache``).
     quoting: QuotingCache = field(default_factory=QuotingCache)
+    # A store's routing sources in a session: the sources' SQL storage, once wired. Without it routing
+    # plans nothing and partner hand-offs wait (retried) for their secrets.
+    routing_sources: Callable[[AsyncSession], RoutingSources] | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

@@ -247,6 +247,9 @@ class GqlSaleorGateway:
         # RecordCogs without lines is just this round trip: the order's metadata, then its note.
         await self.record_cogs(order_id, metadata, {}, note)
 
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        await self.record_cogs(order_id, metadata, {}, note)  # as ``record_shipping``
+
     async def warehouses(self) -> list[WarehouseRef]:
         return [
             WarehouseRef(id=node["id"], slug=node["slug"], name=node["name"])

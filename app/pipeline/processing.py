@@ -14,6 +14,7 @@ from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.services.pipeline import Outbox
+from app.services.ports import RoutingSources
 from app.services.shipping.quoting import LiveQuoteCache
 from app.webhooks.payloads import OrderEventPayload
 
@@ -89,6 +90,7 @@ class Processing:
     now: datetime
     live_quotes: LiveQuoteCache  # what carriers answered checkouts in this process: read, never asked
     reads: BatchReads = field(default_factory=BatchReads)  # shared by the deliveries of one batch
+    routing_sources: RoutingSources | None = None  # None where the sources' storage is not wired
 
     @property
     def by_this_app(self) -> bool:

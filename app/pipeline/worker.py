@@ -212,6 +212,9 @@ class Worker:
             now=now,
             live_quotes=self._runtime.live_quotes,
             reads=reads or BatchReads(),
+            routing_sources=(
+                self._runtime.routing_sources(session) if self._runtime.routing_sources is not None else None
+            ),
         )
         for subscription in self._subscribers.get(delivery.event, ()):
             await subscription.handle(processing)

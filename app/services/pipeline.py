@@ -25,6 +25,7 @@ class EffectKind:
     FRAUD_DECISION = "fraud_decision"  # ops.fraud, the note and (maybe) the order's release
     COGS = "cogs"  # ops.cogs on the order and its lines, and the note
     SHIPPING = "shipping"  # ops.shipping and the note
+    ROUTING = "routing"  # ops.routing and the note
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -114,6 +115,9 @@ class Outbox:
     async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         await self._add(order_id, EffectKind.SHIPPING, {"metadata": metadata, "note": note})
 
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        await self._add(order_id, EffectKind.ROUTING, {"metadata": metadata, "note": note})
+
 
 class OutboxGateway(Outbox):
     """A ``SaleorGateway`` for a decision that also reads: reads go to Saleor now, writes to the outbox."""
@@ -172,6 +176,12 @@ async def deliver(effect: Effect, saleor: SaleorGateway) -> str:
             await saleor.update_private_metadata(order_id, dict(payload["metadata"]))
             return "metadata written again, note already there"
         await saleor.record_shipping(order_id, dict(payload["metadata"]), payload["note"])
+        return "written"
+    if effect.kind == EffectKind.ROUTING:
+        if noted:
+            await saleor.update_private_metadata(order_id, dict(payload["metadata"]))
+            return "metadata written again, note already there"
+        await saleor.record_routing(order_id, dict(payload["metadata"]), payload["note"])
         return "written"
     if effect.kind == EffectKind.COGS:
         if noted:

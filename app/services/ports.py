@@ -18,6 +18,7 @@ from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import RoutingSetup
+from app.services.routing.plans import HandOff, OrderRouting
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
@@ -147,6 +148,9 @@ class SaleorWriter(Protocol):
     async def cancel_order(self, order_id: SaleorId) -> None: ...
     async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         """``ops.shipping`` and its note, in one request."""
+
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        """``ops.routing`` and its note, in one request."""
 
     async def record_cogs(
         self,
@@ -454,6 +458,21 @@ class RoutingSources(Protocol):
 
     async def partner_secret(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> str | None:
         """The partner's signing secret (hand-offs and callbacks), decrypted; None for an unknown partner."""
+
+
+class RoutingPlans(Protocol):
+    """Orders' routing plans, one per order, and the hand-offs made of them."""
+
+    async def get(self, saleor_api_url: SaleorApiUrl, order_id: str) -> OrderRouting | None: ...
+    async def add(self, saleor_api_url: SaleorApiUrl, routing: OrderRouting) -> bool:
+        """Keep the order's first plan; False (and nothing kept) when it has one already."""
+
+    async def revise(self, saleor_api_url: SaleorApiUrl, routing: OrderRouting) -> bool:
+        """Replace the kept plan by ``routing`` if the kept one is its previous revision; False otherwise."""
+
+    async def add_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None: ...
+    async def hand_offs(self, saleor_api_url: SaleorApiUrl, order_id: str) -> list[HandOff]:
+        """The order's hand-offs, oldest first."""
 
 
 class TicketStore(Protocol):

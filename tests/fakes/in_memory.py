@@ -218,6 +218,9 @@ class FakeSaleorGateway:
         self.calls.append(("metadata", order_id, dict(metadata)))
         await self.add_order_note(order_id, note)
 
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        await self.record_shipping(order_id, metadata, note)
+
     async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
         self.calls.append(("metadata", object_id, dict(items)))
 
