@@ -50,6 +50,7 @@ async def plan(processing: Processing) -> None:
         quotes=ShippingOriginQuotes(quoter),
         unit_costs=unit_costs,
         saleor=processing.saleor,
+        partners=processing.saleor,
         now=processing.now,
     )
 

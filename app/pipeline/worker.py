@@ -34,7 +34,8 @@ from app.errors import (
 )
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
-from app.services.pipeline import Effect, Outbox, deliver
+from app.services.pipeline import Effect, EffectKind, Outbox, deliver
+from app.services.routing.hand_offs import PartnerRefused, PartnerUnavailable, post_hand_off
 from app.webhooks.payloads import OrderEventPayload
 
 if TYPE_CHECKING:
@@ -276,12 +277,15 @@ class Worker:
         try:
             if installation is None or installation.is_revoked:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
-            saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
-            outcome = await deliver(effect, saleor)
-        except (SaleorUnauthorizedError, SaleorMutationError) as exc:
+            if effect.kind == EffectKind.HAND_OFF:
+                outcome = await self._hand_off(effect)
+            else:
+                saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
+                outcome = await deliver(effect, saleor)
+        except (SaleorUnauthorizedError, SaleorMutationError, PartnerRefused) as exc:
             # Waiting will not change Saleor's answer: a person must look (and may retry).
             return self._failure(effect, exc, retry=False)
-        except SaleorUnavailableError as exc:
+        except (SaleorUnavailableError, PartnerUnavailable) as exc:
             if exc.retry_after is not None:
                 retry_after = timedelta(seconds=exc.retry_after)
             return self._failure(effect, exc, retry=True, retry_after=retry_after)
@@ -298,6 +302,25 @@ class Worker:
             },
         )
         return None
+
+    async def _hand_off(self, effect: Effect) -> str:
+        """Post a hand-off to its partner, signed with the partner's secret as it is now."""
+        runtime = self._runtime
+        if runtime.routing_sources is None:
+            raise PartnerUnavailable("no routing sources' storage in this process: the partner's secret is unknown")
+        partner = str(effect.payload["partner"])
+        async with runtime.sessions() as session:
+            secret = await runtime.routing_sources(session).partner_secret(effect.saleor_api_url, partner)
+        if secret is None:
+            raise PartnerRefused(f"partner {partner} is no longer set up")
+        return await post_hand_off(
+            runtime.http,
+            str(effect.payload["endpoint"]),
+            effect.payload["body"],
+            secret,
+            runtime.clock.now(),
+            timeout_seconds=runtime.settings.saleor_timeout_seconds,
+        )
 
     def _failure(
         self, effect: Effect, exc: Exception, *, retry: bool, retry_after: timedelta | None = None

@@ -26,6 +26,7 @@ class EffectKind:
     COGS = "cogs"  # ops.cogs on the order and its lines, and the note
     SHIPPING = "shipping"  # ops.shipping and the note
     ROUTING = "routing"  # ops.routing and the note
+    HAND_OFF = "hand_off"  # a shipment posted to its partner, not to Saleor (``app.services.routing.hand_offs``)
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -117,6 +118,9 @@ class Outbox:
 
     async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         await self._add(order_id, EffectKind.ROUTING, {"metadata": metadata, "note": note})
+
+    async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
+        await self._add(order_id, EffectKind.HAND_OFF, {"partner": partner_id, "endpoint": endpoint, "body": body})
 
 
 class OutboxGateway(Outbox):

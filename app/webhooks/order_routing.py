@@ -47,4 +47,7 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
     placed = placed_with(order, lambda: (OrderShipment("", tuple(line.cart for line in lines)),))
     if isinstance(placed, str):
         return placed
-    return OrderToRoute(order.id, placed, tuple(lines), stock, names)
+    address = order.shipping_address
+    fields = {} if address is None else {**address.model_dump(by_alias=True), "country": address.country.code}
+    ship_to = {name: str(value) for name, value in fields.items() if value}
+    return OrderToRoute(order.id, placed, tuple(lines), stock, names, order.number, ship_to)

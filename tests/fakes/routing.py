@@ -3,10 +3,11 @@ hand-offs, and a writer recording what routing writes to Saleor."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from app.domain.ids import SaleorApiUrl
+from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.routing.model import RoutingSetup
 from app.services.routing.plans import HandOff, OrderRouting
 
@@ -57,3 +58,13 @@ class InMemoryRoutingPlans:
 
     async def hand_offs(self, saleor_api_url: SaleorApiUrl, order_id: str) -> list[HandOff]:
         return [hand_off for hand_off in self.hand_offs_ if hand_off.order_id == order_id]
+
+
+class RecordingHandOffs:
+    """The hand-offs a decision sent, as (order id, partner id, endpoint, body)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
+        self.sent.append((order_id, partner_id, endpoint, dict(body)))

@@ -12,21 +12,28 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from sqlalchemy import select
 
-from app.db.models import RoutingPlanRow
-from app.domain.ids import SaleorId
+from app.db.models import EffectRow, RoutingPlanRow
+from app.db.repositories.routing_plans import SqlRoutingPlans
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.routing.model import RoutingSetup
+from app.services.routing.plans import HandOff
+from app.services.routing.signing import signature
 from tests.api.conftest import Send
 from tests.api.dashboard.test_shipping_rate_tables import HEADER, _upload
 from tests.api.receipt_answers import EAST_ID
 from tests.builders import NOW, body_of, order_line_payload, order_payload, variant_payload
+from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
 from tests.fakes.routing import InMemoryRoutingSources
 from tests.unit.services.routing.builders import WEST_3PL
 
 WEST_ID = "V2FyZWhvdXNlOjI="
+SHOP = SaleorApiUrl("https://shop.test/graphql/")
 ORDER = "T3JkZXI6MQ=="
 MANAGER = ("MANAGE_ORDERS", "MANAGE_SHIPPING")
 WAREHOUSES = {
@@ -169,3 +176,73 @@ async def test_an_order_no_source_can_ship_gets_a_note_saying_why(
     assert routing["shipments"] == 0
     (note,) = _routing_notes(fake_saleor)
     assert "MUG-1: 1 of 2 in stock across the sources" in note
+
+
+async def _hand_offs(runtime: Runtime) -> list[HandOff]:
+    async with runtime.sessions() as session:
+        return await SqlRoutingPlans(session).hand_offs(SHOP, ORDER)
+
+
+async def _hand_off_effect(runtime: Runtime) -> tuple[str, int, dict[str, Any]]:
+    async with runtime.sessions() as session:
+        (row,) = (await session.scalars(select(EffectRow).where(EffectRow.kind == "hand_off"))).all()
+    return row.status, row.attempts, json.loads(row.payload)
+
+
+class TestHandOff:
+    async def test_the_3pl_s_shipment_is_posted_to_it_signed_with_its_secret(
+        self, send: Send, respx_router: respx.MockRouter, runtime: Runtime, sources: InMemoryRoutingSources
+    ) -> None:
+        sources.secrets["p-west"] = "west-secret"
+        partner = respx_router.post(WEST_3PL.address).mock(return_value=httpx.Response(202))
+        await _created_and_paid(send, east=0, west=5)
+        (call,) = partner.calls
+        body = call.request.content.decode()
+        timestamp = call.request.headers["X-Ops-Timestamp"]
+        assert call.request.headers["X-Ops-Signature"] == signature("west-secret", timestamp, body)
+        assert int(timestamp) == int(NOW.timestamp())
+        sent = json.loads(body)
+        assert (sent["orderId"], sent["orderNumber"], sent["warehouseId"]) == (ORDER, "1001", WEST_ID)
+        assert sent["lines"] == [{"lineId": "L1", "sku": "MUG-1", "quantity": 2}]
+        assert sent["shipTo"]["city"] == "DALLAS"
+        (hand_off,) = await _hand_offs(runtime)
+        assert sent["handOffId"] == hand_off.id
+        assert (await _hand_off_effect(runtime))[:2] == ("done", 1)
+
+    async def test_a_partner_that_is_down_is_tried_again_later_until_it_takes_the_hand_off(
+        self,
+        send: Send,
+        respx_router: respx.MockRouter,
+        runtime: Runtime,
+        worker: Worker,
+        clock: FixedClock,
+        sources: InMemoryRoutingSources,
+    ) -> None:
+        sources.secrets["p-west"] = "west-secret"
+        partner = respx_router.post(WEST_3PL.address).mock(
+            side_effect=[httpx.Response(503), httpx.ConnectError("down"), httpx.Response(202)]
+        )
+        await _created_and_paid(send, east=0, west=5)
+        assert (await _hand_off_effect(runtime))[:2] == ("pending", 1)
+        for _ in range(2):
+            clock.advance(hours=1)
+            await worker.drain()
+        assert len(partner.calls) == 3
+        assert (await _hand_off_effect(runtime))[:2] == ("done", 3)
+
+    async def test_a_partner_that_refuses_the_request_is_not_asked_again(
+        self, send: Send, respx_router: respx.MockRouter, runtime: Runtime, sources: InMemoryRoutingSources
+    ) -> None:
+        sources.secrets["p-west"] = "west-secret"
+        respx_router.post(WEST_3PL.address).mock(return_value=httpx.Response(400, text="unknown SKU MUG-1"))
+        await _created_and_paid(send, east=0, west=5)
+        assert (await _hand_off_effect(runtime))[:2] == ("failed", 1)
+
+    async def test_nothing_is_sent_for_an_order_fraud_holds(
+        self, send: Send, respx_router: respx.MockRouter, runtime: Runtime, sources: InMemoryRoutingSources
+    ) -> None:
+        partner = respx_router.post(WEST_3PL.address).mock(return_value=httpx.Response(202))
+        await send("ORDER_CREATED", _order("OrderCreated", timedelta(0), east=0, west=5))
+        assert partner.calls.call_count == 0
+        async with runtime.sessions() as session:
+            assert (await session.scalars(select(EffectRow).where(EffectRow.kind == "hand_off"))).all() == []

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import combinations
@@ -44,8 +44,9 @@ from app.domain.routing.model import (
 from app.domain.routing.plan import Plan, Unroutable
 from app.domain.routing.planner import route
 from app.services.ports import FraudRepository, RoutingPlans, RoutingSources, SaleorWriter
+from app.services.routing.hand_offs import HandOffWriter, hand_off_shipments
 from app.services.routing.model import Partner, RoutingSetup
-from app.services.routing.plans import OrderRouting, RoutedShipment, RoutedUnits
+from app.services.routing.plans import HandOff, OrderRouting, RoutedShipment, RoutedUnits
 from app.services.shipping.model import CartLine, OrderShipment, PlacedOrder
 from app.services.shipping.orders import Clearance, fraud_clearance
 from app.services.shipping.quoting import ShippingQuoter
@@ -74,6 +75,8 @@ class OrderToRoute:
     lines: tuple[LineToRoute, ...]
     stock: Mapping[SaleorId, Mapping[str, int]]
     warehouse_names: Mapping[SaleorId, str]
+    number: str = ""
+    ship_to: Mapping[str, str] = field(default_factory=dict)  # the address partners ship to
 
 
 class UnitCosts(Protocol):
@@ -126,6 +129,7 @@ class ShippingOriginQuotes:
 class Routed:
     routing: OrderRouting
     note: str
+    hand_offs: tuple[HandOff, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,10 +282,12 @@ async def plan_order(
     quotes: OriginQuotes,
     unit_costs: UnitCosts,
     saleor: SaleorWriter,
+    partners: HandOffWriter,
     now: datetime,
 ) -> Routed | NotRouted:
     """Plan the order once fraud clears it; ``order`` is what routing needs of it, or why it cannot be
-    routed (said on the order). Kept once, written once: later events and redeliveries plan nothing."""
+    routed (said on the order). Kept once, written once, each partner's shipment handed off once:
+    later events and redeliveries plan and send nothing."""
     if await plans.get(url, order_id) is not None:
         return NotRouted("planned already")
     clearance, why = await fraud_clearance(url, order_id, fraud)
@@ -307,10 +313,21 @@ async def plan_order(
     )
     if not await plans.add(url, routing):
         return NotRouted("planned already")
-    note = _note("", outcome)
+    handed = await hand_off_shipments(
+        url,
+        routing,
+        routing.shipments,
+        {partner.id: partner for partner in setup.partners},
+        number=order.number if not isinstance(order, str) else "",
+        ship_to=order.ship_to if not isinstance(order, str) else {},
+        plans=plans,
+        writer=partners,
+        now=now,
+    )
+    note = "; ".join((_note("", outcome), *handed.notes))
     await _write(saleor, order_id, routing.metadata, note)
     log.info(
         "order routed",
         extra={"saleor_api_url": url, "order_id": order_id, "routed": routed, "shipments": len(routing.shipments)},
     )
-    return Routed(routing, note)
+    return Routed(routing, note, handed.hand_offs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -11,12 +12,12 @@ from app.domain.fraud import Stage
 from app.domain.ids import SaleorApiUrl
 from app.domain.money import Money
 from app.services.ports import FraudReview, StoredAssessment
-from app.services.routing.model import RoutingSetup, SupplierOffer
+from app.services.routing.model import HandOffMethod, RoutingSetup, SupplierOffer
 from app.services.routing.planning import NotRouted, OrderToRoute, Routed, plan_order
-from app.services.routing.plans import RoutedUnits
+from app.services.routing.plans import HandOffStatus, RoutedUnits
 from tests.builders import SHOP_API_URL
 from tests.fakes.in_memory import FakeSaleorGateway, InMemoryFraudRepository
-from tests.fakes.routing import InMemoryRoutingPlans, InMemoryRoutingSources
+from tests.fakes.routing import InMemoryRoutingPlans, InMemoryRoutingSources, RecordingHandOffs
 from tests.unit.services.routing.builders import (
     ACME,
     ACME_SUPPLIER,
@@ -46,6 +47,7 @@ class Store:
         self.plans = InMemoryRoutingPlans()
         self.quotes = FakeOriginQuotes()
         self.saleor = FakeSaleorGateway()
+        self.partners = RecordingHandOffs()
         self.costs: dict[str, Decimal] = {}
 
     async def unit_costs(self, url: SaleorApiUrl, skus: object, currency: str) -> dict[str, Decimal]:
@@ -62,6 +64,7 @@ class Store:
             quotes=self.quotes,
             unit_costs=self.unit_costs,
             saleor=self.saleor,
+            partners=self.partners,
             now=NOW,
         )
 
@@ -122,6 +125,61 @@ class TestAClearedOrder:
         assert store.sources.asked == [frozenset({"MUG", "TEE"})]
 
 
+class TestHandOffs:
+    async def test_each_partner_s_shipment_is_kept_and_sent_once_with_its_units_and_address(self) -> None:
+        store = Store()
+        order = replace(order_to_route(), number="1001", ship_to={"city": "NEW YORK", "country": "US"})
+        routed = await store.plan(order)
+        assert isinstance(routed, Routed)
+        (hand_off,) = routed.hand_offs
+        assert (hand_off.partner_id, hand_off.warehouse_id, hand_off.status, hand_off.revision) == (
+            "p-west",
+            WEST,
+            HandOffStatus.SENT,
+            1,
+        )
+        assert store.plans.hand_offs_ == [hand_off]
+        assert store.partners.sent == [
+            (
+                ORDER,
+                "p-west",
+                "https://west.example/orders",
+                {
+                    "handOffId": hand_off.id,
+                    "orderId": ORDER,
+                    "orderNumber": "1001",
+                    "warehouseId": WEST,
+                    "shipTo": {"city": "NEW YORK", "country": "US"},
+                    "lines": [
+                        {"lineId": "L1", "sku": "MUG", "quantity": 2},
+                        {"lineId": "L2", "sku": "TEE", "quantity": 1},
+                    ],
+                },
+            )
+        ]
+        await store.plan(order)
+        assert len(store.partners.sent) == 1
+
+    async def test_the_merchant_s_own_warehouse_is_handed_nothing(self) -> None:
+        store = Store()
+        await store.plan(order_to_route(None, line("L2", "TEE", 1)))
+        assert store.partners.sent == []
+        assert store.plans.hand_offs_ == []
+
+    async def test_a_supplier_taking_e_mail_is_named_in_the_note_for_the_merchant_to_send(self) -> None:
+        by_mail = replace(ACME_SUPPLIER, hand_off=HandOffMethod.EMAIL, address="orders@acme.example")
+        store = Store(sources=setup(by_mail))
+        await store.plan(order_to_route({EAST: {"MUG": 0}}, line("L1", "MUG", 2)))
+        assert store.partners.sent == []
+        ((_, note),) = store.written()
+        assert note.endswith("; Acme takes orders by e-mail (orders@acme.example): send it this shipment by hand")
+
+    async def test_an_order_without_a_plan_hands_off_nothing(self) -> None:
+        store = Store()
+        await store.plan("the order has no shipping address")
+        assert store.partners.sent == []
+
+
 class TestNoPlan:
     async def test_an_order_short_of_stock_everywhere_is_kept_unrouted_with_a_note_saying_why(self) -> None:
         store = Store(sources=setup(WEST_3PL))
@@ -164,6 +222,7 @@ class TestNothingIsPlanned:
         assert await store.plan() == NotRouted("fraud: review at the created stage")
         assert store.plans.plans == {}
         assert store.saleor.calls == []
+        assert store.partners.sent == []
 
     async def test_while_a_person_reviews_it(self) -> None:
         store = Store()
@@ -176,3 +235,4 @@ class TestNothingIsPlanned:
         assert await store.plan() == NotRouted("the store has no 3PL or supplier: Saleor's allocation stands")
         assert store.plans.plans == {}
         assert store.saleor.calls == []
+        assert store.partners.sent == []
