@@ -32,10 +32,10 @@ from app.errors import (
     SaleorUnauthorizedError,
     SaleorUnavailableError,
 )
+from app.integrations.partners import PartnerRefused, PartnerUnavailable, post_hand_off
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
-from app.services.routing.hand_offs import PartnerRefused, PartnerUnavailable, post_hand_off
 from app.webhooks.payloads import OrderEventPayload
 
 if TYPE_CHECKING:
