@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.api_keys import SqlApiKeyStore
@@ -18,6 +18,7 @@ from app.db.repositories.order_events import SqlOrderEventLog
 from app.db.repositories.pipeline import SqlDeliveryQueue, SqlEffectOutbox
 from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
+from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
@@ -33,7 +34,7 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import CheckoutShipping, Clock
+from app.services.ports import CheckoutShipping, Clock, RoutingSources
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -302,3 +303,19 @@ async def get_checkout_shipping(quoter: ShippingQuoterDep) -> CheckoutShipping:
 
 
 CheckoutShippingDep = Annotated[CheckoutShipping, Depends(get_checkout_shipping)]
+
+
+async def get_routing_plans(session: SessionDep) -> SqlRoutingPlans:
+    return SqlRoutingPlans(session)
+
+
+RoutingPlansDep = Annotated[SqlRoutingPlans, Depends(get_routing_plans)]
+
+
+async def get_routing_sources(session: SessionDep, runtime: RuntimeDep) -> RoutingSources:
+    if runtime.routing_sources is None:
+        raise HTTPException(503, "routing sources are not set up in this app")
+    return runtime.routing_sources(session)
+
+
+RoutingSourcesDep = Annotated[RoutingSources, Depends(get_routing_sources)]

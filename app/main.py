@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import __version__
 from app.api import inventory as inventory_api
+from app.api import routing as routing_api
 from app.api.inventory import error_items
 from app.config import Settings
 from app.dashboard import carriers as dashboard_carriers
@@ -148,6 +149,7 @@ def create_app(
     app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
     app.include_router(inventory_api.router)
+    app.include_router(routing_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)
     return app

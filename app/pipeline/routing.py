@@ -19,7 +19,7 @@ from app.db.repositories.shipping import SqlRateTableStore
 from app.domain.ids import SaleorApiUrl
 from app.pipeline.processing import Processing, Subscription
 from app.services.inventory import next_unit_costs
-from app.services.routing.planning import ShippingOriginQuotes, plan_order
+from app.services.routing.planning import ShippingOriginQuotes, plan_order, replan_rejected
 from app.services.shipping.quoting import ShippingQuoter
 from app.webhooks.order_routing import order_to_route
 
@@ -40,14 +40,30 @@ async def plan(processing: Processing) -> None:
         return await next_unit_costs(url, skus, currency, ledger=ledger)
 
     quoter = ShippingQuoter(SqlSettingsStore(session), SqlRateTableStore(session), None, cache=processing.live_quotes)
+    plans, sources, quotes = SqlRoutingPlans(session), processing.routing_sources, ShippingOriginQuotes(quoter)
+    routing = await plans.get(url, order.id)
+    if routing is not None:  # planned: what may come now is a partner's rejection, noted on the order
+        await replan_rejected(
+            url,
+            routing,
+            to_route,
+            sources=sources,
+            plans=plans,
+            quotes=quotes,
+            unit_costs=unit_costs,
+            saleor=processing.saleor,
+            partners=processing.saleor,
+            now=processing.now,
+        )
+        return
     await plan_order(
         url,
         order.id,
         to_route,
         fraud=SqlFraudRepository(session),
-        sources=processing.routing_sources,
-        plans=SqlRoutingPlans(session),
-        quotes=ShippingOriginQuotes(quoter),
+        sources=sources,
+        plans=plans,
+        quotes=quotes,
         unit_costs=unit_costs,
         saleor=processing.saleor,
         partners=processing.saleor,

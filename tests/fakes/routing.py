@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.routing.model import RoutingSetup
-from app.services.routing.plans import HandOff, OrderRouting
+from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
+from tests.builders import SHOP_API_URL
 
 
 @dataclass
@@ -36,6 +38,8 @@ class InMemoryRoutingPlans:
     def __init__(self) -> None:
         self.plans: dict[str, OrderRouting] = {}
         self.hand_offs_: list[HandOff] = []
+        self.shipments: dict[tuple[str, str], PartnerShipment] = {}
+        self.signatures: set[str] = set()
 
     async def get(self, saleor_api_url: SaleorApiUrl, order_id: str) -> OrderRouting | None:
         return self.plans.get(order_id)
@@ -58,6 +62,25 @@ class InMemoryRoutingPlans:
 
     async def hand_offs(self, saleor_api_url: SaleorApiUrl, order_id: str) -> list[HandOff]:
         return [hand_off for hand_off in self.hand_offs_ if hand_off.order_id == order_id]
+
+    async def hand_off(self, hand_off_id: str) -> tuple[SaleorApiUrl, HandOff] | None:
+        found = next((hand_off for hand_off in self.hand_offs_ if hand_off.id == hand_off_id), None)
+        return None if found is None else (SHOP_API_URL, found)
+
+    async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
+        self.hand_offs_ = [hand_off if kept.id == hand_off.id else kept for kept in self.hand_offs_]
+
+    async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
+        return self.shipments.get((hand_off_id, shipment_id))
+
+    async def add_shipment(self, saleor_api_url: SaleorApiUrl, shipment: PartnerShipment) -> None:
+        self.shipments[(shipment.hand_off_id, shipment.shipment_id)] = shipment
+
+    async def first_sight(self, saleor_api_url: SaleorApiUrl, signature: str, now: datetime) -> bool:
+        if signature in self.signatures:
+            return False
+        self.signatures.add(signature)
+        return True
 
 
 class RecordingHandOffs:

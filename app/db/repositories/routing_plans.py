@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import RoutingHandOffRow, RoutingPlanRow
+from app.db.models import RoutingCallbackRow, RoutingHandOffRow, RoutingPlanRow, RoutingShipmentRow
 from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.routing.model import SourceKind
-from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, RoutedShipment, RoutedUnits
+from app.services.routing.plans import (
+    HandOff,
+    HandOffStatus,
+    OrderRouting,
+    PartnerShipment,
+    RoutedShipment,
+    RoutedUnits,
+)
+from app.services.routing.signing import FRESH_FOR
 
 
 def _units_json(units: tuple[RoutedUnits, ...]) -> list[dict[str, Any]]:
@@ -143,3 +152,56 @@ class SqlRoutingPlans:
             .order_by(RoutingHandOffRow.created_at, RoutingHandOffRow.id)
         )
         return [_hand_off(row) for row in rows]
+
+    async def hand_off(self, hand_off_id: str) -> tuple[SaleorApiUrl, HandOff] | None:
+        row = await self._session.scalar(
+            select(RoutingHandOffRow).where(RoutingHandOffRow.id == hand_off_id).with_for_update()
+        )
+        return None if row is None else (SaleorApiUrl(row.saleor_api_url), _hand_off(row))
+
+    async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
+        await self._session.execute(
+            update(RoutingHandOffRow)
+            .where(RoutingHandOffRow.saleor_api_url == saleor_api_url, RoutingHandOffRow.id == hand_off.id)
+            .values(
+                status=hand_off.status.value,
+                shipped=json.dumps(dict(hand_off.shipped)),
+                reason=hand_off.reason,
+                updated_at=hand_off.updated_at,
+            )
+        )
+
+    async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
+        row = await self._session.get(RoutingShipmentRow, (hand_off_id, shipment_id))
+        if row is None:
+            return None
+        return PartnerShipment(
+            row.hand_off_id, row.shipment_id, row.carrier, row.tracking_number, json.loads(row.lines), row.confirmed_at
+        )
+
+    async def add_shipment(self, saleor_api_url: SaleorApiUrl, shipment: PartnerShipment) -> None:
+        self._session.add(
+            RoutingShipmentRow(
+                saleor_api_url=saleor_api_url,
+                hand_off_id=shipment.hand_off_id,
+                shipment_id=shipment.shipment_id,
+                carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number,
+                lines=json.dumps(dict(shipment.lines)),
+                confirmed_at=shipment.confirmed_at,
+            )
+        )
+        await self._session.flush()
+
+    async def first_sight(self, saleor_api_url: SaleorApiUrl, signature: str, now: datetime) -> bool:
+        # A timestamp is taken up to FRESH_FOR either side of now: older signatures can never come back.
+        await self._session.execute(
+            delete(RoutingCallbackRow).where(
+                RoutingCallbackRow.received_at < now - 2 * FRESH_FOR - timedelta(minutes=1)
+            )
+        )
+        return await insert_if_absent(
+            self._session,
+            cast(Table, RoutingCallbackRow.__table__),
+            {"saleor_api_url": saleor_api_url, "signature": signature, "received_at": now},
+        )

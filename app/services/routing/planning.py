@@ -46,7 +46,7 @@ from app.domain.routing.planner import route
 from app.services.ports import FraudRepository, RoutingPlans, RoutingSources, SaleorWriter
 from app.services.routing.hand_offs import HandOffWriter, hand_off_shipments
 from app.services.routing.model import Partner, RoutingSetup
-from app.services.routing.plans import HandOff, OrderRouting, RoutedShipment, RoutedUnits
+from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, RoutedShipment, RoutedUnits
 from app.services.shipping.model import CartLine, OrderShipment, PlacedOrder
 from app.services.shipping.orders import Clearance, fraud_clearance
 from app.services.shipping.quoting import ShippingQuoter
@@ -331,3 +331,96 @@ async def plan_order(
         extra={"saleor_api_url": url, "order_id": order_id, "routed": routed, "shipments": len(routing.shipments)},
     )
     return Routed(routing, note, handed.hand_offs)
+
+
+async def replan_rejected(
+    url: SaleorApiUrl,
+    routing: OrderRouting,
+    order: OrderToRoute | str,
+    *,
+    sources: RoutingSources,
+    plans: RoutingPlans,
+    quotes: OriginQuotes,
+    unit_costs: UnitCosts,
+    saleor: SaleorWriter,
+    partners: HandOffWriter,
+    now: datetime,
+) -> Routed | NotRouted:
+    """Plan again the units of hand-offs their partners rejected, without those partners (nor any that
+    rejected this order before); the plan's other shipments stand. Once per rejection."""
+    rejected = [
+        hand_off
+        for hand_off in await plans.hand_offs(url, routing.order_id)
+        if hand_off.status is HandOffStatus.REJECTED and hand_off.warehouse_id not in routing.excluded
+    ]
+    if not rejected:
+        return NotRouted("planned already")
+    excluded: dict[str, str] = {
+        **routing.excluded,
+        **{h.warehouse_id: f"rejected the hand-off ({h.reason or 'no reason given'})" for h in rejected},
+    }
+    units: dict[str, int] = {}
+    for hand_off in rejected:
+        for part in hand_off.units:
+            units[part.line_id] = units.get(part.line_id, 0) + part.quantity
+    setup = await sources.setup(url, {line.sku for line in order.lines} if not isinstance(order, str) else set())
+    if isinstance(order, str):
+        outcome: Plan | Unroutable = Unroutable((f"no plan: {order}",))
+    else:
+        lines = [
+            replace(line, cart=replace(line.cart, quantity=min(units[line.id], line.cart.quantity)))
+            for line in order.lines
+            if line.id in units
+        ]
+        outcome = (
+            await _plan(url, order, lines, excluded, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
+            if lines
+            else Unroutable(("nothing left to re-plan: the rejected lines were shipped otherwise",))
+        )
+    kept = tuple(shipment for shipment in routing.shipments if shipment.warehouse_id not in excluded)
+    added = _shipments(outcome, setup) if isinstance(outcome, Plan) else ()
+    gone = {hand_off.warehouse_id for hand_off in rejected}
+    kept_entries = [entry for entry in _entries(routing.metadata) if _source_id(entry) not in gone]
+    head = "re-planned without " + ", ".join(sorted(f"{warehouse} ({why})" for warehouse, why in excluded.items()))
+    explanation = (head, *outcome.explanation)
+    revised = replace(
+        routing,
+        revision=routing.revision + 1,
+        routed=isinstance(outcome, Plan),
+        shipments=kept + added,
+        metadata={
+            "v": 1,
+            "plan": kept_entries + _entries(outcome.to_metadata()),
+            "shipments": len(kept + added),
+            "explanation": list(explanation),
+        },
+        excluded=excluded,
+        updated_at=now,
+    )
+    if not await plans.revise(url, revised):
+        return NotRouted("re-planned already")
+    handed = await hand_off_shipments(
+        url,
+        revised,
+        added,
+        {partner.id: partner for partner in setup.partners},
+        number=order.number if not isinstance(order, str) else "",
+        ship_to=order.ship_to if not isinstance(order, str) else {},
+        plans=plans,
+        writer=partners,
+        now=now,
+    )
+    note = "; ".join((f"{NOTE_PREFIX} " + "; ".join(explanation), *handed.notes))
+    await _write(saleor, routing.order_id, revised.metadata, note)
+    log.info("order re-routed", extra={"saleor_api_url": url, "order_id": routing.order_id, "rejected": len(rejected)})
+    return Routed(revised, note, handed.hand_offs)
+
+
+def _entries(metadata: Mapping[str, object]) -> list[dict[str, object]]:
+    entries = metadata.get("plan")
+    return [dict(entry) for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+
+def _source_id(entry: Mapping[str, object]) -> object:
+    source = entry.get("source")
+    return source.get("id") if isinstance(source, dict) else None

@@ -70,6 +70,21 @@ class HandOff:
     shipped: Mapping[str, int] = field(default_factory=dict)
     reason: str = ""  # the partner's, when it rejected
 
+    def handed(self, line_id: str) -> int:
+        return sum(units.quantity for units in self.units if units.line_id == line_id)
+
     def unshipped(self, line_id: str) -> int:
-        handed = sum(units.quantity for units in self.units if units.line_id == line_id)
-        return handed - self.shipped.get(line_id, 0)
+        return self.handed(line_id) - self.shipped.get(line_id, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerShipment:
+    """A shipment a partner confirmed for a hand-off, under its own ``shipment_id``; ``lines`` maps
+    order line id to the units it sent."""
+
+    hand_off_id: str
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    lines: Mapping[str, int]
+    confirmed_at: datetime
