@@ -150,6 +150,7 @@ def create_app(
     app.include_router(dashboard_carriers.router)
     app.include_router(inventory_api.router)
     app.include_router(routing_api.router)
+    app.include_router(routing_api.docs)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)
     return app

@@ -13,11 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, TypeVar
+from functools import cache
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import models_json_schema
 
+from app import __version__
 from app.dependencies import EffectOutboxDep, RoutingPlansDep, RoutingSourcesDep, RuntimeDep
 from app.domain.ids import SaleorApiUrl
 from app.services.pipeline import Outbox
@@ -147,7 +151,13 @@ async def accept_hand_off(
         return HandOffState.of(await callbacks.accept(url, hand_off, plans=plans, now=now))
 
 
-@router.post("/{hand_off_id}/reject", responses=_REFUSALS)
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    """The body a route reads itself (raw, for its signature), as the OpenAPI document shows it."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.post("/{hand_off_id}/reject", responses=_REFUSALS, openapi_extra=_body(Rejection))
 async def reject_hand_off(
     hand_off_id: str,
     request: Request,
@@ -177,7 +187,7 @@ async def reject_hand_off(
     return HandOffState.of(rejected)
 
 
-@router.post("/{hand_off_id}/shipments", responses=_REFUSALS)
+@router.post("/{hand_off_id}/shipments", responses=_REFUSALS, openapi_extra=_body(ShipmentConfirmation))
 async def confirm_shipment(
     hand_off_id: str,
     request: Request,
@@ -211,3 +221,25 @@ async def confirm_shipment(
         )
     runtime.wake_workers()
     return HandOffState.of(updated)
+
+
+docs = APIRouter()
+
+
+@docs.get("/api/routing/openapi.json", include_in_schema=False)
+async def partner_api_schema() -> dict[str, Any]:
+    """The partner callbacks' OpenAPI document, for partners to build against (the app's other routes
+    are Saleor's and the dashboard's, and publish none)."""
+    return _schema()
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    schema = get_openapi(
+        title="Saleor Ops partner callbacks", version=__version__, description=__doc__ or "", routes=router.routes
+    )
+    _, bodies = models_json_schema(
+        [(Rejection, "validation"), (ShipmentConfirmation, "validation")], ref_template="#/components/schemas/{model}"
+    )
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(bodies["$defs"])
+    return schema

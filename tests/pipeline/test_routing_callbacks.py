@@ -196,3 +196,22 @@ class TestRejection:
             409,
             {"detail": "units of the hand-off were shipped already: it can no longer be rejected"},
         )
+
+
+async def test_the_partner_api_is_documented_in_openapi(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/api/routing/openapi.json")).json()
+    paths = schema["paths"]
+    assert set(paths) == {
+        "/api/routing/hand-offs/{hand_off_id}/accept",
+        "/api/routing/hand-offs/{hand_off_id}/reject",
+        "/api/routing/hand-offs/{hand_off_id}/shipments",
+    }
+    shipments = paths["/api/routing/hand-offs/{hand_off_id}/shipments"]["post"]
+    assert {p["name"] for p in shipments["parameters"]} == {"hand_off_id", "X-Ops-Timestamp", "X-Ops-Signature"}
+    assert {"401", "404", "409", "422"} <= set(shipments["responses"])
+    assert "X-Ops-Signature" in schema["info"]["description"]
+    body = shipments["requestBody"]["content"]["application/json"]["schema"]
+    confirmation = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(confirmation["required"]) == {"shipmentId", "carrier", "trackingNumber", "lines"}
+    line = confirmation["properties"]["lines"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][line]["properties"]) == {"lineId", "quantity"}
