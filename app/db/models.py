@@ -150,6 +150,9 @@ class EffectRow(Base):
     key: Mapped[str] = mapped_column(String(512))
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)  # JSON: what the kind's Saleor call takes
+    # Effects of one order go in order within their lane: "" for Saleor's writes, one per partner for
+    # hand-offs, so that a partner down for hours holds back neither Saleor nor the other partners.
+    lane: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -38,6 +38,7 @@ class NewEffect:
     order_id: SaleorId
     kind: str
     payload: Mapping[str, Any]
+    lane: str = ""  # effects of an order are delivered in order within a lane (``EffectRow.lane``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +83,10 @@ class Outbox:
         self._now = now
         self._count = 0
 
-    async def _add(self, order_id: SaleorId, kind: str, payload: Mapping[str, Any]) -> None:
+    async def _add(self, order_id: SaleorId, kind: str, payload: Mapping[str, Any], *, lane: str = "") -> None:
         self._count += 1
         key = f"{self._cause}#{self._count}"
-        await self._outbox.add(self._url, key, NewEffect(order_id, kind, payload), self._now)
+        await self._outbox.add(self._url, key, NewEffect(order_id, kind, payload, lane), self._now)
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
         await self._add(order_id, EffectKind.NOTE, {"message": message})
@@ -141,7 +142,12 @@ class Outbox:
         )
 
     async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
-        await self._add(order_id, EffectKind.HAND_OFF, {"partner": partner_id, "endpoint": endpoint, "body": body})
+        await self._add(
+            order_id,
+            EffectKind.HAND_OFF,
+            {"partner": partner_id, "endpoint": endpoint, "body": body},
+            lane=f"partner:{partner_id}",
+        )
 
 
 class OutboxGateway(Outbox):

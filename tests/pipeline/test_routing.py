@@ -16,10 +16,12 @@ import respx
 from sqlalchemy import select
 
 from app.db.models import EffectRow, RoutingPlanRow
+from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
+from app.services.pipeline import Outbox
 from app.services.routing.model import RoutingSetup
 from app.services.routing.plans import HandOff
 from app.services.routing.signing import signature
@@ -216,6 +218,7 @@ class TestHandOff:
         runtime: Runtime,
         worker: Worker,
         clock: FixedClock,
+        fake_saleor: FakeSaleor,
         sources: InMemoryRoutingSources,
     ) -> None:
         sources.secrets["p-west"] = "west-secret"
@@ -223,6 +226,14 @@ class TestHandOff:
             side_effect=[httpx.Response(503), httpx.ConnectError("down"), httpx.Response(202)]
         )
         await _created_and_paid(send, east=0, west=5)
+        assert (await _hand_off_effect(runtime))[:2] == ("pending", 1)
+        # While the partner is down, what the order must write to Saleor still goes.
+        async with runtime.sessions.begin() as session:
+            await Outbox(SqlEffectOutbox(session), SHOP, "test:later", clock.now()).add_order_note(
+                SaleorId(ORDER), "a later note"
+            )
+        await worker.drain()
+        assert fake_saleor.notes[ORDER][-1] == "a later note"
         assert (await _hand_off_effect(runtime))[:2] == ("pending", 1)
         for _ in range(2):
             clock.advance(hours=1)

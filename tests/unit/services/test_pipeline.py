@@ -193,6 +193,7 @@ class TestRoutingEffects:
             ORDER,
             EffectKind.HAND_OFF,
             {"partner": "p-west", "endpoint": "https://west.example/orders", "body": {"handOffId": "h1"}},
+            lane="partner:p-west",
         )
         with pytest.raises(ValueError, match="hand_off"):
             await deliver(_effect(EffectKind.HAND_OFF, {}), FakeSaleorGateway())

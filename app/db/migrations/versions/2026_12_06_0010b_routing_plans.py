@@ -1,5 +1,6 @@
 """routing plans: each order's plan, the hand-offs to partners, the shipments they confirm, and the
-signatures of their callbacks (replays refused)
+signatures of their callbacks (replays refused); effects get a lane, so hand-offs to a partner that is
+down hold back neither the order's writes to Saleor nor the other partners
 
 Revision ID: 0010b_routing_plans
 Revises: 0009k_rate_table_revision
@@ -27,6 +28,10 @@ def _tenant(table: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("effects") as batch:
+        batch.add_column(sa.Column("lane", sa.String(length=64), nullable=False, server_default=""))
+    with op.batch_alter_table("effects") as batch:
+        batch.alter_column("lane", existing_type=sa.String(length=64), server_default=None)
     op.create_table(
         "routing_plans",
         sa.Column("saleor_api_url", sa.String(length=2048), nullable=False),
@@ -94,3 +99,5 @@ def downgrade() -> None:
     op.drop_index("ix_routing_hand_offs_order", table_name="routing_hand_offs")
     op.drop_table("routing_hand_offs")
     op.drop_table("routing_plans")
+    with op.batch_alter_table("effects") as batch:
+        batch.drop_column("lane")
