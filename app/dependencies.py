@@ -19,6 +19,7 @@ from app.db.repositories.pipeline import SqlDeliveryQueue, SqlEffectOutbox
 from app.db.repositories.pipeline_reports import SqlPipelineReports
 from app.db.repositories.receipts import SqlReceiptLog
 from app.db.repositories.routing import SqlRoutingSources
+from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
@@ -321,3 +322,10 @@ TicketStoreDep = Annotated[TicketStore, Depends(get_ticket_store)]
 def order_lookup(runtime: Runtime, installation: Installation) -> OrderLookup:
     """The store's orders as customer requests check them, read live with the app's token."""
     return runtime.saleor.gateway(installation.saleor_api_url, installation.token)
+
+
+async def get_routing_plans(session: SessionDep) -> SqlRoutingPlans:
+    return SqlRoutingPlans(session)
+
+
+RoutingPlansDep = Annotated[SqlRoutingPlans, Depends(get_routing_plans)]

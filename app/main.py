@@ -18,6 +18,7 @@ from app import __version__
 from app.api import inventory as inventory_api
 from app.api import openapi as openapi_document
 from app.api import routing as routing_api
+from app.api import routing_callbacks as routing_callbacks_api
 from app.api import support as support_api
 from app.api.inventory import error_items
 from app.config import Settings
@@ -178,6 +179,7 @@ def create_app(
     app.include_router(inventory_api.router)
     app.include_router(routing_api.router)
     app.include_router(support_api.router)
+    app.include_router(routing_callbacks_api.router)
     app.include_router(openapi_document.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)

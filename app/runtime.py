@@ -6,6 +6,7 @@ import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,6 +15,7 @@ from app.config import Settings
 from app.db.engine import create_engine, create_session_factory
 from app.db.repositories.installations import RecentInstallations, SqlInstallationStore
 from app.db.repositories.order_events import DeliveryBatcher, delivery_writer
+from app.db.repositories.routing import SqlRoutingSources
 from app.db.repositories.shipping_carriers import StoresWithoutCarrierAccounts
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
@@ -23,7 +25,7 @@ from app.integrations.mail.smtp import AiosmtplibMailSender
 from app.saleor.jwks import JwksFetcher
 from app.security import SecretCipher
 from app.services.pipeline import EffectOutbox, OutboxGateway
-from app.services.ports import Clock, MailSender, SystemClock
+from app.services.ports import Clock, MailSender, RoutingSources, SystemClock
 from app.services.shipping.quoting import LiveQuoteCache, QuotingCache
 from app.services.support.inbound_mail import SeenTokens
 from app.services.support.rate_limit import SenderLimits, customer_request_limits
@@ -70,6 +72,11 @@ class Runtime:
     # Stores found with no carrier account in the last second: their checkouts ask no carrier and open
     # no session to find that out (see ``StoresWithoutCarrierAccounts``).
     stores_without_carrier_accounts: StoresWithoutCarrierAccounts = field(default_factory=StoresWithoutCarrierAccounts)
+    # A store's routing sources in a session (``SqlRoutingSources`` unless a test gives others).
+    routing_sources: Callable[[AsyncSession], RoutingSources] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.routing_sources = partial(SqlRoutingSources, cipher=self.cipher)
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:

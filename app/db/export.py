@@ -30,8 +30,9 @@ LEFT_OUT: Mapping[str, frozenset[str]] = {
     "carrier_accounts": frozenset({"credentials_encrypted"}),
     "routing_partners": frozenset({"secret_encrypted"}),
 }
-# Tables left out whole: snapshots are the ledger's replay caches, rebuilt from its moves.
-LEFT_OUT_TABLES = frozenset({"inventory_snapshots"})
+# Tables left out whole: snapshots are the ledger's replay caches, rebuilt from its moves; partner
+# callbacks' signatures are kept only for minutes, to refuse replays.
+LEFT_OUT_TABLES = frozenset({"inventory_snapshots", "routing_callbacks"})
 
 
 def store_tables() -> list[Table]:

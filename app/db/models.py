@@ -150,6 +150,9 @@ class EffectRow(Base):
     key: Mapped[str] = mapped_column(String(512))
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)  # JSON: what the kind's Saleor call takes
+    # Effects of one order go in order within their lane: "" for Saleor's writes, one per partner for
+    # hand-offs, so that a partner down for hours holds back neither Saleor nor the other partners.
+    lane: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -500,6 +503,46 @@ class RoutingPartnerRow(Base):
     fee_currency: Mapped[str | None] = mapped_column(String(3))
     secret_encrypted: Mapped[str] = mapped_column(Text)
     secret_rotated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoutingPlanRow(Base):
+    """An order's routing plan (``app.services.routing.planning``): made once fraud clears it, revised
+    when a partner rejects its share. ``shipments`` (JSON) holds each source's units, ``metadata`` the
+    ``ops.routing`` last written, ``excluded`` (JSON) the warehouses left out of re-plans and why."""
+
+    __tablename__ = "routing_plans"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    routed: Mapped[bool] = mapped_column(Boolean)
+    shipments: Mapped[str] = mapped_column(Text)
+    metadata_: Mapped[str] = mapped_column("metadata", Text)
+    excluded: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoutingHandOffRow(Base):
+    """A plan's shipment handed to its partner; ``id`` is the reference the partner calls back with.
+    One per order, warehouse and plan revision. ``units`` and ``shipped`` are JSON."""
+
+    __tablename__ = "routing_hand_offs"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "order_id", "warehouse_id", "revision"),
+        Index("ix_routing_hand_offs_order", "saleor_api_url", "order_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    order_id: Mapped[str] = mapped_column(String(256))
+    revision: Mapped[int] = mapped_column(Integer)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    warehouse_id: Mapped[str] = mapped_column(String(256))
+    units: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    shipped: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -530,3 +573,29 @@ class RoutingSupplierOfferRow(Base):
     handling_days: Mapped[int] = mapped_column(Integer)
     stock: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoutingShipmentRow(Base):
+    """A shipment a partner confirmed for a hand-off, under the partner's own shipment id (a repeat
+    of it changes nothing). ``lines`` (JSON) maps order line id to units shipped."""
+
+    __tablename__ = "routing_shipments"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    hand_off_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    carrier: Mapped[str] = mapped_column(String(128))
+    tracking_number: Mapped[str] = mapped_column(String(256))
+    lines: Mapped[str] = mapped_column(Text)
+    confirmed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoutingCallbackRow(Base):
+    """The signature of each partner callback taken, kept while its timestamp is fresh: the same
+    request sent again is a replay."""
+
+    __tablename__ = "routing_callbacks"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -236,6 +236,41 @@ class GqlSaleorGateway:
             customer_id=SaleorId(order["user"]["id"]) if order.get("user") else None,
         )
 
+    async def tracking_numbers(self, order_id: SaleorId) -> set[tuple[str, str]]:
+        data = await self._client.execute(load("queries", "order_tracking_numbers"), {"id": order_id})
+        fulfillments = (data.get("order") or {}).get("fulfillments") or []
+        return {
+            (f["warehouse"]["id"], f["trackingNumber"])
+            for f in fulfillments
+            if f.get("warehouse") and f.get("trackingNumber")
+        }
+
+    async def fulfill_order(
+        self,
+        order_id: SaleorId,
+        warehouse_id: SaleorId,
+        lines: Mapping[str, int],
+        tracking_number: str,
+        *,
+        allow_stock_to_be_exceeded: bool,
+    ) -> None:
+        fulfilled = [
+            {"orderLineId": line, "stocks": [{"warehouse": warehouse_id, "quantity": quantity}]}
+            for line, quantity in lines.items()
+        ]
+        await self._client.mutate(
+            load("mutations", "order_fulfill"),
+            {
+                "order": order_id,
+                "input": {
+                    "lines": fulfilled,
+                    "trackingNumber": tracking_number,
+                    "notifyCustomer": True,
+                    "allowStockToBeExceeded": allow_stock_to_be_exceeded,
+                },
+            },
+        )
+
     async def confirm_order(self, order_id: SaleorId) -> None:
         await self._client.mutate(load("mutations", "order_confirm"), {"id": order_id})
 
@@ -259,6 +294,9 @@ class GqlSaleorGateway:
     async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         # RecordCogs without lines is just this round trip: the order's metadata, then its note.
         await self.record_cogs(order_id, metadata, {}, note)
+
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        await self.record_cogs(order_id, metadata, {}, note)  # as ``record_shipping``
 
     async def warehouses(self) -> list[WarehouseRef]:
         return [

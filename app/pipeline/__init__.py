@@ -5,7 +5,7 @@ adding its module here and its ``Subscription`` to ``SUBSCRIPTIONS``; no route c
 
 from __future__ import annotations
 
-from app.pipeline import fraud, inventory, names, shipping
+from app.pipeline import fraud, inventory, names, routing, shipping
 from app.pipeline.processing import Subscription
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
@@ -13,6 +13,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     fraud.on_creation,
     fraud.on_payment,
     inventory.subscription,
+    routing.on_order,  # after fraud, before shipping: DESIGN.md's order path
     shipping.on_order,  # after fraud: it reads the assessment fraud just made
     shipping.on_fulfilment,
 )

@@ -14,6 +14,7 @@ from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.services.pipeline import Outbox
+from app.services.ports import RoutingSources
 from app.services.shipping.quoting import LiveQuoteCache
 from app.webhooks.payloads import OrderEventPayload
 
@@ -88,6 +89,7 @@ class Processing:
     saleor: Outbox  # what is written to Saleor becomes effects of this delivery
     now: datetime
     live_quotes: LiveQuoteCache  # what carriers answered checkouts in this process: read, never asked
+    routing_sources: RoutingSources
     reads: BatchReads = field(default_factory=BatchReads)  # shared by the deliveries of one batch
 
     @property

@@ -33,6 +33,7 @@ from app.errors import (
     SaleorUnauthorizedError,
     SaleorUnavailableError,
 )
+from app.integrations.partners import PartnerRefused, PartnerUnavailable, post_hand_off
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
@@ -214,6 +215,7 @@ class Worker:
             now=now,
             live_quotes=self._runtime.live_quotes,
             reads=reads or BatchReads(),
+            routing_sources=self._runtime.routing_sources(session),
         )
         for subscription in self._subscribers.get(delivery.event, ()):
             await subscription.handle(processing)
@@ -277,13 +279,15 @@ class Worker:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
             if effect.kind == EffectKind.SUPPORT_REPLY:
                 outcome = await self._send_mail(effect)
+            elif effect.kind == EffectKind.HAND_OFF:
+                outcome = await self._hand_off(effect)
             else:
                 saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
                 outcome = await deliver(effect, saleor)
-        except (SaleorUnauthorizedError, SaleorMutationError) as exc:
+        except (SaleorUnauthorizedError, SaleorMutationError, PartnerRefused) as exc:
             # Waiting will not change Saleor's answer: a person must look (and may retry).
             return self._failure(effect, exc, retry=False)
-        except SaleorUnavailableError as exc:
+        except (SaleorUnavailableError, PartnerUnavailable) as exc:
             if exc.retry_after is not None:
                 retry_after = timedelta(seconds=exc.retry_after)
             return self._failure(effect, exc, retry=True, retry_after=retry_after)
@@ -308,6 +312,23 @@ class Worker:
         async with runtime.sessions() as session:
             configured = await mail_settings(SqlSettingsStore(session), effect.saleor_api_url)
         return await deliver_reply(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
+
+    async def _hand_off(self, effect: Effect) -> str:
+        """Post a hand-off to its partner, signed with the partner's secret as it is now."""
+        runtime = self._runtime
+        partner = str(effect.payload["partner"])
+        async with runtime.sessions() as session:
+            secret = await runtime.routing_sources(session).partner_secret(effect.saleor_api_url, partner)
+        if secret is None:
+            raise PartnerRefused(f"partner {partner} is no longer set up")
+        return await post_hand_off(
+            runtime.http,
+            str(effect.payload["endpoint"]),
+            effect.payload["body"],
+            secret,
+            runtime.clock.now(),
+            timeout_seconds=runtime.settings.saleor_timeout_seconds,
+        )
 
     def _failure(
         self, effect: Effect, exc: Exception, *, retry: bool, retry_after: timedelta | None = None

@@ -25,6 +25,9 @@ class EffectKind:
     FRAUD_DECISION = "fraud_decision"  # ops.fraud, the note and (maybe) the order's release
     COGS = "cogs"  # ops.cogs on the order and its lines, and the note
     SHIPPING = "shipping"  # ops.shipping and the note
+    ROUTING = "routing"  # ops.routing and the note
+    FULFIL = "fulfil"  # a partner's confirmed shipment as a Saleor fulfilment
+    HAND_OFF = "hand_off"  # a shipment posted to its partner, not to Saleor (``app.services.routing.hand_offs``)
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -36,6 +39,7 @@ class NewEffect:
     order_id: SaleorId
     kind: str
     payload: Mapping[str, Any]
+    lane: str = ""  # effects of an order are delivered in order within a lane (``EffectRow.lane``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +84,10 @@ class Outbox:
         self._now = now
         self._count = 0
 
-    async def _add(self, order_id: SaleorId, kind: str, payload: Mapping[str, Any]) -> None:
+    async def _add(self, order_id: SaleorId, kind: str, payload: Mapping[str, Any], *, lane: str = "") -> None:
         self._count += 1
         key = f"{self._cause}#{self._count}"
-        await self._outbox.add(self._url, key, NewEffect(order_id, kind, payload), self._now)
+        await self._outbox.add(self._url, key, NewEffect(order_id, kind, payload, lane), self._now)
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
         await self._add(order_id, EffectKind.NOTE, {"message": message})
@@ -115,6 +119,37 @@ class Outbox:
     async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         await self._add(order_id, EffectKind.SHIPPING, {"metadata": metadata, "note": note})
 
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        await self._add(order_id, EffectKind.ROUTING, {"metadata": metadata, "note": note})
+
+    async def fulfill_order(
+        self,
+        order_id: SaleorId,
+        warehouse_id: SaleorId,
+        lines: Mapping[str, int],
+        tracking_number: str,
+        *,
+        allow_stock_to_be_exceeded: bool,
+    ) -> None:
+        await self._add(
+            order_id,
+            EffectKind.FULFIL,
+            {
+                "warehouse": warehouse_id,
+                "lines": dict(lines),
+                "trackingNumber": tracking_number,
+                "allowStockToBeExceeded": allow_stock_to_be_exceeded,
+            },
+        )
+
+    async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
+        await self._add(
+            order_id,
+            EffectKind.HAND_OFF,
+            {"partner": partner_id, "endpoint": endpoint, "body": body},
+            lane=f"partner:{partner_id}",
+        )
+
 
 class OutboxGateway(Outbox):
     """A ``SaleorGateway`` for a decision that also reads: reads go to Saleor now, writes to the outbox."""
@@ -130,6 +165,9 @@ class OutboxGateway(Outbox):
 
     async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
         await self._saleor.update_private_metadata(object_id, items)
+
+    async def tracking_numbers(self, order_id: SaleorId) -> set[tuple[str, str]]:
+        return await self._saleor.tracking_numbers(order_id)
 
     async def warehouses(self) -> list[WarehouseRef]:
         return await self._saleor.warehouses()
@@ -177,6 +215,25 @@ async def deliver(effect: Effect, saleor: SaleorGateway) -> str:
             return "metadata written again, note already there"
         await saleor.record_shipping(order_id, dict(payload["metadata"]), payload["note"])
         return "written"
+    if effect.kind == EffectKind.ROUTING:
+        if noted:
+            await saleor.update_private_metadata(order_id, dict(payload["metadata"]))
+            return "metadata written again, note already there"
+        await saleor.record_routing(order_id, dict(payload["metadata"]), payload["note"])
+        return "written"
+    if effect.kind == EffectKind.FULFIL:
+        warehouse, tracking = SaleorId(payload["warehouse"]), str(payload["trackingNumber"])
+        # A fulfilment cannot be made twice: an attempt that may have arrived is looked for first.
+        if effect.may_have_arrived and (warehouse, tracking) in await saleor.tracking_numbers(order_id):
+            return "was fulfilled already"
+        await saleor.fulfill_order(
+            order_id,
+            warehouse,
+            {str(line): int(quantity) for line, quantity in payload["lines"].items()},
+            tracking,
+            allow_stock_to_be_exceeded=bool(payload["allowStockToBeExceeded"]),
+        )
+        return "fulfilled"
     if effect.kind == EffectKind.COGS:
         if noted:
             await saleor.update_private_metadata(order_id, dict(payload["metadata"]))

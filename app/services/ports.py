@@ -19,6 +19,7 @@ from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
+from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
@@ -149,6 +150,20 @@ class SaleorWriter(Protocol):
     async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         """``ops.shipping`` and its note, in one request."""
 
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        """``ops.routing`` and its note, in one request."""
+
+    async def fulfill_order(
+        self,
+        order_id: SaleorId,
+        warehouse_id: SaleorId,
+        lines: Mapping[str, int],
+        tracking_number: str,
+        *,
+        allow_stock_to_be_exceeded: bool,
+    ) -> None:
+        """One fulfilment of ``lines`` (order line id → units) from the warehouse, with its tracking number."""
+
     async def record_cogs(
         self,
         order_id: SaleorId,
@@ -167,6 +182,9 @@ class SaleorGateway(SaleorWriter, Protocol):
 
     async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
         """Set these keys of an order's or an order line's private metadata."""
+
+    async def tracking_numbers(self, order_id: SaleorId) -> set[tuple[str, str]]:
+        """(warehouse id, tracking number) of each of the order's fulfilments."""
 
     async def warehouses(self) -> list[WarehouseRef]:
         """Every warehouse of the store (paged through GraphQL)."""
@@ -501,6 +519,33 @@ class RoutingSourceStore(RoutingSources, Protocol):
         self, saleor_api_url: SaleorApiUrl, supplier_id: str, offers: Sequence[SupplierOffer], at: datetime
     ) -> None:
         """The supplier's offers become ``offers`` (a feed replaces the one before)."""
+
+
+class RoutingPlans(Protocol):
+    """Orders' routing plans, one per order, and the hand-offs made of them."""
+
+    async def get(self, saleor_api_url: SaleorApiUrl, order_id: str) -> OrderRouting | None: ...
+    async def add(self, saleor_api_url: SaleorApiUrl, routing: OrderRouting) -> bool:
+        """Keep the order's first plan; False (and nothing kept) when it has one already."""
+
+    async def revise(self, saleor_api_url: SaleorApiUrl, routing: OrderRouting) -> bool:
+        """Replace the kept plan by ``routing`` if the kept one is its previous revision; False otherwise."""
+
+    async def add_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None: ...
+    async def hand_offs(self, saleor_api_url: SaleorApiUrl, order_id: str) -> list[HandOff]:
+        """The order's hand-offs, oldest first."""
+
+    async def hand_off(self, hand_off_id: str) -> tuple[SaleorApiUrl, HandOff] | None:
+        """The hand-off a partner calls back about, with its store; locked until the transaction ends."""
+
+    async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
+        """Keep the hand-off's new status, reason and units shipped."""
+
+    async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None: ...
+    async def add_shipment(self, saleor_api_url: SaleorApiUrl, shipment: PartnerShipment) -> None: ...
+    async def first_sight(self, saleor_api_url: SaleorApiUrl, signature: str, now: datetime) -> bool:
+        """Remember a callback's signature; False when it was seen before (a replay). Signatures older
+        than a callback may be are forgotten."""
 
 
 class TicketStore(Protocol):

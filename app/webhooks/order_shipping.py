@@ -29,7 +29,7 @@ def chosen_level(order: OrderPayload) -> Level | str:
         return f"the app's option {option_id!r} is no service level"
 
 
-def _cart_line(line: OrderLinePayload, quantity: int) -> CartLine:
+def cart_line(line: OrderLinePayload, quantity: int) -> CartLine:
     variant = line.variant
     return CartLine(
         variant_id=line.product_variant_id or line.id,
@@ -54,7 +54,7 @@ def _destination(order: OrderPayload) -> Place | None:
     )
 
 
-def _placed(order: OrderPayload, shipments: Callable[[], tuple[OrderShipment, ...] | str]) -> PlacedOrder | str:
+def placed_with(order: OrderPayload, shipments: Callable[[], tuple[OrderShipment, ...] | str]) -> PlacedOrder | str:
     """The order with ``shipments``, or why it has none to choose for: a level the app did not offer, no
     address, or what ``shipments`` says."""
     level = chosen_level(order)
@@ -84,12 +84,12 @@ def placed_order(order: OrderPayload) -> PlacedOrder | str:
         for line in order.lines:
             for allocation in line.allocations:
                 if allocation.quantity > 0:
-                    by_warehouse[allocation.warehouse.id].append(_cart_line(line, allocation.quantity))
+                    by_warehouse[allocation.warehouse.id].append(cart_line(line, allocation.quantity))
         if not by_warehouse:
             return "Saleor allocated none of its lines to a warehouse"
         return tuple(OrderShipment(warehouse, tuple(lines)) for warehouse, lines in by_warehouse.items())
 
-    return _placed(order, allocated)
+    return placed_with(order, allocated)
 
 
 def fulfilled_order(order: OrderPayload, fulfillment: FulfillmentPayload) -> PlacedOrder | str:
@@ -100,7 +100,7 @@ def fulfilled_order(order: OrderPayload, fulfillment: FulfillmentPayload) -> Pla
             return "the fulfilment names no warehouse"
         lines = {line.id: line for line in order.lines}
         units = [
-            _cart_line(lines[unit.order_line.id], unit.quantity)
+            cart_line(lines[unit.order_line.id], unit.quantity)
             for unit in fulfillment.lines or []
             if unit.order_line is not None and unit.order_line.id in lines and unit.quantity > 0
         ]
@@ -108,4 +108,4 @@ def fulfilled_order(order: OrderPayload, fulfillment: FulfillmentPayload) -> Pla
             return "the fulfilment sends none of the order's lines"
         return (OrderShipment(fulfillment.warehouse.id, tuple(units)),)
 
-    return _placed(order, shipped)
+    return placed_with(order, shipped)

@@ -162,10 +162,21 @@ class ParcelFactsPayload(Payload):
         return tuple(selected.reading() for selected in [*self.attributes, *product])
 
 
+class StockPayload(Payload):
+    """The variant's stock in one warehouse: ``quantity`` on hand, of which ``quantity_allocated`` is
+    reserved for orders (this one's units included)."""
+
+    warehouse: WarehouseRef
+    quantity: int
+    quantity_allocated: int = Field(alias="quantityAllocated")
+
+
 class VariantPayload(ParcelFactsPayload):
     id: str
     sku: str | None = None
     channel_listings: list[ChannelListingPayload] | None = Field(default=None, alias="channelListings")
+    # None in payloads recorded before the subscription selected it.
+    stocks: list[StockPayload] | None = None
 
 
 class AllocationPayload(Payload):

@@ -182,6 +182,7 @@ class FakeSaleorGateway:
         self.warehouse_list: list[WarehouseRef] = []
         self.channel_list: list[ChannelRef] = []
         self.stock_list: list[StockLevel] = []
+        self.fulfilled: list[tuple[str, str, str]] = []  # (order, warehouse, tracking number)
 
     async def add_order_note(self, order_id: SaleorId, message: str) -> None:
         self.calls.append(("note", order_id, message))
@@ -219,6 +220,26 @@ class FakeSaleorGateway:
     async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         self.calls.append(("metadata", order_id, dict(metadata)))
         await self.add_order_note(order_id, note)
+
+    async def record_routing(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
+        await self.record_shipping(order_id, metadata, note)
+
+    async def fulfill_order(
+        self,
+        order_id: SaleorId,
+        warehouse_id: SaleorId,
+        lines: Mapping[str, int],
+        tracking_number: str,
+        *,
+        allow_stock_to_be_exceeded: bool,
+    ) -> None:
+        self.calls.append(
+            ("fulfill", order_id, (warehouse_id, dict(lines), tracking_number, allow_stock_to_be_exceeded))
+        )
+        self.fulfilled.append((order_id, warehouse_id, tracking_number))
+
+    async def tracking_numbers(self, order_id: SaleorId) -> set[tuple[str, str]]:
+        return {(warehouse, tracking) for order, warehouse, tracking in self.fulfilled if order == order_id}
 
     async def update_private_metadata(self, object_id: SaleorId, items: dict[str, str]) -> None:
         self.calls.append(("metadata", object_id, dict(items)))

@@ -227,6 +227,7 @@ class SqlEffectOutbox:
                 "order_id": effect.order_id,
                 "key": key,
                 "kind": effect.kind,
+                "lane": effect.lane,
                 "payload": encode(effect.payload),
                 "status": Status.PENDING,
                 "attempts": 0,
@@ -244,6 +245,7 @@ class SqlEffectOutbox:
         is_head = ~exists().where(
             earlier.saleor_api_url == E.saleor_api_url,
             earlier.order_id == E.order_id,
+            earlier.lane == E.lane,
             earlier.id < E.id,
             earlier.status.in_((Status.PENDING, Status.SENDING)),
         )

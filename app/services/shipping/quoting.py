@@ -600,6 +600,23 @@ class ShippingQuoter:
         arrive by the date promised when the order was placed."""
         return await self._select(saleor_api_url, order, leaves_at, promised_by)
 
+    async def promised_by(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> date | None:
+        """The date checkout promised for the order's level: counted from the channel's warehouse, which
+        checkout quotes from, whatever warehouse ships it. None when the channel promises no such level."""
+        config = (await self._store(saleor_api_url, recent=False)).config
+        channel = config.channels.get(order.channel)
+        if channel is None:
+            return None
+        destination = order.destination
+        try:
+            calendar = BusinessCalendar(
+                destination.country, subdivision_of(destination.country, destination.country_area)
+            )
+        except InvalidSetting:
+            return None
+        warehouse = config.warehouses[channel.warehouse_id].warehouse
+        return channel.promise.promised_by(order.level, order.placed_at, warehouse, calendar)
+
     async def _select(
         self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime, promised: date | None
     ) -> OrderShippingDecision:

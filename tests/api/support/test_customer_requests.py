@@ -166,6 +166,9 @@ class TestCustomerRequestApi:
             "/api/inventory/receipts",
             "/api/inventory/moves",
             "/api/routing/suppliers/{supplier_id}/offers",
+            "/api/routing/hand-offs/{hand_off_id}/accept",
+            "/api/routing/hand-offs/{hand_off_id}/reject",
+            "/api/routing/hand-offs/{hand_off_id}/shipments",
             "/api/stores/{store}/support/requests",
             "/api/stores/{store}/support/inbound-mail/mailgun",
         }

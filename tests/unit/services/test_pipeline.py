@@ -152,3 +152,48 @@ class TestDeliver:
     async def test_an_unknown_kind_is_refused(self) -> None:
         with pytest.raises(ValueError, match="teleport"):
             await deliver(_effect("teleport", {}), FakeSaleorGateway())
+
+
+class TestRoutingEffects:
+    FULFIL = {
+        "warehouse": "V2FyZWhvdXNlOjI=",
+        "lines": {"L1": 2},
+        "trackingNumber": "1Z9",
+        "allowStockToBeExceeded": True,
+    }
+
+    async def test_a_fulfilment_is_made_with_its_warehouse_lines_and_tracking_number(self) -> None:
+        saleor = FakeSaleorGateway()
+        assert await deliver(_effect(EffectKind.FULFIL, self.FULFIL), saleor) == "fulfilled"
+        assert saleor.calls == [("fulfill", ORDER, ("V2FyZWhvdXNlOjI=", {"L1": 2}, "1Z9", True))]
+
+    async def test_a_retry_finding_the_fulfilment_made_does_not_make_it_twice(self) -> None:
+        saleor = FakeSaleorGateway()
+        await deliver(_effect(EffectKind.FULFIL, self.FULFIL), saleor)
+        assert await deliver(_effect(EffectKind.FULFIL, self.FULFIL, attempts=2), saleor) == "was fulfilled already"
+        assert saleor.kinds() == ["fulfill"]
+
+    async def test_a_retry_that_finds_no_fulfilment_makes_it(self) -> None:
+        saleor = FakeSaleorGateway()
+        assert await deliver(_effect(EffectKind.FULFIL, self.FULFIL, attempts=2), saleor) == "fulfilled"
+
+    async def test_routing_writes_metadata_and_its_note_once(self) -> None:
+        saleor = FakeSaleorGateway()
+        payload = {"metadata": {"ops.routing": "{}"}, "note": "routed"}
+        assert await deliver(_effect(EffectKind.ROUTING, payload), saleor) == "written"
+        retried = await deliver(_effect(EffectKind.ROUTING, payload, attempts=2), saleor)
+        assert retried == "metadata written again, note already there"
+        assert saleor.kinds() == ["metadata", "note", "metadata"]
+
+    async def test_a_hand_off_is_kept_for_the_partner_not_for_saleor(self) -> None:
+        store = ListOutbox()
+        outbox = Outbox(store, URL, "delivery:9", NOW)
+        await outbox.send_hand_off(ORDER, "p-west", "https://west.example/orders", {"handOffId": "h1"})
+        assert store.stored["delivery:9#1"] == NewEffect(
+            ORDER,
+            EffectKind.HAND_OFF,
+            {"partner": "p-west", "endpoint": "https://west.example/orders", "body": {"handOffId": "h1"}},
+            lane="partner:p-west",
+        )
+        with pytest.raises(ValueError, match="hand_off"):
+            await deliver(_effect(EffectKind.HAND_OFF, {}), FakeSaleorGateway())

@@ -1,0 +1,53 @@
+"""What routing an order needs, read from the verified webhook payload: its lines still to ship and
+what each warehouse Saleor reports can ship of their variants."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from app.domain.ids import SaleorId
+from app.services.routing.planning import LineToRoute, OrderToRoute
+from app.services.shipping.model import OrderShipment
+from app.webhooks.order_shipping import cart_line, placed_with
+from app.webhooks.payloads import OrderPayload
+
+
+def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
+    """The order's unshipped lines with the stock each warehouse can spare for them, or why it cannot
+    be routed (a line without SKU or stock data, no level or address); None when all of it shipped.
+
+    Saleor's ``quantityAllocated`` counts this order's own units, so they are given back to the
+    warehouse that holds them: what it can ship for this order is on hand less other orders' holds.
+    """
+    lines: list[LineToRoute] = []
+    stock: dict[SaleorId, dict[str, int]] = defaultdict(dict)
+    names: dict[SaleorId, str] = {}
+    own: dict[tuple[str, str], int] = defaultdict(int)
+    for line in order.lines:
+        for allocation in line.allocations:
+            if line.sku:
+                own[(allocation.warehouse.id, line.sku)] += allocation.quantity
+    for line in order.lines:
+        remaining = line.quantity - line.quantity_fulfilled
+        if remaining <= 0:
+            continue
+        sku = line.sku
+        if not sku:
+            return f"line {line.product_name or line.id} has no SKU"
+        if line.variant is None or line.variant.stocks is None:
+            return f"Saleor sent no stock for {sku}"
+        for held in line.variant.stocks:
+            warehouse = SaleorId(held.warehouse.id)
+            names[warehouse] = held.warehouse.name
+            spare = held.quantity - held.quantity_allocated + own[(warehouse, sku)]
+            stock[warehouse][sku] = max(0, spare)
+        lines.append(LineToRoute(line.id, sku, cart_line(line, remaining)))
+    if not lines:
+        return None
+    placed = placed_with(order, lambda: (OrderShipment("", tuple(line.cart for line in lines)),))
+    if isinstance(placed, str):
+        return placed
+    address = order.shipping_address
+    fields = {} if address is None else {**address.model_dump(by_alias=True), "country": address.country.code}
+    ship_to = {name: str(value) for name, value in fields.items() if value}
+    return OrderToRoute(order.id, placed, tuple(lines), stock, names, order.number, ship_to)

@@ -1,0 +1,73 @@
+"""Routing plans, hand-offs, partner shipments and callback signatures on a real database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from app.db.repositories.routing_plans import SqlRoutingPlans
+from app.domain.ids import SaleorId, saleor_api_url
+from app.domain.routing.model import SourceKind
+from app.runtime import Runtime
+from app.services.routing.plans import (
+    HandOff,
+    HandOffStatus,
+    OrderRouting,
+    PartnerShipment,
+    RoutedShipment,
+    RoutedUnits,
+)
+from tests.builders import NOW
+
+pytestmark = pytest.mark.usefixtures("installation")
+SHOP = saleor_api_url("https://shop.test/graphql/")
+ORDER = "T3JkZXI6MQ=="
+WEST = SaleorId("V2FyZWhvdXNlOjI=")
+UNITS = (RoutedUnits("L1", "MUG", 2),)
+ROUTING = OrderRouting(
+    order_id=ORDER,
+    revision=1,
+    routed=True,
+    shipments=(RoutedShipment(WEST, SourceKind.THIRD_PARTY, "p-west", UNITS),),
+    metadata={"v": 1, "plan": [], "shipments": 1, "explanation": ["1 shipment"]},
+    decided_at=NOW,
+    updated_at=NOW,
+)
+HAND_OFF = HandOff("h1", ORDER, 1, "p-west", WEST, UNITS, HandOffStatus.SENT, NOW, NOW)
+
+
+async def test_a_plan_is_kept_once_and_revised_only_from_its_previous_revision(runtime: Runtime) -> None:
+    async with runtime.sessions.begin() as session:
+        plans = SqlRoutingPlans(session)
+        assert await plans.add(SHOP, ROUTING)
+        assert not await plans.add(SHOP, replace(ROUTING, routed=False))
+        assert await plans.get(SHOP, ORDER) == ROUTING
+        revised = replace(ROUTING, revision=2, shipments=(), excluded={WEST: "rejected"}, updated_at=NOW + timedelta(1))
+        assert await plans.revise(SHOP, revised)
+        assert not await plans.revise(SHOP, revised)  # revision 2 again: the kept one is no longer 1
+        assert await plans.get(SHOP, ORDER) == revised
+
+
+async def test_hand_offs_and_their_shipments_round_trip(runtime: Runtime) -> None:
+    async with runtime.sessions.begin() as session:
+        plans = SqlRoutingPlans(session)
+        await plans.add_hand_off(SHOP, HAND_OFF)
+        assert await plans.hand_off("h1") == (SHOP, HAND_OFF)
+        assert await plans.hand_off("h2") is None
+        shipped = replace(HAND_OFF, status=HandOffStatus.ACCEPTED, shipped={"L1": 1}, updated_at=NOW + timedelta(1))
+        await plans.save_hand_off(SHOP, shipped)
+        assert await plans.hand_offs(SHOP, ORDER) == [shipped]
+        shipment = PartnerShipment("h1", "S1", "UPS", "1Z", {"L1": 1}, NOW)
+        await plans.add_shipment(SHOP, shipment)
+        assert await plans.shipment("h1", "S1") == shipment
+        assert await plans.shipment("h1", "S2") is None
+
+
+async def test_a_signature_is_seen_once_and_forgotten_once_it_can_no_longer_come_back(runtime: Runtime) -> None:
+    async with runtime.sessions.begin() as session:
+        plans = SqlRoutingPlans(session)
+        assert await plans.first_sight(SHOP, "abc", NOW)
+        assert not await plans.first_sight(SHOP, "abc", NOW + timedelta(minutes=5))
+        assert await plans.first_sight(SHOP, "abc", NOW + timedelta(hours=1))

@@ -1,0 +1,259 @@
+"""Routing through the pipeline on SQLite: an order fraud approves is planned over the store's sources
+in the same transaction, priced from each origin by the shipping settings and rate tables, and
+``ops.routing`` with one note reaches Saleor once, however often the order's events come."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from sqlalchemy import select
+
+from app.db.models import EffectRow, RoutingPlanRow
+from app.db.repositories.pipeline import SqlEffectOutbox
+from app.db.repositories.routing_plans import SqlRoutingPlans
+from app.domain.ids import SaleorApiUrl, SaleorId
+from app.pipeline.worker import Worker
+from app.runtime import Runtime
+from app.services.pipeline import Outbox
+from app.services.routing.model import RoutingSetup
+from app.services.routing.plans import HandOff
+from app.services.routing.signing import signature
+from tests.api.conftest import Send
+from tests.api.dashboard.test_shipping_rate_tables import HEADER, _upload
+from tests.api.receipt_answers import EAST_ID
+from tests.builders import NOW, body_of, order_line_payload, order_payload, variant_payload
+from tests.conftest import FixedClock
+from tests.fakes.fake_saleor import FakeSaleor
+from tests.fakes.routing import InMemoryRoutingSources
+from tests.unit.services.routing.builders import WEST_3PL
+
+WEST_ID = "V2FyZWhvdXNlOjI="
+SHOP = SaleorApiUrl("https://shop.test/graphql/")
+ORDER = "T3JkZXI6MQ=="
+MANAGER = ("MANAGE_ORDERS", "MANAGE_SHIPPING")
+WAREHOUSES = {
+    "data": {
+        "warehouses": {
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "edges": [
+                {"node": {"id": EAST_ID, "slug": "east", "name": "East"}},
+                {"node": {"id": WEST_ID, "slug": "west", "name": "West 3PL"}},
+            ],
+        }
+    }
+}
+RATES = "\r\n".join(
+    [
+        HEADER,
+        "east,UPS,Ground,USD,5000,standard,Mon-Fri,0,0,0,,0,,,All,US,1,3,,5,9.00",
+        "west,UPS,Ground,USD,5000,standard,Mon-Fri,0,0,0,,0,,,All,US,1,3,,5,12.00",
+        "",
+    ]
+)
+
+
+def _warehouse(warehouse_id: str, name: str) -> dict[str, Any]:
+    return {
+        "id": warehouse_id,
+        "name": name,
+        "origin": {"country": "US", "postal_code": "75201"},
+        "time_zone": "America/Chicago",
+    }
+
+
+SETTINGS = {
+    "locale": "en_GB",
+    "warehouses": json.dumps([_warehouse(EAST_ID, "East"), _warehouse(WEST_ID, "West 3PL")]),
+    "channels": json.dumps(
+        [{"channel": "default-channel", "warehouse": EAST_ID, "levels": {"standard": {"promise_days": 5}}}]
+    ),
+    "boxes": json.dumps(
+        [{"name": "M", "length_cm": 40, "width_cm": 30, "height_cm": 20, "max_weight_kg": 20, "tare_kg": "0.5"}]
+    ),
+    "product_types": json.dumps([{"product_type": "Mugs", "length_cm": 12, "width_cm": 10, "height_cm": 10}]),
+    "dimension_attributes": "",
+    "carrier_preference": "UPS",
+    "rules": "",
+}
+STANDARD = base64.b64encode(b"app:app.saleor-ops:standard").decode()
+PAID = [
+    {
+        "id": base64.b64encode(b"TransactionItem:1").decode(),
+        "pspReference": "ch_1",
+        "chargedAmount": {"amount": 40, "currency": "USD"},
+        "metadata": [],
+    }
+]
+TEXAS = {"streetAddress1": "1 Main St", "city": "DALLAS", "postalCode": "75001", "country": {"code": "US"}}
+
+
+@pytest.fixture
+async def sources(
+    installation: Any, client: httpx.AsyncClient, fake_saleor: FakeSaleor, staff_headers: Any, runtime: Runtime
+) -> InMemoryRoutingSources:
+    fake_saleor.on("Warehouses", WAREHOUSES)
+    assert (await _upload(client, staff_headers(*MANAGER), RATES)).status_code == 200
+    saved = await client.post("/api/dashboard/settings/shipping", data=SETTINGS, headers=staff_headers(*MANAGER))
+    assert saved.status_code == 200, saved.text
+    sources = InMemoryRoutingSources(RoutingSetup(partners=(replace(WEST_3PL, warehouse_id=SaleorId(WEST_ID)),)))
+    runtime.routing_sources = lambda session: sources
+    return sources
+
+
+def _order(typename: str, after: timedelta, *, east: int, west: int, **order: Any) -> bytes:
+    stocks = [
+        {"warehouse": {"id": EAST_ID, "name": "East"}, "quantity": east, "quantityAllocated": 0},
+        {"warehouse": {"id": WEST_ID, "name": "West 3PL"}, "quantity": west, "quantityAllocated": 0},
+    ]
+    variant = {
+        **variant_payload(sku="MUG-1", product_type="Mugs"),
+        "weight": {"unit": "KG", "value": 0.3},
+        "stocks": stocks,
+    }
+    line = order_line_payload(line_id="L1", sku="MUG-1", quantity=2, unit_price="20", variant=variant)
+    payload = order_payload(
+        typename=typename,
+        issued_at=(NOW + after).isoformat(),
+        total="40",
+        lines=[line],
+        shippingAddress=TEXAS,
+        deliveryMethod={"__typename": "ShippingMethod", "id": STANDARD, "name": "Standard"},
+        **order,
+    )
+    return body_of(payload)
+
+
+def _routing_notes(fake_saleor: FakeSaleor) -> list[str]:
+    return [note for note in fake_saleor.notes[ORDER] if note.startswith("Saleor Ops routing")]
+
+
+async def _created_and_paid(send: Send, *, east: int, west: int) -> None:
+    await send("ORDER_CREATED", _order("OrderCreated", timedelta(0), east=east, west=west))
+    await send(
+        "ORDER_FULLY_PAID", _order("OrderFullyPaid", timedelta(minutes=1), east=east, west=west, transactions=PAID)
+    )
+
+
+async def test_nothing_is_planned_while_fraud_holds_the_order_for_payment(
+    send: Send, fake_saleor: FakeSaleor, sources: InMemoryRoutingSources
+) -> None:
+    await send("ORDER_CREATED", _order("OrderCreated", timedelta(0), east=0, west=5))
+    assert "ops.routing" not in fake_saleor.metadata[ORDER]
+    assert _routing_notes(fake_saleor) == []
+    assert sources.asked == []
+
+
+async def test_an_approved_order_is_planned_once_and_written_back_once(
+    send: Send, fake_saleor: FakeSaleor, runtime: Runtime, sources: InMemoryRoutingSources
+) -> None:
+    await _created_and_paid(send, east=0, west=5)
+    routing = json.loads(fake_saleor.metadata[ORDER]["ops.routing"])
+    assert [(entry["lineId"], entry["quantity"], entry["source"]) for entry in routing["plan"]] == [
+        ("L1", 2, {"kind": "3pl", "id": WEST_ID, "name": "West"})
+    ]
+    (note,) = _routing_notes(fake_saleor)
+    assert "3PL West" in note
+    # Later events of the order, and the same one again, plan nothing more.
+    await send("ORDER_UPDATED", _order("OrderUpdated", timedelta(minutes=5), east=5, west=5, transactions=PAID))
+    await _created_and_paid(send, east=0, west=5)
+    assert len(_routing_notes(fake_saleor)) == 1
+    async with runtime.sessions() as session:
+        (row,) = (await session.scalars(select(RoutingPlanRow))).all()
+    assert (row.order_id, row.revision, row.routed) == (ORDER, 1, True)
+
+
+async def test_an_order_no_source_can_ship_gets_a_note_saying_why(
+    send: Send, fake_saleor: FakeSaleor, sources: InMemoryRoutingSources
+) -> None:
+    await _created_and_paid(send, east=1, west=0)
+    routing = json.loads(fake_saleor.metadata[ORDER]["ops.routing"])
+    assert routing["plan"] == []
+    assert routing["shipments"] == 0
+    (note,) = _routing_notes(fake_saleor)
+    assert "MUG-1: 1 of 2 in stock across the sources" in note
+
+
+async def _hand_offs(runtime: Runtime) -> list[HandOff]:
+    async with runtime.sessions() as session:
+        return await SqlRoutingPlans(session).hand_offs(SHOP, ORDER)
+
+
+async def _hand_off_effect(runtime: Runtime) -> tuple[str, int, dict[str, Any]]:
+    async with runtime.sessions() as session:
+        (row,) = (await session.scalars(select(EffectRow).where(EffectRow.kind == "hand_off"))).all()
+    return row.status, row.attempts, json.loads(row.payload)
+
+
+class TestHandOff:
+    async def test_the_3pl_s_shipment_is_posted_to_it_signed_with_its_secret(
+        self, send: Send, respx_router: respx.MockRouter, runtime: Runtime, sources: InMemoryRoutingSources
+    ) -> None:
+        sources.secrets["p-west"] = "west-secret"
+        partner = respx_router.post(WEST_3PL.address).mock(return_value=httpx.Response(202))
+        await _created_and_paid(send, east=0, west=5)
+        (call,) = partner.calls
+        body = call.request.content.decode()
+        timestamp = call.request.headers["X-Ops-Timestamp"]
+        assert call.request.headers["X-Ops-Signature"] == signature("west-secret", timestamp, body)
+        assert int(timestamp) == int(NOW.timestamp())
+        sent = json.loads(body)
+        assert (sent["orderId"], sent["orderNumber"], sent["warehouseId"]) == (ORDER, "1001", WEST_ID)
+        assert sent["lines"] == [{"lineId": "L1", "sku": "MUG-1", "quantity": 2}]
+        assert sent["shipTo"]["city"] == "DALLAS"
+        (hand_off,) = await _hand_offs(runtime)
+        assert sent["handOffId"] == hand_off.id
+        assert (await _hand_off_effect(runtime))[:2] == ("done", 1)
+
+    async def test_a_partner_that_is_down_is_tried_again_later_until_it_takes_the_hand_off(
+        self,
+        send: Send,
+        respx_router: respx.MockRouter,
+        runtime: Runtime,
+        worker: Worker,
+        clock: FixedClock,
+        fake_saleor: FakeSaleor,
+        sources: InMemoryRoutingSources,
+    ) -> None:
+        sources.secrets["p-west"] = "west-secret"
+        partner = respx_router.post(WEST_3PL.address).mock(
+            side_effect=[httpx.Response(503), httpx.ConnectError("down"), httpx.Response(202)]
+        )
+        await _created_and_paid(send, east=0, west=5)
+        assert (await _hand_off_effect(runtime))[:2] == ("pending", 1)
+        # While the partner is down, what the order must write to Saleor still goes.
+        async with runtime.sessions.begin() as session:
+            await Outbox(SqlEffectOutbox(session), SHOP, "test:later", clock.now()).add_order_note(
+                SaleorId(ORDER), "a later note"
+            )
+        await worker.drain()
+        assert fake_saleor.notes[ORDER][-1] == "a later note"
+        assert (await _hand_off_effect(runtime))[:2] == ("pending", 1)
+        for _ in range(2):
+            clock.advance(hours=1)
+            await worker.drain()
+        assert len(partner.calls) == 3
+        assert (await _hand_off_effect(runtime))[:2] == ("done", 3)
+
+    async def test_a_partner_that_refuses_the_request_is_not_asked_again(
+        self, send: Send, respx_router: respx.MockRouter, runtime: Runtime, sources: InMemoryRoutingSources
+    ) -> None:
+        sources.secrets["p-west"] = "west-secret"
+        respx_router.post(WEST_3PL.address).mock(return_value=httpx.Response(400, text="unknown SKU MUG-1"))
+        await _created_and_paid(send, east=0, west=5)
+        assert (await _hand_off_effect(runtime))[:2] == ("failed", 1)
+
+    async def test_nothing_is_sent_for_an_order_fraud_holds(
+        self, send: Send, respx_router: respx.MockRouter, runtime: Runtime, sources: InMemoryRoutingSources
+    ) -> None:
+        partner = respx_router.post(WEST_3PL.address).mock(return_value=httpx.Response(202))
+        await send("ORDER_CREATED", _order("OrderCreated", timedelta(0), east=0, west=5))
+        assert partner.calls.call_count == 0
+        async with runtime.sessions() as session:
+            assert (await session.scalars(select(EffectRow).where(EffectRow.kind == "hand_off"))).all() == []
