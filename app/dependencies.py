@@ -35,7 +35,7 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import Clock, OrderLookup, TicketStore
+from app.services.ports import Clock, OrderLookup, RoutingSources, TicketStore
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -266,11 +266,20 @@ async def get_carrier_accounts(session: SessionDep, runtime: RuntimeDep) -> SqlC
 CarrierAccountsDep = Annotated[SqlCarrierAccounts, Depends(get_carrier_accounts)]
 
 
-async def get_routing_sources(session: SessionDep, runtime: RuntimeDep) -> SqlRoutingSources:
+async def get_routing_source_store(session: SessionDep, runtime: RuntimeDep) -> SqlRoutingSources:
+    """The store's sources to read and change (the Routing pages, suppliers' feeds)."""
     return SqlRoutingSources(session, runtime.cipher)
 
 
-RoutingSourcesDep = Annotated[SqlRoutingSources, Depends(get_routing_sources)]
+RoutingSourceStoreDep = Annotated[SqlRoutingSources, Depends(get_routing_source_store)]
+
+
+async def get_routing_sources(session: SessionDep, runtime: RuntimeDep) -> RoutingSources:
+    """The store's sources as routing reads them, as the pipeline's workers do (``Runtime.routing_sources``)."""
+    return runtime.routing_sources(session)
+
+
+RoutingSourcesDep = Annotated[RoutingSources, Depends(get_routing_sources)]
 
 
 async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) -> KarrioCarrierQuotes:

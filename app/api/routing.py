@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app.api.inventory import error_items, read_items, refused
-from app.dependencies import ApiCallerDep, RoutingSourcesDep, RuntimeDep
+from app.dependencies import ApiCallerDep, RoutingSourceStoreDep, RuntimeDep
 from app.services.routing.sources import FeedRejected, import_feed, read_feed_items
 
 router = APIRouter()
@@ -20,7 +20,7 @@ router = APIRouter()
 
 @router.post("/api/routing/suppliers/{supplier_id}/offers")
 async def post_offers(
-    supplier_id: str, request: Request, caller: ApiCallerDep, sources: RoutingSourcesDep, runtime: RuntimeDep
+    supplier_id: str, request: Request, caller: ApiCallerDep, sources: RoutingSourceStoreDep, runtime: RuntimeDep
 ) -> JSONResponse:
     items = await read_items(request, "offers", "OFFERS_REJECTED")
     if isinstance(items, JSONResponse):

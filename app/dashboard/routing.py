@@ -20,7 +20,7 @@ from app.dashboard import routing_views as views
 from app.dashboard.router import templates
 from app.dashboard.shipping_views import problem_rows
 from app.dashboard.view_models import parse_locale
-from app.dependencies import DashboardContext, RoutingSourcesDep, RuntimeDep, SettingsStoreDep, require_permissions
+from app.dependencies import DashboardContext, RoutingSourceStoreDep, RuntimeDep, SettingsStoreDep, require_permissions
 from app.domain.routing.model import SourceKind
 from app.errors import SaleorApiError
 from app.services.ports import WarehouseRef
@@ -50,7 +50,7 @@ class _Page:
         self,
         request: Request,
         viewer: RoutingManagerDep,
-        sources: RoutingSourcesDep,
+        sources: RoutingSourceStoreDep,
         settings: SettingsStoreDep,
         runtime: RuntimeDep,
         locale: str | None = None,

@@ -152,7 +152,7 @@ class EffectRow(Base):
     payload: Mapped[str] = mapped_column(Text)  # JSON: what the kind's Saleor call takes
     # Effects of one order go in order within their lane: "" for Saleor's writes, one per partner for
     # hand-offs, so that a partner down for hours holds back neither Saleor nor the other partners.
-    lane: Mapped[str] = mapped_column(String(64), default="")
+    lane: Mapped[str] = mapped_column(String(64), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -503,6 +503,36 @@ class RoutingPartnerRow(Base):
     fee_currency: Mapped[str | None] = mapped_column(String(3))
     secret_encrypted: Mapped[str] = mapped_column(Text)
     secret_rotated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoutingInHouseRow(Base):
+    """The merchant's priority of a warehouse it ships itself (lower is preferred); one without a row
+    is at priority 0."""
+
+    __tablename__ = "routing_in_house"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer)
+
+
+class RoutingSupplierOfferRow(Base):
+    """A SKU a dropship supplier sells, as its latest feed said; a feed replaces all of the supplier's rows."""
+
+    __tablename__ = "routing_supplier_offers"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
+    partner_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("routing_partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    sku: Mapped[str] = mapped_column(String(256), primary_key=True)
+    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal())
+    currency: Mapped[str] = mapped_column(String(3))
+    handling_days: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RoutingPlanRow(Base):
@@ -544,34 +574,6 @@ class RoutingHandOffRow(Base):
     shipped: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-class RoutingInHouseRow(Base):
-    """The merchant's priority of a warehouse it ships itself (lower is preferred); one without a row
-    is at priority 0."""
-
-    __tablename__ = "routing_in_house"
-
-    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
-    warehouse_id: Mapped[str] = mapped_column(String(256), primary_key=True)
-    priority: Mapped[int] = mapped_column(Integer)
-
-
-class RoutingSupplierOfferRow(Base):
-    """A SKU a dropship supplier sells, as its latest feed said; a feed replaces all of the supplier's rows."""
-
-    __tablename__ = "routing_supplier_offers"
-
-    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
-    partner_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("routing_partners.id", ondelete="CASCADE"), primary_key=True
-    )
-    sku: Mapped[str] = mapped_column(String(256), primary_key=True)
-    unit_price: Mapped[Decimal] = mapped_column(ExactDecimal())
-    currency: Mapped[str] = mapped_column(String(3))
-    handling_days: Mapped[int] = mapped_column(Integer)
-    stock: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

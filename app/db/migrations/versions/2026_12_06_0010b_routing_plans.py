@@ -28,10 +28,8 @@ def _tenant(table: str) -> sa.ForeignKeyConstraint:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("effects") as batch:
-        batch.add_column(sa.Column("lane", sa.String(length=64), nullable=False, server_default=""))
-    with op.batch_alter_table("effects") as batch:
-        batch.alter_column("lane", existing_type=sa.String(length=64), server_default=None)
+    # A plain ADD COLUMN with a constant default: SQLite keeps the table (and its indexes) as it is.
+    op.add_column("effects", sa.Column("lane", sa.String(length=64), nullable=False, server_default=""))
     op.create_table(
         "routing_plans",
         sa.Column("saleor_api_url", sa.String(length=2048), nullable=False),
