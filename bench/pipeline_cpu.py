@@ -178,7 +178,7 @@ def main() -> int:
     trees = [ROOT, args.against.resolve()] if args.against else [ROOT]
     results: dict[Path, list[Round]] = {tree: [] for tree in trees}
     for n in range(args.rounds):
-        for tree in trees:
+        for tree in trees if n % 2 == 0 else trees[::-1]:  # neither always goes first
             result = in_subprocess(tree, args) if args.against else one_round(args)
             results[tree].append(result)
             print(
