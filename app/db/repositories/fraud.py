@@ -55,6 +55,8 @@ _VELOCITY = cast(Table, FraudVelocityRow.__table__)
 # The keys one by one in the array's order (``unnest`` keeps it), in one statement.
 _LOCK_IN_ORDER = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
 _REVIEWS = cast(Table, FraudReviewRow.__table__)
+# Under this key a session keeps the velocity locks its transaction holds (and which transaction).
+_VELOCITY_LOCKS_HELD = "fraud velocity locks held"
 
 
 def _store_history() -> Select[Any]:
@@ -129,6 +131,27 @@ def _velocity_counts(probes: int) -> Select[*tuple[int, ...]]:
         V.order_id != bindparam("order_id"),
         V.seen_at >= bindparam("since"),
     )
+
+
+# PostgreSQL: the order's velocity keys (``new_dimensions`` and ``new_values``, pairwise) kept unless kept
+# already. Text, as a multi-row VALUES would make the statement uncacheable (compiled for every order).
+_KEEP_VELOCITY = (
+    text(
+        "INSERT INTO fraud_velocity (saleor_api_url, dimension, value, order_id, seen_at) "
+        "SELECT :url, key.dimension, key.value, :order_id, :now "
+        "FROM unnest(CAST(:new_dimensions AS varchar[]), CAST(:new_values AS varchar[])) AS key(dimension, value) "
+        "ON CONFLICT DO NOTHING"
+    )
+    .bindparams(bindparam("now", type_=_VELOCITY.c.seen_at.type))
+    .columns()
+    .cte("kept")
+)
+
+
+@functools.cache
+def _recorded_and_counted(probes: int) -> Select[*tuple[int, ...]]:
+    """``_KEEP_VELOCITY`` and the ``_velocity_counts`` of the order's probes, in one statement."""
+    return _velocity_counts(probes).add_cte(_KEEP_VELOCITY)
 
 
 # Core statements built once, for reads made for every order scored.
@@ -240,15 +263,23 @@ class SqlFraudRepository:
             return {}
         keys = sorted({(p.dimension.value, p.value) for p in probes})
         await self.lock_velocity({url: probes})
-        await insert_all_if_absent(
-            self._session,
-            _VELOCITY,
-            [
+        connection = await self._session.connection()
+        if connection.dialect.name != "postgresql":
+            rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
                 for dimension, value in keys
-            ],
-        )
-        return await self._count_velocity(url, probes, order_id=order_id, now=at)
+            ]
+            await insert_all_if_absent(self._session, _VELOCITY, rows)
+            return await self._count_velocity(url, probes, order_id=order_id, now=at)
+        # PostgreSQL: kept and counted in one statement. The count cannot see the rows its own statement
+        # inserts, and needs not: they are this order's, which it does not count; later statements see them.
+        params = self._velocity_parameters(url, probes, order_id=order_id, now=at) | {
+            "now": at,
+            "new_dimensions": [dimension for dimension, _ in keys],
+            "new_values": [value for _, value in keys],
+        }
+        counted = (await connection.execute(_recorded_and_counted(len(probes)), params)).one()
+        return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
 
     async def lock_velocity(self, probes: Mapping[SaleorApiUrl, Iterable[VelocityProbe]]) -> None:
         """PostgreSQL: a transaction-level advisory lock on each store's probed values, every key in one
@@ -257,16 +288,30 @@ class SqlFraudRepository:
         connection = await self._session.connection()
         if connection.dialect.name != "postgresql":
             return
-        locks = sorted(
-            {_lock_key(url, p.dimension.value, p.value) for url, of_store in probes.items() for p in of_store}
-        )
-        if locks:
+        # Keys this transaction locked already (a batch locks all its orders' keys first) are not asked for
+        # again: one statement less for every order scored.
+        transaction = self._session.get_transaction()
+        held_by = self._session.info.get(_VELOCITY_LOCKS_HELD)
+        if held_by is None or held_by[0] is not transaction:
+            held_by = self._session.info[_VELOCITY_LOCKS_HELD] = (transaction, set())
+        held: set[int] = held_by[1]
+        keys = {_lock_key(url, p.dimension.value, p.value) for url, of_store in probes.items() for p in of_store}
+        if locks := sorted(keys - held):
             await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
+            held.update(locks)
 
     async def _count_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
     ) -> dict[VelocityProbe, int]:
         """Other orders per probe within its window: one query, one counting column per probe."""
+        params = self._velocity_parameters(url, probes, order_id=order_id, now=now)
+        row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
+        return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
+
+    @staticmethod
+    def _velocity_parameters(
+        url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    ) -> dict[str, object]:
         params: dict[str, object] = {
             "url": url,
             "order_id": order_id,
@@ -278,8 +323,7 @@ class SqlFraudRepository:
                 f"value_{n}": probe.value,
                 f"since_{n}": now - timedelta(hours=probe.window_hours),
             }
-        row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
-        return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
+        return params
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return (await self.identifiers_of(url, [order_id])).get(order_id, {})
