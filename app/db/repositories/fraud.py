@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Row,
     Select,
     Table,
@@ -23,9 +24,11 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    null,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,24 +95,49 @@ def _store_history() -> Select[Any]:
     orders = select(func.count()).select_from(counted).scalar_subquery()
     middle = or_(ranked.c.rank == (ranked.c.size + 1) // 2, ranked.c.rank == (ranked.c.size + 2) // 2)
     return (
-        select(orders.label("orders"), ranked.c.total)
+        select(orders.label("orders"), ranked.c.total, ranked.c.rank)
         .select_from(select(literal(1)).subquery())
         .outerjoin(ranked, middle)
         .order_by(ranked.c.rank)
     )
 
 
-def _customer_history(
-    same_customer: ColumnElement[bool],
-) -> Select[str, str, str, Decimal, str, str | None]:
-    """The customer's other orders' assessments, oldest first, with their reviews."""
+def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect[Any]:
+    """``_store_history`` and the customer's other orders' assessments, oldest first, with their reviews, in
+    one statement: the customer's rows first (``store`` false), then the store's (``store`` true)."""
     A, R = FraudAssessmentRow, FraudReviewRow
-    return (
-        select(A.order_id, A.stage, A.decision, A.total, R.status, R.closed_reason)
+    customer = (
+        select(
+            literal(False).label("store"),
+            A.order_id,
+            A.stage,
+            A.decision,
+            A.total,
+            R.status,
+            R.closed_reason,
+            null().label("orders"),
+            null().label("rank"),
+            A.assessed_at,
+            A.id,
+        )
         .outerjoin(R, and_(R.saleor_api_url == bindparam("url"), R.order_id == A.order_id))
         .where(A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), same_customer)
-        .order_by(A.assessed_at, A.id)
     )
+    store = _store_history().order_by(None).subquery()
+    of_store = select(
+        literal(True),
+        *(null() for _ in range(3)),
+        store.c.total,
+        null(),
+        null(),
+        store.c.orders,
+        store.c.rank,
+        null(),
+        null(),
+    )
+    combined: CompoundSelect[Any] = union_all(customer, of_store)
+    order = combined.selected_columns
+    return combined.order_by(order.store, order.assessed_at, order.id, order.rank)
 
 
 @functools.cache
@@ -169,8 +197,8 @@ _REVIEWS_OF = select(_REVIEWS).where(
 )
 # Built once: customer_history runs for every order scored, and building them was most of its cost.
 _STORE_HISTORY = _store_history()
-_CUSTOMER_HISTORY_BY_ACCOUNT = _customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
-_CUSTOMER_HISTORY_BY_EMAIL = _customer_history(FraudAssessmentRow.email == bindparam("customer"))
+_WITH_CUSTOMER_HISTORY_BY_ACCOUNT = _with_customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
+_WITH_CUSTOMER_HISTORY_BY_EMAIL = _with_customer_history(FraudAssessmentRow.email == bindparam("customer"))
 
 
 class SqlFraudRepository:
@@ -225,18 +253,25 @@ class SqlFraudRepository:
         """The store's order count (up to ``count_to``) and usual value, and this customer's earlier orders (by
         account, else email): those paid and approved build trust, those rejected or found fraudulent add risk."""
         params = {"url": url, "order_id": facts.order_id, "currency": facts.currency, "count_to": count_to}
-        store = (await self._session.execute(_STORE_HISTORY, params)).all()
+        if facts.customer_id:
+            query, params["customer"] = _WITH_CUSTOMER_HISTORY_BY_ACCOUNT, facts.customer_id
+        elif facts.email:
+            query, params["customer"] = _WITH_CUSTOMER_HISTORY_BY_EMAIL, facts.email.lower()
+        else:
+            store = (await self._session.execute(_STORE_HISTORY, params)).all()
+            return CustomerHistory(
+                int(store[0].orders), _median([r.total for r in store if r.total is not None]), 0, None, 0
+            )
+        # One statement for both: the customer's orders, then the store's count and middle totals.
+        rows = (await self._session.execute(query, params)).all()
+        store = [row for row in rows if row.store]
         store_count = int(store[0].orders)
         middle = [row.total for row in store if row.total is not None]
-        if facts.customer_id:
-            query, params["customer"] = _CUSTOMER_HISTORY_BY_ACCOUNT, facts.customer_id
-        elif facts.email:
-            query, params["customer"] = _CUSTOMER_HISTORY_BY_EMAIL, facts.email.lower()
-        else:
-            return CustomerHistory(store_count, _median(middle), 0, None, 0)
-        rows = (await self._session.execute(query, params)).all()
         orders: dict[str, _PastOrder] = {}
-        for order_id, stage, decision, total, review_status, closed_reason in rows:
+        for row in rows:
+            if row.store:
+                continue
+            order_id, stage, decision, total, review_status, closed_reason = row[1:7]
             past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
             past.paid = past.paid or stage == Stage.PAID.value
             past.decision = decision  # the latest assessment's
