@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.repositories.pipeline import Delivery, SqlDeliveryQueue, SqlEffectOutbox
+from app.db.repositories.pipeline import Delivery, EffectsOfBatch, SqlDeliveryQueue, SqlEffectOutbox
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.installation import Installation
 from app.domain.pipeline import RetryPolicy
@@ -136,8 +136,10 @@ class Worker:
                 reads = BatchReads(parsed)
                 for start in self._batch_starts:
                     await start(session, reads, parsed)
+                effects = EffectsOfBatch(session)
                 for delivery, payload in parsed:
-                    await self._process(session, delivery, now, reads, payload)
+                    await self._process(session, effects, delivery, now, reads, payload)
+                await effects.store()
                 await queue.all_processed([delivery.id for delivery in deliveries], now)
         except Exception:
             if not deliveries:
@@ -164,7 +166,9 @@ class Worker:
                 delivery = await queue.claim(now, lane=lane)
                 if delivery is None:
                     return False
-                await self._process(session, delivery, now)
+                effects = EffectsOfBatch(session)
+                await self._process(session, effects, delivery, now)
+                await effects.store()
                 await queue.processed(delivery.id, now)
         except Exception as exc:
             if delivery is None:
@@ -197,6 +201,7 @@ class Worker:
     async def _process(
         self,
         session: AsyncSession,
+        effects: EffectsOfBatch,
         delivery: Delivery,
         now: datetime,
         reads: BatchReads | None = None,
@@ -211,7 +216,7 @@ class Worker:
             payload=payload,
             installation=installation,
             session=session,
-            saleor=Outbox(SqlEffectOutbox(session), delivery.saleor_api_url, f"delivery:{delivery.id}", now),
+            saleor=Outbox(effects, delivery.saleor_api_url, f"delivery:{delivery.id}", now),
             now=now,
             live_quotes=self._runtime.live_quotes,
             reads=reads or BatchReads(),

@@ -67,7 +67,8 @@ class Effect:
 
 class EffectOutbox(Protocol):
     async def add(self, url: SaleorApiUrl, key: str, effect: NewEffect, at: datetime) -> bool:
-        """Store the effect, due at ``at``, unless one with this key is stored already; True when stored."""
+        """Store the effect, due at ``at``, unless one with this key is stored already (now, or with the rest
+        of its batch in the same transaction); True when stored or kept to be."""
 
 
 class Outbox:

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Row,
     Select,
     Table,
@@ -23,9 +24,11 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    null,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +58,8 @@ _VELOCITY = cast(Table, FraudVelocityRow.__table__)
 # The keys one by one in the array's order (``unnest`` keeps it), in one statement.
 _LOCK_IN_ORDER = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
 _REVIEWS = cast(Table, FraudReviewRow.__table__)
+# Under this key a session keeps the velocity locks its transaction holds (and which transaction).
+_VELOCITY_LOCKS_HELD = "fraud velocity locks held"
 
 
 def _store_history() -> Select[Any]:
@@ -90,24 +95,49 @@ def _store_history() -> Select[Any]:
     orders = select(func.count()).select_from(counted).scalar_subquery()
     middle = or_(ranked.c.rank == (ranked.c.size + 1) // 2, ranked.c.rank == (ranked.c.size + 2) // 2)
     return (
-        select(orders.label("orders"), ranked.c.total)
+        select(orders.label("orders"), ranked.c.total, ranked.c.rank)
         .select_from(select(literal(1)).subquery())
         .outerjoin(ranked, middle)
         .order_by(ranked.c.rank)
     )
 
 
-def _customer_history(
-    same_customer: ColumnElement[bool],
-) -> Select[str, str, str, Decimal, str, str | None]:
-    """The customer's other orders' assessments, oldest first, with their reviews."""
+def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect[Any]:
+    """``_store_history`` and the customer's other orders' assessments, oldest first, with their reviews, in
+    one statement: the customer's rows first (``store`` false), then the store's (``store`` true)."""
     A, R = FraudAssessmentRow, FraudReviewRow
-    return (
-        select(A.order_id, A.stage, A.decision, A.total, R.status, R.closed_reason)
+    customer = (
+        select(
+            literal(False).label("store"),
+            A.order_id,
+            A.stage,
+            A.decision,
+            A.total,
+            R.status,
+            R.closed_reason,
+            null().label("orders"),
+            null().label("rank"),
+            A.assessed_at,
+            A.id,
+        )
         .outerjoin(R, and_(R.saleor_api_url == bindparam("url"), R.order_id == A.order_id))
         .where(A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), same_customer)
-        .order_by(A.assessed_at, A.id)
     )
+    store = _store_history().order_by(None).subquery()
+    of_store = select(
+        literal(True),
+        *(null() for _ in range(3)),
+        store.c.total,
+        null(),
+        null(),
+        store.c.orders,
+        store.c.rank,
+        null(),
+        null(),
+    )
+    combined: CompoundSelect[Any] = union_all(customer, of_store)
+    order = combined.selected_columns
+    return combined.order_by(order.store, order.assessed_at, order.id, order.rank)
 
 
 @functools.cache
@@ -131,6 +161,27 @@ def _velocity_counts(probes: int) -> Select[*tuple[int, ...]]:
     )
 
 
+# PostgreSQL: the order's velocity keys (``new_dimensions`` and ``new_values``, pairwise) kept unless kept
+# already. Text, as a multi-row VALUES would make the statement uncacheable (compiled for every order).
+_KEEP_VELOCITY = (
+    text(
+        "INSERT INTO fraud_velocity (saleor_api_url, dimension, value, order_id, seen_at) "
+        "SELECT :url, key.dimension, key.value, :order_id, :now "
+        "FROM unnest(CAST(:new_dimensions AS varchar[]), CAST(:new_values AS varchar[])) AS key(dimension, value) "
+        "ON CONFLICT DO NOTHING"
+    )
+    .bindparams(bindparam("now", type_=_VELOCITY.c.seen_at.type))
+    .columns()
+    .cte("kept")
+)
+
+
+@functools.cache
+def _recorded_and_counted(probes: int) -> Select[*tuple[int, ...]]:
+    """``_KEEP_VELOCITY`` and the ``_velocity_counts`` of the order's probes, in one statement."""
+    return _velocity_counts(probes).add_cte(_KEEP_VELOCITY)
+
+
 # Core statements built once, for reads made for every order scored.
 _ASSESSMENTS = cast(Table, FraudAssessmentRow.__table__)
 _ASSESSMENTS_OF = (
@@ -146,8 +197,8 @@ _REVIEWS_OF = select(_REVIEWS).where(
 )
 # Built once: customer_history runs for every order scored, and building them was most of its cost.
 _STORE_HISTORY = _store_history()
-_CUSTOMER_HISTORY_BY_ACCOUNT = _customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
-_CUSTOMER_HISTORY_BY_EMAIL = _customer_history(FraudAssessmentRow.email == bindparam("customer"))
+_WITH_CUSTOMER_HISTORY_BY_ACCOUNT = _with_customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
+_WITH_CUSTOMER_HISTORY_BY_EMAIL = _with_customer_history(FraudAssessmentRow.email == bindparam("customer"))
 
 
 class SqlFraudRepository:
@@ -202,18 +253,25 @@ class SqlFraudRepository:
         """The store's order count (up to ``count_to``) and usual value, and this customer's earlier orders (by
         account, else email): those paid and approved build trust, those rejected or found fraudulent add risk."""
         params = {"url": url, "order_id": facts.order_id, "currency": facts.currency, "count_to": count_to}
-        store = (await self._session.execute(_STORE_HISTORY, params)).all()
+        if facts.customer_id:
+            query, params["customer"] = _WITH_CUSTOMER_HISTORY_BY_ACCOUNT, facts.customer_id
+        elif facts.email:
+            query, params["customer"] = _WITH_CUSTOMER_HISTORY_BY_EMAIL, facts.email.lower()
+        else:
+            store = (await self._session.execute(_STORE_HISTORY, params)).all()
+            return CustomerHistory(
+                int(store[0].orders), _median([r.total for r in store if r.total is not None]), 0, None, 0
+            )
+        # One statement for both: the customer's orders, then the store's count and middle totals.
+        rows = (await self._session.execute(query, params)).all()
+        store = [row for row in rows if row.store]
         store_count = int(store[0].orders)
         middle = [row.total for row in store if row.total is not None]
-        if facts.customer_id:
-            query, params["customer"] = _CUSTOMER_HISTORY_BY_ACCOUNT, facts.customer_id
-        elif facts.email:
-            query, params["customer"] = _CUSTOMER_HISTORY_BY_EMAIL, facts.email.lower()
-        else:
-            return CustomerHistory(store_count, _median(middle), 0, None, 0)
-        rows = (await self._session.execute(query, params)).all()
         orders: dict[str, _PastOrder] = {}
-        for order_id, stage, decision, total, review_status, closed_reason in rows:
+        for row in rows:
+            if row.store:
+                continue
+            order_id, stage, decision, total, review_status, closed_reason = row[1:7]
             past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
             past.paid = past.paid or stage == Stage.PAID.value
             past.decision = decision  # the latest assessment's
@@ -240,15 +298,23 @@ class SqlFraudRepository:
             return {}
         keys = sorted({(p.dimension.value, p.value) for p in probes})
         await self.lock_velocity({url: probes})
-        await insert_all_if_absent(
-            self._session,
-            _VELOCITY,
-            [
+        connection = await self._session.connection()
+        if connection.dialect.name != "postgresql":
+            rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
                 for dimension, value in keys
-            ],
-        )
-        return await self._count_velocity(url, probes, order_id=order_id, now=at)
+            ]
+            await insert_all_if_absent(self._session, _VELOCITY, rows)
+            return await self._count_velocity(url, probes, order_id=order_id, now=at)
+        # PostgreSQL: kept and counted in one statement. The count cannot see the rows its own statement
+        # inserts, and needs not: they are this order's, which it does not count; later statements see them.
+        params = self._velocity_parameters(url, probes, order_id=order_id, now=at) | {
+            "now": at,
+            "new_dimensions": [dimension for dimension, _ in keys],
+            "new_values": [value for _, value in keys],
+        }
+        counted = (await connection.execute(_recorded_and_counted(len(probes)), params)).one()
+        return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
 
     async def lock_velocity(self, probes: Mapping[SaleorApiUrl, Iterable[VelocityProbe]]) -> None:
         """PostgreSQL: a transaction-level advisory lock on each store's probed values, every key in one
@@ -257,16 +323,30 @@ class SqlFraudRepository:
         connection = await self._session.connection()
         if connection.dialect.name != "postgresql":
             return
-        locks = sorted(
-            {_lock_key(url, p.dimension.value, p.value) for url, of_store in probes.items() for p in of_store}
-        )
-        if locks:
+        # Keys this transaction locked already (a batch locks all its orders' keys first) are not asked for
+        # again: one statement less for every order scored.
+        transaction = self._session.get_transaction()
+        held_by = self._session.info.get(_VELOCITY_LOCKS_HELD)
+        if held_by is None or held_by[0] is not transaction:
+            held_by = self._session.info[_VELOCITY_LOCKS_HELD] = (transaction, set())
+        held: set[int] = held_by[1]
+        keys = {_lock_key(url, p.dimension.value, p.value) for url, of_store in probes.items() for p in of_store}
+        if locks := sorted(keys - held):
             await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
+            held.update(locks)
 
     async def _count_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
     ) -> dict[VelocityProbe, int]:
         """Other orders per probe within its window: one query, one counting column per probe."""
+        params = self._velocity_parameters(url, probes, order_id=order_id, now=now)
+        row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
+        return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
+
+    @staticmethod
+    def _velocity_parameters(
+        url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    ) -> dict[str, object]:
         params: dict[str, object] = {
             "url": url,
             "order_id": order_id,
@@ -278,8 +358,7 @@ class SqlFraudRepository:
                 f"value_{n}": probe.value,
                 f"since_{n}": now - timedelta(hours=probe.window_hours),
             }
-        row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
-        return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
+        return params
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return (await self.identifiers_of(url, [order_id])).get(order_id, {})

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.db.models import EffectRow, OrderEventRow
-from app.db.upsert import insert_if_absent
+from app.db.upsert import insert_all_if_absent, insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.pipeline import Status
 from app.services.pipeline import Effect, NewEffect, encode
@@ -219,23 +219,7 @@ class SqlEffectOutbox:
         self._session = session
 
     async def add(self, url: SaleorApiUrl, key: str, effect: NewEffect, at: datetime) -> bool:
-        return await insert_if_absent(
-            self._session,
-            _EFFECTS,
-            {
-                "saleor_api_url": url,
-                "order_id": effect.order_id,
-                "key": key,
-                "kind": effect.kind,
-                "lane": effect.lane,
-                "payload": encode(effect.payload),
-                "status": Status.PENDING,
-                "attempts": 0,
-                "created_at": at,
-                "next_attempt_at": at,
-                "retry_window_start": at,
-            },
-        )
+        return await insert_if_absent(self._session, _EFFECTS, _effect_row(url, key, effect, at))
 
     async def claim(self, now: datetime, *, lease: timedelta, limit: int) -> list[Effect]:
         """Effects due now, the first waiting one of each order, marked as being sent until the lease
@@ -310,6 +294,44 @@ class SqlEffectOutbox:
     async def retry(self, url: SaleorApiUrl, effect_ids: Sequence[int] | None, now: datetime) -> int:
         """Due now again: the given waiting or failed effects of the store, or all of them."""
         return await _make_due(self._session, EffectRow, url, effect_ids, now)
+
+
+class EffectsOfBatch:
+    """The effects a batch of deliveries decides, kept until its end and then stored in one statement
+    (``store``), in the batch's transaction and in the order they were added: one write per batch
+    instead of one per effect. Whatever the batch rolls back, it never stored."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._rows: dict[tuple[SaleorApiUrl, str], dict[str, object]] = {}
+
+    async def add(self, url: SaleorApiUrl, key: str, effect: NewEffect, at: datetime) -> bool:
+        """False for a key this batch added already; one stored by an earlier transaction is left as it
+        is when the batch stores its effects."""
+        if (url, key) in self._rows:
+            return False
+        self._rows[url, key] = _effect_row(url, key, effect, at)
+        return True
+
+    async def store(self) -> None:
+        await insert_all_if_absent(self._session, _EFFECTS, list(self._rows.values()))
+        self._rows.clear()
+
+
+def _effect_row(url: SaleorApiUrl, key: str, effect: NewEffect, at: datetime) -> dict[str, object]:
+    return {
+        "saleor_api_url": url,
+        "order_id": effect.order_id,
+        "key": key,
+        "kind": effect.kind,
+        "lane": effect.lane,
+        "payload": encode(effect.payload),
+        "status": Status.PENDING,
+        "attempts": 0,
+        "created_at": at,
+        "next_attempt_at": at,
+        "retry_window_start": at,
+    }
 
 
 async def _make_due(

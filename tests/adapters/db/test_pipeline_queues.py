@@ -2,9 +2,12 @@
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
+from app.db.models import EffectRow
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.order_events import SqlOrderEventLog
-from app.db.repositories.pipeline import SqlDeliveryQueue, SqlEffectOutbox
+from app.db.repositories.pipeline import EffectsOfBatch, SqlDeliveryQueue, SqlEffectOutbox
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.installation import Installation
 from app.domain.order_event import ReceivedOrderEvent
@@ -120,6 +123,24 @@ class TestEffectOutbox:
             again = NewEffect(FIRST, EffectKind.NOTE, {"message": "other"})
             assert not await SqlEffectOutbox(session).add(SHOP_API_URL, "delivery:1#1", again, NOW)
         assert await _claim(runtime) == ["delivery:1#1"]
+
+    async def test_a_batch_stores_its_effects_at_its_end_in_order_each_key_once(
+        self, runtime: Runtime, installation: Installation
+    ) -> None:
+        await _add(runtime, "delivery:1#1", FIRST)  # stored by an earlier transaction
+        async with runtime.sessions.begin() as session:
+            batch = EffectsOfBatch(session)
+            for key, message in (("delivery:2#1", "b"), ("delivery:1#1", "again"), ("delivery:2#2", "c")):
+                assert await batch.add(SHOP_API_URL, key, NewEffect(SECOND, EffectKind.NOTE, {"message": message}), NOW)
+            assert not await batch.add(SHOP_API_URL, "delivery:2#1", NewEffect(SECOND, EffectKind.NOTE, {}), NOW)
+            stored = select(func.count()).select_from(EffectRow).where(EffectRow.order_id == SECOND)
+            assert await session.scalar(stored) == 0  # not yet
+            await batch.store()
+        claimed = [(e.order_id, e.payload["message"]) for e in await _claimed(runtime)]
+        assert claimed == [(FIRST, "delivery:1#1"), (SECOND, "b")]  # the stored one kept; SECOND's first
+        async with runtime.sessions.begin() as session:
+            await SqlEffectOutbox(session).delivered(await _claimed(runtime, LEASE * 2), NOW)
+        assert await _claim(runtime, LEASE * 3) == ["c"]
 
     async def test_one_effect_per_order_is_on_its_way_at_a_time_in_the_order_they_were_decided(
         self, runtime: Runtime, installation: Installation

@@ -1,0 +1,199 @@
+"""The order pipeline's worker CPU per order, in this process: processing, then dispatching.
+
+On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped after): ``--warmup``
+ORDER_CREATED deliveries are stored and processed untimed (caches, prepared statements, the store's
+first history), then ``--orders`` more are stored and one worker (``build_worker``, as ``saleor-ops
+worker`` builds it) processes them all (CPU per order: processing), then delivers every effect they
+left to a Saleor that answers at once inside this process through ``httpx.MockTransport`` (CPU per
+order: dispatching, without the sockets). Nothing else of the pipeline runs beside it, so the figures
+are the worker's code, not the machine's contention: the bench to compare changes with.
+
+    .venv/bin/python -m bench.pipeline_cpu [--orders 1500] [--warmup 200] [--rounds 3] [--profile]
+    .venv/bin/python -m bench.pipeline_cpu --against /path/to/other/checkout --rounds 3
+
+``--against`` runs each round twice, alternately with this checkout's ``app`` and the other one's
+(in subprocesses, the bench's own code from this checkout), and reports min / median of both: on a
+shared, loaded machine only figures taken side by side compare. ``--profile`` prints cProfile's
+top 20 functions (by own time) of the processing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import dataclasses
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_MS = 2.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Round:
+    processing_ms: float  # CPU per order
+    dispatching_ms: float
+    statements: float  # per order processed, as the engine executed them
+
+
+def answer(request: httpx.Request) -> httpx.Response:
+    """Saleor, answering every write-back of a decision at once."""
+    from bench.pipeline_processing import ANSWERS
+
+    operation = json.loads(request.content).get("operationName", "")
+    return httpx.Response(200, json=ANSWERS.get(operation) or {"errors": [{"message": f"unexpected {operation}"}]})
+
+
+async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: bool) -> Round:
+    from sqlalchemy import event
+
+    from app.db.repositories.order_events import SqlOrderEventLog
+    from app.domain.ids import SaleorApiUrl, SaleorId
+    from app.domain.order_event import ReceivedOrderEvent
+    from app.pipeline.build import build_worker
+    from app.runtime import Runtime
+    from bench.harness import bench_settings, build_deliveries, seed
+    from tests.fakes.saleor_signer import SaleorSigner
+
+    api_url = "https://shop.test/graphql/"
+    signer = SaleorSigner(0)
+    settings = bench_settings(url, data_dir)
+    await seed(settings, signer, api_url)
+    runtime = Runtime.build(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    worker = build_worker(runtime)
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    async def store(first: int, count: int) -> None:
+        async with runtime.sessions.begin() as session:
+            log = SqlOrderEventLog(session)
+            for body, _ in build_deliveries(signer, count, api_url, first=first):
+                order = json.loads(body)
+                await log.record(
+                    ReceivedOrderEvent(
+                        saleor_api_url=SaleorApiUrl(api_url),
+                        event="order_created",
+                        order_id=SaleorId(order["order"]["id"]),
+                        order_number=order["order"]["number"],
+                        issued_at=runtime.clock.now(),
+                        saleor_version=None,
+                        received_at=runtime.clock.now(),
+                        payload=body.decode(),
+                    )
+                )
+
+    async def process_all() -> None:
+        while await worker.process_due():
+            pass
+
+    async def dispatch_all() -> None:
+        while await worker.dispatch_due():
+            pass
+
+    try:
+        await store(0, warmup)
+        await process_all()
+        await dispatch_all()
+        await store(warmup, orders)
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not waiting
+        start = time.process_time()
+        if profiler:
+            profiler.enable()
+        await process_all()
+        if profiler:
+            profiler.disable()
+        processing = time.process_time() - start
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+        start = time.process_time()
+        await dispatch_all()
+        dispatching = time.process_time() - start
+        if profiler:
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(20)
+    finally:
+        await runtime.close()
+    return Round(processing / orders * 1000, dispatching / orders * 1000, statements / orders)
+
+
+def one_round(args: argparse.Namespace) -> Round:
+    from bench.harness import throwaway_postgresql
+
+    with tempfile.TemporaryDirectory(prefix="saleor-ops-cpu-") as folder:
+        database = f"saleor_ops_cpu_{os.getpid()}"
+        with throwaway_postgresql(database) as url:
+            return asyncio.run(measure(url, Path(folder), args.orders, args.warmup, args.profile))
+
+
+def in_subprocess(tree: Path, args: argparse.Namespace) -> Round:
+    """A round with ``tree``'s ``app`` (and ``tests``' builders), this checkout's bench code."""
+    code = (
+        f"import sys; sys.path[:0] = [{str(tree)!r}]; import app, tests; sys.path.insert(0, {str(ROOT)!r}); "
+        "from bench.pipeline_cpu import main; sys.exit(main())"
+    )
+    command = [sys.executable, "-c", code, "--json", "--orders", str(args.orders), "--warmup", str(args.warmup)]
+    done = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the round with {tree} failed:\n{done.stderr[-3000:]}")
+    return Round(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def summary(name: str, rounds: list[Round]) -> str:
+    def spread(values: list[float]) -> str:
+        ordered = sorted(values)
+        return f"{ordered[0]:.2f} / {ordered[len(ordered) // 2]:.2f} ms"
+
+    return (
+        f"  {name}: processing {spread([r.processing_ms for r in rounds])}, "
+        f"dispatching {spread([r.dispatching_ms for r in rounds])} (min / median), "
+        f"{rounds[0].statements:.1f} statements per order processed"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=1_500, help="orders measured per round")
+    parser.add_argument("--warmup", type=int, default=200, help="orders processed first, untimed")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds, each on a fresh database")
+    parser.add_argument("--against", type=Path, help="another checkout, measured alternately with this one")
+    parser.add_argument("--profile", action="store_true", help="cProfile's top 20 of the processing")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one round, for --against
+    args = parser.parse_args()
+
+    if args.json:
+        print(json.dumps(dataclasses.asdict(one_round(args))))
+        return 0
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    trees = [ROOT, args.against.resolve()] if args.against else [ROOT]
+    results: dict[Path, list[Round]] = {tree: [] for tree in trees}
+    for n in range(args.rounds):
+        for tree in trees if n % 2 == 0 else trees[::-1]:  # neither always goes first
+            result = in_subprocess(tree, args) if args.against else one_round(args)
+            results[tree].append(result)
+            print(
+                f"round {n + 1} {tree}: processing {result.processing_ms:.2f} ms, "
+                f"dispatching {result.dispatching_ms:.2f} ms per order, {result.statements:.1f} statements",
+                flush=True,
+            )
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"\nWorker CPU per order, {args.orders:,} ORDER_CREATED after {args.warmup} untimed, one worker in process:")
+    for tree, rounds in results.items():
+        print(summary(str(tree), rounds))
+    total = min(r.processing_ms for r in results[ROOT]) + min(r.dispatching_ms for r in results[ROOT])
+    print(f"  this checkout, processing + dispatching (min): {total:.2f} ms   target <= {TARGET_MS:g} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
