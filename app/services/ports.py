@@ -486,7 +486,7 @@ class SupportDesk(TicketStore, Protocol):
         """The tickets the query keeps, by what breaches first (those without a deadline last), then by number."""
 
     async def solved_before(self, saleor_api_url: SaleorApiUrl, before: datetime, limit: int) -> list[TicketId]:
-        """Solved tickets last solved before ``before``, oldest first."""
+        """Solved tickets last solved at or before ``before``, oldest first."""
 
     async def for_order(self, saleor_api_url: SaleorApiUrl, order_id: SaleorId) -> list[Ticket]:
         """The tickets linked to an order, newest first."""

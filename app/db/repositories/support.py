@@ -30,16 +30,10 @@ from app.domain.money import Money
 from app.domain.support.model import Channel, Priority, StoreReason
 from app.domain.support.sla import Metric
 from app.domain.support.ticket import Author, Message, Requester, Status, StatusChange, Ticket, TicketId
-from app.services.support.model import InboxPage, InboxQuery, InboxRow, SlaDue
+from app.services.support.model import InboxPage, InboxQuery, InboxRow, SlaDue, UnknownTicket
 
 _TICKETS = cast(Table, SupportTicketRow.__table__)
 _COUNTERS = cast(Table, SupportCounterRow.__table__)
-
-
-class UnknownTicket(LookupError):
-    def __init__(self, ticket_id: TicketId) -> None:
-        super().__init__(f"no ticket {ticket_id}")
-        self.ticket_id = ticket_id
 
 
 def ticket_number(ticket_id: TicketId) -> int:
@@ -214,7 +208,7 @@ class SqlTicketStore:
         T = SupportTicketRow
         numbers = await self._session.scalars(
             select(T.number)
-            .where(T.saleor_api_url == saleor_api_url, T.status == Status.SOLVED.value, T.solved_at < before)
+            .where(T.saleor_api_url == saleor_api_url, T.status == Status.SOLVED.value, T.solved_at <= before)
             .order_by(T.solved_at, T.number)
             .limit(limit)
         )

@@ -12,6 +12,14 @@ from app.domain.support.ticket import Status, TicketId
 INBOX_PAGE = 50
 
 
+class UnknownTicket(LookupError):
+    """No ticket of the store has this id."""
+
+    def __init__(self, ticket_id: TicketId) -> None:
+        super().__init__(f"no ticket {ticket_id}")
+        self.ticket_id = ticket_id
+
+
 @dataclass(frozen=True, slots=True)
 class SlaDue:
     """What the inbox sorts a ticket by: the SLA policy that applies (None: no policy matches), and the

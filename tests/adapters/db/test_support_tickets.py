@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.export import store_tables
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.retention import SqlRetentionStore
-from app.db.repositories.support import SqlTicketStore, UnknownTicket
+from app.db.repositories.support import SqlTicketStore
 from app.domain.ids import SaleorId, saleor_api_url
 from app.domain.installation import Installation
 from app.domain.money import Money
@@ -39,7 +39,7 @@ from app.domain.support.ticket import (
     open_ticket,
 )
 from app.runtime import Runtime
-from app.services.support.model import InboxQuery, SlaDue
+from app.services.support.model import InboxQuery, SlaDue, UnknownTicket
 from tests.builders import NOW, make_installation
 
 SHOP = saleor_api_url("https://shop.test/graphql/")
