@@ -5,7 +5,7 @@ adding its module here and its ``Subscription`` to ``SUBSCRIPTIONS``; no route c
 
 from __future__ import annotations
 
-from app.pipeline import fraud, inventory, names, shipping
+from app.pipeline import fraud, inventory, names, shipping, support
 from app.pipeline.processing import Subscription
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
@@ -15,4 +15,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     inventory.subscription,
     shipping.on_order,  # after fraud: it reads the assessment fraud just made
     shipping.on_fulfilment,
+    support.on_order,  # after fraud: it follows the review fraud opens or closes
+    support.on_fulfilment,  # after shipping: it reads the promise shipping re-checked
 )

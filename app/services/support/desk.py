@@ -16,6 +16,7 @@ from app.domain.support.model import Priority, StoreReason
 from app.domain.support.sla import TicketSla, measure_sla, select_policy
 from app.domain.support.store import open_store_ticket, store_ticket_key
 from app.domain.support.ticket import (
+    Author,
     CauseCleared,
     Notification,
     Requester,
@@ -166,9 +167,11 @@ async def clear_store_cause(
     now: datetime,
 ) -> DeskChange | None:
     """Tell the store's ticket about the order that its cause is over (it closes unless people talk in it);
-    None when the store opened none, or it is closed already."""
+    None when the store opened none, or was told already (the store's note is in the thread, or it closed)."""
     ticket = await desk.opened_by_store(url, store_ticket_key(order_id, reason))
     if ticket is None or ticket.status is Status.CLOSED:
+        return None
+    if any(message.author is Author.STORE for message in ticket.thread):
         return None
     return await act(desk, settings, url, ticket.id, CauseCleared(reason, explanation), now)
 
