@@ -111,7 +111,8 @@ async def follow_promise(processing: Processing) -> None:
         if shipment.entry is not None and shipment.entry.get("meetsPromise") is False
     ]
     if late:
-        details = " ".join(line for shipment in late for line in shipment.explanation)
+        lines = [line for shipment in late for line in shipment.explanation]
+        details = "\n".join(["No service brings the goods by the promised date.", *lines])
         await _open(processing, StoreReason.PROMISE_AT_RISK, details)
 
 
