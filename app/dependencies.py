@@ -23,6 +23,7 @@ from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
 from app.db.repositories.shipping_carriers import CarrierAccountsOnTheirOwnSession, SqlCarrierAccounts
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
+from app.db.repositories.support import SqlTicketStore
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
@@ -114,6 +115,13 @@ async def get_shipping_decisions(session: SessionDep) -> SqlShippingDecisions:
 
 
 ShippingDecisionsDep = Annotated[SqlShippingDecisions, Depends(get_shipping_decisions)]
+
+
+async def get_ticket_store(session: SessionDep) -> SqlTicketStore:
+    return SqlTicketStore(session)
+
+
+TicketStoreDep = Annotated[SqlTicketStore, Depends(get_ticket_store)]
 
 
 async def get_inventory_reports(session: SessionDep) -> SqlInventoryReports:

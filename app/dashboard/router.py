@@ -74,6 +74,7 @@ SHELLS = {
     "pipeline": "Order processing",
     "shipping": "Shipping",
     "carriers": "Shipping · Carrier accounts",
+    "support": "Support",
     "settings": "Settings",
     "order": "Order",
 }
@@ -163,6 +164,11 @@ async def shipping_page(request: Request, frame_ancestors: FrameAncestorsDep) ->
 @router.get("/dashboard/carriers", response_class=HTMLResponse)
 async def carriers_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "carriers", frame_ancestors)
+
+
+@router.get("/dashboard/support", response_class=HTMLResponse)
+async def support_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "support", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)

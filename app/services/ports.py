@@ -493,3 +493,6 @@ class SupportDesk(TicketStore, Protocol):
 
     async def order_numbers(self, saleor_api_url: SaleorApiUrl, order_ids: Collection[SaleorId]) -> dict[SaleorId, str]:
         """The numbers of the orders the app has heard of, by id."""
+
+    async def assignees(self, saleor_api_url: SaleorApiUrl) -> list[str]:
+        """The staff the store's tickets are assigned to, in order."""

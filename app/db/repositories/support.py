@@ -235,6 +235,13 @@ class SqlTicketStore:
         )
         return {SaleorId(order_id): number for order_id, number in rows if number is not None}
 
+    async def assignees(self, saleor_api_url: SaleorApiUrl) -> list[str]:
+        T = SupportTicketRow
+        rows = await self._session.scalars(
+            select(T.assignee).where(T.saleor_api_url == saleor_api_url, T.assignee.is_not(None)).distinct()
+        )
+        return sorted(assignee for assignee in rows if assignee is not None)
+
     async def _read(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, *, lock: bool) -> Ticket | None:
         if not ticket_id.isdigit() or len(ticket_id) > 9:
             return None

@@ -163,6 +163,7 @@ async def test_the_inbox_lists_what_breaches_first_and_filters(tickets: SqlTicke
     assert await ids(statuses=frozenset({Status.NEW})) == ["4", "1", "3"]
     assert await ids(statuses=frozenset({Status.PENDING, Status.OPEN})) == ["2"]
     assert await ids(assignee="agent@shop.test") == ["2"]
+    assert await tickets.assignees(SHOP) == ["agent@shop.test"]
     assert await ids(unassigned=True) == ["4", "1", "3"]
     assert await ids(tag="carrier") == ["2"]
     assert await ids(tag="shipping") == ["4", "1", "3"]
