@@ -24,6 +24,7 @@ from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
 from app.db.repositories.shipping_carriers import CarrierAccountsOnTheirOwnSession, SqlCarrierAccounts
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.db.repositories.support import SqlTicketStore
+from app.db.repositories.support_reports import SqlSupportReports
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
@@ -122,6 +123,13 @@ async def get_ticket_store(session: SessionDep) -> SqlTicketStore:
 
 
 TicketStoreDep = Annotated[SqlTicketStore, Depends(get_ticket_store)]
+
+
+async def get_support_reports(session: SessionDep) -> SqlSupportReports:
+    return SqlSupportReports(session)
+
+
+SupportReportsDep = Annotated[SqlSupportReports, Depends(get_support_reports)]
 
 
 async def get_inventory_reports(session: SessionDep) -> SqlInventoryReports:

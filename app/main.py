@@ -27,6 +27,7 @@ from app.dashboard import shipping as dashboard_shipping
 from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
 from app.dashboard import support as dashboard_support
+from app.dashboard import support_reports as dashboard_support_reports
 from app.errors import (
     JwksUnavailableError,
     NotInstalledError,
@@ -149,6 +150,7 @@ def create_app(
     app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
     app.include_router(dashboard_support.router)
+    app.include_router(dashboard_support_reports.router)
     app.include_router(inventory_api.router)
     app.mount("/static", StaticFiles(packages=[("app.dashboard", "static")]), name="static")
     app.add_middleware(OrderWebhookIntake, runtime=runtime, definitions=ORDER_EVENTS)

@@ -501,6 +501,8 @@ class SupportTicketRow(Base):
         Index("ix_support_tickets_tenant_due", "saleor_api_url", "sla_due_at", "number"),
         Index("ix_support_tickets_tenant_status_due", "saleor_api_url", "status", "sla_due_at", "number"),
         Index("ix_support_tickets_tenant_assignee_due", "saleor_api_url", "assignee", "sla_due_at", "number"),
+        # Reports: the tickets created in a period, read in pages of (created_at, number).
+        Index("ix_support_tickets_tenant_created", "saleor_api_url", "created_at", "number"),
         # Housekeeping: the solved tickets whose time to close has come.
         Index(
             "ix_support_tickets_tenant_solved",

@@ -496,3 +496,14 @@ class SupportDesk(TicketStore, Protocol):
 
     async def assignees(self, saleor_api_url: SaleorApiUrl) -> list[str]:
         """The staff the store's tickets are assigned to, in order."""
+
+
+class SupportReportSource(Protocol):
+    """The tickets a support report measures."""
+
+    def tickets_created(
+        self, saleor_api_url: SaleorApiUrl, start: datetime, end: datetime
+    ) -> AsyncIterator[list[Ticket]]:
+        """The tickets created in [start, end), in pages by creation. Each holds what the SLA measurement and
+        the report's groups read: its public messages (authors and times, without bodies), status history,
+        tags, channel, reason, priority, assignee and order value; no subject or description."""
