@@ -8,7 +8,7 @@ SLA measurement and the grouping read is loaded: no subjects, descriptions or me
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
@@ -50,8 +50,10 @@ class SqlSupportReports:
             rows = (await self._session.execute(statement.order_by(T.created_at, T.number).limit(page))).all()
             if not rows:
                 return
-            numbers = [row.number for row in rows]
-            threads, histories, tags = await self._entries(saleor_api_url, numbers)
+            first, last = rows[0], rows[-1]
+            threads, histories, tags = await self._entries(
+                saleor_api_url, (first.created_at, first.number), (last.created_at, last.number)
+            )
             yield [
                 Ticket(
                     id=TicketId(str(row.number)),
@@ -79,13 +81,22 @@ class SqlSupportReports:
             after = (rows[-1].created_at, rows[-1].number)
 
     async def _entries(
-        self, saleor_api_url: SaleorApiUrl, numbers: Sequence[int]
+        self, saleor_api_url: SaleorApiUrl, first: tuple[datetime, int], last: tuple[datetime, int]
     ) -> tuple[dict[int, list[Message]], dict[int, list[StatusChange]], dict[int, list[str]]]:
-        M, S, G = SupportMessageRow, SupportStatusChangeRow, SupportTicketTagRow
+        """The entries of the page's tickets, from ``first`` to ``last`` (created_at, number) both included: a range
+        of the creation index joined to each table's key, where a list of thousands of numbers would make
+        PostgreSQL plan a statement of thousands of parameters per page."""
+        T, M, S, G = SupportTicketRow, SupportMessageRow, SupportStatusChangeRow, SupportTicketTagRow
+        page = (
+            T.saleor_api_url == saleor_api_url,
+            tuple_(T.created_at, T.number) >= tuple_(*first),
+            tuple_(T.created_at, T.number) <= tuple_(*last),
+        )
         threads: dict[int, list[Message]] = {}
         messages = await self._session.execute(
             select(M.ticket_number, M.author, M.written_at)
-            .where(M.saleor_api_url == saleor_api_url, M.ticket_number.in_(numbers), M.public.is_(True))
+            .join(T, (T.saleor_api_url == M.saleor_api_url) & (T.number == M.ticket_number))
+            .where(*page, M.public.is_(True))
             .order_by(M.ticket_number, M.position)
         )
         for number, author, written_at in messages:
@@ -93,14 +104,17 @@ class SqlSupportReports:
         histories: dict[int, list[StatusChange]] = {}
         changes = await self._session.execute(
             select(S.ticket_number, S.status, S.changed_at)
-            .where(S.saleor_api_url == saleor_api_url, S.ticket_number.in_(numbers))
+            .join(T, (T.saleor_api_url == S.saleor_api_url) & (T.number == S.ticket_number))
+            .where(*page)
             .order_by(S.ticket_number, S.position)
         )
         for number, status, changed_at in changes:
             histories.setdefault(number, []).append(StatusChange(Status(status), changed_at))
         tags: dict[int, list[str]] = {}
         for number, tag in await self._session.execute(
-            select(G.ticket_number, G.tag).where(G.saleor_api_url == saleor_api_url, G.ticket_number.in_(numbers))
+            select(G.ticket_number, G.tag)
+            .join(T, (T.saleor_api_url == G.saleor_api_url) & (T.number == G.ticket_number))
+            .where(*page)
         ):
             tags.setdefault(number, []).append(tag)
         return threads, histories, tags

@@ -1,6 +1,6 @@
 """support reports: tickets read by when they were created
 
-Revision ID: 0010f_support_ticket_created_index
+Revision ID: 0010f_support_created_index
 Revises: 0010c_support_tickets
 Create Date: 2026-12-06
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0010f_support_ticket_created_index"
+revision = "0010f_support_created_index"
 down_revision = "0010c_support_tickets"
 branch_labels = None
 depends_on = None
