@@ -25,6 +25,8 @@ from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
 from app.db.repositories.shipping_carriers import CarrierAccountsOnTheirOwnSession, SqlCarrierAccounts
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
+from app.db.repositories.support import SqlTicketStore
+from app.db.repositories.support_reports import SqlSupportReports
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
@@ -35,7 +37,7 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import Clock, OrderLookup, RoutingSources, TicketStore
+from app.services.ports import Clock, OrderLookup, RoutingSources
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -116,6 +118,20 @@ async def get_shipping_decisions(session: SessionDep) -> SqlShippingDecisions:
 
 
 ShippingDecisionsDep = Annotated[SqlShippingDecisions, Depends(get_shipping_decisions)]
+
+
+async def get_ticket_store(session: SessionDep) -> SqlTicketStore:
+    return SqlTicketStore(session)
+
+
+TicketStoreDep = Annotated[SqlTicketStore, Depends(get_ticket_store)]
+
+
+async def get_support_reports(session: SessionDep) -> SqlSupportReports:
+    return SqlSupportReports(session)
+
+
+SupportReportsDep = Annotated[SqlSupportReports, Depends(get_support_reports)]
 
 
 async def get_inventory_reports(session: SessionDep) -> SqlInventoryReports:
@@ -314,18 +330,6 @@ async def get_shipping_quoter(session: SessionDep, runtime: RuntimeDep) -> Shipp
 
 
 ShippingQuoterDep = Annotated[ShippingQuoter, Depends(get_shipping_quoter)]
-
-
-async def get_ticket_store(session: SessionDep) -> TicketStore:
-    """The store's support tickets on the request's session.
-
-    Support's SQL storage (``SqlTicketStore``) is built beside the services that use it and is wired
-    here when the two meet; until then a request that needs tickets fails loudly instead of losing one.
-    """
-    raise LookupError("support tickets have no storage in this build: wire SqlTicketStore in get_ticket_store")
-
-
-TicketStoreDep = Annotated[TicketStore, Depends(get_ticket_store)]
 
 
 def order_lookup(runtime: Runtime, installation: Installation) -> OrderLookup:

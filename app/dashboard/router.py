@@ -75,8 +75,9 @@ SHELLS = {
     "shipping": "Shipping",
     "carriers": "Shipping · Carrier accounts",
     "routing": "Routing",
-    "settings": "Settings",
+    "support": "Support",
     "support-mail": "Support · E-mail",
+    "settings": "Settings",
     "order": "Order",
 }
 
@@ -175,6 +176,11 @@ async def routing_page(request: Request, frame_ancestors: FrameAncestorsDep) -> 
 @router.get("/dashboard/support-mail", response_class=HTMLResponse)
 async def support_mail_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
     return _shell(request, "support-mail", frame_ancestors)
+
+
+@router.get("/dashboard/support", response_class=HTMLResponse)
+async def support_page(request: Request, frame_ancestors: FrameAncestorsDep) -> HTMLResponse:
+    return _shell(request, "support", frame_ancestors)
 
 
 @router.get("/dashboard/order", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -601,3 +602,124 @@ class RoutingCallbackRow(Base):
     saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk())
     signature: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SupportCounterRow(Base):
+    """The last ticket number a store gave out: tickets are numbered per store, 1, 2, 3…"""
+
+    __tablename__ = "support_counters"
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class SupportTicketRow(Base):
+    """A support ticket (``app.domain.support.ticket.Ticket``) without its lists, which have their own tables.
+
+    ``store_key`` names the order and reason of a ticket the store opened itself, once per store. The
+    ``sla_*`` columns hold what the inbox sorts and filters by, recomputed by the services whenever the
+    ticket changes: the policy that applies, the earliest deadline of a clock still going and its metric
+    (no deadline while every clock is stopped or paused).
+    """
+
+    __tablename__ = "support_tickets"
+    __table_args__ = (
+        UniqueConstraint("saleor_api_url", "store_key"),
+        # The inbox: everything by what breaches first, or one status, or one assignee's, in that order.
+        Index("ix_support_tickets_tenant_due", "saleor_api_url", "sla_due_at", "number"),
+        Index("ix_support_tickets_tenant_status_due", "saleor_api_url", "status", "sla_due_at", "number"),
+        Index("ix_support_tickets_tenant_assignee_due", "saleor_api_url", "assignee", "sla_due_at", "number"),
+        # Reports: the tickets created in a period, read in pages of (created_at, number).
+        Index("ix_support_tickets_tenant_created", "saleor_api_url", "created_at", "number"),
+        # Housekeeping: the solved tickets whose time to close has come.
+        Index(
+            "ix_support_tickets_tenant_solved",
+            "saleor_api_url",
+            "solved_at",
+            postgresql_where=text("status = 'solved'"),
+            sqlite_where=text("status = 'solved'"),
+        ),
+    )
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    requester_email: Mapped[str] = mapped_column(String(320))
+    requester_customer_id: Mapped[str | None] = mapped_column(String(256))
+    subject: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    assignee: Mapped[str | None] = mapped_column(String(320))
+    order_value: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    order_currency: Mapped[str | None] = mapped_column(String(3))
+    follow_up_of: Mapped[int | None] = mapped_column(Integer)
+    store_reason: Mapped[str | None] = mapped_column(String(32))
+    store_key: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    solved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sla_policy: Mapped[str | None] = mapped_column(String(128))
+    sla_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sla_due_metric: Mapped[str | None] = mapped_column(String(16))
+
+
+def ticket_fk() -> ForeignKeyConstraint:
+    """A ticket's rows go with their ticket (and so with the store)."""
+    return ForeignKeyConstraint(
+        ["saleor_api_url", "ticket_number"],
+        ["support_tickets.saleor_api_url", "support_tickets.number"],
+        ondelete="CASCADE",
+    )
+
+
+class SupportMessageRow(Base):
+    """One entry of a ticket's thread, in the order written: a public reply or an internal note."""
+
+    __tablename__ = "support_messages"
+    __table_args__ = (ticket_fk(),)
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    author: Mapped[str] = mapped_column(String(16))
+    author_name: Mapped[str] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean)
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SupportStatusChangeRow(Base):
+    """A ticket's status history, in order: the SLA clocks' pauses are read from it."""
+
+    __tablename__ = "support_status_changes"
+    __table_args__ = (ticket_fk(),)
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SupportTicketOrderRow(Base):
+    """An order a ticket is about, in the order linked; looked up by order for the order page's card."""
+
+    __tablename__ = "support_ticket_orders"
+    __table_args__ = (ticket_fk(), Index("ix_support_ticket_orders_tenant_order", "saleor_api_url", "order_id"))
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    order_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class SupportTicketTagRow(Base):
+    """A tag on a ticket; looked up by tag for the inbox's filter."""
+
+    __tablename__ = "support_ticket_tags"
+    __table_args__ = (ticket_fk(), Index("ix_support_ticket_tags_tenant_tag", "saleor_api_url", "tag", "ticket_number"))
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    ticket_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)

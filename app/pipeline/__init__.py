@@ -5,7 +5,7 @@ adding its module here and its ``Subscription`` to ``SUBSCRIPTIONS``; no route c
 
 from __future__ import annotations
 
-from app.pipeline import fraud, inventory, names, routing, shipping
+from app.pipeline import fraud, inventory, names, routing, shipping, support
 from app.pipeline.processing import Subscription
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
@@ -16,4 +16,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     routing.on_order,  # after fraud, before shipping: DESIGN.md's order path
     shipping.on_order,  # after fraud: it reads the assessment fraud just made
     shipping.on_fulfilment,
+    support.on_order,  # after fraud: it follows the review fraud opens or closes
+    support.on_fulfilment,  # after shipping: it reads the promise shipping re-checked
 )

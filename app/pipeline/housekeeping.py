@@ -1,4 +1,5 @@
-"""Housekeeping: the data lifecycle run (``app.services.retention``) beside the worker's loops.
+"""Housekeeping: the data lifecycle run (``app.services.retention``) beside the worker's loops, and the
+support desk's automation that closes tickets solved long enough (``app.services.support.desk``).
 
 The service decides what is due; here each of its steps gets its own short transaction. Call
 ``housekeeping`` now and then, every ``HOUSEKEEPING_INTERVAL`` or so. Running it in two processes at
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING
 
 from app.db.repositories.retention import SqlRetentionStore
 from app.db.repositories.settings import SqlSettingsStore
+from app.db.repositories.support import SqlTicketStore
 from app.services.ports import RetentionWork
 from app.services.retention import HousekeepingReport, keep_house
+from app.services.support.desk import CLOSE_BATCH, close_solved
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -45,6 +48,7 @@ async def housekeeping(runtime: Runtime, now: datetime) -> HousekeepingReport:
     report = await keep_house(
         now, grace=timedelta(days=runtime.settings.uninstalled_grace_days), transaction=transaction
     )
+    await close_solved_tickets(runtime, now)
     if report.did_anything:
         log.info(
             "housekeeping done",
@@ -58,3 +62,28 @@ async def housekeeping(runtime: Runtime, now: datetime) -> HousekeepingReport:
             },
         )
     return report
+
+
+async def close_solved_tickets(runtime: Runtime, now: datetime) -> int:
+    """Close every installed store's tickets solved longer ago than its setting, a batch per transaction;
+    how many closed in all."""
+    async with runtime.sessions.begin() as session:
+        stores = await SqlRetentionStore(session).stores()
+    closed = 0
+    for store in stores:
+        if store.uninstalled_at is not None:
+            continue
+        url = store.saleor_api_url
+        try:
+            while True:
+                async with runtime.sessions.begin() as session:
+                    batch = await close_solved(SqlTicketStore(session), SqlSettingsStore(session), url, now)
+                closed += batch
+                if batch < CLOSE_BATCH:
+                    break
+        except Exception:
+            # One store's trouble must not keep the other stores' tickets open.
+            log.exception("closing solved tickets failed for a store", extra={"saleor_api_url": url})
+    if closed:
+        log.info("solved tickets closed", extra={"closed_tickets": closed})
+    return closed

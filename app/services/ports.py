@@ -31,6 +31,7 @@ from app.services.shipping.model import (
     OrderShipping,
     RateRequest,
 )
+from app.services.support.model import InboxPage, InboxQuery, SlaDue
 
 
 class Clock(Protocol):
@@ -598,3 +599,38 @@ class MailNotSent(Exception):
 class MailSender(Protocol):
     async def send(self, server: SmtpServer, message: EmailMessage) -> None:
         """Hand ``message`` to ``server``; ``MailNotSent`` when it was not taken."""
+
+
+class SupportDesk(TicketStore, Protocol):
+    """The team's side of the tickets: what the inbox lists and housekeeping closes, each ticket's SLA."""
+
+    async def get_for_update(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> Ticket | None:
+        """The ticket, locked until the transaction ends: two people changing one ticket wait for each other."""
+
+    async def set_sla(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue) -> None: ...
+    async def sla_due(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> SlaDue | None: ...
+    async def inbox(self, saleor_api_url: SaleorApiUrl, query: InboxQuery) -> InboxPage:
+        """The tickets the query keeps, by what breaches first (those without a deadline last), then by number."""
+
+    async def solved_before(self, saleor_api_url: SaleorApiUrl, before: datetime, limit: int) -> list[TicketId]:
+        """Solved tickets last solved at or before ``before``, oldest first."""
+
+    async def for_order(self, saleor_api_url: SaleorApiUrl, order_id: SaleorId) -> list[Ticket]:
+        """The tickets linked to an order, newest first."""
+
+    async def order_numbers(self, saleor_api_url: SaleorApiUrl, order_ids: Collection[SaleorId]) -> dict[SaleorId, str]:
+        """The numbers of the orders the app has heard of, by id."""
+
+    async def assignees(self, saleor_api_url: SaleorApiUrl) -> list[str]:
+        """The staff the store's tickets are assigned to, in order."""
+
+
+class SupportReportSource(Protocol):
+    """The tickets a support report measures."""
+
+    def tickets_created(
+        self, saleor_api_url: SaleorApiUrl, start: datetime, end: datetime
+    ) -> AsyncIterator[list[Ticket]]:
+        """The tickets created in [start, end), in pages by creation. Each holds what the SLA measurement and
+        the report's groups read: its public messages (authors and times, without bodies), status history,
+        tags, channel, reason, priority, assignee and order value; no subject or description."""

@@ -14,9 +14,10 @@
   the app still holds: the review queue shows its values and can block them.
 - **Kept on purpose.** Fraud assessments (their reasons name what a decision rested on; the e-mail
   and customer id make up a customer's history), reviews, the merchant's allow and block lists, the
-  cost ledger, the shipping decisions (services, dates and promise checks; no personal data), and the
-  settings with their history. These record what was decided and why, and they
-  are the store's own data. They go when the store goes.
+  cost ledger, the shipping decisions (services, dates and promise checks; no personal data), routing
+  plans and hand-offs, the settings with their history, and support tickets with their threads (the
+  store's conversations with its customers: a solved ticket closes, it is not erased). These record
+  what was decided and why, and they are the store's own data. They go when the store goes.
 - **Removed stores.** When the app is deleted in Saleor, the store keeps everything for a grace period.
   A reinstall restores it, and ``saleor-ops export-store`` can export it. After that the store is
   deleted with everything it owns.

@@ -18,6 +18,7 @@ from app.services.costing_settings import CostingSettings
 from app.services.fraud_settings import FraudSettings
 from app.services.ports import SettingsChange, SettingsStore
 from app.services.shipping.settings import ShippingSettings
+from app.services.support.settings import SupportSettings
 
 
 class GeneralSettings(BaseModel):
@@ -88,6 +89,8 @@ SECTIONS: dict[str, SettingsSection] = {
         ),
         # Checkout's shipping options and the carrier each order ships with: who manages shipping decides.
         SettingsSection(key="shipping", title="Shipping", model=ShippingSettings, permission="MANAGE_SHIPPING"),
+        # The support team works orders: whoever manages orders sets its hours and SLAs.
+        SettingsSection(key="support", title="Support", model=SupportSettings, permission="MANAGE_ORDERS"),
     ]
 }
 

@@ -8,10 +8,16 @@ import pytest
 from sqlalchemy import select
 
 from app.db.models import FraudAssessmentRow, OrderEventRow
+from app.db.repositories.settings import SqlSettingsStore
+from app.db.repositories.support import SqlTicketStore
+from app.domain.support.model import Channel
+from app.domain.support.ticket import Assigned, Requester, Status, StatusSet, open_ticket
 from app.pipeline.housekeeping import housekeeping
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
+from app.services.support.desk import act
 from tests.api.conftest import Send
+from tests.builders import SHOP_API_URL
 from tests.conftest import FixedClock
 
 pytestmark = pytest.mark.usefixtures("installation")
@@ -66,3 +72,34 @@ class TestPayloadRetention:
         async with runtime.sessions() as session:
             assert (await session.scalars(select(OrderEventRow.status))).all() == ["done"]
             assert (await session.scalars(select(FraudAssessmentRow.order_number))).all() == ["1001"]
+
+
+class TestSolvedTickets:
+    async def test_a_solved_ticket_closes_four_days_after_it_was_solved(
+        self, runtime: Runtime, clock: FixedClock
+    ) -> None:
+        solved_at = clock.now()
+        async with runtime.sessions.begin() as session:
+            tickets = SqlTicketStore(session)
+            ticket = open_ticket(
+                await tickets.next_id(SHOP_API_URL),
+                requester=Requester("ann@example.com"),
+                subject="Refund?",
+                description="",
+                channel=Channel.EMAIL,
+                now=solved_at,
+            )
+            await tickets.add(SHOP_API_URL, ticket)
+            for event in (Assigned("agent@shop.test"), StatusSet(Status.SOLVED)):
+                await act(tickets, SqlSettingsStore(session), SHOP_API_URL, ticket.id, event, solved_at)
+
+        async def status() -> Status:
+            async with runtime.sessions() as session:
+                kept = await SqlTicketStore(session).get(SHOP_API_URL, ticket.id)
+            assert kept is not None
+            return kept.status
+
+        await housekeeping(runtime, solved_at + timedelta(days=3, hours=23))
+        assert await status() is Status.SOLVED
+        await housekeeping(runtime, solved_at + timedelta(days=4))
+        assert await status() is Status.CLOSED

@@ -17,10 +17,13 @@ from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
+from app.db.repositories.support import SqlTicketStore
 from app.domain.fraud.lists import parse_list_entry
-from app.domain.ids import SaleorApiUrl
+from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.shipping.model import Level
 from app.domain.shipping.rates import RateTable
+from app.domain.support.model import Priority, StoreReason
+from app.domain.support.ticket import Status
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.fraud import ReviewClosed, ReviewOutcome, decide_review
@@ -205,6 +208,22 @@ class TestChosenOnceCleared:
         assert [s["service"] for s in shipping["shipments"]] == ["2nd Day Air"]
         assert len(_notes(order)) == 1
 
+    async def test_an_order_held_for_review_has_a_support_ticket_until_the_review_is_closed(
+        self, ops: FastAPI, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        await _block_customer(ops, clock)
+        order = await _place(standin, catalogue, clock)
+        runtime: Runtime = ops.state.runtime
+        order_id = SaleorId(to_global_id("Order", order.pk))
+        async with runtime.sessions() as session:
+            (held,) = await SqlTicketStore(session).for_order(API_URL, order_id)
+        assert (held.store_reason, held.status) == (StoreReason.HELD_FOR_REVIEW, Status.NEW)
+        clock.advance(minutes=10)
+        await _decide(ops, standin, order, approve=True)  # Saleor reports the note the review wrote
+        async with runtime.sessions() as session:
+            (cleared,) = await SqlTicketStore(session).for_order(API_URL, order_id)
+        assert cleared.status is Status.CLOSED
+
     async def test_a_rejected_order_gets_nothing(
         self, ops: FastAPI, standin: StandIn, catalogue: Catalogue, clock: FixedClock
     ) -> None:
@@ -268,6 +287,35 @@ class TestFulfilmentRecheck:
         notes = _notes(order)
         assert len(notes) == 2
         assert "nothing arrives by the promised" in notes[1]
+
+    async def test_goods_nothing_brings_in_time_open_one_support_ticket_for_the_customer(
+        self, ops: FastAPI, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = await _place(standin, catalogue, clock)
+        clock.current = FLAG_AT
+        await _fulfil(standin, order, catalogue, clock.now())
+        (fulfillment,) = order.fulfillments
+        clock.advance(minutes=5)
+        await standin.deliver("FULFILLMENT_CREATED", fulfillment)  # Saleor's retry
+        runtime: Runtime = ops.state.runtime
+        order_id = SaleorId(to_global_id("Order", order.pk))
+        async with runtime.sessions() as session:
+            (ticket,) = await SqlTicketStore(session).for_order(API_URL, order_id)
+        assert (ticket.store_reason, ticket.priority) == (StoreReason.PROMISE_AT_RISK, Priority.HIGH)
+        assert ticket.subject == f"Order {order.number} may miss its promised delivery date"
+        assert ticket.requester.email == "ada@example.com"
+        assert ticket.description.startswith("No service brings the goods by the promised date.\nFulfilment ")
+        assert "after the promised 2026-12-02" in ticket.description
+
+    async def test_goods_leaving_in_time_open_no_support_ticket(
+        self, ops: FastAPI, standin: StandIn, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        order = await _place(standin, catalogue, clock)
+        clock.current = RESHOP_AT  # too late for the service chosen, not for another one
+        await _fulfil(standin, order, catalogue, clock.now())
+        runtime: Runtime = ops.state.runtime
+        async with runtime.sessions() as session:
+            assert await SqlTicketStore(session).for_order(API_URL, SaleorId(to_global_id("Order", order.pk))) == []
 
 
 # The order is placed on Thursday 26 November 2026 (Thanksgiving) and promised for Wednesday 2 December.

@@ -100,7 +100,9 @@ class TestChangeSettings:
 @pytest.mark.parametrize(
     ("permissions", "sections"),
     [
-        pytest.param({"MANAGE_ORDERS"}, ["general", "fraud", "costing", "shipping"], id="order-manager-reads-all"),
+        pytest.param(
+            {"MANAGE_ORDERS"}, ["general", "fraud", "costing", "shipping", "support"], id="order-manager-reads-all"
+        ),
         pytest.param({"MANAGE_SHIPPING"}, ["shipping"], id="shipping-manager-reads-shipping"),
         pytest.param({"MANAGE_APPS", "MANAGE_SHIPPING"}, ["general", "shipping"], id="what-they-may-change"),
         pytest.param({"MANAGE_PRODUCTS"}, [], id="nothing"),

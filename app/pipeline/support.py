@@ -1,0 +1,122 @@
+"""Support: the store opens a ticket before the customer writes (``app.services.support.desk``).
+
+- An order fraud holds for a person's review gets one ticket (the review opens in fraud's subscriber,
+  which runs first, in the same transaction). Once the review is closed (approved or rejected, from
+  the dashboard or by a cancel in Saleor), the next event of the order (Saleor sends one for the note
+  the review writes) clears the ticket's cause: it closes unless people are talking in it.
+- A fulfilment whose re-check (shipping's subscriber, which runs first) found that nothing arrives by
+  the promised date any more gets one ticket.
+
+The requester is the order's customer; an order without an e-mail address gets no ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.db.repositories.fraud import SqlFraudRepository
+from app.db.repositories.shipping_decisions import SqlShippingDecisions
+from app.db.repositories.support import SqlTicketStore
+from app.domain.fraud import Sentiment
+from app.domain.ids import SaleorId
+from app.domain.support.model import StoreReason
+from app.domain.support.ticket import Requester
+from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
+from app.services.ports import StoredAssessment
+from app.services.support.desk import StoreCause, clear_store_cause, open_for_store
+from app.webhooks.payloads import OrderPayload
+
+log = logging.getLogger(__name__)
+
+IN_REVIEW = "open"
+
+
+def _requester(order: OrderPayload) -> Requester | None:
+    email = order.user_email or (order.user.email if order.user is not None else None)
+    try:
+        return None if email is None else Requester(email, None if order.user is None else SaleorId(order.user.id))
+    except ValueError:  # Saleor keeps whatever the checkout was given
+        return None
+
+
+async def _open(processing: Processing, reason: StoreReason, details: str) -> None:
+    url, order = processing.delivery.saleor_api_url, processing.payload.order
+    requester = _requester(order)
+    if requester is None:
+        log.info(
+            "no support ticket: the order has no customer e-mail",
+            extra={"saleor_api_url": url, "order_id": order.id, "reason": reason.value},
+        )
+        return
+    cause = StoreCause(
+        order_id=SaleorId(order.id),
+        order_number=order.number,
+        reason=reason,
+        requester=requester,
+        details=details,
+        order_value=order.total.gross.to_money(),
+    )
+    settings = SettingsReadOncePerBatch(processing.session, processing.reads)
+    opened = await open_for_store(SqlTicketStore(processing.session), settings, url, cause, processing.now)
+    if opened is not None:
+        log.info(
+            "support ticket opened by the store",
+            extra={"saleor_api_url": url, "order_id": order.id, "ticket": opened.id, "reason": reason.value},
+        )
+
+
+def _why_held(opened_by: str, assessments: list[StoredAssessment]) -> str:
+    """Who held the order, and what counted against it in its latest assessment."""
+    held = f"Held for review by {opened_by}."
+    if not assessments:
+        return held
+    latest = assessments[-1]
+    against = "; ".join(reason.detail for reason in latest.reasons if reason.sentiment is Sentiment.NEGATIVE)
+    return f"{held} Score {latest.score} ({latest.decision}): {against or 'nothing stood out'}."
+
+
+async def follow_review(processing: Processing) -> None:
+    url, order = processing.delivery.saleor_api_url, processing.payload.order
+    fraud = SqlFraudRepository(processing.session)
+    review = await fraud.review(url, order.id)
+    if review is None or review.status not in (IN_REVIEW, "closed"):
+        return
+    if review.status == IN_REVIEW:
+        assessments = await fraud.assessments(url, order.id)
+        await _open(processing, StoreReason.HELD_FOR_REVIEW, _why_held(review.opened_by, assessments))
+        return
+    settings = SettingsReadOncePerBatch(processing.session, processing.reads)
+    outcome = f"The review was closed by {review.closed_by or 'Saleor'} ({review.closed_reason or 'closed'})."
+    await clear_store_cause(
+        SqlTicketStore(processing.session),
+        settings,
+        url,
+        SaleorId(order.id),
+        StoreReason.HELD_FOR_REVIEW,
+        f"{outcome} {review.note}".strip(),
+        processing.now,
+    )
+
+
+async def follow_promise(processing: Processing) -> None:
+    url, payload = processing.delivery.saleor_api_url, processing.payload
+    if payload.fulfillment is None:
+        return
+    decision = await SqlShippingDecisions(processing.session).get(url, payload.order.id)
+    if decision is None or payload.fulfillment.id not in decision.checked_fulfillments:
+        return
+    late = [
+        shipment
+        for shipment in decision.shipments
+        if shipment.entry is not None and shipment.entry.get("meetsPromise") is False
+    ]
+    if late:
+        lines = [line for shipment in late for line in shipment.explanation]
+        details = "\n".join(["No service brings the goods by the promised date.", *lines])
+        await _open(processing, StoreReason.PROMISE_AT_RISK, details)
+
+
+on_order = Subscription(
+    "support", frozenset({"order_created", "order_paid", "order_fully_paid", "order_updated"}), follow_review
+)
+on_fulfilment = Subscription("support", frozenset({"fulfillment_created"}), follow_promise)
