@@ -6,6 +6,8 @@
   the review writes) clears the ticket's cause: it closes unless people are talking in it.
 - A fulfilment whose re-check (shipping's subscriber, which runs first) found that nothing arrives by
   the promised date any more gets one ticket.
+- An order whose write to Saleor failed for good (the dispatcher gave up on an effect: Saleor refused
+  it, or its retries ran out) gets one ticket, opened in the transaction that records the failure.
 
 The requester is the order's customer; an order without an e-mail address gets no ticket.
 """
@@ -13,8 +15,12 @@ The requester is the order's customer; an order without an e-mail address gets n
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.fraud import SqlFraudRepository
+from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.db.repositories.support import SqlTicketStore
 from app.domain.fraud import Sentiment
@@ -22,6 +28,7 @@ from app.domain.ids import SaleorId
 from app.domain.support.model import StoreReason
 from app.domain.support.ticket import Requester
 from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
+from app.services.pipeline import Effect
 from app.services.ports import StoredAssessment
 from app.services.support.desk import StoreCause, clear_store_cause, open_for_store
 from app.webhooks.payloads import OrderPayload
@@ -114,6 +121,30 @@ async def follow_promise(processing: Processing) -> None:
         lines = [line for shipment in late for line in shipment.explanation]
         details = "\n".join(["No service brings the goods by the promised date.", *lines])
         await _open(processing, StoreReason.PROMISE_AT_RISK, details)
+
+
+async def effect_gave_up(session: AsyncSession, effect: Effect, error: str, now: datetime) -> None:
+    """The dispatcher gave up on ``effect``: a ticket about its order, so that a person sees to it."""
+    url = effect.saleor_api_url
+    tickets = SqlTicketStore(session)
+    customer = await tickets.order_customer(url, effect.order_id)
+    try:
+        requester = None if customer is None else Requester(customer[1])
+    except ValueError:
+        requester = None
+    if customer is None or requester is None:
+        log.info(
+            "no support ticket: the order's customer e-mail is not known",
+            extra={"saleor_api_url": url, "order_id": effect.order_id, "reason": StoreReason.EFFECT_FAILED.value},
+        )
+        return
+    what = effect.kind.replace("_", " ")
+    details = (
+        f"Saleor Ops could not write the {what} to Saleor after {effect.attempts} attempt(s): {error}. "
+        "Order processing lists it as failed; retry it there once the cause is fixed."
+    )
+    cause = StoreCause(effect.order_id, customer[0], StoreReason.EFFECT_FAILED, requester, details)
+    await open_for_store(tickets, SqlSettingsStore(session), url, cause, now)
 
 
 on_order = Subscription(

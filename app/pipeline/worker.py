@@ -34,6 +34,7 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.integrations.partners import PartnerRefused, PartnerUnavailable, post_hand_off
+from app.pipeline import support
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
@@ -263,6 +264,9 @@ class Worker:
                 await outbox.delivered([e for e in effects if e.id not in failed], runtime.clock.now())
                 for failure in failures:
                     await outbox.failed_attempt(failure.effect, failure.error, retry_at=failure.retry_at)
+                    installation = installations[failure.effect.saleor_api_url]
+                    if failure.retry_at is None and installation is not None and not installation.is_revoked:
+                        await support.effect_gave_up(session, failure.effect, failure.error, runtime.clock.now())
         finally:
             self._sending -= len(effects)
             if not self._sending:

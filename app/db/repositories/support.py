@@ -8,6 +8,7 @@ from a per-store counter, so two tickets opened at once never share one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -16,6 +17,7 @@ from sqlalchemy import Table, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
+    PAYLOAD_KEPT,
     OrderEventRow,
     SupportCounterRow,
     SupportMessageRow,
@@ -234,6 +236,26 @@ class SqlTicketStore:
             .group_by(E.order_id)
         )
         return {SaleorId(order_id): number for order_id, number in rows if number is not None}
+
+    async def order_customer(self, saleor_api_url: SaleorApiUrl, order_id: SaleorId) -> tuple[str, str] | None:
+        """The order's number and its customer's e-mail, from the latest webhook body still kept that names
+        one; None when none does (the bodies are erased after the store's retention)."""
+        E = OrderEventRow
+        rows = await self._session.execute(
+            select(E.order_number, E.payload)
+            .where(E.saleor_api_url == saleor_api_url, E.order_id == order_id, PAYLOAD_KEPT)
+            .order_by(E.issued_at.desc(), E.id.desc())
+            .limit(5)
+        )
+        for number, payload in rows:
+            try:
+                order = json.loads(payload).get("order") or {}
+            except (ValueError, AttributeError):
+                continue
+            email = order.get("userEmail") or (order.get("user") or {}).get("email")
+            if isinstance(email, str) and email:
+                return str(number or order.get("number") or order_id), email
+        return None
 
     async def assignees(self, saleor_api_url: SaleorApiUrl) -> list[str]:
         T = SupportTicketRow

@@ -16,6 +16,7 @@ from app.runtime import Runtime
 from app.services.support.model import SlaDue
 from tests.api.conftest import Send
 from tests.builders import SHOP_API_URL, body_of, order_payload
+from tests.fakes.fake_saleor import FRAUD_DECISION_OK, FakeSaleor
 
 pytestmark = pytest.mark.usefixtures("installation")
 ORDER = SaleorId("T3JkZXI6MQ==")
@@ -100,3 +101,30 @@ async def test_an_order_without_an_email_opens_no_ticket(
     async with runtime.sessions() as session:
         assert await session.scalar(select(FraudReviewRow.status)) == "open", "held, as the test needs"
     assert await _held_ticket(runtime) == (None, None)
+
+
+REFUSED = {
+    "data": {
+        "updatePrivateMetadata": {"errors": [{"field": "id", "message": "Order not found", "code": "NOT_FOUND"}]},
+        "orderNoteAdd": {"errors": []},
+        "orderConfirm": {"errors": []},
+    }
+}
+
+
+async def test_a_write_saleor_refuses_for_good_opens_one_ticket_and_one_that_waits_opens_none(
+    send: Send, runtime: Runtime, fake_saleor: FakeSaleor
+) -> None:
+    fake_saleor.on("FraudDecision", REFUSED, httpx.Response(503), FRAUD_DECISION_OK)
+    await send(body=body_of(order_payload()))
+    await send(body=body_of(order_payload(order_id="T3JkZXI6Mg==", number="1002")))
+    async with runtime.sessions() as session:
+        tickets = SqlTicketStore(session)
+        failed = await tickets.opened_by_store(SHOP_API_URL, store_ticket_key(ORDER, StoreReason.EFFECT_FAILED))
+        waiting = await tickets.for_order(SHOP_API_URL, SaleorId("T3JkZXI6Mg=="))
+    assert failed is not None
+    assert failed.subject == "The app could not update order 1001 in Saleor"
+    assert failed.requester.email == "buyer@example.com"
+    assert "could not write the fraud decision to Saleor after 1 attempt(s)" in failed.description
+    assert "Order not found" in failed.description
+    assert waiting == []
