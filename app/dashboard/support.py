@@ -19,6 +19,7 @@ from app.dashboard.router import templates
 from app.dashboard.view_models import parse_locale
 from app.dependencies import (
     DashboardContext,
+    EffectOutboxDep,
     RuntimeDep,
     SettingsStoreDep,
     TicketStoreDep,
@@ -29,6 +30,7 @@ from app.domain.support.ticket import (
     AgentReplied,
     Assigned,
     NoteAdded,
+    NotificationKind,
     PriorityChanged,
     Status,
     StatusSet,
@@ -40,6 +42,7 @@ from app.domain.support.ticket import (
 )
 from app.services.settings import store_timezone
 from app.services.support.desk import act, support_configuration, view
+from app.services.support.mail import ReplyNotQueued, queue_reply
 from app.services.support.model import INBOX_PAGE, InboxQuery, UnknownTicket
 
 router = APIRouter()
@@ -241,14 +244,16 @@ async def ticket_action(
     viewer: SupportStaffDep,
     tickets: TicketStoreDep,
     settings: SettingsStoreDep,
+    effects: EffectOutboxDep,
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> HTMLResponse:
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     url = viewer.installation.saleor_api_url
+    now = runtime.clock.now()
     try:
         event, done = _event(action, form, viewer)
-        await act(tickets, settings, url, TicketId(ticket_id), event, runtime.clock.now())
+        change = await act(tickets, settings, url, TicketId(ticket_id), event, now)
     except UnknownTicket:
         return HTMLResponse("No such ticket.", status_code=404)
     except (NotUnderstood, TicketRefused) as exc:
@@ -256,4 +261,19 @@ async def ticket_action(
         return await _ticket_fragment(
             request, viewer, tickets, settings, runtime, ticket_id, locale, error=f"Nothing changed: {reason}"
         )
+    for notification in change.notifications:
+        if notification.kind is NotificationKind.REPLY_TO_REQUESTER and notification.message is not None:
+            # E-mailed by the dispatcher once this transaction commits with the reply.
+            queued = await queue_reply(
+                url,
+                change.ticket,
+                notification.message,
+                outbox=effects,
+                settings=settings,
+                secret=runtime.settings.resolve_secret_key(),
+                now=now,
+            )
+            if isinstance(queued, ReplyNotQueued):
+                done = f"{done} Not e-mailed: {queued.reason}."
+    runtime.wake_workers()
     return await _ticket_fragment(request, viewer, tickets, settings, runtime, ticket_id, locale, message=done)

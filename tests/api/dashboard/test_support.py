@@ -5,11 +5,15 @@ import re
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from app.db.models import EffectRow
+from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.support import SqlTicketStore
 from app.domain.installation import Installation
 from app.domain.support.ticket import Status, TicketId
 from app.runtime import Runtime
+from app.services.support.mail import change_mail_settings
 from tests.api.conftest import Send
 from tests.builders import SHOP_API_URL
 from tests.conftest import FixedClock
@@ -179,3 +183,35 @@ async def test_an_unknown_ticket_is_not_found(client: httpx.AsyncClient, staff_h
         "/api/dashboard/support/tickets/7/note", data={"body": "hello"}, headers=staff_headers()
     )
     assert response.status_code == 404
+
+
+@pytest.mark.usefixtures("held")
+async def test_a_public_reply_is_e_mailed_once_the_store_has_its_smtp_server(
+    client: httpx.AsyncClient, staff_headers, runtime: Runtime, clock: FixedClock
+) -> None:
+    async def reply(body: str) -> httpx.Response:
+        return await client.post(f"{ACTIONS}/reply", data={"body": body}, headers=staff_headers())
+
+    unsent = await reply("We are checking your order.")
+    assert "Not e-mailed: support mail has no SMTP server set" in unsent.headers["x-ops-notice"]
+    async with runtime.sessions.begin() as session:
+        await change_mail_settings(
+            SqlSettingsStore(session),
+            SHOP_API_URL,
+            {
+                "smtp_host": "smtp.shop.example",
+                "from_address": "help@shop.example",
+                "reply_domain": "mail.shop.example",
+            },
+            cipher=runtime.cipher,
+            changed_by="grace",
+            clock=clock,
+        )
+    sent = await reply("It leaves today.")
+    assert sent.headers["x-ops-notice"] == "Reply added."
+    await client.post(f"{ACTIONS}/note", data={"body": "Internal only."}, headers=staff_headers())
+    async with runtime.sessions() as session:
+        mails = (await session.scalars(select(EffectRow.payload).where(EffectRow.kind == "support_reply"))).all()
+    assert len(mails) == 1
+    assert "It leaves today." in mails[0]
+    assert "Internal only." not in mails[0]
