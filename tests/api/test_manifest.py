@@ -99,6 +99,7 @@ class TestExtensionsPerSaleorVersion:
         assert await self._extensions(client, version) == {
             ("NAVIGATION_ORDERS", "APP_PAGE"),
             ("NAVIGATION_CATALOG", "APP_PAGE"),
+            ("NAVIGATION_CUSTOMERS", "APP_PAGE"),
             ("ORDER_DETAILS_WIDGETS", "WIDGET"),
         }
 
@@ -107,6 +108,7 @@ class TestExtensionsPerSaleorVersion:
         assert await self._extensions(client, version) == {
             ("NAVIGATION_ORDERS", "APP_PAGE"),
             ("NAVIGATION_CATALOG", "APP_PAGE"),
+            ("NAVIGATION_CUSTOMERS", "APP_PAGE"),
             ("ORDER_DETAILS_MORE_ACTIONS", "POPUP"),
         }
 
@@ -118,10 +120,12 @@ class TestExtensionsPerSaleorVersion:
         assert urls["ORDER_DETAILS_MORE_ACTIONS"] == "https://ops.test/dashboard/order/popup"
 
     async def test_app_page_stays_relative_and_others_are_absolute(self, manifest: dict[str, Any]) -> None:
-        urls = {e["mount"]: e["url"] for e in manifest["extensions"]}
-        assert urls["NAVIGATION_ORDERS"] == "/reviews"
-        assert urls["NAVIGATION_CATALOG"] == "/inventory"
-        assert urls["ORDER_DETAILS_WIDGETS"] == "https://ops.test/dashboard/order"
+        urls = {e["label"]: e["url"] for e in manifest["extensions"]}
+        assert urls["Fraud review"] == "/reviews"
+        assert urls["Fulfilment routing"] == "/routing"
+        assert urls["Cost & valuation"] == "/inventory"
+        assert urls["Support"] == "/support"
+        assert urls["Saleor Ops"] == "https://ops.test/dashboard/order"
 
     async def test_every_app_page_is_a_page_the_app_serves(
         self, client: httpx.AsyncClient, manifest: dict[str, Any]
