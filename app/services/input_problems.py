@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+
+SHOWN_VALUE = 60  # characters of a bad value repeated in its error
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,3 +25,36 @@ class InputProblem:
             where += f", {self.column}"
         shown = f" {self.value!r}" if self.value else ""
         return f"{where}:{shown} {self.message}"
+
+
+def shown(value: str) -> str:
+    """A bad value as its error repeats it: cut short when long."""
+    return value if len(value) <= SHOWN_VALUE else value[: SHOWN_VALUE - 1] + "…"
+
+
+def header_problems(
+    columns: Sequence[str], *, known: Sequence[str], required: Collection[str], what: str
+) -> list[InputProblem]:
+    """What is wrong with a CSV file's header (line 1): columns separated by ';' (a spreadsheet's
+    local CSV), a column twice, one that ``what`` (e.g. "a rate table") has not, a required one missing."""
+    expected = ",".join(known)
+    if len(columns) == 1 and ";" in columns[0]:
+        return [
+            InputProblem(1, None, shown(columns[0]), f"is separated by ';': separate columns by commas ({expected})")
+        ]
+    problems: list[InputProblem] = []
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            problems.append(InputProblem(1, name, name, "appears twice in the header"))
+        elif name not in known:
+            problems.append(
+                InputProblem(1, None, shown(name), f"is not a column of {what} (the columns are {expected})")
+            )
+        seen.add(name)
+    problems.extend(
+        InputProblem(1, name, "", "is missing from the header")
+        for name in known
+        if name in required and name not in seen
+    )
+    return problems

@@ -29,7 +29,7 @@ from app.domain.inventory import (
     landed_cost_moves,
 )
 from app.domain.money import currency_exponent
-from app.services.input_problems import InputProblem
+from app.services.input_problems import InputProblem, shown
 from app.services.ports import PoolKey, WarehouseRef
 
 # The rules a receipt's fields are read by, shared so that a warehouse, a cost or a date is read
@@ -44,7 +44,6 @@ from app.services.receipt_import import (
     parse_quantity,
     parse_unit_cost,
     read_instant,
-    shown,
 )
 
 # The fields of each kind of item besides ``kind`` (unit_cost, unit_credit and reference may be left out).

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from babel.numbers import list_currencies
 
 from app.domain.inventory import Move, MoveKind
-from app.services.input_problems import InputProblem
+from app.services.input_problems import InputProblem, header_problems, shown
 from app.services.ports import WarehouseRef
 
 COLUMNS = ("sku", "warehouse", "quantity", "unit_cost", "currency", "received_at", "reference")
@@ -37,7 +37,6 @@ COST_PLACES = 6
 FUTURE_TOLERANCE = timedelta(minutes=15)
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 ISO_CURRENCIES = frozenset(list_currencies())
-SHOWN_VALUE = 60  # characters of a bad value repeated in its error
 
 # Records a field's error: the column and what is wrong with its value.
 Refuse = Callable[[str, str], None]
@@ -178,10 +177,6 @@ class ReceiptChecker:
             refuse("received_at", result)
             return None
         return result
-
-
-def shown(value: str) -> str:
-    return value if len(value) <= SHOWN_VALUE else value[: SHOWN_VALUE - 1] + "…"
 
 
 def _number_hint(value: str) -> str | None:
@@ -450,25 +445,7 @@ def _unreadable(row: int, exc: Exception) -> FileProblem:
 
 
 def _header_errors(columns: list[str]) -> list[InputProblem]:
-    expected = ",".join(COLUMNS)
-    if len(columns) == 1 and ";" in columns[0]:
-        return [
-            InputProblem(1, None, shown(columns[0]), f"is separated by ';': separate columns by commas ({expected})")
-        ]
-    errors: list[InputProblem] = []
-    seen: set[str] = set()
-    for name in columns:
-        if name in seen:
-            errors.append(InputProblem(1, name, name, "appears twice in the header"))
-        elif name not in COLUMNS:
-            errors.append(
-                InputProblem(1, None, shown(name), f"is not a column of a receipts file (the columns are {expected})")
-            )
-        seen.add(name)
-    errors.extend(
-        InputProblem(1, name, "", "is missing from the header") for name in REQUIRED_COLUMNS if name not in seen
-    )
-    return errors
+    return header_problems(columns, known=COLUMNS, required=REQUIRED_COLUMNS, what="a receipts file")
 
 
 def json_fields(

@@ -21,9 +21,9 @@ from uuid import uuid4
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.routing.model import PickPackFees, SourceKind
-from app.services.input_problems import InputProblem
+from app.services.input_problems import InputProblem, header_problems, shown
 from app.services.ports import RoutingSourceStore, WarehouseRef
-from app.services.receipt_import import ISO_CURRENCIES, FieldError, json_fields, parse_unit_cost, shown
+from app.services.receipt_import import ISO_CURRENCIES, FieldError, json_fields, parse_unit_cost
 from app.services.routing.model import HandOffMethod, Partner, SupplierOffer
 
 PARTNER_FIELDS = (
@@ -392,21 +392,7 @@ def read_feed_csv(lines: Iterable[str]) -> list[SupplierOffer] | FeedRejected:
 
 
 def _header_problems(columns: list[str]) -> list[InputProblem]:
-    expected = ",".join(FEED_COLUMNS)
-    problems: list[InputProblem] = []
-    seen: set[str] = set()
-    for name in columns:
-        if name in seen:
-            problems.append(InputProblem(1, name, name, "appears twice in the header"))
-        elif name not in FEED_COLUMNS:
-            problems.append(
-                InputProblem(1, None, shown(name), f"is not a column of a feed (the columns are {expected})")
-            )
-        seen.add(name)
-    problems.extend(
-        InputProblem(1, name, "", "is missing from the header") for name in FEED_COLUMNS if name not in seen
-    )
-    return problems
+    return header_problems(columns, known=FEED_COLUMNS, required=FEED_COLUMNS, what="a feed")
 
 
 def read_feed_items(items: Sequence[object]) -> list[SupplierOffer] | FeedRejected:

@@ -33,7 +33,7 @@ from app.domain.shipping.rates import (
     WeightBracket,
     Zone,
 )
-from app.services.input_problems import InputProblem
+from app.services.input_problems import InputProblem, header_problems, shown
 
 CARRIER_COLUMNS = ("dim_divisor",)
 SERVICE_COLUMNS = (
@@ -64,7 +64,6 @@ OPTIONAL_COLUMNS = frozenset(CARRIER_COLUMNS + SERVICE_COLUMNS[1:] + ("per_kg_be
 ISO_CURRENCIES = frozenset(list_currencies())
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 AREA_SEPARATOR, CODE_SEPARATOR, RANGE_SEPARATOR = ";", ",", ".."
-SHOWN_VALUE = 60
 # What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection advice):
 # names are refused with it, so that a downloaded file never carries one.
 _FORMULA_START = ("=", "+", "-", "@")
@@ -75,10 +74,6 @@ class TablesRejected:
     """Nothing can be stored: every problem found."""
 
     problems: tuple[InputProblem, ...]
-
-
-def _shown(value: str) -> str:
-    return value if len(value) <= SHOWN_VALUE else value[: SHOWN_VALUE - 1] + "…"
 
 
 # ---------------------------------------------------------------- cells
@@ -200,7 +195,7 @@ def _read_row(
     def refuse(column: str, message: str) -> None:
         if column not in row.bad:
             row.bad.add(column)
-            problems.append(InputProblem(number, column, _shown(raw.get(column, "")), message))
+            problems.append(InputProblem(number, column, shown(raw.get(column, "")), message))
 
     for column in ("warehouse", "carrier", "service", "zone", "currency", "level"):
         values[column] = raw.get(column, "").strip()
@@ -296,8 +291,8 @@ def _agree(
                     InputProblem(
                         row.number,
                         column,
-                        _shown(row.raw.get(column, "")),
-                        f"differs from row {reference.number} ({_shown(said) or 'empty'}): "
+                        shown(row.raw.get(column, "")),
+                        f"differs from row {reference.number} ({shown(said) or 'empty'}): "
                         f"every row of {what.format(*key)} must say the same",
                     )
                 )
@@ -326,7 +321,7 @@ def _tables(rows: Sequence[_Row], problems: list[InputProblem]) -> list[RateTabl
                     InputProblem(
                         row.number,
                         "up_to_kg",
-                        _shown(row.raw.get("up_to_kg", "")),
+                        shown(row.raw.get("up_to_kg", "")),
                         f"must be above row {previous.number}'s {low} kg: a zone's brackets rise, lightest first",
                     )
                 )
@@ -427,24 +422,8 @@ def _order(problem: InputProblem) -> tuple[int, int]:
 
 
 def _header_problems(columns: Sequence[str]) -> list[InputProblem]:
-    problems = []
-    if len(columns) == 1 and ";" in columns[0]:
-        return [InputProblem(1, None, _shown(columns[0]), "separates columns by ';': separate them by commas")]
-    seen: set[str] = set()
-    for name in columns:
-        if name in seen:
-            problems.append(InputProblem(1, name, name, "appears twice in the header"))
-        elif name not in COLUMNS:
-            problems.append(
-                InputProblem(1, None, _shown(name), f"is not a column of a rate table (they are {','.join(COLUMNS)})")
-            )
-        seen.add(name)
-    problems.extend(
-        InputProblem(1, name, "", "is missing from the header")
-        for name in COLUMNS
-        if name not in seen and name not in OPTIONAL_COLUMNS
-    )
-    return problems
+    required = set(COLUMNS) - set(OPTIONAL_COLUMNS)
+    return header_problems(columns, known=COLUMNS, required=required, what="a rate table")
 
 
 def _number(value: Decimal | None) -> str:
@@ -535,7 +514,7 @@ def edit_service(
         missing = [name for name in ZONE_ROW_COLUMNS if name not in header and name not in OPTIONAL_COLUMNS]
         if unknown or missing:
             message = f"must start with the header {','.join(ZONE_ROW_COLUMNS)}"
-            return TablesRejected((InputProblem(1, "zones", _shown(",".join(header)), message),))
+            return TablesRejected((InputProblem(1, "zones", shown(",".join(header)), message),))
         for values in reader:
             if not any(value.strip() for value in values):
                 continue
