@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from starlette.datastructures import Headers
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 _JSON = [(b"content-type", b"application/json")]
 
 
-class WebhookIntake:
+class WebhookIntake(ABC):
     """Answers POSTs to ``definitions``' paths with ``answer``'s status and JSON; everything else goes
     on to ``app``."""
 
@@ -43,9 +44,9 @@ class WebhookIntake:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
+    @abstractmethod
     async def answer(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> tuple[int, object]:
         """The status and JSON body a delivery of ``definition`` is answered with."""
-        raise NotImplementedError
 
     async def verified(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> VerifiedWebhook:
         """The delivery once its store and signature check out (before anything is parsed), against the
