@@ -29,9 +29,10 @@ async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: Invent
     return dataclasses.replace(facts, lines=lines)
 
 
-class _ReadOncePerBatch(SqlFraudRepository):
+class FraudReadPerBatch(SqlFraudRepository):
     """The store's allow and block lists as its batch read them first; each order's review and
-    assessments read with the batch's other orders'."""
+    assessments read with the batch's other orders' (by fraud, and again by each capability after it,
+    which read what fraud decided)."""
 
     def __init__(self, processing: Processing) -> None:
         super().__init__(processing.session)
@@ -99,7 +100,7 @@ def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
             facts,
             OrderSnapshot(number=order.number, status=order.status),
             scored_on=scored_on,
-            fraud=_ReadOncePerBatch(processing),
+            fraud=FraudReadPerBatch(processing),
             settings=SettingsReadOncePerBatch(processing.session, processing.reads),
             saleor=processing.saleor,
             now=processing.now,

@@ -26,15 +26,22 @@ COST_POOLS = "cost pools"
 
 class BatchReads:
     """What the deliveries of one batch (one transaction) read once between them: a store's settings
-    and lists, which nothing a subscriber does changes, and what each order had stored before the batch
-    (``per_order``). A batch lasts milliseconds; a change made from the dashboard meanwhile reaches the
-    next batch."""
+    and lists, which nothing a subscriber does changes, and what each order had stored before the
+    capability now processing the batch (``per_order``). A batch lasts milliseconds; a change made from
+    the dashboard meanwhile reaches the next batch."""
 
     def __init__(self, deliveries: Sequence[tuple[Delivery, OrderEventPayload]] = ()) -> None:
         self._deliveries = [delivery for delivery, _ in deliveries]
         self._payloads = deliveries
         self._read: dict[Hashable, Any] = {}
         self._unread: dict[Hashable, set[str]] = {}
+
+    def next_capability(self) -> None:
+        """A capability has processed the whole batch and may have written what ``per_order`` read for
+        it: the next capability reads its orders' rows anew (all of them in one query again)."""
+        for key in self._unread:
+            self._read.pop(key, None)
+        self._unread.clear()
 
     def forget(self, key: Hashable) -> None:
         """What ``once`` read under ``key`` has changed in this batch: the next ask reads it again."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from decimal import Decimal
 
-from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
 from app.domain.ids import SaleorApiUrl
+from app.pipeline.fraud import FraudReadPerBatch
 from app.pipeline.processing import Processing, Subscription
 from app.services.inventory import next_unit_costs
 from app.services.routing.planning import ShippingOriginQuotes, plan_order, replan_rejected
@@ -26,6 +26,10 @@ from app.webhooks.order_routing import order_to_route
 
 async def plan(processing: Processing) -> None:
     order, url = processing.payload.order, processing.delivery.saleor_api_url
+    sources = processing.routing_sources
+    # Most stores have no partner: their orders cost routing one read per batch, not a few per order.
+    if not await processing.reads.once(("routing partners", url), lambda: sources.has_partners(url)):
+        return
     if order.status in ("CANCELED", "DRAFT"):
         return
     to_route = order_to_route(order)
@@ -38,7 +42,7 @@ async def plan(processing: Processing) -> None:
         return await next_unit_costs(url, skus, currency, ledger=ledger)
 
     quoter = ShippingQuoter(SqlSettingsStore(session), SqlRateTableStore(session), None, cache=processing.live_quotes)
-    plans, sources, quotes = SqlRoutingPlans(session), processing.routing_sources, ShippingOriginQuotes(quoter)
+    plans, quotes = SqlRoutingPlans(session), ShippingOriginQuotes(quoter)
     routing = await plans.get(url, order.id)
     if routing is not None:  # planned: what may come now is a partner's rejection, noted on the order
         await replan_rejected(
@@ -58,7 +62,7 @@ async def plan(processing: Processing) -> None:
         url,
         order.id,
         to_route,
-        fraud=SqlFraudRepository(session),
+        fraud=FraudReadPerBatch(processing),
         sources=sources,
         plans=plans,
         quotes=quotes,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
+from app.pipeline.fraud import FraudReadPerBatch
 from app.pipeline.processing import Processing, Subscription
 from app.services.shipping.orders import choose_order_shipping, recheck_fulfilment
 from app.services.shipping.quoting import ShippingQuoter
@@ -44,7 +44,7 @@ async def choose(processing: Processing) -> None:
         url,
         order.id,
         placed,
-        fraud=SqlFraudRepository(session),
+        fraud=FraudReadPerBatch(processing),
         decisions=SqlShippingDecisions(session),
         quoter=_quoter(processing),
         saleor=processing.saleor,

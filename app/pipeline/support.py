@@ -19,7 +19,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.db.repositories.support import SqlTicketStore
@@ -27,6 +26,7 @@ from app.domain.fraud import Sentiment
 from app.domain.ids import SaleorId
 from app.domain.support.model import StoreReason
 from app.domain.support.ticket import Requester
+from app.pipeline.fraud import FraudReadPerBatch
 from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
 from app.services.pipeline import Effect
 from app.services.ports import StoredAssessment
@@ -84,7 +84,7 @@ def _why_held(opened_by: str, assessments: list[StoredAssessment]) -> str:
 
 async def follow_review(processing: Processing) -> None:
     url, order = processing.delivery.saleor_api_url, processing.payload.order
-    fraud = SqlFraudRepository(processing.session)
+    fraud = FraudReadPerBatch(processing)
     review = await fraud.review(url, order.id)
     if review is None or review.status not in (IN_REVIEW, "closed"):
         return

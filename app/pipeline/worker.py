@@ -69,9 +69,10 @@ class Worker:
         policy: RetryPolicy | None = None,
     ) -> None:
         self._runtime = runtime
+        self._subscriptions = tuple(subscriptions)
         self._subscribers: dict[str, list[Subscription]] = defaultdict(list)
         starts: dict[BatchStart, None] = {}
-        for subscription in subscriptions:
+        for subscription in self._subscriptions:
             for event in subscription.events:
                 self._subscribers[event].append(subscription)
             if subscription.starting_a_batch is not None:
@@ -138,8 +139,18 @@ class Worker:
                 for start in self._batch_starts:
                     await start(session, reads, parsed)
                 effects = EffectsOfBatch(session)
-                for delivery, payload in parsed:
-                    await self._process(session, effects, delivery, now, reads, payload)
+                processings = [
+                    processing
+                    for delivery, payload in parsed
+                    if (processing := await self._processing(session, effects, delivery, now, reads, payload))
+                ]
+                # One capability at a time over the whole batch (its orders are different orders): what
+                # a capability reads of an earlier one's decisions, it then reads for all of them at once.
+                for subscription in self._subscriptions:
+                    for processing in processings:
+                        if processing.delivery.event in subscription.events:
+                            await subscription.handle(processing)
+                    reads.next_capability()
                 await effects.store()
                 await queue.all_processed([delivery.id for delivery in deliveries], now)
         except Exception:
@@ -168,7 +179,10 @@ class Worker:
                 if delivery is None:
                     return False
                 effects = EffectsOfBatch(session)
-                await self._process(session, effects, delivery, now)
+                processing = await self._processing(session, effects, delivery, now)
+                if processing is not None:
+                    for subscription in self._subscribers.get(delivery.event, ()):
+                        await subscription.handle(processing)
                 await effects.store()
                 await queue.processed(delivery.id, now)
         except Exception as exc:
@@ -199,7 +213,7 @@ class Worker:
         self._effects_waiting.set()
         return True
 
-    async def _process(
+    async def _processing(
         self,
         session: AsyncSession,
         effects: EffectsOfBatch,
@@ -207,14 +221,14 @@ class Worker:
         now: datetime,
         reads: BatchReads | None = None,
         payload: OrderEventPayload | None = None,
-    ) -> None:
+    ) -> Processing | None:
+        """What the capabilities get to process ``delivery``; None when its store has gone."""
         installation = await self._runtime.installations.get(delivery.saleor_api_url, session)
         if installation is None:
-            return  # the store's rows go with it; nothing is left to decide for it
-        payload = payload or OrderEventPayload.model_validate_json(delivery.payload)
-        processing = Processing(
+            return None  # the store's rows go with it; nothing is left to decide for it
+        return Processing(
             delivery=delivery,
-            payload=payload,
+            payload=payload or OrderEventPayload.model_validate_json(delivery.payload),
             installation=installation,
             session=session,
             saleor=Outbox(effects, delivery.saleor_api_url, f"delivery:{delivery.id}", now),
@@ -223,8 +237,6 @@ class Worker:
             reads=reads or BatchReads(),
             routing_sources=self._runtime.routing_sources(session),
         )
-        for subscription in self._subscribers.get(delivery.event, ()):
-            await subscription.handle(processing)
 
     # Dispatching
 

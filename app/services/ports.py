@@ -481,6 +481,9 @@ class ShippingRevisions(Protocol):
 class RoutingSources(Protocol):
     """A store's partners, in-house priorities and supplier offers."""
 
+    async def has_partners(self, saleor_api_url: SaleorApiUrl) -> bool:
+        """Whether the store has a 3PL or supplier: without one, Saleor's allocation stands."""
+
     async def setup(self, saleor_api_url: SaleorApiUrl, skus: Collection[str]) -> RoutingSetup:
         """What routing an order of these SKUs needs, read in one go."""
 

@@ -22,6 +22,9 @@ class InMemoryRoutingSources:
     secrets: dict[str, str] = field(default_factory=dict)
     asked: list[frozenset[str]] = field(default_factory=list)
 
+    async def has_partners(self, saleor_api_url: SaleorApiUrl) -> bool:
+        return bool(self.setup_.partners)
+
     async def setup(self, saleor_api_url: SaleorApiUrl, skus: Collection[str]) -> RoutingSetup:
         self.asked.append(frozenset(skus))
         offers = {

@@ -8,10 +8,11 @@ import contextlib
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from app.db.models import FraudAssessmentRow, OrderEventRow
+from app.db.models import FraudAssessmentRow, FraudReviewRow, OrderEventRow
 from app.pipeline import SUBSCRIPTIONS
+from app.pipeline.fraud import FraudReadPerBatch
 from app.pipeline.processing import Processing, Subscription
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
@@ -253,3 +254,42 @@ class TestBatchesSharingVelocityKeys:
         await started[1].wait()  # the first batch holds orders 1 and 2; the second takes 3 and 4
         assert list(await asyncio.gather(taking, second.process_due())) == [2, 2]
         assert await _deliveries(runtime) == [("order_created", "done", 0)] * 4
+
+
+class TestCapabilitiesOverABatch:
+    async def test_each_capability_after_fraud_reads_every_orders_decision_in_one_query(
+        self, send: Send, runtime: Runtime
+    ) -> None:
+        seen: dict[str, str | None] = {}
+
+        async def read_the_review(processing: Processing) -> None:
+            review = await FraudReadPerBatch(processing).review(
+                processing.delivery.saleor_api_url, processing.delivery.order_id
+            )
+            seen[processing.delivery.order_id] = None if review is None else review.status
+
+        worker = Worker(
+            runtime,
+            (*SUBSCRIPTIONS, Subscription("reads", frozenset({"order_created"}), read_the_review)),
+            concurrency=1,
+            batch=16,
+        )
+        await _store(send, [order_deliveries(n)[0] for n in (1, 2, 3)])
+        reads_of_reviews: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            if "FROM fraud_reviews" in statement:
+                reads_of_reviews.append(statement)
+
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            assert await worker.process_due() == 3
+        finally:
+            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+        async with runtime.sessions() as session:
+            reviews = dict((await session.execute(select(FraudReviewRow.order_id, FraudReviewRow.status))).all())
+        # What fraud decided for each order of the batch, as it stands after fraud's turn, not before it.
+        assert seen == {order_id(n): reviews.get(order_id(n)) for n in (1, 2, 3)}
+        assert any(status is not None for status in seen.values())
+        # Fraud, support and the extra capability: one read each for the three orders.
+        assert len(reads_of_reviews) == 3

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import RoutingInHouseRow, RoutingPartnerRow, RoutingSupplierOfferRow
@@ -61,6 +61,11 @@ class SqlRoutingSources:
     def __init__(self, session: AsyncSession, cipher: SecretCipher) -> None:
         self._session = session
         self._cipher = cipher
+
+    async def has_partners(self, saleor_api_url: SaleorApiUrl) -> bool:
+        return bool(
+            await self._session.scalar(select(exists().where(RoutingPartnerRow.saleor_api_url == saleor_api_url)))
+        )
 
     async def setup(self, saleor_api_url: SaleorApiUrl, skus: Collection[str]) -> RoutingSetup:
         # Each partner with its offers of the asked SKUs (none for a 3PL), in one query; the priorities in another.
