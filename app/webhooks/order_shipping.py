@@ -98,7 +98,9 @@ def planned_shipments(order: OrderPayload, plan: Sequence[RoutedShipment]) -> tu
         return f"routing's plan ships lines the order no longer has ({', '.join(unknown)})"
     return tuple(
         OrderShipment(
-            shipment.warehouse_id, tuple(cart_line(lines[units.line_id], units.quantity) for units in shipment.units)
+            shipment.warehouse_id,
+            tuple(cart_line(lines[units.line_id], units.quantity) for units in shipment.units),
+            shipment.leaves_at,
         )
         for shipment in plan
     )

@@ -101,10 +101,12 @@ class LiveQuotes:
 
 @dataclass(frozen=True, slots=True)
 class OrderShipment:
-    """The lines of a placed order that leave one warehouse (its Saleor id)."""
+    """The lines of a placed order that leave one warehouse (its Saleor id); ``leaves_at`` is when
+    routing planned it to leave, when it did (a supplier's after its handling days)."""
 
     warehouse_id: str
     lines: tuple[CartLine, ...]
+    leaves_at: datetime | None = None
 
     @property
     def units(self) -> dict[str, int]:

@@ -607,8 +607,8 @@ class ShippingQuoter:
     async def select_for_order(
         self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime | None = None
     ) -> OrderShippingDecision:
-        """The service each shipment of ``order`` goes with, at the level the shopper chose, leaving at
-        ``leaves_at`` (when the order was placed, unless said)."""
+        """The service each shipment of ``order`` goes with, at the level the shopper chose, leaving when
+        routing planned it to, else at ``leaves_at`` (when the order was placed, unless said)."""
         return await self._select(saleor_api_url, order, leaves_at or order.placed_at, None)
 
     async def reselect_for_order(
@@ -616,7 +616,8 @@ class ShippingQuoter:
     ) -> OrderShippingDecision:
         """The service each shipment goes with when it leaves at ``leaves_at`` (a fulfilment) and must still
         arrive by the date promised when the order was placed."""
-        return await self._select(saleor_api_url, order, leaves_at, promised_by)
+        leaving = tuple(replace(shipment, leaves_at=leaves_at) for shipment in order.shipments)  # not as planned
+        return await self._select(saleor_api_url, replace(order, shipments=leaving), leaves_at, promised_by)
 
     async def promised_by(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> date | None:
         """The date checkout promised for the order's level: counted from the channel's warehouse, which
@@ -641,7 +642,13 @@ class ShippingQuoter:
                 )
                 continue
             quoted = await self._quote(
-                saleor_api_url, store, warehouse, order.destination, shipment.lines, order.currency, leaves_at
+                saleor_api_url,
+                store,
+                warehouse,
+                order.destination,
+                shipment.lines,
+                order.currency,
+                shipment.leaves_at or leaves_at,
             )
             if isinstance(quoted, str):
                 decisions.append(ShipmentDecision(shipment.warehouse_id, quoted, None, None))

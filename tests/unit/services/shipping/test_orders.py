@@ -275,6 +275,16 @@ class TestRoutingPlan:
         )
         assert len(store.saleor.calls) == 2
 
+    async def test_a_planned_shipment_is_chosen_for_when_routing_planned_it_to_leave(self) -> None:
+        store = Store(shop=two_warehouses())
+        supplier = OrderShipment("WH-2", (line("L2"),), leaves_at=FRIDAY_AFTER_CUTOFF_NY)  # after its handling days
+        await store.choose(placed_order(OrderShipment("WH-1", (line("L1"),)), supplier), plan_revision=1)
+        # Leaving on Monday, only Next Day Air arrives by the promised Tuesday.
+        assert [(entry["source"], entry["service"]) for entry in store.shipping_metadata()[0]["shipments"]] == [
+            ("WH-1", "2nd Day Air"),
+            ("WH-2", "Next Day Air"),
+        ]
+
     async def test_a_re_plan_chooses_for_its_new_shipments_as_they_leave_now_and_writes_once(self) -> None:
         store = Store(shop=two_warehouses())
         await store.choose(shipments(("WH-1", "L1"), ("WH-2", "L2")), plan_revision=1)

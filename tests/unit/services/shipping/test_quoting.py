@@ -526,6 +526,15 @@ class TestSelectForOrder:
         assert await shop.quoter.promised_by(SHOP_API_URL, order) == date(2026, 12, 8)
         assert decision.shipments[1].lines()[0] == "From Newark, ships 2026-12-04"
 
+    async def test_a_planned_departure_counts_until_the_goods_really_leave(self) -> None:
+        planned = OrderShipment("WH-1", cart().lines, leaves_at=FRIDAY_AFTER_CUTOFF_NY)
+        chosen = await Shop().quoter.select_for_order(SHOP_API_URL, placed_order(planned))
+        assert chosen.shipments[0].lines()[0] == "From Brooklyn, ships 2026-12-07"
+        left = await Shop().quoter.reselect_for_order(
+            SHOP_API_URL, placed_order(planned), THURSDAY_NOON_NY, date(2026, 12, 8)
+        )
+        assert left.shipments[0].lines()[0] == "From Brooklyn, ships 2026-12-03"
+
     async def test_a_level_the_channel_does_not_promise_chooses_nothing(self) -> None:
         channels = [{"channel": "default", "warehouse": "WH-1", "levels": {"standard": {"promise_days": 5}}}]
         decision = await Shop(channels=channels).quoter.select_for_order(SHOP_API_URL, placed_order())
