@@ -104,8 +104,9 @@ async def choose_order_shipping(
     at ``plan_revision``, or Saleor's allocation when None (the store has no plan for the order).
 
     Chosen once per plan revision: later events and redeliveries write nothing. When routing re-plans,
-    the shipments the new plan no longer has are dropped, new ones are chosen for as they leave now, and
-    those it keeps keep their service; ``ops.shipping`` is rewritten with one note."""
+    the shipments the new plan no longer has are dropped, new ones are chosen for as they leave (when
+    routing planned, else now), and those it keeps keep their service; ``ops.shipping`` is rewritten
+    with one note."""
     stored = await decisions.get(url, order_id)
     if stored is not None:
         if stored.plan_revision == plan_revision:
@@ -163,19 +164,20 @@ async def _rechoose(
         if same is not None:
             left.remove(same)
             kept[index] = same
-    new = [shipment for index, shipment in enumerate(order.shipments) if index not in kept]
-    # The new shipments have not left yet: they leave now at the earliest, for the promise made at checkout.
-    chosen = await quoter.select_for_order(url, replace(order, shipments=tuple(new)), now)
-    fresh = iter(chosen.shipments)
+    if len(kept) == len(order.shipments) and not left:
+        await decisions.replace(url, replace(stored, plan_revision=plan_revision, updated_at=now))
+        return NotChosen(f"{_basis(plan_revision)} ships as before")
+    # The whole order is quoted, as rules weigh its value and product types; a new shipment leaves when
+    # routing planned it, or now at the earliest, and answers to the promise made at checkout.
+    chosen = await quoter.select_for_order(url, order, now)
+    fresh = [decided for index, decided in enumerate(chosen.shipments) if index not in kept]
     shipments = tuple(
-        kept[index] if index in kept else _shipment(next(fresh), shipment.units)
-        for index, shipment in enumerate(order.shipments)
+        kept[index] if index in kept else _shipment(decided, shipment.units)
+        for index, (shipment, decided) in enumerate(zip(order.shipments, chosen.shipments, strict=True))
     )
     revised = replace(stored, shipments=shipments, plan_revision=plan_revision, updated_at=now)
     await decisions.replace(url, revised)
-    if not new and not left:
-        return NotChosen(f"{_basis(plan_revision)} ships as before")
-    parts = [decided.note() for decided in chosen.shipments]
+    parts = [decided.note() for decided in fresh]
     parts += [f"{gone.source}: its shipment is no longer planned" for gone in left]
     note = f"{NOTE_PREFIX} ({stored.level}), re-chosen for {_basis(plan_revision)}: " + "; ".join(parts)
     await _write(saleor, revised, note)
@@ -185,7 +187,7 @@ async def _rechoose(
             "saleor_api_url": url,
             "order_id": stored.order_id,
             "plan_revision": plan_revision,
-            "chosen": len(new),
+            "chosen": len(fresh),
             "dropped": len(left),
         },
     )
