@@ -464,9 +464,11 @@ class CarrierAccountRow(Base):
 
 
 class ShippingDecisionRow(Base):
-    """The carrier service each shipment of an order goes with, chosen once when the order is cleared
-    (``app.services.shipping.orders``). ``shipments`` (JSON) holds each one's ``ops.shipping`` entry and
-    explanation; ``checked_fulfillments`` (JSON) the fulfilments already re-checked against the promise."""
+    """The carrier service each shipment of an order goes with, chosen when the order is cleared and again
+    when routing re-plans it (``app.services.shipping.orders``). ``shipments`` (JSON) holds each one's
+    ``ops.shipping`` entry, explanation and units per order line; ``checked_fulfillments`` (JSON) the
+    fulfilments already re-checked against the promise; ``plan_revision`` the routing plan's revision the
+    shipments follow (NULL: Saleor's allocation)."""
 
     __tablename__ = "shipping_decisions"
 
@@ -477,6 +479,7 @@ class ShippingDecisionRow(Base):
     checked_fulfillments: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    plan_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class RoutingPartnerRow(Base):

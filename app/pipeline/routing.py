@@ -24,11 +24,16 @@ from app.services.shipping.quoting import ShippingQuoter
 from app.webhooks.order_routing import order_to_route
 
 
+async def routes_orders(processing: Processing) -> bool:
+    """Whether the store has a 3PL or supplier; without one, Saleor's allocation stands and the store's
+    orders cost routing (and shipping, which follows its plans) one read per batch, not a few per order."""
+    url, sources = processing.delivery.saleor_api_url, processing.routing_sources
+    return await processing.reads.once(("routing partners", url), lambda: sources.has_partners(url))
+
+
 async def plan(processing: Processing) -> None:
     order, url = processing.payload.order, processing.delivery.saleor_api_url
-    sources = processing.routing_sources
-    # Most stores have no partner: their orders cost routing one read per batch, not a few per order.
-    if not await processing.reads.once(("routing partners", url), lambda: sources.has_partners(url)):
+    if not await routes_orders(processing):
         return
     if order.status in ("CANCELED", "DRAFT"):
         return
@@ -42,7 +47,7 @@ async def plan(processing: Processing) -> None:
         return await next_unit_costs(url, skus, currency, ledger=ledger)
 
     quoter = ShippingQuoter(SqlSettingsStore(session), SqlRateTableStore(session), None, cache=processing.live_quotes)
-    plans, quotes = SqlRoutingPlans(session), ShippingOriginQuotes(quoter)
+    plans, sources, quotes = SqlRoutingPlans(session), processing.routing_sources, ShippingOriginQuotes(quoter)
     routing = await plans.get(url, order.id)
     if routing is not None:  # planned: what may come now is a partner's rejection, noted on the order
         await replan_rejected(

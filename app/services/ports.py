@@ -468,7 +468,7 @@ class ShippingDecisions(Protocol):
         """Keep the order's first decision; False when it has one already (a redelivery)."""
 
     async def replace(self, url: SaleorApiUrl, decision: OrderShipping) -> None:
-        """Overwrite the order's decision (a fulfilment re-checked it)."""
+        """Overwrite the order's decision (a fulfilment re-checked it, or routing re-planned the order)."""
 
 
 class ShippingRevisions(Protocol):

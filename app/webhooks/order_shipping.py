@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from app.domain.shipping.model import Level
 from app.saleor.manifest import manifest_template
+from app.services.routing.plans import RoutedShipment
 from app.services.shipping.model import CartLine, OrderShipment, Place, PlacedOrder
 from app.webhooks.payloads import FulfillmentPayload, OrderLinePayload, OrderPayload
 
@@ -41,6 +42,7 @@ def cart_line(line: OrderLinePayload, quantity: int) -> CartLine:
         product_weight_kg=variant.product_weight_kg if variant is not None else None,
         product_type_weight_kg=variant.product_type_weight_kg if variant is not None else None,
         attributes=variant.attribute_readings if variant is not None else (),
+        line_id=line.id,
     )
 
 
@@ -76,20 +78,37 @@ def placed_with(order: OrderPayload, shipments: Callable[[], tuple[OrderShipment
     )
 
 
+def allocated_shipments(order: OrderPayload) -> tuple[OrderShipment, ...] | str:
+    """One shipment per warehouse Saleor allocated the order's units in, or why there is none."""
+    by_warehouse: dict[str, list[CartLine]] = defaultdict(list)
+    for line in order.lines:
+        for allocation in line.allocations:
+            if allocation.quantity > 0:
+                by_warehouse[allocation.warehouse.id].append(cart_line(line, allocation.quantity))
+    if not by_warehouse:
+        return "Saleor allocated none of its lines to a warehouse"
+    return tuple(OrderShipment(warehouse, tuple(lines)) for warehouse, lines in by_warehouse.items())
+
+
+def planned_shipments(order: OrderPayload, plan: Sequence[RoutedShipment]) -> tuple[OrderShipment, ...] | str:
+    """One shipment per shipment of routing's plan: its units, from its source's warehouse; or why not."""
+    lines = {line.id: line for line in order.lines}
+    unknown = sorted({units.line_id for shipment in plan for units in shipment.units} - set(lines))
+    if unknown:
+        return f"routing's plan ships lines the order no longer has ({', '.join(unknown)})"
+    return tuple(
+        OrderShipment(
+            shipment.warehouse_id,
+            tuple(cart_line(lines[units.line_id], units.quantity) for units in shipment.units),
+            shipment.leaves_at,
+        )
+        for shipment in plan
+    )
+
+
 def placed_order(order: OrderPayload) -> PlacedOrder | str:
     """The order's shipments, one per warehouse Saleor allocated its units in, or why it has none to choose for."""
-
-    def allocated() -> tuple[OrderShipment, ...] | str:
-        by_warehouse: dict[str, list[CartLine]] = defaultdict(list)
-        for line in order.lines:
-            for allocation in line.allocations:
-                if allocation.quantity > 0:
-                    by_warehouse[allocation.warehouse.id].append(cart_line(line, allocation.quantity))
-        if not by_warehouse:
-            return "Saleor allocated none of its lines to a warehouse"
-        return tuple(OrderShipment(warehouse, tuple(lines)) for warehouse, lines in by_warehouse.items())
-
-    return placed_with(order, allocated)
+    return placed_with(order, lambda: allocated_shipments(order))
 
 
 def fulfilled_order(order: OrderPayload, fulfillment: FulfillmentPayload) -> PlacedOrder | str:

@@ -40,6 +40,7 @@ def _shipments_json(routing: OrderRouting) -> str:
                 "kind": s.kind.value,
                 "partnerId": s.partner_id,
                 "units": _units_json(s.units),
+                "leavesAt": s.leaves_at.isoformat() if s.leaves_at is not None else None,
             }
             for s in routing.shipments
         ]
@@ -52,7 +53,13 @@ def _routing(row: RoutingPlanRow) -> OrderRouting:
         revision=row.revision,
         routed=row.routed,
         shipments=tuple(
-            RoutedShipment(SaleorId(s["warehouseId"]), SourceKind(s["kind"]), s["partnerId"], _units(s["units"]))
+            RoutedShipment(
+                SaleorId(s["warehouseId"]),
+                SourceKind(s["kind"]),
+                s["partnerId"],
+                _units(s["units"]),
+                datetime.fromisoformat(s["leavesAt"]) if s.get("leavesAt") else None,
+            )
             for s in json.loads(row.shipments)
         ),
         metadata=json.loads(row.metadata_),

@@ -17,7 +17,10 @@ from app.services.shipping.model import OrderShipping, ShipmentShipping
 
 def _shipments(decision: OrderShipping) -> str:
     return json.dumps(
-        [{"source": s.source, "entry": s.entry, "explanation": list(s.explanation)} for s in decision.shipments]
+        [
+            {"source": s.source, "entry": s.entry, "explanation": list(s.explanation), "units": dict(s.units)}
+            for s in decision.shipments
+        ]
     )
 
 
@@ -26,11 +29,14 @@ def _decision(row: ShippingDecisionRow) -> OrderShipping:
         order_id=row.order_id,
         level=Level(row.level),
         shipments=tuple(
-            ShipmentShipping(s["source"], s["entry"], tuple(s["explanation"])) for s in json.loads(row.shipments)
+            # Decisions kept before shipments carried their units have none.
+            ShipmentShipping(s["source"], s["entry"], tuple(s["explanation"]), s.get("units", {}))
+            for s in json.loads(row.shipments)
         ),
         checked_fulfillments=tuple(json.loads(row.checked_fulfillments)),
         decided_at=row.decided_at,
         updated_at=row.updated_at,
+        plan_revision=row.plan_revision,
     )
 
 
@@ -58,6 +64,7 @@ class SqlShippingDecisions:
                 "checked_fulfillments": json.dumps(list(decision.checked_fulfillments)),
                 "decided_at": decision.decided_at,
                 "updated_at": decision.updated_at,
+                "plan_revision": decision.plan_revision,
             },
         )
 
@@ -69,5 +76,6 @@ class SqlShippingDecisions:
                 shipments=_shipments(decision),
                 checked_fulfillments=json.dumps(list(decision.checked_fulfillments)),
                 updated_at=decision.updated_at,
+                plan_revision=decision.plan_revision,
             )
         )

@@ -250,7 +250,7 @@ async def _plan(
         return Unroutable((f"no plan: {exc}",))
 
 
-def _shipments(plan: Plan, setup: RoutingSetup) -> tuple[RoutedShipment, ...]:
+def _shipments(plan: Plan, setup: RoutingSetup, now: datetime) -> tuple[RoutedShipment, ...]:
     partners = {partner.warehouse_id: partner.id for partner in setup.partners}
     return tuple(
         RoutedShipment(
@@ -258,6 +258,7 @@ def _shipments(plan: Plan, setup: RoutingSetup) -> tuple[RoutedShipment, ...]:
             shipment.source.kind,
             partners.get(SaleorId(shipment.source.id)),
             tuple(RoutedUnits(units.line.id, units.line.sku, units.quantity) for units in shipment.units),
+            now + timedelta(days=Shipment(shipment.source, shipment.units).handling_days),  # as it was quoted
         )
         for shipment in plan.shipments
     )
@@ -306,7 +307,7 @@ async def plan_order(
         order_id=order_id,
         revision=1,
         routed=routed,
-        shipments=_shipments(outcome, setup) if isinstance(outcome, Plan) else (),
+        shipments=_shipments(outcome, setup, now) if isinstance(outcome, Plan) else (),
         metadata=outcome.to_metadata(),
         decided_at=now,
         updated_at=now,
@@ -378,7 +379,7 @@ async def replan_rejected(
             else Unroutable(("nothing left to re-plan: the rejected lines were shipped otherwise",))
         )
     kept = tuple(shipment for shipment in routing.shipments if shipment.warehouse_id not in excluded)
-    added = _shipments(outcome, setup) if isinstance(outcome, Plan) else ()
+    added = _shipments(outcome, setup, now) if isinstance(outcome, Plan) else ()
     gone = {hand_off.warehouse_id for hand_off in rejected}
     kept_entries = [entry for entry in _entries(routing.metadata) if _source_id(entry) not in gone]
     head = "re-planned without " + ", ".join(sorted(f"{warehouse} ({why})" for warehouse, why in excluded.items()))

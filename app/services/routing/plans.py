@@ -22,12 +22,14 @@ class RoutedUnits:
 @dataclass(frozen=True, slots=True)
 class RoutedShipment:
     """One source's share of a plan: the Saleor warehouse it ships from, and the partner running it
-    (None for the merchant's own)."""
+    (None for the merchant's own); ``leaves_at`` is when it was planned to leave, a supplier's after
+    its handling days (None in plans kept before it was recorded)."""
 
     warehouse_id: SaleorId
     kind: SourceKind
     partner_id: str | None
     units: tuple[RoutedUnits, ...]
+    leaves_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

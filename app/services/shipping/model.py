@@ -45,6 +45,7 @@ class CartLine:
     product_type_weight_kg: Decimal | None = None
     # The variant's attributes, then its product's: where the merchant keeps the packed size.
     attributes: tuple[AttributeReading, ...] = ()
+    line_id: str = ""  # the order line these units are of; a checkout's lines have none
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +101,20 @@ class LiveQuotes:
 
 @dataclass(frozen=True, slots=True)
 class OrderShipment:
-    """The lines of a placed order that leave one warehouse (its Saleor id)."""
+    """The lines of a placed order that leave one warehouse (its Saleor id); ``leaves_at`` is when
+    routing planned it to leave, when it did (a supplier's after its handling days)."""
 
     warehouse_id: str
     lines: tuple[CartLine, ...]
+    leaves_at: datetime | None = None
+
+    @property
+    def units(self) -> dict[str, int]:
+        """Units per order line id."""
+        units: dict[str, int] = {}
+        for line in self.lines:
+            units[line.line_id] = units.get(line.line_id, 0) + line.quantity
+        return units
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +193,12 @@ class ConnectionCheck:
 @dataclass(frozen=True, slots=True)
 class ShipmentShipping:
     """One shipment of an order as decided: its ``ops.shipping`` entry (None when no service could be
-    chosen) and why, candidate by candidate."""
+    chosen) and why, candidate by candidate; ``units`` it carries per order line id."""
 
     source: str  # the Saleor id of the warehouse it leaves from
     entry: Mapping[str, object] | None
     explanation: tuple[str, ...]
+    units: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def meets_promise(self) -> bool:
@@ -195,8 +207,9 @@ class ShipmentShipping:
 
 @dataclass(frozen=True, slots=True)
 class OrderShipping:
-    """The services an order's shipments go with, kept once per order; ``checked_fulfillments`` are the
-    fulfilments already re-checked against the promise."""
+    """The services an order's shipments go with, kept per order; ``checked_fulfillments`` are the
+    fulfilments already re-checked against the promise. The shipments are routing's plan at
+    ``plan_revision``, or Saleor's allocation when it is None (the store has no plan for the order)."""
 
     order_id: str
     level: Level
@@ -204,6 +217,7 @@ class OrderShipping:
     checked_fulfillments: tuple[str, ...]
     decided_at: datetime
     updated_at: datetime
+    plan_revision: int | None = None
 
     @property
     def needs_attention(self) -> bool:

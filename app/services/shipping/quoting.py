@@ -534,6 +534,21 @@ def _packing_lines(lines: Sequence[CartLine], config: ShippingConfiguration) -> 
     return packing
 
 
+def _promised_by(config: ShippingConfiguration, order: PlacedOrder) -> date | None:
+    """The date checkout promised for the order's level, counted from the channel's warehouse (which
+    checkout quotes from) whatever warehouse ships it: each shipment, and routing's plan, answer to it."""
+    channel = config.channels.get(order.channel)
+    if channel is None:
+        return None
+    destination = order.destination
+    try:
+        calendar = BusinessCalendar(destination.country, subdivision_of(destination.country, destination.country_area))
+    except InvalidSetting:
+        return None
+    warehouse = config.warehouses[channel.warehouse_id].warehouse
+    return channel.promise.promised_by(order.level, order.placed_at, warehouse, calendar)
+
+
 class ShippingQuoter:
     """Checkout options and order services from a store's settings, rate tables and carrier accounts."""
 
@@ -589,33 +604,25 @@ class ShippingQuoter:
             outcomes.append(_offer(selection, channel.pricing[level], cart, today, config.locale))
         return CheckoutExplanation(cart.channel, cart.destination, None, quoted, tuple(outcomes))
 
-    async def select_for_order(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> OrderShippingDecision:
-        """The service each shipment of ``order`` goes with, at the level the shopper chose."""
-        return await self._select(saleor_api_url, order, order.placed_at, None)
+    async def select_for_order(
+        self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime | None = None
+    ) -> OrderShippingDecision:
+        """The service each shipment of ``order`` goes with, at the level the shopper chose, leaving when
+        routing planned it to, else at ``leaves_at`` (when the order was placed, unless said)."""
+        return await self._select(saleor_api_url, order, leaves_at or order.placed_at, None)
 
     async def reselect_for_order(
         self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime, promised_by: date
     ) -> OrderShippingDecision:
         """The service each shipment goes with when it leaves at ``leaves_at`` (a fulfilment) and must still
         arrive by the date promised when the order was placed."""
-        return await self._select(saleor_api_url, order, leaves_at, promised_by)
+        leaving = tuple(replace(shipment, leaves_at=leaves_at) for shipment in order.shipments)  # not as planned
+        return await self._select(saleor_api_url, replace(order, shipments=leaving), leaves_at, promised_by)
 
     async def promised_by(self, saleor_api_url: SaleorApiUrl, order: PlacedOrder) -> date | None:
         """The date checkout promised for the order's level: counted from the channel's warehouse, which
         checkout quotes from, whatever warehouse ships it. None when the channel promises no such level."""
-        config = (await self._store(saleor_api_url, recent=False)).config
-        channel = config.channels.get(order.channel)
-        if channel is None:
-            return None
-        destination = order.destination
-        try:
-            calendar = BusinessCalendar(
-                destination.country, subdivision_of(destination.country, destination.country_area)
-            )
-        except InvalidSetting:
-            return None
-        warehouse = config.warehouses[channel.warehouse_id].warehouse
-        return channel.promise.promised_by(order.level, order.placed_at, warehouse, calendar)
+        return _promised_by((await self._store(saleor_api_url, recent=False)).config, order)
 
     async def _select(
         self, saleor_api_url: SaleorApiUrl, order: PlacedOrder, leaves_at: datetime, promised: date | None
@@ -624,6 +631,7 @@ class ShippingQuoter:
         config = store.config
         channel = config.channels.get(order.channel)
         product_lines = [line for shipment in order.shipments for line in shipment.lines]
+        promised_by = promised if promised is not None else _promised_by(config, order)
         decisions = []
         for shipment in order.shipments:
             warehouse = config.warehouses.get(shipment.warehouse_id)
@@ -634,18 +642,17 @@ class ShippingQuoter:
                 )
                 continue
             quoted = await self._quote(
-                saleor_api_url, store, warehouse, order.destination, shipment.lines, order.currency, leaves_at
+                saleor_api_url,
+                store,
+                warehouse,
+                order.destination,
+                shipment.lines,
+                order.currency,
+                shipment.leaves_at or leaves_at,
             )
             if isinstance(quoted, str):
                 decisions.append(ShipmentDecision(shipment.warehouse_id, quoted, None, None))
                 continue
-            promised_by = (
-                promised
-                if promised is not None
-                else channel.promise.promised_by(
-                    order.level, order.placed_at, warehouse.warehouse, quoted.destination_calendar
-                )
-            )
             if promised_by is None:
                 problem = f"channel {order.channel} promises no {order.level} delivery"
                 decisions.append(ShipmentDecision(shipment.warehouse_id, problem, quoted, None))

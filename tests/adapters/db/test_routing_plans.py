@@ -30,7 +30,7 @@ ROUTING = OrderRouting(
     order_id=ORDER,
     revision=1,
     routed=True,
-    shipments=(RoutedShipment(WEST, SourceKind.THIRD_PARTY, "p-west", UNITS),),
+    shipments=(RoutedShipment(WEST, SourceKind.THIRD_PARTY, "p-west", UNITS, NOW + timedelta(days=1)),),
     metadata={"v": 1, "plan": [], "shipments": 1, "explanation": ["1 shipment"]},
     decided_at=NOW,
     updated_at=NOW,

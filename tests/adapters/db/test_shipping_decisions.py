@@ -1,4 +1,5 @@
-"""Orders' shipping decisions on a real database: kept once per order, replaced by a re-check, per store."""
+"""Orders' shipping decisions on a real database: kept once per order, replaced by a re-check or a re-plan,
+per store."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ DECISION = OrderShipping(
     order_id="T3JkZXI6MQ==",
     level=Level.STANDARD,
     shipments=(
-        ShipmentShipping("V2FyZWhvdXNlOjE=", ENTRY, ("standard by 2026-12-02: UPS Ground",)),
+        ShipmentShipping("V2FyZWhvdXNlOjE=", ENTRY, ("standard by 2026-12-02: UPS Ground",), {"L1": 2}),
         ShipmentShipping("V2FyZWhvdXNlOjI=", None, ("Shipment from V2FyZWhvdXNlOjI=: nothing to ship",)),
     ),
     checked_fulfillments=(),
@@ -62,3 +63,15 @@ async def test_a_recheck_replaces_the_shipments_and_records_the_fulfilment(decis
     await decisions.replace(SHOP, rechecked)
     assert await decisions.get(SHOP, DECISION.order_id) == rechecked
     assert await decisions.get(OTHER, DECISION.order_id) == DECISION
+
+
+async def test_a_re_plan_replaces_the_shipments_and_the_plan_revision(decisions: SqlShippingDecisions) -> None:
+    await decisions.add(SHOP, replace(DECISION, plan_revision=1))
+    replanned = replace(
+        DECISION,
+        shipments=(ShipmentShipping("V2FyZWhvdXNlOjM=", ENTRY, ("re-planned",), {"L1": 1, "L2": 3}),),
+        plan_revision=2,
+        updated_at=NOW + timedelta(days=1),
+    )
+    await decisions.replace(SHOP, replanned)
+    assert await decisions.get(SHOP, DECISION.order_id) == replanned

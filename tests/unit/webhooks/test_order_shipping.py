@@ -6,9 +6,12 @@ import base64
 from decimal import Decimal
 from typing import Any
 
+from app.domain.ids import SaleorId
+from app.domain.routing.model import SourceKind
 from app.domain.shipping.model import Level
+from app.services.routing.plans import RoutedShipment, RoutedUnits
 from app.services.shipping.model import Place
-from app.webhooks.order_shipping import fulfilled_order, placed_order
+from app.webhooks.order_shipping import fulfilled_order, placed_order, planned_shipments
 from app.webhooks.payloads import FulfillmentPayload, OrderPayload
 from tests.builders import fulfillment_payload, order_line_payload, order_payload, variant_payload
 
@@ -43,9 +46,9 @@ def test_each_warehouse_allocated_in_is_a_shipment_at_the_level_the_app_offered(
     assert not isinstance(placed, str)
     assert (placed.level, placed.channel, placed.currency) == (Level.EXPEDITED, "default-channel", "USD")
     assert placed.destination == Place("US", "97205", "PORTLAND", "", "12 Elm St")
-    assert [(s.warehouse_id, [line.quantity for line in s.lines]) for s in placed.shipments] == [
-        (MAIN, [2]),
-        (TPL, [1]),
+    assert [(s.warehouse_id, s.units) for s in placed.shipments] == [
+        (MAIN, {"T3JkZXJMaW5lOjE=": 2}),
+        (TPL, {"T3JkZXJMaW5lOjE=": 1}),
     ]
     (line,) = placed.shipments[0].lines
     assert (line.weight_kg, line.product_type, line.line_total) == (Decimal("0.400"), "Drinkware", Decimal("25.0"))
@@ -77,4 +80,17 @@ def test_a_fulfilment_is_one_shipment_of_what_it_sends_from_its_warehouse() -> N
     shipped = fulfilled_order(order(), sent)
     assert not isinstance(shipped, str)
     (shipment,) = shipped.shipments
-    assert (shipment.warehouse_id, [line.quantity for line in shipment.lines]) == (TPL, [1])
+    assert (shipment.warehouse_id, shipment.units) == (TPL, {"T3JkZXJMaW5lOjE=": 1})
+
+
+def test_each_shipment_of_routing_s_plan_is_a_shipment_of_its_units_from_its_source() -> None:
+    plan = (
+        RoutedShipment(SaleorId(TPL), SourceKind.THIRD_PARTY, "p-west", (RoutedUnits("T3JkZXJMaW5lOjE=", "MUG", 3),)),
+    )
+    planned = planned_shipments(order(), plan)  # Saleor allocated 2 to MAIN and 1 to TPL: the plan decides
+    assert not isinstance(planned, str)
+    (shipment,) = planned
+    assert (shipment.warehouse_id, shipment.units) == (TPL, {"T3JkZXJMaW5lOjE=": 3})
+    assert shipment.lines[0].line_total == Decimal("37.50")
+    gone = (RoutedShipment(SaleorId(MAIN), SourceKind.IN_HOUSE, None, (RoutedUnits("T3JkZXJMaW5lOjk=", "MUG", 1),)),)
+    assert planned_shipments(order(), gone) == "routing's plan ships lines the order no longer has (T3JkZXJMaW5lOjk=)"

@@ -112,12 +112,17 @@ class TestAClearedOrder:
         # East ships the tee at 6.00 + nothing; West at 7.00 + 1.50 of fees.
         assert [(s.warehouse_id, s.partner_id) for s in routed.routing.shipments] == [(EAST, None)]
 
-    async def test_the_supplier_is_quoted_leaving_after_its_handling_days(self) -> None:
+    async def test_the_supplier_is_quoted_and_kept_leaving_after_its_handling_days(self) -> None:
         store = Store()
         await store.plan(order_to_route({EAST: {"MUG": 0}}, line("L1", "MUG", 2)))
         assert (ACME, ("MUG",), NOW + timedelta(days=1)) in store.quotes.asked
         (shipment,) = store.plans.plans[ORDER].shipments
-        assert (shipment.warehouse_id, shipment.partner_id) == (ACME, "p-acme")
+        # Shipping chooses the service for when it leaves, as the plan was quoted.
+        assert (shipment.warehouse_id, shipment.partner_id, shipment.leaves_at) == (
+            ACME,
+            "p-acme",
+            NOW + timedelta(days=1),
+        )
 
     async def test_only_the_order_s_skus_are_asked_of_the_sources(self) -> None:
         store = Store()

@@ -512,6 +512,29 @@ class TestSelectForOrder:
         assert len(decision.entries) == 1
         assert decision.needs_attention
 
+    async def test_every_shipment_answers_to_the_date_checkout_promised_from_the_channel_s_warehouse(self) -> None:
+        early_cutoff = warehouse(id="WH-2", name="Newark", cutoffs=dict.fromkeys(WEEKDAYS, "08:00"))
+        shop = Shop(warehouses=[warehouse(), early_cutoff])
+        shop.tables.tables.append(replace(shop.tables.tables[0], warehouse_id="WH-2"))
+        order = placed_order(OrderShipment("WH-1", cart().lines), OrderShipment("WH-2", cart().lines))
+        decision = await shop.quoter.select_for_order(SHOP_API_URL, order)
+        # Newark is past its cut-off and ships Friday, yet the shopper was promised Tuesday from Brooklyn.
+        assert [(entry["source"], entry["promisedBy"]) for entry in decision.entries] == [
+            ("WH-1", "2026-12-08"),
+            ("WH-2", "2026-12-08"),
+        ]
+        assert await shop.quoter.promised_by(SHOP_API_URL, order) == date(2026, 12, 8)
+        assert decision.shipments[1].lines()[0] == "From Newark, ships 2026-12-04"
+
+    async def test_a_planned_departure_counts_until_the_goods_really_leave(self) -> None:
+        planned = OrderShipment("WH-1", cart().lines, leaves_at=FRIDAY_AFTER_CUTOFF_NY)
+        chosen = await Shop().quoter.select_for_order(SHOP_API_URL, placed_order(planned))
+        assert chosen.shipments[0].lines()[0] == "From Brooklyn, ships 2026-12-07"
+        left = await Shop().quoter.reselect_for_order(
+            SHOP_API_URL, placed_order(planned), THURSDAY_NOON_NY, date(2026, 12, 8)
+        )
+        assert left.shipments[0].lines()[0] == "From Brooklyn, ships 2026-12-03"
+
     async def test_a_level_the_channel_does_not_promise_chooses_nothing(self) -> None:
         channels = [{"channel": "default", "warehouse": "WH-1", "levels": {"standard": {"promise_days": 5}}}]
         decision = await Shop(channels=channels).quoter.select_for_order(SHOP_API_URL, placed_order())
