@@ -84,10 +84,17 @@ class InMemoryRoutingPlans:
 
 
 class RecordingHandOffs:
-    """The hand-offs a decision sent, as (order id, partner id, endpoint, body)."""
+    """The hand-offs a decision sent, as (order id, partner id, endpoint, body), and the purchase orders
+    it e-mailed, as (order id, partner id, address, purchase order)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.mailed: list[tuple[str, str, str, dict[str, Any]]] = []
 
     async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
         self.sent.append((order_id, partner_id, endpoint, dict(body)))
+
+    async def send_purchase_order(
+        self, order_id: SaleorId, partner_id: str, to: str, purchase_order: Mapping[str, Any]
+    ) -> None:
+        self.mailed.append((order_id, partner_id, to, dict(purchase_order)))
