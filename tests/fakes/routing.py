@@ -10,7 +10,7 @@ from typing import Any
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.routing.model import RoutingSetup
-from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
+from app.services.routing.plans import HandOff, OpenHandOff, OrderRouting, PartnerShipment
 from tests.builders import SHOP_API_URL
 
 
@@ -69,6 +69,13 @@ class InMemoryRoutingPlans:
 
     async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
         self.hand_offs_ = [hand_off if kept.id == hand_off.id else kept for kept in self.hand_offs_]
+
+    async def open_hand_offs(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> list[OpenHandOff]:
+        return [
+            OpenHandOff(hand_off, None)
+            for hand_off in self.hand_offs_
+            if hand_off.partner_id == partner_id and hand_off.is_open
+        ]
 
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
         return self.shipments.get((hand_off_id, shipment_id))
