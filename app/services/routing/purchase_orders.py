@@ -34,8 +34,9 @@ _ADDRESS_LINES = (
     ("companyName",),
     ("streetAddress1",),
     ("streetAddress2",),
-    ("postalCode", "city", "cityArea"),
-    ("countryArea", "country"),
+    ("cityArea",),
+    ("city", "countryArea", "postalCode"),
+    ("country",),
 )
 
 
@@ -229,7 +230,11 @@ def compose_purchase_order(
     message["Message-ID"] = make_msgid(domain=settings.reply_domain)
     message.set_content(purchase_order_text(order, sender=sender, public_url=public_url))
     message.add_attachment(
-        purchase_order_csv(order).encode(), maintype="text", subtype="csv", filename=attachment_name(order)
+        purchase_order_csv(order).encode(),
+        maintype="text",
+        subtype="csv",
+        filename=attachment_name(order),
+        params={"charset": "utf-8"},
     )
     return message
 
