@@ -150,7 +150,7 @@ class TestMail:
         (attachment,) = message.iter_attachments()
         assert attachment.get_filename() == "purchase-order-1001.csv"
         assert attachment.get_content_type() == "text/csv"
-        assert attachment.get_payload(decode=True).decode() == purchase_order_csv(SUPPLIER_ORDER)
+        assert attachment.get_content() == purchase_order_csv(SUPPLIER_ORDER)
 
     async def test_is_sent_through_the_store_s_smtp_server(self) -> None:
         sender = FakeMailSender()
