@@ -3,6 +3,7 @@ offers replaced by feeds, the planner's setup read in one go, each store seeing 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -187,3 +188,23 @@ async def test_setup_is_two_queries_however_many_partners(sources: SqlRoutingSou
     finally:
         event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
     assert len(statements) == 2, statements
+
+
+async def test_of_two_simultaneous_adds_of_one_name_the_later_keeps_nothing(
+    runtime: Runtime, installation: Installation
+) -> None:
+    """The second transaction's insert waits for the first to commit, then finds the name taken."""
+    first = runtime.sessions()
+    second = runtime.sessions()
+    async with first, second:
+        assert await SqlRoutingSources(first, runtime.cipher).add_partner(SHOP, WEST, "west-secret", NOW)
+        later = asyncio.create_task(
+            SqlRoutingSources(second, runtime.cipher).add_partner(SHOP, replace(ACME, name=WEST.name), "s", NOW)
+        )
+        await asyncio.sleep(0.2)
+        assert not later.done()  # waiting for the first transaction
+        await first.commit()
+        assert not await later
+        await second.commit()
+    async with runtime.sessions() as session:
+        assert await SqlRoutingSources(session, runtime.cipher).partners(SHOP) == [WEST]
