@@ -352,6 +352,8 @@ class TestPurchaseOrderByEMail:
     async def test_without_smtp_the_purchase_order_waits_saying_why_and_goes_once_the_server_is_set(
         self,
         send: Send,
+        client: httpx.AsyncClient,
+        staff_headers: Any,
         runtime: Runtime,
         worker: Worker,
         clock: FixedClock,
@@ -363,6 +365,9 @@ class TestPurchaseOrderByEMail:
         assert (effect.status, effect.attempts) == ("pending", 1)
         assert effect.last_error == f"MailNotSent: {NO_SMTP}"
         assert box.received == []
+        page = await client.get("/api/dashboard/fragments/pipeline", headers=staff_headers())
+        assert "Purchase order (e-mail to a partner)" in page.text
+        assert "Not e-mailed: purchase orders go out through the store&#39;s SMTP server, and none is set" in page.text
         await _set_smtp(runtime, clock, port)
         clock.advance(hours=1)
         await worker.drain()
