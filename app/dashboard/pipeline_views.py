@@ -24,6 +24,7 @@ EFFECT_LABELS = {
     EffectKind.CANCEL: "Cancel the order",
     EffectKind.NOTE: "Order note",
     EffectKind.SUPPORT_REPLY: "Support reply (e-mail)",
+    EffectKind.PURCHASE_ORDER: "Purchase order (e-mail to a partner)",
 }
 # A Saleor error is stored as "<exception>: <operation>: <message>" (app.errors.SaleorApiError).
 _SALEOR_ERROR = re.compile(r"(Saleor\w*Error): [^:\s]+: (.*)", re.DOTALL)
@@ -34,6 +35,8 @@ _SALEOR_LEADS = {
     "SaleorGraphQLError": "Saleor answered with an error: ",
 }
 _OTHER_LEADS = {"ValidationError": "The order in this webhook could not be read"}
+# Errors whose message says it all, after a lead in plain words (support replies, purchase orders).
+_MESSAGE_LEADS = {"MailNotSent": "Not e-mailed: "}
 
 
 def _plural(count: int, word: str) -> str:
@@ -48,8 +51,8 @@ def reason(error: str | None) -> tuple[str, str | None]:
         name, message = saleor.groups()
         text = _SALEOR_LEADS.get(name, "") + _AFTER_ATTEMPTS.sub("", message)
     else:
-        name = error.partition(":")[0]
-        text = _OTHER_LEADS.get(name, error)
+        name, _, message = error.partition(": ")
+        text = _MESSAGE_LEADS[name] + message if name in _MESSAGE_LEADS else _OTHER_LEADS.get(name, error)
     text = text[:1].upper() + text[1:]
     return text, None if text == error else error
 

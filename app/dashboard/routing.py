@@ -20,23 +20,33 @@ from app.dashboard import routing_views as views
 from app.dashboard.router import templates
 from app.dashboard.shipping_views import problem_rows
 from app.dashboard.view_models import parse_locale
-from app.dependencies import DashboardContext, RoutingSourceStoreDep, RuntimeDep, SettingsStoreDep, require_permissions
+from app.dependencies import (
+    DashboardContext,
+    RoutingPlansDep,
+    RoutingSourceStoreDep,
+    RuntimeDep,
+    SettingsStoreDep,
+    require_permissions,
+)
 from app.domain.routing.model import SourceKind
 from app.errors import SaleorApiError
 from app.services.ports import WarehouseRef
 from app.services.routing.sources import (
     PARTNER_FIELDS,
     FeedRejected,
+    PartnerBusy,
     SourcesRejected,
     add_partner,
     import_feed,
     read_feed_csv,
+    remove_partner,
     rotate_secret,
     set_in_house_priority,
     supplier,
     update_partner,
 )
 from app.services.settings import store_timezone
+from app.services.support.mail import mail_settings
 
 router = APIRouter()
 RoutingManagerDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
@@ -93,11 +103,15 @@ class _Page:
         warehouses = await self.warehouses()
         partners = await self.sources.partners(self.url)
         rows = views.warehouse_rows(warehouses, partners, await self.sources.in_house(self.url))
+        by_e_mail = views.taking_e_mail(partners)
         context = {
             "warehouses": rows,
             "partners": views.partner_rows(partners, {row.id: row.name for row in rows}, self.locale),
             "saleor_unavailable": warehouses is None,
+            # Purchase orders go out through support's SMTP server: without one they wait, retried.
+            "mail_unset": by_e_mail if by_e_mail and await mail_settings(self.settings, self.url) is None else [],
             "message": None,
+            "remove_refused": None,
             "secret": None,
             "in_house_errors": {},
             "in_house_form": {},
@@ -206,11 +220,16 @@ async def edit(partner_id: str, page: PageDep) -> HTMLResponse:
 
 
 @router.post(views.ACTIONS + "/partners/{partner_id}/remove", response_class=HTMLResponse)
-async def remove(partner_id: str, page: PageDep) -> HTMLResponse:
-    partner = await page.sources.partner(page.url, partner_id)
-    if partner is None or not await page.sources.remove_partner(page.url, partner_id):
+async def remove(partner_id: str, page: PageDep, plans: RoutingPlansDep) -> HTMLResponse:
+    """Refused, with the hand-offs it still has to ship, while the partner has any."""
+    outcome = await remove_partner(page.sources, plans, page.url, partner_id)
+    if outcome is None:
         return await page.sources_page(status_code=404, message="That partner is not set up.")
-    message = f"{partner.name} removed: routing no longer sends it shipments, and its warehouse is in-house again."
+    if isinstance(outcome, PartnerBusy):
+        zone = await store_timezone(page.settings, page.url)
+        refused = views.remove_refused(outcome, zone, page.locale)
+        return await page.sources_page(status_code=409, remove_refused=refused, notice="Partner not removed.")
+    message = f"{outcome.name} removed: routing no longer sends it shipments, and its warehouse is in-house again."
     return await page.sources_page(message=message, notice="Partner removed.")
 
 

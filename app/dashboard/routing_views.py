@@ -15,8 +15,9 @@ from app.domain.ids import SaleorId
 from app.domain.money import Money
 from app.domain.routing.model import SourceKind
 from app.services.ports import WarehouseRef
-from app.services.routing.model import KeptOffer, Partner
-from app.services.routing.sources import PARTNER_FIELDS, PARTNER_KINDS
+from app.services.routing.model import HandOffMethod, KeptOffer, Partner
+from app.services.routing.plans import OpenHandOff
+from app.services.routing.sources import PARTNER_FIELDS, PARTNER_KINDS, PartnerBusy
 
 FRAGMENTS = "/api/dashboard/fragments/routing"
 ACTIONS = "/api/dashboard/routing"
@@ -153,3 +154,31 @@ def offer_list(offers: Sequence[KeptOffer], zone: ZoneInfo, locale: Locale) -> O
     )
     latest: datetime | None = max((kept.updated_at for kept in offers), default=None)
     return OfferList(rows, len(offers), "" if latest is None else local_time(latest, zone, locale))
+
+
+def taking_e_mail(partners: Sequence[Partner]) -> list[str]:
+    """The names of the partners that receive purchase orders by e-mail."""
+    return [partner.name for partner in partners if partner.hand_off is HandOffMethod.EMAIL]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveRefused:
+    partner_id: str
+    name: str
+    hand_offs: tuple[str, ...]  # one sentence each: the order, its status, the units still to ship
+
+
+def _open_hand_off(open_hand_off: OpenHandOff, zone: ZoneInfo, locale: Locale) -> str:
+    hand_off = open_hand_off.hand_off
+    order = f"order #{open_hand_off.order_number}" if open_hand_off.order_number else f"order {hand_off.order_id}"
+    to_ship = sum(hand_off.unshipped(line_id) for line_id in {units.line_id for units in hand_off.units})
+    return (
+        f"{order}: {hand_off.status.value} {local_time(hand_off.created_at, zone, locale)}, "
+        f"{to_ship} unit{'' if to_ship == 1 else 's'} to ship (hand-off {hand_off.id})"
+    )
+
+
+def remove_refused(busy: PartnerBusy, zone: ZoneInfo, locale: Locale) -> RemoveRefused:
+    return RemoveRefused(
+        busy.partner.id, busy.partner.name, tuple(_open_hand_off(open_, zone, locale) for open_ in busy.open)
+    )

@@ -38,7 +38,8 @@ from app.pipeline import support
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
-from app.services.support.mail import deliver_reply, mail_settings
+from app.services.routing.purchase_orders import deliver_purchase_order
+from app.services.support.mail import SupportMailSettings, deliver_reply, mail_settings
 from app.webhooks.payloads import OrderEventPayload
 
 if TYPE_CHECKING:
@@ -302,6 +303,8 @@ class Worker:
                 outcome = await self._send_mail(effect)
             elif effect.kind == EffectKind.HAND_OFF:
                 outcome = await self._hand_off(effect)
+            elif effect.kind == EffectKind.PURCHASE_ORDER:
+                outcome = await self._send_purchase_order(effect)
             else:
                 saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
                 outcome = await deliver(effect, saleor)
@@ -326,13 +329,27 @@ class Worker:
         )
         return None
 
+    async def _mail_settings(self, effect: Effect) -> SupportMailSettings | None:
+        """The store's SMTP server as set now, read on a session closed before the mail server is called."""
+        async with self._runtime.sessions() as session:
+            return await mail_settings(SqlSettingsStore(session), effect.saleor_api_url)
+
     async def _send_mail(self, effect: Effect) -> str:
-        """A support reply, through the store's SMTP server as set now; its settings are read on a session
-        closed before the mail server is called."""
+        """A support reply, through the store's SMTP server."""
         runtime = self._runtime
-        async with runtime.sessions() as session:
-            configured = await mail_settings(SqlSettingsStore(session), effect.saleor_api_url)
+        configured = await self._mail_settings(effect)
         return await deliver_reply(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
+
+    async def _send_purchase_order(self, effect: Effect) -> str:
+        """A purchase order e-mailed to its partner, through the store's SMTP server."""
+        runtime = self._runtime
+        return await deliver_purchase_order(
+            effect.payload,
+            await self._mail_settings(effect),
+            public_url=runtime.settings.public_url,
+            sender=runtime.mail_sender,
+            cipher=runtime.cipher,
+        )
 
     async def _hand_off(self, effect: Effect) -> str:
         """Post a hand-off to its partner, signed with the partner's secret as it is now."""

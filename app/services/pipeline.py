@@ -28,6 +28,7 @@ class EffectKind:
     ROUTING = "routing"  # ops.routing and the note
     FULFIL = "fulfil"  # a partner's confirmed shipment as a Saleor fulfilment
     HAND_OFF = "hand_off"  # a shipment posted to its partner, not to Saleor (``app.services.routing.hand_offs``)
+    PURCHASE_ORDER = "purchase_order"  # a shipment e-mailed to its partner (app.services.routing.purchase_orders)
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -148,6 +149,16 @@ class Outbox:
             order_id,
             EffectKind.HAND_OFF,
             {"partner": partner_id, "endpoint": endpoint, "body": body},
+            lane=f"partner:{partner_id}",
+        )
+
+    async def send_purchase_order(
+        self, order_id: SaleorId, partner_id: str, to: str, purchase_order: Mapping[str, Any]
+    ) -> None:
+        await self._add(
+            order_id,
+            EffectKind.PURCHASE_ORDER,
+            {"partner": partner_id, "to": to, "purchaseOrder": purchase_order},
             lane=f"partner:{partner_id}",
         )
 

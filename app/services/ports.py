@@ -19,7 +19,7 @@ from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
-from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
+from app.services.routing.plans import HandOff, OpenHandOff, OrderRouting, PartnerShipment
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
@@ -498,8 +498,9 @@ class RoutingSourceStore(RoutingSources, Protocol):
         """Every partner of the store, by name."""
 
     async def partner(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> Partner | None: ...
-    async def add_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, secret: str, at: datetime) -> None:
-        """Keep a new partner with its signing secret; its warehouse stops being in-house."""
+    async def add_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, secret: str, at: datetime) -> bool:
+        """Keep a new partner with its signing secret; its warehouse stops being in-house. False, and
+        nothing kept, when another partner of the store has its name or warehouse (added meanwhile)."""
 
     async def update_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, at: datetime) -> bool:
         """Replace the partner's terms (its secret stays); False for an unknown partner."""
@@ -544,6 +545,9 @@ class RoutingPlans(Protocol):
 
     async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
         """Keep the hand-off's new status, reason and units shipped."""
+
+    async def open_hand_offs(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> list[OpenHandOff]:
+        """The partner's hand-offs it has still to ship (``HandOff.is_open``), oldest first."""
 
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None: ...
     async def add_shipment(self, saleor_api_url: SaleorApiUrl, shipment: PartnerShipment) -> None: ...

@@ -41,7 +41,8 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
             names[warehouse] = held.warehouse.name
             spare = held.quantity - held.quantity_allocated + own[(warehouse, sku)]
             stock[warehouse][sku] = max(0, spare)
-        lines.append(LineToRoute(line.id, sku, cart_line(line, remaining)))
+        name = " ".join(part for part in (line.product_name, line.variant_name) if part)
+        lines.append(LineToRoute(line.id, sku, cart_line(line, remaining), name))
     if not lines:
         return None
     placed = placed_with(order, lambda: (OrderShipment("", tuple(line.cart for line in lines)),))

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.routing.model import RoutingSetup
-from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
+from app.services.routing.plans import HandOff, OpenHandOff, OrderRouting, PartnerShipment
 from tests.builders import SHOP_API_URL
 
 
@@ -73,6 +73,13 @@ class InMemoryRoutingPlans:
     async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
         self.hand_offs_ = [hand_off if kept.id == hand_off.id else kept for kept in self.hand_offs_]
 
+    async def open_hand_offs(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> list[OpenHandOff]:
+        return [
+            OpenHandOff(hand_off, None)
+            for hand_off in self.hand_offs_
+            if hand_off.partner_id == partner_id and hand_off.is_open
+        ]
+
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
         return self.shipments.get((hand_off_id, shipment_id))
 
@@ -87,10 +94,17 @@ class InMemoryRoutingPlans:
 
 
 class RecordingHandOffs:
-    """The hand-offs a decision sent, as (order id, partner id, endpoint, body)."""
+    """The hand-offs a decision sent, as (order id, partner id, endpoint, body), and the purchase orders
+    it e-mailed, as (order id, partner id, address, purchase order)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.mailed: list[tuple[str, str, str, dict[str, Any]]] = []
 
     async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
         self.sent.append((order_id, partner_id, endpoint, dict(body)))
+
+    async def send_purchase_order(
+        self, order_id: SaleorId, partner_id: str, to: str, purchase_order: Mapping[str, Any]
+    ) -> None:
+        self.mailed.append((order_id, partner_id, to, dict(purchase_order)))

@@ -5,7 +5,10 @@ in the same transaction, priced from each origin by the shipping settings and ra
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -13,18 +16,23 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.db.models import EffectRow, RoutingPlanRow
 from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.routing_plans import SqlRoutingPlans
+from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.pipeline import Outbox
-from app.services.routing.model import RoutingSetup
+from app.services.routing.model import HandOffMethod, RoutingSetup
 from app.services.routing.plans import HandOff
+from app.services.routing.purchase_orders import NO_SMTP
 from app.services.routing.signing import signature
+from app.services.support.mail import SupportMailSettings, change_mail_settings
+from tests.adapters.integrations.test_smtp import Mailbox, check_login, free_port
 from tests.api.conftest import Send
 from tests.api.dashboard.test_shipping_rate_tables import HEADER, _upload
 from tests.api.receipt_answers import EAST_ID
@@ -117,7 +125,9 @@ def _order(typename: str, after: timedelta, *, east: int, west: int, **order: An
         "weight": {"unit": "KG", "value": 0.3},
         "stocks": stocks,
     }
-    line = order_line_payload(line_id="L1", sku="MUG-1", quantity=2, unit_price="20", variant=variant)
+    line = order_line_payload(
+        line_id="L1", sku="MUG-1", quantity=2, unit_price="20", variant=variant, productName="Mug", variantName="Blue"
+    )
     payload = order_payload(
         typename=typename,
         issued_at=(NOW + after).isoformat(),
@@ -257,3 +267,110 @@ class TestHandOff:
         assert partner.calls.call_count == 0
         async with runtime.sessions() as session:
             assert (await session.scalars(select(EffectRow).where(EffectRow.kind == "hand_off"))).all() == []
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A local SMTP server that takes mail after a login, as the store's would."""
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=check_login, auth_require_tls=False)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def by_e_mail(sources: InMemoryRoutingSources) -> InMemoryRoutingSources:
+    """The 3PL West takes its orders by e-mail."""
+    (west,) = sources.setup_.partners
+    sources.setup_ = replace(
+        sources.setup_, partners=(replace(west, hand_off=HandOffMethod.EMAIL, address="orders@west.example"),)
+    )
+    return sources
+
+
+async def _set_smtp(runtime: Runtime, clock: FixedClock, port: int) -> None:
+    async with runtime.sessions.begin() as session:
+        saved = await change_mail_settings(
+            SqlSettingsStore(session),
+            SHOP,
+            {
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "security": "none",
+                "username": "help",
+                "password": "s3cret",
+                "from_address": "orders@shop.example",
+                "from_name": "Shop",
+                "reply_domain": "mail.shop.example",
+            },
+            cipher=runtime.cipher,
+            changed_by="grace",
+            clock=clock,
+        )
+    assert isinstance(saved, SupportMailSettings), saved
+
+
+async def _purchase_order_effect(runtime: Runtime) -> EffectRow:
+    async with runtime.sessions() as session:
+        (row,) = (await session.scalars(select(EffectRow).where(EffectRow.kind == "purchase_order"))).all()
+    return row
+
+
+@pytest.mark.usefixtures("by_e_mail")
+class TestPurchaseOrderByEMail:
+    async def test_the_partner_is_e_mailed_the_order_with_its_lines_as_csv_through_the_store_s_smtp_server(
+        self,
+        send: Send,
+        runtime: Runtime,
+        clock: FixedClock,
+        fake_saleor: FakeSaleor,
+        mailbox: tuple[Mailbox, int],
+    ) -> None:
+        box, port = mailbox
+        await _set_smtp(runtime, clock, port)
+        await _created_and_paid(send, east=0, west=5)
+        ((sender, recipients, message),) = box.received
+        assert (sender, recipients) == ("orders@shop.example", ["orders@west.example"])
+        assert message["Subject"] == "Purchase order for order #1001 from Shop"
+        (hand_off,) = await _hand_offs(runtime)
+        body = message.get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        assert "  MUG-1  Mug Blue  x 2  (line L1)\r\n" in text
+        assert "DALLAS" in text
+        assert f"POST https://ops.test/api/routing/hand-offs/{hand_off.id}/accept" in text
+        (attachment,) = message.iter_attachments()
+        rows = list(csv.reader(io.StringIO(attachment.get_content(), newline="")))
+        assert rows[1] == ["L1", "MUG-1", "Mug Blue", "2", "", "", ""]
+        effect = await _purchase_order_effect(runtime)
+        assert (effect.status, effect.attempts, effect.lane) == ("done", 1, "partner:p-west")
+        # The order's note says what was planned; nobody is asked to send anything by hand.
+        (note,) = _routing_notes(fake_saleor)
+        assert "e-mail" not in note
+
+    async def test_without_smtp_the_purchase_order_waits_saying_why_and_goes_once_the_server_is_set(
+        self,
+        send: Send,
+        client: httpx.AsyncClient,
+        staff_headers: Any,
+        runtime: Runtime,
+        worker: Worker,
+        clock: FixedClock,
+        mailbox: tuple[Mailbox, int],
+    ) -> None:
+        box, port = mailbox
+        await _created_and_paid(send, east=0, west=5)
+        effect = await _purchase_order_effect(runtime)
+        assert (effect.status, effect.attempts) == ("pending", 1)
+        assert effect.last_error == f"MailNotSent: {NO_SMTP}"
+        assert box.received == []
+        page = await client.get("/api/dashboard/fragments/pipeline", headers=staff_headers())
+        assert "Purchase order (e-mail to a partner)" in page.text
+        assert "Not e-mailed: purchase orders go out through the store&#39;s SMTP server, and none is set" in page.text
+        await _set_smtp(runtime, clock, port)
+        clock.advance(hours=1)
+        await worker.drain()
+        assert len(box.received) == 1
+        effect = await _purchase_order_effect(runtime)
+        assert (effect.status, effect.attempts) == ("done", 2)

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import Table, and_, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import RoutingInHouseRow, RoutingPartnerRow, RoutingSupplierOfferRow
+from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.routing.model import PickPackFees, SourceKind
 from app.security import SecretCipher
 from app.services.routing.model import HandOffMethod, KeptOffer, Partner, RoutingSetup, SupplierOffer
+
+_PARTNERS = cast(Table, RoutingPartnerRow.__table__)
 
 
 def _partner(row: RoutingPartnerRow) -> Partner:
@@ -111,19 +115,25 @@ class SqlRoutingSources:
         )
         return None if row is None else _partner(row)
 
-    async def add_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, secret: str, at: datetime) -> None:
-        await self._leaves_in_house(saleor_api_url, partner.warehouse_id)
-        await self._session.execute(
-            insert(RoutingPartnerRow).values(
-                id=partner.id,
-                saleor_api_url=saleor_api_url,
-                secret_encrypted=self._cipher.encrypt(secret),
-                secret_rotated_at=at,
-                created_at=at,
-                updated_at=at,
+    async def add_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, secret: str, at: datetime) -> bool:
+        # Two requests adding the same name (or warehouse) at once both pass the form's check: the unique
+        # constraints decide, and the later one keeps nothing rather than failing its transaction.
+        added = await insert_if_absent(
+            self._session,
+            _PARTNERS,
+            {
+                "id": partner.id,
+                "saleor_api_url": saleor_api_url,
+                "secret_encrypted": self._cipher.encrypt(secret),
+                "secret_rotated_at": at,
+                "created_at": at,
+                "updated_at": at,
                 **_terms(partner),
-            )
+            },
         )
+        if added:
+            await self._leaves_in_house(saleor_api_url, partner.warehouse_id)
+        return added
 
     async def update_partner(self, saleor_api_url: SaleorApiUrl, partner: Partner, at: datetime) -> bool:
         await self._leaves_in_house(saleor_api_url, partner.warehouse_id)

@@ -6,16 +6,23 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import RoutingCallbackRow, RoutingHandOffRow, RoutingPlanRow, RoutingShipmentRow
+from app.db.models import (
+    OrderEventRow,
+    RoutingCallbackRow,
+    RoutingHandOffRow,
+    RoutingPlanRow,
+    RoutingShipmentRow,
+)
 from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.routing.model import SourceKind
 from app.services.routing.plans import (
     HandOff,
     HandOffStatus,
+    OpenHandOff,
     OrderRouting,
     PartnerShipment,
     RoutedShipment,
@@ -159,6 +166,24 @@ class SqlRoutingPlans:
             .order_by(RoutingHandOffRow.created_at, RoutingHandOffRow.id)
         )
         return [_hand_off(row) for row in rows]
+
+    async def open_hand_offs(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> list[OpenHandOff]:
+        H, E = RoutingHandOffRow, OrderEventRow  # noqa: N806 - table aliases
+        number = (
+            select(func.max(E.order_number))
+            .where(E.saleor_api_url == H.saleor_api_url, E.order_id == H.order_id)
+            .scalar_subquery()
+        )
+        rows = await self._session.execute(
+            select(H, number)
+            .where(
+                H.saleor_api_url == saleor_api_url,
+                H.partner_id == partner_id,
+                H.status.in_([HandOffStatus.SENT.value, HandOffStatus.ACCEPTED.value]),
+            )
+            .order_by(H.created_at, H.id)
+        )
+        return [OpenHandOff(hand_off, number) for row, number in rows if (hand_off := _hand_off(row)).is_open]
 
     async def hand_off(self, hand_off_id: str) -> tuple[SaleorApiUrl, HandOff] | None:
         row = await self._session.scalar(

@@ -1,7 +1,8 @@
-"""Hand-offs: each 3PL or supplier shipment of a plan sent to its partner as signed JSON, through the
-pipeline's effects (stored with the plan, posted by the dispatcher with ``app.integrations.partners``,
-retried with backoff while the partner is down). Shipments left to the merchant's own warehouse
-staff send nothing.
+"""Hand-offs: each 3PL or supplier shipment of a plan sent to its partner through the pipeline's effects
+(stored with the plan, sent by the dispatcher, retried with backoff while the partner or its mail
+server is down): signed JSON posted to the partner's endpoint (``app.integrations.partners``), or a
+purchase order e-mailed to a partner that takes e-mail (``app.services.routing.purchase_orders``).
+Shipments left to the merchant's own warehouse staff send nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from app.domain.ids import SaleorApiUrl, SaleorId
+from app.domain.routing.model import SourceKind
 from app.services.ports import RoutingPlans
-from app.services.routing.model import HandOffMethod, Partner
+from app.services.routing.model import HandOffMethod, Partner, RoutingSetup
 from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, RoutedShipment
+from app.services.routing.purchase_orders import PurchaseOrder, PurchaseOrderLine
 
 
 class HandOffWriter(Protocol):
@@ -25,45 +28,72 @@ class HandOffWriter(Protocol):
         self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
     ) -> None: ...
 
+    async def send_purchase_order(
+        self, order_id: SaleorId, partner_id: str, to: str, purchase_order: Mapping[str, Any]
+    ) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
-class HandedOff:
-    hand_offs: tuple[HandOff, ...]
-    notes: tuple[str, ...]  # what the merchant must do by hand (partners taking e-mail)
+class OrderForPartners:
+    """What partners are told of the order besides their units: its number, where to ship, and each
+    line's product name by line id."""
+
+    number: str
+    ship_to: Mapping[str, str]
+    line_names: Mapping[str, str]
 
 
-def _body(hand_off: HandOff, ship_to: Mapping[str, str], number: str) -> dict[str, Any]:
+def _body(hand_off: HandOff, order: OrderForPartners) -> dict[str, Any]:
     return {
         "handOffId": hand_off.id,
         "orderId": hand_off.order_id,
-        "orderNumber": number,
+        "orderNumber": order.number,
         "warehouseId": hand_off.warehouse_id,
-        "shipTo": dict(ship_to),
+        "shipTo": dict(order.ship_to),
         "lines": [{"lineId": u.line_id, "sku": u.sku, "quantity": u.quantity} for u in hand_off.units],
     }
+
+
+def _purchase_order(hand_off: HandOff, partner: Partner, setup: RoutingSetup, order: OrderForPartners) -> PurchaseOrder:
+    """A supplier's units at its feed's prices; a 3PL's with its pick-and-pack fees."""
+    offers = setup.offers.get(partner.id, {}) if partner.kind is SourceKind.DROPSHIP else {}
+    return PurchaseOrder(
+        hand_off_id=hand_off.id,
+        order_number=order.number,
+        partner_name=partner.name,
+        ship_to=order.ship_to,
+        lines=tuple(
+            PurchaseOrderLine(
+                units.line_id,
+                units.sku,
+                order.line_names.get(units.line_id, ""),
+                units.quantity,
+                offer.unit_price if (offer := offers.get(units.sku)) is not None else None,
+            )
+            for units in hand_off.units
+        ),
+        answer_within=partner.acceptance_window,
+        fees=partner.fees if partner.kind is SourceKind.THIRD_PARTY else None,
+    )
 
 
 async def hand_off_shipments(
     url: SaleorApiUrl,
     routing: OrderRouting,
     shipments: tuple[RoutedShipment, ...],
-    partners: Mapping[str, Partner],
+    setup: RoutingSetup,
     *,
-    number: str,
-    ship_to: Mapping[str, str],
+    order: OrderForPartners,
     plans: RoutingPlans,
     writer: HandOffWriter,
     now: datetime,
-) -> HandedOff:
+) -> tuple[HandOff, ...]:
     """A hand-off kept and sent for each partner's shipment among ``shipments`` of ``routing``."""
+    partners = {partner.id: partner for partner in setup.partners}
     kept: list[HandOff] = []
-    notes: list[str] = []
     for shipment in shipments:
         partner = partners.get(shipment.partner_id) if shipment.partner_id is not None else None
         if partner is None:
-            continue
-        if partner.hand_off is HandOffMethod.EMAIL:
-            notes.append(f"{partner.name} takes orders by e-mail ({partner.address}): send it this shipment by hand")
             continue
         hand_off = HandOff(
             id=uuid.uuid4().hex,
@@ -77,8 +107,11 @@ async def hand_off_shipments(
             updated_at=now,
         )
         await plans.add_hand_off(url, hand_off)
-        await writer.send_hand_off(
-            SaleorId(routing.order_id), partner.id, partner.address, _body(hand_off, ship_to, number)
-        )
+        order_id = SaleorId(routing.order_id)
+        if partner.hand_off is HandOffMethod.EMAIL:
+            purchase_order = _purchase_order(hand_off, partner, setup, order).to_payload()
+            await writer.send_purchase_order(order_id, partner.id, partner.address, purchase_order)
+        else:
+            await writer.send_hand_off(order_id, partner.id, partner.address, _body(hand_off, order))
         kept.append(hand_off)
-    return HandedOff(tuple(kept), tuple(notes))
+    return tuple(kept)

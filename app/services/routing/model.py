@@ -23,7 +23,7 @@ class HandOffMethod(StrEnum):
     """How a partner receives the shipments routed to it."""
 
     WEBHOOK = "webhook"  # signed JSON posted to the partner's endpoint
-    EMAIL = "email"  # a purchase order with a CSV, for suppliers that take e-mail
+    EMAIL = "email"  # a purchase order with a CSV, e-mailed (app.services.routing.purchase_orders)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ from app.domain.routing.model import (
 from app.domain.routing.plan import Plan, Unroutable
 from app.domain.routing.planner import route
 from app.services.ports import FraudRepository, RoutingPlans, RoutingSources, SaleorWriter
-from app.services.routing.hand_offs import HandOffWriter, hand_off_shipments
+from app.services.routing.hand_offs import HandOffWriter, OrderForPartners, hand_off_shipments
 from app.services.routing.model import Partner, RoutingSetup
 from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, RoutedShipment, RoutedUnits
 from app.services.shipping.model import CartLine, OrderShipment, PlacedOrder
@@ -63,6 +63,7 @@ class LineToRoute:
     id: str
     sku: str
     cart: CartLine  # its units still to ship, as the shipping quoter weighs and prices them
+    name: str = ""  # the product's, as partners read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,13 @@ def _note(head: str, outcome: Plan | Unroutable) -> str:
     return f"{NOTE_PREFIX}{head}: " + "; ".join(outcome.explanation)
 
 
+def _for_partners(order: OrderToRoute | str) -> OrderForPartners:
+    """What partners are told of the order (nothing when it cannot be routed: no shipment is handed off)."""
+    if isinstance(order, str):
+        return OrderForPartners("", {}, {})
+    return OrderForPartners(order.number, order.ship_to, {line.id: line.name for line in order.lines})
+
+
 async def _write(saleor: SaleorWriter, order_id: str, metadata: Mapping[str, object], note: str) -> None:
     await saleor.record_routing(SaleorId(order_id), {METADATA_KEY: json.dumps(metadata)}, note)
 
@@ -315,23 +323,15 @@ async def plan_order(
     if not await plans.add(url, routing):
         return NotRouted("planned already")
     handed = await hand_off_shipments(
-        url,
-        routing,
-        routing.shipments,
-        {partner.id: partner for partner in setup.partners},
-        number=order.number if not isinstance(order, str) else "",
-        ship_to=order.ship_to if not isinstance(order, str) else {},
-        plans=plans,
-        writer=partners,
-        now=now,
+        url, routing, routing.shipments, setup, order=_for_partners(order), plans=plans, writer=partners, now=now
     )
-    note = "; ".join((_note("", outcome), *handed.notes))
+    note = _note("", outcome)
     await _write(saleor, order_id, routing.metadata, note)
     log.info(
         "order routed",
         extra={"saleor_api_url": url, "order_id": order_id, "routed": routed, "shipments": len(routing.shipments)},
     )
-    return Routed(routing, note, handed.hand_offs)
+    return Routed(routing, note, handed)
 
 
 async def replan_rejected(
@@ -401,20 +401,12 @@ async def replan_rejected(
     if not await plans.revise(url, revised):
         return NotRouted("re-planned already")
     handed = await hand_off_shipments(
-        url,
-        revised,
-        added,
-        {partner.id: partner for partner in setup.partners},
-        number=order.number if not isinstance(order, str) else "",
-        ship_to=order.ship_to if not isinstance(order, str) else {},
-        plans=plans,
-        writer=partners,
-        now=now,
+        url, revised, added, setup, order=_for_partners(order), plans=plans, writer=partners, now=now
     )
-    note = "; ".join((f"{NOTE_PREFIX} " + "; ".join(explanation), *handed.notes))
+    note = f"{NOTE_PREFIX} " + "; ".join(explanation)
     await _write(saleor, routing.order_id, revised.metadata, note)
     log.info("order re-routed", extra={"saleor_api_url": url, "order_id": routing.order_id, "rejected": len(rejected)})
-    return Routed(revised, note, handed.hand_offs)
+    return Routed(revised, note, handed)
 
 
 def _entries(metadata: Mapping[str, object]) -> list[dict[str, object]]:

@@ -78,6 +78,21 @@ class HandOff:
     def unshipped(self, line_id: str) -> int:
         return self.handed(line_id) - self.shipped.get(line_id, 0)
 
+    @property
+    def is_open(self) -> bool:
+        """Its partner has units of it still to ship: sent or accepted, not all shipped."""
+        return self.status in (HandOffStatus.SENT, HandOffStatus.ACCEPTED) and any(
+            self.unshipped(units.line_id) > 0 for units in self.units
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHandOff:
+    """An open hand-off with the number of its order, where a webhook brought one."""
+
+    hand_off: HandOff
+    order_number: str | None
+
 
 @dataclass(frozen=True, slots=True)
 class PartnerShipment:

@@ -22,9 +22,10 @@ from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.routing.model import PickPackFees, SourceKind
 from app.services.input_problems import InputProblem, header_problems, shown
-from app.services.ports import RoutingSourceStore, WarehouseRef
+from app.services.ports import RoutingPlans, RoutingSourceStore, WarehouseRef
 from app.services.receipt_import import ISO_CURRENCIES, FieldError, json_fields, parse_unit_cost
 from app.services.routing.model import HandOffMethod, Partner, SupplierOffer
+from app.services.routing.plans import OpenHandOff
 
 PARTNER_FIELDS = (
     "name",
@@ -44,6 +45,7 @@ MAX_NAME = 128
 MAX_ADDRESS = 2048
 MAX_ACCEPTANCE_HOURS = 30 * 24
 MAX_PRIORITY = 1000
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # the stand-in's and the demo's partners
 SECRET_PREFIX = "sops_partner_"  # recognisable in a partner's configuration or a secret scanner
 
 FEED_COLUMNS = ("sku", "unit_price", "currency", "handling_days", "stock")
@@ -120,7 +122,7 @@ def _address_problem(hand_off: HandOffMethod, address: str) -> str | None:
         return f"is longer than {MAX_ADDRESS} characters"
     if hand_off is HandOffMethod.EMAIL:
         return None if _EMAIL.fullmatch(address) else "is not an e-mail address (orders@supplier.example)"
-    wrong = "is not an http(s) URL (https://partner.example/orders)"
+    wrong = "is not an https:// URL (https://partner.example/orders)"
     try:
         parts = urlsplit(address)
         host = parts.hostname
@@ -128,6 +130,9 @@ def _address_problem(hand_off: HandOffMethod, address: str) -> str | None:
         return wrong
     if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in address):
         return wrong
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        # The order and its address would cross the network in clear.
+        return "must start with https://: plain http:// is only for this machine (localhost, 127.0.0.1, ::1)"
     return None
 
 
@@ -242,11 +247,17 @@ async def add_partner(
     now: datetime,
 ) -> PartnerCreated | SourcesRejected:
     """A new partner with a secret the app generates, or each field's problem (and nothing kept)."""
-    checked = check_partner(form, partner_id=uuid4().hex, warehouses=warehouses, others=await store.partners(url))
+    partner_id = uuid4().hex
+    checked = check_partner(form, partner_id=partner_id, warehouses=warehouses, others=await store.partners(url))
     if isinstance(checked, SourcesRejected):
         return checked
     secret = new_secret()
-    await store.add_partner(url, checked, secret, now)
+    if not await store.add_partner(url, checked, secret, now):
+        # Another request added a partner of this name or warehouse since the check: checked again, the
+        # form says which; a partner removed again meanwhile leaves the name to retry.
+        again = check_partner(form, partner_id=partner_id, warehouses=warehouses, others=await store.partners(url))
+        taken = "was taken by another partner added at the same moment: try again"
+        return again if isinstance(again, SourcesRejected) else SourcesRejected({"name": taken})
     return PartnerCreated(checked, secret)
 
 
@@ -270,6 +281,28 @@ async def update_partner(
         return checked
     await store.update_partner(url, checked, now)
     return checked
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerBusy:
+    """Not removed: the partner has hand-offs still to ship, oldest first."""
+
+    partner: Partner
+    open: tuple[OpenHandOff, ...]
+
+
+async def remove_partner(
+    store: RoutingSourceStore, plans: RoutingPlans, url: SaleorApiUrl, partner_id: str
+) -> Partner | PartnerBusy | None:
+    """Forget the partner and its offers, unless it has hand-offs still to ship: their callbacks are
+    checked with its secret, so its shipments could no longer be confirmed. None for an unknown partner."""
+    partner = await store.partner(url, partner_id)
+    if partner is None:
+        return None
+    busy = await plans.open_hand_offs(url, partner_id)
+    if busy:
+        return PartnerBusy(partner, tuple(busy))
+    return partner if await store.remove_partner(url, partner_id) else None
 
 
 async def rotate_secret(store: RoutingSourceStore, url: SaleorApiUrl, partner_id: str, *, now: datetime) -> str | None:

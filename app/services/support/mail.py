@@ -253,13 +253,21 @@ async def deliver_reply(
     applies to replies waiting for a retry); ``MailNotSent`` when it did not go out."""
     if configured is None:
         raise MailNotSent("support mail has no SMTP server set (Support · E-mail)")
+    message = message_from_string(payload["mail"], policy=default)
+    assert isinstance(message, EmailMessage), "the default policy parses into EmailMessage"
+    await send_mail(message, configured, sender=sender, cipher=cipher)
+    return f"e-mailed to {message['To']}"
+
+
+async def send_mail(
+    message: EmailMessage, configured: SupportMailSettings, *, sender: MailSender, cipher: SecretCipher
+) -> None:
+    """Send through the store's SMTP server (support replies, routing's purchase orders); ``MailNotSent``
+    when it did not go out."""
     try:
         server = smtp_server(configured, cipher)
     except SecretDecryptionError:
         raise MailNotSent(
             "the SMTP password no longer decrypts (the app's secret key changed); enter it again"
         ) from None
-    message = message_from_string(payload["mail"], policy=default)
-    assert isinstance(message, EmailMessage), "the default policy parses into EmailMessage"
     await sender.send(server, message)
-    return f"e-mailed to {message['To']}"

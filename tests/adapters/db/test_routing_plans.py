@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.db.models import OrderEventRow
 from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.domain.ids import SaleorId, saleor_api_url
 from app.domain.routing.model import SourceKind
@@ -14,6 +15,7 @@ from app.runtime import Runtime
 from app.services.routing.plans import (
     HandOff,
     HandOffStatus,
+    OpenHandOff,
     OrderRouting,
     PartnerShipment,
     RoutedShipment,
@@ -63,6 +65,50 @@ async def test_hand_offs_and_their_shipments_round_trip(runtime: Runtime) -> Non
         await plans.add_shipment(SHOP, shipment)
         assert await plans.shipment("h1", "S1") == shipment
         assert await plans.shipment("h1", "S2") is None
+
+
+async def test_a_partner_s_open_hand_offs_are_those_it_has_still_to_ship_with_their_order_numbers(
+    runtime: Runtime,
+) -> None:
+    async with runtime.sessions.begin() as session:
+        session.add(
+            OrderEventRow(
+                saleor_api_url=SHOP,
+                event="order_created",
+                order_id=ORDER,
+                order_number="1001",
+                issued_at=NOW,
+                payload="{}",
+                received_at=NOW,
+                next_attempt_at=NOW,
+                retry_window_start=NOW,
+            )
+        )
+        plans = SqlRoutingPlans(session)
+        accepted = replace(
+            HAND_OFF,
+            id="h2",
+            revision=2,
+            status=HandOffStatus.ACCEPTED,
+            shipped={"L1": 1},
+            created_at=NOW + timedelta(1),
+        )
+        other_order = replace(HAND_OFF, id="h3", order_id="T3JkZXI6Mg==", created_at=NOW + timedelta(2))
+        for hand_off in (
+            HAND_OFF,
+            accepted,
+            other_order,
+            replace(HAND_OFF, id="h4", revision=4, status=HandOffStatus.REJECTED),
+            replace(HAND_OFF, id="h5", revision=5, status=HandOffStatus.ACCEPTED, shipped={"L1": 2}),
+            replace(HAND_OFF, id="h6", revision=6, partner_id="p-acme"),
+        ):
+            await plans.add_hand_off(SHOP, hand_off)
+        assert await plans.open_hand_offs(SHOP, "p-west") == [
+            OpenHandOff(HAND_OFF, "1001"),
+            OpenHandOff(accepted, "1001"),
+            OpenHandOff(other_order, None),
+        ]
+        assert await plans.open_hand_offs(saleor_api_url("https://other.test/graphql/"), "p-west") == []
 
 
 async def test_a_signature_is_seen_once_and_forgotten_once_it_can_no_longer_come_back(runtime: Runtime) -> None:

@@ -3,7 +3,9 @@ offers replaced by feeds, the planner's setup read in one go, each store seeing 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -77,6 +79,20 @@ async def test_the_secret_is_encrypted_at_rest_and_rotates(sources: SqlRoutingSo
     assert await sources.partner_secret(SHOP, WEST.id) == "rotated"
     assert not await sources.replace_secret(OTHER, WEST.id, "stolen", NOW)
     assert await sources.partner_secret(SHOP, WEST.id) == "rotated"
+
+
+async def test_a_name_or_warehouse_another_partner_took_meanwhile_keeps_nothing(sources: SqlRoutingSources) -> None:
+    assert await sources.add_partner(SHOP, WEST, "west-secret", NOW)
+    # The warehouse's in-house priority stays while the partner meant to take it is refused.
+    await sources.set_in_house_priority(SHOP, ACME.warehouse_id, 4)
+    same_name = replace(ACME, name=WEST.name)
+    same_warehouse = replace(ACME, warehouse_id=WEST.warehouse_id)
+    assert not await sources.add_partner(SHOP, same_name, "s", NOW)
+    assert not await sources.add_partner(SHOP, same_warehouse, "s", NOW)
+    # The transaction is still usable (nothing failed in the database): the refused partners are not there.
+    assert await sources.partners(SHOP) == [WEST]
+    assert await sources.in_house(SHOP) == {ACME.warehouse_id: 4}
+    assert await sources.add_partner(OTHER, same_name, "s", NOW)  # another store's names are its own
 
 
 async def test_an_update_changes_the_terms_and_keeps_the_secret(sources: SqlRoutingSources) -> None:
@@ -172,3 +188,23 @@ async def test_setup_is_two_queries_however_many_partners(sources: SqlRoutingSou
     finally:
         event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
     assert len(statements) == 2, statements
+
+
+async def test_of_two_simultaneous_adds_of_one_name_the_later_keeps_nothing(
+    runtime: Runtime, installation: Installation
+) -> None:
+    """The second transaction's insert waits for the first to commit, then finds the name taken."""
+    first = runtime.sessions()
+    second = runtime.sessions()
+    async with first, second:
+        assert await SqlRoutingSources(first, runtime.cipher).add_partner(SHOP, WEST, "west-secret", NOW)
+        later = asyncio.create_task(
+            SqlRoutingSources(second, runtime.cipher).add_partner(SHOP, replace(ACME, name=WEST.name), "s", NOW)
+        )
+        await asyncio.sleep(0.2)
+        assert not later.done()  # waiting for the first transaction
+        await first.commit()
+        assert not await later
+        await second.commit()
+    async with runtime.sessions() as session:
+        assert await SqlRoutingSources(session, runtime.cipher).partners(SHOP) == [WEST]

@@ -5,6 +5,7 @@ errors and changes nothing."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -13,9 +14,15 @@ from sqlalchemy import func, select
 
 from app.db.models import RoutingPartnerRow
 from app.db.repositories.routing import SqlRoutingSources
-from app.domain.ids import saleor_api_url
+from app.db.repositories.routing_plans import SqlRoutingPlans
+from app.db.repositories.settings import SqlSettingsStore
+from app.domain.ids import SaleorApiUrl, saleor_api_url
 from app.runtime import Runtime
 from app.services.routing.model import KeptOffer, Partner
+from app.services.routing.plans import HandOff, HandOffStatus, RoutedUnits
+from app.services.support.mail import change_mail_settings
+from tests.builders import NOW
+from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
 
 pytestmark = pytest.mark.usefixtures("installation")
@@ -228,6 +235,94 @@ class TestPartners:
         assert f'data-warehouse="{WEST}" data-role="In-house"' in response.text
         async with runtime.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(RoutingPartnerRow)) == 0
+
+    @pytest.mark.parametrize("address", ["http://west.example/orders", "ftp://west.example/orders"])
+    async def test_an_endpoint_must_be_https_and_nothing_is_kept_otherwise(
+        self, client: httpx.AsyncClient, staff_headers: Any, runtime: Runtime, address: str
+    ) -> None:
+        response = await _add(client, staff_headers(*ORDERS), {**THREE_PL, "address": address})
+        assert response.status_code == 422
+        assert 'data-field-error="address"' in response.text
+        assert "https://" in response.text
+        assert await _partners(runtime) == []
+
+    async def test_plain_http_is_accepted_on_this_machine(
+        self, client: httpx.AsyncClient, staff_headers: Any, runtime: Runtime
+    ) -> None:
+        response = await _add(client, staff_headers(*ORDERS), {**THREE_PL, "address": "http://127.0.0.1:8765/orders"})
+        assert response.status_code == 200
+        [partner] = await _partners(runtime)
+        assert partner.address == "http://127.0.0.1:8765/orders"
+
+    async def test_a_name_taken_by_a_simultaneous_add_is_a_form_error_and_nothing_is_kept(
+        self, client: httpx.AsyncClient, staff_headers: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        await _add(client, staff_headers(*ORDERS), THREE_PL)
+        kept = await _partners(runtime)
+        # The second request read the partners before the first one committed: its check saw no West.
+        read = SqlRoutingSources.partners
+        reads = 0
+
+        async def before_the_other_committed(self: SqlRoutingSources, url: SaleorApiUrl) -> list[Partner]:
+            nonlocal reads
+            reads += 1
+            return [] if reads == 1 else await read(self, url)
+
+        monkeypatch.setattr(SqlRoutingSources, "partners", before_the_other_committed)
+        response = await _add(client, staff_headers(*ORDERS), {**SUPPLIER, "name": "West Logistics"})
+        assert response.status_code == 422
+        assert 'data-field-error="name"' in response.text
+        assert "is another partner&#39;s name already" in response.text
+        assert "<code data-secret>" not in response.text
+        monkeypatch.undo()
+        assert await _partners(runtime) == kept
+
+    async def test_a_partner_with_hand_offs_still_to_ship_is_not_removed_and_they_are_listed(
+        self, client: httpx.AsyncClient, staff_headers: Any, runtime: Runtime
+    ) -> None:
+        await _add(client, staff_headers(*ORDERS), THREE_PL)
+        [partner] = await _partners(runtime)
+        units = (RoutedUnits("L1", "MUG-1", 2),)
+        hand_off = HandOff(
+            "h0ff", "T3JkZXI6MQ==", 1, partner.id, partner.warehouse_id, units, HandOffStatus.SENT, NOW, NOW
+        )
+        async with runtime.sessions.begin() as session:
+            await SqlRoutingPlans(session).add_hand_off(SHOP, hand_off)
+        refused = await client.post(f"{ACTIONS}/partners/{partner.id}/remove", headers=staff_headers(*ORDERS))
+        assert refused.status_code == 409
+        assert refused.headers["x-ops-notice"] == "Partner not removed."
+        assert f'data-remove-refused="{partner.id}"' in refused.text
+        assert "West Logistics was not removed: it still has 1 open hand-off to ship" in refused.text
+        assert "order T3JkZXI6MQ==: sent" in refused.text
+        assert "2 units to ship (hand-off h0ff)" in refused.text
+        assert await _partners(runtime) == [partner]
+        async with runtime.sessions.begin() as session:
+            shipped = replace(hand_off, status=HandOffStatus.ACCEPTED, shipped={"L1": 2})
+            await SqlRoutingPlans(session).save_hand_off(SHOP, shipped)
+        removed = await client.post(f"{ACTIONS}/partners/{partner.id}/remove", headers=staff_headers(*ORDERS))
+        assert removed.status_code == 200
+        assert await _partners(runtime) == []
+
+    async def test_partners_taking_e_mail_are_named_until_the_store_sets_its_smtp_server(
+        self, client: httpx.AsyncClient, staff_headers: Any, runtime: Runtime, clock: FixedClock
+    ) -> None:
+        await _add(client, staff_headers(*ORDERS), THREE_PL)
+        page = await client.get(FRAGMENTS, headers=staff_headers(*ORDERS))
+        assert "data-mail-unset" not in page.text  # nobody takes e-mail yet
+        await _add(client, staff_headers(*ORDERS), SUPPLIER)
+        page = await client.get(FRAGMENTS, headers=staff_headers(*ORDERS))
+        assert "Acme takes orders by e-mail, but no SMTP server is set (Support · E-mail)" in page.text
+        async with runtime.sessions.begin() as session:
+            await change_mail_settings(
+                SqlSettingsStore(session),
+                SHOP,
+                {"smtp_host": "smtp.shop.example", "from_address": "ops@shop.example", "reply_domain": "shop.example"},
+                cipher=runtime.cipher,
+                changed_by="grace",
+                clock=clock,
+            )
+        page = await client.get(FRAGMENTS, headers=staff_headers(*ORDERS))
+        assert "data-mail-unset" not in page.text
 
 
 class TestInHouse:

@@ -54,6 +54,11 @@ class TestReason:
                 id="uninstalled",
             ),
             pytest.param(
+                "MailNotSent: purchase orders go out through the store's SMTP server, and none is set",
+                "Not e-mailed: purchase orders go out through the store's SMTP server, and none is set",
+                id="not-e-mailed",
+            ),
+            pytest.param(
                 "ValidationError: 1 validation error for OrderEventPayload\norder\n  Field required",
                 "The order in this webhook could not be read",
                 id="unreadable",

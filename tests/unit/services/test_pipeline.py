@@ -197,3 +197,16 @@ class TestRoutingEffects:
         )
         with pytest.raises(ValueError, match="hand_off"):
             await deliver(_effect(EffectKind.HAND_OFF, {}), FakeSaleorGateway())
+
+    async def test_a_purchase_order_is_kept_for_the_partner_in_its_lane(self) -> None:
+        store = ListOutbox()
+        outbox = Outbox(store, URL, "delivery:9", NOW)
+        await outbox.send_purchase_order(ORDER, "p-acme", "orders@acme.example", {"handOffId": "h1"})
+        assert store.stored["delivery:9#1"] == NewEffect(
+            ORDER,
+            EffectKind.PURCHASE_ORDER,
+            {"partner": "p-acme", "to": "orders@acme.example", "purchaseOrder": {"handOffId": "h1"}},
+            lane="partner:p-acme",
+        )
+        with pytest.raises(ValueError, match="purchase_order"):
+            await deliver(_effect(EffectKind.PURCHASE_ORDER, {}), FakeSaleorGateway())

@@ -102,15 +102,33 @@ class TestPartnerForm:
     @pytest.mark.parametrize(
         ("hand_off", "address", "error"),
         [
-            ("webhook", "ftp://west.example/", "is not an http(s) URL (https://partner.example/orders)"),
-            ("webhook", "https:///orders", "is not an http(s) URL (https://partner.example/orders)"),
-            ("webhook", "https://[::1/orders", "is not an http(s) URL (https://partner.example/orders)"),
+            ("webhook", "ftp://west.example/", "is not an https:// URL (https://partner.example/orders)"),
+            ("webhook", "https:///orders", "is not an https:// URL (https://partner.example/orders)"),
+            ("webhook", "https://[::1/orders", "is not an https:// URL (https://partner.example/orders)"),
+            (
+                "webhook",
+                "http://west.example/orders",
+                "must start with https://: plain http:// is only for this machine (localhost, 127.0.0.1, ::1)",
+            ),
+            (
+                "webhook",
+                "http://127.0.0.1.example/orders",
+                "must start with https://: plain http:// is only for this machine (localhost, 127.0.0.1, ::1)",
+            ),
             ("email", "https://west.example", "is not an e-mail address (orders@supplier.example)"),
             ("email", "", "is required: where the partner receives its shipments"),
         ],
     )
     def test_the_address_fits_the_hand_off(self, hand_off: str, address: str, error: str) -> None:
         assert _errors({**THREE_PL, "hand_off": hand_off, "address": address}) == {"address": error}
+
+    @pytest.mark.parametrize(
+        "address", ["http://127.0.0.1:8765/orders", "http://localhost/orders", "http://[::1]:9000/orders"]
+    )
+    def test_plain_http_is_accepted_for_this_machine_only(self, address: str) -> None:
+        checked = check_partner({**THREE_PL, "address": address}, partner_id="p1", warehouses=WAREHOUSES, others=[])
+        assert isinstance(checked, Partner)
+        assert checked.address == address
 
     def test_a_3pl_needs_all_its_fees(self) -> None:
         form = {**THREE_PL, "fee_per_order": "", "fee_per_unit": "-1", "fee_currency": "dollars"}

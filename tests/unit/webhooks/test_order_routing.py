@@ -69,3 +69,12 @@ def test_what_cannot_be_routed_says_why() -> None:
     assert order_to_route(_order(_line("L1", "MUG", 1, []), shippingAddress=None)) == (
         "the order has no shipping address"
     )
+
+
+def test_each_line_is_named_for_partners_by_its_product_and_variant() -> None:
+    named = _line("L1", "MUG", 1, [_stock(MAIN, "Main", 5, 0)], productName="Mug", variantName="Blue")
+    product_only = _line("L2", "TEE", 1, [_stock(MAIN, "Main", 5, 0)], productName="Tee")
+    routed = order_to_route(_order(named, product_only))
+    assert not isinstance(routed, str)
+    assert routed is not None
+    assert [(line.id, line.name) for line in routed.lines] == [("L1", "Mug Blue"), ("L2", "Tee")]

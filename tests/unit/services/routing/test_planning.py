@@ -15,6 +15,7 @@ from app.services.ports import FraudReview, StoredAssessment
 from app.services.routing.model import HandOffMethod, RoutingSetup, SupplierOffer
 from app.services.routing.planning import NotRouted, OrderToRoute, Routed, plan_order
 from app.services.routing.plans import HandOffStatus, RoutedUnits
+from app.services.routing.purchase_orders import PurchaseOrder, PurchaseOrderLine
 from tests.builders import SHOP_API_URL
 from tests.fakes.in_memory import FakeSaleorGateway, InMemoryFraudRepository
 from tests.fakes.routing import InMemoryRoutingPlans, InMemoryRoutingSources, RecordingHandOffs
@@ -171,13 +172,31 @@ class TestHandOffs:
         assert store.partners.sent == []
         assert store.plans.hand_offs_ == []
 
-    async def test_a_supplier_taking_e_mail_is_named_in_the_note_for_the_merchant_to_send(self) -> None:
+    async def test_a_supplier_taking_e_mail_is_mailed_a_purchase_order_at_its_feed_s_prices(self) -> None:
         by_mail = replace(ACME_SUPPLIER, hand_off=HandOffMethod.EMAIL, address="orders@acme.example")
         store = Store(sources=setup(by_mail))
-        await store.plan(order_to_route({EAST: {"MUG": 0}}, line("L1", "MUG", 2)))
+        order = replace(
+            order_to_route({EAST: {"MUG": 0}}, replace(line("L1", "MUG", 2), name="Mug Blue")),
+            number="1001",
+            ship_to={"city": "NEW YORK", "country": "US"},
+        )
+        routed = await store.plan(order)
+        assert isinstance(routed, Routed)
+        (hand_off,) = routed.hand_offs
         assert store.partners.sent == []
+        ((order_id, partner_id, to, mailed),) = store.partners.mailed
+        assert (order_id, partner_id, to) == (ORDER, "p-acme", "orders@acme.example")
+        purchase_order = PurchaseOrder.from_payload(mailed)
+        assert purchase_order == PurchaseOrder(
+            hand_off_id=hand_off.id,
+            order_number="1001",
+            partner_name="Acme",
+            ship_to={"city": "NEW YORK", "country": "US"},
+            lines=(PurchaseOrderLine("L1", "MUG", "Mug Blue", 2, Money(Decimal("3.00"), "USD")),),
+            answer_within=timedelta(days=1),
+        )
         ((_, note),) = store.written()
-        assert note.endswith("; Acme takes orders by e-mail (orders@acme.example): send it this shipment by hand")
+        assert "e-mail" not in note
 
     async def test_an_order_without_a_plan_hands_off_nothing(self) -> None:
         store = Store()
