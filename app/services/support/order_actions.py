@@ -48,7 +48,7 @@ def action_choices(order: SupportOrder, permissions: Collection[str]) -> list[Ac
 def saleor_refusal(exc: SaleorApiError) -> str:
     """What Saleor said, for a person: its errors' messages, or that it could not be reached."""
     if isinstance(exc, SaleorMutationError | SaleorGraphQLError):
-        return "Saleor refused: " + "; ".join(error.message for error in exc.errors) + "."
+        return "Saleor refused: " + "; ".join(error.message.rstrip(".") for error in exc.errors) + "."
     if isinstance(exc, SaleorUnavailableError):
         return "Saleor could not be reached. Try again in a moment."
     return f"Saleor could not be asked: {exc}."
