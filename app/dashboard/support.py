@@ -347,7 +347,8 @@ async def order_action(
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> HTMLResponse:
-    """Cancel the ticket's order or add a note to it in Saleor, as the staff user (their dashboard token)."""
+    """Cancel the ticket's order, add a note to it or grant a refund on it in Saleor, as the staff user (with their
+    dashboard token)."""
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     url = viewer.installation.saleor_api_url
     try:
@@ -364,6 +365,7 @@ async def order_action(
             action=chosen,
             order_id=SaleorId(form.get("order", "")),
             note=form.get("note", ""),
+            amount=form.get("amount", ""),
             staff=viewer.user.email,
             permissions=viewer.user.permissions,
             now=runtime.clock.now(),

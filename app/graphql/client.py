@@ -262,6 +262,12 @@ class GqlSaleorGateway:
         name = " ".join(part for part in (person.get("firstName"), person.get("lastName")) if part)
         fulfillments = order.get("fulfillments") or []
         latest = max(fulfillments, key=lambda f: str(f.get("created") or ""), default={})
+        charged = [
+            (t["id"], _money(t["chargedAmount"])) for t in order.get("transactions") or [] if t.get("chargedAmount")
+        ]
+        most = max(charged, key=lambda pair: pair[1].amount, default=None)
+        if most is not None and most[1].amount <= 0:
+            most = None
         return SupportOrder(
             order_id=SaleorId(order["id"]),
             number=order["number"],
@@ -270,6 +276,14 @@ class GqlSaleorGateway:
             customer_email=order.get("userEmail") or None,
             tracking_number=latest.get("trackingNumber") or None,
             goods_out=any(f.get("status") != "CANCELED" for f in fulfillments),
+            refund_transaction=None if most is None else most[0],
+            charged=None if most is None else most[1],
+        )
+
+    async def grant_refund(self, order_id: SaleorId, transaction_id: str, amount: Money, reason: str) -> None:
+        await self._client.mutate(
+            load("mutations", "order_grant_refund"),
+            {"order": order_id, "transaction": transaction_id, "amount": str(amount.amount), "reason": reason},
         )
 
     async def fulfill_order(

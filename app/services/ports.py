@@ -582,7 +582,9 @@ class SupportOrder:
     """An order as a ticket's page shows it: what macros fill in and which actions its state allows.
 
     ``status`` is Saleor's ``OrderStatus``; ``goods_out`` is true while a fulfilment is not cancelled
-    (Saleor then refuses to cancel the order)."""
+    (Saleor then refuses to cancel the order). ``refund_transaction`` is the payment transaction that charged
+    the most, ``charged`` what it charged: a refund is granted against it, up to that (None: nothing charged
+    through a transaction, e.g. an order paid the legacy way)."""
 
     order_id: SaleorId
     number: str
@@ -591,6 +593,8 @@ class SupportOrder:
     customer_email: str | None
     tracking_number: str | None
     goods_out: bool
+    refund_transaction: str | None = None
+    charged: Money | None = None
 
 
 class SupportSaleor(Protocol):
@@ -601,6 +605,8 @@ class SupportSaleor(Protocol):
 
     async def cancel_order(self, order_id: SaleorId) -> None: ...
     async def add_order_note(self, order_id: SaleorId, message: str) -> None: ...
+    async def grant_refund(self, order_id: SaleorId, transaction_id: str, amount: Money, reason: str) -> None:
+        """Grant a refund of ``amount`` on the order against the transaction (sent later by the payment app)."""
 
 
 class OrderLookup(Protocol):

@@ -605,6 +605,30 @@ def _mutation_note(_: None, info: Info, order: str, input: dict[str, Any]) -> Pa
     return {"order": target, "event": event, "errors": []}
 
 
+def _mutation_grant_refund(_: None, info: Info, id: str, input: dict[str, Any]) -> Payload:
+    ctx = _ctx(info)
+    amount = input.get("amount")
+    try:
+        target = _order_of(ctx.store, id, "id")
+        granted = actions.grant_refund(
+            ctx.store,
+            target,
+            # Saleor's Decimal scalar reads a number or a numeric string.
+            amount=None if amount is None else Decimal(str(amount)),
+            reason=input.get("reason") or "",
+            transaction_id=input["transactionId"],
+            at=ctx.now,
+            principal=ctx.principal,
+        )
+    except ActionRefused as refusal:
+        return {"order": None, "grantedRefund": None, "errors": [_grant_error(e) for e in refusal.errors]}
+    return {"order": target, "grantedRefund": granted, "errors": []}
+
+
+def _grant_error(error: ActionError) -> dict[str, Any]:
+    return {"field": error.field, "message": error.message, "code": error.code}
+
+
 def _metadata_mutation(*, private: bool) -> Callable[..., Payload]:
     def resolve(_: None, info: Info, id: str, input: list[dict[str, str]]) -> Payload:
         ctx = _ctx(info)
@@ -743,6 +767,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "orderConfirm": _order_mutation(actions.confirm_order),
         "orderMarkAsPaid": _mutation_mark_as_paid,
         "orderCancel": _order_mutation(actions.cancel_order),
+        "orderGrantRefundCreate": _mutation_grant_refund,
         "orderFulfill": _mutation_fulfill,
         "orderFulfillmentUpdateTracking": _mutation_tracking,
         "orderFulfillmentCancel": _mutation_fulfillment_cancel,
@@ -864,6 +889,10 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
     "OrderEvent": {
         "user": lambda event, info: _store(info).customers.get(event.user_pk) if event.user_pk else None,
         "app": lambda event, info: _store(info).apps.get(event.app_pk) if event.app_pk else None,
+    },
+    "OrderGrantedRefund": {
+        "id": lambda granted, _: to_global_id("OrderGrantedRefund", granted.pk),
+        "amount": lambda granted, _: _money(granted.amount, granted.currency),
     },
     "TransactionItem": {
         "id": lambda transaction, _: to_global_id("TransactionItem", transaction.token),

@@ -364,6 +364,21 @@ class OrderEvent:
 
 
 @dataclass(slots=True, eq=False)
+class GrantedRefund:
+    """A refund granted on an order (``OrderGrantedRefund``): money the store owes back, which the transaction's
+    payment app sends when a person with HANDLE_PAYMENTS asks (``transactionRequestRefundForGrantedRefund``)."""
+
+    pk: int
+    amount: Decimal
+    currency: str
+    reason: str
+    created_at: datetime
+    transaction: TransactionItem | None = None
+    user_pk: int | None = None
+    app_pk: int | None = None
+
+
+@dataclass(slots=True, eq=False)
 class TransactionItem:
     """A payment app's transaction; its global ID wraps ``token``."""
 
@@ -489,6 +504,7 @@ class Order:
     events: list[OrderEvent] = field(default_factory=list)
     transactions: list[TransactionItem] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    granted_refunds: list[GrantedRefund] = field(default_factory=list)
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
 

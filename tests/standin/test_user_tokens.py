@@ -2,7 +2,9 @@
 staff user with the permissions the token carries (theirs that the app holds too); a bad token fails where a
 permission is checked, as a GraphQL error named after PyJWT's exception."""
 
+from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -115,3 +117,42 @@ async def test_a_token_saleor_would_not_take_fails_where_the_user_is_needed(
 async def test_an_unknown_opaque_token_is_still_refused_with_401(standin: StandIn, order: Order) -> None:
     refused = await _run(standin, "not-a-token", "mutations", "order_cancel", id=to_global_id("Order", order.pk))
     assert refused.status_code == 401
+
+
+async def test_a_refund_is_granted_as_the_user_within_what_the_transaction_charged(
+    standin: StandIn, caller: App, order: Order, clock: FixedClock
+) -> None:
+    transaction = actions.record_charge(standin.store, order, Decimal("10.00"), at=clock.now())
+    token = standin.dashboard_token(caller, user_permissions=["MANAGE_ORDERS"], email="sam@shop.test")
+    grant = {
+        "order": to_global_id("Order", order.pk),
+        "transaction": to_global_id("TransactionItem", transaction.token),
+        "reason": "Parcel lost",
+    }
+    too_much = await _run(standin, token, "mutations", "order_grant_refund", amount="10.01", **grant)
+    (error,) = too_much.json()["data"]["orderGrantRefundCreate"]["errors"]
+    assert (error["field"], error["code"]) == ("amount", "AMOUNT_GREATER_THAN_AVAILABLE")
+    foreign = await _run(
+        standin,
+        token,
+        "mutations",
+        "order_grant_refund",
+        amount="1",
+        **{**grant, "transaction": to_global_id("TransactionItem", uuid4())},
+    )
+    assert foreign.json()["data"]["orderGrantRefundCreate"]["errors"][0]["code"] == "NOT_FOUND"
+    assert order.granted_refunds == []
+
+    granted = await _run(standin, token, "mutations", "order_grant_refund", amount="4.50", **grant)
+    assert granted.json()["data"]["orderGrantRefundCreate"]["errors"] == []
+    (kept,) = order.granted_refunds
+    sam = standin.store.active_user("sam@shop.test")
+    assert sam is not None
+    assert (kept.amount, kept.reason, kept.transaction, kept.user_pk, kept.app_pk) == (
+        Decimal("4.50"),
+        "Parcel lost",
+        transaction,
+        sam.pk,
+        None,
+    )
+    assert transaction.refunded_amount == 0  # granted, not sent: no money moved

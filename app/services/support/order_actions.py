@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from app.domain.ids import SaleorApiUrl, SaleorId
+from app.domain.money import Money
 from app.domain.support.order_actions import ACTION_LABELS, OrderAction, action_refusal
 from app.domain.support.ticket import NoteAdded, Status, Ticket, TicketId
 from app.errors import SaleorApiError, SaleorGraphQLError, SaleorMutationError, SaleorUnavailableError
@@ -39,7 +41,13 @@ def action_choices(order: SupportOrder, permissions: Collection[str]) -> list[Ac
         ActionChoice(
             action,
             ACTION_LABELS[action],
-            action_refusal(action, status=order.status, goods_out=order.goods_out, permissions=permissions),
+            action_refusal(
+                action,
+                status=order.status,
+                goods_out=order.goods_out,
+                charged=order.charged is not None,
+                permissions=permissions,
+            ),
         )
         for action in OrderAction
     ]
@@ -67,8 +75,10 @@ async def take_order_action(
     staff: str,
     permissions: Collection[str],
     now: datetime,
+    amount: str = "",
 ) -> tuple[DeskChange, str]:
-    """Take ``action`` on the ticket's order in Saleor, then note it on the ticket; what to tell the person."""
+    """Take ``action`` on the ticket's order in Saleor, then note it on the ticket; what to tell the person.
+    ``note`` is the order note, or a refund's reason; ``amount`` the refund's, as typed."""
     ticket = await desk.get(url, ticket_id)
     if ticket is None:
         raise UnknownTicket(ticket_id)
@@ -85,19 +95,47 @@ async def take_order_action(
         order = await saleor.support_order(order_id)
         if order is None:
             raise OrderActionRefused("Saleor has no such order, or your account may not see it.")
-        refusal = action_refusal(action, status=order.status, goods_out=order.goods_out, permissions=permissions)
+        refusal = action_refusal(
+            action,
+            status=order.status,
+            goods_out=order.goods_out,
+            charged=order.charged is not None,
+            permissions=permissions,
+        )
         if refusal is not None:
             raise OrderActionRefused(refusal)
         if action is OrderAction.CANCEL:
             await saleor.cancel_order(order_id)
             done = f"cancelled order #{order.number} in Saleor"
-        else:
+        elif action is OrderAction.NOTE:
             await saleor.add_order_note(order_id, note)
             done = f"added a note to order #{order.number} in Saleor: {note}"
+        else:
+            assert order.refund_transaction is not None  # action_refusal refuses a refund without one
+            assert order.charged is not None
+            refund = refund_amount(amount, order.charged)
+            await saleor.grant_refund(order_id, order.refund_transaction, refund, note)
+            done = (
+                f"granted a refund of {refund.amount} {refund.currency} on order #{order.number} in Saleor"
+                f"{': ' + note if note else ''} (the payment app sends it once someone who may handle payments does)"
+            )
     except SaleorApiError as exc:
         raise OrderActionRefused(saleor_refusal(exc)) from exc
     change = await act(desk, settings, url, ticket.id, NoteAdded(staff, f"{staff} {done}"), now)
     return change, f"{ACTION_LABELS[action]}: done."
+
+
+def refund_amount(typed: str, charged: Money) -> Money:
+    """The refund a person typed, in the transaction's currency: more than nothing, at most what it charged."""
+    try:
+        amount = Decimal(typed.strip().replace(",", "."))
+    except InvalidOperation:
+        raise OrderActionRefused(f"Type the amount to refund, e.g. 12.50, not {typed!r}.") from None
+    if not amount.is_finite() or amount <= 0:
+        raise OrderActionRefused("A refund is more than nothing.")
+    if amount > charged.amount:
+        raise OrderActionRefused(f"At most {charged.amount} {charged.currency} was charged to refund, not {amount}.")
+    return Money(amount, charged.currency)
 
 
 def first_order(ticket: Ticket) -> SaleorId | None:

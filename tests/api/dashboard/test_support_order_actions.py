@@ -102,7 +102,7 @@ async def test_without_the_permission_in_the_token_no_action_is_offered_or_taken
     )
     headers = {"authorization-bearer": token, "saleor-api-url": "https://shop.test/graphql/"}
     page = await client.get(TICKET, params={"id": ticket.id}, headers=headers)
-    assert page.text.count("as this app may act for it) lacks MANAGE_ORDERS.") == 2
+    assert page.text.count("as this app may act for it) lacks MANAGE_ORDERS.") == 3  # cancel, note, refund
     refused = await client.post(
         f"/api/dashboard/support/tickets/{ticket.id}/order/note", data={"order": ORDER_ID, "note": "x"}, headers=headers
     )
@@ -154,3 +154,62 @@ async def test_an_order_the_ticket_is_not_about_is_refused(
         headers=staff_headers(),
     )
     assert unknown.status_code == 404
+
+
+CHARGED = [{"id": "VHJhbnNhY3Rpb25JdGVtOjE=", "chargedAmount": {"amount": 40.5, "currency": "USD"}}]
+
+
+async def test_a_refund_is_granted_against_the_charged_transaction_within_what_it_charged(
+    client: httpx.AsyncClient, staff_headers, runtime: Runtime, fake_saleor: FakeSaleor
+) -> None:
+    ticket = await open_order_ticket(runtime)
+    answer = support_order()
+    answer["data"]["order"]["transactions"] = CHARGED
+    fake_saleor.on("SupportOrder", answer)
+    fake_saleor.on(
+        "OrderGrantRefund", {"data": {"orderGrantRefundCreate": {"grantedRefund": {"id": "T0dSOjE="}, "errors": []}}}
+    )
+    headers = staff_headers()
+    page = await client.get(TICKET, params={"id": ticket.id}, headers=headers)
+    assert 'data-order-action="refund"' in page.text
+    assert "(USD, at most 40.5 charged)" in page.text
+
+    async def refund(amount: str) -> httpx.Response:
+        return await client.post(
+            f"/api/dashboard/support/tickets/{ticket.id}/order/refund",
+            data={"order": ORDER_ID, "amount": amount, "note": "Parcel lost"},
+            headers=headers,
+        )
+
+    for typed, reason in (
+        ("41", "At most 40.5 USD was charged to refund, not 41."),
+        ("-1", "A refund is more than nothing."),
+        ("lots", "Type the amount to refund"),
+    ):
+        refused = await refund(typed)
+        assert refused.status_code == 422
+        assert reason in refused.text
+    assert fake_saleor.calls("OrderGrantRefund") == []
+
+    granted = await refund("12,50")
+    assert granted.status_code == 200
+    (call,) = fake_saleor.calls("OrderGrantRefund")
+    assert call["variables"] == {
+        "order": ORDER_ID,
+        "transaction": "VHJhbnNhY3Rpb25JdGVtOjE=",
+        "amount": "12.50",
+        "reason": "Parcel lost",
+    }
+    assert call["authorization"] == f"Bearer {headers['authorization-bearer']}"
+    (note,) = (await kept_ticket(runtime, ticket.id)).thread
+    assert note.body.startswith("staff@shop.test granted a refund of 12.50 USD on order #1001 in Saleor: Parcel lost")
+
+
+async def test_an_order_without_a_charged_transaction_offers_no_refund(
+    client: httpx.AsyncClient, staff_headers, runtime: Runtime, fake_saleor: FakeSaleor
+) -> None:
+    ticket = await open_order_ticket(runtime)
+    fake_saleor.on("SupportOrder", support_order())
+    page = await client.get(TICKET, params={"id": ticket.id}, headers=staff_headers())
+    assert 'data-refused="refund"' in page.text
+    assert "No payment transaction of this order charged anything" in page.text
