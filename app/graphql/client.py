@@ -261,7 +261,7 @@ class GqlSaleorGateway:
         person = order.get("user") or order.get("billingAddress") or {}
         name = " ".join(part for part in (person.get("firstName"), person.get("lastName")) if part)
         fulfillments = order.get("fulfillments") or []
-        latest = max(fulfillments, key=lambda f: str(f.get("created") or ""), default={})
+        latest: dict[str, Any] = max(fulfillments, key=lambda f: str(f.get("created") or ""), default={})
         charged = [
             (t["id"], _money(t["chargedAmount"])) for t in order.get("transactions") or [] if t.get("chargedAmount")
         ]

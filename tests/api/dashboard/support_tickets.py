@@ -1,5 +1,7 @@
 """Tickets about an order, opened straight in the store's database for the dashboard's support tests."""
 
+from typing import Any
+
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.support import SqlTicketStore
 from app.domain.ids import SaleorId
@@ -36,7 +38,7 @@ async def kept_ticket(runtime: Runtime, ticket_id: str) -> Ticket:
     return ticket
 
 
-def support_order(*, status: str = "UNFULFILLED", fulfillments: list[dict[str, str]] | None = None) -> dict:
+def support_order(*, status: str = "UNFULFILLED", fulfillments: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Saleor's answer to ``SupportOrder`` for order #1001."""
     return {
         "data": {
