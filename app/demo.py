@@ -360,6 +360,7 @@ async def run_demo(
         key=standin.key,
         saleor_version=standin.store.shop.version,
         latest_order_id=lambda: _latest_order_id(standin),
+        store=standin.store,
     )
     standin_site = create_site(standin.asgi, harness)
     app = create_app(settings)

@@ -26,6 +26,7 @@ from app.db.repositories.shipping import SqlRateTableStore, SqlShippingRevisions
 from app.db.repositories.shipping_carriers import CarrierAccountsOnTheirOwnSession, SqlCarrierAccounts
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.db.repositories.support import SqlTicketStore
+from app.db.repositories.support_macros import SqlMacroStore
 from app.db.repositories.support_reports import SqlSupportReports
 from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
@@ -125,6 +126,13 @@ async def get_ticket_store(session: SessionDep) -> SqlTicketStore:
 
 
 TicketStoreDep = Annotated[SqlTicketStore, Depends(get_ticket_store)]
+
+
+async def get_macro_store(session: SessionDep) -> SqlMacroStore:
+    return SqlMacroStore(session)
+
+
+MacroStoreDep = Annotated[SqlMacroStore, Depends(get_macro_store)]
 
 
 async def get_support_reports(session: SessionDep) -> SqlSupportReports:

@@ -33,7 +33,9 @@ from app.dashboard import shipping as dashboard_shipping
 from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
 from app.dashboard import support as dashboard_support
+from app.dashboard import support_macros as dashboard_support_macros
 from app.dashboard import support_mail as dashboard_support_mail
+from app.dashboard import support_order as dashboard_support_order
 from app.dashboard import support_reports as dashboard_support_reports
 from app.errors import (
     JwksUnavailableError,
@@ -179,6 +181,8 @@ def create_app(
     app.include_router(dashboard_routing.router)
     app.include_router(dashboard_support_mail.router)
     app.include_router(dashboard_support.router)
+    app.include_router(dashboard_support_macros.router)
+    app.include_router(dashboard_support_order.router)
     app.include_router(dashboard_support_reports.router)
     app.include_router(inventory_api.router)
     app.include_router(routing_api.router)

@@ -261,6 +261,7 @@ async def order_fragment(
         "review_opened_at": None if review is None else view_models.local_time(review.opened_at, zone, language),
         "cogs": None if cogs is None else view_models.cogs_view(cogs, language),
         "shipping": None if decision is None else view_models.shipping_view(decision, warehouses, zone, language),
+        "order_id": order_id,  # the order's support tickets are loaded into the card by this id
     }
     return templates.TemplateResponse(request, "fragments/order_card.html", context)
 

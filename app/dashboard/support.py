@@ -20,12 +20,16 @@ from app.dashboard.view_models import parse_locale
 from app.dependencies import (
     DashboardContext,
     EffectOutboxDep,
+    MacroStoreDep,
     RuntimeDep,
     SettingsStoreDep,
     TicketStoreDep,
     require_permissions,
 )
+from app.domain.ids import SaleorId
+from app.domain.support.macros import MacroOrder, MacroRefused, macro_values
 from app.domain.support.model import Priority
+from app.domain.support.order_actions import OrderAction
 from app.domain.support.ticket import (
     AgentReplied,
     Assigned,
@@ -40,10 +44,21 @@ from app.domain.support.ticket import (
     TicketRefused,
     normal_tags,
 )
+from app.errors import SaleorApiError
+from app.integrations.macros import render_macro
+from app.services.ports import SupportOrder
 from app.services.settings import store_timezone
 from app.services.support.desk import act, support_configuration, view
+from app.services.support.macros import apply_macro
 from app.services.support.mail import ReplyNotQueued, queue_reply
 from app.services.support.model import INBOX_PAGE, InboxQuery, UnknownTicket
+from app.services.support.order_actions import (
+    OrderActionRefused,
+    action_choices,
+    first_order,
+    saleor_refusal,
+    take_order_action,
+)
 
 router = APIRouter()
 SupportStaffDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
@@ -126,12 +141,14 @@ async def _ticket_fragment(
     viewer: DashboardContext,
     tickets: TicketStoreDep,
     settings: SettingsStoreDep,
+    macros: MacroStoreDep,
     runtime: RuntimeDep,
     ticket_id: str,
     locale: str | None,
     *,
     message: str | None = None,
     error: str | None = None,
+    macro: str | None = None,
 ) -> HTMLResponse:
     url, now = viewer.installation.saleor_api_url, runtime.clock.now()
     shown = await view(tickets, settings, url, TicketId(ticket_id), now)
@@ -139,6 +156,32 @@ async def _ticket_fragment(
         return HTMLResponse("No such ticket.", status_code=404)
     ticket, sla = shown
     zone, language = await store_timezone(settings, url), parse_locale(locale)
+    order_id = first_order(ticket)
+    order: SupportOrder | None = None
+    saleor_problem = None
+    if order_id is not None and ticket.status is not Status.CLOSED:
+        # Asked as the staff user: what they see of the order is what their own account may see.
+        try:
+            order = await runtime.saleor.staff_gateway(url, viewer.user.token).support_order(order_id)
+        except SaleorApiError as exc:
+            saleor_problem = saleor_refusal(exc)
+        if order is None and saleor_problem is None:
+            saleor_problem = "Saleor has no such order, or your account may not see it."
+    draft = ""
+    if macro:
+        values = macro_values(
+            ticket_number=ticket.id,
+            subject=ticket.subject,
+            requester=ticket.requester.email,
+            agent=viewer.user.email,
+            order=None
+            if order is None
+            else MacroOrder(order.number, order.customer_name, order.customer_email, order.tracking_number),
+        )
+        try:
+            draft = await apply_macro(macros, render_macro, url, macro, values)
+        except MacroRefused as exc:
+            error = f"Macro not applied: {exc}"
     context = {
         "ticket": views.ticket_view(ticket, await tickets.order_numbers(url, ticket.order_ids), zone, language),
         "sla": views.sla_view(sla, now, zone, language),
@@ -153,6 +196,13 @@ async def _ticket_fragment(
         "error": error,
         "timezone": str(zone),
         "limit": MESSAGE_LIMIT,
+        "macros": await macros.list(url),
+        "macro": macro,
+        "draft": draft,
+        "order_id": order_id,
+        "order": order,
+        "saleor_problem": saleor_problem,
+        "choices": [] if order is None else action_choices(order, viewer.user.permissions),
     }
     response = templates.TemplateResponse(
         request, "fragments/support_ticket.html", context, status_code=422 if error else 200
@@ -170,10 +220,15 @@ async def ticket_fragment(
     tickets: TicketStoreDep,
     settings: SettingsStoreDep,
     runtime: RuntimeDep,
+    macros: MacroStoreDep,
     ticket_id: Annotated[str, Query(alias="id", min_length=1, max_length=16)],
+    macro: Annotated[str | None, Query(max_length=32)] = None,
     locale: str | None = None,
 ) -> HTMLResponse:
-    return await _ticket_fragment(request, viewer, tickets, settings, runtime, ticket_id, locale)
+    """The ticket; with ``macro``, its reply box holds that macro filled in with the ticket's data, to edit."""
+    return await _ticket_fragment(
+        request, viewer, tickets, settings, macros, runtime, ticket_id, locale, macro=macro or None
+    )
 
 
 def _body(form: dict[str, str]) -> str:
@@ -245,6 +300,7 @@ async def ticket_action(
     tickets: TicketStoreDep,
     settings: SettingsStoreDep,
     effects: EffectOutboxDep,
+    macros: MacroStoreDep,
     runtime: RuntimeDep,
     locale: str | None = None,
 ) -> HTMLResponse:
@@ -259,7 +315,7 @@ async def ticket_action(
     except (NotUnderstood, TicketRefused) as exc:
         reason = exc.reason if isinstance(exc, TicketRefused) else str(exc)
         return await _ticket_fragment(
-            request, viewer, tickets, settings, runtime, ticket_id, locale, error=f"Nothing changed: {reason}"
+            request, viewer, tickets, settings, macros, runtime, ticket_id, locale, error=f"Nothing changed: {reason}"
         )
     for notification in change.notifications:
         if notification.kind is NotificationKind.REPLY_TO_REQUESTER and notification.message is not None:
@@ -276,4 +332,53 @@ async def ticket_action(
             if isinstance(queued, ReplyNotQueued):
                 done = f"{done} Not e-mailed: {queued.reason}."
     runtime.wake_workers()
-    return await _ticket_fragment(request, viewer, tickets, settings, runtime, ticket_id, locale, message=done)
+    return await _ticket_fragment(request, viewer, tickets, settings, macros, runtime, ticket_id, locale, message=done)
+
+
+@router.post("/api/dashboard/support/tickets/{ticket_id}/order/{action}", response_class=HTMLResponse)
+async def order_action(
+    request: Request,
+    ticket_id: str,
+    action: str,
+    viewer: SupportStaffDep,
+    tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
+    macros: MacroStoreDep,
+    runtime: RuntimeDep,
+    locale: str | None = None,
+) -> HTMLResponse:
+    """Cancel the ticket's order, add a note to it or grant a refund on it in Saleor, as the staff user (with their
+    dashboard token)."""
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    url = viewer.installation.saleor_api_url
+    try:
+        chosen = OrderAction(action)
+    except ValueError:
+        return HTMLResponse(f"Unknown action {action!r}.", status_code=404)
+    try:
+        _, done = await take_order_action(
+            runtime.saleor.staff_gateway(url, viewer.user.token),
+            tickets,
+            settings,
+            url,
+            TicketId(ticket_id),
+            action=chosen,
+            order_id=SaleorId(form.get("order", "")),
+            note=form.get("note", ""),
+            amount=form.get("amount", ""),
+            staff=viewer.user.email,
+            permissions=viewer.user.permissions,
+            now=runtime.clock.now(),
+        )
+    except UnknownTicket:
+        return HTMLResponse("No such ticket.", status_code=404)
+    except (OrderActionRefused, TicketRefused) as exc:
+        reason = exc.reason if isinstance(exc, TicketRefused) else str(exc)
+        return await _ticket_fragment(
+            request, viewer, tickets, settings, macros, runtime, ticket_id, locale, error=f"Nothing changed: {reason}"
+        )
+    response = await _ticket_fragment(
+        request, viewer, tickets, settings, macros, runtime, ticket_id, locale, message=done
+    )
+    response.headers["x-ops-order-changed"] = "1"  # the order page, if that is where this ran, reloads it
+    return response

@@ -726,3 +726,17 @@ class SupportTicketTagRow(Base):
     saleor_api_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
     ticket_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SupportMacroRow(Base):
+    """A saved reply of a store's support team (``app.domain.support.macros.Macro``), named once per store."""
+
+    __tablename__ = "support_macros"
+    __table_args__ = (UniqueConstraint("saleor_api_url", "name"),)
+
+    saleor_api_url: Mapped[str] = mapped_column(String(2048), tenant_fk(), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

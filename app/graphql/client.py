@@ -27,7 +27,16 @@ from app.errors import (
     SaleorUnavailableError,
 )
 from app.graphql.documents import Document, load, load_repeating
-from app.services.ports import AppIdentity, ChannelRef, OrderContact, SaleorName, StockLevel, WarehouseRef, variant_name
+from app.services.ports import (
+    AppIdentity,
+    ChannelRef,
+    OrderContact,
+    SaleorName,
+    StockLevel,
+    SupportOrder,
+    WarehouseRef,
+    variant_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +254,38 @@ class GqlSaleorGateway:
             if f.get("warehouse") and f.get("trackingNumber")
         }
 
+    async def support_order(self, order_id: SaleorId) -> SupportOrder | None:
+        order = (await self._client.execute(load("queries", "support_order"), {"id": order_id})).get("order")
+        if not order:
+            return None
+        person = order.get("user") or order.get("billingAddress") or {}
+        name = " ".join(part for part in (person.get("firstName"), person.get("lastName")) if part)
+        fulfillments = order.get("fulfillments") or []
+        latest: dict[str, Any] = max(fulfillments, key=lambda f: str(f.get("created") or ""), default={})
+        charged = [
+            (t["id"], _money(t["chargedAmount"])) for t in order.get("transactions") or [] if t.get("chargedAmount")
+        ]
+        most = max(charged, key=lambda pair: pair[1].amount, default=None)
+        if most is not None and most[1].amount <= 0:
+            most = None
+        return SupportOrder(
+            order_id=SaleorId(order["id"]),
+            number=order["number"],
+            status=order["status"],
+            customer_name=name or None,
+            customer_email=order.get("userEmail") or None,
+            tracking_number=latest.get("trackingNumber") or None,
+            goods_out=any(f.get("status") != "CANCELED" for f in fulfillments),
+            refund_transaction=None if most is None else most[0],
+            charged=None if most is None else most[1],
+        )
+
+    async def grant_refund(self, order_id: SaleorId, transaction_id: str, amount: Money, reason: str) -> None:
+        await self._client.mutate(
+            load("mutations", "order_grant_refund"),
+            {"order": order_id, "transaction": transaction_id, "amount": str(amount.amount), "reason": reason},
+        )
+
     async def fulfill_order(
         self,
         order_id: SaleorId,
@@ -376,3 +417,9 @@ class SaleorClientFactory:
     def gateway(self, saleor_api_url: SaleorApiUrl, token: str, *, max_attempts: int | None = None) -> GqlSaleorGateway:
         """``max_attempts=1`` for a caller that retries on its own schedule (the dispatcher)."""
         return GqlSaleorGateway(self.client(saleor_api_url, token, max_attempts=max_attempts))
+
+    def staff_gateway(self, saleor_api_url: SaleorApiUrl, dashboard_token: str) -> GqlSaleorGateway:
+        """Saleor as the staff user behind ``dashboard_token``: Saleor takes the dashboard's JWT as a bearer token
+        with the user's permissions that the app also has (PROTOCOL.md e.4). Tried once (a person is waiting),
+        and a refusal says nothing about the app's own token."""
+        return GqlSaleorGateway(self.client(saleor_api_url, dashboard_token, track_revocation=False, max_attempts=1))

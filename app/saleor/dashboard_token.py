@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import jwt
@@ -21,6 +21,8 @@ class StaffUser:
     # The user's own permissions, and the effective ones (app ∩ user) Saleor grants this token.
     user_permissions: frozenset[str]
     permissions: frozenset[str]
+    # The JWT itself: Saleor takes it as a bearer token, acting as this user with ``permissions``.
+    token: str = field(default="", repr=False)
 
     def require(self, *required: str) -> None:
         missing = [p for p in required if p not in self.user_permissions]
@@ -63,6 +65,7 @@ def verify_dashboard_token(token: str, keys: KeySet, *, app_id: AppId, now: date
         user_id=None if claims.get("user_id") is None else str(claims["user_id"]),
         user_permissions=frozenset(_names(claims.get("user_permissions"))),
         permissions=frozenset(_names(claims.get("permissions"))),
+        token=token,
     )
 
 

@@ -17,6 +17,7 @@ from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
+from app.domain.support.macros import Macro, MacroId
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
 from app.services.routing.plans import HandOff, OpenHandOff, OrderRouting, PartnerShipment
@@ -583,6 +584,38 @@ class OrderContact:
     customer_id: SaleorId | None
 
 
+@dataclass(frozen=True, slots=True)
+class SupportOrder:
+    """An order as a ticket's page shows it: what macros fill in and which actions its state allows.
+
+    ``status`` is Saleor's ``OrderStatus``; ``goods_out`` is true while a fulfilment is not cancelled
+    (Saleor then refuses to cancel the order). ``refund_transaction`` is the payment transaction that charged
+    the most, ``charged`` what it charged: a refund is granted against it, up to that (None: nothing charged
+    through a transaction, e.g. an order paid the legacy way)."""
+
+    order_id: SaleorId
+    number: str
+    status: str
+    customer_name: str | None
+    customer_email: str | None
+    tracking_number: str | None
+    goods_out: bool
+    refund_transaction: str | None = None
+    charged: Money | None = None
+
+
+class SupportSaleor(Protocol):
+    """Saleor as a staff user reaches it from a ticket, with their own dashboard token."""
+
+    async def support_order(self, order_id: SaleorId) -> SupportOrder | None:
+        """None when Saleor has no such order (or the user may not see it)."""
+
+    async def cancel_order(self, order_id: SaleorId) -> None: ...
+    async def add_order_note(self, order_id: SaleorId, message: str) -> None: ...
+    async def grant_refund(self, order_id: SaleorId, transaction_id: str, amount: Money, reason: str) -> None:
+        """Grant a refund of ``amount`` on the order against the transaction (sent later by the payment app)."""
+
+
 class OrderLookup(Protocol):
     async def order_by_number(self, number: str) -> OrderContact | None:
         """The store's order with this number (digits), None when there is none."""
@@ -641,3 +674,15 @@ class SupportReportSource(Protocol):
         """The tickets created in [start, end), in pages by creation. Each holds what the SLA measurement and
         the report's groups read: its public messages (authors and times, without bodies), status history,
         tags, channel, reason, priority, assignee and order value; no subject or description."""
+
+
+class MacroStore(Protocol):
+    """A store's support macros, by name."""
+
+    async def list(self, saleor_api_url: SaleorApiUrl) -> list[Macro]: ...
+    async def get(self, saleor_api_url: SaleorApiUrl, macro_id: MacroId) -> Macro | None: ...
+    async def save(self, saleor_api_url: SaleorApiUrl, macro: Macro) -> None:
+        """Keep a new macro or replace the one with its id."""
+
+    async def delete(self, saleor_api_url: SaleorApiUrl, macro_id: MacroId) -> bool:
+        """False when the store has no such macro."""

@@ -36,6 +36,7 @@ from app.standin.state import (
     Fulfillment,
     FulfillmentLine,
     FulfillmentStatus,
+    GrantedRefund,
     InvalidGlobalId,
     Metadata,
     Node,
@@ -443,6 +444,50 @@ def cancel_order(store: Store, order: Order, *, at: datetime, principal: Princip
     _history(store, order, "CANCELED", at, principal)
     _emit(store, "ORDER_CANCELLED", order, at, principal)
     _emit(store, "ORDER_UPDATED", order, at, principal)
+
+
+def grant_refund(
+    store: Store,
+    order: Order,
+    *,
+    amount: Decimal | None,
+    reason: str,
+    transaction_id: str,
+    at: datetime,
+    principal: Principal | None,
+) -> GrantedRefund:
+    """``orderGrantRefundCreate`` with an amount and a transaction (the only input the stand-in takes): the grant is
+    kept, at most the transaction's charged amount; no money moves, no event or webhook (Saleor sends none)."""
+    if amount is None:
+        message = "You must provide at least one of `amount`, `lines`, `grantRefundForShipping`."
+        raise ActionRefused(ActionError("amount", message, "REQUIRED"))
+    try:
+        type_name, token = from_global_id(transaction_id)
+    except InvalidGlobalId:
+        raise ActionRefused(
+            ActionError("transactionId", f"Couldn't resolve id: {transaction_id}.", "GRAPHQL_ERROR")
+        ) from None
+    if type_name != "TransactionItem":
+        raise ActionRefused(ActionError("transactionId", "Must receive a TransactionItem id.", "GRAPHQL_ERROR"))
+    transaction = next((t for t in order.transactions if str(t.token) == str(token)), None)
+    if transaction is None:
+        raise ActionRefused(ActionError("transactionId", f"Couldn't resolve to a node: {transaction_id}", "NOT_FOUND"))
+    if amount > transaction.charged_amount:
+        message = "Amount cannot be greater than the charged amount of provided transaction."
+        raise ActionRefused(ActionError("amount", message, "AMOUNT_GREATER_THAN_AVAILABLE"))
+    granted = GrantedRefund(
+        store.next_pk("OrderGrantedRefund"),
+        amount,
+        order.currency,
+        reason,
+        at,
+        transaction,
+        user_pk=principal.pk if isinstance(principal, Customer) else None,
+        app_pk=principal.pk if isinstance(principal, App) else None,
+    )
+    order.granted_refunds.append(granted)
+    order.updated_at = at
+    return granted
 
 
 FulfillInput = Sequence[tuple[str | None, Sequence[tuple[str, int]]]]

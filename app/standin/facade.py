@@ -166,14 +166,18 @@ class StandIn:
         ttl: int = 300,
         **extra: Any,
     ) -> str:
-        """The JWT the dashboard would give ``app``'s pages for a staff user holding ``user_permissions``."""
+        """The JWT the dashboard would give ``app``'s pages for a staff user holding ``user_permissions`` (the
+        store gains that staff user the first time); Saleor takes it as a bearer token too (``users``)."""
+        user = self.store.staff_user(email)
+        claims: dict[str, Any] = {"token": user.jwt_token_key, **extra}
         return self.key.dashboard_token(
             app_id=to_global_id("App", app.pk),
             iss=self.api_url,
             user_permissions=user_permissions,
             permissions=[p for p in app.permissions if p in user_permissions],
             email=email,
+            user_id=to_global_id("User", user.pk),
             issued_at=self.clock().timestamp(),
             ttl=ttl,
-            **extra,
+            **claims,
         )

@@ -85,6 +85,7 @@ from app.standin.state import (
     from_global_id,
     to_global_id,
 )
+from app.standin.users import UserSession
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 PAGINATION_LIMIT = 100  # GRAPHQL_PAGINATION_LIMIT
@@ -120,16 +121,23 @@ class CircularSubscriptionSyncEvent(GraphQLError):
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Per request: the store, the app whose token called, and the time of the request."""
+    """Per request: the store, the app whose token called (or the user whose JWT did), and the time."""
 
     store: Store
     app: App | None
     now: datetime
+    # A user's JWT instead of an app's token (``users``): who it is, or why not.
+    user: UserSession | None = None
     # Rendering a sync webhook's payload: fields that would call a sync webhook are refused.
     sync_event: bool = False
     # How a checkout's delivery methods are listed, asking the apps (``StandIn.list_delivery_methods``);
     # without it the store's own methods alone, as a Saleor where no app subscribes.
     list_delivery_methods: ListDeliveryMethods | None = None
+
+    @property
+    def principal(self) -> Principal | None:
+        """Who a change is recorded as made by: the app, or the user (events name either)."""
+        return self.app if self.app is not None else (self.user.user if self.user is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +412,7 @@ def _order_mutation(change: Callable[..., None]) -> Callable[..., Payload]:
         ctx = _ctx(info)
         try:
             order = _order_of(ctx.store, id, "id")
-            change(ctx.store, order, at=ctx.now, principal=ctx.app)
+            change(ctx.store, order, at=ctx.now, principal=ctx.principal)
         except ActionRefused as refusal:
             return {"order": None, "errors": _errors(refusal)}
         return {"order": order, "errors": []}
@@ -488,7 +496,7 @@ def _mutation_mark_as_paid(_: None, info: Info, id: str, transactionReference: s
     try:
         order = _order_of(ctx.store, id, "id")
         actions.mark_order_as_paid(
-            ctx.store, order, at=ctx.now, principal=ctx.app, transaction_reference=transactionReference
+            ctx.store, order, at=ctx.now, principal=ctx.principal, transaction_reference=transactionReference
         )
     except ActionRefused as refusal:
         return {"order": None, "errors": _errors(refusal)}
@@ -508,7 +516,7 @@ def _mutation_fulfill(_: None, info: Info, input: dict[str, Any], order: str | N
             target,
             lines,
             at=ctx.now,
-            principal=ctx.app,
+            principal=ctx.principal,
             # Saleor notifies unless told not to; an explicit null also means no.
             notify_customer=bool(input.get("notifyCustomer", True)),
             allow_stock_to_be_exceeded=bool(input.get("allowStockToBeExceeded")),
@@ -526,7 +534,7 @@ def _mutation_tracking(_: None, info: Info, id: str, input: dict[str, Any]) -> P
         assert isinstance(fulfillment, Fulfillment)
         order = ctx.store.orders[fulfillment.order_pk]
         actions.update_tracking(
-            ctx.store, order, fulfillment, input.get("trackingNumber"), at=ctx.now, principal=ctx.app
+            ctx.store, order, fulfillment, input.get("trackingNumber"), at=ctx.now, principal=ctx.principal
         )
     except ActionRefused as refusal:
         return {"fulfillment": None, "order": None, "errors": _errors(refusal)}
@@ -545,7 +553,9 @@ def _mutation_fulfillment_cancel(_: None, info: Info, id: str, input: dict[str, 
             node = actions.resolve_node(ctx.store, warehouse_id, "Warehouse", field="warehouseId")[0]
             assert isinstance(node, Warehouse)
             warehouse = node
-        actions.cancel_fulfillment(ctx.store, order, fulfillment, warehouse=warehouse, at=ctx.now, principal=ctx.app)
+        actions.cancel_fulfillment(
+            ctx.store, order, fulfillment, warehouse=warehouse, at=ctx.now, principal=ctx.principal
+        )
     except ActionRefused as refusal:
         return {"fulfillment": None, "order": None, "errors": _errors(refusal)}
     return {"fulfillment": fulfillment, "order": order, "errors": []}
@@ -574,7 +584,7 @@ def _mutation_refund_products(_: None, info: Info, order: str, input: dict[str, 
             fulfillment_lines=fulfillment_lines,
             include_shipping_costs=bool(input.get("includeShippingCosts")),
             at=ctx.now,
-            principal=ctx.app,
+            principal=ctx.principal,
         )
     except ActionRefused as refusal:
         return {"fulfillment": None, "order": None, "errors": _errors(refusal)}
@@ -585,7 +595,7 @@ def _mutation_note(_: None, info: Info, order: str, input: dict[str, Any]) -> Pa
     ctx = _ctx(info)
     try:
         target = _order_of(ctx.store, order, "id")
-        event = actions.add_note(ctx.store, target, input["message"], at=ctx.now, principal=ctx.app)
+        event = actions.add_note(ctx.store, target, input["message"], at=ctx.now, principal=ctx.principal)
     except ActionRefused as refusal:
         # OrderNoteAddErrorCode has no NOT_FOUND; Saleor leaves such codes null.
         errors = [
@@ -595,13 +605,37 @@ def _mutation_note(_: None, info: Info, order: str, input: dict[str, Any]) -> Pa
     return {"order": target, "event": event, "errors": []}
 
 
+def _mutation_grant_refund(_: None, info: Info, id: str, input: dict[str, Any]) -> Payload:
+    ctx = _ctx(info)
+    amount = input.get("amount")
+    try:
+        target = _order_of(ctx.store, id, "id")
+        granted = actions.grant_refund(
+            ctx.store,
+            target,
+            # Saleor's Decimal scalar reads a number or a numeric string.
+            amount=None if amount is None else Decimal(str(amount)),
+            reason=input.get("reason") or "",
+            transaction_id=input["transactionId"],
+            at=ctx.now,
+            principal=ctx.principal,
+        )
+    except ActionRefused as refusal:
+        return {"order": None, "grantedRefund": None, "errors": [_grant_error(e) for e in refusal.errors]}
+    return {"order": target, "grantedRefund": granted, "errors": []}
+
+
+def _grant_error(error: ActionError) -> dict[str, Any]:
+    return {"field": error.field, "message": error.message, "code": error.code}
+
+
 def _metadata_mutation(*, private: bool) -> Callable[..., Payload]:
     def resolve(_: None, info: Info, id: str, input: list[dict[str, str]]) -> Payload:
         ctx = _ctx(info)
         try:
             node = _metadata_owner(ctx.store, id)
             items = [(item["key"], item["value"]) for item in input]
-            actions.write_metadata(ctx.store, node, items, private=private, at=ctx.now, principal=ctx.app)
+            actions.write_metadata(ctx.store, node, items, private=private, at=ctx.now, principal=ctx.principal)
         except ActionRefused as refusal:
             return {"item": None, "errors": _errors(refusal)}
         return {"item": node, "errors": []}
@@ -733,6 +767,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "orderConfirm": _order_mutation(actions.confirm_order),
         "orderMarkAsPaid": _mutation_mark_as_paid,
         "orderCancel": _order_mutation(actions.cancel_order),
+        "orderGrantRefundCreate": _mutation_grant_refund,
         "orderFulfill": _mutation_fulfill,
         "orderFulfillmentUpdateTracking": _mutation_tracking,
         "orderFulfillmentCancel": _mutation_fulfillment_cancel,
@@ -855,6 +890,10 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "user": lambda event, info: _store(info).customers.get(event.user_pk) if event.user_pk else None,
         "app": lambda event, info: _store(info).apps.get(event.app_pk) if event.app_pk else None,
     },
+    "OrderGrantedRefund": {
+        "id": lambda granted, _: to_global_id("OrderGrantedRefund", granted.pk),
+        "amount": lambda granted, _: _money(granted.amount, granted.currency),
+    },
     "TransactionItem": {
         "id": lambda transaction, _: to_global_id("TransactionItem", transaction.token),
         "authorizedAmount": lambda t, _: _money(t.authorized_amount, t.currency),
@@ -929,8 +968,13 @@ def _checks(type_name: str, field_name: str, field: GraphQLField) -> list[_Check
 
 def _guarded(resolve: Resolver, checks: list[_Check]) -> Resolver:
     def resolve_if_permitted(source: Any, info: Info, **arguments: Any) -> Any:
-        app = _ctx(info).app
+        ctx = _ctx(info)
+        app, user = ctx.app, ctx.user
+        if user is not None and user.error is not None:
+            raise user.error  # Saleor meets a bad JWT where a check first asks who is calling
         held = {*app.permissions, AUTHENTICATED_APP} if app is not None else set()
+        if user is not None:
+            held = set(user.permissions)
         for check in checks:
             owns = app is not None and source is app and OWNER in check.requirement.permissions
             if not (check.requirement.granted_to(held) or owns):
@@ -992,16 +1036,17 @@ async def execute(
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
     list_delivery_methods: ListDeliveryMethods | None = None,
+    user: UserSession | None = None,
 ) -> ExecutionResult:
-    """Run one request's operation, as the app's token ``app`` at ``now``; ``list_delivery_methods``
-    asks the apps for a checkout's delivery options."""
+    """Run one request's operation, as the app's token ``app`` (or the user's JWT, ``user``) at ``now``;
+    ``list_delivery_methods`` asks the apps for a checkout's delivery options."""
     document = _parsed(query)
     if isinstance(document, list):
         return ExecutionResult(data=None, errors=document)
     result = graphql_execute(
         standin_schema(),
         document,
-        context_value=Context(store, app, now, list_delivery_methods=list_delivery_methods),
+        context_value=Context(store, app, now, user=user, list_delivery_methods=list_delivery_methods),
         variable_values=variables,
         operation_name=operation_name,
         field_resolver=_default_resolver,

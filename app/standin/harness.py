@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from app.standin.signing import SigningKey
+from app.standin.state import Store, to_global_id
 
 STATIC = Path(__file__).parent / "harness_static"
 # Every permission one of the app's pages asks for (Receipts needs MANAGE_PRODUCTS), so the
@@ -43,6 +44,9 @@ class HarnessConfig:
     latest_order_id: Callable[[], str | None] = field(default=lambda: None)
     # The dashboard release the page plays unless ?dashboard= names another (the newest one tagged).
     dashboard_version: str = "3.23.27"
+    # The stand-in's store: its tokens then name a staff user of it, so Saleor (the stand-in) takes them as
+    # bearer tokens too, as it takes a real dashboard's.
+    store: Store | None = None
 
 
 DASHBOARD_VERSION = re.compile(r"\d+\.\d+\.\d+")
@@ -99,6 +103,7 @@ def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
         user_permissions = raw.split(",") if raw else list(DEFAULT_PERMISSIONS)
         issued_at = time.time() - (2 * TOKEN_TTL_SECONDS if kind == "expired" else 0)
         key = foreign_key if kind == "foreign" else config.key
+        staff = None if config.store is None else config.store.staff_user("staff@shop.test")
         jwt = key.dashboard_token(
             app_id=config.app_id,
             iss=config.saleor_api_url,
@@ -106,6 +111,7 @@ def harness_routes(config: HarnessConfig) -> list[Route | Mount]:
             permissions=[p for p in user_permissions if p == "MANAGE_ORDERS"],
             issued_at=issued_at,
             ttl=TOKEN_TTL_SECONDS,
+            **({} if staff is None else {"token": staff.jwt_token_key, "user_id": to_global_id("User", staff.pk)}),
         )
         return JSONResponse({"token": jwt})
 

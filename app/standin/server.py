@@ -3,6 +3,8 @@
 Like Saleor, the JWKS sits at the site root whatever the API path, a request
 whose ``Authorization: Bearer`` token is no app's gets HTTP 401, and a query
 that cannot run at all (bad JSON, syntax, validation) gets 400 with ``errors``.
+A bearer token Saleor issued as a JWT (a user's, or the dashboard's token for an
+app) runs the operation as that user (``users``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.standin.encoding import dump_json
 from app.standin.graphql_api import ListDeliveryMethods, execute
 from app.standin.signing import SigningKey
 from app.standin.state import App, Store
+from app.standin.users import UserSession, authenticate_user, is_saleor_token
 
 Clock = Callable[[], datetime]
 
@@ -37,11 +40,15 @@ def _error(message: str, status_code: int, code: str | None = None) -> Response:
     return _json({"errors": [error]}, status_code)
 
 
-def _calling_app(request: Request, store: Store) -> App | None:
+def _caller(request: Request, store: Store, key: SigningKey, now: datetime) -> App | UserSession | None:
+    """The app whose token this is, or the user a Saleor JWT names; None for anything else."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return None
-    return store.app_by_token(token.strip())
+    if is_saleor_token(token):
+        return authenticate_user(store, key, token, now=now)
+    return store.app_by_token(token)
 
 
 def create_asgi_app(
@@ -58,18 +65,18 @@ def create_asgi_app(
         return _json(key.jwks())
 
     async def graphql_endpoint(request: Request) -> Response:
-        app = _calling_app(request, store)
-        if app is None:
-            # The only answer a revoked or unknown token gets; the app treats it as "uninstalled".
+        caller = _caller(request, store, key, clock())
+        if caller is None:
+            # The only answer a revoked or unknown app token gets; the app treats it as "uninstalled".
             return _error("Invalid token.", 401, "InvalidTokenError")
         try:
             body = json.loads(await request.body())
         except ValueError:
             return _error("Unable to parse the request body as JSON.", 400)
         if isinstance(body, list):  # Saleor takes batches, answering a list in order
-            results = [await _operation(store, app, clock, item, list_delivery_methods) for item in body]
+            results = [await _operation(store, caller, clock, item, list_delivery_methods) for item in body]
             return _json([payload for payload, _ in results])
-        payload, status_code = await _operation(store, app, clock, body, list_delivery_methods)
+        payload, status_code = await _operation(store, caller, clock, body, list_delivery_methods)
         return _json(payload, status_code)
 
     return Starlette(
@@ -81,7 +88,11 @@ def create_asgi_app(
 
 
 async def _operation(
-    store: Store, app: App, clock: Clock, body: Any, list_delivery_methods: ListDeliveryMethods | None
+    store: Store,
+    caller: App | UserSession,
+    clock: Clock,
+    body: Any,
+    list_delivery_methods: ListDeliveryMethods | None,
 ) -> tuple[dict[str, Any], int]:
     query = body.get("query") if isinstance(body, dict) else None
     if not isinstance(query, str) or not query.strip():
@@ -91,7 +102,8 @@ async def _operation(
     result = await execute(
         store,
         query,
-        app=app,
+        app=caller if isinstance(caller, App) else None,
+        user=caller if isinstance(caller, UserSession) else None,
         now=clock(),
         variables=variables if isinstance(variables, dict) else None,
         operation_name=operation if isinstance(operation, str) else None,

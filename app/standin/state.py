@@ -15,6 +15,7 @@ import base64
 import binascii
 import itertools
 import random
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -248,13 +249,18 @@ class Stock:
 
 @dataclass(slots=True, eq=False)
 class Customer:
-    """A customer account (GraphQL ``User``)."""
+    """A user account (GraphQL ``User``): a customer, or a staff user (``is_staff``) of the dashboard.
+
+    ``jwt_token_key`` is Saleor's ``User.jwt_token_key``: every JWT minted for the user carries it as its
+    ``token`` claim, and a token whose key is no longer the user's (they logged out everywhere) is refused."""
 
     pk: int
     email: str
     first_name: str = ""
     last_name: str = ""
     is_active: bool = True
+    is_staff: bool = False
+    jwt_token_key: str = field(default_factory=lambda: secrets.token_urlsafe(9))
     date_joined: datetime = datetime(2020, 1, 1, tzinfo=UTC)
     default_shipping_address: Address | None = None
     default_billing_address: Address | None = None
@@ -353,6 +359,21 @@ class OrderEvent:
     type: str
     date: datetime
     message: str | None = None
+    user_pk: int | None = None
+    app_pk: int | None = None
+
+
+@dataclass(slots=True, eq=False)
+class GrantedRefund:
+    """A refund granted on an order (``OrderGrantedRefund``): money the store owes back, which the transaction's
+    payment app sends when a person with HANDLE_PAYMENTS asks (``transactionRequestRefundForGrantedRefund``)."""
+
+    pk: int
+    amount: Decimal
+    currency: str
+    reason: str
+    created_at: datetime
+    transaction: TransactionItem | None = None
     user_pk: int | None = None
     app_pk: int | None = None
 
@@ -483,6 +504,7 @@ class Order:
     events: list[OrderEvent] = field(default_factory=list)
     transactions: list[TransactionItem] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
+    granted_refunds: list[GrantedRefund] = field(default_factory=list)
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
 
@@ -799,6 +821,18 @@ class Store:
                 if fulfillment.pk == fulfillment_pk:
                     return order, fulfillment
         return None
+
+    def staff_user(self, email: str) -> Customer:
+        """The staff user with this e-mail, added the first time one is named."""
+        found = next((user for user in self.customers.values() if user.email == email), None)
+        if found is None:
+            found = Customer(self.next_pk("User"), email, is_staff=True)
+            self.customers[found.pk] = found
+        return found
+
+    def active_user(self, email: str) -> Customer | None:
+        """``UserByEmailLoader`` as JWT authentication uses it: only an active user is found."""
+        return next((u for u in self.customers.values() if u.email == email and u.is_active), None)
 
     def app_by_token(self, token: str) -> App | None:
         return next((a for a in self.apps.values() if a.token == token and a.is_active), None)

@@ -142,7 +142,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     )
     asyncio.run(_seed(settings, api_url, key))
     standin = StandIn(api_url=api_url, key=key)
-    harness = create_site(standin.asgi, HarnessConfig(app_url=app_url, saleor_api_url=api_url, app_id=APP_ID, key=key))
+    harness = create_site(
+        standin.asgi,
+        HarnessConfig(app_url=app_url, saleor_api_url=api_url, app_id=APP_ID, key=key, store=standin.store),
+    )
     with ServerThread(create_app(settings), app_port), ServerThread(harness, harness_port):
         yield Servers(
             app_url=app_url, harness_url=harness_url, order_id=ORDER_ID, database_url=database_url, data_dir=folder

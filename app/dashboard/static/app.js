@@ -82,12 +82,39 @@
   var started = false;
   var loads = 0;
 
-  function render(response) {
-    lastStatus = response.status;
+  // Parts a fragment loads on their own (data-include): an order's card beside its ticket, the order's
+  // tickets on its card. Each is one of the app's fragments; a form inside one redraws only that part.
+  function includeAll(root) {
+    root.querySelectorAll("[data-include]").forEach(function (box) {
+      var path = box.dataset.include;
+      if (path.indexOf("/api/dashboard/fragments/") !== 0) return;
+      var target = new URL(path, window.location.origin);
+      target.searchParams.set("locale", bridge.state.locale);
+      bridge.appFetch(target.pathname + target.search).then(function (response) {
+        return response.text().then(function (html) {
+          if (response.ok) {
+            box.innerHTML = html; // server-rendered with autoescaping, like the page around it
+            includeAll(box);
+          } else {
+            var note = document.createElement("p");
+            note.className = "muted small";
+            note.textContent = "This part could not be loaded (" + response.status + ").";
+            box.replaceChildren(note);
+          }
+          settle();
+        });
+      }, function () { box.replaceChildren(); });
+    });
+  }
+
+  function render(response, target) {
+    var into = target || container;
+    if (into === container) lastStatus = response.status;
     var type = response.headers.get("content-type") || "";
     if (type.indexOf("text/html") === 0 && (response.ok || response.status === 422)) {
       return response.text().then(function (html) {
-        container.innerHTML = html; // server-rendered with autoescaping; CSP blocks inline scripts
+        into.innerHTML = html; // server-rendered with autoescaping; CSP blocks inline scripts
+        includeAll(into);
         settle();
         return response;
       });
@@ -193,7 +220,8 @@
           headers: { "content-type": "application/x-www-form-urlencoded" },
           body: new URLSearchParams(fields),
         };
-    bridge.appFetch(url, request).then(render).then(function (response) {
+    var part = form.closest("[data-include]");
+    bridge.appFetch(url, request).then(function (response) { return render(response, part); }).then(function (response) {
       var notice = response.headers.get("x-ops-notice");
       if (response.ok) {
         bridge.notify("success", "Saleor Ops", notice || "Saved.");

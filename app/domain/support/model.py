@@ -14,11 +14,13 @@ class Priority(StrEnum):
 
 
 class Channel(StrEnum):
-    """Where a ticket came from: a customer's e-mail, the storefront's form, or the store itself."""
+    """Where a ticket came from: a customer's e-mail, the storefront's form, the store itself, or a staff user
+    opening one from the order page (after a call or a chat)."""
 
     EMAIL = "email"
     WEB_FORM = "web_form"
     STORE = "store"
+    STAFF = "staff"
 
 
 class StoreReason(StrEnum):

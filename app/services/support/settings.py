@@ -143,7 +143,7 @@ class SupportSettings(BaseModel):
         default_factory=lambda: tuple(PolicySetting.model_validate(policy) for policy in DEFAULT_POLICIES),
         title="SLA policies",
         description="A JSON list tried in order, the first that matches a ticket applies. Conditions (all must hold, "
-        "empty holds for every ticket): priorities, channels (email, web_form, store), tags, min_/max_order_value "
+        "empty holds always): priorities, channels (email, web_form, store, staff), tags, min_/max_order_value "
         "with their currency. Targets per priority (low, normal, high, urgent): first_reply, next_reply and "
         "resolution in minutes of business hours (business_hours: false counts every minute). A priority left "
         'out is not measured. E.g. [{"name": "VIP", "tags": ["vip"], "targets": {"normal": {"first_reply": 60}}}]',

@@ -17,6 +17,8 @@ class TestVerifyDashboardToken:
         assert user.email == "staff@shop.test"
         assert user.user_permissions == {"MANAGE_ORDERS", "MANAGE_PRODUCTS"}
         assert user.permissions == {"MANAGE_ORDERS"}
+        assert user.token == token  # kept to call Saleor as this user
+        assert token not in repr(user)
 
     def test_rejects_an_expired_token(self, signer: SaleorSigner) -> None:
         token = signer.dashboard_token(issued_at=NOW.timestamp())
