@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011f_support_macros"
-down_revision = "0010f_support_created_index"
+down_revision = "0011e_shipping_plan_revision"
 branch_labels = None
 depends_on = None
 
