@@ -288,7 +288,7 @@ class Worker:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
             if effect.kind == EffectKind.SUPPORT_REPLY:
                 outcome = await self._send_mail(effect)
-            elif effect.kind == EffectKind.HAND_OFF:
+            elif effect.kind in (EffectKind.HAND_OFF, EffectKind.CANCEL_HAND_OFF):
                 outcome = await self._hand_off(effect)
             else:
                 saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
@@ -323,7 +323,7 @@ class Worker:
         return await deliver_reply(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
 
     async def _hand_off(self, effect: Effect) -> str:
-        """Post a hand-off to its partner, signed with the partner's secret as it is now."""
+        """Post a hand-off, or its cancel, to its partner, signed with the partner's secret as it is now."""
         runtime = self._runtime
         partner = str(effect.payload["partner"])
         async with runtime.sessions() as session:

@@ -28,6 +28,7 @@ class EffectKind:
     ROUTING = "routing"  # ops.routing and the note
     FULFIL = "fulfil"  # a partner's confirmed shipment as a Saleor fulfilment
     HAND_OFF = "hand_off"  # a shipment posted to its partner, not to Saleor (``app.services.routing.hand_offs``)
+    CANCEL_HAND_OFF = "cancel_hand_off"  # a hand-off's cancel posted to its partner, in the same lane
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -147,6 +148,17 @@ class Outbox:
         await self._add(
             order_id,
             EffectKind.HAND_OFF,
+            {"partner": partner_id, "endpoint": endpoint, "body": body},
+            lane=f"partner:{partner_id}",
+        )
+
+    async def cancel_hand_off(
+        self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
+    ) -> None:
+        # The hand-off's lane: the partner never hears of a cancel before the hand-off it cancels.
+        await self._add(
+            order_id,
+            EffectKind.CANCEL_HAND_OFF,
             {"partner": partner_id, "endpoint": endpoint, "body": body},
             lane=f"partner:{partner_id}",
         )

@@ -19,7 +19,7 @@ from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
-from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
+from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, PartnerShipment
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
@@ -541,6 +541,15 @@ class RoutingPlans(Protocol):
 
     async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
         """Keep the hand-off's new status, reason and units shipped."""
+
+    async def end_hand_off(self, saleor_api_url: SaleorApiUrl, ended: HandOff, was: HandOffStatus) -> bool:
+        """Keep ``ended``'s status and reason if the kept hand-off's status is still ``was``; False otherwise
+        (someone else ended or answered it first)."""
+
+    async def unanswered(
+        self, saleor_api_url: SaleorApiUrl, partner_id: str, sent_before: datetime, limit: int
+    ) -> list[HandOff]:
+        """The partner's hand-offs still waiting for an answer that were sent before ``sent_before``, oldest first."""
 
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None: ...
     async def add_shipment(self, saleor_api_url: SaleorApiUrl, shipment: PartnerShipment) -> None: ...

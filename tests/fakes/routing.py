@@ -10,7 +10,7 @@ from typing import Any
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.routing.model import RoutingSetup
-from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
+from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, PartnerShipment
 from tests.builders import SHOP_API_URL
 
 
@@ -70,6 +70,23 @@ class InMemoryRoutingPlans:
     async def save_hand_off(self, saleor_api_url: SaleorApiUrl, hand_off: HandOff) -> None:
         self.hand_offs_ = [hand_off if kept.id == hand_off.id else kept for kept in self.hand_offs_]
 
+    async def end_hand_off(self, saleor_api_url: SaleorApiUrl, ended: HandOff, was: HandOffStatus) -> bool:
+        kept = next((hand_off for hand_off in self.hand_offs_ if hand_off.id == ended.id), None)
+        if kept is None or kept.status is not was:
+            return False
+        await self.save_hand_off(saleor_api_url, replace(kept, status=ended.status, reason=ended.reason))
+        return True
+
+    async def unanswered(
+        self, saleor_api_url: SaleorApiUrl, partner_id: str, sent_before: datetime, limit: int
+    ) -> list[HandOff]:
+        waiting = [
+            h
+            for h in self.hand_offs_
+            if h.partner_id == partner_id and h.status is HandOffStatus.SENT and h.created_at < sent_before
+        ]
+        return sorted(waiting, key=lambda h: (h.created_at, h.id))[:limit]
+
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
         return self.shipments.get((hand_off_id, shipment_id))
 
@@ -84,10 +101,16 @@ class InMemoryRoutingPlans:
 
 
 class RecordingHandOffs:
-    """The hand-offs a decision sent, as (order id, partner id, endpoint, body)."""
+    """The hand-offs a decision sent, and the cancels, as (order id, partner id, endpoint, body)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.cancelled: list[tuple[str, str, str, dict[str, Any]]] = []
 
     async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
         self.sent.append((order_id, partner_id, endpoint, dict(body)))
+
+    async def cancel_hand_off(
+        self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
+    ) -> None:
+        self.cancelled.append((order_id, partner_id, endpoint, dict(body)))

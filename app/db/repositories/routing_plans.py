@@ -171,6 +171,35 @@ class SqlRoutingPlans:
             )
         )
 
+    async def end_hand_off(self, saleor_api_url: SaleorApiUrl, ended: HandOff, was: HandOffStatus) -> bool:
+        # Conditional: of two workers (or a worker and a partner's callback) ending it, one does.
+        result = await self._session.execute(
+            update(RoutingHandOffRow)
+            .where(
+                RoutingHandOffRow.saleor_api_url == saleor_api_url,
+                RoutingHandOffRow.id == ended.id,
+                RoutingHandOffRow.status == was.value,
+            )
+            .values(status=ended.status.value, reason=ended.reason, updated_at=ended.updated_at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def unanswered(
+        self, saleor_api_url: SaleorApiUrl, partner_id: str, sent_before: datetime, limit: int
+    ) -> list[HandOff]:
+        rows = await self._session.scalars(
+            select(RoutingHandOffRow)
+            .where(
+                RoutingHandOffRow.saleor_api_url == saleor_api_url,
+                RoutingHandOffRow.partner_id == partner_id,
+                RoutingHandOffRow.status == HandOffStatus.SENT.value,
+                RoutingHandOffRow.created_at < sent_before,
+            )
+            .order_by(RoutingHandOffRow.created_at, RoutingHandOffRow.id)
+            .limit(limit)
+        )
+        return [_hand_off(row) for row in rows]
+
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
         row = await self._session.get(RoutingShipmentRow, (hand_off_id, shipment_id))
         if row is None:

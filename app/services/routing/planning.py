@@ -130,6 +130,7 @@ class Routed:
     routing: OrderRouting
     note: str
     hand_offs: tuple[HandOff, ...] = ()
+    dropped: tuple[HandOff, ...] = ()  # re-planned: the hand-offs whose partners rejected or let them expire
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,19 +347,16 @@ async def replan_rejected(
     partners: HandOffWriter,
     now: datetime,
 ) -> Routed | NotRouted:
-    """Plan again the units of hand-offs their partners rejected, without those partners (nor any that
-    rejected this order before); the plan's other shipments stand. Once per rejection."""
+    """Plan again the units of hand-offs their partners rejected or let expire unanswered, without those
+    partners (nor any that dropped this order before); the plan's other shipments stand. Once per drop."""
     rejected = [
         hand_off
         for hand_off in await plans.hand_offs(url, routing.order_id)
-        if hand_off.status is HandOffStatus.REJECTED and hand_off.warehouse_id not in routing.excluded
+        if hand_off.is_dropped and hand_off.warehouse_id not in routing.excluded
     ]
     if not rejected:
         return NotRouted("planned already")
-    excluded: dict[str, str] = {
-        **routing.excluded,
-        **{h.warehouse_id: f"rejected the hand-off ({h.reason or 'no reason given'})" for h in rejected},
-    }
+    excluded: dict[str, str] = {**routing.excluded, **{h.warehouse_id: _why_dropped(h) for h in rejected}}
     units: dict[str, int] = {}
     for hand_off in rejected:
         for part in hand_off.units:
@@ -413,7 +411,13 @@ async def replan_rejected(
     note = "; ".join((f"{NOTE_PREFIX} " + "; ".join(explanation), *handed.notes))
     await _write(saleor, routing.order_id, revised.metadata, note)
     log.info("order re-routed", extra={"saleor_api_url": url, "order_id": routing.order_id, "rejected": len(rejected)})
-    return Routed(revised, note, handed.hand_offs)
+    return Routed(revised, note, handed.hand_offs, tuple(rejected))
+
+
+def _why_dropped(hand_off: HandOff) -> str:
+    if hand_off.status is HandOffStatus.EXPIRED:
+        return f"let the hand-off expire ({hand_off.reason})"
+    return f"rejected the hand-off ({hand_off.reason or 'no reason given'})"
 
 
 def _entries(metadata: Mapping[str, object]) -> list[dict[str, object]]:
