@@ -13,6 +13,7 @@ import httpx
 import pytest
 import respx
 
+from app.api.partner_messages import HandOffCancelMessage, HandOffMessage
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.support import SqlTicketStore
 from app.domain.ids import SaleorId
@@ -75,6 +76,7 @@ class TestCancelled:
             "reason": "the order was cancelled in Saleor",
             "lines": [{"lineId": "L1", "sku": "MUG-1", "quantity": 2}],
         }
+        HandOffCancelMessage.model_validate(cancel)  # as the OpenAPI document describes it
         (hand_off,) = await _hand_offs(runtime)
         assert (hand_off.status, hand_off.reason) == (HandOffStatus.CANCELLED, "the order was cancelled in Saleor")
         assert _routing_notes(fake_saleor)[-1] == (
@@ -227,7 +229,13 @@ class TestSupportTickets:
         assert cleared.status is Status.CLOSED
 
     async def test_nothing_is_re_planned_while_fraud_holds_the_order_again(
-        self, send: Send, hand_off_id: str, partner: Partner, runtime: Runtime, clock: FixedClock, fake_saleor: FakeSaleor
+        self,
+        send: Send,
+        hand_off_id: str,
+        partner: Partner,
+        runtime: Runtime,
+        clock: FixedClock,
+        fake_saleor: FakeSaleor,
     ) -> None:
         assert (await partner.call(hand_off_id, "reject", {"reason": "out of stock"})).status_code == 200
         async with runtime.sessions.begin() as session:
@@ -235,3 +243,17 @@ class TestSupportTickets:
         await send("ORDER_UPDATED", _updated(timedelta(minutes=10)))
         assert len(_routing_notes(fake_saleor)) == 2  # the plan and the rejection: no re-plan
         assert await _store_ticket(runtime, StoreReason.PARTNER_REJECTED) is None
+
+
+async def test_the_messages_partners_receive_are_documented_in_openapi_as_they_are_sent(
+    client: httpx.AsyncClient, hand_off_id: str, west: respx.Route
+) -> None:
+    (call,) = west.calls
+    HandOffMessage.model_validate_json(call.request.content)
+    schema = (await client.get("/api/openapi.json")).json()
+    assert set(schema["webhooks"]) == {"handOff", "handOffCancel"}
+    body = schema["webhooks"]["handOffCancel"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    cancel = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(cancel["required"]) == {"type", "handOffId", "orderId", "reason", "lines"}
+    assert cancel["properties"]["type"]["const"] == "hand_off.cancel"
+    assert "hand_off.cancel" in schema["info"]["description"]
