@@ -216,7 +216,7 @@ def _quoter(
     return quote
 
 
-async def _plan(
+async def plan_lines(
     url: SaleorApiUrl,
     order: OrderToRoute,
     lines: Sequence[LineToRoute],
@@ -251,7 +251,7 @@ async def _plan(
         return Unroutable((f"no plan: {exc}",))
 
 
-def _shipments(plan: Plan, setup: RoutingSetup) -> tuple[RoutedShipment, ...]:
+def routed_shipments(plan: Plan, setup: RoutingSetup) -> tuple[RoutedShipment, ...]:
     partners = {partner.warehouse_id: partner.id for partner in setup.partners}
     return tuple(
         RoutedShipment(
@@ -268,7 +268,7 @@ def _note(head: str, outcome: Plan | Unroutable) -> str:
     return f"{NOTE_PREFIX}{head}: " + "; ".join(outcome.explanation)
 
 
-async def _write(saleor: SaleorWriter, order_id: str, metadata: Mapping[str, object], note: str) -> None:
+async def write_routing(saleor: SaleorWriter, order_id: str, metadata: Mapping[str, object], note: str) -> None:
     await saleor.record_routing(SaleorId(order_id), {METADATA_KEY: json.dumps(metadata)}, note)
 
 
@@ -300,14 +300,14 @@ async def plan_order(
     outcome = (
         Unroutable((f"no plan: {order}",))
         if isinstance(order, str)
-        else await _plan(url, order, order.lines, {}, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
+        else await plan_lines(url, order, order.lines, {}, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
     )
     routed = isinstance(outcome, Plan)
     routing = OrderRouting(
         order_id=order_id,
         revision=1,
         routed=routed,
-        shipments=_shipments(outcome, setup) if isinstance(outcome, Plan) else (),
+        shipments=routed_shipments(outcome, setup) if isinstance(outcome, Plan) else (),
         metadata=outcome.to_metadata(),
         decided_at=now,
         updated_at=now,
@@ -326,7 +326,7 @@ async def plan_order(
         now=now,
     )
     note = "; ".join((_note("", outcome), *handed.notes))
-    await _write(saleor, order_id, routing.metadata, note)
+    await write_routing(saleor, order_id, routing.metadata, note)
     log.info(
         "order routed",
         extra={"saleor_api_url": url, "order_id": order_id, "routed": routed, "shipments": len(routing.shipments)},
@@ -371,12 +371,12 @@ async def replan_rejected(
             if line.id in units
         ]
         outcome = (
-            await _plan(url, order, lines, excluded, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
+            await plan_lines(url, order, lines, excluded, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
             if lines
             else Unroutable(("nothing left to re-plan: the rejected lines were shipped otherwise",))
         )
     kept = tuple(shipment for shipment in routing.shipments if shipment.warehouse_id not in excluded)
-    added = _shipments(outcome, setup) if isinstance(outcome, Plan) else ()
+    added = routed_shipments(outcome, setup) if isinstance(outcome, Plan) else ()
     gone = {hand_off.warehouse_id for hand_off in rejected}
     kept_entries = [entry for entry in _entries(routing.metadata) if _source_id(entry) not in gone]
     head = "re-planned without " + ", ".join(sorted(f"{warehouse} ({why})" for warehouse, why in excluded.items()))
@@ -409,7 +409,7 @@ async def replan_rejected(
         now=now,
     )
     note = "; ".join((f"{NOTE_PREFIX} " + "; ".join(explanation), *handed.notes))
-    await _write(saleor, routing.order_id, revised.metadata, note)
+    await write_routing(saleor, routing.order_id, revised.metadata, note)
     log.info("order re-routed", extra={"saleor_api_url": url, "order_id": routing.order_id, "rejected": len(rejected)})
     return Routed(revised, note, handed.hand_offs, tuple(rejected))
 
