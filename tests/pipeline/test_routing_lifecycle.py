@@ -29,7 +29,7 @@ from tests.api.conftest import Send
 from tests.api.receipt_answers import EAST_ID
 from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
-from tests.pipeline.test_routing import ORDER, PAID, SHOP, _hand_offs, _order, _routing_notes, sources
+from tests.pipeline.test_routing import ORDER, PAID, SHOP, WEST_ID, _hand_offs, _order, _routing_notes, sources
 from tests.pipeline.test_routing_callbacks import SECRET, Partner, _shipment, hand_off_id, partner
 from tests.unit.services.routing.builders import WEST_3PL
 
@@ -257,3 +257,82 @@ async def test_the_messages_partners_receive_are_documented_in_openapi_as_they_a
     assert set(cancel["required"]) == {"type", "handOffId", "orderId", "reason", "lines"}
     assert cancel["properties"]["type"]["const"] == "hand_off.cancel"
     assert "hand_off.cancel" in schema["info"]["description"]
+
+
+class TestRerouteByHand:
+    async def _reroute(
+        self, client: httpx.AsyncClient, staff_headers: Any, action: str, **fields: str
+    ) -> httpx.Response:
+        return await client.post(
+            "/api/dashboard/order/reroute",
+            params={"orderId": ORDER},
+            data={"action": action, **fields},
+            headers=staff_headers(),
+        )
+
+    async def test_the_card_shows_the_plan_its_hand_offs_and_the_form(
+        self, client: httpx.AsyncClient, staff_headers: Any, hand_off_id: str
+    ) -> None:
+        card = await client.get("/api/dashboard/fragments/order", params={"orderId": ORDER}, headers=staff_headers())
+        assert card.status_code == 200
+        assert 'data-testid="order-routing"' in card.text
+        assert "<td>West</td><td>MUG-1 × 2</td><td>sent</td>" in card.text
+        assert f'name="exclude" value="{WEST_ID}"' in card.text
+        assert 'name="pin:L1"' in card.text
+
+    async def test_preview_then_confirm_moves_the_units_cancels_the_hand_off_and_writes_back_once(
+        self,
+        client: httpx.AsyncClient,
+        staff_headers: Any,
+        hand_off_id: str,
+        west: respx.Route,
+        worker: Worker,
+        runtime: Runtime,
+        fake_saleor: FakeSaleor,
+        send: Send,
+    ) -> None:
+        await send("ORDER_UPDATED", _updated(timedelta(minutes=5)))  # East has mugs again
+        preview = await self._reroute(client, staff_headers, "preview", exclude=WEST_ID)
+        assert preview.status_code == 200, preview.text
+        assert 'data-testid="reroute-preview"' in preview.text
+        assert "Now: <strong>$14.00</strong> · New: <strong>$" in preview.text  # priced against the current plan
+        assert "Confirm re-route" in preview.text
+        assert f'value="{WEST_ID}" checked' in preview.text  # the choice is kept for the confirmation
+        assert _cancels(west) == []
+        assert len(_routing_notes(fake_saleor)) == 1
+
+        confirmed = await self._reroute(client, staff_headers, "confirm", exclude=WEST_ID)
+        assert confirmed.status_code == 200, confirmed.text
+        assert confirmed.headers["x-ops-order-changed"] == ORDER
+        await worker.drain()
+        (cancel,) = _cancels(west)
+        assert cancel["reason"].startswith("re-routed by hand by ")
+        routing = json.loads(fake_saleor.metadata[ORDER]["ops.routing"])
+        assert [(entry["quantity"], entry["source"]["id"]) for entry in routing["plan"]] == [(2, EAST_ID)]
+        (*_, note) = _routing_notes(fake_saleor)
+        assert "re-routed by hand by" in note
+        assert "cancelled at the partner: West (MUG-1 × 2)" in note
+        assert len(_routing_notes(fake_saleor)) == 2
+        (hand_off,) = await _hand_offs(runtime)
+        assert hand_off.status is HandOffStatus.CANCELLED
+
+    async def test_a_cancelled_order_is_refused_and_nothing_changes(
+        self, client: httpx.AsyncClient, staff_headers: Any, send: Send, hand_off_id: str, fake_saleor: FakeSaleor
+    ) -> None:
+        await send("ORDER_UPDATED", _updated(timedelta(minutes=5), status="CANCELED"))
+        notes = len(_routing_notes(fake_saleor))
+        refused = await self._reroute(client, staff_headers, "confirm", exclude=WEST_ID)
+        assert refused.status_code == 422
+        assert "The order is cancelled: there is nothing to re-route." in refused.text
+        assert len(_routing_notes(fake_saleor)) == notes
+
+    async def test_staff_without_manage_orders_cannot_re_route(
+        self, client: httpx.AsyncClient, staff_headers: Any, hand_off_id: str
+    ) -> None:
+        refused = await client.post(
+            "/api/dashboard/order/reroute",
+            params={"orderId": ORDER},
+            data={"action": "confirm", "exclude": WEST_ID},
+            headers=staff_headers("MANAGE_PRODUCTS"),
+        )
+        assert refused.status_code == 403
