@@ -5,6 +5,7 @@ support ticket per order and partner trouble, cleared once nothing waits on a pa
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from sqlalchemy import select
 
 from app.api.partner_messages import HandOffCancelMessage, HandOffMessage
+from app.db.models import EffectRow
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.support import SqlTicketStore
 from app.domain.ids import SaleorId
@@ -201,6 +204,18 @@ class TestAcceptanceWindow:
         late = await partner.call(hand_off_id, "accept")
         assert late.status_code == 409
         assert "expired unanswered (no answer within 4 hours)" in late.json()["detail"]
+
+    async def test_two_workers_expiring_at_once_expire_each_hand_off_once(
+        self, hand_off_id: str, runtime: Runtime, clock: FixedClock
+    ) -> None:
+        later = clock.now() + timedelta(hours=5)
+        counts = await asyncio.gather(
+            expire_unanswered_hand_offs(runtime, later), expire_unanswered_hand_offs(runtime, later)
+        )
+        assert sorted(counts) == [0, 1]
+        async with runtime.sessions() as session:
+            kinds = (await session.scalars(select(EffectRow.kind).where(EffectRow.kind == "cancel_hand_off"))).all()
+        assert kinds == ["cancel_hand_off"]
 
     async def test_an_accepted_hand_off_never_expires(
         self, hand_off_id: str, partner: Partner, runtime: Runtime, clock: FixedClock
