@@ -66,6 +66,11 @@ class Effect:
         return note if isinstance(note, str) else None
 
 
+def partner_lane(partner_id: str) -> str:
+    """The lane of a partner's effects: one that is down holds back neither Saleor's writes nor other partners."""
+    return f"partner:{partner_id}"
+
+
 class EffectOutbox(Protocol):
     async def add(self, url: SaleorApiUrl, key: str, effect: NewEffect, at: datetime) -> bool:
         """Store the effect, due at ``at``, unless one with this key is stored already (now, or with the rest
@@ -149,7 +154,7 @@ class Outbox:
             order_id,
             EffectKind.HAND_OFF,
             {"partner": partner_id, "endpoint": endpoint, "body": body},
-            lane=f"partner:{partner_id}",
+            lane=partner_lane(partner_id),
         )
 
     async def cancel_hand_off(
@@ -160,7 +165,7 @@ class Outbox:
             order_id,
             EffectKind.CANCEL_HAND_OFF,
             {"partner": partner_id, "endpoint": endpoint, "body": body},
-            lane=f"partner:{partner_id}",
+            lane=partner_lane(partner_id),
         )
 
 

@@ -549,7 +549,8 @@ class RoutingPlans(Protocol):
     async def unanswered(
         self, saleor_api_url: SaleorApiUrl, partner_id: str, sent_before: datetime, limit: int
     ) -> list[HandOff]:
-        """The partner's hand-offs still waiting for an answer that were sent before ``sent_before``, oldest first."""
+        """The partner's hand-offs still waiting for an answer that it got before ``sent_before`` (not those
+        still being posted to it), oldest first."""
 
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None: ...
     async def add_shipment(self, saleor_api_url: SaleorApiUrl, shipment: PartnerShipment) -> None: ...

@@ -32,7 +32,19 @@ from tests.api.conftest import Send
 from tests.api.receipt_answers import EAST_ID
 from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
-from tests.pipeline.test_routing import ORDER, PAID, SHOP, WEST_ID, _hand_offs, _order, _routing_notes, sources
+from tests.fakes.routing import InMemoryRoutingSources
+from tests.pipeline.test_routing import (
+    ORDER,
+    PAID,
+    SHOP,
+    WEST_ID,
+    _created_and_paid,
+    _hand_off_effect,
+    _hand_offs,
+    _order,
+    _routing_notes,
+    sources,
+)
 from tests.pipeline.test_routing_callbacks import SECRET, Partner, _shipment, hand_off_id, partner
 from tests.unit.services.routing.builders import WEST_3PL
 
@@ -204,6 +216,28 @@ class TestAcceptanceWindow:
         late = await partner.call(hand_off_id, "accept")
         assert late.status_code == 409
         assert "expired unanswered (no answer within 4 hours)" in late.json()["detail"]
+
+    async def test_the_window_runs_from_when_a_partner_that_was_down_got_the_hand_off(
+        self,
+        send: Send,
+        respx_router: respx.MockRouter,
+        sources: InMemoryRoutingSources,
+        runtime: Runtime,
+        worker: Worker,
+        clock: FixedClock,
+    ) -> None:
+        sources.secrets["p-west"] = SECRET
+        down = [httpx.Response(503)] * 5
+        respx_router.post(WEST_3PL.address).mock(side_effect=[*down, httpx.Response(202), httpx.Response(202)])
+        await _created_and_paid(send, east=0, west=5)
+        clock.advance(hours=4, minutes=1)
+        assert await expire_unanswered_hand_offs(runtime, clock.now()) == 0  # still being posted
+        while (await _hand_off_effect(runtime))[0] != "done":
+            clock.advance(hours=1)
+            await worker.drain()
+        delivered = clock.now()
+        assert await expire_unanswered_hand_offs(runtime, delivered + timedelta(hours=3, minutes=59)) == 0
+        assert await expire_unanswered_hand_offs(runtime, delivered + timedelta(hours=4, minutes=1)) == 1
 
     async def test_two_workers_expiring_at_once_expire_each_hand_off_once(
         self, hand_off_id: str, runtime: Runtime, clock: FixedClock
