@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from app.api.partner_messages import HandOffCancelMessage, HandOffMessage
 from app.db.models import EffectRow
 from app.db.repositories.fraud import SqlFraudRepository
+from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.support import SqlTicketStore
 from app.domain.ids import SaleorId
 from app.domain.support.model import StoreReason
@@ -273,6 +275,27 @@ class TestSupportTickets:
         assert await _store_ticket(runtime, StoreReason.PARTNER_NO_ANSWER) is None
         # Re-planned onto the merchant's own warehouse, nothing waits on a partner: the next event clears it.
         await send("ORDER_UPDATED", _updated(timedelta(minutes=20)))
+        cleared = await _store_ticket(runtime, StoreReason.PARTNER_REJECTED)
+        assert cleared is not None
+        assert cleared.status is Status.CLOSED
+
+    async def test_the_cause_clears_when_the_partner_of_the_re_planned_lines_accepts(
+        self, send: Send, hand_off_id: str, partner: Partner, runtime: Runtime, clock: FixedClock
+    ) -> None:
+        assert (await partner.call(hand_off_id, "reject", {"reason": "out of stock"})).status_code == 200
+        await send("ORDER_UPDATED", _updated(timedelta(minutes=10)))
+        # Say the re-plan had handed the units to a partner (West again, for the test's one partner).
+        (rejected,) = await _hand_offs(runtime)
+        again = replace(
+            rejected, id="h-again", revision=2, status=HandOffStatus.SENT, reason="", created_at=clock.now()
+        )
+        async with runtime.sessions.begin() as session:
+            await SqlRoutingPlans(session).add_hand_off(SHOP, again)
+        await send("ORDER_UPDATED", _updated(timedelta(minutes=20)))
+        waiting = await _store_ticket(runtime, StoreReason.PARTNER_REJECTED)
+        assert waiting is not None
+        assert waiting.status is not Status.CLOSED  # the new hand-off is not answered yet
+        assert (await partner.call("h-again", "accept")).status_code == 200
         cleared = await _store_ticket(runtime, StoreReason.PARTNER_REJECTED)
         assert cleared is not None
         assert cleared.status is Status.CLOSED
