@@ -8,7 +8,8 @@ accept, the same rejection, a shipment id confirmed before with the same content
 A confirmed shipment becomes a Saleor fulfilment from the partner's warehouse with its tracking number
 (an effect). A rejection is noted on the order; the note makes Saleor send ORDER_UPDATED, on which the
 routing subscriber re-plans the rejected units without that partner
-(``app.services.routing.planning.replan_order``).
+(``app.services.routing.planning.replan_rejected``). A hand-off the app ended (cancelled, or expired
+unanswered: ``app.services.routing.lifecycle``) takes no callback any more; each is refused saying why.
 """
 
 from __future__ import annotations

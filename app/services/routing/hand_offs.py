@@ -145,7 +145,7 @@ async def cancel_hand_offs(
 
 
 def described(hand_offs: Iterable[HandOff], partners: Mapping[str, Partner]) -> str:
-    """ "West (MUG-1 × 2), Acme (CUP-1 × 1)": for notes and tickets."""
+    """Each hand-off's partner and units, as notes and tickets name them: West (MUG-1 × 2), Acme (CUP-1 × 1)."""
     return ", ".join(
         f"{partners[h.partner_id].name if h.partner_id in partners else h.partner_id} "
         f"({', '.join(f'{u.sku} × {u.quantity}' for u in h.units)})"

@@ -14,8 +14,9 @@ shipment never costs less nor arrives sooner, so it bounds the others from above
 quoted at the lines' full quantities, which bounds a split's share from above the same way. A
 supplier's shipment leaves once its slowest SKU's handling days have passed.
 
-A partner that rejects its share leaves its units to the next plan of the order, made on the next
-event Saleor sends about it (the note written on the rejection makes one), without that partner.
+A partner that rejects its share, or lets its acceptance window pass (``app.services.routing.lifecycle``),
+leaves its units to the next plan of the order, made on the next event Saleor sends about it (the note
+written on the rejection or the expiry makes one), without that partner.
 """
 
 from __future__ import annotations
