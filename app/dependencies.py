@@ -39,6 +39,7 @@ from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
 from app.services.ports import Clock, OrderLookup, RoutingSources
+from app.services.routing.planning import ShippingOriginQuotes
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -350,3 +351,13 @@ async def get_routing_plans(session: SessionDep) -> SqlRoutingPlans:
 
 
 RoutingPlansDep = Annotated[SqlRoutingPlans, Depends(get_routing_plans)]
+
+
+async def get_routing_origin_quotes(session: SessionDep, runtime: RuntimeDep) -> ShippingOriginQuotes:
+    """Shipments priced from each origin as the pipeline's planner prices them: the rate tables and the
+    live answers checkout already fetched, no carrier asked (``app.pipeline.routing``)."""
+    quoter = ShippingQuoter(SqlSettingsStore(session), SqlRateTableStore(session), None, cache=runtime.live_quotes)
+    return ShippingOriginQuotes(quoter)
+
+
+RoutingOriginQuotesDep = Annotated[ShippingOriginQuotes, Depends(get_routing_origin_quotes)]

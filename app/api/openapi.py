@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
 
-from app.api import routing_callbacks
+from app.api import partner_messages, routing_callbacks
 
 router = APIRouter()
 PUBLIC_PREFIXES = ("/api/inventory/", "/api/routing/", "/api/stores/")
@@ -22,6 +22,8 @@ DESCRIPTION = """\
   (Unix seconds, within 5 minutes of now) and `X-Ops-Signature`, the hex HMAC-SHA256 of
   `f"{timestamp}.{body}"` over the raw body. A refused request changes nothing and says why in `detail`;
   repeating what was done already answers 200 and changes nothing.
+- **Partner messages** (`webhooks` below): what the app posts to a partner's endpoint, signed the same
+  way with its secret: a hand-off (`type` `hand_off`) and the cancel of one (`type` `hand_off.cancel`).
 - **Support** (`/api/stores/{store}/support/…`): customers' requests, checked against the order's number
   and e-mail; inbound mail, verified with the store's Mailgun signing key.
 """
@@ -37,9 +39,11 @@ def _document(app: FastAPI) -> dict[str, Any]:
     whole: dict[str, Any] = app.openapi()
     paths = {path: item for path, item in whole["paths"].items() if path.startswith(PUBLIC_PREFIXES)}
     _, bodies = models_json_schema(
-        [(model, "validation") for model in routing_callbacks.BODY_MODELS], ref_template="#/components/schemas/{model}"
+        [(model, "validation") for model in (*routing_callbacks.BODY_MODELS, *partner_messages.MESSAGES)],
+        ref_template="#/components/schemas/{model}",
     )
     components = {**whole.get("components", {})}
     components["schemas"] = {**components.get("schemas", {}), **bodies["$defs"]}
     info = {**whole["info"], "title": "Saleor Ops API", "description": DESCRIPTION}
-    return {**whole, "info": info, "paths": paths, "components": components}
+    webhooks = partner_messages.webhooks()
+    return {**whole, "info": info, "paths": paths, "webhooks": webhooks, "components": components}

@@ -18,10 +18,18 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.dependencies import EffectOutboxDep, RoutingPlansDep, RoutingSourcesDep, RuntimeDep
+from app.dependencies import (
+    EffectOutboxDep,
+    RoutingPlansDep,
+    RoutingSourcesDep,
+    RuntimeDep,
+    SettingsStoreDep,
+    TicketStoreDep,
+)
 from app.domain.ids import SaleorApiUrl
 from app.services.pipeline import Outbox
 from app.services.routing import callbacks
+from app.services.routing.lifecycle import settle_partner_tickets
 from app.services.routing.plans import HandOff, PartnerShipment
 
 M = TypeVar("M", bound=BaseModel)
@@ -124,7 +132,7 @@ def _outbox(effects: EffectOutboxDep, url: SaleorApiUrl, signature: str, now: da
 _REFUSALS: dict[int | str, dict[str, object]] = {
     401: {"description": "Bad or stale signature, or a partner no longer set up"},
     404: {"description": "No such hand-off"},
-    409: {"description": "A replay, or a conflict with the hand-off's state"},
+    409: {"description": "A replay, or a conflict with the hand-off's state: rejected, cancelled or expired"},
     422: {"description": "A body that does not hold: an unknown line, more units than handed off"},
 }
 
@@ -137,14 +145,19 @@ async def accept_hand_off(
     signature: SignatureHeader,
     plans: RoutingPlansDep,
     sources: RoutingSourcesDep,
+    tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> HandOffState:
-    """The partner will ship the hand-off. An empty body (or ``{}``) is signed like any other."""
+    """The partner will ship the hand-off. An empty body (or ``{}``) is signed like any other. A
+    cancelled or expired hand-off can no longer be accepted (409, saying so)."""
     now = runtime.clock.now()
     url, hand_off, body = await _verified(hand_off_id, request, timestamp, signature, plans, sources, now)
     _parsed(_Body, body)
     with _refusals():
-        return HandOffState.of(await callbacks.accept(url, hand_off, plans=plans, now=now))
+        accepted = await callbacks.accept(url, hand_off, plans=plans, now=now)
+    await settle_partner_tickets(url, hand_off.order_id, plans=plans, desk=tickets, settings=settings, now=now)
+    return HandOffState.of(accepted)
 
 
 def _body(model: type[BaseModel]) -> dict[str, Any]:
@@ -165,7 +178,7 @@ async def reject_hand_off(
     runtime: RuntimeDep,
 ) -> HandOffState:
     """The partner will not ship it (body: ``Rejection``): noted on the order, and its units are
-    re-planned without the partner."""
+    re-planned without the partner. A cancelled or expired hand-off answers 409."""
     now = runtime.clock.now()
     url, hand_off, body = await _verified(hand_off_id, request, timestamp, signature, plans, sources, now)
     rejection = _parsed(Rejection, body)
@@ -192,10 +205,13 @@ async def confirm_shipment(
     plans: RoutingPlansDep,
     sources: RoutingSourcesDep,
     effects: EffectOutboxDep,
+    tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> HandOffState:
     """The partner sent these units (body: ``ShipmentConfirmation``; partial shipments allowed): they
-    become a Saleor fulfilment from its warehouse with the tracking number."""
+    become a Saleor fulfilment from its warehouse with the tracking number. A shipment confirmed after
+    the hand-off was cancelled is refused (409, saying so)."""
     now = runtime.clock.now()
     url, hand_off, body = await _verified(hand_off_id, request, timestamp, signature, plans, sources, now)
     confirmation = _parsed(ShipmentConfirmation, body)
@@ -215,6 +231,7 @@ async def confirm_shipment(
             saleor=_outbox(effects, url, signature, now),
             now=now,
         )
+    await settle_partner_tickets(url, hand_off.order_id, plans=plans, desk=tickets, settings=settings, now=now)
     runtime.wake_workers()
     return HandOffState.of(updated)
 

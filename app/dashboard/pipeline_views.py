@@ -25,6 +25,7 @@ EFFECT_LABELS = {
     EffectKind.NOTE: "Order note",
     EffectKind.SUPPORT_REPLY: "Support reply (e-mail)",
     EffectKind.PURCHASE_ORDER: "Purchase order (e-mail to a partner)",
+    EffectKind.CANCEL_HAND_OFF: "Hand-off cancel (to the partner)",
 }
 # A Saleor error is stored as "<exception>: <operation>: <message>" (app.errors.SaleorApiError).
 _SALEOR_ERROR = re.compile(r"(Saleor\w*Error): [^:\s]+: (.*)", re.DOTALL)

@@ -9,36 +9,45 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
-from app.dashboard import pipeline_views, view_models
+from app.dashboard import pipeline_views, rerouting, view_models
 from app.dependencies import (
     DashboardContext,
     DashboardContextDep,
+    EffectOutboxDep,
     FraudRepositoryDep,
     InstallationStoreDep,
     InventoryLedgerDep,
     OrderEventLogDep,
     PipelineReportsDep,
+    RoutingOriginQuotesDep,
+    RoutingPlansDep,
+    RoutingSourcesDep,
     RuntimeDep,
     SaleorNamesDep,
     SettingsStoreDep,
     ShippingDecisionsDep,
     require_permissions,
 )
-from app.domain.ids import InvalidSaleorApiUrl, SaleorId, saleor_api_url, saleor_origin
+from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, SaleorId, saleor_api_url, saleor_origin
+from app.domain.order_event import ReceivedOrderEvent
 from app.errors import PermissionDeniedError
 from app.services.costing_settings import CostingSettings
 from app.services.inventory import change_methods
 from app.services.order_costing import ledger_document
+from app.services.routing.rerouting import Reroutable, RerouteChoice, RerouteRefused, confirm_reroute, preview_reroute
 from app.services.settings import (
     READS_EVERY_SECTION,
     SECTIONS,
@@ -227,43 +236,163 @@ async def home_fragment(
     return templates.TemplateResponse(request, "fragments/home.html", context)
 
 
+@dataclass(frozen=True, slots=True)
+class _OrderCardReads:
+    """What the order card reads, as the card's routes get it."""
+
+    events: OrderEventLogDep
+    fraud: FraudRepositoryDep
+    settings: SettingsStoreDep
+    ledger: InventoryLedgerDep
+    shipping: ShippingDecisionsDep
+    names: SaleorNamesDep
+    plans: RoutingPlansDep
+    sources: RoutingSourcesDep
+
+
+OrderCardReadsDep = Annotated[_OrderCardReads, Depends()]
+OrderIdQuery = Annotated[str, Query(alias="orderId", min_length=1, max_length=256)]
+
+
 @router.get("/api/dashboard/fragments/order", response_class=HTMLResponse)
 async def order_fragment(
-    request: Request,
-    viewer: ViewerDep,
-    events: OrderEventLogDep,
-    fraud: FraudRepositoryDep,
-    settings: SettingsStoreDep,
-    order_id: Annotated[str, Query(alias="orderId", min_length=1, max_length=256)],
-    ledger: InventoryLedgerDep,
-    shipping: ShippingDecisionsDep,
-    names: SaleorNamesDep,
-    locale: str | None = None,
+    request: Request, viewer: ViewerDep, reads: OrderCardReadsDep, order_id: OrderIdQuery, locale: str | None = None
 ) -> HTMLResponse:
+    return await _order_card(request, viewer, reads, order_id, locale)
+
+
+async def _order_card(
+    request: Request,
+    viewer: DashboardContext,
+    reads: _OrderCardReads,
+    order_id: str,
+    locale: str | None,
+    *,
+    reroute: dict[str, object] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The card; ``reroute`` the re-route's outcome (``choice``, ``preview``, ``message``, ``error``)."""
     url = viewer.installation.saleor_api_url
-    zone, language = await store_timezone(settings, url), view_models.parse_locale(locale)
-    assessments = await fraud.assessments(url, order_id)
-    decision = await shipping.get(url, order_id)
+    zone, language = await store_timezone(reads.settings, url), view_models.parse_locale(locale)
+    assessments = await reads.fraud.assessments(url, order_id)
+    decision = await reads.shipping.get(url, order_id)
     warehouses = (
         {}
         if decision is None
         else {
             saleor_id: name.name
-            for saleor_id, name in (await names.lookup(url, [s.source for s in decision.shipments])).items()
+            for saleor_id, name in (await reads.names.lookup(url, [s.source for s in decision.shipments])).items()
         }
     )
-    cogs = await ledger_document(url, order_id, ledger=ledger)
-    review = await fraud.review(url, order_id)
+    cogs = await ledger_document(url, order_id, ledger=reads.ledger)
+    review = await reads.fraud.review(url, order_id)
+    events = await reads.events.for_order(url, SaleorId(order_id))
     context = {
-        "events": view_models.event_rows(await events.for_order(url, SaleorId(order_id)), zone, language),
+        "events": view_models.event_rows(events, zone, language),
         "assessments": [view_models.assessment_view(a, zone, language) for a in reversed(assessments)],
         "review": review,
         "review_opened_at": None if review is None else view_models.local_time(review.opened_at, zone, language),
         "cogs": None if cogs is None else view_models.cogs_view(cogs, language),
         "shipping": None if decision is None else view_models.shipping_view(decision, warehouses, zone, language),
+        "routing": await _routing_card(url, order_id, events, reads, zone, language, reroute or {}),
+        "reroute": reroute or {},
         "order_id": order_id,  # the order's support tickets are loaded into the card by this id
     }
-    return templates.TemplateResponse(request, "fragments/order_card.html", context)
+    return templates.TemplateResponse(request, "fragments/order_card.html", context, status_code=status_code)
+
+
+async def _routing_card(
+    url: SaleorApiUrl,
+    order_id: str,
+    events: list[ReceivedOrderEvent],
+    reads: _OrderCardReads,
+    zone: ZoneInfo,
+    language: Locale,
+    reroute: dict[str, object],
+) -> dict[str, object] | None:
+    routing = await reads.plans.get(url, order_id)
+    if routing is None:
+        return None
+    try:
+        found: Reroutable | str = await rerouting.find(
+            url,
+            order_id,
+            rerouting.latest_order(events),
+            fraud=reads.fraud,
+            plans=reads.plans,
+            sources=reads.sources,
+        )
+    except RerouteRefused as refused:
+        found = str(refused)
+    partners = {partner.id: partner.name for partner in (await reads.sources.setup(url, ())).partners}
+    choice = reroute.get("choice")
+    return rerouting.card(
+        routing,
+        await reads.plans.hand_offs(url, order_id),
+        partners,
+        found,
+        zone,
+        language,
+        choice=choice if isinstance(choice, RerouteChoice) else None,
+    )
+
+
+@router.post("/api/dashboard/order/reroute", response_class=HTMLResponse)
+async def reroute_order(
+    request: Request,
+    viewer: ViewerDep,
+    reads: OrderCardReadsDep,
+    order_id: OrderIdQuery,
+    quotes: RoutingOriginQuotesDep,
+    effects: EffectOutboxDep,
+    runtime: RuntimeDep,
+    locale: str | None = None,
+) -> HTMLResponse:
+    """Preview (``action=preview``) or confirm (``action=confirm``) the order's plan with the form's
+    sources left out and lines pinned; a refusal says why and changes nothing (422)."""
+    form = await request.form()
+    url, now = viewer.installation.saleor_api_url, runtime.clock.now()
+    choice = rerouting.choice_from(form)
+    language = view_models.parse_locale(locale)
+    unit_costs = rerouting.unit_costs_of(reads.ledger)
+    by = viewer.user.email
+    try:
+        found = await rerouting.find(
+            url,
+            order_id,
+            rerouting.latest_order(await reads.events.for_order(url, SaleorId(order_id))),
+            fraud=reads.fraud,
+            plans=reads.plans,
+            sources=reads.sources,
+        )
+        if form.get("action") != "confirm":
+            preview = await preview_reroute(url, found, choice, by=by, quotes=quotes, unit_costs=unit_costs, now=now)
+            outcome = {"choice": choice, "preview": rerouting.preview_view(preview, language)}
+            return await _order_card(request, viewer, reads, order_id, locale, reroute=outcome)
+        # Each revision is re-routed once: the order's revision names this decision's effects.
+        writer = runtime.deciding(viewer.installation, effects, f"reroute:{order_id}:{found.routing.revision + 1}")
+        routed = await confirm_reroute(
+            url,
+            found,
+            choice,
+            by=by,
+            plans=reads.plans,
+            quotes=quotes,
+            unit_costs=unit_costs,
+            saleor=writer,
+            partners=writer,
+            now=now,
+        )
+    except RerouteRefused as refused:
+        outcome = {"choice": choice, "error": str(refused)}
+        return await _order_card(request, viewer, reads, order_id, locale, reroute=outcome, status_code=422)
+    runtime.wake_workers()
+    sent = len(routed.hand_offs)
+    message = f"Re-routed: {len(routed.routing.shipments)} shipment(s), {sent} new hand-off(s) sent."
+    response = await _order_card(request, viewer, reads, order_id, locale, reroute={"message": message})
+    response.headers["x-ops-notice"] = message
+    response.headers["x-ops-order-changed"] = order_id
+    return response
 
 
 def _widget(extra: object) -> str:

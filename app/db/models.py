@@ -565,6 +565,8 @@ class RoutingHandOffRow(Base):
     __table_args__ = (
         UniqueConstraint("saleor_api_url", "order_id", "warehouse_id", "revision"),
         Index("ix_routing_hand_offs_order", "saleor_api_url", "order_id"),
+        # Housekeeping's question: a partner's hand-offs still unanswered, oldest first.
+        Index("ix_routing_hand_offs_unanswered", "saleor_api_url", "partner_id", "status", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -1,5 +1,6 @@
-"""Housekeeping: the data lifecycle run (``app.services.retention``) beside the worker's loops, and the
-support desk's automation that closes tickets solved long enough (``app.services.support.desk``).
+"""Housekeeping: the data lifecycle run (``app.services.retention``) beside the worker's loops, the
+support desk's automation that closes tickets solved long enough (``app.services.support.desk``), and
+routing's hand-offs whose partner let its acceptance window pass (``app.services.routing.lifecycle``).
 
 The service decides what is due; here each of its steps gets its own short transaction. Call
 ``housekeeping`` now and then, every ``HOUSEKEEPING_INTERVAL`` or so. Running it in two processes at
@@ -15,11 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.retention import SqlRetentionStore
+from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.support import SqlTicketStore
+from app.services.pipeline import Outbox
 from app.services.ports import RetentionWork
 from app.services.retention import HousekeepingReport, keep_house
+from app.services.routing.lifecycle import EXPIRE_BATCH, expire_unanswered
 from app.services.support.desk import CLOSE_BATCH, close_solved
 
 if TYPE_CHECKING:
@@ -49,6 +54,7 @@ async def housekeeping(runtime: Runtime, now: datetime) -> HousekeepingReport:
         now, grace=timedelta(days=runtime.settings.uninstalled_grace_days), transaction=transaction
     )
     await close_solved_tickets(runtime, now)
+    await expire_unanswered_hand_offs(runtime, now)
     if report.did_anything:
         log.info(
             "housekeeping done",
@@ -87,3 +93,37 @@ async def close_solved_tickets(runtime: Runtime, now: datetime) -> int:
     if closed:
         log.info("solved tickets closed", extra={"closed_tickets": closed})
     return closed
+
+
+async def expire_unanswered_hand_offs(runtime: Runtime, now: datetime) -> int:
+    """Expire every installed store's hand-offs left unanswered past their partner's acceptance window, a
+    batch per transaction; how many in all. Two workers at it expire each one once: the status moves
+    from sent only where it still is sent, and each one's effects are named after it."""
+    async with runtime.sessions.begin() as session:
+        stores = await SqlRetentionStore(session).stores()
+    expired = 0
+    for store in stores:
+        if store.uninstalled_at is not None:
+            continue
+        url = store.saleor_api_url
+        try:
+            while True:
+                async with runtime.sessions.begin() as session:
+                    outbox = SqlEffectOutbox(session)
+                    batch = await expire_unanswered(
+                        url,
+                        plans=SqlRoutingPlans(session),
+                        sources=runtime.routing_sources(session),
+                        writer_for=lambda cause: Outbox(outbox, url, cause, now),  # noqa: B023 - used in this turn
+                        now=now,
+                    )
+                expired += batch
+                if batch < EXPIRE_BATCH:
+                    break
+        except Exception:
+            # One store's trouble must not keep the other stores' hand-offs waiting.
+            log.exception("expiring unanswered hand-offs failed for a store", extra={"saleor_api_url": url})
+    if expired:
+        runtime.wake_workers()
+        log.info("unanswered hand-offs expired", extra={"expired_hand_offs": expired})
+    return expired

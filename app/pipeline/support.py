@@ -46,7 +46,7 @@ def _requester(order: OrderPayload) -> Requester | None:
         return None
 
 
-async def _open(processing: Processing, reason: StoreReason, details: str) -> None:
+async def open_ticket(processing: Processing, reason: StoreReason, details: str) -> None:
     url, order = processing.delivery.saleor_api_url, processing.payload.order
     requester = _requester(order)
     if requester is None:
@@ -90,7 +90,7 @@ async def follow_review(processing: Processing) -> None:
         return
     if review.status == IN_REVIEW:
         assessments = await fraud.assessments(url, order.id)
-        await _open(processing, StoreReason.HELD_FOR_REVIEW, _why_held(review.opened_by, assessments))
+        await open_ticket(processing, StoreReason.HELD_FOR_REVIEW, _why_held(review.opened_by, assessments))
         return
     settings = SettingsReadOncePerBatch(processing.session, processing.reads)
     outcome = f"The review was closed by {review.closed_by or 'Saleor'} ({review.closed_reason or 'closed'})."
@@ -120,7 +120,7 @@ async def follow_promise(processing: Processing) -> None:
     if late:
         lines = [line for shipment in late for line in shipment.explanation]
         details = "\n".join(["No service brings the goods by the promised date.", *lines])
-        await _open(processing, StoreReason.PROMISE_AT_RISK, details)
+        await open_ticket(processing, StoreReason.PROMISE_AT_RISK, details)
 
 
 async def effect_gave_up(session: AsyncSession, effect: Effect, error: str, now: datetime) -> None:

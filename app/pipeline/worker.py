@@ -301,7 +301,7 @@ class Worker:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
             if effect.kind == EffectKind.SUPPORT_REPLY:
                 outcome = await self._send_mail(effect)
-            elif effect.kind == EffectKind.HAND_OFF:
+            elif effect.kind in (EffectKind.HAND_OFF, EffectKind.CANCEL_HAND_OFF):
                 outcome = await self._hand_off(effect)
             elif effect.kind == EffectKind.PURCHASE_ORDER:
                 outcome = await self._send_purchase_order(effect)
@@ -352,7 +352,7 @@ class Worker:
         )
 
     async def _hand_off(self, effect: Effect) -> str:
-        """Post a hand-off to its partner, signed with the partner's secret as it is now."""
+        """Post a hand-off, or its cancel, to its partner, signed with the partner's secret as it is now."""
         runtime = self._runtime
         partner = str(effect.payload["partner"])
         async with runtime.sessions() as session:

@@ -29,6 +29,7 @@ class EffectKind:
     FULFIL = "fulfil"  # a partner's confirmed shipment as a Saleor fulfilment
     HAND_OFF = "hand_off"  # a shipment posted to its partner, not to Saleor (``app.services.routing.hand_offs``)
     PURCHASE_ORDER = "purchase_order"  # a shipment e-mailed to its partner (app.services.routing.purchase_orders)
+    CANCEL_HAND_OFF = "cancel_hand_off"  # a hand-off's cancel posted to its partner, in the same lane
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -64,6 +65,11 @@ class Effect:
     def note(self) -> str | None:
         note = self.payload.get("note", self.payload.get("message"))
         return note if isinstance(note, str) else None
+
+
+def partner_lane(partner_id: str) -> str:
+    """The lane of a partner's effects: one that is down holds back neither Saleor's writes nor other partners."""
+    return f"partner:{partner_id}"
 
 
 class EffectOutbox(Protocol):
@@ -149,7 +155,18 @@ class Outbox:
             order_id,
             EffectKind.HAND_OFF,
             {"partner": partner_id, "endpoint": endpoint, "body": body},
-            lane=f"partner:{partner_id}",
+            lane=partner_lane(partner_id),
+        )
+
+    async def cancel_hand_off(
+        self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
+    ) -> None:
+        # The hand-off's lane: the partner never hears of a cancel before the hand-off it cancels.
+        await self._add(
+            order_id,
+            EffectKind.CANCEL_HAND_OFF,
+            {"partner": partner_id, "endpoint": endpoint, "body": body},
+            lane=partner_lane(partner_id),
         )
 
     async def send_purchase_order(

@@ -20,7 +20,7 @@ from app.domain.shipping.rates import RateTable
 from app.domain.support.macros import Macro, MacroId
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
-from app.services.routing.plans import HandOff, OpenHandOff, OrderRouting, PartnerShipment
+from app.services.routing.plans import HandOff, HandOffStatus, OpenHandOff, OrderRouting, PartnerShipment
 from app.services.shipping.model import (
     CarrierAccount,
     CarrierSpec,
@@ -549,6 +549,16 @@ class RoutingPlans(Protocol):
 
     async def open_hand_offs(self, saleor_api_url: SaleorApiUrl, partner_id: str) -> list[OpenHandOff]:
         """The partner's hand-offs it has still to ship (``HandOff.is_open``), oldest first."""
+
+    async def end_hand_off(self, saleor_api_url: SaleorApiUrl, ended: HandOff, was: HandOffStatus) -> bool:
+        """Keep ``ended``'s status and reason if the kept hand-off's status is still ``was``; False otherwise
+        (someone else ended or answered it first)."""
+
+    async def unanswered(
+        self, saleor_api_url: SaleorApiUrl, partner_id: str, sent_before: datetime, limit: int
+    ) -> list[HandOff]:
+        """The partner's hand-offs still waiting for an answer that it got before ``sent_before`` (not those
+        still being posted to it), oldest first."""
 
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None: ...
     async def add_shipment(self, saleor_api_url: SaleorApiUrl, shipment: PartnerShipment) -> None: ...

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.routing.model import RoutingSetup
-from app.services.routing.plans import HandOff, OpenHandOff, OrderRouting, PartnerShipment
+from app.services.routing.plans import HandOff, HandOffStatus, OpenHandOff, OrderRouting, PartnerShipment
 from tests.builders import SHOP_API_URL
 
 
@@ -80,6 +80,23 @@ class InMemoryRoutingPlans:
             if hand_off.partner_id == partner_id and hand_off.is_open
         ]
 
+    async def end_hand_off(self, saleor_api_url: SaleorApiUrl, ended: HandOff, was: HandOffStatus) -> bool:
+        kept = next((hand_off for hand_off in self.hand_offs_ if hand_off.id == ended.id), None)
+        if kept is None or kept.status is not was:
+            return False
+        await self.save_hand_off(saleor_api_url, replace(kept, status=ended.status, reason=ended.reason))
+        return True
+
+    async def unanswered(
+        self, saleor_api_url: SaleorApiUrl, partner_id: str, sent_before: datetime, limit: int
+    ) -> list[HandOff]:
+        waiting = [
+            h
+            for h in self.hand_offs_
+            if h.partner_id == partner_id and h.status is HandOffStatus.SENT and h.created_at < sent_before
+        ]
+        return sorted(waiting, key=lambda h: (h.created_at, h.id))[:limit]
+
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
         return self.shipments.get((hand_off_id, shipment_id))
 
@@ -94,11 +111,12 @@ class InMemoryRoutingPlans:
 
 
 class RecordingHandOffs:
-    """The hand-offs a decision sent, as (order id, partner id, endpoint, body), and the purchase orders
-    it e-mailed, as (order id, partner id, address, purchase order)."""
+    """The hand-offs a decision sent, and the cancels, as (order id, partner id, endpoint, body), and the
+    purchase orders it e-mailed, as (order id, partner id, address, purchase order)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.cancelled: list[tuple[str, str, str, dict[str, Any]]] = []
         self.mailed: list[tuple[str, str, str, dict[str, Any]]] = []
 
     async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
@@ -108,3 +126,8 @@ class RecordingHandOffs:
         self, order_id: SaleorId, partner_id: str, to: str, purchase_order: Mapping[str, Any]
     ) -> None:
         self.mailed.append((order_id, partner_id, to, dict(purchase_order)))
+
+    async def cancel_hand_off(
+        self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
+    ) -> None:
+        self.cancelled.append((order_id, partner_id, endpoint, dict(body)))

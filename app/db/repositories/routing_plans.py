@@ -6,10 +6,11 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
+    EffectRow,
     OrderEventRow,
     RoutingCallbackRow,
     RoutingHandOffRow,
@@ -18,7 +19,9 @@ from app.db.models import (
 )
 from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
+from app.domain.pipeline import Status
 from app.domain.routing.model import SourceKind
+from app.services.pipeline import EffectKind, partner_lane
 from app.services.routing.plans import (
     HandOff,
     HandOffStatus,
@@ -202,6 +205,47 @@ class SqlRoutingPlans:
                 updated_at=hand_off.updated_at,
             )
         )
+
+    async def end_hand_off(self, saleor_api_url: SaleorApiUrl, ended: HandOff, was: HandOffStatus) -> bool:
+        # Conditional: of two workers (or a worker and a partner's callback) ending it, one does.
+        result = await self._session.execute(
+            update(RoutingHandOffRow)
+            .where(
+                RoutingHandOffRow.saleor_api_url == saleor_api_url,
+                RoutingHandOffRow.id == ended.id,
+                RoutingHandOffRow.status == was.value,
+            )
+            .values(status=ended.status.value, reason=ended.reason, updated_at=ended.updated_at)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def unanswered(
+        self, saleor_api_url: SaleorApiUrl, partner_id: str, sent_before: datetime, limit: int
+    ) -> list[HandOff]:
+        H, E = RoutingHandOffRow, EffectRow  # noqa: N806 - table aliases
+        # The window runs from when the partner got it: a hand-off still being posted to a partner that
+        # is down (or posted after ``sent_before``) is not late. Its order's effects in the partner's
+        # lane stand for its own (a later revision's hand-off to the same partner delays it at most).
+        posting = exists().where(
+            E.saleor_api_url == H.saleor_api_url,
+            E.order_id == H.order_id,
+            E.lane == partner_lane(partner_id),
+            E.kind == EffectKind.HAND_OFF,
+            or_(E.status.in_((Status.PENDING, Status.SENDING)), E.done_at >= sent_before),
+        )
+        rows = await self._session.scalars(
+            select(H)
+            .where(
+                H.saleor_api_url == saleor_api_url,
+                H.partner_id == partner_id,
+                H.status == HandOffStatus.SENT.value,
+                H.created_at < sent_before,
+                ~posting,
+            )
+            .order_by(H.created_at, H.id)
+            .limit(limit)
+        )
+        return [_hand_off(row) for row in rows]
 
     async def shipment(self, hand_off_id: str, shipment_id: str) -> PartnerShipment | None:
         row = await self._session.get(RoutingShipmentRow, (hand_off_id, shipment_id))

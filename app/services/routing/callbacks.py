@@ -8,7 +8,8 @@ accept, the same rejection, a shipment id confirmed before with the same content
 A confirmed shipment becomes a Saleor fulfilment from the partner's warehouse with its tracking number
 (an effect). A rejection is noted on the order; the note makes Saleor send ORDER_UPDATED, on which the
 routing subscriber re-plans the rejected units without that partner
-(``app.services.routing.planning.replan_order``).
+(``app.services.routing.planning.replan_rejected``). A hand-off the app ended (cancelled, or expired
+unanswered: ``app.services.routing.lifecycle``) takes no callback any more; each is refused saying why.
 """
 
 from __future__ import annotations
@@ -60,7 +61,20 @@ async def verified_hand_off(
     return url, hand_off
 
 
+def _refuse_ended(hand_off: HandOff, asked: str) -> None:
+    """A hand-off the app ended (cancelled, or expired unanswered) takes no callback: say why."""
+    if hand_off.status is HandOffStatus.CANCELLED:
+        raise CallbackRefused(409, f"the hand-off was cancelled ({hand_off.reason}): {asked} is refused")
+    if hand_off.status is HandOffStatus.EXPIRED:
+        raise CallbackRefused(
+            409,
+            f"the hand-off expired unanswered ({hand_off.reason}) and was cancelled, its units re-planned: "
+            f"{asked} is refused",
+        )
+
+
 async def accept(url: SaleorApiUrl, hand_off: HandOff, *, plans: RoutingPlans, now: datetime) -> HandOff:
+    _refuse_ended(hand_off, "accepting it")
     if hand_off.status is HandOffStatus.REJECTED:
         raise CallbackRefused(409, "the hand-off was rejected already")
     if hand_off.status is HandOffStatus.ACCEPTED:
@@ -85,6 +99,7 @@ async def reject(
     now: datetime,
 ) -> HandOff:
     """Reject the hand-off, said on the order; its units are re-planned on the event the note causes."""
+    _refuse_ended(hand_off, "rejecting it")
     if hand_off.status is HandOffStatus.REJECTED:
         return hand_off
     if any(hand_off.shipped.values()):
@@ -127,6 +142,7 @@ async def confirm_shipment(
         if not same:
             raise CallbackRefused(409, f"shipment {shipment.shipment_id} was confirmed already with other content")
         return hand_off
+    _refuse_ended(hand_off, "a shipment confirmed after the cancel")
     if hand_off.status is HandOffStatus.REJECTED:
         raise CallbackRefused(409, "the hand-off was rejected: nothing of it may ship")
     _check_lines(hand_off, shipment.lines)

@@ -3,13 +3,19 @@
 server is down): signed JSON posted to the partner's endpoint (``app.integrations.partners``), or a
 purchase order e-mailed to a partner that takes e-mail (``app.services.routing.purchase_orders``).
 Shipments left to the merchant's own warehouse staff send nothing.
+
+A hand-off the order no longer needs (fraud rejected the order, Saleor cancelled it, the partner let
+its acceptance window pass, staff re-routed it) is cancelled: marked so, and a signed cancel message
+posted to the same endpoint in the partner's lane of effects, so it never overtakes the hand-off.
+Both messages carry ``type`` (``hand_off`` or ``hand_off.cancel``); ``app.api.partner_messages``
+documents them.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,10 +33,16 @@ class HandOffWriter(Protocol):
     async def send_hand_off(
         self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
     ) -> None: ...
-
+    async def cancel_hand_off(
+        self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
+    ) -> None: ...
     async def send_purchase_order(
         self, order_id: SaleorId, partner_id: str, to: str, purchase_order: Mapping[str, Any]
     ) -> None: ...
+
+
+HAND_OFF_MESSAGE = "hand_off"
+CANCEL_MESSAGE = "hand_off.cancel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,7 @@ class OrderForPartners:
 
 def _body(hand_off: HandOff, order: OrderForPartners) -> dict[str, Any]:
     return {
+        "type": HAND_OFF_MESSAGE,
         "handOffId": hand_off.id,
         "orderId": hand_off.order_id,
         "orderNumber": order.number,
@@ -115,3 +128,58 @@ async def hand_off_shipments(
             await writer.send_hand_off(order_id, partner.id, partner.address, _body(hand_off, order))
         kept.append(hand_off)
     return tuple(kept)
+
+
+def _cancel_body(hand_off: HandOff, reason: str) -> dict[str, Any]:
+    """What the partner must no longer ship: the hand-off's units not shipped yet."""
+    lines = [
+        {"lineId": u.line_id, "sku": u.sku, "quantity": left}
+        for u in hand_off.units
+        if (left := min(u.quantity, hand_off.unshipped(u.line_id))) > 0
+    ]
+    return {
+        "type": CANCEL_MESSAGE,
+        "handOffId": hand_off.id,
+        "orderId": hand_off.order_id,
+        "reason": reason,
+        "lines": lines,
+    }
+
+
+async def cancel_hand_offs(
+    url: SaleorApiUrl,
+    hand_offs: Iterable[HandOff],
+    reason: str,
+    *,
+    partners: Mapping[str, Partner],
+    plans: RoutingPlans,
+    writer: HandOffWriter,
+    now: datetime,
+    status: HandOffStatus = HandOffStatus.CANCELLED,
+) -> tuple[HandOff, ...]:
+    """Cancel each open one of ``hand_offs`` (``status`` says why: cancelled, or expired unanswered) and
+    tell its partner; what was cancelled. One that someone else answered or ended since it was read is
+    left as they made it. A partner no longer set up has nothing to be told."""
+    cancelled: list[HandOff] = []
+    for hand_off in hand_offs:
+        if not hand_off.is_open:
+            continue
+        ended = replace(hand_off, status=status, reason=reason, updated_at=now)
+        if not await plans.end_hand_off(url, ended, hand_off.status):
+            continue
+        partner = partners.get(hand_off.partner_id)
+        if partner is not None and partner.hand_off is HandOffMethod.WEBHOOK:
+            await writer.cancel_hand_off(
+                SaleorId(hand_off.order_id), partner.id, partner.address, _cancel_body(hand_off, reason)
+            )
+        cancelled.append(ended)
+    return tuple(cancelled)
+
+
+def described(hand_offs: Iterable[HandOff], partners: Mapping[str, Partner]) -> str:
+    """Each hand-off's partner and units, as notes and tickets name them: West (MUG-1 × 2), Acme (CUP-1 × 1)."""
+    return ", ".join(
+        f"{partners[h.partner_id].name if h.partner_id in partners else h.partner_id} "
+        f"({', '.join(f'{u.sku} × {u.quantity}' for u in h.units)})"
+        for h in hand_offs
+    )

@@ -14,8 +14,9 @@ shipment never costs less nor arrives sooner, so it bounds the others from above
 quoted at the lines' full quantities, which bounds a split's share from above the same way. A
 supplier's shipment leaves once its slowest SKU's handling days have passed.
 
-A partner that rejects its share leaves its units to the next plan of the order, made on the next
-event Saleor sends about it (the note written on the rejection makes one), without that partner.
+A partner that rejects its share, or lets its acceptance window pass (``app.services.routing.lifecycle``),
+leaves its units to the next plan of the order, made on the next event Saleor sends about it (the note
+written on the rejection or the expiry makes one), without that partner.
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class Routed:
     routing: OrderRouting
     note: str
     hand_offs: tuple[HandOff, ...] = ()
+    dropped: tuple[HandOff, ...] = ()  # re-planned: the hand-offs whose partners rejected or let them expire
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +218,7 @@ def _quoter(
     return quote
 
 
-async def _plan(
+async def plan_lines(
     url: SaleorApiUrl,
     order: OrderToRoute,
     lines: Sequence[LineToRoute],
@@ -251,7 +253,7 @@ async def _plan(
         return Unroutable((f"no plan: {exc}",))
 
 
-def _shipments(plan: Plan, setup: RoutingSetup, now: datetime) -> tuple[RoutedShipment, ...]:
+def routed_shipments(plan: Plan, setup: RoutingSetup, now: datetime) -> tuple[RoutedShipment, ...]:
     partners = {partner.warehouse_id: partner.id for partner in setup.partners}
     return tuple(
         RoutedShipment(
@@ -269,14 +271,14 @@ def _note(head: str, outcome: Plan | Unroutable) -> str:
     return f"{NOTE_PREFIX}{head}: " + "; ".join(outcome.explanation)
 
 
-def _for_partners(order: OrderToRoute | str) -> OrderForPartners:
+def for_partners(order: OrderToRoute | str) -> OrderForPartners:
     """What partners are told of the order (nothing when it cannot be routed: no shipment is handed off)."""
     if isinstance(order, str):
         return OrderForPartners("", {}, {})
     return OrderForPartners(order.number, order.ship_to, {line.id: line.name for line in order.lines})
 
 
-async def _write(saleor: SaleorWriter, order_id: str, metadata: Mapping[str, object], note: str) -> None:
+async def write_routing(saleor: SaleorWriter, order_id: str, metadata: Mapping[str, object], note: str) -> None:
     await saleor.record_routing(SaleorId(order_id), {METADATA_KEY: json.dumps(metadata)}, note)
 
 
@@ -308,14 +310,14 @@ async def plan_order(
     outcome = (
         Unroutable((f"no plan: {order}",))
         if isinstance(order, str)
-        else await _plan(url, order, order.lines, {}, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
+        else await plan_lines(url, order, order.lines, {}, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
     )
     routed = isinstance(outcome, Plan)
     routing = OrderRouting(
         order_id=order_id,
         revision=1,
         routed=routed,
-        shipments=_shipments(outcome, setup, now) if isinstance(outcome, Plan) else (),
+        shipments=routed_shipments(outcome, setup, now) if isinstance(outcome, Plan) else (),
         metadata=outcome.to_metadata(),
         decided_at=now,
         updated_at=now,
@@ -323,10 +325,10 @@ async def plan_order(
     if not await plans.add(url, routing):
         return NotRouted("planned already")
     handed = await hand_off_shipments(
-        url, routing, routing.shipments, setup, order=_for_partners(order), plans=plans, writer=partners, now=now
+        url, routing, routing.shipments, setup, order=for_partners(order), plans=plans, writer=partners, now=now
     )
     note = _note("", outcome)
-    await _write(saleor, order_id, routing.metadata, note)
+    await write_routing(saleor, order_id, routing.metadata, note)
     log.info(
         "order routed",
         extra={"saleor_api_url": url, "order_id": order_id, "routed": routed, "shipments": len(routing.shipments)},
@@ -347,19 +349,16 @@ async def replan_rejected(
     partners: HandOffWriter,
     now: datetime,
 ) -> Routed | NotRouted:
-    """Plan again the units of hand-offs their partners rejected, without those partners (nor any that
-    rejected this order before); the plan's other shipments stand. Once per rejection."""
+    """Plan again the units of hand-offs their partners rejected or let expire unanswered, without those
+    partners (nor any that dropped this order before); the plan's other shipments stand. Once per drop."""
     rejected = [
         hand_off
         for hand_off in await plans.hand_offs(url, routing.order_id)
-        if hand_off.status is HandOffStatus.REJECTED and hand_off.warehouse_id not in routing.excluded
+        if hand_off.is_dropped and hand_off.warehouse_id not in routing.excluded
     ]
     if not rejected:
         return NotRouted("planned already")
-    excluded: dict[str, str] = {
-        **routing.excluded,
-        **{h.warehouse_id: f"rejected the hand-off ({h.reason or 'no reason given'})" for h in rejected},
-    }
+    excluded: dict[str, str] = {**routing.excluded, **{h.warehouse_id: _why_dropped(h) for h in rejected}}
     units: dict[str, int] = {}
     for hand_off in rejected:
         for part in hand_off.units:
@@ -374,12 +373,12 @@ async def replan_rejected(
             if line.id in units
         ]
         outcome = (
-            await _plan(url, order, lines, excluded, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
+            await plan_lines(url, order, lines, excluded, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
             if lines
             else Unroutable(("nothing left to re-plan: the rejected lines were shipped otherwise",))
         )
     kept = tuple(shipment for shipment in routing.shipments if shipment.warehouse_id not in excluded)
-    added = _shipments(outcome, setup, now) if isinstance(outcome, Plan) else ()
+    added = routed_shipments(outcome, setup, now) if isinstance(outcome, Plan) else ()
     gone = {hand_off.warehouse_id for hand_off in rejected}
     kept_entries = [entry for entry in _entries(routing.metadata) if _source_id(entry) not in gone]
     head = "re-planned without " + ", ".join(sorted(f"{warehouse} ({why})" for warehouse, why in excluded.items()))
@@ -401,12 +400,18 @@ async def replan_rejected(
     if not await plans.revise(url, revised):
         return NotRouted("re-planned already")
     handed = await hand_off_shipments(
-        url, revised, added, setup, order=_for_partners(order), plans=plans, writer=partners, now=now
+        url, revised, added, setup, order=for_partners(order), plans=plans, writer=partners, now=now
     )
     note = f"{NOTE_PREFIX} " + "; ".join(explanation)
-    await _write(saleor, routing.order_id, revised.metadata, note)
+    await write_routing(saleor, routing.order_id, revised.metadata, note)
     log.info("order re-routed", extra={"saleor_api_url": url, "order_id": routing.order_id, "rejected": len(rejected)})
-    return Routed(revised, note, handed)
+    return Routed(revised, note, handed, tuple(rejected))
+
+
+def _why_dropped(hand_off: HandOff) -> str:
+    if hand_off.status is HandOffStatus.EXPIRED:
+        return f"let the hand-off expire ({hand_off.reason})"
+    return f"rejected the hand-off ({hand_off.reason or 'no reason given'})"
 
 
 def _entries(metadata: Mapping[str, object]) -> list[dict[str, object]]:

@@ -53,6 +53,8 @@ class HandOffStatus(StrEnum):
     SENT = "sent"  # the effect that posts it is stored; the partner has not answered
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # its units wait for the next plan of the order
+    EXPIRED = "expired"  # not answered within the partner's acceptance window: cancelled there, re-planned
+    CANCELLED = "cancelled"  # the order no longer needs it (fraud, a cancel in Saleor, a re-route by hand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,20 +72,25 @@ class HandOff:
     created_at: datetime
     updated_at: datetime
     shipped: Mapping[str, int] = field(default_factory=dict)
-    reason: str = ""  # the partner's, when it rejected
+    reason: str = ""  # the partner's, when it rejected; ours, when it expired or was cancelled
+
+    @property
+    def is_open(self) -> bool:
+        """Its partner has units of it still to ship (sent or accepted, not all shipped): what a cancel
+        must reach, and what keeps the partner from being removed."""
+        live = self.status in (HandOffStatus.SENT, HandOffStatus.ACCEPTED)
+        return live and any(self.unshipped(units.line_id) > 0 for units in self.units)
+
+    @property
+    def is_dropped(self) -> bool:
+        """Its partner will not ship it (rejected, or let the acceptance window pass): its units are re-planned."""
+        return self.status in (HandOffStatus.REJECTED, HandOffStatus.EXPIRED)
 
     def handed(self, line_id: str) -> int:
         return sum(units.quantity for units in self.units if units.line_id == line_id)
 
     def unshipped(self, line_id: str) -> int:
         return self.handed(line_id) - self.shipped.get(line_id, 0)
-
-    @property
-    def is_open(self) -> bool:
-        """Its partner has units of it still to ship: sent or accepted, not all shipped."""
-        return self.status in (HandOffStatus.SENT, HandOffStatus.ACCEPTED) and any(
-            self.unshipped(units.line_id) > 0 for units in self.units
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,3 +117,27 @@ async def test_a_signature_is_seen_once_and_forgotten_once_it_can_no_longer_come
         assert await plans.first_sight(SHOP, "abc", NOW)
         assert not await plans.first_sight(SHOP, "abc", NOW + timedelta(minutes=5))
         assert await plans.first_sight(SHOP, "abc", NOW + timedelta(hours=1))
+
+
+async def test_the_unanswered_hand_offs_of_a_partner_are_listed_oldest_first_up_to_the_limit(runtime: Runtime) -> None:
+    async with runtime.sessions.begin() as session:
+        plans = SqlRoutingPlans(session)
+        for number, sent_at in enumerate((NOW + timedelta(hours=2), NOW, NOW + timedelta(hours=1))):
+            await plans.add_hand_off(SHOP, replace(HAND_OFF, id=f"h{number}", revision=number + 1, created_at=sent_at))
+        await plans.add_hand_off(SHOP, replace(HAND_OFF, id="other", revision=9, partner_id="p-east"))
+        await plans.add_hand_off(SHOP, replace(HAND_OFF, id="taken", revision=10, status=HandOffStatus.ACCEPTED))
+        waiting = await plans.unanswered(SHOP, "p-west", NOW + timedelta(hours=1, minutes=30), limit=5)
+        assert [hand_off.id for hand_off in waiting] == ["h1", "h2"]
+        assert [h.id for h in await plans.unanswered(SHOP, "p-west", NOW + timedelta(days=1), limit=1)] == ["h1"]
+
+
+async def test_a_hand_off_is_ended_only_from_the_status_it_was_read_in(runtime: Runtime) -> None:
+    """Of a worker expiring it and a partner accepting it (or two workers), the first one wins."""
+    async with runtime.sessions.begin() as session:
+        plans = SqlRoutingPlans(session)
+        await plans.add_hand_off(SHOP, HAND_OFF)
+        expired = replace(HAND_OFF, status=HandOffStatus.EXPIRED, reason="no answer within 4 hours")
+        assert await plans.end_hand_off(SHOP, expired, HandOffStatus.SENT)
+        cancelled = replace(HAND_OFF, status=HandOffStatus.CANCELLED, reason="fraud")
+        assert not await plans.end_hand_off(SHOP, cancelled, HandOffStatus.SENT)
+        assert await plans.hand_off("h1") == (SHOP, expired)

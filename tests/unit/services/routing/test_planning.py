@@ -151,6 +151,7 @@ class TestHandOffs:
                 "p-west",
                 "https://west.example/orders",
                 {
+                    "type": "hand_off",
                     "handOffId": hand_off.id,
                     "orderId": ORDER,
                     "orderNumber": "1001",
