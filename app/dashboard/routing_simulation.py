@@ -19,7 +19,7 @@ from app.dashboard.view_models import parse_locale
 from app.dependencies import InventoryLedgerDep, OrderEventLogDep, RoutingSourcesDep, SimulationQuotesDep
 from app.domain.ids import SaleorApiUrl
 from app.services.inventory import next_unit_costs
-from app.services.routing.simulation import simulate
+from app.services.routing.simulation import MAX_ORDERS, simulate
 from app.webhooks.order_routing import past_order
 
 router = APIRouter()
@@ -57,7 +57,7 @@ class _Simulator:
             "fragments": FRAGMENTS,
             "action": f"{ACTIONS}/simulation",
             "orders": orders,
-            "max_orders": views.MAX_ORDERS,
+            "max_orders": MAX_ORDERS,
             "error": error,
             "result": result,
         }
