@@ -17,10 +17,10 @@ from app.domain.ids import SaleorId
 from app.domain.order_event import ReceivedOrderEvent
 from app.runtime import Runtime
 from app.services.routing.simulation import MAX_ORDERS
+from tests.api.receipt_answers import EAST_ID
 from tests.builders import NOW, order_line_payload, order_payload, variant_payload
 from tests.fakes.fake_saleor import FakeSaleor
 from tests.fakes.routing import InMemoryRoutingSources
-from tests.api.receipt_answers import EAST_ID
 from tests.pipeline.test_routing import SHOP, STANDARD, TEXAS, WEST_ID, sources
 
 __all__ = ["sources"]  # the store's shipping settings, rate tables and a 3PL running West, as routing tests set them
