@@ -82,11 +82,12 @@ async def run_simulation(simulator: SimulatorDep) -> HTMLResponse:
     if isinstance(count, str):
         return simulator.render(typed, error=count, status_code=422)
     events = await simulator.events.first_of_recent_orders(simulator.url, count)
+    orders = [past_order(event) for event in events]
     simulation = await simulate(
         simulator.url,
-        [past_order(event) for event in events],
+        orders,
         sources=simulator.sources,
         quotes=simulator.quotes,
         unit_costs=simulator.unit_costs,
     )
-    return simulator.render(typed, result=views.simulation_view(count, simulation, simulator.locale))
+    return simulator.render(typed, result=views.simulation_view(len(orders), simulation, simulator.locale))

@@ -47,7 +47,7 @@ class DifferingRow:
 
 @dataclass(frozen=True, slots=True)
 class SimulationView:
-    asked: int
+    found: int  # the latest orders kept, up to as many as were asked for
     replayed: int
     differ: int
     totals: tuple[TotalRow, ...]
@@ -56,7 +56,7 @@ class SimulationView:
     not_reached: int
 
 
-def simulation_view(asked: int, simulation: Simulation, locale: Locale) -> SimulationView:
+def simulation_view(found: int, simulation: Simulation, locale: Locale) -> SimulationView:
     totals = simulation.totals
     rows = [
         TotalRow("Shipments", str(totals.plan_shipments), str(totals.saleor_shipments)),
@@ -81,5 +81,5 @@ def simulation_view(asked: int, simulation: Simulation, locale: Locale) -> Simul
         for replay in simulation.differing
     )
     return SimulationView(
-        asked, totals.orders, totals.differ, tuple(rows), differing, simulation.skipped, simulation.not_reached
+        found, totals.orders, totals.differ, tuple(rows), differing, simulation.skipped, simulation.not_reached
     )

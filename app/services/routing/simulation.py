@@ -10,7 +10,10 @@ same, so that the two differ only in where the units ship from.
 The work is bounded: at most ``MAX_ORDERS`` orders, the store's sources and the ledger's unit costs
 read once for all of them, and the replay stops when ``TIME_BUDGET`` has passed, saying how many
 orders it did not reach. Quotes come from rate tables and carriers' answers already cached: no carrier
-is asked (``OriginQuotes`` given by the caller).
+is asked (``OriginQuotes`` given by the caller). Each order asks each (source, set of lines) once, and
+Saleor's allocation is priced from the same answers; across orders, the shipping capability keeps
+each table price per origin, destination area and parcels while the settings' revision holds (the
+dashboard reads it once per replay), so orders alike are priced once.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ async def test_the_latest_orders_are_compared_with_saleors_allocation_and_nothin
     page = await client.post(f"{ACTIONS}/simulation", data={"orders": "100"}, headers=staff_headers(*ORDERS))
     assert page.status_code == 200, page.text
     text = page.text
-    assert "2 orders replayed of the 100 latest asked" in text
+    assert "2 of the 3 latest orders replayed" in text
     assert "<strong data-differ>1</strong>" in text
     # Both plans ship from East ($9.00); Saleor ships one from East and one from the 3PL ($12.00 + $1.00 + 2 × $0.50).
     assert "<td data-plan>2</td><td data-saleor>2</td>" in text
@@ -149,6 +149,6 @@ async def test_only_the_latest_orders_asked_for_are_replayed(
 ) -> None:
     page = await client.post(f"{ACTIONS}/simulation", data={"orders": "1"}, headers=staff_headers(*ORDERS))
     assert page.status_code == 200
-    assert "0 orders replayed of the 1 latest asked" in page.text
+    assert "0 of the 1 latest order replayed" in page.text
     assert 'data-order="order-nosku"' in page.text
     assert "order-west" not in page.text
