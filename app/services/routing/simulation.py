@@ -12,7 +12,7 @@ read once for all of them, and the replay stops when ``TIME_BUDGET`` has passed,
 orders it did not reach. Quotes come from rate tables and carriers' answers already cached: no carrier
 is asked (``OriginQuotes`` given by the caller). Each order asks each (source, set of lines) once, and
 Saleor's allocation is priced from the same answers; across orders, the shipping capability keeps
-each table price per origin, destination area and parcels while the settings' revision holds (the
+each table price per origin, destination area, parcels and shipping day while the revision holds (the
 dashboard reads it once per replay), so orders alike are priced once.
 """
 
