@@ -484,7 +484,8 @@ def price_allocation(
     unit_costs: Mapping[str, Money] | None = None,
 ) -> Plan | str:
     """Another allocation (line id → source id and units, as Saleor allocated the order) priced and dated
-    as plans are, to compare with one; why it cannot be, when a source is unknown or has no rate."""
+    as plans are, to compare with one; or why it cannot be: units not allocated, an unknown source, a
+    shipment with no quote."""
     costs = unit_costs or {}
     _check(lines, sources, {}, currency, costs)
     merchant_order = sorted(sources, key=lambda source: (source.priority, source.id))
@@ -505,7 +506,8 @@ def price_allocation(
     shipments = []
     for source, units in sorted(gathered.items()):
         if problem.priced(source, tuple(sorted(units))) is None:
-            return f"{merchant_order[source].label}: no rate to the destination"
+            # The caller's quoter knows why: no rate to the destination, or (a supplier's feed) no stock.
+            return f"{merchant_order[source].label}: its shipment has no quote"
         shipments.append(_planned(problem, source, tuple(sorted(units)), currency))
     return Plan(problem.lines, tuple(shipments), promised_by, Search.NONE, ())
 

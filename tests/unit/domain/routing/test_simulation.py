@@ -84,7 +84,7 @@ class TestPriceAllocation:
 
     def test_an_origin_without_a_rate_is_said(self) -> None:
         unrated = _saleors({"L1": [("west", 2)], "L2": [("west", 1)]}, table={"east": Rate()})
-        assert unrated == "3PL West: no rate to the destination"
+        assert unrated == "3PL West: its shipment has no quote"
 
     def test_a_supplier_s_price_counts_as_its_goods(self) -> None:
         acme = supplier("acme", stock={"MUG": 5}, prices={"MUG": "3.00"}, name="Acme")
