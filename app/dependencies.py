@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,7 +28,7 @@ from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.db.repositories.support import SqlTicketStore
 from app.db.repositories.support_macros import SqlMacroStore
 from app.db.repositories.support_reports import SqlSupportReports
-from app.domain.ids import InvalidSaleorApiUrl, saleor_api_url
+from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import NotInstalledError, SignatureError
 from app.integrations.karrio.client import KarrioCarrierQuotes
@@ -38,8 +38,8 @@ from app.saleor.dashboard_token import StaffUser, verify_dashboard_token
 from app.saleor.keyring import verify_with_rotation
 from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
-from app.services.ports import Clock, OrderLookup, RoutingSources
-from app.services.routing.planning import ShippingOriginQuotes
+from app.services.ports import Clock, OrderLookup, RoutingSources, ShippingRevisions
+from app.services.routing.planning import OriginQuotes, ShippingOriginQuotes
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -339,6 +339,37 @@ async def get_shipping_quoter(session: SessionDep, runtime: RuntimeDep) -> Shipp
 
 
 ShippingQuoterDep = Annotated[ShippingQuoter, Depends(get_shipping_quoter)]
+
+
+class _RevisionReadOnce:
+    """``ShippingRevisions`` asked once per store: a replay of many orders quotes them all with the
+    settings and tables as they were when it began, without a query per quote."""
+
+    def __init__(self, revisions: ShippingRevisions) -> None:
+        self._revisions = revisions
+        self._read: dict[SaleorApiUrl, Hashable] = {}
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> Hashable:
+        if saleor_api_url not in self._read:
+            self._read[saleor_api_url] = await self._revisions.revision(saleor_api_url)
+        return self._read[saleor_api_url]
+
+
+async def get_simulation_quotes(session: SessionDep, runtime: RuntimeDep) -> OriginQuotes:
+    """Origin quotes for the routing simulator: rate tables and the carriers' answers this process
+    already has, as the order pipeline quotes; no carrier is asked."""
+    quoter = ShippingQuoter(
+        SqlSettingsStore(session),
+        SqlRateTableStore(session),
+        None,
+        cache=runtime.live_quotes,
+        revisions=_RevisionReadOnce(SqlShippingRevisions(session)),
+        quoting_cache=runtime.quoting,
+    )
+    return ShippingOriginQuotes(quoter)
+
+
+SimulationQuotesDep = Annotated[OriginQuotes, Depends(get_simulation_quotes)]
 
 
 def order_lookup(runtime: Runtime, installation: Installation) -> OrderLookup:

@@ -29,6 +29,7 @@ from app.dashboard import pipeline as dashboard_pipeline
 from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
 from app.dashboard import routing as dashboard_routing
+from app.dashboard import routing_simulation as dashboard_routing_simulation
 from app.dashboard import shipping as dashboard_shipping
 from app.dashboard import shipping_settings as dashboard_shipping_settings
 from app.dashboard import shipping_tester as dashboard_shipping_tester
@@ -179,6 +180,7 @@ def create_app(
     app.include_router(dashboard_shipping_settings.router)
     app.include_router(dashboard_carriers.router)
     app.include_router(dashboard_routing.router)
+    app.include_router(dashboard_routing_simulation.router)
     app.include_router(dashboard_support_mail.router)
     app.include_router(dashboard_support.router)
     app.include_router(dashboard_support_macros.router)

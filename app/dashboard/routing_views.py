@@ -22,7 +22,7 @@ from app.services.routing.sources import PARTNER_FIELDS, PARTNER_KINDS, PartnerB
 FRAGMENTS = "/api/dashboard/fragments/routing"
 ACTIONS = "/api/dashboard/routing"
 # The Routing page's tabs; each is a fragment under FRAGMENTS.
-TABS = {"sources": "Sources"}
+TABS = {"sources": "Sources", "simulation": "Simulator"}
 SHOWN_OFFERS = 500  # a page of a long feed; the rest are counted
 
 

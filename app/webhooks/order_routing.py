@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from pydantic import ValidationError
+
 from app.domain.ids import SaleorId
+from app.domain.order_event import ReceivedOrderEvent
 from app.services.routing.planning import LineToRoute, OrderToRoute
+from app.services.routing.simulation import PastOrder
 from app.services.shipping.model import OrderShipment
 from app.webhooks.order_shipping import cart_line, placed_with
-from app.webhooks.payloads import OrderPayload
+from app.webhooks.payloads import OrderEventPayload, OrderPayload
 
 
 def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
@@ -52,3 +56,25 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
     fields = {} if address is None else {**address.model_dump(by_alias=True), "country": address.country.code}
     ship_to = {name: str(value) for name, value in fields.items() if value}
     return OrderToRoute(order.id, placed, tuple(lines), stock, names, order.number, ship_to)
+
+
+def past_order(event: ReceivedOrderEvent) -> PastOrder:
+    """The order as a kept event showed it, for the simulator: what routing needs of it and Saleor's
+    allocation of each line, or why it cannot be replayed."""
+    number = event.order_number or ""
+    try:
+        order = OrderEventPayload.model_validate_json(event.payload).order
+    except ValidationError as exc:
+        return PastOrder(
+            event.order_id, number, f"the kept {event.event} event cannot be read: {exc.error_count()} errors", {}
+        )
+    if order.status in ("CANCELED", "DRAFT"):
+        return PastOrder(order.id, order.number, f"{order.status.lower()} when first seen", {})
+    to_route = order_to_route(order)
+    allocation = {
+        line.id: tuple((allocation.warehouse.id, allocation.quantity) for allocation in line.allocations)
+        for line in order.lines
+    }
+    return PastOrder(
+        order.id, order.number, "every line had shipped when first seen" if to_route is None else to_route, allocation
+    )

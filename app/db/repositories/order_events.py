@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.db.models import FailedDeliveryRow, OrderEventRow
+from app.db.models import PRUNED_PAYLOAD, FailedDeliveryRow, OrderEventRow
 from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
@@ -83,6 +83,29 @@ class SqlOrderEventLog:
             .limit(limit)
         )
         return [_to_domain(row) for row in rows]
+
+    async def first_of_recent_orders(self, saleor_api_url: SaleorApiUrl, limit: int) -> list[ReceivedOrderEvent]:
+        """The earliest event still kept whole of each of the ``limit`` orders first seen last, most recent
+        first: the order as it was placed, for the routing simulator."""
+        kept = (OrderEventRow.saleor_api_url == saleor_api_url, OrderEventRow.payload != PRUNED_PAYLOAD)
+        firsts = (
+            select(OrderEventRow.order_id, func.min(OrderEventRow.issued_at).label("first"))
+            .where(*kept)
+            .group_by(OrderEventRow.order_id)
+            .order_by(func.min(OrderEventRow.issued_at).desc(), OrderEventRow.order_id)
+            .limit(limit)
+            .subquery()
+        )
+        rows = await self._session.scalars(
+            select(OrderEventRow)
+            .join(firsts, (firsts.c.order_id == OrderEventRow.order_id) & (firsts.c.first == OrderEventRow.issued_at))
+            .where(*kept)
+            .order_by(OrderEventRow.issued_at.desc(), OrderEventRow.order_id, OrderEventRow.id)
+        )
+        events: dict[str, ReceivedOrderEvent] = {}
+        for row in rows:  # two events of one order issued at once: the first stored stands for both
+            events.setdefault(row.order_id, _to_domain(row))
+        return list(events.values())
 
     async def counts_since(self, saleor_api_url: SaleorApiUrl, since: datetime) -> dict[str, int]:
         rows = await self._session.execute(

@@ -13,6 +13,7 @@ from app.domain.routing.model import OrderLine, OriginQuote, Source, Units
 class Search(StrEnum):
     EXACT = "exact"
     HEURISTIC = "heuristic"
+    NONE = "none"  # an allocation made elsewhere (Saleor's), priced as plans are (``planner.price_allocation``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -473,6 +473,45 @@ def route(
     return replace(plan, explanation=explanation)
 
 
+def price_allocation(
+    lines: Sequence[OrderLine],
+    sources: Sequence[Source],
+    quoter: Quoter,
+    allocation: Mapping[str, Sequence[tuple[str, int]]],
+    *,
+    promised_by: date,
+    currency: str,
+    unit_costs: Mapping[str, Money] | None = None,
+) -> Plan | str:
+    """Another allocation (line id → source id and units, as Saleor allocated the order) priced and dated
+    as plans are, to compare with one; or why it cannot be: units not allocated, an unknown source, a
+    shipment with no quote."""
+    costs = unit_costs or {}
+    _check(lines, sources, {}, currency, costs)
+    merchant_order = sorted(sources, key=lambda source: (source.priority, source.id))
+    problem = Problem(lines, merchant_order, quoter, promised_by=promised_by, currency=currency, unit_costs=costs)
+    index = {source.id: i for i, source in enumerate(merchant_order)}
+    gathered: dict[int, list[tuple[int, int]]] = {}
+    for line_index, line in enumerate(lines):
+        parts = allocation.get(line.id, ())
+        allocated = sum(quantity for _, quantity in parts)
+        if allocated != line.quantity:
+            return f"{line.id} ({line.sku} × {line.quantity}): {allocated} allocated"
+        for source_id, quantity in parts:
+            if not quantity:
+                continue
+            if source_id not in index:
+                return f"{line.id} ({line.sku}): allocated to {source_id}, which is not a source"
+            gathered.setdefault(index[source_id], []).append((line_index, quantity))
+    shipments = []
+    for source, units in sorted(gathered.items()):
+        if problem.priced(source, tuple(sorted(units))) is None:
+            # The caller's quoter knows why: no rate to the destination, or (a supplier's feed) no stock.
+            return f"{merchant_order[source].label}: its shipment has no quote"
+        shipments.append(_planned(problem, source, tuple(sorted(units)), currency))
+    return Plan(problem.lines, tuple(shipments), promised_by, Search.NONE, ())
+
+
 def heuristic_seed(problem: Problem, options: Sequence[Sequence[Option]]) -> list[Option]:
     """The better of the heuristic's two seeds, the exact search's first bound."""
     merchant, coverage = _merchant_order_seed(options), _coverage_seed(problem, options)

@@ -37,6 +37,7 @@ from app.domain.routing.model import (
     OrderLine,
     OriginQuote,
     PickPackFees,
+    Quoter,
     Shipment,
     Source,
     SourceKind,
@@ -218,6 +219,50 @@ def _quoter(
     return quote
 
 
+@dataclass(frozen=True, slots=True)
+class PlanningInputs:
+    """What the planner weighs an order's lines with: the sources, the quotes fetched for them, the
+    promised date and the ledger's unit costs. The simulator prices Saleor's allocation with the same."""
+
+    lines: tuple[OrderLine, ...]
+    sources: tuple[Source, ...]
+    quoter: Quoter
+    promised_by: date
+    currency: str
+    unit_costs: Mapping[str, Money]
+
+
+async def planning_inputs(
+    url: SaleorApiUrl,
+    order: OrderToRoute,
+    lines: Sequence[LineToRoute],
+    *,
+    setup: RoutingSetup,
+    quotes: OriginQuotes,
+    unit_costs: UnitCosts,
+    now: datetime,
+) -> PlanningInputs | Unroutable:
+    currency = order.placed.currency
+    promised_by = await quotes.promised_by(url, order.placed)
+    if promised_by is None:
+        return Unroutable((f"no plan: channel {order.placed.channel} promises no {order.placed.level} delivery",))
+    try:
+        sources = _sources(order, setup, currency)
+        to_route = replace(order, lines=tuple(lines))
+        table = await _quotes(url, to_route, sources, quotes, promised_by, now)
+    except InvalidSource as exc:  # a supplier without a price, a quote that makes no sense
+        return Unroutable((f"no plan: {exc}",))
+    costs = await unit_costs(url, {line.sku for line in lines}, currency)
+    return PlanningInputs(
+        tuple(OrderLine(line.id, line.sku, line.cart.quantity) for line in lines),
+        tuple(sources),
+        _quoter(table, to_route),
+        promised_by,
+        currency,
+        {sku: Money(cost, currency) for sku, cost in costs.items()},
+    )
+
+
 async def plan_lines(
     url: SaleorApiUrl,
     order: OrderToRoute,
@@ -229,24 +274,19 @@ async def plan_lines(
     unit_costs: UnitCosts,
     now: datetime,
 ) -> Plan | Unroutable:
-    currency = order.placed.currency
-    promised_by = await quotes.promised_by(url, order.placed)
-    if promised_by is None:
-        return Unroutable((f"no plan: channel {order.placed.channel} promises no {order.placed.level} delivery",))
+    inputs = await planning_inputs(url, order, lines, setup=setup, quotes=quotes, unit_costs=unit_costs, now=now)
+    if isinstance(inputs, Unroutable):
+        return inputs
+    known = {source.id for source in inputs.sources}
     try:
-        sources = _sources(order, setup, currency)
-        to_route = replace(order, lines=tuple(lines))
-        table = await _quotes(url, to_route, sources, quotes, promised_by, now)
-        costs = await unit_costs(url, {line.sku for line in lines}, currency)
-        known = {source.id for source in sources}
         return route(
-            [OrderLine(line.id, line.sku, line.cart.quantity) for line in lines],
-            sources,
-            _quoter(table, to_route),
-            promised_by=promised_by,
+            inputs.lines,
+            inputs.sources,
+            inputs.quoter,
+            promised_by=inputs.promised_by,
             planned_on=now.date(),
-            currency=currency,
-            unit_costs={sku: Money(cost, currency) for sku, cost in costs.items()},
+            currency=inputs.currency,
+            unit_costs=inputs.unit_costs,
             excluded={source: why for source, why in excluded.items() if source in known},
         )
     except InvalidSource as exc:  # a source set up in another currency, a supplier without a price

@@ -1,9 +1,12 @@
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.models import OrderEventRow
 from app.db.repositories.order_events import SqlOrderEventLog
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.installation import Installation
@@ -51,3 +54,27 @@ class TestSqlOrderEventLog:
         log = SqlOrderEventLog(session)
         await log.record(_event())
         assert await log.count(SaleorApiUrl("https://other.test/graphql/")) == 0
+
+    async def test_the_first_kept_event_of_each_of_the_latest_orders(self, session: AsyncSession) -> None:
+        log = SqlOrderEventLog(session)
+        for order, first_seen in (("A", 0), ("B", 10), ("C", 20)):
+            placed = NOW + timedelta(minutes=first_seen)
+            await log.record(_event(order_id=SaleorId(order), issued_at=placed, payload=f'{{"{order}": 1}}'))
+            later = placed + timedelta(minutes=30)
+            await log.record(_event(order_id=SaleorId(order), event="order_updated", issued_at=later, payload="{}x"))
+        # C's first body was pruned: its next one stands for it; D has none left.
+        await log.record(_event(order_id=SaleorId("D"), issued_at=NOW + timedelta(minutes=40)))
+        await session.execute(update(OrderEventRow).where(OrderEventRow.order_id == "C").values(payload="{}"))
+        await session.execute(
+            update(OrderEventRow)
+            .where(OrderEventRow.order_id == "C", OrderEventRow.event == "order_updated")
+            .values(payload="{}c")
+        )
+
+        latest = await log.first_of_recent_orders(SHOP_API_URL, 2)
+
+        assert [(event.order_id, event.event, event.payload) for event in latest] == [
+            ("C", "order_updated", "{}c"),
+            ("B", "order_created", '{"B": 1}'),
+        ]
+        assert [event.order_id for event in await log.first_of_recent_orders(SHOP_API_URL, 10)] == ["C", "B", "A"]

@@ -3,11 +3,15 @@ to spare for them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from app.webhooks.order_routing import order_to_route
+from app.domain.ids import SaleorId
+from app.domain.order_event import ReceivedOrderEvent
+from app.services.routing.planning import OrderToRoute
+from app.webhooks.order_routing import order_to_route, past_order
 from app.webhooks.payloads import OrderPayload
-from tests.builders import order_line_payload, order_payload, variant_payload
+from tests.builders import NOW, SHOP_API_URL, order_line_payload, order_payload, variant_payload
 from tests.unit.webhooks.test_order_shipping import ADDRESS, MAIN, TPL, method
 
 
@@ -78,3 +82,40 @@ def test_each_line_is_named_for_partners_by_its_product_and_variant() -> None:
     assert not isinstance(routed, str)
     assert routed is not None
     assert [(line.id, line.name) for line in routed.lines] == [("L1", "Mug Blue"), ("L2", "Tee")]
+
+
+def _kept(payload: dict[str, Any] | str, event: str = "order_created") -> ReceivedOrderEvent:
+    body = payload if isinstance(payload, str) else json.dumps(payload)
+    return ReceivedOrderEvent(SHOP_API_URL, event, SaleorId("order-1"), "1001", NOW, "3.20", NOW, body)
+
+
+def _placed(*lines: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    fields = {"shippingAddress": ADDRESS, "deliveryMethod": method("app.saleor-ops", "expedited"), **overrides}
+    return order_payload(order_id="order-1", lines=list(lines), **fields)
+
+
+def test_a_kept_order_replays_with_saleors_allocation_of_each_line() -> None:
+    split = _line(
+        "L1",
+        "MUG",
+        3,
+        [_stock(MAIN, "Main", 10, 2), _stock(TPL, "West 3PL", 4, 1)],
+        allocations=[{"warehouse": {"id": MAIN}, "quantity": 2}, {"warehouse": {"id": TPL}, "quantity": 1}],
+    )
+    past = past_order(_kept(_placed(split)))
+    assert (past.order_id, past.number) == ("order-1", "1001")
+    assert isinstance(past.to_route, OrderToRoute)
+    assert past.to_route.stock == {MAIN: {"MUG": 10}, TPL: {"MUG": 4}}
+    assert past.allocation == {"L1": ((MAIN, 2), (TPL, 1))}
+
+
+def test_a_kept_order_that_cannot_be_replayed_says_why() -> None:
+    no_stock = _line("L1", "MUG", 1, None)
+    assert past_order(_kept(_placed(no_stock))).to_route == "Saleor sent no stock for MUG"
+    assert past_order(_kept(_placed(no_stock, status="DRAFT"))).to_route == "draft when first seen"
+    shipped = _line("L1", "MUG", 2, [], quantityFulfilled=2)
+    assert past_order(_kept(_placed(shipped))).to_route == "every line had shipped when first seen"
+    unreadable = past_order(_kept('{"order": {"id": 1}}', "order_updated"))
+    assert unreadable.order_id == "order-1"
+    assert isinstance(unreadable.to_route, str)
+    assert unreadable.to_route.startswith("the kept order_updated event cannot be read:")
