@@ -22,22 +22,22 @@ from app.api import routing_callbacks as routing_callbacks_api
 from app.api import support as support_api
 from app.api.inventory import error_items
 from app.config import Settings
-from app.dashboard import carriers as dashboard_carriers
-from app.dashboard import fraud as dashboard_fraud
-from app.dashboard import inventory as dashboard_inventory
-from app.dashboard import pipeline as dashboard_pipeline
-from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
-from app.dashboard import routing as dashboard_routing
-from app.dashboard import routing_simulation as dashboard_routing_simulation
-from app.dashboard import shipping as dashboard_shipping
-from app.dashboard import shipping_settings as dashboard_shipping_settings
-from app.dashboard import shipping_tester as dashboard_shipping_tester
-from app.dashboard import support as dashboard_support
-from app.dashboard import support_macros as dashboard_support_macros
-from app.dashboard import support_mail as dashboard_support_mail
-from app.dashboard import support_order as dashboard_support_order
-from app.dashboard import support_reports as dashboard_support_reports
+from app.dashboard.fraud import reviews as dashboard_fraud
+from app.dashboard.inventory import receipts as dashboard_receipts
+from app.dashboard.inventory import reports as dashboard_inventory
+from app.dashboard.pipeline import processing as dashboard_pipeline
+from app.dashboard.routing import simulation as dashboard_routing_simulation
+from app.dashboard.routing import sources as dashboard_routing
+from app.dashboard.shipping import carriers as dashboard_carriers
+from app.dashboard.shipping import rate_tables as dashboard_shipping
+from app.dashboard.shipping import settings as dashboard_shipping_settings
+from app.dashboard.shipping import tester as dashboard_shipping_tester
+from app.dashboard.support import macros as dashboard_support_macros
+from app.dashboard.support import mail as dashboard_support_mail
+from app.dashboard.support import order_card as dashboard_support_order
+from app.dashboard.support import reports as dashboard_support_reports
+from app.dashboard.support import tickets as dashboard_support
 from app.errors import (
     JwksUnavailableError,
     NotInstalledError,

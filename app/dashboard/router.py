@@ -22,7 +22,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
-from app.dashboard import pipeline_views, rerouting, view_models
+from app.dashboard import view_models
+from app.dashboard.pipeline import processing_views as pipeline_views
+from app.dashboard.routing import rerouting
 from app.dependencies import (
     DashboardContext,
     DashboardContextDep,

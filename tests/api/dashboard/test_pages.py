@@ -5,11 +5,11 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from app.dashboard import fraud as dashboard_fraud
-from app.dashboard import inventory as dashboard_inventory
-from app.dashboard import pipeline as dashboard_pipeline
-from app.dashboard import receipts as dashboard_receipts
 from app.dashboard import router as dashboard
+from app.dashboard.fraud import reviews as dashboard_fraud
+from app.dashboard.inventory import receipts as dashboard_receipts
+from app.dashboard.inventory import reports as dashboard_inventory
+from app.dashboard.pipeline import processing as dashboard_pipeline
 from app.db.models import FraudAssessmentRow, SettingsChangeRow, SettingsRow
 from app.db.repositories.fraud import SqlFraudRepository
 from app.domain.ids import SaleorApiUrl

@@ -4,7 +4,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.dashboard.fraud import REJECTION_REASONS
+from app.dashboard.fraud.reviews import REJECTION_REASONS
 from app.db.models import FraudListEntryRow, FraudReviewRow
 from app.domain.installation import Installation
 from app.pipeline.worker import Worker

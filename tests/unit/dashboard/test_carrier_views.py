@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from app.dashboard.carrier_views import account_rows, connect_forms
+from app.dashboard.shipping.carrier_views import account_rows, connect_forms
 from app.domain.shipping.model import Level
 from app.services.shipping.model import CarrierAccount, CarrierSpec, ConnectionCheck, CredentialField
 

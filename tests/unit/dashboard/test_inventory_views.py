@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.dashboard.inventory_views import (
+from app.dashboard.inventory.report_views import (
     CHART_HEIGHT,
     file_name,
     layers_text,

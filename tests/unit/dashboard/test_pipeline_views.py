@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.dashboard.pipeline_views import backlog_notice, delivery_rows, effect_rows, reason
+from app.dashboard.pipeline.processing_views import backlog_notice, delivery_rows, effect_rows, reason
 from app.dashboard.view_models import parse_locale
 from app.domain.ids import SaleorId
 from app.domain.pipeline.backlog import BacklogCounts, BacklogItem

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 
-from app.dashboard.inventory_views import money, unit_cost
-from app.dashboard.receipt_views import (
+from app.dashboard.inventory.receipt_views import (
     booked_summary,
     key_rows,
     opening_summary,
     receipt_rows,
 )
+from app.dashboard.inventory.report_views import money, unit_cost
 from app.services.api_keys import ApiKey
 from app.services.ports import WarehouseRef
 from app.services.receipts import OpeningBalance, ReceiptsBooked, RecordedReceipt

@@ -10,7 +10,7 @@ from decimal import Decimal
 from babel import Locale
 from starlette.datastructures import FormData
 
-from app.dashboard.rerouting import choice_from, latest_order, preview_view
+from app.dashboard.routing.rerouting import choice_from, latest_order, preview_view
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.order_event import ReceivedOrderEvent

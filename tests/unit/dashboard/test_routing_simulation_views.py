@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from babel import Locale
 
-from app.dashboard.routing_simulation_views import read_orders, simulation_view
+from app.dashboard.routing.simulation_views import read_orders, simulation_view
 from app.domain.routing.model import OrderLine
 from app.domain.routing.plan import Plan
 from app.domain.routing.planner import price_allocation

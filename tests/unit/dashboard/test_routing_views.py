@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from babel import Locale
 
-from app.dashboard.routing_views import partner_form, price, warehouse_rows
+from app.dashboard.routing.source_views import partner_form, price, warehouse_rows
 from app.domain.ids import SaleorId
 from app.domain.money import Money
 from app.domain.routing.model import PickPackFees, SourceKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.dashboard import shipping_settings_views as views
+from app.dashboard.shipping import settings_views as views
 from app.services.ports import WarehouseRef
 from app.services.shipping.settings import EXAMPLE_CHANNELS, EXAMPLE_WAREHOUSES, ShippingSettings
 

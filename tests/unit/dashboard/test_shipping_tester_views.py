@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from babel import Locale
 
-from app.dashboard.shipping_tester_views import CartForm, cart_quote, read_form
+from app.dashboard.shipping.tester_views import CartForm, cart_quote, read_form
 from app.domain.money import Money
 from app.domain.shipping.model import Level
 from app.domain.shipping.pricing import ShopperPrice

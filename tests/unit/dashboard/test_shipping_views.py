@@ -6,7 +6,7 @@ import io
 
 from babel import Locale
 
-from app.dashboard.shipping_views import field_errors, warehouse_aliases, warehouse_tables
+from app.dashboard.shipping.rate_table_views import field_errors, warehouse_aliases, warehouse_tables
 from app.services.input_problems import InputProblem
 from app.services.ports import WarehouseRef
 from app.services.shipping.tables import COLUMNS, read_rate_tables

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.dashboard.router import templates
-from app.dashboard.support_views import FRAGMENT
+from app.dashboard.support.ticket_views import FRAGMENT
 from app.dashboard.view_models import local_time, parse_locale
 from app.dependencies import DashboardContext, MacroStoreDep, RuntimeDep, SettingsStoreDep, require_permissions
 from app.domain.support.macros import BODY_LIMIT, MACRO_VARIABLES, NAME_LIMIT, MacroId, MacroRefused

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.dashboard import inventory_views as views
+from app.dashboard.inventory import report_views as views
 from app.dashboard.router import templates
 from app.dashboard.view_models import parse_locale
 from app.dependencies import (

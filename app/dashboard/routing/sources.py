@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
-from app.dashboard import routing_views as views
 from app.dashboard.router import templates
-from app.dashboard.shipping_views import problem_rows
+from app.dashboard.routing import source_views as views
+from app.dashboard.shipping.rate_table_views import problem_rows
 from app.dashboard.view_models import parse_locale
 from app.dependencies import (
     DashboardContext,

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from babel import Locale
 
-from app.dashboard.inventory_views import money
+from app.dashboard.inventory.report_views import money
 from app.domain.shipping.rates import RateTable, Service, Zone
 from app.services.input_problems import InputProblem
 from app.services.ports import WarehouseRef

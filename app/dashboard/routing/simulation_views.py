@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from babel import Locale
 
-from app.dashboard.inventory_views import money
+from app.dashboard.inventory.report_views import money
 from app.domain.money import Money
 from app.services.routing.simulation import MAX_ORDERS, Simulation, Skipped
 

@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from app.dashboard import shipping_tester_views as views
 from app.dashboard.router import templates
-from app.dashboard.shipping import ShippingManagerDep
-from app.dashboard.shipping_views import ACTIONS, FRAGMENTS, TABS
+from app.dashboard.shipping import tester_views as views
+from app.dashboard.shipping.rate_table_views import ACTIONS, FRAGMENTS, TABS
+from app.dashboard.shipping.rate_tables import ShippingManagerDep
 from app.dashboard.view_models import parse_locale
 from app.dependencies import RateTableStoreDep, RuntimeDep, SettingsStoreDep, ShippingQuoterDep
 from app.services.settings import SECTIONS, read_settings

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from app.dashboard import carrier_views
 from app.dashboard.router import templates
-from app.dashboard.shipping_views import FRAGMENTS, TABS
+from app.dashboard.shipping import carrier_views
+from app.dashboard.shipping.rate_table_views import FRAGMENTS, TABS
 from app.dashboard.view_models import parse_locale
 from app.dependencies import (
     CarrierAccountsDep,

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.dashboard import support_views as views
 from app.dashboard.router import templates
+from app.dashboard.support import ticket_views as views
 from app.dashboard.view_models import parse_locale
 from app.dependencies import DashboardContext, RuntimeDep, SettingsStoreDep, TicketStoreDep, require_permissions
 from app.domain.ids import SaleorId

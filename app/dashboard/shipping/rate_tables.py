@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from app.dashboard import shipping_views as views
 from app.dashboard.router import templates
+from app.dashboard.shipping import rate_table_views as views
 from app.dashboard.view_models import parse_locale
 from app.dependencies import DashboardContext, RateTableStoreDep, RuntimeDep, require_permissions
 from app.errors import SaleorApiError

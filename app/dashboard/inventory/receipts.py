@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import UploadFile
 
-from app.dashboard import receipt_views
+from app.dashboard.inventory import receipt_views
 from app.dashboard.router import templates
 from app.dashboard.view_models import parse_locale
 from app.dependencies import (

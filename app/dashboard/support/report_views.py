@@ -17,7 +17,7 @@ from babel.dates import format_date
 from babel.numbers import format_percent
 
 # The CSV writer the cost reports use: plain numbers, and text a spreadsheet would run kept as text.
-from app.dashboard.inventory_views import _cell, _csv, file_name
+from app.dashboard.inventory.report_views import _cell, _csv, file_name
 from app.domain.support.reports import Attainment, GroupBy, ReportRow, SupportReport, Times
 from app.domain.support.sla import Metric
 from app.services.support.reports import PeriodReport

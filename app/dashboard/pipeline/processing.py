@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from app.dashboard import pipeline_views as views
+from app.dashboard.pipeline import processing_views as views
 from app.dashboard.router import templates
 from app.dashboard.view_models import parse_locale
 from app.dependencies import (

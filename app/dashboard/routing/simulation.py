@@ -11,10 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from app.dashboard import routing_simulation_views as views
 from app.dashboard.router import templates
-from app.dashboard.routing import RoutingManagerDep
-from app.dashboard.routing_views import ACTIONS, FRAGMENTS, TABS
+from app.dashboard.routing import simulation_views as views
+from app.dashboard.routing.source_views import ACTIONS, FRAGMENTS, TABS
+from app.dashboard.routing.sources import RoutingManagerDep
 from app.dashboard.view_models import parse_locale
 from app.dependencies import InventoryLedgerDep, OrderEventLogDep, RoutingSourcesDep, SimulationQuotesDep
 from app.domain.ids import SaleorApiUrl

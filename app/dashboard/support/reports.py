@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from app.dashboard import support_reports_views as views
 from app.dashboard.router import templates
-from app.dashboard.support import SupportStaffDep
+from app.dashboard.support import report_views as views
+from app.dashboard.support.tickets import SupportStaffDep
 from app.dashboard.view_models import parse_locale
 from app.dependencies import RuntimeDep, SettingsStoreDep, SupportReportsDep
 from app.domain.support.reports import GroupBy

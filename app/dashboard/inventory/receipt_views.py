@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.numbers import format_decimal
 
-from app.dashboard.inventory_views import money, unit_cost
+from app.dashboard.inventory.report_views import money, unit_cost
 from app.dashboard.view_models import local_time
 from app.services.api_keys import ApiKey
 from app.services.ports import WarehouseRef

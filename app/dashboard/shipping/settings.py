@@ -14,10 +14,10 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.dashboard import shipping_settings_views as views
 from app.dashboard.router import templates
-from app.dashboard.shipping import ShippingManagerDep
-from app.dashboard.shipping_views import ACTIONS, FRAGMENTS, TABS
+from app.dashboard.shipping import settings_views as views
+from app.dashboard.shipping.rate_table_views import ACTIONS, FRAGMENTS, TABS
+from app.dashboard.shipping.rate_tables import ShippingManagerDep
 from app.dependencies import RuntimeDep, SettingsStoreDep
 from app.errors import SaleorApiError
 from app.services.ports import ChannelRef, WarehouseRef

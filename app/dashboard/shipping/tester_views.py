@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel import Locale
 
-from app.dashboard.inventory_views import money
+from app.dashboard.inventory.report_views import money
 from app.services.shipping.model import Cart, CartLine, Place
 from app.services.shipping.quoting import CheckoutExplanation
 

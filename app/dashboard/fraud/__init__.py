@@ -1,0 +1,1 @@
+"""The fraud review queue and the allow and block lists."""

@@ -1,0 +1,1 @@
+"""Products → Cost & valuation and Receipts: reports, CSV files and goods received."""

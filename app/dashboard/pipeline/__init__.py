@@ -1,0 +1,1 @@
+"""Order processing: deliveries and effects waiting, retried or failed."""

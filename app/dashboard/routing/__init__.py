@@ -1,0 +1,1 @@
+"""Routing's tabs (sources, simulator) and the order card's routing."""
