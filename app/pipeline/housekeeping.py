@@ -1,5 +1,6 @@
 """Housekeeping: the data lifecycle run (``app.services.retention``) beside the worker's loops, and the
-support desk's automation that closes tickets solved long enough (``app.services.support.desk``).
+support desk's automation that closes tickets solved long enough (``app.services.support.desk``) and the
+store's tickets about orders sold beyond stock once receipts covered them (``app.services.support.shortfalls``).
 
 The service decides what is due; here each of its steps gets its own short transaction. Call
 ``housekeeping`` now and then, every ``HOUSEKEEPING_INTERVAL`` or so. Running it in two processes at
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.retention import SqlRetentionStore
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.support import SqlTicketStore
 from app.services.ports import RetentionWork
 from app.services.retention import HousekeepingReport, keep_house
 from app.services.support.desk import CLOSE_BATCH, close_solved
+from app.services.support.shortfalls import clear_covered_shortfalls
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -49,6 +52,7 @@ async def housekeeping(runtime: Runtime, now: datetime) -> HousekeepingReport:
         now, grace=timedelta(days=runtime.settings.uninstalled_grace_days), transaction=transaction
     )
     await close_solved_tickets(runtime, now)
+    await clear_covered_stock_tickets(runtime, now)
     if report.did_anything:
         log.info(
             "housekeeping done",
@@ -87,3 +91,25 @@ async def close_solved_tickets(runtime: Runtime, now: datetime) -> int:
     if closed:
         log.info("solved tickets closed", extra={"closed_tickets": closed})
     return closed
+
+
+async def clear_covered_stock_tickets(runtime: Runtime, now: datetime) -> int:
+    """Clear every installed store's tickets about orders sold beyond stock that receipts have since covered, a
+    store per transaction; how many were cleared."""
+    async with runtime.sessions.begin() as session:
+        stores = await SqlRetentionStore(session).stores()
+    cleared = 0
+    for store in stores:
+        if store.uninstalled_at is not None:
+            continue
+        url = store.saleor_api_url
+        try:
+            async with runtime.sessions.begin() as session:
+                cleared += await clear_covered_shortfalls(
+                    SqlTicketStore(session), SqlSettingsStore(session), SqlInventoryLedger(session), url, now
+                )
+        except Exception:
+            log.exception("clearing covered stock tickets failed for a store", extra={"saleor_api_url": url})
+    if cleared:
+        log.info("tickets about orders sold beyond stock cleared", extra={"cleared_tickets": cleared})
+    return cleared

@@ -17,6 +17,7 @@ from app.domain.inventory import CostPool, Move, Posting
 from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
+from app.domain.support.model import StoreReason
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
 from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
@@ -408,6 +409,9 @@ class InventoryLedger(Protocol):
     async def orders_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> set[str]:
         """The Saleor orders these moves belong to."""
 
+    async def stocked(self, url: SaleorApiUrl, keys: Collection[PoolKey]) -> set[PoolKey]:
+        """The pools among ``keys`` whose stock the store ever recorded (``STOCKING_KINDS``)."""
+
     async def sale_prices(self, url: SaleorApiUrl, order_id: str) -> dict[str, tuple[str, Decimal, str]]:
         """Order line → (SKU, net unit price, currency), from the order's issues that carry a price."""
 
@@ -623,6 +627,10 @@ class SupportDesk(TicketStore, Protocol):
 
     async def assignees(self, saleor_api_url: SaleorApiUrl) -> list[str]:
         """The staff the store's tickets are assigned to, in order."""
+
+    async def store_causes_open(self, saleor_api_url: SaleorApiUrl, reason: StoreReason) -> list[SaleorId]:
+        """The orders whose store ticket for ``reason`` has not heard yet that its cause cleared (not closed,
+        no store note in its thread), in order."""
 
 
 class SupportReportSource(Protocol):

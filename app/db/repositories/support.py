@@ -31,6 +31,7 @@ from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.support.model import Channel, Priority, StoreReason
 from app.domain.support.sla import Metric
+from app.domain.support.store import store_key_order
 from app.domain.support.ticket import Author, Message, Requester, Status, StatusChange, Ticket, TicketId
 from app.services.support.model import InboxPage, InboxQuery, InboxRow, SlaDue, UnknownTicket
 
@@ -263,6 +264,23 @@ class SqlTicketStore:
             select(T.assignee).where(T.saleor_api_url == saleor_api_url, T.assignee.is_not(None)).distinct()
         )
         return sorted(assignee for assignee in rows if assignee is not None)
+
+    async def store_causes_open(self, saleor_api_url: SaleorApiUrl, reason: StoreReason) -> list[SaleorId]:
+        T, M = SupportTicketRow, SupportMessageRow
+        cleared = exists().where(
+            M.saleor_api_url == saleor_api_url, M.ticket_number == T.number, M.author == Author.STORE.value
+        )
+        keys = await self._session.scalars(
+            select(T.store_key)
+            .where(
+                T.saleor_api_url == saleor_api_url,
+                T.store_reason == reason.value,
+                T.status != Status.CLOSED.value,
+                ~cleared,
+            )
+            .order_by(T.number)
+        )
+        return [store_key_order(key) for key in keys if key is not None]
 
     async def _read(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, *, lock: bool) -> Ticket | None:
         if not ticket_id.isdigit() or len(ticket_id) > 9:
