@@ -31,7 +31,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from app.api.inventory import error_items
-from app.dependencies import InstallationStoreDep, RuntimeDep, SettingsStoreDep, TicketStoreDep, order_lookup
+from app.dependencies import (
+    EffectOutboxDep,
+    InstallationStoreDep,
+    RuntimeDep,
+    SettingsStoreDep,
+    TicketStoreDep,
+    order_lookup,
+)
 from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import SaleorApiError
@@ -39,7 +46,7 @@ from app.services.input_problems import InputProblem
 from app.services.support import customer_requests as requests
 from app.services.support.customer_requests import OrderNotMatched, RequestOpened, read_customer_request
 from app.services.support.inbound_mail import MailThreaded, mailgun_refusal, read_mailgun_message, receive_mail
-from app.services.support.mail import mail_settings
+from app.services.support.mail import mail_settings, queue_notices
 
 router = APIRouter(tags=["support"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -273,6 +280,7 @@ async def post_inbound_mail(
     installations: InstallationStoreDep,
     settings: SettingsStoreDep,
     tickets: TicketStoreDep,
+    effects: EffectOutboxDep,
     runtime: RuntimeDep,
 ) -> JSONResponse:
     installation = await _installation(store, installations)
@@ -301,6 +309,17 @@ async def post_inbound_mail(
         url, mail, tickets=tickets, secret=runtime.settings.resolve_secret_key(), clock=runtime.clock
     )
     threaded = isinstance(outcome, MailThreaded)
+    if isinstance(outcome, MailThreaded) and outcome.notifications:
+        await queue_notices(
+            url,
+            outcome.ticket,
+            outcome.notifications,
+            outbox=effects,
+            settings=settings,
+            app_id=installation.app_id,
+            now=runtime.clock.now(),
+        )
+        runtime.wake_workers()
     return JSONResponse(
         {
             "ticket": outcome.ticket.id,

@@ -24,6 +24,7 @@ EFFECT_LABELS = {
     EffectKind.CANCEL: "Cancel the order",
     EffectKind.NOTE: "Order note",
     EffectKind.SUPPORT_REPLY: "Support reply (e-mail)",
+    EffectKind.SUPPORT_NOTICE: "Support notice to the assignee (e-mail)",
 }
 # A Saleor error is stored as "<exception>: <operation>: <message>" (app.errors.SaleorApiError).
 _SALEOR_ERROR = re.compile(r"(Saleor\w*Error): [^:\s]+: (.*)", re.DOTALL)

@@ -42,7 +42,7 @@ from app.domain.support.ticket import (
 )
 from app.services.settings import store_timezone
 from app.services.support.desk import act, support_configuration, view
-from app.services.support.mail import ReplyNotQueued, queue_reply
+from app.services.support.mail import ReplyNotQueued, queue_notices, queue_reply
 from app.services.support.model import INBOX_PAGE, InboxQuery, UnknownTicket
 
 router = APIRouter()
@@ -275,5 +275,17 @@ async def ticket_action(
             )
             if isinstance(queued, ReplyNotQueued):
                 done = f"{done} Not e-mailed: {queued.reason}."
+    unnoticed = await queue_notices(
+        url,
+        change.ticket,
+        change.notifications,
+        outbox=effects,
+        settings=settings,
+        app_id=viewer.installation.app_id,
+        now=now,
+        actor=viewer.user.email,
+    )
+    if unnoticed is not None:
+        done = f"{done} The assignee is not e-mailed: {unnoticed.reason}."
     runtime.wake_workers()
     return await _ticket_fragment(request, viewer, tickets, settings, runtime, ticket_id, locale, message=done)

@@ -38,7 +38,7 @@ from app.pipeline import support
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
-from app.services.support.mail import deliver_reply, mail_settings
+from app.services.support.mail import deliver_mail, mail_settings
 from app.webhooks.payloads import OrderEventPayload
 
 if TYPE_CHECKING:
@@ -286,7 +286,7 @@ class Worker:
         try:
             if installation is None or installation.is_revoked:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
-            if effect.kind == EffectKind.SUPPORT_REPLY:
+            if effect.kind in (EffectKind.SUPPORT_REPLY, EffectKind.SUPPORT_NOTICE):
                 outcome = await self._send_mail(effect)
             elif effect.kind == EffectKind.HAND_OFF:
                 outcome = await self._hand_off(effect)
@@ -315,12 +315,12 @@ class Worker:
         return None
 
     async def _send_mail(self, effect: Effect) -> str:
-        """A support reply, through the store's SMTP server as set now; its settings are read on a session
-        closed before the mail server is called."""
+        """A support e-mail (a reply, or an assignee's notice), through the store's SMTP server as set now; its
+        settings are read on a session closed before the mail server is called."""
         runtime = self._runtime
         async with runtime.sessions() as session:
             configured = await mail_settings(SqlSettingsStore(session), effect.saleor_api_url)
-        return await deliver_reply(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
+        return await deliver_mail(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
 
     async def _hand_off(self, effect: Effect) -> str:
         """Post a hand-off to its partner, signed with the partner's secret as it is now."""

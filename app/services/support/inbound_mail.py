@@ -24,6 +24,7 @@ from app.domain.ids import SaleorApiUrl
 from app.domain.support.model import Channel
 from app.domain.support.ticket import (
     CustomerReplied,
+    Notification,
     Requester,
     Status,
     Ticket,
@@ -122,10 +123,12 @@ def read_mailgun_message(fields: Mapping[str, str]) -> InboundMail | tuple[Input
 
 @dataclass(frozen=True, slots=True)
 class MailThreaded:
-    """The customer's reply, in ``ticket``; ``follow_up`` when it had to open a follow-up of a closed one."""
+    """The customer's reply, in ``ticket``; ``follow_up`` when it had to open a follow-up of a closed one.
+    ``notifications``: whom to tell (the assignee hears the customer wrote)."""
 
     ticket: Ticket
     follow_up: bool = False
+    notifications: tuple[Notification, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,6 @@ async def receive_mail(
         await tickets.add(url, follow_up)
         return MailThreaded(follow_up, follow_up=True)
     # A clock behind the ticket's last change (another process's) must not refuse the customer's answer.
-    replied, _ = apply_ticket_event(ticket, CustomerReplied(mail.text), max(now, ticket.updated_at or now))
+    replied, notifications = apply_ticket_event(ticket, CustomerReplied(mail.text), max(now, ticket.updated_at or now))
     await tickets.save(url, replied)
-    return MailThreaded(replied)
+    return MailThreaded(replied, notifications=notifications)

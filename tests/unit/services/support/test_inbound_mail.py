@@ -10,6 +10,8 @@ from app.domain.support.ticket import (
     AgentReplied,
     Assigned,
     Author,
+    Notification,
+    NotificationKind,
     Requester,
     SolvedTicketClosed,
     Status,
@@ -125,8 +127,9 @@ class TestReceiveMail:
         tickets = InMemoryTicketStore()
         await tickets.add(URL, ticket(Status.PENDING))
         outcome = await self.receive(tickets, reply_address(SECRET, URL, TicketId("1042"), "mail.shop.example"))
-        assert outcome == MailThreaded(tickets.tickets[URL][TicketId("1042")])
         kept = tickets.tickets[URL][TicketId("1042")]
+        told = Notification(NotificationKind.CUSTOMER_REPLIED, TicketId("1042"), "grace", kept.thread[-1])
+        assert outcome == MailThreaded(kept, notifications=(told,)), "the assignee hears the customer wrote"
         assert kept.status is Status.OPEN
         assert (kept.thread[-1].author, kept.thread[-1].body) == (Author.CUSTOMER, "Still nothing.")
         assert len(tickets.all(URL)) == 1
