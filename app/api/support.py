@@ -102,6 +102,7 @@ async def _open(
     fields: dict[str, object],
     installations: InstallationStoreDep,
     tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> Outcome:
     """None for an unknown store; raises ``SaleorApiError`` when Saleor cannot be asked."""
@@ -119,6 +120,7 @@ async def _open(
         read,
         orders=order_lookup(runtime, installation),
         tickets=tickets,
+        settings=settings,
         clock=runtime.clock,
     )
 
@@ -162,6 +164,7 @@ async def post_customer_request(
     store: StoreRef,
     installations: InstallationStoreDep,
     tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> Response:
     body = await _body(request)
@@ -174,7 +177,7 @@ async def post_customer_request(
     if not isinstance(fields, dict):
         return _refused(400, "INVALID_JSON", "The body must be a JSON object of order_number, email and message.")
     try:
-        outcome = await _open(request, store, fields, installations, tickets, runtime)
+        outcome = await _open(request, store, fields, installations, tickets, settings, runtime)
     except SaleorApiError:
         return _refused(503, "SALEOR_UNAVAILABLE", "The store could not check the order just now; try again.")
     if outcome is None:
@@ -216,6 +219,7 @@ async def support_form_post(
     store: str,
     installations: InstallationStoreDep,
     tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> HTMLResponse:
     body = await _body(request)
@@ -227,7 +231,7 @@ async def support_form_post(
         return _form_page(request, store, 400, notice="The form could not be read; send it again.")
     values = {name: value for name, value in fields.items() if isinstance(value, str)}
     try:
-        outcome = await _open(request, store, fields, installations, tickets, runtime)
+        outcome = await _open(request, store, fields, installations, tickets, settings, runtime)
     except SaleorApiError:
         return _form_page(
             request, store, 503, values=values, notice="We could not check the order just now; try again."
@@ -306,7 +310,7 @@ async def post_inbound_mail(
     if isinstance(mail, tuple):
         return _refused(406, "MAIL_REJECTED", "Nothing was stored: the message has problems.", errors=error_items(mail))
     outcome = await receive_mail(
-        url, mail, tickets=tickets, secret=runtime.settings.resolve_secret_key(), clock=runtime.clock
+        url, mail, tickets=tickets, settings=settings, secret=runtime.settings.resolve_secret_key(), clock=runtime.clock
     )
     threaded = isinstance(outcome, MailThreaded)
     if isinstance(outcome, MailThreaded) and outcome.notifications:

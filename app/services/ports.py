@@ -18,6 +18,7 @@ from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.model import StoreReason
+from app.domain.support.reports import MeasuredTicket, TicketMeasures
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
 from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
@@ -605,13 +606,21 @@ class MailSender(Protocol):
         """Hand ``message`` to ``server``; ``MailNotSent`` when it was not taken."""
 
 
-class SupportDesk(TicketStore, Protocol):
-    """The team's side of the tickets: what the inbox lists and housekeeping closes, each ticket's SLA."""
+class SlaTicketStore(TicketStore, Protocol):
+    """Tickets kept with their SLA due and report measures, as every change through the desk leaves them."""
 
     async def get_for_update(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> Ticket | None:
         """The ticket, locked until the transaction ends: two people changing one ticket wait for each other."""
 
-    async def set_sla(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue) -> None: ...
+    async def set_sla(
+        self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue, measures: TicketMeasures
+    ) -> None:
+        """Keep what the inbox sorts by and what reports read, as the ticket stands after its latest change."""
+
+
+class SupportDesk(SlaTicketStore, Protocol):
+    """The team's side of the tickets: what the inbox lists and housekeeping closes, each ticket's SLA."""
+
     async def sla_due(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> SlaDue | None: ...
     async def inbox(self, saleor_api_url: SaleorApiUrl, query: InboxQuery) -> InboxPage:
         """The tickets the query keeps, by what breaches first (those without a deadline last), then by number."""
@@ -634,11 +643,10 @@ class SupportDesk(TicketStore, Protocol):
 
 
 class SupportReportSource(Protocol):
-    """The tickets a support report measures."""
+    """The tickets a support report groups."""
 
-    def tickets_created(
+    def measured_created(
         self, saleor_api_url: SaleorApiUrl, start: datetime, end: datetime
-    ) -> AsyncIterator[list[Ticket]]:
-        """The tickets created in [start, end), in pages by creation. Each holds what the SLA measurement and
-        the report's groups read: its public messages (authors and times, without bodies), status history,
-        tags, channel, reason, priority, assignee and order value; no subject or description."""
+    ) -> AsyncIterator[list[MeasuredTicket]]:
+        """The tickets created in [start, end), in pages by creation, as the desk last measured them: creation,
+        assignee, reason and measures only."""

@@ -28,12 +28,12 @@ from app.domain.support.ticket import (
     Requester,
     Status,
     Ticket,
-    apply_ticket_event,
     open_follow_up,
     open_ticket,
 )
 from app.services.input_problems import InputProblem
-from app.services.ports import Clock, TicketStore
+from app.services.ports import Clock, SettingsStore, SlaTicketStore
+from app.services.support.desk import act, add_ticket
 from app.services.support.mail import ticket_of_reply_address
 
 FRESH_FOR = timedelta(minutes=10)
@@ -137,7 +137,13 @@ class MailOpened:
 
 
 async def receive_mail(
-    url: SaleorApiUrl, mail: InboundMail, *, tickets: TicketStore, secret: str, clock: Clock
+    url: SaleorApiUrl,
+    mail: InboundMail,
+    *,
+    tickets: SlaTicketStore,
+    settings: SettingsStore,
+    secret: str,
+    clock: Clock,
 ) -> MailThreaded | MailOpened:
     now = clock.now()
     ticket_id = ticket_of_reply_address(secret, url, mail.recipient)
@@ -151,13 +157,13 @@ async def receive_mail(
             channel=Channel.EMAIL,
             now=now,
         )
-        await tickets.add(url, opened)
+        await add_ticket(tickets, settings, url, opened, now)
         return MailOpened(opened)
     if ticket.status is Status.CLOSED:
         follow_up = open_follow_up(ticket, await tickets.next_id(url), body=mail.text, now=now)
-        await tickets.add(url, follow_up)
+        await add_ticket(tickets, settings, url, follow_up, now)
         return MailThreaded(follow_up, follow_up=True)
     # A clock behind the ticket's last change (another process's) must not refuse the customer's answer.
-    replied, notifications = apply_ticket_event(ticket, CustomerReplied(mail.text), max(now, ticket.updated_at or now))
-    await tickets.save(url, replied)
-    return MailThreaded(replied, notifications=notifications)
+    at = max(now, ticket.updated_at or now)
+    replied = await act(tickets, settings, url, ticket.id, CustomerReplied(mail.text), at)
+    return MailThreaded(replied.ticket, notifications=replied.notifications)

@@ -32,6 +32,7 @@ from app.services.support.inbound_mail import (
 )
 from app.services.support.mail import reply_address
 from tests.conftest import FixedClock
+from tests.fakes.in_memory import InMemorySettingsStore
 from tests.fakes.support import InMemoryTicketStore
 
 URL = SaleorApiUrl("https://shop.test/graphql/")
@@ -121,7 +122,9 @@ def ticket(status: Status = Status.PENDING) -> Ticket:
 class TestReceiveMail:
     async def receive(self, tickets: InMemoryTicketStore, recipient: str) -> MailThreaded | MailOpened:
         mail = InboundMail(recipient, "ada@example.com", "Re: [#1042] Where is my parcel?", "Still nothing.")
-        return await receive_mail(URL, mail, tickets=tickets, secret=SECRET, clock=FixedClock(NOW))
+        return await receive_mail(
+            URL, mail, tickets=tickets, settings=InMemorySettingsStore(), secret=SECRET, clock=FixedClock(NOW)
+        )
 
     async def test_an_answer_to_the_reply_address_reopens_its_ticket(self) -> None:
         tickets = InMemoryTicketStore()
