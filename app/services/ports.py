@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import Protocol
@@ -18,7 +18,7 @@ from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.model import StoreReason
-from app.domain.support.reports import MeasuredTicket, TicketMeasures
+from app.domain.support.reports import GroupBy, SupportReport, TicketMeasures
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
 from app.services.routing.plans import HandOff, OrderRouting, PartnerShipment
@@ -643,10 +643,15 @@ class SupportDesk(SlaTicketStore, Protocol):
 
 
 class SupportReportSource(Protocol):
-    """The tickets a support report groups."""
+    """Support reports over the measures the desk keeps with each ticket."""
 
-    def measured_created(
-        self, saleor_api_url: SaleorApiUrl, start: datetime, end: datetime
-    ) -> AsyncIterator[list[MeasuredTicket]]:
-        """The tickets created in [start, end), in pages by creation, as the desk last measured them: creation,
-        assignee, reason and measures only."""
+    async def report(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        start: datetime,
+        end: datetime,
+        group_by: GroupBy,
+        zone: tzinfo,
+        now: datetime,
+    ) -> SupportReport:
+        """The tickets created in [start, end) grouped as ``summarize`` groups them, at ``now``."""

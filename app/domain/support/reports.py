@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -244,6 +244,23 @@ def _row(key: str, tickets: Sequence[MeasuredTicket], now: datetime) -> ReportRo
     )
 
 
+def week_starts(start: datetime, end: datetime, zone: tzinfo) -> list[tuple[date, datetime]]:
+    """The ISO weeks (in ``zone``) that [start, end) touches: each Monday and the instant its week starts."""
+    weeks: list[tuple[date, datetime]] = []
+    monday = week_of(start, zone)
+    while True:
+        begins = datetime.combine(monday, time(0), zone)
+        if begins >= end:
+            return weeks
+        weeks.append((monday, begins))
+        monday += timedelta(weeks=1)
+
+
+def report_order(keys: Iterable[str]) -> list[str]:
+    """Rows in order: weeks by date, assignees and reasons by name, the unassigned ('') last."""
+    return sorted(keys, key=lambda key: (key == "", key))
+
+
 def _grouping(group_by: GroupBy, zone: tzinfo) -> Callable[[MeasuredTicket], str]:
     match group_by:
         case GroupBy.WEEK:
@@ -263,5 +280,5 @@ def summarize(measured: Iterable[MeasuredTicket], group_by: GroupBy, zone: tzinf
     for ticket in measured:
         groups.setdefault(key_of(ticket), []).append(ticket)
         everything.append(ticket)
-    order = sorted(groups, key=lambda key: (key == "", key))
-    return SupportReport(group_by, tuple(_row(key, groups[key], now) for key in order), _row("", everything, now))
+    rows = tuple(_row(key, groups[key], now) for key in report_order(groups))
+    return SupportReport(group_by, rows, _row("", everything, now))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from app.domain.ids import SaleorApiUrl
-from app.domain.support.reports import GroupBy, MeasuredTicket, SupportReport, summarize, week_of
+from app.domain.support.reports import GroupBy, SupportReport, week_of
 from app.services.ports import SettingsStore, SupportReportSource
 from app.services.support.desk import support_configuration
 
@@ -60,7 +60,5 @@ async def support_report(
     hours = (await support_configuration(settings, url)).hours
     period = period or recent_weeks(now, hours.zone)
     start, end = period.bounds(hours.zone)
-    measured: list[MeasuredTicket] = []
-    async for page in source.measured_created(url, start, end):
-        measured.extend(page)
-    return PeriodReport(summarize(measured, group_by, hours.zone, now), period, hours.time_zone)
+    report = await source.report(url, start, end, group_by, hours.zone, now)
+    return PeriodReport(report, period, hours.time_zone)

@@ -5,15 +5,19 @@ tickets kept before measures were."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from app.db.base import Base
 from app.db.migrate import alembic_config
 from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.support import SqlTicketStore
@@ -22,7 +26,7 @@ from app.domain.ids import SaleorId, saleor_api_url
 from app.domain.installation import Installation
 from app.domain.money import Money
 from app.domain.support.model import Channel, Priority, StoreReason
-from app.domain.support.reports import ClockCounts, MeasuredTicket, measure_ticket
+from app.domain.support.reports import ClockCounts, GroupBy, MeasuredTicket, measure_ticket, summarize
 from app.domain.support.sla import Metric, select_policy
 from app.domain.support.store import open_store_ticket
 from app.domain.support.ticket import (
@@ -168,8 +172,9 @@ async def test_a_store_ticket_is_read_with_its_reason(session: AsyncSession) -> 
 
 async def test_the_migration_measures_the_tickets_kept_before_measures_were(tmp_path: Path) -> None:
     """Kept with their measures at head, rolled back past the measures and brought forward again: the backfill
-    measures each ticket from its thread and history as the desk does (at migration time, for clocks going)."""
-    url = f"sqlite+aiosqlite:///{tmp_path}/backfill.db"
+    measures each ticket from its thread and history as the desk does (at migration time, for clocks going).
+    On its own SQLite file, or on the test PostgreSQL database (left at head and emptied)."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path}/backfill.db"
     config = alembic_config(url)
     await asyncio.to_thread(command.upgrade, config, "head")
     engine = create_async_engine(url)
@@ -199,4 +204,47 @@ async def test_the_migration_measures_the_tickets_kept_before_measures_were(tmp_
         )
         assert waiting.assignee == waiting_read.assignee
     finally:
+        async with async_sessionmaker(engine).begin() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                await session.execute(delete(table))
         await engine.dispose()
+
+
+@pytest.mark.parametrize("group_by", list(GroupBy))
+async def test_the_report_has_the_figures_the_domain_gives_the_measured_tickets(
+    session: AsyncSession, group_by: GroupBy
+) -> None:
+    """On PostgreSQL a grouped query (the team's weeks as ranges of instants, percentiles by percentile_cont); on
+    SQLite the domain's own grouping: the same report either way."""
+    store, reports = SqlTicketStore(session), SqlSupportReports(session)
+    day = 24 * 60
+    await _keep(store, SHOP, 0, *WORKED)
+    await _keep(store, SHOP, 3 * day, Assigned("bo@shop.test"), AgentReplied("bo@shop.test", "Soon."))
+    await _keep(store, SHOP, 3 * day + 12 * 60)  # Monday 00:00 UTC, still Sunday in New York
+    await _keep(
+        store, SHOP, 5 * day, Assigned("agent@shop.test"), AgentReplied("agent@shop.test", "Done.", Status.SOLVED)
+    )
+    await _keep(store, SHOP, 10 * day, Assigned("bo@shop.test"))
+    await _keep(store, OTHER, 1 * day, *WORKED)
+    held = open_store_ticket(
+        await store.next_id(SHOP),
+        order_id=SaleorId("T3JkZXI6Mg=="),
+        order_number="1002",
+        reason=StoreReason.HELD_FOR_REVIEW,
+        requester=Requester("ann@example.com"),
+        details="Held",
+        now=NOW + timedelta(days=1),
+    )
+    assert await add_ticket(store, InMemorySettingsStore(), SHOP, held, NOW + timedelta(days=1))
+    zone = ZoneInfo("America/New_York")
+    start, end = NOW - timedelta(days=1), NOW + timedelta(days=14)
+    for now in (NOW + timedelta(days=10, minutes=30), NOW + timedelta(days=40)):
+        measured = [ticket async for page in reports.measured_created(SHOP, start, end) for ticket in page]
+        assert len(measured) == 6
+        expected = summarize(measured, group_by, zone, now)
+        assert len(expected.rows) >= 2
+        assert expected.total.first_reply.count == 3
+        assert await reports.report(SHOP, start, end, group_by, zone, now) == expected
+    assert await reports.report(SHOP, end, end + timedelta(days=7), group_by, zone, now) == summarize(
+        [], group_by, zone, now
+    )
