@@ -32,6 +32,7 @@ from app.domain.support.sla import Conditions, Metric, SlaPolicy
 from app.domain.support.ticket import AUTO_CLOSE_AFTER, AUTO_CLOSE_LONGEST
 
 JSON_TEXT: dict[str, JsonValue] = {"widget": "json"}
+CHECKBOX: dict[str, JsonValue] = {"widget": "checkbox"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ITEM = ConfigDict(extra="forbid", frozen=True)
 
@@ -170,6 +171,7 @@ class SupportSettings(BaseModel):
         title="E-mail assignees",
         description="A person assigned a ticket, or whose ticket the customer answered, gets an e-mail with a "
         "link to it (through the support mail's SMTP server).",
+        json_schema_extra=CHECKBOX,
     )
     dashboard_url: str | None = Field(
         default=None,

@@ -102,3 +102,26 @@ async def test_a_store_that_turned_assignee_mail_off_sends_none(
     assigned = await client.post(f"{ACTIONS}/assign", data={"assignee": "grace@shop.test"}, headers=staff_headers())
     assert assigned.headers["x-ops-notice"] == "Assigned to grace@shop.test."
     assert await _notices(runtime) == []
+
+
+async def test_settings_turn_assignee_mail_off_and_name_the_dashboard(
+    client: httpx.AsyncClient, staff_headers, runtime: Runtime
+) -> None:
+    page = await client.get("/api/dashboard/fragments/settings", headers=staff_headers())
+    assert "E-mail assignees" in page.text
+    assert "Saleor dashboard address" in page.text
+    refused = await client.post(
+        "/api/dashboard/settings/support", data={"dashboard_url": "ftp://admin.shop.test/"}, headers=staff_headers()
+    )
+    assert refused.status_code == 422
+    assert "is not the address of a dashboard" in refused.text
+    saved = await client.post(
+        "/api/dashboard/settings/support",
+        data={"dashboard_url": "https://admin.shop.test/dashboard/"},  # the checkbox left unticked
+        headers=staff_headers(),
+    )
+    assert saved.status_code == 200, saved.text
+    async with runtime.sessions() as session:
+        stored = await SqlSettingsStore(session).get(SHOP_API_URL, "support")
+    assert stored is not None
+    assert (stored["notify_assignees"], stored["dashboard_url"]) == (False, "https://admin.shop.test/dashboard/")
