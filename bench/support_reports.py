@@ -2,8 +2,8 @@
 
 Opens ``--tickets`` tickets spread over the last year on a throw-away PostgreSQL database (the domain's
 own events: assigned, answered, waiting on the customer, answered again, solved, closed, in the mix a
-support desk sees), each kept with the SLA due the desk computes, in bulk inserts. Then requests through
-the ASGI app in-process (JWT verification, queries, measurement, templates) and reports p50/p95 of:
+support desk sees), each kept with the SLA due and the report measures the desk computes, in bulk inserts.
+Then requests through the ASGI app in-process (JWT verification, queries, templates) and reports p50/p95 of:
 
 - the report of the last four weeks (the page's default) per week, assignee and reason, and its CSV;
 - the report of the whole year (every ticket) per week;
@@ -40,7 +40,10 @@ from app.db.models import (
     SupportTicketTagRow,
 )
 from app.db.repositories.installations import SqlInstallationStore
+from app.db.repositories.support import measure_columns
 from app.domain.support.model import Channel, Priority
+from app.domain.support.reports import ticket_measures
+from app.domain.support.sla import measure_sla, select_policy
 from app.domain.support.ticket import (
     AgentReplied,
     Assigned,
@@ -58,7 +61,7 @@ from app.domain.support.ticket import (
 )
 from app.main import create_app
 from app.runtime import Runtime
-from app.services.support.desk import sla_due, ticket_sla
+from app.services.support.desk import sla_due
 from app.services.support.settings import SupportSettings
 from bench.harness import throwaway_postgresql
 from bench.stats import percentile
@@ -134,7 +137,10 @@ Row = dict[str, Any]
 
 def _rows(ticket: Ticket, now: datetime, configuration: Any) -> tuple[Row, list[Row], list[Row], list[Row]]:
     number = int(ticket.id)
-    due = sla_due(ticket_sla(configuration, ticket, now))
+    policy = select_policy(configuration.policies, ticket)
+    sla = None if policy is None else measure_sla(ticket, policy, now, warn_before=configuration.warn_before)
+    due = sla_due(sla)
+    hours = configuration.hours if policy is None else policy.hours
     key = {"saleor_api_url": SHOP_API_URL, "ticket_number": number}
     return (
         {
@@ -159,6 +165,7 @@ def _rows(ticket: Ticket, now: datetime, configuration: Any) -> tuple[Row, list[
             "sla_policy": due.policy,
             "sla_due_at": due.due_at,
             "sla_due_metric": None if due.metric is None else due.metric.value,
+            **measure_columns(ticket_measures(ticket, hours, sla)),
         },
         [
             {

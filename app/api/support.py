@@ -31,7 +31,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from app.api.inventory import error_items
-from app.dependencies import InstallationStoreDep, RuntimeDep, SettingsStoreDep, TicketStoreDep, order_lookup
+from app.dependencies import (
+    EffectOutboxDep,
+    InstallationStoreDep,
+    RuntimeDep,
+    SettingsStoreDep,
+    TicketStoreDep,
+    order_lookup,
+)
 from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
 from app.errors import SaleorApiError
@@ -39,7 +46,7 @@ from app.services.input_problems import InputProblem
 from app.services.support import customer_requests as requests
 from app.services.support.customer_requests import OrderNotMatched, RequestOpened, read_customer_request
 from app.services.support.inbound_mail import MailThreaded, mailgun_refusal, read_mailgun_message, receive_mail
-from app.services.support.mail import mail_settings
+from app.services.support.mail import mail_settings, queue_notices
 
 router = APIRouter(tags=["support"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -95,6 +102,7 @@ async def _open(
     fields: dict[str, object],
     installations: InstallationStoreDep,
     tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> Outcome:
     """None for an unknown store; raises ``SaleorApiError`` when Saleor cannot be asked."""
@@ -112,6 +120,7 @@ async def _open(
         read,
         orders=order_lookup(runtime, installation),
         tickets=tickets,
+        settings=settings,
         clock=runtime.clock,
     )
 
@@ -155,6 +164,7 @@ async def post_customer_request(
     store: StoreRef,
     installations: InstallationStoreDep,
     tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> Response:
     body = await _body(request)
@@ -167,7 +177,7 @@ async def post_customer_request(
     if not isinstance(fields, dict):
         return _refused(400, "INVALID_JSON", "The body must be a JSON object of order_number, email and message.")
     try:
-        outcome = await _open(request, store, fields, installations, tickets, runtime)
+        outcome = await _open(request, store, fields, installations, tickets, settings, runtime)
     except SaleorApiError:
         return _refused(503, "SALEOR_UNAVAILABLE", "The store could not check the order just now; try again.")
     if outcome is None:
@@ -209,6 +219,7 @@ async def support_form_post(
     store: str,
     installations: InstallationStoreDep,
     tickets: TicketStoreDep,
+    settings: SettingsStoreDep,
     runtime: RuntimeDep,
 ) -> HTMLResponse:
     body = await _body(request)
@@ -220,7 +231,7 @@ async def support_form_post(
         return _form_page(request, store, 400, notice="The form could not be read; send it again.")
     values = {name: value for name, value in fields.items() if isinstance(value, str)}
     try:
-        outcome = await _open(request, store, fields, installations, tickets, runtime)
+        outcome = await _open(request, store, fields, installations, tickets, settings, runtime)
     except SaleorApiError:
         return _form_page(
             request, store, 503, values=values, notice="We could not check the order just now; try again."
@@ -273,6 +284,7 @@ async def post_inbound_mail(
     installations: InstallationStoreDep,
     settings: SettingsStoreDep,
     tickets: TicketStoreDep,
+    effects: EffectOutboxDep,
     runtime: RuntimeDep,
 ) -> JSONResponse:
     installation = await _installation(store, installations)
@@ -298,9 +310,20 @@ async def post_inbound_mail(
     if isinstance(mail, tuple):
         return _refused(406, "MAIL_REJECTED", "Nothing was stored: the message has problems.", errors=error_items(mail))
     outcome = await receive_mail(
-        url, mail, tickets=tickets, secret=runtime.settings.resolve_secret_key(), clock=runtime.clock
+        url, mail, tickets=tickets, settings=settings, secret=runtime.settings.resolve_secret_key(), clock=runtime.clock
     )
     threaded = isinstance(outcome, MailThreaded)
+    if isinstance(outcome, MailThreaded) and outcome.notifications:
+        await queue_notices(
+            url,
+            outcome.ticket,
+            outcome.notifications,
+            outbox=effects,
+            settings=settings,
+            app_id=installation.app_id,
+            now=runtime.clock.now(),
+        )
+        runtime.wake_workers()
     return JSONResponse(
         {
             "ticket": outcome.ticket.id,

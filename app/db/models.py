@@ -624,7 +624,7 @@ class SupportTicketRow(Base):
     ``store_key`` names the order and reason of a ticket the store opened itself, once per store. The
     ``sla_*`` columns hold what the inbox sorts and filters by, recomputed by the services whenever the
     ticket changes: the policy that applies, the earliest deadline of a clock still going and its metric
-    (no deadline while every clock is stopped or paused).
+    (no deadline while every clock is stopped or paused). The measures after them are what reports read.
     """
 
     __tablename__ = "support_tickets"
@@ -667,6 +667,20 @@ class SupportTicketRow(Base):
     sla_policy: Mapped[str | None] = mapped_column(String(128))
     sla_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sla_due_metric: Mapped[str | None] = mapped_column(String(16))
+    # What reports read (``app.domain.support.reports.TicketMeasures``), kept whenever the ticket changes as the
+    # SLA due is: business time to the first reply and to resolution (microseconds), and per metric the clocks
+    # achieved, breached, and the deadline of the one still going.
+    first_reply_micros: Mapped[int | None] = mapped_column(BigInteger)
+    resolution_micros: Mapped[int | None] = mapped_column(BigInteger)
+    first_reply_achieved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_reply_breached: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_reply_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    next_reply_achieved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_reply_breached: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_reply_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolution_achieved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resolution_breached: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 def ticket_fk() -> ForeignKeyConstraint:

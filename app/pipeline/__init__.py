@@ -18,4 +18,5 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     shipping.on_fulfilment,
     support.on_order,  # after fraud: it follows the review fraud opens or closes
     support.on_fulfilment,  # after shipping: it reads the promise shipping re-checked
+    support.on_costing,  # after inventory: it reads what costing booked beyond stock
 )

@@ -1,6 +1,8 @@
 """Housekeeping: the data lifecycle run (``app.services.retention``) beside the worker's loops, the
-support desk's automation that closes tickets solved long enough (``app.services.support.desk``), and
-routing's hand-offs whose partner let its acceptance window pass (``app.services.routing.lifecycle``).
+support desk's automation that closes tickets solved long enough (``app.services.support.desk``) and
+clears the store's tickets about orders sold beyond stock once receipts covered them
+(``app.services.support.shortfalls``), and routing's hand-offs whose partner let its acceptance
+window pass (``app.services.routing.lifecycle``).
 
 The service decides what is due; here each of its steps gets its own short transaction. Call
 ``housekeeping`` now and then, every ``HOUSEKEEPING_INTERVAL`` or so. Running it in two processes at
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.retention import SqlRetentionStore
 from app.db.repositories.routing_plans import SqlRoutingPlans
@@ -26,6 +29,7 @@ from app.services.ports import RetentionWork
 from app.services.retention import HousekeepingReport, keep_house
 from app.services.routing.lifecycle import EXPIRE_BATCH, expire_unanswered
 from app.services.support.desk import CLOSE_BATCH, close_solved
+from app.services.support.shortfalls import clear_covered_shortfalls
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -55,6 +59,7 @@ async def housekeeping(runtime: Runtime, now: datetime) -> HousekeepingReport:
     )
     await close_solved_tickets(runtime, now)
     await expire_unanswered_hand_offs(runtime, now)
+    await clear_covered_stock_tickets(runtime, now)
     if report.did_anything:
         log.info(
             "housekeeping done",
@@ -127,3 +132,25 @@ async def expire_unanswered_hand_offs(runtime: Runtime, now: datetime) -> int:
         runtime.wake_workers()
         log.info("unanswered hand-offs expired", extra={"expired_hand_offs": expired})
     return expired
+
+
+async def clear_covered_stock_tickets(runtime: Runtime, now: datetime) -> int:
+    """Clear every installed store's tickets about orders sold beyond stock that receipts have since covered, a
+    store per transaction; how many were cleared."""
+    async with runtime.sessions.begin() as session:
+        stores = await SqlRetentionStore(session).stores()
+    cleared = 0
+    for store in stores:
+        if store.uninstalled_at is not None:
+            continue
+        url = store.saleor_api_url
+        try:
+            async with runtime.sessions.begin() as session:
+                cleared += await clear_covered_shortfalls(
+                    SqlTicketStore(session), SqlSettingsStore(session), SqlInventoryLedger(session), url, now
+                )
+        except Exception:
+            log.exception("clearing covered stock tickets failed for a store", extra={"saleor_api_url": url})
+    if cleared:
+        log.info("tickets about orders sold beyond stock cleared", extra={"cleared_tickets": cleared})
+    return cleared

@@ -6,6 +6,13 @@
   the review writes) clears the ticket's cause: it closes unless people are talking in it.
 - A fulfilment whose re-check (shipping's subscriber, which runs first) found that nothing arrives by
   the promised date any more gets one ticket.
+- An order whose fulfilments took more units than the inventory ledger held gets one ticket, opened after
+  costing booked them (inventory's subscriber runs first), naming the SKUs and units short. Its cause
+  clears once incoming moves cover every one of those units: on the order's next event, or at the
+  housekeeping round after the receipt is booked (receipts arrive by CSV, the API or the opening
+  balance, outside the pipeline; the ledger's pools say what is still short whichever way they came).
+- A promise at risk clears when a later fulfilment's re-check finds every shipment of the order keeping
+  its promised date again (the goods went with a service that arrives in time).
 - An order whose write to Saleor failed for good (the dispatcher gave up on an effect: Saleor refused
   it, or its retries ran out) gets one ticket, opened in the transaction that records the failure.
 
@@ -19,6 +26,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping_decisions import SqlShippingDecisions
 from app.db.repositories.support import SqlTicketStore
@@ -26,11 +34,13 @@ from app.domain.fraud import Sentiment
 from app.domain.ids import SaleorId
 from app.domain.support.model import StoreReason
 from app.domain.support.ticket import Requester
+from app.pipeline import inventory
 from app.pipeline.fraud import FraudReadPerBatch
 from app.pipeline.processing import Processing, SettingsReadOncePerBatch, Subscription
 from app.services.pipeline import Effect
 from app.services.ports import StoredAssessment
 from app.services.support.desk import StoreCause, clear_store_cause, open_for_store
+from app.services.support.shortfalls import COVERED, order_shortfalls, shortfall_details
 from app.webhooks.payloads import OrderPayload
 
 log = logging.getLogger(__name__)
@@ -121,6 +131,30 @@ async def follow_promise(processing: Processing) -> None:
         lines = [line for shipment in late for line in shipment.explanation]
         details = "\n".join(["No service brings the goods by the promised date.", *lines])
         await open_ticket(processing, StoreReason.PROMISE_AT_RISK, details)
+        return
+    await _clear(
+        processing,
+        StoreReason.PROMISE_AT_RISK,
+        f"Fulfilment {payload.fulfillment.id} was re-checked: every shipment now keeps its promised date.",
+    )
+
+
+async def _clear(processing: Processing, reason: StoreReason, explanation: str) -> None:
+    url, order = processing.delivery.saleor_api_url, processing.payload.order
+    settings = SettingsReadOncePerBatch(processing.session, processing.reads)
+    desk = SqlTicketStore(processing.session)
+    await clear_store_cause(desk, settings, url, SaleorId(order.id), reason, explanation, processing.now)
+
+
+async def follow_stock(processing: Processing) -> None:
+    if processing.by_this_app:  # costing books nothing for our own writes either
+        return
+    url, order = processing.delivery.saleor_api_url, processing.payload.order
+    shortfalls = await order_shortfalls(url, order.id, ledger=SqlInventoryLedger(processing.session))
+    if shortfalls:
+        await open_ticket(processing, StoreReason.SOLD_BEYOND_STOCK, shortfall_details(shortfalls))
+    else:
+        await _clear(processing, StoreReason.SOLD_BEYOND_STOCK, COVERED)
 
 
 async def effect_gave_up(session: AsyncSession, effect: Effect, error: str, now: datetime) -> None:
@@ -151,3 +185,4 @@ on_order = Subscription(
     "support", frozenset({"order_created", "order_paid", "order_fully_paid", "order_updated"}), follow_review
 )
 on_fulfilment = Subscription("support", frozenset({"fulfillment_created"}), follow_promise)
+on_costing = Subscription("support", inventory.subscription.events, follow_stock)

@@ -39,7 +39,7 @@ from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
 from app.services.routing.purchase_orders import deliver_purchase_order
-from app.services.support.mail import SupportMailSettings, deliver_reply, mail_settings
+from app.services.support.mail import SupportMailSettings, deliver_mail, mail_settings
 from app.webhooks.payloads import OrderEventPayload
 
 if TYPE_CHECKING:
@@ -299,7 +299,7 @@ class Worker:
         try:
             if installation is None or installation.is_revoked:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
-            if effect.kind == EffectKind.SUPPORT_REPLY:
+            if effect.kind in (EffectKind.SUPPORT_REPLY, EffectKind.SUPPORT_NOTICE):
                 outcome = await self._send_mail(effect)
             elif effect.kind in (EffectKind.HAND_OFF, EffectKind.CANCEL_HAND_OFF):
                 outcome = await self._hand_off(effect)
@@ -335,10 +335,10 @@ class Worker:
             return await mail_settings(SqlSettingsStore(session), effect.saleor_api_url)
 
     async def _send_mail(self, effect: Effect) -> str:
-        """A support reply, through the store's SMTP server."""
+        """A support e-mail (a reply, or an assignee's notice), through the store's SMTP server."""
         runtime = self._runtime
         configured = await self._mail_settings(effect)
-        return await deliver_reply(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
+        return await deliver_mail(effect.payload, configured, sender=runtime.mail_sender, cipher=runtime.cipher)
 
     async def _send_purchase_order(self, effect: Effect) -> str:
         """A purchase order e-mailed to its partner, through the store's SMTP server."""

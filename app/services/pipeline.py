@@ -34,6 +34,7 @@ class EffectKind:
     CANCEL = "cancel"
     NOTE = "note"
     SUPPORT_REPLY = "support_reply"  # an agent's reply e-mailed to the requester (app.services.support.mail)
+    SUPPORT_NOTICE = "support_notice"  # an assignee e-mailed about their ticket (app.services.support.mail)
 
 
 @dataclass(frozen=True, slots=True)

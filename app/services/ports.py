@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import Protocol
@@ -18,6 +18,8 @@ from app.domain.money import Money
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent
 from app.domain.shipping.rates import RateTable
 from app.domain.support.macros import Macro, MacroId
+from app.domain.support.model import StoreReason
+from app.domain.support.reports import GroupBy, SupportReport, TicketMeasures
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.routing.model import KeptOffer, Partner, RoutingSetup, SupplierOffer
 from app.services.routing.plans import HandOff, HandOffStatus, OpenHandOff, OrderRouting, PartnerShipment
@@ -409,6 +411,9 @@ class InventoryLedger(Protocol):
     async def orders_of(self, url: SaleorApiUrl, move_ids: Collection[str]) -> set[str]:
         """The Saleor orders these moves belong to."""
 
+    async def stocked(self, url: SaleorApiUrl, keys: Collection[PoolKey]) -> set[PoolKey]:
+        """The pools among ``keys`` whose stock the store ever recorded (``STOCKING_KINDS``)."""
+
     async def sale_prices(self, url: SaleorApiUrl, order_id: str) -> dict[str, tuple[str, Decimal, str]]:
         """Order line → (SKU, net unit price, currency), from the order's issues that carry a price."""
 
@@ -651,13 +656,21 @@ class MailSender(Protocol):
         """Hand ``message`` to ``server``; ``MailNotSent`` when it was not taken."""
 
 
-class SupportDesk(TicketStore, Protocol):
-    """The team's side of the tickets: what the inbox lists and housekeeping closes, each ticket's SLA."""
+class SlaTicketStore(TicketStore, Protocol):
+    """Tickets kept with their SLA due and report measures, as every change through the desk leaves them."""
 
     async def get_for_update(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> Ticket | None:
         """The ticket, locked until the transaction ends: two people changing one ticket wait for each other."""
 
-    async def set_sla(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue) -> None: ...
+    async def set_sla(
+        self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue, measures: TicketMeasures
+    ) -> None:
+        """Keep what the inbox sorts by and what reports read, as the ticket stands after its latest change."""
+
+
+class SupportDesk(SlaTicketStore, Protocol):
+    """The team's side of the tickets: what the inbox lists and housekeeping closes, each ticket's SLA."""
+
     async def sla_due(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> SlaDue | None: ...
     async def inbox(self, saleor_api_url: SaleorApiUrl, query: InboxQuery) -> InboxPage:
         """The tickets the query keeps, by what breaches first (those without a deadline last), then by number."""
@@ -674,16 +687,24 @@ class SupportDesk(TicketStore, Protocol):
     async def assignees(self, saleor_api_url: SaleorApiUrl) -> list[str]:
         """The staff the store's tickets are assigned to, in order."""
 
+    async def store_causes_open(self, saleor_api_url: SaleorApiUrl, reason: StoreReason) -> list[SaleorId]:
+        """The orders whose store ticket for ``reason`` has not heard yet that its cause cleared (not closed,
+        no store note in its thread), in order."""
+
 
 class SupportReportSource(Protocol):
-    """The tickets a support report measures."""
+    """Support reports over the measures the desk keeps with each ticket."""
 
-    def tickets_created(
-        self, saleor_api_url: SaleorApiUrl, start: datetime, end: datetime
-    ) -> AsyncIterator[list[Ticket]]:
-        """The tickets created in [start, end), in pages by creation. Each holds what the SLA measurement and
-        the report's groups read: its public messages (authors and times, without bodies), status history,
-        tags, channel, reason, priority, assignee and order value; no subject or description."""
+    async def report(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        start: datetime,
+        end: datetime,
+        group_by: GroupBy,
+        zone: tzinfo,
+        now: datetime,
+    ) -> SupportReport:
+        """The tickets created in [start, end) grouped as ``summarize`` groups them, at ``now``."""
 
 
 class MacroStore(Protocol):

@@ -6,14 +6,17 @@ from collections import defaultdict
 from email.message import EmailMessage
 
 from app.domain.ids import SaleorApiUrl
+from app.domain.support.reports import TicketMeasures
 from app.domain.support.ticket import Ticket, TicketId
 from app.services.ports import MailNotSent, OrderContact, SmtpServer
+from app.services.support.model import SlaDue
 
 
 class InMemoryTicketStore:
     def __init__(self, first_id: int = 1000) -> None:
         self.tickets: defaultdict[SaleorApiUrl, dict[TicketId, Ticket]] = defaultdict(dict)
         self.store_keys: dict[tuple[SaleorApiUrl, str], TicketId] = {}
+        self.slas: dict[tuple[SaleorApiUrl, TicketId], tuple[SlaDue, TicketMeasures]] = {}
         self._next = first_id
 
     async def next_id(self, saleor_api_url: SaleorApiUrl) -> TicketId:
@@ -39,6 +42,15 @@ class InMemoryTicketStore:
     async def save(self, saleor_api_url: SaleorApiUrl, ticket: Ticket) -> None:
         assert ticket.id in self.tickets[saleor_api_url], f"ticket {ticket.id} was never added"
         self.tickets[saleor_api_url][ticket.id] = ticket
+
+    async def get_for_update(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId) -> Ticket | None:
+        return await self.get(saleor_api_url, ticket_id)
+
+    async def set_sla(
+        self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue, measures: TicketMeasures
+    ) -> None:
+        assert ticket_id in self.tickets[saleor_api_url], f"ticket {ticket_id} was never added"
+        self.slas[(saleor_api_url, ticket_id)] = (due, measures)
 
     def all(self, saleor_api_url: SaleorApiUrl) -> list[Ticket]:
         return list(self.tickets[saleor_api_url].values())

@@ -7,8 +7,12 @@
   // "page" (the app's own pages, with tabs), "widget" (the order page's card) or "popup" (its dialog).
   var mount = document.body.dataset.mount;
 
-  // The fragment a tab or filter form inside the page asked for (data-fragment); reloads keep it.
-  var view = null;
+  // The fragment a tab or filter form inside the page asked for (data-fragment); reloads keep it. A link
+  // from an assignee's e-mail opens Support at its ticket: the dashboard hands its query (?ticket=N) to the page.
+  var linkedTicket = new URLSearchParams(window.location.search).get("ticket");
+  var view = page === "support" && /^[0-9]{1,9}$/.test(linkedTicket || "")
+    ? "/api/dashboard/fragments/support/ticket?id=" + linkedTicket
+    : null;
 
   function fragmentUrl() {
     var target = new URL(view || "/api/dashboard/fragments/" + page, window.location.origin);

@@ -50,7 +50,7 @@ from app.services.ports import SupportOrder
 from app.services.settings import store_timezone
 from app.services.support.desk import act, support_configuration, view
 from app.services.support.macros import apply_macro
-from app.services.support.mail import ReplyNotQueued, queue_reply
+from app.services.support.mail import ReplyNotQueued, queue_notices, queue_reply
 from app.services.support.model import INBOX_PAGE, InboxQuery, UnknownTicket
 from app.services.support.order_actions import (
     OrderActionRefused,
@@ -331,6 +331,18 @@ async def ticket_action(
             )
             if isinstance(queued, ReplyNotQueued):
                 done = f"{done} Not e-mailed: {queued.reason}."
+    unnoticed = await queue_notices(
+        url,
+        change.ticket,
+        change.notifications,
+        outbox=effects,
+        settings=settings,
+        app_id=viewer.installation.app_id,
+        now=now,
+        actor=viewer.user.email,
+    )
+    if unnoticed is not None:
+        done = f"{done} The assignee is not e-mailed: {unnoticed.reason}."
     runtime.wake_workers()
     return await _ticket_fragment(request, viewer, tickets, settings, macros, runtime, ticket_id, locale, message=done)
 

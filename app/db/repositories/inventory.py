@@ -22,6 +22,7 @@ from app.db.upsert import insert_all_if_absent
 from app.domain.ids import SaleorApiUrl
 from app.domain.inventory import (
     PHASE,
+    STOCKING_KINDS,
     Correction,
     CostPool,
     Layer,
@@ -512,6 +513,23 @@ class SqlInventoryLedger:
             )
         )
         return {order_id for order_id in rows if order_id is not None}
+
+    async def stocked(self, url: SaleorApiUrl, keys: Collection[PoolKey]) -> set[PoolKey]:
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        M = InventoryMoveRow
+        rows = await self._session.execute(
+            select(M.sku, M.warehouse)
+            .where(
+                M.saleor_api_url == url,
+                M.sku.in_(sorted({sku for sku, _ in wanted})),
+                M.warehouse.in_(sorted({warehouse for _, warehouse in wanted})),
+                M.kind.in_(sorted(kind.value for kind in STOCKING_KINDS)),
+            )
+            .distinct()
+        )
+        return {(sku, warehouse) for sku, warehouse in rows} & wanted
 
     async def sale_prices(self, url: SaleorApiUrl, order_id: str) -> dict[str, tuple[str, Decimal, str]]:
         rows = await self._session.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, exists, func, insert, select, update
@@ -30,7 +30,9 @@ from app.db.upsert import insert_if_absent
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.support.model import Channel, Priority, StoreReason
+from app.domain.support.reports import NO_CLOCKS, ClockCounts, TicketMeasures
 from app.domain.support.sla import Metric
+from app.domain.support.store import store_key_order
 from app.domain.support.ticket import Author, Message, Requester, Status, StatusChange, Ticket, TicketId
 from app.services.support.model import InboxPage, InboxQuery, InboxRow, SlaDue, UnknownTicket
 
@@ -46,6 +48,41 @@ def ticket_number(ticket_id: TicketId) -> int:
 
 
 TAG_LENGTH = 64
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def measure_columns(measures: TicketMeasures) -> dict[str, Any]:
+    """A ticket's report measures as its columns: times in microseconds, then per metric ``<metric>_achieved``,
+    ``<metric>_breached`` and ``<metric>_due_at``."""
+    columns: dict[str, Any] = {
+        "first_reply_micros": None if measures.first_reply is None else measures.first_reply // _MICROSECOND,
+        "resolution_micros": None if measures.resolution is None else measures.resolution // _MICROSECOND,
+    }
+    for metric in Metric:
+        counts = measures.counts(metric)
+        columns |= {
+            f"{metric.value}_achieved": counts.achieved,
+            f"{metric.value}_breached": counts.breached,
+            f"{metric.value}_due_at": counts.due_at,
+        }
+    return columns
+
+
+def measures_of(row: Any) -> TicketMeasures:
+    """The measures ``measure_columns`` kept, from a row holding those columns."""
+    clocks = {
+        metric: ClockCounts(
+            getattr(row, f"{metric.value}_achieved"),
+            getattr(row, f"{metric.value}_breached"),
+            getattr(row, f"{metric.value}_due_at"),
+        )
+        for metric in Metric
+    }
+    return TicketMeasures(
+        first_reply=None if row.first_reply_micros is None else row.first_reply_micros * _MICROSECOND,
+        resolution=None if row.resolution_micros is None else row.resolution_micros * _MICROSECOND,
+        clocks={metric: counts for metric, counts in clocks.items() if counts != NO_CLOCKS},
+    )
 
 
 def _columns(ticket: Ticket) -> dict[str, Any]:
@@ -134,7 +171,9 @@ class SqlTicketStore:
         await self._append_entries(saleor_api_url, number, ticket, kept_messages, kept_changes)
         await self._replace_links(saleor_api_url, number, ticket)
 
-    async def set_sla(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue) -> None:
+    async def set_sla(
+        self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, due: SlaDue, measures: TicketMeasures
+    ) -> None:
         await self._session.execute(
             update(SupportTicketRow)
             .where(
@@ -144,6 +183,7 @@ class SqlTicketStore:
                 sla_policy=due.policy,
                 sla_due_at=due.due_at,
                 sla_due_metric=None if due.metric is None else due.metric.value,
+                **measure_columns(measures),
             )
         )
 
@@ -263,6 +303,23 @@ class SqlTicketStore:
             select(T.assignee).where(T.saleor_api_url == saleor_api_url, T.assignee.is_not(None)).distinct()
         )
         return sorted(assignee for assignee in rows if assignee is not None)
+
+    async def store_causes_open(self, saleor_api_url: SaleorApiUrl, reason: StoreReason) -> list[SaleorId]:
+        T, M = SupportTicketRow, SupportMessageRow
+        cleared = exists().where(
+            M.saleor_api_url == saleor_api_url, M.ticket_number == T.number, M.author == Author.STORE.value
+        )
+        keys = await self._session.scalars(
+            select(T.store_key)
+            .where(
+                T.saleor_api_url == saleor_api_url,
+                T.store_reason == reason.value,
+                T.status != Status.CLOSED.value,
+                ~cleared,
+            )
+            .order_by(T.number)
+        )
+        return [store_key_order(key) for key in keys if key is not None]
 
     async def _read(self, saleor_api_url: SaleorApiUrl, ticket_id: TicketId, *, lock: bool) -> Ticket | None:
         if not ticket_id.isdigit() or len(ticket_id) > 9:

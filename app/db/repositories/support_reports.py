@@ -1,120 +1,156 @@
-"""The tickets a support report measures (``app.services.ports.SupportReportSource``), on a real database.
+"""Support reports (``app.services.ports.SupportReportSource``) on a real database.
 
-Tickets are read in pages ordered by (created_at, number), the index ``ix_support_tickets_tenant_created``
-gives that order, and each page's public messages, status history and tags follow in one query each: four
-queries per page, whatever the number of tickets, and never more than a page held at once. Only what the
-SLA measurement and the grouping read is loaded: no subjects, descriptions or message bodies.
+Each ticket's measures are kept with it by the desk whenever it changes (``SqlTicketStore.set_sla``), so a report
+reads only small columns of ``support_tickets``, over the index range ``ix_support_tickets_tenant_created`` gives
+the period: no thread, history or tag is read and nothing is measured at report time.
+
+On PostgreSQL the report is one grouped query and one for the total: counts and sums per group, a clock still
+going counted missed once its deadline is before the report's time, and the medians and 90th percentiles by
+``percentile_cont`` (linear between ranks, as ``app.domain.support.reports.percentile``). SQLite has no such
+aggregate: there the tickets' columns are read in pages and the domain groups them (``summarize``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import SupportMessageRow, SupportStatusChangeRow, SupportTicketRow, SupportTicketTagRow
+from app.db.models import SupportTicketRow
+from app.db.repositories.support import measure_columns, measures_of
 from app.domain.ids import SaleorApiUrl
-from app.domain.money import Money
-from app.domain.support.model import Channel, Priority, StoreReason
-from app.domain.support.ticket import Author, Message, Requester, Status, StatusChange, Ticket, TicketId
+from app.domain.support.reports import (
+    MEDIAN,
+    P90,
+    Attainment,
+    GroupBy,
+    MeasuredTicket,
+    ReportRow,
+    SupportReport,
+    TicketMeasures,
+    Times,
+    report_order,
+    summarize,
+    week_starts,
+)
+from app.domain.support.sla import Metric
 
-REPORT_PAGE = 5_000
+REPORT_PAGE = 20_000
+_T = SupportTicketRow
+_MEASURES = [getattr(_T, name) for name in measure_columns(TicketMeasures())]
+_TIMES = {"first_reply": _T.first_reply_micros, "resolution": _T.resolution_micros}
 
 
 class SqlSupportReports:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def tickets_created(
+    async def report(
+        self,
+        saleor_api_url: SaleorApiUrl,
+        start: datetime,
+        end: datetime,
+        group_by: GroupBy,
+        zone: tzinfo,
+        now: datetime,
+    ) -> SupportReport:
+        if (await self._session.connection()).dialect.name != "postgresql":
+            measured = [ticket async for page in self.measured_created(saleor_api_url, start, end) for ticket in page]
+            return summarize(measured, group_by, zone, now)
+        period = (_T.saleor_api_url == saleor_api_url, _T.created_at >= start, _T.created_at < end)
+        key = _group_key(group_by, start, end, zone).label("key")
+        grouped = await self._session.execute(select(key, *_aggregates(now)).where(*period).group_by(key))
+        rows = {row.key: _row(row.key, row) for row in grouped}
+        (total,) = await self._session.execute(select(literal("").label("key"), *_aggregates(now)).where(*period))
+        return SupportReport(group_by, tuple(rows[key] for key in report_order(rows)), _row("", total))
+
+    async def measured_created(
         self, saleor_api_url: SaleorApiUrl, start: datetime, end: datetime, *, page: int = REPORT_PAGE
-    ) -> AsyncIterator[list[Ticket]]:
-        T = SupportTicketRow
-        columns = select(
-            T.number,
-            T.requester_email,
-            T.channel,
-            T.status,
-            T.priority,
-            T.assignee,
-            T.order_value,
-            T.order_currency,
-            T.store_reason,
-            T.created_at,
-            T.updated_at,
-        ).where(T.saleor_api_url == saleor_api_url, T.created_at >= start, T.created_at < end)
+    ) -> AsyncIterator[list[MeasuredTicket]]:
+        """The tickets created in [start, end), in pages by creation, as the desk last measured them."""
+        columns = select(_T.number, _T.created_at, _T.assignee, _T.channel, _T.store_reason, *_MEASURES).where(
+            _T.saleor_api_url == saleor_api_url, _T.created_at >= start, _T.created_at < end
+        )
         after: tuple[datetime, int] | None = None
         while True:
-            statement = columns if after is None else columns.where(tuple_(T.created_at, T.number) > tuple_(*after))
-            rows = (await self._session.execute(statement.order_by(T.created_at, T.number).limit(page))).all()
+            statement = columns if after is None else columns.where(tuple_(_T.created_at, _T.number) > tuple_(*after))
+            rows = (await self._session.execute(statement.order_by(_T.created_at, _T.number).limit(page))).all()
             if not rows:
                 return
-            first, last = rows[0], rows[-1]
-            threads, histories, tags = await self._entries(
-                saleor_api_url, (first.created_at, first.number), (last.created_at, last.number)
-            )
             yield [
-                Ticket(
-                    id=TicketId(str(row.number)),
-                    requester=Requester(row.requester_email),
-                    subject="",
-                    description="",
-                    channel=Channel(row.channel),
-                    created_at=row.created_at,
-                    status=Status(row.status),
-                    priority=Priority(row.priority),
-                    assignee=row.assignee,
-                    tags=frozenset(tags.get(row.number, ())),
-                    order_value=None
-                    if row.order_value is None or row.order_currency is None
-                    else Money(row.order_value, row.order_currency),
-                    thread=tuple(threads.get(row.number, ())),
-                    history=tuple(histories.get(row.number, ())),
-                    updated_at=row.updated_at,
-                    store_reason=None if row.store_reason is None else StoreReason(row.store_reason),
-                )
+                # The reason as ``ticket_reason`` names it: why the store opened it, or the customer's channel.
+                MeasuredTicket(row.created_at, row.assignee, row.store_reason or row.channel, measures_of(row))
                 for row in rows
             ]
             if len(rows) < page:
                 return
             after = (rows[-1].created_at, rows[-1].number)
 
-    async def _entries(
-        self, saleor_api_url: SaleorApiUrl, first: tuple[datetime, int], last: tuple[datetime, int]
-    ) -> tuple[dict[int, list[Message]], dict[int, list[StatusChange]], dict[int, list[str]]]:
-        """The entries of the page's tickets, from ``first`` to ``last`` (created_at, number) both included: a range
-        of the creation index joined to each table's key, where a list of thousands of numbers would make
-        PostgreSQL plan a statement of thousands of parameters per page."""
-        T, M, S, G = SupportTicketRow, SupportMessageRow, SupportStatusChangeRow, SupportTicketTagRow
-        page = (
-            T.saleor_api_url == saleor_api_url,
-            tuple_(T.created_at, T.number) >= tuple_(*first),
-            tuple_(T.created_at, T.number) <= tuple_(*last),
+
+def _group_key(group_by: GroupBy, start: datetime, end: datetime, zone: tzinfo) -> ColumnElement[str]:
+    match group_by:
+        case GroupBy.ASSIGNEE:
+            return func.coalesce(_T.assignee, "")
+        case GroupBy.REASON:
+            return func.coalesce(_T.store_reason, _T.channel)
+        case GroupBy.WEEK:
+            # The team's weeks as ranges of instants: a zone's calendar is Python's, not the database's.
+            weeks = week_starts(start, end, zone)
+            before_next = [
+                (_T.created_at < begins, monday.isoformat())
+                for (monday, _), (_, begins) in zip(weeks, weeks[1:], strict=False)
+            ]
+            last = weeks[-1][0].isoformat()
+            return case(*before_next, else_=last) if before_next else literal(last)
+
+
+def _aggregates(now: datetime) -> list[ColumnElement[Any]]:
+    columns: list[ColumnElement[Any]] = [func.count().label("tickets")]
+    missed_any = []
+    for metric in Metric:
+        achieved, breached, due = (getattr(_T, f"{metric.value}_{part}") for part in ("achieved", "breached", "due_at"))
+        late = case((due < now, 1), else_=0)
+        columns += [
+            func.sum(achieved).label(f"{metric.value}_achieved"),
+            func.sum(breached + late).label(f"{metric.value}_missed"),
+        ]
+        missed_any += [breached > 0, due < now]
+    columns.append(func.sum(case((or_(*missed_any), 1), else_=0)).label("breached_tickets"))
+    for name, micros in _TIMES.items():
+        columns += [
+            func.count(micros).label(f"{name}_count"),
+            func.percentile_cont(float(MEDIAN)).within_group(micros).label(f"{name}_median"),
+            func.percentile_cont(float(P90)).within_group(micros).label(f"{name}_p90"),
+        ]
+    return columns
+
+
+def _duration(micros: float | None) -> timedelta | None:
+    return None if micros is None else timedelta(microseconds=round(micros))
+
+
+def _row(key: str, row: Any) -> ReportRow:
+    times = {
+        name: Times(
+            row._mapping[f"{name}_count"],
+            _duration(row._mapping[f"{name}_median"]),
+            _duration(row._mapping[f"{name}_p90"]),
         )
-        threads: dict[int, list[Message]] = {}
-        messages = await self._session.execute(
-            select(M.ticket_number, M.author, M.written_at)
-            .join(T, (T.saleor_api_url == M.saleor_api_url) & (T.number == M.ticket_number))
-            .where(*page, M.public.is_(True))
-            .order_by(M.ticket_number, M.position)
-        )
-        for number, author, written_at in messages:
-            threads.setdefault(number, []).append(Message(Author(author), "", "", True, written_at))
-        histories: dict[int, list[StatusChange]] = {}
-        changes = await self._session.execute(
-            select(S.ticket_number, S.status, S.changed_at)
-            .join(T, (T.saleor_api_url == S.saleor_api_url) & (T.number == S.ticket_number))
-            .where(*page)
-            .order_by(S.ticket_number, S.position)
-        )
-        for number, status, changed_at in changes:
-            histories.setdefault(number, []).append(StatusChange(Status(status), changed_at))
-        tags: dict[int, list[str]] = {}
-        for number, tag in await self._session.execute(
-            select(G.ticket_number, G.tag)
-            .join(T, (T.saleor_api_url == G.saleor_api_url) & (T.number == G.ticket_number))
-            .where(*page)
-        ):
-            tags.setdefault(number, []).append(tag)
-        return threads, histories, tags
+        for name in _TIMES
+    }
+    return ReportRow(
+        key=key,
+        tickets=row.tickets,
+        first_reply=times["first_reply"],
+        resolution=times["resolution"],
+        attainment={
+            metric: Attainment(
+                int(row._mapping[f"{metric.value}_achieved"] or 0), int(row._mapping[f"{metric.value}_missed"] or 0)
+            )
+            for metric in Metric
+        },
+        breached_tickets=int(row.breached_tickets or 0),
+    )

@@ -24,7 +24,7 @@ from app.domain.inventory.landed_cost import (
     landed_cost_moves,
 )
 from app.domain.inventory.method import LIFO_NOTICE, CostingPolicy, Method
-from app.domain.inventory.move import PHASE, InvalidMove, LayerTake, Move, MoveKind, sort_key
+from app.domain.inventory.move import PHASE, STOCKING_KINDS, InvalidMove, LayerTake, Move, MoveKind, sort_key
 from app.domain.inventory.pool import (
     UNIT_COST_PLACES,
     CostPool,
@@ -83,6 +83,7 @@ __all__ = [
     "Method",
     "Move",
     "MoveKind",
+    "STOCKING_KINDS",
     "Period",
     "PeriodMargin",
     "Posting",

@@ -42,6 +42,9 @@ _INCOMING = frozenset(
 _OUTGOING = frozenset(
     {MoveKind.ISSUE, MoveKind.RETURN_TO_SUPPLIER, MoveKind.ADJUSTMENT_OUT, MoveKind.TRANSFER_OUT},
 )
+# Moves that say the store keeps a pool's stock in the ledger: goods received, counted or moved in. A
+# customer return only brings back what left; a pool with none of these is valued from Saleor's cost price.
+STOCKING_KINDS = frozenset({MoveKind.RECEIPT, MoveKind.ADJUSTMENT_IN, MoveKind.TRANSFER_IN})
 
 # Order of moves at the same instant: a method change first (it governs the instant), count
 # gains before other incoming moves (bigcapital's rule), receipts and returns before anything

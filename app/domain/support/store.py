@@ -36,6 +36,14 @@ def store_ticket_key(order_id: SaleorId, reason: StoreReason) -> str:
     return f"{reason.value}:{order_id}"
 
 
+def store_key_order(key: str) -> SaleorId:
+    """The order a store ticket's key (``store_ticket_key``) names."""
+    _, colon, order_id = key.partition(":")
+    if not colon or not order_id:
+        raise ValueError(f"not a store ticket's key: {key!r}")
+    return SaleorId(order_id)
+
+
 def reason_tag(reason: StoreReason) -> str:
     return f"store-{reason.value.replace('_', '-')}"
 

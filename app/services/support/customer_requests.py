@@ -20,7 +20,8 @@ from app.domain.ids import SaleorApiUrl
 from app.domain.support.model import Channel
 from app.domain.support.ticket import Requester, Ticket, open_ticket
 from app.services.input_problems import InputProblem
-from app.services.ports import Clock, OrderLookup, TicketStore
+from app.services.ports import Clock, OrderLookup, SettingsStore, SlaTicketStore
+from app.services.support.desk import add_ticket
 
 MAX_EMAIL_CHARS = 254  # RFC 5321's longest path
 MAX_ORDER_NUMBER_DIGITS = 18
@@ -116,9 +117,11 @@ async def open_customer_request(
     request: CustomerRequest,
     *,
     orders: OrderLookup,
-    tickets: TicketStore,
+    tickets: SlaTicketStore,
+    settings: SettingsStore,
     clock: Clock,
 ) -> RequestOpened | OrderNotMatched:
+    now = clock.now()
     order = await orders.order_by_number(request.order_number)
     if order is None or order.email is None or _same_address(order.email) != _same_address(request.email):
         return OrderNotMatched()
@@ -128,8 +131,8 @@ async def open_customer_request(
         subject=request.subject or f"Order {order.number}",
         description=request.message,
         channel=Channel.WEB_FORM,
-        now=clock.now(),
+        now=now,
         order_ids=(order.order_id,),
     )
-    await tickets.add(saleor_api_url, ticket)
+    await add_ticket(tickets, settings, saleor_api_url, ticket, now)
     return RequestOpened(ticket)

@@ -13,6 +13,7 @@ from datetime import datetime
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.support.model import Priority, StoreReason
+from app.domain.support.reports import ticket_measures
 from app.domain.support.sla import TicketSla, measure_sla, select_policy
 from app.domain.support.store import open_store_ticket, store_ticket_key
 from app.domain.support.ticket import (
@@ -28,7 +29,7 @@ from app.domain.support.ticket import (
     TicketRefused,
     apply_ticket_event,
 )
-from app.services.ports import SettingsStore, SupportDesk
+from app.services.ports import SettingsStore, SlaTicketStore, SupportDesk
 from app.services.settings import SECTIONS, read_settings
 from app.services.support.model import NO_SLA, SlaDue, UnknownTicket
 from app.services.support.settings import SupportConfiguration, SupportSettings
@@ -69,15 +70,19 @@ class DeskChange:
 
 
 async def _keep_sla(
-    desk: SupportDesk, configuration: SupportConfiguration, url: SaleorApiUrl, ticket: Ticket, now: datetime
+    desk: SlaTicketStore, configuration: SupportConfiguration, url: SaleorApiUrl, ticket: Ticket, now: datetime
 ) -> TicketSla | None:
-    sla = ticket_sla(configuration, ticket, now)
-    await desk.set_sla(url, ticket.id, sla_due(sla))
+    """Keep the ticket's SLA due and its report measures, in the hours of the policy that applies (the team's
+    without one), as they stand after this change."""
+    policy = select_policy(configuration.policies, ticket)
+    sla = None if policy is None else measure_sla(ticket, policy, now, warn_before=configuration.warn_before)
+    hours = configuration.hours if policy is None else policy.hours
+    await desk.set_sla(url, ticket.id, sla_due(sla), ticket_measures(ticket, hours, sla))
     return sla
 
 
 async def add_ticket(
-    desk: SupportDesk,
+    desk: SlaTicketStore,
     settings: SettingsStore,
     url: SaleorApiUrl,
     ticket: Ticket,
@@ -93,7 +98,7 @@ async def add_ticket(
 
 
 async def act(
-    desk: SupportDesk,
+    desk: SlaTicketStore,
     settings: SettingsStore,
     url: SaleorApiUrl,
     ticket_id: TicketId,

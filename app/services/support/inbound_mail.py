@@ -24,15 +24,16 @@ from app.domain.ids import SaleorApiUrl
 from app.domain.support.model import Channel
 from app.domain.support.ticket import (
     CustomerReplied,
+    Notification,
     Requester,
     Status,
     Ticket,
-    apply_ticket_event,
     open_follow_up,
     open_ticket,
 )
 from app.services.input_problems import InputProblem
-from app.services.ports import Clock, TicketStore
+from app.services.ports import Clock, SettingsStore, SlaTicketStore
+from app.services.support.desk import act, add_ticket
 from app.services.support.mail import ticket_of_reply_address
 
 FRESH_FOR = timedelta(minutes=10)
@@ -122,10 +123,12 @@ def read_mailgun_message(fields: Mapping[str, str]) -> InboundMail | tuple[Input
 
 @dataclass(frozen=True, slots=True)
 class MailThreaded:
-    """The customer's reply, in ``ticket``; ``follow_up`` when it had to open a follow-up of a closed one."""
+    """The customer's reply, in ``ticket``; ``follow_up`` when it had to open a follow-up of a closed one.
+    ``notifications``: whom to tell (the assignee hears the customer wrote)."""
 
     ticket: Ticket
     follow_up: bool = False
+    notifications: tuple[Notification, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +137,13 @@ class MailOpened:
 
 
 async def receive_mail(
-    url: SaleorApiUrl, mail: InboundMail, *, tickets: TicketStore, secret: str, clock: Clock
+    url: SaleorApiUrl,
+    mail: InboundMail,
+    *,
+    tickets: SlaTicketStore,
+    settings: SettingsStore,
+    secret: str,
+    clock: Clock,
 ) -> MailThreaded | MailOpened:
     now = clock.now()
     ticket_id = ticket_of_reply_address(secret, url, mail.recipient)
@@ -148,13 +157,13 @@ async def receive_mail(
             channel=Channel.EMAIL,
             now=now,
         )
-        await tickets.add(url, opened)
+        await add_ticket(tickets, settings, url, opened, now)
         return MailOpened(opened)
     if ticket.status is Status.CLOSED:
         follow_up = open_follow_up(ticket, await tickets.next_id(url), body=mail.text, now=now)
-        await tickets.add(url, follow_up)
+        await add_ticket(tickets, settings, url, follow_up, now)
         return MailThreaded(follow_up, follow_up=True)
     # A clock behind the ticket's last change (another process's) must not refuse the customer's answer.
-    replied, _ = apply_ticket_event(ticket, CustomerReplied(mail.text), max(now, ticket.updated_at or now))
-    await tickets.save(url, replied)
-    return MailThreaded(replied)
+    at = max(now, ticket.updated_at or now)
+    replied = await act(tickets, settings, url, ticket.id, CustomerReplied(mail.text), at)
+    return MailThreaded(replied.ticket, notifications=replied.notifications)

@@ -5,8 +5,9 @@ The reply address is ``support+<ticket>-<mac>@<reply domain>``: ``mac`` is an HM
 ticket id under the app's secret key, so an answer finds its ticket with no table of addresses, and
 nobody can write into a ticket by guessing its number.
 
-A reply's e-mail is kept as an effect in the transaction that records the reply (``queue_reply``) and
-sent by the effects dispatcher (``deliver_reply``), never inside a transaction: a slow or failing mail
+A reply's e-mail is kept as an effect in the transaction that records the reply (``queue_reply``), as is an
+assignee's notice (``queue_notices``: the ticket is theirs now, or its customer wrote), and sent by the
+effects dispatcher (``deliver_mail``), never inside a transaction: a slow or failing mail
 server cannot hold or roll back the reply, and a mail that does not go out is retried with the
 dispatcher's backoff and shown with the other failed effects on the Order processing page.
 """
@@ -17,7 +18,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_string
@@ -25,15 +26,18 @@ from email.message import EmailMessage
 from email.policy import default
 from email.utils import formataddr, make_msgid
 from typing import Any, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.domain.ids import SaleorApiUrl, SaleorId
-from app.domain.support.ticket import Message, Requester, Ticket, TicketId
+from app.domain.ids import AppId, SaleorApiUrl, SaleorId
+from app.domain.support.ticket import Message, Notification, NotificationKind, Requester, Ticket, TicketId
 from app.security import SecretCipher, SecretDecryptionError
 from app.services.input_problems import InputProblem
 from app.services.pipeline import EffectKind, EffectOutbox, NewEffect
 from app.services.ports import Clock, MailNotSent, MailSender, SettingsChange, SettingsStore, SmtpServer
+from app.services.settings import SECTIONS, read_settings
+from app.services.support.settings import SupportSettings
 
 SECTION = "support_mail"
 # A reply's effect is ordered per ticket, not per order: its "order" is this prefix and the ticket id.
@@ -246,11 +250,87 @@ async def queue_reply(
     return ReplyQueued(str(message["Message-ID"]), queued)
 
 
-async def deliver_reply(
+# What an assignee hears about, and the line their e-mail opens with.
+_NOTICES: dict[NotificationKind, str] = {
+    NotificationKind.ASSIGNED: "Ticket #{id} is assigned to you.",
+    NotificationKind.CUSTOMER_REPLIED: "{requester} wrote in ticket #{id}, assigned to you:",
+    NotificationKind.CAUSE_CLEARED: "The reason the store opened ticket #{id} is over; its conversation is yours:",
+}
+
+
+def dashboard_address(configured: str | None, url: SaleorApiUrl) -> str:
+    """Where the team opens the Saleor dashboard: as set, or Saleor's default (the API's host, /dashboard/)."""
+    if configured:
+        return configured
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/dashboard/", "", ""))
+
+
+def ticket_link(dashboard: str, app_id: AppId, ticket_id: TicketId) -> str:
+    """The ticket in the dashboard: the app's Support page, which opens the ticket its query names (the
+    dashboard hands its own query to the app's page)."""
+    return f"{dashboard.rstrip('/')}/apps/{quote(app_id, safe='')}/app/support?ticket={quote(ticket_id, safe='')}"
+
+
+def compose_notice(
+    ticket: Ticket, notification: Notification, *, settings: SupportMailSettings, link: str
+) -> EmailMessage:
+    """The e-mail telling an assignee about their ticket: no reply address (an answer must not reach the
+    customer's thread), marked automatic so that mailboxes do not answer it."""
+    message = EmailMessage()
+    message["From"] = formataddr((settings.from_name, settings.from_address))
+    message["To"] = notification.recipient
+    message["Subject"] = f"[#{ticket.id}] {_one_line(ticket.subject)}"
+    message["Message-ID"] = make_msgid(domain=settings.reply_domain)
+    message["Auto-Submitted"] = "auto-generated"
+    lines = [_NOTICES[notification.kind].format(id=ticket.id, requester=ticket.requester.email), ""]
+    if notification.message is not None:
+        lines += [notification.message.body, ""]
+    lines.append(f"Open it in the Saleor dashboard: {link}")
+    message.set_content("\n".join(lines))
+    return message
+
+
+async def queue_notices(
+    url: SaleorApiUrl,
+    ticket: Ticket,
+    notifications: Sequence[Notification],
+    *,
+    outbox: EffectOutbox,
+    settings: SettingsStore,
+    app_id: AppId,
+    now: datetime,
+    actor: str | None = None,
+) -> ReplyNotQueued | None:
+    """Keep the e-mail of each notification to the ticket's assignee as an effect, in the transaction of the
+    change that caused it; none for what ``actor`` did themselves, none when the store's Support settings
+    turn them off. The reason, when some could not be queued because support mail is not set."""
+    wanted = [n for n in notifications if n.kind in _NOTICES and n.recipient != actor]
+    if not wanted:
+        return None
+    support = await read_settings(settings, url, SECTIONS["support"])
+    assert isinstance(support, SupportSettings)
+    if not support.notify_assignees:
+        return None
+    configured = await mail_settings(settings, url)
+    if configured is None:
+        return ReplyNotQueued("support mail has no SMTP server set (Support · E-mail)")
+    link = ticket_link(dashboard_address(support.dashboard_url, url), app_id, ticket.id)
+    changed = (ticket.updated_at or ticket.created_at).isoformat()
+    for notification in wanted:
+        mail = compose_notice(ticket, notification, settings=configured, link=link)
+        effect = NewEffect(SaleorId(f"{TICKET_KEY}{ticket.id}"), EffectKind.SUPPORT_NOTICE, {"mail": mail.as_string()})
+        # One e-mail per change and recipient: the same change decided again names the same effect.
+        key = f"support-notice:{ticket.id}:{notification.kind.value}:{notification.recipient}:{changed}"
+        await outbox.add(url, key, effect, now)
+    return None
+
+
+async def deliver_mail(
     payload: Mapping[str, Any], configured: SupportMailSettings | None, *, sender: MailSender, cipher: SecretCipher
 ) -> str:
-    """Send a queued reply through the store's SMTP server as it is set now (a corrected password
-    applies to replies waiting for a retry); ``MailNotSent`` when it did not go out."""
+    """Send a queued reply or notice through the store's SMTP server as it is set now (a corrected password
+    applies to mail waiting for a retry); ``MailNotSent`` when it did not go out."""
     if configured is None:
         raise MailNotSent("support mail has no SMTP server set (Support · E-mail)")
     message = message_from_string(payload["mail"], policy=default)

@@ -1,5 +1,6 @@
-"""Support reports: the tickets created in a period of days in the team's time zone, each measured under the SLA
-policy it matches now, grouped per week, assignee or reason (``app.domain.support.reports``)."""
+"""Support reports: the tickets created in a period of days in the team's time zone, as the desk measured them at
+their latest change (under the SLA policy they matched then), grouped per week, assignee or reason
+(``app.domain.support.reports``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from app.domain.ids import SaleorApiUrl
-from app.domain.support.reports import GroupBy, MeasuredTicket, SupportReport, measure_ticket, summarize, week_of
-from app.domain.support.sla import select_policy
+from app.domain.support.reports import GroupBy, SupportReport, week_of
 from app.services.ports import SettingsStore, SupportReportSource
 from app.services.support.desk import support_configuration
 
@@ -57,13 +57,8 @@ async def support_report(
     now: datetime,
 ) -> PeriodReport:
     """The report of the tickets created in ``period`` (the recent weeks when None), measured at ``now``."""
-    configuration = await support_configuration(settings, url)
-    hours = configuration.hours
+    hours = (await support_configuration(settings, url)).hours
     period = period or recent_weeks(now, hours.zone)
     start, end = period.bounds(hours.zone)
-    measured: list[MeasuredTicket] = []
-    async for page in source.tickets_created(url, start, end):
-        measured.extend(
-            measure_ticket(ticket, select_policy(configuration.policies, ticket), hours, now) for ticket in page
-        )
-    return PeriodReport(summarize(measured, group_by, hours.zone), period, hours.time_zone)
+    report = await source.report(url, start, end, group_by, hours.zone, now)
+    return PeriodReport(report, period, hours.time_zone)

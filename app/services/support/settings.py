@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -31,6 +32,7 @@ from app.domain.support.sla import Conditions, Metric, SlaPolicy
 from app.domain.support.ticket import AUTO_CLOSE_AFTER, AUTO_CLOSE_LONGEST
 
 JSON_TEXT: dict[str, JsonValue] = {"widget": "json"}
+CHECKBOX: dict[str, JsonValue] = {"widget": "checkbox"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ITEM = ConfigDict(extra="forbid", frozen=True)
 
@@ -164,6 +166,20 @@ class SupportSettings(BaseModel):
         title="Warn before a breach (minutes)",
         description="A clock this close to its deadline is shown as a warning.",
     )
+    notify_assignees: bool = Field(
+        default=True,
+        title="E-mail assignees",
+        description="A person assigned a ticket, or whose ticket the customer answered, gets an e-mail with a "
+        "link to it (through the support mail's SMTP server).",
+        json_schema_extra=CHECKBOX,
+    )
+    dashboard_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        title="Saleor dashboard address",
+        description="Where your team opens the Saleor dashboard, for the links in those e-mails (e.g. "
+        "https://shop.example/dashboard/). Empty: the API's host with /dashboard/, as Saleor serves it.",
+    )
     _configuration: SupportConfiguration = PrivateAttr()
 
     @field_validator("hours", "policies", mode="before")
@@ -190,6 +206,19 @@ class SupportSettings(BaseModel):
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str):
             return value.strip().upper() or None
+        return value
+
+    @field_validator("dashboard_url", mode="before")
+    @classmethod
+    def _an_address(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} is not the address of a dashboard (http or https, no query)")
         return value
 
     @field_validator("hours")

@@ -20,6 +20,7 @@ from app.domain.ids import SaleorId, saleor_api_url
 from app.domain.installation import Installation
 from app.domain.money import Money
 from app.domain.support.model import Channel, Priority, StoreReason
+from app.domain.support.reports import TicketMeasures
 from app.domain.support.sla import Metric
 from app.domain.support.store import open_store_ticket, store_ticket_key
 from app.domain.support.ticket import (
@@ -152,7 +153,10 @@ async def test_the_inbox_lists_what_breaches_first_and_filters(tickets: SqlTicke
             ticket = _worked(ticket)
         await tickets.add(SHOP, ticket)
         await tickets.set_sla(
-            SHOP, ticket_id, SlaDue("Standard", due_at, None if due_at is None else Metric.FIRST_REPLY)
+            SHOP,
+            ticket_id,
+            SlaDue("Standard", due_at, None if due_at is None else Metric.FIRST_REPLY),
+            TicketMeasures(),
         )
 
     async def ids(**filters: object) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.support import SqlTicketStore
 from app.domain.installation import Installation
 from app.domain.support.model import Channel
@@ -20,10 +21,10 @@ from app.domain.support.ticket import (
     Status,
     StatusSet,
     TicketEvent,
-    apply_ticket_event,
     open_ticket,
 )
 from app.runtime import Runtime
+from app.services.support.desk import act, add_ticket
 from tests.builders import SHOP_API_URL
 
 pytestmark = pytest.mark.usefixtures("installation")
@@ -33,8 +34,9 @@ HOUR = timedelta(hours=1)
 
 
 async def _keep(runtime: Runtime, created: datetime, channel: Channel, *steps: tuple[timedelta, TicketEvent]) -> None:
+    """A ticket opened and worked through the desk, which keeps its measures at every change."""
     async with runtime.sessions.begin() as session:
-        store = SqlTicketStore(session)
+        store, settings = SqlTicketStore(session), SqlSettingsStore(session)
         ticket = open_ticket(
             await store.next_id(SHOP_API_URL),
             requester=Requester("ann@example.com"),
@@ -43,10 +45,9 @@ async def _keep(runtime: Runtime, created: datetime, channel: Channel, *steps: t
             channel=channel,
             now=created,
         )
-        assert await store.add(SHOP_API_URL, ticket)
+        assert await add_ticket(store, settings, SHOP_API_URL, ticket, created)
         for offset, event in steps:
-            ticket, _ = apply_ticket_event(ticket, event, created + offset)
-        await store.save(SHOP_API_URL, ticket)
+            await act(store, settings, SHOP_API_URL, ticket.id, event, created + offset)
 
 
 @pytest.fixture

@@ -1,15 +1,21 @@
 import hashlib
 import hmac
+import json
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from app.api.support import store_ref
+from app.db.models import EffectRow
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl
 from app.domain.installation import Installation
 from app.domain.support.model import Channel
-from app.domain.support.ticket import Requester, Status, TicketId, open_ticket
+from app.domain.support.ticket import Assigned, Requester, Status, TicketId, apply_ticket_event, open_ticket
 from app.runtime import Runtime
 from app.services.support.mail import SupportMailSettings, change_mail_settings, reply_address
 from tests.conftest import FixedClock
@@ -72,6 +78,34 @@ class TestInboundMail:
         assert response.status_code == 200, response.text
         assert response.json() == {"ticket": "1042", "threaded": True, "followUpOf": None}
         assert tickets.tickets[URL][opened.id].thread[-1].body == "Thanks"
+
+    async def test_an_answer_in_an_assigned_ticket_is_e_mailed_to_its_assignee(
+        self, client: httpx.AsyncClient, tickets: InMemoryTicketStore, clock: FixedClock, runtime: Runtime
+    ) -> None:
+        opened = open_ticket(
+            TicketId("1042"),
+            requester=Requester("ada@example.com"),
+            subject="Where is my parcel?",
+            description="It is late.",
+            channel=Channel.WEB_FORM,
+            now=clock.now(),
+        )
+        assigned, _ = apply_ticket_event(opened, Assigned("grace@shop.example"), clock.now())
+        await tickets.add(URL, assigned)
+        address = reply_address(runtime.settings.resolve_secret_key(), URL, opened.id, "mail.shop.example")
+        response = await client.post(PATH, data=post(clock, recipient=address, **{"stripped-text": "Any news?"}))
+        assert response.status_code == 200, response.text
+        async with runtime.sessions() as session:
+            (payload,) = (
+                await session.scalars(select(EffectRow.payload).where(EffectRow.kind == "support_notice"))
+            ).all()
+        mail = message_from_string(json.loads(payload)["mail"], policy=default)
+        assert isinstance(mail, EmailMessage)
+        assert mail["To"] == "grace@shop.example"
+        text = mail.get_content()
+        assert "Any news?" in text
+        assert "https://shop.test/dashboard/apps/" in text
+        assert "/app/support?ticket=1042" in text
 
     async def test_mail_with_attachments_to_the_support_address_opens_a_ticket(
         self, client: httpx.AsyncClient, tickets: InMemoryTicketStore, clock: FixedClock

@@ -14,15 +14,17 @@ from app.domain.ids import SaleorId
 from app.domain.support.model import Channel, Priority, StoreReason
 from app.domain.support.reports import (
     Attainment,
+    ClockCounts,
     GroupBy,
     MeasuredTicket,
+    TicketMeasures,
     measure_ticket,
     percentile,
     summarize,
     ticket_reason,
     week_of,
 )
-from app.domain.support.sla import ClockState, Metric, SlaClock, SlaPolicy
+from app.domain.support.sla import ClockState, Metric, SlaPolicy
 from app.domain.support.store import open_store_ticket
 from app.domain.support.ticket import (
     AgentReplied,
@@ -45,6 +47,7 @@ NEW_YORK = HOURS.zone
 MONDAY_10 = datetime(2026, 10, 5, 10, tzinfo=NEW_YORK)
 TARGETS = {Priority.NORMAL: {Metric.FIRST_REPLY: 120, Metric.NEXT_REPLY: 240, Metric.RESOLUTION: 960}}
 POLICY = SlaPolicy("standard", TARGETS, HOURS)
+REPORT_AT = MONDAY_10 + timedelta(days=30)
 
 
 def run(ticket: Ticket, *steps: tuple[timedelta, TicketEvent]) -> Ticket:
@@ -66,8 +69,24 @@ def measured(
     resolution: timedelta | None = None,
     states: tuple[tuple[Metric, ClockState], ...] = (),
 ) -> MeasuredTicket:
-    clocks = tuple(SlaClock(metric, at, HOUR, at + HOUR, None, state) for metric, state in states)
-    return MeasuredTicket(at.astimezone(UTC), assignee, reason, first_reply, resolution, clocks)
+    """A ticket as the desk kept it; its clocks in ``states`` as a report at ``REPORT_AT`` sees them."""
+    clocks: dict[Metric, ClockCounts] = {}
+    for metric, state in states:
+        kept = clocks.get(metric, ClockCounts())
+        match state:
+            case ClockState.ACHIEVED:
+                kept = ClockCounts(kept.achieved + 1, kept.breached, kept.due_at)
+            case ClockState.BREACHED:  # stopped late, or still going past its deadline
+                kept = ClockCounts(kept.achieved, kept.breached, REPORT_AT - HOUR)
+            case ClockState.RUNNING:
+                kept = ClockCounts(kept.achieved, kept.breached, REPORT_AT + HOUR)
+        clocks[metric] = kept
+    return MeasuredTicket(at.astimezone(UTC), assignee, reason, TicketMeasures(first_reply, resolution, clocks))
+
+
+def clocks(ticket: MeasuredTicket, now: datetime) -> list[tuple[Metric, int, int]]:
+    """(metric, achieved, breached) of the ticket's clocks as a report at ``now`` counts them."""
+    return [(metric, *counts.decided(now)) for metric, counts in ticket.measures.clocks.items()]
 
 
 # Measuring one ticket
@@ -84,12 +103,12 @@ def test_first_reply_and_resolution_are_counted_in_business_hours() -> None:
     )
     # Monday 12 October 2026 is Columbus Day, a US public holiday: only Friday's last hour counts.
     result = measure_ticket(ticket, POLICY, HOURS, ticket.created_at + timedelta(days=5))
-    assert result.first_reply == HOUR
-    assert result.resolution == HOUR
+    assert result.measures.first_reply == HOUR
+    assert result.measures.resolution == HOUR
     assert result.assignee == "agent@shop.test"
-    assert [(clock.metric, clock.state) for clock in result.clocks] == [
-        (Metric.FIRST_REPLY, ClockState.ACHIEVED),
-        (Metric.RESOLUTION, ClockState.ACHIEVED),
+    assert clocks(result, ticket.created_at + timedelta(days=30)) == [
+        (Metric.FIRST_REPLY, 1, 0),
+        (Metric.RESOLUTION, 1, 0),
     ]
 
 
@@ -104,25 +123,25 @@ def test_pending_and_on_hold_time_is_not_counted() -> None:
         (6 * HOUR, AgentReplied("agent@shop.test", "Done", Status.SOLVED)),
     )
     result = measure_ticket(ticket, POLICY, HOURS, ticket.created_at + 7 * HOUR)
-    assert result.first_reply == 3 * HOUR
-    assert result.resolution == 3 * HOUR
+    assert result.measures.first_reply == 3 * HOUR
+    assert result.measures.resolution == 3 * HOUR
 
 
 def test_a_ticket_without_a_reply_has_no_first_reply_time_and_a_clock_breached_once_late() -> None:
     ticket = opened()
-    early = measure_ticket(ticket, POLICY, HOURS, ticket.created_at + HOUR)
-    assert early.first_reply is None
-    assert early.resolution is None
-    assert early.clocks[0].state is ClockState.RUNNING
-    late = measure_ticket(ticket, POLICY, HOURS, ticket.created_at + 3 * HOUR)
-    assert late.clocks[0].state is ClockState.BREACHED
+    kept = measure_ticket(ticket, POLICY, HOURS, ticket.created_at)  # as the desk kept it when it was opened
+    assert kept.measures.first_reply is None
+    assert kept.measures.resolution is None
+    assert kept.measures.counts(Metric.FIRST_REPLY) == ClockCounts(0, 0, ticket.created_at + 2 * HOUR)
+    assert clocks(kept, ticket.created_at + HOUR)[0] == (Metric.FIRST_REPLY, 0, 0), "not decided yet"
+    assert clocks(kept, ticket.created_at + 3 * HOUR)[0] == (Metric.FIRST_REPLY, 0, 1), "missed, though unchanged"
 
 
 def test_a_ticket_solved_without_a_reply_has_a_resolution_time_but_no_first_reply_time() -> None:
     ticket = run(opened(), (timedelta(0), Assigned("a@shop.test")), (30 * MINUTE, StatusSet(Status.SOLVED)))
     result = measure_ticket(ticket, POLICY, HOURS, ticket.created_at + HOUR)
-    assert result.first_reply is None
-    assert result.resolution == 30 * MINUTE
+    assert result.measures.first_reply is None
+    assert result.measures.resolution == 30 * MINUTE
 
 
 def test_a_reopened_ticket_stood_still_while_it_was_solved() -> None:
@@ -134,15 +153,15 @@ def test_a_reopened_ticket_stood_still_while_it_was_solved() -> None:
         (4 * HOUR, AgentReplied("a@shop.test", "Now fixed", Status.SOLVED)),
     )
     result = measure_ticket(ticket, POLICY, HOURS, ticket.created_at + 5 * HOUR)
-    assert result.first_reply == HOUR
-    assert result.resolution == 2 * HOUR
+    assert result.measures.first_reply == HOUR
+    assert result.measures.resolution == 2 * HOUR
 
 
 def test_without_a_policy_times_use_the_teams_hours_and_there_are_no_clocks() -> None:
     ticket = run(opened(datetime(2026, 10, 6, 16, tzinfo=NEW_YORK)), (18 * HOUR, AgentReplied("a@shop.test", "Hi")))
     result = measure_ticket(ticket, None, HOURS, ticket.created_at + 20 * HOUR)
-    assert result.first_reply == 2 * HOUR  # 16-17 on Tuesday, 9-10 on Wednesday
-    assert result.clocks == ()
+    assert result.measures.first_reply == 2 * HOUR  # 16-17 on Tuesday, 9-10 on Wednesday
+    assert result.measures.clocks == {}
 
 
 def test_the_reason_is_the_stores_or_the_channel() -> None:
@@ -202,7 +221,7 @@ def test_a_weekly_report_has_a_row_per_week_in_order_and_a_total() -> None:
         measured(at=datetime(2026, 10, 11, 23, 30, tzinfo=NEW_YORK), first_reply=3 * HOUR),
         measured(at=MONDAY_10, first_reply=2 * HOUR, resolution=4 * HOUR),
     ]
-    report = summarize(tickets, GroupBy.WEEK, ZoneInfo("America/New_York"))
+    report = summarize(tickets, GroupBy.WEEK, ZoneInfo("America/New_York"), REPORT_AT)
     assert [(row.key, row.tickets) for row in report.rows] == [("2026-10-05", 2), ("2026-10-12", 1)]
     first_week = report.rows[0]
     assert first_week.first_reply.count == 2
@@ -213,7 +232,7 @@ def test_a_weekly_report_has_a_row_per_week_in_order_and_a_total() -> None:
     assert report.total.first_reply.median == 2 * HOUR
     assert report.total.first_reply.p90 == timedelta(hours=2, minutes=48)
     # The same tickets weekly in UTC: the Sunday-night one is a Monday there.
-    in_utc = summarize(tickets, GroupBy.WEEK, UTC)
+    in_utc = summarize(tickets, GroupBy.WEEK, UTC, REPORT_AT)
     assert [(row.key, row.tickets) for row in in_utc.rows] == [("2026-10-05", 1), ("2026-10-12", 2)]
 
 
@@ -227,7 +246,7 @@ def test_attainment_and_breaches_per_assignee_with_the_unassigned_last() -> None
         measured(states=((Metric.FIRST_REPLY, ClockState.RUNNING), (Metric.RESOLUTION, ClockState.PAUSED))),
         measured(assignee="al@shop.test", states=((Metric.NEXT_REPLY, breached), (Metric.NEXT_REPLY, achieved))),
     ]
-    report = summarize(tickets, GroupBy.ASSIGNEE, UTC)
+    report = summarize(tickets, GroupBy.ASSIGNEE, UTC, REPORT_AT)
     assert [row.key for row in report.rows] == ["al@shop.test", "bo@shop.test", ""]
     al, bo, nobody = report.rows
     assert al.attainment[Metric.FIRST_REPLY] == Attainment(1, 0)
@@ -249,7 +268,9 @@ def test_a_missed_first_reply_fails_the_ticket_even_when_resolved_in_time() -> N
         (timedelta(0), Assigned("a@shop.test")),
         (3 * HOUR, AgentReplied("a@shop.test", "Sorry for the wait", Status.SOLVED)),
     )
-    report = summarize([measure_ticket(ticket, POLICY, HOURS, ticket.created_at + 4 * HOUR)], GroupBy.REASON, UTC)
+    report = summarize(
+        [measure_ticket(ticket, POLICY, HOURS, ticket.created_at + 4 * HOUR)], GroupBy.REASON, UTC, REPORT_AT
+    )
     (row,) = report.rows
     assert row.key == "email"
     assert row.attainment[Metric.FIRST_REPLY] == Attainment(0, 1)
@@ -259,9 +280,9 @@ def test_a_missed_first_reply_fails_the_ticket_even_when_resolved_in_time() -> N
 
 def test_reasons_are_grouped_by_name_and_an_empty_report_has_an_empty_total() -> None:
     tickets = [measured(reason="web_form"), measured(reason="held_for_review"), measured(reason="web_form")]
-    report = summarize(tickets, GroupBy.REASON, UTC)
+    report = summarize(tickets, GroupBy.REASON, UTC, REPORT_AT)
     assert [(row.key, row.tickets) for row in report.rows] == [("held_for_review", 1), ("web_form", 2)]
-    empty = summarize([], GroupBy.WEEK, UTC)
+    empty = summarize([], GroupBy.WEEK, UTC, REPORT_AT)
     assert empty.rows == ()
     assert empty.total.tickets == 0
     assert empty.total.first_reply.median is None
@@ -269,6 +290,6 @@ def test_reasons_are_grouped_by_name_and_an_empty_report_has_an_empty_total() ->
 
 def test_summarize_reads_the_tickets_once() -> None:
     """A generator of measured tickets (as the service streams them) is enough."""
-    report = summarize((measured(first_reply=HOUR) for _ in range(3)), GroupBy.WEEK, UTC)
+    report = summarize((measured(first_reply=HOUR) for _ in range(3)), GroupBy.WEEK, UTC, REPORT_AT)
     assert report.total.tickets == 3
     assert report.rows[0].tickets == 3

@@ -15,6 +15,7 @@ from app.services.support.customer_requests import (
     read_customer_request,
 )
 from tests.conftest import FixedClock
+from tests.fakes.in_memory import InMemorySettingsStore
 from tests.fakes.support import FakeOrderLookup, InMemoryTicketStore
 
 URL = SaleorApiUrl("https://shop.test/graphql/")
@@ -69,7 +70,12 @@ class TestReadCustomerRequest:
 class TestOpenCustomerRequest:
     async def open(self, request: CustomerRequest, tickets: InMemoryTicketStore) -> RequestOpened | OrderNotMatched:
         return await open_customer_request(
-            URL, request, orders=FakeOrderLookup(ORDER), tickets=tickets, clock=FixedClock(NOW)
+            URL,
+            request,
+            orders=FakeOrderLookup(ORDER),
+            tickets=tickets,
+            settings=InMemorySettingsStore(),
+            clock=FixedClock(NOW),
         )
 
     async def test_a_matching_order_and_email_open_a_web_form_ticket_on_the_order(self) -> None:
@@ -78,6 +84,8 @@ class TestOpenCustomerRequest:
         assert isinstance(outcome, RequestOpened)
         (kept,) = tickets.all(URL)
         assert kept == outcome.ticket
+        due, _ = tickets.slas[(URL, kept.id)]
+        assert due.policy == "Standard", "kept with its SLA, as the desk keeps every ticket"
         assert (kept.channel, kept.status, kept.created_at) == (Channel.WEB_FORM, Status.NEW, NOW)
         assert kept.requester.email == "Ada@Example.com"
         assert kept.requester.customer_id == "VXNlcjo3"
@@ -114,6 +122,7 @@ class TestOpenCustomerRequest:
             CustomerRequest("1042", "ada@example.com", "", "Hi"),
             orders=FakeOrderLookup(OrderContact(ORDER.order_id, "1042", None, None)),
             tickets=tickets,
+            settings=InMemorySettingsStore(),
             clock=FixedClock(NOW),
         )
         assert outcome == OrderNotMatched()

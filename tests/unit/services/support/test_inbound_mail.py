@@ -10,6 +10,8 @@ from app.domain.support.ticket import (
     AgentReplied,
     Assigned,
     Author,
+    Notification,
+    NotificationKind,
     Requester,
     SolvedTicketClosed,
     Status,
@@ -30,6 +32,7 @@ from app.services.support.inbound_mail import (
 )
 from app.services.support.mail import reply_address
 from tests.conftest import FixedClock
+from tests.fakes.in_memory import InMemorySettingsStore
 from tests.fakes.support import InMemoryTicketStore
 
 URL = SaleorApiUrl("https://shop.test/graphql/")
@@ -119,14 +122,17 @@ def ticket(status: Status = Status.PENDING) -> Ticket:
 class TestReceiveMail:
     async def receive(self, tickets: InMemoryTicketStore, recipient: str) -> MailThreaded | MailOpened:
         mail = InboundMail(recipient, "ada@example.com", "Re: [#1042] Where is my parcel?", "Still nothing.")
-        return await receive_mail(URL, mail, tickets=tickets, secret=SECRET, clock=FixedClock(NOW))
+        return await receive_mail(
+            URL, mail, tickets=tickets, settings=InMemorySettingsStore(), secret=SECRET, clock=FixedClock(NOW)
+        )
 
     async def test_an_answer_to_the_reply_address_reopens_its_ticket(self) -> None:
         tickets = InMemoryTicketStore()
         await tickets.add(URL, ticket(Status.PENDING))
         outcome = await self.receive(tickets, reply_address(SECRET, URL, TicketId("1042"), "mail.shop.example"))
-        assert outcome == MailThreaded(tickets.tickets[URL][TicketId("1042")])
         kept = tickets.tickets[URL][TicketId("1042")]
+        told = Notification(NotificationKind.CUSTOMER_REPLIED, TicketId("1042"), "grace", kept.thread[-1])
+        assert outcome == MailThreaded(kept, notifications=(told,)), "the assignee hears the customer wrote"
         assert kept.status is Status.OPEN
         assert (kept.thread[-1].author, kept.thread[-1].body) == (Author.CUSTOMER, "Still nothing.")
         assert len(tickets.all(URL)) == 1

@@ -2,10 +2,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.domain.ids import SaleorApiUrl
+from app.domain.ids import AppId, SaleorApiUrl
 from app.domain.support.model import Channel
 from app.domain.support.ticket import (
     AgentReplied,
+    Assigned,
+    CustomerReplied,
     NoteAdded,
     Requester,
     Ticket,
@@ -16,14 +18,17 @@ from app.domain.support.ticket import (
 from app.security import SecretCipher
 from app.services.pipeline import EffectKind
 from app.services.ports import MailNotSent
+from app.services.settings import SECTIONS, change_settings
 from app.services.support.mail import (
     SECTION,
     ReplyNotQueued,
     ReplyQueued,
     SupportMailSettings,
     change_mail_settings,
-    deliver_reply,
+    dashboard_address,
+    deliver_mail,
     mail_settings,
+    queue_notices,
     queue_reply,
     reply_address,
     ticket_of_reply_address,
@@ -153,7 +158,7 @@ class TestQueueAndDeliverReply:
         assert len(outbox.stored) == 1
 
         sender = FakeMailSender()
-        outcome = await deliver_reply(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
+        outcome = await deliver_mail(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
         assert outcome == "e-mailed to ada@example.com"
         ((server, message),) = sender.sent
         assert (server.host, server.port, server.security, server.password) == (
@@ -185,7 +190,7 @@ class TestQueueAndDeliverReply:
         sender = FakeMailSender()
         sender.refuse = "smtp.shop.example:587 did not take the message: 535 bad credentials"
         with pytest.raises(MailNotSent, match="535 bad credentials"):
-            await deliver_reply(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
+            await deliver_mail(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
 
     async def test_a_password_kept_under_another_key_is_asked_for_again(self) -> None:
         settings, ticket = await self.setup()
@@ -195,7 +200,7 @@ class TestQueueAndDeliverReply:
         settings.values[(URL, SECTION)]["password_encrypted"] = SecretCipher("another-key").encrypt("s3cret")
         sender = FakeMailSender()
         with pytest.raises(MailNotSent, match="enter it again"):
-            await deliver_reply(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
+            await deliver_mail(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
         assert sender.sent == []
 
     async def test_an_internal_note_is_never_e_mailed(self) -> None:
@@ -203,3 +208,105 @@ class TestQueueAndDeliverReply:
         noted, _ = apply_ticket_event(ticket, NoteAdded("Grace", "Call the carrier"), NOW)
         with pytest.raises(ValueError, match="only a public reply"):
             await self.queue(settings, noted, ListOutbox())
+
+
+APP = AppId("QXBwOjE=")
+
+
+class TestAssigneeNotices:
+    async def setup(self) -> tuple[InMemorySettingsStore, Ticket]:
+        settings = InMemorySettingsStore()
+        await change_mail_settings(settings, URL, FORM, cipher=CIPHER, changed_by="ada", clock=FixedClock(NOW))
+        ticket = open_ticket(
+            TicketId("1042"),
+            requester=Requester("ada@example.com"),
+            subject="Where is my parcel?",
+            description="It is late.",
+            channel=Channel.WEB_FORM,
+            now=NOW,
+        )
+        return settings, ticket
+
+    async def test_the_new_assignee_gets_one_mail_linking_to_the_ticket_in_the_dashboard(self) -> None:
+        settings, ticket = await self.setup()
+        assigned, notifications = apply_ticket_event(ticket, Assigned("grace@shop.example"), NOW)
+        outbox = ListOutbox()
+        for _ in range(2):  # the same change decided again
+            assert (
+                await queue_notices(
+                    URL, assigned, notifications, outbox=outbox, settings=settings, app_id=APP, now=NOW, actor="ada"
+                )
+                is None
+            )
+        ((key, effect),) = outbox.stored.items()
+        assert key == f"support-notice:1042:assigned:grace@shop.example:{NOW.isoformat()}"
+        assert (effect.order_id, effect.kind) == ("ticket:1042", EffectKind.SUPPORT_NOTICE)
+
+        sender = FakeMailSender()
+        outcome = await deliver_mail(effect.payload, await mail_settings(settings, URL), sender=sender, cipher=CIPHER)
+        assert outcome == "e-mailed to grace@shop.example"
+        ((_, message),) = sender.sent
+        assert message["To"] == "grace@shop.example"
+        assert message["Subject"] == "[#1042] Where is my parcel?"
+        assert message["Reply-To"] is None, "an answer must not thread into the customer's ticket"
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message.get_content().splitlines() == [
+            "Ticket #1042 is assigned to you.",
+            "",
+            "Open it in the Saleor dashboard: https://shop.test/dashboard/apps/QXBwOjE%3D/app/support?ticket=1042",
+        ]
+
+    async def test_the_customer_s_words_reach_the_assignee(self) -> None:
+        settings, ticket = await self.setup()
+        assigned, _ = apply_ticket_event(ticket, Assigned("grace@shop.example"), NOW)
+        replied, notifications = apply_ticket_event(assigned, CustomerReplied("Any news?"), NOW)
+        outbox = ListOutbox()
+        await queue_notices(URL, replied, notifications, outbox=outbox, settings=settings, app_id=APP, now=NOW)
+        ((_, effect),) = outbox.stored.items()
+        body = effect.payload["mail"]
+        assert "ada@example.com wrote in ticket #1042, assigned to you:" in body
+        assert "Any news?" in body
+
+    async def test_nobody_is_mailed_about_what_they_did_themselves(self) -> None:
+        settings, ticket = await self.setup()
+        assigned, notifications = apply_ticket_event(ticket, Assigned("grace@shop.example"), NOW)
+        outbox = ListOutbox()
+        await queue_notices(
+            URL,
+            assigned,
+            notifications,
+            outbox=outbox,
+            settings=settings,
+            app_id=APP,
+            now=NOW,
+            actor="grace@shop.example",
+        )
+        assert outbox.stored == {}
+
+    async def test_a_store_that_turned_them_off_sends_none(self) -> None:
+        settings, ticket = await self.setup()
+        saved = await change_settings(
+            settings, URL, SECTIONS["support"], {"notify_assignees": False}, changed_by="ada", now=NOW
+        )
+        assert not hasattr(saved, "errors"), saved
+        assigned, notifications = apply_ticket_event(ticket, Assigned("grace@shop.example"), NOW)
+        outbox = ListOutbox()
+        await queue_notices(URL, assigned, notifications, outbox=outbox, settings=settings, app_id=APP, now=NOW)
+        assert outbox.stored == {}
+
+    async def test_without_support_mail_the_person_assigning_is_told_why(self) -> None:
+        _, ticket = await self.setup()
+        assigned, notifications = apply_ticket_event(ticket, Assigned("grace@shop.example"), NOW)
+        outbox = ListOutbox()
+        outcome = await queue_notices(
+            URL, assigned, notifications, outbox=outbox, settings=InMemorySettingsStore(), app_id=APP, now=NOW
+        )
+        assert outcome == ReplyNotQueued("support mail has no SMTP server set (Support · E-mail)")
+        assert outbox.stored == {}
+
+
+def test_the_dashboard_is_where_saleor_serves_it_unless_the_store_says_otherwise() -> None:
+    assert dashboard_address(None, SaleorApiUrl("https://api.shop.test:8443/graphql/")) == (
+        "https://api.shop.test:8443/dashboard/"
+    )
+    assert dashboard_address("https://admin.shop.test/", URL) == "https://admin.shop.test/"
