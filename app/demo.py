@@ -400,7 +400,7 @@ def _partner_calendar(partner: SimulatedPartner) -> dict[str, object]:
     }
 
 
-def _demo_shipping(catalogue: Catalogue, partners: tuple[SimulatedPartner, ...]) -> dict[str, object]:
+def _demo_shipping(catalogue: Catalogue, partners: tuple[SimulatedPartner, ...] = ()) -> dict[str, object]:
     """The roastery's shipping settings: every warehouse's calendar, what the channel promises and
     charges per level, its boxes and its product types' packed sizes."""
     weekdays = _WEEKDAYS
