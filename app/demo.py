@@ -16,6 +16,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -175,10 +176,7 @@ class RoutingTotals:
             replanned += any(line.startswith("re-planned without") for line in document["explanation"][:1])
         tracking = {number for partner in partners for number in partner.tracking_numbers}
         fulfilled = sum(
-            1
-            for order in orders
-            for fulfillment in order.fulfillments
-            if fulfillment.tracking_number in tracking and fulfillment.status is FulfillmentStatus.FULFILLED
+            1 for order in orders for fulfillment in order.fulfillments if fulfillment.tracking_number in tracking
         )
         refused = tuple(reason for partner in partners for reason in partner.refused)
         return cls(
@@ -306,16 +304,23 @@ class _Progress:
 
 
 class _DayClock:
-    """The day's time, the stand-in's, the partners' and the app's alike: the moment being played."""
+    """The day's time, the stand-in's, the partners' and the app's alike: the moment being played, and
+    once the day is played (``run_on``), that moment plus the time passed since, as on the wall."""
 
     def __init__(self, start: datetime) -> None:
         self.moment = start
+        self._running_since: float | None = None
 
     def __call__(self) -> datetime:
-        return self.moment
+        return self.now()
 
     def now(self) -> datetime:
-        return self.moment
+        if self._running_since is None:
+            return self.moment
+        return self.moment + timedelta(seconds=time.monotonic() - self._running_since)
+
+    def run_on(self) -> None:
+        self._running_since = time.monotonic()
 
 
 def prepare(options: DemoOptions) -> Settings:
@@ -633,8 +638,25 @@ async def run_demo(
         if options.serve and until is not None:
             print(f"\nOpen {summary.harness_url} to see the app inside a stand-in dashboard.", file=out)
             print("Press Ctrl-C to stop.", file=out)
-            await until()
+            clock.run_on()
+            answering = asyncio.create_task(_answer_while_serving(network, standin, to_app, options.app_url, clock))
+            try:
+                await until()
+            finally:
+                answering.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await answering
     return summary
+
+
+async def _answer_while_serving(
+    network: PartnerNetwork, standin: StandIn, to_app: httpx.AsyncClient, app_url: str, clock: _DayClock
+) -> None:
+    """While the demo serves, partners answer when their time comes and Saleor's events reach the app."""
+    while True:
+        await network.answer_due(to_app, app_url, clock.now())
+        await standin.deliver_pending()
+        await asyncio.sleep(1)
 
 
 async def _customer_writes(

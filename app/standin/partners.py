@@ -192,7 +192,7 @@ class PartnerNetwork:
     def __init__(self, clock: Clock, *, seed: int) -> None:
         self.partners: dict[str, SimulatedPartner] = {}
         self.clock = clock
-        self.rng = random.Random(f"partners:{seed}")
+        self.seed = f"partners:{seed}"
         self._queue: list[_Answer] = []
         self._sequence = itertools.count()
         self.asgi = Starlette(routes=[Route("/partners/{slug}/hand-offs", self._receive, methods=["POST"])])
@@ -240,13 +240,15 @@ class PartnerNetwork:
         return JSONResponse({"received": hand_off.id}, status_code=202)
 
     def _plan_answers(self, partner: SimulatedPartner, hand_off: HandOffReceived) -> None:
-        rng, now = self.rng, hand_off.received_at
+        # Drawn per hand-off, not in the order they arrive (an app may send several at once).
+        rng = random.Random(f"{self.seed}:{partner.slug}:{hand_off.order_number}:{sorted(hand_off.lines)}")
+        now = hand_off.received_at
         answered = now + timedelta(minutes=rng.randint(5, 40))
         if rng.random() < partner.rejects:
             self._add(answered, partner, hand_off, "reject", {"reason": rng.choice(_REJECTIONS)})
             return
         self._add(answered, partner, hand_off, "accept", {})
-        ships = self._ships_at(partner, hand_off, answered)
+        ships = self._ships_at(partner, hand_off, answered, rng)
         tracking = (
             "9400" + "".join(rng.choice(string.digits) for _ in range(18))
             if partner.carrier == "USPS"
@@ -260,13 +262,15 @@ class PartnerNetwork:
         }
         self._add(ships, partner, hand_off, "shipments", shipment)
 
-    def _ships_at(self, partner: SimulatedPartner, hand_off: HandOffReceived, accepted: datetime) -> datetime:
+    def _ships_at(
+        self, partner: SimulatedPartner, hand_off: HandOffReceived, accepted: datetime, rng: random.Random
+    ) -> datetime:
         ready = accepted + timedelta(hours=1)
         if partner.offers:
             # Its slowest SKU's handling days, as its feed says; one parcel in four leaves a day late.
             skus = {sku for _, sku, _ in hand_off.lines}
             days = max((o.handling_days for o in partner.offers if o.sku in skus), default=1)
-            days += self.rng.random() < 0.25
+            days += rng.random() < 0.25
             at = _at(ready.date() + timedelta(days=days), _MORNING, ready)
             return at if at >= ready else at + timedelta(days=1)
         if partner.next_day:

@@ -36,9 +36,9 @@ def _partners() -> tuple[Store, tuple[SimulatedPartner, ...]]:
     return store, partners
 
 
-def _hand_off(hand_off_id: str, sku: str = "BRW-KETL-1L") -> str:
+def _hand_off(hand_off_id: str, sku: str = "BRW-KETL-1L", number: int = 7) -> str:
     lines = [{"lineId": "T3JkZXJMaW5lOjE=", "sku": sku, "quantity": 2}]
-    return json.dumps({"handOffId": hand_off_id, "orderNumber": "7", "lines": lines, "shipTo": {}})
+    return json.dumps({"handOffId": hand_off_id, "orderNumber": str(number), "lines": lines, "shipTo": {}})
 
 
 async def _post(
@@ -123,7 +123,7 @@ async def test_red_stag_rejects_some_hand_offs_and_ships_the_others_the_next_mor
     network.join(partners)
     red_stag = partners[1]
     for number in range(12):
-        body = _hand_off(f"h{number}")
+        body = _hand_off(f"h{number}", number=number)
         assert (await _post(network, red_stag, body, signed_headers(red_stag.secret, body, NOON))).status_code == 202
 
     sent: list[tuple[str, datetime]] = []
@@ -168,3 +168,27 @@ async def test_the_supplier_ships_once_its_feeds_handling_days_have_passed() -> 
             await network.answer_due(http, APP, due)
     (at,) = shipped
     assert at.date() in (date(2026, 11, 26), date(2026, 11, 27))  # one day, or now and then a day late
+
+
+async def test_what_a_partner_answers_does_not_depend_on_the_order_hand_offs_arrive_in() -> None:
+    answers: list[dict[str, tuple[str, ...]]] = []
+    for order in (range(8), reversed(range(8))):
+        _, partners = _partners()
+        network = PartnerNetwork(Clock(), seed=7)
+        network.join(partners)
+        red_stag = partners[1]
+        for number in order:
+            body = _hand_off(f"h{number}", number=number)
+            await _post(network, red_stag, body, signed_headers(red_stag.secret, body, NOON))
+        sent: dict[str, tuple[str, ...]] = {}
+
+        def app(request: httpx.Request, sent: dict[str, tuple[str, ...]] = sent) -> httpx.Response:
+            hand_off, action = request.url.path.split("/")[-2:]
+            sent[hand_off] = (*sent.get(hand_off, ()), action, request.headers["X-Ops-Timestamp"])
+            return httpx.Response(200, json={})
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(app)) as http:
+            while (due := network.next_due()) is not None:
+                await network.answer_due(http, APP, due)
+        answers.append(sent)
+    assert answers[0] == answers[1]
