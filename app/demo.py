@@ -158,12 +158,14 @@ class RoutingTotals:
     by_source: dict[str, int]  # orders with units planned from each kind of source
     replanned: int  # orders planned again after a partner's rejection
     partners: tuple[PartnerTotals, ...]
-    partner_fulfilments: int  # Saleor fulfilments with a tracking number a partner confirmed
+    partner_fulfilments: int  # Saleor fulfilments the app created (orderFulfill) from partners' shipments
     unanswered: int  # partners' answers still to come when the demo stopped
     refused: tuple[str, ...]  # partners' answers the app refused, with its reason
 
     @classmethod
-    def of(cls, orders: list[Order], partners: tuple[SimulatedPartner, ...], unanswered: int) -> RoutingTotals:
+    def of(
+        cls, orders: list[Order], partners: tuple[SimulatedPartner, ...], unanswered: int, app_pk: int
+    ) -> RoutingTotals:
         by_source: Counter[str] = Counter()
         planned = replanned = 0
         for order in orders:
@@ -174,9 +176,12 @@ class RoutingTotals:
             planned += bool(document["plan"])
             by_source.update({entry["source"]["kind"] for entry in document["plan"]})
             replanned += any(line.startswith("re-planned without") for line in document["explanation"][:1])
-        tracking = {number for partner in partners for number in partner.tracking_numbers}
+        # Read from each order's history: a fulfilment refunded or returned since may be gone from the order.
         fulfilled = sum(
-            1 for order in orders for fulfillment in order.fulfillments if fulfillment.tracking_number in tracking
+            1
+            for order in orders
+            for event in order.events
+            if event.type == "FULFILLMENT_FULFILLED_ITEMS" and event.app_pk == app_pk
         )
         refused = tuple(reason for partner in partners for reason in partner.refused)
         return cls(
@@ -192,7 +197,7 @@ class RoutingTotals:
                 f"  {who:<22}{partner.received} handed off, {partner.accepted} accepted, "
                 f"{partner.rejected} rejected, {partner.shipped} shipped"
             )
-        yield f"Fulfilled by partners   {self.partner_fulfilments} Saleor fulfilments with their tracking numbers"
+        yield f"Fulfilled by partners   {self.partner_fulfilments} Saleor fulfilments made from their shipments"
         if self.unanswered:
             yield f"  {self.unanswered} partners' answers still to come"
         for reason in self.refused:
@@ -630,7 +635,7 @@ async def run_demo(
             awaiting_payment=held.get("awaiting_payment", 0),
             opening=opening,
             costing=CostingTotals.of(orders),
-            routing=RoutingTotals.of(orders, partners, network.waiting),
+            routing=RoutingTotals.of(orders, partners, network.waiting, installed.pk),
             tickets=await _tickets(runtime, url, orders),
             harness_url=f"{options.standin_url}/?page=/dashboard",
         )

@@ -109,10 +109,11 @@ def _partners_answered_through_the_callbacks(summary: DemoSummary, standin: Stan
     assert sum(p.rejected for p in routing.partners) == hand_offs.get("rejected", 0)
     assert sum(p.shipped for p in routing.partners) == len(shipments) == routing.partner_fulfilments > 0
     assert all(p.accepted + p.rejected == p.received for p in routing.partners)
-    # Each confirmed shipment became a Saleor fulfilment from that partner's warehouse, with its tracking number.
+    # Each confirmed shipment became a Saleor fulfilment from that partner's warehouse, with its tracking number
+    # (one refunded or returned since may have left the order, not its history).
     warehouse_ids = set(partners.values())
     from_partners = [f for o in standin.store.orders.values() for f in o.fulfillments if f.tracking_number in shipments]
-    assert len(from_partners) == len(shipments)
+    assert len(from_partners) <= len(shipments)
     assert all(to_global_id("Warehouse", f.warehouse_pk) in warehouse_ids for f in from_partners if f.warehouse_pk)
     # The plans written back are the app's, and a re-planned order says why.
     written = {
