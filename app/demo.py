@@ -566,11 +566,7 @@ async def run_demo(
 
         url = SaleorApiUrl(standin.api_url)
         catalogue = seed_store(standin.store, seed=options.seed, day=options.day)
-        network.join(
-            add_partners(
-                standin.store, {item.variant.sku: item.variant for item in catalogue.items if item.variant.sku}
-            )
-        )
+        network.join(add_partners(standin.store, catalogue))
         opening = await _opening_balance(runtime, url, clock())
         print(
             f"Opening balance taken from the stand-in's stock: {opening.booked} stock records, "

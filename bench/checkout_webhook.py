@@ -155,7 +155,7 @@ async def prepare_store(runtime: Runtime, signer: SaleorSigner) -> Catalogue:
     await seed(runtime.settings, signer, API_URL)
     store = Store()
     catalogue = seed_store(store, seed=7, day=datetime.now(UTC).date())
-    partners = add_partners(store, {item.variant.sku: item.variant for item in catalogue.items if item.variant.sku})
+    partners = add_partners(store, catalogue)
     url = SaleorApiUrl(API_URL)
     await _rate_tables(runtime, url, store.warehouses.values())
     await _shipping_settings(runtime, url, catalogue, partners, datetime.now(UTC))

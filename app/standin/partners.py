@@ -31,7 +31,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -41,23 +41,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.standin.day import Catalogue
 from app.standin.state import Address, Store, Warehouse
 
 Clock = Callable[[], datetime]
 FRESH_FOR = timedelta(minutes=5)
 _WAVES = (time(16, 0), time(22, 0))  # ShipHero's pick-up waves, UTC (as the day's)
 _MORNING = time(15, 0)  # Red Stag's and the supplier's daily pick-up, UTC (10:00 in the Midwest)
+_RED_STAG_STOCK = {"COF-ETH-340": 40, "COF-COL-340": 40, "COF-ESP-1KG": 20, "BRW-KETL-1L": 12, "BRW-FILT-100": 60}
 _REJECTIONS = (
     "short on the shelf: the cycle count was wrong",
     "the bin is on a quality hold",
     "the order missed today's carrier cut-off and our backlog is full",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Stocked:
-    sku: str
-    quantity: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +125,10 @@ def _sign(secret: str, timestamp: str, body: str) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
 
 
-def add_partners(store: Store, skus: Mapping[str, Any]) -> tuple[SimulatedPartner, ...]:
-    """ShipHero (the day's 3PL warehouse, already in ``store``), and Red Stag's and Grindworks' warehouses
-    added to ``store``: Red Stag with stock rows of what it holds, Grindworks with none (a supplier's stock
-    is its feed's; Saleor fulfils from it with ``allowStockToBeExceeded``). ``skus`` maps each SKU to its
-    variant."""
-    shiphero = next(w for w in store.warehouses.values() if w.slug == "shiphero-3pl")
+def add_partners(store: Store, catalogue: Catalogue) -> tuple[SimulatedPartner, ...]:
+    """ShipHero (the seeded shop's 3PL warehouse), and Red Stag's and Grindworks' warehouses added to
+    ``store``: Red Stag with stock rows of what it holds, Grindworks with none (a supplier's stock is its
+    feed's; Saleor fulfils from it with ``allowStockToBeExceeded``)."""
     red_stag = store.add_warehouse(
         name="Red Stag 3PL",
         slug="red-stag-3pl",
@@ -162,16 +156,10 @@ def add_partners(store: Store, skus: Mapping[str, Any]) -> tuple[SimulatedPartne
         email="dropship@grindworks.example",
     )
     # Red Stag holds coffee beside the gear, so an order of both can leave in one parcel.
-    for stocked in (
-        _Stocked("COF-ETH-340", 40),
-        _Stocked("COF-COL-340", 40),
-        _Stocked("COF-ESP-1KG", 20),
-        _Stocked("BRW-KETL-1L", 12),
-        _Stocked("BRW-FILT-100", 60),
-    ):
-        store.set_stock(red_stag, skus[stocked.sku], stocked.quantity)
+    for sku, quantity in _RED_STAG_STOCK.items():
+        store.set_stock(red_stag, catalogue.item(sku).variant, quantity)
     return (
-        SimulatedPartner("ShipHero", "3pl", shiphero),
+        SimulatedPartner("ShipHero", "3pl", catalogue.tpl),
         SimulatedPartner("Red Stag", "3pl", red_stag, rejects=0.4, next_day=True),
         SimulatedPartner(
             "Grindworks",
@@ -321,5 +309,5 @@ class PartnerNetwork:
         return sent
 
 
-def _at(day: Any, moment: time, like: datetime) -> datetime:
+def _at(day: date, moment: time, like: datetime) -> datetime:
     return datetime.combine(day, moment, like.tzinfo)

@@ -29,8 +29,7 @@ class Clock:
 def _partners() -> tuple[Store, tuple[SimulatedPartner, ...]]:
     store = Store()
     catalogue = seed_store(store, seed=7, day=DAY)
-    skus = {item.variant.sku: item.variant for item in catalogue.items if item.variant.sku}
-    partners = add_partners(store, skus)
+    partners = add_partners(store, catalogue)
     for number, partner in enumerate(partners):
         partner.secret = f"sops_partner_secret{number}"
     return store, partners
