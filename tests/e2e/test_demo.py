@@ -19,7 +19,7 @@ from tests.net import free_port
 def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None:
     options = DemoOptions(
         orders=12,
-        seed=3,
+        seed=4,
         day=date(2026, 11, 25),
         serve=False,
         port=free_port(),
@@ -109,6 +109,10 @@ def _partners_answered_through_the_callbacks(summary: DemoSummary, standin: Stan
     assert sum(p.rejected for p in routing.partners) == hand_offs.get("rejected", 0)
     assert sum(p.shipped for p in routing.partners) == len(shipments) == routing.partner_fulfilments > 0
     assert all(p.accepted + p.rejected == p.received for p in routing.partners)
+    # This seed's day hands off to every partner, and Red Stag rejects one: its units are planned again.
+    assert all(p.received > 0 for p in routing.partners)
+    assert hand_offs.get("rejected", 0) > 0
+    assert routing.replanned > 0
     # Each confirmed shipment became a Saleor fulfilment from that partner's warehouse, with its tracking number
     # (one refunded or returned since may have left the order, not its history).
     warehouse_ids = set(partners.values())
@@ -139,6 +143,7 @@ def _tickets_are_the_ones_the_app_keeps(summary: DemoSummary, database: Path, ou
     # The customer wrote through the storefront's request endpoint; the store opened one for a held order.
     assert kept["customer (web_form)"] == Counter({"new": 1})
     assert sum(kept["held_for_review"].values()) > 0
+    assert sum(kept["promise_at_risk"].values()) > 0  # a partner's parcel left too late for its promise
     # No write to Saleor failed: staff and partners never shipped the same units twice.
     assert "effect_failed" not in kept
     assert f"Support tickets         {len(rows)}" in out
