@@ -607,9 +607,15 @@ async def run_demo(
             await settle()
             progress.step(step.description)
         progress.finish()
-        # The partners' parcels that leave in the days after.
-        await partners_answer(clock.moment + PARTNERS_TAIL)
-        await settle()
+        # The partners' parcels that leave in the days after, and what the app makes of their answers
+        # (a rejection's note is an event, its new plan a hand-off, answered in turn).
+        tail_ends = clock.moment + PARTNERS_TAIL
+        while True:
+            await partners_answer(tail_ends)
+            await settle()
+            due = network.next_due()
+            if not standin.store.outbox and (due is None or due > tail_ends):
+                break
         print(await _customer_writes(to_app, options.app_url, url, network, standin), file=out)
 
         orders = list(standin.store.orders.values())
