@@ -5,8 +5,12 @@ runs beside it on its own port. The stand-in installs the app through the real
 protocol (manifest, token exchange, JWKS), then plays a seeded day of orders:
 every event goes to the app's webhook endpoints over HTTP with a real
 signature, and the app calls the stand-in's GraphQL API back as it would call
-Saleor. Afterwards the dashboard harness shows the app's pages exactly as the
-Saleor dashboard would frame them.
+Saleor. The store's fulfilment partners (``app.standin.partners``) are set up as
+a merchant sets them up, receive the app's signed hand-offs and answer through
+its callback API; after the day the demo plays on until their last answers, and
+a customer writes to support. The app, the stand-in and the partners share one
+clock, the day's. Afterwards the dashboard harness shows the app's pages exactly
+as the Saleor dashboard would frame them.
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ cheapest app option that arrives as soon as the speed they want, or the shop's o
 method of that speed when no app offers one (``step.apply`` asks no app); the fraud
 patterns' orders are placed as they are, their shipping being part of the pattern.
 Most orders are paid within minutes and shipped in the warehouses' afternoon waves
-(some in parts: one warehouse first, or a unit short on the shelf); some are never
+(some in parts: one warehouse first, or a unit short on the shelf; where a routing app
+wrote a plan, ``ops.routing``, staff ship only what it leaves to their own warehouse,
+and a partner's share is the partner's to ship); some are never
 paid, a few are cancelled, a few parcels are called back (the fulfilment cancelled,
 the goods back on the shelf, the parcel sent again in a later wave), a few shipped
 lines come back, and a few orders paid through a legacy card plugin (a ``Payment``, the
