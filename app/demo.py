@@ -5,8 +5,12 @@ runs beside it on its own port. The stand-in installs the app through the real
 protocol (manifest, token exchange, JWKS), then plays a seeded day of orders:
 every event goes to the app's webhook endpoints over HTTP with a real
 signature, and the app calls the stand-in's GraphQL API back as it would call
-Saleor. Afterwards the dashboard harness shows the app's pages exactly as the
-Saleor dashboard would frame them.
+Saleor. The store's fulfilment partners (``app.standin.partners``) are set up as
+a merchant sets them up, receive the app's signed hand-offs and answer through
+its callback API; after the day the demo plays on until their last answers, and
+a customer writes to support. The app, the stand-in and the partners share one
+clock, the day's. Afterwards the dashboard harness shows the app's pages exactly
+as the Saleor dashboard would frame them.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 from uuid import uuid4
@@ -28,6 +34,7 @@ from uuid import uuid4
 import httpx
 import uvicorn
 
+from app.api.support import store_ref
 from app.config import Settings
 from app.db.migrate import upgrade_to_head
 from app.db.repositories.fraud import SqlFraudRepository
@@ -35,16 +42,21 @@ from app.db.repositories.installations import SqlInstallationStore
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.order_events import SqlOrderEventLog
 from app.db.repositories.pipeline import SqlEffectOutbox
+from app.db.repositories.routing import SqlRoutingSources
 from app.db.repositories.saleor_names import SqlSaleorNames
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.shipping import SqlRateTableStore
-from app.domain.ids import SaleorApiUrl
+from app.db.repositories.support import SqlTicketStore
+from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.inventory import margin_pct
 from app.main import create_app
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.order_costing import COGS_KEY
+from app.services.ports import WarehouseRef
 from app.services.receipts import OpeningBalance, take_opening_balance
+from app.services.routing.planning import METADATA_KEY as ROUTING_KEY
+from app.services.routing.sources import FeedRejected, SourcesRejected, add_partner, import_feed, read_feed_csv
 from app.services.settings import SECTIONS, SettingsRejected, change_settings
 from app.services.shipping.orders import METADATA_KEY as SHIPPING_KEY
 from app.services.shipping.rate_tables import import_rate_tables
@@ -52,10 +64,13 @@ from app.services.shipping.tables import TablesRejected
 from app.standin.day import DIMENSION_ATTRIBUTES, Catalogue, plan_day, seed_store
 from app.standin.facade import StandIn
 from app.standin.harness import HarnessConfig, create_site
-from app.standin.state import FulfillmentStatus, Order, to_global_id
+from app.standin.partners import PartnerNetwork, SimulatedPartner, add_partners
+from app.standin.state import FulfillmentStatus, Order, Warehouse, to_global_id
 
 # The demo store's carriers and prices per warehouse (by slug), as a merchant keeps them.
 DEMO_RATE_TABLES = Path(__file__).with_name("demo_rate_tables.csv")
+# How long after the day the demo waits for the partners' last answers (a supplier's handling days).
+PARTNERS_TAIL = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,88 @@ class CostingTotals:
         return cls(costed_orders, fulfilled, costed, totals)
 
 
+@dataclass(frozen=True)
+class PartnerTotals:
+    """What one simulated partner received and what of its answers the app took."""
+
+    name: str
+    kind: str  # "3pl" or "dropship"
+    received: int  # hand-offs
+    accepted: int
+    rejected: int
+    shipped: int  # shipments confirmed
+
+    @classmethod
+    def of(cls, partner: SimulatedPartner) -> PartnerTotals:
+        answered = partner.answered
+        return cls(
+            partner.name,
+            partner.kind,
+            len(partner.received),
+            answered["accept"],
+            answered["reject"],
+            answered["shipments"],
+        )
+
+
+_SOURCE_KINDS = {"in_house": "in-house", "3pl": "3PL", "dropship": "supplier"}
+
+
+@dataclass(frozen=True)
+class RoutingTotals:
+    """What routing did, read from the plans the app wrote back (``ops.routing``), the partners'
+    side, and the fulfilments Saleor made from the partners' shipments."""
+
+    planned: int  # orders with a plan
+    by_source: dict[str, int]  # orders with units planned from each kind of source
+    replanned: int  # orders planned again after a partner's rejection
+    partners: tuple[PartnerTotals, ...]
+    partner_fulfilments: int  # Saleor fulfilments the app created (orderFulfill) from partners' shipments
+    unanswered: int  # partners' answers still to come when the demo stopped
+    refused: tuple[str, ...]  # partners' answers the app refused, with its reason
+
+    @classmethod
+    def of(
+        cls, orders: list[Order], partners: tuple[SimulatedPartner, ...], unanswered: int, app_pk: int
+    ) -> RoutingTotals:
+        by_source: Counter[str] = Counter()
+        planned = replanned = 0
+        for order in orders:
+            written = order.private_metadata.get(ROUTING_KEY)
+            if written is None:
+                continue
+            document = json.loads(written)
+            planned += bool(document["plan"])
+            by_source.update({entry["source"]["kind"] for entry in document["plan"]})
+            replanned += any(line.startswith("re-planned without") for line in document["explanation"][:1])
+        # Read from each order's history: a fulfilment refunded or returned since may be gone from the order.
+        fulfilled = sum(
+            1
+            for order in orders
+            for event in order.events
+            if event.type == "FULFILLMENT_FULFILLED_ITEMS" and event.app_pk == app_pk
+        )
+        refused = tuple(reason for partner in partners for reason in partner.refused)
+        return cls(
+            planned, dict(by_source), replanned, tuple(map(PartnerTotals.of, partners)), fulfilled, unanswered, refused
+        )
+
+    def lines(self) -> Iterator[str]:
+        kinds = ", ".join(f"{self.by_source.get(kind, 0)} {name}" for kind, name in _SOURCE_KINDS.items())
+        yield f"Routing                 {self.planned} orders planned ({kinds}), {self.replanned} re-planned"
+        for partner in self.partners:
+            who = f"{partner.name} ({_SOURCE_KINDS[partner.kind]})"
+            yield (
+                f"  {who:<22}{partner.received} handed off, {partner.accepted} accepted, "
+                f"{partner.rejected} rejected, {partner.shipped} shipped"
+            )
+        yield f"Fulfilled by partners   {self.partner_fulfilments} Saleor fulfilments made from their shipments"
+        if self.unanswered:
+            yield f"  {self.unanswered} partners' answers still to come"
+        for reason in self.refused:
+            yield f"  refused by the app: {reason}"
+
+
 def _late(order: Order) -> bool:
     """A shipment of the order's ``ops.shipping`` arrives after the date promised."""
     written = order.private_metadata.get(SHIPPING_KEY)
@@ -137,6 +234,8 @@ class DemoSummary:
     awaiting_payment: int  # approved, held by the channel until the check that sees the payment
     opening: OpeningBalance
     costing: CostingTotals
+    routing: RoutingTotals
+    tickets: dict[str, Counter[str]]  # support tickets by why they were opened, then by status
     harness_url: str
 
     def lines(self) -> Iterator[str]:
@@ -158,6 +257,11 @@ class DemoSummary:
             margin = revenue - cogs
             share = f" ({margin_pct(revenue, cogs)}%)" if revenue else ""
             yield f"  sales {revenue} {currency}, cost of goods {cogs}, gross margin {margin}{share}"
+        yield from self.routing.lines()
+        yield f"Support tickets         {sum(sum(s.values()) for s in self.tickets.values())}"
+        for reason, statuses in sorted(self.tickets.items()):
+            counted = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+            yield f"  {reason.replace('_', ' '):<22}{counted}"
         yield f"Webhooks delivered      {sum(self.deliveries.values())} ({self.failed_deliveries} refused)"
         for event, count in sorted(self.deliveries.items()):
             recorded = self.recorded_events.get(event.lower())
@@ -209,13 +313,23 @@ class _Progress:
 
 
 class _DayClock:
-    """The stand-in's time: the moment of the step being played."""
+    """The day's time, the stand-in's, the partners' and the app's alike: the moment being played, and
+    once the day is played (``run_on``), that moment plus the time passed since, as on the wall."""
 
     def __init__(self, start: datetime) -> None:
-        self.now = start
+        self.moment = start
+        self._running_since: float | None = None
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.now()
+
+    def now(self) -> datetime:
+        if self._running_since is None:
+            return self.moment
+        return self.moment + timedelta(seconds=time.monotonic() - self._running_since)
+
+    def run_on(self) -> None:
+        self._running_since = time.monotonic()
 
 
 def prepare(options: DemoOptions) -> Settings:
@@ -263,9 +377,9 @@ async def _opening_balance(runtime: Runtime, url: SaleorApiUrl, at: datetime) ->
         )
 
 
-async def _rate_tables(runtime: Runtime, url: SaleorApiUrl, catalogue: Catalogue) -> str:
-    """The merchant's rate tables for both warehouses, imported as a merchant's file would be."""
-    warehouses = {w.slug: to_global_id("Warehouse", w.pk) for w in (catalogue.main, catalogue.tpl)}
+async def _rate_tables(runtime: Runtime, url: SaleorApiUrl, warehouses_of_store: Iterable[Warehouse]) -> str:
+    """The merchant's rate tables for every warehouse, imported as a merchant's file would be."""
+    warehouses = {w.slug: to_global_id("Warehouse", w.pk) for w in warehouses_of_store}
     with DEMO_RATE_TABLES.open(newline="") as lines:
         async with runtime.sessions.begin() as session:
             tables = await import_rate_tables(SqlRateTableStore(session), url, lines, warehouses)
@@ -275,11 +389,37 @@ async def _rate_tables(runtime: Runtime, url: SaleorApiUrl, catalogue: Catalogue
     return f"Rate tables imported from {DEMO_RATE_TABLES.name}: {services} carrier services in {len(tables)} warehouses"
 
 
-def _demo_shipping(catalogue: Catalogue) -> dict[str, object]:
-    """The roastery's shipping settings: both warehouses' calendars, what the channel promises and
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+# The partners' warehouses' calendars: their time zones and when their carriers last collect.
+_PARTNER_CALENDARS = {"OH": ("America/New_York", "16:00"), "TX": ("America/Chicago", "14:00")}
+
+
+def _partner_calendar(partner: SimulatedPartner) -> dict[str, object]:
+    address = partner.warehouse.address
+    time_zone, cutoff = _PARTNER_CALENDARS[address.country_area]
+    return {
+        "id": to_global_id("Warehouse", partner.warehouse.pk),
+        "name": partner.warehouse.name,
+        "origin": {
+            "country": address.country,
+            "postal_code": address.postal_code,
+            "city": address.city,
+            "country_area": address.country_area,
+        },
+        "time_zone": time_zone,
+        "holiday_subdivision": address.country_area,
+        "cutoffs": dict.fromkeys(_WEEKDAYS, cutoff),
+        "handling_days_min": 0,
+        "handling_days_max": 0,
+    }
+
+
+def _demo_shipping(catalogue: Catalogue, partners: tuple[SimulatedPartner, ...] = ()) -> dict[str, object]:
+    """The roastery's shipping settings: every warehouse's calendar, what the channel promises and
     charges per level, its boxes and its product types' packed sizes."""
-    weekdays = ("mon", "tue", "wed", "thu", "fri")
+    weekdays = _WEEKDAYS
     main, tpl = (to_global_id("Warehouse", w.pk) for w in (catalogue.main, catalogue.tpl))
+    others = [_partner_calendar(p) for p in partners if p.warehouse.pk not in (catalogue.main.pk, catalogue.tpl.pk)]
     return {
         "locale": "en_US",
         "warehouses": [
@@ -303,6 +443,7 @@ def _demo_shipping(catalogue: Catalogue) -> dict[str, object]:
                 "handling_days_min": 0,
                 "handling_days_max": 0,
             },
+            *others,
         ],
         "channels": [
             {
@@ -332,15 +473,64 @@ def _demo_shipping(catalogue: Catalogue) -> dict[str, object]:
     }
 
 
-async def _shipping_settings(runtime: Runtime, url: SaleorApiUrl, catalogue: Catalogue, at: datetime) -> str:
+async def _shipping_settings(
+    runtime: Runtime, url: SaleorApiUrl, catalogue: Catalogue, partners: tuple[SimulatedPartner, ...], at: datetime
+) -> str:
     """Saved as a merchant would on the Settings page, so that checkouts get the app's options."""
+    settings = _demo_shipping(catalogue, partners)
     async with runtime.sessions.begin() as session:
         saved = await change_settings(
-            SqlSettingsStore(session), url, SECTIONS["shipping"], _demo_shipping(catalogue), changed_by="demo", now=at
+            SqlSettingsStore(session), url, SECTIONS["shipping"], settings, changed_by="demo", now=at
         )
     if isinstance(saved, SettingsRejected):
         raise RuntimeError(f"the demo's shipping settings are refused: {saved.errors}")
-    return "Shipping settings saved: both warehouses' calendars, the channel's promises and prices, boxes"
+    return "Shipping settings saved: every warehouse's calendar, the channel's promises and prices, boxes"
+
+
+_PARTNER_TERMS = {
+    # The merchant's terms with each partner: acceptance window (hours), priority, pick-and-pack fees.
+    "ShipHero": {"acceptance_hours": "24", "priority": "0", "fee_per_order": "2.50", "fee_per_unit": "0.35"},
+    "Red Stag": {"acceptance_hours": "24", "priority": "0", "fee_per_order": "1.75", "fee_per_unit": "0.25"},
+    "Grindworks": {"acceptance_hours": "48", "priority": "0"},
+}
+
+
+async def _partners(
+    runtime: Runtime,
+    url: SaleorApiUrl,
+    store_warehouses: Iterable[Warehouse],
+    network: PartnerNetwork,
+    partners_url: str,
+    at: datetime,
+) -> str:
+    """The partners added as a merchant adds them on Routing → Sources, each given the secret the app
+    generated, and the supplier's feed uploaded as its CSV file."""
+    warehouses = [WarehouseRef(to_global_id("Warehouse", w.pk), w.slug, w.name) for w in store_warehouses]
+    offers = 0
+    async with runtime.sessions.begin() as session:
+        sources = SqlRoutingSources(session, cipher=runtime.cipher)
+        for partner in network.partners.values():
+            form = {
+                "name": partner.name,
+                "kind": partner.kind,
+                "warehouse_id": to_global_id("Warehouse", partner.warehouse.pk),
+                "hand_off": "webhook",
+                "address": network.endpoint(partners_url, partner),
+                "fee_currency": "USD" if partner.kind == "3pl" else "",
+                **_PARTNER_TERMS[partner.name],
+            }
+            added = await add_partner(sources, url, form, warehouses, now=at)
+            if isinstance(added, SourcesRejected):
+                raise RuntimeError(f"the demo's partner {partner.name} is refused: {dict(added.errors)}")
+            partner.secret = added.secret
+            if partner.offers:
+                feed = partner.feed_csv().splitlines(keepends=True)
+                imported = await import_feed(sources, url, added.partner.id, partial(read_feed_csv, feed), now=at)
+                if imported is None or isinstance(imported, FeedRejected):
+                    raise RuntimeError(f"{partner.name}'s feed does not import: {imported}")
+                offers += imported.offers
+    names = ", ".join(f"{p.name} ({_SOURCE_KINDS[p.kind]})" for p in network.partners.values())
+    return f"Partners added: {names}; the supplier's feed of {offers} offers imported"
 
 
 async def run_demo(
@@ -362,8 +552,10 @@ async def run_demo(
         latest_order_id=lambda: _latest_order_id(standin),
         store=standin.store,
     )
-    standin_site = create_site(standin.asgi, harness)
-    app = create_app(settings)
+    network = PartnerNetwork(clock, seed=options.seed)
+    standin_site = network.beside(create_site(standin.asgi, harness))
+    # The app keeps the day's time too, so that what it plans and checks happens on the day played.
+    app = create_app(settings, clock=clock)
     runtime: Runtime = app.state.runtime
     worker: Worker = app.state.worker
     async with (
@@ -377,34 +569,62 @@ async def run_demo(
         harness.app_id = to_global_id("App", installed.pk)
         print(f"Installed into the stand-in as {harness.app_id}", file=out)
 
+        url = SaleorApiUrl(standin.api_url)
         catalogue = seed_store(standin.store, seed=options.seed, day=options.day)
-        opening = await _opening_balance(runtime, SaleorApiUrl(standin.api_url), clock())
+        network.join(add_partners(standin.store, catalogue))
+        opening = await _opening_balance(runtime, url, clock())
         print(
             f"Opening balance taken from the stand-in's stock: {opening.booked} stock records, "
             f"{opening.value} {opening.currency}",
             file=out,
         )
-        print(await _rate_tables(runtime, SaleorApiUrl(standin.api_url), catalogue), file=out)
-        print(await _shipping_settings(runtime, SaleorApiUrl(standin.api_url), catalogue, clock()), file=out)
+        warehouses = list(standin.store.warehouses.values())
+        print(await _rate_tables(runtime, url, warehouses), file=out)
+        partners = tuple(network.partners.values())
+        print(await _shipping_settings(runtime, url, catalogue, partners, clock()), file=out)
+        print(await _partners(runtime, url, warehouses, network, options.standin_url, clock()), file=out)
         steps = plan_day(standin.store, catalogue, seed=options.seed, orders=options.orders, day=options.day)
         print(f"Playing {options.day} (seed {options.seed}): {len(steps)} steps, {options.orders} orders", file=out)
         progress = _Progress(len(steps), out)
         delivered: Counter[str] = Counter()
         failed = 0
-        for step in steps:
-            clock.now = step.at
-            # Shoppers' checkouts ask the app for delivery options on the way (a sync webhook).
-            await step.play(standin.store, standin.list_delivery_methods)
+
+        async def settle() -> None:
+            nonlocal failed
             for delivery in await standin.deliver_pending():
                 delivered[delivery.event] += 1
                 failed += not delivery.response.is_success
             # The worker runs beside the server; waiting for it here keeps a seeded day the same day.
             await worker.drain()
+
+        async def partners_answer(until: datetime) -> None:
+            """The partners' answers due by ``until``, each at its own moment."""
+            while (due := network.next_due()) is not None and due <= until:
+                clock.moment = max(clock.moment, due)
+                await network.answer_due(to_app, options.app_url, clock.moment)
+                await settle()
+
+        for step in steps:
+            await partners_answer(step.at)
+            clock.moment = step.at
+            # Shoppers' checkouts ask the app for delivery options on the way (a sync webhook).
+            await step.play(standin.store, standin.list_delivery_methods)
+            await settle()
             progress.step(step.description)
         progress.finish()
+        # The partners' parcels that leave in the days after, and what the app makes of their answers
+        # (a rejection's note is an event, its new plan a hand-off, answered in turn).
+        tail_ends = clock.moment + PARTNERS_TAIL
+        while True:
+            await partners_answer(tail_ends)
+            await settle()
+            due = network.next_due()
+            if not standin.store.outbox and (due is None or due > tail_ends):
+                break
+        print(await _customer_writes(to_app, options.app_url, url, network, standin), file=out)
 
         orders = list(standin.store.orders.values())
-        recorded, decisions, held = await _app_outcome(runtime, SaleorApiUrl(standin.api_url))
+        recorded, decisions, held = await _app_outcome(runtime, url)
         summary = DemoSummary(
             data_dir=settings.data_dir,
             orders=len(orders),
@@ -422,14 +642,74 @@ async def run_demo(
             awaiting_payment=held.get("awaiting_payment", 0),
             opening=opening,
             costing=CostingTotals.of(orders),
+            routing=RoutingTotals.of(orders, partners, network.waiting, installed.pk),
+            tickets=await _tickets(runtime, url, orders),
             harness_url=f"{options.standin_url}/?page=/dashboard",
         )
         print("\n".join(summary.lines()), file=out)
         if options.serve and until is not None:
             print(f"\nOpen {summary.harness_url} to see the app inside a stand-in dashboard.", file=out)
             print("Press Ctrl-C to stop.", file=out)
-            await until()
+            clock.run_on()
+            answering = asyncio.create_task(_answer_while_serving(network, standin, to_app, options.app_url, clock))
+            try:
+                await until()
+            finally:
+                answering.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await answering
     return summary
+
+
+async def _answer_while_serving(
+    network: PartnerNetwork, standin: StandIn, to_app: httpx.AsyncClient, app_url: str, clock: _DayClock
+) -> None:
+    """While the demo serves, partners answer when their time comes and Saleor's events reach the app."""
+    while True:
+        await network.answer_due(to_app, app_url, clock.now())
+        await standin.deliver_pending()
+        await asyncio.sleep(1)
+
+
+async def _customer_writes(
+    to_app: httpx.AsyncClient, app_url: str, url: SaleorApiUrl, network: PartnerNetwork, standin: StandIn
+) -> str:
+    """A customer asks after a parcel a partner sent, on the storefront's support form (the public API)."""
+    tracking = {number for partner in network.partners.values() for number in partner.tracking_numbers}
+    sent = sorted(
+        (order for order in standin.store.orders.values() if order.user_email),
+        key=lambda order: (not any(f.tracking_number in tracking for f in order.fulfillments), order.number),
+    )
+    if not sent:
+        return "No order to write to support about"
+    order = sent[0]
+    response = await to_app.post(
+        f"{app_url}/api/stores/{store_ref(url)}/support/requests",
+        json={
+            "order_number": str(order.number),
+            "email": order.user_email,
+            "subject": "Where is my parcel?",
+            "message": "The tracking page has not moved since yesterday. Is my order on its way?",
+        },
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"the customer's request was refused: {response.status_code} {response.text}")
+    return f"A customer wrote to support about #{order.number}: ticket {response.json()['ticket']}"
+
+
+async def _tickets(runtime: Runtime, url: SaleorApiUrl, orders: list[Order]) -> dict[str, Counter[str]]:
+    """The day's support tickets, by why they were opened (the store's reason, or the customer's channel)."""
+    seen: dict[str, tuple[str, str]] = {}
+    async with runtime.sessions() as session:
+        tickets = SqlTicketStore(session)
+        for order in orders:
+            for ticket in await tickets.for_order(url, SaleorId(to_global_id("Order", order.pk))):
+                why = ticket.store_reason.value if ticket.store_reason else f"customer ({ticket.channel.value})"
+                seen[ticket.id] = (why, ticket.status.value)
+    counted: dict[str, Counter[str]] = {}
+    for why, status in seen.values():
+        counted.setdefault(why, Counter())[status] += 1
+    return counted
 
 
 def _latest_order_id(standin: StandIn) -> str | None:
@@ -466,4 +746,4 @@ def play(options: DemoOptions, *, out: TextIO = sys.stderr) -> tuple[DemoSummary
 
 def main(options: DemoOptions) -> int:
     summary, _ = play(options)
-    return 1 if summary.failed_deliveries else 0
+    return 1 if summary.failed_deliveries or summary.routing.refused else 0

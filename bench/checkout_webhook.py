@@ -60,6 +60,7 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.services.shipping.model import LiveQuotes, RateRequest
 from app.standin.day import Catalogue, seed_store
+from app.standin.partners import add_partners
 from app.standin.state import Store
 from bench.harness import (
     Connection,
@@ -152,10 +153,12 @@ def serve_app(port: int, workers: int) -> None:
 async def prepare_store(runtime: Runtime, signer: SaleorSigner) -> Catalogue:
     """The installed store with the demo's rate tables and shipping settings, saved as the demo saves them."""
     await seed(runtime.settings, signer, API_URL)
-    catalogue = seed_store(Store(), seed=7, day=datetime.now(UTC).date())
+    store = Store()
+    catalogue = seed_store(store, seed=7, day=datetime.now(UTC).date())
+    partners = add_partners(store, catalogue)
     url = SaleorApiUrl(API_URL)
-    await _rate_tables(runtime, url, catalogue)
-    await _shipping_settings(runtime, url, catalogue, datetime.now(UTC))
+    await _rate_tables(runtime, url, store.warehouses.values())
+    await _shipping_settings(runtime, url, catalogue, partners, datetime.now(UTC))
     return catalogue
 
 

@@ -10,7 +10,9 @@ from app.webhooks.order_fulfillments import order_fulfillments
 
 
 async def cost(processing: Processing) -> None:
-    if processing.by_this_app:  # our own writes (the COGS note makes Saleor send ORDER_UPDATED) move no goods
+    # Our own notes (the COGS note) make Saleor send ORDER_UPDATED, which moves no goods; a fulfilment we
+    # create for a partner's shipment does.
+    if processing.by_this_app and processing.delivery.event == "order_updated":
         return
     url, payload = processing.delivery.saleor_api_url, processing.payload
     await cost_order(

@@ -22,7 +22,9 @@ cheapest app option that arrives as soon as the speed they want, or the shop's o
 method of that speed when no app offers one (``step.apply`` asks no app); the fraud
 patterns' orders are placed as they are, their shipping being part of the pattern.
 Most orders are paid within minutes and shipped in the warehouses' afternoon waves
-(some in parts: one warehouse first, or a unit short on the shelf); some are never
+(some in parts: one warehouse first, or a unit short on the shelf; where a routing app
+wrote a plan, ``ops.routing``, staff ship only what it leaves to their own warehouse,
+and a partner's share is the partner's to ship); some are never
 paid, a few are cancelled, a few parcels are called back (the fulfilment cancelled,
 the goods back on the shelf, the parcel sent again in a later wave), a few shipped
 lines come back, and a few orders paid through a legacy card plugin (a ``Payment``, the
@@ -459,6 +461,24 @@ def _held_by_app(order: Order) -> bool:
     except ValueError:
         return False
     return isinstance(verdict, dict) and verdict.get("decision") in ("review", "reject")
+
+
+def _routed_here(order: Order, warehouse_id: str) -> dict[str, int] | None:
+    """The units of each order line a routing app's plan (private metadata ``ops.routing``, as the Saleor
+    Ops contract writes it) leaves to this warehouse's own staff: none at a partner's warehouse, whose
+    partner ships them. None when the order has no plan: staff ship what Saleor allocated."""
+    try:
+        plan = json.loads(order.private_metadata.get("ops.routing", "{}")).get("plan") or []
+    except (ValueError, AttributeError):
+        return None
+    if not plan:
+        return None
+    here: dict[str, int] = {}
+    for entry in plan:
+        source = entry.get("source", {})
+        if source.get("kind") == "in_house" and source.get("id") == warehouse_id:
+            here[entry["lineId"]] = here.get(entry["lineId"], 0) + int(entry["quantity"])
+    return here
 
 
 def _jitter(rng: random.Random, base: int) -> int:
@@ -1304,7 +1324,8 @@ class _DayPlanner:
                 line_index, quantity = main_part[short_line]
                 main_part[short_line] = (line_index, quantity - 1)
         after = ready
-        complete = short_line is None
+        # Stock Saleor allocated in another warehouse (a partner's) is not the staff's to ship.
+        complete = short_line is None and set(parts) <= {catalogue.main.pk, catalogue.tpl.pk}
         last_parcel = ready
         for warehouse in (catalogue.main, catalogue.tpl):
             lines = parts.get(warehouse.pk)
@@ -1342,16 +1363,23 @@ class _DayPlanner:
             order = store.orders[placed[index]]
             if order.status is OrderStatus.CANCELED:
                 return
+            if order.status is OrderStatus.UNCONFIRMED and _held_by_app(order):
+                return  # staff ship what is confirmed; a held order waits for a person's decision
+            packed = {to_global_id("OrderLine", order.lines[i].pk): quantity for i, quantity in parcel.lines}
+            routed = _routed_here(order, warehouse_id)
+            if routed is not None:  # a routing app's plan says what this warehouse's staff ship
+                by_pk = {to_global_id("OrderLine", line.pk): line for line in order.lines}
+                packed = {
+                    line: min(quantity, packed.get(line, quantity), by_pk[line].quantity_unfulfilled)
+                    for line, quantity in routed.items()
+                    if line in by_pk
+                }
+            lines = [(line, [(warehouse_id, quantity)]) for line, quantity in packed.items() if quantity > 0]
+            if not lines:
+                return  # the plan gives this warehouse nothing of the order
             if order.status is OrderStatus.UNCONFIRMED:
-                if _held_by_app(order):
-                    return  # staff ship what is confirmed; a held order waits for a person's decision
                 # Without an app's hold, staff release the order as the parcel is packed.
                 actions.confirm_order(store, order, at=at, principal=None)
-            lines = [
-                (to_global_id("OrderLine", order.lines[line_index].pk), [(warehouse_id, quantity)])
-                for line_index, quantity in parcel.lines
-                if quantity > 0
-            ]
             (fulfillment,) = actions.fulfill_order(store, order, lines, at=at, principal=None, tracking_number=tracking)
             shipments[(index, parcel.warehouse.pk)] = fulfillment.pk
 

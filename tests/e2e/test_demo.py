@@ -19,7 +19,7 @@ from tests.net import free_port
 def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None:
     options = DemoOptions(
         orders=12,
-        seed=3,
+        seed=4,
         day=date(2026, 11, 25),
         serve=False,
         port=free_port(),
@@ -71,7 +71,7 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
     (app,) = store.apps.values()
     # The demo's rate tables, one per warehouse of the stand-in, by its Saleor ID.
     assert rate_tables == [to_global_id("Warehouse", w.pk) for w in store.warehouses.values()]
-    assert "Rate tables imported from demo_rate_tables.csv: 10 carrier services in 2 warehouses" in out.getvalue()
+    assert "Rate tables imported from demo_rate_tables.csv: 20 carrier services in 4 warehouses" in out.getvalue()
     assert installed_app == (to_global_id("App", app.pk),)
     assert summary.recorded_events == recorded
     # Every order the stand-in took reached the app, once.
@@ -90,6 +90,63 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
             assert verdict["decision"] in ("review", "reject")
     assert "Orders placed           12" in out.getvalue()
     _every_shipped_line_is_costed_as_the_ledger_says(summary, standin, tmp_path / "demo" / "saleor-ops.db")
+    _partners_answered_through_the_callbacks(summary, standin, tmp_path / "demo" / "saleor-ops.db", out.getvalue())
+    _tickets_are_the_ones_the_app_keeps(summary, tmp_path / "demo" / "saleor-ops.db", out.getvalue())
+
+
+def _partners_answered_through_the_callbacks(summary: DemoSummary, standin: StandIn, database: Path, out: str) -> None:
+    routing = summary.routing
+    with sqlite3.connect(database) as db:
+        hand_offs = dict(db.execute("SELECT status, count(*) FROM routing_hand_offs GROUP BY status").fetchall())
+        partners = dict(db.execute("SELECT name, warehouse_id FROM routing_partners").fetchall())
+        shipments = {row[0] for row in db.execute("SELECT tracking_number FROM routing_shipments")}
+        planned = {row[0] for row in db.execute("SELECT order_id FROM routing_plans WHERE routed")}
+    assert {p.name for p in routing.partners} == set(partners) == {"ShipHero", "Red Stag", "Grindworks"}
+    # Every answer a partner sent was taken, and what the partners did is what the app recorded.
+    assert routing.refused == ()
+    assert routing.unanswered == 0
+    assert sum(p.received for p in routing.partners) == sum(hand_offs.values()) > 0
+    assert sum(p.rejected for p in routing.partners) == hand_offs.get("rejected", 0)
+    assert sum(p.shipped for p in routing.partners) == len(shipments) == routing.partner_fulfilments > 0
+    assert all(p.accepted + p.rejected == p.received for p in routing.partners)
+    # This seed's day hands off to every partner, and Red Stag rejects one: its units are planned again.
+    assert all(p.received > 0 for p in routing.partners)
+    assert hand_offs.get("rejected", 0) > 0
+    assert routing.replanned > 0
+    # Each confirmed shipment became a Saleor fulfilment from that partner's warehouse, with its tracking number
+    # (one refunded or returned since may have left the order, not its history).
+    warehouse_ids = set(partners.values())
+    from_partners = [f for o in standin.store.orders.values() for f in o.fulfillments if f.tracking_number in shipments]
+    assert len(from_partners) <= len(shipments)
+    assert all(to_global_id("Warehouse", f.warehouse_pk) in warehouse_ids for f in from_partners if f.warehouse_pk)
+    # The plans written back are the app's, and a re-planned order says why.
+    written = {
+        to_global_id("Order", o.pk): json.loads(o.private_metadata["ops.routing"])
+        for o in standin.store.orders.values()
+        if "ops.routing" in o.private_metadata
+    }
+    assert {order for order, plan in written.items() if plan["plan"]} == planned
+    assert routing.planned == len(planned)
+    assert routing.replanned == sum(
+        plan["explanation"][0].startswith("re-planned without") for plan in written.values()
+    )
+    assert f"Routing                 {routing.planned} orders planned (" in out
+
+
+def _tickets_are_the_ones_the_app_keeps(summary: DemoSummary, database: Path, out: str) -> None:
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT store_reason, channel, status FROM support_tickets").fetchall()
+    kept: dict[str, Counter[str]] = defaultdict(Counter)
+    for reason, channel, status in rows:
+        kept[reason or f"customer ({channel})"][status] += 1
+    assert summary.tickets == kept
+    # The customer wrote through the storefront's request endpoint; the store opened one for a held order.
+    assert kept["customer (web_form)"] == Counter({"new": 1})
+    assert sum(kept["held_for_review"].values()) > 0
+    assert sum(kept["promise_at_risk"].values()) > 0  # a partner's parcel left too late for its promise
+    # No write to Saleor failed: staff and partners never shipped the same units twice.
+    assert "effect_failed" not in kept
+    assert f"Support tickets         {len(rows)}" in out
 
 
 def _held_orders_are_released_only_by_an_assessment_that_saw_their_payment(

@@ -357,3 +357,25 @@ class TestCostingThroughTheApp:
         deliveries = await standin.deliver_pending()
         assert [d.response.status_code for d in deliveries] == [200, 200]
         assert cogs_in_saleor(order) == "4.10"  # two mugs back on the shelf, the refunded one still out
+
+    async def test_a_fulfilment_the_app_creates_for_a_partners_shipment_is_costed(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        store = standin.store
+        order = actions.place_order(store, catalogue.channel, [(catalogue.mug, 3)], at=clock.now())
+        paid_by_plugin(order, clock)
+        clock.advance(hours=1)
+        # Saleor names the app as the principal of its own orderFulfill: its events are the app's own.
+        actions.fulfill_order(
+            store,
+            order,
+            [(gid("OrderLine", order.lines[0].pk), [(gid("Warehouse", catalogue.tpl.pk), 3)])],
+            at=clock.now(),
+            principal=installed,
+            tracking_number="1Z999AA10123456784",
+        )
+        fulfilled = [pending for pending in store.outbox if pending.event.startswith("FULFILLMENT")]
+        assert fulfilled
+        assert {pending.issuing_principal for pending in fulfilled} == {installed}
+        await standin.deliver_pending()
+        assert cogs_in_saleor(order) == "12.30"

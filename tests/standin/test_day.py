@@ -14,7 +14,7 @@ from app.services.shipping.model import CheckoutOption
 from app.services.shipping.quoting import ShippingQuoter
 from app.standin.day import Catalogue, Step, plan_day, seed_store
 from app.standin.facade import StandIn
-from app.standin.state import FulfillmentStatus, Order, OrderStatus, PaymentChargeStatus, Store
+from app.standin.state import FulfillmentStatus, Order, OrderStatus, PaymentChargeStatus, Store, to_global_id
 from tests.builders import SHOP_API_URL
 from tests.fakes.checkout_shipping import FakeCheckoutShipping, answer_checkouts_with
 from tests.fakes.in_memory import InMemorySettingsStore
@@ -485,3 +485,33 @@ class TestThroughTheApp:
             for packed in units:
                 source = "product type Coffee's default size" if packed.line_id.startswith("COF-") else "attributes"
                 assert f" from {source}" in packed.unit, packed
+
+
+def test_staff_ship_only_what_a_routing_plan_leaves_to_their_own_warehouse() -> None:
+    store = Store()
+    catalogue = seed_store(store, seed=7, day=DAY)
+    steps = plan_day(store, catalogue, seed=7, orders=20, day=DAY)
+    main, tpl = (to_global_id("Warehouse", w.pk) for w in (catalogue.main, catalogue.tpl))
+    index = next(
+        i
+        for i, step in enumerate(steps)
+        if step.kind == "fulfilment" and step.description.startswith(f"{catalogue.main.name} ships")
+    )
+    for step in steps[:index]:
+        step.apply(store)
+    number = int(steps[index].description.split("#")[1].split(":")[0])
+    order = next(o for o in store.orders.values() if o.number == number)
+    first, *others = order.lines
+    # A routing app leaves one unit of the first line to the staff; the rest goes to a 3PL partner.
+    plan = [{"lineId": to_global_id("OrderLine", first.pk), "quantity": 1, "source": {"kind": "in_house", "id": main}}]
+    plan += [
+        {"lineId": to_global_id("OrderLine", line.pk), "quantity": line.quantity, "source": {"kind": "3pl", "id": tpl}}
+        for line in others
+    ]
+    order.private_metadata["ops.routing"] = json.dumps({"v": 1, "plan": plan, "shipments": 2, "explanation": []})
+
+    steps[index].apply(store)
+
+    (fulfillment,) = order.fulfillments
+    assert fulfillment.warehouse_pk == catalogue.main.pk
+    assert [(units.order_line_pk, units.quantity) for units in fulfillment.lines] == [(first.pk, 1)]

@@ -30,7 +30,13 @@ DEMO = Path(__file__).parents[3] / "app" / "demo_rate_tables.csv"
 
 def _demo_tables() -> list[RateTable]:
     with DEMO.open(newline="") as demo:
-        tables = read_rate_tables(demo, {"main-warehouse": "V2FyZWhvdXNlOjE=", "shiphero-3pl": "V2FyZWhvdXNlOjI="})
+        warehouses = {
+            "main-warehouse": "V2FyZWhvdXNlOjE=",
+            "shiphero-3pl": "V2FyZWhvdXNlOjI=",
+            "red-stag-3pl": "V2FyZWhvdXNlOjM=",
+            "grindworks-supply": "V2FyZWhvdXNlOjQ=",
+        }
+        tables = read_rate_tables(demo, warehouses)
     assert isinstance(tables, list)
     return tables
 
@@ -54,7 +60,7 @@ async def test_a_store_without_tables_has_none(store: SqlRateTableStore) -> None
 
 
 async def test_tables_read_back_as_stored_in_their_order(runtime: Runtime, other_store: None) -> None:
-    main, tpl = _demo_tables()
+    main, tpl, *_ = _demo_tables()
     async with runtime.sessions.begin() as session:
         await SqlRateTableStore(session).replace_rate_tables(SHOP, [tpl, main])
     async with runtime.sessions() as session:
@@ -62,7 +68,7 @@ async def test_tables_read_back_as_stored_in_their_order(runtime: Runtime, other
 
 
 async def test_replacing_keeps_exactly_the_tables_given(store: SqlRateTableStore) -> None:
-    main, tpl = _demo_tables()
+    main, tpl, *_ = _demo_tables()
     await store.replace_rate_tables(SHOP, [main, tpl])
     cheaper = RateTable(main.warehouse_id, "USD", main.services[:1], {"USPS": Decimal(5000)})
     await store.replace_rate_tables(SHOP, [cheaper])
@@ -72,7 +78,7 @@ async def test_replacing_keeps_exactly_the_tables_given(store: SqlRateTableStore
 
 
 async def test_each_store_sees_only_its_own_tables(store: SqlRateTableStore) -> None:
-    main, tpl = _demo_tables()
+    main, tpl, *_ = _demo_tables()
     await store.replace_rate_tables(SHOP, [main])
     await store.replace_rate_tables(OTHER, [tpl])
     await store.replace_rate_tables(OTHER, [main, tpl])
@@ -81,7 +87,7 @@ async def test_each_store_sees_only_its_own_tables(store: SqlRateTableStore) -> 
 
 
 async def test_a_failed_replacement_rolls_back_with_its_transaction(runtime: Runtime, other_store: None) -> None:
-    main, tpl = _demo_tables()
+    main, tpl, *_ = _demo_tables()
     async with runtime.sessions.begin() as session:
         await SqlRateTableStore(session).replace_rate_tables(SHOP, [main])
 
@@ -105,7 +111,7 @@ async def _revision(runtime: Runtime, url: SaleorApiUrl = SHOP) -> object:
 async def test_the_revision_changes_with_every_change_of_the_tables_or_the_shipping_settings(
     runtime: Runtime, other_store: None
 ) -> None:
-    main, tpl = _demo_tables()
+    main, tpl, *_ = _demo_tables()
     seen = [await _revision(runtime)]
     async with runtime.sessions.begin() as session:
         await SqlRateTableStore(session).replace_rate_tables(SHOP, [main, tpl])

@@ -307,9 +307,10 @@ def test_what_is_written_reads_back_to_the_same_tables(tables: list[RateTable]) 
 def test_the_demo_tables_read_and_write_back_the_same() -> None:
     path = Path(__file__).parents[3] / "app" / "demo_rate_tables.csv"
     with path.open(newline="") as demo:
-        tables = read_rate_tables(demo, {"main-warehouse": "W1", "shiphero-3pl": "W2"})
+        slugs = {"main-warehouse": "W1", "shiphero-3pl": "W2", "red-stag-3pl": "W3", "grindworks-supply": "W4"}
+        tables = read_rate_tables(demo, slugs)
     assert isinstance(tables, list)
-    assert [table.warehouse_id for table in tables] == ["W1", "W2"]
+    assert [table.warehouse_id for table in tables] == ["W1", "W2", "W3", "W4"]
     assert read_rate_tables(io.StringIO(write_rate_tables(tables))) == tables
 
 
