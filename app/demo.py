@@ -136,6 +136,7 @@ class PartnerTotals:
     accepted: int
     rejected: int
     shipped: int  # shipments confirmed
+    cancelled: int  # hand-offs the app cancelled (the order cancelled, or re-routed) before they shipped
 
     @classmethod
     def of(cls, partner: SimulatedPartner) -> PartnerTotals:
@@ -147,6 +148,7 @@ class PartnerTotals:
             answered["accept"],
             answered["reject"],
             answered["shipments"],
+            len(partner.cancelled),
         )
 
 
@@ -199,7 +201,7 @@ class RoutingTotals:
             who = f"{partner.name} ({_SOURCE_KINDS[partner.kind]})"
             yield (
                 f"  {who:<22}{partner.received} handed off, {partner.accepted} accepted, "
-                f"{partner.rejected} rejected, {partner.shipped} shipped"
+                f"{partner.rejected} rejected, {partner.shipped} shipped, {partner.cancelled} cancelled"
             )
         yield f"Fulfilled by partners   {self.partner_fulfilments} Saleor fulfilments made from their shipments"
         if self.unanswered:

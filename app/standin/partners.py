@@ -100,6 +100,7 @@ class SimulatedPartner:
     answered: Counter[str] = field(default_factory=Counter)  # what the app took: accept, reject, shipments
     tracking_numbers: list[str] = field(default_factory=list)  # of the shipments the app took
     refused: list[str] = field(default_factory=list)  # answers the app refused, with its reason
+    cancelled: list[str] = field(default_factory=list)  # hand-offs the app cancelled before they shipped
 
     @property
     def slug(self) -> str:
@@ -214,6 +215,8 @@ class PartnerNetwork:
             return JSONResponse({"detail": problem}, status_code=401)
         try:
             sent = json.loads(body)
+            if sent.get("type") == "hand_off.cancel":  # the app's cancel: what is not shipped yet stays
+                return self._cancel(partner, str(sent["handOffId"]))
             hand_off = HandOffReceived(
                 str(sent["handOffId"]),
                 str(sent["orderNumber"]),
@@ -226,6 +229,14 @@ class PartnerNetwork:
             partner.received.append(hand_off)
             self._plan_answers(partner, hand_off)
         return JSONResponse({"received": hand_off.id}, status_code=202)
+
+    def _cancel(self, partner: SimulatedPartner, hand_off_id: str) -> Response:
+        """Drop the hand-off's answers still to come (its shipment too); one already sent stands."""
+        if hand_off_id not in partner.cancelled:  # a retry is taken once
+            partner.cancelled.append(hand_off_id)
+            self._queue = [a for a in self._queue if not (a.partner is partner and a.hand_off.id == hand_off_id)]
+            heapq.heapify(self._queue)
+        return JSONResponse({"cancelled": hand_off_id}, status_code=202)
 
     def _plan_answers(self, partner: SimulatedPartner, hand_off: HandOffReceived) -> None:
         # Drawn per hand-off, not in the order they arrive (an app may send several at once).

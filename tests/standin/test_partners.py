@@ -191,3 +191,29 @@ async def test_what_a_partner_answers_does_not_depend_on_the_order_hand_offs_arr
                 await network.answer_due(http, APP, due)
         answers.append(sent)
     assert answers[0] == answers[1]
+
+
+async def test_a_cancelled_hand_off_is_not_shipped_and_a_cancel_for_another_leaves_it_alone() -> None:
+    _, partners = _partners()
+    network = PartnerNetwork(Clock(), seed=1)
+    network.join(partners)
+    shiphero = partners[0]
+    for hand_off_id in ("h1", "h2"):
+        body = _hand_off(hand_off_id, number=int(hand_off_id[1:]))
+        assert (await _post(network, shiphero, body, signed_headers(shiphero.secret, body, NOON))).status_code == 202
+    cancel = json.dumps({"type": "hand_off.cancel", "handOffId": "h1", "orderId": "o1", "reason": "fraud", "lines": []})
+
+    cancelled = await _post(network, shiphero, cancel, signed_headers(shiphero.secret, cancel, NOON))
+    again = await _post(network, shiphero, cancel, signed_headers(shiphero.secret, cancel, NOON))
+
+    assert (cancelled.status_code, again.status_code) == (202, 202)
+    assert shiphero.cancelled == ["h1"]
+    sent: list[str] = []
+
+    def app(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(200, json={})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(app)) as http:
+        await network.answer_due(http, APP, NOON + timedelta(days=2))
+    assert sent == ["/api/routing/hand-offs/h2/accept", "/api/routing/hand-offs/h2/shipments"]
