@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from app.demo import DemoOptions, DemoSummary, play
+from app.services.routing.planning import NOTE_PREFIX as ROUTING_NOTE
 from app.standin.facade import StandIn
 from app.standin.state import to_global_id
 from tests.net import free_port
@@ -48,7 +49,10 @@ def test_the_demo_plays_a_day_through_the_real_endpoints(tmp_path: Path) -> None
         assert written["v"] == 1
         assert written["shipments"]
         notes = [e.message or "" for e in order.events if e.type == "NOTE_ADDED"]
-        assert sum(note.startswith("Saleor Ops shipping (") for note in notes) == 1
+        # Chosen once, and again for each plan routing revised with other shipments (a partner's rejection).
+        shipping_notes = sum(note.startswith("Saleor Ops shipping (") for note in notes)
+        plans = sum(note.startswith(ROUTING_NOTE) for note in notes)
+        assert 1 <= shipping_notes <= max(1, plans)
     assert f"Shipping chosen         {summary.shipping_chosen} orders, {summary.shipping_late} not keeping" in (
         out.getvalue()
     )
