@@ -12,11 +12,13 @@ once is safe: a row pruned by one is skipped by the other, and a store is delete
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.inventory import SqlInventoryLedger
 from app.db.repositories.pipeline import SqlEffectOutbox
@@ -24,6 +26,7 @@ from app.db.repositories.retention import SqlRetentionStore
 from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.support import SqlTicketStore
+from app.domain.ids import SaleorApiUrl
 from app.services.pipeline import Outbox
 from app.services.ports import RetentionWork
 from app.services.retention import HousekeepingReport, keep_house
@@ -75,12 +78,14 @@ async def housekeeping(runtime: Runtime, now: datetime) -> HousekeepingReport:
     return report
 
 
-async def close_solved_tickets(runtime: Runtime, now: datetime) -> int:
-    """Close every installed store's tickets solved longer ago than its setting, a batch per transaction;
-    how many closed in all."""
+async def _each_store(
+    runtime: Runtime, step: Callable[[AsyncSession, SaleorApiUrl], Awaitable[int]], *, batch: int | None, failure: str
+) -> int:
+    """``step`` for every installed store, each run in a transaction of its own and run again while it
+    did a full ``batch``; how much it did in all. One store's trouble must not hold the others back."""
     async with runtime.sessions.begin() as session:
         stores = await SqlRetentionStore(session).stores()
-    closed = 0
+    done = 0
     for store in stores:
         if store.uninstalled_at is not None:
             continue
@@ -88,13 +93,23 @@ async def close_solved_tickets(runtime: Runtime, now: datetime) -> int:
         try:
             while True:
                 async with runtime.sessions.begin() as session:
-                    batch = await close_solved(SqlTicketStore(session), SqlSettingsStore(session), url, now)
-                closed += batch
-                if batch < CLOSE_BATCH:
+                    did = await step(session, url)
+                done += did
+                if batch is None or did < batch:
                     break
         except Exception:
-            # One store's trouble must not keep the other stores' tickets open.
-            log.exception("closing solved tickets failed for a store", extra={"saleor_api_url": url})
+            log.exception(failure, extra={"saleor_api_url": url})
+    return done
+
+
+async def close_solved_tickets(runtime: Runtime, now: datetime) -> int:
+    """Close every installed store's tickets solved longer ago than its setting, a batch per transaction;
+    how many closed in all."""
+
+    async def step(session: AsyncSession, url: SaleorApiUrl) -> int:
+        return await close_solved(SqlTicketStore(session), SqlSettingsStore(session), url, now)
+
+    closed = await _each_store(runtime, step, batch=CLOSE_BATCH, failure="closing solved tickets failed for a store")
     if closed:
         log.info("solved tickets closed", extra={"closed_tickets": closed})
     return closed
@@ -104,30 +119,20 @@ async def expire_unanswered_hand_offs(runtime: Runtime, now: datetime) -> int:
     """Expire every installed store's hand-offs left unanswered past their partner's acceptance window, a
     batch per transaction; how many in all. Two workers at it expire each one once: the status moves
     from sent only where it still is sent, and each one's effects are named after it."""
-    async with runtime.sessions.begin() as session:
-        stores = await SqlRetentionStore(session).stores()
-    expired = 0
-    for store in stores:
-        if store.uninstalled_at is not None:
-            continue
-        url = store.saleor_api_url
-        try:
-            while True:
-                async with runtime.sessions.begin() as session:
-                    outbox = SqlEffectOutbox(session)
-                    batch = await expire_unanswered(
-                        url,
-                        plans=SqlRoutingPlans(session),
-                        sources=runtime.routing_sources(session),
-                        writer_for=lambda cause: Outbox(outbox, url, cause, now),  # noqa: B023 - used in this turn
-                        now=now,
-                    )
-                expired += batch
-                if batch < EXPIRE_BATCH:
-                    break
-        except Exception:
-            # One store's trouble must not keep the other stores' hand-offs waiting.
-            log.exception("expiring unanswered hand-offs failed for a store", extra={"saleor_api_url": url})
+
+    async def step(session: AsyncSession, url: SaleorApiUrl) -> int:
+        outbox = SqlEffectOutbox(session)
+        return await expire_unanswered(
+            url,
+            plans=SqlRoutingPlans(session),
+            sources=runtime.routing_sources(session),
+            writer_for=lambda cause: Outbox(outbox, url, cause, now),
+            now=now,
+        )
+
+    expired = await _each_store(
+        runtime, step, batch=EXPIRE_BATCH, failure="expiring unanswered hand-offs failed for a store"
+    )
     if expired:
         runtime.wake_workers()
         log.info("unanswered hand-offs expired", extra={"expired_hand_offs": expired})
@@ -135,22 +140,14 @@ async def expire_unanswered_hand_offs(runtime: Runtime, now: datetime) -> int:
 
 
 async def clear_covered_stock_tickets(runtime: Runtime, now: datetime) -> int:
-    """Clear every installed store's tickets about orders sold beyond stock that receipts have since covered, a
-    store per transaction; how many were cleared."""
-    async with runtime.sessions.begin() as session:
-        stores = await SqlRetentionStore(session).stores()
-    cleared = 0
-    for store in stores:
-        if store.uninstalled_at is not None:
-            continue
-        url = store.saleor_api_url
-        try:
-            async with runtime.sessions.begin() as session:
-                cleared += await clear_covered_shortfalls(
-                    SqlTicketStore(session), SqlSettingsStore(session), SqlInventoryLedger(session), url, now
-                )
-        except Exception:
-            log.exception("clearing covered stock tickets failed for a store", extra={"saleor_api_url": url})
+    """Clear every installed store's tickets about orders sold beyond stock that receipts have since
+    covered, a store per transaction; how many were cleared."""
+
+    async def step(session: AsyncSession, url: SaleorApiUrl) -> int:
+        ledger = SqlInventoryLedger(session)
+        return await clear_covered_shortfalls(SqlTicketStore(session), SqlSettingsStore(session), ledger, url, now)
+
+    cleared = await _each_store(runtime, step, batch=None, failure="clearing covered stock tickets failed for a store")
     if cleared:
         log.info("tickets about orders sold beyond stock cleared", extra={"cleared_tickets": cleared})
     return cleared
