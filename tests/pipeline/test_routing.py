@@ -374,3 +374,45 @@ class TestPurchaseOrderByEMail:
         assert len(box.received) == 1
         effect = await _purchase_order_effect(runtime)
         assert (effect.status, effect.attempts) == ("done", 2)
+
+    async def test_an_order_cancelled_in_saleor_e_mails_the_cancel_after_the_purchase_order_it_cancels(
+        self,
+        send: Send,
+        client: httpx.AsyncClient,
+        staff_headers: Any,
+        runtime: Runtime,
+        worker: Worker,
+        clock: FixedClock,
+        mailbox: tuple[Mailbox, int],
+    ) -> None:
+        box, port = mailbox
+        # The SMTP server is not set yet: the purchase order waits, and its cancel waits behind it.
+        await _created_and_paid(send, east=0, west=5)
+        cancelled = _order("OrderUpdated", timedelta(minutes=5), east=0, west=5, transactions=PAID, status="CANCELED")
+        await send("ORDER_UPDATED", cancelled)
+        async with runtime.sessions() as session:
+            rows = (await session.scalars(select(EffectRow).where(EffectRow.lane == "partner:p-west"))).all()
+        assert [(row.kind, row.status) for row in rows] == [
+            ("purchase_order", "pending"),
+            ("cancel_purchase_order", "pending"),
+        ]
+        page = await client.get("/api/dashboard/fragments/pipeline", headers=staff_headers())
+        assert "Purchase order cancel (e-mail to a partner)" in page.text
+        assert box.received == []
+        await _set_smtp(runtime, clock, port)
+        clock.advance(hours=1)
+        await worker.drain()
+        clock.advance(hours=1)
+        await worker.drain()
+        (hand_off,) = await _hand_offs(runtime)
+        subjects = [(recipients, message["Subject"]) for _, recipients, message in box.received]
+        assert subjects == [
+            (["orders@west.example"], "Purchase order for order #1001 from Shop"),
+            (["orders@west.example"], f"CANCELLED: purchase order for order #1001 from Shop (ref. {hand_off.id})"),
+        ]
+        body = box.received[1][2].get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        assert f"Hand-off reference: {hand_off.id}\r\n" in text
+        assert "  MUG-1  Mug Blue  x 2  (line L1)\r\n" in text
+        assert "Reason: the order was cancelled in Saleor\r\n" in text
