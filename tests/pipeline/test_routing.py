@@ -24,6 +24,7 @@ from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl, SaleorId
+from app.pipeline.housekeeping import expire_unanswered_hand_offs
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.pipeline import Outbox
@@ -416,3 +417,22 @@ class TestPurchaseOrderByEMail:
         assert f"Hand-off reference: {hand_off.id}\r\n" in text
         assert "  MUG-1  Mug Blue  x 2  (line L1)\r\n" in text
         assert "Reason: the order was cancelled in Saleor\r\n" in text
+
+    async def test_a_purchase_order_unanswered_past_the_window_is_cancelled_by_e_mail_naming_the_kept_order(
+        self, send: Send, runtime: Runtime, worker: Worker, clock: FixedClock, mailbox: tuple[Mailbox, int]
+    ) -> None:
+        box, port = mailbox
+        await _set_smtp(runtime, clock, port)
+        await _created_and_paid(send, east=0, west=5)
+        clock.advance(hours=4, minutes=1)
+        assert await expire_unanswered_hand_offs(runtime, clock.now()) == 1
+        await worker.drain()
+        (hand_off,) = await _hand_offs(runtime)
+        _, _, cancel = box.received[-1]
+        assert cancel["Subject"] == f"CANCELLED: purchase order for order #1001 from Shop (ref. {hand_off.id})"
+        body = cancel.get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        # The order's name and number come from its webhook the app kept.
+        assert "  MUG-1  Mug Blue  x 2  (line L1)\r\n" in text
+        assert "Reason: no answer within 4 hours\r\n" in text
