@@ -436,3 +436,17 @@ class TestPurchaseOrderByEMail:
         # The order's name and number come from its webhook the app kept.
         assert "  MUG-1  Mug Blue  x 2  (line L1)\r\n" in text
         assert "Reason: no answer within 4 hours\r\n" in text
+
+    async def test_the_window_runs_from_when_the_purchase_order_went_out_not_while_it_waits_for_smtp(
+        self, send: Send, runtime: Runtime, worker: Worker, clock: FixedClock, mailbox: tuple[Mailbox, int]
+    ) -> None:
+        box, port = mailbox
+        await _created_and_paid(send, east=0, west=5)
+        clock.advance(hours=4, minutes=1)
+        assert await expire_unanswered_hand_offs(runtime, clock.now()) == 0  # still waiting to be e-mailed
+        await _set_smtp(runtime, clock, port)
+        await worker.drain()
+        assert (await _purchase_order_effect(runtime)).status == "done"
+        mailed = clock.now()
+        assert await expire_unanswered_hand_offs(runtime, mailed + timedelta(hours=3, minutes=59)) == 0
+        assert await expire_unanswered_hand_offs(runtime, mailed + timedelta(hours=4, minutes=1)) == 1
