@@ -59,6 +59,7 @@ from app.services.settings import (
     readable_sections,
     store_timezone,
 )
+from app.webhooks.order_routing import latest_order
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -319,7 +320,7 @@ async def _routing_card(
         found: Reroutable | str = await rerouting.find(
             url,
             order_id,
-            rerouting.latest_order(events),
+            latest_order(events),
             fraud=reads.fraud,
             plans=reads.plans,
             sources=reads.sources,
@@ -362,7 +363,7 @@ async def reroute_order(
         found = await rerouting.find(
             url,
             order_id,
-            rerouting.latest_order(await reads.events.for_order(url, SaleorId(order_id))),
+            latest_order(await reads.events.for_order(url, SaleorId(order_id))),
             fraud=reads.fraud,
             plans=reads.plans,
             sources=reads.sources,

@@ -21,18 +21,21 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.inventory import SqlInventoryLedger
+from app.db.repositories.order_events import SqlOrderEventLog
 from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.retention import SqlRetentionStore
 from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.repositories.support import SqlTicketStore
-from app.domain.ids import SaleorApiUrl
+from app.domain.ids import SaleorApiUrl, SaleorId
 from app.services.pipeline import Outbox
 from app.services.ports import RetentionWork
 from app.services.retention import HousekeepingReport, keep_house
+from app.services.routing.hand_offs import OrderForPartners
 from app.services.routing.lifecycle import EXPIRE_BATCH, expire_unanswered
 from app.services.support.desk import CLOSE_BATCH, close_solved
 from app.services.support.shortfalls import clear_covered_shortfalls
+from app.webhooks.order_routing import kept_order_for_partners
 
 if TYPE_CHECKING:
     from app.runtime import Runtime
@@ -121,12 +124,17 @@ async def expire_unanswered_hand_offs(runtime: Runtime, now: datetime) -> int:
     from sent only where it still is sent, and each one's effects are named after it."""
 
     async def step(session: AsyncSession, url: SaleorApiUrl) -> int:
-        outbox = SqlEffectOutbox(session)
+        outbox, events = SqlEffectOutbox(session), SqlOrderEventLog(session)
+
+        async def order_for(order_id: str) -> OrderForPartners:
+            return kept_order_for_partners(await events.for_order(url, SaleorId(order_id)))
+
         return await expire_unanswered(
             url,
             plans=SqlRoutingPlans(session),
             sources=runtime.routing_sources(session),
             writer_for=lambda cause: Outbox(outbox, url, cause, now),
+            order_for=order_for,
             now=now,
         )
 

@@ -33,7 +33,7 @@ from app.services.routing.planning import Routed, ShippingOriginQuotes, UnitCost
 from app.services.routing.plans import OrderRouting
 from app.services.shipping.orders import Clearance, fraud_clearance
 from app.services.shipping.quoting import ShippingQuoter
-from app.webhooks.order_routing import order_to_route
+from app.webhooks.order_routing import order_for_partners, order_to_route
 
 CANCELLED_IN_SALEOR = "the order was cancelled in Saleor"
 
@@ -55,6 +55,7 @@ async def plan(processing: Processing) -> None:
             url,
             order.id,
             CANCELLED_IN_SALEOR,
+            order=order_for_partners(order),
             plans=plans,
             sources=sources,
             saleor=processing.saleor,
@@ -79,6 +80,7 @@ async def _follow(processing: Processing, routing: OrderRouting) -> None:
             url,
             order.id,
             f"fraud: {why}",
+            order=order_for_partners(order),
             plans=plans,
             sources=sources,
             saleor=processing.saleor,

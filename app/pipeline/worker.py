@@ -38,7 +38,7 @@ from app.pipeline import support
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
-from app.services.routing.purchase_orders import deliver_purchase_order
+from app.services.routing.purchase_orders import deliver_purchase_order, deliver_purchase_order_cancel
 from app.services.support.mail import SupportMailSettings, deliver_mail, mail_settings
 from app.webhooks.payloads import OrderEventPayload
 
@@ -305,6 +305,8 @@ class Worker:
                 outcome = await self._hand_off(effect)
             elif effect.kind == EffectKind.PURCHASE_ORDER:
                 outcome = await self._send_purchase_order(effect)
+            elif effect.kind == EffectKind.CANCEL_PURCHASE_ORDER:
+                outcome = await self._cancel_purchase_order(effect)
             else:
                 saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
                 outcome = await deliver(effect, saleor)
@@ -349,6 +351,13 @@ class Worker:
             public_url=runtime.settings.public_url,
             sender=runtime.mail_sender,
             cipher=runtime.cipher,
+        )
+
+    async def _cancel_purchase_order(self, effect: Effect) -> str:
+        """A purchase order's cancel e-mailed to its partner, through the store's SMTP server."""
+        runtime = self._runtime
+        return await deliver_purchase_order_cancel(
+            effect.payload, await self._mail_settings(effect), sender=runtime.mail_sender, cipher=runtime.cipher
         )
 
     async def _hand_off(self, effect: Effect) -> str:

@@ -30,6 +30,7 @@ class EffectKind:
     HAND_OFF = "hand_off"  # a shipment posted to its partner, not to Saleor (``app.services.routing.hand_offs``)
     PURCHASE_ORDER = "purchase_order"  # a shipment e-mailed to its partner (app.services.routing.purchase_orders)
     CANCEL_HAND_OFF = "cancel_hand_off"  # a hand-off's cancel posted to its partner, in the same lane
+    CANCEL_PURCHASE_ORDER = "cancel_purchase_order"  # a purchase order's cancel e-mailed, in the same lane
     CONFIRM = "confirm"
     CANCEL = "cancel"
     NOTE = "note"
@@ -177,7 +178,18 @@ class Outbox:
             order_id,
             EffectKind.PURCHASE_ORDER,
             {"partner": partner_id, "to": to, "purchaseOrder": purchase_order},
-            lane=f"partner:{partner_id}",
+            lane=partner_lane(partner_id),
+        )
+
+    async def cancel_purchase_order(
+        self, order_id: SaleorId, partner_id: str, to: str, cancel: Mapping[str, Any]
+    ) -> None:
+        # The purchase order's lane: the partner never reads of a cancel before the order it cancels.
+        await self._add(
+            order_id,
+            EffectKind.CANCEL_PURCHASE_ORDER,
+            {"partner": partner_id, "to": to, "cancel": cancel},
+            lane=partner_lane(partner_id),
         )
 
 

@@ -4,16 +4,18 @@ what each warehouse Saleor reports can ship of their variants."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
 from app.domain.ids import SaleorId
 from app.domain.order_event import ReceivedOrderEvent
+from app.services.routing.hand_offs import OrderForPartners
 from app.services.routing.planning import LineToRoute, OrderToRoute
 from app.services.routing.simulation import PastOrder
 from app.services.shipping.model import OrderShipment
 from app.webhooks.order_shipping import cart_line, placed_with
-from app.webhooks.payloads import OrderEventPayload, OrderPayload
+from app.webhooks.payloads import OrderEventPayload, OrderLinePayload, OrderPayload
 
 
 def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
@@ -45,17 +47,48 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
             names[warehouse] = held.warehouse.name
             spare = held.quantity - held.quantity_allocated + own[(warehouse, sku)]
             stock[warehouse][sku] = max(0, spare)
-        name = " ".join(part for part in (line.product_name, line.variant_name) if part)
-        lines.append(LineToRoute(line.id, sku, cart_line(line, remaining), name))
+        lines.append(LineToRoute(line.id, sku, cart_line(line, remaining), _name(line)))
     if not lines:
         return None
     placed = placed_with(order, lambda: (OrderShipment("", tuple(line.cart for line in lines)),))
     if isinstance(placed, str):
         return placed
+    return OrderToRoute(order.id, placed, tuple(lines), stock, names, order.number, _ship_to(order))
+
+
+def _name(line: OrderLinePayload) -> str:
+    return " ".join(part for part in (line.product_name, line.variant_name) if part)
+
+
+def _ship_to(order: OrderPayload) -> dict[str, str]:
     address = order.shipping_address
     fields = {} if address is None else {**address.model_dump(by_alias=True), "country": address.country.code}
-    ship_to = {name: str(value) for name, value in fields.items() if value}
-    return OrderToRoute(order.id, placed, tuple(lines), stock, names, order.number, ship_to)
+    return {name: str(value) for name, value in fields.items() if value}
+
+
+def order_for_partners(order: OrderPayload) -> OrderForPartners:
+    """What partners are told of the order as Saleor sent it, whatever its state: a cancel names it too."""
+    return OrderForPartners(order.number, _ship_to(order), {line.id: _name(line) for line in order.lines})
+
+
+def latest_order(events: Sequence[ReceivedOrderEvent]) -> OrderPayload | None:
+    """The order as its latest webhook still kept showed it (``events`` oldest first)."""
+    for event in reversed(events):
+        try:
+            return OrderEventPayload.model_validate_json(event.payload).order
+        except ValidationError:  # a body erased after the retention
+            continue
+    return None
+
+
+def kept_order_for_partners(events: Sequence[ReceivedOrderEvent]) -> OrderForPartners:
+    """What partners are told of the order as its kept webhooks show it: only its number once every body
+    is erased (``events`` oldest first)."""
+    order = latest_order(events)
+    if order is not None:
+        return order_for_partners(order)
+    number = next((event.order_number for event in reversed(events) if event.order_number), "")
+    return OrderForPartners(number, {}, {})
 
 
 def past_order(event: ReceivedOrderEvent) -> PastOrder:

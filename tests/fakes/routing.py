@@ -112,12 +112,13 @@ class InMemoryRoutingPlans:
 
 class RecordingHandOffs:
     """The hand-offs a decision sent, and the cancels, as (order id, partner id, endpoint, body), and the
-    purchase orders it e-mailed, as (order id, partner id, address, purchase order)."""
+    purchase orders it e-mailed, and their cancels, as (order id, partner id, address, purchase order or cancel)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str, dict[str, Any]]] = []
         self.cancelled: list[tuple[str, str, str, dict[str, Any]]] = []
         self.mailed: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.mailed_cancels: list[tuple[str, str, str, dict[str, Any]]] = []
 
     async def send_hand_off(self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]) -> None:
         self.sent.append((order_id, partner_id, endpoint, dict(body)))
@@ -131,3 +132,8 @@ class RecordingHandOffs:
         self, order_id: SaleorId, partner_id: str, endpoint: str, body: Mapping[str, Any]
     ) -> None:
         self.cancelled.append((order_id, partner_id, endpoint, dict(body)))
+
+    async def cancel_purchase_order(
+        self, order_id: SaleorId, partner_id: str, to: str, cancel: Mapping[str, Any]
+    ) -> None:
+        self.mailed_cancels.append((order_id, partner_id, to, dict(cancel)))

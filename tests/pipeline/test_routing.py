@@ -24,6 +24,7 @@ from app.db.repositories.pipeline import SqlEffectOutbox
 from app.db.repositories.routing_plans import SqlRoutingPlans
 from app.db.repositories.settings import SqlSettingsStore
 from app.domain.ids import SaleorApiUrl, SaleorId
+from app.pipeline.housekeeping import expire_unanswered_hand_offs
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.pipeline import Outbox
@@ -374,3 +375,78 @@ class TestPurchaseOrderByEMail:
         assert len(box.received) == 1
         effect = await _purchase_order_effect(runtime)
         assert (effect.status, effect.attempts) == ("done", 2)
+
+    async def test_an_order_cancelled_in_saleor_e_mails_the_cancel_after_the_purchase_order_it_cancels(
+        self,
+        send: Send,
+        client: httpx.AsyncClient,
+        staff_headers: Any,
+        runtime: Runtime,
+        worker: Worker,
+        clock: FixedClock,
+        mailbox: tuple[Mailbox, int],
+    ) -> None:
+        box, port = mailbox
+        # The SMTP server is not set yet: the purchase order waits, and its cancel waits behind it.
+        await _created_and_paid(send, east=0, west=5)
+        cancelled = _order("OrderUpdated", timedelta(minutes=5), east=0, west=5, transactions=PAID, status="CANCELED")
+        await send("ORDER_UPDATED", cancelled)
+        async with runtime.sessions() as session:
+            rows = (await session.scalars(select(EffectRow).where(EffectRow.lane == "partner:p-west"))).all()
+        assert [(row.kind, row.status) for row in rows] == [
+            ("purchase_order", "pending"),
+            ("cancel_purchase_order", "pending"),
+        ]
+        page = await client.get("/api/dashboard/fragments/pipeline", headers=staff_headers())
+        assert "Purchase order cancel (e-mail to a partner)" in page.text
+        assert box.received == []
+        await _set_smtp(runtime, clock, port)
+        clock.advance(hours=1)
+        await worker.drain()
+        clock.advance(hours=1)
+        await worker.drain()
+        (hand_off,) = await _hand_offs(runtime)
+        subjects = [(recipients, message["Subject"]) for _, recipients, message in box.received]
+        assert subjects == [
+            (["orders@west.example"], "Purchase order for order #1001 from Shop"),
+            (["orders@west.example"], f"CANCELLED: purchase order for order #1001 from Shop (ref. {hand_off.id})"),
+        ]
+        body = box.received[1][2].get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        assert f"Hand-off reference: {hand_off.id}\r\n" in text
+        assert "  MUG-1  Mug Blue  x 2  (line L1)\r\n" in text
+        assert "Reason: the order was cancelled in Saleor\r\n" in text
+
+    async def test_a_purchase_order_unanswered_past_the_window_is_cancelled_by_e_mail_naming_the_kept_order(
+        self, send: Send, runtime: Runtime, worker: Worker, clock: FixedClock, mailbox: tuple[Mailbox, int]
+    ) -> None:
+        box, port = mailbox
+        await _set_smtp(runtime, clock, port)
+        await _created_and_paid(send, east=0, west=5)
+        clock.advance(hours=4, minutes=1)
+        assert await expire_unanswered_hand_offs(runtime, clock.now()) == 1
+        await worker.drain()
+        (hand_off,) = await _hand_offs(runtime)
+        _, _, cancel = box.received[-1]
+        assert cancel["Subject"] == f"CANCELLED: purchase order for order #1001 from Shop (ref. {hand_off.id})"
+        body = cancel.get_body(("plain",))
+        assert body is not None
+        text = body.get_content()
+        # The order's name and number come from its webhook the app kept.
+        assert "  MUG-1  Mug Blue  x 2  (line L1)\r\n" in text
+        assert "Reason: no answer within 4 hours\r\n" in text
+
+    async def test_the_window_runs_from_when_the_purchase_order_went_out_not_while_it_waits_for_smtp(
+        self, send: Send, runtime: Runtime, worker: Worker, clock: FixedClock, mailbox: tuple[Mailbox, int]
+    ) -> None:
+        box, port = mailbox
+        await _created_and_paid(send, east=0, west=5)
+        clock.advance(hours=4, minutes=1)
+        assert await expire_unanswered_hand_offs(runtime, clock.now()) == 0  # still waiting to be e-mailed
+        await _set_smtp(runtime, clock, port)
+        await worker.drain()
+        assert (await _purchase_order_effect(runtime)).status == "done"
+        mailed = clock.now()
+        assert await expire_unanswered_hand_offs(runtime, mailed + timedelta(hours=3, minutes=59)) == 0
+        assert await expire_unanswered_hand_offs(runtime, mailed + timedelta(hours=4, minutes=1)) == 1

@@ -26,6 +26,7 @@ EFFECT_LABELS = {
     EffectKind.SUPPORT_REPLY: "Support reply (e-mail)",
     EffectKind.PURCHASE_ORDER: "Purchase order (e-mail to a partner)",
     EffectKind.CANCEL_HAND_OFF: "Hand-off cancel (to the partner)",
+    EffectKind.CANCEL_PURCHASE_ORDER: "Purchase order cancel (e-mail to a partner)",
     EffectKind.SUPPORT_NOTICE: "Support notice to the assignee (e-mail)",
 }
 # A Saleor error is stored as "<exception>: <operation>: <message>" (app.errors.SaleorApiError).

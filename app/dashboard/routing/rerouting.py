@@ -14,13 +14,11 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.numbers import format_currency
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.dashboard import view_models
 from app.domain.ids import SaleorApiUrl
 from app.domain.money import Money
-from app.domain.order_event import ReceivedOrderEvent
 from app.domain.routing.plan import Plan
 from app.services.inventory import next_unit_costs
 from app.services.ports import FraudRepository, InventoryLedger, RoutingPlans, RoutingSources
@@ -35,23 +33,13 @@ from app.services.routing.rerouting import (
     reroutable,
 )
 from app.webhooks.order_routing import order_to_route
-from app.webhooks.payloads import OrderEventPayload, OrderPayload
+from app.webhooks.payloads import OrderPayload
 
 PIN_PREFIX = "pin:"
 NO_WEBHOOK = (
     "Saleor Ops keeps no webhook of this order to re-route it from any more (their bodies are erased after "
     "the store's retention)."
 )
-
-
-def latest_order(events: Sequence[ReceivedOrderEvent]) -> OrderPayload | None:
-    """The order as its latest webhook still kept showed it (``events`` oldest first)."""
-    for event in reversed(events):
-        try:
-            return OrderEventPayload.model_validate_json(event.payload).order
-        except ValidationError:  # a body erased after the retention
-            continue
-    return None
 
 
 async def find(

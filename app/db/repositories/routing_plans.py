@@ -224,13 +224,14 @@ class SqlRoutingPlans:
     ) -> list[HandOff]:
         H, E = RoutingHandOffRow, EffectRow  # noqa: N806 - table aliases
         # The window runs from when the partner got it: a hand-off still being posted to a partner that
-        # is down (or posted after ``sent_before``) is not late. Its order's effects in the partner's
-        # lane stand for its own (a later revision's hand-off to the same partner delays it at most).
+        # is down, or e-mailed while the store's SMTP server is not set (or sent after ``sent_before``),
+        # is not late. Its order's effects in the partner's lane stand for its own (a later revision's
+        # hand-off to the same partner delays it at most).
         posting = exists().where(
             E.saleor_api_url == H.saleor_api_url,
             E.order_id == H.order_id,
             E.lane == partner_lane(partner_id),
-            E.kind == EffectKind.HAND_OFF,
+            E.kind.in_((EffectKind.HAND_OFF, EffectKind.PURCHASE_ORDER)),
             or_(E.status.in_((Status.PENDING, Status.SENDING)), E.done_at >= sent_before),
         )
         rows = await self._session.scalars(

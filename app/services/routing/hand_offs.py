@@ -6,9 +6,9 @@ Shipments left to the merchant's own warehouse staff send nothing.
 
 A hand-off the order no longer needs (fraud rejected the order, Saleor cancelled it, the partner let
 its acceptance window pass, staff re-routed it) is cancelled: marked so, and a signed cancel message
-posted to the same endpoint in the partner's lane of effects, so it never overtakes the hand-off.
-Both messages carry ``type`` (``hand_off`` or ``hand_off.cancel``); ``app.api.partner_messages``
-documents them.
+posted to the same endpoint (or, to a partner that takes e-mail, the purchase order's cancel e-mailed)
+in the partner's lane of effects, so it never overtakes the hand-off. Both posted messages carry
+``type`` (``hand_off`` or ``hand_off.cancel``); ``app.api.partner_messages`` documents them.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.routing.model import SourceKind
 from app.services.ports import RoutingPlans
 from app.services.routing.model import HandOffMethod, Partner, RoutingSetup
-from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, RoutedShipment
-from app.services.routing.purchase_orders import PurchaseOrder, PurchaseOrderLine
+from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, RoutedShipment, RoutedUnits
+from app.services.routing.purchase_orders import PurchaseOrder, PurchaseOrderCancel, PurchaseOrderLine
 
 
 class HandOffWriter(Protocol):
@@ -38,6 +38,9 @@ class HandOffWriter(Protocol):
     ) -> None: ...
     async def send_purchase_order(
         self, order_id: SaleorId, partner_id: str, to: str, purchase_order: Mapping[str, Any]
+    ) -> None: ...
+    async def cancel_purchase_order(
+        self, order_id: SaleorId, partner_id: str, to: str, cancel: Mapping[str, Any]
     ) -> None: ...
 
 
@@ -130,20 +133,46 @@ async def hand_off_shipments(
     return tuple(kept)
 
 
-def _cancel_body(hand_off: HandOff, reason: str) -> dict[str, Any]:
+def _unshipped(hand_off: HandOff) -> list[tuple[RoutedUnits, int]]:
     """What the partner must no longer ship: the hand-off's units not shipped yet."""
-    lines = [
-        {"lineId": u.line_id, "sku": u.sku, "quantity": left}
-        for u in hand_off.units
-        if (left := min(u.quantity, hand_off.unshipped(u.line_id))) > 0
-    ]
+    return [(u, left) for u in hand_off.units if (left := min(u.quantity, hand_off.unshipped(u.line_id))) > 0]
+
+
+def _cancel_body(hand_off: HandOff, reason: str) -> dict[str, Any]:
     return {
         "type": CANCEL_MESSAGE,
         "handOffId": hand_off.id,
         "orderId": hand_off.order_id,
         "reason": reason,
-        "lines": lines,
+        "lines": [{"lineId": u.line_id, "sku": u.sku, "quantity": left} for u, left in _unshipped(hand_off)],
     }
+
+
+def _purchase_order_cancel(
+    hand_off: HandOff, partner: Partner, order: OrderForPartners, reason: str
+) -> PurchaseOrderCancel:
+    return PurchaseOrderCancel(
+        hand_off_id=hand_off.id,
+        order_number=order.number,
+        partner_name=partner.name,
+        lines=tuple(
+            PurchaseOrderLine(u.line_id, u.sku, order.line_names.get(u.line_id, ""), left, None)
+            for u, left in _unshipped(hand_off)
+        ),
+        reason=reason,
+    )
+
+
+async def _send_cancel(
+    writer: HandOffWriter, hand_off: HandOff, partner: Partner, order: OrderForPartners, reason: str
+) -> None:
+    """The cancel the way the partner took the hand-off: posted, or e-mailed."""
+    order_id = SaleorId(hand_off.order_id)
+    if partner.hand_off is HandOffMethod.EMAIL:
+        cancel = _purchase_order_cancel(hand_off, partner, order, reason).to_payload()
+        await writer.cancel_purchase_order(order_id, partner.id, partner.address, cancel)
+    else:
+        await writer.cancel_hand_off(order_id, partner.id, partner.address, _cancel_body(hand_off, reason))
 
 
 async def cancel_hand_offs(
@@ -151,6 +180,7 @@ async def cancel_hand_offs(
     hand_offs: Iterable[HandOff],
     reason: str,
     *,
+    order: OrderForPartners,
     partners: Mapping[str, Partner],
     plans: RoutingPlans,
     writer: HandOffWriter,
@@ -158,8 +188,9 @@ async def cancel_hand_offs(
     status: HandOffStatus = HandOffStatus.CANCELLED,
 ) -> tuple[HandOff, ...]:
     """Cancel each open one of ``hand_offs`` (``status`` says why: cancelled, or expired unanswered) and
-    tell its partner; what was cancelled. One that someone else answered or ended since it was read is
-    left as they made it. A partner no longer set up has nothing to be told."""
+    tell its partner (the cancel e-mailed to one that takes e-mail names ``order``, their order); what
+    was cancelled. One that someone else answered or ended since it was read is left as they made it. A
+    partner no longer set up has nothing to be told."""
     cancelled: list[HandOff] = []
     for hand_off in hand_offs:
         if not hand_off.is_open:
@@ -168,10 +199,8 @@ async def cancel_hand_offs(
         if not await plans.end_hand_off(url, ended, hand_off.status):
             continue
         partner = partners.get(hand_off.partner_id)
-        if partner is not None and partner.hand_off is HandOffMethod.WEBHOOK:
-            await writer.cancel_hand_off(
-                SaleorId(hand_off.order_id), partner.id, partner.address, _cancel_body(hand_off, reason)
-            )
+        if partner is not None:
+            await _send_cancel(writer, hand_off, partner, order, reason)
         cancelled.append(ended)
     return tuple(cancelled)
 

@@ -15,14 +15,14 @@ that dropped their share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.support.model import StoreReason
 from app.services.ports import RoutingPlans, RoutingSources, SaleorWriter, SettingsStore, SupportDesk
-from app.services.routing.hand_offs import HandOffWriter, cancel_hand_offs, described
+from app.services.routing.hand_offs import HandOffWriter, OrderForPartners, cancel_hand_offs, described
 from app.services.routing.model import Partner
 from app.services.routing.planning import NOTE_PREFIX
 from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting
@@ -48,6 +48,7 @@ async def cancel_order_hand_offs(
     order_id: str,
     why: str,
     *,
+    order: OrderForPartners,
     plans: RoutingPlans,
     sources: RoutingSources,
     saleor: SaleorWriter,
@@ -59,7 +60,9 @@ async def cancel_order_hand_offs(
     if not open_:
         return ()
     known = await _partners(url, sources)
-    cancelled = await cancel_hand_offs(url, open_, why, partners=known, plans=plans, writer=partners, now=now)
+    cancelled = await cancel_hand_offs(
+        url, open_, why, order=order, partners=known, plans=plans, writer=partners, now=now
+    )
     if cancelled:
         note = f"{NOTE_PREFIX}: cancelled at the partner: {described(cancelled, known)}; {why}"
         await saleor.add_order_note(SaleorId(order_id), note)
@@ -77,12 +80,14 @@ async def expire_unanswered(
     plans: RoutingPlans,
     sources: RoutingSources,
     writer_for: Callable[[str], OrderWriter],
+    order_for: Callable[[str], Awaitable[OrderForPartners]],
     now: datetime,
     limit: int = EXPIRE_BATCH,
 ) -> int:
     """Expire up to ``limit`` of the store's hand-offs whose partner's acceptance window has passed
     unanswered; how many. ``writer_for(cause)`` writes each one's cancel and note, named after it, so
-    a second run (or a second worker) sends nothing twice."""
+    a second run (or a second worker) sends nothing twice; ``order_for(order id)`` is the order as the
+    cancel names it."""
     known = await _partners(url, sources)
     expired = 0
     for partner in known.values():
@@ -92,7 +97,15 @@ async def expire_unanswered(
             writer = writer_for(f"hand-off-expired:{hand_off.id}")
             why = f"no answer within {_hours(partner)}"
             ended = await cancel_hand_offs(
-                url, [hand_off], why, partners=known, plans=plans, writer=writer, now=now, status=HandOffStatus.EXPIRED
+                url,
+                [hand_off],
+                why,
+                order=await order_for(hand_off.order_id),
+                partners=known,
+                plans=plans,
+                writer=writer,
+                now=now,
+                status=HandOffStatus.EXPIRED,
             )
             if not ended:
                 continue  # answered, or expired by another worker, since it was listed

@@ -5,13 +5,17 @@ Support · E-mail sets up) by the effects dispatcher, in the partner's own lane,
 The order is kept with the hand-off as the effect's payload (``PurchaseOrder.to_payload``); the e-mail is
 written when it is sent (``compose_purchase_order``), from the store's sender as set then and with the
 app's public URL, through which the partner accepts, rejects and confirms shipments as any partner does.
+
+A hand-off the order no longer needs is cancelled the same way, by e-mail in the same lane after its
+purchase order (``PurchaseOrderCancel``, ``compose_purchase_order_cancel``): the lines it must no longer
+ship, and why.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -126,6 +130,42 @@ class PurchaseOrder:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderCancel:
+    """A purchase order cancelled: its units not shipped yet, which the partner must no longer ship."""
+
+    hand_off_id: str
+    order_number: str
+    partner_name: str
+    lines: tuple[PurchaseOrderLine, ...]  # unpriced: what not to ship
+    reason: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "handOffId": self.hand_off_id,
+            "orderNumber": self.order_number,
+            "partnerName": self.partner_name,
+            "lines": [
+                {"lineId": line.line_id, "sku": line.sku, "name": line.name, "quantity": line.quantity}
+                for line in self.lines
+            ],
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> PurchaseOrderCancel:
+        return cls(
+            hand_off_id=payload["handOffId"],
+            order_number=payload["orderNumber"],
+            partner_name=payload["partnerName"],
+            lines=tuple(
+                PurchaseOrderLine(line["lineId"], line["sku"], line["name"], int(line["quantity"]), None)
+                for line in payload["lines"]
+            ),
+            reason=payload["reason"],
+        )
+
+
 def _money(value: Money) -> str:
     return f"{value.quantized().amount} {value.currency}"
 
@@ -218,17 +258,51 @@ def purchase_order_text(order: PurchaseOrder, *, sender: str, public_url: str) -
     return "\n".join(text) + "\n"
 
 
+def purchase_order_cancel_text(cancel: PurchaseOrderCancel, *, sender: str) -> str:
+    """The cancel's body: which purchase order, the lines not to ship, and why."""
+    units = sum(line.quantity for line in cancel.lines)
+    text = [
+        f"Purchase order for order #{cancel.order_number} from {sender}: CANCELLED",
+        f"To: {cancel.partner_name}",
+        f"Hand-off reference: {cancel.hand_off_id}",
+        "",
+        "Do not ship these lines of it:",
+        *(f"  {line.sku}  {line.name}  x {line.quantity}  (line {line.line_id})" for line in cancel.lines),
+        f"Total: {units} unit{'' if units == 1 else 's'} not to ship",
+        "",
+        f"Reason: {cancel.reason}",
+        "",
+        "Units of it you confirmed as shipped before this stand; a shipment confirmed from now on is refused.",
+        "For anything else, reply to this e-mail.",
+    ]
+    return "\n".join(text) + "\n"
+
+
+def _message(settings: SupportMailSettings, to: str, subject: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = formataddr((settings.from_name, settings.from_address))
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=settings.reply_domain)
+    message.set_content(text)
+    return message
+
+
+def _sender(settings: SupportMailSettings) -> str:
+    return settings.from_name or settings.from_address
+
+
 def compose_purchase_order(
     order: PurchaseOrder, to: str, *, settings: SupportMailSettings, public_url: str
 ) -> EmailMessage:
     """The purchase order's e-mail from the store's sender, with the lines attached as CSV."""
-    sender = settings.from_name or settings.from_address
-    message = EmailMessage()
-    message["From"] = formataddr((settings.from_name, settings.from_address))
-    message["To"] = to
-    message["Subject"] = f"Purchase order for order #{order.order_number} from {sender}"
-    message["Message-ID"] = make_msgid(domain=settings.reply_domain)
-    message.set_content(purchase_order_text(order, sender=sender, public_url=public_url))
+    sender = _sender(settings)
+    message = _message(
+        settings,
+        to,
+        f"Purchase order for order #{order.order_number} from {sender}",
+        purchase_order_text(order, sender=sender, public_url=public_url),
+    )
     message.add_attachment(
         purchase_order_csv(order).encode(),
         maintype="text",
@@ -239,6 +313,30 @@ def compose_purchase_order(
     return message
 
 
+def compose_purchase_order_cancel(
+    cancel: PurchaseOrderCancel, to: str, *, settings: SupportMailSettings
+) -> EmailMessage:
+    """The cancel's e-mail from the store's sender; its subject names the purchase order it cancels."""
+    sender = _sender(settings)
+    subject = f"CANCELLED: purchase order for order #{cancel.order_number} from {sender} (ref. {cancel.hand_off_id})"
+    return _message(settings, to, subject, purchase_order_cancel_text(cancel, sender=sender))
+
+
+async def _mail(
+    to: str,
+    compose: Callable[[SupportMailSettings], EmailMessage],
+    configured: SupportMailSettings | None,
+    *,
+    sender: MailSender,
+    cipher: SecretCipher,
+) -> None:
+    """Send through the store's SMTP server as it is set now; ``MailNotSent`` (retried) when it did not go
+    out, the store having no server set among the reasons."""
+    if configured is None:
+        raise MailNotSent(NO_SMTP)
+    await send_mail(compose(configured), configured, sender=sender, cipher=cipher)
+
+
 async def deliver_purchase_order(
     payload: Mapping[str, Any],
     configured: SupportMailSettings | None,
@@ -247,13 +345,28 @@ async def deliver_purchase_order(
     sender: MailSender,
     cipher: SecretCipher,
 ) -> str:
-    """E-mail a kept purchase order through the store's SMTP server as it is set now; ``MailNotSent``
-    (retried) when it did not go out, the store having no server set among the reasons."""
-    if configured is None:
-        raise MailNotSent(NO_SMTP)
-    to = str(payload["to"])
-    message = compose_purchase_order(
-        PurchaseOrder.from_payload(payload["purchaseOrder"]), to, settings=configured, public_url=public_url
+    """E-mail a kept purchase order (``_mail``)."""
+    to, order = str(payload["to"]), PurchaseOrder.from_payload(payload["purchaseOrder"])
+    await _mail(
+        to,
+        lambda settings: compose_purchase_order(order, to, settings=settings, public_url=public_url),
+        configured,
+        sender=sender,
+        cipher=cipher,
     )
-    await send_mail(message, configured, sender=sender, cipher=cipher)
     return f"purchase order e-mailed to {to}"
+
+
+async def deliver_purchase_order_cancel(
+    payload: Mapping[str, Any], configured: SupportMailSettings | None, *, sender: MailSender, cipher: SecretCipher
+) -> str:
+    """E-mail a kept purchase order's cancel (``_mail``)."""
+    to, cancel = str(payload["to"]), PurchaseOrderCancel.from_payload(payload["cancel"])
+    await _mail(
+        to,
+        lambda settings: compose_purchase_order_cancel(cancel, to, settings=settings),
+        configured,
+        sender=sender,
+        cipher=cipher,
+    )
+    return f"purchase order cancel e-mailed to {to}"

@@ -264,6 +264,7 @@ async def confirm_reroute(
         url,
         [hand_off for hand_off in open_ if hand_off.id not in kept],
         head,
+        order=for_partners(found.order),
         partners=known,
         plans=plans,
         writer=partners,

@@ -10,12 +10,13 @@ from decimal import Decimal
 from babel import Locale
 from starlette.datastructures import FormData
 
-from app.dashboard.routing.rerouting import choice_from, latest_order, preview_view
+from app.dashboard.routing.rerouting import choice_from, preview_view
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
 from app.domain.order_event import ReceivedOrderEvent
 from app.domain.routing.plan import Unroutable
 from app.services.routing.rerouting import RerouteChoice, ReroutePreview
+from app.webhooks.order_routing import latest_order
 from tests.builders import order_payload
 
 EN = Locale.parse("en")

@@ -210,3 +210,14 @@ class TestRoutingEffects:
         )
         with pytest.raises(ValueError, match="purchase_order"):
             await deliver(_effect(EffectKind.PURCHASE_ORDER, {}), FakeSaleorGateway())
+
+    async def test_a_purchase_order_s_cancel_is_kept_in_the_partner_s_lane(self) -> None:
+        store = ListOutbox()
+        outbox = Outbox(store, URL, "delivery:9", NOW)
+        await outbox.cancel_purchase_order(ORDER, "p-acme", "orders@acme.example", {"handOffId": "h1"})
+        assert store.stored["delivery:9#1"] == NewEffect(
+            ORDER,
+            EffectKind.CANCEL_PURCHASE_ORDER,
+            {"partner": "p-acme", "to": "orders@acme.example", "cancel": {"handOffId": "h1"}},
+            lane="partner:p-acme",
+        )

@@ -8,8 +8,9 @@ from typing import Any
 
 from app.domain.ids import SaleorId
 from app.domain.order_event import ReceivedOrderEvent
+from app.services.routing.hand_offs import OrderForPartners
 from app.services.routing.planning import OrderToRoute
-from app.webhooks.order_routing import order_to_route, past_order
+from app.webhooks.order_routing import kept_order_for_partners, order_for_partners, order_to_route, past_order
 from app.webhooks.payloads import OrderPayload
 from tests.builders import NOW, SHOP_API_URL, order_line_payload, order_payload, variant_payload
 from tests.unit.webhooks.test_order_shipping import ADDRESS, MAIN, TPL, method
@@ -119,3 +120,21 @@ def test_a_kept_order_that_cannot_be_replayed_says_why() -> None:
     assert unreadable.order_id == "order-1"
     assert isinstance(unreadable.to_route, str)
     assert unreadable.to_route.startswith("the kept order_updated event cannot be read:")
+
+
+def test_partners_are_told_of_a_cancelled_order_its_number_address_and_line_names() -> None:
+    mug = _line("L1", "MUG", 2, None, productName="Mug", variantName="Blue")
+    cancelled = _order(mug, status="CANCELED")
+    assert order_for_partners(cancelled) == OrderForPartners(
+        "1001",
+        {"streetAddress1": "12 Elm St", "city": "PORTLAND", "postalCode": "97205", "country": "US"},
+        {"L1": "Mug Blue"},
+    )
+
+
+def test_the_order_for_partners_comes_from_the_latest_kept_body_or_is_only_its_number_once_erased() -> None:
+    mug = _line("L1", "MUG", 2, None, productName="Mug")
+    placed, erased = _kept(_placed(mug)), _kept("{}", "order_updated")
+    assert kept_order_for_partners([placed, erased]).line_names == {"L1": "Mug"}
+    assert kept_order_for_partners([erased]) == OrderForPartners("1001", {}, {})
+    assert kept_order_for_partners([]) == OrderForPartners("", {}, {})

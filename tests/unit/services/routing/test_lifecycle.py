@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.domain.ids import SaleorId
-from app.services.routing.hand_offs import cancel_hand_offs
+from app.services.routing.hand_offs import OrderForPartners, cancel_hand_offs
 from app.services.routing.lifecycle import partners_settled
 from app.services.routing.model import HandOffMethod
 from app.services.routing.plans import HandOff, HandOffStatus, OrderRouting, RoutedUnits
@@ -17,6 +17,7 @@ from tests.unit.services.routing.builders import ACME, ACME_SUPPLIER, NOW, ORDER
 UNITS = (RoutedUnits("L1", "MUG", 2), RoutedUnits("L2", "TEE", 1))
 SENT = HandOff("h-west", ORDER, 1, "p-west", WEST, UNITS, HandOffStatus.SENT, NOW, NOW)
 PARTNERS = {WEST_3PL.id: WEST_3PL, ACME_SUPPLIER.id: ACME_SUPPLIER}
+THE_ORDER = OrderForPartners("1001", {"city": "Dallas"}, {"L1": "Mug Blue", "L2": "Tee Red"})
 
 
 async def _cancel(
@@ -29,6 +30,7 @@ async def _cancel(
         SHOP_API_URL,
         hand_offs,
         "fraud",
+        order=THE_ORDER,
         partners=PARTNERS,
         plans=plans,
         writer=writer,
@@ -69,23 +71,57 @@ class TestCancel:
         plans, writer = InMemoryRoutingPlans(), RecordingHandOffs()
         await plans.add_hand_off(SHOP_API_URL, replace(SENT, status=HandOffStatus.ACCEPTED))
         cancelled = await cancel_hand_offs(
-            SHOP_API_URL, [SENT], "late", partners=PARTNERS, plans=plans, writer=writer, now=NOW
+            SHOP_API_URL, [SENT], "late", order=THE_ORDER, partners=PARTNERS, plans=plans, writer=writer, now=NOW
         )
         assert (cancelled, writer.cancelled) == ((), [])
         assert plans.hand_offs_[0].status is HandOffStatus.ACCEPTED
 
-    async def test_a_partner_taking_e_mail_or_no_longer_set_up_gets_no_message(self) -> None:
+    async def test_a_partner_taking_e_mail_is_mailed_the_purchase_order_s_cancel_of_the_units_left(self) -> None:
         by_mail = replace(ACME_SUPPLIER, hand_off=HandOffMethod.EMAIL, address="po@acme.example")
-        acme = replace(SENT, id="h-acme", partner_id="p-acme", warehouse_id=ACME)
+        acme = replace(
+            SENT, id="h-acme", partner_id="p-acme", warehouse_id=ACME, status=HandOffStatus.ACCEPTED, shipped={"L1": 1}
+        )
+        plans, writer = InMemoryRoutingPlans(), RecordingHandOffs()
+        await plans.add_hand_off(SHOP_API_URL, acme)
+        cancelled = await cancel_hand_offs(
+            SHOP_API_URL,
+            [acme],
+            "fraud",
+            order=THE_ORDER,
+            partners={"p-acme": by_mail},
+            plans=plans,
+            writer=writer,
+            now=NOW,
+        )
+        assert [hand_off.id for hand_off in cancelled] == ["h-acme"]
+        assert writer.cancelled == []
+        assert writer.mailed_cancels == [
+            (
+                ORDER,
+                "p-acme",
+                "po@acme.example",
+                {
+                    "handOffId": "h-acme",
+                    "orderNumber": "1001",
+                    "partnerName": by_mail.name,
+                    "lines": [
+                        {"lineId": "L1", "sku": "MUG", "name": "Mug Blue", "quantity": 1},
+                        {"lineId": "L2", "sku": "TEE", "name": "Tee Red", "quantity": 1},
+                    ],
+                    "reason": "fraud",
+                },
+            )
+        ]
+
+    async def test_a_partner_no_longer_set_up_gets_no_message(self) -> None:
         gone = replace(SENT, id="h-gone", partner_id="p-gone", warehouse_id=SaleorId("W-gone"))
         plans, writer = InMemoryRoutingPlans(), RecordingHandOffs()
-        for hand_off in (acme, gone):
-            await plans.add_hand_off(SHOP_API_URL, hand_off)
+        await plans.add_hand_off(SHOP_API_URL, gone)
         cancelled = await cancel_hand_offs(
-            SHOP_API_URL, [acme, gone], "fraud", partners={"p-acme": by_mail}, plans=plans, writer=writer, now=NOW
+            SHOP_API_URL, [gone], "fraud", order=THE_ORDER, partners={}, plans=plans, writer=writer, now=NOW
         )
-        assert [hand_off.id for hand_off in cancelled] == ["h-acme", "h-gone"]
-        assert writer.cancelled == []
+        assert [hand_off.id for hand_off in cancelled] == ["h-gone"]
+        assert (writer.cancelled, writer.mailed_cancels) == ([], [])
 
 
 ROUTING = OrderRouting(ORDER, 2, True, (), {}, NOW, NOW, excluded={WEST: "rejected the hand-off (no stock)"})

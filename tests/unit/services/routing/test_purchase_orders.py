@@ -19,9 +19,13 @@ from app.services.routing.purchase_orders import (
     CSV_COLUMNS,
     NO_SMTP,
     PurchaseOrder,
+    PurchaseOrderCancel,
     PurchaseOrderLine,
     compose_purchase_order,
+    compose_purchase_order_cancel,
     deliver_purchase_order,
+    deliver_purchase_order_cancel,
+    purchase_order_cancel_text,
     purchase_order_csv,
     purchase_order_text,
 )
@@ -71,6 +75,16 @@ THREE_PL_ORDER = PurchaseOrder(
     lines=(PurchaseOrderLine("L1", "MUG-1", "Mug Blue", 3, None),),
     answer_within=timedelta(hours=1),
     fees=PickPackFees(usd("2.50"), usd("0.35")),
+)
+CANCEL = PurchaseOrderCancel(
+    hand_off_id="h0ff",
+    order_number="1001",
+    partner_name="Acme",
+    lines=(
+        PurchaseOrderLine("L1", "MUG-1", "Mug Blue", 1, None),
+        PurchaseOrderLine("L2", "TEE-RED", 'Tee, "red"', 1, None),
+    ),
+    reason="the order was cancelled in Saleor",
 )
 
 
@@ -168,3 +182,44 @@ class TestMail:
             await deliver_purchase_order(payload, None, public_url=PUBLIC_URL, sender=sender, cipher=CIPHER)
         assert str(refused.value) == NO_SMTP
         assert sender.sent == []
+
+
+class TestCancel:
+    def test_names_the_purchase_order_the_lines_not_to_ship_and_why(self) -> None:
+        text = purchase_order_cancel_text(CANCEL, sender="Shop Example")
+        assert text.startswith(
+            "Purchase order for order #1001 from Shop Example: CANCELLED\nTo: Acme\nHand-off reference: h0ff\n"
+        )
+        assert (
+            "Do not ship these lines of it:\n"
+            "  MUG-1  Mug Blue  x 1  (line L1)\n"
+            '  TEE-RED  Tee, "red"  x 1  (line L2)\n'
+            "Total: 2 units not to ship\n"
+        ) in text
+        assert "Reason: the order was cancelled in Saleor\n" in text
+        assert "a shipment confirmed from now on is refused" in text
+
+    def test_survives_being_kept_as_json(self) -> None:
+        assert PurchaseOrderCancel.from_payload(json.loads(json.dumps(CANCEL.to_payload()))) == CANCEL
+
+    def test_its_subject_names_the_order_and_the_reference_and_it_has_no_attachment(self) -> None:
+        message = compose_purchase_order_cancel(CANCEL, "orders@acme.example", settings=SETTINGS)
+        assert message["From"] == "Shop Example <orders@shop.example>"
+        assert message["To"] == "orders@acme.example"
+        assert message["Subject"] == "CANCELLED: purchase order for order #1001 from Shop Example (ref. h0ff)"
+        body = message.get_body(("plain",))
+        assert body is not None
+        assert body.get_content() == purchase_order_cancel_text(CANCEL, sender="Shop Example")
+        assert list(message.iter_attachments()) == []
+
+    async def test_is_sent_through_the_store_s_smtp_server_or_waits_for_one(self) -> None:
+        sender = FakeMailSender()
+        payload = {"partner": "p-acme", "to": "orders@acme.example", "cancel": CANCEL.to_payload()}
+        with pytest.raises(MailNotSent, match="none is set"):
+            await deliver_purchase_order_cancel(payload, None, sender=sender, cipher=CIPHER)
+        assert sender.sent == []
+        outcome = await deliver_purchase_order_cancel(payload, SETTINGS, sender=sender, cipher=CIPHER)
+        assert outcome == "purchase order cancel e-mailed to orders@acme.example"
+        ((server, message),) = sender.sent
+        assert server.host == "smtp.shop.example"
+        assert message["Subject"].startswith("CANCELLED: purchase order for order #1001")
