@@ -170,6 +170,8 @@ class BusinessHours:
                 if moment is not None and since < moment and (until is None or until > moment):
                     moment = None if until is None else until.astimezone(UTC)
             return moment
+        while index < gap_count and (until := gaps[index][1]) is not None and until <= start:
+            index += 1  # over before the start
         remaining = business_time
         cached = self._windows
         for ordinal in range(first, first + _SEARCH_LIMIT_DAYS):
@@ -180,6 +182,12 @@ class BusinessHours:
                 if closes <= start:
                     continue
                 begin = opens if opens > start else start
+                if index == gap_count:  # no gap ahead (most clocks, most of the way): the window counts whole
+                    available = closes - begin
+                    if remaining <= available:
+                        return begin + remaining
+                    remaining -= available
+                    continue
                 while begin < closes:
                     while index < gap_count and (until := gaps[index][1]) is not None and until <= begin:
                         index += 1
