@@ -230,10 +230,10 @@ def _clock(
     if stop is not None:
         # Pauses after the stop do not count, and one still open at the stop ends there.
         before_stop = [(since, stop if until is None else min(until, stop)) for since, until in pauses if since < stop]
-        deadline = hours.add_around(start, target, before_stop)
+        deadline = sla_deadline(hours, start, target, before_stop)
         state = ClockState.BREACHED if deadline is not None and stop > deadline else ClockState.ACHIEVED
         return SlaClock(metric, start, target, deadline, stop, state)
-    deadline = hours.add_around(start, target, pauses)
+    deadline = sla_deadline(hours, start, target, pauses)
     if deadline is None:
         return SlaClock(metric, start, target, None, None, ClockState.PAUSED)
     if now > deadline:
