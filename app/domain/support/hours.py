@@ -155,9 +155,14 @@ class BusinessHours:
         begins is reached before it."""
         if business_time < NOTHING:
             raise ValueError(f"cannot add a negative business time ({business_time})")
-        first = self._local_ordinal(start)  # windows close by local midnight: none of the days before is still open
         if start.tzinfo is not UTC:
+            if start.tzinfo is None:
+                raise ValueError(f"business time is counted between aware instants, not {start!r}")
             start = start.astimezone(UTC)
+        # The local date is at most a day either side of the UTC one, and windows close by their local midnight:
+        # starting a day before the UTC date visits at most two days whose windows have all closed, which is
+        # cheaper than converting to the team's zone.
+        first = start.toordinal() - 1
         gap_count, index = len(gaps), 0
         if not business_time:
             moment: datetime | None = start
@@ -165,6 +170,8 @@ class BusinessHours:
                 if moment is not None and since < moment and (until is None or until > moment):
                     moment = None if until is None else until.astimezone(UTC)
             return moment
+        while index < gap_count and (until := gaps[index][1]) is not None and until <= start:
+            index += 1  # over before the start
         remaining = business_time
         cached = self._windows
         for ordinal in range(first, first + _SEARCH_LIMIT_DAYS):
@@ -175,6 +182,12 @@ class BusinessHours:
                 if closes <= start:
                     continue
                 begin = opens if opens > start else start
+                if index == gap_count:  # no gap ahead (most clocks, most of the way): the window counts whole
+                    available = closes - begin
+                    if remaining <= available:
+                        return begin + remaining
+                    remaining -= available
+                    continue
                 while begin < closes:
                     while index < gap_count and (until := gaps[index][1]) is not None and until <= begin:
                         index += 1

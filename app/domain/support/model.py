@@ -45,6 +45,8 @@ class InvalidSupportSetting(ValueError):
 
 def as_utc(name: str, instant: datetime) -> datetime:
     """The aware ``instant`` in UTC, as support keeps every time; a naive one is refused, naming ``name``."""
+    if instant.tzinfo is UTC:
+        return instant
     if instant.utcoffset() is None:
         raise ValueError(f"{name} must be a time-zone aware datetime, not {instant!r}")
     return instant.astimezone(UTC)

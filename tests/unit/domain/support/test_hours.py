@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,6 +13,8 @@ HOUR = timedelta(hours=1)
 
 
 NEW_YORK = make_hours().zone
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
+PAGO_PAGO = ZoneInfo("Pacific/Pago_Pago")
 
 
 def ny(year: int, month: int, day: int, hour: int) -> datetime:
@@ -54,6 +57,19 @@ class TestAddingBusinessTime:
     def test_a_day_open_until_midnight_runs_into_the_next_days_hours(self) -> None:
         evenings = dict.fromkeys(range(7), ((time(18), time(0)),))
         assert make_hours(weekly=evenings, country=None).add(ny(2026, 10, 6, 23), 2 * HOUR) == ny(2026, 10, 7, 19)
+
+    @pytest.mark.parametrize(
+        ("start", "deadline"),
+        [
+            # Kiritimati is 14 hours ahead: Tuesday 09:30 there is still Monday in UTC.
+            (datetime(2026, 10, 6, 9, 30, tzinfo=KIRITIMATI), datetime(2026, 10, 6, 11, 30, tzinfo=KIRITIMATI)),
+            (datetime(2026, 10, 5, 23, tzinfo=KIRITIMATI), datetime(2026, 10, 6, 11, tzinfo=KIRITIMATI)),
+            # Pago Pago is 11 hours behind: Tuesday 16:00 there is already Wednesday in UTC.
+            (datetime(2026, 10, 6, 16, tzinfo=PAGO_PAGO), datetime(2026, 10, 7, 10, tzinfo=PAGO_PAGO)),
+        ],
+    )
+    def test_a_local_date_other_than_the_utc_one(self, start: datetime, deadline: datetime) -> None:
+        assert BusinessHours(str(start.tzinfo), WEEKDAYS_9_17).add(start, 2 * HOUR) == deadline
 
     def test_berlin_hours_are_berlin_wall_clock(self) -> None:
         berlin = BusinessHours("Europe/Berlin", WEEKDAYS_9_17, "DE", "BY")
