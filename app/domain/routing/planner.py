@@ -79,6 +79,10 @@ class _Priced:
     landed: Decimal
 
 
+_UNPRICED = _Priced(OriginQuote(Money(ZERO, "USD"), date.min), ZERO, ZERO, ZERO)
+"""What ``Problem.priced`` finds for a shipment it has not priced yet (None means no quote)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Item:
     sku: str
@@ -117,7 +121,7 @@ class Problem:
         )
         self._priced: dict[tuple[int, LineUnits], _Priced | None] = {}
         # Pricing is asked for again and again with the same lines: each part of the answer is made once.
-        self._units: dict[tuple[int, int], Units] = {}
+        self.units: dict[tuple[int, int], Units] = {}
         self._line_goods: dict[tuple[int, int], Decimal] = {}
 
     def goods_cost(self, source: int, sku: str) -> Decimal:
@@ -216,18 +220,19 @@ class Problem:
 
     def priced(self, source: int, units: LineUnits) -> _Priced | None:
         key = (source, units)
-        if key not in self._priced:
-            self._priced[key] = self._price(source, units)
-        return self._priced[key]
+        priced = self._priced.get(key, _UNPRICED)
+        if priced is _UNPRICED:
+            priced = self._priced[key] = self._price(source, units)
+        return priced
 
     def _price(self, source: int, units: LineUnits) -> _Priced | None:
         origin = self.sources[source]
         shipped = []
         for line_units in units:
-            shipped_units = self._units.get(line_units)
+            shipped_units = self.units.get(line_units)
             if shipped_units is None:
                 index, quantity = line_units
-                shipped_units = self._units[line_units] = Units(self.lines[index], quantity)
+                shipped_units = self.units[line_units] = Units(self.lines[index], quantity)
             shipped.append(shipped_units)
         quote = self.quoter(Shipment(origin, tuple(shipped)))
         if quote is None:
@@ -294,6 +299,18 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
     cheapest_rest = [ZERO] * (count + 1)
     for depth in range(count - 1, -1, -1):
         cheapest_rest[depth] = cheapest_rest[depth + 1] + min(option.variable for option in options[order[depth]])
+    # Per depth, each SKU still to choose as the sources of its single-source options and the source
+    # sets of its splits: a SKU needs a new source unless one of these is among the sources used.
+    rest_sources = [
+        [
+            (
+                frozenset(o.sources[0] for o in options[order[rest]] if len(o.sources) == 1),
+                [o.source_set for o in options[order[rest]] if len(o.sources) > 1],
+            )
+            for rest in range(depth, count)
+        ]
+        for depth in range(count + 1)
+    ]
     best = list(incumbent)
     best_key = problem.key(best)
     chosen: list[Option] = list(incumbent)
@@ -303,10 +320,11 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
         """A lower bound on any completion's key; None when no completion can beat the best so far or
         be quoted at all."""
         used = set(committed)
-        another = any(
-            all(not option.source_set <= used for option in options[order[rest]]) for rest in range(depth, count)
+        needs_another = any(
+            singles.isdisjoint(used) and not any(split <= used for split in splits)
+            for singles, splits in rest_sources[depth]
         )
-        shipments = len(committed) + another
+        shipments = len(committed) + needs_another
         if best_key is not None and not best_key[0] and shipments > best_key[2]:
             return None  # more shipments than a plan on time, late or not: no need to quote
         late = False
@@ -333,7 +351,7 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
             low = bound(depth + 1)
             if low is not None and depth + 1 == count:
                 # A complete plan: its bound is its key's first half (``Problem.key``), nothing left to add.
-                key = (*low, tuple(sorted(committed)), tuple(option.sources for option in chosen))
+                key = (*low, tuple(sorted(committed)), tuple([option.sources for option in chosen]))
                 if _better(key, best_key):
                     best, best_key = list(chosen), key
             elif low is not None and (best_key is None or low <= best_key[:4]):
@@ -494,9 +512,10 @@ def route(
     if problem.key(choice) is None:
         summary = "no plan: no combination of sources can ship every line to the destination"
         return Unroutable((summary, *explain.exclusions(), *explain.lines({})))
-    shipments = tuple(_planned(problem, source, units, currency) for source, units in problem.shipments(choice).items())
+    shipped = problem.shipments(choice)
+    shipments = tuple(_planned(problem, source, units, currency) for source, units in shipped.items())
     plan = Plan(problem.lines, shipments, promised_by, Search.EXACT if exact else Search.HEURISTIC, ())
-    chosen = {(source, line): qty for source, units in problem.shipments(choice).items() for line, qty in units}
+    chosen = {(source, line): qty for source, units in shipped.items() for line, qty in units}
     explanation = (explain.summary(plan, len(problem.items)), *explain.exclusions(), *explain.lines(chosen))
     return replace(plan, explanation=explanation)
 
@@ -551,7 +570,7 @@ def _planned(problem: Problem, source: int, units: LineUnits, currency: str) -> 
     assert priced is not None, "a chosen plan's shipments are all quoted"
     return PlannedShipment(
         problem.sources[source],
-        tuple(Units(problem.lines[i], quantity) for i, quantity in units),
+        tuple(problem.units[line_units] for line_units in units),  # all priced, so all made
         priced.quote,
         Money(priced.fees, currency),
         Money(priced.goods, currency),
