@@ -211,9 +211,7 @@ class Problem:
                     if covers and self._minimal(item, chosen, stock) == chosen and chosen not in sets:
                         sets.append(chosen)
         else:
-            cheapest_first = self._prefix(
-                item, sorted(holders, key=lambda s: (self.unit_cost(s, item.sku), s)), stock
-            )
+            cheapest_first = self._prefix(item, sorted(holders, key=lambda s: (self.unit_cost(s, item.sku), s)), stock)
             if cheapest_first not in sets:
                 sets.append(cheapest_first)
         return [self._split(item, chosen, stock) for chosen in sets]
@@ -319,9 +317,8 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
     def bound(depth: int) -> tuple[bool, date, int, Decimal] | None:
         """A lower bound on any completion's key; None when no completion can beat the best so far or
         be quoted at all."""
-        used = set(committed)
         needs_another = any(
-            singles.isdisjoint(used) and not any(split <= used for split in splits)
+            singles.isdisjoint(committed) and not any(split.issubset(committed) for split in splits)
             for singles, splits in rest_sources[depth]
         )
         shipments = len(committed) + needs_another
@@ -641,7 +638,9 @@ class _Explainer:
             stock = origin.stock.get(line.sku, 0)
             taken = chosen.get((source, index), 0)
             if not taken and stock < line.quantity:
-                fates.append(f"{label}: {stock} in stock" if not stock else f"{label}: {stock} of {line.quantity} in stock")
+                fates.append(
+                    f"{label}: {stock} in stock" if not stock else f"{label}: {stock} of {line.quantity} in stock"
+                )
                 continue
             priced = self.problem.priced(source, ((index, taken or line.quantity),))
             if priced is None:
