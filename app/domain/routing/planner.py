@@ -465,9 +465,10 @@ def _check(
         raise InvalidSource("excluded", f"no such source: {', '.join(unknown)}")
     skus = {line.sku for line in lines}  # a catalogue or ledger may be long: only the order's SKUs matter
     for source in sources:
-        amounts = [source.catalogue[sku].unit_price for sku in skus if sku in source.catalogue]
-        amounts += [] if source.fees is None else [source.fees.per_order, source.fees.per_unit]
-        if any(amount.currency != currency for amount in amounts):
+        currencies = {source.catalogue[sku].unit_price.currency for sku in skus if sku in source.catalogue}
+        if source.fees is not None:
+            currencies |= {source.fees.per_order.currency, source.fees.per_unit.currency}
+        if currencies - {currency}:
             raise InvalidSource(f"source {source.id}", f"prices and fees must be in {currency}")
     if any(sku in unit_costs and unit_costs[sku].currency != currency for sku in skus):
         raise InvalidSource("unit_costs", f"in-house unit costs must be in {currency}")
