@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -37,7 +38,7 @@ from app.domain.routing.model import (
     SourceKind,
     SupplierItem,
 )
-from app.domain.routing.plan import Plan
+from app.domain.routing.plan import Plan, Unroutable
 from app.domain.routing.planner import route
 from bench.stats import pin_to_cpu
 
@@ -87,6 +88,40 @@ def _order(rng: random.Random, lines: int) -> list[OrderLine]:
     return [OrderLine(f"L{i}", sku, rng.randint(1, 3)) for i, sku in enumerate(rng.sample(SKUS, lines))]
 
 
+@dataclass(frozen=True)
+class Run:
+    """One size of the bench: its seeded orders over its sources."""
+
+    lines: int
+    sources: list[Source]
+    quoter: Quoter
+    orders: list[list[OrderLine]]
+    unit_costs: dict[str, Money]
+
+    def plan(self, order: list[OrderLine]) -> Plan | Unroutable:
+        return route(
+            order,
+            self.sources,
+            self.quoter,
+            promised_by=PROMISED,
+            planned_on=TODAY,
+            currency="USD",
+            unit_costs=self.unit_costs,
+        )
+
+
+def seeded_runs(seed: int, orders: int) -> list[Run]:
+    """The bench's catalogue, sources and orders per size in ``RUNS`` (also the planner's golden test's)."""
+    rng = random.Random(seed)
+    unit_costs = {sku: _cents(rng, 200, 2000) for sku in SKUS if rng.random() < 0.9}
+    runs = []
+    for lines, source_count in RUNS:
+        sources = _sources(rng, source_count)
+        quoter = _quoter(rng, sources)
+        runs.append(Run(lines, sources, quoter, [_order(rng, lines) for _ in range(orders)], unit_costs))
+    return runs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=500, help="distinct orders per size (default 500)")
@@ -96,19 +131,9 @@ def main() -> int:
     args = parser.parse_args()
 
     pinned = pin_to_cpu(args.cpu)
-    rng = random.Random(args.seed)
-    unit_costs = {sku: _cents(rng, 200, 2000) for sku in SKUS if rng.random() < 0.9}
     print(f"Python {platform.python_version()} ({sys.executable}) on {platform.machine()}, {pinned}")
-    for lines, source_count in RUNS:
-        sources = _sources(rng, source_count)
-        quoter = _quoter(rng, sources)
-        orders = [_order(rng, lines) for _ in range(args.orders)]
-
-        def plan(order: list[OrderLine], sources: list[Source] = sources, quoter: Quoter = quoter) -> object:
-            return route(
-                order, sources, quoter, promised_by=PROMISED, planned_on=TODAY, currency="USD", unit_costs=unit_costs
-            )
-
+    for run in seeded_runs(args.seed, args.orders):
+        lines, source_count, orders, plan = run.lines, len(run.sources), run.orders, run.plan
         outcomes: Counter[str] = Counter()
         for order in orders:
             result = plan(order)

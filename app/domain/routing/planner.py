@@ -79,6 +79,10 @@ class _Priced:
     landed: Decimal
 
 
+_UNPRICED = _Priced(OriginQuote(Money(ZERO, "USD"), date.min), ZERO, ZERO, ZERO)
+"""What ``Problem.priced`` finds for a shipment it has not priced yet (None means no quote)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Item:
     sku: str
@@ -116,6 +120,9 @@ class Problem:
             _Item(sku, tuple(indexes), sum(self.lines[i].quantity for i in indexes)) for sku, indexes in by_sku.items()
         )
         self._priced: dict[tuple[int, LineUnits], _Priced | None] = {}
+        # Pricing is asked for again and again with the same lines: each part of the answer is made once.
+        self.units: dict[tuple[int, int], Units] = {}
+        self._line_goods: dict[tuple[int, int], Decimal] = {}
 
     def goods_cost(self, source: int, sku: str) -> Decimal:
         origin = self.sources[source]
@@ -150,69 +157,82 @@ class Problem:
         sources = tuple(sorted(source for source, _ in allocation))
         return Option(tuple(parts), sources, variable, frozenset(sources))
 
-    def _split(self, item: _Item, sources: Iterable[int]) -> Option:
+    def _split(self, item: _Item, sources: Iterable[int], stock: Sequence[int]) -> Option:
         """Fills the cheapest source first; with no source to spare each one gets at least a unit."""
         allocation = []
         wanted = item.quantity
         for source in sorted(sources, key=lambda s: (self.unit_cost(s, item.sku), s)):
-            taken = min(wanted, self.sources[source].in_stock(item.sku))
+            taken = min(wanted, stock[source])
             allocation.append((source, taken))
             wanted -= taken
         return self._option(item, allocation)
 
-    def _minimal(self, item: _Item, covering: Sequence[int]) -> tuple[int, ...]:
+    def _minimal(self, item: _Item, covering: Sequence[int], stock: Sequence[int]) -> tuple[int, ...]:
         """Drops the least preferred sources the others can do without."""
         kept = list(covering)
-        total = sum(self.sources[s].in_stock(item.sku) for s in kept)
+        total = sum(stock[s] for s in kept)
         for source in reversed(covering):
-            stock = self.sources[source].in_stock(item.sku)
-            if total - stock >= item.quantity:
+            if total - stock[source] >= item.quantity:
                 kept.remove(source)
-                total -= stock
+                total -= stock[source]
         return tuple(kept)
 
-    def _prefix(self, item: _Item, ordered: Iterable[int]) -> tuple[int, ...]:
+    def _prefix(self, item: _Item, ordered: Iterable[int], stock: Sequence[int]) -> tuple[int, ...]:
         taken: list[int] = []
         total = 0
         for source in ordered:
             taken.append(source)
-            total += self.sources[source].in_stock(item.sku)
+            total += stock[source]
             if total >= item.quantity:
                 break
-        return self._minimal(item, taken)
+        return self._minimal(item, taken, stock)
 
     def options(self, item: _Item, *, exhaustive: bool) -> list[Option]:
         """Whole options in source order, else splits: every minimal covering set when ``exhaustive``,
         otherwise the one taking sources in the merchant's order and the one taking the cheapest first.
         The first option is the merchant's order either way. Empty when the sources lack the units."""
-        holders = [s for s, source in enumerate(self.sources) if source.in_stock(item.sku)]
-        whole = [s for s in holders if self.sources[s].in_stock(item.sku) >= item.quantity]
+        stock = [source.in_stock(item.sku) for source in self.sources]
+        whole = [s for s, units in enumerate(stock) if units >= item.quantity]
         if whole:
-            return [self._option(item, [(s, item.quantity)]) for s in whole]
-        if sum(self.sources[s].in_stock(item.sku) for s in holders) < item.quantity:
+            # Every whole option ships the item's lines in full: one set of units for all of them.
+            units = tuple((line, self.lines[line].quantity) for line in item.lines)
+            return [
+                Option((_Part(s, units),), (s,), ZERO + item.quantity * self.unit_cost(s, item.sku), frozenset((s,)))
+                for s in whole
+            ]
+        holders = [s for s, units in enumerate(stock) if units]
+        if sum(stock) < item.quantity:
             return []
-        sets = [self._prefix(item, holders)]
+        sets = [self._prefix(item, holders, stock)]
         if exhaustive:
             for size in range(2, len(holders) + 1):
                 for chosen in combinations(holders, size):
-                    covers = sum(self.sources[s].in_stock(item.sku) for s in chosen) >= item.quantity
-                    if covers and self._minimal(item, chosen) == chosen and chosen not in sets:
+                    covers = sum(stock[s] for s in chosen) >= item.quantity
+                    if covers and self._minimal(item, chosen, stock) == chosen and chosen not in sets:
                         sets.append(chosen)
         else:
-            cheapest_first = self._prefix(item, sorted(holders, key=lambda s: (self.unit_cost(s, item.sku), s)))
+            cheapest_first = self._prefix(item, sorted(holders, key=lambda s: (self.unit_cost(s, item.sku), s)), stock)
             if cheapest_first not in sets:
                 sets.append(cheapest_first)
-        return [self._split(item, chosen) for chosen in sets]
+        return [self._split(item, chosen, stock) for chosen in sets]
 
     def priced(self, source: int, units: LineUnits) -> _Priced | None:
         key = (source, units)
-        if key not in self._priced:
-            self._priced[key] = self._price(source, units)
-        return self._priced[key]
+        priced = self._priced.get(key, _UNPRICED)
+        if priced is _UNPRICED:
+            priced = self._priced[key] = self._price(source, units)
+        return priced
 
     def _price(self, source: int, units: LineUnits) -> _Priced | None:
         origin = self.sources[source]
-        quote = self.quoter(Shipment(origin, tuple(Units(self.lines[i], quantity) for i, quantity in units)))
+        shipped = []
+        for line_units in units:
+            shipped_units = self.units.get(line_units)
+            if shipped_units is None:
+                index, quantity = line_units
+                shipped_units = self.units[line_units] = Units(self.lines[index], quantity)
+            shipped.append(shipped_units)
+        quote = self.quoter(Shipment(origin, tuple(shipped)))
         if quote is None:
             return None
         if quote.shipping.currency != self.currency:
@@ -223,7 +243,10 @@ class Problem:
         goods = ZERO
         for index, quantity in units:
             count += quantity
-            goods += quantity * self.goods_cost(source, self.lines[index].sku)
+            unit_goods = self._line_goods.get((source, index))
+            if unit_goods is None:
+                unit_goods = self._line_goods[source, index] = self.goods_cost(source, self.lines[index].sku)
+            goods += quantity * unit_goods
         fees = ZERO if origin.fees is None else origin.fees.per_order.amount + count * origin.fees.per_unit.amount
         return _Priced(quote, fees, goods, quote.shipping.amount + fees + goods)
 
@@ -260,6 +283,13 @@ def _better(key: Key | None, than: Key | None) -> bool:
     return key is not None and (than is None or key < than)
 
 
+def _mask(sources: Iterable[int]) -> int:
+    mask = 0
+    for source in sources:
+        mask |= 1 << source
+    return mask
+
+
 def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumbent: Sequence[Option]) -> list[Option]:
     """The plan with the lowest key of all combinations of the SKUs' options, by branch and bound."""
     count = len(options)
@@ -267,6 +297,18 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
     cheapest_rest = [ZERO] * (count + 1)
     for depth in range(count - 1, -1, -1):
         cheapest_rest[depth] = cheapest_rest[depth + 1] + min(option.variable for option in options[order[depth]])
+    # Per depth, each SKU still to choose as the sources of its single-source options and the source
+    # sets of its splits: a SKU needs a new source unless one of these is among the sources used.
+    rest_sources = [
+        [
+            (
+                frozenset(o.sources[0] for o in options[order[rest]] if len(o.sources) == 1),
+                [o.source_set for o in options[order[rest]] if len(o.sources) > 1],
+            )
+            for rest in range(depth, count)
+        ]
+        for depth in range(count + 1)
+    ]
     best = list(incumbent)
     best_key = problem.key(best)
     chosen: list[Option] = list(incumbent)
@@ -275,9 +317,9 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
     def bound(depth: int) -> tuple[bool, date, int, Decimal] | None:
         """A lower bound on any completion's key; None when no completion can beat the best so far or
         be quoted at all."""
-        used = set(committed)
         needs_another = any(
-            all(not option.source_set <= used for option in options[order[rest]]) for rest in range(depth, count)
+            singles.isdisjoint(committed) and not any(split.issubset(committed) for split in splits)
+            for singles, splits in rest_sources[depth]
         )
         shipments = len(committed) + needs_another
         if best_key is not None and not best_key[0] and shipments > best_key[2]:
@@ -297,11 +339,6 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
 
     def visit(depth: int) -> None:
         nonlocal best, best_key
-        if depth == count:
-            key = problem.key(chosen)
-            if _better(key, best_key):
-                best, best_key = list(chosen), key
-            return
         item = order[depth]
         used = set(committed)
         for option in sorted(options[item], key=lambda o: (not o.source_set <= used, o.variable, o.sources)):
@@ -309,7 +346,12 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
             for part in option.parts:
                 committed.setdefault(part.source, []).extend(part.units)
             low = bound(depth + 1)
-            if low is not None and (best_key is None or low <= best_key[:4]):
+            if low is not None and depth + 1 == count:
+                # A complete plan: its bound is its key's first half (``Problem.key``), nothing left to add.
+                key = (*low, tuple(sorted(committed)), tuple([option.sources for option in chosen]))
+                if _better(key, best_key):
+                    best, best_key = list(chosen), key
+            elif low is not None and (best_key is None or low <= best_key[:4]):
                 visit(depth + 1)
             for part in option.parts:
                 units = committed[part.source]
@@ -317,7 +359,8 @@ def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumben
                 if not units:
                     del committed[part.source]
 
-    visit(0)
+    if count:
+        visit(0)
     return best
 
 
@@ -422,9 +465,10 @@ def _check(
         raise InvalidSource("excluded", f"no such source: {', '.join(unknown)}")
     skus = {line.sku for line in lines}  # a catalogue or ledger may be long: only the order's SKUs matter
     for source in sources:
-        amounts = [source.catalogue[sku].unit_price for sku in skus if sku in source.catalogue]
-        amounts += [] if source.fees is None else [source.fees.per_order, source.fees.per_unit]
-        if any(amount.currency != currency for amount in amounts):
+        currencies = {source.catalogue[sku].unit_price.currency for sku in skus if sku in source.catalogue}
+        if source.fees is not None:
+            currencies |= {source.fees.per_order.currency, source.fees.per_unit.currency}
+        if currencies - {currency}:
             raise InvalidSource(f"source {source.id}", f"prices and fees must be in {currency}")
     if any(sku in unit_costs and unit_costs[sku].currency != currency for sku in skus):
         raise InvalidSource("unit_costs", f"in-house unit costs must be in {currency}")
@@ -466,9 +510,10 @@ def route(
     if problem.key(choice) is None:
         summary = "no plan: no combination of sources can ship every line to the destination"
         return Unroutable((summary, *explain.exclusions(), *explain.lines({})))
-    shipments = tuple(_planned(problem, source, units, currency) for source, units in problem.shipments(choice).items())
+    shipped = problem.shipments(choice)
+    shipments = tuple(_planned(problem, source, units, currency) for source, units in shipped.items())
     plan = Plan(problem.lines, shipments, promised_by, Search.EXACT if exact else Search.HEURISTIC, ())
-    chosen = {(source, line): qty for source, units in problem.shipments(choice).items() for line, qty in units}
+    chosen = {(source, line): qty for source, units in shipped.items() for line, qty in units}
     explanation = (explain.summary(plan, len(problem.items)), *explain.exclusions(), *explain.lines(chosen))
     return replace(plan, explanation=explanation)
 
@@ -523,7 +568,7 @@ def _planned(problem: Problem, source: int, units: LineUnits, currency: str) -> 
     assert priced is not None, "a chosen plan's shipments are all quoted"
     return PlannedShipment(
         problem.sources[source],
-        tuple(Units(problem.lines[i], quantity) for i, quantity in units),
+        tuple(problem.units[line_units] for line_units in units),  # all priced, so all made
         priced.quote,
         Money(priced.fees, currency),
         Money(priced.goods, currency),
@@ -545,7 +590,9 @@ class _Explainer:
         self.merchant_order = merchant_order
         self.excluded = excluded
         self.planned_on = planned_on
-        self.index = {source.id: i for i, source in enumerate(problem.sources)}
+        index = {source.id: i for i, source in enumerate(problem.sources)}
+        self.origins = [(origin, origin.label, index.get(origin.id)) for origin in merchant_order]
+        """Each source in the merchant's order with its label and its index in the problem (None when left out)."""
         self.cent = Decimal(1).scaleb(-currency_exponent(problem.currency))  # Money.quantized's step
 
     def _money(self, amount: Decimal) -> str:
@@ -585,27 +632,25 @@ class _Explainer:
 
     def _line(self, index: int, line: OrderLine, chosen: Mapping[tuple[int, int], int]) -> str:
         fates = []
-        for origin in self.merchant_order:
-            if origin.id in self.excluded:
-                fates.append(f"{origin.label}: left out ({self.excluded[origin.id]})")
+        for origin, label, source in self.origins:
+            if source is None:
+                fates.append(f"{label}: left out ({self.excluded[origin.id]})")
                 continue
-            source = self.index[origin.id]
-            stock = origin.in_stock(line.sku)
+            stock = origin.stock.get(line.sku, 0)
             taken = chosen.get((source, index), 0)
             if not taken and stock < line.quantity:
                 fates.append(
-                    f"{origin.label}: {stock} in stock"
-                    if not stock
-                    else f"{origin.label}: {stock} of {line.quantity} in stock"
+                    f"{label}: {stock} in stock" if not stock else f"{label}: {stock} of {line.quantity} in stock"
                 )
                 continue
             priced = self.problem.priced(source, ((index, taken or line.quantity),))
             if priced is None:
-                fates.append(f"{origin.label}: no rate to the destination")
+                fates.append(f"{label}: no rate to the destination")
             else:
-                days = _days((priced.quote.arrives - self.planned_on).days)
-                late = ", after the promise" if priced.quote.arrives > self.problem.promised_by else ""
-                fates.append(f"{origin.label}: {days}, {self._money(priced.landed)}{late}")
+                arrives = priced.quote.arrives
+                days = _days((arrives - self.planned_on).days)
+                late = ", after the promise" if arrives > self.problem.promised_by else ""
+                fates.append(f"{label}: {days}, {self._money(priced.landed)}{late}")
             if taken:
                 fates.append("chosen" if taken == line.quantity else f"chosen for {taken} of {line.quantity}")
         return f"{line.id} ({line.sku} × {line.quantity}): " + "; ".join(fates)
