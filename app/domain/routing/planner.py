@@ -283,13 +283,6 @@ def _better(key: Key | None, than: Key | None) -> bool:
     return key is not None and (than is None or key < than)
 
 
-def _mask(sources: Iterable[int]) -> int:
-    mask = 0
-    for source in sources:
-        mask |= 1 << source
-    return mask
-
-
 def exact_search(problem: Problem, options: Sequence[Sequence[Option]], incumbent: Sequence[Option]) -> list[Option]:
     """The plan with the lowest key of all combinations of the SKUs' options, by branch and bound."""
     count = len(options)
