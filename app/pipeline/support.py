@@ -102,17 +102,8 @@ async def follow_review(processing: Processing) -> None:
         assessments = await fraud.assessments(url, order.id)
         await open_ticket(processing, StoreReason.HELD_FOR_REVIEW, _why_held(review.opened_by, assessments))
         return
-    settings = SettingsReadOncePerBatch(processing.session, processing.reads)
     outcome = f"The review was closed by {review.closed_by or 'Saleor'} ({review.closed_reason or 'closed'})."
-    await clear_store_cause(
-        SqlTicketStore(processing.session),
-        settings,
-        url,
-        SaleorId(order.id),
-        StoreReason.HELD_FOR_REVIEW,
-        f"{outcome} {review.note}".strip(),
-        processing.now,
-    )
+    await _clear(processing, StoreReason.HELD_FOR_REVIEW, f"{outcome} {review.note}".strip())
 
 
 async def follow_promise(processing: Processing) -> None:
