@@ -105,6 +105,8 @@ def standin_store(standin: StandIn, orders: int) -> tuple[str, list[Order]]:
         mugs, sku="MUG-1", name="Blue", prices={channel: (Decimal("12.50"), Decimal("4.10"))}, weight_kg=Decimal("0.4")
     )
     tpl = store.add_warehouse(name="West 3PL", slug="west")
+    store.assign_warehouse(channel, tpl)
+    store.add_shipping_zone(name="United States", countries=["US"], warehouses=[tpl], channels=[channel])
     store.set_stock(tpl, mug, 2 * orders)
     store.add_app(
         App(

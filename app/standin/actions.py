@@ -200,11 +200,15 @@ def place_order(
             )
         )
         weight += (store.weight_of(variant) or Decimal(0)) * quantity
-    allocations = _allocation_plan(store, order_lines)
 
     default_address = customer.default_shipping_address if customer else None
     ship_to = shipping_address or default_address
     bill_to = billing_address or (customer.default_billing_address if customer else None) or ship_to
+    # ``CheckoutInfo.get_country``: the shipping address's, else the billing address's, else the channel's.
+    address = ship_to or bill_to
+    country = address.country if address is not None and address.country else channel.default_country
+    collection_point_pk = collection_point.pk if collection_point else None
+    allocations = _allocation_plan(store, channel, country, collection_point_pk, order_lines)
     order = Order(
         store.new_uuid(),
         store.next_pk("OrderNumber"),
@@ -218,7 +222,7 @@ def place_order(
         # The order keeps its own copies, so later address book edits do not change it.
         shipping_address=store.with_pk(replace(ship_to, pk=0)) if ship_to else None,
         billing_address=store.with_pk(replace(bill_to, pk=0)) if bill_to else None,
-        collection_point_pk=collection_point.pk if collection_point else None,
+        collection_point_pk=collection_point_pk,
         weight_kg=weight,
         customer_note=customer_note,
         lines=order_lines,
@@ -233,6 +237,8 @@ def place_order(
         name, price = shipping
         order.shipping_method = ShippingMethod(store.next_pk("ShippingMethod"), name, price, channel.currency_code)
         order.shipping_price_net = order.shipping_price_gross = price
+    for line in order_lines:
+        line.order_pk = order.pk
     for line, stock, quantity in allocations:
         line.allocations.append(Allocation(store.next_pk("Allocation"), stock.pk, quantity))
         stock.quantity_allocated += quantity
@@ -255,8 +261,33 @@ def _paid_in_full(store: Store, order: Order, at: datetime, principal: Principal
     _emit(store, "ORDER_UPDATED", order, at, principal)
 
 
-def _allocation_plan(store: Store, lines: Sequence[OrderLine]) -> list[tuple[OrderLine, Stock, int]]:
-    """Allocate each tracked line from the warehouses in stock order, as ``allocate_stocks`` does."""
+def stocks_to_allocate(
+    store: Store, variant_pk: int, channel: Channel, country_code: str, collection_point_pk: UUID | None
+) -> list[Stock]:
+    """The variant's stocks ``allocate_stocks`` takes from, in the order it takes them: for a shipped order
+    those ``for_channel_and_country`` of the order's channel and country; for a click-and-collect one
+    every warehouse of the channel (``for_channel_and_click_and_collect``), the collection point first.
+    Then the channel's warehouse sort order (``sort_stocks``, PRIORITIZE_SORTING_ORDER), stocks of one
+    warehouse in key order."""
+    if collection_point_pk is None:
+        warehouses = store.warehouses_for_channel_and_country(channel, country_code)
+    else:
+        warehouses = set(channel.warehouse_pks)
+    rank = {warehouse_pk: index for index, warehouse_pk in enumerate(channel.warehouse_pks)}
+    return sorted(
+        store.stocks_of_variant(variant_pk, warehouses),
+        key=lambda s: (-1 if s.warehouse_pk == collection_point_pk else rank[s.warehouse_pk], s.pk),
+    )
+
+
+def _allocation_plan(
+    store: Store,
+    channel: Channel,
+    country_code: str,
+    collection_point_pk: UUID | None,
+    lines: Sequence[OrderLine],
+) -> list[tuple[OrderLine, Stock, int]]:
+    """Allocate each tracked line as ``allocate_stocks`` does: from ``stocks_to_allocate``, each as far as it goes."""
     planned: Counter[int] = Counter()
     plan: list[tuple[OrderLine, Stock, int]] = []
     for line in lines:
@@ -264,7 +295,7 @@ def _allocation_plan(store: Store, lines: Sequence[OrderLine]) -> list[tuple[Ord
         if variant is None or not variant.track_inventory:
             continue
         needed = line.quantity
-        for stock in sorted(store.stocks_of_variant(variant.pk), key=lambda s: s.pk):
+        for stock in stocks_to_allocate(store, variant.pk, channel, country_code, collection_point_pk):
             available = stock.quantity - stock.quantity_allocated - planned[stock.pk]
             take = min(available, needed)
             if take > 0:

@@ -81,13 +81,15 @@ def create_checkout(
         shipping_address=store.with_pk(replace(shipping_address, pk=0)) if shipping_address else None,
         billing_address=store.with_pk(replace(billing_address, pk=0)) if billing_address else None,
     )
+    for line in checkout_lines:
+        line.checkout_pk = checkout.pk
     store.checkouts[checkout.pk] = checkout
     return checkout
 
 
 def built_in_methods(store: Store, checkout: Checkout) -> list[ShippingMethod]:
     """The store's own methods for this checkout: none without an address, else those in its currency
-    (the stand-in has one shipping zone, the whole world)."""
+    (the stand-in ties no method to a shipping zone: each is offered as if its zone covered the world)."""
     if checkout.shipping_address is None:
         return []
     return [method for method in store.shipping_methods.values() if method.currency == checkout.currency]

@@ -64,6 +64,7 @@ from app.standin.state import (
     Product,
     ProductVariant,
     ShippingMethod,
+    ShippingZone,
     Stock,
     Store,
     TransactionItem,
@@ -152,6 +153,7 @@ class Catalogue:
     shipping: Mapping[str, ShippingMethod]  # "standard", "express", "overnight"
     shoppers: tuple[Shopper, ...]
     reshippers: tuple[Address, ...]  # freight forwarders' receiving addresses
+    shipping_zone: ShippingZone  # the United States, the channel's one zone, served by both warehouses
 
     def item(self, sku: str) -> Item:
         return next(item for item in self.items if item.variant.sku == sku)
@@ -351,9 +353,10 @@ def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
 
     One USD channel holding new orders as UNCONFIRMED; 14 variants in four categories
     (the products' types) with prices, cost prices and weights; stock in "Main warehouse"
-    (Austin) and "ShipHero 3PL" (Columbus), some SKUs only at the 3PL and a few low; three
-    shipping methods; 40 customers (26 returning, 14 new accounts); two forwarder addresses.
-    Queues no events. In-house stock rows come first, so Saleor allocates from there first.
+    (Austin) and "ShipHero 3PL" (Columbus), some SKUs only at the 3PL and a few low, both in the
+    channel and its one shipping zone (the US), the main warehouse first in the channel's order, so
+    Saleor allocates from there first; three shipping methods; 40 customers (26 returning, 14 new
+    accounts); two forwarder addresses. Queues no events.
     """
     rng = random.Random(f"store:{seed}")
     store.uuid_source = seeded_uuids(seed)
@@ -389,6 +392,10 @@ def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
         ),
         email="ops@shiphero.example",
     )
+    # Both ship from the channel's one zone, the main warehouse first in the channel's order.
+    store.assign_warehouse(channel, main)
+    store.assign_warehouse(channel, tpl)
+    zone = store.add_shipping_zone(name="United States", countries=["US"], warehouses=[main, tpl], channels=[channel])
 
     items: list[Item] = []
     categories = dict.fromkeys(spec.category for spec in _ITEMS)
@@ -451,7 +458,7 @@ def seed_store(store: Store, *, seed: int, day: date) -> Catalogue:
         brand, bin_ = rng.choice(_US_CARDS)
         card = Card(brand, bin_, _digits(rng, 4), "US")
         shoppers.append(Shopper(customer, prior, age, card, _ip(rng)))
-    return Catalogue(channel, tuple(items), main, tpl, shipping, tuple(shoppers), _RESHIPPERS)
+    return Catalogue(channel, tuple(items), main, tpl, shipping, tuple(shoppers), _RESHIPPERS, zone)
 
 
 def _held_by_app(order: Order) -> bool:
@@ -599,19 +606,22 @@ class _Intent:
 class _Shelf:
     """Free stock per stock row, as placing and cancelling orders move it (shipping does not change it)."""
 
-    def __init__(self, store: Store) -> None:
-        self._stocks = sorted(store.stocks.values(), key=lambda s: s.pk)
-        self._free = {s.pk: s.quantity - s.quantity_allocated for s in self._stocks}
+    def __init__(self, store: Store, channel: Channel) -> None:
+        self._store = store
+        self._channel = channel
+        self._free = {s.pk: s.quantity - s.quantity_allocated for s in store.stocks.values()}
 
-    def available(self, variant: ProductVariant) -> int:
-        return sum(self._free[s.pk] for s in self._stocks if s.variant_pk == variant.pk)
+    def _stocks(self, variant: ProductVariant, country: str) -> list[Stock]:
+        return actions.stocks_to_allocate(self._store, variant.pk, self._channel, country, None)
 
-    def allocate(self, variant: ProductVariant, quantity: int) -> list[tuple[Stock, int]]:
-        """``allocate_stocks``: from the stock rows in key order, as the stand-in's ``place_order`` does."""
+    def available(self, variant: ProductVariant, country: str) -> int:
+        """What an order shipped to ``country`` can still be allocated of ``variant``."""
+        return sum(self._free[s.pk] for s in self._stocks(variant, country))
+
+    def allocate(self, variant: ProductVariant, quantity: int, country: str) -> list[tuple[Stock, int]]:
+        """``allocate_stocks`` as the stand-in's ``place_order`` runs it, on the stock left free so far."""
         taken: list[tuple[Stock, int]] = []
-        for stock in self._stocks:
-            if stock.variant_pk != variant.pk or quantity <= 0:
-                continue
+        for stock in self._stocks(variant, country):
             take = min(self._free[stock.pk], quantity)
             if take > 0:
                 taken.append((stock, take))
@@ -663,7 +673,7 @@ class _DayPlanner:
         self.payment_rng = random.Random(f"payments:{seed}:{day.isoformat()}:{orders}")
         self.start = datetime.combine(day, time(0), UTC)
         self.end = self.start + timedelta(days=1)
-        self.shelf = _Shelf(store)
+        self.shelf = _Shelf(store, catalogue.channel)
         self.first_number = max((order.number for order in store.orders.values()), default=0) + 1
         # Plan order index → the order's key, filled as the order steps are applied.
         self.placed: dict[int, UUID] = {}
@@ -1033,6 +1043,7 @@ class _DayPlanner:
         moments += [(i.cancel_at, index, 1) for index, i in enumerate(intents) if i.cancel_at is not None]
         for _, index, is_cancel in sorted(moments):
             intent = intents[index]
+            country = intent.ship_to.country  # where Saleor allocates an order from
             if is_cancel:
                 for allocations in intent.allocations:
                     self.shelf.release(allocations)
@@ -1041,17 +1052,19 @@ class _DayPlanner:
                 item = self.catalogue.item(sku)
                 if any(existing is item for existing, _ in intent.lines):
                     continue
-                quantity = min(wanted, self.shelf.available(item.variant))
+                quantity = min(wanted, self.shelf.available(item.variant, country))
                 if quantity > 0:
                     intent.lines.append((item, quantity))
             if not intent.lines:
-                intent.lines.append((self._fallback(), 1))
-            intent.allocations = [self.shelf.allocate(item.variant, quantity) for item, quantity in intent.lines]
+                intent.lines.append((self._fallback(country), 1))
+            intent.allocations = [
+                self.shelf.allocate(item.variant, quantity, country) for item, quantity in intent.lines
+            ]
 
-    def _fallback(self) -> Item:
+    def _fallback(self, country: str) -> Item:
         for sku in _FALLBACK:
             item = self.catalogue.item(sku)
-            if self.shelf.available(item.variant) > 0:
+            if self.shelf.available(item.variant, country) > 0:
                 return item
         raise ValueError("the shop runs out of stock: plan fewer orders")
 

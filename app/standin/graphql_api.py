@@ -164,6 +164,16 @@ class EventEnvelope:
 # A string: GraphQLResolveInfo is generic only from graphql-core 3.3.
 Info: TypeAlias = "GraphQLResolveInfo[Context]"
 
+
+@dataclass(frozen=True, slots=True)
+class VariantInChannel:
+    """Saleor's ``ChannelContext`` of a variant: the channel it was reached in (an order's or checkout's
+    for their lines, a query's ``channel`` argument), which decides the ``stocks`` it lists."""
+
+    variant: ProductVariant
+    channel_slug: str | None
+
+
 _TYPE_NAMES: dict[type, str] = {
     Attribute: "Attribute",
     AttributeValue: "AttributeValue",
@@ -176,6 +186,7 @@ _TYPE_NAMES: dict[type, str] = {
     Fulfillment: "Fulfillment",
     Product: "Product",
     ProductVariant: "ProductVariant",
+    VariantInChannel: "ProductVariant",
     Warehouse: "Warehouse",
     TransactionItem: "TransactionItem",
     Payment: "Payment",
@@ -351,17 +362,22 @@ def _query_warehouse(_: None, info: Info, id: str | None = None) -> Warehouse | 
 
 def _query_variant(
     _: None, info: Info, id: str | None = None, sku: str | None = None, channel: str | None = None
-) -> ProductVariant | None:
-    # An app sees every variant, listed in the channel or not; ``channel`` changes nothing for it.
+) -> VariantInChannel | None:
+    """The variant in the channel context of ``channel``, none when not given (an app that may read
+    ``stocks`` holds a product permission, for which Saleor falls back on no default channel). Given a
+    channel, Saleor also hides variants whose product is not listed in it; the stand-in keeps no
+    product channel listings and shows every variant."""
     if id is None and sku is None:
         raise GraphQLError("At least one of arguments is required: 'id', 'sku', 'externalReference'.")
     if id is not None and sku is not None:
         raise GraphQLError("Argument 'id' cannot be combined with 'sku'")
     store = _ctx(info).store
     if sku is not None:
-        return store.variant_by_sku(sku)
-    pk = _decode(id or "", "ProductVariant")
-    return store.variants.get(pk) if isinstance(pk, int) else None
+        variant = store.variant_by_sku(sku)
+    else:
+        pk = _decode(id or "", "ProductVariant")
+        variant = store.variants.get(pk) if isinstance(pk, int) else None
+    return VariantInChannel(variant, channel) if variant is not None else None
 
 
 def _query_variants(
@@ -377,7 +393,8 @@ def _query_variants(
     if ids is not None:
         wanted = {_decode(global_id, "ProductVariant") for global_id in ids}
         variants = [v for v in variants if v.pk in wanted]
-    return _connection(variants, first=first, after=after, name="productVariants")
+    in_channel = [VariantInChannel(variant, channel) for variant in variants]
+    return _connection(in_channel, first=first, after=after, name="productVariants")
 
 
 # -- mutations ------------------------------------------------------------------------------------
@@ -740,6 +757,50 @@ def _optional_weight(kg: Decimal | None) -> dict[str, Any] | None:
     return _weight(kg) if kg is not None else None
 
 
+def _variant_in(channel_pk: int | None, variant_pk: int | None, info: Info) -> VariantInChannel | None:
+    """An order or checkout line's variant, in the line's channel (``resolve_variant``)."""
+    store = _store(info)
+    variant = store.variants.get(variant_pk) if variant_pk is not None else None
+    if variant is None:
+        return None
+    return VariantInChannel(variant, store.channels[channel_pk].slug if channel_pk is not None else None)
+
+
+def _order_line_variant(line: OrderLine, info: Info) -> VariantInChannel | None:
+    order = _store(info).orders.get(line.order_pk) if line.order_pk is not None else None
+    return _variant_in(order.channel_pk if order else None, line.variant_pk, info)
+
+
+def _checkout_line_variant(line: CheckoutLine, info: Info) -> VariantInChannel | None:
+    checkout = _store(info).checkouts.get(line.checkout_pk) if line.checkout_pk is not None else None
+    return _variant_in(checkout.channel_pk if checkout else None, line.variant_pk, info)
+
+
+def _variant_stocks(source: VariantInChannel | ProductVariant, info: Info) -> list[Stock]:
+    """``ProductVariant.resolve_stocks``: in a channel context the stocks of the warehouses
+    ``for_channel_and_country`` gives without a country (the stand-in's ``stocks`` takes no
+    ``countryCode`` or ``address``), none for a channel that does not exist; without one, every stock."""
+    store = _store(info)
+    if isinstance(source, ProductVariant) or source.channel_slug is None:
+        return store.stocks_of_variant(_variant(source).pk)
+    channel = next((c for c in store.channels.values() if c.slug == source.channel_slug), None)
+    warehouses = store.warehouses_for_channel_and_country(channel, None) if channel is not None else set()
+    return store.stocks_of_variant(source.variant.pk, warehouses)
+
+
+def _variant(source: VariantInChannel | ProductVariant) -> ProductVariant:
+    return source.variant if isinstance(source, VariantInChannel) else source
+
+
+def _unwrapping_variant(resolve: Resolver) -> Resolver:
+    """A ProductVariant field that does not depend on the channel context, given the variant itself."""
+
+    def resolve_on_variant(source: VariantInChannel | ProductVariant, info: Info, **arguments: Any) -> Any:
+        return resolve(_variant(source), info, **arguments)
+
+    return resolve_on_variant
+
+
 def _order_line(line_pk: UUID, info: Info) -> OrderLine | None:
     owner = _store(info).order_of_line(line_pk)
     return owner[1] if owner else None
@@ -798,7 +859,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
             info,
         ),
         "channelListings": lambda variant, _: variant.listings,
-        "stocks": lambda variant, info: _store(info).stocks_of_variant(variant.pk),
+        "stocks": _variant_stocks,
     },
     "ProductVariantChannelListing": {
         "channel": lambda listing, info: _store(info).channels[listing.channel_pk],
@@ -837,7 +898,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "deliveryMethod": _not_in_sync_events(lambda checkout, _: checkout.delivery_method),
     },
     "CheckoutLine": {
-        "variant": lambda line, info: _store(info).variants[line.variant_pk],
+        "variant": _checkout_line_variant,
         "undiscountedUnitPrice": lambda line, _: _money(line.undiscounted_unit_price, line.currency),
         "undiscountedTotalPrice": lambda line, _: _money(line.undiscounted_unit_price * line.quantity, line.currency),
         "requiresShipping": lambda line, _: True,
@@ -876,7 +937,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         "totalPrice": lambda line, _: _taxed(
             line.unit_price_net * line.quantity, line.unit_price_gross * line.quantity, line.currency
         ),
-        "variant": lambda line, info: _store(info).variants.get(line.variant_pk) if line.variant_pk else None,
+        "variant": _order_line_variant,
         "quantityToFulfill": lambda line, _: line.quantity_unfulfilled,
     },
     "Fulfillment": {
@@ -1007,6 +1068,11 @@ def standin_schema() -> GraphQLSchema:
         assert isinstance(named, GraphQLObjectType)
         for field_name, resolver in resolvers.items():
             named.fields[field_name].resolve = resolver
+    variant_type = schema.type_map["ProductVariant"]
+    assert isinstance(variant_type, GraphQLObjectType)
+    for field_name, field in variant_type.fields.items():
+        if field_name != "stocks":
+            field.resolve = _unwrapping_variant(field.resolve or _default_resolver)
     for type_name, named in schema.type_map.items():
         if not isinstance(named, GraphQLObjectType) or type_name.startswith("__"):
             continue

@@ -156,6 +156,10 @@ def add_partners(store: Store, catalogue: Catalogue) -> tuple[SimulatedPartner, 
         ),
         email="dropship@grindworks.example",
     )
+    # Both are the channel's and ship to its zone, as a warehouse must for Saleor to list and allocate its stock.
+    for warehouse in (red_stag, grindworks):
+        store.assign_warehouse(catalogue.channel, warehouse)
+        catalogue.shipping_zone.warehouse_pks.append(warehouse.pk)
     # Red Stag holds coffee beside the gear, so an order of both can leave in one parcel.
     for sku, quantity in _RED_STAG_STOCK.items():
         store.set_stock(red_stag, catalogue.item(sku).variant, quantity)

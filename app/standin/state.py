@@ -16,7 +16,7 @@ import binascii
 import itertools
 import random
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -147,6 +147,9 @@ class Channel:
     # What "Mark as paid" creates (``Channel.orderMarkAsPaidStrategy``): a legacy Payment
     # (PAYMENT_FLOW, Saleor's default) or a TransactionItem (TRANSACTION_FLOW).
     order_mark_as_paid_strategy: Literal["PAYMENT_FLOW", "TRANSACTION_FLOW"] = "PAYMENT_FLOW"
+    # The warehouses assigned to the channel, in their ``ChannelWarehouse.sort_order``: the order
+    # Saleor's default allocation strategy (PRIORITIZE_SORTING_ORDER) takes stock in.
+    warehouse_pks: list[UUID] = field(default_factory=list)
 
 
 @dataclass(slots=True, eq=False)
@@ -238,6 +241,18 @@ class Warehouse:
 
 
 @dataclass(slots=True, eq=False)
+class ShippingZone:
+    """Where the channels assigned to it ship (ISO country codes), and the warehouses that ship there:
+    which stocks Saleor lists and allocates in a channel follows from these."""
+
+    pk: int
+    name: str
+    countries: tuple[str, ...]
+    warehouse_pks: list[UUID] = field(default_factory=list)
+    channel_pks: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
 class Stock:
     pk: int
     warehouse_pk: UUID
@@ -321,6 +336,8 @@ class OrderLine:
     quantity_fulfilled: int = 0
     is_shipping_required: bool = True
     allocations: list[Allocation] = field(default_factory=list)
+    # Saleor's ``order_id``: set as the order is made, which is after its lines.
+    order_pk: UUID | None = None
     metadata: Metadata = field(default_factory=dict)
     private_metadata: Metadata = field(default_factory=dict)
 
@@ -458,6 +475,8 @@ class CheckoutLine:
     quantity: int
     currency: str
     undiscounted_unit_price: Decimal  # the channel listing's price when the line was added
+    # Saleor's ``checkout_id``: set as the checkout is made, which is after its lines.
+    checkout_pk: UUID | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -577,6 +596,7 @@ class Store:
     products: dict[int, Product] = field(default_factory=dict)
     variants: dict[int, ProductVariant] = field(default_factory=dict)
     warehouses: dict[UUID, Warehouse] = field(default_factory=dict)
+    shipping_zones: dict[int, ShippingZone] = field(default_factory=dict)
     stocks: dict[int, Stock] = field(default_factory=dict)
     customers: dict[int, Customer] = field(default_factory=dict)
     orders: dict[UUID, Order] = field(default_factory=dict)
@@ -731,6 +751,29 @@ class Store:
         self.warehouses[warehouse.pk] = warehouse
         return warehouse
 
+    def assign_warehouse(self, channel: Channel, warehouse: Warehouse) -> None:
+        """``channelUpdate(addWarehouses:)``: the warehouse goes last in the channel's sort order."""
+        if warehouse.pk not in channel.warehouse_pks:
+            channel.warehouse_pks.append(warehouse.pk)
+
+    def add_shipping_zone(
+        self,
+        *,
+        name: str,
+        countries: Sequence[str],
+        warehouses: Sequence[Warehouse] = (),
+        channels: Sequence[Channel] = (),
+    ) -> ShippingZone:
+        zone = ShippingZone(
+            self.next_pk("ShippingZone"),
+            name,
+            tuple(countries),
+            [warehouse.pk for warehouse in warehouses],
+            [channel.pk for channel in channels],
+        )
+        self.shipping_zones[zone.pk] = zone
+        return zone
+
     def set_stock(self, warehouse: Warehouse, variant: ProductVariant, quantity: int) -> Stock:
         stock = self.stock_for(warehouse.pk, variant.pk)
         if stock is None:
@@ -799,8 +842,29 @@ class Store:
             (s for s in self.stocks.values() if s.warehouse_pk == warehouse_pk and s.variant_pk == variant_pk), None
         )
 
-    def stocks_of_variant(self, variant_pk: int) -> list[Stock]:
-        return [s for s in self.stocks.values() if s.variant_pk == variant_pk]
+    def stocks_of_variant(self, variant_pk: int, warehouse_pks: Collection[UUID] | None = None) -> list[Stock]:
+        """The variant's stocks in key order, only those in ``warehouse_pks`` when given."""
+        return [
+            s
+            for s in self.stocks.values()
+            if s.variant_pk == variant_pk and (warehouse_pks is None or s.warehouse_pk in warehouse_pks)
+        ]
+
+    def warehouses_for_channel_and_country(self, channel: Channel, country_code: str | None) -> set[UUID]:
+        """The warehouses of ``Stock.objects.for_channel_and_country``: those assigned to the channel and
+        to one of the channel's shipping zones (one covering ``country_code`` when given); without a
+        country also the channel's click-and-collect warehouses (LOCAL or ALL), zones or not."""
+        in_channel = set(channel.warehouse_pks)
+        found = {
+            warehouse_pk
+            for zone in self.shipping_zones.values()
+            if channel.pk in zone.channel_pks and (country_code is None or country_code in zone.countries)
+            for warehouse_pk in zone.warehouse_pks
+            if warehouse_pk in in_channel
+        }
+        if country_code is None:
+            found |= {pk for pk in in_channel if self.warehouses[pk].click_and_collect_option != "DISABLED"}
+        return found
 
     def stocks_in_warehouse(self, warehouse_pk: UUID) -> list[Stock]:
         return [s for s in self.stocks.values() if s.warehouse_pk == warehouse_pk]

@@ -63,6 +63,10 @@ def catalogue(standin: StandIn) -> Catalogue:
     tee = store.add_variant(tees, sku="TEE-M", name="M", prices={channel: (Decimal("20.00"), Decimal("7.00"))})
     main = store.add_warehouse(name="Main", address=Address(company_name="Main", city="Austin", country="US"))
     tpl = store.add_warehouse(name="Shipwell 3PL", slug="shipwell")
+    # Both ship in the channel, as Saleor must be told before it lists or allocates their stock.
+    store.assign_warehouse(channel, main)
+    store.assign_warehouse(channel, tpl)
+    store.add_shipping_zone(name="United States", countries=["US"], warehouses=[main, tpl], channels=[channel])
     store.set_stock(main, mug, 5)
     store.set_stock(tpl, mug, 10)
     store.set_stock(main, tee, 3)

@@ -151,7 +151,10 @@ def test_an_order_weighs_a_variant_without_weight_as_its_product(
     """Saleor's ProductVariant.get_weight: the variant's, else the product's, else the product type's."""
     store = standin.store
     (channel,) = store.channels.values()
-    store.set_stock(store.add_warehouse(name="Main"), lamp, 5)
+    main = store.add_warehouse(name="Main")
+    store.assign_warehouse(channel, main)
+    store.add_shipping_zone(name="United States", countries=["US"], warehouses=[main], channels=[channel])
+    store.set_stock(main, lamp, 5)
     order = actions.place_order(store, channel, [(lamp, 2)], at=clock.now(), email="a@example.com")
     assert order.weight_kg == Decimal("1.6")
     product = store.products[lamp.product_pk]
