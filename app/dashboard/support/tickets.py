@@ -55,7 +55,7 @@ from app.services.support.model import INBOX_PAGE, InboxQuery, UnknownTicket
 from app.services.support.order_actions import (
     OrderActionRefused,
     action_choices,
-    first_order,
+    order_in_view,
     saleor_refusal,
     take_order_action,
 )
@@ -149,6 +149,7 @@ async def _ticket_fragment(
     message: str | None = None,
     error: str | None = None,
     macro: str | None = None,
+    chosen_order: str | None = None,
 ) -> HTMLResponse:
     url, now = viewer.installation.saleor_api_url, runtime.clock.now()
     shown = await view(tickets, settings, url, TicketId(ticket_id), now)
@@ -156,7 +157,7 @@ async def _ticket_fragment(
         return HTMLResponse("No such ticket.", status_code=404)
     ticket, sla = shown
     zone, language = await store_timezone(settings, url), parse_locale(locale)
-    order_id = first_order(ticket)
+    order_id = order_in_view(ticket, chosen_order)
     order: SupportOrder | None = None
     saleor_problem = None
     if order_id is not None and ticket.status is not Status.CLOSED:
@@ -223,11 +224,13 @@ async def ticket_fragment(
     macros: MacroStoreDep,
     ticket_id: Annotated[str, Query(alias="id", min_length=1, max_length=16)],
     macro: Annotated[str | None, Query(max_length=32)] = None,
+    order: Annotated[str | None, Query(max_length=128)] = None,
     locale: str | None = None,
 ) -> HTMLResponse:
-    """The ticket; with ``macro``, its reply box holds that macro filled in with the ticket's data, to edit."""
+    """The ticket; with ``macro``, its reply box holds that macro filled in with the ticket's data, to edit; with
+    ``order``, that one of the ticket's orders is the one its Saleor actions and macros are about."""
     return await _ticket_fragment(
-        request, viewer, tickets, settings, macros, runtime, ticket_id, locale, macro=macro or None
+        request, viewer, tickets, settings, macros, runtime, ticket_id, locale, macro=macro or None, chosen_order=order
     )
 
 
@@ -362,7 +365,7 @@ async def order_action(
     """Cancel the ticket's order, add a note to it or grant a refund on it in Saleor, as the staff user (with their
     dashboard token)."""
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-    url = viewer.installation.saleor_api_url
+    url, order_id = viewer.installation.saleor_api_url, form.get("order", "")
     try:
         chosen = OrderAction(action)
     except ValueError:
@@ -375,7 +378,7 @@ async def order_action(
             url,
             TicketId(ticket_id),
             action=chosen,
-            order_id=SaleorId(form.get("order", "")),
+            order_id=SaleorId(order_id),
             note=form.get("note", ""),
             amount=form.get("amount", ""),
             staff=viewer.user.email,
@@ -387,10 +390,19 @@ async def order_action(
     except (OrderActionRefused, TicketRefused) as exc:
         reason = exc.reason if isinstance(exc, TicketRefused) else str(exc)
         return await _ticket_fragment(
-            request, viewer, tickets, settings, macros, runtime, ticket_id, locale, error=f"Nothing changed: {reason}"
+            request,
+            viewer,
+            tickets,
+            settings,
+            macros,
+            runtime,
+            ticket_id,
+            locale,
+            error=f"Nothing changed: {reason}",
+            chosen_order=order_id,
         )
     response = await _ticket_fragment(
-        request, viewer, tickets, settings, macros, runtime, ticket_id, locale, message=done
+        request, viewer, tickets, settings, macros, runtime, ticket_id, locale, message=done, chosen_order=order_id
     )
     response.headers["x-ops-order-changed"] = "1"  # the order page, if that is where this ran, reloads it
     return response

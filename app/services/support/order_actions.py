@@ -138,6 +138,9 @@ def refund_amount(typed: str, charged: Money) -> Money:
     return Money(amount, charged.currency)
 
 
-def first_order(ticket: Ticket) -> SaleorId | None:
-    """The order a ticket's page acts on and fills macros from: the first it is about."""
+def order_in_view(ticket: Ticket, chosen: str | None) -> SaleorId | None:
+    """The order a ticket's page acts on and fills macros from: the one the person chose among the ticket's
+    orders, else the first it is about."""
+    if chosen and chosen in ticket.order_ids:
+        return SaleorId(chosen)
     return ticket.order_ids[0] if ticket.order_ids else None

@@ -14,7 +14,9 @@ from tests.builders import SHOP_API_URL
 ORDER_ID = SaleorId("T3JkZXI6MQ==")
 
 
-async def open_order_ticket(runtime: Runtime, subject: str = "Where is my parcel?", order_id: str = ORDER_ID) -> Ticket:
+async def open_order_ticket(
+    runtime: Runtime, subject: str = "Where is my parcel?", order_id: str = ORDER_ID, *also: str
+) -> Ticket:
     now = runtime.clock.now()
     async with runtime.sessions.begin() as session:
         desk = SqlTicketStore(session)
@@ -25,7 +27,7 @@ async def open_order_ticket(runtime: Runtime, subject: str = "Where is my parcel
             description="It has not arrived.",
             channel=Channel.EMAIL,
             now=now,
-            order_ids=[SaleorId(order_id)],
+            order_ids=[SaleorId(order_id), *map(SaleorId, also)],
         )
         await add_ticket(desk, SqlSettingsStore(session), SHOP_API_URL, ticket, now)
     return ticket
@@ -38,13 +40,19 @@ async def kept_ticket(runtime: Runtime, ticket_id: str) -> Ticket:
     return ticket
 
 
-def support_order(*, status: str = "UNFULFILLED", fulfillments: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """Saleor's answer to ``SupportOrder`` for order #1001."""
+def support_order(
+    *,
+    status: str = "UNFULFILLED",
+    fulfillments: list[dict[str, str]] | None = None,
+    order_id: str = ORDER_ID,
+    number: str = "1001",
+) -> dict[str, Any]:
+    """Saleor's answer to ``SupportOrder`` for order #1001 (or the one given)."""
     return {
         "data": {
             "order": {
-                "id": ORDER_ID,
-                "number": "1001",
+                "id": order_id,
+                "number": number,
                 "status": status,
                 "userEmail": "ada@example.com",
                 "user": {"firstName": "Ada", "lastName": "Lovelace"},

@@ -156,6 +156,40 @@ async def test_an_order_the_ticket_is_not_about_is_refused(
     assert unknown.status_code == 404
 
 
+async def test_a_ticket_about_two_orders_acts_on_the_one_the_person_chose(
+    client: httpx.AsyncClient, staff_headers, runtime: Runtime, fake_saleor: FakeSaleor
+) -> None:
+    second = "T3JkZXI6Mg=="
+    ticket = await open_order_ticket(runtime, "Both parcels", ORDER_ID, second)
+    fake_saleor.on(
+        "SupportOrder",
+        lambda body: support_order(
+            order_id=body["variables"]["id"], number="1001" if body["variables"]["id"] == ORDER_ID else "1002"
+        ),
+    )
+    headers = staff_headers()
+    first_shown = await client.get(TICKET, params={"id": ticket.id}, headers=headers)
+    assert "Order <strong>#1001</strong>" in first_shown.text
+    assert f'<option value="{second}">' in first_shown.text  # offered, not chosen yet
+
+    chosen = await client.get(TICKET, params={"id": ticket.id, "order": second}, headers=headers)
+    assert "Order <strong>#1002</strong>" in chosen.text
+    assert f'<option value="{second}" selected>' in chosen.text
+    assert f'<input type="hidden" name="order" value="{second}">' in chosen.text  # the macro form's, too
+
+    noted = await client.post(
+        f"/api/dashboard/support/tickets/{ticket.id}/order/note",
+        data={"order": second, "note": "Split parcel"},
+        headers=headers,
+    )
+    assert noted.status_code == 200
+    assert "Order <strong>#1002</strong>" in noted.text  # still the order acted on
+    assert fake_saleor.calls("OrderNoteAdd")[0]["variables"]["order"] == second
+
+    elsewhere = await client.get(TICKET, params={"id": ticket.id, "order": "T3JkZXI6OTk="}, headers=headers)
+    assert "Order <strong>#1001</strong>" in elsewhere.text  # not the ticket's: its first order instead
+
+
 CHARGED = [{"id": "VHJhbnNhY3Rpb25JdGVtOjE=", "chargedAmount": {"amount": 40.5, "currency": "USD"}}]
 
 
