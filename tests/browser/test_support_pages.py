@@ -3,6 +3,8 @@ and forms inside them redrawing only their part."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Servers, screenshot
@@ -20,6 +22,8 @@ def test_a_ticket_opened_from_the_order_card_shows_the_orders_card_beside_it(pag
     expect(tickets.locator("[data-message]")).to_have_text("Ticket #1 opened.")
     expect(frame.locator(".timeline-label")).to_have_text(["Order created"])  # the rest of the card stays
     screenshot(page, "order-card-tickets")
+    frame.get_by_role("link", name="in Support").click()  # the dashboard is asked to open the app's Support page
+    expect(page.locator("#redirects li")).to_have_text([re.compile(r"^/apps/[^/]+/app/support\?ticket=1$")])
 
     frame.get_by_role("link", name="#1 · Called about the delivery day").click()
     expect(frame.locator("#ticket-title")).to_have_text("#1 · Called about the delivery day")

@@ -21,6 +21,7 @@ from app.domain.support.model import Channel
 from app.domain.support.ticket import Requester, open_ticket
 from app.services.settings import store_timezone
 from app.services.support.desk import add_ticket, support_configuration, ticket_sla
+from app.services.support.mail import ticket_path
 
 router = APIRouter()
 SupportStaffDep = Annotated[DashboardContext, Depends(require_permissions("MANAGE_ORDERS"))]
@@ -55,6 +56,7 @@ async def _card(
                 "status": ticket.status.value,
                 "status_label": views.STATUS_LABELS[ticket.status],
                 "due_next": None if sla is None else sla.due_next,
+                "support_page": ticket_path(viewer.installation.app_id, ticket.id),
             }
         )
     known = await tickets.order_customer(url, SaleorId(order_id))

@@ -266,10 +266,15 @@ def dashboard_address(configured: str | None, url: SaleorApiUrl) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/dashboard/", "", ""))
 
 
-def ticket_link(dashboard: str, app_id: AppId, ticket_id: TicketId) -> str:
-    """The ticket in the dashboard: the app's Support page, which opens the ticket its query names (the
+def ticket_path(app_id: AppId, ticket_id: TicketId) -> str:
+    """The ticket's dashboard path: the app's Support page, which opens the ticket its query names (the
     dashboard hands its own query to the app's page)."""
-    return f"{dashboard.rstrip('/')}/apps/{quote(app_id, safe='')}/app/support?ticket={quote(ticket_id, safe='')}"
+    return f"/apps/{quote(app_id, safe='')}/app/support?ticket={quote(ticket_id, safe='')}"
+
+
+def ticket_link(dashboard: str, app_id: AppId, ticket_id: TicketId) -> str:
+    """The ticket in the dashboard, as a link for an e-mail."""
+    return dashboard.rstrip("/") + ticket_path(app_id, ticket_id)
 
 
 def compose_notice(

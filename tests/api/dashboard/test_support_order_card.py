@@ -32,6 +32,8 @@ async def test_the_ticket_card_lists_the_orders_tickets_with_what_is_due_next(
     assert 'data-fragment="/api/dashboard/fragments/support/ticket?id=3">#3 · Gift wrap, please</a>' in card.text
     assert 'data-fragment="/api/dashboard/fragments/support/ticket?id=1">#1 · Where is my parcel?</a>' in card.text
     assert "Change the address" not in card.text
+    # Also opened on the Support page, the dashboard's path that the assignee e-mails link to.
+    assert 'data-redirect="/apps/QXBwOjE%3D/app/support?ticket=3"' in card.text
     assert card.text.count("First reply in ") == 2  # the default policy's clock, in business hours
     assert (
         await client.get(CARD, params={"orderId": ORDER_ID}, headers=staff_headers("MANAGE_PRODUCTS"))
