@@ -77,6 +77,7 @@ from app.standin.state import (
     ProductType,
     ProductVariant,
     ShippingMethod,
+    ShippingZone,
     Stock,
     Store,
     TransactionItem,
@@ -188,6 +189,7 @@ _TYPE_NAMES: dict[type, str] = {
     ProductVariant: "ProductVariant",
     VariantInChannel: "ProductVariant",
     Warehouse: "Warehouse",
+    ShippingZone: "ShippingZone",
     TransactionItem: "TransactionItem",
     Payment: "Payment",
     ShippingMethod: "ShippingMethod",
@@ -878,6 +880,17 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
             after=after,
             name="stocks",
         ),
+        # Every zone the warehouse ships from, whatever the channel (Saleor's resolver does not filter).
+        "shippingZones": lambda warehouse, info, first=None, after=None, **_: _connection(
+            [zone for zone in _store(info).shipping_zones.values() if warehouse.pk in zone.warehouse_pks],
+            first=first,
+            after=after,
+            name="shippingZones",
+        ),
+    },
+    "ShippingZone": {
+        "countries": lambda zone, _: [_country(code) for code in zone.countries],
+        "channels": lambda zone, info: [_store(info).channels[pk] for pk in zone.channel_pks],
     },
     "Stock": {
         "warehouse": lambda stock, info: _store(info).warehouses[stock.warehouse_pk],

@@ -15,12 +15,12 @@ from app.services.routing.planning import LineToRoute, OrderToRoute
 from app.services.routing.simulation import PastOrder
 from app.services.shipping.model import OrderShipment
 from app.webhooks.order_shipping import cart_line, placed_with
-from app.webhooks.payloads import OrderEventPayload, OrderLinePayload, OrderPayload
+from app.webhooks.payloads import OrderEventPayload, OrderLinePayload, OrderPayload, StockWarehousePayload
 
 
 def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
-    """The order's unshipped lines with the stock each warehouse can spare for them, or why it cannot
-    be routed (a line without SKU or stock data, no level or address); None when all of it shipped.
+    """The order's unshipped lines with the stock each warehouse that may ship them can spare, or why it
+    cannot be routed (a line without SKU or stock data, no level or address); None when all of it shipped.
 
     Saleor's ``quantityAllocated`` counts this order's own units, so they are given back to the
     warehouse that holds them: what it can ship for this order is on hand less other orders' holds.
@@ -44,6 +44,8 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
             return f"Saleor sent no stock for {sku}"
         for held in line.variant.stocks:
             warehouse = SaleorId(held.warehouse.id)
+            if not own[(warehouse, sku)] and not _may_ship(held.warehouse, order):
+                continue
             names[warehouse] = held.warehouse.name
             spare = held.quantity - held.quantity_allocated + own[(warehouse, sku)]
             stock[warehouse][sku] = max(0, spare)
@@ -54,6 +56,14 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
     if isinstance(placed, str):
         return placed
     return OrderToRoute(order.id, placed, tuple(lines), stock, names, order.number, _ship_to(order))
+
+
+def _may_ship(warehouse: StockWarehousePayload, order: OrderPayload) -> bool:
+    """False for a warehouse Saleor lists but would not ship this order from: a click-and-collect point
+    or a warehouse none of whose zones in the order's channel covers the shipping country."""
+    if order.shipping_address is None:
+        return True
+    return warehouse.ships_to(order.channel.slug, order.shipping_address.country.code) is not False
 
 
 def _name(line: OrderLinePayload) -> str:

@@ -162,11 +162,49 @@ class ParcelFactsPayload(Payload):
         return tuple(selected.reading() for selected in [*self.attributes, *product])
 
 
+class ShippingZonePayload(Payload):
+    countries: list[CountryRef]
+    channels: list[ChannelRef]
+
+
+class ShippingZoneEdge(Payload):
+    node: ShippingZonePayload
+
+
+class PageInfoPayload(Payload):
+    has_next_page: bool = Field(alias="hasNextPage")
+
+
+class ShippingZonesPayload(Payload):
+    edges: list[ShippingZoneEdge]
+    page_info: PageInfoPayload = Field(alias="pageInfo")
+
+
+class StockWarehousePayload(Payload):
+    id: str
+    name: str = ""
+    # None in payloads recorded before the subscription selected it.
+    shipping_zones: ShippingZonesPayload | None = Field(default=None, alias="shippingZones")
+
+    def ships_to(self, channel: str, country: str) -> bool | None:
+        """Whether one of the warehouse's shipping zones assigned to ``channel`` covers ``country``: where
+        Saleor would allocate from for that address. None when the payload does not tell (an older
+        payload, or more zones than the page held)."""
+        zones = self.shipping_zones
+        if zones is None or zones.page_info.has_next_page:
+            return None
+        return any(
+            any(listed.slug == channel for listed in zone.node.channels)
+            and any(covered.code == country for covered in zone.node.countries)
+            for zone in zones.edges
+        )
+
+
 class StockPayload(Payload):
     """The variant's stock in one warehouse: ``quantity`` on hand, of which ``quantity_allocated`` is
     reserved for orders (this one's units included)."""
 
-    warehouse: WarehouseRef
+    warehouse: StockWarehousePayload
     quantity: int
     quantity_allocated: int = Field(alias="quantityAllocated")
 

@@ -180,3 +180,8 @@ class TestVariantStocks:
         assert line.variant is not None
         assert line.variant.stocks is not None
         assert [held.warehouse.name for held in line.variant.stocks] == ["Main", "Shipwell 3PL", "Canada", "Pickup"]
+        # The warehouses' zones say which of them Saleor ships a US order of this channel from.
+        shipping = [
+            held.warehouse.name for held in line.variant.stocks if held.warehouse.ships_to("default-channel", "US")
+        ]
+        assert shipping == ["Main", "Shipwell 3PL"]

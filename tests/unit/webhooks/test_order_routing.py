@@ -53,6 +53,39 @@ def test_the_order_s_own_allocation_is_stock_it_may_ship_from() -> None:
     assert (line_id, sku, quantity) == ("L1", "MUG", 3)
 
 
+def _zones(*zones: tuple[list[str], list[str]], more: bool = False) -> dict[str, Any]:
+    """A warehouse's ``shippingZones``: each zone's countries and channels."""
+    return {
+        "edges": [
+            {"node": {"countries": [{"code": c} for c in countries], "channels": [{"slug": s} for s in channels]}}
+            for countries, channels in zones
+        ],
+        "pageInfo": {"hasNextPage": more},
+    }
+
+
+def test_a_warehouse_saleor_would_not_ship_the_order_from_is_no_source() -> None:
+    def zoned(warehouse: str, name: str, zones: dict[str, Any] | None) -> dict[str, Any]:
+        stock = _stock(warehouse, name, 5, 0)
+        return {**stock, "warehouse": {**stock["warehouse"], "shippingZones": zones}}
+
+    channel = "default-channel"
+    stocks = [
+        zoned(MAIN, "Main", _zones((["CA"], [channel]), (["US", "MX"], [channel]))),
+        zoned("W-CA", "Toronto", _zones((["CA"], [channel]))),  # its zone does not cover the US
+        zoned("W-B2B", "Wholesale", _zones((["US"], ["b2b"]))),  # covers the US for another channel only
+        zoned("W-PICKUP", "Pickup", _zones()),  # a click-and-collect point in no zone
+        zoned("W-MANY", "Many zones", _zones((["FR"], [channel]), more=True)),  # the rest not sent: kept
+        zoned("W-OLD", "Recorded before zones", None),  # kept
+        zoned(TPL, "West 3PL", _zones((["DE"], [channel]))),  # holds this order's units: kept
+    ]
+    line = _line("L1", "MUG", 2, stocks, allocations=[{"warehouse": {"id": TPL}, "quantity": 2}])
+    routed = order_to_route(_order(line))
+    assert not isinstance(routed, str)
+    assert routed is not None
+    assert list(routed.warehouse_names.values()) == ["Main", "Many zones", "Recorded before zones", "West 3PL"]
+
+
 def test_only_units_still_to_ship_are_routed_and_stock_never_counts_below_zero() -> None:
     shipped = _line("L1", "MUG", 2, [_stock(MAIN, "Main", 1, 5)], quantityFulfilled=2)
     half = _line("L2", "TEE", 4, [_stock(MAIN, "Main", 1, 5)], quantityFulfilled=1)
