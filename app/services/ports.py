@@ -298,6 +298,11 @@ class FraudRepository(Protocol):
     async def save_assessment(
         self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str
     ) -> bool: ...
+    async def save_assessment_and_hold(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str, *, at: datetime
+    ) -> tuple[bool, bool]:
+        """``save_assessment``, then ``hold_for_payment`` only if the assessment was new: (new, held)."""
+
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]: ...
     async def assessments_of(
         self, url: SaleorApiUrl, order_ids: Sequence[str]

@@ -291,6 +291,13 @@ class InMemoryFraudRepository:
         )
         return True
 
+    async def save_assessment_and_hold(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str, *, at: datetime
+    ) -> tuple[bool, bool]:
+        if not await self.save_assessment(url, assessment, facts, order_number):
+            return False, False
+        return True, await self.hold_for_payment(url, assessment.order_id, order_number, at=at)
+
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
         return sorted((a for a in self.assessments_.values() if a.order_id == order_id), key=lambda a: a.assessed_at)
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -210,33 +211,27 @@ class SqlFraudRepository:
     ) -> bool:
         """Keep the assessment once per order and stage; False when a retry already kept it."""
         return await insert_if_absent(
-            self._session,
-            cast(Table, FraudAssessmentRow.__table__),
-            {
-                "saleor_api_url": url,
-                "order_id": assessment.order_id,
-                "order_number": order_number,
-                "stage": assessment.stage.value,
-                "channel": facts.channel,
-                "email": facts.email.lower() if facts.email else None,
-                "customer_id": facts.customer_id,
-                "total": facts.total,
-                "currency": facts.currency,
-                "score": assessment.score,
-                "decision": assessment.decision.value,
-                "deciding_rule": assessment.deciding_rule,
-                "reasons": json.dumps(
-                    [
-                        {"code": r.code, "points": r.points, "detail": r.detail, "sentiment": r.sentiment.value}
-                        for r in assessment.reasons
-                    ]
-                ),
-                "probability": assessment.probability,
-                "expected_loss": assessment.expected_loss,
-                "margin": assessment.margin,
-                "assessed_at": assessment.assessed_at,
-            },
+            self._session, _ASSESSMENTS, _assessment_row(url, assessment, facts, order_number)
         )
+
+    async def save_assessment_and_hold(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str, *, at: datetime
+    ) -> tuple[bool, bool]:
+        """``save_assessment``, then ``hold_for_payment`` only if the assessment was new: (new, held).
+        PostgreSQL: one statement (``_SAVED_AND_HELD``)."""
+        connection = await self._session.connection()
+        if connection.dialect.name != "postgresql":
+            if not await self.save_assessment(url, assessment, facts, order_number):
+                return False, False
+            return True, await self.hold_for_payment(url, assessment.order_id, order_number, at=at)
+        assessed = _assessment_row(url, assessment, facts, order_number)
+        hold = _hold_row(url, assessment.order_id, order_number, at=at)
+        saved = (
+            await connection.execute(
+                _SAVED_AND_HELD, assessed | {f"hold_{name}": value for name, value in hold.items()}
+            )
+        ).one()
+        return bool(saved.kept), bool(saved.held)
 
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
         return (await self.assessments_of(url, [order_id])).get(order_id, [])
@@ -432,19 +427,7 @@ class SqlFraudRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
-        return await insert_if_absent(
-            self._session,
-            _REVIEWS,
-            {
-                "saleor_api_url": url,
-                "order_id": order_id,
-                "order_number": order_number,
-                "status": AWAITING_PAYMENT,
-                "opened_at": at,
-                "opened_by": "payment:awaiting",
-                "note": "",
-            },
-        )
+        return await insert_if_absent(self._session, _REVIEWS, _hold_row(url, order_id, order_number, at=at))
 
     async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
         await self._session.execute(
@@ -551,6 +534,80 @@ class _PastOrder:
         if not self.paid or self.fraudulent:
             return False
         return self.approved_by_a_person or (self.review_status is None and self.decision == "approve")
+
+
+def _assessment_row(
+    url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str
+) -> dict[str, object]:
+    return {
+        "saleor_api_url": url,
+        "order_id": assessment.order_id,
+        "order_number": order_number,
+        "stage": assessment.stage.value,
+        "channel": facts.channel,
+        "email": facts.email.lower() if facts.email else None,
+        "customer_id": facts.customer_id,
+        "total": facts.total,
+        "currency": facts.currency,
+        "score": assessment.score,
+        "decision": assessment.decision.value,
+        "deciding_rule": assessment.deciding_rule,
+        "reasons": json.dumps(
+            [
+                {"code": r.code, "points": r.points, "detail": r.detail, "sentiment": r.sentiment.value}
+                for r in assessment.reasons
+            ]
+        ),
+        "probability": assessment.probability,
+        "expected_loss": assessment.expected_loss,
+        "margin": assessment.margin,
+        "assessed_at": assessment.assessed_at,
+    }
+
+
+def _hold_row(url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> dict[str, object]:
+    """An approved order the app holds until its payment is assessed."""
+    return {
+        "saleor_api_url": url,
+        "order_id": order_id,
+        "order_number": order_number,
+        "status": AWAITING_PAYMENT,
+        "opened_at": at,
+        "opened_by": "payment:awaiting",
+        "note": "",
+    }
+
+
+def _saved_and_held() -> Select[tuple[int, int]]:
+    """PostgreSQL: the assessment kept unless kept already and, only if it was new, the order held
+    (``_hold_row``, bound as ``hold_<column>``), in one statement: how many of each were inserted."""
+    kept = (
+        postgresql.insert(_ASSESSMENTS)
+        .values(
+            {column.name: bindparam(column.name, type_=column.type) for column in _ASSESSMENTS.c if column.name != "id"}
+        )
+        .on_conflict_do_nothing()
+        .returning(_ASSESSMENTS.c.id)
+        .cte("kept")
+    )
+    hold = [column for column in _REVIEWS.c if not column.name.startswith("closed_")]  # a hold is not closed
+    held = (
+        postgresql.insert(_REVIEWS)
+        .from_select(
+            [column.name for column in hold],
+            select(*(bindparam(f"hold_{column.name}", type_=column.type) for column in hold)).where(
+                select(kept.c.id).exists()
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(_REVIEWS.c.order_id)
+        .cte("held")
+    )
+    inserted = [select(func.count()).select_from(cte).scalar_subquery() for cte in (kept, held)]
+    return select(inserted[0].label("kept"), inserted[1].label("held"))
+
+
+_SAVED_AND_HELD = _saved_and_held()
 
 
 def _held(url: SaleorApiUrl, order_id: str) -> tuple[ColumnElement[bool], ...]:

@@ -91,6 +91,40 @@ async def _assessed(
     assert await repository.save_assessment(SHOP_API_URL, assessment, facts, order_id)
 
 
+class TestAssessmentHeldForPayment:
+    """Saved and held in one statement on PostgreSQL, two elsewhere: the same answers either way."""
+
+    @staticmethod
+    async def _save(repository: SqlFraudRepository, order_id: str) -> tuple[bool, bool]:
+        facts = make_order_facts(order_id=order_id, customer_id=None)
+        assessment = assess_order_risk(
+            facts, History(0, None, 0, None), [], (), FraudPolicy(), stage=Stage.CREATED, now=NOW
+        )
+        return await repository.save_assessment_and_hold(SHOP_API_URL, assessment, facts, order_id, at=NOW)
+
+    async def test_a_new_assessment_holds_its_order(self, repository: SqlFraudRepository) -> None:
+        assert await self._save(repository, "o1") == (True, True)
+        review = await repository.review(SHOP_API_URL, "o1")
+        assert review is not None
+        assert (review.status, review.opened_by, review.opened_at) == ("awaiting_payment", "payment:awaiting", NOW)
+        assert [stored.stage for stored in await repository.assessments(SHOP_API_URL, "o1")] == [Stage.CREATED]
+
+    async def test_a_retry_stops_before_the_hold(self, repository: SqlFraudRepository) -> None:
+        assert await self._save(repository, "o1") == (True, True)
+        await repository.release_hold(SHOP_API_URL, "o1")
+        assert await self._save(repository, "o1") == (False, False)
+        assert await repository.review(SHOP_API_URL, "o1") is None
+
+    async def test_an_order_someone_holds_already_is_saved_and_not_held_again(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        assert await repository.open_review(SHOP_API_URL, "o1", "o1", by="person", at=NOW)
+        assert await self._save(repository, "o1") == (True, False)
+        review = await repository.review(SHOP_API_URL, "o1")
+        assert review is not None
+        assert review.status == "open"
+
+
 class TestCustomerHistory:
     async def test_knows_the_store_usual_value_and_the_customers_earlier_paid_orders(
         self, repository: SqlFraudRepository
