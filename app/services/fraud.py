@@ -128,8 +128,9 @@ async def assess_order(
     config = await store_configuration(settings, url)
     probes = counted_velocity(facts, config)
     # Recorded and counted in one step, so that orders arriving together count each other.
-    counts = await fraud.record_velocity(url, probes, order_id=facts.order_id, at=now)
-    past = await fraud.customer_history(url, facts, count_to=config.policy.min_store_orders)
+    counts, past = await fraud.record_velocity_and_history(
+        url, probes, facts, at=now, count_to=config.policy.min_store_orders
+    )
     history = History(
         store_order_count=past.store_order_count,
         store_median_total=past.store_median_total,

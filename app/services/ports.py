@@ -315,6 +315,11 @@ class FraudRepository(Protocol):
     ) -> dict[VelocityProbe, int]:
         """Keep the order's velocity keys and count the other orders per probe, atomically."""
 
+    async def record_velocity_and_history(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], facts: OrderFacts, *, at: datetime, count_to: int
+    ) -> tuple[dict[VelocityProbe, int], CustomerHistory]:
+        """``record_velocity`` for the order, then its ``customer_history``."""
+
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]: ...
     async def identifiers_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, dict[str, str]]: ...
     async def list_entries(self, url: SaleorApiUrl) -> list[ListEntry]: ...

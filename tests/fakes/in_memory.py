@@ -342,6 +342,12 @@ class InMemoryFraudRepository:
             for probe in probes
         }
 
+    async def record_velocity_and_history(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], facts: OrderFacts, *, at: datetime, count_to: int
+    ) -> tuple[dict[VelocityProbe, int], CustomerHistory]:
+        counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
+        return counts, await self.customer_history(url, facts, count_to=count_to)
+
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return {d.value: v for d, v, o, _ in self.velocity if o == order_id}
 
