@@ -128,8 +128,9 @@ async def assess_order(
     config = await store_configuration(settings, url)
     probes = counted_velocity(facts, config)
     # Recorded and counted in one step, so that orders arriving together count each other.
-    counts = await fraud.record_velocity(url, probes, order_id=facts.order_id, at=now)
-    past = await fraud.customer_history(url, facts, count_to=config.policy.min_store_orders)
+    counts, past = await fraud.record_velocity_and_history(
+        url, probes, facts, at=now, count_to=config.policy.min_store_orders
+    )
     history = History(
         store_order_count=past.store_order_count,
         store_median_total=past.store_median_total,
@@ -140,13 +141,18 @@ async def assess_order(
     )
     lists = await fraud.list_entries(url)
     assessment = assess_order_risk(facts, history, lists, config.rules, config.policy, stage=stage, now=now)
-    # One assessment per order and stage, by a unique constraint: a concurrent retry stops here.
-    if not await fraud.save_assessment(url, assessment, facts, order.number):
+    held = order.status == "UNCONFIRMED" and config.confirm_approved
+    approved = assessment.decision is Decision.APPROVE
+    # One assessment per order and stage, by a unique constraint: a concurrent retry stops here. An order
+    # approved before its payment is held with it (one statement less where the database allows).
+    if held and approved and stage is Stage.CREATED:
+        new, held_for_payment = await fraud.save_assessment_and_hold(url, assessment, facts, order.number, at=now)
+    else:
+        new, held_for_payment = await fraud.save_assessment(url, assessment, facts, order.number), False
+    if not new:
         return AlreadyAssessed()
 
     order_id = SaleorId(facts.order_id)
-    held = order.status == "UNCONFIRMED" and config.confirm_approved
-    approved = assessment.decision is Decision.APPROVE
     # A person already holding this order is not overruled by a later approval.
     release = held and approved and stage is Stage.PAID and (review is None or review.status != "open")
     # Kept as an effect of this decision: it reaches Saleor after the commit, once.
@@ -156,12 +162,7 @@ async def assess_order(
     actions = ["metadata", "note", *(["confirmed"] if release else [])]
     if release:
         await fraud.release_hold(url, facts.order_id)
-    elif (
-        held
-        and approved
-        and stage is Stage.CREATED
-        and await fraud.hold_for_payment(url, facts.order_id, order.number, at=now)
-    ):
+    elif held_for_payment:
         actions.append("held for payment")
     if not approved:
         if await fraud.open_review(url, facts.order_id, order.number, by=assessment.deciding_rule, at=now):

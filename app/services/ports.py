@@ -298,6 +298,11 @@ class FraudRepository(Protocol):
     async def save_assessment(
         self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str
     ) -> bool: ...
+    async def save_assessment_and_hold(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str, *, at: datetime
+    ) -> tuple[bool, bool]:
+        """``save_assessment``, then ``hold_for_payment`` only if the assessment was new: (new, held)."""
+
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]: ...
     async def assessments_of(
         self, url: SaleorApiUrl, order_ids: Sequence[str]
@@ -309,6 +314,11 @@ class FraudRepository(Protocol):
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
     ) -> dict[VelocityProbe, int]:
         """Keep the order's velocity keys and count the other orders per probe, atomically."""
+
+    async def record_velocity_and_history(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], facts: OrderFacts, *, at: datetime, count_to: int
+    ) -> tuple[dict[VelocityProbe, int], CustomerHistory]:
+        """``record_velocity`` for the order, then its ``customer_history``."""
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]: ...
     async def identifiers_of(self, url: SaleorApiUrl, order_ids: Sequence[str]) -> dict[str, dict[str, str]]: ...

@@ -291,6 +291,13 @@ class InMemoryFraudRepository:
         )
         return True
 
+    async def save_assessment_and_hold(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str, *, at: datetime
+    ) -> tuple[bool, bool]:
+        if not await self.save_assessment(url, assessment, facts, order_number):
+            return False, False
+        return True, await self.hold_for_payment(url, assessment.order_id, order_number, at=at)
+
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
         return sorted((a for a in self.assessments_.values() if a.order_id == order_id), key=lambda a: a.assessed_at)
 
@@ -334,6 +341,12 @@ class InMemoryFraudRepository:
             )
             for probe in probes
         }
+
+    async def record_velocity_and_history(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], facts: OrderFacts, *, at: datetime, count_to: int
+    ) -> tuple[dict[VelocityProbe, int], CustomerHistory]:
+        counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
+        return counts, await self.customer_history(url, facts, count_to=count_to)
 
     async def identifiers(self, url: SaleorApiUrl, order_id: str) -> dict[str, str]:
         return {d.value: v for d, v, o, _ in self.velocity if o == order_id}

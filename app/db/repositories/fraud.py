@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import json
@@ -22,15 +23,18 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    false,
     func,
     literal,
     null,
     or_,
     select,
     text,
+    true,
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -195,10 +199,74 @@ _ASSESSMENTS_OF = (
 _REVIEWS_OF = select(_REVIEWS).where(
     _REVIEWS.c.saleor_api_url == bindparam("url"), _REVIEWS.c.order_id.in_(bindparam("order_ids", expanding=True))
 )
+
+
+class _Customer(enum.Enum):
+    """How an order's customer is known: the account they used, else their e-mail, else not at all."""
+
+    BY_ACCOUNT = "account"
+    BY_EMAIL = "email"
+    NOBODY = "nobody"
+
+
+_SAME_CUSTOMER: dict[_Customer, ColumnElement[bool]] = {
+    _Customer.BY_ACCOUNT: FraudAssessmentRow.customer_id == bindparam("customer"),
+    _Customer.BY_EMAIL: FraudAssessmentRow.email == bindparam("customer"),
+    _Customer.NOBODY: false(),
+}
 # Built once: customer_history runs for every order scored, and building them was most of its cost.
 _STORE_HISTORY = _store_history()
-_WITH_CUSTOMER_HISTORY_BY_ACCOUNT = _with_customer_history(FraudAssessmentRow.customer_id == bindparam("customer"))
-_WITH_CUSTOMER_HISTORY_BY_EMAIL = _with_customer_history(FraudAssessmentRow.email == bindparam("customer"))
+_WITH_CUSTOMER_HISTORY = {
+    whom: _with_customer_history(_SAME_CUSTOMER[whom]) for whom in (_Customer.BY_ACCOUNT, _Customer.BY_EMAIL)
+}
+
+
+@functools.cache
+def _recorded_counted_and_history(probes: int, whom: _Customer) -> Select[Any]:
+    """PostgreSQL: ``_recorded_and_counted`` and ``_with_customer_history``, in one statement, in the
+    history's order, the counts of the ``probes`` probes closing every row (the store's part has one)."""
+    history = _with_customer_history(_SAME_CUSTOMER[whom]).order_by(None).subquery("history")
+    counts = _velocity_counts(probes).subquery("counts")
+    order = (history.c.store, history.c.assessed_at, history.c.id, history.c.rank)
+    both = history.join(counts, true())  # the counts are one row
+    return select(history, counts).select_from(both).add_cte(_KEEP_VELOCITY).order_by(*order)
+
+
+def _history_parameters(url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> tuple[_Customer, dict[str, object]]:
+    params: dict[str, object] = {
+        "url": url,
+        "order_id": facts.order_id,
+        "currency": facts.currency,
+        "count_to": count_to,
+    }
+    if facts.customer_id:
+        return _Customer.BY_ACCOUNT, params | {"customer": facts.customer_id}
+    if facts.email:
+        return _Customer.BY_EMAIL, params | {"customer": facts.email.lower()}
+    return _Customer.NOBODY, params
+
+
+def _customer_history(rows: Sequence[Row[*tuple[Any, ...]]]) -> CustomerHistory:
+    """From the rows of ``_with_customer_history``: the customer's orders, then the store's count and
+    middle totals."""
+    store = [row for row in rows if row.store]
+    middle = [row.total for row in store if row.total is not None]
+    orders: dict[str, _PastOrder] = {}
+    for row in rows:
+        if row.store:
+            continue
+        order_id, stage, decision, total, review_status, closed_reason = row[1:7]
+        past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
+        past.paid = past.paid or stage == Stage.PAID.value
+        past.decision = decision  # the latest assessment's
+    trusted = [past.total for past in orders.values() if past.trusted]
+    return CustomerHistory(
+        int(store[0].orders),
+        _median(middle),
+        len(trusted),
+        sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
+        sum(1 for past in orders.values() if past.fraudulent),
+    )
 
 
 class SqlFraudRepository:
@@ -210,33 +278,27 @@ class SqlFraudRepository:
     ) -> bool:
         """Keep the assessment once per order and stage; False when a retry already kept it."""
         return await insert_if_absent(
-            self._session,
-            cast(Table, FraudAssessmentRow.__table__),
-            {
-                "saleor_api_url": url,
-                "order_id": assessment.order_id,
-                "order_number": order_number,
-                "stage": assessment.stage.value,
-                "channel": facts.channel,
-                "email": facts.email.lower() if facts.email else None,
-                "customer_id": facts.customer_id,
-                "total": facts.total,
-                "currency": facts.currency,
-                "score": assessment.score,
-                "decision": assessment.decision.value,
-                "deciding_rule": assessment.deciding_rule,
-                "reasons": json.dumps(
-                    [
-                        {"code": r.code, "points": r.points, "detail": r.detail, "sentiment": r.sentiment.value}
-                        for r in assessment.reasons
-                    ]
-                ),
-                "probability": assessment.probability,
-                "expected_loss": assessment.expected_loss,
-                "margin": assessment.margin,
-                "assessed_at": assessment.assessed_at,
-            },
+            self._session, _ASSESSMENTS, _assessment_row(url, assessment, facts, order_number)
         )
+
+    async def save_assessment_and_hold(
+        self, url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str, *, at: datetime
+    ) -> tuple[bool, bool]:
+        """``save_assessment``, then ``hold_for_payment`` only if the assessment was new: (new, held).
+        PostgreSQL: one statement (``_SAVED_AND_HELD``)."""
+        connection = await self._session.connection()
+        if connection.dialect.name != "postgresql":
+            if not await self.save_assessment(url, assessment, facts, order_number):
+                return False, False
+            return True, await self.hold_for_payment(url, assessment.order_id, order_number, at=at)
+        assessed = _assessment_row(url, assessment, facts, order_number)
+        hold = _hold_row(url, assessment.order_id, order_number, at=at)
+        saved = (
+            await connection.execute(
+                _SAVED_AND_HELD, assessed | {f"hold_{name}": value for name, value in hold.items()}
+            )
+        ).one()
+        return bool(saved.kept), bool(saved.held)
 
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
         return (await self.assessments_of(url, [order_id])).get(order_id, [])
@@ -252,37 +314,31 @@ class SqlFraudRepository:
     async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> CustomerHistory:
         """The store's order count (up to ``count_to``) and usual value, and this customer's earlier orders (by
         account, else email): those paid and approved build trust, those rejected or found fraudulent add risk."""
-        params = {"url": url, "order_id": facts.order_id, "currency": facts.currency, "count_to": count_to}
-        if facts.customer_id:
-            query, params["customer"] = _WITH_CUSTOMER_HISTORY_BY_ACCOUNT, facts.customer_id
-        elif facts.email:
-            query, params["customer"] = _WITH_CUSTOMER_HISTORY_BY_EMAIL, facts.email.lower()
-        else:
+        whom, params = _history_parameters(url, facts, count_to=count_to)
+        if whom is _Customer.NOBODY:
             store = (await self._session.execute(_STORE_HISTORY, params)).all()
             return CustomerHistory(
                 int(store[0].orders), _median([r.total for r in store if r.total is not None]), 0, None, 0
             )
         # One statement for both: the customer's orders, then the store's count and middle totals.
-        rows = (await self._session.execute(query, params)).all()
-        store = [row for row in rows if row.store]
-        store_count = int(store[0].orders)
-        middle = [row.total for row in store if row.total is not None]
-        orders: dict[str, _PastOrder] = {}
-        for row in rows:
-            if row.store:
-                continue
-            order_id, stage, decision, total, review_status, closed_reason = row[1:7]
-            past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
-            past.paid = past.paid or stage == Stage.PAID.value
-            past.decision = decision  # the latest assessment's
-        trusted = [past.total for past in orders.values() if past.trusted]
-        return CustomerHistory(
-            store_count,
-            _median(middle),
-            len(trusted),
-            sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
-            sum(1 for past in orders.values() if past.fraudulent),
-        )
+        return _customer_history((await self._session.execute(_WITH_CUSTOMER_HISTORY[whom], params)).all())
+
+    async def record_velocity_and_history(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], facts: OrderFacts, *, at: datetime, count_to: int
+    ) -> tuple[dict[VelocityProbe, int], CustomerHistory]:
+        """``record_velocity``, then ``customer_history``; on PostgreSQL in one statement, which sees the
+        same rows as the two would: the history reads assessments (the velocity keys it keeps are not
+        among them), every earlier order's of the transaction included, the order's own left out."""
+        connection = await self._session.connection()
+        if not probes or connection.dialect.name != "postgresql":
+            counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
+            return counts, await self.customer_history(url, facts, count_to=count_to)
+        await self.lock_velocity({url: probes})
+        whom, params = _history_parameters(url, facts, count_to=count_to)
+        params |= self._keep_and_count_parameters(url, probes, order_id=facts.order_id, now=at)
+        rows = (await connection.execute(_recorded_counted_and_history(len(probes), whom), params)).all()
+        counted = rows[0][-len(probes) :]  # the counts close every row
+        return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}, _customer_history(rows)
 
     async def record_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
@@ -296,23 +352,18 @@ class SqlFraudRepository:
         """
         if not probes:
             return {}
-        keys = sorted({(p.dimension.value, p.value) for p in probes})
         await self.lock_velocity({url: probes})
         connection = await self._session.connection()
         if connection.dialect.name != "postgresql":
             rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
-                for dimension, value in keys
+                for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
             ]
             await insert_all_if_absent(self._session, _VELOCITY, rows)
             return await self._count_velocity(url, probes, order_id=order_id, now=at)
         # PostgreSQL: kept and counted in one statement. The count cannot see the rows its own statement
         # inserts, and needs not: they are this order's, which it does not count; later statements see them.
-        params = self._velocity_parameters(url, probes, order_id=order_id, now=at) | {
-            "now": at,
-            "new_dimensions": [dimension for dimension, _ in keys],
-            "new_values": [value for _, value in keys],
-        }
+        params = self._keep_and_count_parameters(url, probes, order_id=order_id, now=at)
         counted = (await connection.execute(_recorded_and_counted(len(probes)), params)).one()
         return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
 
@@ -342,6 +393,18 @@ class SqlFraudRepository:
         params = self._velocity_parameters(url, probes, order_id=order_id, now=now)
         row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
         return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
+
+    @classmethod
+    def _keep_and_count_parameters(
+        cls, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+    ) -> dict[str, object]:
+        """For ``_KEEP_VELOCITY`` and ``_velocity_counts`` together."""
+        keys = sorted({(p.dimension.value, p.value) for p in probes})
+        return cls._velocity_parameters(url, probes, order_id=order_id, now=now) | {
+            "now": now,
+            "new_dimensions": [dimension for dimension, _ in keys],
+            "new_values": [value for _, value in keys],
+        }
 
     @staticmethod
     def _velocity_parameters(
@@ -432,19 +495,7 @@ class SqlFraudRepository:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def hold_for_payment(self, url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> bool:
-        return await insert_if_absent(
-            self._session,
-            _REVIEWS,
-            {
-                "saleor_api_url": url,
-                "order_id": order_id,
-                "order_number": order_number,
-                "status": AWAITING_PAYMENT,
-                "opened_at": at,
-                "opened_by": "payment:awaiting",
-                "note": "",
-            },
-        )
+        return await insert_if_absent(self._session, _REVIEWS, _hold_row(url, order_id, order_number, at=at))
 
     async def release_hold(self, url: SaleorApiUrl, order_id: str) -> None:
         await self._session.execute(
@@ -551,6 +602,80 @@ class _PastOrder:
         if not self.paid or self.fraudulent:
             return False
         return self.approved_by_a_person or (self.review_status is None and self.decision == "approve")
+
+
+def _assessment_row(
+    url: SaleorApiUrl, assessment: RiskAssessment, facts: OrderFacts, order_number: str
+) -> dict[str, object]:
+    return {
+        "saleor_api_url": url,
+        "order_id": assessment.order_id,
+        "order_number": order_number,
+        "stage": assessment.stage.value,
+        "channel": facts.channel,
+        "email": facts.email.lower() if facts.email else None,
+        "customer_id": facts.customer_id,
+        "total": facts.total,
+        "currency": facts.currency,
+        "score": assessment.score,
+        "decision": assessment.decision.value,
+        "deciding_rule": assessment.deciding_rule,
+        "reasons": json.dumps(
+            [
+                {"code": r.code, "points": r.points, "detail": r.detail, "sentiment": r.sentiment.value}
+                for r in assessment.reasons
+            ]
+        ),
+        "probability": assessment.probability,
+        "expected_loss": assessment.expected_loss,
+        "margin": assessment.margin,
+        "assessed_at": assessment.assessed_at,
+    }
+
+
+def _hold_row(url: SaleorApiUrl, order_id: str, order_number: str, *, at: datetime) -> dict[str, object]:
+    """An approved order the app holds until its payment is assessed."""
+    return {
+        "saleor_api_url": url,
+        "order_id": order_id,
+        "order_number": order_number,
+        "status": AWAITING_PAYMENT,
+        "opened_at": at,
+        "opened_by": "payment:awaiting",
+        "note": "",
+    }
+
+
+def _saved_and_held() -> Select[tuple[int, int]]:
+    """PostgreSQL: the assessment kept unless kept already and, only if it was new, the order held
+    (``_hold_row``, bound as ``hold_<column>``), in one statement: how many of each were inserted."""
+    kept = (
+        postgresql.insert(_ASSESSMENTS)
+        .values(
+            {column.name: bindparam(column.name, type_=column.type) for column in _ASSESSMENTS.c if column.name != "id"}
+        )
+        .on_conflict_do_nothing()
+        .returning(_ASSESSMENTS.c.id)
+        .cte("kept")
+    )
+    hold = [column for column in _REVIEWS.c if not column.name.startswith("closed_")]  # a hold is not closed
+    held = (
+        postgresql.insert(_REVIEWS)
+        .from_select(
+            [column.name for column in hold],
+            select(*(bindparam(f"hold_{column.name}", type_=column.type) for column in hold)).where(
+                select(kept.c.id).exists()
+            ),
+        )
+        .on_conflict_do_nothing()
+        .returning(_REVIEWS.c.order_id)
+        .cte("held")
+    )
+    inserted = [select(func.count()).select_from(cte).scalar_subquery() for cte in (kept, held)]
+    return select(inserted[0].label("kept"), inserted[1].label("held"))
+
+
+_SAVED_AND_HELD = _saved_and_held()
 
 
 def _held(url: SaleorApiUrl, order_id: str) -> tuple[ColumnElement[bool], ...]:

@@ -91,6 +91,40 @@ async def _assessed(
     assert await repository.save_assessment(SHOP_API_URL, assessment, facts, order_id)
 
 
+class TestAssessmentHeldForPayment:
+    """Saved and held in one statement on PostgreSQL, two elsewhere: the same answers either way."""
+
+    @staticmethod
+    async def _save(repository: SqlFraudRepository, order_id: str) -> tuple[bool, bool]:
+        facts = make_order_facts(order_id=order_id, customer_id=None)
+        assessment = assess_order_risk(
+            facts, History(0, None, 0, None), [], (), FraudPolicy(), stage=Stage.CREATED, now=NOW
+        )
+        return await repository.save_assessment_and_hold(SHOP_API_URL, assessment, facts, order_id, at=NOW)
+
+    async def test_a_new_assessment_holds_its_order(self, repository: SqlFraudRepository) -> None:
+        assert await self._save(repository, "o1") == (True, True)
+        review = await repository.review(SHOP_API_URL, "o1")
+        assert review is not None
+        assert (review.status, review.opened_by, review.opened_at) == ("awaiting_payment", "payment:awaiting", NOW)
+        assert [stored.stage for stored in await repository.assessments(SHOP_API_URL, "o1")] == [Stage.CREATED]
+
+    async def test_a_retry_stops_before_the_hold(self, repository: SqlFraudRepository) -> None:
+        assert await self._save(repository, "o1") == (True, True)
+        await repository.release_hold(SHOP_API_URL, "o1")
+        assert await self._save(repository, "o1") == (False, False)
+        assert await repository.review(SHOP_API_URL, "o1") is None
+
+    async def test_an_order_someone_holds_already_is_saved_and_not_held_again(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        assert await repository.open_review(SHOP_API_URL, "o1", "o1", by="person", at=NOW)
+        assert await self._save(repository, "o1") == (True, False)
+        review = await repository.review(SHOP_API_URL, "o1")
+        assert review is not None
+        assert review.status == "open"
+
+
 class TestCustomerHistory:
     async def test_knows_the_store_usual_value_and_the_customers_earlier_paid_orders(
         self, repository: SqlFraudRepository
@@ -174,3 +208,47 @@ class TestCustomerHistory:
         )
         assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("40"))
         assert history.customer_fraud_count == 3
+
+
+class TestVelocityAndHistoryInOneStep:
+    """One statement on PostgreSQL, two elsewhere: the same answers as ``record_velocity`` then
+    ``customer_history``, earlier orders of the transaction counted, the order's own rows not."""
+
+    @pytest.mark.parametrize(
+        "customer",
+        [
+            pytest.param({}, id="by-account"),
+            pytest.param({"customer_id": None}, id="by-email"),
+            pytest.param({"customer_id": None, "email": None}, id="nobody"),
+        ],
+    )
+    async def test_answers_as_the_two_steps_would(
+        self, repository: SqlFraudRepository, customer: dict[str, None]
+    ) -> None:
+        for n, (total, decision) in enumerate(
+            (("20", Decision.APPROVE), ("40", Decision.REJECT), ("90", Decision.APPROVE))
+        ):
+            facts = make_order_facts(order_id=f"o{n}", total=Decimal(total))
+            assessment = assess_order_risk(
+                facts, History(0, None, 0, None), [], (), FraudPolicy(), stage=Stage.PAID, now=NOW
+            )
+            assert await repository.save_assessment(
+                SHOP_API_URL, dataclasses.replace(assessment, decision=decision), facts, f"o{n}"
+            )
+            await repository.record_velocity(SHOP_API_URL, [EMAIL_24H, CARD_24H], order_id=f"o{n}", at=NOW)
+        facts = make_order_facts(order_id="new", **customer)
+        await _assessed(repository, "new", total="5000")  # the order itself is not its own history
+
+        counts, history = await repository.record_velocity_and_history(
+            SHOP_API_URL, [EMAIL_24H, IP_24H, CARD_24H], facts, at=NOW, count_to=COUNT_TO
+        )
+
+        assert counts == {EMAIL_24H: 3, IP_24H: 0, CARD_24H: 3}
+        assert counts == await repository.record_velocity(
+            SHOP_API_URL, [EMAIL_24H, IP_24H, CARD_24H], order_id="new", at=NOW
+        )
+        assert history == await repository.customer_history(SHOP_API_URL, facts, count_to=COUNT_TO)
+        assert (history.store_order_count, history.store_median_total) == (3, Decimal("40"))
+        if customer.get("email", "") is not None:
+            assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("55"))
+            assert history.customer_fraud_count == 1
