@@ -176,6 +176,8 @@ class TestServeAndWorkers:
         web = stack.serve(port, workers=2)
         asyncio.run(processes.wait_healthy(f"http://127.0.0.1:{port}"))
         first, second = web.web_processes()
+        # A socket listens once its process has started (the first to start answered /health).
+        stack.until(lambda: all(processes.held_on(pid, port).listening for pid in (first, second)), within=60)
         listening = {pid: processes.held_on(pid, port).listening for pid in (first, second)}
         assert [len(each) for each in listening.values()] == [1, 1]
         assert listening[first] != listening[second]
