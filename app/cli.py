@@ -38,6 +38,7 @@ from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.logs import configure_logging
 from app.runtime import Runtime
 from app.services.installations import forget_store
+from app.web_processes import bind_sockets, serve
 
 log = logging.getLogger(__name__)
 
@@ -57,27 +58,23 @@ class UnusableSettings(CannotRun):
     exit_code = 2
 
 
-def _bind(host: str, port: int, flag: str) -> socket.socket:
-    """The listening socket, bound before anything prints "running", or why it cannot be."""
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+def _bind(host: str, port: int, flag: str, *, processes: int = 1) -> list[socket.socket]:
+    """The listening sockets, bound before anything prints "running", or why they cannot be."""
     try:
-        listener.bind((host, port))
+        return bind_sockets(host, port, processes)
     except OSError as exc:
-        listener.close()
         if exc.errno == errno.EADDRINUSE:
             raise CannotRun(f"port {port} on {host} is already in use; choose another with {flag} PORT") from exc
         raise CannotRun(f"cannot listen on {host}:{port} ({exc.strerror}); change {flag} or --host") from exc
-    return listener
 
 
 def free_port(host: str, preferred: int, flag: str, out: list[str]) -> int:
     """``preferred`` when it is free, else any free port, saying so."""
     try:
-        _bind(host, preferred, flag).close()
+        _bind(host, preferred, flag)[0].close()
         return preferred
     except CannotRun:
-        with _bind(host, 0, flag) as listener:
+        with _bind(host, 0, flag)[0] as listener:
             port = int(listener.getsockname()[1])
         out.append(f"port {preferred} is in use, so {flag} {port} is used instead")
         return port
@@ -109,7 +106,6 @@ def _check_database(database_url: str) -> None:
 
 def _serve(settings: Settings, host: str, port: int, *, processes: int, no_worker: bool) -> None:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     worker = settings.worker_in_process and not no_worker
     if is_sqlite(settings.database_url):
@@ -124,7 +120,7 @@ def _serve(settings: Settings, host: str, port: int, *, processes: int, no_worke
                 "worker inside `serve` is the only one, and without it no delivery would be processed"
             )
     _check_database(settings.database_url)
-    listener = _bind(host, port, "--port")
+    sockets = _bind(host, port, "--port", processes=processes)
     configure_logging(settings.log_level, as_json=settings.log_json)
     if is_sqlite(settings.database_url):
         # The embedded database migrates itself; PostgreSQL is migrated once per
@@ -150,10 +146,7 @@ def _serve(settings: Settings, host: str, port: int, *, processes: int, no_worke
         port,
         extra={"public_url": settings.public_url, "web_processes": processes, "worker_in_process": worker},
     )
-    if processes > 1:
-        Multiprocess(config, sockets=[listener]).run()
-    else:
-        uvicorn.Server(config).run(sockets=[listener])
+    serve(config, sockets)
 
 
 def _work(settings: Settings, concurrency: int | None) -> None:
@@ -406,7 +399,7 @@ def _demo_port(host: str, asked: int | None, default: int, flag: str, notes: lis
     """A port the user named must be free; the default gives way to a free one."""
     if asked is None:
         return free_port(host, default, flag, notes)
-    _bind(host, asked, flag).close()
+    _bind(host, asked, flag)[0].close()
     return asked
 
 

@@ -136,11 +136,12 @@ def bench_app() -> FastAPI:
 
 
 def serve_app(port: int, workers: int) -> None:
-    uvicorn.run(
+    """``workers`` web processes on their sockets, as ``saleor-ops serve`` runs them."""
+    from app.web_processes import bind_sockets, serve
+
+    config = uvicorn.Config(
         "bench.checkout_webhook:bench_app",
         factory=True,
-        host="127.0.0.1",
-        port=port,
         workers=workers,
         access_log=False,
         log_level="warning",
@@ -148,6 +149,7 @@ def serve_app(port: int, workers: int) -> None:
         # reaching the same process (and its caches).
         timeout_keep_alive=600,
     )
+    serve(config, bind_sockets("127.0.0.1", port, workers))
 
 
 async def prepare_store(runtime: Runtime, signer: SaleorSigner) -> Catalogue:

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import uvicorn
 
+from app.web_processes import bind_sockets, serve
 from bench.harness import (
     ORDER_CREATED_PATH,
     ROOT,
@@ -86,16 +87,10 @@ class Measured:
 
 
 def serve_app(port: int, workers: int) -> None:
-    """Entry point of the app's server process: ``workers`` uvicorn processes, Settings from APP_*."""
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host="127.0.0.1",
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-    )
+    """Entry point of the app's server process: ``workers`` web processes on their sockets as
+    ``saleor-ops serve`` runs them, Settings from APP_*."""
+    config = uvicorn.Config("app.main:create_app", factory=True, workers=workers, access_log=False, log_level="warning")
+    serve(config, bind_sockets("127.0.0.1", port, workers))
 
 
 def write_requests(path: Path, deliveries: list[Delivery]) -> Path:

@@ -222,6 +222,37 @@ class AppProcess:
         return [int(pid) for pid in children if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
 
 
+@dataclass(frozen=True)
+class Held:
+    """The TCP sockets on one local port that a process holds, as the kernel lists them."""
+
+    listening: frozenset[int]  # the inodes of its listening sockets
+    clients: frozenset[int]  # the client ports of the connections it accepted
+
+
+def held_on(pid: int, port: int) -> Held:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[len("socket:[") : -1]))
+    listening, clients = set(), set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, remote_port = (int(address.split(":")[1], 16) for address in fields[1:3])
+        state, inode = fields[3], int(fields[9])
+        if local_port != port or inode not in inodes:
+            continue
+        if state == "0A":  # LISTEN
+            listening.add(inode)
+        elif state == "01":  # ESTABLISHED
+            clients.add(remote_port)
+    return Held(frozenset(listening), frozenset(clients))
+
+
 def serve(base: Path, env: Mapping[str, str], port: int, *, workers: int = 2) -> AppProcess:
     return AppProcess(
         ["serve", "--port", str(port), "--workers", str(workers), "--no-worker"], env, base / "serve.log"

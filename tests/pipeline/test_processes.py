@@ -8,6 +8,7 @@ when no PostgreSQL answers (TEST_DATABASE_URL's server, else 127.0.0.1:5432).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -123,6 +124,26 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextlib.contextmanager
+def _asking_health(port: int, *, connections: int) -> Iterator[set[int]]:
+    """``connections`` connections, each answered 200 by /health and held open; yields their client ports."""
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(socket.create_connection(("127.0.0.1", port))) for _ in range(connections)]
+        for connection in opened:
+            connection.settimeout(60)  # a process being replaced imports the app first
+            connection.sendall(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        assert all(connection.recv(65536).startswith(b"HTTP/1.1 200 ") for connection in opened)
+        yield {int(connection.getsockname()[1]) for connection in opened}
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie its parent has not reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def _orders(*numbers: int) -> list[Delivery]:
     return [delivery for number in numbers for delivery in order_deliveries(number)]
 
@@ -146,6 +167,34 @@ class TestServeAndWorkers:
         assert done.miscounts(map(order_id, (1, 2, 3)), stack.saleor.notes_now()) == EXACTLY_ONCE
         assert worker.stop() == 0
         assert "worker stopped" in worker.output()
+        assert web.stop() == 0
+
+    def test_each_web_process_accepts_on_a_socket_of_its_own_and_one_killed_gets_its_socket_back(
+        self, stack: Stack
+    ) -> None:
+        port = _free_port()
+        web = stack.serve(port, workers=2)
+        asyncio.run(processes.wait_healthy(f"http://127.0.0.1:{port}"))
+        first, second = web.web_processes()
+        # A socket listens once its process has started (the first to start answered /health).
+        stack.until(lambda: all(processes.held_on(pid, port).listening for pid in (first, second)), within=60)
+        listening = {pid: processes.held_on(pid, port).listening for pid in (first, second)}
+        assert [len(each) for each in listening.values()] == [1, 1]
+        assert listening[first] != listening[second]
+
+        with _asking_health(port, connections=16) as asked:
+            accepted = {pid: processes.held_on(pid, port).clients & asked for pid in (first, second)}
+        assert all(accepted.values())  # the kernel spread the connections over both processes
+        assert accepted[first] | accepted[second] == asked
+
+        os.kill(first, signal.SIGKILL)
+        stack.until(lambda: _dead(first))
+        # Asked while it is dead: those the kernel puts on its socket wait there for its replacement.
+        with _asking_health(port, connections=16) as asked:
+            (replacement,) = set(web.web_processes()) - {second}
+            held = processes.held_on(replacement, port)
+        assert held.listening == listening[first]
+        assert held.clients & asked
         assert web.stop() == 0
 
     def test_a_worker_stopped_mid_call_finishes_its_step_and_exits_0(self, stack: Stack) -> None:
