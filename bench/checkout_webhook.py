@@ -457,13 +457,14 @@ async def measure(
     await every_process_answering(base_url, server_pid, workers)
     connections = [await LoadConnection.open(base_url) for _ in range(concurrency)]
     try:
+        for requests in warm:
+            await send_pass(connections, requests, server_pid)
+        # After the warm-up every connection has been accepted by some process.
         owners = _connection_owners(server_pid, int(base_url.rsplit(":", 1)[1]))
         connections_by_process: dict[int, int] = {}
         for connection in connections:
             owner = owners.get(connection.local_port, 0)
             connections_by_process[owner] = connections_by_process.get(owner, 0) + 1
-        for requests in warm:
-            await send_pass(connections, requests, server_pid)
         return [await send_pass(connections, timed, server_pid) for _ in range(timed_passes)], connections_by_process
     finally:
         for connection in connections:
