@@ -146,10 +146,15 @@ class ChannelPromise:
     def promised_by(
         self, level: Level, ordered_at: datetime, warehouse: Warehouse, destination: BusinessCalendar
     ) -> date | None:
+        return self.promised_from(level, warehouse.handling_starts(ordered_at), destination)
+
+    def promised_from(self, level: Level, handling_starts: date, destination: BusinessCalendar) -> date | None:
+        """``promised_by`` for an order whose handling starts on ``handling_starts``: checkout asks it of
+        every level for one order."""
         days = self.business_days.get(level)
         if days is None:
             return None
-        return destination.add(warehouse.handling_starts(ordered_at), days)
+        return destination.add(handling_starts, days)
 
 
 def arrival_text(window: DeliveryWindow, locale: str) -> str:

@@ -27,9 +27,10 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
+from typing import TypeVar
 
 from app.domain.ids import SaleorApiUrl
-from app.domain.shipping.calendar import BusinessCalendar, subdivision_of
+from app.domain.shipping.calendar import MON_FRI, BusinessCalendar, subdivision_of
 from app.domain.shipping.measures import measured_size
 from app.domain.shipping.model import DeliveryWindow, InvalidSetting, Level
 from app.domain.shipping.parcels import Dimensions, Line, Parcel, ParcelInputError, pack
@@ -136,6 +137,31 @@ class _TablePrice:
 
 
 @dataclass(frozen=True, slots=True)
+class _Packing:
+    """A cart's lines packed with a store's settings, as pricing and the live cache key read them; or why
+    they cannot be (``problem``)."""
+
+    parcels: tuple[Parcel, ...]
+    problem: str | None
+    # What pricing reads of the parcels (``_parcels_key``), and their profile as carriers are asked.
+    parcels_key: tuple[tuple[str, ...], ...] = ()
+    profile: tuple[Parcel, ...] = ()
+
+
+def _packing(lines: Sequence[CartLine], config: ShippingConfiguration) -> _Packing:
+    try:
+        packing = _packing_lines(lines, config)
+        if isinstance(packing, str):
+            return _Packing((), packing)
+        parcels = tuple(pack(packing, config.boxes, config.default_dimensions))
+    except ParcelInputError as exc:
+        return _Packing((), exc.reason)
+    if not parcels:
+        return _Packing((), "nothing to ship")
+    return _Packing(parcels, None, _parcels_key(parcels), tuple(_profiled(parcel) for parcel in parcels))
+
+
+@dataclass(frozen=True, slots=True)
 class _StoreShipping:
     """A store's shipping configuration and rate tables as read at ``revision`` (None: not kept)."""
 
@@ -170,12 +196,16 @@ def _store_shipping(
     return _StoreShipping(revision, config, tuple(tables), lengths)
 
 
+_Kept = TypeVar("_Kept")
+
+
 class QuotingCache:
     """What checkout derives from a store's shipping settings and rate tables, kept in this process
     while the store's revision (``ShippingRevisions``) holds: the configuration and tables, and each
     table service's price and candidate per warehouse, destination country, postal prefix (as long as
-    the tables' areas look at), parcels, ship dates and currency. Beyond ``max_entries`` the least
-    recently used prices go. Keep one per process (the quoter is built per request).
+    the tables' areas look at), parcels, ship dates and currency, and each cart's lines packed. Beyond
+    ``max_entries`` the least recently used prices (and packings) go. Keep one per process (the quoter
+    is built per request).
 
     Reading the revision is a database round trip, which costs a checkout from the cache most of its
     time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``), and once
@@ -197,6 +227,7 @@ class QuotingCache:
         # Since when a checkout has been confirming the store's revision.
         self._confirming: dict[SaleorApiUrl, float] = {}
         self._prices: OrderedDict[Hashable, tuple[_TablePrice, ...]] = OrderedDict()
+        self._packings: OrderedDict[Hashable, _Packing] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._prices)
@@ -239,10 +270,24 @@ class QuotingCache:
         return prices
 
     def keep_prices(self, key: Hashable, prices: tuple[_TablePrice, ...]) -> None:
-        self._prices[key] = prices
-        self._prices.move_to_end(key)
-        while len(self._prices) > self.max_entries:
-            self._prices.popitem(last=False)
+        _keep(self._prices, key, prices, self.max_entries)
+
+    def packing(self, key: Hashable) -> _Packing | None:
+        packing = self._packings.get(key)
+        if packing is not None:
+            self._packings.move_to_end(key)
+        return packing
+
+    def keep_packing(self, key: Hashable, packing: _Packing) -> None:
+        _keep(self._packings, key, packing, self.max_entries)
+
+
+def _keep(entries: OrderedDict[Hashable, _Kept], key: Hashable, value: _Kept, max_entries: int) -> None:
+    """``value`` kept as the most recently used; beyond ``max_entries`` the least recently used go."""
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > max_entries:
+        entries.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,17 +546,20 @@ def _packing_line(line: CartLine, config: ShippingConfiguration) -> Line | str:
     return Line(name, line.quantity, weight, product_type, measured.dimensions, measured.source, weight_from)
 
 
+@lru_cache(maxsize=1_024)
+def _calendar(country: str, subdivision: str | None, weekdays: frozenset[int]) -> BusinessCalendar:
+    """Built once: checking the country and subdivision against the holiday library's costs each checkout."""
+    return BusinessCalendar(country, subdivision, weekdays=weekdays)
+
+
 def _candidate(
     quote: Quote,
     ships: Estimate,
     country: str,
     subdivision: str | None,
     config: ShippingConfiguration,
-    calendars: dict[frozenset[int], BusinessCalendar],
 ) -> Candidate:
-    calendar = calendars.setdefault(
-        quote.delivery_weekdays, BusinessCalendar(country, subdivision, weekdays=quote.delivery_weekdays)
-    )
+    calendar = _calendar(country, subdivision, quote.delivery_weekdays)
     window = delivery_window(ships.ships_earliest, ships.ships_latest, quote.transit, calendar)
     return Candidate(quote, window, config.preference(quote.carrier), quote.guaranteed)
 
@@ -595,9 +643,10 @@ class ShippingQuoter:
             return CheckoutExplanation(cart.channel, cart.destination, quoted, None, ())
         facts = self._facts(cart.destination, quoted, cart.value, cart.channel, cart.lines)
         today = now.astimezone(warehouse.warehouse.zone).date()
+        handling_starts = warehouse.warehouse.handling_starts(now)
         outcomes = []
         for level in Level:
-            promised_by = channel.promise.promised_by(level, now, warehouse.warehouse, quoted.destination_calendar)
+            promised_by = channel.promise.promised_from(level, handling_starts, quoted.destination_calendar)
             if promised_by is None:
                 continue
             selection = select(level, promised_by, quoted.candidates, facts, config.rules)
@@ -711,30 +760,22 @@ class ShippingQuoter:
         subdivision = subdivision_of(destination.country, destination.country_area)
         config = store.config
         try:
-            destination_calendar = BusinessCalendar(destination.country, subdivision)
+            destination_calendar = _calendar(destination.country, subdivision, MON_FRI)
         except InvalidSetting:
             return f"no holiday calendar knows the destination country {destination.country!r}"
-        try:
-            packing = _packing_lines(lines, config)
-            if isinstance(packing, str):
-                return packing
-            parcels = tuple(pack(packing, config.boxes, config.default_dimensions))
-        except ParcelInputError as exc:
-            return exc.reason
-        if not parcels:
-            return "nothing to ship"
+        packing = self._packing(saleor_api_url, store, lines)
+        if packing.problem is not None:
+            return packing.problem
+        parcels = packing.parcels
         ships = estimate(now, warehouse.warehouse, None, destination_calendar)
         # As carriers tell them apart: an address naming a company is a business, any other a home (quoting a
         # home never understates the price).
         to = Destination(destination.country, destination.postal_code, residential=destination.residential)
-        calendars: dict[frozenset[int], BusinessCalendar] = {}
-        prices = self._table_prices(
-            saleor_api_url, store, warehouse, to, subdivision, parcels, currency, ships, calendars
-        )
+        prices = self._table_prices(saleor_api_url, store, warehouse, to, subdivision, packing, currency, ships)
         # The tables were read before (``_store``): the stores may share the request's database
         # session, which runs one statement at a time, and the carriers' request may use it too.
         live_quotes, live = await self._live(
-            saleor_api_url, warehouse, destination, parcels, currency, ships.ships_earliest
+            saleor_api_url, warehouse, destination, packing.profile, currency, ships.ships_earliest
         )
         answered_live = {(quote.carrier, quote.service) for quote in live_quotes}
         left_out: list[str] = []
@@ -756,7 +797,7 @@ class ShippingQuoter:
                 )
                 continue
             if candidate is None:
-                candidate = _candidate(quote, ships, destination.country, subdivision, config, calendars)
+                candidate = _candidate(quote, ships, destination.country, subdivision, config)
             candidates.append(candidate)
         return ShipmentQuotes(
             warehouse,
@@ -770,6 +811,18 @@ class ShippingQuoter:
             destination.residential,
         )
 
+    def _packing(self, saleor_api_url: SaleorApiUrl, store: _StoreShipping, lines: Sequence[CartLine]) -> _Packing:
+        """The lines packed with the store's settings, kept while its revision holds: a repeated cart
+        is not packed again."""
+        if store.revision is None:
+            return _packing(lines, store.config)
+        key = (saleor_api_url, store.revision, tuple(lines))
+        packing = self._quoting.packing(key)
+        if packing is None:
+            packing = _packing(lines, store.config)
+            self._quoting.keep_packing(key, packing)
+        return packing
+
     def _table_prices(
         self,
         saleor_api_url: SaleorApiUrl,
@@ -777,10 +830,9 @@ class ShippingQuoter:
         warehouse: OriginWarehouse,
         to: Destination,
         subdivision: str | None,
-        parcels: tuple[Parcel, ...],
+        packing: _Packing,
         currency: str,
         ships: Estimate,
-        calendars: dict[frozenset[int], BusinessCalendar],
     ) -> tuple[_TablePrice, ...]:
         """Each service of the warehouse's tables priced for the shipment, kept while the store's
         revision holds. A kept "no rate" is asked again: its reason names the whole postal code."""
@@ -795,7 +847,7 @@ class ShippingQuoter:
                 subdivision,  # the destination's holidays date the candidates
                 to.residential,
                 postal_prefix,
-                _parcels_key(parcels),
+                packing.parcels_key,
                 ships.ships_earliest,
                 ships.ships_latest,
                 currency,
@@ -803,7 +855,7 @@ class ShippingQuoter:
             kept = self._quoting.prices(key)
             if kept is not None:
                 return tuple(
-                    replace(price, result=price_shipment(price.table, price.service, to, parcels))
+                    replace(price, result=price_shipment(price.table, price.service, to, packing.parcels))
                     if isinstance(price.result, NoRate)
                     else price
                     for price in kept
@@ -813,9 +865,9 @@ class ShippingQuoter:
             if table.warehouse_id != warehouse.id:
                 continue
             for service in table.services:
-                result = price_shipment(table, service, to, parcels)
+                result = price_shipment(table, service, to, packing.parcels)
                 candidate = (
-                    _candidate(result, ships, to.country, subdivision, store.config, calendars)
+                    _candidate(result, ships, to.country, subdivision, store.config)
                     if isinstance(result, Quote) and result.total.currency == currency
                     else None
                 )
@@ -829,12 +881,12 @@ class ShippingQuoter:
         saleor_api_url: SaleorApiUrl,
         warehouse: OriginWarehouse,
         destination: Place,
-        parcels: tuple[Parcel, ...],
+        profile: tuple[Parcel, ...],
         currency: str,
         ships_on: date,
     ) -> tuple[tuple[Quote, ...], str]:
-        """The live carriers' quotes and how they came: asked, from the cache, or not at all (and why)."""
-        profile = tuple(_profiled(parcel) for parcel in parcels)
+        """The live carriers' quotes for the parcels as profiled (``_profiled``) and how they came: asked,
+        from the cache, or not at all (and why)."""
         key = (
             saleor_api_url,
             warehouse.id,
