@@ -14,9 +14,13 @@ On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped a
    CPU the worker processes spent per order (PostgreSQL's and the stand-in's are shown beside it).
 2. **Latency**: with the workers running, deliveries are POSTed at ``--rate`` orders/s for
    ``--seconds``; each one's latency runs from the start of its POST to its write-back arriving at the
-   stand-in (both clocks are the machine's monotonic clock).
+   stand-in (both clocks are the machine's monotonic clock). ``--breakdown`` also says where it
+   goes, from timestamps the database keeps (marked by triggers the bench adds to its throwaway
+   database): the acknowledgement (the POST), the wait before a worker claims the delivery, its
+   processing (from the batch's start to its "processed" update; the commit is in the next
+   stage), the wait before a dispatcher claims the fraud decision, and its dispatch.
 
-    .venv/bin/python -m bench.pipeline_processing [--orders N] [--workers 2] [--rate 100] [--seconds 20]
+    .venv/bin/python -m bench.pipeline_processing [--orders N] [--workers 2] [--rate 100] [--seconds 20] [--breakdown]
 
 Targets (issue 11): >= 450 orders/s, <= 2 ms of CPU per order, p50 < 100 ms and p99 < 1 s at 100 orders/s.
 Exits non-zero only when something crashes, never because a target is missed.
@@ -212,9 +216,57 @@ def throughput(
     )
 
 
-async def paced(app_url: str, batch: list[Delivery], rate: float) -> dict[str, float]:
-    """POST the deliveries at ``rate`` per second (open loop); when each POST started, by order id."""
+# The moments the database marks for ``--breakdown``: a delivery processed, an effect claimed.
+MARKS = """
+CREATE TABLE bench_marks (mark text, id bigint, at timestamptz);
+CREATE FUNCTION bench_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO bench_marks VALUES (TG_ARGV[0], NEW.id, clock_timestamp()); RETURN NEW; END $$;
+CREATE TRIGGER bench_processed AFTER UPDATE OF status ON order_events FOR EACH ROW
+    WHEN (NEW.status = 'done' AND OLD.status <> 'done') EXECUTE FUNCTION bench_mark('processed');
+CREATE TRIGGER bench_claimed AFTER UPDATE OF status ON effects FOR EACH ROW
+    WHEN (NEW.status = 'sending' AND OLD.status = 'pending') EXECUTE FUNCTION bench_mark('claimed');
+"""
+# Per order, in seconds since the epoch: its batch's start, its "processed" update, its fraud decision's claim.
+MARKED = """
+SELECT o.order_id, extract(epoch FROM o.processed_at), extract(epoch FROM min(p.at)), extract(epoch FROM min(c.at))
+FROM order_events o
+JOIN bench_marks p ON p.mark = 'processed' AND p.id = o.id
+JOIN effects e ON e.saleor_api_url = o.saleor_api_url AND e.order_id = o.order_id AND e.kind = 'fraud_decision'
+JOIN bench_marks c ON c.mark = 'claimed' AND c.id = e.id
+GROUP BY o.order_id, o.processed_at
+"""
+STAGES = ("ack", "wait before claim", "processing", "wait before dispatch", "dispatch")
+
+
+def breakdown(
+    database: str, sent: dict[str, float], answered: dict[str, float], arrived: dict[str, float]
+) -> dict[str, list[float]]:
+    """Each stage's milliseconds, per order that arrived. The bench's clock is the monotonic one and the
+    database's the wall clock: one offset, read once, turns the first into the second."""
+    offset = time.time() - time.monotonic()
+    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for line in psql(MARKED, database).splitlines():
+        order, started, processed, claimed = line.split("|")
+        if order not in arrived:
+            continue
+        moments = (
+            sent[order] + offset,
+            answered[order] + offset,
+            float(started),
+            float(processed),
+            float(claimed),
+            arrived[order] + offset,
+        )
+        for stage, begin, end in zip(STAGES, moments, moments[1:], strict=False):
+            stages[stage].append((end - begin) * 1000)
+    return stages
+
+
+async def paced(app_url: str, batch: list[Delivery], rate: float) -> tuple[dict[str, float], dict[str, float]]:
+    """POST the deliveries at ``rate`` per second (open loop); when each POST started and when it was
+    answered, by order id."""
     sent: dict[str, float] = {}
+    answered: dict[str, float] = {}
     start = time.monotonic()
     schedule = iter(enumerate(batch))
 
@@ -223,15 +275,17 @@ async def paced(app_url: str, batch: list[Delivery], rate: float) -> dict[str, f
         try:
             for i, (body, headers) in schedule:
                 await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-                sent[json.loads(body)["order"]["id"]] = time.monotonic()
+                order = json.loads(body)["order"]["id"]
+                sent[order] = time.monotonic()
                 status, answer = await connection.request("POST", ORDER_CREATED_PATH, headers, body)
+                answered[order] = time.monotonic()
                 if status != 200:
                     raise RuntimeError(f"delivery answered {status}: {answer[:200]!r}")
         finally:
             connection.close()
 
     await asyncio.gather(*(sender() for _ in range(16)))
-    return sent
+    return sent, answered
 
 
 def latency(
@@ -246,7 +300,7 @@ def latency(
     print(f"\nLatency: {len(batch):,} deliveries at {args.rate:g}/s, {args.workers} workers running")
     with workers(args.workers, env, tmp):
         time.sleep(args.settle)  # their start is not the pipeline's latency
-        sent = asyncio.run(paced(app_url, batch, args.rate))
+        sent, answered = asyncio.run(paced(app_url, batch, args.rate))
         deadline = time.perf_counter() + args.drain_seconds
         while time.perf_counter() < deadline:
             arrived = asyncio.run(arrivals(standin_url))
@@ -263,6 +317,11 @@ def latency(
     )
     if missing:
         print(f"  {missing} of {len(sent)} write-backs had not arrived {args.drain_seconds:g} s after the last POST")
+    if args.breakdown:
+        stages = breakdown(database, sent, answered, arrived)
+        print("  where it goes (each stage's own percentiles, so they do not add up):")
+        for stage, spent in stages.items():
+            print(f"    {stage:<22} p50 {_ms(percentile(spent, 50)):>10}   p99 {_ms(percentile(spent, 99)):>10}")
 
 
 def _ms(value: float) -> str:
@@ -282,6 +341,7 @@ def main() -> int:
     parser.add_argument("--time-limit", type=float, default=600.0, help="hard limit for the throughput run")
     parser.add_argument("--drain-seconds", type=float, default=60.0, help="wait for write-backs after the last POST")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds the workers get to start, untimed")
+    parser.add_argument("--breakdown", action="store_true", help="also say where the latency goes (see above)")
     args = parser.parse_args()
 
     signer = SaleorSigner(0)
@@ -301,6 +361,8 @@ def main() -> int:
         database = f"saleor_ops_pipeline_{os.getpid()}"
         url = stack.enter_context(throwaway_postgresql(database))
         asyncio.run(seed(bench_settings(url, tmp / "app"), signer, api_url))
+        if args.breakdown:
+            psql(MARKS, database)
         env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false")
         code = "from bench.webhook_ack import serve_app; serve_app({port}, 2)"
         app_url = stack.enter_context(python_server(code, env, tmp / "app.log"))

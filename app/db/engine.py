@@ -19,6 +19,11 @@ def ensure_sqlite_folder(database_url: str) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def asyncpg_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL of a PostgreSQL database as asyncpg takes it, for connections of our own."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     ensure_sqlite_folder(database_url)
     if not is_sqlite(database_url):

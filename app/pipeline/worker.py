@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.repositories.pipeline import Delivery, EffectsOfBatch, SqlDeliveryQueue, SqlEffectOutbox
 from app.db.repositories.settings import SqlSettingsStore
+from app.db.wakeups import DeliveryWakeups
 from app.domain.installation import Installation
 from app.domain.pipeline import RetryPolicy
 from app.errors import (
@@ -85,7 +86,15 @@ class Worker:
         self._poll_seconds = poll_seconds
         self._lease = lease
         self._policy = policy or RetryPolicy()
-        self._deliveries_waiting = asyncio.Event()
+        # One per processing loop: in-process wake-ups set them all, another process's delivery one.
+        self._deliveries_waiting = [asyncio.Event() for _ in range(concurrency)]
+        self._working: set[int] = set()  # the processing loops in a step now
+        # On PostgreSQL, deliveries stored by other processes (the web processes) are heard of at once.
+        self.wakeups = (
+            DeliveryWakeups(runtime.settings.database_url, self.wake_one)
+            if runtime.engine.dialect.name == "postgresql"
+            else None
+        )
         self._effects_waiting = asyncio.Event()
         self._sending = 0  # effects claimed by this worker and not yet recorded as sent or failed
         self._nothing_sending = asyncio.Event()
@@ -97,8 +106,18 @@ class Worker:
 
     def wake(self) -> None:
         """Something was stored or made due (in this process): look now rather than at the next poll."""
-        self._deliveries_waiting.set()
+        self._wake_processing_loops()
         self._effects_waiting.set()
+
+    def wake_one(self) -> None:
+        """Deliveries were stored by another process: one processing loop looks. A loop working now
+        looks again after its step (its claim may have come before the delivery's commit); otherwise
+        the first, idle, is woken. The others would only claim nothing, or one delivery each."""
+        self._deliveries_waiting[min(self._working, default=0)].set()
+
+    def _wake_processing_loops(self) -> None:
+        for waiting in self._deliveries_waiting:
+            waiting.set()
 
     # Processing
 
@@ -166,7 +185,7 @@ class Worker:
             return len(deliveries)
         self._effects_waiting.set()
         if len(deliveries) == self._batch:
-            self._deliveries_waiting.set()  # likely more: the loops waiting look too
+            self._wake_processing_loops()  # likely more: the loops waiting look too
         return len(deliveries)
 
     async def _process_next(self, lane: int) -> bool:
@@ -421,11 +440,12 @@ class Worker:
         """Process and dispatch until ``stop`` is set; errors are logged and the loops go on."""
         # One processing loop polls; the others look when woken (a delivery stored in this process, or
         # a batch that came back full, so more is due), and otherwise only every ``_IDLE_POLLS`` polls:
-        # an idle claim is a transaction, and sixteen loops polling would make hundreds a second.
+        # an idle claim is a transaction, and sixteen loops polling would make hundreds a second. On
+        # PostgreSQL a delivery another process stored (a web process) wakes one of them (``wake_one``).
         loops = [
             self._loop(
-                functools.partial(self.process_due, lane),
-                self._deliveries_waiting,
+                functools.partial(self._processing_step, lane),
+                self._deliveries_waiting[lane],
                 stop,
                 poll_seconds=self._poll_seconds * (1 if lane == 0 else _IDLE_POLLS),
             )
@@ -434,7 +454,16 @@ class Worker:
         loops.append(self._loop(self.dispatch_due, self._effects_waiting, stop, poll_seconds=self._poll_seconds))
         loops.append(self._housekeeping(stop))
         loops.append(self._wake_when_stopped(stop))
+        if self.wakeups is not None:
+            loops.append(self.wakeups.run(stop))
         await asyncio.gather(*loops)
+
+    async def _processing_step(self, lane: int) -> int:
+        self._working.add(lane)
+        try:
+            return await self.process_due(lane)
+        finally:
+            self._working.discard(lane)
 
     async def _wake_when_stopped(self, stop: asyncio.Event) -> None:
         """Loops waiting to be woken see ``stop`` at once, not at their next look."""
@@ -461,6 +490,9 @@ class Worker:
         poll_seconds: float,
     ) -> None:
         while not stop.is_set():
+            # Cleared before the step, not after: a wake-up during it may be for something stored after
+            # its claim, and is kept so that the loop looks again.
+            waiting.clear()
             try:
                 if await step():
                     continue
@@ -469,7 +501,6 @@ class Worker:
                 log.exception("pipeline step failed; trying again in a second")
                 await asyncio.sleep(1)
                 continue
-            waiting.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiting.wait(), timeout=poll_seconds)
 

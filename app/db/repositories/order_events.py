@@ -9,12 +9,13 @@ from typing import Any, Protocol, cast
 import asyncpg
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.db.engine import asyncpg_dsn
 from app.db.models import PRUNED_PAYLOAD, FailedDeliveryRow, OrderEventRow
 from app.db.upsert import insert_if_absent
+from app.db.wakeups import DELIVERIES_STORED
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.order_event import FailedDelivery, ReceivedOrderEvent, SaleorError
 from app.domain.pipeline import Status
@@ -174,14 +175,18 @@ class _PostgresqlWriter:
         ("next_attempt_at", "timestamptz"),
         ("retry_window_start", "timestamptz"),
     )
+    # ``notified`` is materialized, so evaluated once however many rows were stored, and joined, so
+    # evaluated at all (a CTE that is not a write runs only when read); with nothing stored it is empty.
     _SQL = (
-        f"INSERT INTO {_TABLE.name} ({', '.join(name for name, _ in _COLUMNS)}) "
+        f"WITH stored AS (INSERT INTO {_TABLE.name} ({', '.join(name for name, _ in _COLUMNS)}) "
         f"SELECT * FROM unnest({', '.join(f'${i}::{kind}[]' for i, (_, kind) in enumerate(_COLUMNS, 1))}) "
-        "ON CONFLICT DO NOTHING RETURNING saleor_api_url, event, order_id, issued_at"
+        "ON CONFLICT DO NOTHING RETURNING saleor_api_url, event, order_id, issued_at), "
+        f"notified AS MATERIALIZED (SELECT pg_notify('{DELIVERIES_STORED}', '') WHERE EXISTS (SELECT FROM stored)) "
+        "SELECT saleor_api_url, event, order_id, issued_at FROM stored CROSS JOIN notified"
     )
 
     def __init__(self, database_url: str, connections: int) -> None:
-        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dsn = asyncpg_dsn(database_url)
         self._connections = connections
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
