@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-
-from starlette.datastructures import Headers
 
 from app.domain.ids import InvalidSaleorApiUrl, SaleorApiUrl, saleor_api_url
 from app.domain.installation import Installation
@@ -41,7 +40,7 @@ class VerifiedWebhook:
 
 
 async def verify_webhook(
-    request_headers: Headers,
+    request_headers: Mapping[str, str],
     body: bytes,
     *,
     expected_event: str,
@@ -50,7 +49,7 @@ async def verify_webhook(
     now: datetime,
     accept_revoked: bool = False,
 ) -> VerifiedWebhook:
-    """The delivery, once its store and signature check out.
+    """The delivery, once its store and signature check out; ``request_headers`` by lower-cased name.
 
     A store whose token is revoked (Saleor refused it, or deleted the app and the store is in its
     grace period) is answered as one that never installed the app: nothing it sends is processed

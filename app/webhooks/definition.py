@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -9,18 +9,15 @@ class WebhookDefinition:
 
     ``ORDER_CREATED`` → header ``order_created``, route ``/api/webhooks/order-created``,
     payload ``__typename`` ``OrderCreated``; manifest.json names its ``subscriptions/order_created.graphql``.
+    The names are derived once: every delivery reads them.
     """
 
     event: str
+    header_value: str = field(init=False)
+    path: str = field(init=False)
+    typename: str = field(init=False)
 
-    @property
-    def header_value(self) -> str:
-        return self.event.lower()
-
-    @property
-    def path(self) -> str:
-        return "/api/webhooks/" + self.event.lower().replace("_", "-")
-
-    @property
-    def typename(self) -> str:
-        return "".join(part.capitalize() for part in self.event.split("_"))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "header_value", self.event.lower())
+        object.__setattr__(self, "path", "/api/webhooks/" + self.event.lower().replace("_", "-"))
+        object.__setattr__(self, "typename", "".join(part.capitalize() for part in self.event.split("_")))

@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.runtime import Runtime
@@ -18,7 +17,7 @@ from app.saleor.webhook_auth import VerifiedWebhook, WebhookRejected, verify_web
 from app.webhooks.definition import WebhookDefinition
 
 log = logging.getLogger(__name__)
-_JSON = [(b"content-type", b"application/json")]
+_JSON = (b"content-type", b"application/json")
 
 
 class WebhookIntake(ABC):
@@ -38,17 +37,16 @@ class WebhookIntake(ABC):
         body = await _body(receive)
         if body is None:  # the client went away before it sent the whole body: nothing to answer
             return
-        status, answer = await self.answer(definition, Headers(scope=scope), body)
-        content = json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
-        headers = [*_JSON, (b"content-length", str(len(content)).encode())]
+        status, content = await self.answer(definition, _headers(scope), body)
+        headers = [_JSON, (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
     @abstractmethod
-    async def answer(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> tuple[int, object]:
-        """The status and JSON body a delivery of ``definition`` is answered with."""
+    async def answer(self, definition: WebhookDefinition, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        """The status and JSON body (``json_body``) a delivery of ``definition`` is answered with."""
 
-    async def verified(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> VerifiedWebhook:
+    async def verified(self, definition: WebhookDefinition, headers: Mapping[str, str], body: bytes) -> VerifiedWebhook:
         """The delivery once its store and signature check out (before anything is parsed), against the
         store's installation as this process read it in the last few seconds (``runtime.installations``);
         raises ``WebhookRejected`` otherwise."""
@@ -63,10 +61,16 @@ class WebhookIntake(ABC):
         )
 
     @staticmethod
-    def refused(definition: WebhookDefinition, exc: WebhookRejected) -> tuple[int, object]:
+    def refused(definition: WebhookDefinition, exc: WebhookRejected) -> tuple[int, bytes]:
         """A refused delivery's answer, as the app's error handlers write it (``app.main``)."""
         log.warning("webhook rejected", extra={"path": definition.path, "code": exc.code, "reason": exc.message})
         return exc.status_code, error(exc.code, exc.message)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-cased name, the first of a repeated one winning, as Starlette's
+    ``Headers`` reads them, without building one per delivery."""
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in reversed(scope["headers"])}
 
 
 async def _body(receive: Receive) -> bytes | None:
@@ -80,5 +84,10 @@ async def _body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def error(code: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"type": code, "message": message}}
+def json_body(answer: object) -> bytes:
+    """``answer`` as the app's ``JSONResponse`` encodes it."""
+    return json.dumps(answer, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def error(code: str, message: str) -> bytes:
+    return json_body({"error": {"type": code, "message": message}})

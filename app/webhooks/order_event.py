@@ -10,10 +10,10 @@ stored in one statement and one commit (``runtime.deliveries``), each answered a
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
-from starlette.datastructures import Headers
 
 from app.dependencies import order_event_log
 from app.domain.ids import SaleorId
@@ -22,11 +22,14 @@ from app.errors import NotInstalledError
 from app.saleor.webhook_auth import VerifiedWebhook, WebhookRejected
 from app.services.order_events import record_failed_delivery, record_order_event
 from app.webhooks.definition import WebhookDefinition
-from app.webhooks.intake import WebhookIntake, error
+from app.webhooks.intake import WebhookIntake, error, json_body
 from app.webhooks.parsing import parse_payload, saleor_errors
 from app.webhooks.payloads import OrderEventPayload
 
 log = logging.getLogger(__name__)
+# The few answers a stored delivery gets, encoded once.
+_ACKS = {status: json_body({"status": status}) for status in ("recorded", "duplicate", "failed")}
+_DATABASE_UNAVAILABLE = error("DATABASE_UNAVAILABLE", "The database is unavailable; try again.")
 
 
 class WebhookAck(BaseModel):
@@ -40,15 +43,15 @@ class OrderWebhookIntake(WebhookIntake):
     ``{"error": {"type", "message"}}`` with 400, 401 or 503, a database failure a 503.
     """
 
-    async def answer(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> tuple[int, object]:
+    async def answer(self, definition: WebhookDefinition, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         try:
             webhook = await self.verified(definition, headers, body)
-            return 200, {"status": await self._store(definition, webhook)}
+            return 200, _ACKS[await self._store(definition, webhook)]
         except WebhookRejected as exc:
             return self.refused(definition, exc)
         except DBAPIError as exc:  # transient by nature: a 5xx makes Saleor deliver the webhook again
             log.error("database error", extra={"path": definition.path, "reason": exc.__class__.__name__})
-            return 503, error("DATABASE_UNAVAILABLE", "The database is unavailable; try again.")
+            return 503, _DATABASE_UNAVAILABLE
 
     async def _store(self, definition: WebhookDefinition, webhook: VerifiedWebhook) -> str:
         runtime = self._runtime

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp
 
 from app.dependencies import shipping_quoter
@@ -26,12 +26,13 @@ from app.runtime import Runtime
 from app.saleor.webhook_auth import WebhookRejected
 from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
 from app.webhooks.definition import WebhookDefinition
-from app.webhooks.intake import WebhookIntake
+from app.webhooks.intake import WebhookIntake, json_body
 from app.webhooks.parsing import parse_payload
 from app.webhooks.payloads import CheckoutPayload, ShippingListMethodsForCheckoutPayload
 
 definition = WebhookDefinition("SHIPPING_LIST_METHODS_FOR_CHECKOUT")
 log = logging.getLogger(__name__)
+_NO_OPTIONS = json_body([])  # Saleor then offers its own methods
 
 # Saleor waits up to 18 s for a sync answer while the shopper's page waits on Saleor; the quoting
 # service answers from cache or its tables long before this, so hitting it means something is stuck.
@@ -101,7 +102,7 @@ class CheckoutWebhookIntake(WebhookIntake):
     def __init__(self, app: ASGIApp, *, runtime: Runtime) -> None:
         super().__init__(app, runtime=runtime, definitions=(definition,))
 
-    async def answer(self, definition: WebhookDefinition, headers: Headers, body: bytes) -> tuple[int, object]:
+    async def answer(self, definition: WebhookDefinition, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         try:
             # Checked against the installation as read in the last few seconds: this path writes nothing
             # a stale copy could let through.
@@ -114,8 +115,8 @@ class CheckoutWebhookIntake(WebhookIntake):
                 "checkout options not offered: the delivery could not be checked",
                 extra={"event": definition.header_value, "reason": repr(exc)},
             )
-            return 200, []
-        return 200, await self._options(webhook.installation.saleor_api_url, payload)
+            return 200, _NO_OPTIONS
+        return 200, json_body(await self._options(webhook.installation.saleor_api_url, payload))
 
     async def _options(
         self, store: SaleorApiUrl, payload: ShippingListMethodsForCheckoutPayload
