@@ -78,11 +78,22 @@
 
   function settle() {
     container.setAttribute("aria-busy", "false");
-    // The widget asks the dashboard for just the height its content needs; a popup's size is the dashboard's.
+    fitWidget();
+  }
+
+  // The widget asks the dashboard for just the height its content needs; a popup's size is the dashboard's.
+  function fitWidget() {
     if (mount === "widget") bridge.resize(document.querySelector("main").getBoundingClientRect().bottom);
   }
 
+  // Its content also changes height without a load: text rewraps once the fitted widget loses its
+  // scrollbar (and grows wider), or a person opens a details element.
+  if (mount === "widget" && window.ResizeObserver) {
+    new ResizeObserver(fitWidget).observe(document.querySelector("main"));
+  }
+
   var lastStatus = 0;
+  var refusedToken = null; // the token a page was last refused for: only another one is worth a retry
   var started = false;
   var loads = 0;
 
@@ -139,7 +150,9 @@
     container.setAttribute("aria-busy", "true");
     // Only the latest load may draw: the dashboard's address can switch the tab while the first page is on its way.
     var ticket = ++loads;
+    var token = bridge.state.token;
     bridge.appFetch(fragmentUrl()).then(function (response) {
+      if (response.status === 401) refusedToken = token;
       return ticket === loads ? render(response) : response;
     }, function () {
       if (ticket === loads) showError("Saleor Ops is not reachable. Check your connection and reload.");
@@ -239,10 +252,11 @@
   });
 
   bridge.on("token", function () {
-    // A refreshed token retries a page that was refused for an expired one.
-    if (!started || lastStatus === 401) { started = true; load(); }
+    // A refreshed token retries a page that was refused for an expired one (the same token again would
+    // only be refused again, and an unknown key's second check within the refetch window is a 503).
+    if (!started || (lastStatus === 401 && bridge.state.token !== refusedToken)) { started = true; load(); }
   });
-  bridge.on("locale", function () { if (started) load(); });
+  bridge.on("locale", function () { if (started && lastStatus !== 401) load(); });
   // The dashboard's address names the tab to show (a reload, a bookmark); the order's card has no tabs.
   bridge.on("route", function (state) {
     var target = mount === "page" ? pageOf(state.route) : null;
