@@ -1,7 +1,7 @@
 """The checkout sync webhook over HTTP: ``SHIPPING_LIST_METHODS_FOR_CHECKOUT`` at 50 concurrent checkouts.
 
-``app.main:create_app`` runs under uvicorn (``--app-workers`` processes, uvloop and httptools when
-installed) on a throwaway PostgreSQL database holding one installed store with the demo's shipping
+``app.main:create_app`` runs under uvicorn or Granian (``--server``; ``--app-workers`` processes, see
+``bench.servers``) on a throwaway PostgreSQL database holding one installed store with the demo's shipping
 settings and rate tables (``app.demo``: Austin and Columbus, USPS and UPS, four product types, the
 demo's boxes and rule). Signed checkouts (bodies built and signed before any clock starts) of 1–4
 of the demo's variants to US, Canadian and British addresses are POSTed to the real webhook path over
@@ -27,10 +27,10 @@ carrier answering in 100 ms.
 
 The load client shares the machine with the server, so it is kept light: it runs on uvloop, every
 request's bytes are built before the clock starts, and the first pass waits until every server
-process has answered (uvicorn's workers start one after the other).
+process has answered (the web processes start one after the other).
 
     .venv/bin/python -m bench.checkout_webhook [--checkouts 2000] [--concurrency 50] [--carrier-ms 100] \
-        [--app-workers 2] [--modes tables,cached,live] [--timed-passes 1]
+        [--app-workers 2] [--server uvicorn|granian] [--modes tables,cached,live] [--timed-passes 1]
 
 Exits non-zero only when something crashes, never because a target is missed.
 """
@@ -54,7 +54,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 import uvloop
 from fastapi import FastAPI
 
@@ -71,17 +70,16 @@ from app.services.shipping.model import LiveQuotes, RateRequest
 from app.standin.day import Catalogue, seed_store
 from app.standin.partners import add_partners
 from app.standin.state import Store
-from app.web_processes import bind_sockets, serve
 from bench.harness import (
     Connection,
     app_environment,
     bench_settings,
     percentile,
-    python_server,
     seed,
     throwaway_postgresql,
     wait_healthy,
 )
+from bench.servers import SERVERS, app_processes, cpu_seconds, tree
 from tests.builders import body_of
 from tests.fakes.saleor_signer import SaleorSigner
 
@@ -143,21 +141,6 @@ def bench_app() -> FastAPI:
         # checkout, so that everything else runs as in production.
         vars(dependencies)["KarrioCarrierQuotes"] = lambda *_: carrier
     return create_app()
-
-
-def serve_app(port: int, workers: int) -> None:
-    """``workers`` web processes on their sockets, as ``saleor-ops serve`` runs them."""
-    config = uvicorn.Config(
-        "bench.checkout_webhook:bench_app",
-        factory=True,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-        # A connection waits idle between passes while others finish: kept open, its checkouts go on
-        # reaching the same process (and its caches).
-        timeout_keep_alive=600,
-    )
-    serve(config, bind_sockets("127.0.0.1", port, workers))
 
 
 async def prepare_store(runtime: Runtime, signer: SaleorSigner) -> Catalogue:
@@ -231,33 +214,6 @@ def signed_checkouts(
     return requests
 
 
-def _own_cpu_seconds(pid: int) -> float:
-    """User + system seconds ``pid`` has run (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _descendants(pid: int) -> list[int]:
-    found: list[int] = []
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            children = [
-                int(child)
-                for task in Path(f"/proc/{current}/task").iterdir()
-                for child in (task / "children").read_text().split()
-            ]
-        except FileNotFoundError:
-            continue
-        found += children
-        pending += children
-    return found
-
-
 def _connection_owners(server_pid: int, port: int) -> dict[int, int]:
     """The server process holding each established connection to ``port``, by the client's port."""
     inodes: dict[str, int] = {}  # socket inode: the client's port
@@ -267,7 +223,7 @@ def _connection_owners(server_pid: int, port: int) -> dict[int, int]:
         if local_port == port and fields[3] == "01":  # established
             inodes[f"socket:[{fields[9]}]"] = remote_port
     owners = {}
-    for process in [server_pid, *_descendants(server_pid)]:
+    for process in tree(server_pid):
         try:
             descriptors = list(Path(f"/proc/{process}/fd").iterdir())
         except FileNotFoundError:
@@ -341,13 +297,12 @@ async def send_pass(
                 errors += 1
             options += answer.count(b'"id"')
 
-    # The server and its descendants (uvicorn's worker processes).
-    processes = [server_pid, *_descendants(server_pid)]
-    cpu_before = {process: _own_cpu_seconds(process) for process in processes}
+    # The server and its descendants (its web processes).
+    cpu_before = {process: cpu_seconds(process) for process in tree(server_pid)}
     begin = time.perf_counter()
     await asyncio.gather(*(over(connection, share) for connection, share in zip(connections, shares, strict=True)))
     seconds = time.perf_counter() - begin
-    cpu = {process: _own_cpu_seconds(process) - before for process, before in cpu_before.items()}
+    cpu = {process: cpu_seconds(process) - before for process, before in cpu_before.items()}
     return Pass(latencies, errors, options, seconds, sum(cpu.values()), cpu)
 
 
@@ -383,7 +338,7 @@ def report(mode: str, passes: list[Pass], carrier_ms: float, connections_by_proc
             f"  CPU {median(lambda m: m.cpu_seconds / len(m.latencies) * 1000):.2f} ms each"
         )
     count = len(best.latencies)
-    # The processes serving checkouts; uvicorn's supervisor and the like are left out.
+    # The processes serving checkouts; the server's supervisor and the like are left out.
     split = ", ".join(
         f"{connections_by_process.get(process, 0)} connections and {cpu / count * 1000:.2f} ms CPU per "
         f"checkout ({cpu / best.seconds:.0%} of a core)"
@@ -396,31 +351,18 @@ def report(mode: str, passes: list[Pass], carrier_ms: float, connections_by_proc
 
 
 @contextmanager
-def app_server(tmp: Path, url: str, workers: int, carrier_ms: float | None) -> Iterator[tuple[str, int]]:
+def app_server(tmp: Path, url: str, server: str, workers: int, carrier_ms: float | None) -> Iterator[tuple[str, int]]:
     extra = {CARRIER_MS_VARIABLE: f"{carrier_ms:g}"} if carrier_ms is not None else {}
     env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false", **extra)
-    code = f"from bench.checkout_webhook import serve_app; serve_app({{port}}, {workers})"
-    with python_server(code, env, tmp / "app.log") as base_url:
+    # A connection waits idle between passes while others finish: kept open, its checkouts go on
+    # reaching the same process (and its caches).
+    served = app_processes(server, "bench.checkout_webhook:bench_app", workers, env, tmp / "app.log", idle_seconds=600)
+    with served as (base_url, pid):
         asyncio.run(wait_healthy("app", base_url))
-        yield base_url, _server_pid(base_url)
+        yield base_url, pid
     warnings = [line for line in (tmp / "app.log").read_text(errors="replace").splitlines() if "karrio" not in line]
     if warnings:
         print(f"  the app logged {len(warnings)} lines, the last: {warnings[-1][:300]}")
-
-
-def _server_pid(base_url: str) -> int:
-    """The uvicorn parent listening on ``base_url``'s port (the child of ``python -c``)."""
-    port = int(base_url.rsplit(":", 1)[1])
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        if b"serve_app(" + str(port).encode() in command:
-            return int(proc.name)
-    raise RuntimeError(f"no server process found for port {port}")
 
 
 async def every_process_answering(base_url: str, server_pid: int, workers: int, within_seconds: float = 90.0) -> None:
@@ -478,6 +420,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--carrier-ms", type=float, default=100)
     parser.add_argument("--app-workers", type=int, default=2)
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="what serves the app (default uvicorn)")
     parser.add_argument("--modes", default="tables,cached,live")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -490,7 +433,7 @@ def main() -> int:
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
     print(
         f"{args.checkouts} checkouts per pass, {args.concurrency} keep-alive connections, "
-        f"{args.app_workers} app processes, carrier answering in {args.carrier_ms:g} ms"
+        f"{args.app_workers} app processes under {args.server}, carrier answering in {args.carrier_ms:g} ms"
     )
     with tempfile.TemporaryDirectory(prefix="saleor-ops-checkout-") as folder:
         tmp = Path(folder)
@@ -511,7 +454,7 @@ def main() -> int:
                 warm = [fresh[: args.concurrency * 4]] if mode == "live" else [checkouts]
                 timed = fresh[args.concurrency * 4 :] if mode == "live" else checkouts
                 timed_passes = 1 if mode == "live" else args.timed_passes
-                with app_server(tmp, url, args.app_workers, carrier_ms) as (base_url, pid):
+                with app_server(tmp, url, args.server, args.app_workers, carrier_ms) as (base_url, pid):
                     passes, connections_by_process = uvloop.run(
                         measure(base_url, pid, args.app_workers, args.concurrency, warm, timed, timed_passes)
                     )

@@ -64,6 +64,7 @@ from bench.harness import (
     throwaway_postgresql,
     wait_healthy,
 )
+from bench.servers import app_processes
 from tests.fakes.saleor_signer import SaleorSigner
 
 _OK: dict[str, object] = {"errors": []}
@@ -364,8 +365,7 @@ def main() -> int:
         if args.breakdown:
             psql(MARKS, database)
         env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false")
-        code = "from bench.webhook_ack import serve_app; serve_app({port}, 2)"
-        app_url = stack.enter_context(python_server(code, env, tmp / "app.log"))
+        app_url, _ = stack.enter_context(app_processes("uvicorn", "app.main:create_app", 2, env, tmp / "app.log"))
         asyncio.run(wait_healthy("app", app_url))
         if args.orders:
             throughput(args, tmp, app_url, database, env, deliveries[: args.orders])

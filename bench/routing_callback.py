@@ -59,10 +59,10 @@ from bench.harness import (
     bench_settings,
     free_port,
     percentile,
-    python_server,
     throwaway_postgresql,
     wait_healthy,
 )
+from bench.servers import app_processes
 from tests.builders import make_installation
 
 TARGET_P50_MS = 200.0
@@ -284,8 +284,8 @@ def main() -> int:
                 await runtime.close()
 
         hand_offs = asyncio.run(seed())
-        code = "from bench.webhook_ack import serve_app; serve_app({port}, 1)"
-        app_url = stack.enter_context(python_server(code, app_environment(url, tmp / "app"), tmp / "app.log"))
+        env = app_environment(url, tmp / "app")
+        app_url, _ = stack.enter_context(app_processes("uvicorn", "app.main:create_app", 1, env, tmp / "app.log"))
 
         async def run() -> tuple[list[float], list[float], int]:
             answered_by = Answered(standin.asgi)

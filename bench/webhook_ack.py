@@ -6,8 +6,8 @@ are sent to:
 1. **the peer**: ``bench/node_peer/server.mjs``, ``@saleor/app-sdk`` 1.15's ``verifySignatureWithJwks``
    on ``node:http`` against a fixed JWKS (verification only). The SDK is installed with npm into a
    temporary folder; without ``node`` and ``npm`` on PATH the peer is skipped, saying so.
-2. **the app**: ``app.main:create_app`` under uvicorn with ``--app-workers`` processes (uvloop and
-   httptools when installed) on a throwaway PostgreSQL database, with ``APP_WORKER_IN_PROCESS=false``
+2. **the app**: ``app.main:create_app`` under uvicorn or Granian (``--server``) with ``--app-workers``
+   processes (``bench.servers``) on a throwaway PostgreSQL database, with ``APP_WORKER_IN_PROCESS=false``
    so that only the acknowledgement is measured: first the bodies as **new deliveries**, then the
    ones it stored sent again as **redeliveries**. The stored rows are counted afterwards.
 
@@ -15,11 +15,14 @@ Both servers run side by side and the three loads take turns, ``--rounds`` times
 shared, and what else runs on it then weighs on the peer and the app alike. The ratios are the
 median of each round's ratio.
 
+Each run also reports the CPU time (user + system, from /proc) of the server's processes per request:
+the figure least moved by whatever else loads the machine.
+
 The load is ``wrk`` (C, one thread, a Lua script sending the pre-built requests) when it is on PATH,
 else the asyncio keep-alive client of ``bench.harness``; wrk leaves more of the 2 cores to the servers.
 
     .venv/bin/python -m bench.webhook_ack [--requests N] [--rounds R] [--duration S] [--connections C] \
-        [--load wrk|asyncio] [--app-workers 2] [--peer-processes 1]
+        [--load wrk|asyncio] [--app-workers 2] [--server uvicorn|granian] [--peer-processes 1]
 
 Exits non-zero only when something crashes, never because a target is missed.
 """
@@ -42,9 +45,6 @@ from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
 
-import uvicorn
-
-from app.web_processes import bind_sockets, serve
 from bench.harness import (
     ORDER_CREATED_PATH,
     ROOT,
@@ -57,11 +57,11 @@ from bench.harness import (
     percentile,
     process,
     psql,
-    python_server,
     seed,
     throwaway_postgresql,
     wait_healthy,
 )
+from bench.servers import SERVERS, app_processes, cpu_seconds, tree
 from tests.fakes.saleor_signer import SaleorSigner
 
 API_URL = "https://shop.test/graphql/"  # nothing calls the store: no worker runs
@@ -80,17 +80,15 @@ class Measured:
     p99_ms: float = float("nan")
     note: str = ""
     failure: str = ""
+    cpu_seconds: float = float("nan")  # user + system time of the server's processes over the run
 
     @property
     def per_second(self) -> float:
         return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
 
-
-def serve_app(port: int, workers: int) -> None:
-    """Entry point of the app's server process: ``workers`` web processes on their sockets as
-    ``saleor-ops serve`` runs them, Settings from APP_*."""
-    config = uvicorn.Config("app.main:create_app", factory=True, workers=workers, access_log=False, log_level="warning")
-    serve(config, bind_sockets("127.0.0.1", port, workers))
+    @property
+    def cpu_ms_each(self) -> float:
+        return self.cpu_seconds / self.requests * 1000 if self.requests else float("nan")
 
 
 def write_requests(path: Path, deliveries: list[Delivery]) -> Path:
@@ -110,10 +108,19 @@ class Load:
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args, self.tmp = args, tmp
 
-    def run(self, name: str, base_url: str, deliveries: list[Delivery], *, seconds: float, repeat: bool) -> Measured:
+    def run(
+        self, name: str, server: tuple[str, int], deliveries: list[Delivery], *, seconds: float, repeat: bool
+    ) -> Measured:
+        """``server`` is the base URL and the pid of the server's main process."""
+        base_url, pid = server
+        processes = tree(pid)
+        cpu_before = sum(cpu_seconds(each) for each in processes)
         if self.args.load == "wrk":
-            return self._wrk(name, base_url, deliveries, seconds=seconds, repeat=repeat)
-        return asyncio.run(self._asyncio(name, base_url, deliveries, seconds=seconds, repeat=repeat))
+            measured = self._wrk(name, base_url, deliveries, seconds=seconds, repeat=repeat)
+        else:
+            measured = asyncio.run(self._asyncio(name, base_url, deliveries, seconds=seconds, repeat=repeat))
+        measured.cpu_seconds = sum(cpu_seconds(each) for each in processes) - cpu_before
+        return measured
 
     def _wrk(self, name: str, base_url: str, deliveries: list[Delivery], *, seconds: float, repeat: bool) -> Measured:
         requests = write_requests(self.tmp / "requests.bin", deliveries)
@@ -151,8 +158,8 @@ class Load:
 
 
 @contextlib.contextmanager
-def node_peer(tmp: Path, signer: SaleorSigner, processes: int) -> Iterator[str]:
-    """The peer, its SDK installed with npm into ``tmp``; yields its base URL."""
+def node_peer(tmp: Path, signer: SaleorSigner, processes: int) -> Iterator[tuple[str, int]]:
+    """The peer, its SDK installed with npm into ``tmp``; yields its base URL and pid."""
     folder = tmp / "node-peer"
     folder.mkdir()
     npm = ["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--loglevel=error", SDK]
@@ -161,8 +168,8 @@ def node_peer(tmp: Path, signer: SaleorSigner, processes: int) -> Iterator[str]:
     (folder / "jwks.json").write_text(signer.jwks_text())
     port = free_port()
     env = {"PORT": str(port), "PROCESSES": str(processes), "JWKS_FILE": str(folder / "jwks.json")}
-    with process("node peer", ["node", str(folder / "server.mjs")], env, tmp / "peer.log", cwd=folder):
-        yield f"http://127.0.0.1:{port}"
+    with process("node peer", ["node", str(folder / "server.mjs")], env, tmp / "peer.log", cwd=folder) as pid:
+        yield f"http://127.0.0.1:{port}", pid
 
 
 def median(values: list[float]) -> float:
@@ -170,14 +177,13 @@ def median(values: list[float]) -> float:
 
 
 @contextlib.contextmanager
-def app_server(args: argparse.Namespace, tmp: Path, signer: SaleorSigner, database: str) -> Iterator[str]:
+def app_server(args: argparse.Namespace, tmp: Path, signer: SaleorSigner, database: str) -> Iterator[tuple[str, int]]:
     with throwaway_postgresql(database) as url:
         asyncio.run(seed(bench_settings(url, tmp / "app"), signer, API_URL))
         env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false")
-        code = f"from bench.webhook_ack import serve_app; serve_app({{port}}, {args.app_workers})"
-        with python_server(code, env, tmp / "app.log") as base_url:
-            asyncio.run(wait_healthy("app", base_url))
-            yield base_url
+        with app_processes(args.server, "app.main:create_app", args.app_workers, env, tmp / "app.log") as served:
+            asyncio.run(wait_healthy("app", served[0]))
+            yield served
 
 
 def run(
@@ -187,30 +193,31 @@ def run(
     of bodies it has not seen) and redeliveries (bodies it stored): the machine's other load falls
     on all three alike."""
     peer_name = f"peer: node SDK x{args.peer_processes}"
-    new_name, again_name = f"app x{args.app_workers}: new", f"app x{args.app_workers}: redelivered"
+    app_name = f"app x{args.app_workers} ({args.server})"
+    new_name, again_name = f"{app_name}: new", f"{app_name}: redelivered"
     results: dict[str, list[Measured]] = {peer_name: [], new_name: [], again_name: []}
     database = f"saleor_ops_ack_{os.getpid()}"
     load = Load(args, tmp)
     with contextlib.ExitStack() as stack:
-        peer_url = None
+        peer = None
         if shutil.which("node") and shutil.which("npm"):
-            peer_url = stack.enter_context(node_peer(tmp, signer, args.peer_processes))
-            asyncio.run(wait_healthy("node peer", peer_url))
+            peer = stack.enter_context(node_peer(tmp, signer, args.peer_processes))
+            asyncio.run(wait_healthy("node peer", peer[0]))
         else:
             print("node or npm is not on PATH: the Node SDK peer is skipped", file=sys.stderr)
-        app_url = stack.enter_context(app_server(args, tmp, signer, database))
-        if peer_url:
-            load.run(peer_name, peer_url, warmup, seconds=args.warmup_seconds, repeat=True)
-        load.run(new_name, app_url, warmup, seconds=args.warmup_seconds, repeat=False)
+        app = stack.enter_context(app_server(args, tmp, signer, database))
+        if peer:
+            load.run(peer_name, peer, warmup, seconds=args.warmup_seconds, repeat=True)
+        load.run(new_name, app, warmup, seconds=args.warmup_seconds, repeat=False)
         share = len(timed) // args.rounds
         for round_ in range(args.rounds):
-            if peer_url:
-                results[peer_name].append(load.run(peer_name, peer_url, timed, seconds=args.duration, repeat=True))
+            if peer:
+                results[peer_name].append(load.run(peer_name, peer, timed, seconds=args.duration, repeat=True))
             fresh = timed[round_ * share : (round_ + 1) * share]
-            results[new_name].append(load.run(new_name, app_url, fresh, seconds=args.duration, repeat=False))
+            results[new_name].append(load.run(new_name, app, fresh, seconds=args.duration, repeat=False))
             stored = stored_order_ids(database)
             sent_again = [d for d in timed if order_id_of(d) in stored]
-            again = load.run(again_name, app_url, sent_again, seconds=args.duration, repeat=True)
+            again = load.run(again_name, app, sent_again, seconds=args.duration, repeat=True)
             if len(stored_order_ids(database)) != len(stored):
                 again.note = "a redelivery stored a row"
             results[again_name].append(again)
@@ -232,16 +239,20 @@ def report(args: argparse.Namespace, results: dict[str, list[Measured]]) -> None
         f"\nAcknowledge path: {args.connections} connections ({tool}), {args.rounds} rounds of {args.duration:g} s "
         "per server, interleaved; 2 cores"
     )
-    print(f"  {'server':<28}{'deliv/s per round':<32}{'median':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"  {'server':<34}{'deliv/s per round':<26}{'median':>8}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'CPU ms each':>13}{'errors':>8}"
+    )
     medians: dict[str, float] = {}
     for name, runs in results.items():
         medians[name] = median([m.per_second for m in runs])
         rounds = ", ".join(f"{m.per_second:,.0f}" for m in runs)
         p50, p99 = median([m.p50_ms for m in runs]), median([m.p99_ms for m in runs])
+        cpu = median([m.cpu_ms_each for m in runs])
         errors = sum(m.errors for m in runs)
-        print(f"  {name:<28}{rounds:<32}{medians[name]:>8,.0f}{p50:>9.2f}{p99:>9.2f}{errors:>8}")
+        print(f"  {name:<34}{rounds:<26}{medians[name]:>8,.0f}{p50:>9.2f}{p99:>9.2f}{cpu:>13.3f}{errors:>8}")
         for note in sorted({m.note for m in runs if m.note}):
-            print(f"  {'':<28}({note})")
+            print(f"  {'':<34}({note})")
     peer = next((name for name in results if name.startswith("peer")), None)
     if peer is None:
         return
@@ -265,7 +276,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--load", choices=["wrk", "asyncio"], default="wrk" if shutil.which("wrk") else "asyncio")
-    parser.add_argument("--app-workers", type=int, default=2, help="uvicorn processes of the app")
+    parser.add_argument("--app-workers", type=int, default=2, help="web processes of the app")
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="what serves the app (default uvicorn)")
     parser.add_argument("--peer-processes", type=int, default=1, help="node processes of the peer")
     args = parser.parse_args()
 
@@ -274,9 +286,11 @@ def main() -> int:
     deliveries = build_deliveries(signer, args.warmup + args.requests, API_URL)
     warmup, timed = deliveries[: args.warmup], deliveries[args.warmup :]
     print(f"signed {len(deliveries):,} bodies in {time.perf_counter() - start:.0f} s; load: {args.load}")
+    print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
     with tempfile.TemporaryDirectory(prefix="saleor-ops-ack-") as folder:
         results = run(args, Path(folder), signer, warmup, timed)
     report(args, results)
+    print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
     return 0
 
 
