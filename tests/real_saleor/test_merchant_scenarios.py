@@ -10,11 +10,15 @@ from typing import Any
 
 import pytest
 
+from app.webhooks.order_routing import may_ship_from
+from app.webhooks.payloads import OrderEventPayload
 from tests.real_saleor.app_process import InstalledOps
 from tests.real_saleor.conftest import RECEIPT_UNIT_COST
 from tests.real_saleor.merchant import Merchant
 from tests.real_saleor.saleor_api import StaffSaleor
 from tests.real_saleor.store import (
+    ABROAD_COUNTRY,
+    ADDRESS,
     CURRENCY,
     MarkAsPaidStrategy,
     OrderView,
@@ -266,3 +270,33 @@ class TestCostOfGoods:
         )
         assert "RETURNED" in {f.status for f in view.fulfillments}, view.summary()
         assert line_cogs(view, line_id) == (2, units_cost(2)), view.summary()
+
+
+class TestRoutingSources:
+    def test_a_warehouse_of_the_channel_none_of_whose_zones_covers_the_shipping_country_is_no_source(
+        self, merchant: Merchant
+    ) -> None:
+        # Routing's sources are the warehouses Saleor lists in the lines' variant stocks, less those whose
+        # zones (Warehouse.shippingZones in the payload) do not cover the address. Saleor lists the suite's
+        # German warehouse too, since it is in one of the channel's zones.
+        merchant.configure(confirm_automatically=True, mark_as_paid="TRANSACTION_FLOW")
+        placed = now()
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=GOOD_CARD
+        )
+        merchant.wait_handled(order_id, "ORDER_CREATED", placed)
+
+        (body,) = merchant.ops.process.recorded_bodies(order_id, "order_created")
+        order = OrderEventPayload.model_validate_json(body).order
+        assert order.shipping_address is not None
+        assert order.shipping_address.country.code == ADDRESS["country"]
+        (line,) = order.lines
+        stocks = line.variant.stocks if line.variant is not None else None
+        assert stocks is not None, body[:2000]
+        listed = {stock.warehouse.id: stock.warehouse for stock in stocks}
+        abroad = listed.get(merchant.store.abroad_warehouse_id)
+        assert abroad is not None, f"Saleor listed only {sorted(listed)} in the variant's stocks"
+        assert abroad.ships_to(order.channel.slug, ABROAD_COUNTRY), abroad.model_dump_json()
+
+        sources = {warehouse_id for warehouse_id, warehouse in listed.items() if may_ship_from(warehouse, order)}
+        assert sources == {merchant.store.warehouse_id}, {w: v.model_dump_json() for w, v in listed.items()}
