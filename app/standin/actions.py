@@ -199,7 +199,7 @@ def place_order(
                 listing.price,
             )
         )
-        weight += (store.weight_of(variant) or Decimal(0)) * quantity
+        weight += store.weight_of(variant) * quantity
 
     default_address = customer.default_shipping_address if customer else None
     ship_to = shipping_address or default_address

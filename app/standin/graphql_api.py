@@ -844,7 +844,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
     },
     "Channel": {"defaultCountry": lambda channel, _: _country(channel.default_country)},
     "Address": {"country": lambda address, _: _country(address.country)},
-    "ProductType": {"weight": lambda product_type, _: _optional_weight(product_type.weight_kg)},
+    "ProductType": {"weight": lambda product_type, _: _weight(product_type.weight_kg)},
     "Product": {
         "productType": lambda product, info: _store(info).product_types[product.product_type_pk],
         "weight": lambda product, _: _optional_weight(product.weight_kg),
