@@ -199,7 +199,7 @@ def place_order(
                 listing.price,
             )
         )
-        weight += (store.weight_of(variant) or Decimal(0)) * quantity
+        weight += store.weight_of(variant) * quantity
 
     default_address = customer.default_shipping_address if customer else None
     ship_to = shipping_address or default_address
@@ -467,9 +467,9 @@ def cancel_order(store: Store, order: Order, *, at: datetime, principal: Princip
     if holds_goods or order.status in {OrderStatus.CANCELED, OrderStatus.DRAFT, OrderStatus.EXPIRED}:
         raise ActionRefused(ActionError("order", "This order can't be canceled.", "CANNOT_CANCEL_ORDER"))
     for line in order.lines:
-        for allocation in line.allocations:
+        for allocation in line.allocations:  # ``deallocate_stock_for_orders``: kept, at zero
             store.stocks[allocation.stock_pk].quantity_allocated -= allocation.quantity_allocated
-        line.allocations.clear()
+            allocation.quantity_allocated = 0
     order.status = OrderStatus.CANCELED
     order.updated_at = at
     _history(store, order, "CANCELED", at, principal)
@@ -679,10 +679,8 @@ class _StockWork:
             self._store.stocks[pk].quantity = quantity
         for pk, allocated in self.allocated.items():
             self._store.stocks[pk].quantity_allocated = allocated
-        for line, allocation, left in self.allocation_left.values():
-            allocation.quantity_allocated = left
-            if left == 0:
-                line.allocations.remove(allocation)
+        for _, allocation, left in self.allocation_left.values():
+            allocation.quantity_allocated = left  # Saleor keeps a released allocation, at zero
 
 
 def _plan_warehouse(

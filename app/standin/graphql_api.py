@@ -727,14 +727,18 @@ def _margin(listing: VariantListing) -> int | None:
 
 
 def _version(version: str) -> tuple[int, ...]:
-    """``3.20.119`` → ``(3, 20)``: what decides which Saleor's behaviour the stand-in plays."""
-    return tuple(int(part) for part in version.split(".")[:2])
+    """``3.20.119`` → ``(3, 20, 119)``: what decides which Saleor's behaviour the stand-in plays."""
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+# Saleor 3.20.86 (saleor/saleor#17679) made Order.fulfillments show CANCELED ones to apps as to staff.
+_APPS_SEE_CANCELED_FULFILLMENTS = (3, 20, 86)
 
 
 def _fulfillments(order: Order, info: Info) -> list[Fulfillment]:
-    """``Order.resolve_fulfillments``: up to 3.20 only staff users see CANCELED fulfillments;
-    from 3.21 apps see them too. Every caller of the stand-in is an app (no staff is modelled)."""
-    if _ctx(info).app is not None and _version(_store(info).shop.version) >= (3, 21):
+    """``Order.resolve_fulfillments``: before 3.20.86 only staff users see CANCELED fulfillments;
+    from then on apps see them too. Every caller of the stand-in is an app (no staff is modelled)."""
+    if _ctx(info).app is not None and _version(_store(info).shop.version) >= _APPS_SEE_CANCELED_FULFILLMENTS:
         return order.fulfillments
     return [f for f in order.fulfillments if f.status is not FulfillmentStatus.CANCELED]
 
@@ -844,7 +848,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
     },
     "Channel": {"defaultCountry": lambda channel, _: _country(channel.default_country)},
     "Address": {"country": lambda address, _: _country(address.country)},
-    "ProductType": {"weight": lambda product_type, _: _optional_weight(product_type.weight_kg)},
+    "ProductType": {"weight": lambda product_type, _: _weight(product_type.weight_kg)},
     "Product": {
         "productType": lambda product, info: _store(info).product_types[product.product_type_pk],
         "weight": lambda product, _: _optional_weight(product.weight_kg),

@@ -180,7 +180,8 @@ class ProductType:
     pk: int
     name: str
     slug: str
-    weight_kg: Decimal | None = None
+    # Never null in Saleor: a product type made without a weight weighs 0 kg (the model's default).
+    weight_kg: Decimal = Decimal(0)
     product_attribute_pks: tuple[int, ...] = ()
     variant_attribute_pks: tuple[int, ...] = ()
 
@@ -653,7 +654,7 @@ class Store:
         *,
         name: str,
         slug: str | None = None,
-        weight_kg: Decimal | None = None,
+        weight_kg: Decimal = Decimal(0),
         product_attributes: Sequence[Attribute] = (),
         variant_attributes: Sequence[Attribute] = (),
     ) -> ProductType:
@@ -726,8 +727,9 @@ class Store:
         self.variants[variant.pk] = variant
         return variant
 
-    def weight_of(self, variant: ProductVariant) -> Decimal | None:
-        """``ProductVariant.get_weight``: the variant's own, else its product's, else its product type's."""
+    def weight_of(self, variant: ProductVariant) -> Decimal:
+        """``ProductVariant.get_weight``: the variant's own, else its product's, else its product type's (a
+        zero weight counts as none, as Saleor's falsy ``Weight`` does)."""
         product = self.products[variant.product_pk]
         return variant.weight_kg or product.weight_kg or self.product_types[product.product_type_pk].weight_kg
 

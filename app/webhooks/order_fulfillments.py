@@ -53,8 +53,8 @@ def order_names(order: OrderPayload) -> list[SaleorName]:
 def order_fulfillments(order: OrderPayload, event_fulfillment: FulfillmentPayload | None = None) -> OrderFulfillments:
     """The order's lines priced and costed in its channel, and every fulfilment with its warehouse and units.
 
-    ``event_fulfillment`` is the fulfilment the event is about. Saleor 3.20 leaves a cancelled
-    one out of ``Order.fulfillments`` for apps, so it counts only from there.
+    ``event_fulfillment`` is the fulfilment the event is about. Saleor before 3.20.86 leaves a
+    cancelled one out of ``Order.fulfillments`` for apps, so it counts only from there.
     """
     fulfillments = list(order.fulfillments)
     if event_fulfillment is not None and all(f.id != event_fulfillment.id for f in fulfillments):

@@ -44,7 +44,7 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
             return f"Saleor sent no stock for {sku}"
         for held in line.variant.stocks:
             warehouse = SaleorId(held.warehouse.id)
-            if not own[(warehouse, sku)] and not _may_ship(held.warehouse, order):
+            if not own[(warehouse, sku)] and not may_ship_from(held.warehouse, order):
                 continue
             names[warehouse] = held.warehouse.name
             spare = held.quantity - held.quantity_allocated + own[(warehouse, sku)]
@@ -58,9 +58,10 @@ def order_to_route(order: OrderPayload) -> OrderToRoute | str | None:
     return OrderToRoute(order.id, placed, tuple(lines), stock, names, order.number, _ship_to(order))
 
 
-def _may_ship(warehouse: StockWarehousePayload, order: OrderPayload) -> bool:
-    """False for a warehouse Saleor lists but would not ship this order from: a click-and-collect point
-    or a warehouse none of whose zones in the order's channel covers the shipping country."""
+def may_ship_from(warehouse: StockWarehousePayload, order: OrderPayload) -> bool:
+    """Whether a warehouse Saleor lists in a variant's stocks is a source for the order: not a
+    click-and-collect point nor one none of whose zones in the order's channel covers the shipping country
+    (a warehouse holding the order's own units is a source all the same: ``order_to_route``)."""
     if order.shipping_address is None:
         return True
     return warehouse.ships_to(order.channel.slug, order.shipping_address.country.code) is not False

@@ -102,7 +102,10 @@ class WeightPayload(Payload):
 
 
 def _kg(weight: WeightPayload | None) -> Decimal | None:
-    return weight.kg if weight is not None else None
+    """The weight in kg, None when Saleor knows none. A zero weight is none: Saleor 3.20 gives every
+    product type made without a weight 0 kg (never null), and its ``get_weight`` skips a zero weight
+    as it skips a missing one."""
+    return weight.kg if weight is not None and weight.value else None
 
 
 class AttributeRef(Payload):

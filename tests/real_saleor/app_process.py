@@ -129,6 +129,16 @@ class RunningApp:
             ).fetchall()
         return [RecordedEvent(event, _instant(issued_at)) for event, issued_at in rows]
 
+    def recorded_bodies(self, order_id: str, event: str) -> list[str]:
+        """The bodies of the order's ``event`` deliveries (e.g. ``order_created``) the app stored, as Saleor
+        sent them."""
+        with sqlite3.connect(self.database) as db:
+            rows = db.execute(
+                "SELECT payload FROM order_events WHERE order_id = ? AND event = ? ORDER BY issued_at",
+                (order_id, event),
+            ).fetchall()
+        return [payload for (payload,) in rows]
+
 
 def _instant(stored: str) -> datetime:
     value = datetime.fromisoformat(stored)

@@ -1,8 +1,9 @@
 """What a merchant does in a real Saleor, through its GraphQL API as a staff user.
 
-The suite keeps to a channel, warehouse, shipping zone and product of its own (found by slug, created
+The suite keeps to a channel, warehouses, shipping zones and product of its own (found by slug, created
 when missing), so that switching the channel's order settings never touches the store's other
-channels, and the stock it sells from is topped up on every run.
+channels, and the stock it sells from is topped up on every run. Its second warehouse is in the
+channel but only in a zone covering Germany: the orders (all to the US) may never ship from it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ ADDRESS = {
     "countryArea": "CA",
     "phone": "+16502530000",
 }
+ABROAD_SLUG = f"{SLUG}-abroad"
+ABROAD_NAME = f"{NAME} abroad"
+ABROAD_COUNTRY = "DE"
+ABROAD_ADDRESS = {
+    "streetAddress1": "Unter den Linden 1",
+    "city": "Berlin",
+    "postalCode": "10117",
+    "country": ABROAD_COUNTRY,
+    "phone": "+493012345678",
+}
 ERRORS = "errors { field message code }"
 
 MarkAsPaidStrategy = Literal["PAYMENT_FLOW", "TRANSACTION_FLOW"]
@@ -47,6 +58,7 @@ class Store:
     warehouse_slug: str
     shipping_method_id: str
     variant_id: str
+    abroad_warehouse_id: str  # in the channel and stocked, in no zone covering the orders' country
     sku: str = SKU
     currency: str = CURRENCY
 
@@ -141,10 +153,12 @@ def read_order(saleor: StaffSaleor, order_id: str) -> OrderView:
 
 def prepare_store(saleor: StaffSaleor) -> Store:
     """The suite's channel, warehouse, shipping and product: found by slug or created, listed and stocked."""
-    warehouse = _warehouse(saleor)
-    channel = _channel(saleor, warehouse["id"])
+    warehouse = _warehouse(saleor, SLUG, NAME, ADDRESS)
+    abroad = _warehouse(saleor, ABROAD_SLUG, ABROAD_NAME, ABROAD_ADDRESS)
+    channel = _channel(saleor, [warehouse["id"], abroad["id"]])
     shipping_method_id = _shipping_method(saleor, channel["id"], warehouse["id"])
-    variant_id = _variant(saleor, channel["id"], warehouse["id"])
+    _zone(saleor, ABROAD_NAME, [ABROAD_COUNTRY], channel["id"], abroad["id"])
+    variant_id = _variant(saleor, channel["id"], [warehouse["id"], abroad["id"]])
     return Store(
         channel_id=channel["id"],
         channel_slug=channel["slug"],
@@ -152,6 +166,7 @@ def prepare_store(saleor: StaffSaleor) -> Store:
         warehouse_slug=warehouse["slug"],
         shipping_method_id=shipping_method_id,
         variant_id=variant_id,
+        abroad_warehouse_id=abroad["id"],
     )
 
 
@@ -173,10 +188,10 @@ def configure_channel(
     )
 
 
-def _warehouse(saleor: StaffSaleor) -> JSON:
+def _warehouse(saleor: StaffSaleor, slug: str, name: str, address: dict[str, str]) -> JSON:
     found = saleor.query(
         "query W($slugs: [String!]) { warehouses(first: 1, filter: {slugs: $slugs}) { edges { node { id slug } } } }",
-        slugs=[SLUG],
+        slugs=[slug],
     )["warehouses"]["edges"]
     if found:
         node: JSON = found[0]["node"]
@@ -186,16 +201,16 @@ def _warehouse(saleor: StaffSaleor) -> JSON:
           createWarehouse(input: $input) {{ warehouse {{ id slug }} {ERRORS} }} }}""",
         "createWarehouse",
         input={
-            "name": NAME,
-            "slug": SLUG,
+            "name": name,
+            "slug": slug,
             "email": "warehouse@example.com",
-            "address": {k: v for k, v in ADDRESS.items() if k not in ("firstName", "lastName")} | {"companyName": NAME},
+            "address": {k: v for k, v in address.items() if k not in ("firstName", "lastName")} | {"companyName": name},
         },
     )["warehouse"]
     return created
 
 
-def _channel(saleor: StaffSaleor, warehouse_id: str) -> JSON:
+def _channel(saleor: StaffSaleor, warehouse_ids: list[str]) -> JSON:
     channel: JSON | None = saleor.query(
         "query C($slug: String) { channel(slug: $slug) { id slug warehouses { id } } }", slug=SLUG
     )["channel"]
@@ -210,35 +225,42 @@ def _channel(saleor: StaffSaleor, warehouse_id: str) -> JSON:
                 "currencyCode": CURRENCY,
                 "defaultCountry": "US",
                 "isActive": True,
-                "addWarehouses": [warehouse_id],
+                "addWarehouses": warehouse_ids,
             },
         )["channel"]
-    elif warehouse_id not in {w["id"] for w in channel["warehouses"]}:
+    elif missing := [w for w in warehouse_ids if w not in {listed["id"] for listed in channel["warehouses"]}]:
         saleor.mutate(
             f"""mutation C($id: ID!, $input: ChannelUpdateInput!) {{
               channelUpdate(id: $id, input: $input) {{ channel {{ id }} {ERRORS} }} }}""",
             "channelUpdate",
             id=channel["id"],
-            input={"addWarehouses": [warehouse_id]},
+            input={"addWarehouses": missing},
         )
     assert channel is not None
     return channel
 
 
-def _shipping_method(saleor: StaffSaleor, channel_id: str, warehouse_id: str) -> str:
+def _zone(saleor: StaffSaleor, name: str, countries: list[str], channel_id: str, warehouse_id: str) -> JSON:
+    """The shipping zone of this name, created for the channel and the warehouse when missing."""
     zones = saleor.query(
         "query Z($search: String) { shippingZones(first: 10, filter: {search: $search}) {"
         " edges { node { id name shippingMethods { id } } } } }",
-        search=NAME,
+        search=name,
     )["shippingZones"]["edges"]
-    zone = next((edge["node"] for edge in zones if edge["node"]["name"] == NAME), None)
+    zone: JSON | None = next((edge["node"] for edge in zones if edge["node"]["name"] == name), None)
     if zone is None:
         zone = saleor.mutate(
             f"""mutation Z($input: ShippingZoneCreateInput!) {{
               shippingZoneCreate(input: $input) {{ shippingZone {{ id shippingMethods {{ id }} }} {ERRORS} }} }}""",
             "shippingZoneCreate",
-            input={"name": NAME, "countries": ["US"], "addWarehouses": [warehouse_id], "addChannels": [channel_id]},
+            input={"name": name, "countries": countries, "addWarehouses": [warehouse_id], "addChannels": [channel_id]},
         )["shippingZone"]
+    assert zone is not None
+    return zone
+
+
+def _shipping_method(saleor: StaffSaleor, channel_id: str, warehouse_id: str) -> str:
+    zone = _zone(saleor, NAME, ["US"], channel_id, warehouse_id)
     if zone["shippingMethods"]:
         method_id: str = zone["shippingMethods"][0]["id"]
     else:
@@ -265,12 +287,12 @@ def _as_delivery_method(shipping_method_type_id: str) -> str:
     return base64.b64encode(f"ShippingMethod:{pk}".encode()).decode()
 
 
-def _variant(saleor: StaffSaleor, channel_id: str, warehouse_id: str) -> str:
+def _variant(saleor: StaffSaleor, channel_id: str, warehouse_ids: list[str]) -> str:
     variant = saleor.query("query V($sku: String) { productVariant(sku: $sku) { id product { id } } }", sku=SKU)[
         "productVariant"
     ]
     if variant is None:
-        variant = _create_variant(saleor, warehouse_id)
+        variant = _create_variant(saleor, warehouse_ids[0])
     saleor.mutate(
         f"""mutation P($id: ID!, $input: ProductChannelListingUpdateInput!) {{
           productChannelListingUpdate(id: $id, input: $input) {{ {ERRORS} }} }}""",
@@ -299,7 +321,7 @@ def _variant(saleor: StaffSaleor, channel_id: str, warehouse_id: str) -> str:
           productVariantStocksUpdate(variantId: $id, stocks: $stocks) { errors { field message code } } }""",
         "productVariantStocksUpdate",
         id=variant["id"],
-        stocks=[{"warehouse": warehouse_id, "quantity": STOCK}],
+        stocks=[{"warehouse": warehouse_id, "quantity": STOCK} for warehouse_id in warehouse_ids],
     )
     variant_id: str = variant["id"]
     return variant_id

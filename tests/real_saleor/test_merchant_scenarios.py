@@ -4,17 +4,22 @@ status. Each test places fresh orders (a fresh guest each) in the suite's own ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from app.webhooks.order_routing import may_ship_from
+from app.webhooks.payloads import OrderEventPayload
 from tests.real_saleor.app_process import InstalledOps
 from tests.real_saleor.conftest import RECEIPT_UNIT_COST
 from tests.real_saleor.merchant import Merchant
 from tests.real_saleor.saleor_api import StaffSaleor
 from tests.real_saleor.store import (
+    ABROAD_COUNTRY,
+    ADDRESS,
     CURRENCY,
     MarkAsPaidStrategy,
     OrderView,
@@ -71,6 +76,13 @@ def line_cogs(view: OrderView, line_id: str) -> tuple[int, Decimal] | None:
 
 def units_cost(quantity: int) -> Decimal:
     return (RECEIPT_UNIT_COST * quantity).quantize(Decimal("0.01"))
+
+
+def costed(line_id: str, quantity: int) -> Callable[[OrderView], bool]:
+    """The order's and its line's ``ops.cogs`` both say ``quantity`` units sold. The app writes them in one
+    request, but Saleor commits each mutation of it on its own: the order's can show before its line's."""
+    cost = units_cost(quantity)
+    return lambda view: cogs(view) == cost and line_cogs(view, line_id) == (quantity, cost)
 
 
 def now() -> datetime:
@@ -209,9 +221,7 @@ class TestCostOfGoods:
         """Fulfil ``quantity`` units and wait for their COGS; the fulfilment line's id."""
         fulfillment = fulfil(merchant.saleor, merchant.store, order_id, line_id, quantity)
         merchant.wait_until(
-            order_id,
-            f"ops.cogs {units_cost(quantity)} for {quantity} shipped",
-            lambda v: cogs(v) == units_cost(quantity),
+            order_id, f"ops.cogs {units_cost(quantity)} for {quantity} shipped", costed(line_id, quantity)
         )
         (fulfillment_line_id,) = fulfillment.lines
         return fulfillment_line_id
@@ -221,12 +231,16 @@ class TestCostOfGoods:
 
         self.shipped(merchant, order_id, line_id, 3)
 
-        view = merchant.order(order_id)
+        # The note is the last write of the request that wrote ops.cogs.
+        view = merchant.wait_until(
+            order_id,
+            "the cost-of-goods note",
+            lambda v: any(f"cost of goods {units_cost(3)} {CURRENCY}" in note for note in v.notes()),
+        )
         document = view.document("ops.cogs")
         assert document is not None
         assert (document["v"], document["currency"]) == (1, CURRENCY)
         assert line_cogs(view, line_id) == (3, units_cost(3)), view.summary()
-        assert any(f"cost of goods {units_cost(3)} {CURRENCY}" in note for note in view.notes()), view.summary()
 
     def test_a_cancelled_fulfilment_comes_back_at_its_cost(self, merchant: Merchant) -> None:
         order_id, line_id = self.paid_checkout_order(merchant, quantity=3)
@@ -235,8 +249,7 @@ class TestCostOfGoods:
 
         cancel_fulfillment(merchant.saleor, merchant.store, fulfillment_id)
 
-        view = merchant.wait_until(order_id, "ops.cogs back to 0.00", lambda v: cogs(v) == Decimal("0.00"))
-        assert line_cogs(view, line_id) == (0, Decimal("0.00")), view.summary()
+        merchant.wait_until(order_id, "ops.cogs back to 0.00 on the order and its line", costed(line_id, 0))
 
     def test_a_refund_without_a_return_moves_no_goods(self, merchant: Merchant) -> None:
         # Refunding products needs a Payment: the dashboard's "Mark as paid" under PAYMENT_FLOW makes one.
@@ -261,8 +274,35 @@ class TestCostOfGoods:
 
         return_products(merchant.saleor, order_id, fulfillment_line_id, 2)
 
-        view = merchant.wait_until(
-            order_id, f"ops.cogs {units_cost(2)} after 2 of 4 returned", lambda v: cogs(v) == units_cost(2)
-        )
+        view = merchant.wait_until(order_id, f"ops.cogs {units_cost(2)} after 2 of 4 returned", costed(line_id, 2))
         assert "RETURNED" in {f.status for f in view.fulfillments}, view.summary()
-        assert line_cogs(view, line_id) == (2, units_cost(2)), view.summary()
+
+
+class TestRoutingSources:
+    def test_a_warehouse_of_the_channel_none_of_whose_zones_covers_the_shipping_country_is_no_source(
+        self, merchant: Merchant
+    ) -> None:
+        # Routing's sources are the warehouses Saleor lists in the lines' variant stocks, less those whose
+        # zones (Warehouse.shippingZones in the payload) do not cover the address. Saleor lists the suite's
+        # German warehouse too, since it is in one of the channel's zones.
+        merchant.configure(confirm_automatically=True, mark_as_paid="TRANSACTION_FLOW")
+        placed = now()
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, pay_by="transaction", card_checks=GOOD_CARD
+        )
+        merchant.wait_handled(order_id, "ORDER_CREATED", placed)
+
+        (body,) = merchant.ops.process.recorded_bodies(order_id, "order_created")
+        order = OrderEventPayload.model_validate_json(body).order
+        assert order.shipping_address is not None
+        assert order.shipping_address.country.code == ADDRESS["country"]
+        (line,) = order.lines
+        stocks = line.variant.stocks if line.variant is not None else None
+        assert stocks is not None, body[:2000]
+        listed = {stock.warehouse.id: stock.warehouse for stock in stocks}
+        abroad = listed.get(merchant.store.abroad_warehouse_id)
+        assert abroad is not None, f"Saleor listed only {sorted(listed)} in the variant's stocks"
+        assert abroad.ships_to(order.channel.slug, ABROAD_COUNTRY), abroad.model_dump_json()
+
+        sources = {warehouse_id for warehouse_id, warehouse in listed.items() if may_ship_from(warehouse, order)}
+        assert sources == {merchant.store.warehouse_id}, {w: v.model_dump_json() for w, v in listed.items()}

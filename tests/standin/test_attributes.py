@@ -145,6 +145,42 @@ async def test_the_checkout_webhook_carries_them_to_the_cart_the_app_quotes(
     ]
 
 
+async def test_a_product_type_made_without_a_weight_weighs_zero_and_gives_the_cart_no_weight(
+    standin: StandIn, clock: FixedClock
+) -> None:
+    """Saleor 3.20's ``ProductType.weight`` is never null (the model's default is 0 kg), and its
+    ``get_weight`` skips a zero weight: the app's cart takes no weight from it, so the settings' weight for
+    the product type applies."""
+    store = standin.store
+    channel = store.add_channel(slug="default-channel", name="Default", currency_code="USD")
+    mugs = store.add_product_type(name="Mugs")
+    mug = store.add_variant(
+        store.add_product(name="Mug", product_type=mugs), sku="MUG-1", prices={channel: (Decimal("9.00"), None)}
+    )
+    app = _app(standin, *build_manifest("https://ops.test")["permissions"])
+    data = await run(standin, app, QUERY, id=to_global_id("ProductVariant", mug.pk))
+    assert data["productVariant"]["weight"] is None
+    assert data["productVariant"]["product"]["weight"] is None
+    assert data["productVariant"]["product"]["productType"]["weight"] == {"unit": "KG", "value": 0.0}
+
+    (manifest_webhook,) = [w for w in build_manifest("https://ops.test")["webhooks"] if w.get("syncEvents")]
+    webhook = AppWebhook(
+        "list", "https://ops.test/", manifest_webhook["query"], ("SHIPPING_LIST_METHODS_FOR_CHECKOUT",)
+    )
+    home = Address(street_address1="1 Main St", postal_code="78701", country_area="TX")
+    cart = checkouts.create_checkout(store, channel, [(mug, 1)], at=clock.now(), shipping_address=home)
+    body = render(
+        store, webhook, EventEnvelope("ShippingListMethodsForCheckout", clock.now(), "3.20.119", app, checkout=cart)
+    )
+    assert body is not None
+    payload = ShippingListMethodsForCheckoutPayload.model_validate_json(body)
+    assert payload.checkout is not None, json.loads(body)
+    quoted = cart_of(payload.checkout)
+    assert quoted is not None
+    (line,) = quoted.lines
+    assert (line.weight_kg, line.product_weight_kg, line.product_type_weight_kg) == (None, None, None)
+
+
 def test_an_order_weighs_a_variant_without_weight_as_its_product(
     standin: StandIn, lamp: ProductVariant, clock: FixedClock
 ) -> None:

@@ -117,8 +117,11 @@ class TestFulfilmentWebhooks:
     @pytest.mark.parametrize(
         ("version", "in_the_order"),
         [
-            # Saleor 3.20 shows CANCELED fulfilments to staff users only (Order.resolve_fulfillments).
-            pytest.param("3.20.35", False, id="3.20-hides-it-from-apps"),
+            # Up to 3.20.85 Saleor shows CANCELED fulfilments to staff users only (Order.resolve_fulfillments);
+            # from 3.20.86 (saleor/saleor#17679) to apps too.
+            pytest.param("3.20.85", False, id="3.20.85-hides-it-from-apps"),
+            pytest.param("3.20.86", True, id="3.20.86-shows-it-to-apps"),
+            pytest.param("3.20.119", True, id="3.20.119-shows-it-to-apps"),
             pytest.param("3.21.0", True, id="3.21-shows-it-to-apps"),
         ],
     )

@@ -195,8 +195,8 @@ async def test_a_fulfilment_cancelled_on_3_20_is_reversed_from_the_events_own_fu
     await send(
         "FULFILLMENT_CREATED", _order("FulfillmentCreated", fulfillment_payload(warehouse_id=WAREHOUSE, lines=lines))
     )
-    # Saleor 3.20 leaves CANCELED fulfilments out of Order.fulfillments for apps: only the
-    # event's own ``fulfillment`` shows what was cancelled.
+    # Saleor before 3.20.86 leaves CANCELED fulfilments out of Order.fulfillments for apps: only
+    # the event's own ``fulfillment`` shows what was cancelled.
     event = json.loads(_order("FulfillmentCanceled", issued_at="2026-11-26T16:00:00+00:00"))
     event["fulfillment"] = fulfillment_payload(status="CANCELED", warehouse_id=WAREHOUSE, lines=lines)
     assert (await send("FULFILLMENT_CANCELED", body_of(event))).status_code == 200

@@ -94,3 +94,27 @@ def test_each_shipment_of_routing_s_plan_is_a_shipment_of_its_units_from_its_sou
     assert shipment.lines[0].line_total == Decimal("37.50")
     gone = (RoutedShipment(SaleorId(MAIN), SourceKind.IN_HOUSE, None, (RoutedUnits("T3JkZXJMaW5lOjk=", "MUG", 1),)),)
     assert planned_shipments(order(), gone) == "routing's plan ships lines the order no longer has (T3JkZXJMaW5lOjk=)"
+
+
+def weights_read(variant_weight: Any, product_weight: Any, product_type_weight: Any) -> tuple[Decimal | None, ...]:
+    variant = {
+        **variant_payload(product_type="Drinkware"),
+        "weight": variant_weight,
+        "product": {"weight": product_weight, "productType": {"name": "Drinkware", "weight": product_type_weight}},
+    }
+    (line,) = OrderPayload.model_validate(order_payload(lines=[order_line_payload(variant=variant)])["order"]).lines
+    assert line.variant is not None
+    return line.variant.weight_kg, line.variant.product_weight_kg, line.variant.product_type_weight_kg
+
+
+def test_a_zero_weight_is_no_weight_as_saleor_weighs_a_line() -> None:
+    zero = {"unit": "KG", "value": 0.0}
+    # A variant nobody weighed, as Saleor 3.20 sends it: its product type's weight is 0 kg, never null.
+    assert weights_read(None, None, zero) == (None, None, None)
+    # Saleor's get_weight skips a zero weight at every level, as it skips a missing one.
+    assert weights_read(zero, {"unit": "G", "value": 800}, zero) == (None, Decimal("0.800"), None)
+    assert weights_read({"unit": "G", "value": 400}, None, {"unit": "KG", "value": 1.2}) == (
+        Decimal("0.400"),
+        None,
+        Decimal("1.2"),
+    )
