@@ -77,8 +77,10 @@ from bench.diagnosis import (
     Schedule,
     ServerDiagnosis,
     TimedRequest,
+    cpu_by_process,
     describe_client,
     describe_pass,
+    others_cpu,
 )
 from bench.harness import (
     Connection,
@@ -291,6 +293,7 @@ class Pass:
     timeline: list[tuple[float, float, int]]  # each request's start, seconds and connection (its index)
     window: tuple[float, float]
     schedules: dict[int | str, Schedule]  # the server's processes' and the load client's ("client")
+    others_cpu: dict[str, float]  # CPU seconds of the machine's other processes, by command name
 
 
 async def send_pass(
@@ -322,14 +325,18 @@ async def send_pass(
     cpu_before = {process: cpu_seconds(process) for process in processes}
     schedules_before: dict[int | str, Schedule] = {process: Schedule.of(process) for process in processes[1:]}
     schedules_before["client"] = Schedule.of("self")
+    machine_before = cpu_by_process()
     begin = time.perf_counter()
     await asyncio.gather(*(over(*each) for each in zip(range(len(connections)), connections, shares, strict=True)))
     end = time.perf_counter()
+    others = others_cpu(machine_before, cpu_by_process(), {os.getpid(), *processes})
     cpu = {process: cpu_seconds(process) - before for process, before in cpu_before.items()}
     schedules = {
         who: Schedule.of("self" if who == "client" else who) - before for who, before in schedules_before.items()
     }
-    return Pass(latencies, errors, options, end - begin, sum(cpu.values()), cpu, timeline, (begin, end), schedules)
+    return Pass(
+        latencies, errors, options, end - begin, sum(cpu.values()), cpu, timeline, (begin, end), schedules, others
+    )
 
 
 def _figures(mode: str, measured: Pass) -> str:
@@ -455,7 +462,15 @@ async def measure(
         lines: list[str] = []
         for number, measured in enumerate(passes, 1):
             served = [TimedRequest(begin, seconds, owner_of[index]) for begin, seconds, index in measured.timeline]
-            lines += describe_pass(number, served, measured.window, measured.schedules, figures, client_loop.late_ticks)
+            lines += describe_pass(
+                number,
+                served,
+                measured.window,
+                measured.schedules,
+                figures,
+                client_loop.late_ticks,
+                measured.others_cpu,
+            )
             lines.append(describe_client(client_loop.late_ticks, measured.window))
         return passes, connections_by_process, lines
     finally:

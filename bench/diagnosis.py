@@ -164,6 +164,33 @@ class Schedule:
         )
 
 
+def cpu_by_process() -> dict[int, tuple[str, float]]:
+    """Every process's command name and CPU seconds so far (user + system), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        fields = tail.split()
+        found[int(entry.name)] = (head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def others_cpu(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], ours: set[int]
+) -> dict[str, float]:
+    """CPU seconds by command name of the processes other than ``ours`` between the two readings."""
+    spent: dict[str, float] = {}
+    for pid, (name, seconds) in after.items():
+        if pid not in ours:
+            spent[name] = spent.get(name, 0.0) + seconds - before.get(pid, (name, 0.0))[1]
+    return {name: seconds for name, seconds in spent.items() if seconds > 0}
+
+
 @dataclass(frozen=True)
 class TimedRequest:
     """A request as the load client saw it."""
@@ -180,6 +207,7 @@ def describe_pass(
     schedules: dict[int | str, Schedule],
     figures: dict[int, dict[str, Any]],
     client_ticks: Sequence[Sequence[float]],
+    others: dict[str, float],
 ) -> list[str]:
     """What the pass's slowest 1 % of requests overlapped, and what each process went through meanwhile."""
     begin, end = window
@@ -198,6 +226,11 @@ def describe_pass(
             f"{schedule.waiting * 1000:.0f} ms ({schedule.waiting / count * 1000:.2f} ms per request), "
             f"{schedule.involuntary_switches} involuntary switches"
         )
+    busiest = sorted(others.items(), key=lambda item: -item[1])[:5]
+    lines.append(
+        f"    the machine's other processes: {sum(others.values()) / seconds:.0%} of a core; busiest "
+        + ", ".join(f"{name} {spent / seconds:.0%}" for name, spent in busiest)
+    )
     for process, figure in sorted(figures.items()):
         collections = [c for c in figure["collections"] if begin <= c[0] <= end]
         by_generation = {g: [c[1] for c in collections if c[2] == g] for g in (0, 1, 2)}
