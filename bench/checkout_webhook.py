@@ -25,12 +25,18 @@ checkouts are measured N times over the same connections and the best pass (lowe
 median of each figure are reported. The targets (issue 12): p99 < 20 ms from cache, < 300 ms with a
 carrier answering in 100 ms.
 
+With ``--diagnose`` each pass also says what its slowest 1 % were made of (``bench.diagnosis``): the
+time their server process waited for a core, ran, or collected garbage, the time the client waited
+for a core, how the slow requests cluster by process and in time, the CPU the machine's other
+processes took, and what the slowest request's process did meanwhile (collections, late loop ticks,
+SQL statements, new database connections).
+
 The load client shares the machine with the server, so it is kept light: it runs on uvloop, every
 request's bytes are built before the clock starts, and the first pass waits until every server
 process has answered (the web processes start one after the other).
 
     .venv/bin/python -m bench.checkout_webhook [--checkouts 2000] [--concurrency 50] [--carrier-ms 100] \
-        [--app-workers 2] [--server uvicorn|granian] [--modes tables,cached,live] [--timed-passes 1]
+        [--app-workers 2] [--server uvicorn|granian] [--modes tables,cached,live] [--timed-passes 1] [--diagnose]
 
 Exits non-zero only when something crashes, never because a target is missed.
 """
