@@ -25,12 +25,18 @@ checkouts are measured N times over the same connections and the best pass (lowe
 median of each figure are reported. The targets (issue 12): p99 < 20 ms from cache, < 300 ms with a
 carrier answering in 100 ms.
 
+With ``--diagnose`` each pass also says what its slowest 1 % were made of (``bench.diagnosis``): the
+time their server process waited for a core, ran, or collected garbage, the time the client waited
+for a core, how the slow requests cluster by process and in time, the CPU the machine's other
+processes took, and what the slowest request's process did meanwhile (collections, late loop ticks,
+SQL statements, new database connections).
+
 The load client shares the machine with the server, so it is kept light: it runs on uvloop, every
 request's bytes are built before the clock starts, and the first pass waits until every server
 process has answered (the web processes start one after the other).
 
     .venv/bin/python -m bench.checkout_webhook [--checkouts 2000] [--concurrency 50] [--carrier-ms 100] \
-        [--app-workers 2] [--server uvicorn|granian] [--modes tables,cached,live] [--timed-passes 1]
+        [--app-workers 2] [--server uvicorn|granian] [--modes tables,cached,live] [--timed-passes 1] [--diagnose]
 
 Exits non-zero only when something crashes, never because a target is missed.
 """
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import random
@@ -70,6 +77,17 @@ from app.services.shipping.model import LiveQuotes, RateRequest
 from app.standin.day import Catalogue, seed_store
 from app.standin.partners import add_partners
 from app.standin.state import Store
+from bench.diagnosis import (
+    DIAGNOSIS_PATH,
+    LoopWatcher,
+    Schedule,
+    ServerDiagnosis,
+    TimedRequest,
+    cpu_by_process,
+    describe_client,
+    describe_pass,
+    others_cpu,
+)
 from bench.harness import (
     Connection,
     app_environment,
@@ -93,6 +111,7 @@ HEADERS = {
     "user-agent": "Saleor/3.20",
 }
 CARRIER_MS_VARIABLE = "BENCH_CARRIER_MS"
+DIAGNOSE_VARIABLE = "BENCH_DIAGNOSE"
 TARGETS_MS = {"tables": None, "cached": 20.0, "live": 300.0}
 # Postal codes of Canada and the UK, for the international services of the demo's tables.
 ABROAD = (("CA", "M5V 2T6"), ("CA", "H2X 1Y4"), ("CA", "V6B 1A1"), ("GB", "N8 7NB"), ("GB", "EH1 1YZ"))
@@ -140,7 +159,10 @@ def bench_app() -> FastAPI:
         # Put in place of Karrio's adapter where ``dependencies.shipping_quoter`` builds it for each
         # checkout, so that everything else runs as in production.
         vars(dependencies)["KarrioCarrierQuotes"] = lambda *_: carrier
-    return create_app()
+    app = create_app()
+    if os.environ.get(DIAGNOSE_VARIABLE):
+        return ServerDiagnosis(app, app.state.runtime.engine)  # type: ignore[return-value]
+    return app
 
 
 async def prepare_store(runtime: Runtime, signer: SaleorSigner) -> Catalogue:
@@ -274,6 +296,10 @@ class Pass:
     seconds: float
     cpu_seconds: float
     cpu_by_process: dict[int, float]
+    timeline: list[tuple[float, float, int]]  # each request's start, seconds and connection (its index)
+    window: tuple[float, float]
+    schedules: dict[int | str, Schedule]  # the server's processes' and the load client's ("client")
+    others_cpu: dict[str, float]  # CPU seconds of the machine's other processes, by command name
 
 
 async def send_pass(
@@ -281,29 +307,42 @@ async def send_pass(
 ) -> Pass:
     """Every request once, request ``i`` over connection ``i % len(connections)``."""
     latencies: list[float] = []
+    timeline: list[tuple[float, float, int]] = []
     errors = options = 0
     shares = [
         [connection.encoded(body, headers) for body, headers in requests[index :: len(connections)]]
         for index, connection in enumerate(connections)
     ]
 
-    async def over(connection: LoadConnection, share: list[bytes]) -> None:
+    async def over(number: int, connection: LoadConnection, share: list[bytes]) -> None:
         nonlocal errors, options
         for request in share:
             begin = time.perf_counter()
             status, answer = await connection.send(request)
-            latencies.append(time.perf_counter() - begin)
+            latency = time.perf_counter() - begin
+            latencies.append(latency)
+            timeline.append((begin, latency, number))
             if status != 200 or not answer.startswith(b"["):
                 errors += 1
             options += answer.count(b'"id"')
 
     # The server and its descendants (its web processes).
-    cpu_before = {process: cpu_seconds(process) for process in tree(server_pid)}
+    processes = tree(server_pid)
+    cpu_before = {process: cpu_seconds(process) for process in processes}
+    schedules_before: dict[int | str, Schedule] = {process: Schedule.of(process) for process in processes[1:]}
+    schedules_before["client"] = Schedule.of("self")
+    machine_before = cpu_by_process()
     begin = time.perf_counter()
-    await asyncio.gather(*(over(connection, share) for connection, share in zip(connections, shares, strict=True)))
-    seconds = time.perf_counter() - begin
+    await asyncio.gather(*(over(*each) for each in zip(range(len(connections)), connections, shares, strict=True)))
+    end = time.perf_counter()
+    others = others_cpu(machine_before, cpu_by_process(), {os.getpid(), *processes})
     cpu = {process: cpu_seconds(process) - before for process, before in cpu_before.items()}
-    return Pass(latencies, errors, options, seconds, sum(cpu.values()), cpu)
+    schedules = {
+        who: Schedule.of("self" if who == "client" else who) - before for who, before in schedules_before.items()
+    }
+    return Pass(
+        latencies, errors, options, end - begin, sum(cpu.values()), cpu, timeline, (begin, end), schedules, others
+    )
 
 
 def _figures(mode: str, measured: Pass) -> str:
@@ -351,8 +390,12 @@ def report(mode: str, passes: list[Pass], carrier_ms: float, connections_by_proc
 
 
 @contextmanager
-def app_server(tmp: Path, url: str, server: str, workers: int, carrier_ms: float | None) -> Iterator[tuple[str, int]]:
+def app_server(
+    tmp: Path, url: str, server: str, workers: int, carrier_ms: float | None, diagnose: bool = False
+) -> Iterator[tuple[str, int]]:
     extra = {CARRIER_MS_VARIABLE: f"{carrier_ms:g}"} if carrier_ms is not None else {}
+    if diagnose:
+        extra[DIAGNOSE_VARIABLE] = "1"
     env = app_environment(url, tmp / "app", APP_WORKER_IN_PROCESS="false", **extra)
     # A connection waits idle between passes while others finish: kept open, its checkouts go on
     # reaching the same process (and its caches).
@@ -395,9 +438,14 @@ async def measure(
     warm: list[list[tuple[bytes, dict[str, str]]]],
     timed: list[tuple[bytes, dict[str, str]]],
     timed_passes: int,
-) -> tuple[list[Pass], dict[int, int]]:
-    """The timed passes, and how many connections each server process holds."""
+    diagnose: bool,
+) -> tuple[list[Pass], dict[int, int], list[str]]:
+    """The timed passes, how many connections each server process holds, and (``diagnose``) what the
+    slowest requests of each pass were made of."""
     await every_process_answering(base_url, server_pid, workers)
+    client_loop = LoopWatcher()
+    if diagnose:
+        client_loop.start()
     connections = [await LoadConnection.open(base_url) for _ in range(concurrency)]
     try:
         for requests in warm:
@@ -405,10 +453,32 @@ async def measure(
         # After the warm-up every connection has been accepted by some process.
         owners = _connection_owners(server_pid, int(base_url.rsplit(":", 1)[1]))
         connections_by_process: dict[int, int] = {}
-        for connection in connections:
-            owner = owners.get(connection.local_port, 0)
+        owner_of = [owners.get(connection.local_port, 0) for connection in connections]
+        for owner in owner_of:
             connections_by_process[owner] = connections_by_process.get(owner, 0) + 1
-        return [await send_pass(connections, timed, server_pid) for _ in range(timed_passes)], connections_by_process
+        passes = [await send_pass(connections, timed, server_pid) for _ in range(timed_passes)]
+        if not diagnose:
+            return passes, connections_by_process, []
+        figures = {}  # each process's own record (bench.diagnosis), asked over a connection it holds
+        for process in connections_by_process:
+            connection = connections[owner_of.index(process)]
+            status, body = await connection.request("GET", DIAGNOSIS_PATH, {})
+            if status == 200:
+                figures[process] = json.loads(body)
+        lines: list[str] = []
+        for number, measured in enumerate(passes, 1):
+            served = [TimedRequest(begin, seconds, owner_of[index]) for begin, seconds, index in measured.timeline]
+            lines += describe_pass(
+                number,
+                served,
+                measured.window,
+                measured.schedules,
+                figures,
+                client_loop.late_ticks,
+                measured.others_cpu,
+            )
+            lines.append(describe_client(client_loop.late_ticks, measured.window))
+        return passes, connections_by_process, lines
     finally:
         for connection in connections:
             connection.close()
@@ -423,6 +493,11 @@ def main() -> int:
     parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="what serves the app (default uvicorn)")
     parser.add_argument("--modes", default="tables,cached,live")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="note collections, event-loop lateness and scheduling in the server's processes (bench.diagnosis)",
+    )
     parser.add_argument(
         "--timed-passes", type=int, default=1, help="passes measured per mode (live: always 1, its cache fills)"
     )
@@ -454,11 +529,15 @@ def main() -> int:
                 warm = [fresh[: args.concurrency * 4]] if mode == "live" else [checkouts]
                 timed = fresh[args.concurrency * 4 :] if mode == "live" else checkouts
                 timed_passes = 1 if mode == "live" else args.timed_passes
-                with app_server(tmp, url, args.server, args.app_workers, carrier_ms) as (base_url, pid):
-                    passes, connections_by_process = uvloop.run(
-                        measure(base_url, pid, args.app_workers, args.concurrency, warm, timed, timed_passes)
+                served = app_server(tmp, url, args.server, args.app_workers, carrier_ms, args.diagnose)
+                with served as (base_url, pid):
+                    passes, connections_by_process, diagnosis = uvloop.run(
+                        measure(
+                            base_url, pid, args.app_workers, args.concurrency, warm, timed, timed_passes, args.diagnose
+                        )
                     )
                 report(mode, passes, args.carrier_ms, connections_by_process)
+                print("\n".join(diagnosis), end="\n" if diagnosis else "")
     print(f"load average after: {os.getloadavg()}")
     return 0
 
