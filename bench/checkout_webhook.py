@@ -21,22 +21,29 @@ Three modes, each its own server:
 Each mode reports p50/p95/p99, checkouts/s and the app's CPU per checkout (user + system time of
 the server's processes over the measured pass, from /proc), and how the connections and that CPU
 split between the server's processes. With ``--timed-passes N`` (``tables`` and ``cached``) the
-checkouts are measured N times over the same connections and the best pass (lowest p99) and the
-median of each figure are reported. The targets (issue 12): p99 < 20 ms from cache, < 300 ms with a
-carrier answering in 100 ms.
+checkouts are measured N times (the Python client: over the same connections; wrk: each pass its
+own) and the best pass (lowest p99) and the median of each figure are reported. The targets
+(issue 12): p99 < 20 ms from cache, < 300 ms with a carrier answering in 100 ms.
 
 With ``--diagnose`` each pass also says what its slowest 1 % were made of (``bench.diagnosis``): the
 time their server process waited for a core, ran, or collected garbage, the time the client waited
 for a core, how the slow requests cluster by process and in time, the CPU the machine's other
 processes took, and what the slowest request's process did meanwhile (collections, late loop ticks,
-SQL statements, new database connections).
+SQL statements, new database connections); with the Python client only.
 
-The load client shares the machine with the server, so it is kept light: it runs on uvloop, every
-request's bytes are built before the clock starts, and the first pass waits until every server
-process has answered (the web processes start one after the other).
+The load shares the machine with the server, so it is kept light. ``--load wrk`` (the default when
+``wrk`` is on PATH) sends the timed passes with wrk (C, one thread, ``bench/wrk_requests.lua``), each
+pass ``--wrk-seconds`` long (checkouts sent in turn, again from the first when they run out; ``live``'s
+fresh checkouts outlast 3 s at 50 in flight), its latency percentiles from wrk's own figures, and
+an answer not 200 with a list is an error. wrk does not keep a checkout to one connection, so the
+warm-up (the Python client, counting the answers' options) sends every checkout to each server process.
+``--load python``: the Python client (uvloop, every request's bytes built before the clock starts)
+sends every pass, each checkout over its own connection. Either way the first pass waits until every
+server process has answered (the web processes start one after the other).
 
     .venv/bin/python -m bench.checkout_webhook [--checkouts 2000] [--concurrency 50] [--carrier-ms 100] \
-        [--app-workers 2] [--server uvicorn|granian] [--modes tables,cached,live] [--timed-passes 1] [--diagnose]
+        [--app-workers 2] [--server uvicorn|granian] [--modes tables,cached,live] [--timed-passes 1] \
+        [--load wrk|python] [--wrk-seconds 3] [--diagnose]
 
 Exits non-zero only when something crashes, never because a target is missed.
 """
@@ -49,6 +56,8 @@ import json
 import os
 import platform
 import random
+import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -98,6 +107,7 @@ from bench.harness import (
     wait_healthy,
 )
 from bench.servers import SERVERS, app_processes, cpu_seconds, tree
+from bench.wrk import run_wrk, write_requests
 from tests.builders import body_of
 from tests.fakes.saleor_signer import SaleorSigner
 
@@ -290,16 +300,26 @@ class LoadConnection(Connection):
 
 @dataclass
 class Pass:
-    latencies: list[float]
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
     errors: int
     options: int
     seconds: float
     cpu_seconds: float
     cpu_by_process: dict[int, float]
+    load_cpu_seconds: float  # the load client's user + system time over the pass
     timeline: list[tuple[float, float, int]]  # each request's start, seconds and connection (its index)
     window: tuple[float, float]
     schedules: dict[int | str, Schedule]  # the server's processes' and the load client's ("client")
     others_cpu: dict[str, float]  # CPU seconds of the machine's other processes, by command name
+
+    @classmethod
+    def of(cls, latencies: list[float], **others: Any) -> Pass:
+        """A pass's figures from each request's seconds."""
+        p50, p95, p99 = (percentile(latencies, p) * 1000 for p in (50, 95, 99))
+        return cls(len(latencies), p50, p95, p99, **others)
 
 
 async def send_pass(
@@ -332,34 +352,45 @@ async def send_pass(
     schedules_before: dict[int | str, Schedule] = {process: Schedule.of(process) for process in processes[1:]}
     schedules_before["client"] = Schedule.of("self")
     machine_before = cpu_by_process()
+    load_cpu_before = time.process_time()
     begin = time.perf_counter()
     await asyncio.gather(*(over(*each) for each in zip(range(len(connections)), connections, shares, strict=True)))
     end = time.perf_counter()
+    load_cpu = time.process_time() - load_cpu_before
     others = others_cpu(machine_before, cpu_by_process(), {os.getpid(), *processes})
     cpu = {process: cpu_seconds(process) - before for process, before in cpu_before.items()}
     schedules = {
         who: Schedule.of("self" if who == "client" else who) - before for who, before in schedules_before.items()
     }
-    return Pass(
-        latencies, errors, options, end - begin, sum(cpu.values()), cpu, timeline, (begin, end), schedules, others
+    return Pass.of(
+        latencies,
+        errors=errors,
+        options=options,
+        seconds=end - begin,
+        cpu_seconds=sum(cpu.values()),
+        cpu_by_process=cpu,
+        load_cpu_seconds=load_cpu,
+        timeline=timeline,
+        window=(begin, end),
+        schedules=schedules,
+        others_cpu=others,
     )
 
 
 def _figures(mode: str, measured: Pass) -> str:
-    ms = [latency * 1000 for latency in measured.latencies]
-    count = len(ms)
+    count = measured.count
     target = TARGETS_MS[mode]
-    p99 = percentile(ms, 99)
+    p99 = measured.p99_ms
     verdict = "" if target is None else f"   target p99 < {target:.0f} ms: {'met' if p99 < target else 'MISSED'}"
     return (
-        f"p50 {percentile(ms, 50):7.2f}  p95 {percentile(ms, 95):7.2f}  p99 {p99:7.2f} ms   "
+        f"p50 {measured.p50_ms:7.2f}  p95 {measured.p95_ms:7.2f}  p99 {p99:7.2f} ms   "
         f"{count / measured.seconds:6,.0f} checkouts/s   CPU {measured.cpu_seconds / count * 1000:5.2f} ms each   "
         f"{measured.options / count:.2f} options each   errors {measured.errors}{verdict}"
     )
 
 
 def report(mode: str, passes: list[Pass], carrier_ms: float, connections_by_process: dict[int, int]) -> None:
-    p99s = [percentile(measured.latencies, 99) * 1000 for measured in passes]
+    p99s = [measured.p99_ms for measured in passes]
     best = passes[p99s.index(min(p99s))]
     print(f"  {mode:<7} {_figures(mode, best)}")
     if len(passes) > 1:
@@ -370,13 +401,13 @@ def report(mode: str, passes: list[Pass], carrier_ms: float, connections_by_proc
         print(
             f"  {'':<7} best of {len(passes)} passes (lowest p99) above; each pass's p99: "
             + ", ".join(f"{p99:.2f}" for p99 in p99s)
-            + f" ms; medians: p50 {median(lambda m: percentile(m.latencies, 50) * 1000):.2f}"
-            f"  p95 {median(lambda m: percentile(m.latencies, 95) * 1000):.2f}"
+            + f" ms; medians: p50 {median(lambda m: m.p50_ms):.2f}"
+            f"  p95 {median(lambda m: m.p95_ms):.2f}"
             f"  p99 {statistics.median(p99s):.2f} ms"
-            f"  {median(lambda m: len(m.latencies) / m.seconds):,.0f} checkouts/s"
-            f"  CPU {median(lambda m: m.cpu_seconds / len(m.latencies) * 1000):.2f} ms each"
+            f"  {median(lambda m: m.count / m.seconds):,.0f} checkouts/s"
+            f"  CPU {median(lambda m: m.cpu_seconds / m.count * 1000):.2f} ms each"
         )
-    count = len(best.latencies)
+    count = best.count
     # The processes serving checkouts; the server's supervisor and the like are left out.
     split = ", ".join(
         f"{connections_by_process.get(process, 0)} connections and {cpu / count * 1000:.2f} ms CPU per "
@@ -385,6 +416,10 @@ def report(mode: str, passes: list[Pass], carrier_ms: float, connections_by_proc
         if connections_by_process.get(process) or cpu / best.seconds > 0.05
     )
     print(f"  {'':<7} by process (best pass): {split}")
+    print(
+        f"  {'':<7} load client (best pass): {best.load_cpu_seconds / count * 1000:.2f} ms CPU per checkout "
+        f"({best.load_cpu_seconds / best.seconds:.0%} of a core)"
+    )
     if mode == "live":
         print(f"  (live: each checkout waits for the fake carrier's {carrier_ms:g} ms)")
 
@@ -484,6 +519,90 @@ async def measure(
             connection.close()
 
 
+# The timed passes with wrk (``--load wrk``) ----------------------------------------------------------------------
+# wrk's one thread sends the checkouts over its connections in whatever order they free up, so a checkout
+# does not keep to one server process: the warm-up (the Python client, which also checks the answers)
+# sends every checkout to each process, so that each answers any of them from its own caches.
+
+
+async def warm_every_process(
+    base_url: str, server_pid: int, workers: int, concurrency: int, warm: list[list[tuple[bytes, dict[str, str]]]]
+) -> tuple[int, int, int]:
+    """Every warm-up checkout sent to each server process over that process's connections; the last
+    warm-up pass's checkouts, errors and options, summed over the processes."""
+    await every_process_answering(base_url, server_pid, workers)
+    connections = [await LoadConnection.open(base_url) for _ in range(concurrency)]
+    try:
+        for connection in connections:  # each one accepted by some process before the owners are read
+            await connection.request("GET", "/health", {})
+        owners = _connection_owners(server_pid, int(base_url.rsplit(":", 1)[1]))
+        by_process: dict[int, list[LoadConnection]] = {}
+        for connection in connections:
+            by_process.setdefault(owners.get(connection.local_port, 0), []).append(connection)
+        if len(by_process) < workers or 0 in by_process:
+            raise RuntimeError(f"the warm-up's connections reached {len(by_process)} of {workers} server processes")
+        answered: list[Pass] = []
+        for requests in warm:
+            answered = list(
+                await asyncio.gather(*(send_pass(own, requests, server_pid) for own in by_process.values()))
+            )
+        return (
+            sum(each.count for each in answered),
+            sum(each.errors for each in answered),
+            sum(each.options for each in answered),
+        )
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def wrk_pass(
+    base_url: str, server_pid: int, requests_file: Path, concurrency: int, seconds: float
+) -> tuple[Pass, dict[int, int], int]:
+    """One timed pass of wrk (one thread, ``concurrency`` connections, ``seconds`` long) with the
+    answers checked; how many of its connections each server process held halfway; how many times it
+    ran out of checkouts and started over."""
+    port = int(base_url.rsplit(":", 1)[1])
+    owners: dict[int, int] = {}
+    cpu_before = {process: cpu_seconds(process) for process in tree(server_pid)}
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    begin = time.perf_counter()
+    run = run_wrk(
+        base_url + PATH,
+        requests_file,
+        threads=1,
+        connections=concurrency,
+        seconds=seconds,
+        counted=('"id"', "["),
+        midway=lambda: owners.update(_connection_owners(server_pid, port)),
+    )
+    end = time.perf_counter()
+    cpu = {process: cpu_seconds(process) - before for process, before in cpu_before.items()}
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
+    connections_by_process: dict[int, int] = {}
+    for owner in owners.values():
+        connections_by_process[owner] = connections_by_process.get(owner, 0) + 1
+    measured = Pass(
+        run.requests,
+        run.p50_ms,
+        run.p95_ms,
+        run.p99_ms,
+        run.errors,
+        run.counted,
+        run.seconds,
+        sum(cpu.values()),
+        cpu,
+        wrk_cpu,
+        # No request's own timing and no scheduling figures: --diagnose is for the Python client.
+        timeline=[],
+        window=(begin, end),
+        schedules={},
+        others_cpu={},
+    )
+    return measured, connections_by_process, run.wrapped
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkouts", type=int, default=2_000)
@@ -501,13 +620,25 @@ def main() -> int:
     parser.add_argument(
         "--timed-passes", type=int, default=1, help="passes measured per mode (live: always 1, its cache fills)"
     )
+    parser.add_argument(
+        "--load",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="what sends the timed passes (default wrk when on PATH): wrk (C, one thread) or the Python client",
+    )
+    parser.add_argument(
+        "--wrk-seconds", type=int, default=3, help="length of each timed pass with wrk (it is duration-based)"
+    )
     args = parser.parse_args()
+    if args.diagnose and args.load != "python":
+        parser.error("--diagnose times each request of the Python client: add --load python")
     modes = [mode.strip() for mode in args.modes.split(",")]
 
     signer = SaleorSigner(0)
+    load = f"wrk, one thread, {args.wrk_seconds:g} s per pass" if args.load == "wrk" else "Python client"
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
     print(
-        f"{args.checkouts} checkouts per pass, {args.concurrency} keep-alive connections, "
+        f"{args.checkouts} checkouts, {args.concurrency} keep-alive connections ({load}), "
         f"{args.app_workers} app processes under {args.server}, carrier answering in {args.carrier_ms:g} ms"
     )
     with tempfile.TemporaryDirectory(prefix="saleor-ops-checkout-") as folder:
@@ -531,13 +662,40 @@ def main() -> int:
                 timed_passes = 1 if mode == "live" else args.timed_passes
                 served = app_server(tmp, url, args.server, args.app_workers, carrier_ms, args.diagnose)
                 with served as (base_url, pid):
-                    passes, connections_by_process, diagnosis = uvloop.run(
-                        measure(
-                            base_url, pid, args.app_workers, args.concurrency, warm, timed, timed_passes, args.diagnose
+                    if args.load == "wrk":
+                        warmed = uvloop.run(warm_every_process(base_url, pid, args.app_workers, args.concurrency, warm))
+                        requests_file = write_requests(tmp / f"{mode}.requests", PATH, timed)
+                        runs = [
+                            wrk_pass(base_url, pid, requests_file, args.concurrency, args.wrk_seconds)
+                            for _ in range(timed_passes)
+                        ]
+                    else:
+                        passes, connections_by_process, diagnosis = uvloop.run(
+                            measure(
+                                base_url,
+                                pid,
+                                args.app_workers,
+                                args.concurrency,
+                                warm,
+                                timed,
+                                timed_passes,
+                                args.diagnose,
+                            )
                         )
-                    )
+                if args.load == "wrk":
+                    passes = [measured for measured, _, _ in runs]
+                    connections_by_process = min(runs, key=lambda run: run[0].p99_ms)[1]
                 report(mode, passes, args.carrier_ms, connections_by_process)
-                print("\n".join(diagnosis), end="\n" if diagnosis else "")
+                if args.load == "wrk":
+                    checked, errors, options = warmed
+                    print(
+                        f"  {'':<7} warm-up, answers checked (Python client, each checkout to each of the "
+                        f"{args.app_workers} processes): {options / checked:.2f} options each, errors {errors}"
+                    )
+                    if mode == "live" and any(wrapped for _, _, wrapped in runs):
+                        print(f"  {'':<7} wrk ran out of fresh checkouts: some were asked again; shorten --wrk-seconds")
+                else:
+                    print("\n".join(diagnosis), end="\n" if diagnosis else "")
     print(f"load average after: {os.getloadavg()}")
     return 0
 

@@ -62,11 +62,11 @@ from bench.harness import (
     wait_healthy,
 )
 from bench.servers import SERVERS, app_processes, cpu_seconds, tree
+from bench.wrk import run_wrk, write_requests
 from tests.fakes.saleor_signer import SaleorSigner
 
 API_URL = "https://shop.test/graphql/"  # nothing calls the store: no worker runs
 PEER = ROOT / "bench" / "node_peer" / "server.mjs"
-LUA = ROOT / "bench" / "wrk_deliveries.lua"
 SDK = "@saleor/app-sdk@1.15"
 
 
@@ -91,17 +91,6 @@ class Measured:
         return self.cpu_seconds / self.requests * 1000 if self.requests else float("nan")
 
 
-def write_requests(path: Path, deliveries: list[Delivery]) -> Path:
-    """The raw HTTP requests, each as "<length>\\n<bytes>", for wrk_deliveries.lua."""
-    with path.open("wb") as out:
-        for body, headers in deliveries:
-            head = [f"POST {ORDER_CREATED_PATH} HTTP/1.1", "host: 127.0.0.1", f"content-length: {len(body)}"]
-            head += [f"{name}: {value}" for name, value in headers.items()]
-            raw = ("\r\n".join(head) + "\r\n\r\n").encode() + body
-            out.write(f"{len(raw)}\n".encode() + raw)
-    return path
-
-
 class Load:
     """Sends a list of deliveries for a while, with wrk or the asyncio client; ``repeat`` allows a body twice."""
 
@@ -123,22 +112,24 @@ class Load:
         return measured
 
     def _wrk(self, name: str, base_url: str, deliveries: list[Delivery], *, seconds: float, repeat: bool) -> Measured:
-        requests = write_requests(self.tmp / "requests.bin", deliveries)
-        threads, connections = self.args.threads, self.args.connections
-        command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(LUA)]
-        command += [base_url + ORDER_CREATED_PATH, "--", str(requests), str(threads)]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
-        summary = json.loads(done.stdout.strip().splitlines()[-1])
+        requests = write_requests(self.tmp / "requests.bin", ORDER_CREATED_PATH, deliveries)
+        run = run_wrk(
+            base_url + ORDER_CREATED_PATH,
+            requests,
+            threads=self.args.threads,
+            connections=self.args.connections,
+            seconds=seconds,
+        )
         note = ""
-        if summary["wrapped"] and not repeat:
-            note = f"ran out of bodies {summary['wrapped']} times: some were redeliveries; raise --requests"
+        if run.wrapped and not repeat:
+            note = f"ran out of bodies {run.wrapped} times: some were redeliveries; raise --requests"
         return Measured(
             name,
-            requests=summary["requests"],
-            errors=summary["errors"],
-            seconds=summary["duration_us"] / 1e6,
-            p50_ms=summary["p50_us"] / 1000,
-            p99_ms=summary["p99_us"] / 1000,
+            requests=run.requests,
+            errors=run.errors,
+            seconds=run.seconds,
+            p50_ms=run.p50_ms,
+            p99_ms=run.p99_ms,
             note=note,
         )
 
