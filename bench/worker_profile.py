@@ -65,6 +65,8 @@ class WorkerProfile:
         self._profiler: cProfile.Profile | None = None
         self._trips: dict[str, Counter[str]] = {}
         self._done: Counter[str] = Counter()
+        self._empty_at: list[float] = []  # when processing steps came back empty, and the last that did not
+        self._last_batch_at = 0.0
         self._cpu_start = 0.0
         _count_round_trips(self._bucket("outside a step"), lambda: self._profiler is not None)
         worker.process_due = self._step("processing", worker.process_due)  # type: ignore[method-assign]
@@ -85,6 +87,12 @@ class WorkerProfile:
                 self._bucket(f"{name}, {'found work' if done else 'came back empty'}").update(trips)
                 self._done[name] += done
                 self._done[f"{name} steps"] += 1
+                if name == "processing":
+                    if done:
+                        self._last_batch_at = time.monotonic()
+                        self._done["processing batches"] += 1
+                    else:
+                        self._empty_at.append(time.monotonic())
             return done
 
         return counted
@@ -99,6 +107,7 @@ class WorkerProfile:
         for bucket in self._trips.values():
             bucket.clear()
         self._done.clear()
+        self._empty_at.clear()
         self._cpu_start = time.process_time()
         self._profiler = cProfile.Profile(time.process_time)
         self._profiler.enable()
@@ -110,6 +119,7 @@ class WorkerProfile:
         profiler.disable()
         cpu = time.process_time() - self._cpu_start
         profiler.dump_stats(self._path.with_suffix(".prof"))
+        self._done["processing steps empty amid work"] = sum(1 for at in self._empty_at if at < self._last_batch_at)
         summary = {
             "cpu_seconds": cpu,
             "done": dict(self._done),
@@ -134,6 +144,9 @@ def report(path: Path) -> None:
         f"{summary['done'].get('dispatching steps', 0):,} dispatching steps; {cpu:.2f} s CPU, "
         f"{cpu / orders * 1000:.2f} ms per order (the profiler's cost included)"
     )
+    empty = summary["done"].get("processing steps", 0) - summary["done"].get("processing batches", 0)
+    amid = summary["done"].get("processing steps empty amid work", 0)
+    print(f"  processing steps that came back empty: {empty:,}, {amid:,} of them before this worker's last batch")
     print("  round trips to PostgreSQL per order, by step:")
     for bucket, trips in summary["round_trips"].items():
         if trips:
