@@ -33,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -133,6 +135,15 @@ async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: b
     return Round(processing / orders * 1000, dispatching / orders * 1000, statements / orders)
 
 
+def worker_loop_run(main: Coroutine[Any, Any, Round]) -> Round:
+    """Run ``main`` on the event loop ``saleor-ops worker`` runs on in the checkout measured."""
+    try:
+        from app.event_loop import run
+    except ImportError:  # a checkout from before the worker ran on uvloop (``--against``): asyncio's own
+        return asyncio.run(main)
+    return run(main)
+
+
 def one_round(args: argparse.Namespace) -> Round:
     from bench.harness import python_server, throwaway_postgresql, wait_healthy
 
@@ -144,7 +155,7 @@ def one_round(args: argparse.Namespace) -> Round:
             asyncio.run(wait_healthy("stand-in", standin))
         database = f"saleor_ops_cpu_{os.getpid()}"
         with throwaway_postgresql(database) as url:
-            return asyncio.run(measure(url, Path(folder), args.orders, args.warmup, args.profile, standin))
+            return worker_loop_run(measure(url, Path(folder), args.orders, args.warmup, args.profile, standin))
 
 
 def in_subprocess(tree: Path, args: argparse.Namespace) -> Round:

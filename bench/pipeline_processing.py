@@ -4,8 +4,8 @@ On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped a
 
 - the app's acknowledge path (``app.main:create_app`` under uvicorn, 2 processes,
   ``APP_WORKER_IN_PROCESS=false``), which signed ORDER_CREATED deliveries are POSTed to;
-- ``--workers`` worker processes (``build_worker(Runtime.build(settings))`` and ``worker.run(stop)``
-  each), which score and cost every order and deliver its effects;
+- ``--workers`` worker processes (``build_worker(Runtime.build(settings))`` and ``worker.run(stop)`` on
+  the event loop ``saleor-ops worker`` runs on, each), which score and cost every order and deliver its effects;
 - a Saleor stand-in in a process of its own that answers every mutation at once and notes when each
   order's fraud decision (metadata, note, release) arrived.
 
@@ -51,6 +51,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from app import event_loop
 from app.config import Settings
 from app.pipeline.build import build_worker
 from app.runtime import Runtime
@@ -125,7 +126,7 @@ def run_worker() -> None:
         finally:
             await runtime.close()
 
-    asyncio.run(work())
+    event_loop.run(work())  # the loop ``saleor-ops worker`` runs on
 
 
 @contextmanager
