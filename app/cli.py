@@ -28,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from app import __version__
+from app import __version__, event_loop
 from app.config import Settings, describe_invalid_settings, set_for_child_processes
 from app.db.engine import create_engine, is_sqlite
 from app.db.export import LEFT_OUT, LEFT_OUT_TABLES, export_store
@@ -181,7 +181,7 @@ def _work(settings: Settings, concurrency: int | None) -> None:
             await runtime.close()
         log.info("worker stopped: the steps under way were finished")
 
-    asyncio.run(work())
+    event_loop.run(work())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,8 +7,10 @@ worker`` builds it) processes them all (CPU per order: processing), then deliver
 left to a Saleor that answers at once inside this process through ``httpx.MockTransport`` (CPU per
 order: dispatching, without the sockets). Nothing else of the pipeline runs beside it, so the figures
 are the worker's code, not the machine's contention: the bench to compare changes with.
+``--standin`` dispatches instead to ``bench.pipeline_processing``'s Saleor stand-in, in a process of
+its own, through the app's own HTTP client (sockets, connection pool): dispatching as production pays it.
 
-    .venv/bin/python -m bench.pipeline_cpu [--orders 1500] [--warmup 200] [--rounds 3] [--profile]
+    .venv/bin/python -m bench.pipeline_cpu [--orders 1500] [--warmup 200] [--rounds 3] [--profile] [--standin]
     .venv/bin/python -m bench.pipeline_cpu --against /path/to/other/checkout --rounds 3
 
 ``--against`` runs each round twice, alternately with this checkout's ``app`` and the other one's
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import dataclasses
 import json
@@ -30,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,7 +58,7 @@ def answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=ANSWERS.get(operation) or {"errors": [{"message": f"unexpected {operation}"}]})
 
 
-async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: bool) -> Round:
+async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: bool, standin: str | None) -> Round:
     from sqlalchemy import event
 
     from app.db.repositories.order_events import SqlOrderEventLog
@@ -64,11 +69,14 @@ async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: b
     from bench.harness import bench_settings, build_deliveries, seed
     from tests.fakes.saleor_signer import SaleorSigner
 
-    api_url = "https://shop.test/graphql/"
+    api_url = f"{standin}/graphql/" if standin else "https://shop.test/graphql/"
     signer = SaleorSigner(0)
     settings = bench_settings(url, data_dir)
     await seed(settings, signer, api_url)
-    runtime = Runtime.build(settings, http=httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    # With a stand-in, the app's own HTTP client as production builds it; otherwise no sockets at all.
+    runtime = Runtime.build(
+        settings, http=None if standin else httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    )
     worker = build_worker(runtime)
     statements = 0
 
@@ -127,13 +135,27 @@ async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: b
     return Round(processing / orders * 1000, dispatching / orders * 1000, statements / orders)
 
 
-def one_round(args: argparse.Namespace) -> Round:
-    from bench.harness import throwaway_postgresql
+def worker_loop_run(main: Coroutine[Any, Any, Round]) -> Round:
+    """Run ``main`` on the event loop ``saleor-ops worker`` runs on in the checkout measured."""
+    try:
+        from app.event_loop import run
+    except ImportError:  # a checkout from before the worker ran on uvloop (``--against``): asyncio's own
+        return asyncio.run(main)
+    return run(main)
 
-    with tempfile.TemporaryDirectory(prefix="saleor-ops-cpu-") as folder:
+
+def one_round(args: argparse.Namespace) -> Round:
+    from bench.harness import python_server, throwaway_postgresql, wait_healthy
+
+    with tempfile.TemporaryDirectory(prefix="saleor-ops-cpu-") as folder, contextlib.ExitStack() as stack:
+        standin = None
+        if args.standin:
+            code = "from bench.pipeline_processing import serve_standin; serve_standin({port})"
+            standin = stack.enter_context(python_server(code, {}, Path(folder) / "standin.log"))
+            asyncio.run(wait_healthy("stand-in", standin))
         database = f"saleor_ops_cpu_{os.getpid()}"
         with throwaway_postgresql(database) as url:
-            return asyncio.run(measure(url, Path(folder), args.orders, args.warmup, args.profile))
+            return worker_loop_run(measure(url, Path(folder), args.orders, args.warmup, args.profile, standin))
 
 
 def in_subprocess(tree: Path, args: argparse.Namespace) -> Round:
@@ -143,6 +165,7 @@ def in_subprocess(tree: Path, args: argparse.Namespace) -> Round:
         "from bench.pipeline_cpu import main; sys.exit(main())"
     )
     command = [sys.executable, "-c", code, "--json", "--orders", str(args.orders), "--warmup", str(args.warmup)]
+    command += ["--standin"] if args.standin else []
     done = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the round with {tree} failed:\n{done.stderr[-3000:]}")
@@ -168,6 +191,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1, help="rounds, each on a fresh database")
     parser.add_argument("--against", type=Path, help="another checkout, measured alternately with this one")
     parser.add_argument("--profile", action="store_true", help="cProfile's top 20 of the processing")
+    parser.add_argument(
+        "--standin", action="store_true", help="dispatch over loopback sockets to a stand-in in a process of its own"
+    )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one round, for --against
     args = parser.parse_args()
 

@@ -4,8 +4,8 @@ On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped a
 
 - the app's acknowledge path (``app.main:create_app`` under uvicorn, 2 processes,
   ``APP_WORKER_IN_PROCESS=false``), which signed ORDER_CREATED deliveries are POSTed to;
-- ``--workers`` worker processes (``build_worker(Runtime.build(settings))`` and ``worker.run(stop)``
-  each), which score and cost every order and deliver its effects;
+- ``--workers`` worker processes (``build_worker(Runtime.build(settings))`` and ``worker.run(stop)`` on
+  the event loop ``saleor-ops worker`` runs on, each), which score and cost every order and deliver its effects;
 - a Saleor stand-in in a process of its own that answers every mutation at once and notes when each
   order's fraud decision (metadata, note, release) arrived.
 
@@ -20,7 +20,13 @@ On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped a
    processing (from the batch's start to its "processed" update; the commit is in the next
    stage), the wait before a dispatcher claims the fraud decision, and its dispatch.
 
+``--profile-worker`` runs the first worker of the throughput run under cProfile and counts its round
+trips to PostgreSQL (``bench.worker_profile``): CPU per order by part of the worker (processing,
+the dispatcher's claim, HTTP calls and outcomes, sessions, the event loop) and round trips per order
+by step, idle polls apart.
+
     .venv/bin/python -m bench.pipeline_processing [--orders N] [--workers 2] [--rate 100] [--seconds 20] [--breakdown]
+        [--profile-worker]
 
 Targets (issue 11): >= 450 orders/s, <= 2 ms of CPU per order, p50 < 100 ms and p99 < 1 s at 100 orders/s.
 Exits non-zero only when something crashes, never because a target is missed.
@@ -45,9 +51,11 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from app import event_loop
 from app.config import Settings
 from app.pipeline.build import build_worker
 from app.runtime import Runtime
+from bench import worker_profile
 from bench.harness import (
     ORDER_CREATED_PATH,
     Connection,
@@ -65,6 +73,7 @@ from bench.harness import (
     wait_healthy,
 )
 from bench.servers import app_processes
+from bench.worker_profile import WorkerProfile
 from tests.fakes.saleor_signer import SaleorSigner
 
 _OK: dict[str, object] = {"errors": []}
@@ -111,22 +120,26 @@ def run_worker() -> None:
         worker = build_worker(runtime)
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        if profile_to := os.environ.get("BENCH_PROFILE_WORKER"):
+            WorkerProfile(worker, Path(profile_to)).install(asyncio.get_running_loop())
         try:
             await worker.run(stop)
         finally:
             await runtime.close()
 
-    asyncio.run(work())
+    event_loop.run(work())  # the loop ``saleor-ops worker`` runs on
 
 
 @contextmanager
-def workers(count: int, env: dict[str, str], tmp: Path) -> Iterator[list[int]]:
-    """``count`` worker processes; yields their pids."""
+def workers(count: int, env: dict[str, str], tmp: Path, profile_to: Path | None = None) -> Iterator[list[int]]:
+    """``count`` worker processes; yields their pids. With ``profile_to``, the first profiles itself
+    between SIGUSR1 and SIGUSR2 (``bench.worker_profile``)."""
     with ExitStack() as stack:
         pids = []
         for i in range(count):
             command = [sys.executable, "-c", "from bench.pipeline_processing import run_worker; run_worker()"]
-            pids.append(stack.enter_context(process(f"worker {i}", command, env, tmp / f"worker-{i}.log")))
+            own = {"BENCH_PROFILE_WORKER": str(profile_to)} if profile_to and i == 0 else {}
+            pids.append(stack.enter_context(process(f"worker {i}", command, {**env, **own}, tmp / f"worker-{i}.log")))
         yield pids
 
 
@@ -191,8 +204,12 @@ def throughput(
     # Held back until the workers are up and idle, so that neither their start nor the storing is timed.
     psql("UPDATE order_events SET next_attempt_at = '2100-01-01'", database)
     print(f"\nThroughput: {len(batch):,} stored deliveries released to {args.workers} idle workers")
-    with workers(args.workers, env, tmp) as pids:
+    profile_to = tmp / "worker-0-profile" if args.profile_worker else None
+    with workers(args.workers, env, tmp, profile_to) as pids:
         time.sleep(args.settle)
+        if profile_to:
+            _wait_for(profile_to.with_suffix(".ready"))
+            os.kill(pids[0], signal.SIGUSR1)
         worker_before, database_before = cpu_seconds(pids), cpu_seconds(postgres_pids())
         start = time.perf_counter()
         psql("UPDATE order_events SET next_attempt_at = now()", database)
@@ -207,6 +224,9 @@ def throughput(
                 )
         seconds = time.perf_counter() - start
         worker_cpu = cpu_seconds(pids) - worker_before
+        if profile_to:
+            os.kill(pids[0], signal.SIGUSR2)
+            _wait_for(profile_to.with_suffix(".json"))
     database_cpu = cpu_seconds(postgres_pids()) - database_before
     per_order_ms = worker_cpu / len(batch) * 1000
     rate = len(batch) / seconds
@@ -215,6 +235,18 @@ def throughput(
         f"  worker CPU {worker_cpu:.2f} s: {per_order_ms:.2f} ms per order   target <= 2 ms: "
         f"{_verdict(per_order_ms <= 2)}   (PostgreSQL: {database_cpu / len(batch) * 1000:.2f} ms per order)"
     )
+    if profile_to:
+        print("  (the first worker ran under cProfile: its CPU above is inflated by the profiler's)")
+        worker_profile.report(profile_to)
+
+
+def _wait_for(path: Path, seconds: float = 60) -> None:
+    """Until the profiled worker wrote ``path``."""
+    deadline = time.perf_counter() + seconds
+    while not path.exists():
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"the profiled worker did not write {path.name} within {seconds:.0f} s")
+        time.sleep(0.1)
 
 
 # The moments the database marks for ``--breakdown``: a delivery processed, an effect claimed.
@@ -343,6 +375,9 @@ def main() -> int:
     parser.add_argument("--drain-seconds", type=float, default=60.0, help="wait for write-backs after the last POST")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds the workers get to start, untimed")
     parser.add_argument("--breakdown", action="store_true", help="also say where the latency goes (see above)")
+    parser.add_argument(
+        "--profile-worker", action="store_true", help="profile the first worker in the throughput run (see above)"
+    )
     args = parser.parse_args()
 
     signer = SaleorSigner(0)

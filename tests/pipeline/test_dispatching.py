@@ -18,7 +18,7 @@ from app.db.repositories.pipeline import SqlEffectOutbox
 from app.domain.installation import Installation
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
-from app.services.pipeline import deliver
+from app.services.pipeline import Effect, deliver
 from tests.api.conftest import Send
 from tests.conftest import FixedClock
 from tests.fakes.fake_saleor import FakeSaleor
@@ -162,12 +162,30 @@ class TestOneOrderAtATime:
         ]
 
     async def test_two_dispatchers_at_once_never_send_two_effects_of_one_order(
-        self, send: Send, worker: Worker, runtime: Runtime, fake_saleor: FakeSaleor, settings: Settings
+        self,
+        send: Send,
+        worker: Worker,
+        runtime: Runtime,
+        fake_saleor: FakeSaleor,
+        settings: Settings,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         if is_sqlite(settings.database_url):
             pytest.skip("on SQLite one process runs the only dispatcher; dispatchers share work on PostgreSQL")
         await _processed(send, worker, 1, 2)
         other = Worker(runtime, (), concurrency=4)
-        claimed = await asyncio.gather(worker.dispatch_due(), other.dispatch_due())
-        assert sum(claimed) == 2  # the first effect of each order, once
+        # The other dispatcher runs a whole round while the first has claimed its effects and is about to
+        # send them (not merely beside it: which of two gathered rounds claims first is the event loop's).
+        other_round: list[asyncio.Task[int]] = []
+        deliver = worker._deliver
+
+        async def other_round_first(effect: Effect, installation: Installation | None) -> object:
+            if not other_round:
+                other_round.append(asyncio.create_task(other.dispatch_due()))
+            await other_round[0]
+            return await deliver(effect, installation)
+
+        monkeypatch.setattr(worker, "_deliver", other_round_first)
+        assert await worker.dispatch_due() == 2  # the first effect of each order
+        assert other_round[0].result() == 0  # the orders' next effects wait for these
         assert [len(fake_saleor.notes[order_id(n)]) for n in (1, 2)] == [1, 1]

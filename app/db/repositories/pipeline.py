@@ -79,15 +79,17 @@ def _waiting(now: datetime) -> Select[int, str, str]:
     )
 
 
-# The candidates are the first heads in due order; the advisory lock is tried on them in that order
-# (a materialized CTE is scanned in the order it was built, and the scan stops at the LIMIT, so no
-# lock is tried past the last one taken), and the chosen rows are locked, re-read, and checked again
-# as they now stand.
+# The first heads in due order are locked as the scan reaches them, past rows other claimers hold
+# (SKIP LOCKED) and rows a commit marked processed since the statement began (each locked row is
+# re-read as it now stands and checked again), until ``limit`` are held; then each one's order is
+# locked too (advisory), and a row whose order another transaction holds is left out. Trying the
+# order's lock first, on candidates as the statement's snapshot saw them, let the rows of a batch
+# committed meanwhile win the LIMIT and be dropped after it: claims came back empty with plenty due.
 _ORDER_EVENTS = cast(Table, OrderEventRow.__table__)
 _CLAIM_BATCH = text(
     f"""
-    WITH candidates AS MATERIALIZED (
-        SELECT d.id, d.saleor_api_url, d.order_id, d.next_attempt_at
+    WITH locked AS MATERIALIZED (
+        SELECT d.id, d.saleor_api_url, d.order_id
         FROM order_events d
         WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND NOT EXISTS (
             SELECT 1 FROM order_events e
@@ -95,17 +97,15 @@ _CLAIM_BATCH = text(
               AND (e.issued_at < d.issued_at OR (e.issued_at = d.issued_at AND e.id < d.id))
         )
         ORDER BY d.next_attempt_at, d.id
-        LIMIT :candidates
-    ), chosen AS MATERIALIZED (
-        SELECT c.id, c.next_attempt_at FROM candidates c
-        WHERE pg_try_advisory_xact_lock(hashtextextended(c.saleor_api_url || '|' || c.order_id, 0))
         LIMIT :limit
+        FOR UPDATE OF d SKIP LOCKED
+    ), chosen AS MATERIALIZED (
+        SELECT l.id FROM locked l
+        WHERE pg_try_advisory_xact_lock(hashtextextended(l.saleor_api_url || '|' || l.order_id, 0))
     )
     SELECT {", ".join(f"order_events.{column.name}" for column in _ORDER_EVENTS.c)}
     FROM order_events JOIN chosen ON chosen.id = order_events.id
-    WHERE order_events.status = 'pending'
-    ORDER BY chosen.next_attempt_at, chosen.id
-    FOR UPDATE OF order_events SKIP LOCKED
+    ORDER BY order_events.next_attempt_at, order_events.id
     """
 ).columns(*_ORDER_EVENTS.c)
 
@@ -160,9 +160,9 @@ class SqlDeliveryQueue:
         until it ends, in one statement (``claim`` takes one, in several): processed in one
         transaction, they share its statements and its commit.
 
-        On PostgreSQL the order's advisory lock is tried in the same statement, on the candidates one
-        at a time until ``limit`` are held: candidates other workers hold are passed over, not waited
-        for. The row lock then re-reads each row as it stands, so one processed meanwhile is left out.
+        On PostgreSQL the rows are locked first, in due order, passing over those other workers hold
+        (not waiting for them) and those processed since the statement began; then the order's
+        advisory lock is tried on each, in the same statement (``_CLAIM_BATCH``).
         """
         D = OrderEventRow
         if not _is_postgresql(self._session):
@@ -176,11 +176,7 @@ class SqlDeliveryQueue:
                 .execution_options(synchronize_session=False)
             )
             return sorted(map(_delivery, rows), key=lambda delivery: delivery.id)
-        # Enough candidates for the batches of every loop of two workers side by side: a claim whose
-        # candidates others all hold comes back empty, and its loop sleeps until the next poll.
-        rows = await self._session.scalars(
-            select(D).from_statement(_CLAIM_BATCH), {"now": now, "candidates": limit * 32, "limit": limit}
-        )
+        rows = await self._session.scalars(select(D).from_statement(_CLAIM_BATCH), {"now": now, "limit": limit})
         return [_delivery(row) for row in rows]
 
     async def processed(self, delivery_id: int, now: datetime) -> None:
