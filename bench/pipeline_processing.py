@@ -280,7 +280,7 @@ def breakdown(
     stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for line in psql(MARKED, database).splitlines():
         order, started, processed, claimed = line.split("|")
-        if order not in arrived:
+        if order not in sent or order not in arrived:  # the throughput phase's orders arrived too
             continue
         moments = (
             sent[order] + offset,
