@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
-import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -78,34 +79,49 @@ class StoresWithoutCarrierAccounts:
     a database session, and a burst of them waiting on the connection pool. An account connected
     meanwhile is asked within about ``ttl_seconds``.
 
-    Once the memory is older, one caller reads the accounts again (``knows_none`` says False to it)
-    while the others go on trusting the memory until that read is back or as long again has passed.
+    A read of a store's active accounts is shared by every caller asking while it is under way: on a
+    process that has not read them yet, a burst of checkouts would otherwise take a pooled connection
+    each and wait on the pool past the live quotes' deadline. Once the memory is older, its callers
+    trust it while the read is under way, for as long again at most (a read that hangs is not trusted
+    forever: the next caller after that reads again).
     """
 
     def __init__(self, ttl_seconds: float = 1.0, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.ttl_seconds = ttl_seconds
         self._monotonic = monotonic
         self._found: dict[SaleorApiUrl, float] = {}
-        # Since when a caller has been reading the store's accounts again.
-        self._reading: dict[SaleorApiUrl, float] = {}
+        # Each store's read under way, and when it began.
+        self._reads: dict[SaleorApiUrl, tuple[float, asyncio.Future[list[CarrierAccount]]]] = {}
 
-    def knows_none(self, url: SaleorApiUrl) -> bool:
-        """Whether the store is taken to have no active account; False tells the caller to read them and
-        say what it found (``found``)."""
-        found = self._found.get(url)
-        if found is None:
-            return False
+    async def active_accounts(
+        self, url: SaleorApiUrl, read: Callable[[], Awaitable[list[CarrierAccount]]]
+    ) -> list[CarrierAccount]:
+        """The store's active accounts: none while the memory says so, else what ``read`` (or the read
+        already under way) finds."""
         now = self._monotonic()
-        if now - found < self.ttl_seconds:
-            return True
-        # A read that never came back (its caller failed) is given up after the same time.
-        if now - self._reading.get(url, -math.inf) < self.ttl_seconds:
-            return True
-        self._reading[url] = now
-        return False
+        under_way = self._reads.get(url)
+        if under_way is not None and now - under_way[0] >= self.ttl_seconds:
+            under_way = None
+        found = self._found.get(url)
+        if found is not None and (now - found < self.ttl_seconds or under_way is not None):
+            return []
+        reading: asyncio.Future[list[CarrierAccount]]
+        if under_way is None:
+            reading = asyncio.ensure_future(read())
+            self._reads[url] = (now, reading)
+            reading.add_done_callback(functools.partial(self._read_done, url))
+        else:
+            reading = under_way[1]
+        # Shielded: a checkout that stops waiting leaves the read to finish for the others.
+        return list(await asyncio.shield(reading))
+
+    def _read_done(self, url: SaleorApiUrl, reading: asyncio.Future[list[CarrierAccount]]) -> None:
+        if url in self._reads and self._reads[url][1] is reading:
+            del self._reads[url]
+        if not reading.cancelled() and reading.exception() is None:  # a failed read is tried again next time
+            self.found(url, reading.result())
 
     def found(self, url: SaleorApiUrl, accounts: Sequence[CarrierAccount]) -> None:
-        self._reading.pop(url, None)
         if any(account.active for account in accounts):
             self._found.pop(url, None)
         else:
@@ -116,7 +132,8 @@ class CarrierAccountsOnTheirOwnSession:
     """The same accounts, each call in a transaction of its own: for the live carriers' question at
     checkout, which may outlive the request that asked it (``LiveQuoteCache``) and so must not use
     that request's session (ending the request while the question waited for a connection on it
-    broke the session). A store ``without_accounts`` remembers has none is answered without a session."""
+    broke the session). A store ``without_accounts`` remembers has none is answered without a
+    session, and a read of the active accounts under way is shared."""
 
     def __init__(
         self,
@@ -135,12 +152,15 @@ class CarrierAccountsOnTheirOwnSession:
         return added
 
     async def accounts(self, url: SaleorApiUrl, *, active_only: bool = False) -> list[CarrierAccount]:
-        if active_only and self._without_accounts.knows_none(url):
-            return []
-        async with self._sessions() as session:
-            accounts = await SqlCarrierAccounts(session, self._cipher).accounts(url, active_only=active_only)
+        if active_only:
+            return await self._without_accounts.active_accounts(url, functools.partial(self._read, url, True))
+        accounts = await self._read(url, False)
         self._without_accounts.found(url, accounts)
         return accounts
+
+    async def _read(self, url: SaleorApiUrl, active_only: bool) -> list[CarrierAccount]:
+        async with self._sessions() as session:
+            return await SqlCarrierAccounts(session, self._cipher).accounts(url, active_only=active_only)
 
     async def get(self, url: SaleorApiUrl, account_id: int) -> CarrierAccount | None:
         async with self._sessions() as session:

@@ -3,7 +3,8 @@ checkout's own-session reads spared for a store found without any."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from app.domain.ids import saleor_api_url
 from app.domain.installation import Installation
 from app.domain.shipping.model import Level
 from app.runtime import Runtime
-from app.services.shipping.model import NewCarrierAccount
+from app.services.shipping.model import CarrierAccount, NewCarrierAccount
 from tests.builders import NOW, make_installation
 
 SHOP = saleor_api_url("https://shop.test/graphql/")
@@ -174,15 +175,67 @@ class TestStoresWithoutAccounts:
         assert [a.id for a in await own_sessions.accounts(SHOP)] == [added.id]
         assert sessions.opened == 2  # the two lists of every account; the active ones came from memory
 
-    def test_once_the_memory_is_old_one_caller_reads_again_while_the_others_trust_it(self, ticks: Ticks) -> None:
+    async def test_callers_asking_while_a_read_is_under_way_share_it(self, ticks: Ticks) -> None:
         memory = StoresWithoutCarrierAccounts(ttl_seconds=1.0, monotonic=ticks)
-        assert not memory.knows_none(SHOP)  # never read: read it
+        reads = Reads()
+        asking = [asyncio.create_task(memory.active_accounts(SHOP, reads)) for _ in range(20)]
+        await reads.started.wait()
+        reads.answer.set()
+        assert await asyncio.gather(*asking) == [[]] * 20
+        assert reads.made == 1  # not one pooled connection per checkout of a burst on a fresh process
+        assert await memory.active_accounts(SHOP, reads) == []
+        assert reads.made == 1  # and the store is remembered without accounts
+
+    async def test_once_the_memory_is_old_one_caller_reads_again_while_the_others_trust_it(self, ticks: Ticks) -> None:
+        memory = StoresWithoutCarrierAccounts(ttl_seconds=1.0, monotonic=ticks)
         memory.found(SHOP, [])
         ticks.now += 1.5
-        assert not memory.knows_none(SHOP)  # this caller reads again
-        assert memory.knows_none(SHOP)  # the others meanwhile go on without a session
+        reads = Reads()
+        reading = asyncio.create_task(memory.active_accounts(SHOP, reads))
+        await reads.started.wait()
+        trusting = asyncio.create_task(memory.active_accounts(SHOP, reads))
+        await asyncio.sleep(0)
+        assert trusting.done()  # answered from the memory while the read is under way, not waiting for it
+        assert trusting.result() == []
         ticks.now += 1.0
-        assert not memory.knows_none(SHOP)  # that read never came back: another caller tries
-        memory.found(SHOP, [])
-        assert memory.knows_none(SHOP)
-        assert not memory.knows_none(OTHER)
+        again = asyncio.create_task(memory.active_accounts(SHOP, reads))  # that read hangs: read again
+        await asyncio.sleep(0)
+        assert reads.made == 2
+        reads.answer.set()
+        assert await reading == []
+        assert await again == []
+        assert await memory.active_accounts(OTHER, reads) == []
+        assert reads.made == 3  # another store is its own
+
+    async def test_a_failed_read_fails_every_caller_sharing_it_and_the_next_one_reads_again(self, ticks: Ticks) -> None:
+        memory = StoresWithoutCarrierAccounts(ttl_seconds=1.0, monotonic=ticks)
+        reads = Reads(failing=True)
+        asking = [asyncio.create_task(memory.active_accounts(SHOP, reads)) for _ in range(3)]
+        await reads.started.wait()
+        reads.answer.set()
+        outcomes = await asyncio.gather(*asking, return_exceptions=True)
+        assert [type(outcome) for outcome in outcomes] == [ConnectionError] * 3
+        reads.failing = False
+        assert await memory.active_accounts(SHOP, reads) == []
+        assert reads.made == 2
+
+
+class Reads:
+    """A store's accounts read on demand: none, once ``answer`` is set; counts the reads made."""
+
+    def __init__(self, *, failing: bool = False) -> None:
+        self.failing = failing
+        self.made = 0
+        self.started = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    def __call__(self) -> Coroutine[Any, Any, list[CarrierAccount]]:
+        self.made += 1  # counted when the read is made, not when it first runs
+        return self._answered()
+
+    async def _answered(self) -> list[CarrierAccount]:
+        self.started.set()
+        await self.answer.wait()
+        if self.failing:
+            raise ConnectionError("the database went away")
+        return []
