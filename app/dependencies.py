@@ -315,7 +315,9 @@ async def get_carrier_quotes(accounts: CarrierAccountsDep, runtime: RuntimeDep) 
 CarrierQuotesDep = Annotated[KarrioCarrierQuotes, Depends(get_carrier_quotes)]
 
 
-def shipping_quoter(runtime: Runtime, session: AsyncSession) -> ShippingQuoter:
+def shipping_quoter(
+    runtime: Runtime, session: AsyncSession, *, read_done: Callable[[], Awaitable[None]] | None = None
+) -> ShippingQuoter:
     """The store's shipping settings and rate tables read on ``session``, its carrier accounts live, and
     this process's caches of the carriers' answers and of what quoting derives from the settings and
     tables (shared by every request, checked against the store's revision). The carriers read the
@@ -331,6 +333,7 @@ def shipping_quoter(runtime: Runtime, session: AsyncSession) -> ShippingQuoter:
         cache=runtime.live_quotes,
         revisions=SqlShippingRevisions(session),
         quoting_cache=runtime.quoting,
+        read_done=read_done,
     )
 
 

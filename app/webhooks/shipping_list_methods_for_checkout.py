@@ -136,18 +136,24 @@ class CheckoutWebhookIntake(WebhookIntake):
         context["checkout"] = payload.checkout.id
         runtime = self._runtime
         # Read only: the session takes a connection only when quoting misses its caches, and is closed
-        # only then (closing an unused one costs a cached checkout a tenth of its CPU).
+        # only then (closing an unused one costs a cached checkout a tenth of its CPU), as soon as the
+        # settings and tables are read: not held while the carriers are asked.
         session = runtime.sessions()
+
+        async def read_done() -> None:
+            if session.in_transaction():
+                await session.close()
+
         try:
             async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
-                options = await shipping_quoter(runtime, session).checkout_options(store, cart, runtime.clock.now())
+                quoter = shipping_quoter(runtime, session, read_done=read_done)
+                options = await quoter.checkout_options(store, cart, runtime.clock.now())
         except Exception as exc:  # checkout must keep working whatever quoting does
             reason = f"no answer within {ANSWER_WITHIN_SECONDS:g} s" if isinstance(exc, TimeoutError) else repr(exc)
             log.exception("checkout options not offered: quoting failed", extra={**context, "reason": reason})
             return []
         finally:
-            if session.in_transaction():
-                await session.close()
+            await read_done()
         offered = [option for option in options if option.currency == cart.currency]
         if len(offered) < len(options):
             log.warning(

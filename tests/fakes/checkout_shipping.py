@@ -31,4 +31,4 @@ class FakeCheckoutShipping:
 
 def answer_checkouts_with(monkeypatch: pytest.MonkeyPatch, fake: FakeCheckoutShipping) -> None:
     """Make the checkout webhook ask ``fake`` instead of the quoter it builds per request."""
-    monkeypatch.setattr(shipping_list_methods_for_checkout, "shipping_quoter", lambda runtime, session: fake)
+    monkeypatch.setattr(shipping_list_methods_for_checkout, "shipping_quoter", lambda runtime, session, **_: fake)

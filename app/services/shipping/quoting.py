@@ -610,8 +610,13 @@ class ShippingQuoter:
         revisions: ShippingRevisions | None = None,
         quoting_cache: QuotingCache | None = None,
         live_timeout_seconds: float = LIVE_TIMEOUT_SECONDS,
+        read_done: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Without ``revisions`` every call reads the settings and tables and prices afresh."""
+        """Without ``revisions`` every call reads the settings and tables and prices afresh. ``read_done``
+        is awaited at checkout once the settings and tables are read, before any carrier is asked: the
+        caller gives its database connection back there, so that checkouts waiting on carriers do not
+        hold the pool the carriers' own account reads need (with all of it held, those reads waited
+        until the live quotes' deadline, and every checkout of the burst got the tables after 1.6 s)."""
         self._settings = settings
         self._tables = tables
         self._carriers = carriers
@@ -619,6 +624,7 @@ class ShippingQuoter:
         self._revisions = revisions
         self._quoting = quoting_cache if quoting_cache is not None else QuotingCache()
         self._live_timeout = live_timeout_seconds
+        self._read_done = read_done
 
     async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
         """One option per level the channel promises and a service keeps; none for an unknown destination.
@@ -633,6 +639,8 @@ class ShippingQuoter:
         self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime, *, recent: bool
     ) -> CheckoutExplanation:
         store = await self._store(saleor_api_url, recent=recent)
+        if self._read_done is not None:
+            await self._read_done()
         config = store.config
         channel = config.channels.get(cart.channel)
         if channel is None:

@@ -11,11 +11,21 @@ from typing import Any
 
 import pytest
 
+from app.domain.ids import SaleorApiUrl
 from app.domain.money import Money
 from app.domain.shipping.model import Level
 from app.domain.shipping.promise import Transit
 from app.domain.shipping.rates import ChargeKind, Quote, Service
-from app.services.shipping.model import Cart, CartLine, CheckoutOption, OrderShipment, Place, PlacedOrder
+from app.services.shipping.model import (
+    Cart,
+    CartLine,
+    CheckoutOption,
+    LiveQuotes,
+    OrderShipment,
+    Place,
+    PlacedOrder,
+    RateRequest,
+)
 from app.services.shipping.quoting import LiveQuoteCache, ShippingQuoter
 from tests.builders import SHOP_API_URL
 from tests.fakes.in_memory import InMemorySettingsStore
@@ -337,6 +347,25 @@ class TestParcels:
 
 
 class TestLiveQuotes:
+    async def test_the_caller_gives_its_database_connection_back_before_any_carrier_is_asked(self) -> None:
+        moments: list[str] = []
+
+        class Recorded(FakeCarrierQuotes):
+            async def quotes(
+                self, saleor_api_url: SaleorApiUrl, request: RateRequest, *, within_seconds: float
+            ) -> LiveQuotes:
+                moments.append("carriers asked")
+                return await super().quotes(saleor_api_url, request, within_seconds=within_seconds)
+
+        async def read_done() -> None:
+            moments.append("read done")
+
+        shop = Shop(carriers=Recorded(live_quote("UPS", "Ground", Level.STANDARD, "7.10", (3, 5))))
+        quoter = ShippingQuoter(shop.settings, shop.tables, shop.carriers, cache=shop.cache, read_done=read_done)
+        options = await quoter.checkout_options(SHOP_API_URL, cart(), THURSDAY_NOON_NY)
+        assert options[0].amount == D("7.10")
+        assert moments == ["read done", "carriers asked"]
+
     async def test_a_cheaper_live_rate_replaces_the_table_s_for_the_same_service(self) -> None:
         carriers = FakeCarrierQuotes(live_quote("UPS", "Ground", Level.STANDARD, "7.10", (3, 5)))
         shop = Shop(carriers=carriers)
