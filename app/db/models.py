@@ -66,7 +66,9 @@ class OrderEventRow(Base):
         UniqueConstraint("saleor_api_url", "event", "order_id", "issued_at"),
         Index("ix_order_events_tenant_order", "saleor_api_url", "order_id"),
         Index("ix_order_events_tenant_issued", "saleor_api_url", "issued_at"),
-        Index("ix_order_events_status_due", "status", "next_attempt_at"),
+        # In the claim's order (due first, then stored first), so a claim reads the first due heads
+        # and stops at its limit rather than checking and sorting every waiting delivery.
+        Index("ix_order_events_status_due", "status", "next_attempt_at", "id"),
         # Deliveries processed lately, for the dashboard. Partial: a delivery is stored unprocessed, so
         # the acknowledge path writes no entry here.
         Index(
