@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +17,14 @@ from app.domain.ids import SaleorApiUrl
 from app.pipeline.processing import COST_POOLS, BatchReads, Processing, SettingsReadOncePerBatch, Subscription
 from app.services.fraud import OrderSnapshot, ScoredOn, assess_order, counted_velocity, store_configuration
 from app.services.inventory import next_unit_costs
-from app.services.ports import FraudReview, InventoryLedger, StoredAssessment, StoredPool
+from app.services.ports import (
+    CustomerHistory,
+    FraudReview,
+    InventoryLedger,
+    StoredAssessment,
+    StoredPool,
+    StoreHistory,
+)
 from app.webhooks.order_facts import order_facts
 from app.webhooks.payloads import OrderEventPayload
 
@@ -32,7 +41,8 @@ async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: Invent
 class FraudReadPerBatch(SqlFraudRepository):
     """The store's allow and block lists as its batch read them first; each order's review and
     assessments read with the batch's other orders' (by fraud, and again by each capability after it,
-    which read what fraud decided)."""
+    which read what fraud decided); and the store's order count and usual order value once per batch,
+    of its orders before the batch (the median of its last 500 orders was most of each order's reads)."""
 
     def __init__(self, processing: Processing) -> None:
         super().__init__(processing.session)
@@ -48,6 +58,22 @@ class FraudReadPerBatch(SqlFraudRepository):
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
         read = self.assessments_of
         return await self._reads.per_order("fraud assessments", url, order_id, lambda ids: read(url, ids)) or []
+
+    async def record_velocity_and_history(
+        self,
+        url: SaleorApiUrl,
+        probes: Sequence[VelocityProbe],
+        facts: OrderFacts,
+        *,
+        at: datetime,
+        count_to: int,
+        store: StoreHistory | None = None,
+    ) -> tuple[dict[VelocityProbe, int], CustomerHistory]:
+        if store is None:
+            excluded = self._reads.order_ids(url) | {facts.order_id}
+            read = functools.partial(self.store_history, url, facts.currency, count_to=count_to, excluded=excluded)
+            store = await self._reads.once(("fraud store history", url, facts.currency, count_to), read)
+        return await super().record_velocity_and_history(url, probes, facts, at=at, count_to=count_to, store=store)
 
 
 class _PoolsReadOncePerBatch(SqlInventoryLedger):

@@ -57,6 +57,10 @@ class BatchReads:
             if line.product_sku
         }
 
+    def order_ids(self, url: SaleorApiUrl) -> set[str]:
+        """The batch's orders of the store."""
+        return {delivery.order_id for delivery in self._deliveries if delivery.saleor_api_url == url}
+
     async def once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         if key not in self._read:
             self._read[key] = await read()
@@ -76,7 +80,7 @@ class BatchReads:
         anew."""
         key = (what, url)
         if key not in self._read:
-            order_ids = {delivery.order_id for delivery in self._deliveries if delivery.saleor_api_url == url}
+            order_ids = self.order_ids(url)
             self._read[key] = await read(sorted(order_ids | {order_id}))
             self._unread[key] = order_ids | {order_id}
         if order_id in self._unread[key]:

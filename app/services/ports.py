@@ -252,6 +252,12 @@ class StockLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreHistory:
+    order_count: int  # the store's other orders, counted up to what was asked
+    median_total: Decimal | None  # of its most recent orders in the order's currency
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerHistory:
     store_order_count: int  # the store's other orders, counted up to what was asked
     store_median_total: Decimal | None

@@ -293,3 +293,25 @@ class TestCapabilitiesOverABatch:
         assert any(status is not None for status in seen.values())
         # Fraud, support and the extra capability: one read each for the three orders.
         assert len(reads_of_reviews) == 3
+
+    async def test_the_store_s_order_count_and_usual_value_are_read_once_for_the_batch(
+        self, send: Send, runtime: Runtime
+    ) -> None:
+        """Not once per order: the median of the store's last 500 orders was most of what scoring read."""
+        worker = Worker(runtime, SUBSCRIPTIONS, concurrency=1, batch=16)
+        await _store(send, [order_deliveries(n)[0] for n in (1, 2, 3)])
+        reads_of_the_median: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            if "row_number() OVER" in statement:
+                reads_of_the_median.append(statement)
+
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            assert await worker.process_due() == 3
+        finally:
+            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+        assert len(reads_of_the_median) == 1
+        async with runtime.sessions() as session:
+            assessed = await session.scalar(select(func.count()).select_from(FraudAssessmentRow))
+        assert assessed == 3

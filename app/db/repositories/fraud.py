@@ -8,7 +8,7 @@ import hashlib
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -51,7 +51,7 @@ from app.domain.fraud import (
     VelocityProbe,
 )
 from app.domain.ids import SaleorApiUrl
-from app.services.ports import CANCELLED_IN_SALEOR, CustomerHistory, FraudReview, StoredAssessment
+from app.services.ports import CANCELLED_IN_SALEOR, CustomerHistory, FraudReview, StoredAssessment, StoreHistory
 
 # Why the app holds an order: approved before its payment was seen, or waiting for a person.
 AWAITING_PAYMENT = "awaiting_payment"
@@ -67,9 +67,9 @@ _VELOCITY_LOCKS_HELD = "fraud velocity locks held"
 
 
 def _store_history() -> Select[Any]:
-    """The store's other orders counted, and the middle one or two of the most recent totals in the
-    order's currency (the median is then taken of those, exactly as of all of them). Each order counts
-    once, by its first assessment (``created``, or ``paid`` when it came paid)."""
+    """The store's orders but those ``excluded`` counted, and the middle one or two of the most recent
+    totals in the order's currency (the median is then taken of those, exactly as of all of them). Each
+    order counts once, by its first assessment (``created``, or ``paid`` when it came paid)."""
     A, earlier = FraudAssessmentRow, aliased(FraudAssessmentRow)
     first = or_(
         A.stage == Stage.CREATED.value,
@@ -81,7 +81,7 @@ def _store_history() -> Select[Any]:
         )
         .exists(),
     )
-    others = (A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), first)
+    others = (A.saleor_api_url == bindparam("url"), A.order_id.not_in(bindparam("excluded", expanding=True)), first)
     recent = (
         select(A.total)
         .where(*others, A.currency == bindparam("currency"))
@@ -106,11 +106,11 @@ def _store_history() -> Select[Any]:
     )
 
 
-def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect[Any]:
-    """``_store_history`` and the customer's other orders' assessments, oldest first, with their reviews, in
-    one statement: the customer's rows first (``store`` false), then the store's (``store`` true)."""
+def _customer_orders(same_customer: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """The customer's other orders' assessments with their reviews (``store`` false), in the columns of
+    ``_with_customer_history``."""
     A, R = FraudAssessmentRow, FraudReviewRow
-    customer = (
+    return (
         select(
             literal(False).label("store"),
             A.order_id,
@@ -127,6 +127,11 @@ def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect
         .outerjoin(R, and_(R.saleor_api_url == bindparam("url"), R.order_id == A.order_id))
         .where(A.saleor_api_url == bindparam("url"), A.order_id != bindparam("order_id"), same_customer)
     )
+
+
+def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect[Any]:
+    """``_store_history`` and the customer's other orders' assessments, oldest first, with their reviews, in
+    one statement: the customer's rows first (``store`` false), then the store's (``store`` true)."""
     store = _store_history().order_by(None).subquery()
     of_store = select(
         literal(True),
@@ -139,7 +144,7 @@ def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect
         null(),
         null(),
     )
-    combined: CompoundSelect[Any] = union_all(customer, of_store)
+    combined: CompoundSelect[Any] = union_all(_customer_orders(same_customer), of_store)
     order = combined.selected_columns
     return combined.order_by(order.store, order.assessed_at, order.id, order.rank)
 
@@ -219,16 +224,23 @@ _STORE_HISTORY = _store_history()
 _WITH_CUSTOMER_HISTORY = {
     whom: _with_customer_history(_SAME_CUSTOMER[whom]) for whom in (_Customer.BY_ACCOUNT, _Customer.BY_EMAIL)
 }
+_CUSTOMER_ORDERS = {
+    whom: _customer_orders(_SAME_CUSTOMER[whom]).order_by(FraudAssessmentRow.assessed_at, FraudAssessmentRow.id)
+    for whom in (_Customer.BY_ACCOUNT, _Customer.BY_EMAIL)
+}
 
 
 @functools.cache
-def _recorded_counted_and_history(probes: int, whom: _Customer) -> Select[Any]:
-    """PostgreSQL: ``_recorded_and_counted`` and ``_with_customer_history``, in one statement, in the
-    history's order, the counts of the ``probes`` probes closing every row (the store's part has one)."""
-    history = _with_customer_history(_SAME_CUSTOMER[whom]).order_by(None).subquery("history")
+def _recorded_counted_and_history(probes: int, whom: _Customer, *, of_store: bool) -> Select[Any]:
+    """PostgreSQL: ``_recorded_and_counted`` and ``_with_customer_history`` (``of_store``; else only the
+    customer's orders), in one statement, in the history's order, the counts of the ``probes`` probes
+    closing every row, and on a row of their own (the rest null) when the history has none."""
+    same_customer = _SAME_CUSTOMER[whom]
+    rows = _with_customer_history(same_customer) if of_store else _customer_orders(same_customer)
+    history = rows.order_by(None).subquery("history")
     counts = _velocity_counts(probes).subquery("counts")
     order = (history.c.store, history.c.assessed_at, history.c.id, history.c.rank)
-    both = history.join(counts, true())  # the counts are one row
+    both = counts.outerjoin(history, true())  # the counts are one row
     return select(history, counts).select_from(both).add_cte(_KEEP_VELOCITY).order_by(*order)
 
 
@@ -236,6 +248,7 @@ def _history_parameters(url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) 
     params: dict[str, object] = {
         "url": url,
         "order_id": facts.order_id,
+        "excluded": [facts.order_id],
         "currency": facts.currency,
         "count_to": count_to,
     }
@@ -246,14 +259,15 @@ def _history_parameters(url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) 
     return _Customer.NOBODY, params
 
 
-def _customer_history(rows: Sequence[Row[*tuple[Any, ...]]]) -> CustomerHistory:
+def _customer_history(rows: Sequence[Row[*tuple[Any, ...]]], store: StoreHistory | None = None) -> CustomerHistory:
     """From the rows of ``_with_customer_history``: the customer's orders, then the store's count and
-    middle totals."""
-    store = [row for row in rows if row.store]
-    middle = [row.total for row in store if row.total is not None]
+    middle totals (or, given ``store``, the customer's orders only)."""
+    if store is None:
+        of_store = [row for row in rows if row.store]
+        store = StoreHistory(int(of_store[0].orders), _median([r.total for r in of_store if r.total is not None]))
     orders: dict[str, _PastOrder] = {}
     for row in rows:
-        if row.store:
+        if row.store or row.order_id is None:  # the store's rows, or the counts' row of their own
             continue
         order_id, stage, decision, total, review_status, closed_reason = row[1:7]
         past = orders.setdefault(order_id, _PastOrder(total, review_status, closed_reason))
@@ -261,8 +275,8 @@ def _customer_history(rows: Sequence[Row[*tuple[Any, ...]]]) -> CustomerHistory:
         past.decision = decision  # the latest assessment's
     trusted = [past.total for past in orders.values() if past.trusted]
     return CustomerHistory(
-        int(store[0].orders),
-        _median(middle),
+        store.order_count,
+        store.median_total,
         len(trusted),
         sum(trusted, Decimal(0)) / len(trusted) if trusted else None,
         sum(1 for past in orders.values() if past.fraudulent),
@@ -311,34 +325,60 @@ class SqlFraudRepository:
             found.setdefault(row.order_id, []).append(_stored(row))
         return found
 
-    async def customer_history(self, url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> CustomerHistory:
-        """The store's order count (up to ``count_to``) and usual value, and this customer's earlier orders (by
-        account, else email): those paid and approved build trust, those rejected or found fraudulent add risk."""
+    async def customer_history(
+        self, url: SaleorApiUrl, facts: OrderFacts, *, count_to: int, store: StoreHistory | None = None
+    ) -> CustomerHistory:
+        """The store's order count (up to ``count_to``) and usual value (``store`` when given), and this
+        customer's earlier orders (by account, else email): those paid and approved build trust, those
+        rejected or found fraudulent add risk."""
         whom, params = _history_parameters(url, facts, count_to=count_to)
         if whom is _Customer.NOBODY:
-            store = (await self._session.execute(_STORE_HISTORY, params)).all()
-            return CustomerHistory(
-                int(store[0].orders), _median([r.total for r in store if r.total is not None]), 0, None, 0
-            )
+            if store is None:
+                store = await self.store_history(url, facts.currency, count_to=count_to, excluded=[facts.order_id])
+            return CustomerHistory(store.order_count, store.median_total, 0, None, 0)
+        if store is not None:
+            return _customer_history((await self._session.execute(_CUSTOMER_ORDERS[whom], params)).all(), store)
         # One statement for both: the customer's orders, then the store's count and middle totals.
         return _customer_history((await self._session.execute(_WITH_CUSTOMER_HISTORY[whom], params)).all())
 
+    async def store_history(
+        self, url: SaleorApiUrl, currency: str, *, count_to: int, excluded: Collection[str]
+    ) -> StoreHistory:
+        """The store's order count (up to ``count_to``) and usual value in ``currency``, of its orders but
+        the ``excluded`` ones."""
+        params = {"url": url, "currency": currency, "count_to": count_to, "excluded": sorted(excluded)}
+        rows = (await self._session.execute(_STORE_HISTORY, params)).all()
+        return StoreHistory(int(rows[0].orders), _median([row.total for row in rows if row.total is not None]))
+
     async def record_velocity_and_history(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], facts: OrderFacts, *, at: datetime, count_to: int
+        self,
+        url: SaleorApiUrl,
+        probes: Sequence[VelocityProbe],
+        facts: OrderFacts,
+        *,
+        at: datetime,
+        count_to: int,
+        store: StoreHistory | None = None,
     ) -> tuple[dict[VelocityProbe, int], CustomerHistory]:
-        """``record_velocity``, then ``customer_history``; on PostgreSQL in one statement, which sees the
-        same rows as the two would: the history reads assessments (the velocity keys it keeps are not
-        among them), every earlier order's of the transaction included, the order's own left out."""
+        """``record_velocity``, then ``customer_history`` (with ``store`` as the store's part when given,
+        read once for several orders); on PostgreSQL in one statement, which sees the same rows as the two
+        would: the history reads assessments (the velocity keys it keeps are not among them), every
+        earlier order's of the transaction included, the order's own left out."""
         connection = await self._session.connection()
         if not probes or connection.dialect.name != "postgresql":
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
-            return counts, await self.customer_history(url, facts, count_to=count_to)
+            return counts, await self.customer_history(url, facts, count_to=count_to, store=store)
         await self.lock_velocity({url: probes})
         whom, params = _history_parameters(url, facts, count_to=count_to)
+        if store is not None and whom is _Customer.NOBODY:
+            counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
+            return counts, CustomerHistory(store.order_count, store.median_total, 0, None, 0)
         params |= self._keep_and_count_parameters(url, probes, order_id=facts.order_id, now=at)
-        rows = (await connection.execute(_recorded_counted_and_history(len(probes), whom), params)).all()
+        statement = _recorded_counted_and_history(len(probes), whom, of_store=store is None)
+        rows = (await connection.execute(statement, params)).all()
         counted = rows[0][-len(probes) :]  # the counts close every row
-        return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}, _customer_history(rows)
+        counts = {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
+        return counts, _customer_history(rows, store)
 
     async def record_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime

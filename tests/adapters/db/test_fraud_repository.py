@@ -18,6 +18,7 @@ from app.domain.fraud import (
 )
 from app.domain.installation import Installation
 from app.runtime import Runtime
+from app.services.ports import StoreHistory
 from tests.builders import NOW, SHOP_API_URL, make_order_facts
 
 COUNT_TO = 1000  # more than any test stores
@@ -252,3 +253,50 @@ class TestVelocityAndHistoryInOneStep:
         if customer.get("email", "") is not None:
             assert (history.customer_order_count, history.customer_average_total) == (2, Decimal("55"))
             assert history.customer_fraud_count == 1
+
+    @pytest.mark.parametrize(
+        ("customer", "customer_orders"),
+        [
+            pytest.param({}, 0, id="by-account"),
+            pytest.param({"customer_id": None}, 3, id="by-email"),
+            pytest.param({"customer_id": None, "email": "new@example.com"}, 0, id="no-history"),
+            pytest.param({"customer_id": None, "email": None}, 0, id="nobody"),
+        ],
+    )
+    async def test_with_the_store_s_part_given_it_reads_the_customer_s_orders_and_counts_only(
+        self, repository: SqlFraudRepository, customer: dict[str, str | None], customer_orders: int
+    ) -> None:
+        """A batch reads the store's part once for its orders; each order still gets its own counts, also
+        when the customer has no earlier order (the counts come on a row of their own)."""
+        for n, total in enumerate(("20", "40", "90")):
+            await _assessed(repository, f"o{n}", total=total)
+            await repository.record_velocity(SHOP_API_URL, [EMAIL_24H, CARD_24H], order_id=f"o{n}", at=NOW)
+        facts = make_order_facts(order_id="new", **customer)
+        given = StoreHistory(order_count=7, median_total=Decimal("33"))
+
+        counts, history = await repository.record_velocity_and_history(
+            SHOP_API_URL, [EMAIL_24H, IP_24H, CARD_24H], facts, at=NOW, count_to=COUNT_TO, store=given
+        )
+
+        assert counts == {EMAIL_24H: 3, IP_24H: 0, CARD_24H: 3}
+        assert (history.store_order_count, history.store_median_total) == (7, Decimal("33"))
+        assert history.customer_order_count == customer_orders
+        assert history == await repository.customer_history(SHOP_API_URL, facts, count_to=COUNT_TO, store=given)
+
+
+class TestStoreHistory:
+    async def test_counts_and_takes_the_median_of_the_store_s_orders_but_the_excluded(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        for n, total in enumerate(("20", "40", "90", "5000")):
+            await _assessed(repository, f"o{n}", total=total)
+
+        history = await repository.store_history(SHOP_API_URL, "USD", count_to=COUNT_TO, excluded={"o3", "absent"})
+
+        assert history == StoreHistory(order_count=3, median_total=Decimal("40"))
+        assert await repository.store_history(SHOP_API_URL, "USD", count_to=2, excluded={"o3"}) == StoreHistory(
+            2, Decimal("40")
+        )
+        assert await repository.store_history(SHOP_API_URL, "EUR", count_to=COUNT_TO, excluded={"o3"}) == (
+            StoreHistory(3, None)
+        )
