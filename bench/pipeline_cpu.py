@@ -16,7 +16,9 @@ its own, through the app's own HTTP client (sockets, connection pool): dispatchi
 ``--against`` runs each round twice, alternately with this checkout's ``app`` and the other one's
 (in subprocesses, the bench's own code from this checkout), and reports min / median of both: on a
 shared, loaded machine only figures taken side by side compare. ``--profile`` prints cProfile's
-top 20 functions (by own time) of the processing.
+top 20 functions (by own time) of the processing. ``--statements`` prints the statements of the
+processing that took the most time, per order: from the driver's call to its answer (PostgreSQL's
+work and the round trip), one worker alone, so it is where PostgreSQL's time per order goes.
 """
 
 from __future__ import annotations
@@ -58,7 +60,42 @@ def answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=ANSWERS.get(operation) or {"errors": [{"message": f"unexpected {operation}"}]})
 
 
-async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: bool, standin: str | None) -> Round:
+class StatementTimes:
+    """Wall time per statement text, from the driver's call to its answer (``--statements``)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+
+    def listen(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def remove(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        event.remove(engine, "before_cursor_execute", self._before)
+        event.remove(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, *_: object) -> None:
+        conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def _after(self, conn: Any, _cursor: object, statement: str, *_: object) -> None:
+        took = time.perf_counter() - conn.info["bench_started"].pop()
+        self.times.setdefault(" ".join(statement.split()), []).append(took)
+
+    def print_top(self, orders: int, top: int = 12) -> None:
+        print(f"statements of the processing by time per order (of {orders:,} orders):")
+        ranked = sorted(self.times.items(), key=lambda item: -sum(item[1]))
+        for statement, times in ranked[:top]:
+            print(f"  {sum(times) / orders * 1000:6.3f} ms  {len(times) / orders:5.2f}x  {statement[:110]}")
+        print(f"  {sum(map(sum, self.times.values())) / orders * 1000:6.3f} ms in all")
+
+
+async def measure(
+    url: str, data_dir: Path, orders: int, warmup: int, profile: bool, standin: str | None, statements_timed: bool
+) -> Round:
     from sqlalchemy import event
 
     from app.db.repositories.order_events import SqlOrderEventLog
@@ -116,6 +153,9 @@ async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: b
         await dispatch_all()
         await store(warmup, orders)
         event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        timed = StatementTimes() if statements_timed else None
+        if timed:
+            timed.listen(runtime.engine.sync_engine)
         profiler = cProfile.Profile(time.process_time) if profile else None  # CPU, not waiting
         start = time.process_time()
         if profiler:
@@ -125,6 +165,9 @@ async def measure(url: str, data_dir: Path, orders: int, warmup: int, profile: b
             profiler.disable()
         processing = time.process_time() - start
         event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+        if timed:
+            timed.remove(runtime.engine.sync_engine)
+            timed.print_top(orders)
         start = time.process_time()
         await dispatch_all()
         dispatching = time.process_time() - start
@@ -155,7 +198,9 @@ def one_round(args: argparse.Namespace) -> Round:
             asyncio.run(wait_healthy("stand-in", standin))
         database = f"saleor_ops_cpu_{os.getpid()}"
         with throwaway_postgresql(database) as url:
-            return worker_loop_run(measure(url, Path(folder), args.orders, args.warmup, args.profile, standin))
+            return worker_loop_run(
+                measure(url, Path(folder), args.orders, args.warmup, args.profile, standin, args.statements)
+            )
 
 
 def in_subprocess(tree: Path, args: argparse.Namespace) -> Round:
@@ -166,10 +211,14 @@ def in_subprocess(tree: Path, args: argparse.Namespace) -> Round:
     )
     command = [sys.executable, "-c", code, "--json", "--orders", str(args.orders), "--warmup", str(args.warmup)]
     command += ["--standin"] if args.standin else []
+    command += ["--statements"] if args.statements else []
     done = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the round with {tree} failed:\n{done.stderr[-3000:]}")
-    return Round(**json.loads(done.stdout.strip().splitlines()[-1]))
+    *printed, result = done.stdout.strip().splitlines()
+    if printed:  # --statements: its table, ahead of the round's figures
+        print(f"{tree}:", *printed, sep="\n")
+    return Round(**json.loads(result))
 
 
 def summary(name: str, rounds: list[Round]) -> str:
@@ -193,6 +242,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile's top 20 of the processing")
     parser.add_argument(
         "--standin", action="store_true", help="dispatch over loopback sockets to a stand-in in a process of its own"
+    )
+    parser.add_argument(
+        "--statements", action="store_true", help="the processing's statements by time per order (this checkout)"
     )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one round, for --against
     args = parser.parse_args()
