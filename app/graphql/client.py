@@ -211,14 +211,6 @@ def requests_of(parts: Sequence[_P], at_once: int, fields: Callable[[_P], int]) 
     return requests
 
 
-def _owner(error: Any) -> int | None:
-    """The part whose root field a GraphQL error's ``path`` starts at (``p3_orderNoteAdd``: 3)."""
-    path = error.get("path") if isinstance(error, dict) else None
-    head = path[0] if isinstance(path, list) and path and isinstance(path[0], str) else ""
-    index, underscore, _ = head.partition("_")
-    return int(index[1:]) if underscore and index[:1] == "p" and index[1:].isdigit() else None
-
-
 class BatchingGraphQLClient(SaleorGraphQLClient):
     """A client whose calls made in one turn of the event loop go to Saleor together, DataLoader-style.
 
@@ -287,7 +279,10 @@ class BatchingGraphQLClient(SaleorGraphQLClient):
 def _answer_parts(parts: list[_Part], combined: Batch, body: dict[str, Any]) -> None:
     errors: dict[int | None, list[Any]] = {}
     for error in body.get("errors") or ():
-        errors.setdefault(_owner(error), []).append(error)
+        # The part whose root field the error's path starts at; None (every part's) without a path.
+        path = error.get("path") if isinstance(error, dict) else None
+        owner = combined.owners.get(path[0]) if isinstance(path, list) and path else None
+        errors.setdefault(owner, []).append(error)
     data = body.get("data")
     for index, part in enumerate(parts):
         own = errors.get(None, []) + errors.get(index, [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -190,6 +191,7 @@ class Batch:
 
     document: Document
     keys: tuple[tuple[str, ...], ...]  # per part, the response keys of its root fields as it names them
+    owners: Mapping[str, int]  # the part each response key of the batch belongs to
 
     @staticmethod
     def prefix(part: int) -> str:
@@ -230,7 +232,11 @@ def batch(parts: tuple[Document, ...]) -> Batch:
         selection_set=SelectionSetNode(selections=tuple(selections)),
     )
     source = print_ast(DocumentNode(definitions=(combined, *fragments.values())))
-    return Batch(document=Document(path=parts[0].path, source=source, node=parse(source)), keys=tuple(keys))
+    return Batch(
+        document=Document(path=parts[0].path, source=source, node=parse(source)),
+        keys=tuple(keys),
+        owners={Batch.prefix(index) + key: index for index, own in enumerate(keys) for key in own},
+    )
 
 
 def all_documents() -> list[Document]:
