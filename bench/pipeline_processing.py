@@ -45,11 +45,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from graphql import FieldNode, OperationDefinitionNode, parse
 
 from app import event_loop
 from app.config import Settings
@@ -76,12 +79,44 @@ from bench.servers import app_processes
 from bench.worker_profile import WorkerProfile
 from tests.fakes.saleor_signer import SaleorSigner
 
-_OK: dict[str, object] = {"errors": []}
-ANSWERS: dict[str, dict[str, object]] = {
-    "FraudDecision": {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK, "orderConfirm": _OK}},
-    "RecordCogs": {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK}},
-    "OrderNotes": {"data": {"order": {"events": []}}},
+# What the stand-in answers for each root field it knows: every write taken, no order noted yet.
+_FIELD_ANSWERS: dict[str, object] = {
+    "updatePrivateMetadata": {"errors": []},
+    "orderNoteAdd": {"errors": []},
+    "orderConfirm": {"errors": []},
+    "orderCancel": {"order": None, "errors": []},
+    "order": {"events": []},
 }
+
+
+@lru_cache(maxsize=256)
+def _root_fields(query: str) -> tuple[tuple[str, str], ...]:
+    """(response key, field name) of each root field of the document's operation."""
+    operation = next(d for d in parse(query).definitions if isinstance(d, OperationDefinitionNode))
+    return tuple(
+        ((field.alias or field.name).value, field.name.value)
+        for field in operation.selection_set.selections
+        if isinstance(field, FieldNode)
+    )
+
+
+def saleor_answer(body: dict[str, Any]) -> dict[str, object]:
+    """Saleor answering at once, field by field: one operation or a batch of them (``BatchingGraphQLClient``)."""
+    fields = _root_fields(body.get("query", ""))
+    unknown = [name for _, name in fields if name not in _FIELD_ANSWERS]
+    if unknown:
+        return {"errors": [{"message": f"unexpected fields {unknown}"}]}
+    return {"data": {key: _FIELD_ANSWERS[name] for key, name in fields}}
+
+
+def written_orders(body: dict[str, Any]) -> list[str]:
+    """The orders whose fraud decision the request carries (a batch's parts are named ``A_B``, variables ``p0_``)."""
+    names = str(body.get("operationName", "")).split("_")
+    variables = body.get("variables") or {}
+    prefixes = [""] if len(names) == 1 else [f"p{index}_" for index in range(len(names))]
+    return [
+        variables[prefix + "order"] for name, prefix in zip(names, prefixes, strict=True) if name == "FraudDecision"
+    ]
 
 
 def standin_app() -> FastAPI:
@@ -90,10 +125,9 @@ def standin_app() -> FastAPI:
 
     async def graphql(request: Request) -> JSONResponse:
         body = await request.json()
-        operation = body.get("operationName", "")
-        if operation == "FraudDecision":
-            arrivals.setdefault(body["variables"]["order"], time.monotonic())
-        return JSONResponse(ANSWERS.get(operation) or {"errors": [{"message": f"unexpected {operation}"}]})
+        for order in written_orders(body):
+            arrivals.setdefault(order, time.monotonic())
+        return JSONResponse(saleor_answer(body))
 
     async def health() -> dict[str, str]:
         return {"status": "ok"}

@@ -54,6 +54,7 @@ from bench.harness import (
     throwaway_postgresql,
     wait_healthy,
 )
+from bench.pipeline_processing import saleor_answer
 from tests.fakes.saleor_signer import SaleorSigner
 
 PATH = ORDER_CREATED_PATH
@@ -84,21 +85,11 @@ def echo_app() -> FastAPI:
     return app
 
 
-# What a Saleor answers to the app's write-back: every mutation succeeds.
-_OK: dict[str, object] = {"errors": []}
-SALEOR_ANSWERS: dict[str, dict[str, object]] = {
-    "FraudDecision": {"data": {"updatePrivateMetadata": _OK, "orderNoteAdd": _OK, "orderConfirm": _OK}},
-    "OrderCancel": {"data": {"orderCancel": {"order": None, **_OK}}},
-}
-
-
 def fake_saleor_app() -> FastAPI:
-    """A local Saleor for the write-back (metadata, note, confirm), answering by operation name."""
+    """A local Saleor for the write-back (metadata, note, confirm): every mutation succeeds."""
 
     async def graphql(request: Request) -> JSONResponse:
-        body = await request.json()
-        answer = SALEOR_ANSWERS.get(body.get("operationName", ""))
-        return JSONResponse(answer or {"errors": [{"message": "unexpected operation"}]})
+        return JSONResponse(saleor_answer(await request.json()))
 
     async def ok() -> dict[str, str]:
         return {"status": "ok"}

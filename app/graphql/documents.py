@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TypeVar
 
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     NameNode,
     Node,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    VariableDefinitionNode,
     VariableNode,
     Visitor,
     parse,
@@ -28,19 +32,34 @@ _FRAGMENT_SPREAD = re.compile(r"\.\.\.\s*(?!on\b)([_A-Za-z]\w*)")
 N = TypeVar("N", bound=Node)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per document (``load`` and its kin cache them): the same by identity
 class Document:
     path: Path
     source: str
     node: DocumentNode
 
-    @property
-    def operation_name(self) -> str:
-        """The one named operation in the file; Saleor logs and our fakes match on it."""
+    @cached_property
+    def operation(self) -> OperationDefinitionNode:
         operations = [d for d in self.node.definitions if isinstance(d, OperationDefinitionNode)]
         if len(operations) != 1 or operations[0].name is None:
             raise ValueError(f"{self.path} must hold exactly one named operation")
-        return operations[0].name.value
+        return operations[0]
+
+    @property
+    def operation_name(self) -> str:
+        """The one named operation in the file; Saleor logs and our fakes match on it."""
+        name = self.operation.name
+        assert name is not None  # ``operation`` makes sure
+        return name.value
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.operation.operation is OperationType.MUTATION
+
+    @cached_property
+    def root_fields(self) -> int:
+        """How many fields the operation asks for at its root: mutations, each run after the one before."""
+        return len(self.operation.selection_set.selections)
 
 
 @cache
@@ -106,6 +125,22 @@ def _variables_in(*nodes: Node) -> set[str]:
     return found.names
 
 
+def _renamed(node: N, renames: dict[str, str]) -> N:
+    """``node`` with the variables in ``renames`` renamed."""
+    copy: N = visit(node, _RenameVariables(renames))
+    return copy
+
+
+def _aliased(field: FieldNode, alias: str) -> FieldNode:
+    return FieldNode(
+        alias=NameNode(value=alias),
+        name=field.name,
+        arguments=field.arguments,
+        directives=field.directives,
+        selection_set=field.selection_set,
+    )
+
+
 @cache
 def load_repeating(kind: str, name: str, *, alias: str, times: int) -> Document:
     """``load(kind, name)`` with its root field aliased ``alias`` written ``times`` times.
@@ -116,7 +151,7 @@ def load_repeating(kind: str, name: str, *, alias: str, times: int) -> Document:
     field uses get the suffix ``i`` (``$line`` becomes ``$line0``). ``times=0`` drops it.
     """
     template = load(kind, name)
-    (operation,) = [d for d in template.node.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = template.operation
     selections = operation.selection_set.selections
     field = next(
         (s for s in selections if isinstance(s, FieldNode) and s.alias is not None and s.alias.value == alias), None
@@ -124,21 +159,8 @@ def load_repeating(kind: str, name: str, *, alias: str, times: int) -> Document:
     if field is None:
         raise ValueError(f"{template.path} has no root field aliased {alias!r}")
     own = _variables_in(field) - _variables_in(*(s for s in selections if s is not field))
-
-    def renamed(node: N, index: int) -> N:
-        copy: N = visit(node, _RenameVariables({variable: f"{variable}{index}" for variable in own}))
-        return copy
-
-    fields = [
-        FieldNode(
-            alias=NameNode(value=f"{alias}{index}"),
-            name=copy.name,
-            arguments=copy.arguments,
-            directives=copy.directives,
-            selection_set=copy.selection_set,
-        )
-        for index, copy in enumerate(renamed(field, index) for index in range(times))
-    ]
+    renames = [{variable: f"{variable}{index}" for variable in own} for index in range(times)]
+    fields = [_aliased(_renamed(field, renames[index]), f"{alias}{index}") for index in range(times)]
     repeated = OperationDefinitionNode(
         operation=operation.operation,
         name=operation.name,
@@ -146,7 +168,7 @@ def load_repeating(kind: str, name: str, *, alias: str, times: int) -> Document:
             copy
             for definition in operation.variable_definitions or ()
             for copy in (
-                [renamed(definition, index) for index in range(times)]
+                [_renamed(definition, renames[index]) for index in range(times)]
                 if definition.variable.name.value in own
                 else [definition]
             )
@@ -159,6 +181,62 @@ def load_repeating(kind: str, name: str, *, alias: str, times: int) -> Document:
     others = [d for d in template.node.definitions if d is not operation]
     source = print_ast(DocumentNode(definitions=(repeated, *others)))
     return Document(path=template.path, source=source, node=parse(source))
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several documents of one operation type sent as one: part ``i``'s root field ``key`` (its alias,
+    or its name) answers as ``p{i}_{key}`` and its variable ``$v`` is sent as ``$p{i}_v``. The batch's
+    operation is named after its parts, in order (``FraudDecision_RecordCogs``)."""
+
+    document: Document
+    keys: tuple[tuple[str, ...], ...]  # per part, the response keys of its root fields as it names them
+    owners: Mapping[str, int]  # the part each response key of the batch belongs to
+
+    @staticmethod
+    def prefix(part: int) -> str:
+        return f"p{part}_"
+
+
+@lru_cache(maxsize=256)
+def batch(parts: tuple[Document, ...]) -> Batch:
+    """``parts`` (at least two, all queries or all mutations) as one document; built and printed once per
+    sequence of parts. Saleor runs a document's mutations one after another, each answering on its own."""
+    operations = [part.operation for part in parts]
+    if len(parts) < 2 or len({operation.operation for operation in operations}) != 1:
+        raise ValueError("a batch is two or more operations of one type")
+    selections: list[FieldNode] = []
+    definitions: list[VariableDefinitionNode] = []
+    keys: list[tuple[str, ...]] = []
+    for index, operation in enumerate(operations):
+        prefix = Batch.prefix(index)
+        renames = {name: prefix + name for name in _variables_in(operation)}
+        fields = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+        if len(fields) != len(operation.selection_set.selections):
+            raise ValueError(f"{parts[index].path}: only fields can be batched at the root")
+        keys.append(tuple((field.alias or field.name).value for field in fields))
+        selections += [
+            _aliased(_renamed(field, renames), prefix + key) for field, key in zip(fields, keys[-1], strict=True)
+        ]
+        definitions += [_renamed(definition, renames) for definition in operation.variable_definitions or ()]
+    fragments = {
+        definition.name.value: definition
+        for part in parts
+        for definition in part.node.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    combined = OperationDefinitionNode(
+        operation=operations[0].operation,
+        name=NameNode(value="_".join(operation.name.value for operation in operations if operation.name)),
+        variable_definitions=tuple(definitions),
+        selection_set=SelectionSetNode(selections=tuple(selections)),
+    )
+    source = print_ast(DocumentNode(definitions=(combined, *fragments.values())))
+    return Batch(
+        document=Document(path=parts[0].path, source=source, node=parse(source)),
+        keys=tuple(keys),
+        owners={Batch.prefix(index) + key: index for index, own in enumerate(keys) for key in own},
+    )
 
 
 def all_documents() -> list[Document]:

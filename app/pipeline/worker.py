@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.repositories.pipeline import Delivery, EffectsOfBatch, SqlDeliveryQueue, SqlEffectOutbox
 from app.db.repositories.settings import SqlSettingsStore
 from app.db.wakeups import DeliveryWakeups
-from app.domain.installation import Installation
+from app.domain.ids import SaleorApiUrl
 from app.domain.pipeline import RetryPolicy
 from app.errors import (
     SaleorMutationError,
@@ -39,6 +39,7 @@ from app.pipeline import support
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
 from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
+from app.services.ports import SaleorGateway
 from app.services.routing.purchase_orders import deliver_purchase_order, deliver_purchase_order_cancel
 from app.services.support.mail import SupportMailSettings, deliver_mail, mail_settings
 from app.webhooks.payloads import OrderEventPayload
@@ -47,6 +48,17 @@ if TYPE_CHECKING:
     from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# Effects delivered to someone other than Saleor, each by a call of its own.
+_ELSEWHERE = frozenset(
+    (
+        EffectKind.SUPPORT_REPLY,
+        EffectKind.SUPPORT_NOTICE,
+        EffectKind.HAND_OFF,
+        EffectKind.CANCEL_HAND_OFF,
+        EffectKind.PURCHASE_ORDER,
+        EffectKind.CANCEL_PURCHASE_ORDER,
+    )
+)
 # How many polls' time a processing loop other than the first waits, when not woken, before it looks.
 _IDLE_POLLS = 20
 
@@ -281,12 +293,22 @@ class Worker:
             return 0
         # A few calls in flight, not the whole round: the connection pool's bookkeeping grows with the
         # square of the connections open, so a round of many goes through a few connections in turn.
-        in_flight = asyncio.Semaphore(max(self._concurrency, 4))
+        # Each store's Saleor writes of the round share requests (``BatchingGraphQLClient``): as many
+        # as may be in flight, each carrying a share of the round, so a slow Saleor has as many at once.
+        at_once = max(self._concurrency, 4)
+        in_flight = asyncio.Semaphore(at_once)
+        gateways: dict[SaleorApiUrl, SaleorGateway] = {
+            url: runtime.saleor.batching_gateway(
+                url, installation.token, in_flight=in_flight, at_once=at_once, max_attempts=1
+            )
+            for url, installation in installations.items()
+            if installation is not None and not installation.is_revoked
+        }
         try:
             failures = [
                 failure
                 for failure in await asyncio.gather(
-                    *(self._dispatch(effect, installations[effect.saleor_api_url], in_flight) for effect in effects)
+                    *(self._deliver(effect, gateways.get(effect.saleor_api_url), in_flight) for effect in effects)
                 )
                 if failure
             ]
@@ -305,29 +327,19 @@ class Worker:
                 self._nothing_sending.set()
         return len(effects)
 
-    async def _dispatch(
-        self, effect: Effect, installation: Installation | None, in_flight: asyncio.Semaphore
+    async def _deliver(
+        self, effect: Effect, saleor: SaleorGateway | None, in_flight: asyncio.Semaphore
     ) -> _Failure | None:
-        """Deliver one effect to its store; what went wrong, or None when it arrived."""
-        async with in_flight:
-            return await self._deliver(effect, installation)
-
-    async def _deliver(self, effect: Effect, installation: Installation | None) -> _Failure | None:
-        runtime = self._runtime
+        """Deliver one effect; what went wrong, or None when it arrived. ``saleor``: its store's gateway of
+        the round, None when the app is no longer installed there."""
         retry_after: timedelta | None = None
         try:
-            if installation is None or installation.is_revoked:
+            if saleor is None:
                 raise SaleorUnauthorizedError("the app is no longer installed in this store", operation=effect.kind)
-            if effect.kind in (EffectKind.SUPPORT_REPLY, EffectKind.SUPPORT_NOTICE):
-                outcome = await self._send_mail(effect)
-            elif effect.kind in (EffectKind.HAND_OFF, EffectKind.CANCEL_HAND_OFF):
-                outcome = await self._hand_off(effect)
-            elif effect.kind == EffectKind.PURCHASE_ORDER:
-                outcome = await self._send_purchase_order(effect)
-            elif effect.kind == EffectKind.CANCEL_PURCHASE_ORDER:
-                outcome = await self._cancel_purchase_order(effect)
+            if effect.kind in _ELSEWHERE:
+                async with in_flight:  # one call each, taking a place as a request to Saleor does
+                    outcome = await self._deliver_elsewhere(effect)
             else:
-                saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
                 outcome = await deliver(effect, saleor)
         except (SaleorUnauthorizedError, SaleorMutationError, PartnerRefused) as exc:
             # Waiting will not change Saleor's answer: a person must look (and may retry).
@@ -349,6 +361,16 @@ class Worker:
             },
         )
         return None
+
+    async def _deliver_elsewhere(self, effect: Effect) -> str:
+        """A support e-mail, a partner's hand-off or purchase order (or its cancel): not Saleor's."""
+        if effect.kind in (EffectKind.SUPPORT_REPLY, EffectKind.SUPPORT_NOTICE):
+            return await self._send_mail(effect)
+        if effect.kind in (EffectKind.HAND_OFF, EffectKind.CANCEL_HAND_OFF):
+            return await self._hand_off(effect)
+        if effect.kind == EffectKind.PURCHASE_ORDER:
+            return await self._send_purchase_order(effect)
+        return await self._cancel_purchase_order(effect)
 
     async def _mail_settings(self, effect: Effect) -> SupportMailSettings | None:
         """The store's SMTP server as set now, read on a session closed before the mail server is called."""

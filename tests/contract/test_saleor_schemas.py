@@ -20,7 +20,7 @@ from graphql import (
     validate,
 )
 
-from app.graphql.documents import Document, all_documents, load_repeating
+from app.graphql.documents import Document, all_documents, batch, load, load_repeating
 from app.saleor.manifest import build_manifest
 
 SCHEMA_DIR = Path(os.environ.get("SALEOR_SCHEMA_DIR", Path(__file__).resolve().parents[3] / "shared" / "saleor"))
@@ -54,6 +54,36 @@ def test_record_cogs_validates_for_any_number_of_order_lines(schema_name: str, l
     errors = validate(_schema(schema_name), document.node)
     assert not errors, "\n".join(e.message for e in errors)
     assert document.source.count("updatePrivateMetadata(") == 1 + lines
+
+
+# Every write the dispatcher sends (``deliver``), and what it reads before writing again.
+_DISPATCHED_MUTATIONS = (
+    load("mutations", "fraud_decision"),
+    *(load_repeating("mutations", "record_cogs", alias="line", times=lines) for lines in (0, 1, 3)),
+    load("mutations", "order_fulfill"),
+    load("mutations", "order_note_add"),
+    load("mutations", "order_confirm"),
+    load("mutations", "order_cancel"),
+    load("mutations", "update_private_metadata"),
+)
+_DISPATCHED_QUERIES = (load("queries", "order_notes"), load("queries", "order_tracking_numbers"))
+
+
+@pytest.mark.parametrize("schema_name", SCHEMAS)
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param(_DISPATCHED_MUTATIONS, id="every-write"),
+        pytest.param(_DISPATCHED_MUTATIONS[:1] * 4, id="fraud-decisions"),
+        pytest.param(_DISPATCHED_QUERIES * 2, id="reads"),
+    ],
+)
+def test_batches_of_the_dispatchers_documents_validate(schema_name: str, parts: tuple[Document, ...]) -> None:
+    """What ``BatchingGraphQLClient`` sends for effects delivered side by side: one document of them all."""
+    combined = batch(parts).document
+    errors = validate(_schema(schema_name), combined.node)
+    assert not errors, "\n".join(e.message for e in errors)
+    assert combined.root_fields == sum(part.root_fields for part in parts)
 
 
 @pytest.mark.parametrize("schema_name", SCHEMAS)

@@ -55,11 +55,33 @@ class SaleorAnswers:
         return [r for r in self.requests if r.get("operationName") == operation]
 
     def answer(self, body: dict[str, Any]) -> httpx.Response:
-        """What Saleor answers to this request body (``authorization`` added by the caller)."""
-        self.requests.append(body)
+        """What Saleor answers to this request body (``authorization`` added by the caller).
+
+        A batch (several operations in one document, ``BatchingGraphQLClient``'s) is answered part by
+        part, as Saleor runs each of its fields on its own, and each part is kept in ``requests`` as if
+        it had come alone."""
+        parts = _parts(body)
+        self.requests.extend(parts)
         refusal = self.refuse(body)
         if refusal is not None:
             return refusal
+        if len(parts) == 1:
+            return self._answer_one(body)
+        data: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for index, part in enumerate(parts):
+            response = self._answer_one(part)
+            if response.status_code != 200:
+                return response  # Saleor would not answer half a request: a proxy's error page, say
+            answered = json.loads(response.content)
+            prefix = f"p{index}_"
+            data.update({prefix + key: value for key, value in (answered.get("data") or {}).items()})
+            for error in answered.get("errors") or ():
+                path = error.get("path")
+                errors.append({**error, "path": [prefix + path[0], *path[1:]]} if path else error)
+        return httpx.Response(200, json={"data": data, **({"errors": errors} if errors else {})})
+
+    def _answer_one(self, body: dict[str, Any]) -> httpx.Response:
         operation = body.get("operationName") or ""
         answers = self._answers.get(operation)
         if not answers:
@@ -90,6 +112,27 @@ class SaleorAnswers:
     def _order_notes(self, body: dict[str, Any]) -> dict[str, Any]:
         notes = self.notes.get(body["variables"]["id"], [])
         return {"data": {"order": {"events": [{"type": "NOTE_ADDED", "message": note} for note in notes]}}}
+
+
+def _parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operations a request carries: itself, or a batch's parts (``FraudDecision_RecordCogs``, its
+    fields and variables prefixed ``p0_``, ``p1_``), each as if sent alone."""
+    names = str(body.get("operationName") or "").split("_")
+    if len(names) < 2:
+        return [body]
+    variables = body.get("variables") or {}
+    return [
+        {
+            **body,
+            "operationName": name,
+            "variables": {
+                key.removeprefix(f"p{index}_"): value
+                for key, value in variables.items()
+                if key.startswith(f"p{index}_")
+            },
+        }
+        for index, name in enumerate(names)
+    ]
 
 
 class FakeSaleor(SaleorAnswers):

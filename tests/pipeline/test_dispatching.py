@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -19,9 +21,10 @@ from app.domain.installation import Installation
 from app.pipeline.worker import Worker
 from app.runtime import Runtime
 from app.services.pipeline import Effect, deliver
+from app.services.ports import SaleorGateway
 from tests.api.conftest import Send
 from tests.conftest import FixedClock
-from tests.fakes.fake_saleor import FakeSaleor
+from tests.fakes.fake_saleor import FRAUD_DECISION_OK, FakeSaleor
 from tests.pipeline.orders import NOTES_PER_ORDER, order_deliveries, order_id
 from tests.pipeline.outcome import outcome
 
@@ -179,13 +182,75 @@ class TestOneOrderAtATime:
         other_round: list[asyncio.Task[int]] = []
         deliver = worker._deliver
 
-        async def other_round_first(effect: Effect, installation: Installation | None) -> object:
+        async def other_round_first(
+            effect: Effect, saleor: SaleorGateway | None, in_flight: asyncio.Semaphore
+        ) -> object:
             if not other_round:
                 other_round.append(asyncio.create_task(other.dispatch_due()))
             await other_round[0]
-            return await deliver(effect, installation)
+            return await deliver(effect, saleor, in_flight)
 
         monkeypatch.setattr(worker, "_deliver", other_round_first)
         assert await worker.dispatch_due() == 2  # the first effect of each order
         assert other_round[0].result() == 0  # the orders' next effects wait for these
         assert [len(fake_saleor.notes[order_id(n)]) for n in (1, 2)] == [1, 1]
+
+
+class TestARoundOfOneStore:
+    """A round's effects of one store share a few requests (four in flight for a dispatcher of concurrency
+    4, which claims up to 16), and each effect's outcome is its own."""
+
+    async def test_its_effects_go_in_fewer_requests_and_each_is_recorded(
+        self, send: Send, worker: Worker, runtime: Runtime, fake_saleor: FakeSaleor
+    ) -> None:
+        await _processed(send, worker, *range(1, 9), events=1)
+
+        assert await Worker(runtime, (), concurrency=4).dispatch_due() == 8
+
+        assert fake_saleor.graphql_route.call_count == 4  # two fraud decisions in each
+        assert await _effects(runtime) == [("done", 1)] * 8
+        assert all(len(fake_saleor.notes[order_id(n)]) == 1 for n in range(1, 9))
+
+    async def test_an_effect_saleor_refuses_fails_alone(
+        self, send: Send, worker: Worker, runtime: Runtime, fake_saleor: FakeSaleor
+    ) -> None:
+        def refuse_the_third(body: dict[str, Any]) -> dict[str, Any]:
+            if body["variables"]["order"] != order_id(3):
+                return FRAUD_DECISION_OK
+            refused = {"errors": [{"field": "id", "message": "Order not found", "code": "NOT_FOUND"}]}
+            return {"data": {"updatePrivateMetadata": refused, "orderNoteAdd": refused, "orderConfirm": None}}
+
+        fake_saleor.on("FraudDecision", refuse_the_third)
+        await _processed(send, worker, *range(1, 9), events=1)
+
+        await Worker(runtime, (), concurrency=4).dispatch_due()
+
+        assert fake_saleor.graphql_route.call_count == 4
+        assert await _effects(runtime) == [("done", 1)] * 2 + [("failed", 1)] + [("done", 1)] * 5
+        assert [len(fake_saleor.notes[order_id(n)]) for n in range(1, 9)] == [1, 1, 0, 1, 1, 1, 1, 1]
+
+    async def test_effects_sent_again_look_for_their_notes_together_and_add_none_twice(
+        self,
+        send: Send,
+        worker: Worker,
+        runtime: Runtime,
+        clock: FixedClock,
+        fake_saleor: FakeSaleor,
+        installation: Installation,
+    ) -> None:
+        await _processed(send, worker, *range(1, 9), events=1)
+        async with runtime.sessions.begin() as session:
+            claimed = await SqlEffectOutbox(session).claim(clock.now(), lease=LEASE, limit=10)
+        saleor = runtime.saleor.gateway(installation.saleor_api_url, installation.token, max_attempts=1)
+        for effect in claimed[:4]:
+            await deliver(effect, saleor)  # Saleor took these; then the dispatcher died before recording it
+        before = fake_saleor.graphql_route.call_count
+        clock.advance(seconds=LEASE.total_seconds() + 1)
+
+        await Worker(runtime, (), concurrency=4).dispatch_due()
+
+        assert await _effects(runtime) == [("done", 2)] * 8
+        assert all(len(fake_saleor.notes[order_id(n)]) == 1 for n in range(1, 9))
+        sent = [json.loads(call.request.content)["operationName"] for call in fake_saleor.graphql_route.calls][before:]
+        assert sent.count("OrderNotes_OrderNotes") == 4  # each effect looked first, two to a request
+        assert len(sent) < len(fake_saleor.requests[4:])  # fewer requests than calls, the writes too

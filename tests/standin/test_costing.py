@@ -5,6 +5,7 @@ views; the app's gateway writes ``ops.cogs`` on orders and their lines and reads
 warehouse's stock over HTTP, as it would against Saleor.
 """
 
+import asyncio
 import json
 from decimal import Decimal
 from uuid import UUID
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
+from app.errors import SaleorMutationError
 from app.graphql.client import GqlSaleorGateway
 from app.graphql.documents import load
 from app.runtime import Runtime
@@ -268,6 +270,35 @@ class TestGatewayOverHttp:
         order = actions.place_order(standin.store, catalogue.channel, [(catalogue.tee, 1)], at=clock.now())
         await gateway_of(ops, installed).record_cogs(SaleorId(gid("Order", order.pk)), {"ops.cogs": "{}"}, {}, "none")
         assert (order.private_metadata, order.lines[0].private_metadata) == ({"ops.cogs": "{}"}, {})
+
+    async def test_writes_sent_together_in_one_document_are_each_taken_or_refused_on_their_own(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        """Saleor runs a batch's mutations one after another, each answering in its own payload."""
+        first, second = (
+            actions.place_order(standin.store, catalogue.channel, [(catalogue.tee, 1)], at=clock.now())
+            for _ in range(2)
+        )
+        runtime: Runtime = ops.state.runtime
+        saleor = runtime.saleor.batching_gateway(
+            API_URL, installed.token, in_flight=asyncio.Semaphore(1), at_once=1
+        )  # one request for all three
+
+        outcomes = await asyncio.gather(
+            saleor.record_cogs(SaleorId(gid("Order", first.pk)), {"ops.cogs": "{}"}, {}, "COGS 7.00 USD"),
+            saleor.add_order_note(SaleorId(gid("Order", UUID(int=1))), "to no order"),
+            saleor.add_order_note(SaleorId(gid("Order", second.pk)), "second"),
+            return_exceptions=True,
+        )
+
+        assert outcomes[0] is None
+        assert outcomes[2] is None
+        assert isinstance(outcomes[1], SaleorMutationError)
+        (refused,) = outcomes[1].errors  # OrderNoteAddErrorCode has no NOT_FOUND: Saleor leaves the code null
+        assert refused.message.startswith("Couldn't resolve to a node")
+        assert first.private_metadata == {"ops.cogs": "{}"}
+        assert [event.message for event in first.events if event.type == "NOTE_ADDED"] == ["COGS 7.00 USD"]
+        assert [event.message for event in second.events if event.type == "NOTE_ADDED"] == ["second"]
 
     async def test_lists_every_warehouse(
         self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue
