@@ -11,8 +11,8 @@ day; a slow or failing carrier leaves the tables to answer and is logged, never 
 With a store's ``ShippingRevisions``, what checkout derives from its settings and tables (the
 configuration, each table service's price and delivery window) is kept in process too while the
 revision holds, so that a repeated question costs packing and look-ups. Checkouts trust a revision
-confirmed in the last second, one of them confirming it meanwhile (a change reaches them within about
-two); the rate tester and orders check it every time.
+confirmed in the last second, then go on answering from it while a task confirms it (a change reaches
+them within about two); the rate tester and orders check it every time.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TypeVar
 
 from app.domain.ids import SaleorApiUrl
@@ -208,9 +208,11 @@ class QuotingCache:
     is built per request).
 
     Reading the revision is a database round trip, which costs a checkout from the cache most of its
-    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``), and once
-    it is older, one checkout confirms it while the others go on with the kept values: a burst of
-    checkouts all asking the database at once stalled them all (the pool opening connections).
+    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``). Once it is
+    older, the kept values still answer while a task of its own confirms it (one per store at a time,
+    given up after as long again): a checkout that waited for the query under load waited 5 to 100 ms,
+    and a burst of checkouts all asking the database at once stalled them all (the pool opening
+    connections). ``close`` ends the tasks still under way.
     """
 
     def __init__(
@@ -224,28 +226,60 @@ class QuotingCache:
         self.revision_ttl_seconds = revision_ttl_seconds
         self._monotonic = monotonic
         self._stores: dict[SaleorApiUrl, tuple[float, _StoreShipping]] = {}
-        # Since when a checkout has been confirming the store's revision.
-        self._confirming: dict[SaleorApiUrl, float] = {}
+        # Since when the store's revision has been being confirmed, and the task confirming it (if any).
+        self._confirming: dict[SaleorApiUrl, tuple[float, asyncio.Task[None] | None]] = {}
+        # Every confirming task not yet done, kept referenced until then (the loop holds tasks weakly).
+        self._tasks: set[asyncio.Task[None]] = set()
         self._prices: OrderedDict[Hashable, tuple[_TablePrice, ...]] = OrderedDict()
         self._packings: OrderedDict[Hashable, _Packing] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._prices)
 
-    def recent(self, saleor_api_url: SaleorApiUrl) -> _StoreShipping | None:
+    def recent(
+        self, saleor_api_url: SaleorApiUrl, confirm: Callable[[], Awaitable[None]] | None = None
+    ) -> _StoreShipping | None:
         """The store's kept values, if their revision was confirmed less than ``revision_ttl_seconds`` ago
-        or another checkout is confirming it; None tells the caller to confirm it (``store``)."""
+        or is being confirmed. Once it is due, ``confirm`` is started in a task of its own and the kept
+        values answered meanwhile; without ``confirm``, None tells the caller to confirm it (``store``)."""
         kept = self._stores.get(saleor_api_url)
         if kept is None:
             return None
         now = self._monotonic()
         if now - kept[0] < self.revision_ttl_seconds:
             return kept[1]
-        # A confirmation that never came back (its checkout failed) is given up after the same time.
-        if now - self._confirming.get(saleor_api_url, -math.inf) < self.revision_ttl_seconds:
+        since, task = self._confirming.get(saleor_api_url, (-math.inf, None))
+        if now - since < self.revision_ttl_seconds:
             return kept[1]
-        self._confirming[saleor_api_url] = now
-        return None
+        # A confirmation that never came back (it hangs, or its checkout failed) is given up after the same time.
+        if task is not None:
+            task.cancel()
+        if confirm is None:
+            self._confirming[saleor_api_url] = (now, None)
+            return None
+        task = asyncio.create_task(self._confirm(saleor_api_url, confirm))
+        self._confirming[saleor_api_url] = (now, task)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return kept[1]
+
+    @staticmethod
+    async def _confirm(saleor_api_url: SaleorApiUrl, confirm: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await confirm()
+        except Exception:  # the kept values go on answering; the next checkout after the TTL tries again
+            log.warning(
+                "shipping revision not confirmed; checkouts answer from the kept settings and tables",
+                exc_info=True,
+                extra={"saleor_api_url": saleor_api_url},
+            )
+
+    async def close(self) -> None:
+        """Cancels the confirmations under way and waits for them to end (at the process's shutdown)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def store(self, saleor_api_url: SaleorApiUrl, revision: Hashable) -> _StoreShipping | None:
         """The store's kept values if they are those of ``revision`` (just read: confirmed now)."""
@@ -611,8 +645,12 @@ class ShippingQuoter:
         quoting_cache: QuotingCache | None = None,
         live_timeout_seconds: float = LIVE_TIMEOUT_SECONDS,
         read_done: Callable[[], Awaitable[None]] | None = None,
+        confirm_apart: Callable[[SaleorApiUrl], Awaitable[None]] | None = None,
     ) -> None:
-        """Without ``revisions`` every call reads the settings and tables and prices afresh. ``read_done``
+        """Without ``revisions`` every call reads the settings and tables and prices afresh. With
+        ``confirm_apart`` (``confirm_store`` on a quoter of its own session: the task may outlive the
+        request), a checkout whose store's revision is due answers from the kept values while it runs
+        (``QuotingCache.recent``); without it that checkout confirms the revision itself. ``read_done``
         is awaited at checkout once the settings and tables are read, before any carrier is asked: the
         caller gives its database connection back there, so that checkouts waiting on carriers do not
         hold the pool the carriers' own account reads need (with all of it held, those reads waited
@@ -625,6 +663,7 @@ class ShippingQuoter:
         self._quoting = quoting_cache if quoting_cache is not None else QuotingCache()
         self._live_timeout = live_timeout_seconds
         self._read_done = read_done
+        self._confirm_apart = confirm_apart
 
     async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
         """One option per level the channel promises and a service keeps; none for an unknown destination.
@@ -724,8 +763,11 @@ class ShippingQuoter:
         last confirmed, if that was less than the cache's TTL ago), else read."""
         if self._revisions is None:
             return await self._read_store(saleor_api_url, None)
-        if recent and (kept := self._quoting.recent(saleor_api_url)) is not None:
-            return kept
+        if recent:
+            confirm_apart = self._confirm_apart
+            confirm = None if confirm_apart is None else partial(confirm_apart, saleor_api_url)
+            if (kept := self._quoting.recent(saleor_api_url, confirm)) is not None:
+                return kept
         # The revision is read before the values: a change landing in between makes the next
         # checkout read them again, rather than keeping old values under the new revision.
         revision = await self._revisions.revision(saleor_api_url)
@@ -735,6 +777,10 @@ class ShippingQuoter:
         read = await self._read_store(saleor_api_url, revision)
         self._quoting.keep_store(saleor_api_url, read)
         return read
+
+    async def confirm_store(self, saleor_api_url: SaleorApiUrl) -> None:
+        """Confirms the store's kept revision for checkouts, reading its settings and tables again if it changed."""
+        await self._store(saleor_api_url, recent=False)
 
     async def _read_store(self, saleor_api_url: SaleorApiUrl, revision: Hashable | None) -> _StoreShipping:
         config = await self._configuration(saleor_api_url)

@@ -4,6 +4,7 @@ checkouts, a second after: they trust a revision confirmed that recently)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from dataclasses import replace
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from app.domain.ids import SaleorApiUrl
 from app.domain.money import Money
 from app.domain.shipping.model import Level
 from app.domain.shipping.promise import Transit
@@ -132,17 +134,37 @@ def random_cart(rng: random.Random) -> Cart:
     return Cart(rng.choice(["default", "east"]), currency, Place(country, rng.choice(POSTAL_CODES[country])), lines)
 
 
-class Store:
-    """One store's settings and tables; a quoter keeping what it derives (as checkout's) and one that does not."""
+class Revisions(InMemoryShippingRevisions):
+    """Each read waits while ``gate`` is shut and fails while ``failing``, as a loaded or broken database."""
 
-    def __init__(self, carriers: FakeCarrierQuotes | None = None) -> None:
+    def __init__(self, settings: InMemorySettingsStore, tables: InMemoryRateTableStore) -> None:
+        super().__init__(settings, tables)
+        self.asked = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.failing = False
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> tuple[int, int]:
+        self.asked += 1
+        await self.gate.wait()
+        if self.failing:
+            raise ConnectionError("the database went away")
+        return await super().revision(saleor_api_url)
+
+
+class Store:
+    """One store's settings and tables; a quoter keeping what it derives (as checkout's) and one that does
+    not. With ``apart``, checkouts have a due revision confirmed apart, as the app's do."""
+
+    def __init__(self, carriers: FakeCarrierQuotes | None = None, *, apart: bool = False) -> None:
         self.settings = InMemorySettingsStore()
         self.settings.values[(SHOP_API_URL, "shipping")] = settings_values()
         self.tables = InMemoryRateTableStore(*demo_tables())
         self.carriers = carriers
         self.seconds = 0.0  # the monotonic clock the cache reads
         self.kept = QuotingCache(revision_ttl_seconds=1.0, monotonic=lambda: self.seconds)
-        self.revisions = InMemoryShippingRevisions(self.settings, self.tables)
+        self.revisions = Revisions(self.settings, self.tables)
+        self.apart = apart
 
     def quoter(self, *, keeping: bool) -> ShippingQuoter:
         """Built per request, as the app does; the live answers start cold each time, for both alike."""
@@ -153,7 +175,16 @@ class Store:
             cache=LiveQuoteCache(),
             revisions=self.revisions if keeping else None,
             quoting_cache=self.kept,
+            confirm_apart=self.confirm_apart if self.apart else None,
         )
+
+    async def confirm_apart(self, saleor_api_url: SaleorApiUrl) -> None:
+        await self.quoter(keeping=True).confirm_store(saleor_api_url)
+
+    async def confirmed(self) -> None:
+        """Lets a confirmation under way (with nothing holding it) run to its end."""
+        for _ in range(5):
+            await asyncio.sleep(0)
 
     async def checkout(self, cart: Cart) -> list[CheckoutOption]:
         return await self.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
@@ -274,3 +305,69 @@ async def test_replaced_tables_are_used_by_checkouts_a_second_later() -> None:
     kept, fresh = await store.both(COFFEE, MONDAY_MORNING_UTC)
     assert kept == fresh
     assert after != before
+
+
+async def test_a_due_revision_is_confirmed_apart_and_a_change_reaches_the_checkouts_after_it() -> None:
+    store = Store(apart=True)
+    before = {option.id: option.amount for option in await store.checkout(COFFEE)}
+    values = settings_values()
+    values["channels"][0]["levels"]["expedited"] = {"promise_days": 3, "flat_price": "3.33"}
+    await store.save_settings(values)
+    store.seconds += 1.0
+    reads = store.revisions.reads
+    # Due: answered from the kept values at once, the revision confirmed after.
+    assert {option.id: option.amount for option in await store.checkout(COFFEE)} == before
+    assert store.revisions.reads == reads
+    await store.confirmed()
+    assert store.revisions.reads == reads + 1
+    after = {option.id: option.amount for option in await store.checkout(COFFEE)}
+    assert after["expedited"] == D("3.33") != before["expedited"]
+    assert store.revisions.reads == reads + 1  # confirmed when the new values were read: trusted a second
+
+
+async def test_no_checkout_waits_for_the_revision_query_while_values_are_kept() -> None:
+    store = Store(apart=True)
+    first = await store.checkout(COFFEE)
+    store.revisions.gate.clear()  # every revision query hangs from now on
+    try:
+        store.seconds += 1.0
+        async with asyncio.timeout(1):
+            assert await store.checkout(COFFEE) == first
+            await store.confirmed()
+            assert store.revisions.asked == 2  # the first checkout's, then the one under way apart
+            store.seconds += 0.5
+            assert await store.checkout(COFFEE) == first
+            await store.confirmed()
+            assert store.revisions.asked == 2, "one confirmation at a time"
+            store.seconds += 0.5  # the one under way hung for the TTL: given up, another one started
+            assert await store.checkout(COFFEE) == first
+            await store.confirmed()
+            assert store.revisions.asked == 3
+    finally:
+        await store.kept.close()
+    store.revisions.gate.set()
+    await store.confirmed()
+    assert store.revisions.reads == 1, "closing the cache ended the hung confirmations"
+
+
+async def test_a_failing_confirmation_breaks_no_checkout_and_is_tried_again_after_the_ttl(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Store(apart=True)
+    first = await store.checkout(COFFEE)
+    store.revisions.failing = True
+    store.seconds += 1.0
+    assert await store.checkout(COFFEE) == first
+    await store.confirmed()
+    assert store.revisions.asked == 2
+    assert "shipping revision not confirmed" in caplog.text
+    store.seconds += 0.9
+    assert await store.checkout(COFFEE) == first
+    await store.confirmed()
+    assert store.revisions.asked == 2, "not retried within the TTL"
+    store.revisions.failing = False
+    store.seconds += 0.1
+    assert await store.checkout(COFFEE) == first
+    await store.confirmed()
+    assert (store.revisions.asked, store.revisions.reads) == (3, 2)
+    assert store.kept.recent(SHOP_API_URL) is not None
