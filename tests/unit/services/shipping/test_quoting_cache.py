@@ -21,7 +21,7 @@ from app.domain.shipping.model import Level
 from app.domain.shipping.promise import Transit
 from app.domain.shipping.rates import ChargeKind, Quote, RateTable, WeightBracket
 from app.services.ports import SettingsChange
-from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
+from app.services.shipping.model import Cart, CartLine, CheckoutOption, LiveQuotes, Place
 from app.services.shipping.quoting import LiveQuoteCache, QuotingCache, ShippingQuoter
 from app.services.shipping.tables import read_rate_tables
 from tests.builders import SHOP_API_URL
@@ -166,13 +166,14 @@ class Store:
         self.revisions = Revisions(self.settings, self.tables)
         self.apart = apart
 
-    def quoter(self, *, keeping: bool) -> ShippingQuoter:
-        """Built per request, as the app does; the live answers start cold each time, for both alike."""
+    def quoter(self, *, keeping: bool, live: LiveQuoteCache | None = None) -> ShippingQuoter:
+        """Built per request, as the app does; the live answers start cold each time unless ``live`` is
+        the process's cache."""
         return ShippingQuoter(
             self.settings,
             self.tables,
             self.carriers,
-            cache=LiveQuoteCache(),
+            cache=live if live is not None else LiveQuoteCache(),
             revisions=self.revisions if keeping else None,
             quoting_cache=self.kept,
             confirm_apart=self.confirm_apart if self.apart else None,
@@ -371,3 +372,64 @@ async def test_a_failing_confirmation_breaks_no_checkout_and_is_tried_again_afte
     await store.confirmed()
     assert (store.revisions.asked, store.revisions.reads) == (3, 2)
     assert store.kept.recent(SHOP_API_URL) is not None
+
+
+LIVE = (live_quote("Ground", Level.STANDARD, "7.10"), live_quote("2nd Day Air", Level.EXPEDITED, "18.40"))
+
+
+async def test_a_cart_asked_again_is_offered_what_quoting_afresh_offers_either_side_of_cut_offs_and_midnight() -> None:
+    store = Store(FakeCarrierQuotes(*LIVE))
+    live = LiveQuoteCache()  # the process's: a cart asked again finds its live quotes there
+    rng = random.Random(7)
+    carts = [random_cart(rng) for _ in range(30)]
+    # Columbus's 14:00 cut-off is 19:00 UTC, Austin's 20:00 UTC, and Austin's midnight 06:00 UTC.
+    times = [
+        MONDAY_MORNING_UTC.replace(hour=hour, minute=minute) + timedelta(days=days)
+        for days, hour, minute in ((0, 18, 59), (0, 19, 1), (0, 19, 59), (0, 20, 1), (1, 5, 59), (1, 6, 1))
+    ]
+    offered = 0
+    for now in times:
+        for cart in [*carts, *carts]:  # the second time round from what was kept
+            kept = await store.quoter(keeping=True, live=live).checkout_options(SHOP_API_URL, cart, now)
+            fresh = await store.quoter(keeping=False).explain(SHOP_API_URL, cart, now)
+            assert kept == fresh.options, (cart, now)
+            offered += len(kept)
+    assert offered > len(times) * len(carts)
+
+
+async def test_a_cart_is_quoted_again_once_the_live_quotes_it_was_offered_from_are_gone() -> None:
+    carriers = FakeCarrierQuotes(*LIVE)
+    store = Store(carriers)
+    live = LiveQuoteCache(max_entries=1)
+
+    async def offered(cart: Cart) -> dict[str, Decimal]:
+        options = await store.quoter(keeping=True, live=live).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+        return {option.id: option.amount for option in options}
+
+    before = await offered(COFFEE)
+    carriers.answer = LiveQuotes(
+        (live_quote("Ground", Level.STANDARD, "9.90"), live_quote("2nd Day Air", Level.EXPEDITED, "28.40"))
+    )
+    assert await offered(COFFEE) == before  # its live quotes are still those in the cache
+    await offered(replace(COFFEE, destination=Place("US", "60601")))  # another question: the first's answer dropped
+    after = await offered(COFFEE)
+    assert after != before
+    fresh = await store.quoter(keeping=False).explain(SHOP_API_URL, COFFEE, MONDAY_MORNING_UTC)
+    assert after == {option.id: option.amount for option in fresh.options}
+
+
+async def test_a_cart_asked_again_once_the_settings_changed_is_offered_what_they_say() -> None:
+    store = Store(FakeCarrierQuotes(*LIVE))
+    live = LiveQuoteCache()
+
+    async def offered() -> dict[str, Decimal]:
+        options = await store.quoter(keeping=True, live=live).checkout_options(SHOP_API_URL, COFFEE, MONDAY_MORNING_UTC)
+        return {option.id: option.amount for option in options}
+
+    before = await offered()
+    assert await offered() == before
+    values = settings_values()
+    values["channels"][0]["levels"]["expedited"] = {"promise_days": 3, "flat_price": "3.33"}
+    await store.save_settings(values)
+    store.seconds += 1.0
+    assert (await offered())["expedited"] == D("3.33") != before["expedited"]
