@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -334,7 +335,21 @@ def shipping_quoter(
         revisions=SqlShippingRevisions(session),
         quoting_cache=runtime.quoting,
         read_done=read_done,
+        confirm_apart=partial(_confirm_shipping_revision, runtime),
     )
+
+
+async def _confirm_shipping_revision(runtime: Runtime, saleor_api_url: SaleorApiUrl) -> None:
+    """The store's revision confirmed for checkouts on a session of its own: it runs apart from the
+    checkout that found it due, which answers (and closes its session) meanwhile."""
+    async with runtime.sessions() as session:
+        quoter = ShippingQuoter(
+            SqlSettingsStore(session),
+            SqlRateTableStore(session),
+            revisions=SqlShippingRevisions(session),
+            quoting_cache=runtime.quoting,
+        )
+        await quoter.confirm_store(saleor_api_url)
 
 
 async def get_shipping_quoter(session: SessionDep, runtime: RuntimeDep) -> ShippingQuoter:

@@ -135,6 +135,7 @@ class Runtime:
         self.installations.forget(saleor_api_url)
 
     async def close(self) -> None:
+        await self.quoting.close()
         await self.http.aclose()
         await self.deliveries.close()
         await self.engine.dispose()

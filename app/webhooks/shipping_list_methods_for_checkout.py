@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from starlette.types import ASGIApp
@@ -83,6 +84,12 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+@lru_cache(maxsize=4_096)
+def answer_bytes(options: tuple[CheckoutOption, ...]) -> bytes:
+    """The answer's JSON, encoded once per set of options: a day's checkouts share a few."""
+    return json_body([answer_of(option) for option in options])
+
+
 def answer_of(option: CheckoutOption) -> dict[str, Any]:
     """One item of the answer, keyed as Saleor's ``ShippingMethodSchema`` reads it (the amount a decimal string)."""
     return {
@@ -116,23 +123,23 @@ class CheckoutWebhookIntake(WebhookIntake):
                 extra={"event": definition.header_value, "reason": repr(exc)},
             )
             return 200, _NO_OPTIONS
-        return 200, json_body(await self._options(webhook.installation.saleor_api_url, payload))
+        return 200, answer_bytes(await self._options(webhook.installation.saleor_api_url, payload))
 
     async def _options(
         self, store: SaleorApiUrl, payload: ShippingListMethodsForCheckoutPayload
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[CheckoutOption, ...]:
         context = {"event": definition.header_value, "saleor_api_url": store}
         if payload.checkout is None:
             reasons = "; ".join(error.message for error in payload.errors) or "no checkout in the payload"
             log.warning("checkout options not offered: Saleor sent no checkout", extra={**context, "reason": reasons})
-            return []
+            return ()
         cart = cart_of(payload.checkout)
         if cart is None:
             log.info(
                 "checkout options not offered: no shipping address yet",
                 extra={**context, "checkout": payload.checkout.id},
             )
-            return []
+            return ()
         context["checkout"] = payload.checkout.id
         runtime = self._runtime
         # Read only: the session takes a connection only when quoting misses its caches, and is closed
@@ -151,13 +158,13 @@ class CheckoutWebhookIntake(WebhookIntake):
         except Exception as exc:  # checkout must keep working whatever quoting does
             reason = f"no answer within {ANSWER_WITHIN_SECONDS:g} s" if isinstance(exc, TimeoutError) else repr(exc)
             log.exception("checkout options not offered: quoting failed", extra={**context, "reason": reason})
-            return []
+            return ()
         finally:
             await read_done()
-        offered = [option for option in options if option.currency == cart.currency]
+        offered = tuple(option for option in options if option.currency == cart.currency)
         if len(offered) < len(options):
             log.warning(
                 "checkout options in another currency left out",
                 extra={**context, "currency": cart.currency, "left_out": [o.id for o in options if o not in offered]},
             )
-        return [answer_of(option) for option in offered]
+        return offered

@@ -11,8 +11,8 @@ day; a slow or failing carrier leaves the tables to answer and is logged, never 
 With a store's ``ShippingRevisions``, what checkout derives from its settings and tables (the
 configuration, each table service's price and delivery window) is kept in process too while the
 revision holds, so that a repeated question costs packing and look-ups. Checkouts trust a revision
-confirmed in the last second, one of them confirming it meanwhile (a change reaches them within about
-two); the rate tester and orders check it every time.
+confirmed in the last second, then go on answering from it while a task confirms it (a change reaches
+them within about two); the rate tester and orders check it every time.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TypeVar
 
 from app.domain.ids import SaleorApiUrl
@@ -203,14 +203,17 @@ class QuotingCache:
     """What checkout derives from a store's shipping settings and rate tables, kept in this process
     while the store's revision (``ShippingRevisions``) holds: the configuration and tables, and each
     table service's price and candidate per warehouse, destination country, postal prefix (as long as
-    the tables' areas look at), parcels, ship dates and currency, and each cart's lines packed. Beyond
-    ``max_entries`` the least recently used prices (and packings) go. Keep one per process (the quoter
+    the tables' areas look at), parcels, ship dates and currency, each cart's lines packed, and each
+    checkout's options (``ShippingQuoter.checkout_options``). Beyond ``max_entries`` the least recently
+    used of each go. Keep one per process (the quoter
     is built per request).
 
     Reading the revision is a database round trip, which costs a checkout from the cache most of its
-    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``), and once
-    it is older, one checkout confirms it while the others go on with the kept values: a burst of
-    checkouts all asking the database at once stalled them all (the pool opening connections).
+    time; checkouts trust one confirmed less than ``revision_ttl_seconds`` ago (``recent``). Once it is
+    older, the kept values still answer while a task of its own confirms it (one per store at a time,
+    given up after as long again): a checkout that waited for the query under load waited 5 to 100 ms,
+    and a burst of checkouts all asking the database at once stalled them all (the pool opening
+    connections). ``close`` ends the tasks still under way.
     """
 
     def __init__(
@@ -224,28 +227,61 @@ class QuotingCache:
         self.revision_ttl_seconds = revision_ttl_seconds
         self._monotonic = monotonic
         self._stores: dict[SaleorApiUrl, tuple[float, _StoreShipping]] = {}
-        # Since when a checkout has been confirming the store's revision.
-        self._confirming: dict[SaleorApiUrl, float] = {}
+        # Since when the store's revision has been being confirmed, and the task confirming it (if any).
+        self._confirming: dict[SaleorApiUrl, tuple[float, asyncio.Task[None] | None]] = {}
+        # Every confirming task not yet done, kept referenced until then (the loop holds tasks weakly).
+        self._tasks: set[asyncio.Task[None]] = set()
         self._prices: OrderedDict[Hashable, tuple[_TablePrice, ...]] = OrderedDict()
         self._packings: OrderedDict[Hashable, _Packing] = OrderedDict()
+        self._answers: OrderedDict[Hashable, _KeptAnswer] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._prices)
 
-    def recent(self, saleor_api_url: SaleorApiUrl) -> _StoreShipping | None:
+    def recent(
+        self, saleor_api_url: SaleorApiUrl, confirm: Callable[[], Awaitable[None]] | None = None
+    ) -> _StoreShipping | None:
         """The store's kept values, if their revision was confirmed less than ``revision_ttl_seconds`` ago
-        or another checkout is confirming it; None tells the caller to confirm it (``store``)."""
+        or is being confirmed. Once it is due, ``confirm`` is started in a task of its own and the kept
+        values answered meanwhile; without ``confirm``, None tells the caller to confirm it (``store``)."""
         kept = self._stores.get(saleor_api_url)
         if kept is None:
             return None
         now = self._monotonic()
         if now - kept[0] < self.revision_ttl_seconds:
             return kept[1]
-        # A confirmation that never came back (its checkout failed) is given up after the same time.
-        if now - self._confirming.get(saleor_api_url, -math.inf) < self.revision_ttl_seconds:
+        since, task = self._confirming.get(saleor_api_url, (-math.inf, None))
+        if now - since < self.revision_ttl_seconds:
             return kept[1]
-        self._confirming[saleor_api_url] = now
-        return None
+        # A confirmation that never came back (it hangs, or its checkout failed) is given up after the same time.
+        if task is not None:
+            task.cancel()
+        if confirm is None:
+            self._confirming[saleor_api_url] = (now, None)
+            return None
+        task = asyncio.create_task(self._confirm(saleor_api_url, confirm))
+        self._confirming[saleor_api_url] = (now, task)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return kept[1]
+
+    @staticmethod
+    async def _confirm(saleor_api_url: SaleorApiUrl, confirm: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await confirm()
+        except Exception:  # the kept values go on answering; the next checkout after the TTL tries again
+            log.warning(
+                "shipping revision not confirmed; checkouts answer from the kept settings and tables",
+                exc_info=True,
+                extra={"saleor_api_url": saleor_api_url},
+            )
+
+    async def close(self) -> None:
+        """Cancels the confirmations under way and waits for them to end (at the process's shutdown)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def store(self, saleor_api_url: SaleorApiUrl, revision: Hashable) -> _StoreShipping | None:
         """The store's kept values if they are those of ``revision`` (just read: confirmed now)."""
@@ -281,6 +317,15 @@ class QuotingCache:
     def keep_packing(self, key: Hashable, packing: _Packing) -> None:
         _keep(self._packings, key, packing, self.max_entries)
 
+    def answer(self, key: Hashable) -> _KeptAnswer | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
+
+    def keep_answer(self, key: Hashable, answer: _KeptAnswer) -> None:
+        _keep(self._answers, key, answer, self.max_entries)
+
 
 def _keep(entries: OrderedDict[Hashable, _Kept], key: Hashable, value: _Kept, max_entries: int) -> None:
     """``value`` kept as the most recently used; beyond ``max_entries`` the least recently used go."""
@@ -304,6 +349,8 @@ class ShipmentQuotes:
     left_out: tuple[str, ...]
     live: str
     residential: bool
+    # The live quote cache's key the live quotes were read from; None when they were asked (or none were).
+    live_key: Hashable | None = None
 
     @property
     def weight_kg(self) -> Decimal:
@@ -597,6 +644,29 @@ def _promised_by(config: ShippingConfiguration, order: PlacedOrder) -> date | No
     return channel.promise.promised_by(order.level, order.placed_at, warehouse, calendar)
 
 
+@dataclass(frozen=True, slots=True)
+class _KeptAnswer:
+    """A checkout's options, and the live quotes (as kept under ``live_key``) they were derived from."""
+
+    live_key: Hashable
+    live_quotes: tuple[Quote, ...]
+    options: tuple[CheckoutOption, ...]
+
+
+def _answer_key(saleor_api_url: SaleorApiUrl, store: _StoreShipping, cart: Cart, now: datetime) -> Hashable | None:
+    """What a checkout's options depend on besides the live quotes: the store's revision, the whole
+    cart (channel, currency, destination, lines), and of ``now`` only the warehouse's local day and the
+    day handling starts (the ship dates, promises and delivery days follow from them). None when the
+    store's values are not kept or the channel has no settings."""
+    if store.revision is None:
+        return None
+    channel = store.config.channels.get(cart.channel)
+    if channel is None:
+        return None
+    warehouse = store.config.warehouses[channel.warehouse_id].warehouse
+    return (saleor_api_url, store.revision, cart, now.astimezone(warehouse.zone).date(), warehouse.handling_starts(now))
+
+
 class ShippingQuoter:
     """Checkout options and order services from a store's settings, rate tables and carrier accounts."""
 
@@ -611,8 +681,12 @@ class ShippingQuoter:
         quoting_cache: QuotingCache | None = None,
         live_timeout_seconds: float = LIVE_TIMEOUT_SECONDS,
         read_done: Callable[[], Awaitable[None]] | None = None,
+        confirm_apart: Callable[[SaleorApiUrl], Awaitable[None]] | None = None,
     ) -> None:
-        """Without ``revisions`` every call reads the settings and tables and prices afresh. ``read_done``
+        """Without ``revisions`` every call reads the settings and tables and prices afresh. With
+        ``confirm_apart`` (``confirm_store`` on a quoter of its own session: the task may outlive the
+        request), a checkout whose store's revision is due answers from the kept values while it runs
+        (``QuotingCache.recent``); without it that checkout confirms the revision itself. ``read_done``
         is awaited at checkout once the settings and tables are read, before any carrier is asked: the
         caller gives its database connection back there, so that checkouts waiting on carriers do not
         hold the pool the carriers' own account reads need (with all of it held, those reads waited
@@ -625,22 +699,42 @@ class ShippingQuoter:
         self._quoting = quoting_cache if quoting_cache is not None else QuotingCache()
         self._live_timeout = live_timeout_seconds
         self._read_done = read_done
+        self._confirm_apart = confirm_apart
 
     async def checkout_options(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> list[CheckoutOption]:
         """One option per level the channel promises and a service keeps; none for an unknown destination.
-        Settings and tables changed a second or two ago (``QuotingCache.recent``) may not be used yet."""
-        return (await self._explain(saleor_api_url, cart, now, recent=True)).options
+        Settings and tables changed a second or two ago (``QuotingCache.recent``) may not be used yet.
+
+        The same cart asked again while the store's revision holds, on the same local day and handling
+        day, with its live quotes still in the cache as they were, gets the options it got then
+        (everything they derive from): a checkout is asked about many times while the shopper is in it."""
+        store = await self._read_store_for(saleor_api_url, recent=True)
+        key = _answer_key(saleor_api_url, store, cart, now)
+        if key is not None:
+            kept = self._quoting.answer(key)
+            if kept is not None and self._cache.get(kept.live_key) is kept.live_quotes:
+                return list(kept.options)
+        explanation = await self._explain(saleor_api_url, store, cart, now)
+        live_key = explanation.quotes.live_key if explanation.quotes is not None else None
+        if key is not None and live_key is not None and (live_quotes := self._cache.get(live_key)) is not None:
+            self._quoting.keep_answer(key, _KeptAnswer(live_key, live_quotes, tuple(explanation.options)))
+        return explanation.options
 
     async def explain(self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime) -> CheckoutExplanation:
         """What checkout shows and why, from the settings and tables as they are now."""
-        return await self._explain(saleor_api_url, cart, now, recent=False)
+        store = await self._read_store_for(saleor_api_url, recent=False)
+        return await self._explain(saleor_api_url, store, cart, now)
 
-    async def _explain(
-        self, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime, *, recent: bool
-    ) -> CheckoutExplanation:
+    async def _read_store_for(self, saleor_api_url: SaleorApiUrl, *, recent: bool) -> _StoreShipping:
+        """The store's values (``_store``), then the database given back (``read_done``)."""
         store = await self._store(saleor_api_url, recent=recent)
         if self._read_done is not None:
             await self._read_done()
+        return store
+
+    async def _explain(
+        self, saleor_api_url: SaleorApiUrl, store: _StoreShipping, cart: Cart, now: datetime
+    ) -> CheckoutExplanation:
         config = store.config
         channel = config.channels.get(cart.channel)
         if channel is None:
@@ -724,8 +818,11 @@ class ShippingQuoter:
         last confirmed, if that was less than the cache's TTL ago), else read."""
         if self._revisions is None:
             return await self._read_store(saleor_api_url, None)
-        if recent and (kept := self._quoting.recent(saleor_api_url)) is not None:
-            return kept
+        if recent:
+            confirm_apart = self._confirm_apart
+            confirm = None if confirm_apart is None else partial(confirm_apart, saleor_api_url)
+            if (kept := self._quoting.recent(saleor_api_url, confirm)) is not None:
+                return kept
         # The revision is read before the values: a change landing in between makes the next
         # checkout read them again, rather than keeping old values under the new revision.
         revision = await self._revisions.revision(saleor_api_url)
@@ -735,6 +832,10 @@ class ShippingQuoter:
         read = await self._read_store(saleor_api_url, revision)
         self._quoting.keep_store(saleor_api_url, read)
         return read
+
+    async def confirm_store(self, saleor_api_url: SaleorApiUrl) -> None:
+        """Confirms the store's kept revision for checkouts, reading its settings and tables again if it changed."""
+        await self._store(saleor_api_url, recent=False)
 
     async def _read_store(self, saleor_api_url: SaleorApiUrl, revision: Hashable | None) -> _StoreShipping:
         config = await self._configuration(saleor_api_url)
@@ -782,7 +883,7 @@ class ShippingQuoter:
         prices = self._table_prices(saleor_api_url, store, warehouse, to, subdivision, packing, currency, ships)
         # The tables were read before (``_store``): the stores may share the request's database
         # session, which runs one statement at a time, and the carriers' request may use it too.
-        live_quotes, live = await self._live(
+        live_quotes, live, live_key = await self._live(
             saleor_api_url, warehouse, destination, packing.profile, currency, ships.ships_earliest
         )
         answered_live = {(quote.carrier, quote.service) for quote in live_quotes}
@@ -817,6 +918,7 @@ class ShippingQuoter:
             tuple(left_out),
             live,
             destination.residential,
+            live_key,
         )
 
     def _packing(self, saleor_api_url: SaleorApiUrl, store: _StoreShipping, lines: Sequence[CartLine]) -> _Packing:
@@ -892,9 +994,9 @@ class ShippingQuoter:
         profile: tuple[Parcel, ...],
         currency: str,
         ships_on: date,
-    ) -> tuple[tuple[Quote, ...], str]:
-        """The live carriers' quotes for the parcels as profiled (``_profiled``) and how they came: asked,
-        from the cache, or not at all (and why)."""
+    ) -> tuple[tuple[Quote, ...], str, Hashable | None]:
+        """The live carriers' quotes for the parcels as profiled (``_profiled``), how they came (asked, from
+        the cache, or not at all, and why), and the cache's key when they came from it."""
         key = (
             saleor_api_url,
             warehouse.id,
@@ -907,9 +1009,9 @@ class ShippingQuoter:
         )
         cached = self._cache.get(key)
         if cached is not None:
-            return cached, f"{_count(cached)}, from the cache"
+            return cached, f"{_count(cached)}, from the cache", key
         if self._carriers is None:  # a quoter that may not call out (the order pipeline) reads the cache only
-            return (), "none asked, none in the cache"
+            return (), "none asked, none in the cache", None
         request = RateRequest(warehouse.id, warehouse.origin, destination, destination.residential, profile, currency)
         carriers = self._carriers
         asking = self._cache.ask(
@@ -921,11 +1023,11 @@ class ShippingQuoter:
             answer = await asyncio.wait_for(asyncio.shield(asking), timeout=self._live_timeout + _GRACE_SECONDS)
         except TimeoutError:
             log.warning("live carrier quotes timed out; the rate tables answer", extra=context)
-            return (), f"no answer within {self._live_timeout} s, the rate tables answer"
+            return (), f"no answer within {self._live_timeout} s, the rate tables answer", None
         except Exception as exc:  # a broken adapter must not break checkout either
             log.warning("live carrier quotes failed; the rate tables answer", exc_info=True, extra=context)
-            return (), f"failed ({exc.__class__.__name__}), the rate tables answer"
+            return (), f"failed ({exc.__class__.__name__}), the rate tables answer", None
         if answer.problems:
             log.warning("some live carriers did not answer", extra={**context, "problems": list(answer.problems)})
-            return answer.quotes, f"{_count(answer.quotes)}; {'; '.join(answer.problems)}"
-        return answer.quotes, _count(answer.quotes)
+            return answer.quotes, f"{_count(answer.quotes)}; {'; '.join(answer.problems)}", None
+        return answer.quotes, _count(answer.quotes), None

@@ -3,6 +3,8 @@ dashboard, a signed checkout in, the options Saleor shows out."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from app.runtime import Runtime
+from app.services.shipping.quoting import QuotingCache
 from tests.api.conftest import Send
 from tests.api.dashboard.test_shipping_rate_tables import FILE, _upload
 from tests.api.dashboard.test_shipping_rate_tester import MANAGER, SETTINGS
@@ -85,3 +88,34 @@ async def test_a_store_without_carrier_accounts_has_them_read_once_not_at_every_
     finally:
         event.remove(runtime.engine.sync_engine, "before_cursor_execute", heard)
     assert len([statement for statement in statements if "carrier_accounts" in statement]) == 1
+
+
+async def test_a_due_shipping_revision_is_confirmed_on_a_session_of_its_own_while_checkouts_answer(
+    send: Send,
+    runtime: Runtime,
+    client: httpx.AsyncClient,
+    staff_headers: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seconds = [0.0]
+    monkeypatch.setattr(runtime, "quoting", QuotingCache(monotonic=lambda: seconds[0]))
+    checkout = _body(_checkout(shippingAddress=TEXAS, lines=[_line(quantity=1, variant=SHOES)]))
+
+    async def standard_price() -> str:
+        response = await send(EVENT, checkout, process=False)
+        (option,) = response.json()
+        return str(option["amount"])
+
+    assert await standard_price() == "23.71"
+    (channel,) = json.loads(SETTINGS["channels"])
+    flat = {**channel, "levels": {"standard": {"promise_days": 5, "flat_price": "4.44"}}}
+    changed = {**SETTINGS, "channels": json.dumps([flat])}
+    saved = await client.post("/api/dashboard/settings/shipping", data=changed, headers=staff_headers(*MANAGER))
+    assert saved.status_code == 200, saved.text
+    seconds[0] += 1.0
+    assert await standard_price() == "23.71"  # due: the kept values answer while the revision is confirmed
+    for _ in range(100):  # the confirmation reads the new settings on its own session
+        await asyncio.sleep(0.01)
+        if await standard_price() == "4.44":
+            break
+    assert await standard_price() == "4.44"

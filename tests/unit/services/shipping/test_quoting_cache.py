@@ -4,6 +4,7 @@ checkouts, a second after: they trust a revision confirmed that recently)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from dataclasses import replace
@@ -14,12 +15,13 @@ from typing import Any
 
 import pytest
 
+from app.domain.ids import SaleorApiUrl
 from app.domain.money import Money
 from app.domain.shipping.model import Level
 from app.domain.shipping.promise import Transit
 from app.domain.shipping.rates import ChargeKind, Quote, RateTable, WeightBracket
 from app.services.ports import SettingsChange
-from app.services.shipping.model import Cart, CartLine, CheckoutOption, Place
+from app.services.shipping.model import Cart, CartLine, CheckoutOption, LiveQuotes, Place
 from app.services.shipping.quoting import LiveQuoteCache, QuotingCache, ShippingQuoter
 from app.services.shipping.tables import read_rate_tables
 from tests.builders import SHOP_API_URL
@@ -132,28 +134,58 @@ def random_cart(rng: random.Random) -> Cart:
     return Cart(rng.choice(["default", "east"]), currency, Place(country, rng.choice(POSTAL_CODES[country])), lines)
 
 
-class Store:
-    """One store's settings and tables; a quoter keeping what it derives (as checkout's) and one that does not."""
+class Revisions(InMemoryShippingRevisions):
+    """Each read waits while ``gate`` is shut and fails while ``failing``, as a loaded or broken database."""
 
-    def __init__(self, carriers: FakeCarrierQuotes | None = None) -> None:
+    def __init__(self, settings: InMemorySettingsStore, tables: InMemoryRateTableStore) -> None:
+        super().__init__(settings, tables)
+        self.asked = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.failing = False
+
+    async def revision(self, saleor_api_url: SaleorApiUrl) -> tuple[int, int]:
+        self.asked += 1
+        await self.gate.wait()
+        if self.failing:
+            raise ConnectionError("the database went away")
+        return await super().revision(saleor_api_url)
+
+
+class Store:
+    """One store's settings and tables; a quoter keeping what it derives (as checkout's) and one that does
+    not. With ``apart``, checkouts have a due revision confirmed apart, as the app's do."""
+
+    def __init__(self, carriers: FakeCarrierQuotes | None = None, *, apart: bool = False) -> None:
         self.settings = InMemorySettingsStore()
         self.settings.values[(SHOP_API_URL, "shipping")] = settings_values()
         self.tables = InMemoryRateTableStore(*demo_tables())
         self.carriers = carriers
         self.seconds = 0.0  # the monotonic clock the cache reads
         self.kept = QuotingCache(revision_ttl_seconds=1.0, monotonic=lambda: self.seconds)
-        self.revisions = InMemoryShippingRevisions(self.settings, self.tables)
+        self.revisions = Revisions(self.settings, self.tables)
+        self.apart = apart
 
-    def quoter(self, *, keeping: bool) -> ShippingQuoter:
-        """Built per request, as the app does; the live answers start cold each time, for both alike."""
+    def quoter(self, *, keeping: bool, live: LiveQuoteCache | None = None) -> ShippingQuoter:
+        """Built per request, as the app does; the live answers start cold each time unless ``live`` is
+        the process's cache."""
         return ShippingQuoter(
             self.settings,
             self.tables,
             self.carriers,
-            cache=LiveQuoteCache(),
+            cache=live if live is not None else LiveQuoteCache(),
             revisions=self.revisions if keeping else None,
             quoting_cache=self.kept,
+            confirm_apart=self.confirm_apart if self.apart else None,
         )
+
+    async def confirm_apart(self, saleor_api_url: SaleorApiUrl) -> None:
+        await self.quoter(keeping=True).confirm_store(saleor_api_url)
+
+    async def confirmed(self) -> None:
+        """Lets a confirmation under way (with nothing holding it) run to its end."""
+        for _ in range(5):
+            await asyncio.sleep(0)
 
     async def checkout(self, cart: Cart) -> list[CheckoutOption]:
         return await self.quoter(keeping=True).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
@@ -274,3 +306,130 @@ async def test_replaced_tables_are_used_by_checkouts_a_second_later() -> None:
     kept, fresh = await store.both(COFFEE, MONDAY_MORNING_UTC)
     assert kept == fresh
     assert after != before
+
+
+async def test_a_due_revision_is_confirmed_apart_and_a_change_reaches_the_checkouts_after_it() -> None:
+    store = Store(apart=True)
+    before = {option.id: option.amount for option in await store.checkout(COFFEE)}
+    values = settings_values()
+    values["channels"][0]["levels"]["expedited"] = {"promise_days": 3, "flat_price": "3.33"}
+    await store.save_settings(values)
+    store.seconds += 1.0
+    reads = store.revisions.reads
+    # Due: answered from the kept values at once, the revision confirmed after.
+    assert {option.id: option.amount for option in await store.checkout(COFFEE)} == before
+    assert store.revisions.reads == reads
+    await store.confirmed()
+    assert store.revisions.reads == reads + 1
+    after = {option.id: option.amount for option in await store.checkout(COFFEE)}
+    assert after["expedited"] == D("3.33") != before["expedited"]
+    assert store.revisions.reads == reads + 1  # confirmed when the new values were read: trusted a second
+
+
+async def test_no_checkout_waits_for_the_revision_query_while_values_are_kept() -> None:
+    store = Store(apart=True)
+    first = await store.checkout(COFFEE)
+    store.revisions.gate.clear()  # every revision query hangs from now on
+    try:
+        store.seconds += 1.0
+        async with asyncio.timeout(1):
+            assert await store.checkout(COFFEE) == first
+            await store.confirmed()
+            assert store.revisions.asked == 2  # the first checkout's, then the one under way apart
+            store.seconds += 0.5
+            assert await store.checkout(COFFEE) == first
+            await store.confirmed()
+            assert store.revisions.asked == 2, "one confirmation at a time"
+            store.seconds += 0.5  # the one under way hung for the TTL: given up, another one started
+            assert await store.checkout(COFFEE) == first
+            await store.confirmed()
+            assert store.revisions.asked == 3
+    finally:
+        await store.kept.close()
+    store.revisions.gate.set()
+    await store.confirmed()
+    assert store.revisions.reads == 1, "closing the cache ended the hung confirmations"
+
+
+async def test_a_failing_confirmation_breaks_no_checkout_and_is_tried_again_after_the_ttl(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Store(apart=True)
+    first = await store.checkout(COFFEE)
+    store.revisions.failing = True
+    store.seconds += 1.0
+    assert await store.checkout(COFFEE) == first
+    await store.confirmed()
+    assert store.revisions.asked == 2
+    assert "shipping revision not confirmed" in caplog.text
+    store.seconds += 0.9
+    assert await store.checkout(COFFEE) == first
+    await store.confirmed()
+    assert store.revisions.asked == 2, "not retried within the TTL"
+    store.revisions.failing = False
+    store.seconds += 0.1
+    assert await store.checkout(COFFEE) == first
+    await store.confirmed()
+    assert (store.revisions.asked, store.revisions.reads) == (3, 2)
+    assert store.kept.recent(SHOP_API_URL) is not None
+
+
+LIVE = (live_quote("Ground", Level.STANDARD, "7.10"), live_quote("2nd Day Air", Level.EXPEDITED, "18.40"))
+
+
+async def test_a_cart_asked_again_is_offered_what_quoting_afresh_offers_either_side_of_cut_offs_and_midnight() -> None:
+    store = Store(FakeCarrierQuotes(*LIVE))
+    live = LiveQuoteCache()  # the process's: a cart asked again finds its live quotes there
+    rng = random.Random(7)
+    carts = [random_cart(rng) for _ in range(30)]
+    # Columbus's 14:00 cut-off is 19:00 UTC, Austin's 20:00 UTC, and Austin's midnight 06:00 UTC.
+    times = [
+        MONDAY_MORNING_UTC.replace(hour=hour, minute=minute) + timedelta(days=days)
+        for days, hour, minute in ((0, 18, 59), (0, 19, 1), (0, 19, 59), (0, 20, 1), (1, 5, 59), (1, 6, 1))
+    ]
+    offered = 0
+    for now in times:
+        for cart in [*carts, *carts]:  # the second time round from what was kept
+            kept = await store.quoter(keeping=True, live=live).checkout_options(SHOP_API_URL, cart, now)
+            fresh = await store.quoter(keeping=False).explain(SHOP_API_URL, cart, now)
+            assert kept == fresh.options, (cart, now)
+            offered += len(kept)
+    assert offered > len(times) * len(carts)
+
+
+async def test_a_cart_is_quoted_again_once_the_live_quotes_it_was_offered_from_are_gone() -> None:
+    carriers = FakeCarrierQuotes(*LIVE)
+    store = Store(carriers)
+    live = LiveQuoteCache(max_entries=1)
+
+    async def offered(cart: Cart) -> dict[str, Decimal]:
+        options = await store.quoter(keeping=True, live=live).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+        return {option.id: option.amount for option in options}
+
+    before = await offered(COFFEE)
+    carriers.answer = LiveQuotes(
+        (live_quote("Ground", Level.STANDARD, "9.90"), live_quote("2nd Day Air", Level.EXPEDITED, "28.40"))
+    )
+    assert await offered(COFFEE) == before  # its live quotes are still those in the cache
+    await offered(replace(COFFEE, destination=Place("US", "60601")))  # another question: the first's answer dropped
+    after = await offered(COFFEE)
+    assert after != before
+    fresh = await store.quoter(keeping=False).explain(SHOP_API_URL, COFFEE, MONDAY_MORNING_UTC)
+    assert after == {option.id: option.amount for option in fresh.options}
+
+
+async def test_a_cart_asked_again_once_the_settings_changed_is_offered_what_they_say() -> None:
+    store = Store(FakeCarrierQuotes(*LIVE))
+    live = LiveQuoteCache()
+
+    async def offered() -> dict[str, Decimal]:
+        options = await store.quoter(keeping=True, live=live).checkout_options(SHOP_API_URL, COFFEE, MONDAY_MORNING_UTC)
+        return {option.id: option.amount for option in options}
+
+    before = await offered()
+    assert await offered() == before
+    values = settings_values()
+    values["channels"][0]["levels"]["expedited"] = {"promise_days": 3, "flat_price": "3.33"}
+    await store.save_settings(values)
+    store.seconds += 1.0
+    assert (await offered())["expedited"] == D("3.33") != before["expedited"]
