@@ -537,14 +537,17 @@ class SaleorClientFactory:
         max_attempts: int | None = None,
     ) -> SaleorGraphQLClient:
         return SaleorGraphQLClient(
-            self._http,
-            saleor_api_url,
-            token,
-            timeout_seconds=self._timeout,
-            max_attempts=max_attempts or self._max_attempts,
-            backoff_seconds=self._backoff,
-            on_unauthorized=self.on_unauthorized if track_revocation else None,
+            self._http, saleor_api_url, token, **self._options(max_attempts, track_revocation=track_revocation)
         )
+
+    def _options(self, max_attempts: int | None, *, track_revocation: bool = True) -> dict[str, Any]:
+        """What every client of this factory is built with."""
+        return {
+            "timeout_seconds": self._timeout,
+            "max_attempts": max_attempts or self._max_attempts,
+            "backoff_seconds": self._backoff,
+            "on_unauthorized": self.on_unauthorized if track_revocation else None,
+        }
 
     def gateway(self, saleor_api_url: SaleorApiUrl, token: str, *, max_attempts: int | None = None) -> GqlSaleorGateway:
         """``max_attempts=1`` for a caller that retries on its own schedule (the dispatcher)."""
@@ -562,15 +565,7 @@ class SaleorClientFactory:
         """A gateway whose calls made side by side go to Saleor in a few requests (``BatchingGraphQLClient``)."""
         return GqlSaleorGateway(
             BatchingGraphQLClient(
-                self._http,
-                saleor_api_url,
-                token,
-                timeout_seconds=self._timeout,
-                max_attempts=max_attempts or self._max_attempts,
-                backoff_seconds=self._backoff,
-                on_unauthorized=self.on_unauthorized,
-                in_flight=in_flight,
-                at_once=at_once,
+                self._http, saleor_api_url, token, **self._options(max_attempts), in_flight=in_flight, at_once=at_once
             )
         )
 

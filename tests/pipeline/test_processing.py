@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from datetime import datetime
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import event, func, select
@@ -25,6 +27,7 @@ from tests.pipeline.outcome import Miscount, outcome
 
 pytestmark = pytest.mark.usefixtures("installation")
 EVERY_EVENT = frozenset({"order_created", "order_fully_paid", "fulfillment_created"})
+T = TypeVar("T")
 
 
 def _worker(runtime: Runtime, *extra: Subscription) -> Worker:
@@ -35,6 +38,21 @@ def _worker(runtime: Runtime, *extra: Subscription) -> Worker:
 async def _store(send: Send, deliveries: list[Delivery]) -> None:
     for delivery in deliveries:
         assert (await send(delivery.event, delivery.body, process=False)).json() == {"status": "recorded"}
+
+
+async def _statements_of(runtime: Runtime, step: Awaitable[T], containing: str) -> tuple[T, list[str]]:
+    """What ``step`` returned, and the statements it executed that contain ``containing``."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if containing in statement:
+            seen.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        return await step, seen
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", note)
 
 
 async def _deliveries(runtime: Runtime) -> list[tuple[str, str, int]]:
@@ -275,17 +293,8 @@ class TestCapabilitiesOverABatch:
             batch=16,
         )
         await _store(send, [order_deliveries(n)[0] for n in (1, 2, 3)])
-        reads_of_reviews: list[str] = []
-
-        def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-            if "FROM fraud_reviews" in statement:
-                reads_of_reviews.append(statement)
-
-        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
-        try:
-            assert await worker.process_due() == 3
-        finally:
-            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+        taken, reads_of_reviews = await _statements_of(runtime, worker.process_due(), "FROM fraud_reviews")
+        assert taken == 3
         async with runtime.sessions() as session:
             reviews = dict((await session.execute(select(FraudReviewRow.order_id, FraudReviewRow.status))).all())
         # What fraud decided for each order of the batch, as it stands after fraud's turn, not before it.
@@ -300,17 +309,8 @@ class TestCapabilitiesOverABatch:
         """Not once per order: the median of the store's last 500 orders was most of what scoring read."""
         worker = Worker(runtime, SUBSCRIPTIONS, concurrency=1, batch=16)
         await _store(send, [order_deliveries(n)[0] for n in (1, 2, 3)])
-        reads_of_the_median: list[str] = []
-
-        def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-            if "row_number() OVER" in statement:
-                reads_of_the_median.append(statement)
-
-        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
-        try:
-            assert await worker.process_due() == 3
-        finally:
-            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+        taken, reads_of_the_median = await _statements_of(runtime, worker.process_due(), "row_number() OVER")
+        assert taken == 3
         assert len(reads_of_the_median) == 1
         async with runtime.sessions() as session:
             assessed = await session.scalar(select(func.count()).select_from(FraudAssessmentRow))

@@ -34,6 +34,13 @@ def every_field_ok(body: dict[str, Any]) -> httpx.Response:
     return httpx.Response(200, json={"data": {key: {"errors": []} for key in _root_keys(body["query"])}})
 
 
+def mutations_ok_and_no_notes(body: dict[str, Any]) -> httpx.Response:
+    """Every mutation's fields without errors; every order's notes (a query) none yet."""
+    if body["query"].startswith("mutation"):
+        return every_field_ok(body)
+    return httpx.Response(200, json={"data": {key: {"events": []} for key in _root_keys(body["query"])}})
+
+
 class Saleor:
     """Records each request's body and answers it with ``answer``."""
 
@@ -132,11 +139,7 @@ def test_a_request_carries_no_more_root_fields_than_the_cap_unless_one_part_has_
 async def test_mutations_and_queries_go_in_requests_of_their_own(
     saleor: Saleor, gateway_at_once: Callable[[int], GqlSaleorGateway]
 ) -> None:
-    saleor.answer = lambda body: (
-        every_field_ok(body)
-        if body["query"].startswith("mutation")
-        else httpx.Response(200, json={"data": {key: {"events": []} for key in _root_keys(body["query"])}})
-    )
+    saleor.answer = mutations_ok_and_no_notes
     gateway = gateway_at_once(1)
     await asyncio.gather(
         gateway.order_notes(_order(1)), gateway.add_order_note(_order(2), "n"), gateway.order_notes(_order(3))
@@ -147,11 +150,7 @@ async def test_mutations_and_queries_go_in_requests_of_their_own(
 async def test_a_later_step_batches_with_the_calls_at_the_same_step(
     saleor: Saleor, gateway_at_once: Callable[[int], GqlSaleorGateway]
 ) -> None:
-    saleor.answer = lambda body: (
-        every_field_ok(body)
-        if body["query"].startswith("mutation")
-        else httpx.Response(200, json={"data": {key: {"events": []} for key in _root_keys(body["query"])}})
-    )
+    saleor.answer = mutations_ok_and_no_notes
     gateway = gateway_at_once(1)
 
     async def look_then_write(number: int) -> None:
