@@ -34,9 +34,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    ValidationRule,
     build_schema,
     execute_sync,
     parse,
+    specified_rules,
     validate,
 )
 from graphql import execute as graphql_execute
@@ -616,12 +620,19 @@ def _mutation_note(_: None, info: Info, order: str, input: dict[str, Any]) -> Pa
         target = _order_of(ctx.store, order, "id")
         event = actions.add_note(ctx.store, target, input["message"], at=ctx.now, principal=ctx.principal)
     except ActionRefused as refusal:
-        # OrderNoteAddErrorCode has no NOT_FOUND; Saleor leaves such codes null.
-        errors = [
-            {**e, "code": e["code"] if e["code"] in {"GRAPHQL_ERROR", "REQUIRED"} else None} for e in _errors(refusal)
-        ]
-        return {"order": None, "event": None, "errors": errors}
+        return {"order": None, "event": None, "errors": _errors(refusal)}
     return {"order": target, "event": event, "errors": []}
+
+
+def _note_error_code(error: dict[str, Any], _: Info) -> str:
+    """OrderNoteAddErrorCode has no NOT_FOUND: Saleor nulls such a code, with a GraphQL error at its path."""
+    code: str = error["code"]
+    if code not in {"GRAPHQL_ERROR", "REQUIRED"}:
+        raise GraphQLError(
+            f'Expected a value of type "OrderNoteAddErrorCode" but received: {code.lower()}',
+            extensions={"exception": {"code": "GraphQLError"}},
+        )
+    return code
 
 
 def _mutation_grant_refund(_: None, info: Info, id: str, input: dict[str, Any]) -> Payload:
@@ -964,6 +975,7 @@ _FIELDS: dict[str, dict[str, Resolver]] = {
         ),
     },
     "FulfillmentLine": {"orderLine": lambda line, info: _order_line(line.order_line_pk, info)},
+    "OrderNoteAddError": {"code": _note_error_code},
     "OrderEvent": {
         "user": lambda event, info: _store(info).customers.get(event.user_pk) if event.user_pk else None,
         "app": lambda event, info: _store(info).apps.get(event.app_pk) if event.app_pk else None,
@@ -1099,6 +1111,30 @@ def standin_schema() -> GraphQLSchema:
     return schema
 
 
+# Saleor's GRAPHQL_MUTATION_COUNT_LIMIT (3.20.118 on, 4 by default): the root fields of every mutation
+# in a document, aliased or skipped by ``@include`` alike; more fail the whole document's validation.
+MUTATION_COUNT_LIMIT = 4
+
+
+class _MutationCountLimit(ValidationRule):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.mutations = 0
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: object) -> None:
+        if node.operation is OperationType.MUTATION:
+            self.mutations += len(node.selection_set.selections)
+
+    def leave_document(self, *_: object) -> None:
+        if self.mutations > MUTATION_COUNT_LIMIT:
+            self.report_error(
+                GraphQLError(
+                    f"Number of mutations exceed the limit of {MUTATION_COUNT_LIMIT}",
+                    extensions={"exception": {"code": "GraphQLError"}},
+                )
+            )
+
+
 @lru_cache(maxsize=256)
 def _parsed(query: str) -> DocumentNode | list[GraphQLError]:
     """A query parsed and validated once: apps send the same few documents over and over, and
@@ -1107,7 +1143,7 @@ def _parsed(query: str) -> DocumentNode | list[GraphQLError]:
         document = parse(query)
     except GraphQLError as error:
         return [error]
-    return validate(standin_schema(), document) or document
+    return validate(standin_schema(), document, [*specified_rules, _MutationCountLimit]) or document
 
 
 async def execute(

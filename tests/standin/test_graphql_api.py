@@ -577,6 +577,38 @@ class TestTrackingNotesAndMetadata:
         assert [e["code"] for e in data["updateMetadata"]["errors"]] == [code]
 
 
+class TestMutationCountLimit:
+    """Saleor 3.20.118 on refuses a document of more mutations than GRAPHQL_MUTATION_COUNT_LIMIT (4)."""
+
+    @staticmethod
+    def notes(count: int) -> str:
+        # The last one skipped: Saleor counts the fields as written, before ``@include`` is applied.
+        fields = " ".join(
+            f'n{index}: orderNoteAdd(order: $order, input: {{message: "n"}})'
+            f" @include(if: {'true' if index < count - 1 else 'false'}) {{ errors {{ code }} }}"
+            for index in range(count)
+        )
+        return f"mutation Notes($order: ID!) {{ {fields} }}"
+
+    async def test_refuses_a_document_of_more_than_four_mutations_before_running_any(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        result = await standin.execute(self.notes(5), {"order": gid("Order", order.pk)}, app=caller)
+        assert result.data is None
+        assert [(error.message, error.extensions) for error in result.errors or ()] == [
+            ("Number of mutations exceed the limit of 4", {"exception": {"code": "GraphQLError"}})
+        ]
+        assert [event.type for event in order.events if event.type == "NOTE_ADDED"] == []
+
+    async def test_runs_a_document_of_four(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        await run(standin, caller, self.notes(4), order=gid("Order", order.pk))
+        assert [event.type for event in order.events if event.type == "NOTE_ADDED"] == ["NOTE_ADDED"] * 3
+
+
 class TestPayments:
     async def test_a_full_charge_pays_the_order(
         self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
