@@ -128,12 +128,25 @@ async def test_up_to_at_once_requests_share_the_calls(
 
 
 def test_a_request_carries_no_more_root_fields_than_the_cap_unless_one_part_has_more() -> None:
-    fields = {"small": 3, "big": MOST_FIELDS_PER_REQUEST + 5}
+    fields = {"small": 1, "big": MOST_FIELDS_PER_REQUEST + 5}
     parts = ["small"] * 10 + ["big", "small"]
 
     requests = requests_of(parts, 1, fields.__getitem__)
 
     assert requests == [["small"] * 4, ["small"] * 4, ["small"] * 2, ["big"], ["small"]]
+
+
+def test_fraud_decisions_go_in_requests_of_their_own_within_saleors_mutation_limit() -> None:
+    """Saleor (3.20.118 on) refuses a document of more than 4 mutations (GRAPHQL_MUTATION_COUNT_LIMIT),
+    counting a skipped ``@include`` field too: a fraud decision's 3 share a request with one more at most."""
+    fields = {
+        "decision": load("mutations", "fraud_decision").root_fields,
+        "note": load("mutations", "order_note_add").root_fields,
+    }
+
+    requests = requests_of(["decision", "decision", "note", "note"], 1, fields.__getitem__)
+
+    assert requests == [["decision"], ["decision", "note"], ["note"]]
 
 
 async def test_mutations_and_queries_go_in_requests_of_their_own(
