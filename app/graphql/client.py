@@ -172,9 +172,10 @@ class SaleorGraphQLClient:
         return data
 
 
-# The most root fields one batched request carries, unless a single part has more: Saleor (3.20.118 on)
-# refuses a document of more than 4 mutations (GRAPHQL_MUTATION_COUNT_LIMIT), counting those ``@include``
-# skips, so a fraud decision (3) shares a request with a one-field effect at most.
+# The most root fields (mutations) one document carries: Saleor (3.20.118 on) refuses a document of more
+# than 4 mutations (GRAPHQL_MUTATION_COUNT_LIMIT), counting those ``@include`` skips. No write the app
+# sends has more (``record_cogs`` splits an order's lines), and a batched request carries no more, so a
+# fraud decision (3) shares a request with a one-field effect at most.
 MOST_FIELDS_PER_REQUEST = 4
 
 
@@ -299,6 +300,15 @@ def _answer_parts(parts: list[_Part], combined: Batch, body: dict[str, Any]) -> 
 
 def _metadata_input(items: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in items.items()]
+
+
+def _lines_variables(lines: Sequence[tuple[SaleorId, dict[str, str]]]) -> dict[str, Any]:
+    """The variables of ``load_repeating``'s ``line`` copies: copy i's line and its metadata."""
+    variables: dict[str, Any] = {}
+    for index, (line_id, items) in enumerate(lines):
+        variables[f"line{index}"] = line_id
+        variables[f"lineMetadata{index}"] = _metadata_input(items)
+    return variables
 
 
 def _money(raw: dict[str, Any]) -> Money:
@@ -458,12 +468,17 @@ class GqlSaleorGateway:
         line_metadata: Mapping[SaleorId, dict[str, str]],
         note: str,
     ) -> None:
-        variables: dict[str, Any] = {"order": order_id, "metadata": _metadata_input(metadata), "note": note}
-        for index, (line_id, items) in enumerate(line_metadata.items()):
-            variables[f"line{index}"] = line_id
-            variables[f"lineMetadata{index}"] = _metadata_input(items)
-        document = load_repeating("mutations", "record_cogs", alias="line", times=len(line_metadata))
-        await self._client.mutate(document, variables)
+        # Saleor runs at most MOST_FIELDS_PER_REQUEST mutations a document: the lines that do not fit beside
+        # the order's metadata and note go first, so that the note, written last, still means all was written.
+        lines = list(line_metadata.items())
+        first = max(0, len(lines) - (MOST_FIELDS_PER_REQUEST - 2))
+        for start in range(0, first, MOST_FIELDS_PER_REQUEST):
+            chunk = lines[start : min(first, start + MOST_FIELDS_PER_REQUEST)]
+            document = load_repeating("mutations", "line_metadata", alias="line", times=len(chunk))
+            await self._client.mutate(document, _lines_variables(chunk))
+        variables = {"order": order_id, "metadata": _metadata_input(metadata), "note": note}
+        document = load_repeating("mutations", "record_cogs", alias="line", times=len(lines) - first)
+        await self._client.mutate(document, variables | _lines_variables(lines[first:]))
 
     async def record_shipping(self, order_id: SaleorId, metadata: dict[str, str], note: str) -> None:
         # RecordCogs without lines is just this round trip: the order's metadata, then its note.

@@ -47,19 +47,26 @@ def test_document_validates_against_saleor(schema_name: str, document: Document)
 
 
 @pytest.mark.parametrize("schema_name", SCHEMAS)
-@pytest.mark.parametrize("lines", [0, 1, 3])
-def test_record_cogs_validates_for_any_number_of_order_lines(schema_name: str, lines: int) -> None:
-    """The file holds one line's field; what is sent repeats it per line, with its own variables."""
-    document = load_repeating("mutations", "record_cogs", alias="line", times=lines)
+@pytest.mark.parametrize(
+    ("name", "lines", "fields"),
+    [("record_cogs", n, 1 + n) for n in (0, 1, 2)] + [("line_metadata", n, n) for n in (1, 4)],
+)
+def test_cost_of_goods_documents_validate_for_the_lines_they_carry(
+    schema_name: str, name: str, lines: int, fields: int
+) -> None:
+    """The file holds one line's field; what is sent repeats it per line, with its own variables (at most
+    four mutations a document, as Saleor allows: ``GqlSaleorGateway.record_cogs``)."""
+    document = load_repeating("mutations", name, alias="line", times=lines)
     errors = validate(_schema(schema_name), document.node)
     assert not errors, "\n".join(e.message for e in errors)
-    assert document.source.count("updatePrivateMetadata(") == 1 + lines
+    assert document.source.count("updatePrivateMetadata(") == fields
 
 
 # Every write the dispatcher sends (``deliver``), and what it reads before writing again.
 _DISPATCHED_MUTATIONS = (
     load("mutations", "fraud_decision"),
-    *(load_repeating("mutations", "record_cogs", alias="line", times=lines) for lines in (0, 1, 3)),
+    *(load_repeating("mutations", "record_cogs", alias="line", times=lines) for lines in (0, 1, 2)),
+    *(load_repeating("mutations", "line_metadata", alias="line", times=lines) for lines in (1, 4)),
     load("mutations", "order_fulfill"),
     load("mutations", "order_note_add"),
     load("mutations", "order_confirm"),

@@ -264,6 +264,26 @@ class TestGatewayOverHttp:
             ("ORDER_UPDATED", installed),
         ]
 
+    async def test_record_cogs_for_an_order_of_more_lines_than_saleor_runs_mutations_in_one_document(
+        self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
+    ) -> None:
+        """Saleor (3.20.118 on) refuses a document of more than 4 mutations: five lines go in two."""
+        bought = [(catalogue.mug, 1), (catalogue.tee, 1)] * 2 + [(catalogue.mug, 2)]
+        order = actions.place_order(standin.store, catalogue.channel, bought, at=clock.now())
+        traces = {
+            SaleorId(gid("OrderLine", line.pk)): {"ops.cogs": f'{{"n":{n}}}'} for n, line in enumerate(order.lines)
+        }
+
+        await gateway_of(ops, installed).record_cogs(
+            SaleorId(gid("Order", order.pk)), {"ops.cogs": "{}"}, traces, "COGS"
+        )
+
+        assert len(order.lines) == 5
+        assert [line.private_metadata for line in order.lines] == [{"ops.cogs": f'{{"n":{n}}}'} for n in range(5)]
+        assert [(event.type, event.message) for event in order.events if event.type == "NOTE_ADDED"] == [
+            ("NOTE_ADDED", "COGS")
+        ]
+
     async def test_record_cogs_for_an_order_without_line_traces(
         self, ops: FastAPI, standin: StandIn, installed: App, catalogue: Catalogue, clock: FixedClock
     ) -> None:

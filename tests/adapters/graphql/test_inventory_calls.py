@@ -64,7 +64,7 @@ def stock(variant: str, sku: str | None, quantity: int, *costs: tuple[str, float
 
 
 class TestRecordCogs:
-    @pytest.mark.parametrize("lines", [0, 1, 3])
+    @pytest.mark.parametrize("lines", [0, 1, 2])
     async def test_writes_the_order_every_line_and_the_note_in_one_request(
         self, gateway: GqlSaleorGateway, fake_saleor: FakeSaleor, lines: int
     ) -> None:
@@ -85,6 +85,34 @@ class TestRecordCogs:
             expected[f"lineMetadata{i}"] = [{"key": "ops.cogs", "value": f'{{"line":{i}}}'}]
         assert call["variables"] == expected
         assert call["query"].count("updatePrivateMetadata(") == 1 + lines
+
+    @pytest.mark.parametrize(
+        ("lines", "documents"), [(3, ["LineMetadata", "RecordCogs"]), (7, ["LineMetadata"] * 2 + ["RecordCogs"])]
+    )
+    async def test_lines_beyond_what_fits_beside_the_note_go_first_four_to_a_document(
+        self, gateway: GqlSaleorGateway, fake_saleor: FakeSaleor, lines: int, documents: list[str]
+    ) -> None:
+        """Saleor (3.20.118 on) refuses a document of more than 4 mutations; the note, last, means all arrived."""
+        line_ids = [SaleorId(f"T3JkZXJMaW5lOn{n}") for n in range(lines)]
+        fake_saleor.on("LineMetadata", {"data": {f"line{i}": OK for i in range(4)}})
+        fake_saleor.on("RecordCogs", recorded(2))
+        traces = {line: {"ops.cogs": f'{{"line":{i}}}'} for i, line in enumerate(line_ids)}
+
+        await gateway.record_cogs(ORDER, {"ops.cogs": '{"v":1}'}, traces, "COGS")
+
+        calls = [call for call in fake_saleor.requests if call["operationName"] in ("LineMetadata", "RecordCogs")]
+        assert [call["operationName"] for call in calls] == documents
+        assert all(
+            call["query"].count("updatePrivateMetadata(") + call["query"].count("orderNoteAdd(") <= 4 for call in calls
+        )
+        written = [
+            (call["variables"][f"line{i}"], call["variables"][f"lineMetadata{i}"][0]["value"])
+            for call in calls
+            for i in range(4)
+            if f"line{i}" in call["variables"]
+        ]
+        assert written == [(line, f'{{"line":{i}}}') for i, line in enumerate(line_ids)]
+        assert calls[-1]["variables"]["note"] == "COGS"
 
     async def test_a_refused_line_is_saleors_mutation_error(
         self, gateway: GqlSaleorGateway, fake_saleor: FakeSaleor
