@@ -82,6 +82,7 @@ class SaleorGraphQLError(SaleorApiError):
 
 class SaleorMutationError(SaleorApiError):
     def __init__(self, errors: list[GraphQLErrorDetail], *, operation: str) -> None:
-        summary = "; ".join(f"{e.field or '-'}: {e.message} ({e.code})" for e in errors)
+        # A code Saleor could not show comes back null (see ``app.graphql.client``).
+        summary = "; ".join(f"{e.field or '-'}: {e.message}" + (f" ({e.code})" if e.code else "") for e in errors)
         super().__init__(summary, operation=operation)
         self.errors = errors

@@ -93,6 +93,29 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _beyond_refusals(errors: list[Any] | None, data: Any) -> list[Any]:
+    """The GraphQL errors that are not about a mutation's own refusal.
+
+    A mutation refusing with a code its payload's enum cannot show (``orderNoteAdd`` on a deleted order:
+    ``not_found``, which ``OrderNoteAddErrorCode`` lacks) comes back with its ``errors`` entries, their
+    codes null, and a GraphQL error at ``[field, "errors", i, "code"]``. That is still Saleor's refusal,
+    as final as any other, so it is left for ``mutate`` to raise as one; the rest are GraphQL errors.
+    """
+    return [
+        error
+        for error in errors or ()
+        if not (
+            isinstance(error, dict)
+            and isinstance(path := error.get("path"), list)
+            and len(path) > 2
+            and path[1] == "errors"
+            and isinstance(data, dict)
+            and isinstance(payload := data.get(path[0]), dict)
+            and payload.get("errors")
+        )
+    ]
+
+
 def _details(errors: list[Any]) -> list[GraphQLErrorDetail]:
     details = []
     for error in errors:
@@ -130,9 +153,10 @@ class SaleorGraphQLClient:
         """The answer's ``data``; GraphQL errors raise ``SaleorGraphQLError``."""
         operation = document.operation_name
         body = await self._request(document, variables)
-        if body.get("errors"):
-            raise SaleorGraphQLError(_details(body["errors"]), operation=operation)
         data = body.get("data")
+        errors = _beyond_refusals(body.get("errors"), data)
+        if errors:
+            raise SaleorGraphQLError(_details(errors), operation=operation)
         if not isinstance(data, dict):
             raise SaleorApiError("Saleor answered without data or errors", operation=operation)
         return data
@@ -280,12 +304,12 @@ class BatchingGraphQLClient(SaleorGraphQLClient):
 
 def _answer_parts(parts: list[_Part], combined: Batch, body: dict[str, Any]) -> None:
     errors: dict[int | None, list[Any]] = {}
-    for error in body.get("errors") or ():
+    data = body.get("data")
+    for error in _beyond_refusals(body.get("errors"), data):
         # The part whose root field the error's path starts at; None (every part's) without a path.
         path = error.get("path") if isinstance(error, dict) else None
         owner = combined.owners.get(path[0]) if isinstance(path, list) and path else None
         errors.setdefault(owner, []).append(error)
-    data = body.get("data")
     for index, part in enumerate(parts):
         own = errors.get(None, []) + errors.get(index, [])
         operation = part.document.operation_name

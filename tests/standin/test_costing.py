@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from app.domain.ids import SaleorApiUrl, SaleorId
 from app.domain.money import Money
-from app.errors import SaleorGraphQLError
+from app.errors import SaleorMutationError
 from app.graphql.client import GqlSaleorGateway
 from app.graphql.documents import load
 from app.runtime import Runtime
@@ -314,10 +314,11 @@ class TestGatewayOverHttp:
         assert outcomes[0] is None
         assert outcomes[2] is None
         # OrderNoteAddErrorCode has no NOT_FOUND: Saleor nulls the code, with a GraphQL error at its path
-        # (as a real Saleor 3.20 answers, tests/real_saleor/test_batched_requests.py).
-        assert isinstance(outcomes[1], SaleorGraphQLError)
+        # (as a real Saleor 3.20 answers, tests/real_saleor/test_batched_requests.py). Still a refusal.
+        assert isinstance(outcomes[1], SaleorMutationError)
         (refused,) = outcomes[1].errors
-        assert refused.message == 'Expected a value of type "OrderNoteAddErrorCode" but received: not_found'
+        missing = gid("Order", UUID(int=1))
+        assert (refused.field, refused.message, refused.code) == ("id", f"Couldn't resolve to a node: {missing}", None)
         assert first.private_metadata == {"ops.cogs": "{}"}
         assert [event.message for event in first.events if event.type == "NOTE_ADDED"] == ["COGS 7.00 USD"]
         assert [event.message for event in second.events if event.type == "NOTE_ADDED"] == ["second"]

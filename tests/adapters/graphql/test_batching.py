@@ -190,6 +190,29 @@ async def test_a_mutation_refused_fails_its_own_call_only(
     assert second.operation == "OrderNoteAdd"
 
 
+async def test_a_refusal_whose_code_saleor_cannot_show_fails_its_own_call_as_a_refusal(
+    saleor: Saleor, gateway_at_once: Callable[[int], GqlSaleorGateway]
+) -> None:
+    refused = {"errors": [{"field": "id", "message": "Couldn't resolve to a node: order-2", "code": None}]}
+    saleor.answer = lambda body: httpx.Response(
+        200,
+        json={
+            "data": {"p0_orderNoteAdd": {"errors": []}, "p1_orderNoteAdd": refused},
+            "errors": [
+                {
+                    "message": 'Expected a value of type "OrderNoteAddErrorCode" but received: not_found',
+                    "path": ["p1_orderNoteAdd", "errors", 0, "code"],
+                }
+            ],
+        },
+    )
+    first, second = await _notes(gateway_at_once(1), 1, 2)
+
+    assert first is None
+    assert isinstance(second, SaleorMutationError)
+    assert [(error.field, error.code) for error in second.errors] == [("id", None)]
+
+
 async def test_a_graphql_error_with_a_path_fails_the_call_owning_that_field(
     saleor: Saleor, gateway_at_once: Callable[[int], GqlSaleorGateway]
 ) -> None:

@@ -134,6 +134,46 @@ class TestSaleorGraphQLClient:
             await factory.gateway(SHOP_API_URL, "t").add_order_note(SaleorId("T3JkZXI6MQ=="), "")
         assert (caught.value.errors[0].field, caught.value.errors[0].code) == ("message", "REQUIRED")
 
+    async def test_a_refusal_whose_code_saleor_cannot_show_is_still_a_refusal(
+        self, factory: SaleorClientFactory, fake_saleor: FakeSaleor
+    ) -> None:
+        # Saleor 3.20.119's answer to a note on a deleted order: OrderNoteAddErrorCode has no NOT_FOUND.
+        missing = "T3JkZXI6MGEwYmE4ZTMtMjM3Ni00ZjJlLWE5NjktNWJkNGI2OWY4NDQx"
+        fake_saleor.on(
+            "OrderNoteAdd",
+            {
+                "data": {
+                    "orderNoteAdd": {
+                        "event": None,
+                        "errors": [{"field": "id", "message": f"Couldn't resolve to a node: {missing}", "code": None}],
+                    }
+                },
+                "errors": [
+                    {
+                        "message": 'Expected a value of type "OrderNoteAddErrorCode" but received: not_found',
+                        "path": ["orderNoteAdd", "errors", 0, "code"],
+                    }
+                ],
+            },
+        )
+        with pytest.raises(SaleorMutationError) as caught:
+            await factory.gateway(SHOP_API_URL, "t").add_order_note(SaleorId(missing), "x")
+        assert [(e.field, e.code) for e in caught.value.errors] == [("id", None)]
+        assert str(caught.value) == f"OrderNoteAdd: id: Couldn't resolve to a node: {missing}"
+
+    async def test_a_graphql_error_inside_a_payload_without_refusals_is_a_graphql_error(
+        self, factory: SaleorClientFactory, fake_saleor: FakeSaleor
+    ) -> None:
+        fake_saleor.on(
+            "OrderNoteAdd",
+            {
+                "data": {"orderNoteAdd": {"event": None, "errors": []}},
+                "errors": [{"message": "Internal Server Error", "path": ["orderNoteAdd", "errors", 0, "code"]}],
+            },
+        )
+        with pytest.raises(SaleorGraphQLError, match="Internal Server Error"):
+            await factory.gateway(SHOP_API_URL, "t").add_order_note(SaleorId("T3JkZXI6MQ=="), "x")
+
     async def test_money_in_answers_arrives_as_decimal(
         self, factory: SaleorClientFactory, fake_saleor: FakeSaleor
     ) -> None:
