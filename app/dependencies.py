@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -41,6 +42,8 @@ from app.saleor.webhook_auth import VerifiedWebhook, verify_webhook
 from app.services.api_keys import ApiKey, authenticate_api_key
 from app.services.ports import Clock, OrderLookup, RoutingSources, ShippingRevisions
 from app.services.routing.planning import OriginQuotes, ShippingOriginQuotes
+from app.services.shipping import quoting
+from app.services.shipping.model import Cart, CheckoutOption
 from app.services.shipping.quoting import ShippingQuoter
 
 
@@ -336,6 +339,21 @@ def shipping_quoter(
         quoting_cache=runtime.quoting,
         read_done=read_done,
         confirm_apart=partial(_confirm_shipping_revision, runtime),
+    )
+
+
+def kept_checkout_options(
+    runtime: Runtime, saleor_api_url: SaleorApiUrl, cart: Cart, now: datetime
+) -> tuple[CheckoutOption, ...] | None:
+    """The options this process keeps for a checkout asked again, if they still hold (no I/O; the
+    store's revision confirmed apart when due); None when it must be quoted (``shipping_quoter``)."""
+    return quoting.kept_checkout_options(
+        runtime.quoting,
+        runtime.live_quotes,
+        saleor_api_url,
+        cart,
+        now,
+        partial(_confirm_shipping_revision, runtime, saleor_api_url),
     )
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from starlette.types import ASGIApp
 
-from app.dependencies import shipping_quoter
+from app.dependencies import kept_checkout_options, shipping_quoter
 from app.domain.ids import SaleorApiUrl
 from app.runtime import Runtime
 from app.saleor.webhook_auth import WebhookRejected
@@ -142,9 +143,25 @@ class CheckoutWebhookIntake(WebhookIntake):
             return ()
         context["checkout"] = payload.checkout.id
         runtime = self._runtime
+        now = runtime.clock.now()
+        kept = kept_checkout_options(runtime, store, cart, now)
+        options = kept if kept is not None else await self._quoted(store, cart, now, context)
+        offered = tuple(option for option in options if option.currency == cart.currency)
+        if len(offered) < len(options):
+            log.warning(
+                "checkout options in another currency left out",
+                extra={**context, "currency": cart.currency, "left_out": [o.id for o in options if o not in offered]},
+            )
+        return offered
+
+    async def _quoted(
+        self, store: SaleorApiUrl, cart: Cart, now: datetime, context: dict[str, Any]
+    ) -> Sequence[CheckoutOption]:
+        """The checkout's options as quoting gives them, within ``ANSWER_WITHIN_SECONDS``; none if it fails."""
+        runtime = self._runtime
         # Read only: the session takes a connection only when quoting misses its caches, and is closed
-        # only then (closing an unused one costs a cached checkout a tenth of its CPU), as soon as the
-        # settings and tables are read: not held while the carriers are asked.
+        # only then (closing an unused one costs a tenth of a checkout's CPU), as soon as the settings
+        # and tables are read: not held while the carriers are asked.
         session = runtime.sessions()
 
         async def read_done() -> None:
@@ -154,17 +171,10 @@ class CheckoutWebhookIntake(WebhookIntake):
         try:
             async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
                 quoter = shipping_quoter(runtime, session, read_done=read_done)
-                options = await quoter.checkout_options(store, cart, runtime.clock.now())
+                return await quoter.checkout_options(store, cart, now)
         except Exception as exc:  # checkout must keep working whatever quoting does
             reason = f"no answer within {ANSWER_WITHIN_SECONDS:g} s" if isinstance(exc, TimeoutError) else repr(exc)
             log.exception("checkout options not offered: quoting failed", extra={**context, "reason": reason})
             return ()
         finally:
             await read_done()
-        offered = tuple(option for option in options if option.currency == cart.currency)
-        if len(offered) < len(options):
-            log.warning(
-                "checkout options in another currency left out",
-                extra={**context, "currency": cart.currency, "left_out": [o.id for o in options if o not in offered]},
-            )
-        return offered

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import event
 
+from app import dependencies
+from app.domain.money import Money
+from app.domain.shipping.model import Level
+from app.domain.shipping.promise import Transit
+from app.domain.shipping.rates import ChargeKind, Quote
 from app.runtime import Runtime
 from app.services.shipping.quoting import QuotingCache
 from tests.api.conftest import Send
 from tests.api.dashboard.test_shipping_rate_tables import FILE, _upload
 from tests.api.dashboard.test_shipping_rate_tester import MANAGER, SETTINGS
-from tests.api.receipt_answers import WAREHOUSES
+from tests.api.receipt_answers import EAST_ID, WAREHOUSES
 from tests.api.webhooks.test_shipping_list_methods_for_checkout import EVENT, _body, _checkout, _line
 from tests.fakes.fake_saleor import FakeSaleor
+from tests.fakes.shipping import FakeCarrierQuotes
 
 SHOES = {
     "id": "UHJvZHVjdFZhcmlhbnQ6Mg==",
@@ -119,3 +126,32 @@ async def test_a_due_shipping_revision_is_confirmed_on_a_session_of_its_own_whil
         if await standard_price() == "4.44":
             break
     assert await standard_price() == "4.44"
+
+
+async def test_a_checkout_asked_again_is_answered_from_what_was_kept_without_a_database_session(
+    send: Send, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    price = Money(Decimal("6.20"), "USD")
+    ground = Quote(
+        EAST_ID, "UPS", "Ground", Level.STANDARD, "live", price, ((ChargeKind.BASE, price),), Decimal("1.5"),
+        Transit(1, 2), frozenset(range(5)),
+    )  # fmt: skip
+    carrier = FakeCarrierQuotes(ground)
+    # Live quotes, as an account's (only answers derived from them are kept): in place of Karrio's adapter.
+    monkeypatch.setattr(dependencies, "KarrioCarrierQuotes", lambda *_: carrier)
+    sessions = runtime.sessions
+    opened: list[object] = []
+
+    def counted() -> object:
+        opened.append(sessions)
+        return sessions()
+
+    checkout = _body(_checkout(shippingAddress=TEXAS, lines=[_line(quantity=1, variant=SHOES)]))
+    answers = [(await send(EVENT, checkout, process=False)).json() for _ in range(2)]  # quoted, then kept
+    monkeypatch.setattr(runtime, "sessions", counted)
+    answers.append((await send(EVENT, checkout, process=False)).json())
+
+    assert opened == []
+    assert answers[0] == answers[1] == answers[2]
+    assert [option["amount"] for option in answers[2]] == ["6.20"]
+    assert len(carrier.requests) == 1

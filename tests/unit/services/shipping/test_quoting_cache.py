@@ -22,7 +22,7 @@ from app.domain.shipping.promise import Transit
 from app.domain.shipping.rates import ChargeKind, Quote, RateTable, WeightBracket
 from app.services.ports import SettingsChange
 from app.services.shipping.model import Cart, CartLine, CheckoutOption, LiveQuotes, Place
-from app.services.shipping.quoting import LiveQuoteCache, QuotingCache, ShippingQuoter
+from app.services.shipping.quoting import LiveQuoteCache, QuotingCache, ShippingQuoter, kept_checkout_options
 from app.services.shipping.tables import read_rate_tables
 from tests.builders import SHOP_API_URL
 from tests.fakes.in_memory import InMemorySettingsStore
@@ -433,3 +433,43 @@ async def test_a_cart_asked_again_once_the_settings_changed_is_offered_what_they
     await store.save_settings(values)
     store.seconds += 1.0
     assert (await offered())["expedited"] == D("3.33") != before["expedited"]
+
+
+async def test_a_cart_asked_again_is_answered_as_kept_without_a_quoter_while_what_it_came_from_holds() -> None:
+    store = Store(FakeCarrierQuotes(*LIVE))
+    live = LiveQuoteCache(max_entries=1)
+    confirmations: list[SaleorApiUrl] = []
+
+    async def confirm() -> None:
+        confirmations.append(SHOP_API_URL)
+        await store.confirm_apart(SHOP_API_URL)
+
+    def kept(cart: Cart = COFFEE, now: datetime = MONDAY_MORNING_UTC) -> list[CheckoutOption] | None:
+        options = kept_checkout_options(store.kept, live, SHOP_API_URL, cart, now, confirm)
+        return None if options is None else list(options)
+
+    async def quoted(cart: Cart = COFFEE) -> list[CheckoutOption]:
+        return await store.quoter(keeping=True, live=live).checkout_options(SHOP_API_URL, cart, MONDAY_MORNING_UTC)
+
+    assert kept() is None  # nothing quoted yet
+    offered = await quoted()
+    assert offered
+    await quoted()  # kept once its live quotes are in the cache (they settle after the first answer)
+    assert kept() == offered
+    assert kept(replace(COFFEE, destination=Place("US", "60601"))) is None  # another cart
+    assert kept(now=MONDAY_MORNING_UTC + timedelta(days=1)) is None  # another day's ship dates
+    # The revision due: the kept options answer while it is confirmed apart, once.
+    values = settings_values()
+    values["channels"][0]["levels"]["expedited"] = {"promise_days": 3, "flat_price": "3.33"}
+    await store.save_settings(values)
+    store.seconds += 1.0
+    assert kept() == offered
+    assert kept() == offered  # one confirmation under way, not a second
+    await store.confirmed()
+    assert confirmations == [SHOP_API_URL]
+    assert kept() is None  # confirmed changed: quoted again under the new settings
+    offered = await quoted()
+    assert {option.id: option.amount for option in offered}["expedited"] == D("3.33")
+    assert kept() == offered  # the live quotes were in the cache already
+    await quoted(replace(COFFEE, destination=Place("US", "60601")))  # its live quotes pushed out of the cache
+    assert kept() is None
