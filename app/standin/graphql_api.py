@@ -663,7 +663,7 @@ def _metadata_mutation(*, private: bool) -> Callable[..., Payload]:
     def resolve(_: None, info: Info, id: str, input: list[dict[str, str]]) -> Payload:
         ctx = _ctx(info)
         try:
-            node = _metadata_owner(ctx.store, id)
+            node = _metadata_owner(ctx.store, info, id)
             items = [(item["key"], item["value"]) for item in input]
             actions.write_metadata(ctx.store, node, items, private=private, at=ctx.now, principal=ctx.principal)
         except ActionRefused as refusal:
@@ -673,14 +673,20 @@ def _metadata_mutation(*, private: bool) -> Callable[..., Payload]:
     return resolve
 
 
-def _metadata_owner(store: Store, global_id: str) -> Node:
+def _metadata_owner(store: Store, info: Info, global_id: str) -> Node:
+    """``BaseMetadataMutation``: the type is checked first (one Saleor does not know, then one without
+    metadata), then the node looked up as ``get_node_or_error`` does."""
     try:
         type_name, pk = from_global_id(global_id)
     except InvalidGlobalId:
         raise ActionRefused(ActionError("id", f"Couldn't resolve id: {global_id}.", "GRAPHQL_ERROR")) from None
-    node = store.node(type_name, pk) if type_name in actions.METADATA_TYPES else None
-    if node is None:
+    if info.schema.get_type(type_name) is None:
+        raise ActionRefused(ActionError("id", f"Invalid type: {type_name}", "GRAPHQL_ERROR"))
+    if type_name not in actions.METADATA_TYPES:
         raise ActionRefused(ActionError("id", f"Couldn't resolve to a item with meta: {global_id}", "NOT_FOUND"))
+    node = store.node(type_name, pk)
+    if node is None:
+        raise ActionRefused(ActionError("id", f"Couldn't resolve to a node: {global_id}", "NOT_FOUND"))
     return node
 
 

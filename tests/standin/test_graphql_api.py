@@ -554,27 +554,51 @@ class TestTrackingNotesAndMetadata:
         assert events(standin) == ["ORDER_METADATA_UPDATED"]
 
     @pytest.mark.parametrize(
-        ("object_id", "key", "code"),
+        ("object_id", "key", "code", "message"),
         [
-            pytest.param("garbage", "k", "GRAPHQL_ERROR", id="malformed"),
-            pytest.param(to_global_id("Channel", 1), "k", "NOT_FOUND", id="no-metadata"),
-            pytest.param(to_global_id("Order", UUID(int=0)), "k", "NOT_FOUND", id="missing"),
-            pytest.param(to_global_id("ProductVariant", 1), " ", "REQUIRED", id="empty-key"),
+            pytest.param("garbage", "k", "GRAPHQL_ERROR", "Couldn't resolve id: garbage.", id="malformed"),
+            pytest.param(to_global_id("Spaceship", 1), "k", "GRAPHQL_ERROR", "Invalid type: Spaceship", id="no-type"),
+            pytest.param(
+                to_global_id("OrderEvent", 1),
+                "k",
+                "NOT_FOUND",
+                f"Couldn't resolve to a item with meta: {to_global_id('OrderEvent', 1)}",
+                id="no-metadata",
+            ),
+            # BaseMetadataMutation.get_instance: get_node_or_error's own message for a node that is not there.
+            pytest.param(
+                to_global_id("Order", UUID(int=0)),
+                "k",
+                "NOT_FOUND",
+                f"Couldn't resolve to a node: {to_global_id('Order', UUID(int=0))}",
+                id="missing",
+            ),
+            pytest.param(to_global_id("ProductVariant", 1), " ", "REQUIRED", None, id="empty-key"),
         ],
     )
     async def test_refuses_metadata_it_cannot_keep(
-        self, standin: StandIn, catalogue: Catalogue, caller: App, object_id: str, key: str, code: str
+        self,
+        standin: StandIn,
+        catalogue: Catalogue,
+        caller: App,
+        object_id: str,
+        key: str,
+        code: str,
+        message: str | None,
     ) -> None:
         data = await run(
             standin,
             caller,
             'mutation($id: ID!, $key: String!) { updateMetadata(id: $id, input: [{key: $key, value: "v"}]) '
-            "{ item { metadata { key } } errors { field code } } }",
+            "{ item { metadata { key } } errors { field code message } } }",
             id=object_id,
             key=key,
         )
         assert data["updateMetadata"]["item"] is None
-        assert [e["code"] for e in data["updateMetadata"]["errors"]] == [code]
+        ((field, refused, said),) = [(e["field"], e["code"], e["message"]) for e in data["updateMetadata"]["errors"]]
+        assert refused == code
+        if message is not None:
+            assert (field, said) == ("id", message)
 
 
 class TestMutationCountLimit:
