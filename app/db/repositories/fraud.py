@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.db.driver import DriverStatement
 from app.db.models import FraudAssessmentRow, FraudListEntryRow, FraudReviewRow, FraudVelocityRow
 from app.db.upsert import insert_all_if_absent, insert_if_absent
 from app.domain.fraud import (
@@ -186,9 +187,9 @@ _KEEP_VELOCITY = (
 
 
 @functools.cache
-def _recorded_and_counted(probes: int) -> Select[*tuple[int, ...]]:
+def _recorded_and_counted(probes: int) -> DriverStatement:
     """``_KEEP_VELOCITY`` and the ``_velocity_counts`` of the order's probes, in one statement."""
-    return _velocity_counts(probes).add_cte(_KEEP_VELOCITY)
+    return DriverStatement(_velocity_counts(probes).add_cte(_KEEP_VELOCITY))
 
 
 # Core statements built once, for reads made for every order scored.
@@ -242,6 +243,13 @@ def _recorded_counted_and_history(probes: int, whom: _Customer, *, of_store: boo
     order = (history.c.store, history.c.assessed_at, history.c.id, history.c.rank)
     both = counts.outerjoin(history, true())  # the counts are one row
     return select(history, counts).select_from(both).add_cte(_KEEP_VELOCITY).order_by(*order)
+
+
+@functools.cache
+def _recorded_counted_and_customers(probes: int, whom: _Customer) -> DriverStatement:
+    """``_recorded_counted_and_history`` without the store's part (read once per batch): run for every
+    order scored, on the driver's connection."""
+    return DriverStatement(_recorded_counted_and_history(probes, whom, of_store=False))
 
 
 def _history_parameters(url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> tuple[_Customer, dict[str, object]]:
@@ -307,11 +315,9 @@ class SqlFraudRepository:
             return True, await self.hold_for_payment(url, assessment.order_id, order_number, at=at)
         assessed = _assessment_row(url, assessment, facts, order_number)
         hold = _hold_row(url, assessment.order_id, order_number, at=at)
-        saved = (
-            await connection.execute(
-                _SAVED_AND_HELD, assessed | {f"hold_{name}": value for name, value in hold.items()}
-            )
-        ).one()
+        (saved,) = await _SAVED_AND_HELD.fetch(
+            self._session, assessed | {f"hold_{name}": value for name, value in hold.items()}
+        )
         return bool(saved.kept), bool(saved.held)
 
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
@@ -374,8 +380,11 @@ class SqlFraudRepository:
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
             return counts, CustomerHistory(store.order_count, store.median_total, 0, None, 0)
         params |= self._keep_and_count_parameters(url, probes, order_id=facts.order_id, now=at)
-        statement = _recorded_counted_and_history(len(probes), whom, of_store=store is None)
-        rows = (await connection.execute(statement, params)).all()
+        if store is None:
+            statement = _recorded_counted_and_history(len(probes), whom, of_store=True)
+            rows = (await connection.execute(statement, params)).all()
+        else:
+            rows = await _recorded_counted_and_customers(len(probes), whom).fetch(self._session, params)
         counted = rows[0][-len(probes) :]  # the counts close every row
         counts = {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
         return counts, _customer_history(rows, store)
@@ -404,7 +413,7 @@ class SqlFraudRepository:
         # PostgreSQL: kept and counted in one statement. The count cannot see the rows its own statement
         # inserts, and needs not: they are this order's, which it does not count; later statements see them.
         params = self._keep_and_count_parameters(url, probes, order_id=order_id, now=at)
-        counted = (await connection.execute(_recorded_and_counted(len(probes)), params)).one()
+        (counted,) = await _recorded_and_counted(len(probes)).fetch(self._session, params)
         return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
 
     async def lock_velocity(self, probes: Mapping[SaleorApiUrl, Iterable[VelocityProbe]]) -> None:
@@ -715,7 +724,7 @@ def _saved_and_held() -> Select[tuple[int, int]]:
     return select(inserted[0].label("kept"), inserted[1].label("held"))
 
 
-_SAVED_AND_HELD = _saved_and_held()
+_SAVED_AND_HELD = DriverStatement(_saved_and_held())
 
 
 def _held(url: SaleorApiUrl, order_id: str) -> tuple[ColumnElement[bool], ...]:
