@@ -308,8 +308,7 @@ class SqlFraudRepository:
     ) -> tuple[bool, bool]:
         """``save_assessment``, then ``hold_for_payment`` only if the assessment was new: (new, held).
         PostgreSQL: one statement (``_SAVED_AND_HELD``)."""
-        connection = await self._session.connection()
-        if connection.dialect.name != "postgresql":
+        if not self._on_postgresql():
             if not await self.save_assessment(url, assessment, facts, order_number):
                 return False, False
             return True, await self.hold_for_payment(url, assessment.order_id, order_number, at=at)
@@ -370,8 +369,7 @@ class SqlFraudRepository:
         read once for several orders); on PostgreSQL in one statement, which sees the same rows as the two
         would: the history reads assessments (the velocity keys it keeps are not among them), every
         earlier order's of the transaction included, the order's own left out."""
-        connection = await self._session.connection()
-        if not probes or connection.dialect.name != "postgresql":
+        if not probes or not self._on_postgresql():
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
             return counts, await self.customer_history(url, facts, count_to=count_to, store=store)
         await self.lock_velocity({url: probes})
@@ -382,7 +380,7 @@ class SqlFraudRepository:
         params |= self._keep_and_count_parameters(url, probes, order_id=facts.order_id, now=at)
         if store is None:
             statement = _recorded_counted_and_history(len(probes), whom, of_store=True)
-            rows = (await connection.execute(statement, params)).all()
+            rows = (await self._session.execute(statement, params)).all()
         else:
             rows = await _recorded_counted_and_customers(len(probes), whom).fetch(self._session, params)
         counted = rows[0][-len(probes) :]  # the counts close every row
@@ -402,8 +400,7 @@ class SqlFraudRepository:
         if not probes:
             return {}
         await self.lock_velocity({url: probes})
-        connection = await self._session.connection()
-        if connection.dialect.name != "postgresql":
+        if not self._on_postgresql():
             rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
                 for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
@@ -420,20 +417,25 @@ class SqlFraudRepository:
         """PostgreSQL: a transaction-level advisory lock on each store's probed values, every key in one
         order in one statement, so that transactions locking overlapping keys cannot deadlock. Taking a
         key this transaction holds again returns at once."""
-        connection = await self._session.connection()
-        if connection.dialect.name != "postgresql":
+        if not self._on_postgresql():
             return
         # Keys this transaction locked already (a batch locks all its orders' keys first) are not asked for
         # again: one statement less for every order scored.
         transaction = self._session.get_transaction()
         held_by = self._session.info.get(_VELOCITY_LOCKS_HELD)
         if held_by is None or held_by[0] is not transaction:
-            held_by = self._session.info[_VELOCITY_LOCKS_HELD] = (transaction, set())
+            await self._session.connection()  # begins the transaction if none has begun
+            held_by = self._session.info[_VELOCITY_LOCKS_HELD] = (self._session.get_transaction(), set())
         held: set[int] = held_by[1]
         keys = {_lock_key(url, p.dimension.value, p.value) for url, of_store in probes.items() for p in of_store}
         if locks := sorted(keys - held):
-            await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
+            await (await self._session.connection()).execute(_LOCK_IN_ORDER, {"keys": locks})
             held.update(locks)
+
+    def _on_postgresql(self) -> bool:
+        """Told by the session's engine: asking its connection would begin a transaction (and take a turn
+        of the event loop's greenlet), for every order scored."""
+        return self._session.get_bind().dialect.name == "postgresql"
 
     async def _count_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
