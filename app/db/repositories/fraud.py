@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.db.driver import DriverStatement
 from app.db.models import FraudAssessmentRow, FraudListEntryRow, FraudReviewRow, FraudVelocityRow
 from app.db.upsert import insert_all_if_absent, insert_if_absent
 from app.domain.fraud import (
@@ -186,9 +187,9 @@ _KEEP_VELOCITY = (
 
 
 @functools.cache
-def _recorded_and_counted(probes: int) -> Select[*tuple[int, ...]]:
+def _recorded_and_counted(probes: int) -> DriverStatement:
     """``_KEEP_VELOCITY`` and the ``_velocity_counts`` of the order's probes, in one statement."""
-    return _velocity_counts(probes).add_cte(_KEEP_VELOCITY)
+    return DriverStatement(_velocity_counts(probes).add_cte(_KEEP_VELOCITY))
 
 
 # Core statements built once, for reads made for every order scored.
@@ -242,6 +243,13 @@ def _recorded_counted_and_history(probes: int, whom: _Customer, *, of_store: boo
     order = (history.c.store, history.c.assessed_at, history.c.id, history.c.rank)
     both = counts.outerjoin(history, true())  # the counts are one row
     return select(history, counts).select_from(both).add_cte(_KEEP_VELOCITY).order_by(*order)
+
+
+@functools.cache
+def _recorded_counted_and_customers(probes: int, whom: _Customer) -> DriverStatement:
+    """``_recorded_counted_and_history`` without the store's part (read once per batch): run for every
+    order scored, on the driver's connection."""
+    return DriverStatement(_recorded_counted_and_history(probes, whom, of_store=False))
 
 
 def _history_parameters(url: SaleorApiUrl, facts: OrderFacts, *, count_to: int) -> tuple[_Customer, dict[str, object]]:
@@ -300,18 +308,15 @@ class SqlFraudRepository:
     ) -> tuple[bool, bool]:
         """``save_assessment``, then ``hold_for_payment`` only if the assessment was new: (new, held).
         PostgreSQL: one statement (``_SAVED_AND_HELD``)."""
-        connection = await self._session.connection()
-        if connection.dialect.name != "postgresql":
+        if not self._on_postgresql():
             if not await self.save_assessment(url, assessment, facts, order_number):
                 return False, False
             return True, await self.hold_for_payment(url, assessment.order_id, order_number, at=at)
         assessed = _assessment_row(url, assessment, facts, order_number)
         hold = _hold_row(url, assessment.order_id, order_number, at=at)
-        saved = (
-            await connection.execute(
-                _SAVED_AND_HELD, assessed | {f"hold_{name}": value for name, value in hold.items()}
-            )
-        ).one()
+        (saved,) = await _SAVED_AND_HELD.fetch(
+            self._session, assessed | {f"hold_{name}": value for name, value in hold.items()}
+        )
         return bool(saved.kept), bool(saved.held)
 
     async def assessments(self, url: SaleorApiUrl, order_id: str) -> list[StoredAssessment]:
@@ -364,8 +369,7 @@ class SqlFraudRepository:
         read once for several orders); on PostgreSQL in one statement, which sees the same rows as the two
         would: the history reads assessments (the velocity keys it keeps are not among them), every
         earlier order's of the transaction included, the order's own left out."""
-        connection = await self._session.connection()
-        if not probes or connection.dialect.name != "postgresql":
+        if not probes or not self._on_postgresql():
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
             return counts, await self.customer_history(url, facts, count_to=count_to, store=store)
         await self.lock_velocity({url: probes})
@@ -374,8 +378,11 @@ class SqlFraudRepository:
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
             return counts, CustomerHistory(store.order_count, store.median_total, 0, None, 0)
         params |= self._keep_and_count_parameters(url, probes, order_id=facts.order_id, now=at)
-        statement = _recorded_counted_and_history(len(probes), whom, of_store=store is None)
-        rows = (await connection.execute(statement, params)).all()
+        if store is None:
+            statement = _recorded_counted_and_history(len(probes), whom, of_store=True)
+            rows = (await self._session.execute(statement, params)).all()
+        else:
+            rows = await _recorded_counted_and_customers(len(probes), whom).fetch(self._session, params)
         counted = rows[0][-len(probes) :]  # the counts close every row
         counts = {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
         return counts, _customer_history(rows, store)
@@ -393,8 +400,7 @@ class SqlFraudRepository:
         if not probes:
             return {}
         await self.lock_velocity({url: probes})
-        connection = await self._session.connection()
-        if connection.dialect.name != "postgresql":
+        if not self._on_postgresql():
             rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
                 for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
@@ -404,27 +410,32 @@ class SqlFraudRepository:
         # PostgreSQL: kept and counted in one statement. The count cannot see the rows its own statement
         # inserts, and needs not: they are this order's, which it does not count; later statements see them.
         params = self._keep_and_count_parameters(url, probes, order_id=order_id, now=at)
-        counted = (await connection.execute(_recorded_and_counted(len(probes)), params)).one()
+        (counted,) = await _recorded_and_counted(len(probes)).fetch(self._session, params)
         return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
 
     async def lock_velocity(self, probes: Mapping[SaleorApiUrl, Iterable[VelocityProbe]]) -> None:
         """PostgreSQL: a transaction-level advisory lock on each store's probed values, every key in one
         order in one statement, so that transactions locking overlapping keys cannot deadlock. Taking a
         key this transaction holds again returns at once."""
-        connection = await self._session.connection()
-        if connection.dialect.name != "postgresql":
+        if not self._on_postgresql():
             return
         # Keys this transaction locked already (a batch locks all its orders' keys first) are not asked for
         # again: one statement less for every order scored.
         transaction = self._session.get_transaction()
         held_by = self._session.info.get(_VELOCITY_LOCKS_HELD)
         if held_by is None or held_by[0] is not transaction:
-            held_by = self._session.info[_VELOCITY_LOCKS_HELD] = (transaction, set())
+            await self._session.connection()  # begins the transaction if none has begun
+            held_by = self._session.info[_VELOCITY_LOCKS_HELD] = (self._session.get_transaction(), set())
         held: set[int] = held_by[1]
         keys = {_lock_key(url, p.dimension.value, p.value) for url, of_store in probes.items() for p in of_store}
         if locks := sorted(keys - held):
-            await connection.execute(_LOCK_IN_ORDER, {"keys": locks})
+            await (await self._session.connection()).execute(_LOCK_IN_ORDER, {"keys": locks})
             held.update(locks)
+
+    def _on_postgresql(self) -> bool:
+        """Told by the session's engine: asking its connection would begin a transaction (and take a turn
+        of the event loop's greenlet), for every order scored."""
+        return self._session.get_bind().dialect.name == "postgresql"
 
     async def _count_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
@@ -715,7 +726,7 @@ def _saved_and_held() -> Select[tuple[int, int]]:
     return select(inserted[0].label("kept"), inserted[1].label("held"))
 
 
-_SAVED_AND_HELD = _saved_and_held()
+_SAVED_AND_HELD = DriverStatement(_saved_and_held())
 
 
 def _held(url: SaleorApiUrl, order_id: str) -> tuple[ColumnElement[bool], ...]:

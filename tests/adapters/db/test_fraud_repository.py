@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from app.db.repositories.fraud import SqlFraudRepository
 from app.domain.fraud import (
@@ -75,6 +76,30 @@ class TestVelocityUnderConcurrency:
 
         seen = await asyncio.gather(*(deliver(f"card-test-{n}") for n in range(3)))
         assert sorted(seen) == [0, 1, 2]
+
+
+class TestVelocityLocks:
+    async def test_each_transaction_of_a_session_takes_its_keys_locks_again(
+        self, runtime: Runtime, installation: Installation
+    ) -> None:
+        """What a transaction locked is not taken for held by the session's next one."""
+        if runtime.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's writer lock is the database's: there are no locks per key")
+
+        async def held_elsewhere() -> int:
+            async with runtime.sessions() as other:
+                found = await other.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()")
+                )
+                return int(found.scalar_one())
+
+        async with runtime.sessions() as session:
+            repository = SqlFraudRepository(session)
+            for _ in range(2):  # each begun by its first statement, the lock
+                await repository.lock_velocity({SHOP_API_URL: [CARD_24H, EMAIL_24H]})
+                assert await held_elsewhere() == 2
+                await session.commit()
+                assert await held_elsewhere() == 0
 
 
 async def _assessed(
