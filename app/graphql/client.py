@@ -28,7 +28,7 @@ from app.errors import (
     SaleorUnauthorizedError,
     SaleorUnavailableError,
 )
-from app.graphql.documents import Batch, Document, batch, load, load_repeating
+from app.graphql.documents import Batch, Document, batch, load, load_repeating, without
 from app.services.ports import (
     AppIdentity,
     ChannelRef,
@@ -198,18 +198,33 @@ class SaleorGraphQLClient:
 
 # The most root fields (mutations) one document carries: Saleor (3.20.118 on) refuses a document of more
 # than 4 mutations (GRAPHQL_MUTATION_COUNT_LIMIT), counting those ``@include`` skips. No write the app
-# sends has more (``record_cogs`` splits an order's lines), and a batched request carries no more, so a
-# fraud decision (3) shares a request with a one-field effect at most.
+# sends has more (``record_cogs`` splits an order's lines), and a batched request carries no more. In a
+# batch the skipped fields are taken out, so two fraud decisions that release nothing (2 each) share a
+# request; one that releases the order (3) shares with a one-field effect at most.
 MOST_FIELDS_PER_REQUEST = 4
 
 
 @dataclass(eq=False, slots=True)
 class _Part:
-    """One ``execute`` call waiting for its batch's answer."""
+    """One ``execute`` call waiting for its batch's answer: its document and variables as the call gave
+    them (sent so when alone), and as they go in a batch: without the root fields ``@include``/``@skip``
+    leave out, which Saleor would count against its limit all the same (``documents.without``)."""
 
     document: Document
     variables: dict[str, Any] | None
     answer: asyncio.Future[dict[str, Any]]
+    batched: Document
+    batched_variables: dict[str, Any]
+
+    @classmethod
+    def of(cls, document: Document, variables: dict[str, Any] | None, answer: asyncio.Future[dict[str, Any]]) -> _Part:
+        given = variables or {}
+        skipped = document.skipped_with(given)
+        if not skipped:
+            return cls(document, variables, answer, document, given)
+        narrowed = without(document, skipped)
+        defined = {definition.variable.name.value for definition in narrowed.operation.variable_definitions or ()}
+        return cls(document, variables, answer, narrowed, {k: v for k, v in given.items() if k in defined})
 
     def resolve(self, data: dict[str, Any]) -> None:
         if not self.answer.done():  # its caller may have been cancelled meanwhile
@@ -260,7 +275,7 @@ class BatchingGraphQLClient(SaleorGraphQLClient):
         loop = asyncio.get_running_loop()
         if not self._waiting:
             loop.call_soon(self._send_waiting)
-        part = _Part(document, variables, loop.create_future())
+        part = _Part.of(document, variables, loop.create_future())
         self._waiting.append(part)
         return await part.answer
 
@@ -268,7 +283,7 @@ class BatchingGraphQLClient(SaleorGraphQLClient):
         parts, self._waiting = self._waiting, []
         for mutations in (True, False):
             alike = [part for part in parts if part.document.is_mutation is mutations]
-            for request in requests_of(alike, self._at_once, lambda part: part.document.root_fields):
+            for request in requests_of(alike, self._at_once, lambda part: part.batched.root_fields):
                 task = asyncio.get_running_loop().create_task(self._send(request))
                 self._sending.add(task)
                 task.add_done_callback(self._sending.discard)
@@ -283,11 +298,11 @@ class BatchingGraphQLClient(SaleorGraphQLClient):
                     except Exception as exc:
                         part.fail(exc)
                     return
-                combined = batch(tuple(part.document for part in parts))
+                combined = batch(tuple(part.batched for part in parts))
                 variables = {
                     Batch.prefix(index) + name: value
                     for index, part in enumerate(parts)
-                    for name, value in (part.variables or {}).items()
+                    for name, value in part.batched_variables.items()
                 }
                 try:
                     body = await self._request(combined.document, variables)

@@ -20,7 +20,7 @@ from graphql import (
     validate,
 )
 
-from app.graphql.documents import Document, all_documents, batch, load, load_repeating
+from app.graphql.documents import Document, all_documents, batch, load, load_repeating, without
 from app.saleor.manifest import build_manifest
 
 SCHEMA_DIR = Path(os.environ.get("SALEOR_SCHEMA_DIR", Path(__file__).resolve().parents[3] / "shared" / "saleor"))
@@ -82,6 +82,10 @@ _DISPATCHED_QUERIES = (load("queries", "order_notes"), load("queries", "order_tr
     [
         pytest.param(_DISPATCHED_MUTATIONS, id="every-write"),
         pytest.param(_DISPATCHED_MUTATIONS[:1] * 4, id="fraud-decisions"),
+        # Decisions that release nothing, batched without their skipped orderConfirm.
+        pytest.param(
+            (without(_DISPATCHED_MUTATIONS[0], frozenset({"orderConfirm"})),) * 2, id="decisions-without-release"
+        ),
         pytest.param(_DISPATCHED_QUERIES * 2, id="reads"),
     ],
 )

@@ -149,6 +149,42 @@ def test_fraud_decisions_go_in_requests_of_their_own_within_saleors_mutation_lim
     assert requests == [["decision"], ["decision", "note"], ["note"]]
 
 
+async def _decisions(gateway: GqlSaleorGateway, *releases: bool) -> list[BaseException | None]:
+    """A fraud decision per order side by side, order i released if ``releases[i]``; what each call raised."""
+    return await asyncio.gather(
+        *(
+            gateway.record_fraud_decision(_order(n), {"ops.fraud": "{}"}, f"decided {n}", confirm=release)
+            for n, release in enumerate(releases, start=1)
+        ),
+        return_exceptions=True,
+    )
+
+
+async def test_decisions_that_release_nothing_go_two_to_a_request_without_the_skipped_release(
+    saleor: Saleor, gateway_at_once: Callable[[int], GqlSaleorGateway]
+) -> None:
+    assert await _decisions(gateway_at_once(1), False, False, True, False) == [None] * 4
+
+    # Saleor would count each skipped orderConfirm: taken out, two decisions are its 4 mutations.
+    assert [_root_keys(body["query"]) for body in saleor.bodies] == [
+        ["p0_updatePrivateMetadata", "p0_orderNoteAdd", "p1_updatePrivateMetadata", "p1_orderNoteAdd"],
+        ["updatePrivateMetadata", "orderNoteAdd", "orderConfirm"],  # the release alone, as written
+        ["updatePrivateMetadata", "orderNoteAdd", "orderConfirm"],
+    ]
+    first, released, last = saleor.bodies
+    assert "confirm" not in first["query"]
+    assert first["variables"] == {
+        "p0_order": "order-1",
+        "p0_metadata": [{"key": "ops.fraud", "value": "{}"}],
+        "p0_note": "decided 1",
+        "p1_order": "order-2",
+        "p1_metadata": [{"key": "ops.fraud", "value": "{}"}],
+        "p1_note": "decided 2",
+    }
+    assert (released["variables"]["order"], released["variables"]["confirm"]) == ("order-3", True)
+    assert (last["variables"]["order"], last["variables"]["confirm"]) == ("order-4", False)
+
+
 async def test_mutations_and_queries_go_in_requests_of_their_own(
     saleor: Saleor, gateway_at_once: Callable[[int], GqlSaleorGateway]
 ) -> None:
