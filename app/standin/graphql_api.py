@@ -675,11 +675,13 @@ def _metadata_mutation(*, private: bool) -> Callable[..., Payload]:
 
 def _metadata_owner(store: Store, info: Info, global_id: str) -> Node:
     """``BaseMetadataMutation``: the type is checked first (one Saleor does not know, then one without
-    metadata), then the node looked up as ``get_node_or_error`` does."""
+    metadata), then the node looked up as ``get_node_or_error`` does. An ID that is no global ID is
+    taken for an order's own UUID, as Saleor does (it tries checkout tokens too, whose metadata the
+    stand-in does not keep)."""
     try:
         type_name, pk = from_global_id(global_id)
     except InvalidGlobalId:
-        raise ActionRefused(ActionError("id", f"Couldn't resolve id: {global_id}.", "GRAPHQL_ERROR")) from None
+        return _metadata_owner_by_uuid(store, global_id)
     if info.schema.get_type(type_name) is None:
         raise ActionRefused(ActionError("id", f"Invalid type: {type_name}", "GRAPHQL_ERROR"))
     if type_name not in actions.METADATA_TYPES:
@@ -687,6 +689,18 @@ def _metadata_owner(store: Store, info: Info, global_id: str) -> Node:
     node = store.node(type_name, pk)
     if node is None:
         raise ActionRefused(ActionError("id", f"Couldn't resolve to a node: {global_id}", "NOT_FOUND"))
+    return node
+
+
+def _metadata_owner_by_uuid(store: Store, raw_id: str) -> Node:
+    # Saleor filters Order.id by it: Django's own refusal of what is no UUID comes back without a field.
+    try:
+        key = UUID(raw_id)
+    except ValueError:
+        raise ActionRefused(ActionError(None, f"\u201c{raw_id}\u201d is not a valid UUID.", "INVALID")) from None
+    node = store.node("Order", key)
+    if node is None:
+        raise ActionRefused(ActionError("id", "Couldn't resolve to a node.", "GRAPHQL_ERROR"))
     return node
 
 
