@@ -88,6 +88,7 @@ from app.standin.state import (
     VariantListing,
     Warehouse,
     from_global_id,
+    invalid_id,
     to_global_id,
 )
 from app.standin.users import UserSession
@@ -266,7 +267,7 @@ def _decode(global_id: str, only_type: str) -> int | UUID | None:
     try:
         type_name, pk = from_global_id(global_id)
     except InvalidGlobalId:
-        raise GraphQLError(f"Couldn't resolve id: {global_id}.") from None
+        raise GraphQLError(invalid_id(global_id, only_type)) from None
     return pk if type_name == only_type else None
 
 

@@ -151,7 +151,7 @@ class TestQueries:
         assert data == {"order": None}
         result = await standin.execute('{ order(id: "not-an-id") { id } }', app=caller)
         assert result.errors
-        assert result.errors[0].message == "Couldn't resolve id: not-an-id."
+        assert result.errors[0].message == "Invalid ID: not-an-id. Expected: Order."  # as Saleor 3.20.119 says
 
     async def test_pages_through_orders_newest_first(
         self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
@@ -294,6 +294,24 @@ class TestOrderCancel:
             {"field": "order", "code": "CANNOT_CANCEL_ORDER", "message": "This order can't be canceled."}
         ]
         assert order.status is OrderStatus.FULFILLED
+
+    # What Saleor 3.20.119 answered (get_node_or_error's from_global_id_or_error), orderNoteAdd alike.
+    @pytest.mark.parametrize(
+        ("order_id", "message"),
+        [
+            pytest.param("garbage", "Invalid ID: garbage. Expected: Order.", id="malformed"),
+            pytest.param(
+                gid("Warehouse", UUID(int=2)),
+                f"Invalid ID: {gid('Warehouse', UUID(int=2))}. Expected: Order, received: Warehouse.",
+                id="another-type",
+            ),
+        ],
+    )
+    async def test_refuses_an_id_that_names_no_order(
+        self, standin: StandIn, caller: App, order_id: str, message: str
+    ) -> None:
+        data = await run(standin, caller, CANCEL, id=order_id)
+        assert data["orderCancel"]["errors"] == [{"field": "id", "code": "GRAPHQL_ERROR", "message": message}]
 
 
 class TestOrderFulfill:
