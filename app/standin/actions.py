@@ -97,6 +97,11 @@ class ActionRefused(Exception):
         self.errors = errors
 
 
+class UnreadableId(Exception):
+    """An ID Saleor decodes outside a mutation's validation (``from_global_id_or_error`` raising): the whole
+    field fails with a GraphQL error of this message, its payload null."""
+
+
 class InsufficientStockError(ValueError):
     """Placing an order needs more stock than the warehouses hold (checkout would refuse it)."""
 
@@ -496,11 +501,9 @@ def grant_refund(
     try:
         type_name, token = from_global_id(transaction_id)
     except InvalidGlobalId:
-        raise ActionRefused(
-            ActionError("transactionId", f"Couldn't resolve id: {transaction_id}.", "GRAPHQL_ERROR")
-        ) from None
+        raise UnreadableId(invalid_id(transaction_id, "TransactionItem")) from None
     if type_name != "TransactionItem":
-        raise ActionRefused(ActionError("transactionId", "Must receive a TransactionItem id.", "GRAPHQL_ERROR"))
+        raise UnreadableId(invalid_id(transaction_id, "TransactionItem", type_name))
     transaction = next((t for t in order.transactions if str(t.token) == str(token)), None)
     if transaction is None:
         raise ActionRefused(ActionError("transactionId", f"Couldn't resolve to a node: {transaction_id}", "NOT_FOUND"))

@@ -653,6 +653,8 @@ def _mutation_grant_refund(_: None, info: Info, id: str, input: dict[str, Any]) 
         )
     except ActionRefused as refusal:
         return {"order": None, "grantedRefund": None, "errors": [_grant_error(e) for e in refusal.errors]}
+    except actions.UnreadableId as unreadable:
+        raise GraphQLError(str(unreadable)) from None
     return {"order": target, "grantedRefund": granted, "errors": []}
 
 

@@ -314,6 +314,35 @@ class TestOrderCancel:
         assert data["orderCancel"]["errors"] == [{"field": "id", "code": "GRAPHQL_ERROR", "message": message}]
 
 
+class TestGrantRefund:
+    GRANT = """mutation($id: ID!, $transaction: ID!) {
+      orderGrantRefundCreate(id: $id, input: {amount: 1, transactionId: $transaction}) {
+        grantedRefund { id } errors { field code message } } }"""
+
+    # Saleor 3.20.119 decodes transactionId outside the mutation's validation: the field fails as a whole.
+    @pytest.mark.parametrize(
+        ("transaction_id", "message"),
+        [
+            pytest.param("garbage", "Invalid ID: garbage. Expected: TransactionItem.", id="malformed"),
+            pytest.param(
+                gid("Warehouse", UUID(int=2)),
+                f"Invalid ID: {gid('Warehouse', UUID(int=2))}. Expected: TransactionItem, received: Warehouse.",
+                id="another-type",
+            ),
+        ],
+    )
+    async def test_an_id_that_names_no_transaction_fails_the_field_with_a_graphql_error(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App, transaction_id: str, message: str
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        result = await standin.execute(
+            self.GRANT, {"id": gid("Order", order.pk), "transaction": transaction_id}, app=caller
+        )
+        assert result.data == {"orderGrantRefundCreate": None}
+        assert [(error.message, error.path) for error in result.errors or ()] == [(message, ["orderGrantRefundCreate"])]
+        assert order.granted_refunds == []
+
+
 class TestOrderFulfill:
     async def test_one_fulfillment_per_warehouse_decreasing_stock(
         self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
