@@ -55,6 +55,7 @@ from app.standin.state import (
     TransactionItem,
     Warehouse,
     from_global_id,
+    invalid_id,
     to_global_id,
 )
 
@@ -96,6 +97,11 @@ class ActionRefused(Exception):
         self.errors = errors
 
 
+class UnreadableId(Exception):
+    """An ID Saleor decodes outside a mutation's validation (``from_global_id_or_error`` raising): the whole
+    field fails with a GraphQL error of this message, its payload null."""
+
+
 class InsufficientStockError(ValueError):
     """Placing an order needs more stock than the warehouses hold (checkout would refuse it)."""
 
@@ -105,9 +111,9 @@ def resolve_node(store: Store, global_id: str | None, only_type: str, *, field: 
     try:
         type_name, pk = from_global_id(global_id or "")
     except InvalidGlobalId:
-        raise ActionRefused(ActionError(field, f"Couldn't resolve id: {global_id}.", "GRAPHQL_ERROR")) from None
+        raise ActionRefused(ActionError(field, invalid_id(global_id or "", only_type), "GRAPHQL_ERROR")) from None
     if type_name != only_type:
-        raise ActionRefused(ActionError(field, f"Must receive a {only_type} id.", "GRAPHQL_ERROR"))
+        raise ActionRefused(ActionError(field, invalid_id(global_id or "", only_type, type_name), "GRAPHQL_ERROR"))
     node = store.node(type_name, pk)
     if node is None:
         raise ActionRefused(ActionError(field, f"Couldn't resolve to a node: {global_id}", "NOT_FOUND"))
@@ -495,11 +501,9 @@ def grant_refund(
     try:
         type_name, token = from_global_id(transaction_id)
     except InvalidGlobalId:
-        raise ActionRefused(
-            ActionError("transactionId", f"Couldn't resolve id: {transaction_id}.", "GRAPHQL_ERROR")
-        ) from None
+        raise UnreadableId(invalid_id(transaction_id, "TransactionItem")) from None
     if type_name != "TransactionItem":
-        raise ActionRefused(ActionError("transactionId", "Must receive a TransactionItem id.", "GRAPHQL_ERROR"))
+        raise UnreadableId(invalid_id(transaction_id, "TransactionItem", type_name))
     transaction = next((t for t in order.transactions if str(t.token) == str(token)), None)
     if transaction is None:
         raise ActionRefused(ActionError("transactionId", f"Couldn't resolve to a node: {transaction_id}", "NOT_FOUND"))
@@ -639,11 +643,9 @@ def _warehouse_pk(warehouse_id: str) -> UUID:
     try:
         type_name, pk = from_global_id(warehouse_id)
     except InvalidGlobalId:
-        raise ActionRefused(
-            ActionError("warehouse", f"Couldn't resolve id: {warehouse_id}.", "GRAPHQL_ERROR")
-        ) from None
+        raise ActionRefused(ActionError("warehouse", invalid_id(warehouse_id, "Warehouse"), "GRAPHQL_ERROR")) from None
     if type_name != "Warehouse" or not isinstance(pk, UUID):
-        raise ActionRefused(ActionError("warehouse", "Must receive a Warehouse id.", "GRAPHQL_ERROR"))
+        raise ActionRefused(ActionError("warehouse", invalid_id(warehouse_id, "Warehouse", type_name), "GRAPHQL_ERROR"))
     return pk
 
 

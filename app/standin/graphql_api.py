@@ -88,6 +88,7 @@ from app.standin.state import (
     VariantListing,
     Warehouse,
     from_global_id,
+    invalid_id,
     to_global_id,
 )
 from app.standin.users import UserSession
@@ -266,7 +267,7 @@ def _decode(global_id: str, only_type: str) -> int | UUID | None:
     try:
         type_name, pk = from_global_id(global_id)
     except InvalidGlobalId:
-        raise GraphQLError(f"Couldn't resolve id: {global_id}.") from None
+        raise GraphQLError(invalid_id(global_id, only_type)) from None
     return pk if type_name == only_type else None
 
 
@@ -652,6 +653,8 @@ def _mutation_grant_refund(_: None, info: Info, id: str, input: dict[str, Any]) 
         )
     except ActionRefused as refusal:
         return {"order": None, "grantedRefund": None, "errors": [_grant_error(e) for e in refusal.errors]}
+    except actions.UnreadableId as unreadable:
+        raise GraphQLError(str(unreadable)) from None
     return {"order": target, "grantedRefund": granted, "errors": []}
 
 
@@ -675,11 +678,13 @@ def _metadata_mutation(*, private: bool) -> Callable[..., Payload]:
 
 def _metadata_owner(store: Store, info: Info, global_id: str) -> Node:
     """``BaseMetadataMutation``: the type is checked first (one Saleor does not know, then one without
-    metadata), then the node looked up as ``get_node_or_error`` does."""
+    metadata), then the node looked up as ``get_node_or_error`` does. An ID that is no global ID is
+    taken for an order's own UUID, as Saleor does (it tries checkout tokens too, whose metadata the
+    stand-in does not keep)."""
     try:
         type_name, pk = from_global_id(global_id)
     except InvalidGlobalId:
-        raise ActionRefused(ActionError("id", f"Couldn't resolve id: {global_id}.", "GRAPHQL_ERROR")) from None
+        return _metadata_owner_by_uuid(store, global_id)
     if info.schema.get_type(type_name) is None:
         raise ActionRefused(ActionError("id", f"Invalid type: {type_name}", "GRAPHQL_ERROR"))
     if type_name not in actions.METADATA_TYPES:
@@ -687,6 +692,18 @@ def _metadata_owner(store: Store, info: Info, global_id: str) -> Node:
     node = store.node(type_name, pk)
     if node is None:
         raise ActionRefused(ActionError("id", f"Couldn't resolve to a node: {global_id}", "NOT_FOUND"))
+    return node
+
+
+def _metadata_owner_by_uuid(store: Store, raw_id: str) -> Node:
+    # Saleor filters Order.id by it: Django's own refusal of what is no UUID comes back without a field.
+    try:
+        key = UUID(raw_id)
+    except ValueError:
+        raise ActionRefused(ActionError(None, f"\u201c{raw_id}\u201d is not a valid UUID.", "INVALID")) from None
+    node = store.node("Order", key)
+    if node is None:
+        raise ActionRefused(ActionError("id", "Couldn't resolve to a node.", "GRAPHQL_ERROR"))
     return node
 
 

@@ -62,6 +62,13 @@ def from_global_id(global_id: str) -> tuple[str, int | UUID]:
     return type_name, pk
 
 
+def invalid_id(global_id: str, only_type: str, received: str | None = None) -> str:
+    """Saleor's ``from_global_id_or_error`` refusing an ID it cannot read, or (``received``) one of another type."""
+    if received is None:
+        return f"Invalid ID: {global_id}. Expected: {only_type}."
+    return f"Invalid ID: {global_id}. Expected: {only_type}, received: {received}."
+
+
 def _slug(name: str) -> str:
     return name.lower().replace(" ", "-")
 

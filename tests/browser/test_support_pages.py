@@ -32,5 +32,5 @@ def test_a_ticket_opened_from_the_order_card_shows_the_orders_card_beside_it(pag
     expect(card.locator(".timeline-label")).to_have_text(["Order created"])
     # Saleor (the stand-in) took the staff user's dashboard token (a refused one would fail its permission check
     # first, "Invalid token…"); the browser fixture's order id is no id the stand-in can read.
-    expect(frame.locator("[data-saleor-problem]")).to_contain_text("Saleor refused: Couldn't resolve id")
+    expect(frame.locator("[data-saleor-problem]")).to_contain_text("Saleor refused: Invalid ID")
     screenshot(page, "ticket-with-order-card")

@@ -392,11 +392,13 @@ def place_checkout_order(
     pay_by: Literal["transaction", "dummy_gateway"],
     card_checks: dict[str, str],
     charged: bool = True,
+    lines: int = 1,
 ) -> str:
     """A shopper's checkout: lines, addresses, a shipping method, paid in full, completed. The card checks
     are what a payment app leaves in the payment's metadata (``cvv_result``, ``avs_result``). The shopper is a
     guest; only recording the transaction takes the staff user (``HANDLE_PAYMENTS``). A transaction not
-    ``charged`` is authorized only, as a card is before its capture."""
+    ``charged`` is authorized only, as a card is before its capture. Each of the ``lines`` holds ``quantity``
+    units of the suite's variant: ``forceNewLine`` keeps them apart, as a store does for a personalised item."""
     address = new_customer_address()
     checkout = saleor.mutate_as_shopper(
         f"""mutation C($input: CheckoutCreateInput!) {{
@@ -405,7 +407,9 @@ def place_checkout_order(
         input={
             "channel": store.channel_slug,
             "email": new_customer_email(),
-            "lines": [{"variantId": store.variant_id, "quantity": quantity}],
+            "lines": [
+                {"variantId": store.variant_id, "quantity": quantity, "forceNewLine": True} for _ in range(lines)
+            ],
             "shippingAddress": address,
             "billingAddress": address,
         },
@@ -492,8 +496,9 @@ def mark_as_paid(saleor: StaffSaleor, order_id: str) -> None:
     )
 
 
-def fulfil(saleor: StaffSaleor, store: Store, order_id: str, line_id: str, quantity: int) -> FulfillmentView:
-    """Ship units of a line from the suite's warehouse (Saleor approves at once by default)."""
+def fulfil(saleor: StaffSaleor, store: Store, order_id: str, units: dict[str, int]) -> FulfillmentView:
+    """Ship units of lines (order line id → quantity) from the suite's warehouse in one fulfilment (Saleor
+    approves it at once by default)."""
     (fulfillment,) = saleor.mutate(
         f"""mutation F($order: ID!, $input: OrderFulfillInput!) {{
           orderFulfill(order: $order, input: $input) {{
@@ -502,7 +507,10 @@ def fulfil(saleor: StaffSaleor, store: Store, order_id: str, line_id: str, quant
         order=order_id,
         input={
             "notifyCustomer": False,
-            "lines": [{"orderLineId": line_id, "stocks": [{"quantity": quantity, "warehouse": store.warehouse_id}]}],
+            "lines": [
+                {"orderLineId": line_id, "stocks": [{"quantity": quantity, "warehouse": store.warehouse_id}]}
+                for line_id, quantity in units.items()
+            ],
         },
     )["fulfillments"]
     return FulfillmentView(

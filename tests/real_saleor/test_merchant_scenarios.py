@@ -219,7 +219,7 @@ class TestCostOfGoods:
 
     def shipped(self, merchant: Merchant, order_id: str, line_id: str, quantity: int) -> str:
         """Fulfil ``quantity`` units and wait for their COGS; the fulfilment line's id."""
-        fulfillment = fulfil(merchant.saleor, merchant.store, order_id, line_id, quantity)
+        fulfillment = fulfil(merchant.saleor, merchant.store, order_id, {line_id: quantity})
         merchant.wait_until(
             order_id, f"ops.cogs {units_cost(quantity)} for {quantity} shipped", costed(line_id, quantity)
         )
@@ -241,6 +241,29 @@ class TestCostOfGoods:
         assert document is not None
         assert (document["v"], document["currency"]) == (1, CURRENCY)
         assert line_cogs(view, line_id) == (3, units_cost(3)), view.summary()
+
+    def test_an_order_of_more_lines_than_one_document_may_write_is_costed_on_every_line(
+        self, merchant: Merchant
+    ) -> None:
+        # Saleor (3.20.118 on) runs at most 4 mutations a document: the order's metadata, 7 lines' and the
+        # note (9 writes) go in three documents, the lines first, so the note, written last, finds them all.
+        merchant.configure(confirm_automatically=True, mark_as_paid="TRANSACTION_FLOW")
+        order_id = place_checkout_order(
+            merchant.saleor, merchant.store, quantity=1, lines=7, pay_by="transaction", card_checks=GOOD_CARD
+        )
+        line_ids = merchant.order(order_id).line_ids
+        assert len(line_ids) == 7, merchant.order(order_id).summary()
+
+        fulfil(merchant.saleor, merchant.store, order_id, dict.fromkeys(line_ids, 1))
+
+        view = merchant.wait_until(
+            order_id,
+            f"the cost-of-goods note for 7 lines shipped ({units_cost(7)})",
+            lambda v: any(f"cost of goods {units_cost(7)} {CURRENCY}" in note for note in v.notes()),
+        )
+        assert cogs(view) == units_cost(7), view.summary()
+        lines = {line_id: line_cogs(view, line_id) for line_id in line_ids}
+        assert lines == dict.fromkeys(line_ids, (1, units_cost(1))), f"{lines}\n{view.summary()}"
 
     def test_a_cancelled_fulfilment_comes_back_at_its_cost(self, merchant: Merchant) -> None:
         order_id, line_id = self.paid_checkout_order(merchant, quantity=3)

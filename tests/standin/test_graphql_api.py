@@ -151,7 +151,7 @@ class TestQueries:
         assert data == {"order": None}
         result = await standin.execute('{ order(id: "not-an-id") { id } }', app=caller)
         assert result.errors
-        assert result.errors[0].message == "Couldn't resolve id: not-an-id."
+        assert result.errors[0].message == "Invalid ID: not-an-id. Expected: Order."  # as Saleor 3.20.119 says
 
     async def test_pages_through_orders_newest_first(
         self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
@@ -294,6 +294,53 @@ class TestOrderCancel:
             {"field": "order", "code": "CANNOT_CANCEL_ORDER", "message": "This order can't be canceled."}
         ]
         assert order.status is OrderStatus.FULFILLED
+
+    # What Saleor 3.20.119 answered (get_node_or_error's from_global_id_or_error), orderNoteAdd alike.
+    @pytest.mark.parametrize(
+        ("order_id", "message"),
+        [
+            pytest.param("garbage", "Invalid ID: garbage. Expected: Order.", id="malformed"),
+            pytest.param(
+                gid("Warehouse", UUID(int=2)),
+                f"Invalid ID: {gid('Warehouse', UUID(int=2))}. Expected: Order, received: Warehouse.",
+                id="another-type",
+            ),
+        ],
+    )
+    async def test_refuses_an_id_that_names_no_order(
+        self, standin: StandIn, caller: App, order_id: str, message: str
+    ) -> None:
+        data = await run(standin, caller, CANCEL, id=order_id)
+        assert data["orderCancel"]["errors"] == [{"field": "id", "code": "GRAPHQL_ERROR", "message": message}]
+
+
+class TestGrantRefund:
+    GRANT = """mutation($id: ID!, $transaction: ID!) {
+      orderGrantRefundCreate(id: $id, input: {amount: 1, transactionId: $transaction}) {
+        grantedRefund { id } errors { field code message } } }"""
+
+    # Saleor 3.20.119 decodes transactionId outside the mutation's validation: the field fails as a whole.
+    @pytest.mark.parametrize(
+        ("transaction_id", "message"),
+        [
+            pytest.param("garbage", "Invalid ID: garbage. Expected: TransactionItem.", id="malformed"),
+            pytest.param(
+                gid("Warehouse", UUID(int=2)),
+                f"Invalid ID: {gid('Warehouse', UUID(int=2))}. Expected: TransactionItem, received: Warehouse.",
+                id="another-type",
+            ),
+        ],
+    )
+    async def test_an_id_that_names_no_transaction_fails_the_field_with_a_graphql_error(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App, transaction_id: str, message: str
+    ) -> None:
+        order = place(standin, catalogue, clock, (catalogue.mug, 1))
+        result = await standin.execute(
+            self.GRANT, {"id": gid("Order", order.pk), "transaction": transaction_id}, app=caller
+        )
+        assert result.data == {"orderGrantRefundCreate": None}
+        assert [(error.message, error.path) for error in result.errors or ()] == [(message, ["orderGrantRefundCreate"])]
+        assert order.granted_refunds == []
 
 
 class TestOrderFulfill:
@@ -553,27 +600,37 @@ class TestTrackingNotesAndMetadata:
         # Order metadata writes emit only ORDER_METADATA_UPDATED (no ORDER_UPDATED).
         assert events(standin) == ["ORDER_METADATA_UPDATED"]
 
+    # What Saleor 3.20.119 answered to each (updateMetadata and updatePrivateMetadata alike).
     @pytest.mark.parametrize(
-        ("object_id", "key", "code", "message"),
+        ("object_id", "key", "error"),
         [
-            pytest.param("garbage", "k", "GRAPHQL_ERROR", "Couldn't resolve id: garbage.", id="malformed"),
-            pytest.param(to_global_id("Spaceship", 1), "k", "GRAPHQL_ERROR", "Invalid type: Spaceship", id="no-type"),
+            # No global ID: Saleor filters Order.id by it, and Django refuses what is no UUID (no field).
+            pytest.param("garbage", "k", (None, "INVALID", "\u201cgarbage\u201d is not a valid UUID."), id="malformed"),
+            pytest.param(
+                str(UUID(int=5)), "k", ("id", "GRAPHQL_ERROR", "Couldn't resolve to a node."), id="unknown-uuid"
+            ),
+            pytest.param(
+                to_global_id("Spaceship", 1), "k", ("id", "GRAPHQL_ERROR", "Invalid type: Spaceship"), id="no-type"
+            ),
             pytest.param(
                 to_global_id("OrderEvent", 1),
                 "k",
-                "NOT_FOUND",
-                f"Couldn't resolve to a item with meta: {to_global_id('OrderEvent', 1)}",
+                ("id", "NOT_FOUND", f"Couldn't resolve to a item with meta: {to_global_id('OrderEvent', 1)}"),
                 id="no-metadata",
             ),
             # BaseMetadataMutation.get_instance: get_node_or_error's own message for a node that is not there.
             pytest.param(
                 to_global_id("Order", UUID(int=0)),
                 "k",
-                "NOT_FOUND",
-                f"Couldn't resolve to a node: {to_global_id('Order', UUID(int=0))}",
+                ("id", "NOT_FOUND", f"Couldn't resolve to a node: {to_global_id('Order', UUID(int=0))}"),
                 id="missing",
             ),
-            pytest.param(to_global_id("ProductVariant", 1), " ", "REQUIRED", None, id="empty-key"),
+            pytest.param(
+                to_global_id("ProductVariant", 1),
+                " ",
+                ("input", "REQUIRED", "Metadata key cannot be empty."),
+                id="empty-key",
+            ),
         ],
     )
     async def test_refuses_metadata_it_cannot_keep(
@@ -583,8 +640,7 @@ class TestTrackingNotesAndMetadata:
         caller: App,
         object_id: str,
         key: str,
-        code: str,
-        message: str | None,
+        error: tuple[str | None, str, str],
     ) -> None:
         data = await run(
             standin,
@@ -595,10 +651,22 @@ class TestTrackingNotesAndMetadata:
             key=key,
         )
         assert data["updateMetadata"]["item"] is None
-        ((field, refused, said),) = [(e["field"], e["code"], e["message"]) for e in data["updateMetadata"]["errors"]]
-        assert refused == code
-        if message is not None:
-            assert (field, said) == ("id", message)
+        assert [(e["field"], e["code"], e["message"]) for e in data["updateMetadata"]["errors"]] == [error]
+
+    async def test_takes_an_orders_own_uuid_for_the_order(
+        self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App
+    ) -> None:
+        # As Saleor 3.20.119 does: an ID that is no global ID is looked up as Order.id.
+        order = place(standin, catalogue, clock, (catalogue.tee, 1))
+        data = await run(
+            standin,
+            caller,
+            'mutation($id: ID!) { updatePrivateMetadata(id: $id, input: [{key: "k", value: "v"}]) '
+            "{ item { ... on Order { number } } errors { field code message } } }",
+            id=str(order.pk),
+        )
+        assert data["updatePrivateMetadata"] == {"item": {"number": "1"}, "errors": []}
+        assert order.private_metadata == {"k": "v"}
 
 
 class TestMutationCountLimit:
