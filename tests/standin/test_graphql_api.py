@@ -46,6 +46,16 @@ def gid(type_name: str, pk: Any) -> str:
     return to_global_id(type_name, pk)
 
 
+def ids_naming_no(expected: str) -> list[Any]:
+    """An unreadable ID and another type's, each with what Saleor 3.20.119 answers when it expects
+    ``expected`` (``from_global_id_or_error``)."""
+    other = gid("Warehouse", UUID(int=2))
+    return [
+        pytest.param("garbage", f"Invalid ID: garbage. Expected: {expected}.", id="malformed"),
+        pytest.param(other, f"Invalid ID: {other}. Expected: {expected}, received: Warehouse.", id="another-type"),
+    ]
+
+
 def place(standin: StandIn, catalogue: Catalogue, clock: FixedClock, *lines: tuple[Any, int], **options: Any) -> Order:
     order = actions.place_order(
         standin.store, catalogue.channel, list(lines), at=clock.now(), customer=catalogue.customer, **options
@@ -296,17 +306,7 @@ class TestOrderCancel:
         assert order.status is OrderStatus.FULFILLED
 
     # What Saleor 3.20.119 answered (get_node_or_error's from_global_id_or_error), orderNoteAdd alike.
-    @pytest.mark.parametrize(
-        ("order_id", "message"),
-        [
-            pytest.param("garbage", "Invalid ID: garbage. Expected: Order.", id="malformed"),
-            pytest.param(
-                gid("Warehouse", UUID(int=2)),
-                f"Invalid ID: {gid('Warehouse', UUID(int=2))}. Expected: Order, received: Warehouse.",
-                id="another-type",
-            ),
-        ],
-    )
+    @pytest.mark.parametrize(("order_id", "message"), ids_naming_no("Order"))
     async def test_refuses_an_id_that_names_no_order(
         self, standin: StandIn, caller: App, order_id: str, message: str
     ) -> None:
@@ -320,17 +320,7 @@ class TestGrantRefund:
         grantedRefund { id } errors { field code message } } }"""
 
     # Saleor 3.20.119 decodes transactionId outside the mutation's validation: the field fails as a whole.
-    @pytest.mark.parametrize(
-        ("transaction_id", "message"),
-        [
-            pytest.param("garbage", "Invalid ID: garbage. Expected: TransactionItem.", id="malformed"),
-            pytest.param(
-                gid("Warehouse", UUID(int=2)),
-                f"Invalid ID: {gid('Warehouse', UUID(int=2))}. Expected: TransactionItem, received: Warehouse.",
-                id="another-type",
-            ),
-        ],
-    )
+    @pytest.mark.parametrize(("transaction_id", "message"), ids_naming_no("TransactionItem"))
     async def test_an_id_that_names_no_transaction_fails_the_field_with_a_graphql_error(
         self, standin: StandIn, catalogue: Catalogue, clock: FixedClock, caller: App, transaction_id: str, message: str
     ) -> None:
