@@ -220,7 +220,7 @@ class _Part:
     def of(cls, document: Document, variables: dict[str, Any] | None, answer: asyncio.Future[dict[str, Any]]) -> _Part:
         given = variables or {}
         skipped = document.skipped_with(given)
-        if not skipped:
+        if not skipped or len(skipped) == document.root_fields:  # an operation must select something
             return cls(document, variables, answer, document, given)
         narrowed = without(document, skipped)
         defined = {definition.variable.name.value for definition in narrowed.operation.variable_definitions or ()}
