@@ -349,7 +349,8 @@ class ShipmentQuotes:
     left_out: tuple[str, ...]
     live: str
     residential: bool
-    # The live quote cache's key the live quotes were read from; None when they were asked (or none were).
+    # The live quote cache's key the live quotes are kept under; None when it does not hold them (none asked,
+    # or a carrier failed or answered nothing).
     live_key: Hashable | None = None
 
     @property
@@ -1017,7 +1018,7 @@ class ShippingQuoter:
         ships_on: date,
     ) -> tuple[tuple[Quote, ...], str, Hashable | None]:
         """The live carriers' quotes for the parcels as profiled (``_profiled``), how they came (asked, from
-        the cache, or not at all, and why), and the cache's key when they came from it."""
+        the cache, or not at all, and why), and the cache's key when the cache holds them."""
         key = (
             saleor_api_url,
             warehouse.id,
@@ -1051,4 +1052,9 @@ class ShippingQuoter:
         if answer.problems:
             log.warning("some live carriers did not answer", extra={**context, "problems": list(answer.problems)})
             return answer.quotes, f"{_count(answer.quotes)}; {'; '.join(answer.problems)}", None
-        return answer.quotes, _count(answer.quotes), None
+        if not answer.quotes:
+            return answer.quotes, _count(answer.quotes), None
+        # The cache keeps it once the request settles, a turn of the loop later; kept now, this checkout's
+        # options can be kept against it too, and a checkout asked again skips quoting from its second time.
+        self._cache.put(key, answer.quotes)
+        return answer.quotes, _count(answer.quotes), key
