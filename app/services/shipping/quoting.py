@@ -683,8 +683,8 @@ def kept_checkout_options(
     confirm: Callable[[], Awaitable[None]],
 ) -> tuple[CheckoutOption, ...] | None:
     """``ShippingQuoter.checkout_options`` of a checkout asked again, as kept, with no I/O; None when
-    it must be quoted. A checkout asked again costs no quoter, no session and no deadline this way: at
-    a few tenths of a millisecond a checkout, building those was a tenth of it. ``confirm`` as in
+    it must be quoted. A checkout asked again costs no quoter, no session and no deadline this way (a
+    cached checkout took 0.16–0.18 ms of CPU with them, 0.13–0.14 ms without). ``confirm`` as in
     ``QuotingCache.recent``."""
     store = quoting.recent(saleor_api_url, confirm)
     key = None if store is None else _answer_key(saleor_api_url, store, cart, now)
@@ -731,7 +731,8 @@ class ShippingQuoter:
 
         The same cart asked again while the store's revision holds, on the same local day and handling
         day, with its live quotes still in the cache as they were, gets the options it got then
-        (everything they derive from): a checkout is asked about many times while the shopper is in it."""
+        (everything they derive from): Saleor asks again whenever the checkout changes (it keeps each answer
+        under the whole payload), and most changes (the e-mail, the billing address) leave the cart as it was."""
         store = await self._read_store_for(saleor_api_url, recent=True)
         key = _answer_key(saleor_api_url, store, cart, now)
         if key is not None and (options := _still_kept(self._quoting, self._cache, key)) is not None:

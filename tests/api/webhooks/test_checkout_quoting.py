@@ -140,10 +140,10 @@ async def test_a_checkout_asked_again_is_answered_from_what_was_kept_without_a_d
     # Live quotes, as an account's (only answers derived from them are kept): in place of Karrio's adapter.
     monkeypatch.setattr(dependencies, "KarrioCarrierQuotes", lambda *_: carrier)
     sessions = runtime.sessions
-    opened: list[object] = []
+    opened: list[None] = []  # a None for each session opened
 
     def counted() -> object:
-        opened.append(sessions)
+        opened.append(None)
         return sessions()
 
     checkout = _body(_checkout(shippingAddress=TEXAS, lines=[_line(quantity=1, variant=SHOES)]))
