@@ -81,7 +81,6 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
         engine = create_engine(settings.database_url)
-        writes_at_once = 2  # batches of deliveries written side by side: one waits on the disk, one fills
         sessions = create_session_factory(engine)
         _skip_sniffio_lookups()
         http = http or httpx.AsyncClient(
@@ -110,11 +109,7 @@ class Runtime:
             ),
             clock=clock,
             installations=RecentInstallations(sessions, cipher, ttl_seconds=settings.installation_cache_seconds),
-            deliveries=DeliveryBatcher(
-                delivery_writer(engine, connections=writes_at_once),
-                on_recorded=lambda: runtime.wake_workers(),
-                max_in_flight=writes_at_once,
-            ),
+            deliveries=DeliveryBatcher(delivery_writer(engine), on_recorded=lambda: runtime.wake_workers()),
         )
         runtime.saleor.on_unauthorized = runtime.mark_revoked
         return runtime

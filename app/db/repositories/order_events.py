@@ -157,9 +157,10 @@ class DeliveryWriter(Protocol):
 
 class _PostgresqlWriter:
     """One statement, prepared once, for any number of rows (``unnest`` of one array per column),
-    on asyncpg connections of its own in autocommit: one round trip per batch, no BEGIN or COMMIT,
-    and none of the ORM's work per statement. A dropped connection fails one batch: those
-    deliveries are answered 503, and Saleor sends them again."""
+    on an asyncpg connection of its own in autocommit (its batcher writes one batch at a time): one
+    round trip per batch, no BEGIN or COMMIT, and none of the ORM's work per statement. A dropped
+    connection fails one batch: those deliveries are answered 503, Saleor sends them again, and the
+    pool connects again for the next."""
 
     _COLUMNS = (
         ("saleor_api_url", "text"),
@@ -185,9 +186,8 @@ class _PostgresqlWriter:
         "SELECT saleor_api_url, event, order_id, issued_at FROM stored CROSS JOIN notified"
     )
 
-    def __init__(self, database_url: str, connections: int) -> None:
+    def __init__(self, database_url: str) -> None:
         self._dsn = asyncpg_dsn(database_url)
-        self._connections = connections
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -206,9 +206,7 @@ class _PostgresqlWriter:
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
             if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._connections, reset=_nothing_to_reset
-                )
+                self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=1, reset=_nothing_to_reset)
             return self._pool
 
     async def close(self) -> None:
@@ -217,7 +215,7 @@ class _PostgresqlWriter:
 
 
 async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
-    """The writer's connections run one autocommitted INSERT and keep no session state: the pool's
+    """The writer's connection runs one autocommitted INSERT and keeps no session state: the pool's
     default reset would cost a round trip per batch."""
 
 
@@ -237,10 +235,10 @@ class _SqlAlchemyWriter:
         """The pool is the app's; it closes it."""
 
 
-def delivery_writer(engine: AsyncEngine, *, connections: int) -> DeliveryWriter:
+def delivery_writer(engine: AsyncEngine) -> DeliveryWriter:
     """The fastest way to store a batch of deliveries on the engine's database."""
     if engine.dialect.name == "postgresql":
-        return _PostgresqlWriter(engine.url.render_as_string(hide_password=False), connections)
+        return _PostgresqlWriter(engine.url.render_as_string(hide_password=False))
     return _SqlAlchemyWriter(engine)
 
 
@@ -248,27 +246,25 @@ class DeliveryBatcher:
     """Stores the deliveries that arrive together in one ``INSERT … ON CONFLICT DO NOTHING``, committed.
 
     ``record`` returns only after the commit that holds its delivery, so Saleor never hears 2xx for a
-    delivery the database does not have. While a batch is being written, the deliveries that arrive
-    wait and go together in the next one: alone, a delivery is written at once; under load, the
-    round trips and the commits' flushes to disk are shared. ``on_recorded`` is called after each
-    commit that stored something new (it wakes the worker).
+    delivery the database does not have. One batch is written at a time; the deliveries that arrive
+    meanwhile wait and go together in the next (a group commit): alone, a delivery is written at once;
+    under load, batches grow by themselves and the round trips and the commits' flushes to disk are
+    shared. A second batch written beside the first only halved both batches: measured on the
+    acknowledge path, PostgreSQL spends ~160 µs per commit and ~20 µs per row. ``on_recorded`` is called
+    after each commit that stored something new (it wakes the worker).
     """
 
-    def __init__(
-        self, writer: DeliveryWriter, *, on_recorded: Callable[[], None], max_in_flight: int, max_batch: int = 500
-    ) -> None:
-        """``max_in_flight`` batches are written at once, each on a connection of its own."""
+    def __init__(self, writer: DeliveryWriter, *, on_recorded: Callable[[], None], max_batch: int = 500) -> None:
         self._writer = writer
         self._on_recorded = on_recorded
-        self._max_in_flight = max_in_flight
         self._max_batch = max_batch
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
-        self._writing: set[asyncio.Task[None]] = set()
+        self._writing: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
-        """Wait for the batches being written, then let go of the connections."""
-        while self._writing:
-            await asyncio.gather(*self._writing, return_exceptions=True)
+        """Wait for the batches being written, then let go of the connection."""
+        while self._writing is not None:
+            await asyncio.gather(self._writing, return_exceptions=True)
         await self._writer.close()
 
     async def record(self, event: ReceivedOrderEvent) -> bool:
@@ -276,20 +272,19 @@ class DeliveryBatcher:
         ``NotInstalledError`` when the store is no longer installed."""
         stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((_row(event), stored))
-        if len(self._writing) < self._max_in_flight:
+        if self._writing is None:
             self._write_next()
         # A caller that gives up cancels only its own future: the batch is a task of its own.
         return await stored
 
     def _write_next(self) -> None:
         batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
-        task = asyncio.create_task(self._write(batch))
-        self._writing.add(task)
-        task.add_done_callback(self._written)
+        self._writing = asyncio.create_task(self._write(batch))
+        self._writing.add_done_callback(self._written)
 
-    def _written(self, task: asyncio.Task[None]) -> None:
-        self._writing.discard(task)
-        if self._waiting and len(self._writing) < self._max_in_flight:
+    def _written(self, _: asyncio.Task[None]) -> None:
+        self._writing = None
+        if self._waiting:
             self._write_next()
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:

@@ -50,9 +50,8 @@ def woken() -> list[int]:
 @pytest.fixture
 async def batcher(runtime: Runtime, installation: Installation, woken: list[int]) -> DeliveryBatcher:
     return DeliveryBatcher(
-        delivery_writer(runtime.engine, connections=1),
+        delivery_writer(runtime.engine),
         on_recorded=lambda: woken.append(1),
-        max_in_flight=1,
     )
 
 
@@ -105,7 +104,7 @@ async def test_a_database_failure_reaches_every_caller_of_the_batch(
         async def close(self) -> None:
             pass
 
-    batcher = DeliveryBatcher(Broken(), on_recorded=lambda: None, max_in_flight=1)  # type: ignore[arg-type]
+    batcher = DeliveryBatcher(Broken(), on_recorded=lambda: None)  # type: ignore[arg-type]
     results = await asyncio.gather(*(batcher.record(_event(n)) for n in range(3)), return_exceptions=True)
     assert all(isinstance(result, DBAPIError) for result in results)
     async with runtime.sessions() as session:
@@ -121,7 +120,7 @@ async def test_the_runtime_stores_through_a_batcher(runtime: Runtime, installati
 
 async def test_an_unreachable_postgresql_is_a_database_error_the_web_layer_answers_503() -> None:
     engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/nothing")
-    batcher = DeliveryBatcher(delivery_writer(engine, connections=1), on_recorded=lambda: None, max_in_flight=1)
+    batcher = DeliveryBatcher(delivery_writer(engine), on_recorded=lambda: None)
     with pytest.raises(DBAPIError):
         await batcher.record(_event(0))
     await batcher.close()
@@ -137,4 +136,34 @@ async def test_a_caller_that_gives_up_leaves_the_others_batch_alone(runtime: Run
     assert await first
     assert await patient
     assert len(await _stored(runtime)) == 3  # stored all the same: Saleor will be told "duplicate" next time
+    await batcher.close()
+
+
+async def test_one_batch_is_written_at_a_time_and_what_arrives_meanwhile_goes_in_the_next(
+    installation: Installation,
+) -> None:
+    class Slow:
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+            self.writing = self.most_writing = 0
+
+        async def insert(self, rows: list[dict[str, object]]) -> set[tuple[object, ...]]:
+            self.batches.append(len(rows))
+            self.writing += 1
+            self.most_writing = max(self.most_writing, self.writing)
+            await asyncio.sleep(0.01)
+            self.writing -= 1
+            return {(row["saleor_api_url"], row["event"], row["order_id"], row["issued_at"]) for row in rows}
+
+        async def close(self) -> None:
+            pass
+
+    writer = Slow()
+    batcher = DeliveryBatcher(writer, on_recorded=lambda: None)  # type: ignore[arg-type]
+    first = asyncio.ensure_future(batcher.record(_event(0)))
+    await asyncio.sleep(0)  # the first is being written
+    results = await asyncio.gather(first, *(batcher.record(_event(n)) for n in range(1, 10)))
+    assert results == [True] * 10
+    assert writer.batches == [1, 9]
+    assert writer.most_writing == 1
     await batcher.close()

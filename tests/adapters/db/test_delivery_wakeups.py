@@ -49,7 +49,7 @@ def _event(number: int) -> ReceivedOrderEvent:
 @pytest.fixture
 async def another_process(runtime: Runtime, installation: Installation) -> AsyncIterator[DeliveryBatcher]:
     """The acknowledge path of another process: its own connection, and no way to wake this one's worker."""
-    batcher = DeliveryBatcher(delivery_writer(runtime.engine, connections=1), on_recorded=lambda: None, max_in_flight=1)
+    batcher = DeliveryBatcher(delivery_writer(runtime.engine), on_recorded=lambda: None)
     yield batcher
     await batcher.close()
 
