@@ -107,6 +107,8 @@ def _check_database(database_url: str) -> None:
 def _serve(settings: Settings, host: str, port: int, *, processes: int, no_worker: bool) -> None:
     import uvicorn
 
+    from app.http_protocol import HttpProtocol
+
     worker = settings.worker_in_process and not no_worker
     if is_sqlite(settings.database_url):
         if processes > 1:
@@ -133,6 +135,7 @@ def _serve(settings: Settings, host: str, port: int, *, processes: int, no_worke
         "app.main:create_app",
         factory=True,
         workers=processes,
+        http=HttpProtocol,  # uvicorn's own, sending each answer in one write
         log_config=None,
         proxy_headers=True,
         # A spawned web process imports the app (carriers' libraries included: seconds of CPU) before it

@@ -25,6 +25,7 @@ def serve(server: str, target: str, port: int, workers: int, idle_seconds: int |
     if server == "uvicorn":
         import uvicorn
 
+        from app.http_protocol import HttpProtocol
         from app.web_processes import bind_sockets
         from app.web_processes import serve as serve_uvicorn
 
@@ -32,6 +33,7 @@ def serve(server: str, target: str, port: int, workers: int, idle_seconds: int |
             target,
             factory=True,
             workers=workers,
+            http=HttpProtocol,
             access_log=False,
             log_level="warning",
             timeout_keep_alive=idle_seconds or 5,  # uvicorn's default
