@@ -103,3 +103,18 @@ def cpu_seconds(pid: int) -> float:
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgresql_cpu_seconds() -> float:
+    """User + system seconds of every PostgreSQL process on this machine, by process name: its backends
+    come and go, and the machine's other databases are idle during a bench."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                named = (entry / "comm").read_text().strip() == "postgres"
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if named:
+                total += cpu_seconds(int(entry.name))
+    return total

@@ -15,8 +15,9 @@ Both servers run side by side and the three loads take turns, ``--rounds`` times
 shared, and what else runs on it then weighs on the peer and the app alike. The ratios are the
 median of each round's ratio.
 
-Each run also reports the CPU time (user + system, from /proc) of the server's processes per request:
-the figure least moved by whatever else loads the machine.
+Each run also reports the CPU time (user + system, from /proc) of the server's processes per request,
+the figure least moved by whatever else loads the machine, and beside it PostgreSQL's (every process
+named ``postgres``), which shares the same cores: the peer stores nothing, the app commits each delivery.
 
 The load is ``wrk`` (C, one thread, a Lua script sending the pre-built requests) when it is on PATH,
 else the asyncio keep-alive client of ``bench.harness``; wrk leaves more of the 2 cores to the servers.
@@ -61,7 +62,7 @@ from bench.harness import (
     throwaway_postgresql,
     wait_healthy,
 )
-from bench.servers import SERVERS, app_processes, cpu_seconds, tree
+from bench.servers import SERVERS, app_processes, cpu_seconds, postgresql_cpu_seconds, tree
 from bench.wrk import run_wrk, write_requests
 from tests.fakes.saleor_signer import SaleorSigner
 
@@ -81,6 +82,7 @@ class Measured:
     note: str = ""
     failure: str = ""
     cpu_seconds: float = float("nan")  # user + system time of the server's processes over the run
+    postgresql_cpu_seconds: float = float("nan")  # the same of PostgreSQL's processes, on the same cores
 
     @property
     def per_second(self) -> float:
@@ -89,6 +91,10 @@ class Measured:
     @property
     def cpu_ms_each(self) -> float:
         return self.cpu_seconds / self.requests * 1000 if self.requests else float("nan")
+
+    @property
+    def postgresql_ms_each(self) -> float:
+        return self.postgresql_cpu_seconds / self.requests * 1000 if self.requests else float("nan")
 
 
 class Load:
@@ -103,12 +109,13 @@ class Load:
         """``server`` is the base URL and the pid of the server's main process."""
         base_url, pid = server
         processes = tree(pid)
-        cpu_before = sum(cpu_seconds(each) for each in processes)
+        cpu_before, postgresql_before = sum(cpu_seconds(each) for each in processes), postgresql_cpu_seconds()
         if self.args.load == "wrk":
             measured = self._wrk(name, base_url, deliveries, seconds=seconds, repeat=repeat)
         else:
             measured = asyncio.run(self._asyncio(name, base_url, deliveries, seconds=seconds, repeat=repeat))
         measured.cpu_seconds = sum(cpu_seconds(each) for each in processes) - cpu_before
+        measured.postgresql_cpu_seconds = postgresql_cpu_seconds() - postgresql_before
         return measured
 
     def _wrk(self, name: str, base_url: str, deliveries: list[Delivery], *, seconds: float, repeat: bool) -> Measured:
@@ -232,16 +239,17 @@ def report(args: argparse.Namespace, results: dict[str, list[Measured]]) -> None
     )
     print(
         f"  {'server':<34}{'deliv/s per round':<26}{'median':>8}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'CPU ms each':>13}{'errors':>8}"
+        f"{'CPU ms each':>13}{'+ PostgreSQL':>14}{'errors':>8}"
     )
     medians: dict[str, float] = {}
     for name, runs in results.items():
         medians[name] = median([m.per_second for m in runs])
         rounds = ", ".join(f"{m.per_second:,.0f}" for m in runs)
         p50, p99 = median([m.p50_ms for m in runs]), median([m.p99_ms for m in runs])
-        cpu = median([m.cpu_ms_each for m in runs])
+        cpu, postgresql = median([m.cpu_ms_each for m in runs]), median([m.postgresql_ms_each for m in runs])
         errors = sum(m.errors for m in runs)
-        print(f"  {name:<34}{rounds:<26}{medians[name]:>8,.0f}{p50:>9.2f}{p99:>9.2f}{cpu:>13.3f}{errors:>8}")
+        timing = f"{medians[name]:>8,.0f}{p50:>9.2f}{p99:>9.2f}"
+        print(f"  {name:<34}{rounds:<26}{timing}{cpu:>13.3f}{postgresql:>14.3f}{errors:>8}")
         for note in sorted({m.note for m in runs if m.note}):
             print(f"  {'':<34}({note})")
     peer = next((name for name in results if name.startswith("peer")), None)
