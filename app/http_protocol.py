@@ -1,9 +1,9 @@
 """uvicorn's HTTP/1.1 protocol (httptools), with each answer sent in one system call.
 
-uvicorn writes an answer's status line and headers, then its body, each with a ``send`` of its own.
-On a virtual machine a send that wakes the reader is the dearest part of a small answer (under load
-on the webhook path, half of a web process's CPU was spent in ``write``), so what a connection writes
-in one turn of the event loop is joined and sent at the end of that turn: one send per answer.
+uvicorn writes an answer's status line and headers, then its body, each with a ``send`` of its own:
+two system calls and two TCP segments for every small answer. What a connection writes in one turn of
+the event loop is joined here and sent at the end of that turn: one send per answer (on the webhook
+acknowledge bench, 2-7 % less CPU per delivery).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ class HttpProtocol(HttpToolsProtocol):
 class _JoinedWrites:
     """The connection's transport, holding what is written until the end of the loop's turn.
 
-    Everything else (closing, flow control, addresses) is the transport's own; a close sends what is
-    held first, as the transport itself sends what it buffered before it closes.
+    Everything else (flow control, addresses) is the transport's own; a close or an end of writing sends
+    what is held first, as the transport itself sends what it buffered before either.
     """
 
     __slots__ = ("_transport", "_loop", "_held")
@@ -52,6 +52,10 @@ class _JoinedWrites:
     def close(self) -> None:
         self._send()
         self._transport.close()
+
+    def write_eof(self) -> None:
+        self._send()
+        self._transport.write_eof()
 
     def _send(self) -> None:
         held, self._held = self._held, None

@@ -140,3 +140,13 @@ async def test_a_connection_closed_after_its_answer_sends_the_answer_first(serve
     assert everything.startswith(b"HTTP/1.1 200 OK")
     assert everything.endswith(b"\r\n\r\n/last")
     writer.close()
+
+
+async def test_an_end_of_writing_sends_what_is_held_first() -> None:
+    transport = _Recording()
+    transport.write_eof = lambda: transport.writes.append(b"<eof>")  # type: ignore[attr-defined]
+    joined = _JoinedWrites(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+    joined.write(b"answer")
+    joined.write_eof()
+    await asyncio.sleep(0)
+    assert transport.writes == [b"answer", b"<eof>"]
