@@ -39,7 +39,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,7 +74,7 @@ from bench.harness import (
     throwaway_postgresql,
     wait_healthy,
 )
-from bench.servers import app_processes
+from bench.servers import app_processes, postgresql_cpu_seconds
 from bench.worker_profile import WorkerProfile
 from tests.fakes.saleor_signer import SaleorSigner
 
@@ -191,11 +190,6 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
-def postgres_pids() -> list[int]:
-    found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True, check=False)
-    return [int(pid) for pid in found.stdout.split()]
-
-
 def pipeline_counts(database: str) -> tuple[int, int]:
     """Deliveries processed, and effects not yet delivered (waiting, being sent or failed)."""
     done, open_effects = psql(
@@ -244,7 +238,7 @@ def throughput(
         if profile_to:
             _wait_for(profile_to.with_suffix(".ready"))
             os.kill(pids[0], signal.SIGUSR1)
-        worker_before, database_before = cpu_seconds(pids), cpu_seconds(postgres_pids())
+        worker_before, database_before = cpu_seconds(pids), postgresql_cpu_seconds()
         start = time.perf_counter()
         psql("UPDATE order_events SET next_attempt_at = now()", database)
         while True:
@@ -261,7 +255,7 @@ def throughput(
         if profile_to:
             os.kill(pids[0], signal.SIGUSR2)
             _wait_for(profile_to.with_suffix(".json"))
-    database_cpu = cpu_seconds(postgres_pids()) - database_before
+    database_cpu = postgresql_cpu_seconds() - database_before
     per_order_ms = worker_cpu / len(batch) * 1000
     rate = len(batch) / seconds
     print(f"  {len(batch):,} orders in {seconds:.2f} s: {rate:,.0f} orders/s   target >= 450: {_verdict(rate >= 450)}")

@@ -9,6 +9,7 @@ HTTP/1.1 only, without an access log.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,15 +107,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def postgresql_cpu_seconds() -> float:
-    """User + system seconds of every PostgreSQL process on this machine, by process name: its backends
-    come and go, and the machine's other databases are idle during a bench."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                named = (entry / "comm").read_text().strip() == "postgres"
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            if named:
-                total += cpu_seconds(int(entry.name))
-    return total
+    """User + system seconds PostgreSQL's processes on this machine have spent so far, with those of the
+    backends they have reaped (a backend that exits is counted in the postmaster's children's time)."""
+    found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True, check=False)
+    total = 0
+    for pid in found.stdout.split():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime (fields 14-17)
+    return total / os.sysconf("SC_CLK_TCK")

@@ -16,8 +16,8 @@ shared, and what else runs on it then weighs on the peer and the app alike. The 
 median of each round's ratio.
 
 Each run also reports the CPU time (user + system, from /proc) of the server's processes per request,
-the figure least moved by whatever else loads the machine, and beside it PostgreSQL's (every process
-named ``postgres``), which shares the same cores: the peer stores nothing, the app commits each delivery.
+the figure least moved by whatever else loads the machine, and beside it PostgreSQL's (its processes and
+the backends they reaped), which shares the same cores: the peer stores nothing, the app commits each delivery.
 
 The load is ``wrk`` (C, one thread, a Lua script sending the pre-built requests) when it is on PATH,
 else the asyncio keep-alive client of ``bench.harness``; wrk leaves more of the 2 cores to the servers.
