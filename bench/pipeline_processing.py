@@ -12,6 +12,9 @@ On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped a
 1. **Throughput**: ``--orders`` deliveries are stored with the workers stopped; then the workers start
    and the clock runs until every delivery is processed and every effect delivered. Orders/s, and the
    CPU the worker processes spent per order (PostgreSQL's and the stand-in's are shown beside it).
+   With ``--history N``, N earlier orders of the same customers are processed first, untimed, and the
+   database analyzed: without them the tables start empty and without statistics, and PostgreSQL plans
+   the per-order reads as for empty tables (reading a store's whole velocity window, say).
 2. **Latency**: with the workers running, deliveries are POSTed at ``--rate`` orders/s for
    ``--seconds``; each one's latency runs from the start of its POST to its write-back arriving at the
    stand-in (both clocks are the machine's monotonic clock). ``--breakdown`` also says where it
@@ -25,8 +28,8 @@ trips to PostgreSQL (``bench.worker_profile``): CPU per order by part of the wor
 the dispatcher's claim, HTTP calls and outcomes, sessions, the event loop) and round trips per order
 by step, idle polls apart.
 
-    .venv/bin/python -m bench.pipeline_processing [--orders N] [--workers 2] [--rate 100] [--seconds 20] [--breakdown]
-        [--profile-worker]
+    .venv/bin/python -m bench.pipeline_processing [--orders N] [--history N] [--workers 2] [--rate 100] [--seconds 20]
+        [--breakdown] [--profile-worker]
 
 Targets (issue 11): >= 450 orders/s, <= 2 ms of CPU per order, p50 < 100 ms and p99 < 1 s at 100 orders/s.
 Exits non-zero only when something crashes, never because a target is missed.
@@ -222,34 +225,34 @@ async def arrivals(standin_url: str) -> dict[str, float]:
 
 
 def throughput(
-    args: argparse.Namespace, tmp: Path, app_url: str, database: str, env: dict[str, str], batch: list[Delivery]
+    args: argparse.Namespace,
+    tmp: Path,
+    app_url: str,
+    database: str,
+    env: dict[str, str],
+    batch: list[Delivery],
+    history: list[Delivery],
 ) -> None:
-    latencies, errors = asyncio.run(
-        drive(app_url, ORDER_CREATED_PATH, batch, 16, time.perf_counter() + 300, b"recorded")
-    )
-    if errors:
-        raise RuntimeError(f"{errors} of {len(latencies)} deliveries were not recorded")
-    # Held back until the workers are up and idle, so that neither their start nor the storing is timed.
-    psql("UPDATE order_events SET next_attempt_at = '2100-01-01'", database)
+    history_ends = _stored(app_url, database, history)
+    _stored(app_url, database, batch)
     print(f"\nThroughput: {len(batch):,} stored deliveries released to {args.workers} idle workers")
+    if history:
+        print(f"  (after the store's history: {len(history):,} earlier orders processed, then ANALYZE)")
     profile_to = tmp / "worker-0-profile" if args.profile_worker else None
     with workers(args.workers, env, tmp, profile_to) as pids:
         time.sleep(args.settle)
+        if history:
+            # A store's history, as production has it: its rows, and the statistics its plans are made from.
+            psql(f"UPDATE order_events SET next_attempt_at = now() WHERE id <= {history_ends}", database)
+            _processed(args, database, len(history))
+            psql("ANALYZE", database)
         if profile_to:
             _wait_for(profile_to.with_suffix(".ready"))
             os.kill(pids[0], signal.SIGUSR1)
         worker_before, database_before = cpu_seconds(pids), postgresql_cpu_seconds()
         start = time.perf_counter()
-        psql("UPDATE order_events SET next_attempt_at = now()", database)
-        while True:
-            time.sleep(0.1)
-            done, open_effects = pipeline_counts(database)
-            if done >= len(batch) and open_effects == 0:
-                break
-            if time.perf_counter() - start > args.time_limit:
-                raise RuntimeError(
-                    f"only {done} of {len(batch)} processed within {args.time_limit:.0f} s; {states(database)}"
-                )
+        psql("UPDATE order_events SET next_attempt_at = now() WHERE status = 'pending'", database)
+        _processed(args, database, len(history) + len(batch))
         seconds = time.perf_counter() - start
         worker_cpu = cpu_seconds(pids) - worker_before
         if profile_to:
@@ -266,6 +269,31 @@ def throughput(
     if profile_to:
         print("  (the first worker ran under cProfile: its CPU above is inflated by the profiler's)")
         worker_profile.report(profile_to)
+
+
+def _stored(app_url: str, database: str, deliveries: list[Delivery]) -> int:
+    """``deliveries`` stored through the acknowledge path and held back, so that neither the workers'
+    start nor the storing is timed; the last delivery's id."""
+    if deliveries:
+        latencies, errors = asyncio.run(
+            drive(app_url, ORDER_CREATED_PATH, deliveries, 16, time.perf_counter() + 300, b"recorded")
+        )
+        if errors:
+            raise RuntimeError(f"{errors} of {len(latencies)} deliveries were not recorded")
+        psql("UPDATE order_events SET next_attempt_at = '2100-01-01' WHERE status = 'pending'", database)
+    return int(psql("SELECT coalesce(max(id), 0) FROM order_events", database))
+
+
+def _processed(args: argparse.Namespace, database: str, count: int) -> None:
+    """Until ``count`` deliveries are processed and every effect delivered."""
+    start = time.perf_counter()
+    while True:
+        time.sleep(0.1)
+        done, open_effects = pipeline_counts(database)
+        if done >= count and open_effects == 0:
+            return
+        if time.perf_counter() - start > args.time_limit:
+            raise RuntimeError(f"only {done} of {count} processed within {args.time_limit:.0f} s; {states(database)}")
 
 
 def _wait_for(path: Path, seconds: float = 60) -> None:
@@ -396,6 +424,9 @@ def _verdict(met: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=2_000, help="orders for the throughput run (0: none)")
+    parser.add_argument(
+        "--history", type=int, default=0, help="earlier orders processed and analyzed before the throughput run"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--rate", type=float, default=100.0, help="orders/s for the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
@@ -420,7 +451,8 @@ def main() -> int:
         asyncio.run(wait_healthy("stand-in", standin_url))
         api_url = f"{standin_url}/graphql/"
         start = time.perf_counter()
-        deliveries = build_deliveries(signer, args.orders + paced_count, api_url)
+        deliveries = build_deliveries(signer, args.history + args.orders + paced_count, api_url)
+        history, deliveries = deliveries[: args.history], deliveries[args.history :]
         print(f"signed {len(deliveries):,} bodies in {time.perf_counter() - start:.0f} s")
         database = f"saleor_ops_pipeline_{os.getpid()}"
         url = stack.enter_context(throwaway_postgresql(database))
@@ -431,7 +463,7 @@ def main() -> int:
         app_url, _ = stack.enter_context(app_processes("uvicorn", "app.main:create_app", 2, env, tmp / "app.log"))
         asyncio.run(wait_healthy("app", app_url))
         if args.orders:
-            throughput(args, tmp, app_url, database, env, deliveries[: args.orders])
+            throughput(args, tmp, app_url, database, env, deliveries[: args.orders], history)
         latency(args, tmp, app_url, standin_url, database, env, deliveries[args.orders :])
     return 0
 
