@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, or_, select, text, update
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, Table, and_, any_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -221,14 +221,21 @@ class SqlEffectOutbox:
         """Effects due now, the first waiting one of each order, marked as being sent until the lease
         ends (past it, an effect whose dispatcher died is claimed again)."""
         E = EffectRow
-        earlier = aliased(EffectRow)
-        is_head = ~exists().where(
-            earlier.saleor_api_url == E.saleor_api_url,
-            earlier.order_id == E.order_id,
-            earlier.lane == E.lane,
-            earlier.id < E.id,
-            earlier.status.in_((Status.PENDING, Status.SENDING)),
+        waiting = aliased(EffectRow)
+        # Each order's first waiting effect, found once for the statement. Asked per effect instead ("no
+        # earlier one waits"), or joined to them, PostgreSQL compared every waiting effect with every other
+        # whenever its statistics saw none waiting, as they do after a quiet spell: a burst of orders then
+        # made every claim quadratic in the backlog (70-170 ms a claim with 500-800 waiting). Given as an
+        # array, made once, the heads are looked up whatever the statistics say.
+        heads = (
+            select(func.min(waiting.id).label("id"))
+            .where(waiting.status.in_((Status.PENDING, Status.SENDING)))
+            .group_by(waiting.saleor_api_url, waiting.order_id, waiting.lane)
         )
+        if _is_postgresql(self._session):
+            is_head = E.id == any_(func.array(heads.scalar_subquery(), type_=ARRAY(Integer)))
+        else:
+            is_head = E.id.in_(heads)
         due = or_(
             and_(E.status == Status.PENDING, E.next_attempt_at <= now),
             and_(E.status == Status.SENDING, E.claimed_until < now),
