@@ -77,7 +77,7 @@ from bench.harness import (
     throwaway_postgresql,
     wait_healthy,
 )
-from bench.servers import app_processes, postgresql_cpu_seconds
+from bench.servers import app_processes, cpu_seconds_with_reaped, postgresql_cpu_seconds
 from bench.worker_profile import WorkerProfile
 from tests.fakes.saleor_signer import SaleorSigner
 
@@ -179,20 +179,6 @@ def workers(count: int, env: dict[str, str], tmp: Path, profile_to: Path | None 
         yield pids
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU the processes and their reaped children have spent so far (PostgreSQL's
-    backends that exit are counted in the postmaster's children's time)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime (fields 14-17)
-    return total / ticks
-
-
 def pipeline_counts(database: str) -> tuple[int, int]:
     """Deliveries processed, and effects not yet delivered (waiting, being sent or failed)."""
     done, open_effects = psql(
@@ -249,12 +235,12 @@ def throughput(
         if profile_to:
             _wait_for(profile_to.with_suffix(".ready"))
             os.kill(pids[0], signal.SIGUSR1)
-        worker_before, database_before = cpu_seconds(pids), postgresql_cpu_seconds()
+        worker_before, database_before = cpu_seconds_with_reaped(pids), postgresql_cpu_seconds()
         start = time.perf_counter()
         psql("UPDATE order_events SET next_attempt_at = now() WHERE status = 'pending'", database)
         _processed(args, database, len(history) + len(batch))
         seconds = time.perf_counter() - start
-        worker_cpu = cpu_seconds(pids) - worker_before
+        worker_cpu = cpu_seconds_with_reaped(pids) - worker_before
         if profile_to:
             os.kill(pids[0], signal.SIGUSR2)
             _wait_for(profile_to.with_suffix(".json"))
@@ -452,8 +438,8 @@ def main() -> int:
         api_url = f"{standin_url}/graphql/"
         start = time.perf_counter()
         deliveries = build_deliveries(signer, args.history + args.orders + paced_count, api_url)
-        history, deliveries = deliveries[: args.history], deliveries[args.history :]
         print(f"signed {len(deliveries):,} bodies in {time.perf_counter() - start:.0f} s")
+        history, deliveries = deliveries[: args.history], deliveries[args.history :]
         database = f"saleor_ops_pipeline_{os.getpid()}"
         url = stack.enter_context(throwaway_postgresql(database))
         asyncio.run(seed(bench_settings(url, tmp / "app"), signer, api_url))

@@ -106,15 +106,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def postgresql_cpu_seconds() -> float:
-    """User + system seconds PostgreSQL's processes on this machine have spent so far, with those of the
-    backends they have reaped (a backend that exits is counted in the postmaster's children's time)."""
-    found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True, check=False)
+def cpu_seconds_with_reaped(pids: list[int]) -> float:
+    """User and system CPU the processes and the children they reaped have spent so far."""
     total = 0
-    for pid in found.stdout.split():
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
         total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime (fields 14-17)
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgresql_cpu_seconds() -> float:
+    """User + system seconds PostgreSQL's processes on this machine have spent so far, with those of the
+    backends they have reaped (a backend that exits is counted in the postmaster's children's time)."""
+    found = subprocess.run(["pgrep", "-u", "postgres"], capture_output=True, text=True, check=False)
+    return cpu_seconds_with_reaped([int(pid) for pid in found.stdout.split()])
