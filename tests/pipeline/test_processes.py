@@ -125,14 +125,20 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _asking_health(port: int, *, connections: int) -> Iterator[set[int]]:
+def _asking_health(web: processes.AppProcess, port: int, *, connections: int) -> Iterator[set[int]]:
     """``connections`` connections, each answered 200 by /health and held open; yields their client ports."""
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(socket.create_connection(("127.0.0.1", port))) for _ in range(connections)]
         for connection in opened:
             connection.settimeout(60)  # a process being replaced imports the app first
             connection.sendall(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
-        assert all(connection.recv(65536).startswith(b"HTTP/1.1 200 ") for connection in opened)
+        for connection in opened:
+            try:
+                assert connection.recv(65536).startswith(b"HTTP/1.1 200 ")
+            except TimeoutError:
+                client = connection.getsockname()[1]
+                holders = {pid: client in processes.held_on(pid, port).clients for pid in web.web_processes()}
+                pytest.fail(f"client port {client} unanswered; held by web process: {holders}\n{web.output()[-4000:]}")
         yield {int(connection.getsockname()[1]) for connection in opened}
 
 
@@ -182,7 +188,7 @@ class TestServeAndWorkers:
         assert [len(each) for each in listening.values()] == [1, 1]
         assert listening[first] != listening[second]
 
-        with _asking_health(port, connections=16) as asked:
+        with _asking_health(web, port, connections=16) as asked:
             accepted = {pid: processes.held_on(pid, port).clients & asked for pid in (first, second)}
         assert all(accepted.values())  # the kernel spread the connections over both processes
         assert accepted[first] | accepted[second] == asked
@@ -190,11 +196,25 @@ class TestServeAndWorkers:
         os.kill(first, signal.SIGKILL)
         stack.until(lambda: _dead(first))
         # Asked while it is dead: those the kernel puts on its socket wait there for its replacement.
-        with _asking_health(port, connections=16) as asked:
+        with _asking_health(web, port, connections=16) as asked:
             (replacement,) = set(web.web_processes()) - {second}
             held = processes.held_on(replacement, port)
         assert held.listening == listening[first]
         assert held.clients & asked
+        assert web.stop() == 0
+
+    def test_a_web_process_killed_while_the_supervisor_waits_for_its_answer_is_replaced_at_once(
+        self, stack: Stack
+    ) -> None:
+        port = _free_port()
+        web = stack.serve(port, workers=2)
+        asyncio.run(processes.wait_healthy(f"http://127.0.0.1:{port}"))
+        first, second = web.web_processes()
+        os.kill(first, signal.SIGSTOP)  # it cannot answer: the supervisor, asking every 0.5 s, waits for it
+        time.sleep(1.5)
+        os.kill(first, signal.SIGKILL)
+        # Not after the health check's timeout (60 s): the connections queued on its socket wait until then.
+        stack.until(lambda: len(set(web.web_processes()) - {first, second}) == 1, within=10)
         assert web.stop() == 0
 
     def test_a_worker_stopped_mid_call_finishes_its_step_and_exits_0(self, stack: Stack) -> None:
