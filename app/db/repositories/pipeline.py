@@ -59,13 +59,24 @@ def _delivery(row: OrderEventRow) -> Delivery:
 
 
 def _is_head() -> ColumnElement[bool]:
-    """No delivery of the same order issued before this one is still waiting."""
-    D, earlier = OrderEventRow, aliased(OrderEventRow)
+    """No delivery of the same order issued before this one is still waiting.
+
+    The order's deliveries are read through its index, fenced off (``OFFSET 0``) from the condition on
+    their status. Unfenced, PostgreSQL checked each candidate against every waiting delivery, read
+    through the status index, whenever its statistics saw none waiting, as they do after a quiet
+    spell: in a burst, each claim grew with the backlog (57 ms with 40,000 waiting, against 0.3).
+    """
+    D, row = OrderEventRow, aliased(OrderEventRow)
+    of_order = (
+        select(row.status, row.issued_at, row.id)
+        .where(row.saleor_api_url == D.saleor_api_url, row.order_id == D.order_id)
+        .correlate(D)
+        .offset(0)
+        .subquery("of_order")
+    )
     return ~exists().where(
-        earlier.saleor_api_url == D.saleor_api_url,
-        earlier.order_id == D.order_id,
-        earlier.status == Status.PENDING,
-        or_(earlier.issued_at < D.issued_at, and_(earlier.issued_at == D.issued_at, earlier.id < D.id)),
+        of_order.c.status == Status.PENDING,
+        or_(of_order.c.issued_at < D.issued_at, and_(of_order.c.issued_at == D.issued_at, of_order.c.id < D.id)),
     )
 
 
@@ -79,12 +90,12 @@ def _waiting(now: datetime) -> Select[int, str, str]:
     )
 
 
-# The first heads in due order are locked as the scan reaches them, past rows other claimers hold
-# (SKIP LOCKED) and rows a commit marked processed since the statement began (each locked row is
-# re-read as it now stands and checked again), until ``limit`` are held; then each one's order is
-# locked too (advisory), and a row whose order another transaction holds is left out. Trying the
-# order's lock first, on candidates as the statement's snapshot saw them, let the rows of a batch
-# committed meanwhile win the LIMIT and be dropped after it: claims came back empty with plenty due.
+# The first heads (``_is_head``, fenced alike) in due order are locked as the scan reaches them, past
+# rows other claimers hold (SKIP LOCKED) and rows a commit marked processed since the statement began
+# (each locked row is re-read as it now stands and checked again), until ``limit`` are held; then each
+# one's order is locked too (advisory), and a row whose order another transaction holds is left out.
+# Trying the order's lock first, on candidates as the statement's snapshot saw them, let the rows of a
+# batch committed meanwhile win the LIMIT and be dropped after it: claims came back empty with plenty due.
 _ORDER_EVENTS = cast(Table, OrderEventRow.__table__)
 _CLAIM_BATCH = text(
     f"""
@@ -92,9 +103,12 @@ _CLAIM_BATCH = text(
         SELECT d.id, d.saleor_api_url, d.order_id
         FROM order_events d
         WHERE d.status = 'pending' AND d.next_attempt_at <= :now AND NOT EXISTS (
-            SELECT 1 FROM order_events e
-            WHERE e.saleor_api_url = d.saleor_api_url AND e.order_id = d.order_id AND e.status = 'pending'
-              AND (e.issued_at < d.issued_at OR (e.issued_at = d.issued_at AND e.id < d.id))
+            SELECT 1 FROM (
+                SELECT e.status, e.issued_at, e.id FROM order_events e
+                WHERE e.saleor_api_url = d.saleor_api_url AND e.order_id = d.order_id
+                OFFSET 0
+            ) e
+            WHERE e.status = 'pending' AND (e.issued_at < d.issued_at OR (e.issued_at = d.issued_at AND e.id < d.id))
         )
         ORDER BY d.next_attempt_at, d.id
         LIMIT :limit
