@@ -94,31 +94,16 @@ class _Supervisor(Multiprocess):
     """uvicorn's supervisor, replacing at once a process that dies while it waits for its answer.
 
     uvicorn asks each process over a pipe whether it is alive, and waits up to the health check's
-    timeout (60 s here) for the answer. It also keeps the process's own end of that pipe open, so a
+    timeout (60 s here) for the answer. It also kept the process's own end of that pipe open, so a
     process that died during the wait did not close the pipe: the supervisor waited out the timeout
-    before replacing it, and the connections queued on its socket waited with it. Once a process has
-    started, the supervisor's copy of its end is closed, so its death ends the wait.
+    before replacing it, and the connections queued on its socket waited with it. The supervisor's
+    copies of those ends are closed before it asks, so a death ends the wait.
     """
 
-    def init_processes(self) -> None:
-        super().init_processes()
-        self._close_ends_of_started()
-
     def keep_subprocess_alive(self) -> None:
-        super().keep_subprocess_alive()
-        self._close_ends_of_started()
-
-    def restart_all(self) -> None:
-        super().restart_all()
-        self._close_ends_of_started()
-
-    def handle_ttin(self) -> None:
-        super().handle_ttin()
-        self._close_ends_of_started()
-
-    def _close_ends_of_started(self) -> None:
         for process in self.processes:
             process.child_conn.close()  # the process holds its own copy; closing twice does nothing
+        super().keep_subprocess_alive()
 
 
 class _SocketEach(_Supervisor):

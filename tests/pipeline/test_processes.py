@@ -82,6 +82,12 @@ class Stack:
         self.started.append(processes.serve(self.folder, self.env, port, workers=workers))
         return self.started[-1]
 
+    def serving_two(self, port: int) -> tuple[processes.AppProcess, list[int]]:
+        """``serve --workers 2`` answering on ``port``, and its web processes."""
+        web = self.serve(port, workers=2)
+        asyncio.run(processes.wait_healthy(f"http://127.0.0.1:{port}"))
+        return web, web.web_processes()
+
     def store(self, deliveries: list[Delivery]) -> None:
         asyncio.run(processes.store(self.database_url, self.saleor.api_url, deliveries))
 
@@ -179,9 +185,7 @@ class TestServeAndWorkers:
         self, stack: Stack
     ) -> None:
         port = _free_port()
-        web = stack.serve(port, workers=2)
-        asyncio.run(processes.wait_healthy(f"http://127.0.0.1:{port}"))
-        first, second = web.web_processes()
+        web, (first, second) = stack.serving_two(port)
         # A socket listens once its process has started (the first to start answered /health).
         stack.until(lambda: all(processes.held_on(pid, port).listening for pid in (first, second)), within=60)
         listening = {pid: processes.held_on(pid, port).listening for pid in (first, second)}
@@ -207,9 +211,7 @@ class TestServeAndWorkers:
         self, stack: Stack
     ) -> None:
         port = _free_port()
-        web = stack.serve(port, workers=2)
-        asyncio.run(processes.wait_healthy(f"http://127.0.0.1:{port}"))
-        first, second = web.web_processes()
+        web, (first, second) = stack.serving_two(port)
         os.kill(first, signal.SIGSTOP)  # it cannot answer: the supervisor, asking every 0.5 s, waits for it
         time.sleep(1.5)
         os.kill(first, signal.SIGKILL)
