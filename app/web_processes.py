@@ -94,10 +94,10 @@ class _Supervisor(Multiprocess):
     """uvicorn's supervisor, replacing at once a process that dies while it waits for its answer.
 
     uvicorn asks each process over a pipe whether it is alive, and waits up to the health check's
-    timeout (60 s here) for the answer. It also kept the process's own end of that pipe open, so a
-    process that died during the wait did not close the pipe: the supervisor waited out the timeout
-    before replacing it, and the connections queued on its socket waited with it. The supervisor's
-    copies of those ends are closed before it asks, so a death ends the wait.
+    timeout (60 s here) for the answer. It also keeps its own copy of the process's end of that pipe,
+    so a process that died during the wait left the pipe open: the supervisor waited out the timeout
+    before replacing it, and the connections queued on its socket waited with it. Here those copies
+    are closed before each round of questions, so a death ends the wait at once.
     """
 
     def keep_subprocess_alive(self) -> None:

@@ -439,6 +439,8 @@ def main() -> int:
         "--profile-worker", action="store_true", help="profile the first worker in the throughput run (see above)"
     )
     args = parser.parse_args()
+    if args.after_quiet_spell and not args.history:
+        parser.error("--after-quiet-spell needs --history N: the statistics are taken after the history")
 
     signer = SaleorSigner(0)
     paced_count = int(args.rate * args.seconds)
