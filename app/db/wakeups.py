@@ -62,6 +62,7 @@ class DeliveryWakeups:
         try:
             await connection.add_listener(DELIVERIES_STORED, lambda *_: self._on_stored())
             self.listening.set()
+            log.info("listening for stored deliveries")
             # What was stored while nobody listened is looked for now, not at the next poll.
             self._on_stored()
             while not (stop.is_set() or lost.is_set()):

@@ -262,7 +262,8 @@ def serve(base: Path, env: Mapping[str, str], port: int, *, workers: int = 2) ->
 def worker(base: Path, env: Mapping[str, str], name: str = "worker", *flags: str) -> AppProcess:
     started = AppProcess(["worker", *flags], env, base / f"{name}.log").start()
     try:
-        started.wait_for("worker started")
+        # Its loops are running and it hears of stored deliveries: "worker started" comes before both.
+        started.wait_for("listening for stored deliveries")
     except BaseException:
         started.kill()  # not left running when it never came up, or the wait was interrupted
         raise
