@@ -99,23 +99,21 @@ def tree(pid: int) -> list[int]:
 
 def cpu_seconds(pid: int) -> float:
     """User + system seconds ``pid`` has run (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _clock_ticks(pid, reaped=False) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds_with_reaped(pids: list[int]) -> float:
     """User and system CPU the processes and the children they reaped have spent so far."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime (fields 14-17)
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(_clock_ticks(pid, reaped=True) for pid in pids) / os.sysconf("SC_CLK_TCK")
+
+
+def _clock_ticks(pid: int, *, reaped: bool) -> int:
+    """utime and stime (fields 14-15 of /proc/<pid>/stat), with cutime and cstime (16-17) if ``reaped``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0
+    return sum(int(field) for field in fields[11 : 15 if reaped else 13])
 
 
 def postgresql_cpu_seconds() -> float:
