@@ -7,14 +7,17 @@ import functools
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.db.repositories.fraud import SqlFraudRepository
 from app.db.repositories.inventory import SqlInventoryLedger
-from app.db.repositories.pipeline import Delivery
 from app.domain.fraud import ListEntry, OrderFacts, VelocityProbe
 from app.domain.ids import SaleorApiUrl
-from app.pipeline.processing import COST_POOLS, BatchReads, Processing, SettingsReadOncePerBatch, Subscription
+from app.pipeline.processing import (
+    COST_POOLS,
+    BatchStarting,
+    Processing,
+    SettingsReadOncePerBatch,
+    Subscription,
+)
 from app.services.fraud import OrderSnapshot, ScoredOn, assess_order, counted_velocity, store_configuration
 from app.services.inventory import next_unit_costs
 from app.services.ports import (
@@ -26,7 +29,6 @@ from app.services.ports import (
     StoreHistory,
 )
 from app.webhooks.order_facts import order_facts
-from app.webhooks.payloads import OrderEventPayload
 
 
 async def with_ledger_costs(url: SaleorApiUrl, facts: OrderFacts, ledger: InventoryLedger) -> OrderFacts:
@@ -101,20 +103,19 @@ _SCORED_ON_CREATION = frozenset({"order_created"})
 _SCORED_ON_PAYMENT = frozenset({"order_paid", "order_fully_paid", "order_updated"})
 
 
-async def lock_velocity_of_batch(
-    session: AsyncSession, reads: BatchReads, deliveries: Sequence[tuple[Delivery, OrderEventPayload]]
-) -> None:
-    """Every velocity key the batch's orders may count, locked before its first order in one sorted
-    statement. Locked as each order is assessed, two batches whose orders share keys in opposite order
-    would deadlock; each order's own locking then finds its keys held already."""
-    settings = SettingsReadOncePerBatch(session, reads)
-    probes: dict[SaleorApiUrl, list[VelocityProbe]] = {}
-    for delivery, payload in deliveries:
-        if delivery.event in _SCORED_ON_CREATION | _SCORED_ON_PAYMENT:
+async def record_velocity_of_batch(batch: BatchStarting) -> None:
+    """Every velocity key the batch's orders use, recorded before its first order in a short transaction of
+    its own (``record_velocity_ahead``): another batch whose orders share a key waits for that transaction,
+    not for this whole batch. Each order then counts the orders that used a key before it did."""
+    settings = SettingsReadOncePerBatch(batch.session, batch.reads)
+    used: list[tuple[SaleorApiUrl, str, Sequence[VelocityProbe]]] = []
+    for delivery, payload in batch.deliveries:
+        # A cancelled order is not scored (``assess_order``), so it uses no key.
+        if delivery.event in _SCORED_ON_CREATION | _SCORED_ON_PAYMENT and payload.order.status != "CANCELED":
             url = delivery.saleor_api_url
             config = await store_configuration(settings, url)
-            probes.setdefault(url, []).extend(counted_velocity(order_facts(payload.order), config))
-    await SqlFraudRepository(session).lock_velocity(probes)
+            used.append((url, delivery.order_id, counted_velocity(order_facts(payload.order), config)))
+    await SqlFraudRepository(batch.session).record_velocity_ahead(batch.sessions, used, at=batch.now)
 
 
 def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
@@ -135,5 +136,5 @@ def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:
     return assess
 
 
-on_creation = Subscription("fraud", _SCORED_ON_CREATION, _assessing(ScoredOn.CREATION), lock_velocity_of_batch)
-on_payment = Subscription("fraud", _SCORED_ON_PAYMENT, _assessing(ScoredOn.PAYMENT), lock_velocity_of_batch)
+on_creation = Subscription("fraud", _SCORED_ON_CREATION, _assessing(ScoredOn.CREATION), record_velocity_of_batch)
+on_payment = Subscription("fraud", _SCORED_ON_PAYMENT, _assessing(ScoredOn.PAYMENT), record_velocity_of_batch)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.repositories.pipeline import Delivery
 from app.db.repositories.settings import SqlSettingsStore
@@ -110,9 +110,20 @@ class Processing:
         return principal is not None and principal.id == self.installation.app_id
 
 
-# What a capability does once per batch, in its transaction, before the batch's first delivery: handed
-# every delivery of the batch, parsed (of any event: it picks its own).
-BatchStart = Callable[[AsyncSession, BatchReads, Sequence[tuple[Delivery, OrderEventPayload]]], Awaitable[None]]
+@dataclass(frozen=True, slots=True)
+class BatchStarting:
+    """What a capability is handed once per batch, before the batch's first delivery: every delivery of the
+    batch, parsed (of any event: it picks its own), the batch's transaction, and ``sessions`` for a short
+    transaction of its own, committed before the batch's."""
+
+    session: AsyncSession
+    sessions: async_sessionmaker[AsyncSession]
+    reads: BatchReads
+    deliveries: Sequence[tuple[Delivery, OrderEventPayload]]
+    now: datetime
+
+
+BatchStart = Callable[[BatchStarting], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)

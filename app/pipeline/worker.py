@@ -37,7 +37,7 @@ from app.errors import (
 from app.integrations.partners import PartnerRefused, PartnerUnavailable, post_hand_off
 from app.pipeline import support
 from app.pipeline.housekeeping import HOUSEKEEPING_INTERVAL, housekeeping
-from app.pipeline.processing import BatchReads, BatchStart, Processing, Subscription
+from app.pipeline.processing import BatchReads, BatchStart, BatchStarting, Processing, Subscription
 from app.services.pipeline import Effect, EffectKind, Outbox, deliver
 from app.services.ports import SaleorGateway
 from app.services.routing.purchase_orders import deliver_purchase_order, deliver_purchase_order_cancel
@@ -168,8 +168,9 @@ class Worker:
                     (delivery, OrderEventPayload.model_validate_json(delivery.payload)) for delivery in deliveries
                 ]
                 reads = BatchReads(parsed)
+                starting = BatchStarting(session, runtime.sessions, reads, parsed, now)
                 for start in self._batch_starts:
-                    await start(session, reads, parsed)
+                    await start(starting)
                 effects = EffectsOfBatch(session)
                 processings = [
                     processing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import TypeVar
@@ -245,8 +246,8 @@ class TestBatchesSharingVelocityKeys:
         self, send: Send, runtime: Runtime
     ) -> None:
         """Each batch's first order uses the email the other batch's second order uses: locking as each
-        order comes deadlocks them (PostgreSQL aborts one, its deliveries go one by one); locking the whole
-        batch's keys first makes one wait for the other."""
+        order comes deadlocks them (PostgreSQL aborts one, its deliveries go one by one); each batch's keys
+        locked in one sorted statement, and released once recorded, make neither wait for the other."""
         if runtime.engine.dialect.name != "postgresql":
             pytest.skip("SQLite has one writer: the second batch waits for the first to commit")
         emails = ("first@example.com", "second@example.com")
@@ -272,6 +273,41 @@ class TestBatchesSharingVelocityKeys:
         await started[1].wait()  # the first batch holds orders 1 and 2; the second takes 3 and 4
         assert list(await asyncio.gather(taking, second.process_due())) == [2, 2]
         assert await _deliveries(runtime) == [("order_created", "done", 0)] * 4
+
+    async def test_a_batch_sharing_an_email_with_one_in_progress_neither_waits_for_it_nor_misses_its_orders(
+        self, send: Send, runtime: Runtime
+    ) -> None:
+        """Three orders from one email within the hour (the limit is two): the first batch takes two and is
+        held before its commit; the second, with the third order, goes through meanwhile and counts both."""
+        if runtime.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer: the second batch waits for the first to commit")
+        for number in (1, 2, 3):
+            body = body_of(order_payload(order_id=order_id(number), number=str(number)))
+            assert (await send("ORDER_CREATED", body, process=False)).json() == {"status": "recorded"}
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def hold(_: Processing) -> None:
+            held.set()
+            await release.wait()
+
+        first = Worker(
+            runtime, (*SUBSCRIPTIONS, Subscription("holds", frozenset({"order_created"}), hold)), concurrency=1, batch=2
+        )
+        taking = asyncio.create_task(first.process_due())
+        await held.wait()  # the first batch has scored orders 1 and 2, and waits to commit
+        second = Worker(runtime, SUBSCRIPTIONS, concurrency=1, batch=2)
+        try:
+            assert await asyncio.wait_for(second.process_due(), timeout=10) == 1
+        finally:
+            release.set()
+            assert await taking == 2
+        async with runtime.sessions() as session:
+            rows = await session.execute(select(FraudAssessmentRow.order_id, FraudAssessmentRow.reasons))
+            flagged = {
+                order: any(reason["code"] == "velocity_email" for reason in json.loads(reasons))
+                for order, reasons in rows
+            }
+        assert flagged == {order_id(1): False, order_id(2): False, order_id(3): True}
 
 
 class TestCapabilitiesOverABatch:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     CompoundSelect,
     Row,
@@ -35,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.db.driver import DriverStatement
@@ -65,6 +66,11 @@ _LOCK_IN_ORDER = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys 
 _REVIEWS = cast(Table, FraudReviewRow.__table__)
 # Under this key a session keeps the velocity locks its transaction holds (and which transaction).
 _VELOCITY_LOCKS_HELD = "fraud velocity locks held"
+# Under this key a session keeps the keys committed for it before its transaction's orders were scored
+# (``record_velocity_ahead``), as (store, dimension, value, order), and which transaction they were for.
+_VELOCITY_RECORDED_AHEAD = "fraud velocity recorded ahead"
+# More than any row's id: what an order's own row's id is taken for while no committed row of it is seen.
+_AFTER_EVERY_ROW = literal(2**63 - 1, BigInteger)
 
 
 def _store_history() -> Select[Any]:
@@ -154,13 +160,25 @@ def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect
 def _velocity_counts(probes: int) -> Select[*tuple[int, ...]]:
     """The count for each of ``probes`` probes (their dimension, value and window start bound as
     ``dimension_n``, ``value_n``, ``since_n``), built once per number of probes."""
-    V = _VELOCITY.c
+    V, own = _VELOCITY.c, _VELOCITY.alias("own").c
 
-    def matches(n: int) -> ColumnElement[bool]:
-        return and_(V.dimension == bindparam(f"dimension_{n}"), V.value == bindparam(f"value_{n}"))
+    def matches(n: int, row: Any = V) -> ColumnElement[bool]:
+        return and_(row.dimension == bindparam(f"dimension_{n}"), row.value == bindparam(f"value_{n}"))
+
+    def before_the_order(n: int) -> ColumnElement[bool]:
+        """Recorded before the order's own row for the value (locked keys take ids in commit order), or at
+        all while none is seen: it is being kept by this very statement, under the key's lock."""
+        own_row = select(own.id).where(
+            own.saleor_api_url == bindparam("url"), matches(n, own), own.order_id == bindparam("order_id")
+        )
+        return V.id < func.coalesce(own_row.scalar_subquery(), _AFTER_EVERY_ROW)
 
     columns = [
-        func.count(func.distinct(case((and_(matches(n), V.seen_at >= bindparam(f"since_{n}")), V.order_id))))
+        func.count(
+            func.distinct(
+                case((and_(matches(n), V.seen_at >= bindparam(f"since_{n}"), before_the_order(n)), V.order_id))
+            )
+        )
         for n in range(probes)
     ]
     return select(*columns).where(
@@ -184,6 +202,18 @@ _KEEP_VELOCITY = (
     .columns()
     .cte("kept")
 )
+
+
+# PostgreSQL: several orders' velocity keys (``urls``, ``dimensions``, ``values``, ``order_ids``, element by
+# element) kept unless kept already, their ids taken in the arrays' order.
+_KEEP_IN_ORDER = text(
+    "INSERT INTO fraud_velocity (saleor_api_url, dimension, value, order_id, seen_at) "
+    "SELECT key.url, key.dimension, key.value, key.order_id, :now "
+    "FROM unnest(CAST(:urls AS varchar[]), CAST(:dimensions AS varchar[]), CAST(:values AS varchar[]), "
+    "CAST(:order_ids AS varchar[])) WITH ORDINALITY AS key(url, dimension, value, order_id, position) "
+    "ORDER BY key.position "
+    "ON CONFLICT DO NOTHING"
+).bindparams(bindparam("now", type_=_VELOCITY.c.seen_at.type))
 
 
 @functools.cache
@@ -372,7 +402,7 @@ class SqlFraudRepository:
         if not probes or not self._on_postgresql():
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
             return counts, await self.customer_history(url, facts, count_to=count_to, store=store)
-        await self.lock_velocity({url: probes})
+        await self._lock_unless_recorded_ahead(url, probes, facts.order_id)
         whom, params = _history_parameters(url, facts, count_to=count_to)
         if store is not None and whom is _Customer.NOBODY:
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
@@ -390,16 +420,17 @@ class SqlFraudRepository:
     async def record_velocity(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, at: datetime
     ) -> dict[VelocityProbe, int]:
-        """Keep this order's email, card, IP and address, and count the other orders per probe within its
-        window, as one step: of orders arriving together (card testing), each counts those before it.
+        """Keep this order's email, card, IP and address, and count per probe the other orders that used the
+        value before this one did, within the probe's window: of orders arriving together (card testing),
+        each counts those before it, and an order counted again (a retry, its payment) counts the same ones.
 
         The keys are locked first (``lock_velocity``; SQLite: the insert takes the database's single write
         lock), so a concurrent order sharing a key waits until this transaction ends and then counts this
-        one. In a batch that locked all its orders' keys before its first order, this waits for nothing.
+        one; keys recorded ahead for this transaction (``record_velocity_ahead``) are committed already.
         """
         if not probes:
             return {}
-        await self.lock_velocity({url: probes})
+        await self._lock_unless_recorded_ahead(url, probes, order_id)
         if not self._on_postgresql():
             rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
@@ -413,14 +444,60 @@ class SqlFraudRepository:
         (counted,) = await _recorded_and_counted(len(probes)).fetch(self._session, params)
         return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
 
+    async def record_velocity_ahead(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        used: Sequence[tuple[SaleorApiUrl, str, Sequence[VelocityProbe]]],
+        *,
+        at: datetime,
+    ) -> None:
+        """PostgreSQL: the keys each order of ``used`` (store, order, probes) uses, kept in ``used``'s order
+        in a transaction of their own, committed at once under the keys' locks. This session's transaction
+        then scores those orders without locking anything: an order that used a key before is committed by
+        then, and one that uses it later has a larger id, which the count leaves out. So a concurrent
+        transaction sharing a key waits for that short one, not for this one.
+
+        SQLite: nothing. Its transaction holds the database's one write lock throughout: nothing waits less.
+        """
+        keys = list(
+            dict.fromkeys((url, p.dimension.value, p.value, order_id) for url, order_id, of in used for p in of)
+        )
+        if not keys or not self._on_postgresql():
+            return
+        async with sessions.begin() as ahead:
+            locks = sorted({_lock_key(url, dimension, value) for url, dimension, value, _ in keys})
+            await ahead.execute(_LOCK_IN_ORDER, {"keys": locks})
+            await ahead.execute(
+                _KEEP_IN_ORDER,
+                {
+                    "urls": [url for url, _, _, _ in keys],
+                    "dimensions": [dimension for _, dimension, _, _ in keys],
+                    "values": [value for _, _, value, _ in keys],
+                    "order_ids": [order_id for _, _, _, order_id in keys],
+                    "now": at,
+                },
+            )
+        await self._session.connection()  # begins this session's transaction if none has begun
+        self._session.info[_VELOCITY_RECORDED_AHEAD] = (self._session.get_transaction(), frozenset(keys))
+
+    async def _lock_unless_recorded_ahead(
+        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], order_id: str
+    ) -> None:
+        ahead = self._session.info.get(_VELOCITY_RECORDED_AHEAD)
+        if ahead is not None and ahead[0] is self._session.get_transaction():
+            recorded: frozenset[tuple[str, str, str, str]] = ahead[1]
+            if all((url, p.dimension.value, p.value, order_id) in recorded for p in probes):
+                return
+        await self.lock_velocity({url: probes})
+
     async def lock_velocity(self, probes: Mapping[SaleorApiUrl, Iterable[VelocityProbe]]) -> None:
         """PostgreSQL: a transaction-level advisory lock on each store's probed values, every key in one
         order in one statement, so that transactions locking overlapping keys cannot deadlock. Taking a
         key this transaction holds again returns at once."""
         if not self._on_postgresql():
             return
-        # Keys this transaction locked already (a batch locks all its orders' keys first) are not asked for
-        # again: one statement less for every order scored.
+        # Keys this transaction locked already (for an earlier order, or an earlier step of this one) are
+        # not asked for again: one statement less.
         transaction = self._session.get_transaction()
         held_by = self._session.info.get(_VELOCITY_LOCKS_HELD)
         if held_by is None or held_by[0] is not transaction:

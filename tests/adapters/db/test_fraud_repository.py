@@ -5,8 +5,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from app.db.models import FraudVelocityRow
 from app.db.repositories.fraud import SqlFraudRepository
 from app.domain.fraud import (
     Decision,
@@ -51,6 +52,17 @@ class TestVelocity:
             assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="a", at=NOW) == {EMAIL_24H: 0}
         assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="z", at=NOW) == {EMAIL_24H: 1}
 
+    async def test_an_order_counted_again_counts_the_orders_that_used_the_value_before_it_not_since(
+        self, repository: SqlFraudRepository
+    ) -> None:
+        """A retry, or the order's scoring once paid, counts what its first counting did."""
+        assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="a", at=NOW) == {EMAIL_24H: 0}
+        assert await repository.record_velocity(SHOP_API_URL, [EMAIL_24H], order_id="b", at=NOW) == {EMAIL_24H: 1}
+        later = NOW + timedelta(minutes=5)
+        counted_again = await repository.record_velocity(SHOP_API_URL, [EMAIL_24H, IP_24H], order_id="a", at=later)
+        assert counted_again == {EMAIL_24H: 0, IP_24H: 0}
+        assert await repository.record_velocity(SHOP_API_URL, [IP_24H], order_id="b", at=later) == {IP_24H: 1}
+
     async def test_no_probes_is_no_query(self, repository: SqlFraudRepository) -> None:
         assert await repository.record_velocity(SHOP_API_URL, [], order_id="z", at=NOW) == {}
 
@@ -76,6 +88,28 @@ class TestVelocityUnderConcurrency:
 
         seen = await asyncio.gather(*(deliver(f"card-test-{n}") for n in range(3)))
         assert sorted(seen) == [0, 1, 2]
+
+    async def test_keys_recorded_ahead_are_committed_at_once_then_counted_in_their_order_without_a_lock(
+        self, runtime: Runtime, installation: Installation
+    ) -> None:
+        """A batch's orders: another transaction sharing their keys waits for the short one that kept them."""
+        if runtime.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite keeps nothing ahead: the batch's transaction holds its one write lock throughout")
+        async with runtime.sessions() as batch, runtime.sessions() as other:
+            repository = SqlFraudRepository(batch)
+            used = [(SHOP_API_URL, f"o{n}", [CARD_24H, EMAIL_24H]) for n in range(3)]
+            await repository.record_velocity_ahead(runtime.sessions, used, at=NOW)
+            assert await other.scalar(select(func.count()).select_from(FraudVelocityRow)) == 6
+            counts = [
+                await repository.record_velocity(SHOP_API_URL, [CARD_24H, EMAIL_24H], order_id=f"o{n}", at=NOW)
+                for n in (2, 0, 1)
+            ]
+            assert [c[CARD_24H] for c in counts] == [c[EMAIL_24H] for c in counts] == [2, 0, 1]
+            held = await batch.scalar(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            )
+            assert held == 0
+            await batch.commit()
 
 
 class TestVelocityLocks:
