@@ -80,7 +80,9 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> Runtime:
-        engine = create_engine(settings.database_url)
+        # What a worker holds at once: each processing loop's batch and fraud's short transaction beside it,
+        # the dispatcher's and housekeeping's. Fewer kept open, a connection was opened and closed per batch.
+        engine = create_engine(settings.database_url, connections=2 * settings.worker_concurrency + 2)
         sessions = create_session_factory(engine)
         _skip_sniffio_lookups()
         http = http or httpx.AsyncClient(

@@ -24,10 +24,12 @@ def asyncpg_dsn(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+def create_engine(database_url: str, *, connections: int = 5) -> AsyncEngine:
+    """``connections``: on PostgreSQL, how many connections the process keeps open; up to 10 more are
+    opened for a peak and closed after it (each is a server process started and ended)."""
     ensure_sqlite_folder(database_url)
     if not is_sqlite(database_url):
-        return create_async_engine(database_url, pool_pre_ping=True)
+        return create_async_engine(database_url, pool_pre_ping=True, pool_size=connections)
     # SQLite has one writer at a time: few connections queue requests fairly instead of
     # letting many spin on the write lock; the overflow lets a request that holds one
     # still open a second (e.g. to record a revoked token in its own transaction).
