@@ -46,15 +46,22 @@ def percentile(values: list[float] | tuple[float, ...], p: float) -> float:
 
 
 def build_deliveries(
-    signer: SaleorSigner, count: int, api_url: str, *, first: int = 0, issued_at: str | None = None
+    signer: SaleorSigner,
+    count: int,
+    api_url: str,
+    *,
+    first: int = 0,
+    issued_at: str | None = None,
+    customers: int = 500,
 ) -> list[Delivery]:
-    """Signed ORDER_CREATED deliveries of distinct orders ``first`` … ``first + count - 1``."""
+    """Signed ORDER_CREATED deliveries of distinct orders ``first`` … ``first + count - 1``, from ``customers``
+    customers in turn (500 by default, so history and velocity look like a shop's, not one shopper's flood)."""
     deliveries = []
     stamp = {"issued_at": issued_at} if issued_at else {}
     for i in range(first, first + count):
         order_id = base64.b64encode(f"Order:bench-{i}".encode()).decode()
-        # 500 customers, so history and velocity look like a shop's, not one shopper's flood.
-        payload = order_payload(order_id=order_id, number=str(10_000 + i), userEmail=f"c{i % 500}@example.com", **stamp)
+        email = f"c{i % customers}@example.com"
+        payload = order_payload(order_id=order_id, number=str(10_000 + i), userEmail=email, **stamp)
         body = body_of(payload)
         headers = {**HEADERS, "saleor-api-url": api_url, "saleor-signature": signer.sign(body)}
         deliveries.append((body, headers))

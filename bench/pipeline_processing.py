@@ -16,7 +16,8 @@ On a throwaway PostgreSQL database (127.0.0.1:5432, user ``postgres``, dropped a
    database analyzed: without them the tables start empty and without statistics, and PostgreSQL plans
    the per-order reads as for empty tables (reading a store's whole velocity window, say). With
    ``--after-quiet-spell`` the statistics are taken while the batch waits outside the queue, so they
-   see none waiting, as production's do when a burst follows a quiet spell.
+   see none waiting, as production's do when a burst follows a quiet spell. The orders come from
+   ``--customers`` customers in turn (500): with few, orders processed side by side share velocity keys.
 2. **Latency**: with the workers running, deliveries are POSTed at ``--rate`` orders/s for
    ``--seconds``; each one's latency runs from the start of its POST to its write-back arriving at the
    stand-in (both clocks are the machine's monotonic clock). ``--breakdown`` also says where it
@@ -30,8 +31,8 @@ trips to PostgreSQL (``bench.worker_profile``): CPU per order by part of the wor
 the dispatcher's claim, HTTP calls and outcomes, sessions, the event loop) and round trips per order
 by step, idle polls apart.
 
-    .venv/bin/python -m bench.pipeline_processing [--orders N] [--history N [--after-quiet-spell]] [--workers 2]
-        [--rate 100] [--seconds 20] [--breakdown] [--profile-worker]
+    .venv/bin/python -m bench.pipeline_processing [--orders N] [--history N [--after-quiet-spell]] [--customers 500]
+        [--workers 2] [--rate 100] [--seconds 20] [--breakdown] [--profile-worker]
 
 Targets (issue 11): >= 450 orders/s, <= 2 ms of CPU per order, p50 < 100 ms and p99 < 1 s at 100 orders/s.
 Exits non-zero only when something crashes, never because a target is missed.
@@ -428,6 +429,9 @@ def main() -> int:
         action="store_true",
         help="with --history: analyze while the batch waits outside the queue, so the statistics see none waiting",
     )
+    parser.add_argument(
+        "--customers", type=int, default=500, help="customers (emails) the orders come from in turn; few share keys"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--rate", type=float, default=100.0, help="orders/s for the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
@@ -454,7 +458,9 @@ def main() -> int:
         asyncio.run(wait_healthy("stand-in", standin_url))
         api_url = f"{standin_url}/graphql/"
         start = time.perf_counter()
-        deliveries = build_deliveries(signer, args.history + args.orders + paced_count, api_url)
+        deliveries = build_deliveries(
+            signer, args.history + args.orders + paced_count, api_url, customers=args.customers
+        )
         print(f"signed {len(deliveries):,} bodies in {time.perf_counter() - start:.0f} s")
         history, deliveries = deliveries[: args.history], deliveries[args.history :]
         database = f"saleor_ops_pipeline_{os.getpid()}"

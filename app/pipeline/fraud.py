@@ -115,7 +115,7 @@ async def record_velocity_of_batch(batch: BatchStarting) -> None:
             url = delivery.saleor_api_url
             config = await store_configuration(settings, url)
             used.append((url, delivery.order_id, counted_velocity(order_facts(payload.order), config)))
-    await SqlFraudRepository(batch.session).record_velocity_ahead(batch.sessions, used, at=batch.now)
+    await SqlFraudRepository(batch.session).record_velocity_ahead(batch.engine, used, at=batch.now)
 
 
 def _assessing(scored_on: ScoredOn) -> Callable[[Processing], Awaitable[None]]:

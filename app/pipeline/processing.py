@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.repositories.pipeline import Delivery
 from app.db.repositories.settings import SqlSettingsStore
@@ -113,11 +113,11 @@ class Processing:
 @dataclass(frozen=True, slots=True)
 class BatchStarting:
     """What a capability is handed once per batch, before the batch's first delivery: every delivery of the
-    batch, parsed (of any event: it picks its own), the batch's transaction, and ``sessions`` for a short
+    batch, parsed (of any event: it picks its own), the batch's transaction, and the ``engine`` for a short
     transaction of its own, committed before the batch's."""
 
     session: AsyncSession
-    sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
     reads: BatchReads
     deliveries: Sequence[tuple[Delivery, OrderEventPayload]]
     now: datetime

@@ -168,7 +168,7 @@ class Worker:
                     (delivery, OrderEventPayload.model_validate_json(delivery.payload)) for delivery in deliveries
                 ]
                 reads = BatchReads(parsed)
-                starting = BatchStarting(session, runtime.sessions, reads, parsed, now)
+                starting = BatchStarting(session, runtime.engine, reads, parsed, now)
                 for start in self._batch_starts:
                     await start(starting)
                 effects = EffectsOfBatch(session)

@@ -36,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.db.driver import DriverStatement
@@ -67,10 +67,11 @@ _REVIEWS = cast(Table, FraudReviewRow.__table__)
 # Under this key a session keeps the velocity locks its transaction holds (and which transaction).
 _VELOCITY_LOCKS_HELD = "fraud velocity locks held"
 # Under this key a session keeps the keys committed for it before its transaction's orders were scored
-# (``record_velocity_ahead``), as (store, dimension, value, order), and which transaction they were for.
+# (``record_velocity_ahead``): each row's id by (store, dimension, value, order), and which transaction.
 _VELOCITY_RECORDED_AHEAD = "fraud velocity recorded ahead"
-# More than any row's id: what an order's own row's id is taken for while no committed row of it is seen.
-_AFTER_EVERY_ROW = literal(2**63 - 1, BigInteger)
+# More than any row's id: an order's count bound while it has no row of a value yet. Every row it can see
+# of that value is then before it: committed, as the value's lock was taken after them (SQLite: one writer).
+_AFTER_EVERY_ROW = 2**63 - 1
 
 
 def _store_history() -> Select[Any]:
@@ -159,28 +160,18 @@ def _with_customer_history(same_customer: ColumnElement[bool]) -> CompoundSelect
 @functools.cache
 def _velocity_counts(probes: int) -> Select[*tuple[int, ...]]:
     """The count for each of ``probes`` probes (their dimension, value and window start bound as
-    ``dimension_n``, ``value_n``, ``since_n``), built once per number of probes."""
-    V, own = _VELOCITY.c, _VELOCITY.alias("own").c
+    ``dimension_n``, ``value_n``, ``since_n``), built once per number of probes: the rows kept before the
+    order's own row of the value (``before_n``, its id; a locked value's rows take ids in commit order)."""
+    V = _VELOCITY.c
 
-    def matches(n: int, row: Any = V) -> ColumnElement[bool]:
-        return and_(row.dimension == bindparam(f"dimension_{n}"), row.value == bindparam(f"value_{n}"))
+    def matches(n: int) -> ColumnElement[bool]:
+        return and_(V.dimension == bindparam(f"dimension_{n}"), V.value == bindparam(f"value_{n}"))
 
-    def before_the_order(n: int) -> ColumnElement[bool]:
-        """Recorded before the order's own row for the value (locked keys take ids in commit order), or at
-        all while none is seen: it is being kept by this very statement, under the key's lock."""
-        own_row = select(own.id).where(
-            own.saleor_api_url == bindparam("url"), matches(n, own), own.order_id == bindparam("order_id")
-        )
-        return V.id < func.coalesce(own_row.scalar_subquery(), _AFTER_EVERY_ROW)
+    def counted(n: int) -> ColumnElement[bool]:
+        before = bindparam(f"before_{n}", type_=BigInteger)
+        return and_(matches(n), V.seen_at >= bindparam(f"since_{n}"), V.id < before)
 
-    columns = [
-        func.count(
-            func.distinct(
-                case((and_(matches(n), V.seen_at >= bindparam(f"since_{n}"), before_the_order(n)), V.order_id))
-            )
-        )
-        for n in range(probes)
-    ]
+    columns = [func.count(func.distinct(case((counted(n), V.order_id)))) for n in range(probes)]
     return select(*columns).where(
         V.saleor_api_url == bindparam("url"),
         or_(*(matches(n) for n in range(probes))),
@@ -204,16 +195,35 @@ _KEEP_VELOCITY = (
 )
 
 
-# PostgreSQL: several orders' velocity keys (``urls``, ``dimensions``, ``values``, ``order_ids``, element by
-# element) kept unless kept already, their ids taken in the arrays' order.
-_KEEP_IN_ORDER = text(
-    "INSERT INTO fraud_velocity (saleor_api_url, dimension, value, order_id, seen_at) "
-    "SELECT key.url, key.dimension, key.value, key.order_id, :now "
-    "FROM unnest(CAST(:urls AS varchar[]), CAST(:dimensions AS varchar[]), CAST(:values AS varchar[]), "
-    "CAST(:order_ids AS varchar[])) WITH ORDINALITY AS key(url, dimension, value, order_id, position) "
-    "ORDER BY key.position "
-    "ON CONFLICT DO NOTHING"
-).bindparams(bindparam("now", type_=_VELOCITY.c.seen_at.type))
+# PostgreSQL, as a transaction of its own (autocommit), in one round trip: the ``locks`` taken one by one in
+# the array's order (the subquery runs once, before the first row is inserted), then several orders'
+# velocity keys (``urls``, ``dimensions``, ``values``, ``order_ids``, element by element) kept, new ids taken
+# in the arrays' order, and every one's id returned: a key kept already is found through the unique
+# constraint's index and left as it was (its seen_at set to itself). The locks end with the statement. Its
+# commit waits for no disk flush (``synchronous_commit`` off for it alone): whatever counts its rows commits
+# after it, so flushing that later commit flushes this one too, and a crash before then loses both.
+_LOCK_AND_KEEP_IN_ORDER = (
+    text(
+        "INSERT INTO fraud_velocity (saleor_api_url, dimension, value, order_id, seen_at) "
+        "SELECT key.url, key.dimension, key.value, key.order_id, :now "
+        "FROM unnest(CAST(:urls AS varchar[]), CAST(:dimensions AS varchar[]), CAST(:values AS varchar[]), "
+        "CAST(:order_ids AS varchar[])) WITH ORDINALITY AS key(url, dimension, value, order_id, position) "
+        "WHERE (SELECT count(*) FROM unnest(CAST(:locks AS bigint[])) AS lock(key), "
+        "pg_advisory_xact_lock(lock.key), set_config('synchronous_commit', 'off', true)) >= 0 "
+        "ORDER BY key.position "
+        "ON CONFLICT (saleor_api_url, dimension, value, order_id) DO UPDATE SET seen_at = fraud_velocity.seen_at "
+        "RETURNING id, saleor_api_url, dimension, value, order_id"
+    )
+    .bindparams(bindparam("now", type_=_VELOCITY.c.seen_at.type))
+    .columns()
+)
+# The order's rows of some values (before counting them: their ids bound its counts).
+_OWN_ROWS = select(_VELOCITY.c.dimension, _VELOCITY.c.value, _VELOCITY.c.id).where(
+    _VELOCITY.c.saleor_api_url == bindparam("url"),
+    _VELOCITY.c.order_id == bindparam("order_id"),
+    _VELOCITY.c.dimension.in_(bindparam("dimensions", expanding=True)),
+    _VELOCITY.c.value.in_(bindparam("values", expanding=True)),
+)
 
 
 @functools.cache
@@ -402,12 +412,12 @@ class SqlFraudRepository:
         if not probes or not self._on_postgresql():
             counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
             return counts, await self.customer_history(url, facts, count_to=count_to, store=store)
-        await self._lock_unless_recorded_ahead(url, probes, facts.order_id)
+        own = await self._own_rows(url, probes, facts.order_id)
         whom, params = _history_parameters(url, facts, count_to=count_to)
         if store is not None and whom is _Customer.NOBODY:
-            counts = await self.record_velocity(url, probes, order_id=facts.order_id, at=at)
+            counts = await self._record_velocity(url, probes, order_id=facts.order_id, at=at, own=own)
             return counts, CustomerHistory(store.order_count, store.median_total, 0, None, 0)
-        params |= self._keep_and_count_parameters(url, probes, order_id=facts.order_id, now=at)
+        params |= self._keep_and_count_parameters(url, probes, order_id=facts.order_id, now=at, own=own)
         if store is None:
             statement = _recorded_counted_and_history(len(probes), whom, of_store=True)
             rows = (await self._session.execute(statement, params)).all()
@@ -430,32 +440,46 @@ class SqlFraudRepository:
         """
         if not probes:
             return {}
-        await self._lock_unless_recorded_ahead(url, probes, order_id)
+        own = await self._own_rows(url, probes, order_id)
+        return await self._record_velocity(url, probes, order_id=order_id, at=at, own=own)
+
+    async def _record_velocity(
+        self,
+        url: SaleorApiUrl,
+        probes: Sequence[VelocityProbe],
+        *,
+        order_id: str,
+        at: datetime,
+        own: Mapping[tuple[str, str], int],
+    ) -> dict[VelocityProbe, int]:
+        """``record_velocity`` once the keys are locked and the order's ``own`` rows read."""
         if not self._on_postgresql():
             rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
                 for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
             ]
             await insert_all_if_absent(self._session, _VELOCITY, rows)
-            return await self._count_velocity(url, probes, order_id=order_id, now=at)
+            params = self._velocity_parameters(url, probes, order_id=order_id, now=at, own=own)
+            row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
+            return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
         # PostgreSQL: kept and counted in one statement. The count cannot see the rows its own statement
         # inserts, and needs not: they are this order's, which it does not count; later statements see them.
-        params = self._keep_and_count_parameters(url, probes, order_id=order_id, now=at)
+        params = self._keep_and_count_parameters(url, probes, order_id=order_id, now=at, own=own)
         (counted,) = await _recorded_and_counted(len(probes)).fetch(self._session, params)
         return {probe: int(count) for probe, count in zip(probes, counted, strict=True)}
 
     async def record_velocity_ahead(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         used: Sequence[tuple[SaleorApiUrl, str, Sequence[VelocityProbe]]],
         *,
         at: datetime,
     ) -> None:
         """PostgreSQL: the keys each order of ``used`` (store, order, probes) uses, kept in ``used``'s order
-        in a transaction of their own, committed at once under the keys' locks. This session's transaction
+        in a statement of their own, committed at once under the keys' locks. This session's transaction
         then scores those orders without locking anything: an order that used a key before is committed by
         then, and one that uses it later has a larger id, which the count leaves out. So a concurrent
-        transaction sharing a key waits for that short one, not for this one.
+        transaction sharing a key waits for that statement, not for this transaction.
 
         SQLite: nothing. Its transaction holds the database's one write lock throughout: nothing waits less.
         """
@@ -464,12 +488,12 @@ class SqlFraudRepository:
         )
         if not keys or not self._on_postgresql():
             return
-        async with sessions.begin() as ahead:
-            locks = sorted({_lock_key(url, dimension, value) for url, dimension, value, _ in keys})
-            await ahead.execute(_LOCK_IN_ORDER, {"keys": locks})
-            await ahead.execute(
-                _KEEP_IN_ORDER,
+        async with engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            kept = await autocommit.execute(
+                _LOCK_AND_KEEP_IN_ORDER,
                 {
+                    "locks": sorted({_lock_key(url, dimension, value) for url, dimension, value, _ in keys}),
                     "urls": [url for url, _, _, _ in keys],
                     "dimensions": [dimension for _, dimension, _, _ in keys],
                     "values": [value for _, _, value, _ in keys],
@@ -477,18 +501,32 @@ class SqlFraudRepository:
                     "now": at,
                 },
             )
+            ids = {(row.saleor_api_url, row.dimension, row.value, row.order_id): row.id for row in kept}
         await self._session.connection()  # begins this session's transaction if none has begun
-        self._session.info[_VELOCITY_RECORDED_AHEAD] = (self._session.get_transaction(), frozenset(keys))
+        self._session.info[_VELOCITY_RECORDED_AHEAD] = (self._session.get_transaction(), ids)
 
-    async def _lock_unless_recorded_ahead(
+    async def _own_rows(
         self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], order_id: str
-    ) -> None:
+    ) -> dict[tuple[str, str], int]:
+        """The ids of the order's rows of the probed values, by (dimension, value): kept ahead for this
+        transaction, or else read once the values are locked (a value it has no row of yet is absent)."""
+        values = {(p.dimension.value, p.value) for p in probes}
         ahead = self._session.info.get(_VELOCITY_RECORDED_AHEAD)
         if ahead is not None and ahead[0] is self._session.get_transaction():
-            recorded: frozenset[tuple[str, str, str, str]] = ahead[1]
-            if all((url, p.dimension.value, p.value, order_id) in recorded for p in probes):
-                return
+            ids: dict[tuple[str, str, str, str], int] = ahead[1]
+            if all((url, dimension, value, order_id) in ids for dimension, value in values):
+                return {(dimension, value): ids[url, dimension, value, order_id] for dimension, value in values}
         await self.lock_velocity({url: probes})
+        rows = await self._session.execute(
+            _OWN_ROWS,
+            {
+                "url": url,
+                "order_id": order_id,
+                "dimensions": sorted({dimension for dimension, _ in values}),
+                "values": sorted({value for _, value in values}),
+            },
+        )
+        return {(row.dimension, row.value): row.id for row in rows if (row.dimension, row.value) in values}
 
     async def lock_velocity(self, probes: Mapping[SaleorApiUrl, Iterable[VelocityProbe]]) -> None:
         """PostgreSQL: a transaction-level advisory lock on each store's probed values, every key in one
@@ -514,21 +552,19 @@ class SqlFraudRepository:
         of the event loop's greenlet), for every order scored."""
         return self._session.get_bind().dialect.name == "postgresql"
 
-    async def _count_velocity(
-        self, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
-    ) -> dict[VelocityProbe, int]:
-        """Other orders per probe within its window: one query, one counting column per probe."""
-        params = self._velocity_parameters(url, probes, order_id=order_id, now=now)
-        row = (await self._session.execute(_velocity_counts(len(probes)), params)).one()
-        return {probe: int(count) for probe, count in zip(probes, row, strict=True)}
-
     @classmethod
     def _keep_and_count_parameters(
-        cls, url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+        cls,
+        url: SaleorApiUrl,
+        probes: Sequence[VelocityProbe],
+        *,
+        order_id: str,
+        now: datetime,
+        own: Mapping[tuple[str, str], int],
     ) -> dict[str, object]:
         """For ``_KEEP_VELOCITY`` and ``_velocity_counts`` together."""
         keys = sorted({(p.dimension.value, p.value) for p in probes})
-        return cls._velocity_parameters(url, probes, order_id=order_id, now=now) | {
+        return cls._velocity_parameters(url, probes, order_id=order_id, now=now, own=own) | {
             "now": now,
             "new_dimensions": [dimension for dimension, _ in keys],
             "new_values": [value for _, value in keys],
@@ -536,7 +572,12 @@ class SqlFraudRepository:
 
     @staticmethod
     def _velocity_parameters(
-        url: SaleorApiUrl, probes: Sequence[VelocityProbe], *, order_id: str, now: datetime
+        url: SaleorApiUrl,
+        probes: Sequence[VelocityProbe],
+        *,
+        order_id: str,
+        now: datetime,
+        own: Mapping[tuple[str, str], int],
     ) -> dict[str, object]:
         params: dict[str, object] = {
             "url": url,
@@ -548,6 +589,7 @@ class SqlFraudRepository:
                 f"dimension_{n}": probe.dimension.value,
                 f"value_{n}": probe.value,
                 f"since_{n}": now - timedelta(hours=probe.window_hours),
+                f"before_{n}": own.get((probe.dimension.value, probe.value), _AFTER_EVERY_ROW),
             }
         return params
 

@@ -98,7 +98,7 @@ class TestVelocityUnderConcurrency:
         async with runtime.sessions() as batch, runtime.sessions() as other:
             repository = SqlFraudRepository(batch)
             used = [(SHOP_API_URL, f"o{n}", [CARD_24H, EMAIL_24H]) for n in range(3)]
-            await repository.record_velocity_ahead(runtime.sessions, used, at=NOW)
+            await repository.record_velocity_ahead(runtime.engine, used, at=NOW)
             assert await other.scalar(select(func.count()).select_from(FraudVelocityRow)) == 6
             counts = [
                 await repository.record_velocity(SHOP_API_URL, [CARD_24H, EMAIL_24H], order_id=f"o{n}", at=NOW)
