@@ -92,7 +92,8 @@ class TestVelocityUnderConcurrency:
     async def test_keys_recorded_ahead_are_committed_at_once_then_counted_in_their_order_without_a_lock(
         self, runtime: Runtime, installation: Installation
     ) -> None:
-        """A batch's orders: another transaction sharing their keys waits for the short one that kept them."""
+        """A batch's keys: committed before the batch's transaction, which then counts them in the batch's
+        order and holds no lock that another batch sharing them would wait for."""
         if runtime.engine.dialect.name != "postgresql":
             pytest.skip("SQLite keeps nothing ahead: the batch's transaction holds its one write lock throughout")
         async with runtime.sessions() as batch, runtime.sessions() as other:
