@@ -247,6 +247,12 @@ _REVIEWS_OF = select(_REVIEWS).where(
 )
 
 
+def _not_kept(probes: Sequence[VelocityProbe], own: Mapping[tuple[str, str], int]) -> list[tuple[str, str]]:
+    """The (dimension, value) keys of ``probes`` the order has no row of yet, to be kept. Keys recorded ahead
+    (every key of a batch's order) are all in ``own``: its statement then inserts nothing, probing no index."""
+    return sorted({(p.dimension.value, p.value) for p in probes} - own.keys())
+
+
 class _Customer(enum.Enum):
     """How an order's customer is known: the account they used, else their e-mail, else not at all."""
 
@@ -456,7 +462,7 @@ class SqlFraudRepository:
         if not self._on_postgresql():
             rows = [
                 {"saleor_api_url": url, "dimension": dimension, "value": value, "order_id": order_id, "seen_at": at}
-                for dimension, value in sorted({(p.dimension.value, p.value) for p in probes})
+                for dimension, value in _not_kept(probes, own)
             ]
             await insert_all_if_absent(self._session, _VELOCITY, rows)
             params = self._velocity_parameters(url, probes, order_id=order_id, now=at, own=own)
@@ -563,7 +569,7 @@ class SqlFraudRepository:
         own: Mapping[tuple[str, str], int],
     ) -> dict[str, object]:
         """For ``_KEEP_VELOCITY`` and ``_velocity_counts`` together."""
-        keys = sorted({(p.dimension.value, p.value) for p in probes})
+        keys = _not_kept(probes, own)
         return cls._velocity_parameters(url, probes, order_id=order_id, now=now, own=own) | {
             "now": now,
             "new_dimensions": [dimension for dimension, _ in keys],
