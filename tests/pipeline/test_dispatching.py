@@ -146,6 +146,25 @@ class TestSaleorDownOrBusy:
         assert len(fake_saleor.notes[order_id(1)]) == 1
         assert await _effects(runtime) == [("done", 2)]
 
+    async def test_a_400_from_an_error_raised_while_saleor_executed_is_retried_not_failed(
+        self, send: Send, worker: Worker, runtime: Runtime, clock: FixedClock, fake_saleor: FakeSaleor
+    ) -> None:
+        # Saleor's GraphQL view answers 400 for any exception raised while it executes a valid document
+        # (its cache or database gone for a moment), not only for a document it will never accept; the
+        # answer cannot tell them apart, so the effect waits and is tried again.
+        cache_down = iter(
+            [httpx.Response(400, json={"errors": [{"message": "Error 111 connecting to redis. Connection refused."}]})]
+        )
+        fake_saleor.refuse = lambda body: next(cache_down, None)
+        await _processed(send, worker, 1, events=1)
+        await worker.drain()
+        assert await _effects(runtime) == [("pending", 1)]
+
+        clock.advance(hours=1)
+        await worker.drain()
+        assert len(fake_saleor.notes[order_id(1)]) == 1
+        assert await _effects(runtime) == [("done", 2)]
+
 
 class TestOneOrderAtATime:
     async def test_an_orders_effects_go_one_at_a_time_in_order_even_when_all_are_due(
