@@ -38,6 +38,9 @@ from tests.pipeline.outcome import Outcome, outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "processes-secret-key"
+# How long a process may take to come up: each imports the whole app first, ~10 s of it on a quiet slow
+# machine; a fresh checkout's first start under CI's load once took over 60.
+STARTING_SECONDS = 180
 
 
 @contextmanager
@@ -190,7 +193,7 @@ class AppProcess:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-    def wait_for(self, line: str, *, within: float = 60) -> None:
+    def wait_for(self, line: str, *, within: float = STARTING_SECONDS) -> None:
         """Until the output says ``line`` (the worker's start line, say)."""
         deadline = time.monotonic() + within
         while line not in self.output():
@@ -270,7 +273,7 @@ def worker(base: Path, env: Mapping[str, str], name: str = "worker", *flags: str
     return started
 
 
-async def wait_healthy(base_url: str, *, within: float = 60) -> None:
+async def wait_healthy(base_url: str, *, within: float = STARTING_SECONDS) -> None:
     deadline = time.monotonic() + within
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
         while True:

@@ -136,7 +136,7 @@ def _asking_health(web: processes.AppProcess, port: int, *, connections: int) ->
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(socket.create_connection(("127.0.0.1", port))) for _ in range(connections)]
         for connection in opened:
-            connection.settimeout(60)  # a process being replaced imports the app first
+            connection.settimeout(processes.STARTING_SECONDS)  # a process being replaced imports the app first
             connection.sendall(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
         for connection in opened:
             try:
@@ -187,7 +187,10 @@ class TestServeAndWorkers:
         port = _free_port()
         web, (first, second) = stack.serving_two(port)
         # A socket listens once its process has started (the first to start answered /health).
-        stack.until(lambda: all(processes.held_on(pid, port).listening for pid in (first, second)), within=60)
+        stack.until(
+            lambda: all(processes.held_on(pid, port).listening for pid in (first, second)),
+            within=processes.STARTING_SECONDS,
+        )
         listening = {pid: processes.held_on(pid, port).listening for pid in (first, second)}
         assert [len(each) for each in listening.values()] == [1, 1]
         assert listening[first] != listening[second]
